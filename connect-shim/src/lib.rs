@@ -1,1 +1,15 @@
-//! placeholder
+//! Runtime bridge between tonic 0.14 and connectrpc 0.9 for staged migrations.
+//!
+//! A crate migrated by `cargo connect-migrate` depends on this crate only while it is half
+//! migrated: every module says which step removes the need for it. See `README.md`.
+//!
+//! - [`codec`]: tonic `Codec` for buffa messages (step 1).
+//! - [`status`]: `tonic::Status` <-> `ConnectError` (steps 3 and 7).
+//! - [`server`]: tonic-style handler bodies inside connect trait impls (steps 2 and 4).
+//! - [`hosting`]: connect services in a tonic server, tonic services on an axum app, and the
+//!   gRPC error-header fix (steps 2 and 5).
+//! - [`client`]: tonic-shaped calls over a connect client (steps 6 and 8).
+#![warn(missing_docs)]
+
+pub mod codec;
+pub mod status;
