@@ -12,4 +12,6 @@
 #![warn(missing_docs)]
 
 pub mod codec;
+pub mod hosting;
+pub mod server;
 pub mod status;

@@ -1,0 +1,300 @@
+//! tonic-style handler bodies inside connect trait impls (migration steps 2 and 4).
+//!
+//! Step 2 changes every `impl <svc>_server::Trait` into `impl connect::Trait`. Where a body cannot
+//! be rewritten natively yet, the tool keeps it verbatim inside a closure that receives a
+//! `tonic::Request` and returns tonic's result shape; one adapter call per method does the rest:
+//!
+//! ```ignore
+//! impl connect::Echo for MyService {
+//!     async fn say(&self, ctx: RequestContext, request: ServiceRequest<'_, EchoRequest>)
+//!         -> ServiceResult<EchoReply> {
+//!         connect_shim::server::unary(ctx, request, |request| async move {
+//!             // the old tonic body, unchanged
+//!             Ok(tonic::Response::new(EchoReply { text: request.into_inner().text, ..Default::default() }))
+//!         }).await
+//!     }
+//!     async fn collect(&self, ctx: RequestContext, requests: InboundStream<EchoRequest>)
+//!         -> ServiceResult<EchoReply> {
+//!         connect_shim::server::client_stream(ctx, requests, |r| self.old_collect(r)).await
+//!     }
+//! }
+//! ```
+//!
+//! A whole existing tonic impl can also be bridged method by method:
+//! `server::unary(ctx, request, |r| tonic_impl.say(r)).await`.
+//!
+//! **What the adapters convert.**
+//! - *Request*: the owned buffa message (`to_owned_message`, one allocation pass; messages are
+//!   already the same types since step 1); request headers become the `MetadataMap` (protocol
+//!   headers such as `content-type` included, as under tonic); the deadline becomes
+//!   `grpc-timeout`, so code reading it keeps working; the `http::Extensions` move over
+//!   (`tonic::Extensions` is `http::Extensions`); the peer address becomes tonic's
+//!   `TcpConnectInfo`, so `request.remote_addr()` works.
+//! - *Inbound streams*: a real `tonic::Streaming<M>`, fed by re-framing each message's wire bytes
+//!   (one copy per message) and decoded with [`BuffaCodec`]'s decoder. A `ConnectError` in the
+//!   upload surfaces from `message().await` as the equivalent `Status`. `trailers()` is `None`.
+//! - *Response*: metadata becomes the connect response headers (reserved keys stripped);
+//!   `disable_compression()` becomes `compress(false)`; other response extensions are dropped.
+//! - *Errors*: through [`status::to_connect`](crate::status::to_connect), so code, message,
+//!   details and metadata survive, also for errors in the middle of a response stream.
+//!
+//! **Removed by** step 2 (bodies rewritten natively) and step 4 (streaming handlers native).
+
+use std::future::Future;
+use std::time::Instant;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use connectrpc::{
+    ConnectError, InboundStream, RequestContext, ServiceRequest, ServiceResult, ServiceStream,
+};
+use futures_util::{Stream, StreamExt};
+use tonic::codec::BufferSettings;
+use tonic::metadata::MetadataMap;
+use tonic::Status;
+
+use crate::codec::BuffaCodec;
+use crate::status::{metadata_to_headers, to_connect, to_status};
+
+/// Unary method: `f` gets a `tonic::Request<Req>`, returns `Result<tonic::Response<Resp>, Status>`.
+pub async fn unary<Req, Resp, F, Fut>(
+    ctx: RequestContext,
+    request: ServiceRequest<'_, Req>,
+    f: F,
+) -> ServiceResult<Resp>
+where
+    Req: buffa::view::HasMessageView,
+    F: FnOnce(tonic::Request<Req>) -> Fut,
+    Fut: Future<Output = Result<tonic::Response<Resp>, Status>>,
+{
+    let request = tonic_request(ctx, request.to_owned_message());
+    f(request).await.map(connect_response).map_err(to_connect)
+}
+
+/// Server-streaming method: `f` returns `tonic::Response<S>` for any tonic-style stream `S`.
+pub async fn server_stream<Req, Resp, S, F, Fut>(
+    ctx: RequestContext,
+    request: ServiceRequest<'_, Req>,
+    f: F,
+) -> ServiceResult<ServiceStream<Resp>>
+where
+    Req: buffa::view::HasMessageView,
+    Resp: Send + 'static,
+    S: Stream<Item = Result<Resp, Status>> + Send + 'static,
+    F: FnOnce(tonic::Request<Req>) -> Fut,
+    Fut: Future<Output = Result<tonic::Response<S>, Status>>,
+{
+    let request = tonic_request(ctx, request.to_owned_message());
+    let response = f(request).await.map_err(to_connect)?;
+    Ok(connect_response(response).map_body(status_stream))
+}
+
+/// Client-streaming method: `f` gets a `tonic::Request<tonic::Streaming<Req>>`.
+pub async fn client_stream<Req, Resp, F, Fut>(
+    ctx: RequestContext,
+    requests: InboundStream<Req>,
+    f: F,
+) -> ServiceResult<Resp>
+where
+    Req: buffa::view::HasMessageView + Send + 'static,
+    F: FnOnce(tonic::Request<tonic::Streaming<Req>>) -> Fut,
+    Fut: Future<Output = Result<tonic::Response<Resp>, Status>>,
+{
+    let request = tonic_request(ctx, streaming_from_inbound(requests));
+    f(request).await.map(connect_response).map_err(to_connect)
+}
+
+/// Bidi-streaming method: `f` gets a `tonic::Request<tonic::Streaming<Req>>` and returns
+/// `tonic::Response<S>`.
+pub async fn bidi_stream<Req, Resp, S, F, Fut>(
+    ctx: RequestContext,
+    requests: InboundStream<Req>,
+    f: F,
+) -> ServiceResult<ServiceStream<Resp>>
+where
+    Req: buffa::view::HasMessageView + Send + 'static,
+    Resp: Send + 'static,
+    S: Stream<Item = Result<Resp, Status>> + Send + 'static,
+    F: FnOnce(tonic::Request<tonic::Streaming<Req>>) -> Fut,
+    Fut: Future<Output = Result<tonic::Response<S>, Status>>,
+{
+    let request = tonic_request(ctx, streaming_from_inbound(requests));
+    let response = f(request).await.map_err(to_connect)?;
+    Ok(connect_response(response).map_body(status_stream))
+}
+
+/// The `tonic::Request` a tonic handler would have received for this call.
+pub fn tonic_request<T>(mut ctx: RequestContext, message: T) -> tonic::Request<T> {
+    let deadline = ctx.deadline();
+    let mut extensions = std::mem::take(ctx.extensions_mut());
+    if extensions
+        .get::<tonic::transport::server::TcpConnectInfo>()
+        .is_none()
+    {
+        if let Some(addr) = crate::hosting::peer_addr(&extensions) {
+            extensions.insert(tonic::transport::server::TcpConnectInfo {
+                local_addr: None,
+                remote_addr: Some(addr),
+            });
+        }
+    }
+    let metadata = MetadataMap::from_headers(std::mem::take(ctx.headers_mut()));
+    let mut request = tonic::Request::from_parts(metadata, extensions, message);
+    if let Some(deadline) = deadline {
+        // Re-expressed the way tonic's own server sees it: as `grpc-timeout`.
+        request.set_timeout(deadline.saturating_duration_since(Instant::now()));
+    }
+    request
+}
+
+/// A tonic response as a connect response: metadata to headers, compression override kept.
+pub fn connect_response<T>(response: tonic::Response<T>) -> connectrpc::Response<T> {
+    let (metadata, body, extensions) = response.into_parts();
+    let mut out = connectrpc::Response::new(body);
+    out.headers = metadata_to_headers(&metadata);
+    if let Some(tonic::codec::SingleMessageCompressionOverride::Disable) =
+        extensions.get::<tonic::codec::SingleMessageCompressionOverride>()
+    {
+        out = out.compress(false);
+    }
+    out
+}
+
+/// A tonic-style stream (`Result<T, Status>` items) as a connect `ServiceStream`.
+pub fn status_stream<T, S>(stream: S) -> ServiceStream<T>
+where
+    S: Stream<Item = Result<T, Status>> + Send + 'static,
+{
+    Box::pin(stream.map(|item| item.map_err(to_connect)))
+}
+
+/// A connect inbound stream as a real `tonic::Streaming`, decoded with [`BuffaCodec`].
+pub fn streaming_from_inbound<M>(requests: InboundStream<M>) -> tonic::Streaming<M>
+where
+    M: buffa::view::HasMessageView + Send + 'static,
+{
+    let frames = requests.map(|item| match item {
+        Ok(message) => Ok(http_body::Frame::data(grpc_frame(message.bytes()))),
+        Err(err) => Err(to_status(err)),
+    });
+    tonic::Streaming::new_request(
+        BuffaCodec::<M, M>::raw_decoder(BufferSettings::default()),
+        http_body_util::StreamBody::new(frames),
+        None,
+        // connectrpc already enforced its own message limits on this stream.
+        Some(usize::MAX),
+    )
+}
+
+/// `[0, len as u32 BE, bytes..]`: one uncompressed gRPC message frame.
+fn grpc_frame(message: &Bytes) -> Bytes {
+    let mut buf = BytesMut::with_capacity(5 + message.len());
+    buf.put_u8(0);
+    buf.put_u32(message.len() as u32);
+    buf.put_slice(message);
+    buf.freeze()
+}
+
+/// Inbound connect stream with owned messages, for loops written against tonic's `Streaming`
+/// (`while let Some(m) = s.next().await { let m = m?; .. }`).
+pub fn owned_messages<M>(
+    requests: InboundStream<M>,
+) -> impl Stream<Item = Result<M, ConnectError>> + Send + Unpin + 'static
+where
+    M: buffa::view::HasMessageView + Send + 'static,
+{
+    requests.map(|item| item.map(|m| m.to_owned_message()))
+}
+
+/// `message().await` on any stream of results, as `tonic::Streaming` has it.
+pub trait MessageStreamExt<T, E>: Stream<Item = Result<T, E>> + Unpin {
+    /// The next message, `Ok(None)` at the end of the stream.
+    fn message(&mut self) -> impl Future<Output = Result<Option<T>, E>> + Send + '_
+    where
+        Self: Send,
+    {
+        async move { self.next().await.transpose() }
+    }
+}
+
+impl<T, E, S: Stream<Item = Result<T, E>> + Unpin> MessageStreamExt<T, E> for S {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use buffa_types::google::protobuf::Timestamp;
+    use connectrpc::StreamMessage;
+
+    fn ts(seconds: i64) -> Timestamp {
+        Timestamp {
+            seconds,
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn inbound_stream_becomes_real_tonic_streaming_with_errors() {
+        let items: Vec<Result<StreamMessage<Timestamp>, ConnectError>> = vec![
+            Ok(StreamMessage::from_message(&ts(1))),
+            Ok(StreamMessage::from_message(&ts(2))),
+            Err(ConnectError::data_loss("cut")),
+        ];
+        let inbound: InboundStream<Timestamp> = Box::pin(futures_util::stream::iter(items));
+        let mut streaming = streaming_from_inbound(inbound);
+        assert_eq!(streaming.message().await.unwrap(), Some(ts(1)));
+        assert_eq!(streaming.message().await.unwrap(), Some(ts(2)));
+        let err = streaming.message().await.unwrap_err();
+        assert_eq!(err.code(), tonic::Code::DataLoss);
+        assert_eq!(err.message(), "cut");
+    }
+
+    #[tokio::test]
+    async fn request_context_maps_to_tonic_request() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("x-req", "v".parse().unwrap());
+        let mut ext = http::Extensions::new();
+        ext.insert(connectrpc::server::PeerAddr(
+            "127.0.0.1:4242".parse().unwrap(),
+        ));
+        ext.insert(7u32);
+        let ctx = RequestContext::new(headers)
+            .with_extensions(ext)
+            .with_deadline(Some(Instant::now() + std::time::Duration::from_secs(30)));
+        let req = tonic_request(ctx, ());
+        assert_eq!(req.metadata().get("x-req").unwrap(), "v");
+        assert_eq!(req.remote_addr(), Some("127.0.0.1:4242".parse().unwrap()));
+        assert_eq!(req.extensions().get::<u32>(), Some(&7));
+        let timeout = req
+            .metadata()
+            .get("grpc-timeout")
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(
+            timeout.ends_with('u') || timeout.ends_with('m'),
+            "{timeout}"
+        );
+    }
+
+    #[tokio::test]
+    async fn response_metadata_and_errors_convert() {
+        let mut resp = tonic::Response::new(5u8);
+        resp.metadata_mut().insert("x-resp", "1".parse().unwrap());
+        // What `disable_compression()` does (that method needs a tonic compression feature).
+        resp.extensions_mut()
+            .insert(tonic::codec::SingleMessageCompressionOverride::Disable);
+        let out = connect_response(resp);
+        assert_eq!(out.headers["x-resp"], "1");
+        assert_eq!(out.compress, Some(false));
+
+        let s = status_stream(futures_util::stream::iter(vec![
+            Ok(1u8),
+            Err(Status::aborted("mid")),
+        ]));
+        let items: Vec<_> = s.collect().await;
+        assert_eq!(items[0].as_ref().unwrap(), &1);
+        assert_eq!(
+            items[1].as_ref().unwrap_err().code,
+            connectrpc::ErrorCode::Aborted
+        );
+    }
+}
