@@ -11,7 +11,16 @@
 //! - [`client`]: tonic-shaped calls over a connect client (steps 6 and 8).
 #![warn(missing_docs)]
 
+pub mod client;
 pub mod codec;
 pub mod hosting;
 pub mod server;
 pub mod status;
+
+#[doc(hidden)]
+pub mod __private {
+    //! Paths used by this crate's macros; not public API.
+    pub use connectrpc::client::{ClientConfig, ClientTransport};
+    pub use http_body::Body;
+    pub use tonic::{IntoRequest, IntoStreamingRequest, Response, Status, Streaming};
+}

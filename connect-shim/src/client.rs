@@ -1,0 +1,398 @@
+//! tonic-shaped calls over a connectrpc client (migration steps 6 and 8).
+//!
+//! Step 6 moves clients to connectrpc. Where a call site cannot be rewritten yet, the tool points
+//! it at a per-service compat client declared with [`tonic_client!`](crate::tonic_client): the
+//! same method names and tonic's shapes (`impl IntoRequest<Req>`, `tonic::Response<Resp>`,
+//! `tonic::Streaming<Resp>`, `tonic::Status`), carried by connectrpc's `call_*` functions:
+//!
+//! ```ignore
+//! connect_shim::tonic_client! {
+//!     pub struct EchoCompatClient {
+//!         unary say(EchoRequest) -> EchoReply = connect::ECHO_SAY_SPEC;
+//!         server_stream repeat(EchoRequest) -> EchoReply = connect::ECHO_REPEAT_SPEC;
+//!         client_stream collect(EchoRequest) -> EchoReply = connect::ECHO_COLLECT_SPEC;
+//!         bidi chat(EchoRequest) -> EchoReply = connect::ECHO_CHAT_SPEC;
+//!     }
+//! }
+//! let mut client = EchoCompatClient::new(HttpClient::plaintext_http2_only(),
+//!     ClientConfig::new(uri).with_protocol(Protocol::Grpc));
+//! let reply = client.say(EchoRequest { text: "a".into(), ..Default::default() }).await?.into_inner();
+//! ```
+//!
+//! **What is mapped.** Request metadata becomes call headers (reserved keys stripped);
+//! `grpc-timeout` (from `Request::set_timeout`) becomes `CallOptions::with_timeout`; response
+//! headers and trailers become the response metadata (merged, trailers win); errors go through
+//! [`status::to_status`](crate::status::to_status). Streams are real `tonic::Streaming`s.
+//!
+//! **Costs and limits.** Unary responses are decoded once into the owned message. Stream messages
+//! are re-framed (one copy) and decoded by [`BuffaCodec`](crate::codec::BuffaCodec)'s decoder.
+//! `Streaming::trailers()` is `None`. A bidi call returns before the server answers (as tonic
+//! does): a spawned task pumps the request stream, and the response metadata is empty. tonic
+//! client options (interceptors, `send_compressed`, `max_decoding_message_size`) are not mapped;
+//! set them on `ClientConfig` / `CallOptions`. Construction differs from tonic:
+//! `XClient::connect(dst)` becomes `new(transport, config)`.
+//!
+//! **Removed by** step 6 (unary calls native) and step 8 (streaming calls native).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use connectrpc::client::{CallOptions, ClientConfig, ClientTransport};
+use connectrpc::codec::{JsonDeserialize, JsonSerialize};
+use connectrpc::{Spec, SpecOrigin};
+use futures_util::{Stream, StreamExt};
+use http_body::Body;
+use tonic::codec::BufferSettings;
+use tonic::metadata::MetadataMap;
+use tonic::{IntoRequest, IntoStreamingRequest, Status};
+
+use crate::codec::BuffaCodec;
+use crate::status::{headers_to_metadata, merge_headers_and_trailers, strip_reserved, to_status};
+
+/// `CallOptions` from tonic request metadata: headers (reserved keys and `grpc-timeout`
+/// removed) and the timeout.
+pub fn call_options(metadata: MetadataMap) -> CallOptions {
+    let mut headers = metadata.into_headers();
+    let timeout = headers
+        .remove("grpc-timeout")
+        .and_then(|v| v.to_str().ok().and_then(parse_grpc_timeout));
+    strip_reserved(&mut headers);
+    headers.remove("user-agent");
+    let mut options =
+        CallOptions::default().with_headers(headers.iter().map(|(k, v)| (k.clone(), v.clone())));
+    if let Some(t) = timeout {
+        options = options.with_timeout(t);
+    }
+    options
+}
+
+/// Parses a `grpc-timeout` value (`"100m"`, `"30S"`, `"5000000u"`, ...).
+pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    if digits.is_empty() || digits.len() > 8 {
+        return None;
+    }
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n * 3600),
+        "M" => Duration::from_secs(n * 60),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+fn response_metadata(headers: &http::HeaderMap, trailers: &http::HeaderMap) -> MetadataMap {
+    headers_to_metadata(&merge_headers_and_trailers(headers, trailers))
+}
+
+/// Unary call, tonic-shaped. `spec` is the generated `*_SPEC` constant.
+pub async fn unary<T, Req, Resp>(
+    transport: &T,
+    config: &ClientConfig,
+    spec: Spec,
+    request: impl IntoRequest<Req>,
+) -> Result<tonic::Response<Resp>, Status>
+where
+    T: ClientTransport,
+    <T::ResponseBody as Body>::Error: std::fmt::Display,
+    Req: buffa::Message + JsonSerialize,
+    Resp: buffa::view::HasMessageView + JsonDeserialize,
+    Resp::View<'static>: Send,
+{
+    let (metadata, _extensions, message) = request.into_request().into_parts();
+    let response = connectrpc::client::call_unary::<T, Req, Resp::View<'static>>(
+        transport,
+        config,
+        spec.with_origin(SpecOrigin::Client),
+        message,
+        call_options(metadata),
+    )
+    .await
+    .map_err(to_status)?;
+    let (headers, body, trailers) = response.into_owned_parts();
+    Ok(tonic::Response::from_parts(
+        response_metadata(&headers, &trailers),
+        body,
+        tonic::Extensions::new(),
+    ))
+}
+
+/// Client-streaming call, tonic-shaped: any `IntoStreamingRequest` (a `Stream` of messages or a
+/// `tonic::Request` holding one).
+pub async fn client_stream<T, Req, Resp>(
+    transport: &T,
+    config: &ClientConfig,
+    spec: Spec,
+    request: impl IntoStreamingRequest<Message = Req>,
+) -> Result<tonic::Response<Resp>, Status>
+where
+    T: ClientTransport,
+    <T::ResponseBody as Body>::Error: std::fmt::Display,
+    Req: buffa::Message + JsonSerialize + 'static,
+    Resp: buffa::view::HasMessageView + JsonDeserialize,
+    Resp::View<'static>: Send,
+{
+    let (metadata, _extensions, stream) = request.into_streaming_request().into_parts();
+    let response = connectrpc::client::call_client_stream::<T, Req, Resp::View<'static>>(
+        transport,
+        config,
+        spec.with_origin(SpecOrigin::Client),
+        stream,
+        call_options(metadata),
+    )
+    .await
+    .map_err(to_status)?;
+    let (headers, body, trailers) = response.into_owned_parts();
+    Ok(tonic::Response::from_parts(
+        response_metadata(&headers, &trailers),
+        body,
+        tonic::Extensions::new(),
+    ))
+}
+
+/// Server-streaming call, tonic-shaped: the response holds a real `tonic::Streaming`.
+pub async fn server_stream<T, Req, Resp>(
+    transport: &T,
+    config: &ClientConfig,
+    spec: Spec,
+    request: impl IntoRequest<Req>,
+) -> Result<tonic::Response<tonic::Streaming<Resp>>, Status>
+where
+    T: ClientTransport,
+    T::ResponseBody: Unpin,
+    <T::ResponseBody as Body>::Error: std::fmt::Display,
+    Req: buffa::Message + JsonSerialize,
+    Resp: buffa::view::HasMessageView + JsonDeserialize + Send + 'static,
+    Resp::View<'static>: Send,
+{
+    let (metadata, _extensions, message) = request.into_request().into_parts();
+    let stream = connectrpc::client::call_server_stream::<T, Req, Resp::View<'static>>(
+        transport,
+        config,
+        spec.with_origin(SpecOrigin::Client),
+        message,
+        call_options(metadata),
+    )
+    .await
+    .map_err(to_status)?;
+    let metadata = headers_to_metadata(stream.headers());
+    let frames = futures_util::stream::unfold(Some(stream), |state| async move {
+        let mut stream = state?;
+        match stream.message::<Resp>().await {
+            Ok(Some(m)) => Some((Ok(m.bytes().clone()), Some(stream))),
+            Ok(None) => None,
+            Err(e) => Some((Err(to_status(e)), None)),
+        }
+    });
+    Ok(tonic::Response::from_parts(
+        metadata,
+        streaming_from_wire(frames),
+        tonic::Extensions::new(),
+    ))
+}
+
+/// Bidi call, tonic-shaped. Returns at once; a spawned task pumps the request stream into the
+/// call (needs a tokio runtime), as tonic does. Response metadata is empty.
+pub async fn bidi_stream<T, Req, Resp>(
+    transport: &T,
+    config: &ClientConfig,
+    spec: Spec,
+    request: impl IntoStreamingRequest<Message = Req>,
+) -> Result<tonic::Response<tonic::Streaming<Resp>>, Status>
+where
+    T: ClientTransport,
+    T::ResponseBody: Unpin + Send,
+    <T::ResponseBody as Body>::Error: std::fmt::Display,
+    Req: buffa::Message + JsonSerialize + 'static,
+    Resp: buffa::view::HasMessageView + JsonDeserialize + Send + 'static,
+    Resp::View<'static>: Send,
+{
+    let (metadata, _extensions, requests) = request.into_streaming_request().into_parts();
+    let call = connectrpc::client::call_bidi_stream::<T, Req, Resp::View<'static>>(
+        transport,
+        config,
+        spec.with_origin(SpecOrigin::Client),
+        call_options(metadata),
+    )
+    .await
+    .map_err(to_status)?;
+    let (mut send, recv) = call.into_split();
+    tokio::spawn(async move {
+        let mut requests = std::pin::pin!(requests);
+        while let Some(m) = requests.next().await {
+            if send.send(m).await.is_err() {
+                // The server closed the call; its error arrives on the receive side.
+                break;
+            }
+        }
+        send.close_send();
+    });
+    let frames = futures_util::stream::unfold(Some(recv), |state| async move {
+        let mut recv = state?;
+        match recv.message::<Resp>().await {
+            Ok(Some(m)) => Some((Ok(m.bytes().clone()), Some(recv))),
+            Ok(None) => None,
+            Err(e) => Some((Err(to_status(e)), None)),
+        }
+    });
+    Ok(tonic::Response::new(streaming_from_wire(frames)))
+}
+
+/// A `tonic::Streaming` over a stream of protobuf-encoded messages (or errors).
+pub fn streaming_from_wire<M, S>(messages: S) -> tonic::Streaming<M>
+where
+    M: buffa::Message + Send + 'static,
+    S: Stream<Item = Result<Bytes, Status>> + Send + 'static,
+{
+    let frames = messages.map(|item| {
+        item.map(|bytes| {
+            let mut buf = bytes::BytesMut::with_capacity(5 + bytes.len());
+            bytes::BufMut::put_u8(&mut buf, 0);
+            bytes::BufMut::put_u32(&mut buf, bytes.len() as u32);
+            bytes::BufMut::put_slice(&mut buf, &bytes);
+            http_body::Frame::data(buf.freeze())
+        })
+    });
+    tonic::Streaming::new_request(
+        BuffaCodec::<M, M>::raw_decoder(BufferSettings::default()),
+        http_body_util::StreamBody::new(frames),
+        None,
+        Some(usize::MAX),
+    )
+}
+
+/// Declares a compat client with tonic's method shapes over a connectrpc transport.
+///
+/// ```ignore
+/// connect_shim::tonic_client! {
+///     /// Docs are kept.
+///     pub struct EchoCompatClient {
+///         unary say(EchoRequest) -> EchoReply = connect::ECHO_SAY_SPEC;
+///         server_stream repeat(EchoRequest) -> EchoReply = connect::ECHO_REPEAT_SPEC;
+///         client_stream collect(EchoRequest) -> EchoReply = connect::ECHO_COLLECT_SPEC;
+///         bidi chat(EchoRequest) -> EchoReply = connect::ECHO_CHAT_SPEC;
+///     }
+/// }
+/// ```
+///
+/// The struct is `EchoCompatClient<T: ClientTransport>` with `new(transport, config)`,
+/// `config()`, `config_mut()`, and one `&mut self` method per line.
+#[macro_export]
+macro_rules! tonic_client {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $( $kind:ident $method:ident ( $req:ty ) -> $resp:ty = $spec:expr ; )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone)]
+        $vis struct $name<T> {
+            transport: T,
+            config: $crate::__private::ClientConfig,
+        }
+
+        impl<T> $name<T>
+        where
+            T: $crate::__private::ClientTransport,
+            T::ResponseBody: ::core::marker::Unpin + ::core::marker::Send,
+            <T::ResponseBody as $crate::__private::Body>::Error: ::core::fmt::Display,
+        {
+            /// A client over `transport`, calling the server `config` points at.
+            pub fn new(transport: T, config: $crate::__private::ClientConfig) -> Self {
+                Self { transport, config }
+            }
+            /// The client configuration.
+            pub fn config(&self) -> &$crate::__private::ClientConfig {
+                &self.config
+            }
+            /// The client configuration, mutable.
+            pub fn config_mut(&mut self) -> &mut $crate::__private::ClientConfig {
+                &mut self.config
+            }
+            $( $crate::__tonic_client_method!($kind $method($req) -> $resp = $spec); )*
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tonic_client_method {
+    (unary $method:ident($req:ty) -> $resp:ty = $spec:expr) => {
+        /// tonic-shaped unary call.
+        pub async fn $method(
+            &mut self,
+            request: impl $crate::__private::IntoRequest<$req>,
+        ) -> ::core::result::Result<$crate::__private::Response<$resp>, $crate::__private::Status> {
+            $crate::client::unary(&self.transport, &self.config, $spec, request).await
+        }
+    };
+    (server_stream $method:ident($req:ty) -> $resp:ty = $spec:expr) => {
+        /// tonic-shaped server-streaming call.
+        pub async fn $method(
+            &mut self,
+            request: impl $crate::__private::IntoRequest<$req>,
+        ) -> ::core::result::Result<
+            $crate::__private::Response<$crate::__private::Streaming<$resp>>,
+            $crate::__private::Status,
+        > {
+            $crate::client::server_stream(&self.transport, &self.config, $spec, request).await
+        }
+    };
+    (client_stream $method:ident($req:ty) -> $resp:ty = $spec:expr) => {
+        /// tonic-shaped client-streaming call.
+        pub async fn $method(
+            &mut self,
+            request: impl $crate::__private::IntoStreamingRequest<Message = $req>,
+        ) -> ::core::result::Result<$crate::__private::Response<$resp>, $crate::__private::Status> {
+            $crate::client::client_stream(&self.transport, &self.config, $spec, request).await
+        }
+    };
+    (bidi $method:ident($req:ty) -> $resp:ty = $spec:expr) => {
+        /// tonic-shaped bidi-streaming call.
+        pub async fn $method(
+            &mut self,
+            request: impl $crate::__private::IntoStreamingRequest<Message = $req>,
+        ) -> ::core::result::Result<
+            $crate::__private::Response<$crate::__private::Streaming<$resp>>,
+            $crate::__private::Status,
+        > {
+            $crate::client::bidi_stream(&self.transport, &self.config, $spec, request).await
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeout_units() {
+        assert_eq!(parse_grpc_timeout("30S"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_grpc_timeout("100m"), Some(Duration::from_millis(100)));
+        assert_eq!(parse_grpc_timeout("5000000u"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_grpc_timeout("2H"), Some(Duration::from_secs(7200)));
+        assert_eq!(parse_grpc_timeout("7n"), Some(Duration::from_nanos(7)));
+        assert_eq!(parse_grpc_timeout("1M"), Some(Duration::from_secs(60)));
+        assert_eq!(parse_grpc_timeout("S"), None);
+        assert_eq!(parse_grpc_timeout("123456789S"), None);
+        assert_eq!(parse_grpc_timeout("10x"), None);
+    }
+
+    #[test]
+    fn set_timeout_round_trips_into_call_options() {
+        let mut req = tonic::Request::new(());
+        req.set_timeout(Duration::from_millis(1500));
+        req.metadata_mut().insert("x-req", "v".parse().unwrap());
+        req.metadata_mut()
+            .insert("content-type", "application/grpc".parse().unwrap());
+        let opts = call_options(req.metadata().clone());
+        assert_eq!(opts.timeout(), Some(Duration::from_millis(1500)));
+        assert_eq!(opts.headers()["x-req"], "v");
+        assert!(opts.headers().get("grpc-timeout").is_none());
+        assert!(opts.headers().get("content-type").is_none());
+    }
+}
