@@ -1,0 +1,468 @@
+//! Helpers shared by the integration tests: `protoc`, building and testing
+//! the fixture trees under `fixtures/`, and running their server and client
+//! binaries.
+//!
+//! Fixture trees are standalone cargo workspaces. They are never built in
+//! place: each tree is mirrored into `target/fixture-trees/<label>/` first,
+//! so no `target/` or `Cargo.lock` ever lands in `fixtures/`. Every fixture
+//! build uses one shared `CARGO_TARGET_DIR` (`target/fixtures`) and the same
+//! environment, so the tonic/prost dependency graph is compiled once for all
+//! fixtures and all steps. To reproduce a harness build by hand:
+//!
+//! ```text
+//! CARGO_TARGET_DIR=target/fixtures CARGO_PROFILE_DEV_DEBUG=false \
+//!     CARGO_INCREMENTAL=0 PROTOC=<vendored protoc> cargo test
+//! ```
+
+#![allow(dead_code)]
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long one cargo invocation on a fixture may take (a cold build of the
+/// whole tonic graph on two busy cores included).
+pub const CARGO_TIMEOUT: Duration = Duration::from_secs(40 * 60);
+/// How long a server may take to print its `listening on` line.
+pub const SERVER_START_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a scripted client run may take.
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Serialises cargo invocations of this test process: they share one target
+/// directory (cargo would block on its lock anyway), and binaries are copied
+/// out of it right after a build, before another build can overwrite them.
+static CARGO_LOCK: Mutex<()> = Mutex::new(());
+
+fn cargo_lock() -> MutexGuard<'static, ()> {
+    // A test that panicked while holding the lock leaves nothing half done
+    // that matters to the next one.
+    CARGO_LOCK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The repository root (the root crate's manifest directory).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `fixtures/` of the repository.
+pub fn fixtures_dir() -> PathBuf {
+    repo_root().join("fixtures")
+}
+
+/// `fixtures/<name>`.
+pub fn fixture_dir(name: &str) -> PathBuf {
+    fixtures_dir().join(name)
+}
+
+/// The `step-N` trees of a fixture that exist, ordered by N.
+pub fn fixture_steps(name: &str) -> Vec<(u32, PathBuf)> {
+    let dir = fixture_dir(name);
+    let entries = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read fixture directory {}: {e}", dir.display()));
+    let mut steps: Vec<(u32, PathBuf)> = entries
+        .map(|entry| entry.expect("read_dir entry").path())
+        .filter(|path| path.is_dir())
+        .filter_map(|path| {
+            let name = path.file_name()?.to_str()?;
+            let n = name.strip_prefix("step-")?.parse().ok()?;
+            Some((n, path))
+        })
+        .collect();
+    steps.sort();
+    steps
+}
+
+/// The shared target directory of every fixture build: `<repo>/target/fixtures`.
+pub fn fixture_target_dir() -> PathBuf {
+    repo_root().join("target").join("fixtures")
+}
+
+/// Path of the vendored `protoc` (the `protoc-bin-vendored` dev-dependency).
+pub fn protoc() -> PathBuf {
+    protoc_bin_vendored::protoc_bin_path()
+        .expect("protoc-bin-vendored has no protoc for this platform")
+}
+
+/// The well-known-type include directory shipped with the vendored `protoc`.
+pub fn protoc_include() -> PathBuf {
+    protoc_bin_vendored::include_path().expect("protoc-bin-vendored has no include directory")
+}
+
+/// The environment every fixture build runs with.
+pub fn fixture_env() -> Vec<(&'static str, OsString)> {
+    vec![
+        ("CARGO_TARGET_DIR", fixture_target_dir().into_os_string()),
+        ("PROTOC", protoc().into_os_string()),
+        ("PROTOC_INCLUDE", protoc_include().into_os_string()),
+        // Fixtures are built for their tests only: no debug info, no
+        // incremental caches. Same values everywhere, so artifacts are shared.
+        ("CARGO_PROFILE_DEV_DEBUG", "false".into()),
+        ("CARGO_INCREMENTAL", "0".into()),
+        ("CARGO_TERM_COLOR", "never".into()),
+    ]
+}
+
+/// A `cargo` command running in `dir` with [`fixture_env`].
+pub fn cargo(dir: &Path) -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(dir);
+    for (key, value) in fixture_env() {
+        cmd.env(key, value);
+    }
+    cmd
+}
+
+/// What a finished (or timed-out) process left behind.
+#[derive(Debug)]
+pub struct RunOutput {
+    /// `None` when the process was killed after the timeout.
+    pub status: Option<ExitStatus>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl RunOutput {
+    pub fn success(&self) -> bool {
+        self.status.is_some_and(|s| s.success())
+    }
+
+    /// Status, stderr and stdout, for failure messages.
+    pub fn describe(&self) -> String {
+        let status = match self.status {
+            Some(status) => status.to_string(),
+            None => format!("killed after {:?} (timeout)", self.elapsed),
+        };
+        format!(
+            "status: {status}\n--- stderr ---\n{}\n--- stdout ---\n{}",
+            self.stderr, self.stdout
+        )
+    }
+}
+
+fn read_all(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<String> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+/// Runs `cmd` to completion with piped output, killing it after `timeout`.
+pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> RunOutput {
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot spawn {cmd:?}: {e}"));
+    let stdout = read_all(child.stdout.take().expect("piped stdout"));
+    let stderr = read_all(child.stderr.take().expect("piped stderr"));
+
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break Some(status);
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(50));
+    };
+    RunOutput {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+        elapsed: start.elapsed(),
+    }
+}
+
+/// A readable label for a tree: `greeter/step-0` for `fixtures/greeter/step-0`,
+/// else the last two path components.
+fn tree_label(tree: &Path) -> String {
+    let tree = tree.canonicalize().unwrap_or_else(|_| tree.to_path_buf());
+    let fixtures = fixtures_dir()
+        .canonicalize()
+        .unwrap_or_else(|_| fixtures_dir());
+    let rel = match tree.strip_prefix(&fixtures) {
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => tree
+            .iter()
+            .rev()
+            .take(2)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect(),
+    };
+    rel.to_string_lossy().replace(['/', '\\'], "__")
+}
+
+/// Mirrors `src` into `dest`: files whose content is unchanged are left alone
+/// (so cargo sees them as fresh), changed files are rewritten, files and
+/// directories that are not in `src` are removed. `target/` and `Cargo.lock`
+/// of `src` are never copied; `Cargo.lock` in `dest` is removed so that
+/// every build resolves the same (newest) versions.
+fn mirror_tree(src: &Path, dest: &Path) {
+    fs::create_dir_all(dest).unwrap_or_else(|e| panic!("create {}: {e}", dest.display()));
+    let mut wanted = Vec::new();
+    for entry in fs::read_dir(src).unwrap_or_else(|e| panic!("read {}: {e}", src.display())) {
+        let entry = entry.expect("read_dir entry");
+        let name = entry.file_name();
+        if name == "target" || name == "Cargo.lock" {
+            continue;
+        }
+        let from = entry.path();
+        let to = dest.join(&name);
+        let file_type = entry.file_type().expect("file type");
+        if file_type.is_dir() {
+            if to.is_file() {
+                fs::remove_file(&to).expect("remove file replaced by a directory");
+            }
+            mirror_tree(&from, &to);
+        } else {
+            let content =
+                fs::read(&from).unwrap_or_else(|e| panic!("read {}: {e}", from.display()));
+            if to.is_dir() {
+                fs::remove_dir_all(&to).expect("remove directory replaced by a file");
+            }
+            if fs::read(&to).ok().as_deref() != Some(&content[..]) {
+                fs::write(&to, &content).unwrap_or_else(|e| panic!("write {}: {e}", to.display()));
+            }
+        }
+        wanted.push(name);
+    }
+    for entry in fs::read_dir(dest).expect("read dest") {
+        let entry = entry.expect("read_dir entry");
+        if wanted.contains(&entry.file_name()) {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            fs::remove_dir_all(&path).expect("remove stale directory");
+        } else {
+            fs::remove_file(&path).expect("remove stale file");
+        }
+    }
+}
+
+/// Copies `tree` to its working copy under `target/fixture-trees/` and
+/// returns the copy's path. Unchanged files keep their timestamps, so a
+/// second build of the same tree is incremental.
+pub fn working_copy(tree: &Path) -> PathBuf {
+    assert!(
+        tree.join("Cargo.toml").is_file(),
+        "{} has no Cargo.toml",
+        tree.display()
+    );
+    let dest = repo_root()
+        .join("target")
+        .join("fixture-trees")
+        .join(tree_label(tree));
+    mirror_tree(tree, &dest);
+    dest
+}
+
+fn run_cargo(tree: &Path, args: &[&str]) -> (PathBuf, RunOutput) {
+    let _guard = cargo_lock();
+    let copy = working_copy(tree);
+    let out = run_with_timeout(cargo(&copy).args(args), CARGO_TIMEOUT);
+    assert!(
+        out.success(),
+        "`cargo {}` failed for {} (working copy {})\n{}",
+        args.join(" "),
+        tree.display(),
+        copy.display(),
+        out.describe()
+    );
+    (copy, out)
+}
+
+/// Builds `tree` (a cargo workspace) and runs all its tests, in debug, in a
+/// working copy, with the shared fixture target directory. Panics with the
+/// build and test output if anything fails; returns that output otherwise.
+pub fn build_and_test(tree: &Path) -> RunOutput {
+    let (_, out) = run_cargo(tree, &["test", "--workspace", "--no-fail-fast"]);
+    out
+}
+
+/// Builds every binary of `tree` and copies them into a directory of their
+/// own (binaries of different trees share names, e.g. every step of `routes`
+/// has `routes-server`), which is returned.
+pub fn build_bins(tree: &Path) -> PathBuf {
+    let (copy, out) = run_cargo(
+        tree,
+        &[
+            "build",
+            "--workspace",
+            "--bins",
+            "--message-format=json-render-diagnostics",
+        ],
+    );
+    let mut bin_dir = copy.into_os_string();
+    bin_dir.push(".bin");
+    let bin_dir = PathBuf::from(bin_dir);
+    if bin_dir.exists() {
+        fs::remove_dir_all(&bin_dir).expect("remove old binaries");
+    }
+    fs::create_dir_all(&bin_dir).expect("create binary directory");
+
+    for line in out.stdout.lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if message["reason"] != "compiler-artifact" {
+            continue;
+        }
+        let Some(exe) = message["executable"].as_str() else {
+            continue;
+        };
+        let exe = Path::new(exe);
+        let dest = bin_dir.join(exe.file_name().expect("executable file name"));
+        fs::copy(exe, &dest)
+            .unwrap_or_else(|e| panic!("copy {} to {}: {e}", exe.display(), dest.display()));
+    }
+    bin_dir
+}
+
+/// Path of binary `name` in a directory returned by [`build_bins`].
+pub fn bin_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// A running server binary; killed when dropped.
+pub struct ServerProcess {
+    child: Child,
+    /// The address from its `listening on <addr>` line.
+    pub addr: SocketAddr,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl ServerProcess {
+    /// `http://<addr>`, what the client binaries take.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// What the server wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts server binary `bin` on `127.0.0.1:0` (first argument and `ADDR`)
+/// with `extra_env`, and waits for its `listening on <addr>` line.
+pub fn spawn_server(bin: &Path, extra_env: &[(&str, &str)]) -> ServerProcess {
+    const LISTEN_ADDR: &str = "127.0.0.1:0";
+    let mut cmd = Command::new(bin);
+    cmd.arg(LISTEN_ADDR)
+        .env("ADDR", LISTEN_ADDR)
+        .envs(extra_env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+
+    let stderr = Arc::new(Mutex::new(String::new()));
+    {
+        let stderr = Arc::clone(&stderr);
+        let pipe = child.stderr.take().expect("piped stderr");
+        thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                let mut buf = stderr.lock().unwrap();
+                buf.push_str(&line);
+                buf.push('\n');
+            }
+        });
+    }
+
+    // Forward stdout lines; keep draining after the first so the server
+    // never blocks on a full pipe.
+    let (tx, rx) = mpsc::channel::<String>();
+    let pipe = child.stdout.take().expect("piped stdout");
+    thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+
+    let deadline = Instant::now() + SERVER_START_TIMEOUT;
+    let mut seen = Vec::new();
+    let addr = loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(remaining) {
+            Ok(line) => {
+                if let Some(addr) = line.strip_prefix("listening on ") {
+                    break addr.trim().parse::<SocketAddr>().unwrap_or_else(|e| {
+                        panic!("{}: bad address in {line:?}: {e}", bin.display())
+                    });
+                }
+                seen.push(line);
+            }
+            Err(_) => {
+                let _ = child.kill();
+                let status = child.wait().ok();
+                thread::sleep(Duration::from_millis(100));
+                panic!(
+                    "{} printed no `listening on` line within {:?} (exit status {status:?})\n\
+                     --- stdout ---\n{}\n--- stderr ---\n{}",
+                    bin.display(),
+                    SERVER_START_TIMEOUT,
+                    seen.join("\n"),
+                    stderr.lock().unwrap()
+                );
+            }
+        }
+    };
+
+    ServerProcess {
+        child,
+        addr,
+        stderr,
+    }
+}
+
+/// Runs client binary `bin` against `url` and asserts that it succeeds,
+/// showing its output otherwise. Returns its stdout (one line per check).
+pub fn run_client(bin: &Path, url: &str) -> String {
+    let out = try_run_client(bin, url);
+    assert!(
+        out.success(),
+        "client {} against {url} failed\n{}",
+        bin.display(),
+        out.describe()
+    );
+    out.stdout
+}
+
+/// Runs client binary `bin` against `url` (with [`CLIENT_TIMEOUT`]) and
+/// returns what happened, without judging it.
+pub fn try_run_client(bin: &Path, url: &str) -> RunOutput {
+    run_with_timeout(Command::new(bin).arg(url), CLIENT_TIMEOUT)
+}
