@@ -17,3 +17,5 @@ pub mod pb {
 pub mod prostpb {
     include!(concat!(env!("OUT_DIR"), "/tonic_prost/shimtest.v1.rs"));
 }
+
+pub mod impls;
