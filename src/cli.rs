@@ -1,0 +1,134 @@
+//! The command line, in the shape of a cargo subcommand: `cargo connect-migrate ...` runs the
+//! binary as `cargo-connect-migrate connect-migrate ...`; running it directly works too.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::Format;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo-connect-migrate",
+    bin_name = "cargo connect-migrate",
+    version,
+    about = "Migrate a Rust codebase from tonic to connectrpc, one reviewed step at a time",
+    after_help = "Exit codes: 0 done or nothing to do; 1 --check found changes; 2 usage error or refusal; 3 some files could not be processed (the others were).",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub migrate: MigrateArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Say where each crate stands: tonic version, codegen kind, steps done, what needs a human.
+    Plan(PlanArgs),
+    /// Write a small bundled tonic workspace and run `plan` and every step's dry run on it.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The migration step to apply (1..=9).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=9))]
+    pub step: Option<u8>,
+    /// Print the unified diff the step would make; write nothing.
+    #[arg(long, conflicts_with = "check")]
+    pub dry_run: bool,
+    /// Write nothing; exit 1 when the step would change anything (for CI).
+    #[arg(long)]
+    pub check: bool,
+    /// Allow writing into a git tree with uncommitted or staged changes.
+    #[arg(long)]
+    pub allow_dirty: bool,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Output format of the report.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Never draw a progress bar (it is only drawn when stderr is a terminal anyway).
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Files or directories to process instead of the cargo workspace (walked recursively,
+    /// skipping `target/` and hidden directories).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct SelectArgs {
+    /// Path to Cargo.toml of the workspace or package.
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Package to process (repeatable).
+    #[arg(short = 'p', long = "package", value_name = "SPEC")]
+    pub packages: Vec<String>,
+    /// Process every member of the workspace.
+    #[arg(long)]
+    pub workspace: bool,
+    /// Exclude a package (repeatable; implies --workspace).
+    #[arg(long, value_name = "SPEC")]
+    pub exclude: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Directory to write the demo workspace to (default: a fresh temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Parse the process arguments, dropping the `connect-migrate` that cargo inserts.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let mut v: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    if v.get(1).is_some_and(|a| a == "connect-migrate") {
+        v.remove(1);
+    }
+    Cli::try_parse_from(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn cargo_subcommand_shape() {
+        let c = parse_from([
+            "cargo-connect-migrate",
+            "connect-migrate",
+            "--step",
+            "3",
+            "--check",
+        ])
+        .unwrap();
+        assert_eq!(c.migrate.step, Some(3));
+        assert!(c.migrate.check);
+        let c = parse_from(["cargo-connect-migrate", "plan", "--format", "json"]).unwrap();
+        assert!(matches!(c.command, Some(Command::Plan(_))));
+        assert!(parse_from(["x", "--step", "10"]).is_err());
+        assert!(parse_from(["x", "--step", "3", "--check", "--dry-run"]).is_err());
+    }
+}

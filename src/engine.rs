@@ -1,0 +1,208 @@
+//! The pure core: (file text, step) -> (new text, edits, manual items). No IO here.
+//!
+//! One file goes through: byte prefilter -> parse (syn, span locations) -> name resolution ->
+//! the step's passes, each committing its edits to one [`EditBuffer`] -> apply to the original
+//! text -> re-parse. A result that does not parse is an internal error: the file is not written.
+//! A BOM is kept (the text after it is what is parsed and edited); CRLF files get CRLF in
+//! inserted text.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::edit::{Edit, EditBuffer, LineEnding, Overlap};
+use crate::resolve::FileIndex;
+use crate::rules::rename::SideEvidence;
+use crate::steps::Step;
+
+/// The comment that keeps a construct (the statement or item on its line or the next) unchanged.
+pub const IGNORE_MARKER: &str = "connect-migrate: ignore";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ItemKind {
+    /// Needs a human: the tool knows what to do but cannot do it safely.
+    Manual,
+    /// The tool could not tell whether the construct is what a rule is about.
+    Unsure,
+    /// Left alone on request (`// connect-migrate: ignore`), or a generated file.
+    Skipped,
+}
+
+/// A site the tool did not migrate, with why and what to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManualItem {
+    /// Byte offset in the file's text (after a BOM).
+    pub offset: usize,
+    pub rule: String,
+    pub message: String,
+    pub note: String,
+    pub kind: ItemKind,
+}
+
+/// What a file looks like to a pass.
+pub struct FileCtx<'a> {
+    /// The text the spans refer to (after a BOM).
+    pub text: &'a str,
+    pub file: &'a syn::File,
+    pub index: &'a FileIndex,
+    /// 1-based lines holding the ignore marker.
+    pub suppress_lines: BTreeSet<usize>,
+    /// Server/client evidence of the whole crate, from a byte scan of its files.
+    pub crate_evidence: SideEvidence,
+    pub line_ending: LineEnding,
+}
+
+/// Edits and manual items produced by the passes of a step on one file.
+pub struct PassOutput {
+    pub buffer: EditBuffer,
+    pub items: Vec<ManualItem>,
+    line_ending: LineEnding,
+}
+
+impl PassOutput {
+    /// Commit one rule's edits as a transaction (see [`EditBuffer::commit`]); inserted text is
+    /// converted to the file's line ending.
+    pub fn commit(&mut self, mut edits: Vec<Edit>) -> Result<(), Overlap> {
+        if self.line_ending == LineEnding::CrLf {
+            for e in &mut edits {
+                if e.text.contains('\n') {
+                    e.text = self.line_ending.convert(&e.text);
+                }
+            }
+        }
+        self.buffer.commit(edits)
+    }
+}
+
+/// A unit of rewriting logic (one per rule family).
+pub trait Pass {
+    fn run(&self, ctx: &FileCtx<'_>, out: &mut PassOutput);
+}
+
+/// Where the file sits, for name resolution and side decisions.
+#[derive(Clone, Debug, Default)]
+pub struct FileMeta {
+    /// Crate-absolute module path (`["crate", "service"]`) when known.
+    pub module_path: Option<Vec<String>>,
+    pub crate_evidence: SideEvidence,
+}
+
+/// The outcome for one file.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The prefilter ruled the file out: it cannot hold a construct of the step.
+    NotApplicable,
+    /// Parsed and checked: these edits (maybe none) and items.
+    Rewritten {
+        new_text: Option<String>,
+        edits: usize,
+        items: Vec<ManualItem>,
+    },
+    /// The file does not parse: left untouched.
+    ParseError {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// The rewrite produced text that does not parse (a bug): left untouched.
+    InvalidOutput {
+        message: String,
+        items: Vec<ManualItem>,
+    },
+}
+
+/// Lines (1-based) that carry the ignore marker.
+pub fn suppress_lines(text: &str) -> BTreeSet<usize> {
+    let mut out = BTreeSet::new();
+    if memchr::memmem::find(text.as_bytes(), IGNORE_MARKER.as_bytes()).is_none() {
+        return out;
+    }
+    for (i, line) in text.lines().enumerate() {
+        if let Some(pos) = line.find(IGNORE_MARKER) {
+            if line[..pos].trim_end().ends_with("//") || line[..pos].contains("//") {
+                out.insert(i + 1);
+            }
+        }
+    }
+    out
+}
+
+/// Run `step` over one file's full text (BOM included).
+pub fn process(step: &Step, full_text: &str, meta: &FileMeta) -> Outcome {
+    if !step.prefilter(full_text.as_bytes()) {
+        return Outcome::NotApplicable;
+    }
+    let (bom, text) = match full_text.strip_prefix('\u{feff}') {
+        Some(rest) => ("\u{feff}", rest),
+        None => ("", full_text),
+    };
+    let outcome = process_parsed(step, text, meta).map(|(new, edits, items)| {
+        let new_text = new.map(|n| format!("{bom}{n}"));
+        (new_text, edits, items)
+    });
+    // Spans of this file are no longer needed: keep the per-thread source map from growing with
+    // the corpus.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    match outcome {
+        Ok((new_text, edits, items)) => Outcome::Rewritten {
+            new_text,
+            edits,
+            items,
+        },
+        Err(o) => o,
+    }
+}
+
+type Done = (Option<String>, usize, Vec<ManualItem>);
+
+fn process_parsed(step: &Step, text: &str, meta: &FileMeta) -> Result<Done, Outcome> {
+    let file = syn::parse_file(text).map_err(|e| {
+        let start = e.span().start();
+        Outcome::ParseError {
+            line: start.line,
+            column: start.column + 1,
+            message: e.to_string(),
+        }
+    })?;
+    let index = FileIndex::build(&file, meta.module_path.clone());
+    let line_ending = LineEnding::detect(text);
+    let ctx = FileCtx {
+        text,
+        file: &file,
+        index: &index,
+        suppress_lines: suppress_lines(text),
+        crate_evidence: meta.crate_evidence,
+        line_ending,
+    };
+    let mut out = PassOutput {
+        buffer: EditBuffer::new(text.len()),
+        items: Vec::new(),
+        line_ending,
+    };
+    for pass in step.passes() {
+        pass.run(&ctx, &mut out);
+    }
+    let mut items = out.items;
+    items.sort_by(|a, b| (a.offset, &a.rule).cmp(&(b.offset, &b.rule)));
+    items.dedup();
+    if out.buffer.is_empty() {
+        return Ok((None, 0, items));
+    }
+    let new = out.buffer.apply(text);
+    if new == text {
+        return Ok((None, 0, items));
+    }
+    if let Err(e) = syn::parse_file(&new) {
+        let start = e.span().start();
+        return Err(Outcome::InvalidOutput {
+            message: format!(
+                "the rewritten file would not parse ({}:{}: {e}); it was left unchanged",
+                start.line,
+                start.column + 1
+            ),
+            items,
+        });
+    }
+    Ok((Some(new), out.buffer.len(), items))
+}

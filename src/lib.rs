@@ -1,0 +1,18 @@
+//! cargo connect-migrate: staged, span-preserving migration of Rust code from tonic to connectrpc.
+//!
+//! Layout: [`cli`] (arguments) -> [`app`] (commands, exit codes) -> [`workspace`] (discovery) ->
+//! [`run`] (parallel IO around the pure [`engine`]) -> [`steps`] (the nine steps) built from
+//! [`rules`] (data files) with [`resolve`] (per-file name resolution) and [`edit`] (the edit
+//! buffer).
+
+pub mod app;
+pub mod cli;
+pub mod demo;
+pub mod edit;
+pub mod engine;
+pub mod report;
+pub mod resolve;
+pub mod rules;
+pub mod run;
+pub mod steps;
+pub mod workspace;

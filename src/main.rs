@@ -1,0 +1,12 @@
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match cargo_connect_migrate::cli::parse_from(std::env::args_os()) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    ExitCode::from(cargo_connect_migrate::app::run(cli))
+}

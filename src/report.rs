@@ -1,0 +1,189 @@
+//! Rendering reports: cargo-style human text, JSON for machines, GitHub workflow annotations.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::engine::ItemKind;
+use crate::run::{FileStatus, ItemReport, Mode, RunReport};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
+pub enum Format {
+    Human,
+    Json,
+    Github,
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Human report: per-file lines, then manual items, then counts last.
+pub fn human(r: &RunReport) -> String {
+    let mut s = String::new();
+    let verb = match r.mode {
+        Mode::Write => "Migrated",
+        Mode::DryRun | Mode::Check => "Would migrate",
+    };
+    for f in &r.files {
+        match f.status {
+            FileStatus::Changed => {
+                let _ = writeln!(
+                    s,
+                    "{verb:>13} {} ({})",
+                    f.path,
+                    plural(f.edits, "edit", "edits")
+                );
+            }
+            FileStatus::Failed => {
+                let _ = writeln!(
+                    s,
+                    "error: {}: {}",
+                    f.path,
+                    f.error.as_deref().unwrap_or("failed")
+                );
+            }
+        }
+    }
+    for i in &r.items {
+        item_human(&mut s, i);
+    }
+    let _ = writeln!(s, "{}", summary(r));
+    s
+}
+
+fn item_human(s: &mut String, i: &ItemReport) {
+    let level = match i.kind {
+        ItemKind::Manual => "manual",
+        ItemKind::Unsure => "unsure",
+        ItemKind::Skipped => "skipped",
+    };
+    let _ = writeln!(
+        s,
+        "{level}[{}]: {}:{}:{}: {}",
+        i.rule, i.path, i.line, i.column, i.message
+    );
+    if !i.note.is_empty() {
+        let _ = writeln!(s, "  = help: {}", i.note);
+    }
+}
+
+pub fn summary(r: &RunReport) -> String {
+    let count = |k: ItemKind| r.items.iter().filter(|i| i.kind == k).count();
+    let verb = match r.mode {
+        Mode::Write => "changed",
+        Mode::DryRun | Mode::Check => "would change",
+    };
+    let mut s = format!(
+        "Summary: step {} ({}): {} {verb} ({}), {} ({} manual, {} unsure, {} skipped)",
+        r.step,
+        r.title,
+        plural(r.changed(), "file", "files"),
+        plural(r.edits(), "edit", "edits"),
+        plural(r.items.len(), "item to review", "items to review"),
+        count(ItemKind::Manual),
+        count(ItemKind::Unsure),
+        count(ItemKind::Skipped),
+    );
+    if r.failed() > 0 {
+        let _ = write!(
+            s,
+            ", {} could not be processed",
+            plural(r.failed(), "file", "files")
+        );
+    }
+    s
+}
+
+pub fn json(r: &RunReport) -> String {
+    #[derive(Serialize)]
+    struct Counts {
+        files_changed: usize,
+        edits: usize,
+        manual_items: usize,
+        files_failed: usize,
+        files_scanned: usize,
+        files_parsed: usize,
+    }
+    #[derive(Serialize)]
+    struct Out<'a> {
+        #[serde(flatten)]
+        report: &'a RunReport,
+        counts: Counts,
+    }
+    let out = Out {
+        report: r,
+        counts: Counts {
+            files_changed: r.changed(),
+            edits: r.edits(),
+            manual_items: r.items.len(),
+            files_failed: r.failed(),
+            files_scanned: r.files_scanned,
+            files_parsed: r.files_parsed,
+        },
+    };
+    serde_json::to_string_pretty(&out).expect("report serializes") + "\n"
+}
+
+fn gh_escape(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn gh_prop(s: &str) -> String {
+    gh_escape(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// GitHub workflow commands: one annotation per manual item and failed file.
+pub fn github(r: &RunReport) -> String {
+    let mut s = String::new();
+    for f in &r.files {
+        match f.status {
+            FileStatus::Failed => {
+                let _ = writeln!(
+                    s,
+                    "::error file={},title={}::{}",
+                    gh_prop(&f.path),
+                    gh_prop("connect-migrate"),
+                    gh_escape(f.error.as_deref().unwrap_or("failed"))
+                );
+            }
+            FileStatus::Changed if r.mode != Mode::Write => {
+                let _ = writeln!(
+                    s,
+                    "::notice file={},title={}::{}",
+                    gh_prop(&f.path),
+                    gh_prop(&format!("connect-migrate step {}", r.step)),
+                    gh_escape(&format!(
+                        "step {} would change this file ({} edits)",
+                        r.step, f.edits
+                    ))
+                );
+            }
+            FileStatus::Changed => {}
+        }
+    }
+    for i in &r.items {
+        let level = match i.kind {
+            ItemKind::Manual | ItemKind::Unsure => "warning",
+            ItemKind::Skipped => "notice",
+        };
+        let msg = if i.note.is_empty() {
+            i.message.clone()
+        } else {
+            format!("{}\nhelp: {}", i.message, i.note)
+        };
+        let _ = writeln!(
+            s,
+            "::{level} file={},line={},col={},title={}::{}",
+            gh_prop(&i.path),
+            i.line,
+            i.column,
+            gh_prop(&i.rule),
+            gh_escape(&msg)
+        );
+    }
+    let _ = writeln!(s, "{}", summary(r));
+    s
+}

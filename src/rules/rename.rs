@@ -1,0 +1,1007 @@
+//! The generic rename pass: every path that resolves to a rule's `from` is rewritten to its `to`,
+//! narrowly (only the identifiers that change), with the imports it needs added next to the old
+//! ones and the old imports removed once nothing refers to them.
+//!
+//! Before (step 3, server side):
+//! ```text
+//! use tonic::{Request, Response, Status};
+//! fn check(id: u32) -> Result<(), Status> { Err(Status::not_found("no such id")) }
+//! ```
+//! After:
+//! ```text
+//! use tonic::{Request, Response};
+//! use connectrpc::ConnectError;
+//! fn check(id: u32) -> Result<(), ConnectError> { Err(ConnectError::not_found("no such id")) }
+//! ```
+//!
+//! # Which side a site is on
+//! A rule says whether it is for server code (step 3) or client code (step 7). The side of a
+//! function is decided, in order, by: the impl it is in (an impl of a `*_server` trait is server
+//! code); the paths it uses (a `*_client` module, `tonic::transport::{Channel, Endpoint}` make it
+//! client code; `*_server`, `tonic::transport::Server` server code); then the same evidence over
+//! the whole file; then over the whole crate. When none of these decides, the site is reported,
+//! not edited.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ops::Range;
+
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+use super::{Action, Rule, Side, StepRules};
+use crate::edit::{indent_at, Edit};
+use crate::engine::{FileCtx, ItemKind, ManualItem, Pass};
+use crate::resolve::{
+    range, FileIndex, LeafId, Resolution, Resolved, ScopeId, ScopeTracker, UTree, Via,
+};
+
+/// Evidence of the side of some code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SideEvidence {
+    pub server: bool,
+    pub client: bool,
+}
+
+impl SideEvidence {
+    pub fn decide(self) -> Option<Side> {
+        match (self.server, self.client) {
+            (true, false) => Some(Side::Server),
+            (false, true) => Some(Side::Client),
+            _ => None,
+        }
+    }
+
+    /// Evidence from a byte scan (used for the crate level).
+    pub fn scan(text: &[u8]) -> SideEvidence {
+        SideEvidence {
+            server: memchr::memmem::find(text, b"_server::").is_some(),
+            client: memchr::memmem::find(text, b"_client::").is_some(),
+        }
+    }
+
+    fn add(&mut self, o: SideEvidence) {
+        self.server |= o.server;
+        self.client |= o.client;
+    }
+}
+
+fn path_evidence(full: &[String]) -> SideEvidence {
+    let has = |suffix: &str| {
+        full.iter()
+            .any(|s| s.ends_with(suffix) && s.len() > suffix.len())
+    };
+    let starts = |p: &[&str]| full.len() >= p.len() && full.iter().zip(p).all(|(a, b)| a == b);
+    SideEvidence {
+        server: has("_server")
+            || starts(&["tonic", "transport", "Server"])
+            || starts(&["tonic", "server"])
+            || starts(&["connectrpc", "RequestContext"])
+            || starts(&["connectrpc", "ServiceRequest"])
+            || starts(&["connectrpc", "ServiceResult"]),
+        client: has("_client")
+            || starts(&["tonic", "transport", "Channel"])
+            || starts(&["tonic", "transport", "Endpoint"])
+            || starts(&["tonic", "client"])
+            || starts(&["connectrpc", "client"]),
+    }
+}
+
+/// One path that a rule matched.
+struct Hit {
+    rule: usize,
+    resolved: Resolved,
+    /// Ident ranges of the written segments, and whether a segment carries generic arguments.
+    segs: Vec<(Range<usize>, bool)>,
+    scope: ScopeId,
+    func: usize,
+    suppressed: bool,
+}
+
+struct Walker<'a> {
+    idx: &'a FileIndex,
+    rules: &'a StepRules,
+    tr: ScopeTracker,
+    /// Stack of function contexts; 0 is "outside any function".
+    func_stack: Vec<usize>,
+    funcs: Vec<FuncCtx>,
+    hits: Vec<Hit>,
+    ambiguous: Vec<(usize, usize)>,
+    /// Every path that resolved through a `use` leaf: how many times.
+    leaf_refs: HashMap<LeafId, usize>,
+    /// Identifiers seen inside macro bodies that could not be parsed.
+    opaque_idents: Vec<(String, usize, String)>,
+    file_evidence: SideEvidence,
+    /// Start offsets of enclosing items and statements (for the ignore comment).
+    enclosing: Vec<usize>,
+    suppress_lines: &'a BTreeSet<usize>,
+    ctx_text: &'a str,
+}
+
+#[derive(Default, Clone, Copy)]
+struct FuncCtx {
+    forced: Option<Side>,
+    evidence: SideEvidence,
+}
+
+impl Walker<'_> {
+    fn current_func(&self) -> usize {
+        *self.func_stack.last().unwrap()
+    }
+
+    fn is_suppressed(&self) -> bool {
+        if self.suppress_lines.is_empty() {
+            return false;
+        }
+        self.enclosing.iter().any(|&off| {
+            let line = crate::edit::line_col(self.ctx_text, off).0;
+            self.suppress_lines.contains(&line) || self.suppress_lines.contains(&(line - 1))
+        })
+    }
+
+    fn on_path(&mut self, p: &syn::Path) {
+        let scope = self.tr.current();
+        let Some(res) = self.idx.resolve(scope, p) else {
+            return;
+        };
+        let resolved = match res {
+            Resolution::One(r) => r,
+            Resolution::Ambiguous(cands) => {
+                if cands
+                    .iter()
+                    .any(|c| self.rules.longest_match(&c.full, 1).is_some())
+                {
+                    self.ambiguous
+                        .push((range(p.span()).start, self.current_func()));
+                }
+                return;
+            }
+        };
+        if let Via::Import(l) = resolved.via {
+            *self.leaf_refs.entry(l).or_default() += 1;
+        }
+        let ev = path_evidence(&resolved.full);
+        let f = self.current_func();
+        self.funcs[f].evidence.add(ev);
+        self.file_evidence.add(ev);
+        // The rule must cover at least what the first written segment stands for.
+        let anchor_len = resolved.full.len() + 1 - resolved.written.min(resolved.full.len());
+        let Some(rule) = self.rules.longest_match(&resolved.full, anchor_len) else {
+            return;
+        };
+        let rule = self
+            .rules
+            .rules
+            .iter()
+            .position(|r| std::ptr::eq(r, rule))
+            .unwrap();
+        let segs = p
+            .segments
+            .iter()
+            .map(|s| (range(s.ident.span()), !s.arguments.is_none()))
+            .collect();
+        let suppressed = self.is_suppressed();
+        self.hits.push(Hit {
+            rule,
+            resolved,
+            segs,
+            scope,
+            func: f,
+            suppressed,
+        });
+    }
+
+    fn enter_func(&mut self, forced: Option<Side>) {
+        let parent = self.current_func();
+        let forced = forced.or(self.funcs[parent].forced);
+        self.funcs.push(FuncCtx {
+            forced,
+            evidence: SideEvidence::default(),
+        });
+        self.func_stack.push(self.funcs.len() - 1);
+    }
+}
+
+impl<'ast> Visit<'ast> for Walker<'_> {
+    fn visit_block(&mut self, b: &'ast syn::Block) {
+        let p = self
+            .tr
+            .enter(self.idx, range(b.brace_token.span.open()).start);
+        syn::visit::visit_block(self, b);
+        self.tr.leave(p);
+    }
+
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        let p = match &m.content {
+            Some((b, _)) => self.tr.enter(self.idx, range(b.span.open()).start),
+            None => false,
+        };
+        syn::visit::visit_item_mod(self, m);
+        self.tr.leave(p);
+    }
+
+    fn visit_item(&mut self, i: &'ast syn::Item) {
+        self.enclosing.push(range(i.span()).start);
+        syn::visit::visit_item(self, i);
+        self.enclosing.pop();
+    }
+
+    fn visit_stmt(&mut self, s: &'ast syn::Stmt) {
+        self.enclosing.push(range(s.span()).start);
+        syn::visit::visit_stmt(self, s);
+        self.enclosing.pop();
+    }
+
+    fn visit_impl_item(&mut self, i: &'ast syn::ImplItem) {
+        self.enclosing.push(range(i.span()).start);
+        syn::visit::visit_impl_item(self, i);
+        self.enclosing.pop();
+    }
+
+    fn visit_item_use(&mut self, _: &'ast syn::ItemUse) {
+        // Imports are handled by the import phase, not as paths.
+    }
+
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        let forced = i.trait_.as_ref().and_then(|(_, path, _)| {
+            match self.idx.resolve(self.tr.current(), path) {
+                Some(Resolution::One(r)) => path_evidence(&r.full).decide(),
+                _ => None,
+            }
+        });
+        // The impl header itself (`impl From<E> for Status`) belongs to the impl's own context.
+        self.enter_func(forced);
+        syn::visit::visit_item_impl(self, i);
+        self.func_stack.pop();
+    }
+
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        self.enter_func(None);
+        syn::visit::visit_item_fn(self, f);
+        self.func_stack.pop();
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        self.enter_func(None);
+        syn::visit::visit_impl_item_fn(self, f);
+        self.func_stack.pop();
+    }
+
+    fn visit_path(&mut self, p: &'ast syn::Path) {
+        self.on_path(p);
+        syn::visit::visit_path(self, p);
+    }
+
+    fn visit_expr_path(&mut self, e: &'ast syn::ExprPath) {
+        if e.qself.is_none() {
+            self.visit_path(&e.path);
+        }
+    }
+
+    fn visit_type_path(&mut self, t: &'ast syn::TypePath) {
+        if let Some(q) = &t.qself {
+            self.visit_type(&q.ty);
+            for seg in &t.path.segments {
+                self.visit_path_arguments(&seg.arguments);
+            }
+        } else {
+            self.visit_path(&t.path);
+        }
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        self.visit_path(&m.path);
+        // Most macros take comma-separated expressions (format!, vec!, assert_eq!, matches!);
+        // their paths are real code and are rewritten like any other.
+        use syn::parse::Parser;
+        let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
+        match parser.parse2(m.tokens.clone()) {
+            Ok(exprs) => {
+                for e in &exprs {
+                    self.visit_expr(e);
+                }
+            }
+            Err(_) => {
+                let name = m
+                    .path
+                    .segments
+                    .last()
+                    .map(|s| s.ident.to_string())
+                    .unwrap_or_default();
+                collect_idents(m.tokens.clone(), &name, &mut self.opaque_idents);
+            }
+        }
+    }
+}
+
+fn collect_idents(ts: proc_macro2::TokenStream, mac: &str, out: &mut Vec<(String, usize, String)>) {
+    for tt in ts {
+        match tt {
+            proc_macro2::TokenTree::Ident(i) => {
+                out.push((i.to_string(), range(i.span()).start, mac.to_string()))
+            }
+            proc_macro2::TokenTree::Group(g) => collect_idents(g.stream(), mac, out),
+            _ => {}
+        }
+    }
+}
+
+/// The rename pass of one step over one file.
+pub struct RenamePass<'r> {
+    pub rules: &'r StepRules,
+}
+
+impl Pass for RenamePass<'_> {
+    fn run(&self, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput) {
+        run(self.rules, ctx, out)
+    }
+}
+
+fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput) {
+    let idx = ctx.index;
+    let mut w = Walker {
+        idx,
+        rules,
+        tr: ScopeTracker::new(idx),
+        func_stack: vec![0],
+        funcs: vec![FuncCtx::default()],
+        hits: Vec::new(),
+        ambiguous: Vec::new(),
+        leaf_refs: HashMap::new(),
+        opaque_idents: Vec::new(),
+        file_evidence: SideEvidence::default(),
+        enclosing: Vec::new(),
+        suppress_lines: &ctx.suppress_lines,
+        ctx_text: ctx.text,
+    };
+    w.visit_file(ctx.file);
+    // What the file imports is evidence of its side too (`use pb::greeter_server::Greeter;`).
+    for leaf in 0..idx.leaves.len() {
+        w.file_evidence.add(path_evidence(&idx.leaf_path(leaf)));
+    }
+
+    let side_of = |func: usize| -> Option<Side> {
+        let f = w.funcs[func];
+        f.forced
+            .or_else(|| f.evidence.decide())
+            .or_else(|| w.file_evidence.decide())
+            .or_else(|| ctx.crate_evidence.decide())
+    };
+
+    for &(at, _) in &w.ambiguous {
+        out.items.push(ManualItem {
+            offset: at,
+            rule: format!("step{:02}/ambiguous-glob", rules.step),
+            message:
+                "this name could come from more than one glob import, one of them a migrated crate"
+                    .into(),
+            note: "import the name explicitly (`use tonic::Status;`) and run the step again".into(),
+            kind: ItemKind::Manual,
+        });
+    }
+
+    let mut imports = ImportPlan::default();
+    for hit in &w.hits {
+        let rule = &rules.rules[hit.rule];
+        let start = hit.segs[0].0.start;
+        if hit.suppressed {
+            out.items.push(ManualItem {
+                offset: start,
+                rule: rule.id.clone(),
+                message: format!("skipped: {}", rule.message),
+                note: "suppressed by a `// connect-migrate: ignore` comment".into(),
+                kind: ItemKind::Skipped,
+            });
+            continue;
+        }
+        let side = side_of(hit.func);
+        match (rule.side, side) {
+            (Side::Any, _) => {}
+            (want, Some(got)) if want == got => {}
+            (_, Some(_)) => continue, // the other step's business
+            (_, None) => {
+                out.items.push(ManualItem {
+                    offset: start,
+                    rule: rule.id.clone(),
+                    message: format!(
+                        "{}; not changed: cannot tell whether this code runs on the server or the client side",
+                        rule.message
+                    ),
+                    note: format!(
+                        "if it is {} code, make the change by hand (or add `// connect-migrate: ignore` to keep it); {}",
+                        if rule.side == Side::Server { "server" } else { "client" },
+                        rule.note
+                    ),
+                    kind: ItemKind::Unsure,
+                });
+                continue;
+            }
+        }
+        match &rule.action {
+            Action::Report => out.items.push(ManualItem {
+                offset: start,
+                rule: rule.id.clone(),
+                message: rule.message.clone(),
+                note: rule.note.clone(),
+                kind: ItemKind::Manual,
+            }),
+            Action::Rename(to) => match plan_rename(idx, ctx.text, hit, rule, to, &mut imports) {
+                Ok(edits) => {
+                    if let Err(o) = out.commit(edits) {
+                        out.items.push(ManualItem {
+                            offset: start,
+                            rule: rule.id.clone(),
+                            message: format!("{}; not changed: {o}", rule.message),
+                            note: "change it by hand".into(),
+                            kind: ItemKind::Manual,
+                        });
+                    } else if let Via::Import(l) = hit.resolved.via {
+                        *imports.rewritten.entry(l).or_default() += 1;
+                    }
+                }
+                Err(why) => out.items.push(ManualItem {
+                    offset: start,
+                    rule: rule.id.clone(),
+                    message: format!("{}; not changed: {why}", rule.message),
+                    note: rule.note.clone(),
+                    kind: ItemKind::Manual,
+                }),
+            },
+        }
+    }
+
+    // Paths inside macros whose body is not Rust expressions: report those that name a rule.
+    for (name, at, mac) in &w.opaque_idents {
+        let scope = idx.root();
+        if let Some(full) = idx.binding_of(scope, name) {
+            if let Some(rule) = rules.longest_match(&full, full.len()) {
+                out.items.push(ManualItem {
+                    offset: *at,
+                    rule: rule.id.clone(),
+                    message: format!("`{name}` inside `{mac}!` is not rewritten: the macro's input is not Rust expressions"),
+                    note: rule.note.clone(),
+                    kind: ItemKind::Manual,
+                });
+            }
+        }
+    }
+
+    let opaque: HashSet<&str> = w.opaque_idents.iter().map(|(n, _, _)| n.as_str()).collect();
+    let edits = imports.finish(idx, ctx.text, &w.leaf_refs, &opaque, rules.step);
+    if let Err(o) = out.commit(edits) {
+        out.items.push(ManualItem {
+            offset: 0,
+            rule: format!("step{:02}/imports", rules.step),
+            message: format!("imports were not updated: {o}"),
+            note: "add the `use` items the new paths need by hand".into(),
+            kind: ItemKind::Manual,
+        });
+    }
+}
+
+/// Imports to add (per use item they go after) and references rewritten (per leaf).
+#[derive(Default)]
+struct ImportPlan {
+    /// use item index -> absolute paths to import after it.
+    add: BTreeMap<usize, BTreeSet<Vec<String>>>,
+    /// Scope -> names promised by `add` (so two hits agree and conflicts are seen).
+    promised: HashMap<(ScopeId, String), Vec<String>>,
+    rewritten: HashMap<LeafId, usize>,
+}
+
+fn plan_rename(
+    idx: &FileIndex,
+    text: &str,
+    hit: &Hit,
+    rule: &Rule,
+    to: &[String],
+    imports: &mut ImportPlan,
+) -> Result<Vec<Edit>, String> {
+    let r = &hit.resolved;
+    let mut new_full = to.to_vec();
+    new_full.extend_from_slice(&r.full[rule.from.len()..]);
+    let written = hit.segs.len();
+    let id = rule.id.as_str();
+
+    // Segment-wise replacement when the written path keeps its length.
+    let segmentwise = |new_written: &[String]| -> Vec<Edit> {
+        hit.segs
+            .iter()
+            .zip(new_written)
+            .filter(|((r, _), new)| &text[r.clone()] != new.as_str())
+            .map(|((r, _), new)| Edit::replace(r.clone(), new.clone(), id))
+            .collect()
+    };
+    let whole = |new_text: String| -> Result<Vec<Edit>, String> {
+        if hit.segs[..written - 1].iter().any(|(_, g)| *g) {
+            return Err("the path has generic arguments in the middle".into());
+        }
+        let start = hit.segs[0].0.start;
+        let end = hit.segs[written - 1].0.end;
+        Ok(vec![Edit::replace(start..end, new_text, id)])
+    };
+
+    match &r.via {
+        Via::Absolute | Via::Local => {
+            if written == r.full.len() && new_full.len() == written {
+                Ok(segmentwise(&new_full))
+            } else {
+                whole(new_full.join("::"))
+            }
+        }
+        Via::Import(_) | Via::Glob(_) => {
+            if new_full.len() < written {
+                return whole(new_full.join("::"));
+            }
+            let old_anchor = &r.full[..r.full.len() + 1 - written];
+            let new_anchor = &new_full[..new_full.len() + 1 - written];
+            let new_written: Vec<String> = new_full[new_full.len() - written..].to_vec();
+            if old_anchor == new_anchor {
+                return Ok(segmentwise(&new_written));
+            }
+            let name = new_anchor.last().unwrap().clone();
+            let leaf = match r.via {
+                Via::Import(l) | Via::Glob(l) => l,
+                _ => unreachable!(),
+            };
+            let target_scope = idx.leaves[leaf].scope;
+            let bound_here = idx.binding_of(hit.scope, &name);
+            let bound_there = idx.binding_of(target_scope, &name);
+            let promised = imports.promised.get(&(target_scope, name.clone()));
+            let ok_here = bound_here.as_deref().is_none_or(|b| b == new_anchor);
+            let ok_there = bound_there.as_deref().is_none_or(|b| b == new_anchor)
+                && promised.is_none_or(|p| p == new_anchor);
+            if ok_here && ok_there {
+                if bound_here.is_none() && bound_there.is_none() {
+                    imports
+                        .add
+                        .entry(idx.leaves[leaf].item)
+                        .or_default()
+                        .insert(new_anchor.to_vec());
+                    imports
+                        .promised
+                        .insert((target_scope, name), new_anchor.to_vec());
+                }
+                Ok(segmentwise(&new_written))
+            } else {
+                // The short name is taken: write the full path instead.
+                let root = &new_full[0];
+                if idx.binding_of(hit.scope, root).is_some() {
+                    whole(format!("::{}", new_full.join("::")))
+                } else {
+                    whole(new_full.join("::"))
+                }
+            }
+        }
+    }
+}
+
+impl ImportPlan {
+    /// The edits that add the planned imports and remove the imports nothing uses any more.
+    fn finish(
+        &self,
+        idx: &FileIndex,
+        text: &str,
+        refs: &HashMap<LeafId, usize>,
+        opaque: &HashSet<&str>,
+        step: u8,
+    ) -> Vec<Edit> {
+        let id = format!("step{step:02}/imports");
+        let removed: HashSet<LeafId> = self
+            .rewritten
+            .iter()
+            .filter(|(l, n)| {
+                let leaf = &idx.leaves[**l];
+                refs.get(l) == Some(n)
+                    && !idx.use_items[leaf.item].is_pub
+                    && !opaque.contains(leaf.name.as_str())
+            })
+            .map(|(l, _)| *l)
+            .collect();
+        let mut items: BTreeSet<usize> = self.add.keys().copied().collect();
+        items.extend(removed.iter().map(|l| idx.leaves[*l].item));
+        let mut edits = Vec::new();
+        for item in items {
+            let u = &idx.use_items[item];
+            let new_text = self.add.get(&item).map(|paths| render_imports(paths));
+            match removal(&u.tree, &removed) {
+                Removal::All => {
+                    let indent = indent_at(text, u.range.start).to_string();
+                    match new_text {
+                        Some(t) => edits.push(Edit::replace(
+                            u.range.clone(),
+                            t.replace('\n', &format!("\n{indent}")),
+                            &id,
+                        )),
+                        None => edits.push(Edit::delete(whole_lines(text, u.range.clone()), &id)),
+                    }
+                }
+                Removal::None => {
+                    if let Some(t) = new_text {
+                        let indent = indent_at(text, u.range.start).to_string();
+                        let t = format!("\n{indent}{}", t.replace('\n', &format!("\n{indent}")));
+                        edits.push(Edit::insert(u.range.end, t, &id));
+                    }
+                }
+                Removal::Partial(mut v) => {
+                    for e in &mut v {
+                        e.rule = id.clone();
+                    }
+                    edits.extend(v);
+                    if let Some(t) = new_text {
+                        let indent = indent_at(text, u.range.start).to_string();
+                        let t = format!("\n{indent}{}", t.replace('\n', &format!("\n{indent}")));
+                        edits.push(Edit::insert(u.range.end, t, &id));
+                    }
+                }
+            }
+        }
+        edits
+    }
+}
+
+/// `use a::B;` or `use a::{B, C};` per parent path, one per line.
+fn render_imports(paths: &BTreeSet<Vec<String>>) -> String {
+    let mut by_parent: BTreeMap<&[String], Vec<&str>> = BTreeMap::new();
+    for p in paths {
+        by_parent
+            .entry(&p[..p.len() - 1])
+            .or_default()
+            .push(p.last().unwrap());
+    }
+    let lines: Vec<String> = by_parent
+        .into_iter()
+        .map(|(parent, names)| {
+            if names.len() == 1 {
+                format!("use {}::{};", parent.join("::"), names[0])
+            } else {
+                format!("use {}::{{{}}};", parent.join("::"), names.join(", "))
+            }
+        })
+        .collect();
+    lines.join("\n")
+}
+
+/// Extend a range to whole lines when it is alone on its line(s).
+fn whole_lines(text: &str, r: Range<usize>) -> Range<usize> {
+    let ls = crate::edit::line_start(text, r.start);
+    let before_blank = text[ls..r.start].trim().is_empty();
+    let rest = &text[r.end..];
+    let eol = rest.find('\n').map(|i| r.end + i + 1).unwrap_or(text.len());
+    let after_blank = text[r.end..eol].trim().is_empty();
+    if before_blank && after_blank {
+        ls..eol
+    } else {
+        r
+    }
+}
+
+enum Removal {
+    All,
+    None,
+    Partial(Vec<Edit>),
+}
+
+/// What removing `removed` leaves of a use tree: everything, nothing, or these edits.
+fn removal(t: &UTree, removed: &HashSet<LeafId>) -> Removal {
+    match t {
+        UTree::Leaf(l, _) => {
+            if removed.contains(l) {
+                Removal::All
+            } else {
+                Removal::None
+            }
+        }
+        UTree::Path(inner, _) => removal(inner, removed),
+        UTree::Group(elems, _) => {
+            let states: Vec<Removal> = elems.iter().map(|e| removal(e, removed)).collect();
+            if !elems.is_empty() && states.iter().all(|s| matches!(s, Removal::All)) {
+                return Removal::All;
+            }
+            if states.iter().all(|s| matches!(s, Removal::None)) {
+                return Removal::None;
+            }
+            let mut edits = Vec::new();
+            let mut all_flags: Vec<bool> = Vec::new();
+            let mut partials = Vec::new();
+            for s in states {
+                all_flags.push(matches!(s, Removal::All));
+                if let Removal::Partial(v) = s {
+                    partials.extend(v);
+                }
+            }
+            // Maximal runs of fully removed elements.
+            let n = elems.len();
+            let mut k = 0;
+            while k < n {
+                if !all_flags[k] {
+                    k += 1;
+                    continue;
+                }
+                let run_start = k;
+                while k < n && all_flags[k] {
+                    k += 1;
+                }
+                let run_end = k - 1;
+                if k < n {
+                    edits.push(Edit::delete(
+                        elems[run_start].range().start..elems[k].range().start,
+                        "",
+                    ));
+                } else {
+                    edits.push(Edit::delete(
+                        elems[run_start - 1].range().end..elems[run_end].range().end,
+                        "",
+                    ));
+                }
+            }
+            edits.extend(partials);
+            Removal::Partial(edits)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{process, FileMeta, ItemKind, Outcome};
+    use crate::steps::{self, Step};
+
+    fn step(n: u8) -> Step {
+        steps::all()
+            .unwrap()
+            .into_iter()
+            .nth(n as usize - 1)
+            .unwrap()
+    }
+
+    /// Run step `n` on `before`; return the new text (or `before` when nothing changed) and the
+    /// manual items as `kind rule` strings.
+    fn run(n: u8, before: &str) -> (String, Vec<String>) {
+        let s = step(n);
+        match process(&s, before, &FileMeta::default()) {
+            Outcome::NotApplicable => (before.to_string(), Vec::new()),
+            Outcome::Rewritten {
+                new_text, items, ..
+            } => (
+                new_text.unwrap_or_else(|| before.to_string()),
+                items
+                    .iter()
+                    .map(|i| format!("{:?} {}", i.kind, i.rule))
+                    .collect(),
+            ),
+            o => panic!("unexpected outcome {o:?}"),
+        }
+    }
+
+    #[track_caller]
+    fn check_step(n: u8, before: &str, after: &str) {
+        let (got, _) = run(n, before);
+        assert_eq!(got, after, "\n--- got ---\n{got}\n--- want ---\n{after}");
+        // Idempotent: a second run changes nothing.
+        let (again, _) = run(n, &got);
+        assert_eq!(again, got, "second run changed the text");
+    }
+
+    #[track_caller]
+    fn check_not_applicable(n: u8, before: &str) {
+        let (got, items) = run(n, before);
+        assert_eq!(got, before);
+        assert!(items.is_empty(), "{items:?}");
+    }
+
+    const SERVER: &str = r#"use tonic::{Request, Response, Status};
+use crate::pb::greeter_server::Greeter;
+
+pub struct Svc;
+
+#[tonic::async_trait]
+impl Greeter for Svc {
+    async fn say_hello(&self, req: Request<Hello>) -> Result<Response<Reply>, Status> {
+        // An empty name is the caller's fault.
+        if req.get_ref().name.is_empty() {
+            return Err(Status::invalid_argument("name is empty")); // keep this comment
+        }
+
+        Err(Status::not_found(format!("no greeting for {}", req.get_ref().name)))
+    }
+}
+"#;
+
+    #[test]
+    fn server_impl_statuses_become_connect_errors() {
+        let after = r#"use tonic::{Request, Response};
+use connectrpc::ConnectError;
+use crate::pb::greeter_server::Greeter;
+
+pub struct Svc;
+
+#[tonic::async_trait]
+impl Greeter for Svc {
+    async fn say_hello(&self, req: Request<Hello>) -> Result<Response<Reply>, ConnectError> {
+        // An empty name is the caller's fault.
+        if req.get_ref().name.is_empty() {
+            return Err(ConnectError::invalid_argument("name is empty")); // keep this comment
+        }
+
+        Err(ConnectError::not_found(format!("no greeting for {}", req.get_ref().name)))
+    }
+}
+"#;
+        check_step(3, SERVER, after);
+        // Step 7 is for client code: nothing here.
+        check_not_applicable(7, SERVER);
+    }
+
+    #[test]
+    fn code_cancelled_is_canceled_and_import_is_replaced() {
+        let before =
+            "use tonic::Code;\nuse foo_server::X;\n\nfn f() -> Code {\n    Code::Cancelled\n}\n";
+        let after = "use connectrpc::ErrorCode;\nuse foo_server::X;\n\nfn f() -> ErrorCode {\n    ErrorCode::Canceled\n}\n";
+        check_step(3, before, after);
+    }
+
+    #[test]
+    fn fully_qualified_paths_keep_their_form() {
+        let before = "use a_server::S;\nfn f() {\n    let _ = tonic::Status::cancelled(\"x\");\n    let _ = ::tonic::Code::Internal;\n}\n";
+        let after = "use a_server::S;\nfn f() {\n    let _ = connectrpc::ConnectError::canceled(\"x\");\n    let _ = ::connectrpc::ErrorCode::Internal;\n}\n";
+        check_step(3, before, after);
+    }
+
+    #[test]
+    fn renamed_import_and_taken_name() {
+        let before = "use tonic::Status as RpcStatus;\nuse x_server::S;\nfn f() -> RpcStatus { RpcStatus::internal(\"boom\") }\n";
+        let after = "use connectrpc::ConnectError;\nuse x_server::S;\nfn f() -> ConnectError { ConnectError::internal(\"boom\") }\n";
+        check_step(3, before, after);
+        // A local item already called ConnectError: write the full path instead.
+        let before = "use tonic::Status;\nuse x_server::S;\nstruct ConnectError;\nfn f() -> Status { Status::internal(\"boom\") }\n";
+        let after = "use x_server::S;\nstruct ConnectError;\nfn f() -> connectrpc::ConnectError { connectrpc::ConnectError::internal(\"boom\") }\n";
+        check_step(3, before, after);
+    }
+
+    #[test]
+    fn multi_line_group_loses_only_the_migrated_leaf() {
+        let before = "use tonic::{\n    // the request side\n    Request,\n    Status,\n};\nuse y_server::S;\n\nfn f(_: Request<()>) -> Status { Status::aborted(\"x\") }\n";
+        let after = "use tonic::{\n    // the request side\n    Request,\n};\nuse connectrpc::ConnectError;\nuse y_server::S;\n\nfn f(_: Request<()>) -> ConnectError { ConnectError::aborted(\"x\") }\n";
+        check_step(3, before, after);
+    }
+
+    #[test]
+    fn import_still_used_elsewhere_is_kept() {
+        // The client function keeps tonic::Status: its import stays.
+        let before = "use tonic::Status;\nuse pb::a_server::A;\nuse pb::b_client::BClient;\n\nimpl A for S {\n    fn f(&self) -> Status { Status::unknown(\"u\") }\n}\n\nfn call(c: BClient<()>) -> Result<(), Status> { Ok(()) }\n";
+        let after = "use tonic::Status;\nuse connectrpc::ConnectError;\nuse pb::a_server::A;\nuse pb::b_client::BClient;\n\nimpl A for S {\n    fn f(&self) -> ConnectError { ConnectError::unknown(\"u\") }\n}\n\nfn call(c: BClient<()>) -> Result<(), Status> { Ok(()) }\n";
+        check_step(3, before, after);
+        // Step 7 then migrates the client function and drops the import.
+        let after7 = "use connectrpc::ConnectError;\nuse pb::a_server::A;\nuse pb::b_client::BClient;\n\nimpl A for S {\n    fn f(&self) -> ConnectError { ConnectError::unknown(\"u\") }\n}\n\nfn call(c: BClient<()>) -> Result<(), ConnectError> { Ok(()) }\n";
+        check_step(7, after, after7);
+    }
+
+    #[test]
+    fn client_code_is_step_7() {
+        let before = "use tonic::Code;\nuse pb::store_client::StoreClient;\n\nasync fn get(c: &mut StoreClient<Ch>) -> bool {\n    match c.get(()).await {\n        Err(e) if e.code() == Code::NotFound => false,\n        _ => true,\n    }\n}\n";
+        check_not_applicable(3, before);
+        let after = "use connectrpc::ErrorCode;\nuse pb::store_client::StoreClient;\n\nasync fn get(c: &mut StoreClient<Ch>) -> bool {\n    match c.get(()).await {\n        Err(e) if e.code() == ErrorCode::NotFound => false,\n        _ => true,\n    }\n}\n";
+        check_step(7, before, after);
+    }
+
+    #[test]
+    fn unknown_side_is_reported_not_edited() {
+        let before =
+            "use tonic::Status;\n\npub fn helper() -> Status {\n    Status::internal(\"x\")\n}\n";
+        let (got, items) = run(3, before);
+        assert_eq!(got, before);
+        assert!(
+            items.iter().all(|i| i.starts_with("Unsure step03/")),
+            "{items:?}"
+        );
+        // The return type and the constructor.
+        assert_eq!(items.len(), 2);
+    }
+
+    #[test]
+    fn ignore_comment_skips_the_statement() {
+        let before = "use tonic::Status;\nuse a_server::A;\nfn f() {\n    // connect-migrate: ignore\n    let a = Status::internal(\"kept\");\n    let b = Status::internal(\"moved\");\n}\n";
+        let (got, items) = run(3, before);
+        assert!(got.contains("let a = Status::internal(\"kept\")"), "{got}");
+        assert!(
+            got.contains("let b = ConnectError::internal(\"moved\")"),
+            "{got}"
+        );
+        // The import is still used by the skipped statement.
+        assert!(
+            got.starts_with("use tonic::Status;\nuse connectrpc::ConnectError;\n"),
+            "{got}"
+        );
+        assert!(
+            items.contains(&"Skipped step03/status-internal".to_string()),
+            "{items:?}"
+        );
+    }
+
+    #[test]
+    fn paths_without_an_equivalent_are_reported() {
+        let before = "use tonic::{Code, Status};\nuse a_server::A;\nfn f() -> Status { Status::ok(\"fine\") }\nfn g(c: Code) -> bool { c == Code::Ok }\n";
+        let (got, items) = run(3, before);
+        assert!(got.contains("Status::ok(\"fine\")"), "{got}");
+        assert!(got.contains("c == Code::Ok"), "{got}");
+        assert!(
+            items.contains(&"Manual step03/status-ok".to_string()),
+            "{items:?}"
+        );
+        assert!(
+            items.contains(&"Manual step03/code-ok".to_string()),
+            "{items:?}"
+        );
+        // Their imports stay: something still uses them.
+        assert!(got.starts_with("use tonic::{Code, Status};"), "{got}");
+    }
+
+    #[test]
+    fn code_without_tonic_is_never_touched() {
+        let own = "pub enum Code { Ok, NotFound }\npub struct Status { pub code: Code }\nimpl Status {\n    pub fn not_found() -> Status { Status { code: Code::NotFound } }\n}\n// tonic::Status is not used here\nfn f() -> &'static str { \"tonic::Status\" }\n";
+        check_not_applicable(3, own);
+        check_not_applicable(7, own);
+        // A bare `Status` that no import binds is not tonic's.
+        let bare = "use a_server::A;\nfn f() { Status::not_found(); }\nmod tonic_stuff {}\n";
+        check_not_applicable(3, bare);
+    }
+
+    #[test]
+    fn macros_with_expressions_are_rewritten_others_reported() {
+        let before = "use tonic::Status;\nuse a_server::A;\nfn f() {\n    assert_eq!(g(), Err(Status::internal(\"x\")));\n    my_dsl!(fail => Status::internal);\n}\n";
+        let (got, items) = run(3, before);
+        assert!(
+            got.contains("assert_eq!(g(), Err(ConnectError::internal(\"x\")));"),
+            "{got}"
+        );
+        assert!(got.contains("my_dsl!(fail => Status::internal);"), "{got}");
+        assert!(
+            got.starts_with("use tonic::Status;\nuse connectrpc::ConnectError;"),
+            "{got}"
+        );
+        assert!(
+            items.iter().any(|i| i.starts_with("Manual step03/status")),
+            "{items:?}"
+        );
+    }
+
+    #[test]
+    fn test_module_through_super_glob() {
+        let before = "use tonic::Status;\nuse a_server::A;\npub fn f() -> Status { Status::aborted(\"x\") }\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n    fn t() {\n        assert_eq!(f().code(), tonic::Code::Aborted);\n        let _s: Status = f();\n    }\n}\n";
+        let after = "use connectrpc::ConnectError;\nuse a_server::A;\npub fn f() -> ConnectError { ConnectError::aborted(\"x\") }\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n\n    #[test]\n    fn t() {\n        assert_eq!(f().code(), connectrpc::ErrorCode::Aborted);\n        let _s: ConnectError = f();\n    }\n}\n";
+        check_step(3, before, after);
+    }
+
+    #[test]
+    fn crlf_and_bom_are_preserved() {
+        let before = "\u{feff}use tonic::Status;\r\nuse a_server::A;\r\n\r\nfn f() -> Status {\r\n    Status::internal(\"x\")\r\n}\r\n";
+        let after = "\u{feff}use connectrpc::ConnectError;\r\nuse a_server::A;\r\n\r\nfn f() -> ConnectError {\r\n    ConnectError::internal(\"x\")\r\n}\r\n";
+        check_step(3, before, after);
+        // Inserted lines use CRLF too.
+        let before = "use tonic::{Request, Status};\r\nuse a_server::A;\r\nfn f(_: Request<()>) -> Status { Status::internal(\"x\") }\r\n";
+        let (got, _) = run(3, before);
+        assert_eq!(got, "use tonic::{Request};\r\nuse connectrpc::ConnectError;\r\nuse a_server::A;\r\nfn f(_: Request<()>) -> ConnectError { ConnectError::internal(\"x\") }\r\n");
+    }
+
+    #[test]
+    fn use_inside_a_function_gets_its_import_there() {
+        let before =
+            "use a_server::A;\nfn f() {\n    use tonic::Code;\n    let _ = Code::Unavailable;\n}\n";
+        let after = "use a_server::A;\nfn f() {\n    use connectrpc::ErrorCode;\n    let _ = ErrorCode::Unavailable;\n}\n";
+        check_step(3, before, after);
+    }
+
+    #[test]
+    fn ambiguous_globs_are_reported() {
+        let before =
+            "use tonic::*;\nuse other::*;\nuse a_server::A;\nfn f() { Status::internal(\"x\"); }\n";
+        let (got, items) = run(3, before);
+        assert_eq!(got, before);
+        assert_eq!(items, ["Manual step03/ambiguous-glob"]);
+        // With one glob the name is tonic's.
+        let before = "use tonic::*;\nuse a_server::A;\nfn f() { Status::internal(\"x\"); }\n";
+        let (got, items) = run(3, before);
+        assert_eq!(got, "use tonic::*;\nuse connectrpc::ConnectError;\nuse a_server::A;\nfn f() { ConnectError::internal(\"x\"); }\n");
+        assert!(items.is_empty(), "{items:?}");
+        let _ = ItemKind::Manual;
+    }
+}

@@ -1,0 +1,322 @@
+//! The thin IO layer around the engine: read, process in parallel, re-parse (in the engine),
+//! write atomically or print a diff, and collect one report.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::edit::line_col;
+use crate::engine::{self, FileMeta, ItemKind, Outcome};
+use crate::steps::Step;
+use crate::workspace::{rel, Workspace};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    Write,
+    DryRun,
+    Check,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileStatus {
+    /// Changed (or would change, in `--dry-run` / `--check`).
+    Changed,
+    /// Parse error, invalid output, unreadable, or the write failed: left untouched.
+    Failed,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    #[serde(rename = "crate")]
+    pub krate: String,
+    pub status: FileStatus,
+    pub edits: usize,
+    /// Why a file failed (with line and column where known).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip)]
+    pub diff: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ItemReport {
+    pub path: String,
+    #[serde(rename = "crate")]
+    pub krate: String,
+    pub line: usize,
+    pub column: usize,
+    pub rule: String,
+    pub kind: ItemKind,
+    pub message: String,
+    pub note: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    pub step: u8,
+    pub title: String,
+    pub mode: Mode,
+    /// Files that changed or failed (unchanged files are not listed).
+    pub files: Vec<FileReport>,
+    pub items: Vec<ItemReport>,
+    pub files_scanned: usize,
+    pub files_parsed: usize,
+}
+
+impl RunReport {
+    pub fn changed(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|f| f.status == FileStatus::Changed)
+            .count()
+    }
+
+    pub fn failed(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|f| f.status == FileStatus::Failed)
+            .count()
+    }
+
+    pub fn edits(&self) -> usize {
+        self.files.iter().map(|f| f.edits).sum()
+    }
+}
+
+struct Job<'a> {
+    path: &'a Path,
+    krate: &'a str,
+    meta: FileMeta,
+}
+
+/// Run one step over the workspace.
+pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunReport {
+    let mut jobs = Vec::new();
+    let mut items = Vec::new();
+    for c in &ws.crates {
+        for f in &c.files {
+            jobs.push(Job {
+                path: &f.path,
+                krate: &c.name,
+                meta: FileMeta {
+                    module_path: f.module_path.clone(),
+                    crate_evidence: c.evidence,
+                },
+            });
+        }
+        for g in &c.generated {
+            // Generated files are never edited; those that hold constructs of the step are listed.
+            if let Ok(bytes) = std::fs::read(g) {
+                if step.prefilter(&bytes) {
+                    items.push(ItemReport {
+                        path: rel(&ws.root, g),
+                        krate: c.name.clone(),
+                        line: 1,
+                        column: 1,
+                        rule: format!("step{:02}/generated-file", step.number),
+                        kind: ItemKind::Skipped,
+                        message: "generated file (its header says so): not edited".into(),
+                        note:
+                            "regenerate it from its source once the generator's input is migrated"
+                                .into(),
+                    });
+                }
+            }
+        }
+    }
+    let bar = (progress && std::io::stderr().is_terminal() && jobs.len() > 50).then(|| {
+        let b = indicatif::ProgressBar::new(jobs.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} step {msg} [{bar:30}] {pos}/{len} files",
+            )
+            .unwrap()
+            .progress_chars("=> "),
+        );
+        b.set_message(step.number.to_string());
+        b
+    });
+    let results: Vec<(Option<FileReport>, Vec<ItemReport>, bool)> = jobs
+        .par_iter()
+        .map(|job| {
+            let r = process_one(step, ws, job, mode);
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
+            r
+        })
+        .collect();
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let mut files = Vec::new();
+    let mut parsed = 0;
+    for (f, its, was_parsed) in results {
+        files.extend(f);
+        items.extend(its);
+        parsed += was_parsed as usize;
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    items.sort_by(|a, b| {
+        (&a.path, a.line, a.column, &a.rule).cmp(&(&b.path, b.line, b.column, &b.rule))
+    });
+    RunReport {
+        step: step.number,
+        title: step.title().to_string(),
+        mode,
+        files,
+        items,
+        files_scanned: jobs.len(),
+        files_parsed: parsed,
+    }
+}
+
+fn process_one(
+    step: &Step,
+    ws: &Workspace,
+    job: &Job<'_>,
+    mode: Mode,
+) -> (Option<FileReport>, Vec<ItemReport>, bool) {
+    let relp = rel(&ws.root, job.path);
+    let fail = |error: String| FileReport {
+        path: relp.clone(),
+        krate: job.krate.to_string(),
+        status: FileStatus::Failed,
+        edits: 0,
+        error: Some(error),
+        diff: None,
+    };
+    let bytes = match std::fs::read(job.path) {
+        Ok(b) => b,
+        Err(e) => return (Some(fail(format!("cannot read: {e}"))), Vec::new(), false),
+    };
+    if !step.prefilter(&bytes) {
+        return (None, Vec::new(), false);
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(_) => {
+            return (
+                Some(fail("not UTF-8: left unchanged".into())),
+                Vec::new(),
+                false,
+            )
+        }
+    };
+    let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let to_items = |items: Vec<engine::ManualItem>| -> Vec<ItemReport> {
+        items
+            .into_iter()
+            .map(|i| {
+                let (line, column) = line_col(body, i.offset);
+                ItemReport {
+                    path: relp.clone(),
+                    krate: job.krate.to_string(),
+                    line,
+                    column,
+                    rule: i.rule,
+                    kind: i.kind,
+                    message: i.message,
+                    note: i.note,
+                }
+            })
+            .collect()
+    };
+    match engine::process(step, &text, &job.meta) {
+        Outcome::NotApplicable => (None, Vec::new(), false),
+        Outcome::ParseError {
+            line,
+            column,
+            message,
+        } => (
+            Some(fail(format!(
+                "{line}:{column}: does not parse: {message}; left unchanged"
+            ))),
+            Vec::new(),
+            true,
+        ),
+        Outcome::InvalidOutput { message, items } => (Some(fail(message)), to_items(items), true),
+        Outcome::Rewritten {
+            new_text,
+            edits,
+            items,
+        } => {
+            let items = to_items(items);
+            let Some(new_text) = new_text else {
+                return (None, items, true);
+            };
+            let mut report = FileReport {
+                path: relp.clone(),
+                krate: job.krate.to_string(),
+                status: FileStatus::Changed,
+                edits,
+                error: None,
+                diff: None,
+            };
+            match mode {
+                Mode::Check => {}
+                Mode::DryRun => report.diff = Some(unified_diff(&relp, &text, &new_text)),
+                Mode::Write => {
+                    if let Err(e) = write_atomic(job.path, &new_text) {
+                        return (
+                            Some(fail(format!("cannot write: {e}; left unchanged"))),
+                            items,
+                            true,
+                        );
+                    }
+                }
+            }
+            (Some(report), items, true)
+        }
+    }
+}
+
+/// A unified diff that `git apply` accepts, with `a/` and `b/` prefixes.
+pub fn unified_diff(rel_path: &str, old: &str, new: &str) -> String {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let body = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{rel_path}"), &format!("b/{rel_path}"))
+        .to_string();
+    format!("diff --git a/{rel_path} b/{rel_path}\n{body}")
+}
+
+/// Write `text` to `path` through a temporary file in the same directory and a rename, keeping
+/// the file's permissions.
+pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let perms = std::fs::metadata(path).map(|m| m.permissions()).ok();
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    if let Some(p) = perms {
+        std::fs::set_permissions(tmp.path(), p)?;
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The workspace files a write run would touch, for the dirty-tree check.
+pub fn paths_of(ws: &Workspace) -> Vec<PathBuf> {
+    ws.crates
+        .iter()
+        .flat_map(|c| c.files.iter().map(|f| f.path.clone()))
+        .collect()
+}
+
+/// Run `run` with stdout errors (a closed pipe) mapped to Ok.
+pub fn print_stdout(s: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}

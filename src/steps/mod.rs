@@ -1,0 +1,108 @@
+//! The nine migration steps, in order.
+//!
+//! Each step is a rule set from `rules/stepNN.toml` (the mechanical renames) plus, where code is
+//! needed, a module of its own named with its number (`step01_codegen.rs`, ...). A step that is
+//! not implemented yet says so: `plan` lists it and `--step N` refuses with exit code 2 rather than
+//! pretending to have migrated anything.
+
+use aho_corasick::AhoCorasick;
+
+use crate::engine::Pass;
+use crate::rules::rename::RenamePass;
+use crate::rules::StepRules;
+
+/// What each step does, as the README's table says it.
+pub const TITLES: [&str; 10] = [
+    "",
+    "Generate Connect code (buffa messages, tonic on the shim codec)",
+    "Service impls take connect requests and return connect responses",
+    "Connect errors (server side)",
+    "Streaming handlers",
+    "main on the Connect server",
+    "Downstream calls on connect clients",
+    "Client error inspection",
+    "Streaming calls",
+    "Stop generating gRPC code",
+];
+
+/// One migration step, ready to run.
+pub struct Step {
+    pub number: u8,
+    pub rules: StepRules,
+    /// Whether this version of the tool implements the step (fully or in part).
+    pub implemented: bool,
+    /// What the step does not do yet, for `plan` and the run summary.
+    pub limits: &'static str,
+    crates: Vec<Vec<u8>>,
+    idents: Option<AhoCorasick>,
+}
+
+impl Step {
+    pub fn new(number: u8, rules: StepRules) -> Step {
+        let (implemented, limits) = match number {
+            3 => (
+                true,
+                "path renames of Status/Code and their constructors; accessors, details, metadata and `impl From<E> for Status` bodies are not rewritten yet",
+            ),
+            7 => (
+                true,
+                "path renames of Code/Status in client code; `status.code()` and other accessors are not rewritten yet",
+            ),
+            _ => (false, "not implemented in this version"),
+        };
+        let crates = rules.crates.iter().map(|c| c.as_bytes().to_vec()).collect();
+        let idents = if rules.idents.is_empty() {
+            None
+        } else {
+            Some(AhoCorasick::new(&rules.idents).expect("identifiers build an automaton"))
+        };
+        Step {
+            number,
+            rules,
+            implemented,
+            limits,
+            crates,
+            idents,
+        }
+    }
+
+    pub fn title(&self) -> &'static str {
+        TITLES[self.number as usize]
+    }
+
+    /// Can this file hold a construct of the step? A byte scan, no parsing: the file must name
+    /// one of the crates the rules start from and one of the identifiers they mention.
+    pub fn prefilter(&self, text: &[u8]) -> bool {
+        if !self.implemented {
+            return false;
+        }
+        let names_crate = self
+            .crates
+            .iter()
+            .any(|c| memchr::memmem::find(text, c).is_some());
+        names_crate && self.idents.as_ref().is_some_and(|ac| ac.is_match(text))
+    }
+
+    pub fn passes(&self) -> Vec<Box<dyn Pass + '_>> {
+        if !self.implemented {
+            return Vec::new();
+        }
+        vec![Box::new(RenamePass { rules: &self.rules })]
+    }
+}
+
+/// All steps, index = step number (index 0 unused).
+pub fn all() -> anyhow::Result<Vec<Step>> {
+    let rules = crate::rules::load_embedded()?;
+    Ok(rules
+        .into_iter()
+        .enumerate()
+        .skip(1)
+        .map(|(n, r)| Step::new(n as u8, r))
+        .collect())
+}
+
+/// The step with this number (1..=9).
+pub fn get(steps: &[Step], n: u8) -> &Step {
+    &steps[n as usize - 1]
+}
