@@ -5,7 +5,7 @@
 //! same method names and tonic's shapes (`impl IntoRequest<Req>`, `tonic::Response<Resp>`,
 //! `tonic::Streaming<Resp>`, `tonic::Status`), carried by connectrpc's `call_*` functions:
 //!
-//! ```ignore
+//! ```text
 //! connect_shim::tonic_client! {
 //!     pub struct EchoCompatClient {
 //!         unary say(EchoRequest) -> EchoReply = connect::ECHO_SAY_SPEC;
@@ -266,7 +266,7 @@ where
 
 /// Declares a compat client with tonic's method shapes over a connectrpc transport.
 ///
-/// ```ignore
+/// ```text
 /// connect_shim::tonic_client! {
 ///     /// Docs are kept.
 ///     pub struct EchoCompatClient {

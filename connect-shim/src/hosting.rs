@@ -2,7 +2,7 @@
 //!
 //! - [`TonicHosted`]: a connectrpc service inside `tonic::transport::Server`, one line per
 //!   service, through tonic's `NamedService`:
-//!   ```ignore
+//!   ```text
 //!   Server::builder()
 //!       .add_service(pb::echo_alt_server::EchoAltServer::new(StillTonic))   // not migrated yet
 //!       .add_service(connect_shim::tonic_hosted!(connect::ECHO_SERVICE_NAME, router.clone()))

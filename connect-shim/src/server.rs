@@ -4,7 +4,7 @@
 //! be rewritten natively yet, the tool keeps it verbatim inside a closure that receives a
 //! `tonic::Request` and returns tonic's result shape; one adapter call per method does the rest:
 //!
-//! ```ignore
+//! ```text
 //! impl connect::Echo for MyService {
 //!     async fn say(&self, ctx: RequestContext, request: ServiceRequest<'_, EchoRequest>)
 //!         -> ServiceResult<EchoReply> {
