@@ -38,8 +38,9 @@ pub fn human(r: &RunReport) -> String {
             FileStatus::Failed => {
                 let _ = writeln!(
                     s,
-                    "error: {}: {}",
+                    "error: {}{}: {}",
                     f.path,
+                    location(f.line, f.column),
                     f.error.as_deref().unwrap_or("failed")
                 );
             }
@@ -50,6 +51,13 @@ pub fn human(r: &RunReport) -> String {
     }
     let _ = writeln!(s, "{}", summary(r));
     s
+}
+
+fn location(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(":{l}:{c}"),
+        _ => String::new(),
+    }
 }
 
 fn item_human(s: &mut String, i: &ItemReport) {
@@ -143,8 +151,12 @@ pub fn github(r: &RunReport) -> String {
             FileStatus::Failed => {
                 let _ = writeln!(
                     s,
-                    "::error file={},title={}::{}",
+                    "::error file={}{},title={}::{}",
                     gh_prop(&f.path),
+                    match (f.line, f.column) {
+                        (Some(l), Some(c)) => format!(",line={l},col={c}"),
+                        _ => String::new(),
+                    },
                     gh_prop("connect-migrate"),
                     gh_escape(f.error.as_deref().unwrap_or("failed"))
                 );

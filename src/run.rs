@@ -37,10 +37,16 @@ pub struct FileReport {
     pub krate: String,
     pub status: FileStatus,
     pub edits: usize,
-    /// Why a file failed (with line and column where known).
+    /// Where a file failed to parse.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    /// Why a file failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    #[serde(skip)]
+    /// The unified diff (`--dry-run`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
 }
 
@@ -189,6 +195,8 @@ fn process_one(
         krate: job.krate.to_string(),
         status: FileStatus::Failed,
         edits: 0,
+        line: None,
+        column: None,
         error: Some(error),
         diff: None,
     };
@@ -234,13 +242,17 @@ fn process_one(
             line,
             column,
             message,
-        } => (
-            Some(fail(format!(
-                "{line}:{column}: does not parse: {message}; left unchanged"
-            ))),
-            Vec::new(),
-            true,
-        ),
+        } => {
+            let message = if message == "cannot parse string into token stream" {
+                "unbalanced delimiter or invalid token".to_string()
+            } else {
+                message
+            };
+            let mut f = fail(format!("does not parse: {message}; left unchanged"));
+            f.line = Some(line);
+            f.column = Some(column);
+            (Some(f), Vec::new(), true)
+        }
         Outcome::InvalidOutput { message, items } => (Some(fail(message)), to_items(items), true),
         Outcome::Rewritten {
             new_text,
@@ -256,6 +268,8 @@ fn process_one(
                 krate: job.krate.to_string(),
                 status: FileStatus::Changed,
                 edits,
+                line: None,
+                column: None,
                 error: None,
                 diff: None,
             };

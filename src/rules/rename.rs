@@ -66,8 +66,12 @@ impl SideEvidence {
 }
 
 fn path_evidence(full: &[String]) -> SideEvidence {
+    // Generated modules are `<service>_server` / `<service>_client`; the last segment is the
+    // item itself (a local `fn start_server` is no evidence).
+    let modules = &full[..full.len().saturating_sub(1)];
     let has = |suffix: &str| {
-        full.iter()
+        modules
+            .iter()
             .any(|s| s.ends_with(suffix) && s.len() > suffix.len())
     };
     let starts = |p: &[&str]| full.len() >= p.len() && full.iter().zip(p).all(|(a, b)| a == b);
@@ -117,10 +121,14 @@ struct Walker<'a> {
     ctx_text: &'a str,
 }
 
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone)]
 struct FuncCtx {
     forced: Option<Side>,
     evidence: SideEvidence,
+    /// Crate-absolute path of a free function (to let its callers inherit its side).
+    name: Option<Vec<String>>,
+    /// Local items this function refers to (calls among them).
+    locals: Vec<Vec<String>>,
 }
 
 impl Walker<'_> {
@@ -159,6 +167,10 @@ impl Walker<'_> {
         if let Via::Import(l) = resolved.via {
             *self.leaf_refs.entry(l).or_default() += 1;
         }
+        if resolved.via == Via::Local {
+            let f = self.current_func();
+            self.funcs[f].locals.push(resolved.full.clone());
+        }
         let ev = path_evidence(&resolved.full);
         let f = self.current_func();
         self.funcs[f].evidence.add(ev);
@@ -190,12 +202,13 @@ impl Walker<'_> {
         });
     }
 
-    fn enter_func(&mut self, forced: Option<Side>) {
+    fn enter_func(&mut self, forced: Option<Side>, name: Option<Vec<String>>) {
         let parent = self.current_func();
         let forced = forced.or(self.funcs[parent].forced);
         self.funcs.push(FuncCtx {
             forced,
-            evidence: SideEvidence::default(),
+            name,
+            ..Default::default()
         });
         self.func_stack.push(self.funcs.len() - 1);
     }
@@ -249,19 +262,21 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             }
         });
         // The impl header itself (`impl From<E> for Status`) belongs to the impl's own context.
-        self.enter_func(forced);
+        self.enter_func(forced, None);
         syn::visit::visit_item_impl(self, i);
         self.func_stack.pop();
     }
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        self.enter_func(None);
+        let mut name = self.idx.module_path(self.tr.current()).to_vec();
+        name.push(f.sig.ident.to_string());
+        self.enter_func(None, Some(name));
         syn::visit::visit_item_fn(self, f);
         self.func_stack.pop();
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        self.enter_func(None);
+        self.enter_func(None, None);
         syn::visit::visit_impl_item_fn(self, f);
         self.func_stack.pop();
     }
@@ -359,10 +374,31 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
         w.file_evidence.add(path_evidence(&idx.leaf_path(leaf)));
     }
 
+    // A function without evidence of its own takes the side of the local functions it calls
+    // (one level: `let mut c = client().await;` where `fn client() -> FooClient<Channel>`).
+    let own: HashMap<&[String], SideEvidence> = w
+        .funcs
+        .iter()
+        .filter_map(|f| Some((f.name.as_deref()?, f.evidence)))
+        .collect();
+    let inherited: Vec<SideEvidence> = w
+        .funcs
+        .iter()
+        .map(|f| {
+            let mut ev = SideEvidence::default();
+            for l in &f.locals {
+                if let Some(e) = own.get(l.as_slice()) {
+                    ev.add(*e);
+                }
+            }
+            ev
+        })
+        .collect();
     let side_of = |func: usize| -> Option<Side> {
-        let f = w.funcs[func];
+        let f = &w.funcs[func];
         f.forced
             .or_else(|| f.evidence.decide())
+            .or_else(|| inherited[func].decide())
             .or_else(|| w.file_evidence.decide())
             .or_else(|| ctx.crate_evidence.decide())
     };

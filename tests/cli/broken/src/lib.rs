@@ -1,0 +1,2 @@
+mod good;
+mod bad;
