@@ -1,0 +1,207 @@
+//! Golden tests.
+//!
+//! - `tests/golden/stepNN/<case>.rs` -> `<case>.fixed.rs` (+ `<case>.items`, the expected manual
+//!   items as `line:col kind rule`): one file through one step; a second run changes nothing.
+//! - `fixtures/<name>/step-N/`: every expected tree equals step N applied to the tree of step N-1,
+//!   and the chain from `step-0` through every step equals the last tree; a second run of each step
+//!   changes nothing; `plain` comes out byte-identical from every implemented step.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cargo_connect_migrate::engine::{process, FileMeta, Outcome};
+use cargo_connect_migrate::steps;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn kind_name(k: cargo_connect_migrate::engine::ItemKind) -> &'static str {
+    use cargo_connect_migrate::engine::ItemKind::*;
+    match k {
+        Manual => "manual",
+        Unsure => "unsure",
+        Skipped => "skipped",
+    }
+}
+
+#[test]
+fn file_cases() {
+    let all = steps::all().unwrap();
+    let mut ran = 0;
+    for entry in std::fs::read_dir(root().join("tests/golden")).unwrap() {
+        let dir = entry.unwrap().path();
+        let n: u8 = dir.file_name().unwrap().to_str().unwrap()["step".len()..]
+            .parse()
+            .unwrap();
+        let step = steps::get(&all, n);
+        for case in std::fs::read_dir(&dir).unwrap() {
+            let path = case.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_string();
+            if !name.ends_with(".rs") || name.ends_with(".fixed.rs") {
+                continue;
+            }
+            let before = std::fs::read_to_string(&path).unwrap();
+            let fixed = std::fs::read_to_string(path.with_extension("fixed.rs")).unwrap();
+            let (after, items) = match process(step, &before, &FileMeta::default()) {
+                Outcome::Rewritten { new_text, items, .. } => {
+                    (new_text.unwrap_or_else(|| before.clone()), items)
+                }
+                Outcome::NotApplicable => (before.clone(), Vec::new()),
+                o => panic!("{name}: {o:?}"),
+            };
+            assert_eq!(after, fixed, "{}: output differs from {name} fixed", dir.display());
+            let got_items: Vec<String> = items
+                .iter()
+                .map(|i| {
+                    let (l, c) = cargo_connect_migrate::edit::line_col(&before, i.offset);
+                    format!("{l}:{c} {} {}", kind_name(i.kind), i.rule)
+                })
+                .collect();
+            let items_file = path.with_extension("items");
+            let want_items: Vec<String> = std::fs::read_to_string(&items_file)
+                .map(|t| t.lines().map(str::to_string).collect())
+                .unwrap_or_default();
+            assert_eq!(got_items, want_items, "{}: manual items", items_file.display());
+            match process(step, &after, &FileMeta::default()) {
+                Outcome::Rewritten { new_text: None, .. } | Outcome::NotApplicable => {}
+                o => panic!("{name}: a second run changed something: {o:?}"),
+            }
+            ran += 1;
+        }
+    }
+    assert!(ran >= 3, "golden cases were found and run");
+}
+
+fn files_of(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name();
+            if name == "target" || name == "Cargo.lock" || name == ".git" {
+                continue;
+            }
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(e.path()).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn copy_to_temp(tree: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (rel, bytes) in files_of(tree) {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+    dir
+}
+
+/// Apply step `n` to the tree in `dir` (a write, in a tree without git).
+fn apply(dir: &Path, n: u32) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-connect-migrate"))
+        .args(["--step", &n.to_string(), "--workspace", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "step {n} on {}:\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[track_caller]
+fn assert_same_tree(got: &Path, want: &Path, what: &str) {
+    let (g, w) = (files_of(got), files_of(want));
+    let gk: Vec<_> = g.keys().collect();
+    let wk: Vec<_> = w.keys().collect();
+    assert_eq!(gk, wk, "{what}: file lists differ");
+    for (k, v) in &w {
+        assert!(
+            g[k] == *v,
+            "{what}: {k} differs\n--- got ---\n{}\n--- want ---\n{}",
+            String::from_utf8_lossy(&g[k]),
+            String::from_utf8_lossy(v)
+        );
+    }
+}
+
+fn fixture_trees(name: &str) -> Vec<(u32, PathBuf)> {
+    let mut v: Vec<(u32, PathBuf)> = std::fs::read_dir(root().join("fixtures").join(name))
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.unwrap().path();
+            let n = p.file_name()?.to_str()?.strip_prefix("step-")?.parse().ok()?;
+            Some((n, p))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn check_fixture(name: &str) {
+    let trees = fixture_trees(name);
+    assert_eq!(trees.first().map(|t| t.0), Some(0), "{name} has a step-0 tree");
+    // Each step on the previous expected tree; a second run changes nothing.
+    for w in trees.windows(2) {
+        let ((a, from), (b, to)) = (&w[0], &w[1]);
+        let work = copy_to_temp(from);
+        for n in a + 1..=*b {
+            apply(work.path(), n);
+        }
+        assert_same_tree(work.path(), to, &format!("{name}: steps {}..={b} on step-{a}", a + 1));
+        for n in a + 1..=*b {
+            apply(work.path(), n);
+        }
+        assert_same_tree(work.path(), to, &format!("{name}: second run of steps ..={b}"));
+    }
+    // The whole chain from step-0.
+    if let Some((last, last_tree)) = trees.last().filter(|t| t.0 > 0) {
+        let work = copy_to_temp(&trees[0].1);
+        for n in 1..=*last {
+            apply(work.path(), n);
+        }
+        assert_same_tree(work.path(), last_tree, &format!("{name}: chain 1..={last}"));
+    }
+}
+
+#[test]
+fn fixture_greeter() {
+    check_fixture("greeter");
+}
+
+#[test]
+fn fixture_routes() {
+    check_fixture("routes");
+}
+
+#[test]
+fn fixture_platform() {
+    if root().join("fixtures/platform").exists() {
+        check_fixture("platform");
+    }
+}
+
+#[test]
+fn plain_is_byte_identical_after_every_step() {
+    let tree = root().join("fixtures/plain/step-0");
+    let all = steps::all().unwrap();
+    let implemented: Vec<u32> = all.iter().filter(|s| s.implemented).map(|s| s.number as u32).collect();
+    assert!(!implemented.is_empty());
+    let work = copy_to_temp(&tree);
+    for n in implemented {
+        apply(work.path(), n);
+        assert_same_tree(work.path(), &tree, &format!("plain after step {n}"));
+    }
+}

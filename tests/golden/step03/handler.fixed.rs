@@ -1,0 +1,53 @@
+//! Inventory service: the server half.
+
+use std::collections::HashMap;
+
+use tonic::{Request, Response};
+use connectrpc::{ConnectError, ErrorCode};
+
+use crate::pb::inventory_server::Inventory;
+use crate::pb::{Item, ItemId};
+
+/// Errors of the storage layer.
+#[derive(Debug)]
+pub enum StoreError {
+    Missing(String),
+    Busy,
+}
+
+pub struct InventoryService {
+    items: HashMap<String, Item>,
+}
+
+impl InventoryService {
+    fn lookup(&self, id: &str) -> Result<&Item, ConnectError> {
+        self.items
+            .get(id)
+            // Callers map this to a 404 in the gateway.
+            .ok_or_else(|| ConnectError::not_found(format!("no item {id}")))
+    }
+}
+
+#[tonic::async_trait]
+impl Inventory for InventoryService {
+    async fn get_item(&self, request: Request<ItemId>) -> Result<Response<Item>, ConnectError> {
+        let id = request.into_inner().id;
+        if id.is_empty() {
+            return Err(ConnectError::new(
+                ErrorCode::InvalidArgument, // the only client error
+                "id is empty",
+            ));
+        }
+        let item = self.lookup(&id)?;
+        Ok(Response::new(item.clone()))
+    }
+
+    async fn reserve(&self, _request: Request<ItemId>) -> Result<Response<Item>, ConnectError> {
+        Err(ConnectError::canceled("reservations are closed"))
+    }
+
+    async fn audit(&self, _request: Request<ItemId>) -> Result<Response<Item>, connectrpc::ConnectError> {
+        let code = connectrpc::ErrorCode::Canceled;
+        Err(connectrpc::ConnectError::new(code, "audit is off"))
+    }
+}
