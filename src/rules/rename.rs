@@ -587,7 +587,7 @@ fn plan_rename(
             let ok_there = bound_there.as_deref().is_none_or(|b| b == new_anchor)
                 && promised.is_none_or(|p| p == new_anchor);
             if ok_here && ok_there {
-                if bound_here.is_none() && bound_there.is_none() {
+                if bound_here.is_none() && bound_there.is_none() && promised.is_none() {
                     imports
                         .add
                         .entry(idx.leaves[leaf].item)
