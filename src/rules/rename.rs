@@ -867,6 +867,38 @@ impl Greeter for Svc {
         check_not_applicable(7, SERVER);
     }
 
+    /// One case per edit kind: identifier rename, full-path fallback, import insertion, whole
+    /// import removal, group-leaf removal. Comments, blank lines and odd spacing around and inside
+    /// each edit survive byte for byte.
+    #[test]
+    fn comments_and_blank_lines_survive_every_edit_kind() {
+        // Identifier rename, with comments inside the path and the call.
+        check_step(
+            3,
+            "use x_server::A;\nfn f() {\n    let _ = tonic::Status :: /* why */ not_found( /* arg */ \"x\" ); // end\n}\n",
+            "use x_server::A;\nfn f() {\n    let _ = connectrpc::ConnectError :: /* why */ not_found( /* arg */ \"x\" ); // end\n}\n",
+        );
+        // Full-path fallback (the short name is taken), comments on both sides.
+        check_step(
+            3,
+            "use tonic::Code;\nuse x_server::A;\nenum ErrorCode {}\n\n\nfn f() { /* a */ Code::Internal /* b */; }\n",
+            "use x_server::A;\nenum ErrorCode {}\n\n\nfn f() { /* a */ connectrpc::ErrorCode::Internal /* b */; }\n",
+        );
+        // Import insertion after a kept import, and whole-item removal: the comment above the
+        // removed item and the blank lines around it stay.
+        check_step(
+            3,
+            "//! Module docs.\n\n// Transport types.\nuse tonic::Request;\n\n// Errors.\nuse tonic::Status;\n\nuse x_server::A;\n\nfn f(_: Request<()>) -> Status { todo_later() }\n",
+            "//! Module docs.\n\n// Transport types.\nuse tonic::Request;\n\n// Errors.\nuse connectrpc::ConnectError;\n\nuse x_server::A;\n\nfn f(_: Request<()>) -> ConnectError { todo_later() }\n",
+        );
+        // Group-leaf removal with a comment inside the group and an attribute on the item.
+        check_step(
+            3,
+            "#[allow(unused_imports)]\nuse tonic::{Request /* req */, Status, Response};\nuse x_server::A;\nfn f() -> Status { g() }\n",
+            "#[allow(unused_imports)]\nuse tonic::{Request /* req */, Response};\nuse connectrpc::ConnectError;\nuse x_server::A;\nfn f() -> ConnectError { g() }\n",
+        );
+    }
+
     #[test]
     fn code_cancelled_is_canceled_and_import_is_replaced() {
         let before =
