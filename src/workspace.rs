@@ -318,10 +318,11 @@ fn scan_mods(ts: proc_macro2::TokenStream, parents: &mut Vec<String>, out: &mut 
     }
 }
 
-/// Walk files and directories given on the command line.
+/// Walk files and directories given on the command line. Files are grouped by the nearest
+/// directory holding a `Cargo.toml` (their package), which gives the crate-level evidence of
+/// server or client code that cargo discovery would give.
 fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
     let mut files = Vec::new();
-    let mut generated = Vec::new();
     for p in paths {
         if p.is_file() {
             files.push(p.clone());
@@ -333,47 +334,70 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
     }
     files.sort();
     files.dedup();
-    let mut out = Vec::new();
-    let mut evidence = SideEvidence::default();
+    let root = std::env::current_dir()?;
+    let mut package_of: BTreeMap<PathBuf, Option<PathBuf>> = BTreeMap::new();
+    let mut crates: BTreeMap<Option<PathBuf>, Crate> = BTreeMap::new();
     for f in files {
-        // Only the header is needed to tell a generated file; the rest is read when processed.
-        let head = read_head(&f).unwrap_or_default();
-        if is_generated(&head) {
-            generated.push(f);
+        let dir = f.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let pkg = package_dir(&dir, &mut package_of);
+        let c = crates.entry(pkg.clone()).or_insert_with(|| {
+            let dir = pkg.clone().unwrap_or_else(|| root.clone());
+            Crate {
+                name: match &pkg {
+                    Some(d) => rel(&root, d),
+                    None => "(paths)".into(),
+                },
+                manifest_path: dir.join("Cargo.toml"),
+                dir,
+                files: Vec::new(),
+                generated: Vec::new(),
+                evidence: SideEvidence::default(),
+                tonic_req: None,
+                has_connectrpc: true,
+                local_deps: Vec::new(),
+                build_rs: None,
+            }
+        });
+        let Ok(bytes) = std::fs::read(&f) else {
+            c.files.push(SourceFile {
+                path: f,
+                module_path: None,
+            });
+            continue;
+        };
+        if is_generated(&bytes) {
+            c.generated.push(f);
             continue;
         }
-        out.push(SourceFile {
+        let ev = SideEvidence::scan(&bytes);
+        c.evidence.server |= ev.server;
+        c.evidence.client |= ev.client;
+        c.files.push(SourceFile {
             path: f,
             module_path: None,
         });
     }
-    // Without a crate, side evidence stays per file.
-    evidence.server = false;
-    let root = std::env::current_dir()?;
     Ok(Workspace {
-        root: root.clone(),
-        crates: vec![Crate {
-            name: "(paths)".into(),
-            manifest_path: PathBuf::new(),
-            dir: root,
-            files: out,
-            generated,
-            evidence,
-            tonic_req: None,
-            has_connectrpc: true,
-            local_deps: Vec::new(),
-            build_rs: None,
-        }],
+        root,
+        crates: crates.into_values().collect(),
     })
 }
 
-fn read_head(p: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(p)?;
-    let mut buf = vec![0; 2048];
-    let n = f.read(&mut buf)?;
-    buf.truncate(n);
-    Ok(buf)
+/// The nearest ancestor of `dir` (itself included) that holds a `Cargo.toml`.
+fn package_dir(dir: &Path, cache: &mut BTreeMap<PathBuf, Option<PathBuf>>) -> Option<PathBuf> {
+    if let Some(v) = cache.get(dir) {
+        return v.clone();
+    }
+    let v = if dir.join("Cargo.toml").is_file() {
+        Some(dir.to_path_buf())
+    } else {
+        match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => package_dir(p, cache),
+            _ => None,
+        }
+    };
+    cache.insert(dir.to_path_buf(), v.clone());
+    v
 }
 
 fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {

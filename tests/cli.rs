@@ -53,7 +53,10 @@ fn git(dir: &Path, args: &[&str]) -> Output {
 /// A git repository holding a copy of `tree`, committed.
 fn repo_with(tree: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join(tree), dir.path());
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join(tree),
+        dir.path(),
+    );
     git(dir.path(), &["init", "-q"]);
     git(dir.path(), &["add", "-A"]);
     git(dir.path(), &["commit", "-qm", "base"]);
@@ -93,7 +96,12 @@ fn dry_run_diff_applies_and_equals_the_write() {
     let repo = repo_with("fixtures/routes/step-0");
     let before = snapshot(repo.path());
     let out = run(repo.path(), &["--step", "3", "--dry-run"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!out.stdout.is_empty(), "the dry run shows a diff");
     assert_eq!(snapshot(repo.path()), before, "--dry-run wrote something");
 
@@ -106,19 +114,34 @@ fn dry_run_diff_applies_and_equals_the_write() {
     git(repo.path(), &["checkout", "-q", "--", "."]);
     assert_eq!(snapshot(repo.path()), before);
     let out = run(repo.path(), &["--step", "3"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(snapshot(repo.path()), applied, "write differs from the dry run's diff");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        snapshot(repo.path()),
+        applied,
+        "write differs from the dry run's diff"
+    );
     std::fs::remove_file(patch).unwrap();
 }
 
 #[test]
 fn check_exits_1_until_applied_and_a_second_run_changes_nothing() {
     let repo = repo_with("fixtures/routes/step-0");
-    assert_eq!(run(repo.path(), &["--step", "3", "--check"]).status.code(), Some(1));
+    assert_eq!(
+        run(repo.path(), &["--step", "3", "--check"]).status.code(),
+        Some(1)
+    );
     assert_eq!(run(repo.path(), &["--step", "3"]).status.code(), Some(0));
     git(repo.path(), &["commit", "-qam", "step 3"]);
     let after = snapshot(repo.path());
-    assert_eq!(run(repo.path(), &["--step", "3", "--check"]).status.code(), Some(0));
+    assert_eq!(
+        run(repo.path(), &["--step", "3", "--check"]).status.code(),
+        Some(0)
+    );
     assert_eq!(run(repo.path(), &["--step", "3"]).status.code(), Some(0));
     assert_eq!(snapshot(repo.path()), after, "a second run changed files");
 }
@@ -136,12 +159,28 @@ fn dirty_tree_is_refused_and_nothing_changes() {
     let out = run(repo.path(), &["--step", "3"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("src/lib.rs") && err.contains("notes.txt"), "{err}");
+    assert!(
+        err.contains("src/lib.rs") && err.contains("notes.txt"),
+        "{err}"
+    );
     assert_eq!(snapshot(repo.path()), before);
     // --dry-run and --check are never refused; --allow-dirty lets the write through.
-    assert_eq!(run(repo.path(), &["--step", "3", "--check"]).status.code(), Some(1));
-    assert_eq!(run(repo.path(), &["--step", "3", "--dry-run"]).status.code(), Some(0));
-    assert_eq!(run(repo.path(), &["--step", "3", "--allow-dirty"]).status.code(), Some(0));
+    assert_eq!(
+        run(repo.path(), &["--step", "3", "--check"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        run(repo.path(), &["--step", "3", "--dry-run"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(repo.path(), &["--step", "3", "--allow-dirty"])
+            .status
+            .code(),
+        Some(0)
+    );
     assert_ne!(snapshot(repo.path()), before);
 }
 
@@ -153,7 +192,10 @@ fn a_file_that_does_not_parse_is_reported_and_the_rest_migrated() {
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("src/bad.rs:4:14: does not parse"), "{err}");
-    assert_eq!(std::fs::read(repo.path().join("src/bad.rs")).unwrap(), bad_before);
+    assert_eq!(
+        std::fs::read(repo.path().join("src/bad.rs")).unwrap(),
+        bad_before
+    );
     let good = std::fs::read_to_string(repo.path().join("src/good.rs")).unwrap();
     assert!(good.contains("ConnectError::aborted"), "{good}");
 }
@@ -179,7 +221,8 @@ fn permissions_are_kept_by_the_atomic_write() {
 #[test]
 fn readme_documents_every_flag_and_command() {
     use clap::CommandFactory;
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     let cmd = cargo_connect_migrate::cli::Cli::command();
     let mut missing = Vec::new();
     let check = |c: &clap::Command, missing: &mut Vec<String>| {
@@ -198,7 +241,10 @@ fn readme_documents_every_flag_and_command() {
         }
         check(sub, &mut missing);
     }
-    assert!(missing.is_empty(), "README.md does not document: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "README.md does not document: {missing:?}"
+    );
 }
 
 #[test]
@@ -213,7 +259,10 @@ fn demo_writes_the_bundled_workspace_and_runs() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("greeter (Cargo.toml)"), "{stdout}");
-    assert!(stdout.contains("+use connectrpc::"), "the dry runs show diffs: {stdout}");
+    assert!(
+        stdout.contains("+use connectrpc::"),
+        "the dry runs show diffs: {stdout}"
+    );
     // The bundled files are the greeter fixture, byte for byte, and the dry runs wrote nothing.
     for (rel, text) in cargo_connect_migrate::demo::FILES {
         let fixture = cargo_connect_migrate::app::demo_root().join(rel);

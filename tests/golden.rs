@@ -45,13 +45,18 @@ fn file_cases() {
             let before = std::fs::read_to_string(&path).unwrap();
             let fixed = std::fs::read_to_string(path.with_extension("fixed.rs")).unwrap();
             let (after, items) = match process(step, &before, &FileMeta::default()) {
-                Outcome::Rewritten { new_text, items, .. } => {
-                    (new_text.unwrap_or_else(|| before.clone()), items)
-                }
+                Outcome::Rewritten {
+                    new_text, items, ..
+                } => (new_text.unwrap_or_else(|| before.clone()), items),
                 Outcome::NotApplicable => (before.clone(), Vec::new()),
                 o => panic!("{name}: {o:?}"),
             };
-            assert_eq!(after, fixed, "{}: output differs from {name} fixed", dir.display());
+            assert_eq!(
+                after,
+                fixed,
+                "{}: output differs from {name} fixed",
+                dir.display()
+            );
             let got_items: Vec<String> = items
                 .iter()
                 .map(|i| {
@@ -63,7 +68,12 @@ fn file_cases() {
             let want_items: Vec<String> = std::fs::read_to_string(&items_file)
                 .map(|t| t.lines().map(str::to_string).collect())
                 .unwrap_or_default();
-            assert_eq!(got_items, want_items, "{}: manual items", items_file.display());
+            assert_eq!(
+                got_items,
+                want_items,
+                "{}: manual items",
+                items_file.display()
+            );
             match process(step, &after, &FileMeta::default()) {
                 Outcome::Rewritten { new_text: None, .. } | Outcome::NotApplicable => {}
                 o => panic!("{name}: a second run changed something: {o:?}"),
@@ -87,7 +97,12 @@ fn files_of(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if e.file_type().unwrap().is_dir() {
                 stack.push(e.path());
             } else {
-                let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                let rel = e
+                    .path()
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
                 out.insert(rel, std::fs::read(e.path()).unwrap());
             }
         }
@@ -142,7 +157,12 @@ fn fixture_trees(name: &str) -> Vec<(u32, PathBuf)> {
         .unwrap()
         .filter_map(|e| {
             let p = e.unwrap().path();
-            let n = p.file_name()?.to_str()?.strip_prefix("step-")?.parse().ok()?;
+            let n = p
+                .file_name()?
+                .to_str()?
+                .strip_prefix("step-")?
+                .parse()
+                .ok()?;
             Some((n, p))
         })
         .collect();
@@ -152,7 +172,11 @@ fn fixture_trees(name: &str) -> Vec<(u32, PathBuf)> {
 
 fn check_fixture(name: &str) {
     let trees = fixture_trees(name);
-    assert_eq!(trees.first().map(|t| t.0), Some(0), "{name} has a step-0 tree");
+    assert_eq!(
+        trees.first().map(|t| t.0),
+        Some(0),
+        "{name} has a step-0 tree"
+    );
     // Each step on the previous expected tree; a second run changes nothing.
     for w in trees.windows(2) {
         let ((a, from), (b, to)) = (&w[0], &w[1]);
@@ -160,11 +184,19 @@ fn check_fixture(name: &str) {
         for n in a + 1..=*b {
             apply(work.path(), n);
         }
-        assert_same_tree(work.path(), to, &format!("{name}: steps {}..={b} on step-{a}", a + 1));
+        assert_same_tree(
+            work.path(),
+            to,
+            &format!("{name}: steps {}..={b} on step-{a}", a + 1),
+        );
         for n in a + 1..=*b {
             apply(work.path(), n);
         }
-        assert_same_tree(work.path(), to, &format!("{name}: second run of steps ..={b}"));
+        assert_same_tree(
+            work.path(),
+            to,
+            &format!("{name}: second run of steps ..={b}"),
+        );
     }
     // The whole chain from step-0.
     if let Some((last, last_tree)) = trees.last().filter(|t| t.0 > 0) {
@@ -197,7 +229,11 @@ fn fixture_platform() {
 fn plain_is_byte_identical_after_every_step() {
     let tree = root().join("fixtures/plain/step-0");
     let all = steps::all().unwrap();
-    let implemented: Vec<u32> = all.iter().filter(|s| s.implemented).map(|s| s.number as u32).collect();
+    let implemented: Vec<u32> = all
+        .iter()
+        .filter(|s| s.implemented)
+        .map(|s| s.number as u32)
+        .collect();
     assert!(!implemented.is_empty());
     let work = copy_to_temp(&tree);
     for n in implemented {

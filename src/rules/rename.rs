@@ -202,6 +202,44 @@ impl Walker<'_> {
         });
     }
 
+    /// A function taking a `tonic::Request<T>` and returning a `tonic::Response` is an RPC
+    /// handler: server code (interceptors return a `Request`, clients take `impl IntoRequest`).
+    fn handler_signature(&self, sig: &syn::Signature) -> bool {
+        struct Paths<'a, 'b> {
+            w: &'a Walker<'b>,
+            found: Vec<Vec<String>>,
+        }
+        impl<'ast> Visit<'ast> for Paths<'_, '_> {
+            fn visit_path(&mut self, p: &'ast syn::Path) {
+                if let Some(Resolution::One(r)) = self.w.idx.resolve(self.w.tr.current(), p) {
+                    self.found.push(r.full);
+                }
+                syn::visit::visit_path(self, p);
+            }
+        }
+        let is = |found: &[Vec<String>], item: &str| {
+            found
+                .iter()
+                .any(|f| f.len() == 2 && f[0] == "tonic" && f[1] == item)
+        };
+        let mut inputs = Paths {
+            w: self,
+            found: Vec::new(),
+        };
+        for i in &sig.inputs {
+            inputs.visit_fn_arg(i);
+        }
+        if !is(&inputs.found, "Request") {
+            return false;
+        }
+        let mut output = Paths {
+            w: self,
+            found: Vec::new(),
+        };
+        output.visit_return_type(&sig.output);
+        is(&output.found, "Response")
+    }
+
     fn enter_func(&mut self, forced: Option<Side>, name: Option<Vec<String>>) {
         let parent = self.current_func();
         let forced = forced.or(self.funcs[parent].forced);
@@ -270,13 +308,15 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         let mut name = self.idx.module_path(self.tr.current()).to_vec();
         name.push(f.sig.ident.to_string());
-        self.enter_func(None, Some(name));
+        let forced = self.handler_signature(&f.sig).then_some(Side::Server);
+        self.enter_func(forced, Some(name));
         syn::visit::visit_item_fn(self, f);
         self.func_stack.pop();
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        self.enter_func(None, None);
+        let forced = self.handler_signature(&f.sig).then_some(Side::Server);
+        self.enter_func(forced, None);
         syn::visit::visit_impl_item_fn(self, f);
         self.func_stack.pop();
     }
@@ -949,6 +989,28 @@ impl Greeter for Svc {
         check_not_applicable(3, before);
         let after = "use connectrpc::ErrorCode;\nuse pb::store_client::StoreClient;\n\nasync fn get(c: &mut StoreClient<Ch>) -> bool {\n    match c.get(()).await {\n        Err(e) if e.code() == ErrorCode::NotFound => false,\n        _ => true,\n    }\n}\n";
         check_step(7, before, after);
+    }
+
+    #[test]
+    fn handler_signatures_are_server_code() {
+        // A library trait (not a generated `*_server` one) implemented with tonic handler
+        // signatures.
+        let before = "use tonic::{Request, Response, Status};\n\nimpl FlightService for Svc {\n    async fn get(&self, _r: Request<Ticket>) -> Result<Response<Data>, Status> {\n        Err(Status::unimplemented(\"get\"))\n    }\n}\n\nfn intercept(r: Request<()>) -> Result<Request<()>, Status> { Ok(r) }\n";
+        let (got, items) = run(3, before);
+        assert!(
+            got.contains("Result<Response<Data>, ConnectError>"),
+            "{got}"
+        );
+        assert!(
+            got.contains("Err(ConnectError::unimplemented(\"get\"))"),
+            "{got}"
+        );
+        // The interceptor is not a handler: it stays, reported.
+        assert!(
+            got.contains("fn intercept(r: Request<()>) -> Result<Request<()>, Status>"),
+            "{got}"
+        );
+        assert_eq!(items, ["Unsure step03/status-type"]);
     }
 
     #[test]

@@ -3,8 +3,13 @@
 //! binaries.
 //!
 //! Fixture trees are standalone cargo workspaces. They are never built in
-//! place: each tree is mirrored into `target/fixture-trees/<label>/` first,
-//! so no `target/` or `Cargo.lock` ever lands in `fixtures/`. Every fixture
+//! place: each tree is mirrored into `target/fixture-trees/<name>__step-N/`
+//! first, so no `target/` or `Cargo.lock` ever lands in `fixtures/`. The copy
+//! sits as deep below the repository root as `fixtures/<name>/step-N/`, so a
+//! relative path dependency on a crate of this repository (for example
+//! `connect-shim = { path = "../../../connect-shim" }`) resolves the same in
+//! both places. Unchanged files keep their timestamps, so rebuilding an
+//! unchanged tree is cheap. Every fixture
 //! build uses one shared `CARGO_TARGET_DIR` (`target/fixtures`) and the same
 //! environment, so the tonic/prost dependency graph is compiled once for all
 //! fixtures and all steps. To reproduce a harness build by hand:
@@ -61,6 +66,20 @@ pub fn fixtures_dir() -> PathBuf {
 /// `fixtures/<name>`.
 pub fn fixture_dir(name: &str) -> PathBuf {
     fixtures_dir().join(name)
+}
+
+/// Names of the fixture scenarios: the directories of `fixtures/` that hold
+/// a `step-0` tree, sorted.
+pub fn fixture_names() -> Vec<String> {
+    let dir = fixtures_dir();
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|entry| entry.expect("read_dir entry").path())
+        .filter(|path| path.join("step-0").is_dir())
+        .filter_map(|path| Some(path.file_name()?.to_str()?.to_owned()))
+        .collect();
+    names.sort();
+    names
 }
 
 /// The `step-N` trees of a fixture that exist, ordered by N.
@@ -189,8 +208,9 @@ pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> RunOutput {
     }
 }
 
-/// A readable label for a tree: `greeter/step-0` for `fixtures/greeter/step-0`,
-/// else the last two path components.
+/// The working-copy directory name of a tree: `greeter__step-0` for
+/// `fixtures/greeter/step-0`, else its last two path components joined the
+/// same way. One component, so the copy is as deep as the original.
 fn tree_label(tree: &Path) -> String {
     let tree = tree.canonicalize().unwrap_or_else(|_| tree.to_path_buf());
     let fixtures = fixtures_dir()
