@@ -110,7 +110,13 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
             }
         }
     }
-    let report = run::run_step(step, &ws, mode, !a.no_progress);
+    let report = match a.jobs {
+        None => run::run_step(step, &ws, mode, !a.no_progress),
+        Some(j) => match rayon::ThreadPoolBuilder::new().num_threads(j as usize).build() {
+            Ok(pool) => pool.install(|| run::run_step(step, &ws, mode, !a.no_progress)),
+            Err(e) => return fail(format!("cannot start {j} worker threads: {e}"), None),
+        },
+    };
     let out = match a.format {
         Format::Human => {
             if mode == Mode::DryRun {
@@ -360,6 +366,7 @@ fn demo(steps: &[Step], out: Option<PathBuf>) -> u8 {
             },
             format: Format::Human,
             no_progress: true,
+            jobs: None,
             paths: Vec::new(),
         };
         let code = migrate(steps, &args);

@@ -53,6 +53,9 @@ pub struct MigrateArgs {
     /// Never draw a progress bar (it is only drawn when stderr is a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+    /// Number of files processed in parallel (default: one per core).
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
     /// Files or directories to process instead of the cargo workspace (walked recursively,
     /// skipping `target/` and hidden directories).
     #[arg(value_name = "PATH")]

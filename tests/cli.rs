@@ -270,3 +270,27 @@ fn demo_writes_the_bundled_workspace_and_runs() {
         assert_eq!(std::fs::read_to_string(fixture).unwrap(), *text);
     }
 }
+
+#[test]
+fn output_is_the_same_with_one_and_two_threads() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for step in ["3", "7"] {
+        let outputs: Vec<Output> = ["1", "2"]
+            .iter()
+            .map(|j| {
+                Command::new(bin())
+                    .current_dir(root)
+                    .args(["--step", step, "--dry-run", "--format", "json", "-j", j])
+                    .args(["fixtures", "tests/golden", "tests/cli/ws"])
+                    .output()
+                    .unwrap()
+            })
+            .collect();
+        assert!(!outputs[0].stdout.is_empty());
+        assert_eq!(outputs[0].status.code(), outputs[1].status.code());
+        assert!(
+            outputs[0].stdout == outputs[1].stdout,
+            "step {step}: -j 1 and -j 2 disagree"
+        );
+    }
+}
