@@ -10,6 +10,7 @@ pub mod cli;
 pub mod demo;
 pub mod edit;
 pub mod engine;
+pub mod manifest;
 pub mod report;
 pub mod resolve;
 pub mod rules;

@@ -1,0 +1,314 @@
+//! `Cargo.toml` edits with `toml_edit`: comments, spacing and order outside an edit are kept.
+//!
+//! Dependencies are added where the crate already keeps its tonic dependencies: the same table
+//! (target-specific ones included), workspace inheritance when tonic comes from
+//! `[workspace.dependencies]` (the version then goes to the workspace root), the same style
+//! (`{ workspace = true }` or `x.workspace = true`), and sorted position when the table is sorted.
+//! A dependency that is already there, under its name or renamed (`package = "..."`), is left as
+//! it is.
+
+use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DepKind {
+    Normal,
+    Build,
+}
+
+impl DepKind {
+    fn table(self) -> &'static str {
+        match self {
+            DepKind::Normal => "dependencies",
+            DepKind::Build => "build-dependencies",
+        }
+    }
+
+    /// The dependencies next to which a new one of this kind goes.
+    fn anchors(self) -> &'static [&'static str] {
+        match self {
+            DepKind::Normal => &["tonic", "prost"],
+            DepKind::Build => &["tonic-prost-build", "tonic-build", "prost-build"],
+        }
+    }
+}
+
+/// A dependency to add.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewDep {
+    pub name: String,
+    /// A version requirement, or `path:<dir>` for a path dependency.
+    pub version: String,
+    pub features: Vec<String>,
+    pub kind: DepKind,
+}
+
+impl NewDep {
+    pub fn new(name: &str, version: &str, features: &[&str], kind: DepKind) -> NewDep {
+        NewDep {
+            name: name.into(),
+            version: version.into(),
+            features: features.iter().map(|f| f.to_string()).collect(),
+            kind,
+        }
+    }
+
+    fn value(&self) -> Value {
+        let path = self.version.strip_prefix("path:");
+        if self.features.is_empty() && path.is_none() {
+            return Value::from(self.version.as_str());
+        }
+        let mut t = InlineTable::new();
+        match path {
+            Some(p) => t.insert("path", Value::from(p)),
+            None => t.insert("version", Value::from(self.version.as_str())),
+        };
+        if !self.features.is_empty() {
+            let mut a = Array::new();
+            for f in &self.features {
+                a.push(f.as_str());
+            }
+            t.insert("features", Value::Array(a));
+        }
+        Value::InlineTable(t)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("{0}")]
+    Parse(#[from] toml_edit::TomlError),
+}
+
+/// Every dependency table of a manifest: `[dependencies]`, `[build-dependencies]`,
+/// `[dev-dependencies]` and their `[target.'cfg(..)'.*]` forms.
+fn dep_tables(doc: &DocumentMut) -> Vec<(Vec<String>, &Table)> {
+    let mut out = Vec::new();
+    for kind in ["dependencies", "build-dependencies", "dev-dependencies"] {
+        if let Some(t) = doc.get(kind).and_then(Item::as_table) {
+            out.push((vec![kind.to_string()], t));
+        }
+    }
+    if let Some(targets) = doc.get("target").and_then(Item::as_table) {
+        for (cfg, t) in targets.iter() {
+            if let Some(t) = t.as_table() {
+                for kind in ["dependencies", "build-dependencies", "dev-dependencies"] {
+                    if let Some(d) = t.get(kind).and_then(Item::as_table) {
+                        out.push((
+                            vec!["target".to_string(), cfg.to_string(), kind.to_string()],
+                            d,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The crate name an entry stands for (its `package` key, else its key).
+fn package_of<'a>(key: &'a str, item: &'a Item) -> &'a str {
+    item.get("package")
+        .and_then(|p| p.as_str())
+        .unwrap_or(key)
+}
+
+/// Does the manifest depend on `name` in any table (dev-dependencies excluded when `kind` is
+/// given)?
+pub fn has_dep(doc: &DocumentMut, name: &str, kind: Option<DepKind>) -> bool {
+    dep_tables(doc).iter().any(|(path, t)| {
+        let k = path.last().unwrap();
+        kind.is_none_or(|kind| k == kind.table())
+            && t.iter().any(|(key, item)| package_of(key, item) == name)
+    })
+}
+
+fn table_mut<'a>(doc: &'a mut DocumentMut, path: &[String]) -> &'a mut Table {
+    let mut t: &mut Table = doc.as_table_mut();
+    for (i, seg) in path.iter().enumerate() {
+        let implicit = i + 1 < path.len();
+        let item = t.entry(seg).or_insert_with(|| {
+            let mut nt = Table::new();
+            nt.set_implicit(implicit);
+            Item::Table(nt)
+        });
+        t = item.as_table_mut().expect("dependency tables are tables");
+    }
+    t
+}
+
+fn is_sorted(t: &Table) -> bool {
+    let keys: Vec<&str> = t.iter().map(|(k, _)| k).collect();
+    keys.windows(2).all(|w| w[0] <= w[1])
+}
+
+fn insert_sorted(t: &mut Table, key: &str, item: Item) {
+    let sorted = is_sorted(t);
+    t.insert(key, item);
+    if sorted {
+        t.sort_values();
+    }
+}
+
+/// Add `deps` to a member manifest, and to the workspace root's `[workspace.dependencies]` when
+/// the member inherits its tonic dependency from there. Returns the new member text and, when it
+/// changed, the new root text. `root` is `None` when the member is the root.
+pub fn add_deps(
+    member: &str,
+    root: Option<&str>,
+    deps: &[NewDep],
+) -> Result<(String, Option<String>), ManifestError> {
+    let mut doc: DocumentMut = member.parse()?;
+    let mut root_doc: Option<DocumentMut> = root.map(str::parse).transpose()?;
+    let mut root_changed = false;
+    for dep in deps {
+        if has_dep(&doc, &dep.name, Some(dep.kind)) {
+            continue;
+        }
+        // Where do the anchors of this kind live, and in which style?
+        let anchor = dep_tables(&doc).into_iter().find_map(|(path, t)| {
+            if path.last().map(String::as_str) != Some(dep.kind.table()) {
+                return None;
+            }
+            dep.kind.anchors().iter().find_map(|a| {
+                t.iter()
+                    .find(|(k, item)| package_of(k, item) == *a)
+                    .map(|(_, item)| (path.clone(), item.clone()))
+            })
+        });
+        let (path, anchor_item) = match anchor {
+            Some((p, i)) => (p, Some(i)),
+            None => (vec![dep.kind.table().to_string()], None),
+        };
+        let inherits = anchor_item
+            .as_ref()
+            .and_then(|i| i.get("workspace"))
+            .and_then(|w| w.as_bool())
+            == Some(true);
+        // The workspace root may be this very manifest.
+        let ws_deps_here = doc
+            .get("workspace")
+            .and_then(|w| w.get("dependencies"))
+            .is_some();
+        if inherits && (root_doc.is_some() || ws_deps_here) {
+            let target = root_doc.as_mut().unwrap_or(&mut doc);
+            let ws = table_mut(target, &["workspace".into(), "dependencies".into()]);
+            if !ws.iter().any(|(k, i)| package_of(k, i) == dep.name) {
+                insert_sorted(ws, &dep.name, Item::Value(dep.value()));
+                root_changed |= root_doc.is_some();
+            }
+            let dotted = anchor_item.as_ref().is_some_and(|i| i.is_table());
+            let item = if dotted {
+                let mut t = Table::new();
+                t.set_dotted(true);
+                t.insert("workspace", Item::Value(Value::from(true)));
+                Item::Table(t)
+            } else {
+                let mut t = InlineTable::new();
+                t.insert("workspace", Value::from(true));
+                Item::Value(Value::InlineTable(t))
+            };
+            insert_sorted(table_mut(&mut doc, &path), &dep.name, item);
+        } else {
+            insert_sorted(table_mut(&mut doc, &path), &dep.name, Item::Value(dep.value()));
+        }
+    }
+    let root_out = match (root_doc, root_changed) {
+        (Some(r), true) => Some(r.to_string()),
+        _ => None,
+    };
+    Ok((doc.to_string(), root_out))
+}
+
+/// The version requirement of `name` as the manifest states it (following workspace
+/// inheritance into `root` when given).
+pub fn dep_version(member: &str, root: Option<&str>, name: &str) -> Option<String> {
+    let doc: DocumentMut = member.parse().ok()?;
+    let item = dep_tables(&doc)
+        .into_iter()
+        .find_map(|(_, t)| t.iter().find(|(k, i)| package_of(k, i) == name).map(|(_, i)| i.clone()))?;
+    if item.get("workspace").and_then(|w| w.as_bool()) == Some(true) {
+        let r: DocumentMut = root.unwrap_or(member).parse().ok()?;
+        let ws = r.get("workspace")?.get("dependencies")?;
+        let (_, e) = ws.as_table()?.iter().find(|(k, i)| package_of(k, i) == name)?;
+        return version_of(e);
+    }
+    version_of(&item)
+}
+
+fn version_of(item: &Item) -> Option<String> {
+    item.as_str()
+        .map(str::to_string)
+        .or_else(|| item.get("version")?.as_str().map(str::to_string))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deps() -> Vec<NewDep> {
+        vec![
+            NewDep::new("connectrpc", "0.9", &["client", "server"], DepKind::Normal),
+            NewDep::new("buffa", "0.9", &[], DepKind::Normal),
+            NewDep::new("connectrpc-build", "0.9", &[], DepKind::Build),
+        ]
+    }
+
+    #[test]
+    fn adds_to_plain_tables_keeping_comments_and_order() {
+        let before = "[package]\nname = \"a\" # the name\n\n[dependencies]\n# runtime\nprost = \"0.14\"\ntokio = { version = \"1\" }\ntonic = \"0.14\"\n\n[build-dependencies]\ntonic-prost-build = \"0.14\"\n";
+        let (after, root) = add_deps(before, None, &deps()).unwrap();
+        assert_eq!(root, None);
+        assert_eq!(
+            after,
+            "[package]\nname = \"a\" # the name\n\n[dependencies]\nbuffa = \"0.9\"\nconnectrpc = { version = \"0.9\", features = [\"client\", \"server\"] }\n# runtime\nprost = \"0.14\"\ntokio = { version = \"1\" }\ntonic = \"0.14\"\n\n[build-dependencies]\nconnectrpc-build = \"0.9\"\ntonic-prost-build = \"0.14\"\n"
+        );
+        // Idempotent.
+        let (again, _) = add_deps(&after, None, &deps()).unwrap();
+        assert_eq!(again, after);
+    }
+
+    #[test]
+    fn unsorted_tables_get_appended() {
+        let before = "[dependencies]\ntonic = \"0.14\"\nanyhow = \"1\"\n";
+        let (after, _) = add_deps(before, None, &deps()[1..2]).unwrap();
+        assert_eq!(after, "[dependencies]\ntonic = \"0.14\"\nanyhow = \"1\"\nbuffa = \"0.9\"\n");
+    }
+
+    #[test]
+    fn workspace_inheritance_goes_to_the_root() {
+        let member = "[package]\nname = \"svc\"\n\n[dependencies]\ntonic = { workspace = true }\n\n[build-dependencies]\ntonic-prost-build.workspace = true\n";
+        let root = "[workspace]\nmembers = [\"svc\"]\n\n[workspace.dependencies]\n# gRPC\ntonic = \"0.14\"\ntonic-prost-build = \"0.14\"\n";
+        let (m, r) = add_deps(member, Some(root), &deps()).unwrap();
+        assert_eq!(
+            m,
+            "[package]\nname = \"svc\"\n\n[dependencies]\nbuffa = { workspace = true }\nconnectrpc = { workspace = true }\ntonic = { workspace = true }\n\n[build-dependencies]\nconnectrpc-build.workspace = true\ntonic-prost-build.workspace = true\n"
+        );
+        assert_eq!(
+            r.unwrap(),
+            "[workspace]\nmembers = [\"svc\"]\n\n[workspace.dependencies]\nbuffa = \"0.9\"\nconnectrpc = { version = \"0.9\", features = [\"client\", \"server\"] }\nconnectrpc-build = \"0.9\"\n# gRPC\ntonic = \"0.14\"\ntonic-prost-build = \"0.14\"\n"
+        );
+    }
+
+    #[test]
+    fn target_specific_and_renamed_dependencies() {
+        let member = "[target.'cfg(unix)'.dependencies]\ngrpc = { package = \"tonic\", version = \"0.14\" }\nrpc = { package = \"connectrpc\", version = \"0.9\" }\n";
+        let (m, _) = add_deps(member, None, &deps()[..2]).unwrap();
+        // connectrpc is already there (renamed); buffa joins tonic's table.
+        assert_eq!(
+            m,
+            "[target.'cfg(unix)'.dependencies]\nbuffa = \"0.9\"\ngrpc = { package = \"tonic\", version = \"0.14\" }\nrpc = { package = \"connectrpc\", version = \"0.9\" }\n"
+        );
+        assert_eq!(dep_version(member, None, "tonic").as_deref(), Some("0.14"));
+    }
+
+    #[test]
+    fn path_dependencies() {
+        let (m, _) = add_deps(
+            "[dependencies]\ntonic = \"0.14\"\n",
+            None,
+            &[NewDep::new("connect-shim", "path:../shim", &[], DepKind::Normal)],
+        )
+        .unwrap();
+        assert_eq!(m, "[dependencies]\nconnect-shim = { path = \"../shim\" }\ntonic = \"0.14\"\n");
+    }
+}
