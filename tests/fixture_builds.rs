@@ -68,7 +68,11 @@ fn check_fixture(name: &str, has_server: bool) {
     );
 
     for (n, tree) in &steps {
-        let server = bin_path(&build_bins(tree), &server_name);
+        let bins = match n {
+            0 => step0_bins.clone(),
+            _ => build_bins(tree),
+        };
+        let server = bin_path(&bins, &server_name);
         assert!(
             server.is_file(),
             "{name}/step-{n} has no server binary {server_name}"

@@ -351,10 +351,35 @@ pub fn build_bins(tree: &Path) -> PathBuf {
         };
         let exe = Path::new(exe);
         let dest = bin_dir.join(exe.file_name().expect("executable file name"));
-        fs::copy(exe, &dest)
-            .unwrap_or_else(|e| panic!("copy {} to {}: {e}", exe.display(), dest.display()));
+        let source = unique_artifact(exe).unwrap_or_else(|| exe.to_path_buf());
+        fs::copy(&source, &dest)
+            .unwrap_or_else(|e| panic!("copy {} to {}: {e}", source.display(), dest.display()));
     }
     bin_dir
+}
+
+/// The `deps/<crate>-<hash>` file that cargo hard-linked to `exe` (e.g.
+/// `debug/routes-server`). Its name is unique to this working copy, so unlike
+/// `exe` it cannot be replaced by a build of another tree with a binary of
+/// the same name (say, another step of the same fixture built by another
+/// process sharing the target directory).
+#[cfg(unix)]
+fn unique_artifact(exe: &Path) -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+
+    let inode = fs::metadata(exe).ok()?.ino();
+    let prefix = format!("{}-", exe.file_stem()?.to_str()?.replace('-', "_"));
+    fs::read_dir(exe.parent()?.join("deps"))
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with(&prefix))
+        .find(|entry| entry.metadata().is_ok_and(|m| m.ino() == inode))
+        .map(|entry| entry.path())
+}
+
+#[cfg(not(unix))]
+fn unique_artifact(_exe: &Path) -> Option<PathBuf> {
+    None
 }
 
 /// Path of binary `name` in a directory returned by [`build_bins`].
