@@ -11,7 +11,7 @@
 //! the median round is reported. Two RPCs: `Say` (small message) and `Mirror` (a `Rich` message
 //! of about 150 bytes with maps, oneofs, Timestamps).
 //!
-//! Environment: `BENCH_SECONDS` (default 3), `BENCH_ROUNDS` (default 5), `BENCH_CONCURRENCY`
+//! Environment: `BENCH_SECONDS` (default 2), `BENCH_ROUNDS` (default 9), `BENCH_CONCURRENCY`
 //! (default 32).
 
 use std::net::SocketAddr;
@@ -201,8 +201,8 @@ impl Comparison {
 
 #[tokio::main]
 async fn main() {
-    let dur = Duration::from_secs(env("BENCH_SECONDS", 3));
-    let rounds = env("BENCH_ROUNDS", 5);
+    let dur = Duration::from_secs(env("BENCH_SECONDS", 2));
+    let rounds = env("BENCH_ROUNDS", 9);
     let conc = env("BENCH_CONCURRENCY", 32);
     println!(
         "connect-shim bench: {rounds} rounds x {}s, concurrency {conc}, 1 h2c connection per setup",
@@ -233,6 +233,16 @@ async fn main() {
     )))
     .await;
 
+    // Reference for the hosting comparison: the same tonic service on axum vs in tonic's Server,
+    // i.e. what tonic's server costs by itself, with no shim involved.
+    let tonic_on_axum_addr = serve_axum(
+        tonic::service::Routes::new(pb::echo_server::EchoServer::new(BuffaEcho)).into_axum_router(),
+    )
+    .await;
+    let tonic_on_axum_client =
+        pb::echo_client::EchoClient::connect(format!("http://{tonic_on_axum_addr}"))
+            .await
+            .unwrap();
     let prost_client = prostpb::echo_client::EchoClient::connect(format!("http://{prost_addr}"))
         .await
         .unwrap();
@@ -357,6 +367,11 @@ async fn main() {
             3,
             mirror!(native_client, rich),
             mirror!(hosted_client, rich)
+        );
+        pair!(
+            4,
+            say!(tonic_on_axum_client, say_buffa),
+            say!(buffa_client, say_buffa)
         );
         eprintln!("round {} done", round + 1);
     }

@@ -5,7 +5,7 @@
 //!   ```text
 //!   Server::builder()
 //!       .add_service(pb::echo_alt_server::EchoAltServer::new(StillTonic))   // not migrated yet
-//!       .add_service(connect_shim::tonic_hosted!(connect::ECHO_SERVICE_NAME, router.clone()))
+//!       .add_service(connect_shim::tonic_hosted!(connect::ECHO_SERVICE_NAME, connect_router))
 //!       .serve(addr).await?;
 //!   ```
 //! - [`axum_app`]: tonic services and connect services on one axum app (HTTP/1.1 and h2c; Connect,
@@ -19,15 +19,14 @@
 //!   tonic reads the full status. Responses without a status in their headers are untouched;
 //!   gRPC-Web and Connect responses are untouched.
 //!
-//! **Costs.** `TonicHosted` boxes the response body once (`tonic::body::Body::new`, not a copy) and
-//! inserts connectrpc's `PeerAddr` from tonic's `TcpConnectInfo`. The fix layer wraps the body;
+//! **Costs.** `TonicHosted` adds no allocation of its own (tonic's router boxes the body, as for
+//! any service) and inserts connectrpc's `PeerAddr` from tonic's `TcpConnectInfo`. The fix layer wraps the body;
 //! on success responses it only forwards frames.
 //!
 //! **Removed by** step 5 (`main` serves a connectrpc router through axum); keep
 //! [`GrpcErrorFixLayer`] for as long as tonic clients call connect servers.
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -137,31 +136,46 @@ impl<N: ServiceName> tonic::server::NamedService for TonicHosted<N> {
     const NAME: &'static str = N::NAME;
 }
 
+type HostedResponse = http::Response<GrpcStatusBody<connectrpc::ConnectRpcBody>>;
+type HostedFn = fn(
+    Result<http::Response<connectrpc::ConnectRpcBody>, Infallible>,
+) -> Result<HostedResponse, Infallible>;
+
+fn hosted_fixed(
+    r: Result<http::Response<connectrpc::ConnectRpcBody>, Infallible>,
+) -> Result<HostedResponse, Infallible> {
+    r.map(fix_grpc_error_headers)
+}
+
+fn hosted_unfixed(
+    r: Result<http::Response<connectrpc::ConnectRpcBody>, Infallible>,
+) -> Result<HostedResponse, Infallible> {
+    r.map(|resp| resp.map(GrpcStatusBody::passthrough))
+}
+
+// The response body is not re-boxed into `tonic::body::Body`: tonic's router only needs
+// `IntoResponse`, and boxes once itself.
 impl<N: ServiceName> Service<http::Request<tonic::body::Body>> for TonicHosted<N> {
-    type Response = http::Response<tonic::body::Body>;
+    type Response = HostedResponse;
     type Error = Infallible;
-    type Future =
-        Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send + 'static>>;
+    type Future = futures_util::future::Map<
+        <ConnectRpcService as Service<http::Request<tonic::body::Body>>>::Future,
+        HostedFn,
+    >;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         Service::<http::Request<tonic::body::Body>>::poll_ready(&mut self.inner, cx)
     }
 
     fn call(&mut self, mut req: http::Request<tonic::body::Body>) -> Self::Future {
+        use futures_util::FutureExt as _;
         insert_peer_addr(req.extensions_mut());
-        let fut = self.inner.call(req);
-        let fix = self.fix_errors;
-        Box::pin(async move {
-            let resp = match fut.await {
-                Ok(resp) => resp,
-                Err(never) => match never {},
-            };
-            if fix {
-                Ok(fix_grpc_error_headers(resp).map(tonic::body::Body::new))
-            } else {
-                Ok(resp.map(tonic::body::Body::new))
-            }
-        })
+        let finish: HostedFn = if self.fix_errors {
+            hosted_fixed
+        } else {
+            hosted_unfixed
+        };
+        self.inner.call(req).map(finish)
     }
 }
 
@@ -313,6 +327,13 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: B,
         moved: Option<HeaderMap>,
+    }
+}
+
+impl<B> GrpcStatusBody<B> {
+    /// Forwards `inner` unchanged.
+    pub fn passthrough(inner: B) -> Self {
+        Self { inner, moved: None }
     }
 }
 
