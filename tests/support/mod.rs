@@ -9,10 +9,11 @@
 //! relative path dependency on a crate of this repository (for example
 //! `connect-shim = { path = "../../../connect-shim" }`) resolves the same in
 //! both places. Unchanged files keep their timestamps, so rebuilding an
-//! unchanged tree is cheap. Every fixture
-//! build uses one shared `CARGO_TARGET_DIR` (`target/fixtures`) and the same
-//! environment, so the tonic/prost dependency graph is compiled once for all
-//! fixtures and all steps. To reproduce a harness build by hand:
+//! unchanged tree is cheap.
+//!
+//! Every fixture build uses one shared `CARGO_TARGET_DIR` (`target/fixtures`)
+//! and the same environment, so the tonic/prost dependency graph is compiled
+//! once for all fixtures and all steps. To reproduce a harness build by hand:
 //!
 //! ```text
 //! CARGO_TARGET_DIR=target/fixtures CARGO_PROFILE_DEV_DEBUG=false \
