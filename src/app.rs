@@ -112,7 +112,10 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
     }
     let report = match a.jobs {
         None => run::run_step(step, &ws, mode, !a.no_progress),
-        Some(j) => match rayon::ThreadPoolBuilder::new().num_threads(j as usize).build() {
+        Some(j) => match rayon::ThreadPoolBuilder::new()
+            .num_threads(j as usize)
+            .build()
+        {
             Ok(pool) => pool.install(|| run::run_step(step, &ws, mode, !a.no_progress)),
             Err(e) => return fail(format!("cannot start {j} worker threads: {e}"), None),
         },

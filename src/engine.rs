@@ -7,12 +7,15 @@
 //! inserted text.
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::edit::{Edit, EditBuffer, LineEnding, Overlap};
 use crate::resolve::FileIndex;
 use crate::rules::rename::SideEvidence;
+use crate::steps::step01::CrateCtx;
 use crate::steps::Step;
 
 /// The comment that keeps a construct (the statement or item on its line or the next) unchanged.
@@ -51,6 +54,12 @@ pub struct FileCtx<'a> {
     /// Server/client evidence of the whole crate, from a byte scan of its files.
     pub crate_evidence: SideEvidence,
     pub line_ending: LineEnding,
+    /// The file's path, when it comes from disk.
+    pub path: Option<&'a Path>,
+    /// Crate-absolute module path of the file, when known.
+    pub module_path: Option<&'a [String]>,
+    /// What the step learnt about the file's crate before the files were processed.
+    pub crate_ctx: Option<&'a CrateCtx>,
 }
 
 /// Edits and manual items produced by the passes of a step on one file.
@@ -86,6 +95,8 @@ pub struct FileMeta {
     /// Crate-absolute module path (`["crate", "service"]`) when known.
     pub module_path: Option<Vec<String>>,
     pub crate_evidence: SideEvidence,
+    pub path: Option<PathBuf>,
+    pub crate_ctx: Option<Arc<CrateCtx>>,
 }
 
 /// The outcome for one file.
@@ -130,7 +141,7 @@ pub fn suppress_lines(text: &str) -> BTreeSet<usize> {
 
 /// Run `step` over one file's full text (BOM included).
 pub fn process(step: &Step, full_text: &str, meta: &FileMeta) -> Outcome {
-    if !step.prefilter(full_text.as_bytes()) {
+    if !step.prefilter(full_text.as_bytes(), meta.crate_ctx.is_some()) {
         return Outcome::NotApplicable;
     }
     let (bom, text) = match full_text.strip_prefix('\u{feff}') {
@@ -174,13 +185,16 @@ fn process_parsed(step: &Step, text: &str, meta: &FileMeta) -> Result<Done, Outc
         suppress_lines: suppress_lines(text),
         crate_evidence: meta.crate_evidence,
         line_ending,
+        path: meta.path.as_deref(),
+        module_path: meta.module_path.as_deref(),
+        crate_ctx: meta.crate_ctx.as_deref(),
     };
     let mut out = PassOutput {
         buffer: EditBuffer::new(text.len()),
         items: Vec::new(),
         line_ending,
     };
-    for pass in step.passes() {
+    for pass in step.passes(meta.crate_ctx.as_deref()) {
         pass.run(&ctx, &mut out);
     }
     let mut items = out.items;

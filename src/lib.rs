@@ -6,6 +6,7 @@
 //! buffer).
 
 pub mod app;
+pub mod buildrs;
 pub mod cli;
 pub mod demo;
 pub mod edit;
@@ -15,5 +16,6 @@ pub mod report;
 pub mod resolve;
 pub mod rules;
 pub mod run;
+pub mod schema;
 pub mod steps;
 pub mod workspace;

@@ -107,9 +107,7 @@ fn dep_tables(doc: &DocumentMut) -> Vec<(Vec<String>, &Table)> {
 
 /// The crate name an entry stands for (its `package` key, else its key).
 fn package_of<'a>(key: &'a str, item: &'a Item) -> &'a str {
-    item.get("package")
-        .and_then(|p| p.as_str())
-        .unwrap_or(key)
+    item.get("package").and_then(|p| p.as_str()).unwrap_or(key)
 }
 
 /// Does the manifest depend on `name` in any table (dev-dependencies excluded when `kind` is
@@ -209,7 +207,11 @@ pub fn add_deps(
             };
             insert_sorted(table_mut(&mut doc, &path), &dep.name, item);
         } else {
-            insert_sorted(table_mut(&mut doc, &path), &dep.name, Item::Value(dep.value()));
+            insert_sorted(
+                table_mut(&mut doc, &path),
+                &dep.name,
+                Item::Value(dep.value()),
+            );
         }
     }
     let root_out = match (root_doc, root_changed) {
@@ -223,13 +225,18 @@ pub fn add_deps(
 /// inheritance into `root` when given).
 pub fn dep_version(member: &str, root: Option<&str>, name: &str) -> Option<String> {
     let doc: DocumentMut = member.parse().ok()?;
-    let item = dep_tables(&doc)
-        .into_iter()
-        .find_map(|(_, t)| t.iter().find(|(k, i)| package_of(k, i) == name).map(|(_, i)| i.clone()))?;
+    let item = dep_tables(&doc).into_iter().find_map(|(_, t)| {
+        t.iter()
+            .find(|(k, i)| package_of(k, i) == name)
+            .map(|(_, i)| i.clone())
+    })?;
     if item.get("workspace").and_then(|w| w.as_bool()) == Some(true) {
         let r: DocumentMut = root.unwrap_or(member).parse().ok()?;
         let ws = r.get("workspace")?.get("dependencies")?;
-        let (_, e) = ws.as_table()?.iter().find(|(k, i)| package_of(k, i) == name)?;
+        let (_, e) = ws
+            .as_table()?
+            .iter()
+            .find(|(k, i)| package_of(k, i) == name)?;
         return version_of(e);
     }
     version_of(&item)
@@ -271,7 +278,10 @@ mod tests {
     fn unsorted_tables_get_appended() {
         let before = "[dependencies]\ntonic = \"0.14\"\nanyhow = \"1\"\n";
         let (after, _) = add_deps(before, None, &deps()[1..2]).unwrap();
-        assert_eq!(after, "[dependencies]\ntonic = \"0.14\"\nanyhow = \"1\"\nbuffa = \"0.9\"\n");
+        assert_eq!(
+            after,
+            "[dependencies]\ntonic = \"0.14\"\nanyhow = \"1\"\nbuffa = \"0.9\"\n"
+        );
     }
 
     #[test]
@@ -306,9 +316,17 @@ mod tests {
         let (m, _) = add_deps(
             "[dependencies]\ntonic = \"0.14\"\n",
             None,
-            &[NewDep::new("connect-shim", "path:../shim", &[], DepKind::Normal)],
+            &[NewDep::new(
+                "connect-shim",
+                "path:../shim",
+                &[],
+                DepKind::Normal,
+            )],
         )
         .unwrap();
-        assert_eq!(m, "[dependencies]\nconnect-shim = { path = \"../shim\" }\ntonic = \"0.14\"\n");
+        assert_eq!(
+            m,
+            "[dependencies]\nconnect-shim = { path = \"../shim\" }\ntonic = \"0.14\"\n"
+        );
     }
 }

@@ -103,9 +103,11 @@ struct Job<'a> {
 
 /// Run one step over the workspace.
 pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunReport {
+    let prepared = step.prepare(ws);
     let mut jobs = Vec::new();
-    let mut items = Vec::new();
+    let mut items = prepared.items;
     for c in &ws.crates {
+        let crate_ctx = prepared.ctx.get(&c.name).cloned();
         for f in &c.files {
             jobs.push(Job {
                 path: &f.path,
@@ -113,13 +115,15 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
                 meta: FileMeta {
                     module_path: f.module_path.clone(),
                     crate_evidence: c.evidence,
+                    path: Some(f.path.clone()),
+                    crate_ctx: crate_ctx.clone(),
                 },
             });
         }
         for g in &c.generated {
             // Generated files are never edited; those that hold constructs of the step are listed.
             if let Ok(bytes) = std::fs::read(g) {
-                if step.prefilter(&bytes) {
+                if step.prefilter(&bytes, false) {
                     items.push(ItemReport {
                         path: rel(&ws.root, g),
                         krate: c.name.clone(),
@@ -168,6 +172,9 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
         items.extend(its);
         parsed += was_parsed as usize;
     }
+    for (path, old, new) in &prepared.manifests {
+        files.push(manifest_change(ws, path, old, new, mode));
+    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     items.sort_by(|a, b| {
         (&a.path, a.line, a.column, &a.rule).cmp(&(&b.path, b.line, b.column, &b.rule))
@@ -204,7 +211,7 @@ fn process_one(
         Ok(b) => b,
         Err(e) => return (Some(fail(format!("cannot read: {e}"))), Vec::new(), false),
     };
-    if !step.prefilter(&bytes) {
+    if !step.prefilter(&bytes, job.meta.crate_ctx.is_some()) {
         return (None, Vec::new(), false);
     }
     let text = match String::from_utf8(bytes) {
@@ -289,6 +296,39 @@ fn process_one(
             (Some(report), items, true)
         }
     }
+}
+
+/// A manifest rewritten by a step (whole-text, by toml_edit, which keeps formatting).
+fn manifest_change(ws: &Workspace, path: &Path, old: &str, new: &str, mode: Mode) -> FileReport {
+    let relp = rel(&ws.root, path);
+    let mut report = FileReport {
+        path: relp.clone(),
+        krate: String::new(),
+        status: FileStatus::Changed,
+        edits: 1,
+        line: None,
+        column: None,
+        error: None,
+        diff: None,
+    };
+    if let Err(e) = new.parse::<toml_edit::DocumentMut>() {
+        report.status = FileStatus::Failed;
+        report.error = Some(format!(
+            "the rewritten manifest would not parse ({e}); left unchanged"
+        ));
+        return report;
+    }
+    match mode {
+        Mode::Check => {}
+        Mode::DryRun => report.diff = Some(unified_diff(&relp, old, new)),
+        Mode::Write => {
+            if let Err(e) = write_atomic(path, new) {
+                report.status = FileStatus::Failed;
+                report.error = Some(format!("cannot write: {e}; left unchanged"));
+            }
+        }
+    }
+    report
 }
 
 /// A unified diff that `git apply` accepts, with `a/` and `b/` prefixes.

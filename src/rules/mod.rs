@@ -112,6 +112,7 @@ impl StepRules {
 
 /// The embedded rule files, in step order.
 pub const EMBEDDED: &[(&str, &str)] = &[
+    ("rules/step01.toml", include_str!("../../rules/step01.toml")),
     ("rules/step03.toml", include_str!("../../rules/step03.toml")),
     ("rules/step07.toml", include_str!("../../rules/step07.toml")),
 ];

@@ -456,6 +456,37 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
     }
 
     let mut imports = ImportPlan::default();
+    // Imports of an item that keeps its name are replaced in place.
+    for (l, leaf) in idx.leaves.iter().enumerate() {
+        if leaf.is_glob
+            || leaf.name.is_empty()
+            || leaf.name == "_"
+            || idx.use_items[leaf.item].is_pub
+        {
+            continue;
+        }
+        let path = idx.leaf_path(l);
+        let Some(rule) = rules
+            .rules
+            .iter()
+            .find(|r| r.from == path && r.side == Side::Any)
+        else {
+            continue;
+        };
+        let Action::Rename(to) = &rule.action else {
+            continue;
+        };
+        if to.last() != path.last() {
+            continue;
+        }
+        let alias = (Some(&leaf.name) != path.last()).then(|| leaf.name.clone());
+        imports.swapped.insert(l, to.clone());
+        imports
+            .add
+            .entry(leaf.item)
+            .or_default()
+            .insert((to.clone(), alias));
+    }
     for hit in &w.hits {
         let rule = &rules.rules[hit.rule];
         let start = hit.segs[0].0.start;
@@ -557,8 +588,12 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
 /// Imports to add (per use item they go after) and references rewritten (per leaf).
 #[derive(Default)]
 struct ImportPlan {
-    /// use item index -> absolute paths to import after it.
-    add: BTreeMap<usize, BTreeSet<Vec<String>>>,
+    /// use item index -> absolute paths (with an `as` alias) to import after it.
+    add: BTreeMap<usize, BTreeSet<(Vec<String>, Option<String>)>>,
+    /// Imports replaced in place because the new item has the same name
+    /// (`use prost_types::Timestamp;` -> `use buffa_types::google::protobuf::Timestamp;`): the
+    /// leaf and the path it now binds. References through it keep their text.
+    swapped: HashMap<LeafId, Vec<String>>,
     /// Scope -> names promised by `add` (so two hits agree and conflicts are seen).
     promised: HashMap<(ScopeId, String), Vec<String>>,
     rewritten: HashMap<LeafId, usize>,
@@ -614,6 +649,11 @@ fn plan_rename(
             if old_anchor == new_anchor {
                 return Ok(segmentwise(&new_written));
             }
+            if let Via::Import(l) = r.via {
+                if imports.swapped.get(&l).map(Vec::as_slice) == Some(new_anchor) {
+                    return Ok(segmentwise(&new_written));
+                }
+            }
             let name = new_anchor.last().unwrap().clone();
             let leaf = match r.via {
                 Via::Import(l) | Via::Glob(l) => l,
@@ -632,7 +672,7 @@ fn plan_rename(
                         .add
                         .entry(idx.leaves[leaf].item)
                         .or_default()
-                        .insert(new_anchor.to_vec());
+                        .insert((new_anchor.to_vec(), None));
                     imports
                         .promised
                         .insert((target_scope, name), new_anchor.to_vec());
@@ -662,7 +702,7 @@ impl ImportPlan {
         step: u8,
     ) -> Vec<Edit> {
         let id = format!("step{step:02}/imports");
-        let removed: HashSet<LeafId> = self
+        let mut removed: HashSet<LeafId> = self
             .rewritten
             .iter()
             .filter(|(l, n)| {
@@ -673,6 +713,7 @@ impl ImportPlan {
             })
             .map(|(l, _)| *l)
             .collect();
+        removed.extend(self.swapped.keys().copied());
         let mut items: BTreeSet<usize> = self.add.keys().copied().collect();
         items.extend(removed.iter().map(|l| idx.leaves[*l].item));
         let mut edits = Vec::new();
@@ -715,14 +756,18 @@ impl ImportPlan {
     }
 }
 
-/// `use a::B;` or `use a::{B, C};` per parent path, one per line.
-fn render_imports(paths: &BTreeSet<Vec<String>>) -> String {
-    let mut by_parent: BTreeMap<&[String], Vec<&str>> = BTreeMap::new();
-    for p in paths {
+/// `use a::B;` or `use a::{B, C as D};` per parent path, one per line.
+fn render_imports(paths: &BTreeSet<(Vec<String>, Option<String>)>) -> String {
+    let mut by_parent: BTreeMap<&[String], Vec<String>> = BTreeMap::new();
+    for (p, alias) in paths {
+        let last = p.last().unwrap();
         by_parent
             .entry(&p[..p.len() - 1])
             .or_default()
-            .push(p.last().unwrap());
+            .push(match alias {
+                Some(a) => format!("{last} as {a}"),
+                None => last.clone(),
+            });
     }
     let lines: Vec<String> = by_parent
         .into_iter()

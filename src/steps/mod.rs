@@ -5,6 +5,8 @@
 //! not implemented yet says so: `plan` lists it and `--step N` refuses with exit code 2 rather than
 //! pretending to have migrated anything.
 
+pub mod step01;
+
 use aho_corasick::AhoCorasick;
 
 use crate::engine::Pass;
@@ -40,6 +42,10 @@ pub struct Step {
 impl Step {
     pub fn new(number: u8, rules: StepRules) -> Step {
         let (implemented, limits) = match number {
+            1 => (
+                true,
+                "tonic 0.12/0.13 crates are not upgraded to 0.14; message reads whose type is unknown are reported",
+            ),
             3 => (
                 true,
                 "path renames of Status/Code and their constructors; accessors, details, metadata and `impl From<E> for Status` bodies are not rewritten yet",
@@ -72,9 +78,14 @@ impl Step {
 
     /// Can this file hold a construct of the step? A byte scan, no parsing: the file must name
     /// one of the crates the rules start from and one of the identifiers they mention.
-    pub fn prefilter(&self, text: &[u8]) -> bool {
+    /// `crate_ctx`: the step prepared context for the file's crate (step 1 then reads every
+    /// file of the crate: messages are used under names no byte scan can guess).
+    pub fn prefilter(&self, text: &[u8], crate_ctx: bool) -> bool {
         if !self.implemented {
             return false;
+        }
+        if crate_ctx {
+            return true;
         }
         let names_crate = self
             .crates
@@ -83,11 +94,25 @@ impl Step {
         names_crate && self.idents.as_ref().is_some_and(|ac| ac.is_match(text))
     }
 
-    pub fn passes(&self) -> Vec<Box<dyn Pass + '_>> {
+    pub fn passes<'a>(&'a self, ctx: Option<&'a step01::CrateCtx>) -> Vec<Box<dyn Pass + 'a>> {
         if !self.implemented {
             return Vec::new();
         }
-        vec![Box::new(RenamePass { rules: &self.rules })]
+        let mut v: Vec<Box<dyn Pass + 'a>> = vec![Box::new(RenamePass { rules: &self.rules })];
+        if let (1, Some(ctx)) = (self.number, ctx) {
+            v.push(Box::new(step01::messages::MessagesPass { ctx }));
+            v.push(Box::new(step01::BuildRsPass { ctx }));
+            v.push(Box::new(step01::ModulePass { ctx }));
+        }
+        v
+    }
+
+    /// Work on the whole workspace before the files: per-crate context and manifest changes.
+    pub fn prepare(&self, ws: &crate::workspace::Workspace) -> step01::Prepared {
+        match self.number {
+            1 => step01::prepare(ws),
+            _ => step01::Prepared::default(),
+        }
     }
 }
 

@@ -1,0 +1,857 @@
+//! Step 1, message idioms: prost shapes become buffa shapes, driven by the `.proto` schema.
+//!
+//! A construct is touched only when its path resolves (through the file's imports) to a message,
+//! enum or oneof of the schema, or to a well-known type; a field is known by the message of the
+//! literal it sits in, or, for a field read whose receiver's type is unknown, by the schema when
+//! every message that has a field of that name gives it the same kind. Anything else that looks
+//! like a prost idiom but cannot be typed is reported.
+//!
+//! Before:
+//! ```text
+//! let req = HelloRequest { name, kind: Kind::Admin as i32, inner: Some(inner) };
+//! let HelloRequest { name, .. } = req;
+//! if reply.kind == Kind::Admin as i32 { .. }
+//! ```
+//! After:
+//! ```text
+//! let req = HelloRequest { name, kind: Kind::Admin.into(), inner: inner.into(), ..Default::default() };
+//! let HelloRequest { name, .. } = req;
+//! if reply.kind == Kind::Admin { .. }
+//! ```
+
+use std::collections::HashMap;
+
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+use super::CrateCtx;
+use crate::edit::{indent_at, line_start, Edit};
+use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
+use crate::resolve::{range, FileIndex, Resolution, ScopeTracker};
+use crate::schema::{Enum, Field, FieldKind, Label, Message, Oneof, Schema};
+
+/// What a path names in the schema.
+#[derive(Clone, Copy)]
+pub enum Named<'a> {
+    Message(&'a Message),
+    /// A well-known type message (`Timestamp`, `Duration`, ...).
+    Wkt(&'a str),
+    Enum(&'a Enum),
+    /// A oneof enum (`hello_request::Kind`), with its message.
+    Oneof(&'a Message, &'a Oneof),
+}
+
+/// Well-known messages (buffa-types has them all as messages; prost maps a few to Rust types).
+const WKT_MESSAGES: &[&str] = &[
+    "Any",
+    "Duration",
+    "Empty",
+    "FieldMask",
+    "ListValue",
+    "Struct",
+    "Timestamp",
+    "Value",
+];
+
+impl CrateCtx {
+    /// What the crate-absolute path `full` names, if anything of the schema.
+    pub fn named(&self, full: &[String]) -> Option<Named<'_>> {
+        let wkt = match full {
+            [a, x] if a == "prost_types" => Some(x.as_str()),
+            [a, b, c, x] if a == "buffa_types" && b == "google" && c == "protobuf" => {
+                Some(x.as_str())
+            }
+            _ => None,
+        };
+        if let Some(x) = wkt {
+            return WKT_MESSAGES
+                .contains(&x)
+                .then_some(Named::Wkt(WKT_MESSAGES.iter().find(|w| **w == x).unwrap()));
+        }
+        let schema = self.schema.as_ref()?;
+        // The longest generated module that is a prefix of the path.
+        let (module, package) = self
+            .modules
+            .iter()
+            .filter(|(m, _)| m.len() < full.len() && full[..m.len()] == m[..])
+            .max_by_key(|(m, _)| m.len())?;
+        let rel = &full[module.len()..];
+        lookup_rel(schema, package, rel)
+    }
+}
+
+fn lookup_rel<'s>(schema: &'s Schema, package: &str, rel: &[String]) -> Option<Named<'s>> {
+    let eq = |p: &[String]| p.len() == rel.len() && p.iter().zip(rel).all(|(a, b)| a == b);
+    for m in schema
+        .messages
+        .iter()
+        .filter(|m| m.package == package && !m.is_map_entry)
+    {
+        if eq(&m.prost_path) {
+            return Some(Named::Message(m));
+        }
+        for o in &m.oneofs {
+            if eq(&o.prost_enum_path) {
+                return Some(Named::Oneof(m, o));
+            }
+        }
+    }
+    schema
+        .enums
+        .iter()
+        .find(|e| e.package == package && eq(&e.prost_path))
+        .map(Named::Enum)
+}
+
+/// The kind every message of the schema gives a field of this Rust name, when they all agree.
+fn field_kind_by_name<'s>(schema: &'s Schema, name: &str) -> Option<&'s Field> {
+    let mut found: Option<&Field> = None;
+    for m in &schema.messages {
+        if let Some(f) = m.fields.iter().find(|f| f.prost_name == name) {
+            match found {
+                None => found = Some(f),
+                Some(g)
+                    if g.kind == f.kind
+                        && g.label == f.label
+                        && g.oneof.is_none() == f.oneof.is_none() => {}
+                Some(_) => return None,
+            }
+        }
+    }
+    found
+}
+
+pub struct MessagesPass<'c> {
+    pub ctx: &'c CrateCtx,
+}
+
+impl Pass for MessagesPass<'_> {
+    fn run(&self, file: &FileCtx<'_>, out: &mut PassOutput) {
+        let mut w = Walker {
+            ctx: self.ctx,
+            idx: file.index,
+            text: file.text,
+            tr: ScopeTracker::new(file.index),
+            out,
+            field_names: HashMap::new(),
+        };
+        w.visit_file(file.file);
+    }
+}
+
+struct Walker<'a, 'o> {
+    ctx: &'a CrateCtx,
+    idx: &'a FileIndex,
+    text: &'a str,
+    tr: ScopeTracker,
+    out: &'o mut PassOutput,
+    field_names: HashMap<String, Option<&'a Field>>,
+}
+
+const RULE_LITERAL: &str = "step01/message-literal";
+const RULE_PATTERN: &str = "step01/message-pattern";
+const RULE_FIELD: &str = "step01/message-field";
+const RULE_ENUM: &str = "step01/enum-field";
+const RULE_ONEOF: &str = "step01/oneof-box";
+const RULE_MAP: &str = "step01/map-field";
+const RULE_READ: &str = "step01/field-read";
+
+fn strip_parens(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::Paren(p) => strip_parens(&p.expr),
+        syn::Expr::Group(g) => strip_parens(&g.expr),
+        e => e,
+    }
+}
+
+/// Can `.method()` be appended to this expression without parentheses?
+fn is_postfix_safe(e: &syn::Expr) -> bool {
+    matches!(
+        e,
+        syn::Expr::Path(_)
+            | syn::Expr::Call(_)
+            | syn::Expr::MethodCall(_)
+            | syn::Expr::Field(_)
+            | syn::Expr::Paren(_)
+            | syn::Expr::Macro(_)
+            | syn::Expr::Lit(_)
+            | syn::Expr::Index(_)
+            | syn::Expr::Struct(_)
+            | syn::Expr::Tuple(_)
+            | syn::Expr::Array(_)
+            | syn::Expr::Try(_)
+            | syn::Expr::Await(_)
+    )
+}
+
+fn ends_with_call(e: &syn::Expr, names: &[&str]) -> bool {
+    matches!(strip_parens(e), syn::Expr::MethodCall(m) if names.contains(&m.method.to_string().as_str()))
+}
+
+fn is_default_call(e: &syn::Expr) -> bool {
+    match strip_parens(e) {
+        syn::Expr::Call(c) => match &*c.func {
+            syn::Expr::Path(p) => {
+                let segs: Vec<String> = p
+                    .path
+                    .segments
+                    .iter()
+                    .map(|s| s.ident.to_string())
+                    .collect();
+                segs.last().map(String::as_str) == Some("default")
+                    || segs.ends_with(&["MessageField".into(), "none".into()])
+                    || segs.ends_with(&["MessageField".into(), "some".into()])
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+impl<'a> Walker<'a, '_> {
+    fn resolve(&self, p: &syn::Path) -> Option<Named<'a>> {
+        match self.idx.resolve(self.tr.current(), p)? {
+            Resolution::One(r) => self.ctx.named(&r.full),
+            Resolution::Ambiguous(_) => None,
+        }
+    }
+
+    fn schema(&self) -> Option<&'a Schema> {
+        self.ctx.schema.as_deref()
+    }
+
+    fn report(&mut self, at: usize, rule: &str, message: String, note: &str) {
+        self.out.items.push(ManualItem {
+            offset: at,
+            rule: rule.to_string(),
+            message,
+            note: note.to_string(),
+            kind: ItemKind::Manual,
+        });
+    }
+
+    fn commit(&mut self, at: usize, rule: &str, edits: Vec<Edit>) {
+        if edits.is_empty() {
+            return;
+        }
+        if let Err(o) = self.out.commit(edits) {
+            self.report(
+                at,
+                rule,
+                format!("not rewritten: {o}"),
+                "rewrite it by hand",
+            );
+        }
+    }
+
+    fn src(&self, r: std::ops::Range<usize>) -> &'a str {
+        &self.text[r]
+    }
+
+    /// Edits that turn `value` (the prost value of `field`) into its buffa value.
+    fn value_edits(
+        &mut self,
+        field: &Field,
+        value: &syn::Expr,
+        shorthand: Option<&syn::Member>,
+    ) -> Vec<Edit> {
+        let r = range(value.span());
+        let v = strip_parens(value);
+        let wrap_into = |this: &Self, rule: &str| -> Vec<Edit> {
+            if let Some(m) = shorthand {
+                let name = this.src(range(m.span()));
+                return vec![Edit::insert(r.end, format!(": {name}.into()"), rule)];
+            }
+            if is_postfix_safe(value) {
+                vec![Edit::insert(r.end, ".into()", rule)]
+            } else {
+                vec![
+                    Edit::insert(r.start, "(", rule),
+                    Edit::insert(r.end, ").into()", rule),
+                ]
+            }
+        };
+        if shorthand.is_none()
+            && (ends_with_call(v, &["into", "into_iter", "collect"]) || is_default_call(v))
+        {
+            return Vec::new();
+        }
+        match (&field.kind, field.label) {
+            (FieldKind::Message(_), Label::Implicit | Label::Optional | Label::Required)
+                if field.oneof.is_none() =>
+            {
+                // `Some(x)` -> `x.into()`, `None` -> `Default::default()`, else `.into()`.
+                match v {
+                    syn::Expr::Call(c)
+                        if is_path(&c.func, "Some") && c.args.len() == 1 && shorthand.is_none() =>
+                    {
+                        let inner = &c.args[0];
+                        let ir = range(inner.span());
+                        if is_postfix_safe(inner) {
+                            vec![
+                                Edit::delete(r.start..ir.start, RULE_FIELD),
+                                Edit::replace(ir.end..r.end, ".into()", RULE_FIELD),
+                            ]
+                        } else {
+                            vec![
+                                Edit::replace(r.start..ir.start, "(", RULE_FIELD),
+                                Edit::replace(ir.end..r.end, ").into()", RULE_FIELD),
+                            ]
+                        }
+                    }
+                    syn::Expr::Path(p) if p.path.is_ident("None") && shorthand.is_none() => {
+                        vec![Edit::replace(r, "Default::default()", RULE_FIELD)]
+                    }
+                    _ => wrap_into(self, RULE_FIELD),
+                }
+            }
+            (FieldKind::Enum(_), Label::Implicit | Label::Required) if field.oneof.is_none() => {
+                self.enum_value_edits(value, shorthand, false)
+            }
+            (FieldKind::Enum(_), Label::Optional) => match v {
+                syn::Expr::Call(c) if is_path(&c.func, "Some") && c.args.len() == 1 => {
+                    self.enum_value_edits(&c.args[0], None, false)
+                }
+                _ => Vec::new(),
+            },
+            (FieldKind::Enum(_), Label::Repeated) => match v {
+                syn::Expr::Macro(m) if m.mac.path.is_ident("vec") => self.enum_list_edits(&m.mac),
+                syn::Expr::Array(a) => a
+                    .elems
+                    .iter()
+                    .flat_map(|e| self.enum_value_edits(e, None, true))
+                    .collect(),
+                _ => Vec::new(),
+            },
+            (FieldKind::Map { .. }, _) => match v {
+                syn::Expr::Call(c)
+                    if path_ends(&c.func, &["HashMap", "new"])
+                        || path_ends(&c.func, &["BTreeMap", "new"]) =>
+                {
+                    vec![Edit::replace(r, "Default::default()", RULE_MAP)]
+                }
+                syn::Expr::Call(c)
+                    if (path_ends(&c.func, &["HashMap", "from"])
+                        || path_ends(&c.func, &["BTreeMap", "from"]))
+                        && c.args.len() == 1 =>
+                {
+                    let a = range(c.args[0].span());
+                    vec![
+                        Edit::delete(r.start..a.start, RULE_MAP),
+                        Edit::replace(a.end..r.end, ".into_iter().collect()", RULE_MAP),
+                    ]
+                }
+                _ => {
+                    if let Some(m) = shorthand {
+                        let name = self.src(range(m.span()));
+                        vec![Edit::insert(
+                            r.end,
+                            format!(": {name}.into_iter().collect()"),
+                            RULE_MAP,
+                        )]
+                    } else if is_postfix_safe(value) {
+                        vec![Edit::insert(r.end, ".into_iter().collect()", RULE_MAP)]
+                    } else {
+                        vec![
+                            Edit::insert(r.start, "(", RULE_MAP),
+                            Edit::insert(r.end, ").into_iter().collect()", RULE_MAP),
+                        ]
+                    }
+                }
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    /// `E::X as i32` -> `E::X.into()`; another i32 expression -> `.into()` (skipped for list
+    /// elements, whose type is only sure for casts).
+    fn enum_value_edits(
+        &self,
+        value: &syn::Expr,
+        shorthand: Option<&syn::Member>,
+        only_casts: bool,
+    ) -> Vec<Edit> {
+        let r = range(value.span());
+        if let Some(m) = shorthand {
+            let name = self.src(range(m.span()));
+            return vec![Edit::insert(r.end, format!(": {name}.into()"), RULE_ENUM)];
+        }
+        match strip_parens(value) {
+            syn::Expr::Cast(c) => {
+                let inner = range(c.expr.span());
+                if is_postfix_safe(&c.expr) {
+                    vec![Edit::replace(inner.end..r.end, ".into()", RULE_ENUM)]
+                } else {
+                    vec![
+                        Edit::insert(inner.start, "(", RULE_ENUM),
+                        Edit::replace(inner.end..r.end, ").into()", RULE_ENUM),
+                    ]
+                }
+            }
+            v if ends_with_call(v, &["into"]) || is_default_call(v) => Vec::new(),
+            _ if only_casts => Vec::new(),
+            _ if is_postfix_safe(value) => vec![Edit::insert(r.end, ".into()", RULE_ENUM)],
+            _ => vec![
+                Edit::insert(r.start, "(", RULE_ENUM),
+                Edit::insert(r.end, ").into()", RULE_ENUM),
+            ],
+        }
+    }
+
+    fn enum_list_edits(&self, mac: &syn::Macro) -> Vec<Edit> {
+        use syn::parse::Parser;
+        let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
+        match parser.parse2(mac.tokens.clone()) {
+            Ok(elems) => elems
+                .iter()
+                .flat_map(|e| self.enum_value_edits(e, None, true))
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn struct_literal(&mut self, e: &syn::ExprStruct) {
+        if e.qself.is_some() {
+            return;
+        }
+        let Some(named) = self.resolve(&e.path) else {
+            return;
+        };
+        let message = match named {
+            Named::Message(m) => Some(m),
+            Named::Wkt(_) => None,
+            _ => return,
+        };
+        let at = range(e.span()).start;
+        let mut edits = Vec::new();
+        if let Some(m) = message {
+            for fv in &e.fields {
+                let syn::Member::Named(ident) = &fv.member else {
+                    continue;
+                };
+                let Some(field) = m.field_by_rust_name(&ident.to_string()) else {
+                    // A oneof field: its value is an `Option<Kind>`, handled where `Kind::X(..)`
+                    // is built.
+                    continue;
+                };
+                let shorthand = fv.colon_token.is_none().then_some(&fv.member);
+                edits.extend(self.value_edits(field, &fv.expr, shorthand));
+            }
+        }
+        if e.rest.is_none() && e.dot2_token.is_none() {
+            edits.extend(self.add_rest(
+                range(e.brace_token.span.open()).start,
+                range(e.brace_token.span.close()).start,
+                e.fields.len(),
+                e.fields.trailing_punct(),
+                "..Default::default()",
+                RULE_LITERAL,
+            ));
+        }
+        self.commit(at, RULE_LITERAL, edits);
+    }
+
+    /// Insert `rest` (`..Default::default()` or `..`) as the last element between braces.
+    fn add_rest(
+        &self,
+        open: usize,
+        close: usize,
+        n: usize,
+        trailing_comma: bool,
+        rest: &str,
+        rule: &str,
+    ) -> Vec<Edit> {
+        let inner = &self.text[open + 1..close];
+        if n == 0 {
+            return vec![Edit::replace(open + 1..close, format!(" {rest} "), rule)];
+        }
+        let multiline = inner.contains('\n');
+        // End of the last element (before a trailing comma and whitespace).
+        let trimmed = inner.trim_end();
+        let last_end = open + 1 + trimmed.len();
+        if multiline {
+            let field_indent =
+                indent_at(self.text, line_start(self.text, last_end).max(open + 1)).to_string();
+            let indent = if field_indent.is_empty() {
+                format!("{}    ", indent_at(self.text, close))
+            } else {
+                field_indent
+            };
+            if trailing_comma {
+                vec![Edit::insert(last_end, format!("\n{indent}{rest}"), rule)]
+            } else {
+                vec![Edit::insert(last_end, format!(",\n{indent}{rest}"), rule)]
+            }
+        } else if trailing_comma {
+            vec![Edit::insert(last_end, format!(" {rest}"), rule)]
+        } else {
+            vec![Edit::insert(last_end, format!(", {rest}"), rule)]
+        }
+    }
+
+    fn struct_pattern(&mut self, p: &syn::PatStruct) {
+        if p.qself.is_some() || p.rest.is_some() {
+            return;
+        }
+        match self.resolve(&p.path) {
+            Some(Named::Message(_) | Named::Wkt(_)) => {}
+            _ => return,
+        }
+        let edits = self.add_rest(
+            range(p.brace_token.span.open()).start,
+            range(p.brace_token.span.close()).start,
+            p.fields.len(),
+            p.fields.trailing_punct(),
+            "..",
+            RULE_PATTERN,
+        );
+        self.commit(range(p.span()).start, RULE_PATTERN, edits);
+    }
+
+    /// `Kind::Nested(inner)` for a oneof message variant -> `Kind::Nested(Box::new(inner))`;
+    /// an enum variant's `E::X as i32` -> `E::X.into()`.
+    fn oneof_call(&mut self, c: &syn::ExprCall) {
+        let syn::Expr::Path(fp) = &*c.func else {
+            return;
+        };
+        if fp.qself.is_some() || fp.path.segments.len() < 2 || c.args.len() != 1 {
+            return;
+        }
+        let mut parent = fp.path.clone();
+        let variant = parent
+            .segments
+            .pop()
+            .unwrap()
+            .into_value()
+            .ident
+            .to_string();
+        // Drop the trailing `::` left by pop.
+        let parent = syn::Path {
+            leading_colon: parent.leading_colon,
+            segments: parent.segments.into_iter().collect(),
+        };
+        let Some(Named::Oneof(_, o)) = self.resolve(&parent) else {
+            return;
+        };
+        let Some(v) = o.variant_by_rust_name(&variant) else {
+            return;
+        };
+        let arg = &c.args[0];
+        let r = range(arg.span());
+        let edits = match &v.kind {
+            FieldKind::Message(_) => {
+                if matches!(strip_parens(arg), syn::Expr::Call(b) if path_ends(&b.func, &["Box", "new"]))
+                {
+                    return;
+                }
+                vec![
+                    Edit::insert(r.start, "Box::new(", RULE_ONEOF),
+                    Edit::insert(r.end, ")", RULE_ONEOF),
+                ]
+            }
+            FieldKind::Enum(_) => self.enum_value_edits(arg, None, true),
+            _ => return,
+        };
+        self.commit(r.start, RULE_ONEOF, edits);
+    }
+
+    /// `a.kind == E::X as i32` (an enum field compared to a cast variant) -> `a.kind == E::X`.
+    fn comparison(&mut self, b: &syn::ExprBinary) {
+        if !matches!(b.op, syn::BinOp::Eq(_) | syn::BinOp::Ne(_)) {
+            return;
+        }
+        for (field_side, cast_side) in [(&b.left, &b.right), (&b.right, &b.left)] {
+            let syn::Expr::Cast(c) = strip_parens(cast_side) else {
+                continue;
+            };
+            if !matches!(&*c.ty, syn::Type::Path(t) if t.path.is_ident("i32")) {
+                continue;
+            }
+            let syn::Expr::Path(vp) = strip_parens(&c.expr) else {
+                continue;
+            };
+            let mut parent = vp.path.clone();
+            if parent.segments.len() < 2 {
+                continue;
+            }
+            parent.segments.pop();
+            let parent = syn::Path {
+                leading_colon: parent.leading_colon,
+                segments: parent.segments.into_iter().collect(),
+            };
+            if !matches!(self.resolve(&parent), Some(Named::Enum(_))) {
+                continue;
+            }
+            let syn::Expr::Field(f) = strip_parens(field_side) else {
+                continue;
+            };
+            let syn::Member::Named(name) = &f.member else {
+                continue;
+            };
+            let Some(field) = self.field_by_name(&name.to_string()) else {
+                continue;
+            };
+            if !matches!(field.kind, FieldKind::Enum(_)) || field.label != Label::Implicit {
+                continue;
+            }
+            let inner = range(c.expr.span());
+            let r = range(c.span());
+            self.commit(
+                r.start,
+                RULE_ENUM,
+                vec![Edit::delete(inner.end..r.end, RULE_ENUM)],
+            );
+            return;
+        }
+    }
+
+    fn field_by_name(&mut self, name: &str) -> Option<&'a Field> {
+        if let Some(f) = self.field_names.get(name) {
+            return *f;
+        }
+        let f = self.schema().and_then(|s| field_kind_by_name(s, name));
+        self.field_names.insert(name.to_string(), f);
+        f
+    }
+
+    /// `x.f = value;` where `f` is a field of one kind across the schema.
+    fn assignment(&mut self, a: &syn::ExprAssign) {
+        let syn::Expr::Field(f) = strip_parens(&a.left) else {
+            return;
+        };
+        let syn::Member::Named(name) = &f.member else {
+            return;
+        };
+        let Some(field) = self.field_by_name(&name.to_string()) else {
+            return;
+        };
+        // Only values whose prost shape is certain: `Some(..)`/`None` for messages, casts for
+        // enums, map constructors.
+        let v = strip_parens(&a.right);
+        let certain = match &field.kind {
+            FieldKind::Message(_) => {
+                matches!(v, syn::Expr::Call(c) if is_path(&c.func, "Some"))
+                    || matches!(v, syn::Expr::Path(p) if p.path.is_ident("None"))
+            }
+            FieldKind::Enum(_) => matches!(v, syn::Expr::Cast(_)),
+            FieldKind::Map { .. } => {
+                matches!(v, syn::Expr::Call(c) if path_ends(&c.func, &["HashMap", "new"]) || path_ends(&c.func, &["BTreeMap", "new"]))
+            }
+            FieldKind::Scalar(_) => false,
+        };
+        if !certain {
+            return;
+        }
+        let edits = self.value_edits(field, &a.right, None);
+        self.commit(range(a.span()).start, RULE_FIELD, edits);
+    }
+
+    /// `m.inner.is_some()` and friends on a singular message field.
+    fn method_call(&mut self, m: &syn::ExprMethodCall) {
+        let method = m.method.to_string();
+        // Setters of enum fields: `m.set_kind(E::X)` -> `m.kind = E::X.into()`.
+        if let Some(fname) = method.strip_prefix("set_") {
+            if m.args.len() == 1 {
+                if let Some(field) = self.field_by_name(fname) {
+                    if matches!(field.kind, FieldKind::Enum(_)) && field.label == Label::Implicit {
+                        let recv = self.src(range(m.receiver.span()));
+                        let arg = self.src(range(m.args[0].span()));
+                        let r = range(m.span());
+                        let text = format!("{recv}.{fname} = {arg}.into()");
+                        self.commit(r.start, RULE_ENUM, vec![Edit::replace(r, text, RULE_ENUM)]);
+                        return;
+                    }
+                }
+            }
+        }
+        let syn::Expr::Field(f) = strip_parens(&m.receiver) else {
+            // A getter of an enum field: `m.kind()`; the receiver's type is unknown.
+            if m.args.is_empty() {
+                if let Some(field) = self.field_by_name(&method) {
+                    if matches!(field.kind, FieldKind::Enum(_)) && self.file_uses_messages() {
+                        self.report(
+                            range(m.method.span()).start,
+                            RULE_READ,
+                            format!("`.{method}()` may be prost's getter of the enum field `{method}`: buffa has no getters"),
+                            &format!("if it is, read `.{method}.as_known().unwrap_or_default()` (or `.{method}.unwrap_or(..)` for an optional field)"),
+                        );
+                    }
+                }
+            }
+            return;
+        };
+        let syn::Member::Named(name) = &f.member else {
+            return;
+        };
+        let Some(field) = self.field_by_name(&name.to_string()) else {
+            return;
+        };
+        if !field.is_message_field() {
+            return;
+        }
+        let new = match method.as_str() {
+            "is_some" => "is_set",
+            "is_none" => "is_unset",
+            "as_ref" => "as_option",
+            "as_mut" => "as_option_mut",
+            _ => return,
+        };
+        let r = range(m.method.span());
+        self.commit(r.start, RULE_READ, vec![Edit::replace(r, new, RULE_READ)]);
+    }
+
+    fn file_uses_messages(&self) -> bool {
+        !self.ctx.modules.is_empty()
+    }
+
+    /// `if let Some(x) = m.inner` / `match m.inner { Some(..) .. }` on a message field.
+    fn option_scrutinee(&mut self, e: &syn::Expr) {
+        let (target, borrowed) = match strip_parens(e) {
+            syn::Expr::Reference(r) => (strip_parens(&r.expr), r.mutability.is_some() as u8 + 1),
+            other => (other, 0),
+        };
+        let syn::Expr::Field(f) = target else {
+            return;
+        };
+        let syn::Member::Named(name) = &f.member else {
+            return;
+        };
+        let Some(field) = self.field_by_name(&name.to_string()) else {
+            return;
+        };
+        if !field.is_message_field() {
+            return;
+        }
+        let r = range(e.span());
+        let fr = range(f.span());
+        let edits = match borrowed {
+            0 => vec![Edit::insert(r.end, ".into_option()", RULE_READ)],
+            1 => vec![
+                Edit::delete(r.start..fr.start, RULE_READ),
+                Edit::insert(r.end, ".as_option()", RULE_READ),
+            ],
+            _ => vec![
+                Edit::delete(r.start..fr.start, RULE_READ),
+                Edit::insert(r.end, ".as_option_mut()", RULE_READ),
+            ],
+        };
+        self.commit(r.start, RULE_READ, edits);
+    }
+}
+
+fn is_path(e: &syn::Expr, name: &str) -> bool {
+    matches!(e, syn::Expr::Path(p) if p.qself.is_none() && p.path.is_ident(name))
+}
+
+fn path_ends(e: &syn::Expr, tail: &[&str]) -> bool {
+    match e {
+        syn::Expr::Path(p) => {
+            let segs: Vec<String> = p
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
+            segs.len() >= tail.len()
+                && segs[segs.len() - tail.len()..]
+                    .iter()
+                    .zip(tail)
+                    .all(|(a, b)| a == b)
+        }
+        _ => false,
+    }
+}
+
+fn pattern_is_some(p: &syn::Pat) -> bool {
+    match p {
+        syn::Pat::TupleStruct(t) => t.path.is_ident("Some"),
+        syn::Pat::Path(p) => p.path.is_ident("None"),
+        syn::Pat::Or(o) => o.cases.iter().any(pattern_is_some),
+        _ => false,
+    }
+}
+
+impl<'ast> Visit<'ast> for Walker<'_, '_> {
+    fn visit_block(&mut self, b: &'ast syn::Block) {
+        let p = self
+            .tr
+            .enter(self.idx, range(b.brace_token.span.open()).start);
+        syn::visit::visit_block(self, b);
+        self.tr.leave(p);
+    }
+
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        let p = match &m.content {
+            Some((b, _)) => self.tr.enter(self.idx, range(b.span.open()).start),
+            None => false,
+        };
+        syn::visit::visit_item_mod(self, m);
+        self.tr.leave(p);
+    }
+
+    fn visit_expr_struct(&mut self, e: &'ast syn::ExprStruct) {
+        self.struct_literal(e);
+        syn::visit::visit_expr_struct(self, e);
+    }
+
+    fn visit_pat_struct(&mut self, p: &'ast syn::PatStruct) {
+        self.struct_pattern(p);
+        syn::visit::visit_pat_struct(self, p);
+    }
+
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        self.oneof_call(c);
+        syn::visit::visit_expr_call(self, c);
+    }
+
+    fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
+        self.comparison(b);
+        syn::visit::visit_expr_binary(self, b);
+    }
+
+    fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+        self.assignment(a);
+        syn::visit::visit_expr_assign(self, a);
+    }
+
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        self.method_call(m);
+        syn::visit::visit_expr_method_call(self, m);
+    }
+
+    fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
+        if pattern_is_some(&l.pat) {
+            self.option_scrutinee(&l.expr);
+        }
+        syn::visit::visit_expr_let(self, l);
+    }
+
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        // `let Some(x) = m.inner else { .. };`
+        if let Some(init) = &l.init {
+            if init.diverge.is_some() && pattern_is_some(&l.pat) {
+                self.option_scrutinee(&init.expr);
+            }
+        }
+        syn::visit::visit_local(self, l);
+    }
+
+    fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+        if m.arms.iter().any(|a| pattern_is_some(&a.pat)) {
+            self.option_scrutinee(&m.expr);
+        }
+        syn::visit::visit_expr_match(self, m);
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        // Expressions inside `vec![..]`, `assert_eq!(..)`, `format!(..)`: rewritten like any
+        // other code.
+        use syn::parse::Parser;
+        let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
+        if let Ok(exprs) = parser.parse2(m.tokens.clone()) {
+            for e in &exprs {
+                self.visit_expr(e);
+            }
+        }
+    }
+}
