@@ -4,7 +4,7 @@ mod common;
 use connect_shim::codec::{BuffaCodec, LimitedBuffaCodec, Limits};
 use testsvc::connect::{EchoRequest, Rich};
 use testsvc::impls::{rich_samples, TonicEcho};
-use testsvc::pb;
+use testsvc::{connect, pb};
 use tonic::codec::Codec as _;
 
 #[tokio::test]
@@ -58,6 +58,36 @@ async fn max_decoding_message_size_still_applies() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), tonic::Code::OutOfRange, "{status:?}");
+}
+
+#[tokio::test]
+async fn gzip_compression_works_around_the_codec() {
+    use tonic::codec::CompressionEncoding::Gzip;
+    let server = pb::echo_server::EchoServer::new(TonicEcho)
+        .send_compressed(Gzip)
+        .accept_compressed(Gzip);
+    let addr = common::serve_tonic(tonic::service::Routes::new(server)).await;
+    let mut client = common::tonic_echo(addr)
+        .await
+        .send_compressed(Gzip)
+        .accept_compressed(Gzip);
+    for sample in rich_samples() {
+        let resp = client.mirror(sample.clone()).await.expect("mirror");
+        assert_eq!(
+            resp.metadata()
+                .get("grpc-encoding")
+                .expect("compressed response"),
+            "gzip"
+        );
+        assert_eq!(resp.into_inner(), sample);
+    }
+    // A connect gRPC client with gzip against the same tonic server.
+    let c = connect::EchoClient::new(
+        connectrpc::client::HttpClient::plaintext_http2_only(),
+        common::config(addr, connectrpc::Protocol::Grpc).compress_requests("gzip"),
+    );
+    let sample = rich_samples().remove(1);
+    assert_eq!(c.mirror(sample.clone()).await.unwrap().into_owned(), sample);
 }
 
 /// Frames `bytes` as one gRPC message and decodes it through `decoder` (tonic's own framing).

@@ -7,14 +7,20 @@ use testsvc::connect;
 use testsvc::impls::TonicEcho;
 use testsvc::pb;
 
-/// tonic `Server` hosting the connect `Echo` (through the shim) next to a native tonic `EchoAlt`.
+/// tonic `Server` hosting the connect `Echo` (through the shim, one `add_service` line) next to a
+/// native tonic `EchoAlt`.
 async fn mixed_tonic_server() -> std::net::SocketAddr {
-    let routes = tonic::service::Routes::new(connect_shim::tonic_hosted!(
-        connect::ECHO_SERVICE_NAME,
-        common::connect_echo_router()
-    ))
-    .add_service(pb::echo_alt_server::EchoAltServer::new(TonicEcho));
-    common::serve_tonic(routes).await
+    let (listener, addr) = common::listener().await;
+    let server = tonic::transport::Server::builder()
+        .add_service(connect_shim::tonic_hosted!(
+            connect::ECHO_SERVICE_NAME,
+            common::connect_echo_router()
+        ))
+        .add_service(pb::echo_alt_server::EchoAltServer::new(TonicEcho));
+    tokio::spawn(
+        server.serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    addr
 }
 
 #[tokio::test]
