@@ -260,7 +260,44 @@ impl FileIndex {
     /// Resolve a path written at `scope`.
     pub fn resolve(&self, scope: ScopeId, path: &syn::Path) -> Option<Resolution> {
         let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-        self.resolve_segments(scope, &segs, path.leading_colon.is_some())
+        let r = self.resolve_segments(scope, &segs, path.leading_colon.is_some())?;
+        Some(match r {
+            Resolution::One(mut r) => {
+                r.full = self.canonical(r.full);
+                Resolution::One(r)
+            }
+            a => a,
+        })
+    }
+
+    /// Follow re-exports of in-file modules: `crate::catalog::Item` where the crate root has
+    /// `pub use platform::catalog::v1 as catalog;` is `crate::platform::catalog::v1::Item`.
+    pub fn canonical(&self, mut full: Vec<String>) -> Vec<String> {
+        for _ in 0..8 {
+            let mut changed = false;
+            for (id, sc) in self.scopes.iter().enumerate() {
+                let ScopeKind::Module(mp) = &sc.kind else {
+                    continue;
+                };
+                if full.len() > mp.len() + 1 && full[..mp.len()] == mp[..] {
+                    if let Some(Binding::Import(l)) = sc.names.get(&full[mp.len()]) {
+                        let target = self.leaf_path(*l);
+                        if target != full[..=mp.len()] {
+                            let mut v = target;
+                            v.extend_from_slice(&full[mp.len() + 1..]);
+                            full = v;
+                            changed = true;
+                            break;
+                        }
+                    }
+                }
+                let _ = id;
+            }
+            if !changed {
+                break;
+            }
+        }
+        full
     }
 
     pub fn resolve_segments(

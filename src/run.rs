@@ -243,7 +243,20 @@ fn process_one(
             })
             .collect()
     };
-    match engine::process(step, &text, &job.meta) {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        engine::process(step, &text, &job.meta)
+    }));
+    let Ok(outcome) = outcome else {
+        // A bug in a rule must not stop the run: the file is left as it is and reported.
+        return (
+            Some(fail(
+                "internal error while rewriting (the file was left unchanged); please report it with this file".into(),
+            )),
+            Vec::new(),
+            true,
+        );
+    };
+    match outcome {
         Outcome::NotApplicable => (None, Vec::new(), false),
         Outcome::ParseError {
             line,

@@ -136,6 +136,13 @@ pub fn cargo(dir: &Path) -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(dir);
+    // Migrated trees depend on `connect-shim = "0.1"` (what the tool writes); until the shim is
+    // published, it comes from this repository.
+    let shim = repo_root().join("connect-shim");
+    cmd.arg("--config").arg(format!(
+        "patch.crates-io.connect-shim.path={:?}",
+        shim.to_string_lossy()
+    ));
     for (key, value) in fixture_env() {
         cmd.env(key, value);
     }

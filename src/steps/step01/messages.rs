@@ -65,8 +65,9 @@ impl CrateCtx {
         };
         if let Some(x) = wkt {
             return WKT_MESSAGES
-                .contains(&x)
-                .then_some(Named::Wkt(WKT_MESSAGES.iter().find(|w| **w == x).unwrap()));
+                .iter()
+                .find(|w| **w == x)
+                .map(|w| Named::Wkt(w));
         }
         let schema = self.schema.as_ref()?;
         // The longest generated module that is a prefix of the path.
@@ -134,6 +135,8 @@ impl Pass for MessagesPass<'_> {
             tr: ScopeTracker::new(file.index),
             out,
             field_names: HashMap::new(),
+            uses: vec![HashMap::new()],
+            bound: vec![HashMap::new()],
         };
         w.visit_file(file.file);
     }
@@ -146,6 +149,57 @@ struct Walker<'a, 'o> {
     tr: ScopeTracker,
     out: &'o mut PassOutput,
     field_names: HashMap<String, Option<&'a Field>>,
+    /// Per enclosing function: how often each single-identifier path is used. prost messages
+    /// of scalar fields are `Copy`, buffa's never are: a variable used more than once is cloned
+    /// where it moves into a message.
+    uses: Vec<HashMap<String, usize>>,
+    /// Per enclosing function: locals bound to a field read, and the field.
+    bound: Vec<HashMap<String, String>>,
+}
+
+/// Counts single-identifier path expressions in a function, and notes the locals bound to a
+/// field read (`let item = resp.into_inner().item;`).
+struct CountUses(HashMap<String, usize>, HashMap<String, String>);
+
+impl<'ast> Visit<'ast> for CountUses {
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        if let (syn::Pat::Ident(pi), Some(init)) = (&l.pat, &l.init) {
+            let mut e = strip_parens(&init.expr);
+            if let syn::Expr::MethodCall(m) = e {
+                if m.method == "clone" && m.args.is_empty() {
+                    e = strip_parens(&m.receiver);
+                }
+            }
+            if let syn::Expr::Field(f) = e {
+                if let syn::Member::Named(name) = &f.member {
+                    self.1.insert(pi.ident.to_string(), name.to_string());
+                }
+            }
+        }
+        syn::visit::visit_local(self, l);
+    }
+    fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+        if let Some(i) = p.path.get_ident() {
+            *self.0.entry(i.to_string()).or_default() += 1;
+        }
+    }
+    fn visit_field_value(&mut self, f: &'ast syn::FieldValue) {
+        if f.colon_token.is_none() {
+            if let syn::Member::Named(i) = &f.member {
+                *self.0.entry(i.to_string()).or_default() += 1;
+            }
+        }
+        syn::visit::visit_field_value(self, f);
+    }
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        use syn::parse::Parser;
+        let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
+        if let Ok(exprs) = parser.parse2(m.tokens.clone()) {
+            for e in &exprs {
+                self.visit_expr(e);
+            }
+        }
+    }
 }
 
 const RULE_LITERAL: &str = "step01/message-literal";
@@ -216,6 +270,13 @@ impl<'a> Walker<'a, '_> {
         }
     }
 
+    fn used_more_than_once(&self, name: &str) -> bool {
+        self.uses
+            .last()
+            .and_then(|u| u.get(name))
+            .is_some_and(|n| *n > 1)
+    }
+
     fn schema(&self) -> Option<&'a Schema> {
         self.ctx.schema.as_deref()
     }
@@ -260,7 +321,19 @@ impl<'a> Walker<'a, '_> {
         let wrap_into = |this: &Self, rule: &str| -> Vec<Edit> {
             if let Some(m) = shorthand {
                 let name = this.src(range(m.span()));
-                return vec![Edit::insert(r.end, format!(": {name}.into()"), rule)];
+                let clone = if this.used_more_than_once(name) {
+                    ".clone()"
+                } else {
+                    ""
+                };
+                return vec![Edit::insert(r.end, format!(": {name}{clone}.into()"), rule)];
+            }
+            if let syn::Expr::Path(p) = v {
+                if let Some(i) = p.path.get_ident() {
+                    if this.used_more_than_once(&i.to_string()) {
+                        return vec![Edit::insert(r.end, ".clone().into()", rule)];
+                    }
+                }
             }
             if is_postfix_safe(value) {
                 vec![Edit::insert(r.end, ".into()", rule)]
@@ -271,6 +344,18 @@ impl<'a> Walker<'a, '_> {
                 ]
             }
         };
+        if let (FieldKind::Map { .. }, syn::Expr::MethodCall(mc)) = (&field.kind, v) {
+            // `HashMap: From<[(K, V); N]>` exists only for std's hasher; buffa maps use another.
+            if mc.method == "into" && mc.args.is_empty() && shorthand.is_none() {
+                let mr = range(mc.method.span());
+                let end = range(mc.span()).end;
+                return vec![Edit::replace(
+                    mr.start..end,
+                    "into_iter().collect()",
+                    RULE_MAP,
+                )];
+            }
+        }
         if shorthand.is_none()
             && (ends_with_call(v, &["into", "into_iter", "collect"]) || is_default_call(v))
         {
@@ -555,6 +640,64 @@ impl<'a> Walker<'a, '_> {
         self.commit(r.start, RULE_ONEOF, edits);
     }
 
+    /// `M::decode(buf)` (prost: `impl Buf` by value) -> `M::decode_from_slice(&buf)` for buffa
+    /// messages; a prost type that stays prost (`prost_types::FileDescriptorSet`) is called
+    /// through its trait, since the file's `Message` import is now buffa's.
+    fn decode_call(&mut self, c: &syn::ExprCall) {
+        let syn::Expr::Path(fp) = &*c.func else {
+            return;
+        };
+        if fp.qself.is_some() || fp.path.segments.len() < 2 {
+            return;
+        }
+        let method = fp.path.segments.last().unwrap().ident.to_string();
+        if !matches!(method.as_str(), "decode" | "decode_length_delimited") {
+            return;
+        }
+        let mut ty = fp.path.clone();
+        ty.segments.pop();
+        let ty = syn::Path {
+            leading_colon: ty.leading_colon,
+            segments: ty.segments.into_iter().collect(),
+        };
+        let Some(Resolution::One(r)) = self.idx.resolve(self.tr.current(), &ty) else {
+            return;
+        };
+        let fr = range(fp.span());
+        let ty_text = self.src(fr.start..range(ty.segments.last().unwrap().span()).end);
+        if self.ctx.named(&r.full).is_some() {
+            if method != "decode" || c.args.len() != 1 {
+                return;
+            }
+            let arg = &c.args[0];
+            let ar = range(arg.span());
+            let m = range(fp.path.segments.last().unwrap().ident.span());
+            let mut edits = match strip_parens(arg) {
+                // Already a `&mut impl Buf`: buffa's decode takes exactly that.
+                syn::Expr::Reference(rf) if rf.mutability.is_some() => return,
+                syn::Expr::Reference(_) => vec![],
+                syn::Expr::MethodCall(mc)
+                    if matches!(
+                        mc.method.to_string().as_str(),
+                        "as_slice" | "as_ref" | "as_bytes"
+                    ) =>
+                {
+                    vec![]
+                }
+                _ => vec![Edit::insert(ar.start, "&", "step01/decode")],
+            };
+            edits.push(Edit::replace(m, "decode_from_slice", "step01/decode"));
+            self.commit(fr.start, "step01/decode", edits);
+        } else if r.full.len() == 2 && r.full[0] == "prost_types" {
+            let text = format!("<{ty_text} as prost::Message>::{method}");
+            self.commit(
+                fr.start,
+                "step01/decode",
+                vec![Edit::replace(fr, text, "step01/decode")],
+            );
+        }
+    }
+
     /// `a.kind == E::X as i32` (an enum field compared to a cast variant) -> `a.kind == E::X`.
     fn comparison(&mut self, b: &syn::ExprBinary) {
         if !matches!(b.op, syn::BinOp::Eq(_) | syn::BinOp::Ne(_)) {
@@ -664,11 +807,27 @@ impl<'a> Walker<'a, '_> {
                 }
             }
         }
-        let syn::Expr::Field(f) = strip_parens(&m.receiver) else {
+        let receiver_field = match strip_parens(&m.receiver) {
+            syn::Expr::Field(f) => match &f.member {
+                syn::Member::Named(n) => Some(n.to_string()),
+                _ => None,
+            },
+            syn::Expr::Path(p) => p.path.get_ident().and_then(|i| {
+                self.bound
+                    .last()
+                    .and_then(|b| b.get(&i.to_string()))
+                    .cloned()
+            }),
+            _ => None,
+        };
+        let Some(fname) = receiver_field else {
             // A getter of an enum field: `m.kind()`; the receiver's type is unknown.
             if m.args.is_empty() {
                 if let Some(field) = self.field_by_name(&method) {
-                    if matches!(field.kind, FieldKind::Enum(_)) && self.file_uses_messages() {
+                    if matches!(field.kind, FieldKind::Enum(_))
+                        && self.file_uses_messages()
+                        && !self.ctx.accessor_names.contains(&method)
+                    {
                         self.report(
                             range(m.method.span()).start,
                             RULE_READ,
@@ -680,13 +839,40 @@ impl<'a> Walker<'a, '_> {
             }
             return;
         };
-        let syn::Member::Named(name) = &f.member else {
-            return;
-        };
-        let Some(field) = self.field_by_name(&name.to_string()) else {
+        let Some(field) = self.field_by_name(&fname) else {
             return;
         };
         if !field.is_message_field() {
+            return;
+        }
+        // prost derives `Copy` for messages of copyable fields (and Timestamp, Duration): code
+        // that consumed such an `Option<M>` by value kept the field. buffa's `MessageField` is
+        // never `Copy`: clone first, which is what the copy did.
+        if matches!(
+            method.as_str(),
+            "ok_or"
+                | "ok_or_else"
+                | "unwrap"
+                | "expect"
+                | "unwrap_or"
+                | "unwrap_or_else"
+                | "unwrap_or_default"
+                | "map"
+                | "and_then"
+                | "map_or"
+                | "map_or_else"
+        ) && matches!(strip_parens(&m.receiver), syn::Expr::Field(_))
+        {
+            if let FieldKind::Message(full) = &field.kind {
+                if self.schema().is_some_and(|s| prost_copy(s, full, 0)) {
+                    let r = range(m.receiver.span());
+                    self.commit(
+                        r.start,
+                        RULE_READ,
+                        vec![Edit::insert(r.end, ".clone()", RULE_READ)],
+                    );
+                }
+            }
             return;
         }
         let new = match method.as_str() {
@@ -739,6 +925,33 @@ impl<'a> Walker<'a, '_> {
     }
 }
 
+/// Would prost have derived `Copy` for this message (every field copyable)?
+fn prost_copy(schema: &Schema, full: &str, depth: usize) -> bool {
+    use crate::schema::ScalarType;
+    if matches!(
+        full,
+        "google.protobuf.Timestamp" | "google.protobuf.Duration"
+    ) {
+        return true;
+    }
+    if depth > 8 {
+        return false;
+    }
+    let Some(m) = schema.message(full) else {
+        return false;
+    };
+    m.oneofs.is_empty()
+        && m.fields.iter().all(|f| {
+            !matches!(f.label, Label::Repeated | Label::Map)
+                && match &f.kind {
+                    FieldKind::Scalar(s) => !matches!(s, ScalarType::String | ScalarType::Bytes),
+                    FieldKind::Enum(_) => true,
+                    FieldKind::Message(n) => prost_copy(schema, n, depth + 1),
+                    FieldKind::Map { .. } => false,
+                }
+        })
+}
+
 fn is_path(e: &syn::Expr, name: &str) -> bool {
     matches!(e, syn::Expr::Path(p) if p.qself.is_none() && p.path.is_ident(name))
 }
@@ -789,6 +1002,26 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         self.tr.leave(p);
     }
 
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        let mut c = CountUses(HashMap::new(), HashMap::new());
+        c.visit_block(&f.block);
+        self.uses.push(c.0);
+        self.bound.push(c.1);
+        syn::visit::visit_item_fn(self, f);
+        self.uses.pop();
+        self.bound.pop();
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        let mut c = CountUses(HashMap::new(), HashMap::new());
+        c.visit_block(&f.block);
+        self.uses.push(c.0);
+        self.bound.push(c.1);
+        syn::visit::visit_impl_item_fn(self, f);
+        self.uses.pop();
+        self.bound.pop();
+    }
+
     fn visit_expr_struct(&mut self, e: &'ast syn::ExprStruct) {
         self.struct_literal(e);
         syn::visit::visit_expr_struct(self, e);
@@ -801,6 +1034,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
 
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         self.oneof_call(c);
+        self.decode_call(c);
         syn::visit::visit_expr_call(self, c);
     }
 
@@ -845,8 +1079,29 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
         // Expressions inside `vec![..]`, `assert_eq!(..)`, `format!(..)`: rewritten like any
-        // other code.
+        // other code. `matches!(e, pattern)` and its kin: only the expression (a pattern is not
+        // an expression, whatever it parses as).
         use syn::parse::Parser;
+        let name = m
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        if name.contains("matches") {
+            let first: proc_macro2::TokenStream = m
+                .tokens
+                .clone()
+                .into_iter()
+                .take_while(
+                    |t| !matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == ','),
+                )
+                .collect();
+            if let Ok(e) = syn::parse2::<syn::Expr>(first) {
+                self.visit_expr(&e);
+            }
+            return;
+        }
         let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
         if let Ok(exprs) = parser.parse2(m.tokens.clone()) {
             for e in &exprs {

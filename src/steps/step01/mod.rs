@@ -69,6 +69,10 @@ pub struct CrateCtx {
     pub connect_module: Vec<String>,
     /// Include sites to rewrite, per file.
     pub includes: HashMap<PathBuf, Vec<ProtoInclude>>,
+    /// Prost-style accessors to generate in the package modules (codegen crate only).
+    pub accessors: Vec<Accessor>,
+    /// Names of the accessors generated for the messages this crate uses.
+    pub accessor_names: std::collections::HashSet<String>,
 }
 
 /// The result of [`prepare`].
@@ -118,6 +122,20 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             codegen.insert(c.name.clone(), cg);
         }
     }
+    // Accessors called anywhere in the crates that use each codegen crate's messages.
+    let accessors: HashMap<String, Vec<Accessor>> = codegen
+        .iter()
+        .map(|(name, cg)| {
+            let users: Vec<Vec<u8>> = ws
+                .crates
+                .iter()
+                .filter(|u| &u.name == name || u.local_deps.contains(name))
+                .flat_map(|u| u.files.iter())
+                .filter_map(|f| std::fs::read(&f.path).ok())
+                .collect();
+            (name.clone(), used_accessors(&cg.schema, &users))
+        })
+        .collect();
     let mut root_text: Option<(PathBuf, String, String)> = None;
     let root_manifest = ws.root.join("Cargo.toml");
     for c in &ws.crates {
@@ -151,7 +169,13 @@ pub fn prepare(ws: &Workspace) -> Prepared {
         }
         let mut ctx = CrateCtx::default();
         let mut schemas: Vec<Arc<Schema>> = Vec::new();
+        for name in std::iter::once(&c.name).chain(deps.iter().map(|(n, _)| *n)) {
+            for a in accessors.get(name).into_iter().flatten() {
+                ctx.accessor_names.insert(a.name.clone());
+            }
+        }
         if let Some(cg) = own {
+            ctx.accessors = accessors.get(&c.name).cloned().unwrap_or_default();
             ctx.modules.extend(cg.modules.iter().cloned());
             // Binaries, tests and examples of the package reach the library by its name.
             let lib = c.name.replace('-', "_");
@@ -389,11 +413,70 @@ fn analyse_codegen(ws: &Workspace, c: &Crate, items: &mut Vec<ItemReport>) -> Op
             }
         }
     }
+    let _ = first_site;
+    // The connect module goes in the innermost module around every include site.
     let connect_module = connect_module.unwrap_or_else(|| {
-        let mut p = first_site.unwrap_or_else(|| vec!["crate".into()]);
+        let mut parents = sites.iter().flat_map(|(path, incs)| {
+            let file_mod = c
+                .files
+                .iter()
+                .find(|f| &f.path == path)
+                .and_then(|f| f.module_path.clone())
+                .unwrap_or_else(|| vec!["crate".into()]);
+            incs.iter().map(move |inc| {
+                let mut m = file_mod.clone();
+                m.extend(inc.module_path.iter().cloned());
+                if !inc.module_path.is_empty() {
+                    m.pop();
+                }
+                m
+            })
+        });
+        let mut p = parents.next().unwrap_or_else(|| vec!["crate".into()]);
+        for q in parents {
+            let n = p.iter().zip(&q).take_while(|(a, b)| a == b).count();
+            p.truncate(n);
+        }
         p.push("connect".into());
         p
     });
+    // Re-exports of the generated modules at the crate root (`pub use pb::v1 as v1;`,
+    // `pub use pb::*;`): other crates name the messages through them.
+    let root_mod = vec!["crate".to_string()];
+    for f in c
+        .files
+        .iter()
+        .filter(|f| f.module_path.as_ref() == Some(&root_mod))
+    {
+        let Ok(text) = std::fs::read_to_string(&f.path) else {
+            continue;
+        };
+        if !text.contains("pub use") {
+            continue;
+        }
+        let Ok(file) = syn::parse_file(text.strip_prefix('\u{feff}').unwrap_or(&text)) else {
+            continue;
+        };
+        let idx = crate::resolve::FileIndex::build(&file, Some(root_mod.clone()));
+        proc_macro2::extra::invalidate_current_thread_spans();
+        let mut extra = Vec::new();
+        for (l, leaf) in idx.leaves.iter().enumerate() {
+            if leaf.scope != idx.root() || !idx.use_items[leaf.item].is_pub {
+                continue;
+            }
+            let target = idx.canonical(idx.leaf_path(l));
+            for (m, pkg) in &modules {
+                if *m == target {
+                    if leaf.is_glob {
+                        extra.push((root_mod.clone(), pkg.clone()));
+                    } else {
+                        extra.push((vec!["crate".to_string(), leaf.name.clone()], pkg.clone()));
+                    }
+                }
+            }
+        }
+        modules.extend(extra);
+    }
     let uses_wkt = schema.uses_wkt();
     Some(Codegen {
         schema,
@@ -513,11 +596,13 @@ impl Pass for ModulePass<'_> {
         let services: std::collections::HashSet<&str> =
             schema.services.iter().map(|s| s.package.as_str()).collect();
         let mut connect_added = false;
-        for inc in found.iter().filter(|f| {
+        let ours = |f: &&ProtoInclude| {
             sites
                 .iter()
                 .any(|s| s.out_dir_file == f.out_dir_file && s.module_path == f.module_path)
-        }) {
+        };
+        let last_site = found.iter().filter(ours).map(|f| f.range.start).max();
+        for inc in found.iter().filter(ours) {
             let Some(pkg) = inc.package.as_deref() else {
                 continue;
             };
@@ -537,19 +622,51 @@ impl Pass for ModulePass<'_> {
                     text.pop();
                 }
             }
+            let accs: Vec<&Accessor> = self
+                .ctx
+                .accessors
+                .iter()
+                .filter(|a| a.package == pkg)
+                .collect();
+            let mut extra = Vec::new();
+            if !accs.is_empty() {
+                // After the statement's `;`.
+                let stmt_end = if file.text[inc.range.end..].starts_with(';') {
+                    inc.range.end + 1
+                } else {
+                    inc.range.end
+                };
+                extra.push(Edit::insert(
+                    stmt_end,
+                    reindent(&compat_block(&accs), &indent),
+                    "step01/module",
+                ));
+                for a in &accs {
+                    out.items.push(ManualItem {
+                        offset: inc.range.start,
+                        rule: "step01/compat-accessor".into(),
+                        message: format!(
+                            "`{}::{}` is kept as a generated prost-style accessor so its call sites compile",
+                            a.message.join("::"),
+                            a.name
+                        ),
+                        note: format!("replace calls with `{}` and delete the accessor", a.native),
+                        kind: ItemKind::Manual,
+                    });
+                }
+            }
             let mut edits = vec![Edit::replace(inc.range.clone(), text, "step01/module")];
-            // The connect module, once, next to the first include's module.
+            edits.extend(extra);
+            // The connect module, once, after the last include site of this file, inside the
+            // module that holds them all.
             let mut m = file_mod.clone();
             m.extend(inc.module_path.iter().cloned());
-            let parent: Vec<String> = if inc.module_path.is_empty() {
-                m.clone()
-            } else {
-                m[..m.len() - 1].to_vec()
-            };
-            if !connect_added
-                && parent[..] == self.ctx.connect_module[..self.ctx.connect_module.len() - 1]
-            {
-                if let Some((at, vis, ind)) = connect_anchor(file, inc) {
+            let parent = &self.ctx.connect_module[..self.ctx.connect_module.len() - 1];
+            let is_last = Some(inc.range.start) == last_site;
+            if !connect_added && is_last && m.starts_with(parent) && parent.starts_with(&file_mod) {
+                if let Some((at, vis, ind)) =
+                    connect_anchor(file, inc, parent.len() - file_mod.len())
+                {
                     let block = format!(
                         "\n\n/// Messages (buffa) and Connect service stubs, generated by connectrpc-build.\n{vis}mod {} {{\n    include!(concat!(env!(\"OUT_DIR\"), \"/connect/_connectrpc.rs\"));\n}}",
                         self.ctx.connect_module.last().unwrap()
@@ -571,10 +688,15 @@ impl Pass for ModulePass<'_> {
     }
 }
 
-/// Where the `connect` module goes for this include: after the `mod` item around it (same
-/// visibility and indentation), or after the include statement when it is at the file's top.
-fn connect_anchor(file: &FileCtx<'_>, inc: &ProtoInclude) -> Option<(usize, String, String)> {
-    if inc.module_path.is_empty() {
+/// Where the `connect` module goes: `depth` inline modules down the include's module path (in
+/// this file), after the module item that leads to the include (same visibility and
+/// indentation), or after the include statement when the include sits right there.
+fn connect_anchor(
+    file: &FileCtx<'_>,
+    inc: &ProtoInclude,
+    depth: usize,
+) -> Option<(usize, String, String)> {
+    if inc.module_path.len() <= depth {
         let end = file.text[inc.range.end..]
             .find(';')
             .map(|i| inc.range.end + i + 1)
@@ -588,7 +710,7 @@ fn connect_anchor(file: &FileCtx<'_>, inc: &ProtoInclude) -> Option<(usize, Stri
     // Walk the inline modules named by the include's module path.
     let mut items = &file.file.items;
     let mut found: Option<&syn::ItemMod> = None;
-    for name in &inc.module_path {
+    for name in &inc.module_path[..=depth] {
         let m = items.iter().find_map(|i| match i {
             syn::Item::Mod(m) if m.ident == name.as_str() && m.content.is_some() => Some(m),
             _ => None,
@@ -603,4 +725,152 @@ fn connect_anchor(file: &FileCtx<'_>, inc: &ProtoInclude) -> Option<(usize, Stri
         v => format!("{} ", file.text[range(v.span())].trim()),
     };
     Some((r.end, vis, indent_at(file.text, r.start).to_string()))
+}
+
+/// A prost-style accessor that step 1 keeps as an inherent method on a buffa message, so call
+/// sites whose receiver's type cannot be known (`item.kind()`) keep compiling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accessor {
+    pub package: String,
+    /// The message's path relative to its package module (`["Item"]`).
+    pub message: Vec<String>,
+    /// `kind` or `set_kind`.
+    pub name: String,
+    /// The method, one line.
+    pub code: String,
+    /// What to write instead, for the report.
+    pub native: String,
+}
+
+/// The accessors prost generates for `m` that buffa does not, as buffa-backed methods.
+pub fn accessors_for(schema: &Schema, m: &crate::schema::Message) -> Vec<Accessor> {
+    use crate::schema::{FieldKind, Label, ScalarType};
+    let mut out = Vec::new();
+    for f in m.fields.iter().filter(|f| f.oneof.is_none()) {
+        let getter = f.prost_name.clone();
+        let field = &f.buffa_name;
+        let mk = |name: String, code: String, native: String| Accessor {
+            package: m.package.clone(),
+            message: m.buffa_path.clone(),
+            name,
+            code,
+            native,
+        };
+        match (&f.kind, f.label) {
+            (FieldKind::Enum(e), Label::Implicit | Label::Required | Label::Optional) => {
+                let Some(en) = schema.enum_(e) else {
+                    continue;
+                };
+                let ty = relative_type(m, &en.package, &en.buffa_path);
+                let (get, set, native) = match (f.label, en.closed) {
+                    (Label::Optional, false) => (
+                        format!("self.{field}.and_then(|v| v.as_known()).unwrap_or_default()"),
+                        format!("self.{field} = Some(value.into());"),
+                        format!(".{field}.and_then(|v| v.as_known()).unwrap_or_default()"),
+                    ),
+                    (Label::Optional, true) => (
+                        format!("self.{field}.unwrap_or_default()"),
+                        format!("self.{field} = Some(value);"),
+                        format!(".{field}.unwrap_or_default()"),
+                    ),
+                    (_, true) => (
+                        format!("self.{field}"),
+                        format!("self.{field} = value;"),
+                        format!(".{field}"),
+                    ),
+                    (_, false) => (
+                        format!("self.{field}.as_known().unwrap_or_default()"),
+                        format!("self.{field} = value.into();"),
+                        format!(".{field}.as_known().unwrap_or_default()"),
+                    ),
+                };
+                out.push(mk(
+                    getter.clone(),
+                    format!("pub fn {getter}(&self) -> {ty} {{ {get} }}"),
+                    native.clone(),
+                ));
+                let setter = format!("set_{}", getter.trim_start_matches("r#"));
+                out.push(mk(
+                    setter.clone(),
+                    format!("pub fn {setter}(&mut self, value: {ty}) {{ {set} }}"),
+                    format!(".{field} = value.into()"),
+                ));
+            }
+            (FieldKind::Scalar(s), Label::Optional) => {
+                let (ret, body) = match s {
+                    ScalarType::String => (
+                        "&str".to_string(),
+                        format!("self.{field}.as_deref().unwrap_or_default()"),
+                    ),
+                    ScalarType::Bytes => (
+                        "&[u8]".to_string(),
+                        format!("self.{field}.as_deref().unwrap_or_default()"),
+                    ),
+                    s => (
+                        s.rust_type().to_string(),
+                        format!("self.{field}.unwrap_or_default()"),
+                    ),
+                };
+                out.push(mk(
+                    getter.clone(),
+                    format!("pub fn {getter}(&self) -> {ret} {{ {body} }}"),
+                    format!(".{field}.unwrap_or_default()"),
+                ));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The path of a type (in `package`, at `path` relative to its package module) as written from
+/// the module holding `m`'s package (where the package's items are re-exported).
+fn relative_type(m: &crate::schema::Message, package: &str, path: &[String]) -> String {
+    if package == m.package {
+        path.join("::")
+    } else {
+        // Another package of the same connect tree: go through the crate-level module.
+        format!("super::{}", path.join("::"))
+    }
+}
+
+/// The accessors some file of the crates using this schema calls (by a byte scan for
+/// `.name(` ), so only those are generated.
+fn used_accessors(schema: &Schema, files: &[Vec<u8>]) -> Vec<Accessor> {
+    let mut out = Vec::new();
+    for m in schema.messages.iter().filter(|m| !m.is_map_entry) {
+        for a in accessors_for(schema, m) {
+            let needle = if a.name.starts_with("set_") {
+                format!(".{}(", a.name)
+            } else {
+                format!(".{}()", a.name)
+            };
+            if files
+                .iter()
+                .any(|f| memchr::memmem::find(f, needle.as_bytes()).is_some())
+            {
+                out.push(a);
+            }
+        }
+    }
+    out
+}
+
+/// The compat block for one package module: one `impl` per message.
+pub fn compat_block(accessors: &[&Accessor]) -> String {
+    let mut by_msg: std::collections::BTreeMap<String, Vec<&Accessor>> = Default::default();
+    for a in accessors {
+        by_msg.entry(a.message.join("::")).or_default().push(a);
+    }
+    let mut s = String::from(
+        "\n\n// Prost-style accessors kept by connect-migrate (step 1) so that existing call sites\n// compile on buffa messages. Inline them where they are called, then delete them.",
+    );
+    for (msg, accs) in by_msg {
+        s.push_str(&format!("\nimpl {msg} {{"));
+        for a in accs {
+            s.push_str(&format!("\n    {}", a.code));
+        }
+        s.push_str("\n}");
+    }
+    s
 }
