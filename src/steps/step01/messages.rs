@@ -1110,3 +1110,100 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::super::CrateCtx;
+    use crate::engine::{process, FileMeta, Outcome};
+    use crate::schema::Schema;
+    use crate::steps;
+
+    const PROTO: &str = r#"
+        syntax = "proto3";
+        package shop.v1;
+        import "google/protobuf/timestamp.proto";
+        enum Kind { KIND_UNSPECIFIED = 0; KIND_BOOK = 1; KIND_TOOL = 2; }
+        message Price { int64 cents = 1; }
+        message Item {
+          string name = 1;
+          Kind kind = 2;
+          Price price = 3;
+          map<string, string> labels = 4;
+          optional string note = 5;
+          repeated Kind tags = 6;
+          google.protobuf.Timestamp created_at = 7;
+          oneof delivery { Price shipping = 8; string url = 9; }
+        }
+        service Shop { rpc Get(Item) returns (Item); }
+    "#;
+
+    fn ctx() -> Arc<CrateCtx> {
+        let schema = Schema::from_sources(&[("shop/v1/shop.proto", PROTO)], 1).unwrap();
+        Arc::new(CrateCtx {
+            schema: Some(Arc::new(schema)),
+            modules: vec![(vec!["crate".into(), "pb".into()], "shop.v1".into())],
+            ..Default::default()
+        })
+    }
+
+    fn run(before: &str) -> String {
+        let all = steps::all().unwrap();
+        let step = steps::get(&all, 1);
+        let meta = FileMeta {
+            module_path: Some(vec!["crate".into()]),
+            crate_ctx: Some(ctx()),
+            ..Default::default()
+        };
+        match process(step, before, &meta) {
+            Outcome::Rewritten { new_text, .. } => new_text.unwrap_or_else(|| before.to_string()),
+            o => panic!("{o:?}"),
+        }
+    }
+
+    #[track_caller]
+    fn check(before: &str, after: &str) {
+        let got = run(before);
+        assert_eq!(got, after, "\n--- got ---\n{got}");
+        assert_eq!(run(&got), got, "a second run changed the text");
+    }
+
+    #[test]
+    fn literals_get_defaults_and_buffa_field_shapes() {
+        check(
+            "use crate::pb::{Item, Kind, Price};\nfn f(p: Price) -> Item {\n    Item {\n        name: \"x\".into(), // the name\n        kind: Kind::Book as i32,\n        price: Some(p),\n        labels: std::collections::HashMap::new(),\n        tags: vec![Kind::Tool as i32],\n        created_at: None,\n    }\n}\n",
+            "use crate::pb::{Item, Kind, Price};\nfn f(p: Price) -> Item {\n    Item {\n        name: \"x\".into(), // the name\n        kind: Kind::Book.into(),\n        price: p.into(),\n        labels: Default::default(),\n        tags: vec![Kind::Tool.into()],\n        created_at: Default::default(),\n        ..Default::default()\n    }\n}\n",
+        );
+    }
+
+    #[test]
+    fn patterns_oneofs_comparisons_and_reads() {
+        check(
+            "use crate::pb::{item::Delivery, Item, Kind, Price};\nfn f(i: Item, p: Price) -> bool {\n    let Item { name, kind } = i.clone();\n    let d = Delivery::Shipping(p);\n    if let Some(price) = &i.price { let _ = price; }\n    i.kind == Kind::Book as i32 && i.price.is_some()\n}\n",
+            "use crate::pb::{item::Delivery, Item, Kind, Price};\nfn f(i: Item, p: Price) -> bool {\n    let Item { name, kind, .. } = i.clone();\n    let d = Delivery::Shipping(Box::new(p));\n    if let Some(price) = i.price.as_option() { let _ = price; }\n    i.kind == Kind::Book && i.price.is_set()\n}\n",
+        );
+    }
+
+    #[test]
+    fn variables_used_twice_are_cloned_and_maps_collected() {
+        check(
+            "use crate::pb::{Item, Price};\nfn f(p: Option<Price>, l: std::collections::HashMap<String, String>) -> (Item, Item) {\n    (Item { price: p, labels: l, ..Default::default() }, Item { price: p, ..Default::default() })\n}\n",
+            "use crate::pb::{Item, Price};\nfn f(p: Option<Price>, l: std::collections::HashMap<String, String>) -> (Item, Item) {\n    (Item { price: p.clone().into(), labels: l.into_iter().collect(), ..Default::default() }, Item { price: p.clone().into(), ..Default::default() })\n}\n",
+        );
+    }
+
+    #[test]
+    fn decode_and_well_known_types() {
+        check(
+            "use crate::pb::Item;\nuse prost::Message;\nuse prost_types::Timestamp;\nfn f(b: Vec<u8>) -> Item {\n    let t = Timestamp { seconds: 1, nanos: 0 };\n    let _ = prost_types::FileDescriptorSet::decode(&b[..]);\n    Item::decode(b.as_slice()).unwrap()\n}\n",
+            "use crate::pb::Item;\nuse buffa::Message;\nuse buffa_types::google::protobuf::Timestamp;\nfn f(b: Vec<u8>) -> Item {\n    let t = Timestamp { seconds: 1, nanos: 0, ..Default::default() };\n    let _ = <prost_types::FileDescriptorSet as prost::Message>::decode(&b[..]);\n    Item::decode_from_slice(b.as_slice()).unwrap()\n}\n",
+        );
+    }
+
+    #[test]
+    fn code_without_messages_is_untouched() {
+        let own = "struct Item { name: String }\nfn f() -> Item { Item { name: String::new() } }\nfn g(e: std::io::Error) -> bool { e.kind() == std::io::ErrorKind::NotFound }\n";
+        assert_eq!(run(own), own);
+    }
+}
