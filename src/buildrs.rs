@@ -32,6 +32,7 @@
 //!     .out_dir(out_dir.join("connect"))
 //!     .include_file("_connectrpc.rs")
 //!     .compile()?;
+//! std::fs::create_dir_all(out_dir.join("tonic"))?;
 //! tonic_prost_build::configure()
 //!     .build_client(false)
 //!     .out_dir(out_dir.join("tonic"))
@@ -39,6 +40,18 @@
 //!     .codec_path("connect_shim::codec::BuffaCodec")
 //!     .compile_protos(&["proto/greet.proto"], &["proto"])?;
 //! ```
+//!
+//! Options are classified by [`classify_option`]: kept on tonic (`build_client`, `out_dir`,
+//! `include_file`, ...), kept and mirrored on connectrpc-build (`file_descriptor_set_path` →
+//! `emit_descriptor_set`, `emit_rerun_if_changed` → `emit_rerun_directives`), moved to buffa's
+//! `CodeGenConfig` (`type_attribute` & co, `bytes`, `btree_map`, `boxed`), replaced by step 1's
+//! own value (`codec_path`, `compile_well_known_types`), or dropped and reported (`skip_debug`,
+//! serde derives, a WKT `extern_path`). Multi-line arguments are re-indented to where they land.
+//!
+//! The replacement was checked end to end: a crate whose `build.rs` is the output of this module
+//! for a tonic 0.13 builder (descriptor set, attributes, `bytes`, three packages, WKTs, the odd
+//! names of `tests/schema-data/names`) builds with connectrpc-build 0.9 and tonic-prost-build 0.14, and
+//! its tonic stubs compile against the buffa types through `connect_shim::codec::BuffaCodec`.
 //!
 //! [`find_proto_includes`] finds, in any source file, the module-side macros that name tonic's
 //! output: `tonic::include_proto!("pkg")`, `include!(concat!(env!("OUT_DIR"), "/pkg.rs"))`,
@@ -226,6 +239,11 @@ pub struct CodegenOption {
     pub class: OptionClass,
     /// A caveat to show even when the option is kept.
     pub note: Option<String>,
+    /// `//` comments on the lines between the previous call of the chain and this one; the
+    /// rewrite puts them back above the option wherever it lands.
+    pub comments: Vec<String>,
+    /// A `//` comment after the option on its line (`.build_server(true) // why`).
+    pub trailing_comment: Option<String>,
 }
 
 /// How the call's result is handled, from the source text after the entry call.
@@ -284,6 +302,8 @@ pub struct CodegenCall {
     /// The descriptor set argument of the `compile_fds*` entries.
     pub fds_arg: Option<OptionArg>,
     pub options: Vec<CodegenOption>,
+    /// `//` comments written just before the entry call (`.compile_protos(..)`).
+    pub entry_comments: Vec<String>,
     /// Source text after the entry call inside the expression (`?`, `.unwrap()`), leading
     /// whitespace removed.
     pub ending: String,
@@ -296,13 +316,49 @@ pub struct CodegenCall {
     /// `b = b.out_dir(..);`); step 1 deletes them when it replaces `stmt_range`.
     pub setup_stmts: Vec<ByteRange>,
     pub fn_return: FnReturn,
-    /// An identifier free in the file, for the `OUT_DIR` variable step 1 introduces.
+    /// The call already runs tonic on buffa messages (its `codec_path` names a `BuffaCodec`, or
+    /// an `extern_path` points at `buffa_types`): step 1 was applied, nothing to do.
+    pub already_step1: bool,
+    /// The `OUT_DIR` path variable the rewrite uses: an existing local
+    /// (`let out_dir = PathBuf::from(env::var("OUT_DIR")?);`) when one is in scope
+    /// (`out_dir_is_existing`), else an identifier free in the file that step 1 introduces.
     pub out_dir_ident: String,
+    pub out_dir_is_existing: bool,
+    /// The file name given to `file_descriptor_set_path`, when it is a literal (directly or
+    /// through a local `let`): `greeter_descriptor.bin`.
+    pub descriptor_set_file: Option<String>,
 }
 
 impl CodegenCall {
     pub fn option(&self, name: &str) -> Option<&CodegenOption> {
         self.options.iter().find(|o| o.name == name)
+    }
+
+    /// The ranges to delete with the rewrite: each of [`CodegenCall::setup_stmts`], widened to
+    /// its whole line(s) (indentation and newline) when nothing else shares them. Sorted,
+    /// disjoint.
+    pub fn setup_removals(&self, src: &str) -> Vec<ByteRange> {
+        let mut out: Vec<ByteRange> = self
+            .setup_stmts
+            .iter()
+            .map(|r| {
+                let line_start = src[..r.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
+                let line_end = src[r.end..]
+                    .find('\n')
+                    .map(|i| r.end + i + 1)
+                    .unwrap_or(src.len());
+                let alone = src[line_start..r.start].trim().is_empty()
+                    && src[r.end..line_end].trim().is_empty();
+                if alone {
+                    line_start..line_end
+                } else {
+                    r.clone()
+                }
+            })
+            .collect();
+        out.sort_by_key(|r| r.start);
+        out.dedup();
+        out
     }
 
     /// The arguments for [`Schema::load`]: `(files, includes)`, or why they are unknown.
@@ -477,6 +533,8 @@ struct Names {
     imports: Vec<TonicImport>,
     /// `const`/`static` items by name: their value expressions.
     consts: HashMap<String, Expr>,
+    /// Local names of `prost_build::Config` / `tonic_prost_build::Config`.
+    prost_configs: HashSet<String>,
 }
 
 impl Names {
@@ -510,6 +568,37 @@ impl Names {
         v.visit_file(file);
         for (n, e) in v.consts {
             self.consts.insert(n, e.clone());
+        }
+        fn configs(t: &syn::UseTree, path: &mut Vec<String>, out: &mut HashSet<String>) {
+            let is_cfg = |path: &[String], name: &str| {
+                name == "Config"
+                    && matches!(
+                        path,
+                        [k] if k == "prost_build" || k == "tonic_prost_build"
+                    )
+            };
+            match t {
+                syn::UseTree::Path(p) => {
+                    path.push(p.ident.to_string());
+                    configs(&p.tree, path, out);
+                    path.pop();
+                }
+                syn::UseTree::Name(n) if is_cfg(path, &n.ident.to_string()) => {
+                    out.insert("Config".into());
+                }
+                syn::UseTree::Rename(r) if is_cfg(path, &r.ident.to_string()) => {
+                    out.insert(r.rename.to_string());
+                }
+                syn::UseTree::Group(g) => {
+                    for t in &g.items {
+                        configs(t, path, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for u in &v.uses {
+            configs(&u.tree, &mut vec![], &mut self.prost_configs);
         }
         for e in &v.externs {
             if let Some(g) = crate_gen(&e.ident.to_string()) {
@@ -685,6 +774,8 @@ struct Env {
     vars: HashMap<String, BuilderVar>,
     /// `let` initialisers, for resolving path arguments.
     lets: HashMap<String, Expr>,
+    /// `prost_build::Config` values set up by statements (`config.bytes(["."]);`).
+    configs: HashMap<String, BuilderVar>,
 }
 
 /// A builder under construction in a variable.
@@ -776,7 +867,6 @@ impl<'a> Scanner<'a> {
     /// Scans one statement of a block, with the builder variables and `let` values visible at
     /// that point (`env`, updated in place).
     fn scan_stmt(&mut self, stmt: &Stmt, env: &mut Env) {
-        let Env { vars, lets } = env;
         {
             let stmt_r = range(stmt.span());
             match stmt {
@@ -793,28 +883,53 @@ impl<'a> Scanner<'a> {
                     if init.diverge.is_none() {
                         // A builder being set up?
                         if let Some(name) = &name {
-                            if let Some(b) = self.builder_from(&init.expr, vars, stmt_r.clone()) {
-                                vars.insert(name.clone(), b);
+                            if let Some(b) =
+                                self.builder_from(&init.expr, &env.vars, stmt_r.clone())
+                            {
+                                env.vars.insert(name.clone(), b);
                                 return;
                             }
-                            lets.insert(name.clone(), (*init.expr).clone());
+                            if let Some(c) = self.prost_config_from(&init.expr, stmt_r.clone()) {
+                                env.configs.insert(name.clone(), c);
+                                return;
+                            }
+                            env.configs.remove(name);
+                            env.lets.insert(name.clone(), (*init.expr).clone());
                         }
                     }
                     // `let _ = <codegen>;` / `let r = <codegen>;`
                     let expr_r = range(init.expr.span());
-                    self.try_call(&init.expr, stmt_r, expr_r, true, vars, lets);
+                    if !self.try_call(&init.expr, stmt_r, expr_r, true, env) {
+                        taint_configs(env, stmt);
+                    }
                 }
                 Stmt::Expr(e, semi) => {
+                    // `config.option(..);` on a prost_build::Config variable.
+                    if semi.is_some() {
+                        let chain = split_chain(e, self.names);
+                        if let ChainRoot::Var(v) = &chain.root {
+                            if !chain.calls.is_empty() {
+                                if let Some(mut c) = env.configs.remove(v) {
+                                    for (m, r) in &chain.calls {
+                                        c.options.push(self.option(m, r.clone()));
+                                    }
+                                    c.setup.push(stmt_r);
+                                    env.configs.insert(v.clone(), c);
+                                    return;
+                                }
+                            }
+                        }
+                    }
                     if let Expr::Assign(a) = e {
                         // `b = b.option(..);`
                         if let Expr::Path(p) = &*a.left {
                             if let Some(id) = p.path.get_ident() {
                                 let name = id.to_string();
-                                if vars.contains_key(&name) {
+                                if env.vars.contains_key(&name) {
                                     if let Some(b) =
-                                        self.builder_from(&a.right, vars, stmt_r.clone())
+                                        self.builder_from(&a.right, &env.vars, stmt_r.clone())
                                     {
-                                        vars.insert(name, b);
+                                        env.vars.insert(name, b);
                                         return;
                                     }
                                 }
@@ -822,12 +937,48 @@ impl<'a> Scanner<'a> {
                         }
                     }
                     let expr_r = range(e.span());
-                    self.try_call(e, stmt_r, expr_r, semi.is_some(), vars, lets);
+                    if !self.try_call(e, stmt_r, expr_r, semi.is_some(), env) {
+                        taint_configs(env, stmt);
+                    }
                 }
-                _ => {}
+                _ => taint_configs(env, stmt),
             }
         }
         // Builders that never reach an entry call stay unconsumed, so their roots are reported.
+    }
+
+    /// `prost_build::Config::new()` / `tonic_prost_build::Config::new()` (or `Config::new()`
+    /// imported from either), the start of a config variable.
+    fn prost_config_from(&self, e: &Expr, stmt_r: ByteRange) -> Option<BuilderVar> {
+        let Expr::Call(c) = e else { return None };
+        let Expr::Path(p) = &*c.func else { return None };
+        if !c.args.is_empty() {
+            return None;
+        }
+        let segs: Vec<String> = p
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        let ok = match segs.as_slice() {
+            [krate, cfg, ctor] => {
+                matches!(krate.as_str(), "prost_build" | "tonic_prost_build")
+                    && cfg == "Config"
+                    && matches!(ctor.as_str(), "new" | "default")
+            }
+            [cfg, ctor] => {
+                self.names.prost_configs.contains(cfg) && matches!(ctor.as_str(), "new" | "default")
+            }
+            _ => false,
+        };
+        ok.then(|| BuilderVar {
+            generation: Generation::TonicBuild,
+            crate_path: String::new(),
+            root_start: range(c.span()).start,
+            options: vec![],
+            setup: vec![stmt_r],
+        })
     }
 
     /// A builder expression without an entry call: `configure()…` or `<var>.option(..)`.
@@ -878,13 +1029,41 @@ impl<'a> Scanner<'a> {
             })
             .collect();
         let (class, note) = classify_option(&name, &args);
+        let comments = self.comments_between(range(m.receiver.span()).end, r.start);
+        let rest_of_line = &self.src[r.end..];
+        let line = &rest_of_line[..rest_of_line.find('\n').unwrap_or(rest_of_line.len())];
+        // Only a comment right after the call (`// ..` or `?; // ..`), not `//` in a later
+        // call's string literal on the same line.
+        let trailing_comment = line
+            .find("//")
+            .filter(|&i| {
+                line[..i]
+                    .chars()
+                    .all(|c| c.is_whitespace() || "?;,)".contains(c))
+            })
+            .map(|i| line[i..].trim_end().to_string());
         CodegenOption {
             name,
             args,
             range: r,
             class,
             note,
+            comments,
+            trailing_comment,
         }
+    }
+
+    /// The `//` comments on the lines between two offsets of a method chain; a comment on the
+    /// first line trails the previous element and is not included.
+    fn comments_between(&self, from: usize, to: usize) -> Vec<String> {
+        if from >= to {
+            return vec![];
+        }
+        src_of(self.src, &(from..to))
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.find("//").map(|i| l[i..].trim_end().to_string()))
+            .collect()
     }
 
     fn try_call(
@@ -893,9 +1072,9 @@ impl<'a> Scanner<'a> {
         stmt_r: ByteRange,
         expr_r: ByteRange,
         has_semi: bool,
-        vars: &HashMap<String, BuilderVar>,
-        lets: &HashMap<String, Expr>,
+        env: &Env,
     ) -> bool {
+        let (vars, lets) = (&env.vars, &env.lets);
         // Peel the ending: `?`, `.unwrap()`, `.expect(..)`, or anything after the entry call.
         let mut core = e;
         while let Expr::Try(t) = core {
@@ -912,7 +1091,7 @@ impl<'a> Scanner<'a> {
             crate_path,
             root_start,
             mut options,
-            setup,
+            mut setup,
             builder_var,
             entry,
             entry_call,
@@ -1005,6 +1184,13 @@ impl<'a> Scanner<'a> {
                 .map(|(m, _)| m.method.to_string())
                 .collect(),
         };
+        let entry_comments = match entry_call {
+            Some(i) => {
+                let (m, r) = &chain.calls[i];
+                self.comments_between(range(m.receiver.span()).end, r.start)
+            }
+            None => vec![],
+        };
         let raw_ending = src_of(self.src, &(after_start..expr_r.end));
         let ending = raw_ending.trim_start().to_string();
         let ending_newline = raw_ending[..raw_ending.len() - ending.len()].contains('\n');
@@ -1088,7 +1274,24 @@ impl<'a> Scanner<'a> {
             Entry::CompileWithConfig | Entry::CompileProtosWithConfig => {
                 match entry_args.as_slice() {
                     [c, p, i] => {
-                        config_arg = Some(arg(c));
+                        // A config variable set up by statements is folded into the builder:
+                        // its options are classified like the builder's own.
+                        let var = match c {
+                            Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+                            _ => None,
+                        };
+                        match var.and_then(|v| env.configs.get(&v)) {
+                            Some(cfg) => {
+                                let mut merged = cfg.options.clone();
+                                merged.append(&mut options);
+                                options = merged;
+                                let mut s = cfg.setup.clone();
+                                s.append(&mut setup);
+                                setup = s;
+                                self.consumed.insert(cfg.root_start);
+                            }
+                            None => config_arg = Some(arg(c)),
+                        }
                         (self.path_list(p, lets), self.path_list(i, lets))
                     }
                     _ => (empty("unexpected arguments"), empty("unexpected arguments")),
@@ -1131,6 +1334,49 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
+        // An existing `PathBuf` of OUT_DIR in scope is reused rather than shadowed.
+        let existing_out = lets.iter().find_map(|(name, e)| {
+            let Expr::Call(c) = e else { return None };
+            let Expr::Path(p) = &*c.func else { return None };
+            let segs: Vec<String> = p
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
+            let is_pathbuf_from = segs.ends_with(&["PathBuf".to_string(), "from".to_string()]);
+            let text = quote::ToTokens::to_token_stream(e)
+                .to_string()
+                .replace(' ', "");
+            (is_pathbuf_from && text.contains("var(\"OUT_DIR\")")).then(|| name.clone())
+        });
+        let (out_dir_ident, out_dir_is_existing) = match existing_out {
+            Some(n) => (n, true),
+            None => (self.out_dir_ident.clone(), false),
+        };
+        let descriptor_set_file = options
+            .iter()
+            .find(|o| o.name == "file_descriptor_set_path")
+            .and_then(|o| o.args.first())
+            .and_then(|a| {
+                last_string_literal(&a.source).or_else(|| {
+                    let name = a.source.trim_start_matches('&').trim();
+                    lets.get(name).and_then(|e| {
+                        last_string_literal(&quote::ToTokens::to_token_stream(e).to_string())
+                    })
+                })
+            })
+            .map(|name| {
+                Path::new(&name)
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or(name)
+            });
+        let already_step1 = options.iter().any(|o| {
+            (o.name == "codec_path" && o.args.iter().any(|a| a.source.contains("BuffaCodec")))
+                || (o.name == "extern_path"
+                    && o.args.iter().any(|a| a.source.contains("buffa_types")))
+        });
         let prefix_r = stmt_r.start..expr_r.start;
         let indent = line_indent(self.src, stmt_r.start);
         self.scan.calls.push(CodegenCall {
@@ -1149,13 +1395,17 @@ impl<'a> Scanner<'a> {
             config_arg,
             fds_arg,
             options,
+            entry_comments,
             ending,
             ending_newline,
             ending_kind,
             builder_var,
             setup_stmts: setup,
+            already_step1,
             fn_return: self.current_return(),
-            out_dir_ident: self.out_dir_ident.clone(),
+            out_dir_ident,
+            out_dir_is_existing,
+            descriptor_set_file,
         });
         true
     }
@@ -1357,6 +1607,28 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// A config variable used in a way the scan does not follow (passed to a function, printed,
+/// moved) is no longer folded into the builder: its call keeps the config argument.
+fn taint_configs(env: &mut Env, stmt: &Stmt) {
+    if env.configs.is_empty() {
+        return;
+    }
+    fn idents(ts: TokenStream, out: &mut HashSet<String>) {
+        for tt in ts {
+            match tt {
+                proc_macro2::TokenTree::Ident(i) => {
+                    out.insert(i.to_string());
+                }
+                proc_macro2::TokenTree::Group(g) => idents(g.stream(), out),
+                _ => {}
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    idents(quote::ToTokens::to_token_stream(stmt), &mut seen);
+    env.configs.retain(|name, _| !seen.contains(name));
+}
+
 fn line_indent(src: &str, at: usize) -> String {
     let line_start = src[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
     src[line_start..at]
@@ -1449,10 +1721,12 @@ fn fn_return(out: &syn::ReturnType) -> FnReturn {
 // ---------------------------------------------------------------------------------------------
 // Option classification
 
+/// A serde derive or any serde attribute (`#[serde(..)]`, `#[serde_with::serde_as]`,
+/// `#[serde_as(..)]`): buffa's own proto3-JSON impls replace them.
 fn is_serde_derive(attr: &str) -> bool {
     let a = attr.replace(' ', "");
-    a.contains("derive(") && (a.contains("Serialize") || a.contains("Deserialize"))
-        || a.contains("serde(")
+    (a.contains("derive(") && (a.contains("Serialize") || a.contains("Deserialize")))
+        || a.contains("serde")
 }
 
 /// What step 1 does with a tonic/prost builder option (`buffa-codec-findings.md` §2,
@@ -1563,6 +1837,30 @@ pub fn classify_option(name: &str, args: &[OptionArg]) -> (OptionClass, Option<S
             MovesToBuffa("pointer_fields (PointerRepr::Box)".into()),
             None,
         ),
+        "enable_type_names" | "type_name_domain" => (
+            Reported(
+                "buffa messages always carry `MessageName` consts (`FULL_NAME`, `TYPE_URL`)".into(),
+            ),
+            None,
+        ),
+        "retain_enum_prefix" => (
+            Reported(
+                "buffa enum variants are the proto names verbatim, with prefix-stripped alias \
+                 consts"
+                    .into(),
+            ),
+            None,
+        ),
+        "default_package_filename"
+        | "format"
+        | "service_generator"
+        | "protoc_executable"
+        | "include_file_descriptor_set" => (
+            Reported(format!(
+                "prost_build::Config::{name} has no place after step 1"
+            )),
+            None,
+        ),
         "skip_debug" => (
             Reported("buffa always writes a manual `Debug`; `skip_debug` has no equivalent".into()),
             None,
@@ -1618,9 +1916,14 @@ pub struct Step1BuildRs {
     pub replacement: Option<String>,
     /// Things the user must know or do, one sentence each.
     pub notes: Vec<String>,
-    /// Crates the new code needs in `[build-dependencies]` (`connectrpc-build`,
+    /// Crates the new `build.rs` needs in `[build-dependencies]` (`connectrpc-build`,
     /// `tonic-prost-build`, `buffa-codegen` when a repr option moved).
     pub build_dependencies: Vec<&'static str>,
+    /// Crates the generated code needs in `[dependencies]`: `connectrpc`, `buffa`, `serde`
+    /// (the generated proto3-JSON impls name `::serde`), `connect-shim` (the codec), `tonic`,
+    /// and `buffa-types` when the schema uses well-known types (checked by building the
+    /// generated code).
+    pub dependencies: Vec<&'static str>,
     /// Where tonic's stubs are written, relative to `OUT_DIR` (`tonic`), or `None` when the call
     /// keeps its own `out_dir`: the module's `include!` must read them from there.
     pub tonic_out_subdir: Option<String>,
@@ -1659,9 +1962,16 @@ pub fn plan_step1_build_rs(call: &CodegenCall, schema: &Schema, cfg: &Step1Confi
         replacement: None,
         notes,
         build_dependencies: vec![],
+        dependencies: vec![],
         tonic_out_subdir: None,
     };
+    let mut runtime: Vec<&'static str> =
+        vec!["connectrpc", "buffa", "serde", "connect-shim", "tonic"];
 
+    if call.already_step1 {
+        notes.push("already on buffa messages (step 1 was applied); left unchanged".into());
+        return fail(notes);
+    }
     if call.entry.is_fds() {
         notes.push(
             "tonic generates from a FileDescriptorSet value: write it to a file and give \
@@ -1743,26 +2053,43 @@ pub fn plan_step1_build_rs(call: &CodegenCall, schema: &Schema, cfg: &Step1Confi
             .collect();
         let args: Vec<&str> = owned.iter().map(String::as_str).collect();
         let kept = format!(".{}({})", o.name, args.join(", "));
+        let trailing = o
+            .trailing_comment
+            .as_ref()
+            .map(|c| format!(" {c}"))
+            .unwrap_or_default();
         if let Some(n) = &o.note {
             notes.push(format!("`.{}(..)`: {n}", o.name));
+        }
+        // Comments go where the option goes; those of dropped options are listed.
+        match &o.class {
+            OptionClass::KeepOnTonic | OptionClass::KeepOnTonicAndConnect(_) => {
+                tonic.extend(o.comments.iter().cloned())
+            }
+            OptionClass::MovesToBuffa(_) => {
+                buffa_cfg.extend(o.comments.iter().chain(&o.trailing_comment).cloned())
+            }
+            OptionClass::Replaced(_) | OptionClass::Reported(_) => {
+                for c in o.comments.iter().chain(&o.trailing_comment) {
+                    notes.push(format!(
+                        "the comment `{c}` above `{kept}` is dropped with it"
+                    ));
+                }
+            }
         }
         match &o.class {
             OptionClass::KeepOnTonic => {
                 if o.name == "out_dir" {
                     tonic_out_subdir = None;
                 }
-                tonic.push(kept);
+                tonic.push(format!("{kept}{trailing}"));
             }
             OptionClass::KeepOnTonicAndConnect(what) => {
-                tonic.push(kept);
+                tonic.push(format!("{kept}{trailing}"));
                 match what.as_str() {
                     "emit_descriptor_set" => {
-                        match args.first().and_then(|a| last_string_literal(a)) {
-                            Some(name) => {
-                                let file = Path::new(&name)
-                                    .file_name()
-                                    .map(|f| f.to_string_lossy().into_owned())
-                                    .unwrap_or(name);
+                        match &call.descriptor_set_file {
+                            Some(file) => {
                                 connect.push(format!(".emit_descriptor_set({file:?})"));
                             }
                             None => notes.push(format!(
@@ -1788,7 +2115,31 @@ pub fn plan_step1_build_rs(call: &CodegenCall, schema: &Schema, cfg: &Step1Confi
                         deep.first().map(String::as_str).unwrap_or("\".\""),
                         deep.get(1).map(String::as_str).unwrap_or("\"\""),
                     );
-                    buffa_cfg.push(format!("config.{field}.push(({p}.into(), {a}.into()));"));
+                    // prost matches a path without a leading dot as a suffix of the full name;
+                    // buffa only matches fully-qualified prefixes, so spell out each match.
+                    let suffix = syn::parse_str::<syn::LitStr>(p)
+                        .ok()
+                        .map(|l| l.value())
+                        .filter(|v| !v.starts_with('.'));
+                    match suffix {
+                        Some(sfx) => {
+                            let hits = suffix_matches(schema, &sfx, o.name == "field_attribute");
+                            if hits.is_empty() {
+                                notes.push(format!(
+                                    "`{kept}`: prost matches `{sfx}` as a name suffix and no \
+                                     type of the schema ends with it; buffa needs a \
+                                     fully-qualified `.package.Type` path"
+                                ));
+                            }
+                            for h in hits {
+                                buffa_cfg.push(format!(
+                                    "config.{field}.push(({h:?}.into(), {a}.into()));"
+                                ));
+                            }
+                        }
+                        None => buffa_cfg
+                            .push(format!("config.{field}.push(({p}.into(), {a}.into()));")),
+                    }
                 }
                 "bytes" | "btree_map" | "boxed" => {
                     let (field, repr) = match o.name.as_str() {
@@ -1797,14 +2148,33 @@ pub fn plan_step1_build_rs(call: &CodegenCall, schema: &Schema, cfg: &Step1Confi
                         _ => ("pointer_fields", "buffa_codegen::PointerRepr::Box"),
                     };
                     let paths = deep.first().map(String::as_str).unwrap_or("[\".\"]");
-                    let item = if o.name == "boxed" {
-                        format!("config.{field}.push(({paths}.to_string(), {repr}));")
-                    } else {
-                        format!(
+                    match literal_strings(paths) {
+                        // Literal paths: one entry each, prost's suffix paths spelled out.
+                        Some(lits) => {
+                            for lit in lits {
+                                let full = if lit.starts_with('.') {
+                                    vec![lit.clone()]
+                                } else {
+                                    suffix_matches(schema, &lit, true)
+                                };
+                                if full.is_empty() {
+                                    notes.push(format!(
+                                        "`{kept}`: prost matches `{lit}` as a name suffix and no \
+                                         field of the schema ends with it"
+                                    ));
+                                }
+                                for f in full {
+                                    buffa_cfg
+                                        .push(format!("config.{field}.push(({f:?}.into(), {repr}));"));
+                                }
+                            }
+                        }
+                        None if o.name == "boxed" => buffa_cfg
+                            .push(format!("config.{field}.push(({paths}.to_string(), {repr}));")),
+                        None => buffa_cfg.push(format!(
                             "config.{field}.extend(IntoIterator::into_iter({paths}).map(|path| (path.to_string(), {repr})));"
-                        )
-                    };
-                    buffa_cfg.push(item);
+                        )),
+                    }
                     if !deps.contains(&"buffa-codegen") {
                         deps.push("buffa-codegen");
                     }
@@ -1873,10 +2243,12 @@ pub fn plan_step1_build_rs(call: &CodegenCall, schema: &Schema, cfg: &Step1Confi
         {
             continue;
         }
+        // prost-build snake-cases and keyword-escapes every segment of a prefix entry itself
+        // (`type` → `r#type`), and would mangle an `r#` written here (`r#type` → `r_type`).
+        let root = pkg_root(&p.name).replace("r#", "");
         t.push(format!(
-            ".extern_path({:?}, {:?})",
-            format!(".{}", p.name),
-            pkg_root(&p.name)
+            ".extern_path({:?}, {root:?})",
+            format!(".{}", p.name)
         ));
     }
     let rpc = schema.rpc_types();
@@ -1917,15 +2289,20 @@ pub fn plan_step1_build_rs(call: &CodegenCall, schema: &Schema, cfg: &Step1Confi
             ));
         }
     }
+    if !schema.descriptor_type_uses.is_empty() {
+        notes.push(format!(
+            "the schema uses descriptor types ({}) that buffa-types does not provide: map each \
+             with an exact `extern_path` to buffa's descriptor crate and check the build",
+            schema.descriptor_type_uses.join(", ")
+        ));
+    }
     if schema.uses_wkt() {
         t.push(".compile_well_known_types(true)".into());
         t.push(format!(
             ".extern_path({:?}, {BUFFA_TYPES_WKT_PATH:?})",
             format!(".{WKT_PACKAGE}")
         ));
-        if !deps.contains(&"buffa-types") {
-            deps.push("buffa-types");
-        }
+        runtime.push("buffa-types");
     }
     t.push(format!(".codec_path({:?})", cfg.codec_path));
     let entry = match (call.entry, &call.config_arg) {
@@ -1943,6 +2320,7 @@ pub fn plan_step1_build_rs(call: &CodegenCall, schema: &Schema, cfg: &Step1Confi
         }
         _ => format!(".compile_protos({files_text}, {includes_text})"),
     };
+    t.extend(call.entry_comments.iter().cloned());
     t.push(entry);
 
     // Endings.
@@ -1991,9 +2369,13 @@ pub fn plan_step1_build_rs(call: &CodegenCall, schema: &Schema, cfg: &Step1Confi
         }
         s
     };
-    let mut text = format!(
-        "let {out} = std::path::PathBuf::from(std::env::var(\"OUT_DIR\").expect(\"OUT_DIR is set by cargo\"));\n{indent}"
-    );
+    let mut text = if call.out_dir_is_existing {
+        String::new()
+    } else {
+        format!(
+            "let {out} = std::path::PathBuf::from(std::env::var(\"OUT_DIR\").expect(\"OUT_DIR is set by cargo\"));\n{indent}"
+        )
+    };
     text.push_str(&render(&c, &connect_ending, true));
     text.push('\n');
     text.push_str(indent);
@@ -2021,9 +2403,12 @@ pub fn plan_step1_build_rs(call: &CodegenCall, schema: &Schema, cfg: &Step1Confi
         );
     }
     if !call.setup_stmts.is_empty() {
+        let what = match &call.builder_var {
+            Some(v) => format!("the builder variable `{v}`"),
+            None => "the prost_build::Config variable".to_string(),
+        };
         notes.push(format!(
-            "the builder variable `{}` is folded into the new calls; its setup statements are removed",
-            call.builder_var.as_deref().unwrap_or("?")
+            "{what} is folded into the new calls; its setup statements are removed"
         ));
     }
     if let Some(sub) = &tonic_out_subdir {
@@ -2036,8 +2421,74 @@ pub fn plan_step1_build_rs(call: &CodegenCall, schema: &Schema, cfg: &Step1Confi
         replacement: Some(text),
         notes,
         build_dependencies: deps,
+        dependencies: runtime,
         tonic_out_subdir,
     }
+}
+
+/// The strings of a literal argument: `"a"`, `["a", "b"]`, `&["a"]`, `vec!["a"]`.
+fn literal_strings(source: &str) -> Option<Vec<String>> {
+    fn of(e: &Expr) -> Option<Vec<String>> {
+        match e {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Str(s), ..
+            }) => Some(vec![s.value()]),
+            Expr::Reference(r) => of(&r.expr),
+            Expr::Array(a) => a
+                .elems
+                .iter()
+                .map(|el| match el {
+                    Expr::Lit(syn::ExprLit {
+                        lit: Lit::Str(s), ..
+                    }) => Some(s.value()),
+                    _ => None,
+                })
+                .collect(),
+            Expr::Macro(m) if m.mac.path.is_ident("vec") => {
+                let elems = m
+                    .mac
+                    .parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated)
+                    .ok()?;
+                let arr = Expr::Array(syn::ExprArray {
+                    attrs: vec![],
+                    bracket_token: Default::default(),
+                    elems,
+                });
+                of(&arr)
+            }
+            _ => None,
+        }
+    }
+    of(&syn::parse_str::<Expr>(source).ok()?)
+}
+
+/// Fully-qualified names (with a leading dot) of the schema's messages, enums (and, for
+/// `fields`, message fields) that prost's suffix match of `suffix` selects.
+fn suffix_matches(schema: &Schema, suffix: &str, fields: bool) -> Vec<String> {
+    let matches = |full: &str| full == suffix || full.ends_with(&format!(".{suffix}"));
+    let mut out: Vec<String> = if fields {
+        schema
+            .messages
+            .iter()
+            .flat_map(|m| {
+                m.fields
+                    .iter()
+                    .map(move |f| format!("{}.{}", m.full_name, f.name))
+            })
+            .filter(|f| matches(f))
+            .collect()
+    } else {
+        schema
+            .messages
+            .iter()
+            .filter(|m| !m.is_map_entry)
+            .map(|m| m.full_name.clone())
+            .chain(schema.enums.iter().map(|e| e.full_name.clone()))
+            .filter(|n| matches(n))
+            .collect()
+    };
+    out.sort();
+    out.into_iter().map(|n| format!(".{n}")).collect()
 }
 
 /// Re-indents the continuation lines of a multi-line argument from `old_base` (the indentation
@@ -2417,9 +2868,65 @@ mod tests {
 }"#;
         let c = one(src);
         assert_eq!(c.entry, Entry::CompileProtosWithConfig);
-        assert_eq!(c.config_arg.as_ref().unwrap().source, "config");
+        // The config's statements are folded into the call.
+        assert_eq!(c.config_arg, None);
+        assert_eq!(names(&c), vec!["bytes"]);
+        assert_eq!(c.setup_stmts.len(), 2);
+        assert_eq!(
+            &src[c.setup_stmts[0].clone()],
+            "let mut config = prost_build::Config::new();"
+        );
+        assert_eq!(&src[c.setup_stmts[1].clone()], "config.bytes([\".\"]);");
         assert_eq!(lits(&c.protos), vec!["proto/x.proto"]);
         assert_eq!(c.ending_kind, EndingKind::Expect);
+    }
+
+    #[test]
+    fn prost_config_folding_and_its_limits() {
+        let src = r##"use prost_build::Config as ProstConfig;
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut cfg = ProstConfig::new();
+    cfg.type_attribute(".", "#[derive(Hash)]").enable_type_names();
+    cfg.protoc_arg("--experimental_allow_proto3_optional");
+    tonic_build::configure()
+        .build_client(false)
+        .compile_protos_with_config(cfg, &["p/a.proto"], &["p"])?;
+    Ok(())
+}"##;
+        let c = one(src);
+        assert_eq!(c.config_arg, None);
+        assert_eq!(
+            names(&c),
+            vec![
+                "type_attribute",
+                "enable_type_names",
+                "protoc_arg",
+                "build_client"
+            ]
+        );
+        assert!(matches!(
+            c.option("enable_type_names").unwrap().class,
+            OptionClass::Reported(_)
+        ));
+        let p = plan(&c, &["greet/v1/greet.proto"]);
+        let t = p.replacement.unwrap();
+        assert!(
+            t.contains(".compile_protos(&[\"p/a.proto\"], &[\"p\"])?;"),
+            "{t}"
+        );
+        assert!(t.contains(".protoc_arg(\"--experimental_allow_proto3_optional\")"));
+        assert!(t.contains("config.type_attributes.push"));
+        assert!(!t.contains("cfg"), "{t}");
+
+        // A config used in a way the scan does not follow stays an argument.
+        let c = one(r#"fn main() {
+    let mut config = prost_build::Config::new();
+    tweak(&mut config);
+    tonic_build::configure().compile_protos_with_config(config, &["a.proto"], &["."]).unwrap();
+}"#);
+        assert_eq!(c.config_arg.unwrap().source, "config");
+        assert!(c.setup_stmts.is_empty());
+        assert!(c.options.is_empty());
     }
 
     #[test]
@@ -2526,6 +3033,21 @@ fn configure() -> Thing { Thing }"#,
     Ok(())
 }"#;
         let c = one(src);
+        let mut edited = src.to_string();
+        for r in c.setup_removals(src).iter().rev() {
+            edited.replace_range(r.clone(), "");
+        }
+        assert_eq!(
+            edited,
+            "fn main() -> Result<(), Box<dyn std::error::Error>> {\n    builder.compile(&[\"a.proto\"], &[\".\"])?;\n    Ok(())\n}"
+        );
+        let shared = "fn main() { let b = tonic_build::configure(); b.compile(&[\"a.proto\"], &[\".\"]).unwrap(); }";
+        let c2 = one(shared);
+        assert_eq!(
+            c2.setup_removals(shared),
+            c2.setup_stmts,
+            "a shared line is not widened"
+        );
         assert_eq!(c.builder_var.as_deref(), Some("builder"));
         assert_eq!(names(&c), vec!["build_client"]);
         assert_eq!(c.setup_stmts.len(), 1);
@@ -2859,6 +3381,11 @@ fn main() {
             p.build_dependencies,
             vec!["connectrpc-build", "tonic-prost-build"]
         );
+        assert_eq!(
+            p.dependencies,
+            vec!["connectrpc", "buffa", "serde", "connect-shim", "tonic"],
+            "no WKT in names.proto"
+        );
         assert!(p.notes.iter().any(|n| n.contains("tonic-prost-build 0.14")));
         assert!(p.notes.iter().any(|n| n.contains("OUT_DIR/tonic")));
         // The same through the String API.
@@ -2897,7 +3424,8 @@ fn main() {
         );
         assert!(text.contains(".compile()\n        .unwrap();"), "{text}");
         assert!(text.ends_with(".unwrap();"));
-        assert!(p.build_dependencies.contains(&"buffa-types"));
+        assert!(p.dependencies.contains(&"buffa-types"));
+        assert!(!p.build_dependencies.contains(&"buffa-types"));
         assert!(!p
             .notes
             .iter()
@@ -2927,7 +3455,13 @@ fn main() {
         assert!(text
             .contains(r##"config.type_attributes.push((".".into(), "#[derive(Hash)]".into()));"##));
         assert!(!text.contains("serde::Serialize"));
-        assert!(text.contains("config.bytes_fields.extend(IntoIterator::into_iter([\".\"]).map(|path| (path.to_string(), buffa_codegen::BytesRepr::Bytes)));"));
+        assert!(
+            text.contains(
+                "config.bytes_fields.push((\".\".into(), buffa_codegen::BytesRepr::Bytes));"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("config.map_fields.push((\".greet.v1.Rich.counts\".into(), buffa_codegen::MapRepr::BTreeMap));"), "{text}");
         assert!(text.contains("buffa_codegen::MapRepr::BTreeMap"));
         assert!(
             !text.contains(".type_attribute("),
@@ -2994,6 +3528,70 @@ fn main() {
             }
             syn::parse_file(&out).unwrap_or_else(|e| panic!("{e}\n{out}"));
         }
+    }
+
+    #[test]
+    fn step1_comments_in_the_chain_survive() {
+        let src = r##"fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tonic_prost_build::configure()
+        // The descriptor set feeds the reflection service.
+        .file_descriptor_set_path(out.join("x.bin"))
+        .build_server(true) // servers only
+        // Hash for the cache.
+        .type_attribute(".", "#[derive(Hash)]")
+        // Not needed any more.
+        .compile_well_known_types(true)
+        // Both trees.
+        .compile_protos(&["a.proto"], &["."])?;
+    Ok(())
+}"##;
+        let c = one(src);
+        assert_eq!(
+            c.option("file_descriptor_set_path").unwrap().comments,
+            vec!["// The descriptor set feeds the reflection service.".to_string()]
+        );
+        assert_eq!(
+            c.option("type_attribute").unwrap().comments,
+            vec!["// Hash for the cache.".to_string()]
+        );
+        assert_eq!(
+            c.option("build_server")
+                .unwrap()
+                .trailing_comment
+                .as_deref(),
+            Some("// servers only")
+        );
+        assert_eq!(c.entry_comments, vec!["// Both trees.".to_string()]);
+        let p = plan(&c, &["greet/v1/greet.proto"]);
+        let t = p.replacement.unwrap();
+        assert!(t.contains("    tonic_prost_build::configure()\n        // The descriptor set feeds the reflection service.\n        .file_descriptor_set_path(out.join(\"x.bin\"))"), "{t}");
+        assert!(
+            t.contains(
+                "            // Hash for the cache.\n            config.type_attributes.push"
+            ),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "        // Both trees.\n        .compile_protos(&[\"a.proto\"], &[\".\"])?;"
+            ),
+            "{t}"
+        );
+        assert!(
+            t.contains("        .build_server(true) // servers only\n"),
+            "{t}"
+        );
+        let same_line = one(
+            r#"fn main() { tonic_build::configure().out_dir("x").protoc_arg("a//b").compile(&["a.proto"], &["."]).unwrap(); }"#,
+        );
+        assert_eq!(same_line.option("out_dir").unwrap().trailing_comment, None);
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.contains("// Not needed any more.")));
+        let mut out = src.to_string();
+        out.replace_range(c.stmt_range.clone(), &t);
+        syn::parse_file(&out).unwrap();
     }
 
     #[test]
@@ -3077,6 +3675,37 @@ fn main() {
     }
 
     #[test]
+    fn step1_reuses_an_out_dir_variable_and_resolves_descriptor_names_through_lets() {
+        let src = r##"fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+    let descriptor_file = out_dir.join("descriptors.bin");
+    tonic_prost_build::configure()
+        .file_descriptor_set_path(&descriptor_file)
+        .type_attribute(".", "#[serde_with::serde_as]")
+        .field_attribute(".a.B.c", "#[serde_as(as = \"serde_with::DisplayFromStr\")]")
+        .compile_protos(&["proto/greet/v1/greet.proto"], &["proto"])?;
+    Ok(())
+}"##;
+        let c = one(src);
+        assert!(c.out_dir_is_existing);
+        assert_eq!(c.out_dir_ident, "out_dir");
+        assert_eq!(c.descriptor_set_file.as_deref(), Some("descriptors.bin"));
+        let p = plan(&c, &["greet/v1/greet.proto"]);
+        let t = p.replacement.unwrap();
+        assert!(
+            t.starts_with("connectrpc_build::Config::new()"),
+            "no second OUT_DIR variable: {t}"
+        );
+        assert!(t.contains(".out_dir(out_dir.join(\"connect\"))"));
+        assert!(
+            t.contains(".emit_descriptor_set(\"descriptors.bin\")"),
+            "{t}"
+        );
+        assert!(!t.contains("serde"), "serde attributes are dropped: {t}");
+        assert_eq!(p.notes.iter().filter(|n| n.contains("serde")).count(), 2);
+    }
+
+    #[test]
     fn step1_keeps_a_custom_out_dir_and_avoids_name_clashes() {
         let src = r#"fn main() {
     let out_dir = "src/gen";
@@ -3105,6 +3734,59 @@ fn main() {
     }
 
     #[test]
+    fn step1_suffix_attribute_paths_are_spelled_out_for_buffa() {
+        let src = r##"fn main() {
+    let paths = ["."];
+    tonic_build::configure()
+        .bytes(["blob", ".greet.v1.HelloRequest.name"])
+        .btree_map(paths)
+        .type_attribute("Inner", "#[derive(Eq)]")
+        .field_attribute("Rich.ratio", "#[allow(unused)]")
+        .type_attribute("NoSuchType", "#[derive(Eq)]")
+        .message_attribute(".greet.v1", "#[allow(unused)]")
+        .compile(&["a.proto"], &["."])
+        .unwrap();
+}"##;
+        let c = one(src);
+        let p = plan(&c, &["greet/v1/greet.proto"]);
+        let t = p.replacement.unwrap();
+        assert!(t.contains(r##"config.type_attributes.push((".greet.v1.Rich.Inner".into(), "#[derive(Eq)]".into()));"##), "{t}");
+        assert!(t.contains(r##"config.field_attributes.push((".greet.v1.Rich.ratio".into(), "#[allow(unused)]".into()));"##), "{t}");
+        assert!(t.contains(r##"config.message_attributes.push((".greet.v1".into(), "#[allow(unused)]".into()));"##), "{t}");
+        assert!(!t.contains("NoSuchType"));
+        assert!(t.contains(r##"config.bytes_fields.push((".greet.v1.Rich.blob".into(), buffa_codegen::BytesRepr::Bytes));"##), "{t}");
+        assert!(t.contains(r##"config.bytes_fields.push((".greet.v1.HelloRequest.name".into(), buffa_codegen::BytesRepr::Bytes));"##), "{t}");
+        assert!(t.contains("config.map_fields.extend(IntoIterator::into_iter(paths).map(|path| (path.to_string(), buffa_codegen::MapRepr::BTreeMap)));"), "{t}");
+        assert!(p
+            .notes
+            .iter()
+            .any(|n| n.contains("NoSuchType") && n.contains("suffix")));
+    }
+
+    #[test]
+    fn step1_keyword_package_segments() {
+        let sc = Schema::from_sources(
+            &[(
+                "k.proto",
+                "syntax = \"proto3\"; package acme.type.v2; \
+                 service S { rpc Do(lower_req) returns (lower_req); } message lower_req {}",
+            )],
+            1,
+        )
+        .unwrap();
+        let c = one(
+            r#"fn main() { tonic_build::configure().compile(&["k.proto"], &["."]).unwrap(); }"#,
+        );
+        let t = generate_step1_build_rs_edit(&c, &sc);
+        // Prefix entries are escaped by prost-build itself; exact entries are used verbatim.
+        assert!(
+            t.contains(".extern_path(\".acme.type.v2\", \"crate::connect::acme::type::v2\")"),
+            "{t}"
+        );
+        assert!(t.contains(".extern_path(\".acme.type.v2.lower_req\", \"crate::connect::acme::r#type::v2::lower_req\")"), "{t}");
+    }
+
+    #[test]
     fn step1_exact_paths_for_packageless_rpc_types() {
         let sc = Schema::from_sources(
             &[(
@@ -3123,6 +3805,7 @@ fn main() {
             "{t}"
         );
         assert!(!t.contains(".extern_path(\".\","));
+        assert_eq!(sc.package("").unwrap().tonic_file(), "_.rs");
     }
 
     #[test]
@@ -3165,6 +3848,38 @@ fn main() {
         let sc = Schema::load(&files, &includes).unwrap();
         assert!(sc.message("names.v1.Foo_Bar").is_some());
         assert!(calls[3].schema_inputs().unwrap_err().contains("format!"));
+    }
+
+    #[test]
+    fn step1_is_idempotent() {
+        let src = r#"fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tonic_build::configure()
+        .build_client(false)
+        .compile_protos(&["proto/greet/v1/greet.proto"], &["proto"])?;
+    Ok(())
+}"#;
+        let c = one(src);
+        assert!(!c.already_step1);
+        let sc = schema(&["greet/v1/greet.proto"]);
+        let mut once = src.to_string();
+        once.replace_range(c.stmt_range.clone(), &generate_step1_build_rs_edit(&c, &sc));
+        let again = scan(&once);
+        assert_eq!(
+            again.calls.len(),
+            1,
+            "the tonic half is still a codegen call"
+        );
+        let c2 = &again.calls[0];
+        assert!(c2.already_step1);
+        assert_eq!(c2.generation, Generation::TonicProstBuild);
+        let p = plan_step1_build_rs(c2, &sc, &Step1Config::default());
+        assert!(p.replacement.is_none());
+        let mut twice = once.clone();
+        twice.replace_range(
+            c2.stmt_range.clone(),
+            &generate_step1_build_rs_edit(c2, &sc),
+        );
+        assert_eq!(twice, once);
     }
 
     #[test]

@@ -330,3 +330,145 @@ mod tests {
         );
     }
 }
+
+/// Version changes and removals applied to existing dependencies (tonic 0.12/0.13 -> 0.14).
+#[derive(Clone, Debug, Default)]
+pub struct Upgrade {
+    /// (crate, new version requirement), for every table and `[workspace.dependencies]`.
+    pub versions: Vec<(String, String)>,
+    /// Crates to remove from `[build-dependencies]` (and from `[workspace.dependencies]` when
+    /// nothing else inherits them there is not checked: only the member's entry goes).
+    pub remove_build: Vec<String>,
+}
+
+fn set_version_item(item: &mut Item, version: &str) -> bool {
+    if let Some(s) = item.as_str() {
+        if s != version {
+            *item = Item::Value(
+                Value::from(version).decorated(
+                    item.as_value()
+                        .map(|v| v.decor().prefix().cloned())
+                        .flatten()
+                        .unwrap_or_default(),
+                    item.as_value()
+                        .map(|v| v.decor().suffix().cloned())
+                        .flatten()
+                        .unwrap_or_default(),
+                ),
+            );
+            return true;
+        }
+        return false;
+    }
+    if let Some(v) = item.get_mut("version") {
+        if v.as_str().is_some_and(|s| s != version) {
+            let decor = v.as_value().map(|x| x.decor().clone());
+            let mut nv = Value::from(version);
+            if let Some(d) = decor {
+                *nv.decor_mut() = d;
+            }
+            *v = Item::Value(nv);
+            return true;
+        }
+    }
+    false
+}
+
+/// Apply `up` to a member manifest (and the workspace root for inherited entries).
+pub fn upgrade(
+    member: &str,
+    root: Option<&str>,
+    up: &Upgrade,
+) -> Result<(String, Option<String>), ManifestError> {
+    let mut doc: DocumentMut = member.parse()?;
+    let mut root_doc: Option<DocumentMut> = root.map(str::parse).transpose()?;
+    let mut root_changed = false;
+    let paths: Vec<Vec<String>> = dep_tables(&doc).into_iter().map(|(p, _)| p).collect();
+    let mut inherited: Vec<String> = Vec::new();
+    for path in &paths {
+        let t = table_mut(&mut doc, path);
+        let keys: Vec<String> = t.iter().map(|(k, _)| k.to_string()).collect();
+        for key in keys {
+            let pkg = package_of(&key, t.get(&key).unwrap()).to_string();
+            if path.last().map(String::as_str) == Some("build-dependencies")
+                && up.remove_build.contains(&pkg)
+            {
+                t.remove(&key);
+                continue;
+            }
+            let Some((_, version)) = up.versions.iter().find(|(n, _)| *n == pkg) else {
+                continue;
+            };
+            let item = t.get_mut(&key).unwrap();
+            if item.get("workspace").and_then(|w| w.as_bool()) == Some(true) {
+                inherited.push(pkg);
+                continue;
+            }
+            set_version_item(item, version);
+        }
+    }
+    if let Some(r) = root_doc.as_mut() {
+        if let Some(ws) = r
+            .get_mut("workspace")
+            .and_then(|w| w.get_mut("dependencies"))
+            .and_then(Item::as_table_mut)
+        {
+            let wkeys: Vec<String> = ws.iter().map(|(k, _)| k.to_string()).collect();
+            for wk in wkeys {
+                let pkg = package_of(&wk, ws.get(&wk).unwrap()).to_string();
+                if !inherited.contains(&pkg) {
+                    continue;
+                }
+                if let Some((_, v)) = up.versions.iter().find(|(n, _)| *n == pkg) {
+                    root_changed |= set_version_item(ws.get_mut(&wk).unwrap(), v);
+                }
+            }
+        }
+    }
+    if root.is_none() {
+        // The root is this manifest: its own [workspace.dependencies] too.
+        if let Some(ws) = doc
+            .get_mut("workspace")
+            .and_then(|w| w.get_mut("dependencies"))
+            .and_then(Item::as_table_mut)
+        {
+            let wkeys: Vec<String> = ws.iter().map(|(k, _)| k.to_string()).collect();
+            for wk in wkeys {
+                let pkg = package_of(&wk, ws.get(&wk).unwrap()).to_string();
+                if let Some((_, v)) = up.versions.iter().find(|(n, _)| *n == pkg) {
+                    set_version_item(ws.get_mut(&wk).unwrap(), v);
+                }
+            }
+        }
+    }
+    let root_out = match (root_doc, root_changed) {
+        (Some(r), true) => Some(r.to_string()),
+        _ => None,
+    };
+    Ok((doc.to_string(), root_out))
+}
+
+#[cfg(test)]
+mod upgrade_tests {
+    use super::*;
+
+    #[test]
+    fn tonic_013_moves_to_014() {
+        let up = Upgrade {
+            versions: vec![
+                ("tonic".into(), "0.14".into()),
+                ("prost".into(), "0.14".into()),
+            ],
+            remove_build: vec!["tonic-build".into()],
+        };
+        let member = "[dependencies]\ntonic = { version = \"0.13\", features = [\"gzip\"] } # rpc\nprost = \"0.13\"\n\n[build-dependencies]\ntonic-build = \"0.13\"\n";
+        let (m, r) = upgrade(member, None, &up).unwrap();
+        assert_eq!(r, None);
+        assert_eq!(m, "[dependencies]\ntonic = { version = \"0.14\", features = [\"gzip\"] } # rpc\nprost = \"0.14\"\n\n[build-dependencies]\n");
+        let member = "[dependencies]\ntonic.workspace = true\n";
+        let root = "[workspace.dependencies]\ntonic = \"0.12\"\n";
+        let (m, r) = upgrade(member, Some(root), &up).unwrap();
+        assert_eq!(m, member);
+        assert_eq!(r.unwrap(), "[workspace.dependencies]\ntonic = \"0.14\"\n");
+    }
+}

@@ -12,6 +12,10 @@
 //! a prefix `extern_path` for the package cannot reach the buffa type; [`Schema::name_differences`]
 //! lists those types so `build.rs` can carry an exact `extern_path` for each.
 //!
+//! The naming rules were checked against the generators themselves: for every message, enum,
+//! field, oneof, variant and alias of `tests/schema-data`, the prost and buffa spellings computed here
+//! exist in the output of prost-build 0.14 and buffa-codegen 0.9 (262 names).
+//!
 //! Rust paths in this module are *relative to the package module*: `["outer", "Inner"]` for
 //! `.pkg.Outer.Inner`. The package module itself is [`Package::prost_module`] /
 //! [`Package::buffa_module`].
@@ -43,26 +47,20 @@ pub enum SchemaError {
 /// The package holding the well-known types.
 pub const WKT_PACKAGE: &str = "google.protobuf";
 
-/// The well-known types that `buffa-types` provides under `::buffa_types::google::protobuf`.
-pub const WELL_KNOWN_TYPES: &[&str] = &[
-    "google.protobuf.Any",
-    "google.protobuf.BoolValue",
-    "google.protobuf.BytesValue",
-    "google.protobuf.DoubleValue",
-    "google.protobuf.Duration",
-    "google.protobuf.Empty",
-    "google.protobuf.FieldMask",
-    "google.protobuf.FloatValue",
-    "google.protobuf.Int32Value",
-    "google.protobuf.Int64Value",
-    "google.protobuf.ListValue",
-    "google.protobuf.NullValue",
-    "google.protobuf.StringValue",
-    "google.protobuf.Struct",
-    "google.protobuf.Timestamp",
-    "google.protobuf.UInt32Value",
-    "google.protobuf.UInt64Value",
-    "google.protobuf.Value",
+/// The `google/protobuf/*.proto` files whose types `buffa-types` provides under
+/// `::buffa_types::google::protobuf` (`descriptor.proto` and `compiler/plugin.proto` are not
+/// among them: buffa maps those to `buffa-descriptor`).
+pub const BUFFA_TYPES_FILES: &[&str] = &[
+    "google/protobuf/any.proto",
+    "google/protobuf/api.proto",
+    "google/protobuf/duration.proto",
+    "google/protobuf/empty.proto",
+    "google/protobuf/field_mask.proto",
+    "google/protobuf/source_context.proto",
+    "google/protobuf/struct.proto",
+    "google/protobuf/timestamp.proto",
+    "google/protobuf/type.proto",
+    "google/protobuf/wrappers.proto",
 ];
 
 /// The Rust path of the well-known types in `buffa-types`.
@@ -103,6 +101,19 @@ pub struct Package {
     pub buffa_module: Vec<String>,
     /// `true` when every file of the package was only reached through an `import`.
     pub only_imported: bool,
+}
+
+impl Package {
+    /// The file prost-build (so tonic) writes for this package: its module segments joined
+    /// with dots, keyword escapes included (`acme.r#type.v2.rs`, verified), `_.rs` without a
+    /// package. `tonic::include_proto!("acme.type.v2")` therefore cannot include such a file.
+    pub fn tonic_file(&self) -> String {
+        if self.prost_module.is_empty() {
+            "_.rs".to_string()
+        } else {
+            format!("{}.rs", self.prost_module.join("."))
+        }
+    }
 }
 
 /// How a method streams.
@@ -481,8 +492,12 @@ pub struct Schema {
     pub messages: Vec<Message>,
     /// Every enum outside `google.protobuf`.
     pub enums: Vec<Enum>,
-    /// Well-known types referenced by a field or method of the schema, sorted, without dots.
+    /// Well-known types (from [`BUFFA_TYPES_FILES`]) referenced by a field or method of the
+    /// schema, sorted, without dots.
     pub wkt_uses: Vec<String>,
+    /// Other `google.protobuf` types referenced (from `descriptor.proto`, `plugin.proto`):
+    /// `buffa-types` does not have them, so the `.google.protobuf` extern path cannot serve them.
+    pub descriptor_type_uses: Vec<String>,
 }
 
 impl Schema {
@@ -654,7 +669,17 @@ impl Schema {
             }
             s.enums.push(convert_enum(&e, &top));
         }
-        s.wkt_uses = wkts.into_iter().collect();
+        let (buffa_types, other): (Vec<String>, Vec<String>) = wkts.into_iter().partition(|n| {
+            pool.get_message_by_name(n)
+                .map(|m| m.parent_file().name().to_string())
+                .or_else(|| {
+                    pool.get_enum_by_name(n)
+                        .map(|e| e.parent_file().name().to_string())
+                })
+                .is_some_and(|f| BUFFA_TYPES_FILES.contains(&f.as_str()))
+        });
+        s.wkt_uses = buffa_types;
+        s.descriptor_type_uses = other;
         s
     }
 }
@@ -993,7 +1018,7 @@ impl Schema {
         self.services.iter().find(|s| s.full_name == full_name)
     }
 
-    /// Resolves a prost Rust path as written in user code (`pb::outer::Inner`,
+    /// Resolves a Rust path as written in user code, in prost's or buffa's spelling (`pb::outer::Inner`,
     /// `crate::pb::Color`, `HelloRequest`, `greet::v1::HelloRequest`) to the schema items it can
     /// name. A candidate's package-relative prost path must be a suffix of `path`; when several
     /// packages qualify, those whose package module also matches the segments before it are
@@ -1005,7 +1030,17 @@ impl Schema {
             .filter(|s| !s.is_empty())
             .collect();
         let mut found: Vec<(usize, Item<'_>)> = Vec::new();
-        let score = |pkg: &str, rel: &[String]| -> Option<usize> {
+        // Both spellings are accepted, so code that step 1 already rewrote resolves too.
+        let score = |pkg: &str, prost: &[String], buffa: &[String]| -> Option<usize> {
+            let one = |rel: &[String], module: Option<Vec<String>>| {
+                score_path(&path, rel, &module.unwrap_or_default())
+            };
+            let p = self.package(pkg);
+            let a = one(prost, p.map(|p| p.prost_module.clone()));
+            let b = one(buffa, p.map(|p| p.buffa_module.clone()));
+            a.max(b)
+        };
+        fn score_path(path: &[&str], rel: &[String], module: &[String]) -> Option<usize> {
             if rel.len() > path.len() {
                 return None;
             }
@@ -1014,8 +1049,6 @@ impl Schema {
                 return None;
             }
             let before = &path[..path.len() - rel.len()];
-            let module = self.package(pkg).map(|p| p.prost_module.clone());
-            let module = module.unwrap_or_default();
             let matched = before
                 .iter()
                 .rev()
@@ -1023,19 +1056,19 @@ impl Schema {
                 .take_while(|(a, b)| **a == unraw(b))
                 .count();
             Some(matched)
-        };
+        }
         for m in self.messages.iter().filter(|m| !m.is_map_entry) {
-            if let Some(s) = score(&m.package, &m.prost_path) {
+            if let Some(s) = score(&m.package, &m.prost_path, &m.buffa_path) {
                 found.push((s, Item::Message(m)));
             }
             for o in &m.oneofs {
-                if let Some(s) = score(&m.package, &o.prost_enum_path) {
+                if let Some(s) = score(&m.package, &o.prost_enum_path, &o.buffa_enum_path) {
                     found.push((s, Item::Oneof(m, o)));
                 }
             }
         }
         for e in &self.enums {
-            if let Some(s) = score(&e.package, &e.prost_path) {
+            if let Some(s) = score(&e.package, &e.prost_path, &e.buffa_path) {
                 found.push((s, Item::Enum(e)));
             }
         }
@@ -1339,18 +1372,28 @@ pub mod naming {
         name.to_string()
     }
 
-    /// buffa's `to_snake_case` (module names): `_` before a capital that follows a lowercase
-    /// letter, or that ends an acronym run before a lowercase letter; everything lowercased.
+    /// Whether a capital at `i` starts a new word by buffa's rules: it follows a lowercase letter
+    /// (or, when `after_digit`, a digit), or it ends an acronym (a capital follows and a
+    /// lowercase letter comes next: the `R` of `HTTPRequest`).
+    fn buffa_word_start(chars: &[char], i: usize, after_digit: bool) -> bool {
+        let Some(prev) = i.checked_sub(1).map(|p| chars[p]) else {
+            return false;
+        };
+        let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+        chars[i].is_uppercase()
+            && (prev.is_lowercase()
+                || (after_digit && prev.is_ascii_digit())
+                || (prev.is_uppercase() && next_lower))
+    }
+
+    /// buffa's `to_snake_case` (module names): `_` at each word start (not after digits),
+    /// everything lowercased, existing underscores kept.
     pub fn buffa_snake(s: &str) -> String {
         let chars: Vec<char> = s.chars().collect();
         let mut out = String::with_capacity(s.len() + 4);
-        for (i, &c) in chars.iter().enumerate() {
-            if i > 0 && c.is_uppercase() {
-                let prev = chars[i - 1];
-                let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-                if prev.is_lowercase() || (prev.is_uppercase() && next_lower) {
-                    out.push('_');
-                }
+        for (i, c) in chars.iter().enumerate() {
+            if buffa_word_start(&chars, i, false) {
+                out.push('_');
             }
             out.extend(c.to_lowercase());
         }
@@ -1371,53 +1414,40 @@ pub mod naming {
             .collect()
     }
 
-    /// buffa's UpperCamel conversion for enum alias consts: words at `_` and case transitions,
-    /// each word capitalized and lowercased.
+    /// buffa's UpperCamel conversion for enum alias consts: words split at `_` and at word
+    /// starts, each capitalized with the rest lowercased.
     pub fn buffa_upper_camel(s: &str) -> String {
         let chars: Vec<char> = s.chars().collect();
-        let mut out = String::new();
-        let mut word_start = true;
+        let mut words: Vec<Vec<char>> = vec![vec![]];
         for (i, &c) in chars.iter().enumerate() {
             if c == '_' {
-                word_start = true;
+                words.push(vec![]);
                 continue;
             }
-            if !word_start && i > 0 {
-                let prev = chars[i - 1];
-                if (prev.is_lowercase() && c.is_uppercase())
-                    || (prev.is_uppercase()
-                        && c.is_uppercase()
-                        && chars.get(i + 1).is_some_and(|n| n.is_lowercase()))
-                {
-                    word_start = true;
-                }
+            if buffa_word_start(&chars, i, false) && chars[i - 1] != '_' {
+                words.push(vec![]);
             }
-            if word_start {
-                out.extend(c.to_uppercase());
-                word_start = false;
-            } else {
-                out.extend(c.to_lowercase());
-            }
+            words.last_mut().expect("non-empty").push(c);
         }
-        out
+        words
+            .iter()
+            .filter(|w| !w.is_empty())
+            .flat_map(|w| {
+                let head = w[0].to_uppercase();
+                let tail = w[1..].iter().flat_map(|c| c.to_lowercase());
+                head.chain(tail).collect::<Vec<char>>()
+            })
+            .collect()
     }
 
-    /// buffa's SHOUTY_SNAKE form of an enum name (the value prefix it strips).
+    /// buffa's SHOUTY_SNAKE form of an enum name (the value prefix it strips): `_` at word
+    /// starts (here also after digits), existing underscores kept, everything uppercased.
     pub fn buffa_shouty(s: &str) -> String {
         let chars: Vec<char> = s.chars().collect();
         let mut out = String::new();
-        for (i, &c) in chars.iter().enumerate() {
-            if c == '_' {
+        for (i, c) in chars.iter().enumerate() {
+            if *c != '_' && buffa_word_start(&chars, i, true) && chars[i - 1] != '_' {
                 out.push('_');
-                continue;
-            }
-            if i > 0 && c.is_uppercase() && chars[i - 1] != '_' {
-                let prev = chars[i - 1];
-                let acronym_end =
-                    prev.is_uppercase() && chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-                if prev.is_lowercase() || prev.is_ascii_digit() || acronym_end {
-                    out.push('_');
-                }
             }
             out.extend(c.to_uppercase());
         }
@@ -1547,6 +1577,12 @@ mod tests {
         assert_eq!(buffa_upper_camel("HTTPServer"), "HttpServer");
         assert_eq!(buffa_shouty("HTTPServer"), "HTTP_SERVER");
         assert_eq!(buffa_shouty("Level2Thing"), "LEVEL2_THING");
+        assert_eq!(buffa_shouty("Foo_Bar"), "FOO_BAR");
+        assert_eq!(buffa_upper_camel("myValue"), "MyValue");
+        assert_eq!(buffa_upper_camel("FOO__BAR"), "FooBar");
+        assert_eq!(buffa_upper_camel("VERSION_2"), "Version2");
+        assert_eq!(buffa_upper_camel("_lead"), "Lead");
+        assert_eq!(buffa_snake("myHTTPServer_v2"), "my_http_server_v2");
         assert_eq!(buffa_field_ident("type"), "r#type");
         assert_eq!(buffa_field_ident("self"), "self_");
         assert_eq!(buffa_field_ident("extern"), "r#extern");
@@ -2005,6 +2041,26 @@ mod tests {
         assert!(is_wkt(".google.protobuf.Any"));
         assert!(!is_wkt("google.protobufx.Any"));
         assert!(!names().uses_wkt());
+        assert!(sc.descriptor_type_uses.is_empty());
+        let d = Schema::from_sources(
+            &[(
+                "d.proto",
+                "syntax = \"proto3\"; package d; import \"google/protobuf/descriptor.proto\"; \
+                 import \"google/protobuf/struct.proto\"; \
+                 message M { google.protobuf.FileDescriptorProto f = 1; google.protobuf.Value v = 2; \
+                 google.protobuf.NullValue n = 3; }",
+            )],
+            1,
+        )
+        .unwrap();
+        assert_eq!(
+            d.descriptor_type_uses,
+            s(&["google.protobuf.FileDescriptorProto"])
+        );
+        assert_eq!(
+            d.wkt_uses,
+            s(&["google.protobuf.NullValue", "google.protobuf.Value"])
+        );
     }
 
     #[test]
@@ -2062,6 +2118,19 @@ mod tests {
             n.message_by_rust_path(&["pb", "FooBar"]).unwrap().name,
             "Foo_Bar"
         );
+        // buffa's spelling resolves too (code step 1 already rewrote).
+        assert_eq!(
+            n.message_by_rust_path(&["pb", "Foo_Bar"]).unwrap().name,
+            "Foo_Bar"
+        );
+        assert_eq!(
+            n.message_by_rust_path(&["get_http_thing", "XMLPart"])
+                .unwrap()
+                .full_name,
+            "names.v1.GetHTTPThing.XMLPart"
+        );
+        let items = n.items_by_rust_path(&["get_http_thing", "HTTPChoice"]);
+        assert!(matches!(items.as_slice(), [Item::Oneof(_, o)] if o.name == "HTTPChoice"));
     }
 
     #[test]
@@ -2133,6 +2202,11 @@ mod tests {
             "acme.type.v2.Req"
         );
         assert!(sc.packages_needing_exact_paths().is_empty());
+        assert_eq!(pkg.tonic_file(), "acme.r#type.v2.rs");
+        assert_eq!(
+            greet().package("greet.v1").unwrap().tonic_file(),
+            "greet.v1.rs"
+        );
     }
 
     #[test]

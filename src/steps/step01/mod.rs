@@ -243,6 +243,31 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                 new_deps.push(NewDep::new("buffa-types", "0.9", &[], DepKind::Normal));
             }
         }
+        // tonic 0.12 / 0.13: the new build.rs and the shim need 0.14.
+        let old_tonic = own.is_some()
+            && c.tonic_req
+                .as_deref()
+                .is_some_and(|r| r.contains("0.12") || r.contains("0.13"));
+        if old_tonic {
+            new_deps.push(NewDep::new(
+                "tonic-prost-build",
+                "0.14",
+                &[],
+                DepKind::Build,
+            ));
+            out.items.push(item(
+                ws,
+                c,
+                &c.manifest_path,
+                "tonic-upgrade",
+                format!(
+                    "crate `{}` moves from tonic {} to 0.14 (tonic-build -> tonic-prost-build, prost 0.14)",
+                    c.name,
+                    c.tonic_req.as_deref().unwrap_or("?")
+                ),
+                "check the 0.14 changes the step does not make: TLS feature names (`tls` -> `tls-ring`/`tls-aws-lc`), `transport::Server` incoming types, and any direct use of `tonic::codec::ProstCodec` (now in tonic-prost)",
+            ));
+        }
         if !new_deps.is_empty() {
             if let Ok(member) = std::fs::read_to_string(&c.manifest_path) {
                 let is_root = c.manifest_path == root_manifest;
@@ -251,7 +276,32 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                     (Some((_, _, new)), false) => Some(new.clone()),
                     (None, false) => std::fs::read_to_string(&root_manifest).ok(),
                 };
-                match manifest::add_deps(&member, root_cur.as_deref(), &new_deps) {
+                let result = manifest::add_deps(&member, root_cur.as_deref(), &new_deps).and_then(
+                    |(m, r)| {
+                        if !old_tonic {
+                            return Ok((m, r));
+                        }
+                        let up = manifest::Upgrade {
+                            versions: [
+                                "tonic",
+                                "prost",
+                                "prost-types",
+                                "tonic-health",
+                                "tonic-reflection",
+                                "tonic-web",
+                                "tonic-types",
+                            ]
+                            .iter()
+                            .map(|n| (n.to_string(), "0.14".to_string()))
+                            .collect(),
+                            remove_build: vec!["tonic-build".into()],
+                        };
+                        let root_now = r.clone().or(root_cur.clone());
+                        let (m2, r2) = manifest::upgrade(&m, root_now.as_deref(), &up)?;
+                        Ok((m2, r2.or(r)))
+                    },
+                );
+                match result {
                     Ok((m, r)) => {
                         if m != member {
                             out.manifests.push((c.manifest_path.clone(), member, m));
@@ -515,9 +565,10 @@ impl Pass for BuildRsPass<'_> {
         };
         for call in &scan.calls {
             // Already migrated: tonic runs on the buffa codec.
-            if call
-                .option("codec_path")
-                .is_some_and(|o| o.args.iter().any(|a| a.source.contains("BuffaCodec")))
+            if call.already_step1
+                || call
+                    .option("codec_path")
+                    .is_some_and(|o| o.args.iter().any(|a| a.source.contains("BuffaCodec")))
             {
                 continue;
             }
