@@ -212,6 +212,78 @@ impl Comparison {
     }
 }
 
+/// One gRPC unary request for `path` carrying `message`.
+fn grpc_request(path: &str, message: &[u8]) -> http::Request<tonic::body::Body> {
+    let mut frame = Vec::with_capacity(5 + message.len());
+    frame.push(0);
+    frame.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    frame.extend_from_slice(message);
+    http::Request::builder()
+        .method("POST")
+        .uri(format!("http://bench{path}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(tonic::body::Body::new(http_body_util::Full::new(
+            bytes::Bytes::from(frame),
+        )))
+        .unwrap()
+}
+
+/// ns per call of `svc` (request built, called, response body drained), `n` calls in a row.
+async fn in_process<S, B>(svc: &S, path: &str, message: &[u8], n: u32) -> f64
+where
+    S: tower::Service<http::Request<tonic::body::Body>, Response = http::Response<B>> + Clone,
+    S::Error: std::fmt::Debug,
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let start = Instant::now();
+    for _ in 0..n {
+        let resp = svc
+            .clone()
+            .oneshot(grpc_request(path, message))
+            .await
+            .unwrap();
+        let body = resp.into_body().collect().await.unwrap();
+        assert!(body.trailers().is_some());
+    }
+    start.elapsed().as_nanos() as f64 / n as f64
+}
+
+/// The shim's own hosting cost, without sockets or tonic's server: `ConnectRpcService` called
+/// directly vs through `TonicHosted` (peer-address translation, error fix, response mapping).
+async fn in_process_hosting(rounds: u64, say: &[u8], rich: &[u8]) {
+    let router =
+        || connect::EchoExt::register(Arc::new(impls::ConnectEcho), connectrpc::Router::new());
+    let native = connectrpc::ConnectRpcService::new(router());
+    let hosted = connect_shim::tonic_hosted!(connect::ECHO_SERVICE_NAME, router());
+    let n = 20_000;
+    for (name, path, msg) in [
+        ("Say", "/shimtest.v1.Echo/Say", say),
+        ("Mirror", "/shimtest.v1.Echo/Mirror", rich),
+    ] {
+        in_process(&native, path, msg, 2_000).await;
+        in_process(&hosted, path, msg, 2_000).await;
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            a.push(in_process(&native, path, msg, n).await);
+            b.push(in_process(&hosted, path, msg, n).await);
+        }
+        let (a, b) = (median(a), median(b));
+        println!("In-process {name} (no sockets, {n} sequential calls, median of {rounds} rounds)");
+        println!("  {:<40} {:>9.0} ns/call", "ConnectRpcService directly", a);
+        println!(
+            "  {:<40} {:>9.0} ns/call  shim overhead {:+.0} ns ({:.1}% of native throughput)",
+            "TonicHosted",
+            b,
+            b - a,
+            100.0 * a / b
+        );
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let dur = Duration::from_secs(env("BENCH_SECONDS", 2));
@@ -398,4 +470,6 @@ async fn main() {
     for c in &comparisons {
         c.report();
     }
+    let say_bytes = buffa::Message::encode_to_vec(&say_buffa);
+    in_process_hosting(rounds, &say_bytes, &rich_bytes).await;
 }
