@@ -241,3 +241,41 @@ fn plain_is_byte_identical_after_every_step() {
         assert_same_tree(work.path(), &tree, &format!("plain after step {n}"));
     }
 }
+
+/// After step 1 the fixtures' sources name no prost message type, no prost `Message` import and
+/// no prost well-known type, and tonic runs on the shim's buffa codec.
+#[test]
+fn step1_trees_are_prost_free_and_on_the_buffa_codec() {
+    let descriptor_types = ["FileDescriptorSet", "FileDescriptorProto", "DescriptorProto"];
+    let mut checked = 0;
+    for name in ["greeter", "routes", "platform"] {
+        let tree = root().join("fixtures").join(name).join("step-1");
+        if !tree.exists() {
+            continue;
+        }
+        let files = files_of(&tree);
+        for (rel, bytes) in &files {
+            if !rel.ends_with(".rs") {
+                continue;
+            }
+            let text = String::from_utf8_lossy(bytes);
+            for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                assert!(!line.contains("use prost::"), "{name}/{rel}: {line}");
+                assert!(!line.contains("include_proto!"), "{name}/{rel}: {line}");
+                if let Some(i) = line.find("prost_types::") {
+                    let rest = &line[i + "prost_types::".len()..];
+                    assert!(
+                        descriptor_types.iter().any(|d| rest.starts_with(d)),
+                        "{name}/{rel}: a prost well-known type is left: {line}"
+                    );
+                }
+            }
+            if rel.ends_with("build.rs") && text.contains("tonic_prost_build") {
+                assert!(text.contains("connect_shim::codec::BuffaCodec"), "{name}/{rel}");
+                assert!(text.contains("connectrpc_build::Config"), "{name}/{rel}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 3, "every codegen build.rs was checked");
+}
