@@ -44,6 +44,9 @@ use std::marker::PhantomData;
 use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::Status;
 
+/// Zero-sized, `Send + Sync + Copy` whatever `T` is.
+type Marker<T> = PhantomData<fn() -> T>;
+
 /// Chooses the [`buffa::DecodeOptions`] a [`LimitedBuffaCodec`] decodes with.
 pub trait DecodeLimits: Send + Sync + 'static {
     /// The options used for every message this codec decodes.
@@ -144,7 +147,7 @@ where
 
 /// tonic codec for buffa messages whose decode limits come from `L`.
 pub struct LimitedBuffaCodec<E, D, L> {
-    _pd: PhantomData<fn() -> (E, D, L)>,
+    _pd: Marker<(E, D, L)>,
 }
 
 impl<E, D, L> LimitedBuffaCodec<E, D, L> {

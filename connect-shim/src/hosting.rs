@@ -389,13 +389,11 @@ mod tests {
     use super::*;
     use http_body_util::BodyExt as _;
 
-    fn grpc_error_response(
-        with_trailers: bool,
-    ) -> http::Response<
-        http_body_util::StreamBody<
-            futures_util::stream::Iter<std::vec::IntoIter<Result<Frame<Bytes>, Infallible>>>,
-        >,
-    > {
+    type TestBody = http_body_util::StreamBody<
+        futures_util::stream::Iter<std::vec::IntoIter<Result<Frame<Bytes>, Infallible>>>,
+    >;
+
+    fn grpc_error_response(with_trailers: bool) -> http::Response<TestBody> {
         let mut frames = Vec::new();
         if with_trailers {
             let mut t = HeaderMap::new();
