@@ -204,6 +204,21 @@ pub fn indent_at(text: &str, offset: usize) -> &str {
     &rest[..n]
 }
 
+/// Extend a range to whole lines (leading indentation and the line break) when nothing else
+/// stands on its first and last line, so that deleting it leaves no blank line behind.
+pub fn whole_lines(text: &str, r: Range<usize>) -> Range<usize> {
+    let ls = line_start(text, r.start);
+    let eol = text[r.end..]
+        .find('\n')
+        .map(|i| r.end + i + 1)
+        .unwrap_or(text.len());
+    if text[ls..r.start].trim().is_empty() && text[r.end..eol].trim().is_empty() {
+        ls..eol
+    } else {
+        r
+    }
+}
+
 /// Re-indent a block of new text (lines after the first) to `indent`.
 pub fn reindent(text: &str, indent: &str) -> String {
     let mut out = String::new();

@@ -729,7 +729,10 @@ impl ImportPlan {
                             t.replace('\n', &format!("\n{indent}")),
                             &id,
                         )),
-                        None => edits.push(Edit::delete(whole_lines(text, u.range.clone()), &id)),
+                        None => edits.push(Edit::delete(
+                            crate::edit::whole_lines(text, u.range.clone()),
+                            &id,
+                        )),
                     }
                 }
                 Removal::None => {
@@ -780,20 +783,6 @@ fn render_imports(paths: &BTreeSet<(Vec<String>, Option<String>)>) -> String {
         })
         .collect();
     lines.join("\n")
-}
-
-/// Extend a range to whole lines when it is alone on its line(s).
-fn whole_lines(text: &str, r: Range<usize>) -> Range<usize> {
-    let ls = crate::edit::line_start(text, r.start);
-    let before_blank = text[ls..r.start].trim().is_empty();
-    let rest = &text[r.end..];
-    let eol = rest.find('\n').map(|i| r.end + i + 1).unwrap_or(text.len());
-    let after_blank = text[r.end..eol].trim().is_empty();
-    if before_blank && after_blank {
-        ls..eol
-    } else {
-        r
-    }
 }
 
 enum Removal {

@@ -593,7 +593,7 @@ impl Pass for BuildRsPass<'_> {
                 "step01/build-rs",
             )];
             for s in &call.setup_stmts {
-                let r = whole_lines(file.text, s.clone());
+                let r = crate::edit::whole_lines(file.text, s.clone());
                 edits.push(Edit::delete(r, "step01/build-rs"));
             }
             if let Err(o) = out.commit(edits) {
@@ -606,19 +606,6 @@ impl Pass for BuildRsPass<'_> {
                 });
             }
         }
-    }
-}
-
-fn whole_lines(text: &str, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
-    let ls = crate::edit::line_start(text, r.start);
-    let eol = text[r.end..]
-        .find('\n')
-        .map(|i| r.end + i + 1)
-        .unwrap_or(text.len());
-    if text[ls..r.start].trim().is_empty() && text[r.end..eol].trim().is_empty() {
-        ls..eol
-    } else {
-        r
     }
 }
 
