@@ -20,6 +20,7 @@ pub mod status;
 #[doc(hidden)]
 pub mod __private {
     //! Paths used by this crate's macros; not public API.
+    pub use connectrpc;
     pub use connectrpc::client::{ClientConfig, ClientTransport};
     pub use http_body::Body;
     pub use tonic::{IntoRequest, IntoStreamingRequest, Response, Status, Streaming};

@@ -218,6 +218,108 @@ pub trait MessageStreamExt<T, E>: Stream<Item = Result<T, E>> + Unpin {
 
 impl<T, E, S: Stream<Item = Result<T, E>> + Unpin> MessageStreamExt<T, E> for S {}
 
+/// A whole tonic service impl, to be served as a connect service impl through
+/// [`tonic_bridge!`](crate::tonic_bridge). `Arc`, so the tonic impl can be shared with a tonic
+/// server that still serves it.
+#[derive(Debug)]
+pub struct TonicBridge<T>(pub std::sync::Arc<T>);
+
+impl<T> Clone for TonicBridge<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T> TonicBridge<T> {
+    /// Bridge `inner`.
+    pub fn new(inner: T) -> Self {
+        Self(std::sync::Arc::new(inner))
+    }
+}
+
+/// Implements a generated connect service trait for [`TonicBridge<T>`] over every `T` that
+/// implements the corresponding tonic server trait, one line per RPC:
+///
+/// ```text
+/// connect_shim::tonic_bridge! {
+///     impl connect::Echo => pb::echo_server::Echo {
+///         unary say(EchoRequest) -> EchoReply;
+///         server_stream repeat(EchoRequest) -> EchoReply;
+///         client_stream collect(EchoRequest) -> EchoReply;
+///         bidi chat(EchoRequest) -> EchoReply;
+///     }
+/// }
+/// let router = connect::EchoExt::register(Arc::new(TonicBridge::new(MyTonicImpl)), Router::new());
+/// ```
+///
+/// Must be invoked in the crate that owns the connect trait (the orphan rule allows
+/// `impl LocalTrait for TonicBridge<T>`).
+#[macro_export]
+macro_rules! tonic_bridge {
+    (
+        impl $connect_trait:path => $tonic_trait:path {
+            $( $kind:ident $method:ident ( $req:ty ) -> $resp:ty ; )*
+        }
+    ) => {
+        #[allow(refining_impl_trait)]
+        impl<T: $tonic_trait> $connect_trait for $crate::server::TonicBridge<T> {
+            $( $crate::__tonic_bridge_method!($tonic_trait, $kind $method($req) -> $resp); )*
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tonic_bridge_method {
+    ($tonic_trait:path, unary $method:ident($req:ty) -> $resp:ty) => {
+        async fn $method(
+            &self,
+            ctx: $crate::__private::connectrpc::RequestContext,
+            request: $crate::__private::connectrpc::ServiceRequest<'_, $req>,
+        ) -> $crate::__private::connectrpc::ServiceResult<$resp> {
+            $crate::server::unary(ctx, request, |r| <T as $tonic_trait>::$method(&self.0, r)).await
+        }
+    };
+    ($tonic_trait:path, server_stream $method:ident($req:ty) -> $resp:ty) => {
+        async fn $method(
+            &self,
+            ctx: $crate::__private::connectrpc::RequestContext,
+            request: $crate::__private::connectrpc::ServiceRequest<'_, $req>,
+        ) -> $crate::__private::connectrpc::ServiceResult<
+            $crate::__private::connectrpc::ServiceStream<$resp>,
+        > {
+            $crate::server::server_stream(ctx, request, |r| {
+                <T as $tonic_trait>::$method(&self.0, r)
+            })
+            .await
+        }
+    };
+    ($tonic_trait:path, client_stream $method:ident($req:ty) -> $resp:ty) => {
+        async fn $method(
+            &self,
+            ctx: $crate::__private::connectrpc::RequestContext,
+            requests: $crate::__private::connectrpc::InboundStream<$req>,
+        ) -> $crate::__private::connectrpc::ServiceResult<$resp> {
+            $crate::server::client_stream(ctx, requests, |r| {
+                <T as $tonic_trait>::$method(&self.0, r)
+            })
+            .await
+        }
+    };
+    ($tonic_trait:path, bidi $method:ident($req:ty) -> $resp:ty) => {
+        async fn $method(
+            &self,
+            ctx: $crate::__private::connectrpc::RequestContext,
+            requests: $crate::__private::connectrpc::InboundStream<$req>,
+        ) -> $crate::__private::connectrpc::ServiceResult<
+            $crate::__private::connectrpc::ServiceStream<$resp>,
+        > {
+            $crate::server::bidi_stream(ctx, requests, |r| <T as $tonic_trait>::$method(&self.0, r))
+                .await
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -83,3 +83,19 @@ async fn bridged_impl_hosted_in_tonic_server() {
     let addr = common::serve_tonic(routes).await;
     check_tonic_client!(common::tonic_echo(addr).await);
 }
+
+#[tokio::test]
+async fn generated_bridge_serves_a_whole_tonic_impl() {
+    // `tonic_bridge!` in testsvc: connect `EchoAlt` for `TonicBridge<T: tonic EchoAlt>`.
+    let router = connect::EchoAltExt::register(
+        Arc::new(connect_shim::server::TonicBridge::new(TonicEcho)),
+        connectrpc::Router::new(),
+    );
+    let addr =
+        common::serve_axum(axum::Router::new().fallback_service(hosting::connect_service(router)))
+            .await;
+    check_tonic_client!(common::tonic_echo_alt(addr).await);
+    for protocol in common::PROTOCOLS {
+        check_connect_client!(common::connect_echo_alt_client(addr, protocol));
+    }
+}

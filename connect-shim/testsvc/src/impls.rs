@@ -538,6 +538,17 @@ impl<T: pb::echo_server::Echo> crate::connect::Echo for Bridged<T> {
     }
 }
 
+// The same bridge for the whole `EchoAlt` service, generated: `TonicBridge<T>` serves any tonic
+// `EchoAlt` impl as a connect `EchoAlt`.
+connect_shim::tonic_bridge! {
+    impl crate::connect::EchoAlt => pb::echo_alt_server::EchoAlt {
+        unary say(EchoRequest) -> EchoReply;
+        server_stream repeat(EchoRequest) -> EchoReply;
+        client_stream collect(EchoRequest) -> EchoReply;
+        bidi chat(EchoRequest) -> EchoReply;
+    }
+}
+
 connect_shim::tonic_client! {
     /// tonic-shaped client for `Echo` over a connectrpc transport.
     pub struct EchoCompatClient {
