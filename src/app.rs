@@ -137,6 +137,21 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
     if !out.is_empty() && run::print_stdout(&out).is_err() {
         return exit::PARTIAL;
     }
+    if a.verify && mode == Mode::Write && report.changed() > 0 {
+        if !a.paths.is_empty() {
+            eprintln!("warning: --verify needs a cargo workspace: nothing was built");
+        } else {
+            let manifest = ws.root.join("Cargo.toml");
+            eprintln!("    Checking the workspace (--verify)");
+            if let Err(output) = run::verify(&report, &manifest) {
+                eprintln!("{}", output.trim_end());
+                eprintln!(
+                    "error: the workspace does not build after step {n}: every file the run wrote was restored"
+                );
+                return exit::PARTIAL;
+            }
+        }
+    }
     if report.failed() > 0 {
         exit::PARTIAL
     } else if mode == Mode::Check && report.changed() > 0 {
@@ -363,6 +378,7 @@ fn demo(steps: &[Step], out: Option<PathBuf>) -> u8 {
             dry_run: true,
             check: false,
             allow_dirty: false,
+            verify: false,
             select: SelectArgs {
                 manifest_path: Some(manifest.clone()),
                 ..Default::default()

@@ -45,6 +45,10 @@ pub struct MigrateArgs {
     /// Allow writing into a git tree with uncommitted or staged changes.
     #[arg(long)]
     pub allow_dirty: bool,
+    /// After writing, run `cargo check --workspace --all-targets`; if it fails, restore every
+    /// file the run wrote (exit code 3).
+    #[arg(long, conflicts_with_all = ["check", "dry_run"])]
+    pub verify: bool,
     #[command(flatten)]
     pub select: SelectArgs,
     /// Output format of the report.

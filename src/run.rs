@@ -48,6 +48,9 @@ pub struct FileReport {
     /// The unified diff (`--dry-run`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+    /// What the file held before a write (for `--verify` to restore it).
+    #[serde(skip)]
+    pub original: Option<(PathBuf, String)>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -206,6 +209,7 @@ fn process_one(
         column: None,
         error: Some(error),
         diff: None,
+        original: None,
     };
     let bytes = match std::fs::read(job.path) {
         Ok(b) => b,
@@ -292,6 +296,7 @@ fn process_one(
                 column: None,
                 error: None,
                 diff: None,
+                original: None,
             };
             match mode {
                 Mode::Check => {}
@@ -304,6 +309,7 @@ fn process_one(
                             true,
                         );
                     }
+                    report.original = Some((job.path.to_path_buf(), text.clone()));
                 }
             }
             (Some(report), items, true)
@@ -323,6 +329,7 @@ fn manifest_change(ws: &Workspace, path: &Path, old: &str, new: &str, mode: Mode
         column: None,
         error: None,
         diff: None,
+        original: None,
     };
     if let Err(e) = new.parse::<toml_edit::DocumentMut>() {
         report.status = FileStatus::Failed;
@@ -338,10 +345,43 @@ fn manifest_change(ws: &Workspace, path: &Path, old: &str, new: &str, mode: Mode
             if let Err(e) = write_atomic(path, new) {
                 report.status = FileStatus::Failed;
                 report.error = Some(format!("cannot write: {e}; left unchanged"));
+            } else {
+                report.original = Some((path.to_path_buf(), old.to_string()));
             }
         }
     }
     report
+}
+
+/// Build what a write run touched (`cargo check --workspace --all-targets`); when it fails,
+/// put back every file the run wrote. Returns the build's output when it failed.
+pub fn verify(report: &RunReport, manifest: &Path) -> Result<(), String> {
+    let out =
+        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args([
+                "check",
+                "--workspace",
+                "--all-targets",
+                "--quiet",
+                "--message-format",
+                "short",
+            ])
+            .arg("--manifest-path")
+            .arg(manifest)
+            .output()
+            .map_err(|e| format!("cannot run cargo check: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    for f in &report.files {
+        if let Some((path, text)) = &f.original {
+            // Best effort: a file that cannot be restored is named in the message.
+            if let Err(e) = write_atomic(path, text) {
+                return Err(format!("{}: cannot restore: {e}", path.display()));
+            }
+        }
+    }
+    Err(String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 /// A unified diff that `git apply` accepts, with `a/` and `b/` prefixes.

@@ -246,7 +246,11 @@ fn plain_is_byte_identical_after_every_step() {
 /// no prost well-known type, and tonic runs on the shim's buffa codec.
 #[test]
 fn step1_trees_are_prost_free_and_on_the_buffa_codec() {
-    let descriptor_types = ["FileDescriptorSet", "FileDescriptorProto", "DescriptorProto"];
+    let descriptor_types = [
+        "FileDescriptorSet",
+        "FileDescriptorProto",
+        "DescriptorProto",
+    ];
     let mut checked = 0;
     for name in ["greeter", "routes", "platform"] {
         let tree = root().join("fixtures").join(name).join("step-1");
@@ -271,7 +275,10 @@ fn step1_trees_are_prost_free_and_on_the_buffa_codec() {
                 }
             }
             if rel.ends_with("build.rs") && text.contains("tonic_prost_build") {
-                assert!(text.contains("connect_shim::codec::BuffaCodec"), "{name}/{rel}");
+                assert!(
+                    text.contains("connect_shim::codec::BuffaCodec"),
+                    "{name}/{rel}"
+                );
                 assert!(text.contains("connectrpc_build::Config"), "{name}/{rel}");
                 checked += 1;
             }

@@ -1,0 +1,7 @@
+pub struct ConnectError;
+
+impl ConnectError {
+    pub fn internal(_message: &str) -> ConnectError {
+        ConnectError
+    }
+}

@@ -1,0 +1,7 @@
+pub struct Status;
+
+impl Status {
+    pub fn internal(_message: &str) -> Status {
+        Status
+    }
+}
