@@ -112,13 +112,32 @@ struct Codegen {
     uses_wkt: bool,
 }
 
+/// The source files step 1 looks at, read once.
+struct Sources(HashMap<PathBuf, String>);
+
+impl Sources {
+    fn text(&self, p: &Path) -> &str {
+        self.0.get(p).map(String::as_str).unwrap_or("")
+    }
+}
+
 /// Analyse the workspace: codegen crates (build.rs, protos, include sites), the crates that use
 /// their messages, and the manifest changes.
 pub fn prepare(ws: &Workspace) -> Prepared {
     let mut out = Prepared::default();
+    // Every source file of the crates that can matter, read once.
+    let sources = Sources(
+        ws.crates
+            .iter()
+            .filter(|c| c.tonic_req.is_some() || c.build_rs.is_some() || !c.local_deps.is_empty())
+            .flat_map(|c| c.files.iter())
+            .filter_map(|f| Some((f.path.clone(), std::fs::read_to_string(&f.path).ok()?)))
+            .collect(),
+    );
+    let text_of = |p: &Path| sources.text(p);
     let mut codegen: HashMap<String, Codegen> = HashMap::new();
     for c in &ws.crates {
-        if let Some(cg) = analyse_codegen(ws, c, &mut out.items) {
+        if let Some(cg) = analyse_codegen(ws, c, &sources, &mut out.items) {
             codegen.insert(c.name.clone(), cg);
         }
     }
@@ -126,12 +145,12 @@ pub fn prepare(ws: &Workspace) -> Prepared {
     let accessors: HashMap<String, Vec<Accessor>> = codegen
         .iter()
         .map(|(name, cg)| {
-            let users: Vec<Vec<u8>> = ws
+            let users: Vec<&[u8]> = ws
                 .crates
                 .iter()
                 .filter(|u| &u.name == name || u.local_deps.contains(name))
                 .flat_map(|u| u.files.iter())
-                .filter_map(|f| std::fs::read(&f.path).ok())
+                .map(|f| text_of(&f.path).as_bytes())
                 .collect();
             (name.clone(), used_accessors(&cg.schema, &users))
         })
@@ -149,7 +168,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             if c.tonic_req.is_some() && c.build_rs.is_none() {
                 // Stubs from a crate outside the selection, or checked-in code.
                 let uses_stubs = c.files.iter().any(|f| {
-                    std::fs::read(&f.path).is_ok_and(|b| {
+                    Some(text_of(&f.path).as_bytes()).is_some_and(|b| {
                         memchr::memmem::find(&b, b"_server::").is_some()
                             || memchr::memmem::find(&b, b"_client::").is_some()
                     })
@@ -205,9 +224,9 @@ pub fn prepare(ws: &Workspace) -> Prepared {
         });
         // Manifest.
         let mentions = |needle: &[u8]| {
-            c.files.iter().any(|f| {
-                std::fs::read(&f.path).is_ok_and(|b| memchr::memmem::find(&b, needle).is_some())
-            })
+            c.files
+                .iter()
+                .any(|f| memchr::memmem::find(text_of(&f.path).as_bytes(), needle).is_some())
         };
         let mut new_deps = Vec::new();
         if let Some(cg) = own {
@@ -346,7 +365,13 @@ fn merge(schemas: &[Arc<Schema>]) -> Schema {
     s
 }
 
-fn analyse_codegen(ws: &Workspace, c: &Crate, items: &mut Vec<ItemReport>) -> Option<Codegen> {
+fn analyse_codegen(
+    ws: &Workspace,
+    c: &Crate,
+    sources: &Sources,
+    items: &mut Vec<ItemReport>,
+) -> Option<Codegen> {
+    let text_of = |p: &Path| sources.text(p);
     let build_rs = c.build_rs.as_ref()?;
     let src = std::fs::read_to_string(build_rs).ok()?;
     if !src.contains("tonic_build") && !src.contains("tonic_prost_build") {
@@ -418,9 +443,7 @@ fn analyse_codegen(ws: &Workspace, c: &Crate, items: &mut Vec<ItemReport>) -> Op
     let mut connect_module: Option<Vec<String>> = None;
     let mut first_site: Option<Vec<String>> = None;
     for f in &c.files {
-        let Ok(text) = std::fs::read_to_string(&f.path) else {
-            continue;
-        };
+        let text = text_of(&f.path);
         if !text.contains("include_proto") && !text.contains("OUT_DIR") {
             continue;
         }
@@ -498,9 +521,7 @@ fn analyse_codegen(ws: &Workspace, c: &Crate, items: &mut Vec<ItemReport>) -> Op
         .iter()
         .filter(|f| f.module_path.as_ref() == Some(&root_mod))
     {
-        let Ok(text) = std::fs::read_to_string(&f.path) else {
-            continue;
-        };
+        let text = text_of(&f.path);
         if !text.contains("pub use") {
             continue;
         }
@@ -874,7 +895,7 @@ fn relative_type(m: &crate::schema::Message, package: &str, path: &[String]) -> 
 
 /// The accessors some file of the crates using this schema calls (by a byte scan for
 /// `.name(` ), so only those are generated.
-fn used_accessors(schema: &Schema, files: &[Vec<u8>]) -> Vec<Accessor> {
+fn used_accessors(schema: &Schema, files: &[&[u8]]) -> Vec<Accessor> {
     let mut out = Vec::new();
     for m in schema.messages.iter().filter(|m| !m.is_map_entry) {
         for a in accessors_for(schema, m) {
