@@ -133,6 +133,7 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
         }
         Format::Json => report::json(&report),
         Format::Github => report::github(&report),
+        Format::Sarif => report::sarif(&report),
     };
     if !out.is_empty() && run::print_stdout(&out).is_err() {
         return exit::PARTIAL;
@@ -207,7 +208,7 @@ fn plan(steps: &[Step], sel: &Selection, format: Format) -> u8 {
                 &(serde_json::to_string_pretty(&plans).expect("plan serializes") + "\n"),
             );
         }
-        Format::Human | Format::Github => {
+        Format::Human | Format::Github | Format::Sarif => {
             let _ = run::print_stdout(&plan_human(&plans));
         }
     }

@@ -12,6 +12,8 @@ pub enum Format {
     Human,
     Json,
     Github,
+    /// SARIF 2.1.0, for code-scanning uploads.
+    Sarif,
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -141,6 +143,60 @@ fn gh_escape(s: &str) -> String {
 
 fn gh_prop(s: &str) -> String {
     gh_escape(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// SARIF 2.1.0: one result per manual item and per failed file.
+pub fn sarif(r: &RunReport) -> String {
+    use serde_json::json;
+    let mut rules: Vec<String> = r.items.iter().map(|i| i.rule.clone()).collect();
+    rules.push("connect-migrate/file".into());
+    rules.sort();
+    rules.dedup();
+    let mut results = Vec::new();
+    for f in r.files.iter().filter(|f| f.status == FileStatus::Failed) {
+        results.push(json!({
+            "ruleId": "connect-migrate/file",
+            "level": "error",
+            "message": { "text": f.error.clone().unwrap_or_default() },
+            "locations": [{ "physicalLocation": {
+                "artifactLocation": { "uri": f.path },
+                "region": { "startLine": f.line.unwrap_or(1), "startColumn": f.column.unwrap_or(1) }
+            }}]
+        }));
+    }
+    for i in &r.items {
+        let level = match i.kind {
+            ItemKind::Manual | ItemKind::Unsure => "warning",
+            ItemKind::Skipped => "note",
+        };
+        let text = if i.note.is_empty() {
+            i.message.clone()
+        } else {
+            format!("{} (help: {})", i.message, i.note)
+        };
+        results.push(json!({
+            "ruleId": i.rule,
+            "level": level,
+            "message": { "text": text },
+            "locations": [{ "physicalLocation": {
+                "artifactLocation": { "uri": i.path },
+                "region": { "startLine": i.line, "startColumn": i.column }
+            }}]
+        }));
+    }
+    let doc = json!({
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "cargo-connect-migrate",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>(),
+            }},
+            "results": results,
+        }]
+    });
+    serde_json::to_string_pretty(&doc).expect("SARIF serializes") + "\n"
 }
 
 /// GitHub workflow commands: one annotation per manual item and failed file.
