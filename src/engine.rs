@@ -167,6 +167,98 @@ pub fn process(step: &Step, full_text: &str, meta: &FileMeta) -> Outcome {
 
 type Done = (Option<String>, usize, Vec<ManualItem>);
 
+/// The byte ranges that `// connect-migrate: ignore` protects: every item, statement, impl
+/// item or field that starts on the marker's line or the next one (the outermost one wins).
+pub fn suppressed_regions(
+    file: &syn::File,
+    text: &str,
+    lines: &BTreeSet<usize>,
+) -> Vec<std::ops::Range<usize>> {
+    use syn::spanned::Spanned;
+    use syn::visit::Visit;
+    struct Collect<'a> {
+        text: &'a str,
+        lines: &'a BTreeSet<usize>,
+        out: Vec<std::ops::Range<usize>>,
+    }
+    impl Collect<'_> {
+        fn consider(&mut self, span: proc_macro2::Span) {
+            let r = span.byte_range();
+            let line = crate::edit::line_col(self.text, r.start).0;
+            let marked =
+                self.lines.contains(&line) || self.lines.contains(&(line.saturating_sub(1)));
+            if marked
+                && !self
+                    .out
+                    .iter()
+                    .any(|o| o.start <= r.start && r.end <= o.end)
+            {
+                self.out.push(r);
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for Collect<'_> {
+        fn visit_item(&mut self, i: &'ast syn::Item) {
+            self.consider(i.span());
+            syn::visit::visit_item(self, i);
+        }
+        fn visit_stmt(&mut self, s: &'ast syn::Stmt) {
+            self.consider(s.span());
+            syn::visit::visit_stmt(self, s);
+        }
+        fn visit_impl_item(&mut self, i: &'ast syn::ImplItem) {
+            self.consider(i.span());
+            syn::visit::visit_impl_item(self, i);
+        }
+        fn visit_field_value(&mut self, f: &'ast syn::FieldValue) {
+            self.consider(f.span());
+            syn::visit::visit_field_value(self, f);
+        }
+    }
+    let mut c = Collect {
+        text,
+        lines,
+        out: Vec::new(),
+    };
+    c.visit_file(file);
+    c.out
+}
+
+/// Take back every edit inside a region the ignore comment protects, and say so.
+fn drop_suppressed(file: &syn::File, text: &str, lines: &BTreeSet<usize>, out: &mut PassOutput) {
+    let regions = suppressed_regions(file, text, lines);
+    if regions.is_empty() {
+        return;
+    }
+    let inside = |e: &Edit| {
+        regions
+            .iter()
+            .any(|r| r.start <= e.range.start && e.range.end <= r.end)
+    };
+    let (dropped, kept): (Vec<Edit>, Vec<Edit>) =
+        out.buffer.edits().iter().cloned().partition(|e| inside(e));
+    if dropped.is_empty() {
+        return;
+    }
+    let mut seen = BTreeSet::new();
+    for e in &dropped {
+        if seen.insert((e.rule.clone(), e.range.start)) {
+            out.items.push(ManualItem {
+                offset: e.range.start,
+                rule: e.rule.clone(),
+                message: "skipped: this construct is marked `// connect-migrate: ignore`".into(),
+                note: "remove the comment to let the step migrate it".into(),
+                kind: ItemKind::Skipped,
+            });
+        }
+    }
+    let mut buffer = EditBuffer::new(text.len());
+    buffer
+        .commit(kept)
+        .expect("a subset of disjoint edits is disjoint");
+    out.buffer = buffer;
+}
+
 fn process_parsed(step: &Step, text: &str, meta: &FileMeta) -> Result<Done, Outcome> {
     let file = syn::parse_file(text).map_err(|e| {
         let start = e.span().start();
@@ -196,6 +288,9 @@ fn process_parsed(step: &Step, text: &str, meta: &FileMeta) -> Result<Done, Outc
     };
     for pass in step.passes(meta.crate_ctx.as_deref()) {
         pass.run(&ctx, &mut out);
+    }
+    if !ctx.suppress_lines.is_empty() {
+        drop_suppressed(&file, text, &ctx.suppress_lines, &mut out);
     }
     let mut items = out.items;
     items.sort_by(|a, b| (a.offset, &a.rule).cmp(&(b.offset, &b.rule)));

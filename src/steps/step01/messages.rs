@@ -1202,6 +1202,20 @@ mod tests {
     }
 
     #[test]
+    fn ignore_comment_keeps_a_statement() {
+        let before = "use crate::pb::Item;\nfn f() -> (Item, Item) {\n    // connect-migrate: ignore\n    let a = Item { name: String::new() };\n    let b = Item { name: String::new() };\n    (a, b)\n}\n";
+        let got = run(before);
+        assert!(
+            got.contains("let a = Item { name: String::new() };"),
+            "{got}"
+        );
+        assert!(
+            got.contains("let b = Item { name: String::new(), ..Default::default() };"),
+            "{got}"
+        );
+    }
+
+    #[test]
     fn code_without_messages_is_untouched() {
         let own = "struct Item { name: String }\nfn f() -> Item { Item { name: String::new() } }\nfn g(e: std::io::Error) -> bool { e.kind() == std::io::ErrorKind::NotFound }\n";
         assert_eq!(run(own), own);
