@@ -207,11 +207,21 @@ pub fn add_deps(
             };
             insert_sorted(table_mut(&mut doc, &path), &dep.name, item);
         } else {
-            insert_sorted(
-                table_mut(&mut doc, &path),
-                &dep.name,
-                Item::Value(dep.value()),
-            );
+            // `[dependencies.tonic]` sub-tables: new entries in the same form.
+            let as_table = anchor_item
+                .as_ref()
+                .and_then(Item::as_table)
+                .is_some_and(|t| !t.is_dotted());
+            let item = match dep.value() {
+                Value::InlineTable(t) if as_table => Item::Table(t.into_table()),
+                Value::String(v) if as_table => {
+                    let mut t = Table::new();
+                    t.insert("version", Item::Value(Value::String(v)));
+                    Item::Table(t)
+                }
+                v => Item::Value(v),
+            };
+            insert_sorted(table_mut(&mut doc, &path), &dep.name, item);
         }
     }
     let root_out = match (root_doc, root_changed) {
@@ -309,6 +319,19 @@ mod tests {
             "[target.'cfg(unix)'.dependencies]\nbuffa = \"0.9\"\ngrpc = { package = \"tonic\", version = \"0.14\" }\nrpc = { package = \"connectrpc\", version = \"0.9\" }\n"
         );
         assert_eq!(dep_version(member, None, "tonic").as_deref(), Some("0.14"));
+    }
+
+    #[test]
+    fn sub_table_style_is_kept() {
+        let member = "[package]\nname = \"a\"\n\n[dependencies.tonic]\nversion = \"0.14\"\nfeatures = [\"gzip\"]\n";
+        let (m, _) = add_deps(member, None, &deps()[..2]).unwrap();
+        assert_eq!(
+            m,
+            // A sorted table stays sorted: the new sections go before `tonic`.
+            "[package]\nname = \"a\"\n\n[dependencies.buffa]\nversion = \"0.9\"\n\n[dependencies.connectrpc]\nversion = \"0.9\"\nfeatures = [\"client\", \"server\"]\n\n[dependencies.tonic]\nversion = \"0.14\"\nfeatures = [\"gzip\"]\n"
+        );
+        let (again, _) = add_deps(&m, None, &deps()[..2]).unwrap();
+        assert_eq!(again, m);
     }
 
     #[test]
