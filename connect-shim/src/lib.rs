@@ -5,10 +5,12 @@
 //!
 //! - [`codec`]: tonic `Codec` for buffa messages (step 1).
 //! - [`status`]: `tonic::Status` <-> `ConnectError` (steps 3 and 7).
-//! - [`server`]: tonic-style handler bodies inside connect trait impls (steps 2 and 4).
+//! - [`server`]: tonic-style handler bodies inside connect trait impls, and
+//!   [`tonic_bridge!`] for whole tonic impls (steps 2 and 4).
 //! - [`hosting`]: connect services in a tonic server, tonic services on an axum app, and the
 //!   gRPC error-header fix (steps 2 and 5).
-//! - [`client`]: tonic-shaped calls over a connect client (steps 6 and 8).
+//! - [`client`]: tonic-shaped calls over a connect client, and [`tonic_client!`] for per-service
+//!   compat clients (steps 6 and 8).
 #![warn(missing_docs)]
 
 pub mod client;
