@@ -245,7 +245,7 @@ lines = {"mixed": int(ml), "dense": int(dl)}
 files = {"mixed": int(mf), "dense": int(df)}
 print()
 print(f"machine: {nproc} cores, {cpu}; -j {jobs}; {rounds} interleaved rounds (medians); {sgv}")
-print(f"tool built from {rev} (-dirty: the working tree had uncommitted changes)")
+print(f"tool built from {rev}" + (" (the working tree had uncommitted changes)" if rev.endswith("-dirty") else ""))
 print(f"steps measured: {' '.join(steps)}; not implemented in this version (skipped): {skipped}")
 for c in ("mixed", "dense"):
     print()
