@@ -337,7 +337,18 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
     let root = std::env::current_dir()?;
     let mut package_of: BTreeMap<PathBuf, Option<PathBuf>> = BTreeMap::new();
     let mut crates: BTreeMap<Option<PathBuf>, Crate> = BTreeMap::new();
-    for f in files {
+    // Read and scan in parallel; group in order.
+    use rayon::prelude::*;
+    let scanned: Vec<(PathBuf, Option<(bool, SideEvidence)>)> = files
+        .into_par_iter()
+        .map(|f| {
+            let scan = std::fs::read(&f)
+                .ok()
+                .map(|b| (is_generated(&b), SideEvidence::scan(&b)));
+            (f, scan)
+        })
+        .collect();
+    for (f, scan) in scanned {
         let dir = f.parent().unwrap_or(Path::new(".")).to_path_buf();
         let pkg = package_dir(&dir, &mut package_of);
         let c = crates.entry(pkg.clone()).or_insert_with(|| {
@@ -358,18 +369,17 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
                 build_rs: None,
             }
         });
-        let Ok(bytes) = std::fs::read(&f) else {
+        let Some((generated, ev)) = scan else {
             c.files.push(SourceFile {
                 path: f,
                 module_path: None,
             });
             continue;
         };
-        if is_generated(&bytes) {
+        if generated {
             c.generated.push(f);
             continue;
         }
-        let ev = SideEvidence::scan(&bytes);
         c.evidence.server |= ev.server;
         c.evidence.client |= ev.client;
         c.files.push(SourceFile {

@@ -271,21 +271,42 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     }
 
     fn visit_item(&mut self, i: &'ast syn::Item) {
-        self.enclosing.push(range(i.span()).start);
+        // Offsets are only needed to honour ignore comments (and `span()` re-walks the
+        // subtree): skip them in the common file without any.
+        let track = !self.suppress_lines.is_empty();
+        if track {
+            self.enclosing.push(range(i.span()).start);
+        }
         syn::visit::visit_item(self, i);
-        self.enclosing.pop();
+        if track {
+            self.enclosing.pop();
+        }
     }
 
     fn visit_stmt(&mut self, s: &'ast syn::Stmt) {
-        self.enclosing.push(range(s.span()).start);
+        // Offsets are only needed to honour ignore comments (and `span()` re-walks the
+        // subtree): skip them in the common file without any.
+        let track = !self.suppress_lines.is_empty();
+        if track {
+            self.enclosing.push(range(s.span()).start);
+        }
         syn::visit::visit_stmt(self, s);
-        self.enclosing.pop();
+        if track {
+            self.enclosing.pop();
+        }
     }
 
     fn visit_impl_item(&mut self, i: &'ast syn::ImplItem) {
-        self.enclosing.push(range(i.span()).start);
+        // Offsets are only needed to honour ignore comments (and `span()` re-walks the
+        // subtree): skip them in the common file without any.
+        let track = !self.suppress_lines.is_empty();
+        if track {
+            self.enclosing.push(range(i.span()).start);
+        }
         syn::visit::visit_impl_item(self, i);
-        self.enclosing.pop();
+        if track {
+            self.enclosing.pop();
+        }
     }
 
     fn visit_item_use(&mut self, _: &'ast syn::ItemUse) {
