@@ -678,8 +678,36 @@ impl<'ast> Visit<'ast> for Builder {
     }
 }
 
+/// The `visit_block` and `visit_item_mod` methods that keep a visitor's `tr: ScopeTracker` in
+/// step with the file's scopes (the visitor also has `idx: &FileIndex`). Use inside
+/// `impl Visit for ...`.
+#[macro_export]
+macro_rules! scoped_visit {
+    () => {
+        fn visit_block(&mut self, b: &'ast syn::Block) {
+            let p = self.tr.enter(
+                self.idx,
+                $crate::resolve::range(b.brace_token.span.open()).start,
+            );
+            syn::visit::visit_block(self, b);
+            self.tr.leave(p);
+        }
+
+        fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+            let p = match &m.content {
+                Some((b, _)) => self
+                    .tr
+                    .enter(self.idx, $crate::resolve::range(b.span.open()).start),
+                None => false,
+            };
+            syn::visit::visit_item_mod(self, m);
+            self.tr.leave(p);
+        }
+    };
+}
+
 /// Keeps track of the current scope while a rule visitor walks the file: call `enter_*` /
-/// `leave` from the visitor's `visit_block` and `visit_item_mod`.
+/// `leave` from the visitor's `visit_block` and `visit_item_mod` (see [`scoped_visit!`]).
 #[derive(Debug)]
 pub struct ScopeTracker {
     stack: Vec<ScopeId>,

@@ -253,22 +253,7 @@ impl Walker<'_> {
 }
 
 impl<'ast> Visit<'ast> for Walker<'_> {
-    fn visit_block(&mut self, b: &'ast syn::Block) {
-        let p = self
-            .tr
-            .enter(self.idx, range(b.brace_token.span.open()).start);
-        syn::visit::visit_block(self, b);
-        self.tr.leave(p);
-    }
-
-    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
-        let p = match &m.content {
-            Some((b, _)) => self.tr.enter(self.idx, range(b.span.open()).start),
-            None => false,
-        };
-        syn::visit::visit_item_mod(self, m);
-        self.tr.leave(p);
-    }
+    crate::scoped_visit!();
 
     fn visit_item(&mut self, i: &'ast syn::Item) {
         // Offsets are only needed to honour ignore comments (and `span()` re-walks the

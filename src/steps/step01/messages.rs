@@ -270,6 +270,18 @@ impl<'a> Walker<'a, '_> {
         }
     }
 
+    fn enter_fn(&mut self, body: &syn::Block) {
+        let mut c = CountUses(HashMap::new(), HashMap::new());
+        c.visit_block(body);
+        self.uses.push(c.0);
+        self.bound.push(c.1);
+    }
+
+    fn leave_fn(&mut self) {
+        self.uses.pop();
+        self.bound.pop();
+    }
+
     fn used_more_than_once(&self, name: &str) -> bool {
         self.uses
             .last()
@@ -985,41 +997,18 @@ fn pattern_is_some(p: &syn::Pat) -> bool {
 }
 
 impl<'ast> Visit<'ast> for Walker<'_, '_> {
-    fn visit_block(&mut self, b: &'ast syn::Block) {
-        let p = self
-            .tr
-            .enter(self.idx, range(b.brace_token.span.open()).start);
-        syn::visit::visit_block(self, b);
-        self.tr.leave(p);
-    }
-
-    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
-        let p = match &m.content {
-            Some((b, _)) => self.tr.enter(self.idx, range(b.span.open()).start),
-            None => false,
-        };
-        syn::visit::visit_item_mod(self, m);
-        self.tr.leave(p);
-    }
+    crate::scoped_visit!();
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        let mut c = CountUses(HashMap::new(), HashMap::new());
-        c.visit_block(&f.block);
-        self.uses.push(c.0);
-        self.bound.push(c.1);
+        self.enter_fn(&f.block);
         syn::visit::visit_item_fn(self, f);
-        self.uses.pop();
-        self.bound.pop();
+        self.leave_fn();
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        let mut c = CountUses(HashMap::new(), HashMap::new());
-        c.visit_block(&f.block);
-        self.uses.push(c.0);
-        self.bound.push(c.1);
+        self.enter_fn(&f.block);
         syn::visit::visit_impl_item_fn(self, f);
-        self.uses.pop();
-        self.bound.pop();
+        self.leave_fn();
     }
 
     fn visit_expr_struct(&mut self, e: &'ast syn::ExprStruct) {
