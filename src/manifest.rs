@@ -370,12 +370,10 @@ fn set_version_item(item: &mut Item, version: &str) -> bool {
             *item = Item::Value(
                 Value::from(version).decorated(
                     item.as_value()
-                        .map(|v| v.decor().prefix().cloned())
-                        .flatten()
+                        .and_then(|v| v.decor().prefix().cloned())
                         .unwrap_or_default(),
                     item.as_value()
-                        .map(|v| v.decor().suffix().cloned())
-                        .flatten()
+                        .and_then(|v| v.decor().suffix().cloned())
                         .unwrap_or_default(),
                 ),
             );

@@ -320,7 +320,7 @@ impl FileIndex {
             "self" => return one(join(&module, &segs[1..]), Via::Absolute),
             "super" => {
                 let mut m = module;
-                let mut rest = &segs[..];
+                let mut rest = segs;
                 while rest.first().map(String::as_str) == Some("super") {
                     m.pop();
                     rest = &rest[1..];

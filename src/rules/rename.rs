@@ -591,11 +591,14 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
     }
 }
 
+/// An import to add: the absolute path and an `as` alias.
+type NewImport = (Vec<String>, Option<String>);
+
 /// Imports to add (per use item they go after) and references rewritten (per leaf).
 #[derive(Default)]
 struct ImportPlan {
     /// use item index -> absolute paths (with an `as` alias) to import after it.
-    add: BTreeMap<usize, BTreeSet<(Vec<String>, Option<String>)>>,
+    add: BTreeMap<usize, BTreeSet<NewImport>>,
     /// Imports replaced in place because the new item has the same name
     /// (`use prost_types::Timestamp;` -> `use buffa_types::google::protobuf::Timestamp;`): the
     /// leaf and the path it now binds. References through it keep their text.
@@ -725,7 +728,7 @@ impl ImportPlan {
         let mut edits = Vec::new();
         for item in items {
             let u = &idx.use_items[item];
-            let new_text = self.add.get(&item).map(|paths| render_imports(paths));
+            let new_text = self.add.get(&item).map(render_imports);
             match removal(&u.tree, &removed) {
                 Removal::All => {
                     let indent = indent_at(text, u.range.start).to_string();
@@ -766,7 +769,7 @@ impl ImportPlan {
 }
 
 /// `use a::B;` or `use a::{B, C as D};` per parent path, one per line.
-fn render_imports(paths: &BTreeSet<(Vec<String>, Option<String>)>) -> String {
+fn render_imports(paths: &BTreeSet<NewImport>) -> String {
     let mut by_parent: BTreeMap<&[String], Vec<String>> = BTreeMap::new();
     for (p, alias) in paths {
         let last = p.last().unwrap();

@@ -169,8 +169,8 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                 // Stubs from a crate outside the selection, or checked-in code.
                 let uses_stubs = c.files.iter().any(|f| {
                     Some(text_of(&f.path).as_bytes()).is_some_and(|b| {
-                        memchr::memmem::find(&b, b"_server::").is_some()
-                            || memchr::memmem::find(&b, b"_client::").is_some()
+                        memchr::memmem::find(b, b"_server::").is_some()
+                            || memchr::memmem::find(b, b"_client::").is_some()
                     })
                 });
                 if uses_stubs {
@@ -447,7 +447,7 @@ fn analyse_codegen(
         if !text.contains("include_proto") && !text.contains("OUT_DIR") {
             continue;
         }
-        let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
         let Ok(found) = buildrs::find_proto_includes(body) else {
             continue;
         };
@@ -525,7 +525,7 @@ fn analyse_codegen(
         if !text.contains("pub use") {
             continue;
         }
-        let Ok(file) = syn::parse_file(text.strip_prefix('\u{feff}').unwrap_or(&text)) else {
+        let Ok(file) = syn::parse_file(text.strip_prefix('\u{feff}').unwrap_or(text)) else {
             continue;
         };
         let idx = crate::resolve::FileIndex::build(&file, Some(root_mod.clone()));
