@@ -2201,6 +2201,41 @@ pub fn plan_step1_build_rs(call: &CodegenCall, schema: &Schema, cfg: &Step1Confi
         c.push(b);
     }
     c.push(format!(".files({files_text})"));
+    // prost generates the imported packages too (protoc runs with `--include_imports`); buffa
+    // generates only the files it is given: name the imported ones (proto-relative, found through
+    // the includes), well-known types excepted (buffa-types has them).
+    // connectrpc-build strips an include prefix from each file to name it: write each import
+    // as `<include>/<name>`, with the include it is found under.
+    let imports: Vec<String> = schema
+        .files
+        .iter()
+        .filter(|f| {
+            f.is_import && f.package != WKT_PACKAGE && !f.name.starts_with("google/protobuf/")
+        })
+        .filter_map(|f| {
+            call.includes.items.iter().find_map(|inc| match &inc.value {
+                PathValue::Resolved { literal, path } if path.join(&f.name).is_file() => {
+                    Some(format!(
+                        "{:?}",
+                        format!("{}/{}", literal.trim_end_matches('/'), f.name)
+                    ))
+                }
+                _ => None,
+            })
+        })
+        .collect();
+    if !imports.is_empty() {
+        if imports.len() <= 2 {
+            c.push(format!(".files(&[{}])", imports.join(", ")));
+        } else {
+            let mut f = String::from(".files(&[\n");
+            for i in &imports {
+                f.push_str(&format!("{i1}{i1}{i},\n"));
+            }
+            f.push_str(&format!("{i1}])"));
+            c.push(f);
+        }
+    }
     c.push(format!(".includes({includes_text})"));
     c.push(format!(".out_dir({out}.join({:?}))", cfg.connect_subdir));
     c.push(format!(".include_file({:?})", cfg.include_file));
@@ -2763,6 +2798,25 @@ mod tests {
 
     fn plan(call: &CodegenCall, files: &[&str]) -> Step1BuildRs {
         plan_step1_build_rs(call, &schema(files), &Step1Config::default())
+    }
+
+    /// buffa generates only the files it is given; prost generated the imported packages too.
+    #[test]
+    fn imported_files_are_named_for_connectrpc_build() {
+        let d = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schema-data");
+        let src = format!(
+            "fn main() {{\n    tonic_prost_build::configure()\n        .compile_protos(&[\"{d}/greet/v1/greet.proto\"], &[\"{d}\"])\n        .unwrap();\n}}\n"
+        );
+        let c = one(&src);
+        let p = plan(&c, &["greet/v1/greet.proto"]);
+        let text = p.replacement.unwrap();
+        // `common/types.proto` is only imported: named through the include it is found under.
+        assert!(
+            text.contains(&format!(".files(&[\"{d}/common/types.proto\"])")),
+            "{text}"
+        );
+        // Well-known types are not (buffa-types has them).
+        assert!(!text.contains("google/protobuf"), "{text}");
     }
 
     // ---- recognition: forms and versions ------------------------------------------------

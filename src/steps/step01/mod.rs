@@ -584,6 +584,27 @@ impl Pass for BuildRsPass<'_> {
             connect_module: rust_path(&self.ctx.connect_module),
             ..Step1Config::default()
         };
+        // Code outside the function that runs the codegen and reads OUT_DIR (post-processing
+        // the generated files, say) now finds tonic's files in OUT_DIR/tonic.
+        if let Some(first) = scan.calls.first() {
+            let around = file.file.items.iter().find_map(|i| {
+                let r = range(i.span());
+                (r.start <= first.stmt_range.start && first.stmt_range.end <= r.end).then_some(r)
+            });
+            if let Some(around) = around {
+                let outside = memchr::memmem::find_iter(file.text.as_bytes(), b"OUT_DIR")
+                    .find(|&at| at < around.start || at >= around.end);
+                if let Some(at) = outside {
+                    out.items.push(ManualItem {
+                        offset: at,
+                        rule: "step01/build-rs-out-dir".into(),
+                        message: "build.rs uses OUT_DIR outside the codegen: tonic's generated files now live in OUT_DIR/tonic, connectrpc-build's in OUT_DIR/connect".into(),
+                        note: "update code that reads or post-processes the generated files".into(),
+                        kind: ItemKind::Manual,
+                    });
+                }
+            }
+        }
         for call in &scan.calls {
             // Already migrated: tonic runs on the buffa codec.
             if call.already_step1
