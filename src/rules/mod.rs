@@ -43,6 +43,9 @@ struct RenameDef {
     message: String,
     #[serde(default)]
     note: String,
+    /// The rule does not rename in a file holding any of these texts; it reports instead.
+    #[serde(default)]
+    unless_file_contains: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,6 +84,18 @@ pub struct Rule {
     pub side: Side,
     pub message: String,
     pub note: String,
+    /// In a file containing any of these, the rule reports instead of renaming.
+    pub unless_file_contains: Vec<String>,
+}
+
+impl Rule {
+    /// Does this file turn the rule into a report?
+    pub fn disabled_in(&self, text: &str) -> Option<&str> {
+        self.unless_file_contains
+            .iter()
+            .find(|n| text.contains(n.as_str()))
+            .map(String::as_str)
+    }
 }
 
 /// The checked rules of one step.
@@ -213,13 +228,23 @@ pub fn load_file(file: &str, text: &str) -> Result<StepRules, RuleError> {
     let defs = raw
         .rename
         .into_iter()
-        .map(|r| (r.id, r.from, Some(r.to), r.side, r.message, r.note))
+        .map(|r| {
+            (
+                r.id,
+                r.from,
+                Some(r.to),
+                r.side,
+                r.message,
+                r.note,
+                r.unless_file_contains,
+            )
+        })
         .chain(
             raw.report
                 .into_iter()
-                .map(|r| (r.id, r.path, None, r.side, r.message, r.note)),
+                .map(|r| (r.id, r.path, None, r.side, r.message, r.note, Vec::new())),
         );
-    for (id, from, to, side, message, note) in defs {
+    for (id, from, to, side, message, note, unless_file_contains) in defs {
         if id.is_empty()
             || !id
                 .chars()
@@ -258,6 +283,7 @@ pub fn load_file(file: &str, text: &str) -> Result<StepRules, RuleError> {
             side,
             message,
             note,
+            unless_file_contains,
         });
     }
     let mut crates: Vec<String> = rules.iter().map(|r| r.from[0].clone()).collect();

@@ -479,6 +479,9 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
         else {
             continue;
         };
+        if rule.disabled_in(ctx.text).is_some() {
+            continue;
+        }
         let Action::Rename(to) = &rule.action else {
             continue;
         };
@@ -528,6 +531,19 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
                 });
                 continue;
             }
+        }
+        if let (Action::Rename(_), Some(why)) = (&rule.action, rule.disabled_in(ctx.text)) {
+            out.items.push(ManualItem {
+                offset: start,
+                rule: rule.id.clone(),
+                message: format!(
+                    "{}; not changed in this file: it contains `{why}`",
+                    rule.message
+                ),
+                note: rule.note.clone(),
+                kind: ItemKind::Manual,
+            });
+            continue;
         }
         match &rule.action {
             Action::Report => out.items.push(ManualItem {

@@ -1205,6 +1205,12 @@ mod tests {
     }
 
     #[test]
+    fn hand_written_prost_messages_keep_prost() {
+        let before = "use prost::Message;\n#[derive(Clone, PartialEq, Message)]\npub struct Cell {\n    #[prost(bytes = \"vec\", tag = \"1\")]\n    pub key: Vec<u8>,\n}\n";
+        assert_eq!(run(before), before);
+    }
+
+    #[test]
     fn code_without_messages_is_untouched() {
         let own = "struct Item { name: String }\nfn f() -> Item { Item { name: String::new() } }\nfn g(e: std::io::Error) -> bool { e.kind() == std::io::ErrorKind::NotFound }\n";
         assert_eq!(run(own), own);

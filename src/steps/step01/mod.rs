@@ -605,7 +605,35 @@ impl Pass for BuildRsPass<'_> {
                 }
             }
         }
-        for call in &scan.calls {
+        // Several codegen calls: connectrpc-build must run once for all their files (each run
+        // writes the same include file, and two trees would both define the package modules).
+        let pending: Vec<usize> = scan
+            .calls
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                !(c.already_step1
+                    || c.option("codec_path")
+                        .is_some_and(|o| o.args.iter().any(|a| a.source.contains("BuffaCodec"))))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let first = pending.first().copied();
+        let extra_inputs: String = pending
+            .iter()
+            .skip(1)
+            .map(|&i| {
+                let c = &scan.calls[i];
+                let same_includes =
+                    first.is_some_and(|f| scan.calls[f].includes.source == c.includes.source);
+                let mut s = format!("\n        .files({})", c.protos.source);
+                if !same_includes {
+                    s.push_str(&format!("\n        .includes({})", c.includes.source));
+                }
+                s
+            })
+            .collect();
+        for (index, call) in scan.calls.iter().enumerate() {
             // Already migrated: tonic runs on the buffa codec.
             if call.already_step1
                 || call
@@ -626,9 +654,16 @@ impl Pass for BuildRsPass<'_> {
                     kind: ItemKind::Manual,
                 });
             }
-            let Some(replacement) = plan.replacement else {
+            let Some(mut replacement) = plan.replacement else {
                 continue;
             };
+            if pending.len() > 1 {
+                replacement = if Some(index) == first {
+                    merge_connect_inputs(&replacement, &extra_inputs)
+                } else {
+                    drop_connect_run(&replacement)
+                };
+            }
             let mut edits = vec![Edit::replace(
                 call.stmt_range.clone(),
                 replacement,
@@ -649,6 +684,61 @@ impl Pass for BuildRsPass<'_> {
             }
         }
     }
+}
+
+/// Add the other calls' `.files(..)` / `.includes(..)` to the connectrpc-build chain of a
+/// replacement (after its own `.files(..)` line).
+fn merge_connect_inputs(replacement: &str, extra: &str) -> String {
+    let Some(start) = replacement.find("connectrpc_build::Config::new()") else {
+        return replacement.to_string();
+    };
+    let Some(files_at) = replacement[start..].find(".files(") else {
+        return replacement.to_string();
+    };
+    let line_end = replacement[start + files_at..]
+        .find('\n')
+        .map(|i| start + files_at + i)
+        .unwrap_or(replacement.len());
+    let indent = {
+        let ls = replacement[..start + files_at]
+            .rfind('\n')
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        &replacement[ls..start + files_at]
+    };
+    let extra = extra.replace("\n        .", &format!("\n{indent}."));
+    format!(
+        "{}{}{}",
+        &replacement[..line_end],
+        extra,
+        &replacement[line_end..]
+    )
+}
+
+/// Remove the connectrpc-build statement from a replacement (another call runs it for all).
+fn drop_connect_run(replacement: &str) -> String {
+    let Some(start) = replacement.find("connectrpc_build::Config::new()") else {
+        return replacement.to_string();
+    };
+    let Some(compile) = replacement[start..].find(".compile()") else {
+        return replacement.to_string();
+    };
+    let Some(semi) = replacement[start + compile..].find(';') else {
+        return replacement.to_string();
+    };
+    let line_start = replacement[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let mut end = start + compile + semi + 1;
+    if replacement[end..].starts_with('\n') {
+        end += 1;
+    }
+    // At the start of the replacement the statement has no indentation of its own (the
+    // original statement's indentation precedes it in the file).
+    let from = if line_start == 0 { start } else { line_start };
+    let mut out = format!("{}{}", &replacement[..from], &replacement[end..]);
+    if from == start {
+        out = out.trim_start().to_string();
+    }
+    out
 }
 
 /// Rewrites the modules that include tonic's output and adds the `connect` module.
