@@ -21,6 +21,7 @@ pub mod status;
 pub mod __private {
     //! Paths used by this crate's macros; not public API.
     pub use connectrpc::client::{ClientConfig, ClientTransport};
+    pub use connectrpc::ServiceRequest;
     pub use http_body::Body;
     pub use tonic::{IntoRequest, IntoStreamingRequest, Response, Status, Streaming};
 }
