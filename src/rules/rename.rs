@@ -783,7 +783,7 @@ fn render_imports(paths: &BTreeSet<(Vec<String>, Option<String>)>) -> String {
 }
 
 /// Extend a range to whole lines when it is alone on its line(s).
-fn whole_lines(text: &str, r: Range<usize>) -> Range<usize> {
+pub(crate) fn whole_lines(text: &str, r: Range<usize>) -> Range<usize> {
     let ls = crate::edit::line_start(text, r.start);
     let before_blank = text[ls..r.start].trim().is_empty();
     let rest = &text[r.end..];
@@ -796,14 +796,14 @@ fn whole_lines(text: &str, r: Range<usize>) -> Range<usize> {
     }
 }
 
-enum Removal {
+pub(crate) enum Removal {
     All,
     None,
     Partial(Vec<Edit>),
 }
 
 /// What removing `removed` leaves of a use tree: everything, nothing, or these edits.
-fn removal(t: &UTree, removed: &HashSet<LeafId>) -> Removal {
+pub(crate) fn removal(t: &UTree, removed: &HashSet<LeafId>) -> Removal {
     match t {
         UTree::Leaf(l, _) => {
             if removed.contains(l) {

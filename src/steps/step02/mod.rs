@@ -108,9 +108,11 @@ impl Pass for ServicesPass<'_> {
             converted: Vec::new(),
             phase: Phase::Impls,
             lets: vec![HashMap::new()],
+            replaced: Vec::new(),
         };
         w.visit_file(file.file);
         w.commit_imports();
+        w.remove_unused_imports();
         if !w.converted.is_empty() {
             w.phase = Phase::Calls;
             w.tr = ScopeTracker::new(file.index);
@@ -144,6 +146,8 @@ struct Walker<'a, 's> {
     phase: Phase,
     /// Per block: local name -> the type identifier its initializer names (when it is obvious).
     lets: Vec<HashMap<String, Option<String>>>,
+    /// Text ranges the step replaced (their identifiers no longer refer to anything).
+    replaced: Vec<Range<usize>>,
 }
 
 fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
@@ -290,7 +294,7 @@ impl<'a, 's> Walker<'a, 's> {
             return;
         }
         match self.plan_impl(imp, trait_path, &r, svc) {
-            Ok((edits, items, names)) => {
+            Ok((edits, items, names, replaced)) => {
                 if let Err(o) = self.out.commit(edits) {
                     self.report(
                         at,
@@ -302,6 +306,7 @@ impl<'a, 's> Walker<'a, 's> {
                     return;
                 }
                 self.out.items.extend(items);
+                self.replaced.extend(replaced);
                 let scope = self.idx.module_scope(self.tr.current());
                 self.imports.entry(scope).or_default().extend(names);
                 let self_ident = match &*imp.self_ty {
@@ -348,11 +353,12 @@ impl<'a, 's> Walker<'a, 's> {
         trait_path: &syn::Path,
         r: &Resolved,
         svc: &'s Service,
-    ) -> Result<(Vec<Edit>, Vec<ManualItem>, Vec<&'static str>), String> {
+    ) -> Result<(Vec<Edit>, Vec<ManualItem>, Vec<&'static str>, Vec<Range<usize>>), String> {
         let rule = "step02/service-impl";
         let mut edits = Vec::new();
         let mut items = Vec::new();
         let mut names: Vec<&'static str> = Vec::new();
+        let mut replaced: Vec<Range<usize>> = Vec::new();
         let k = r.full.len() - 2;
         let pkg_full: Vec<String> = r.full[..k].to_vec();
         let pkg_written = self
@@ -371,6 +377,7 @@ impl<'a, 's> Walker<'a, 's> {
             edits.push(e);
         } else {
             let full = range(trait_path.span());
+            replaced.push(full.clone());
             let generics = last.arguments.to_token_stream();
             if !generics.is_empty() {
                 return Err("the trait path has generic arguments".into());
@@ -383,23 +390,23 @@ impl<'a, 's> Walker<'a, 's> {
         }
 
         // 2. Attributes.
-        let mut replaced = false;
+        let mut attr_done = false;
         for attr in &imp.attrs {
             let p = attr.path();
             if p.segments.last().is_some_and(|s| s.ident == "async_trait") {
                 let ar = range(attr.span());
-                if replaced {
+                if attr_done {
                     let end = self.text[ar.end..]
                         .find(|c: char| !c.is_whitespace())
                         .map_or(ar.end, |i| ar.end + i);
                     edits.push(Edit::delete(ar.start..end, rule));
                 } else {
                     edits.push(Edit::replace(ar, "#[allow(refining_impl_trait)]", rule));
-                    replaced = true;
+                    attr_done = true;
                 }
             }
         }
-        if !replaced {
+        if !attr_done {
             let at = range(imp.impl_token.span).start;
             let ind = indent_at(self.text, at).to_string();
             edits.push(Edit::insert(
@@ -560,6 +567,7 @@ impl<'a, 's> Walker<'a, 's> {
             let ind = indent_at(self.text, fn_at).to_string();
             let sig_start = range(f.sig.paren_token.span.open()).start;
             let sig_end = range(out_ty.span()).end;
+            replaced.push(sig_start..sig_end);
             edits.push(Edit::replace(
                 sig_start..sig_end,
                 format!(
@@ -632,7 +640,7 @@ impl<'a, 's> Walker<'a, 's> {
                 missing.join(", ")
             ));
         }
-        Ok((edits, items, names))
+        Ok((edits, items, names, replaced))
     }
 
     /// `use a::greeter_server::Greeter;` -> `use a::Greeter;`: the edit, when the leaf that
@@ -686,9 +694,13 @@ impl<'a, 's> Walker<'a, 's> {
             };
             let sc = &self.idx.scopes[scope];
             let edit = if let Some(&last) = sc.use_items.last() {
+                // At the start of the next line: a removal of that `use` line stays adjacent.
                 let end = self.idx.use_items[last].range.end;
                 let ind = indent_at(self.text, end).to_string();
-                Edit::insert(end, format!("\n{ind}{text}"), "step02/imports")
+                match self.text[end..].find('\n') {
+                    Some(i) => Edit::insert(end + i + 1, format!("{ind}{text}\n"), "step02/imports"),
+                    None => Edit::insert(end, format!("\n{ind}{text}"), "step02/imports"),
+                }
             } else if let Some(at) = sc.first_item_at {
                 let ind = indent_at(self.text, at).to_string();
                 Edit::insert(at, format!("{text}\n\n{ind}"), "step02/imports")
@@ -705,6 +717,78 @@ impl<'a, 's> Walker<'a, 's> {
                 );
             }
         }
+    }
+
+
+    /// Imports of tonic's request types and server stubs that nothing refers to any more once
+    /// the signatures and registrations were rewritten.
+    fn remove_unused_imports(&mut self) {
+        if self.replaced.is_empty() {
+            return;
+        }
+        let mut idents: HashMap<String, Vec<usize>> = HashMap::new();
+        fn walk(t: TokenStream, out: &mut HashMap<String, Vec<usize>>) {
+            for tt in t {
+                match tt {
+                    TokenTree::Group(g) => walk(g.stream(), out),
+                    TokenTree::Ident(i) => out
+                        .entry(i.to_string())
+                        .or_default()
+                        .push(range(i.span()).start),
+                    _ => {}
+                }
+            }
+        }
+        walk(self.file.file.to_token_stream(), &mut idents);
+        let in_use = |at: usize| self.idx.use_items.iter().any(|u| u.range.contains(&at));
+        let in_replaced = |at: usize| self.replaced.iter().any(|r| r.contains(&at));
+        let mut removed: HashSet<usize> = HashSet::new();
+        for (id, leaf) in self.idx.leaves.iter().enumerate() {
+            if leaf.is_glob || leaf.name.is_empty() || self.idx.use_items[leaf.item].is_pub {
+                continue;
+            }
+            let full = self.idx.leaf_path(id);
+            let segs: Vec<&str> = full.iter().map(String::as_str).collect();
+            let candidate = matches!(segs.as_slice(), ["tonic", "Request"] | ["tonic", "Streaming"])
+                || (segs.len() >= 2
+                    && self
+                        .schema
+                        .service_by_tonic_server_path(&segs)
+                        .is_some_and(|s| {
+                            segs.last() == Some(&s.tonic_server.as_str())
+                                || segs.last() == Some(&s.tonic_trait.as_str())
+                        }));
+            if !candidate {
+                continue;
+            }
+            let used = idents
+                .get(&leaf.name)
+                .is_some_and(|v| v.iter().any(|&at| !in_use(at) && !in_replaced(at)));
+            if !used {
+                removed.insert(id);
+            }
+        }
+        if removed.is_empty() {
+            return;
+        }
+        let mut edits = Vec::new();
+        for ui in &self.idx.use_items {
+            match crate::rules::rename::removal(&ui.tree, &removed) {
+                crate::rules::rename::Removal::All => edits.push(Edit::delete(
+                    crate::rules::rename::whole_lines(self.text, ui.range.clone()),
+                    "step02/imports",
+                )),
+                crate::rules::rename::Removal::Partial(v) => {
+                    edits.extend(v.into_iter().map(|mut e| {
+                        e.rule = "step02/imports".into();
+                        e
+                    }))
+                }
+                crate::rules::rename::Removal::None => {}
+            }
+        }
+        // An import the step also edited stays as it is.
+        let _ = self.out.commit(edits);
     }
 
     // -----------------------------------------------------------------------------------------
@@ -803,6 +887,7 @@ impl<'a, 's> Walker<'a, 's> {
             ]
         };
         // `with_interceptor(a, f)`: the text after the first argument (`, f)`) stays.
+        let func = range(call.func.span());
         if let Err(o) = self.out.commit(edits) {
             self.report(
                 at,
@@ -811,7 +896,10 @@ impl<'a, 's> Walker<'a, 's> {
                 format!("registration of `{}` not converted: {o}", svc.full_name),
                 "host the connect service with connect_shim::tonic_hosted!",
             );
-        } else if ctor == "with_interceptor" {
+        } else if ctor != "with_interceptor" {
+            self.replaced.push(func);
+        } else {
+            self.replaced.push(func);
             self.report(
                 at,
                 "hosted-interceptor",
@@ -1001,9 +1089,11 @@ struct SelfPaths<'m> {
 
 impl<'ast> Visit<'ast> for SelfPaths<'_> {
     fn visit_path(&mut self, p: &'ast syn::Path) {
-        if p.segments.len() == 2 && p.segments[0].ident == "Self" && p.leading_colon.is_none() {
+        if p.segments.len() >= 2 && p.segments[0].ident == "Self" && p.leading_colon.is_none() {
             if let Some(a) = self.aliases.get(&p.segments[1].ident.to_string()) {
-                self.found.push((range(p.span()), a.clone()));
+                let start = range(p.segments[0].span()).start;
+                let end = range(p.segments[1].ident.span()).end;
+                self.found.push((start..end, a.clone()));
                 return;
             }
         }
