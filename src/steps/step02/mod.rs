@@ -353,7 +353,15 @@ impl<'a, 's> Walker<'a, 's> {
         trait_path: &syn::Path,
         r: &Resolved,
         svc: &'s Service,
-    ) -> Result<(Vec<Edit>, Vec<ManualItem>, Vec<&'static str>, Vec<Range<usize>>), String> {
+    ) -> Result<
+        (
+            Vec<Edit>,
+            Vec<ManualItem>,
+            Vec<&'static str>,
+            Vec<Range<usize>>,
+        ),
+        String,
+    > {
         let rule = "step02/service-impl";
         let mut edits = Vec::new();
         let mut items = Vec::new();
@@ -455,7 +463,10 @@ impl<'a, 's> Walker<'a, 's> {
                 ));
             }
             let ty_text = &self.text[range(t.ty.span())];
-            if ty_text.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == "Self") {
+            if ty_text
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .any(|w| w == "Self")
+            {
                 return Err(format!("`type {tname}` names `Self`"));
             }
             let alias = format!("{}{tname}", self_ident.as_deref().unwrap_or(""));
@@ -511,8 +522,7 @@ impl<'a, 's> Walker<'a, 's> {
             let Some(syn::FnArg::Receiver(recv)) = inputs.next() else {
                 return Err(format!("`{fname}` has no `self` receiver"));
             };
-            if recv.reference.is_none() || recv.mutability.is_some() || recv.colon_token.is_some()
-            {
+            if recv.reference.is_none() || recv.mutability.is_some() || recv.colon_token.is_some() {
                 return Err(format!("`{fname}` does not take `&self`"));
             }
             let Some(syn::FnArg::Typed(arg)) = inputs.next() else {
@@ -578,7 +588,8 @@ impl<'a, 's> Walker<'a, 's> {
             // The body runs in the adapter, re-indented one level.
             let open = range(f.block.brace_token.span.open()).start;
             let close = range(f.block.brace_token.span.close()).start;
-            let call = format!("connect_shim::server::{adapter}(ctx, {param}, |{pat}| async move {{");
+            let call =
+                format!("connect_shim::server::{adapter}(ctx, {param}, |{pat}| async move {{");
             let one_line = !self.text[open..close].contains('\n');
             if one_line {
                 edits.push(Edit::insert(open + 1, format!(" {call}"), rule));
@@ -594,7 +605,9 @@ impl<'a, 's> Walker<'a, 's> {
                     if ls >= close {
                         break;
                     }
-                    let line_end = self.text[ls..].find('\n').map_or(self.text.len(), |j| ls + j);
+                    let line_end = self.text[ls..]
+                        .find('\n')
+                        .map_or(self.text.len(), |j| ls + j);
                     let blank = self.text[ls..line_end.min(close)].trim().is_empty();
                     if blank || lits.iter().any(|l| l.start < ls && ls < l.end) {
                         continue;
@@ -698,7 +711,9 @@ impl<'a, 's> Walker<'a, 's> {
                 let end = self.idx.use_items[last].range.end;
                 let ind = indent_at(self.text, end).to_string();
                 match self.text[end..].find('\n') {
-                    Some(i) => Edit::insert(end + i + 1, format!("{ind}{text}\n"), "step02/imports"),
+                    Some(i) => {
+                        Edit::insert(end + i + 1, format!("{ind}{text}\n"), "step02/imports")
+                    }
                     None => Edit::insert(end, format!("\n{ind}{text}"), "step02/imports"),
                 }
             } else if let Some(at) = sc.first_item_at {
@@ -718,7 +733,6 @@ impl<'a, 's> Walker<'a, 's> {
             }
         }
     }
-
 
     /// Imports of tonic's request types and server stubs that nothing refers to any more once
     /// the signatures and registrations were rewritten.
@@ -749,15 +763,17 @@ impl<'a, 's> Walker<'a, 's> {
             }
             let full = self.idx.leaf_path(id);
             let segs: Vec<&str> = full.iter().map(String::as_str).collect();
-            let candidate = matches!(segs.as_slice(), ["tonic", "Request"] | ["tonic", "Streaming"])
-                || (segs.len() >= 2
-                    && self
-                        .schema
-                        .service_by_tonic_server_path(&segs)
-                        .is_some_and(|s| {
-                            segs.last() == Some(&s.tonic_server.as_str())
-                                || segs.last() == Some(&s.tonic_trait.as_str())
-                        }));
+            let candidate = matches!(
+                segs.as_slice(),
+                ["tonic", "Request"] | ["tonic", "Streaming"]
+            ) || (segs.len() >= 2
+                && self
+                    .schema
+                    .service_by_tonic_server_path(&segs)
+                    .is_some_and(|s| {
+                        segs.last() == Some(&s.tonic_server.as_str())
+                            || segs.last() == Some(&s.tonic_trait.as_str())
+                    }));
             if !candidate {
                 continue;
             }
@@ -825,7 +841,10 @@ impl<'a, 's> Walker<'a, 's> {
                 at,
                 "registration",
                 ItemKind::Skipped,
-                format!("registration of `{}` left alone (ignore marker)", svc.full_name),
+                format!(
+                    "registration of `{}` left alone (ignore marker)",
+                    svc.full_name
+                ),
                 "",
             );
             return true;
@@ -1025,8 +1044,7 @@ impl<'a, 's> Walker<'a, 's> {
         }
         let at = range(mc.method.span()).start;
         let ty = self.type_of(&mc.receiver);
-        let Some(&(_, svc, kind)) = hits.iter().find(|(t, _, _)| Some(*t) == ty.as_deref())
-        else {
+        let Some(&(_, svc, kind)) = hits.iter().find(|(t, _, _)| Some(*t) == ty.as_deref()) else {
             if ty.as_deref().is_some_and(|t| t.ends_with("Client")) {
                 return;
             }
@@ -1184,6 +1202,26 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
     let mut root_text: Option<(std::path::PathBuf, String, String)> = None;
     for c in &ws.crates {
         if !out.ctx.contains_key(&c.name) {
+            let serves = c.tonic_req.is_some()
+                && c.files.iter().any(|f| {
+                    std::fs::read(&f.path)
+                        .is_ok_and(|b| memchr::memmem::find(&b, b"_server::").is_some())
+                });
+            if serves {
+                out.items.push(crate::run::ItemReport {
+                    path: crate::workspace::rel(&ws.root, &c.manifest_path),
+                    krate: c.name.clone(),
+                    line: 1,
+                    column: 1,
+                    rule: "step02/no-schema".into(),
+                    kind: ItemKind::Manual,
+                    message: format!(
+                        "crate `{}` uses tonic server stubs but no .proto schema was found for it (step 1 not applied, or stubs generated elsewhere): its service impls were not converted",
+                        c.name
+                    ),
+                    note: "apply step 1 to the crate that generates the stubs (select it too), then run step 2 again".into(),
+                });
+            }
             continue;
         }
         let serves = c.files.iter().any(|f| {

@@ -61,9 +61,10 @@ fn check_step(before: &str, after: &str) -> Vec<(usize, String, ItemKind)> {
     items
 }
 
-const CASES: &[&str] = &[
-// 0: unary impl, import edited, test call
-r#"use crate::pb::echo_server::Echo;
+#[test]
+fn unary_impl_moves_to_the_connect_trait_with_the_body_in_the_shim_adapter() {
+    let items = check_step(
+        r#"use crate::pb::echo_server::Echo;
 use crate::pb::{Ping, Pong};
 use tonic::{Request, Response, Status};
 
@@ -95,6 +96,87 @@ line";
         Ok(Response::new(Self::ChatStream::new(rx)))
     }
 }
+"#,
+        r#"use crate::pb::Echo;
+use crate::pb::{Ping, Pong};
+use tonic::{Response, Status};
+use connectrpc::{InboundStream, RequestContext, ServiceRequest, ServiceResult, ServiceStream};
+
+pub struct Svc;
+
+type SvcWatchStream = std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<Pong, Status>> + Send>>;
+
+type SvcChatStream = tokio_stream::wrappers::ReceiverStream<Result<Pong, Status>>;
+
+#[allow(refining_impl_trait)]
+impl Echo for Svc {
+    async fn say(
+        &self,
+        ctx: RequestContext,
+        request: ServiceRequest<'_, Ping>,
+    ) -> ServiceResult<Pong> {
+        connect_shim::server::unary(ctx, request, |request| async move {
+            let text = request.into_inner().text;
+            Ok(Response::new(Pong { text, ..Default::default() }))
+        })
+        .await
+    }
+    async fn watch(
+        &self,
+        ctx: RequestContext,
+        request: ServiceRequest<'_, Ping>,
+    ) -> ServiceResult<ServiceStream<Pong>> { connect_shim::server::server_stream(ctx, request, |_r| async move { Err(Status::unimplemented("no")) }).await }
+    async fn upload(
+        &self,
+        ctx: RequestContext,
+        requests: InboundStream<Ping>,
+    ) -> ServiceResult<Pong> {
+        connect_shim::server::client_stream(ctx, requests, |mut request| async move {
+            let s = request.get_mut();
+            let _ = s;
+            Ok(Response::new(Pong::default()))
+        })
+        .await
+    }
+    async fn chat(
+        &self,
+        ctx: RequestContext,
+        requests: InboundStream<Ping>,
+    ) -> ServiceResult<ServiceStream<Pong>> {
+        connect_shim::server::bidi_stream(ctx, requests, |request| async move {
+            let (_tx, rx) = tokio::sync::mpsc::channel(1);
+            let text = "multi
+line";
+            let _ = (request, text);
+            Ok(Response::new(SvcChatStream::new(rx)))
+        })
+        .await
+    }
+}
+"#,
+    );
+    let rules: Vec<&str> = items.iter().map(|i| i.1.as_str()).collect();
+    assert_eq!(rules, ["step02/shim-handler"; 4]);
+}
+
+#[test]
+fn handler_tests_call_through_tonic_call_and_streaming_ones_are_reported() {
+    let items = check_step(
+        r#"use crate::pb::echo_server::Echo;
+use crate::pb::{Ping, Pong};
+use tonic::{Request, Response, Status, Streaming};
+
+pub struct Svc;
+
+#[tonic::async_trait]
+impl Echo for Svc {
+    async fn say(&self, r: Request<Ping>) -> Result<Response<Pong>, Status> { Ok(Response::new(Pong::default())) }
+    type WatchStream = tokio_stream::Empty<Result<Pong, Status>>;
+    async fn watch(&self, r: Request<Ping>) -> Result<Response<Self::WatchStream>, Status> { Ok(Response::new(tokio_stream::empty())) }
+    async fn upload(&self, r: Request<Streaming<Ping>>) -> Result<Response<Pong>, Status> { Ok(Response::new(Pong::default())) }
+    type ChatStream = tokio_stream::Empty<Result<Pong, Status>>;
+    async fn chat(&self, r: Request<Streaming<Ping>>) -> Result<Response<Self::ChatStream>, Status> { Ok(Response::new(tokio_stream::empty())) }
+}
 
 #[cfg(test)]
 mod tests {
@@ -109,11 +191,80 @@ mod tests {
             .unwrap();
         let other = Svc.say(Request::new(Ping::default())).await;
         let stream = svc.watch(Request::new(Ping::default())).await;
+        let unknown = make().say(Request::new(Ping::default())).await;
     }
 }
 "#,
-// 1: qualified trait path, registrations
-r#"use tonic::transport::Server;
+        r#"use crate::pb::Echo;
+use crate::pb::{Ping, Pong};
+use tonic::{Request, Response, Status};
+use connectrpc::{InboundStream, RequestContext, ServiceRequest, ServiceResult, ServiceStream};
+
+pub struct Svc;
+
+type SvcWatchStream = tokio_stream::Empty<Result<Pong, Status>>;
+
+type SvcChatStream = tokio_stream::Empty<Result<Pong, Status>>;
+
+#[allow(refining_impl_trait)]
+impl Echo for Svc {
+    async fn say(
+        &self,
+        ctx: RequestContext,
+        request: ServiceRequest<'_, Ping>,
+    ) -> ServiceResult<Pong> { connect_shim::server::unary(ctx, request, |r| async move { Ok(Response::new(Pong::default())) }).await }
+    async fn watch(
+        &self,
+        ctx: RequestContext,
+        request: ServiceRequest<'_, Ping>,
+    ) -> ServiceResult<ServiceStream<Pong>> { connect_shim::server::server_stream(ctx, request, |r| async move { Ok(Response::new(tokio_stream::empty())) }).await }
+    async fn upload(
+        &self,
+        ctx: RequestContext,
+        requests: InboundStream<Ping>,
+    ) -> ServiceResult<Pong> { connect_shim::server::client_stream(ctx, requests, |r| async move { Ok(Response::new(Pong::default())) }).await }
+    async fn chat(
+        &self,
+        ctx: RequestContext,
+        requests: InboundStream<Ping>,
+    ) -> ServiceResult<ServiceStream<Pong>> { connect_shim::server::bidi_stream(ctx, requests, |r| async move { Ok(Response::new(tokio_stream::empty())) }).await }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn says() {
+        let svc = Svc;
+        let reply = connect_shim::tonic_call!(svc, say, Request::new(Ping::default()))
+            .await
+            .unwrap();
+        let other = connect_shim::tonic_call!(Svc, say, Request::new(Ping::default())).await;
+        let stream = svc.watch(Request::new(Ping::default())).await;
+        let unknown = make().say(Request::new(Ping::default())).await;
+    }
+}
+"#,
+    );
+    let calls: Vec<(usize, &str, ItemKind)> = items
+        .iter()
+        .filter(|i| i.1 == "step02/handler-call")
+        .map(|i| (i.0, i.1.as_str(), i.2))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            (29, "step02/handler-call", ItemKind::Manual),
+            (30, "step02/handler-call", ItemKind::Unsure)
+        ]
+    );
+}
+
+#[test]
+fn registrations_are_hosted_through_the_shim_and_options_reported() {
+    let items = check_step(
+        r#"use tonic::transport::Server;
 use crate::pb::status_server::StatusServer;
 
 struct Svc;
@@ -133,8 +284,46 @@ async fn serve(svc: Svc, shared: std::sync::Arc<Svc>) {
         .unwrap();
 }
 "#,
-// 2: WKT Empty, a module of its own, names taken
-r#"mod health {
+        r#"use tonic::transport::Server;
+use connectrpc::{RequestContext, ServiceRequest, ServiceResult};
+
+struct Svc;
+
+#[allow(refining_impl_trait)]
+impl crate::pb::Status for Svc {
+    async fn check(
+        &self,
+        ctx: RequestContext,
+        request: ServiceRequest<'_, ::buffa_types::google::protobuf::Empty>,
+    ) -> ServiceResult<::buffa_types::google::protobuf::Empty> { connect_shim::server::unary(ctx, request, |request| async move { Ok(tonic::Response::new(())) }).await }
+}
+
+async fn serve(svc: Svc, shared: std::sync::Arc<Svc>) {
+    Server::builder()
+        .add_service(connect_shim::tonic_hosted!(crate::pb::STATUS_SERVICE_NAME, connectrpc::Router::new().add_service(std::sync::Arc::new(svc))))
+        .add_service(connect_shim::tonic_hosted!(crate::pb::STATUS_SERVICE_NAME, connectrpc::Router::new().add_service(shared)))
+        .add_service(tonic::service::interceptor::InterceptedService::new(connect_shim::tonic_hosted!(crate::pb::STATUS_SERVICE_NAME, connectrpc::Router::new().add_service(std::sync::Arc::new(Svc))), check))
+        .serve("[::1]:1".parse().unwrap())
+        .await
+        .unwrap();
+}
+"#,
+    );
+    let rules: Vec<(usize, &str)> = items.iter().map(|i| (i.0, i.1.as_str())).collect();
+    assert_eq!(
+        rules,
+        [
+            (8, "step02/shim-handler"),
+            (13, "step02/server-option"),
+            (15, "step02/hosted-interceptor")
+        ]
+    );
+}
+
+#[test]
+fn names_taken_in_the_module_are_written_qualified() {
+    check_step(
+        r#"mod health {
     use crate::pb::status_server::{Status, StatusServer};
     struct RequestContext;
 
@@ -148,20 +337,55 @@ r#"mod health {
     }
 }
 "#,
-// 3: untouched: a trait of the same name that is not tonic's, a client call
-r#"trait Echo { fn say(&self, r: u32); }
+        r#"mod health {
+    struct RequestContext;
+
+    pub struct S;
+
+    #[allow(refining_impl_trait)]
+    impl crate::pb::Status for S {
+        async fn check(
+            &self,
+            ctx: connectrpc::RequestContext,
+            request: connectrpc::ServiceRequest<'_, ::buffa_types::google::protobuf::Empty>,
+        ) -> connectrpc::ServiceResult<::buffa_types::google::protobuf::Empty> {
+            connect_shim::server::unary(ctx, request, |_| async move {
+                Ok(tonic::Response::new(()))
+            })
+            .await
+        }
+    }
+}
+"#,
+    );
+}
+
+#[test]
+fn other_traits_clients_and_partial_impls_are_left_alone() {
+    let before = r#"trait Echo { fn say(&self, r: u32); }
 struct Svc;
 impl Echo for Svc { fn say(&self, r: u32) {} }
 async fn call(mut client: crate::pb::echo_client::EchoClient<tonic::transport::Channel>) {
     let _ = client.say(tonic::Request::new(crate::pb::Ping::default())).await;
 }
-"#,
-];
-
-#[test]
-fn print_cases() {
-    for c in CASES {
-        let (got, items) = run(c);
-        println!("=====\n{got}\n{items:?}");
-    }
+#[tonic::async_trait]
+impl crate::pb::echo_server::Echo for Svc {
+    async fn say(&self, request: tonic::Request<crate::pb::Ping>) -> Result<tonic::Response<crate::pb::Pong>, tonic::Status> { todo_later() }
+}
+// connect-migrate: ignore
+#[tonic::async_trait]
+impl crate::pb::status_server::Status for Svc {
+    async fn check(&self, _: tonic::Request<()>) -> Result<tonic::Response<()>, tonic::Status> { todo_later() }
+}
+"#;
+    let items = check_step(before, before);
+    let got: Vec<(usize, &str, ItemKind)> =
+        items.iter().map(|i| (i.0, i.1.as_str(), i.2)).collect();
+    assert_eq!(
+        got,
+        [
+            (8, "step02/service-impl", ItemKind::Manual),
+            (13, "step02/service-impl", ItemKind::Skipped)
+        ]
+    );
 }
