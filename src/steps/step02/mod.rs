@@ -1198,6 +1198,23 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
         ctx: base.ctx,
         ..Default::default()
     };
+    // Step 1 is done for a crate when it (or the crate whose stubs it uses) depends on
+    // connectrpc; before that there is no connect trait to move to.
+    let step1_done = |c: &crate::workspace::Crate| {
+        c.has_connectrpc
+            || c.local_deps.iter().any(|d| {
+                ws.crates
+                    .iter()
+                    .any(|o| &o.name == d && o.has_connectrpc && o.build_rs.is_some())
+            })
+    };
+    let mut not_ready = Vec::new();
+    for c in &ws.crates {
+        if out.ctx.contains_key(&c.name) && !step1_done(c) {
+            out.ctx.remove(&c.name);
+            not_ready.push(c.name.clone());
+        }
+    }
     let root_manifest = ws.root.join("Cargo.toml");
     let mut root_text: Option<(std::path::PathBuf, String, String)> = None;
     for c in &ws.crates {
@@ -1208,6 +1225,22 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
                         .is_ok_and(|b| memchr::memmem::find(&b, b"_server::").is_some())
                 });
             if serves {
+                if not_ready.contains(&c.name) {
+                    out.items.push(crate::run::ItemReport {
+                        path: crate::workspace::rel(&ws.root, &c.manifest_path),
+                        krate: c.name.clone(),
+                        line: 1,
+                        column: 1,
+                        rule: "step02/step1-first".into(),
+                        kind: ItemKind::Manual,
+                        message: format!(
+                            "crate `{}` serves tonic stubs but step 1 was not applied (no connectrpc dependency): there is no connect trait to move its impls to",
+                            c.name
+                        ),
+                        note: "apply step 1 first, then step 2".into(),
+                    });
+                    continue;
+                }
                 out.items.push(crate::run::ItemReport {
                     path: crate::workspace::rel(&ws.root, &c.manifest_path),
                     krate: c.name.clone(),
@@ -1225,7 +1258,7 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
             continue;
         }
         let serves = c.files.iter().any(|f| {
-            std::fs::read(&f.path).is_ok_and(|b| memchr::memmem::find(&b, b"_server").is_some())
+            std::fs::read(&f.path).is_ok_and(|b| memchr::memmem::find(&b, b"_server::").is_some())
         });
         if !serves {
             continue;
