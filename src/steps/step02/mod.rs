@@ -1117,6 +1117,50 @@ impl<'ast> Visit<'ast> for SelfPaths<'_> {
         }
         syn::visit::visit_path(self, p);
     }
+
+    /// Macro bodies (`try_stream! { .. }`, `vec![..]`) are tokens to syn: `Self :: XStream`
+    /// sequences in them are found token by token.
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        fn scan(
+            t: TokenStream,
+            aliases: &HashMap<String, String>,
+            found: &mut Vec<(Range<usize>, String)>,
+        ) {
+            let toks: Vec<TokenTree> = t.into_iter().collect();
+            for (i, tt) in toks.iter().enumerate() {
+                match tt {
+                    TokenTree::Group(g) => scan(g.stream(), aliases, found),
+                    TokenTree::Ident(id) if id == "Self" => {
+                        let (
+                            Some(TokenTree::Punct(a)),
+                            Some(TokenTree::Punct(b)),
+                            Some(TokenTree::Ident(name)),
+                        ) = (toks.get(i + 1), toks.get(i + 2), toks.get(i + 3))
+                        else {
+                            continue;
+                        };
+                        if a.as_char() != ':' || b.as_char() != ':' {
+                            continue;
+                        }
+                        if i > 1 {
+                            // `<..>::Self` or `x::Self` is not this path.
+                            if let TokenTree::Punct(p) = &toks[i - 1] {
+                                if p.as_char() == ':' {
+                                    continue;
+                                }
+                            }
+                        }
+                        if let Some(alias) = aliases.get(&name.to_string()) {
+                            let r = range(id.span()).start..range(name.span()).end;
+                            found.push((r, alias.clone()));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        scan(m.tokens.clone(), self.aliases, &mut self.found);
+    }
 }
 
 impl<'ast> Visit<'ast> for Walker<'_, '_> {

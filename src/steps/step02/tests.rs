@@ -389,3 +389,30 @@ impl crate::pb::status_server::Status for Svc {
         ]
     );
 }
+
+#[test]
+fn stream_type_paths_inside_macros_name_the_moved_alias() {
+    let (got, _) = run(r#"use crate::pb::echo_server::Echo;
+use crate::pb::{Ping, Pong};
+use tonic::{Request, Response, Status, Streaming};
+pub struct Svc;
+#[tonic::async_trait]
+impl Echo for Svc {
+    async fn say(&self, r: Request<Ping>) -> Result<Response<Pong>, Status> { Ok(Response::new(Pong::default())) }
+    type WatchStream = tokio_stream::Empty<Result<Pong, Status>>;
+    async fn watch(&self, r: Request<Ping>) -> Result<Response<Self::WatchStream>, Status> { Ok(Response::new(tokio_stream::empty())) }
+    async fn upload(&self, r: Request<Streaming<Ping>>) -> Result<Response<Pong>, Status> { Ok(Response::new(Pong::default())) }
+    type ChatStream = std::pin::Pin<Box<dyn tokio_stream::Stream<Item = Result<Pong, Status>> + Send>>;
+    async fn chat(&self, r: Request<Streaming<Ping>>) -> Result<Response<Self::ChatStream>, Status> {
+        let s = async_stream::try_stream! { yield Pong::default(); };
+        let v: Vec<Self::ChatStream> = vec![Box::pin(s) as Self::ChatStream];
+        Ok(Response::new(v.into_iter().next().unwrap()))
+    }
+}
+"#);
+    assert!(
+        got.contains("let v: Vec<SvcChatStream> = vec![Box::pin(s) as SvcChatStream];"),
+        "{got}"
+    );
+    assert!(!got.contains("Self::"), "{got}");
+}
