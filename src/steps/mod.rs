@@ -49,7 +49,7 @@ impl Step {
             ),
             2 => (
                 true,
-                "handler bodies are kept tonic-style inside connect_shim::server adapters (not rewritten natively); streaming handler tests are reported",
+                "only simple unary bodies are rewritten natively; the others are kept tonic-style inside connect_shim::server adapters; streaming handler tests are reported",
             ),
             3 => (
                 true,

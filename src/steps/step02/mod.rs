@@ -9,8 +9,11 @@
 //!   `#[tonic::async_trait]` becomes `#[allow(refining_impl_trait)]`;
 //! - each method gets the connect signature of its RPC kind (`ctx: RequestContext` plus
 //!   `ServiceRequest<'_, In>` or `InboundStream<In>`, returning `ServiceResult<Out>` or
-//!   `ServiceResult<ServiceStream<Out>>`), and its original body, verbatim (re-indented one
-//!   level), runs inside the matching `connect_shim::server` adapter with the original parameter;
+//!   `ServiceResult<ServiceStream<Out>>`); a simple unary body (the request read only through
+//!   `into_inner()`, the answer built with `Response::new`, no error path) is rewritten natively
+//!   (`to_owned_message()`, `connectrpc::Response::new`); any other body is kept verbatim
+//!   (re-indented one level) inside the matching `connect_shim::server` adapter, with the original
+//!   parameter;
 //! - `type XStream = ..;` leaves the impl for a module-level `type <T>XStream = ..;`, and
 //!   `Self::XStream` in the bodies names it;
 //! - registrations `XServer::new(svc)`, `from_arc(arc)`, `with_interceptor(svc, f)` host the
@@ -578,6 +581,20 @@ impl<'a, 's> Walker<'a, 's> {
             let sig_start = range(f.sig.paren_token.span.open()).start;
             let sig_end = range(out_ty.span()).end;
             replaced.push(sig_start..sig_end);
+            if m.kind == StreamingKind::Unary {
+                if let Some(body_edits) = self.native_unary(f, &arg.pat) {
+                    edits.push(Edit::replace(
+                        sig_start..sig_end,
+                        format!(
+                            "(\n{ind}    {recv_text},\n{ind}    _ctx: {ctx_ty},\n{ind}    {pat}: {param_ty},\n{ind}) -> {ret}"
+                        ),
+                        rule,
+                    ));
+                    replaced.extend(body_edits.iter().map(|e| e.range.clone()));
+                    edits.extend(body_edits);
+                    continue;
+                }
+            }
             edits.push(Edit::replace(
                 sig_start..sig_end,
                 format!(
@@ -654,6 +671,77 @@ impl<'a, 's> Walker<'a, 's> {
             ));
         }
         Ok((edits, items, names, replaced))
+    }
+
+    /// The native rewrite of a simple unary body: it reads the request only through
+    /// `request.into_inner()` (now `to_owned_message()`), builds its answer with tonic's
+    /// `Response::new` (now connectrpc's) and has no error path (`?`, `Err`, `Status`, `return`)
+    /// nor any other tonic construct. `None` when the body is not that simple.
+    fn native_unary(&self, f: &syn::ImplItemFn, pat: &syn::Pat) -> Option<Vec<Edit>> {
+        let syn::Pat::Ident(pi) = pat else {
+            return None;
+        };
+        if pi.by_ref.is_some() || pi.mutability.is_some() || pi.subpat.is_some() {
+            return None;
+        }
+        let param = pi.ident.to_string();
+        let toks = flatten(f.block.to_token_stream());
+        let mut edits = Vec::new();
+        let mut answered = false;
+        for (i, t) in toks.iter().enumerate() {
+            match t {
+                TokenTree::Punct(p) if p.as_char() == '?' => return None,
+                TokenTree::Ident(id) => {
+                    let name = id.to_string();
+                    if matches!(
+                        name.as_str(),
+                        "Status" | "Code" | "Err" | "return" | "Request" | "Streaming" | "tonic"
+                    ) {
+                        return None;
+                    }
+                    let next = |k: usize| toks.get(i + k).map(|t| t.to_string());
+                    if name == param {
+                        // `param . into_inner ( )` only (the group is flattened to its
+                        // delimiters).
+                        let ok = next(1).as_deref() == Some(".")
+                            && next(2).as_deref() == Some("into_inner")
+                            && next(3).as_deref() == Some("()");
+                        let prev_dot = i > 0 && toks[i - 1].to_string() == ".";
+                        if !ok || prev_dot {
+                            return None;
+                        }
+                        if let TokenTree::Ident(m) = &toks[i + 2] {
+                            edits.push(Edit::replace(
+                                range(m.span()),
+                                "to_owned_message",
+                                "step02/native-handler",
+                            ));
+                        }
+                    } else if name == "Response" {
+                        // Only `Response::new`, resolving to tonic's.
+                        if next(1).as_deref() != Some(":")
+                            || next(2).as_deref() != Some(":")
+                            || next(3).as_deref() != Some("new")
+                        {
+                            return None;
+                        }
+                        let path: syn::Path = syn::parse_quote!(Response::new);
+                        let r = self.resolve_one(&path)?;
+                        if r.full != ["tonic", "Response", "new"] {
+                            return None;
+                        }
+                        edits.push(Edit::replace(
+                            range(id.span()),
+                            "connectrpc::Response",
+                            "step02/native-handler",
+                        ));
+                        answered = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        answered.then_some(edits)
     }
 
     /// `use a::greeter_server::Greeter;` -> `use a::Greeter;`: the edit, when the leaf that
@@ -765,7 +853,7 @@ impl<'a, 's> Walker<'a, 's> {
             let segs: Vec<&str> = full.iter().map(String::as_str).collect();
             let candidate = matches!(
                 segs.as_slice(),
-                ["tonic", "Request"] | ["tonic", "Streaming"]
+                ["tonic", "Request"] | ["tonic", "Streaming"] | ["tonic", "Response"]
             ) || (segs.len() >= 2
                 && self
                     .schema
@@ -1097,6 +1185,27 @@ impl<'a, 's> Walker<'a, 's> {
             );
         }
     }
+}
+
+/// Tokens in order: an empty parenthesis group stays (`()`), any other group becomes a marker
+/// followed by its tokens.
+fn flatten(t: TokenStream) -> Vec<TokenTree> {
+    let mut out = Vec::new();
+    for tt in t {
+        match tt {
+            TokenTree::Group(g) => {
+                if g.delimiter() == proc_macro2::Delimiter::Parenthesis && g.stream().is_empty() {
+                    out.push(TokenTree::Group(g));
+                } else {
+                    let inner = g.stream();
+                    out.push(TokenTree::Literal(proc_macro2::Literal::string("group")));
+                    out.extend(flatten(inner));
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Finds `Self::XStream` paths whose name moved out of the impl.

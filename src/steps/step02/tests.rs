@@ -112,14 +112,11 @@ type SvcChatStream = tokio_stream::wrappers::ReceiverStream<Result<Pong, Status>
 impl Echo for Svc {
     async fn say(
         &self,
-        ctx: RequestContext,
+        _ctx: RequestContext,
         request: ServiceRequest<'_, Ping>,
     ) -> ServiceResult<Pong> {
-        connect_shim::server::unary(ctx, request, |request| async move {
-            let text = request.into_inner().text;
-            Ok(Response::new(Pong { text, ..Default::default() }))
-        })
-        .await
+        let text = request.to_owned_message().text;
+        Ok(connectrpc::Response::new(Pong { text, ..Default::default() }))
     }
     async fn watch(
         &self,
@@ -156,7 +153,8 @@ line";
 "#,
     );
     let rules: Vec<&str> = items.iter().map(|i| i.1.as_str()).collect();
-    assert_eq!(rules, ["step02/shim-handler"; 4]);
+    // `say` was rewritten natively; the three others run in the adapters.
+    assert_eq!(rules, ["step02/shim-handler"; 3]);
 }
 
 #[test]
@@ -210,9 +208,9 @@ type SvcChatStream = tokio_stream::Empty<Result<Pong, Status>>;
 impl Echo for Svc {
     async fn say(
         &self,
-        ctx: RequestContext,
-        request: ServiceRequest<'_, Ping>,
-    ) -> ServiceResult<Pong> { connect_shim::server::unary(ctx, request, |r| async move { Ok(Response::new(Pong::default())) }).await }
+        _ctx: RequestContext,
+        r: ServiceRequest<'_, Ping>,
+    ) -> ServiceResult<Pong> { Ok(connectrpc::Response::new(Pong::default())) }
     async fn watch(
         &self,
         ctx: RequestContext,
@@ -415,4 +413,61 @@ impl Echo for Svc {
         "{got}"
     );
     assert!(!got.contains("Self::"), "{got}");
+}
+
+#[test]
+fn simple_unary_bodies_are_rewritten_natively() {
+    let items = check_step(
+        r#"use crate::pb::status_server::Status;
+use tonic::{Request, Response};
+
+struct Svc;
+
+#[tonic::async_trait]
+impl Status for Svc {
+    async fn check(&self, req: Request<()>) -> Result<Response<()>, tonic::Status> {
+        let empty = req.into_inner();
+        Ok(Response::new(empty))
+    }
+}
+"#,
+        r#"use crate::pb::Status;
+use connectrpc::{RequestContext, ServiceRequest, ServiceResult};
+
+struct Svc;
+
+#[allow(refining_impl_trait)]
+impl Status for Svc {
+    async fn check(
+        &self,
+        _ctx: RequestContext,
+        req: ServiceRequest<'_, ::buffa_types::google::protobuf::Empty>,
+    ) -> ServiceResult<::buffa_types::google::protobuf::Empty> {
+        let empty = req.to_owned_message();
+        Ok(connectrpc::Response::new(empty))
+    }
+}
+"#,
+    );
+    assert!(items.is_empty(), "{items:?}");
+}
+
+#[test]
+fn bodies_with_an_error_path_stay_in_the_adapter() {
+    let (got, items) = run(r#"use crate::pb::status_server::Status;
+use tonic::{Request, Response};
+struct Svc;
+#[tonic::async_trait]
+impl Status for Svc {
+    async fn check(&self, req: Request<()>) -> Result<Response<()>, tonic::Status> {
+        let m = req.metadata().clone();
+        Ok(Response::new(req.into_inner()))
+    }
+}
+"#);
+    assert!(
+        got.contains("connect_shim::server::unary(ctx, request, |req| async move {"),
+        "{got}"
+    );
+    assert_eq!(items.len(), 1);
 }
