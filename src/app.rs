@@ -100,7 +100,9 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
             ),
         }
     }
-    if n >= 2 {
+    // Step 1 adds connectrpc to the crates that generate code (and step 2 to the crates that
+    // serve them); a workspace where no crate has it yet has skipped step 1.
+    if n >= 2 && !ws.crates.iter().any(|c| c.has_connectrpc) {
         for c in &ws.crates {
             if c.tonic_req.is_some() && !c.has_connectrpc {
                 eprintln!(

@@ -17,7 +17,9 @@
 //!   layer moves the status keys out of the headers and into the trailers (merging with the
 //!   trailers connectrpc sends, or sending them itself if the body ends without trailers), so
 //!   tonic reads the full status. Responses without a status in their headers are untouched;
-//!   gRPC-Web and Connect responses are untouched.
+//!   gRPC-Web and Connect responses are untouched. Inside [`TonicHosted`], an error answered
+//!   before any message becomes a genuine trailers-only response instead ([`trailers_only`]), so
+//!   tonic clients of streaming methods see it when the call returns, as from a tonic server.
 //!
 //! **Costs.** `TonicHosted` adds no allocation of its own (tonic's router boxes the body, as for
 //! any service) and inserts connectrpc's `PeerAddr` from tonic's `TcpConnectInfo`. The fix layer wraps the body;
@@ -136,21 +138,70 @@ impl<N: ServiceName> tonic::server::NamedService for TonicHosted<N> {
     const NAME: &'static str = N::NAME;
 }
 
-type HostedResponse = http::Response<GrpcStatusBody<connectrpc::ConnectRpcBody>>;
-type HostedFn = fn(
-    Result<http::Response<connectrpc::ConnectRpcBody>, Infallible>,
-) -> Result<HostedResponse, Infallible>;
+/// Body of a hosted response: the connect body (with the error-header fix when it moved status
+/// keys into the trailers), or a replay of an error response gathered into a trailers-only one.
+pub type HostedBody =
+    http_body_util::Either<GrpcStatusBody<connectrpc::ConnectRpcBody>, ReplayBody>;
+/// Frames of a response read to its end, sent again.
+pub type ReplayBody = http_body_util::StreamBody<
+    futures_util::stream::Iter<std::vec::IntoIter<Result<Frame<Bytes>, Infallible>>>,
+>;
+type HostedResponse = http::Response<HostedBody>;
 
-fn hosted_fixed(
-    r: Result<http::Response<connectrpc::ConnectRpcBody>, Infallible>,
-) -> Result<HostedResponse, Infallible> {
-    r.map(fix_grpc_error_headers)
+fn is_grpc(headers: &HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.starts_with("application/grpc") && !ct.starts_with("application/grpc-web")
+        })
 }
 
-fn hosted_unfixed(
-    r: Result<http::Response<connectrpc::ConnectRpcBody>, Infallible>,
-) -> Result<HostedResponse, Infallible> {
-    r.map(|resp| resp.map(GrpcStatusBody::passthrough))
+/// A gRPC error answered before any message (headers carrying `grpc-status`, then a trailers
+/// frame with the full status) becomes a genuine trailers-only response: the trailers are merged
+/// into the headers and the body is empty. tonic clients then see the error when the call
+/// returns, as from a tonic server (for streaming methods too), with details and metadata. A
+/// response with messages before its error keeps its messages and gets the status moved into its
+/// trailers ([`fix_grpc_error_headers`]).
+pub async fn trailers_only(resp: http::Response<connectrpc::ConnectRpcBody>) -> HostedResponse {
+    use http_body_util::BodyExt as _;
+    if !(is_grpc(resp.headers()) && resp.headers().contains_key(&STATUS_KEYS[0])) {
+        return resp.map(|b| http_body_util::Either::Left(GrpcStatusBody::passthrough(b)));
+    }
+    let (mut parts, mut body) = resp.into_parts();
+    let mut data = Vec::new();
+    let mut trailers = HeaderMap::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame;
+        match frame.into_trailers() {
+            Ok(t) => trailers.extend(t),
+            Err(f) => data.push(f),
+        }
+    }
+    let frames: Vec<Result<Frame<Bytes>, Infallible>> = if data.is_empty() {
+        for (k, v) in trailers.iter() {
+            parts.headers.insert(k.clone(), v.clone());
+        }
+        Vec::new()
+    } else {
+        for key in &STATUS_KEYS {
+            if let Some(v) = parts.headers.remove(key) {
+                if !trailers.contains_key(key) {
+                    trailers.insert(key.clone(), v);
+                }
+            }
+        }
+        data.into_iter()
+            .map(Ok)
+            .chain(std::iter::once(Ok(Frame::trailers(trailers))))
+            .collect()
+    };
+    http::Response::from_parts(
+        parts,
+        http_body_util::Either::Right(http_body_util::StreamBody::new(futures_util::stream::iter(
+            frames,
+        ))),
+    )
 }
 
 // The response body is not re-boxed into `tonic::body::Body`: tonic's router only needs
@@ -158,24 +209,25 @@ fn hosted_unfixed(
 impl<N: ServiceName> Service<http::Request<tonic::body::Body>> for TonicHosted<N> {
     type Response = HostedResponse;
     type Error = Infallible;
-    type Future = futures_util::future::Map<
-        <ConnectRpcService as Service<http::Request<tonic::body::Body>>>::Future,
-        HostedFn,
-    >;
+    type Future =
+        Pin<Box<dyn std::future::Future<Output = Result<HostedResponse, Infallible>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         Service::<http::Request<tonic::body::Body>>::poll_ready(&mut self.inner, cx)
     }
 
     fn call(&mut self, mut req: http::Request<tonic::body::Body>) -> Self::Future {
-        use futures_util::FutureExt as _;
         insert_peer_addr(req.extensions_mut());
-        let finish: HostedFn = if self.fix_errors {
-            hosted_fixed
-        } else {
-            hosted_unfixed
-        };
-        self.inner.call(req).map(finish)
+        let fix_errors = self.fix_errors;
+        let fut = self.inner.call(req);
+        Box::pin(async move {
+            let Ok(resp) = fut.await;
+            if fix_errors {
+                Ok(trailers_only(resp).await)
+            } else {
+                Ok(resp.map(|b| http_body_util::Either::Left(GrpcStatusBody::passthrough(b))))
+            }
+        })
     }
 }
 

@@ -24,6 +24,7 @@ pub mod __private {
     //! Paths used by this crate's macros; not public API.
     pub use connectrpc;
     pub use connectrpc::client::{ClientConfig, ClientTransport};
+    pub use connectrpc::ServiceRequest;
     pub use http_body::Body;
     pub use tonic::{IntoRequest, IntoStreamingRequest, Response, Status, Streaming};
 }

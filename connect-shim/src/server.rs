@@ -194,6 +194,77 @@ fn grpc_frame(message: &Bytes) -> Bytes {
     buf.freeze()
 }
 
+// ---------------------------------------------------------------------------------------------
+// Calling a connect handler the tonic way (handler unit tests)
+
+/// Calls a connect handler method with a `tonic::Request` and gives back tonic's result shape,
+/// so handler unit tests written against tonic keep working after step 2:
+///
+/// ```text
+/// // before: svc.say_hello(Request::new(HelloRequest { .. })).await
+/// connect_shim::tonic_call!(svc, say_hello, Request::new(HelloRequest { .. })).await
+/// ```
+///
+/// The request's metadata become the context's headers and its extensions move over; the
+/// message is encoded and decoded into a view, as the connect dispatcher does. The result is
+/// `Result<tonic::Response<B>, tonic::Status>` (response headers as metadata; the error through
+/// [`status::to_status`](crate::status::to_status), details included). For unary and
+/// server-streaming methods (a server stream comes back as `ServiceStream<T>`, see
+/// [`tonic_stream`]). The connect trait must be in scope at the call site.
+#[macro_export]
+macro_rules! tonic_call {
+    ($service:expr, $method:ident, $request:expr $(,)?) => {
+        async {
+            let (__ctx, __message) = $crate::server::split_tonic_request($request);
+            let __body = $crate::server::encode_message(&__message);
+            let __view = $crate::server::decode_view_of(&__message, &__body);
+            let __request = $crate::__private::ServiceRequest::from_parts(&__view, &__body);
+            $crate::server::tonic_result($service.$method(__ctx, __request).await)
+        }
+    };
+}
+
+/// The connect context and the message of a `tonic::Request` (metadata to headers, extensions
+/// moved).
+pub fn split_tonic_request<T>(request: tonic::Request<T>) -> (RequestContext, T) {
+    let (metadata, extensions, message) = request.into_parts();
+    let ctx = RequestContext::new(metadata.into_headers()).with_extensions(extensions);
+    (ctx, message)
+}
+
+/// The protobuf encoding of `message`.
+pub fn encode_message<M: buffa::Message>(message: &M) -> Bytes {
+    Bytes::from(message.encode_to_vec())
+}
+
+/// The view of `M` decoded from `body` (which [`encode_message`] produced from a value of `M`).
+pub fn decode_view_of<'a, M: buffa::view::HasMessageView>(
+    _like: &M,
+    body: &'a Bytes,
+) -> M::View<'a> {
+    <M::View<'a> as buffa::view::MessageView<'a>>::decode_view(body)
+        .expect("a message encoded just now decodes")
+}
+
+/// A connect handler result in tonic's shape.
+pub fn tonic_result<B>(result: ServiceResult<B>) -> Result<tonic::Response<B>, Status> {
+    match result {
+        Ok(response) => {
+            let mut out = tonic::Response::new(response.body);
+            *out.metadata_mut() = MetadataMap::from_headers(response.headers);
+            Ok(out)
+        }
+        Err(err) => Err(to_status(err)),
+    }
+}
+
+/// A connect response stream as a tonic-style stream (`Result<T, Status>` items).
+pub fn tonic_stream<T: Send + 'static>(
+    stream: ServiceStream<T>,
+) -> impl Stream<Item = Result<T, Status>> + Send + Unpin + 'static {
+    stream.map(|item| item.map_err(to_status))
+}
+
 /// Inbound connect stream with owned messages, for loops written against tonic's `Streaming`
 /// (`while let Some(m) = s.next().await { let m = m?; .. }`).
 pub fn owned_messages<M>(
@@ -331,6 +402,51 @@ mod tests {
             seconds,
             ..Default::default()
         }
+    }
+
+    struct Clock;
+
+    impl Clock {
+        async fn next_second(
+            &self,
+            ctx: RequestContext,
+            request: ServiceRequest<'_, Timestamp>,
+        ) -> ServiceResult<Timestamp> {
+            if request.seconds < 0 {
+                return Err(ConnectError::invalid_argument("negative"));
+            }
+            let tag = ctx.headers().get("x-tag").cloned();
+            let mut response = connectrpc::Response::new(ts(request.seconds + 1));
+            if let Some(tag) = tag {
+                response.headers.insert("x-tag", tag);
+            }
+            if let Some(n) = ctx.extensions().get::<u32>() {
+                response
+                    .headers
+                    .insert("x-ext", n.to_string().parse().unwrap());
+            }
+            Ok(response)
+        }
+    }
+
+    #[tokio::test]
+    async fn tonic_call_runs_a_connect_handler_with_a_tonic_request() {
+        let clock = Clock;
+        let mut request = tonic::Request::new(ts(41));
+        request.metadata_mut().insert("x-tag", "t".parse().unwrap());
+        request.extensions_mut().insert(9u32);
+        let response = crate::tonic_call!(clock, next_second, request)
+            .await
+            .unwrap();
+        assert_eq!(response.metadata().get("x-tag").unwrap(), "t");
+        assert_eq!(response.metadata().get("x-ext").unwrap(), "9");
+        assert_eq!(response.into_inner(), ts(42));
+
+        let status = crate::tonic_call!(Clock, next_second, tonic::Request::new(ts(-1)))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::InvalidArgument);
+        assert_eq!(status.message(), "negative");
     }
 
     #[tokio::test]

@@ -31,6 +31,20 @@ async fn tonic_client_against_connect_service_hosted_in_tonic_server() {
     check_tonic_client!(common::tonic_echo_alt(addr).await);
 }
 
+/// A server-streaming error before the first message reaches a tonic client when the call
+/// returns (trailers-only, as a tonic server answers), with details and trailers.
+#[tokio::test]
+async fn tonic_client_sees_early_stream_errors_at_the_call() {
+    let addr = mixed_tonic_server().await;
+    let mut c = common::tonic_echo(addr).await;
+    let status = c.repeat(common::req("reject", 2)).await.unwrap_err();
+    testsvc::impls::expect_failure(&status);
+    // Messages before an error still arrive, the error after them.
+    let mut s = c.repeat(common::req("fail", 3)).await.unwrap().into_inner();
+    assert_eq!(s.message().await.unwrap().unwrap().text, "fail 0");
+    assert!(s.message().await.is_err());
+}
+
 #[tokio::test]
 async fn connect_clients_against_connect_service_hosted_in_tonic_server() {
     let addr = mixed_tonic_server().await;

@@ -810,14 +810,14 @@ fn render_imports(paths: &BTreeSet<NewImport>) -> String {
     lines.join("\n")
 }
 
-enum Removal {
+pub(crate) enum Removal {
     All,
     None,
     Partial(Vec<Edit>),
 }
 
 /// What removing `removed` leaves of a use tree: everything, nothing, or these edits.
-fn removal(t: &UTree, removed: &HashSet<LeafId>) -> Removal {
+pub(crate) fn removal(t: &UTree, removed: &HashSet<LeafId>) -> Removal {
     match t {
         UTree::Leaf(l, _) => {
             if removed.contains(l) {

@@ -6,6 +6,7 @@
 //! pretending to have migrated anything.
 
 pub mod step01;
+pub mod step02;
 
 use aho_corasick::AhoCorasick;
 
@@ -45,6 +46,10 @@ impl Step {
             1 => (
                 true,
                 "tonic 0.12/0.13 crates are not upgraded to 0.14; message reads whose type is unknown are reported",
+            ),
+            2 => (
+                true,
+                "only simple unary bodies are rewritten natively; the others are kept tonic-style inside connect_shim::server adapters; streaming handler tests are reported",
             ),
             3 => (
                 true,
@@ -104,6 +109,9 @@ impl Step {
             v.push(Box::new(step01::BuildRsPass { ctx }));
             v.push(Box::new(step01::ModulePass { ctx }));
         }
+        if let (2, Some(ctx)) = (self.number, ctx) {
+            v.push(Box::new(step02::ServicesPass { ctx }));
+        }
         v
     }
 
@@ -111,6 +119,7 @@ impl Step {
     pub fn prepare(&self, ws: &crate::workspace::Workspace) -> step01::Prepared {
         match self.number {
             1 => step01::prepare(ws),
+            2 => step02::prepare(ws),
             _ => step01::Prepared::default(),
         }
     }

@@ -303,9 +303,42 @@ pub fn working_copy(tree: &Path) -> PathBuf {
     dest
 }
 
+/// Sets the modification time of every file under `dir` (but `target/`) to now.
+fn touch_all(dir: &Path) {
+    let now = std::time::SystemTime::now();
+    for entry in fs::read_dir(dir).expect("read working copy") {
+        let entry = entry.expect("read_dir entry");
+        if entry.file_name() == "target" {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            touch_all(&path);
+        } else if let Ok(f) = fs::File::options().write(true).open(&path) {
+            let _ = f.set_modified(now);
+        }
+    }
+}
+
+/// Two steps of one fixture have the same packages (names, versions, often the same
+/// dependencies), so cargo gives their units the same hashes in the shared target directory, and
+/// judges freshness by modification times: a tree built after another one whose files are older
+/// than that build would reuse the other tree's artifacts. Files of a working copy are touched
+/// whenever the previous build in the target directory was of another tree.
+fn mark_current_tree(copy: &Path) {
+    let marker = fixture_target_dir().join("last-fixture-tree");
+    let label = copy.to_string_lossy().into_owned();
+    if fs::read_to_string(&marker).ok().as_deref() != Some(label.as_str()) {
+        touch_all(copy);
+        let _ = fs::create_dir_all(fixture_target_dir());
+        let _ = fs::write(&marker, &label);
+    }
+}
+
 fn run_cargo(tree: &Path, args: &[&str]) -> (PathBuf, RunOutput) {
     let _guard = cargo_lock();
     let copy = working_copy(tree);
+    mark_current_tree(&copy);
     let out = run_with_timeout(cargo(&copy).args(args), CARGO_TIMEOUT);
     assert!(
         out.success(),

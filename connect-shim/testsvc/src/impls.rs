@@ -168,6 +168,10 @@ impl ConnectEcho {
     }
 
     fn repeat_impl(&self, text: String, count: i32) -> ServiceResult<ServiceStream<EchoReply>> {
+        if text == "reject" {
+            // Fails before the first message (a trailers-only response under gRPC).
+            return Err(connect_failure());
+        }
         let fail = text == "fail";
         let items = repeat_items(text, count);
         let stream = futures::stream::iter(items.into_iter().enumerate().map(move |(i, r)| {
