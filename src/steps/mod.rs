@@ -53,11 +53,11 @@ impl Step {
             ),
             3 => (
                 true,
-                "path renames of Status/Code and their constructors; accessors, details, metadata and `impl From<E> for Status` bodies are not rewritten yet",
+                "partial: path renames of Status/Code and their constructors only; accessors, details, metadata, `impl From<E> for Status` bodies and handler bodies still on the step-2 shim adapters are not rewritten yet, so the result may not build: apply with --verify",
             ),
             7 => (
                 true,
-                "path renames of Code/Status in client code; `status.code()` and other accessors are not rewritten yet",
+                "partial: path renames of Code/Status in client code only; `status.code()` and other accessors are not rewritten yet and client calls still return tonic errors until step 6, so the result may not build: apply with --verify",
             ),
             _ => (false, "not implemented in this version"),
         };
