@@ -493,3 +493,62 @@ mod upgrade_tests {
         assert_eq!(r.unwrap(), "[workspace.dependencies]\ntonic = \"0.14\"\n");
     }
 }
+
+/// The manifest rewrites of one run: members' new texts, and the workspace root's, carried from
+/// crate to crate so each edit starts from the previous one.
+#[derive(Debug)]
+pub struct ManifestEdits {
+    root_manifest: std::path::PathBuf,
+    /// The root's text before the run and now.
+    root: Option<(String, String)>,
+    members: Vec<(std::path::PathBuf, String, String)>,
+}
+
+impl ManifestEdits {
+    pub fn new(root_manifest: std::path::PathBuf) -> ManifestEdits {
+        ManifestEdits {
+            root_manifest,
+            root: None,
+            members: Vec::new(),
+        }
+    }
+
+    /// The root's current text, to edit `member` against (`None` when it is the root).
+    pub fn root_for(&self, member: &std::path::Path) -> Option<String> {
+        if member == self.root_manifest {
+            return None;
+        }
+        match &self.root {
+            Some((_, now)) => Some(now.clone()),
+            None => std::fs::read_to_string(&self.root_manifest).ok(),
+        }
+    }
+
+    /// Record `member`'s new text and, when the edit changed it, the root's.
+    pub fn record(
+        &mut self,
+        member: &std::path::Path,
+        old: String,
+        new: String,
+        root_new: Option<String>,
+    ) {
+        if new != old {
+            self.members.push((member.to_path_buf(), old, new));
+        }
+        if let Some(r) = root_new {
+            let before = match self.root.take() {
+                Some((before, _)) => before,
+                None => std::fs::read_to_string(&self.root_manifest).unwrap_or_default(),
+            };
+            self.root = Some((before, r));
+        }
+    }
+
+    /// Every manifest to rewrite: path, old text, new text.
+    pub fn finish(mut self) -> Vec<(std::path::PathBuf, String, String)> {
+        if let Some((old, new)) = self.root {
+            self.members.push((self.root_manifest, old, new));
+        }
+        self.members
+    }
+}

@@ -155,8 +155,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             (name.clone(), used_accessors(&cg.schema, &users))
         })
         .collect();
-    let mut root_text: Option<(PathBuf, String, String)> = None;
-    let root_manifest = ws.root.join("Cargo.toml");
+    let mut manifests = manifest::ManifestEdits::new(ws.root.join("Cargo.toml"));
     for c in &ws.crates {
         let own = codegen.get(&c.name);
         let deps: Vec<(&String, &Codegen)> = c
@@ -289,12 +288,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
         }
         if !new_deps.is_empty() {
             if let Ok(member) = std::fs::read_to_string(&c.manifest_path) {
-                let is_root = c.manifest_path == root_manifest;
-                let root_cur = match (&root_text, is_root) {
-                    (_, true) => None,
-                    (Some((_, _, new)), false) => Some(new.clone()),
-                    (None, false) => std::fs::read_to_string(&root_manifest).ok(),
-                };
+                let root_cur = manifests.root_for(&c.manifest_path);
                 let result = manifest::add_deps(&member, root_cur.as_deref(), &new_deps).and_then(
                     |(m, r)| {
                         if !old_tonic {
@@ -321,18 +315,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                     },
                 );
                 match result {
-                    Ok((m, r)) => {
-                        if m != member {
-                            out.manifests.push((c.manifest_path.clone(), member, m));
-                        }
-                        if let Some(r) = r {
-                            let old = match root_text.take() {
-                                Some((_, old, _)) => old,
-                                None => std::fs::read_to_string(&root_manifest).unwrap_or_default(),
-                            };
-                            root_text = Some((root_manifest.clone(), old, r));
-                        }
-                    }
+                    Ok((m, r)) => manifests.record(&c.manifest_path, member, m, r),
                     Err(e) => out.items.push(item(
                         ws,
                         c,
@@ -346,9 +329,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
         }
         out.ctx.insert(c.name.clone(), Arc::new(ctx));
     }
-    if let Some(r) = root_text {
-        out.manifests.push(r);
-    }
+    out.manifests = manifests.finish();
     out
 }
 

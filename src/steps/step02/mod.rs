@@ -1368,8 +1368,7 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
             not_ready.push(c.name.clone());
         }
     }
-    let root_manifest = ws.root.join("Cargo.toml");
-    let mut root_text: Option<(std::path::PathBuf, String, String)> = None;
+    let mut manifests = manifest::ManifestEdits::new(ws.root.join("Cargo.toml"));
     for c in &ws.crates {
         if !out.ctx.contains_key(&c.name) {
             let serves = c.tonic_req.is_some()
@@ -1428,25 +1427,9 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
         let Ok(member) = std::fs::read_to_string(&c.manifest_path) else {
             continue;
         };
-        let is_root = c.manifest_path == root_manifest;
-        let root_cur = match (&root_text, is_root) {
-            (_, true) => None,
-            (Some((_, _, new)), false) => Some(new.clone()),
-            (None, false) => std::fs::read_to_string(&root_manifest).ok(),
-        };
+        let root_cur = manifests.root_for(&c.manifest_path);
         match manifest::add_deps(&member, root_cur.as_deref(), &deps) {
-            Ok((m, r)) => {
-                if m != member {
-                    out.manifests.push((c.manifest_path.clone(), member, m));
-                }
-                if let Some(r) = r {
-                    let old = match root_text.take() {
-                        Some((_, old, _)) => old,
-                        None => std::fs::read_to_string(&root_manifest).unwrap_or_default(),
-                    };
-                    root_text = Some((root_manifest.clone(), old, r));
-                }
-            }
+            Ok((m, r)) => manifests.record(&c.manifest_path, member, m, r),
             Err(e) => out.items.push(crate::run::ItemReport {
                 path: crate::workspace::rel(&ws.root, &c.manifest_path),
                 krate: c.name.clone(),
@@ -1459,8 +1442,6 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
             }),
         }
     }
-    if let Some(r) = root_text {
-        out.manifests.push(r);
-    }
+    out.manifests = manifests.finish();
     out
 }
