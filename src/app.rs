@@ -59,6 +59,15 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
             Some("`cargo connect-migrate plan` shows where each crate stands"),
         );
     };
+    if let Some(dir) = &a.shim_path {
+        if !dir.join("Cargo.toml").is_file() {
+            return fail(
+                format!("--shim-path {}: no Cargo.toml there", dir.display()),
+                Some("give the directory of the connect-shim crate"),
+            );
+        }
+        let _ = steps::step01::SHIM_PATH.set(dir.clone());
+    }
     let step = steps::get(steps, n);
     if !step.implemented {
         return fail(
@@ -382,6 +391,7 @@ fn demo(steps: &[Step], out: Option<PathBuf>) -> u8 {
             check: false,
             allow_dirty: false,
             verify: false,
+            shim_path: None,
             select: SelectArgs {
                 manifest_path: Some(manifest.clone()),
                 ..Default::default()

@@ -54,6 +54,10 @@ pub struct MigrateArgs {
     /// Output format of the report.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
+    /// Write `connect-shim` as a path dependency on this directory instead of a version (until the
+    /// shim is published).
+    #[arg(long, value_name = "DIR")]
+    pub shim_path: Option<PathBuf>,
     /// Never draw a progress bar (it is only drawn when stderr is a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,

@@ -7,7 +7,31 @@
 //! A dependency that is already there, under its name or renamed (`package = "..."`), is left as
 //! it is.
 
+use std::path::{Component, Path, PathBuf};
+
 use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, Value};
+
+/// `to` relative to the directory `from` (both made absolute first), with `/` separators.
+pub fn relative_path(from: &Path, to: &Path) -> String {
+    let abs = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let (from, to) = (abs(from), abs(to));
+    let f: Vec<Component> = from.components().collect();
+    let t: Vec<Component> = to.components().collect();
+    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..f.len() {
+        out.push("..");
+    }
+    for c in &t[common..] {
+        out.push(c.as_os_str());
+    }
+    let s = out.to_string_lossy().replace('\\', "/");
+    if s.is_empty() {
+        ".".into()
+    } else {
+        s
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DepKind {
@@ -52,8 +76,17 @@ impl NewDep {
         }
     }
 
-    fn value(&self) -> Value {
-        let path = self.version.strip_prefix("path:");
+    /// The TOML value; an absolute `path:` is written relative to `base` (the directory of the
+    /// manifest it goes into) when given.
+    fn value(&self, base: Option<&Path>) -> Value {
+        let rel;
+        let path = match (self.version.strip_prefix("path:"), base) {
+            (Some(p), Some(b)) if Path::new(p).is_absolute() => {
+                rel = relative_path(b, Path::new(p));
+                Some(rel.as_str())
+            }
+            (p, _) => p,
+        };
         if self.features.is_empty() && path.is_none() {
             return Value::from(self.version.as_str());
         }
@@ -155,6 +188,19 @@ pub fn add_deps(
     root: Option<&str>,
     deps: &[NewDep],
 ) -> Result<(String, Option<String>), ManifestError> {
+    add_deps_in(member, root, deps, None)
+}
+
+/// [`add_deps`] with the directories of the member and root manifests, so that absolute
+/// `path:` dependencies are written relative to the manifest they land in.
+pub fn add_deps_in(
+    member: &str,
+    root: Option<&str>,
+    deps: &[NewDep],
+    dirs: Option<(&Path, &Path)>,
+) -> Result<(String, Option<String>), ManifestError> {
+    let member_dir = dirs.map(|d| d.0);
+    let root_dir = dirs.map(|d| if root.is_some() { d.1 } else { d.0 });
     let mut doc: DocumentMut = member.parse()?;
     let mut root_doc: Option<DocumentMut> = root.map(str::parse).transpose()?;
     let mut root_changed = false;
@@ -191,7 +237,7 @@ pub fn add_deps(
             let target = root_doc.as_mut().unwrap_or(&mut doc);
             let ws = table_mut(target, &["workspace".into(), "dependencies".into()]);
             if !ws.iter().any(|(k, i)| package_of(k, i) == dep.name) {
-                insert_sorted(ws, &dep.name, Item::Value(dep.value()));
+                insert_sorted(ws, &dep.name, Item::Value(dep.value(root_dir)));
                 root_changed |= root_doc.is_some();
             }
             let dotted = anchor_item.as_ref().is_some_and(|i| i.is_table());
@@ -212,7 +258,7 @@ pub fn add_deps(
                 .as_ref()
                 .and_then(Item::as_table)
                 .is_some_and(|t| !t.is_dotted());
-            let item = match dep.value() {
+            let item = match dep.value(member_dir) {
                 Value::InlineTable(t) if as_table => Item::Table(t.into_table()),
                 Value::String(v) if as_table => {
                     let mut t = Table::new();
@@ -332,6 +378,32 @@ mod tests {
         );
         let (again, _) = add_deps(&m, None, &deps()[..2]).unwrap();
         assert_eq!(again, m);
+    }
+
+    #[test]
+    fn absolute_paths_are_written_relative_to_the_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        let member = dir.path().join("ws/app");
+        let shim = dir.path().join("tools/connect-shim");
+        std::fs::create_dir_all(&member).unwrap();
+        std::fs::create_dir_all(&shim).unwrap();
+        let dep = NewDep::new(
+            "connect-shim",
+            &format!("path:{}", shim.display()),
+            &[],
+            DepKind::Normal,
+        );
+        let (m, _) = add_deps_in(
+            "[dependencies]\ntonic = \"0.14\"\n",
+            None,
+            &[dep],
+            Some((&member, &member)),
+        )
+        .unwrap();
+        assert_eq!(
+            m,
+            "[dependencies]\nconnect-shim = { path = \"../../tools/connect-shim\" }\ntonic = \"0.14\"\n"
+        );
     }
 
     #[test]

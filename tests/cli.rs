@@ -340,3 +340,33 @@ fn verify_restores_a_run_that_does_not_build() {
         "{after}"
     );
 }
+
+#[test]
+fn shim_path_writes_a_relative_path_dependency() {
+    let repo = repo_with("fixtures/greeter/step-0");
+    let shim = Path::new(env!("CARGO_MANIFEST_DIR")).join("connect-shim");
+    let out = run(
+        repo.path(),
+        &["--step", "1", "--shim-path", shim.to_str().unwrap()],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest = std::fs::read_to_string(repo.path().join("Cargo.toml")).unwrap();
+    let line = manifest
+        .lines()
+        .find(|l| l.starts_with("connect-shim = { path = "))
+        .unwrap_or_else(|| panic!("{manifest}"));
+    let rel = line.split('"').nth(1).unwrap();
+    assert!(!Path::new(rel).is_absolute(), "{line}");
+    assert_eq!(
+        repo.path().join(rel).canonicalize().unwrap(),
+        shim.canonicalize().unwrap()
+    );
+    // A directory without a crate is refused.
+    let out = run(repo.path(), &["--step", "1", "--shim-path", "/nonexistent"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -55,6 +55,21 @@ use crate::workspace::{rel, Crate, Workspace};
 /// Version requirement written for the shim until it is published (`path:<dir>` for a path).
 pub const SHIM_VERSION: &str = "0.1";
 
+/// Where `--shim-path` says the shim is (written as a path dependency instead of a version).
+pub static SHIM_PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// The `connect-shim` dependency: a version, or the `--shim-path` directory.
+pub fn shim_dep() -> NewDep {
+    let version = match SHIM_PATH.get() {
+        Some(p) => format!(
+            "path:{}",
+            p.canonicalize().unwrap_or_else(|_| p.clone()).display()
+        ),
+        None => SHIM_VERSION.to_string(),
+    };
+    NewDep::new("connect-shim", &version, &[], DepKind::Normal)
+}
+
 /// What step 1 knows about one crate, shared by its files.
 #[derive(Debug, Default)]
 pub struct CrateCtx {
@@ -246,12 +261,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             }
             new_deps.push(NewDep::new("serde", "1", &["derive"], DepKind::Normal));
             new_deps.push(NewDep::new("serde_json", "1", &[], DepKind::Normal));
-            new_deps.push(NewDep::new(
-                "connect-shim",
-                SHIM_VERSION,
-                &[],
-                DepKind::Normal,
-            ));
+            new_deps.push(shim_dep());
             new_deps.push(NewDep::new("connectrpc-build", "0.9", &[], DepKind::Build));
         } else {
             if mentions(b"prost::") {
@@ -289,31 +299,32 @@ pub fn prepare(ws: &Workspace) -> Prepared {
         if !new_deps.is_empty() {
             if let Ok(member) = std::fs::read_to_string(&c.manifest_path) {
                 let root_cur = manifests.root_for(&c.manifest_path);
-                let result = manifest::add_deps(&member, root_cur.as_deref(), &new_deps).and_then(
-                    |(m, r)| {
-                        if !old_tonic {
-                            return Ok((m, r));
-                        }
-                        let up = manifest::Upgrade {
-                            versions: [
-                                "tonic",
-                                "prost",
-                                "prost-types",
-                                "tonic-health",
-                                "tonic-reflection",
-                                "tonic-web",
-                                "tonic-types",
-                            ]
-                            .iter()
-                            .map(|n| (n.to_string(), "0.14".to_string()))
-                            .collect(),
-                            remove_build: vec!["tonic-build".into()],
-                        };
-                        let root_now = r.clone().or(root_cur.clone());
-                        let (m2, r2) = manifest::upgrade(&m, root_now.as_deref(), &up)?;
-                        Ok((m2, r2.or(r)))
-                    },
-                );
+                let dirs = (c.dir.as_path(), ws.root.as_path());
+                let result =
+                    manifest::add_deps_in(&member, root_cur.as_deref(), &new_deps, Some(dirs))
+                        .and_then(|(m, r)| {
+                            if !old_tonic {
+                                return Ok((m, r));
+                            }
+                            let up = manifest::Upgrade {
+                                versions: [
+                                    "tonic",
+                                    "prost",
+                                    "prost-types",
+                                    "tonic-health",
+                                    "tonic-reflection",
+                                    "tonic-web",
+                                    "tonic-types",
+                                ]
+                                .iter()
+                                .map(|n| (n.to_string(), "0.14".to_string()))
+                                .collect(),
+                                remove_build: vec!["tonic-build".into()],
+                            };
+                            let root_now = r.clone().or(root_cur.clone());
+                            let (m2, r2) = manifest::upgrade(&m, root_now.as_deref(), &up)?;
+                            Ok((m2, r2.or(r)))
+                        });
                 match result {
                     Ok((m, r)) => manifests.record(&c.manifest_path, member, m, r),
                     Err(e) => out.items.push(item(

@@ -1417,18 +1417,14 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
         }
         let deps = [
             NewDep::new("connectrpc", "0.9", &["client", "server"], DepKind::Normal),
-            NewDep::new(
-                "connect-shim",
-                crate::steps::step01::SHIM_VERSION,
-                &[],
-                DepKind::Normal,
-            ),
+            crate::steps::step01::shim_dep(),
         ];
         let Ok(member) = std::fs::read_to_string(&c.manifest_path) else {
             continue;
         };
         let root_cur = manifests.root_for(&c.manifest_path);
-        match manifest::add_deps(&member, root_cur.as_deref(), &deps) {
+        let dirs = (c.dir.as_path(), ws.root.as_path());
+        match manifest::add_deps_in(&member, root_cur.as_deref(), &deps, Some(dirs)) {
             Ok((m, r)) => manifests.record(&c.manifest_path, member, m, r),
             Err(e) => out.items.push(crate::run::ItemReport {
                 path: crate::workspace::rel(&ws.root, &c.manifest_path),
