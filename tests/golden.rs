@@ -219,6 +219,11 @@ fn fixture_routes() {
 }
 
 #[test]
+fn fixture_legacy() {
+    check_fixture("legacy");
+}
+
+#[test]
 fn fixture_platform() {
     if root().join("fixtures/platform").exists() {
         check_fixture("platform");
