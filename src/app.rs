@@ -405,6 +405,24 @@ fn demo(steps: &[Step], out: Option<PathBuf>) -> u8 {
         if code > exit::CHANGES {
             return code;
         }
+        // Apply the complete steps, so the next step's dry run starts from their result (the
+        // demo directory is not a git tree: nothing to protect).
+        if !s.limits.starts_with("partial") {
+            eprintln!(
+                "\n$ cargo connect-migrate --step {} --manifest-path {}",
+                s.number,
+                manifest.display()
+            );
+            let apply = MigrateArgs {
+                dry_run: false,
+                allow_dirty: true,
+                ..args
+            };
+            let code = migrate(steps, &apply);
+            if code != exit::OK {
+                return code;
+            }
+        }
     }
     eprintln!(
         "\nThe demo workspace is at {}; apply a step there with --step N.",

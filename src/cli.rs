@@ -27,7 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// Say where each crate stands: tonic version, codegen kind, steps done, what needs a human.
     Plan(PlanArgs),
-    /// Write a small bundled tonic workspace and run `plan` and every step's dry run on it.
+    /// Write a small bundled tonic workspace, run `plan`, and each implemented step's dry run
+    /// (applying the complete steps in turn).
     Demo(DemoArgs),
 }
 

@@ -263,11 +263,17 @@ fn demo_writes_the_bundled_workspace_and_runs() {
         stdout.contains("+use connectrpc::"),
         "the dry runs show diffs: {stdout}"
     );
-    // The bundled files are the greeter fixture, byte for byte, and the dry runs wrote nothing.
+    // The bundled files are the greeter fixture's step-0 tree, byte for byte; the demo applies
+    // the complete steps (1 and 2) in turn, so it ends as the fixture's step-2 tree.
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/greeter");
     for (rel, text) in cargo_connect_migrate::demo::FILES {
-        let fixture = cargo_connect_migrate::app::demo_root().join(rel);
-        assert_eq!(std::fs::read_to_string(out_dir.join(rel)).unwrap(), *text);
-        assert_eq!(std::fs::read_to_string(fixture).unwrap(), *text);
+        let step0 = cargo_connect_migrate::app::demo_root().join(rel);
+        assert_eq!(std::fs::read_to_string(step0).unwrap(), *text);
+        assert_eq!(
+            std::fs::read_to_string(out_dir.join(rel)).unwrap(),
+            std::fs::read_to_string(fixture.join("step-2").join(rel)).unwrap(),
+            "{rel}"
+        );
     }
 }
 
