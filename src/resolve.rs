@@ -861,6 +861,16 @@ mod tests {
     }
 
     #[test]
+    fn re_exports_of_in_file_modules_are_followed() {
+        // `crate::catalog::Item` through `pub use platform::catalog::v1 as catalog;`.
+        let src = "pub mod platform { pub mod catalog { pub mod v1 { pub struct Item; } } }\npub use platform::catalog::v1 as catalog;\nmod tests { use super::catalog::Item; fn f() { let _ = Item ; } }";
+        assert_eq!(
+            full(resolve_at(src, "Item ;")),
+            "crate::platform::catalog::v1::Item"
+        );
+    }
+
+    #[test]
     fn underscore_import_binds_nothing() {
         let src = "use tonic::Status as _;\nfn f() { Status::ok(); }";
         assert_eq!(full(resolve_at(src, "Status::ok")), "Status::ok");
