@@ -275,7 +275,7 @@ impl FileIndex {
     pub fn canonical(&self, mut full: Vec<String>) -> Vec<String> {
         for _ in 0..8 {
             let mut changed = false;
-            for (id, sc) in self.scopes.iter().enumerate() {
+            for sc in &self.scopes {
                 let ScopeKind::Module(mp) = &sc.kind else {
                     continue;
                 };
@@ -291,7 +291,6 @@ impl FileIndex {
                         }
                     }
                 }
-                let _ = id;
             }
             if !changed {
                 break;

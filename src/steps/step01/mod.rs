@@ -433,7 +433,6 @@ fn analyse_codegen(
     let mut sites: HashMap<PathBuf, Vec<ProtoInclude>> = HashMap::new();
     let mut modules = Vec::new();
     let mut connect_module: Option<Vec<String>> = None;
-    let mut first_site: Option<Vec<String>> = None;
     for f in &c.files {
         let text = text_of(&f.path);
         if !text.contains("include_proto") && !text.contains("OUT_DIR") {
@@ -462,13 +461,6 @@ fn analyse_codegen(
                 continue;
             }
             modules.push((m.clone(), pkg));
-            if first_site.is_none() {
-                let mut parent = m.clone();
-                if !inc.module_path.is_empty() {
-                    parent.pop();
-                }
-                first_site = Some(parent);
-            }
             if matches!(
                 inc.kind,
                 IncludeKind::IncludeProto | IncludeKind::IncludeOutDir
@@ -478,7 +470,6 @@ fn analyse_codegen(
             }
         }
     }
-    let _ = first_site;
     // The connect module goes in the innermost module around every include site.
     let connect_module = connect_module.unwrap_or_else(|| {
         let mut parents = sites.iter().flat_map(|(path, incs)| {
