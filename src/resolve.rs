@@ -25,6 +25,18 @@ use syn::visit::Visit;
 pub type ScopeId = usize;
 pub type LeafId = usize;
 
+/// The input of a macro call read as comma-separated expressions (`vec![..]`, `format!(..)`,
+/// `assert_eq!(..)`), or `None` when it is something else. Their spans point into the file, so
+/// rewrites inside them are ordinary edits.
+pub fn macro_exprs(m: &syn::Macro) -> Option<Vec<syn::Expr>> {
+    use syn::parse::Parser;
+    let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
+    parser
+        .parse2(m.tokens.clone())
+        .ok()
+        .map(|p| p.into_iter().collect())
+}
+
 /// Byte range of a span in the text it was parsed from.
 pub fn range(span: Span) -> Range<usize> {
     span.byte_range()

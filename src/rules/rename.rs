@@ -353,15 +353,13 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         self.visit_path(&m.path);
         // Most macros take comma-separated expressions (format!, vec!, assert_eq!, matches!);
         // their paths are real code and are rewritten like any other.
-        use syn::parse::Parser;
-        let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
-        match parser.parse2(m.tokens.clone()) {
-            Ok(exprs) => {
+        match crate::resolve::macro_exprs(m) {
+            Some(exprs) => {
                 for e in &exprs {
                     self.visit_expr(e);
                 }
             }
-            Err(_) => {
+            None => {
                 let name = m
                     .path
                     .segments

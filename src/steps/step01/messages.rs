@@ -192,12 +192,8 @@ impl<'ast> Visit<'ast> for CountUses {
         syn::visit::visit_field_value(self, f);
     }
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        use syn::parse::Parser;
-        let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
-        if let Ok(exprs) = parser.parse2(m.tokens.clone()) {
-            for e in &exprs {
-                self.visit_expr(e);
-            }
+        for e in crate::resolve::macro_exprs(m).unwrap_or_default() {
+            self.visit_expr(&e);
         }
     }
 }
@@ -496,14 +492,12 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn enum_list_edits(&self, mac: &syn::Macro) -> Vec<Edit> {
-        use syn::parse::Parser;
-        let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
-        match parser.parse2(mac.tokens.clone()) {
-            Ok(elems) => elems
+        match crate::resolve::macro_exprs(mac) {
+            Some(elems) => elems
                 .iter()
                 .flat_map(|e| self.enum_value_edits(e, None, true))
                 .collect(),
-            Err(_) => Vec::new(),
+            None => Vec::new(),
         }
     }
 
@@ -1070,7 +1064,6 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         // Expressions inside `vec![..]`, `assert_eq!(..)`, `format!(..)`: rewritten like any
         // other code. `matches!(e, pattern)` and its kin: only the expression (a pattern is not
         // an expression, whatever it parses as).
-        use syn::parse::Parser;
         let name = m
             .path
             .segments
@@ -1091,11 +1084,8 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
             }
             return;
         }
-        let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
-        if let Ok(exprs) = parser.parse2(m.tokens.clone()) {
-            for e in &exprs {
-                self.visit_expr(e);
-            }
+        for e in crate::resolve::macro_exprs(m).unwrap_or_default() {
+            self.visit_expr(&e);
         }
     }
 }
