@@ -137,6 +137,16 @@ impl EditBuffer {
         Ok(())
     }
 
+    /// Take out the edits that lie inside `r` (a later pass decided the region stays as it
+    /// was).
+    pub fn remove_within(&mut self, r: &Range<usize>) -> Vec<Edit> {
+        let (inside, keep): (Vec<Edit>, Vec<Edit>) = std::mem::take(&mut self.edits)
+            .into_iter()
+            .partition(|e| r.start <= e.range.start && e.range.end <= r.end);
+        self.edits = keep;
+        inside
+    }
+
     /// Apply the edits to `original` (the text the ranges refer to).
     pub fn apply(&self, original: &str) -> String {
         apply(original, &self.edits)

@@ -147,6 +147,16 @@ pub enum Resolution {
     Ambiguous(Vec<Resolved>),
 }
 
+impl Resolution {
+    /// The meaning, when there is exactly one.
+    pub fn resolved(&self) -> Option<&Resolved> {
+        match self {
+            Resolution::One(r) => Some(r),
+            Resolution::Ambiguous(_) => None,
+        }
+    }
+}
+
 /// Everything name resolution knows about one file.
 #[derive(Debug)]
 pub struct FileIndex {

@@ -516,3 +516,183 @@ mod tests {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Adapters for handler bodies whose errors are already connect errors (after step 3)
+
+/// The same adapters as [`unary`](super::server::unary) and friends, for tonic-style bodies whose
+/// errors step 3 already turned into `ConnectError`: the closure still gets a `tonic::Request`
+/// and returns a `tonic::Response`, but its error type is `ConnectError`, and inbound streams are
+/// an [`Inbound`] whose `message().await` fails with a `ConnectError` too (so `?` keeps
+/// working). Outbound stream items may fail with any [`IntoConnectError`].
+///
+/// **Removed by** step 4 (streaming handlers native) and native rewrites of the bodies.
+pub mod connect_errors {
+    use super::*;
+    use crate::status::RpcError;
+
+    /// An error type a response stream item may carry: converted with [`to_connect`] for
+    /// `tonic::Status`, as is for `ConnectError`.
+    pub trait IntoConnectError {
+        /// The connect error.
+        fn into_connect_error(self) -> ConnectError;
+    }
+    impl IntoConnectError for ConnectError {
+        fn into_connect_error(self) -> ConnectError {
+            self
+        }
+    }
+    impl IntoConnectError for Status {
+        fn into_connect_error(self) -> ConnectError {
+            to_connect(self)
+        }
+    }
+    impl IntoConnectError for RpcError {
+        fn into_connect_error(self) -> ConnectError {
+            self.into_connect()
+        }
+    }
+
+    /// Unary method: `f` gets a `tonic::Request<Req>`, returns
+    /// `Result<tonic::Response<Resp>, ConnectError>`.
+    pub async fn unary<Req, Resp, F, Fut>(
+        ctx: RequestContext,
+        request: ServiceRequest<'_, Req>,
+        f: F,
+    ) -> ServiceResult<Resp>
+    where
+        Req: buffa::view::HasMessageView,
+        F: FnOnce(tonic::Request<Req>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<Resp>, ConnectError>>,
+    {
+        let request = tonic_request(ctx, request.to_owned_message());
+        f(request).await.map(connect_response)
+    }
+
+    /// Server-streaming method: `f` returns `tonic::Response<S>` for a stream of
+    /// `Result<Resp, E>`.
+    pub async fn server_stream<Req, Resp, S, E, F, Fut>(
+        ctx: RequestContext,
+        request: ServiceRequest<'_, Req>,
+        f: F,
+    ) -> ServiceResult<ServiceStream<Resp>>
+    where
+        Req: buffa::view::HasMessageView,
+        Resp: Send + 'static,
+        E: IntoConnectError + 'static,
+        S: Stream<Item = Result<Resp, E>> + Send + 'static,
+        F: FnOnce(tonic::Request<Req>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<S>, ConnectError>>,
+    {
+        let request = tonic_request(ctx, request.to_owned_message());
+        let response = f(request).await?;
+        Ok(connect_response(response).map_body(connect_stream))
+    }
+
+    /// Client-streaming method: `f` gets a `tonic::Request<Inbound<Req>>`.
+    pub async fn client_stream<Req, Resp, F, Fut>(
+        ctx: RequestContext,
+        requests: InboundStream<Req>,
+        f: F,
+    ) -> ServiceResult<Resp>
+    where
+        Req: buffa::view::HasMessageView + Send + 'static,
+        F: FnOnce(tonic::Request<Inbound<Req>>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<Resp>, ConnectError>>,
+    {
+        let request = tonic_request(ctx, Inbound::new(requests));
+        f(request).await.map(connect_response)
+    }
+
+    /// Bidi-streaming method: `f` gets a `tonic::Request<Inbound<Req>>` and returns
+    /// `tonic::Response<S>`.
+    pub async fn bidi_stream<Req, Resp, S, E, F, Fut>(
+        ctx: RequestContext,
+        requests: InboundStream<Req>,
+        f: F,
+    ) -> ServiceResult<ServiceStream<Resp>>
+    where
+        Req: buffa::view::HasMessageView + Send + 'static,
+        Resp: Send + 'static,
+        E: IntoConnectError + 'static,
+        S: Stream<Item = Result<Resp, E>> + Send + 'static,
+        F: FnOnce(tonic::Request<Inbound<Req>>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<S>, ConnectError>>,
+    {
+        let request = tonic_request(ctx, Inbound::new(requests));
+        let response = f(request).await?;
+        Ok(connect_response(response).map_body(connect_stream))
+    }
+
+    fn connect_stream<T, E, S>(stream: S) -> ServiceStream<T>
+    where
+        E: IntoConnectError,
+        S: Stream<Item = Result<T, E>> + Send + 'static,
+    {
+        Box::pin(stream.map(|item| item.map_err(IntoConnectError::into_connect_error)))
+    }
+
+    /// An inbound stream of owned messages, shaped like `tonic::Streaming` (`message().await`,
+    /// `Stream<Item = Result<M, ConnectError>>`).
+    pub struct Inbound<M> {
+        inner: std::pin::Pin<Box<dyn Stream<Item = Result<M, ConnectError>> + Send>>,
+    }
+
+    impl<M> std::fmt::Debug for Inbound<M> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("Inbound")
+        }
+    }
+
+    impl<M: buffa::view::HasMessageView + Send + 'static> Inbound<M> {
+        /// Owned messages of a connect inbound stream.
+        pub fn new(requests: InboundStream<M>) -> Self {
+            Inbound {
+                inner: Box::pin(owned_messages(requests)),
+            }
+        }
+    }
+
+    impl<M> Inbound<M> {
+        /// The next message, `Ok(None)` once the client finished.
+        pub async fn message(&mut self) -> Result<Option<M>, ConnectError> {
+            self.inner.next().await.transpose()
+        }
+    }
+
+    impl<M> Stream for Inbound<M> {
+        type Item = Result<M, ConnectError>;
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Self::Item>> {
+            self.inner.as_mut().poll_next(cx)
+        }
+    }
+}
+
+/// [`tonic_call!`] for handlers whose errors are connect errors (after step 3): the result is
+/// `Result<tonic::Response<B>, ConnectError>`, so tests read `err.code` and `err.message`.
+#[macro_export]
+macro_rules! tonic_call_connect {
+    ($service:expr, $method:ident, $request:expr $(,)?) => {
+        async {
+            let (__ctx, __message) = $crate::server::split_tonic_request($request);
+            let __body = $crate::server::encode_message(&__message);
+            let __view = $crate::server::decode_view_of(&__message, &__body);
+            let __request = $crate::__private::ServiceRequest::from_parts(&__view, &__body);
+            $crate::server::tonic_result_connect($service.$method(__ctx, __request).await)
+        }
+    };
+}
+
+/// A connect handler result as a tonic response with the connect error.
+pub fn tonic_result_connect<B>(
+    result: ServiceResult<B>,
+) -> Result<tonic::Response<B>, ConnectError> {
+    result.map(|response| {
+        let mut out = tonic::Response::new(response.body);
+        *out.metadata_mut() = MetadataMap::from_headers(response.headers);
+        out
+    })
+}

@@ -7,6 +7,7 @@
 
 pub mod step01;
 pub mod step02;
+pub mod step03;
 
 use aho_corasick::AhoCorasick;
 
@@ -53,7 +54,11 @@ impl Step {
             ),
             3 => (
                 true,
-                "partial: path renames of Status/Code and their constructors only; accessors, details, metadata, `impl From<E> for Status` bodies and handler bodies still on the step-2 shim adapters are not rewritten yet, so the result may not build: apply with --verify",
+                "Status/Code renames with constructors; unary handlers on step 2's adapters unwrapped natively where every request use has a connect idiom, the others moved to connect_shim::server::connect_errors; `impl From<E> for Status` bodies, details and metadata accessors are reported, not rewritten",
+            ),
+            4 => (
+                true,
+                "streaming handlers on step 3's adapters unwrapped natively where the inbound stream is read as `let s = request.into_inner();` and the answer is `Response::new(stream)`; the others stay on connect_shim::server::connect_errors (listed)",
             ),
             7 => (
                 true,
@@ -92,6 +97,9 @@ impl Step {
         if crate_ctx {
             return true;
         }
+        if matches!(self.number, 3 | 4) && memchr::memmem::find(text, b"connect_shim").is_some() {
+            return true;
+        }
         let names_crate = self
             .crates
             .iter()
@@ -112,6 +120,9 @@ impl Step {
         if let (2, Some(ctx)) = (self.number, ctx) {
             v.push(Box::new(step02::ServicesPass { ctx }));
         }
+        if matches!(self.number, 3 | 4) {
+            v.push(Box::new(step03::HandlersPass { step: self.number }));
+        }
         v
     }
 
@@ -120,6 +131,7 @@ impl Step {
         match self.number {
             1 => step01::prepare(ws),
             2 => step02::prepare(ws),
+            4 => step03::prepare_step4(ws),
             _ => step01::Prepared::default(),
         }
     }

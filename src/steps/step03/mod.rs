@@ -1,0 +1,1146 @@
+//! Steps 3 and 4: the handler bodies step 2 kept tonic-style inside `connect_shim::server`
+//! adapters.
+//!
+//! Step 2 wraps a body it cannot rewrite natively in an adapter call that is the whole method
+//! body:
+//!
+//! ```text
+//! async fn get(&self, ctx: RequestContext, request: ServiceRequest<'_, GetRequest>) -> ServiceResult<Item> {
+//!     connect_shim::server::unary(ctx, request, |request| async move {
+//!         let item = self.find(&request.get_ref().id)?;
+//!         Ok(Response::new(item.clone()))
+//!     })
+//!     .await
+//! }
+//! ```
+//!
+//! **Step 3** (errors) turns `Status` into `ConnectError` in those bodies (the rename rules of
+//! `rules/step03.toml`); this pass then either unwraps a unary adapter into a native body, when
+//! every use of the tonic request is an idiom with a connect equivalent (`into_inner()` ->
+//! `to_owned_message()`, `get_ref()`, `metadata().get(..)` -> `ctx.headers()`, `remote_addr()` ->
+//! `ctx.peer_addr()`, `extensions()`, `Response::new` -> `connectrpc::Response::new`), or moves
+//! the adapter to its `connect_shim::server::connect_errors` twin, whose closures return
+//! `ConnectError`s. Handler tests calling through `connect_shim::tonic_call!` move to
+//! `tonic_call_connect!` (connect errors), and `err.code()` / `err.message()` on the errors they
+//! return become the fields `err.code` / `err.message`.
+//!
+//! **Step 4** (streaming handlers) unwraps the streaming adapters the same way: an inbound
+//! `let mut s = request.into_inner();` becomes an owned-message stream over the connect
+//! `InboundStream`, `s.message().await` becomes `s.next().await.transpose()`, and the outbound
+//! `Response::new(stream)` becomes `connectrpc::Response::stream(stream)`.
+//!
+//! A body that stays on an adapter is listed with what blocked it; a body still using tonic's
+//! `Status` (code the step could not tell was server code) is left as it is.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::visit::Visit;
+
+use crate::edit::{line_start, Edit};
+use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
+use crate::resolve::{range, FileIndex, ScopeTracker};
+
+/// The four adapters, by the RPC kind they serve.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Unary,
+    ServerStream,
+    ClientStream,
+    Bidi,
+}
+
+impl Kind {
+    fn from_name(s: &str) -> Option<Kind> {
+        Some(match s {
+            "unary" => Kind::Unary,
+            "server_stream" => Kind::ServerStream,
+            "client_stream" => Kind::ClientStream,
+            "bidi_stream" => Kind::Bidi,
+            _ => return None,
+        })
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Unary => "unary",
+            Kind::ServerStream => "server_stream",
+            Kind::ClientStream => "client_stream",
+            Kind::Bidi => "bidi_stream",
+        }
+    }
+    /// The request side is a stream (`InboundStream<M>`).
+    fn inbound(self) -> bool {
+        matches!(self, Kind::ClientStream | Kind::Bidi)
+    }
+    /// The response side is a stream.
+    fn outbound(self) -> bool {
+        matches!(self, Kind::ServerStream | Kind::Bidi)
+    }
+}
+
+/// The handler pass of steps 3 and 4.
+pub struct HandlersPass {
+    pub step: u8,
+}
+
+impl Pass for HandlersPass {
+    fn run(&self, file: &FileCtx<'_>, out: &mut PassOutput) {
+        if !file.text.contains("connect_shim") {
+            return;
+        }
+        let mut w = Walker {
+            step: self.step,
+            file,
+            idx: file.index,
+            text: file.text,
+            tr: ScopeTracker::new(file.index),
+            out,
+            replaced: Vec::new(),
+            need_stream_ext: None,
+            converted_fns: HashSet::new(),
+            kept_any: false,
+        };
+        if self.step == 3 {
+            w.converted_fns = w.fns_with_converted_signatures();
+        }
+        w.visit_file(file.file);
+        if self.step == 3 {
+            w.twin_from_impls();
+        }
+        w.add_stream_ext();
+        w.remove_unused_imports();
+    }
+}
+
+struct Walker<'a, 'o> {
+    step: u8,
+    file: &'a FileCtx<'a>,
+    idx: &'a FileIndex,
+    text: &'a str,
+    tr: ScopeTracker,
+    out: &'o mut PassOutput,
+    /// Ranges whose tonic names the pass replaced (imports of them may go).
+    replaced: Vec<Range<usize>>,
+    /// Offset of the item a native inbound stream was written in, when `StreamExt` must be
+    /// imported.
+    need_stream_ext: Option<usize>,
+    /// Local functions whose signature the renames of this run changed (they return
+    /// `ConnectError` now).
+    converted_fns: HashSet<String>,
+    /// Some handler keeps tonic errors.
+    kept_any: bool,
+}
+
+fn item(step: u8, offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
+    ManualItem {
+        offset,
+        rule: format!("step{step:02}/{rule}"),
+        message,
+        note: note.to_string(),
+        kind,
+    }
+}
+
+/// A token of a flattened token stream, with its byte range.
+#[derive(Clone, Debug)]
+enum Tok {
+    Ident(String, Range<usize>),
+    Punct(char, Range<usize>),
+    Lit(Range<usize>),
+    Open(Delimiter, Range<usize>),
+    Close(Delimiter, Range<usize>),
+}
+
+impl Tok {
+    fn range(&self) -> Range<usize> {
+        match self {
+            Tok::Ident(_, r) | Tok::Punct(_, r) | Tok::Lit(r) | Tok::Open(_, r) | Tok::Close(_, r) => {
+                r.clone()
+            }
+        }
+    }
+    fn is_ident(&self, s: &str) -> bool {
+        matches!(self, Tok::Ident(i, _) if i == s)
+    }
+    fn is_punct(&self, c: char) -> bool {
+        matches!(self, Tok::Punct(p, _) if *p == c)
+    }
+    fn is_open(&self, d: Delimiter) -> bool {
+        matches!(self, Tok::Open(x, _) if *x == d)
+    }
+    fn is_close(&self, d: Delimiter) -> bool {
+        matches!(self, Tok::Close(x, _) if *x == d)
+    }
+    fn ident(&self) -> Option<&str> {
+        match self {
+            Tok::Ident(i, _) => Some(i),
+            _ => None,
+        }
+    }
+}
+
+fn flatten(t: TokenStream, out: &mut Vec<Tok>) {
+    for tt in t {
+        match tt {
+            TokenTree::Group(g) => {
+                out.push(Tok::Open(g.delimiter(), range(g.span_open())));
+                flatten(g.stream(), out);
+                out.push(Tok::Close(g.delimiter(), range(g.span_close())));
+            }
+            TokenTree::Ident(i) => out.push(Tok::Ident(i.to_string(), range(i.span()))),
+            TokenTree::Punct(p) => out.push(Tok::Punct(p.as_char(), range(p.span()))),
+            TokenTree::Literal(l) => out.push(Tok::Lit(range(l.span()))),
+        }
+    }
+}
+
+/// `a . m ( )` at `i` (the receiver ident): the method name when the call has no arguments.
+fn empty_call_at(toks: &[Tok], i: usize) -> Option<&str> {
+    if toks.get(i + 1)?.is_punct('.')
+        && toks.get(i + 3)?.is_open(Delimiter::Parenthesis)
+        && toks.get(i + 4)?.is_close(Delimiter::Parenthesis)
+    {
+        toks.get(i + 2)?.ident()
+    } else {
+        None
+    }
+}
+
+/// An adapter call found as the whole body of a method.
+struct Adapter<'s> {
+    kind: Kind,
+    /// Already the `connect_errors` twin.
+    connect_errors: bool,
+    /// `connect_shim::server` (the module part of the path as written), for the twin.
+    module_end: usize,
+    ctx_name: String,
+    /// The method's `ctx` parameter identifier.
+    ctx_param: Option<Range<usize>>,
+    req_name: String,
+    param: String,
+    /// The whole `adapter(..).await` expression.
+    expr: Range<usize>,
+    block: &'s syn::Block,
+}
+
+impl<'a> Walker<'a, '_> {
+    fn report(&mut self, offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) {
+        self.out
+            .items
+            .push(item(self.step, offset, rule, kind, message, note));
+    }
+
+    /// Is this byte range already covered by an edit of an earlier pass of the step (the
+    /// renames)?
+    fn edited(&self, r: &Range<usize>) -> bool {
+        self.out
+            .buffer
+            .edits()
+            .iter()
+            .any(|e| e.range.start < r.end.max(r.start + 1) && r.start < e.range.end.max(e.range.start + 1))
+    }
+
+    fn resolve_str(&self, path: &str) -> Option<Vec<String>> {
+        let p: syn::Path = syn::parse_str(path).ok()?;
+        Some(self.idx.resolve(self.tr.current(), &p)?.resolved()?.full.clone())
+    }
+
+    /// The adapter call that is the whole body of `f`, if any.
+    fn adapter<'s>(&self, sig: &syn::Signature, block: &'s syn::Block) -> Option<Adapter<'s>> {
+        let [syn::Stmt::Expr(syn::Expr::Await(aw), None)] = block.stmts.as_slice() else {
+            return None;
+        };
+        let syn::Expr::Call(call) = &*aw.base else {
+            return None;
+        };
+        let syn::Expr::Path(fp) = &*call.func else {
+            return None;
+        };
+        let full = self.idx.resolve(self.tr.current(), &fp.path)?.resolved()?.full.clone();
+        let segs: Vec<&str> = full.iter().map(String::as_str).collect();
+        let (kind, connect_errors) = match segs.as_slice() {
+            ["connect_shim", "server", k] => (Kind::from_name(k)?, false),
+            ["connect_shim", "server", "connect_errors", k] => (Kind::from_name(k)?, true),
+            _ => return None,
+        };
+        let args: Vec<&syn::Expr> = call.args.iter().collect();
+        let [ctx, req, syn::Expr::Closure(cl)] = args.as_slice() else {
+            return None;
+        };
+        let ident_of = |e: &syn::Expr| match e {
+            syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
+            _ => None,
+        };
+        let (ctx_name, req_name) = (ident_of(ctx)?, ident_of(req)?);
+        // The method's own parameters must be what is passed.
+        let params: Vec<String> = sig
+            .inputs
+            .iter()
+            .filter_map(|a| match a {
+                syn::FnArg::Typed(t) => match &*t.pat {
+                    syn::Pat::Ident(pi) => Some(pi.ident.to_string()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        if !params.contains(&ctx_name) || !params.contains(&req_name) {
+            return None;
+        }
+        let ctx_param = sig.inputs.iter().find_map(|a| match a {
+            syn::FnArg::Typed(t) => match &*t.pat {
+                syn::Pat::Ident(pi) if pi.ident == ctx_name => Some(range(pi.ident.span())),
+                _ => None,
+            },
+            _ => None,
+        });
+        let [syn::Pat::Ident(pi)] = cl.inputs.iter().collect::<Vec<_>>().as_slice() else {
+            return None;
+        };
+        if pi.by_ref.is_some() || pi.subpat.is_some() || pi.mutability.is_some() {
+            return None;
+        }
+        let syn::Expr::Async(ab) = &*cl.body else {
+            return None;
+        };
+        let module_end = if fp.path.segments.len() >= 2 {
+            range(fp.path.segments[fp.path.segments.len() - 2].ident.span()).end
+        } else {
+            return None;
+        };
+        Some(Adapter {
+            kind,
+            connect_errors,
+            module_end,
+            ctx_name,
+            ctx_param,
+            req_name,
+            param: pi.ident.to_string(),
+            expr: range(syn::spanned::Spanned::span(&block.stmts[0])),
+            block: &ab.block,
+        })
+    }
+
+    fn method(&mut self, name: &str, sig: &syn::Signature, block: &syn::Block) {
+        let Some(a) = self.adapter(sig, block) else {
+            return;
+        };
+        let at = a.expr.start;
+        match self.step {
+            3 => {
+                if a.connect_errors {
+                    return;
+                }
+                if let Some(blocker) = self.tonic_errors_left(&a) {
+                    self.keep_tonic(&a);
+                    self.report(
+                        at,
+                        "handler-adapter",
+                        ItemKind::Manual,
+                        format!("`{name}` keeps tonic errors (it uses `{blocker}`, which the step does not convert): its body stays on connect_shim::server::{} with tonic::Status, and calls of converted helpers get `.map_err(connect_shim::status::to_status)`", a.kind.name()),
+                        "convert the remaining tonic errors to ConnectError by hand (see the other items at this handler), then run step 3 again",
+                    );
+                    return;
+                }
+                if a.kind == Kind::Unary {
+                    match self.native(&a) {
+                        Ok(edits) => {
+                            if self.out.commit(edits).is_ok() {
+                                return;
+                            }
+                        }
+                        Err(why) => self.report(
+                            at,
+                            "handler-adapter",
+                            ItemKind::Manual,
+                            format!("`{name}` kept tonic-style on connect_shim::server::connect_errors::unary: {why}"),
+                            "rewrite the body natively (ctx: RequestContext, request: ServiceRequest)",
+                        ),
+                    }
+                } else {
+                    self.report(
+                        at,
+                        "handler-adapter",
+                        ItemKind::Manual,
+                        format!("`{name}` kept tonic-style on connect_shim::server::connect_errors::{} until step 4 (streaming handlers)", a.kind.name()),
+                        "run step 4",
+                    );
+                }
+                let twin = Edit::insert(a.module_end, "::connect_errors", "step03/handler-adapter");
+                let _ = self.out.commit(vec![twin]);
+            }
+            4 => {
+                if !a.connect_errors || a.kind == Kind::Unary {
+                    let why = if a.connect_errors {
+                        "its body is tonic-style (step 3 listed what blocks a native body)"
+                    } else {
+                        "its errors are still tonic's (step 3 listed why)"
+                    };
+                    self.report(
+                        at,
+                        "handler-adapter",
+                        ItemKind::Manual,
+                        format!("`{name}` stays on the connect_shim::server adapter: {why}"),
+                        "rewrite the body natively, then the adapter goes",
+                    );
+                    return;
+                }
+                match self.native(&a) {
+                    Ok(edits) => {
+                        let _ = self.out.commit(edits);
+                    }
+                    Err(why) => self.report(
+                        at,
+                        "handler-adapter",
+                        ItemKind::Manual,
+                        format!("`{name}` kept tonic-style on connect_shim::server::connect_errors::{}: {why}", a.kind.name()),
+                        "rewrite the body natively (InboundStream items are StreamMessage<M>: `to_owned_message()`; answer with `connectrpc::Response::stream(s)`)",
+                    ),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Names of the file's functions whose signatures the renames changed.
+    fn fns_with_converted_signatures(&self) -> HashSet<String> {
+        struct Sigs<'w>(Vec<(String, Range<usize>)>, std::marker::PhantomData<&'w ()>);
+        impl<'ast> Visit<'ast> for Sigs<'_> {
+            fn visit_signature(&mut self, s: &'ast syn::Signature) {
+                if let syn::ReturnType::Type(_, t) = &s.output {
+                    self.0.push((s.ident.to_string(), range(syn::spanned::Spanned::span(&**t))));
+                }
+            }
+        }
+        let mut v = Sigs(Vec::new(), std::marker::PhantomData);
+        v.visit_file(self.file.file);
+        v.0.into_iter()
+            .filter(|(_, r)| {
+                self.out.buffer.edits().iter().any(|e| {
+                    e.rule.starts_with("step03/") && r.start <= e.range.start && e.range.end <= r.end
+                })
+            })
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    /// The adapter's body keeps tonic errors: the renames inside it are taken back (written as
+    /// explicit `tonic::` paths, since the imports may have moved), and `?` on calls of helpers
+    /// that now return `ConnectError` converts back with `connect_shim::status::to_status`.
+    fn keep_tonic(&mut self, a: &Adapter<'_>) {
+        let body = range(a.block.brace_token.span.open()).start..range(a.block.brace_token.span.close()).end;
+        let mut edits = self.revert_renames(&body);
+        self.kept_any = true;
+        let mut toks = Vec::new();
+        flatten(a.block.to_token_stream(), &mut toks);
+        for i in 0..toks.len() {
+            let Tok::Ident(name, _) = &toks[i] else { continue };
+            if !self.converted_fns.contains(name) || !toks.get(i + 1).is_some_and(|t| t.is_open(Delimiter::Parenthesis)) {
+                continue;
+            }
+            let mut depth = 0usize;
+            let mut j = i + 1;
+            while j < toks.len() {
+                match &toks[j] {
+                    Tok::Open(..) => depth += 1,
+                    Tok::Close(..) => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            if toks.get(j + 1).is_some_and(|t| t.is_punct('?')) {
+                edits.push(Edit::insert(
+                    toks[j].range().end,
+                    ".map_err(connect_shim::status::to_status)",
+                    "step03/keep-tonic",
+                ));
+            }
+        }
+        let _ = self.out.commit(edits);
+    }
+
+    /// Takes back the renames of this run inside `r`; returns edits writing the tonic names they
+    /// replaced as explicit `tonic::` paths (the imports may have moved).
+    fn revert_renames(&mut self, r: &Range<usize>) -> Vec<Edit> {
+        let taken = self.out.buffer.remove_within(r);
+        let mut edits = Vec::new();
+        for e in taken {
+            if !e.rule.starts_with("step03/") || e.range.is_empty() {
+                if !e.rule.starts_with("step03/") {
+                    let _ = self.out.buffer.commit(vec![e]);
+                }
+                continue;
+            }
+            let original = &self.text[e.range.clone()];
+            // A segment inside a qualified path (`tonic::Status`) reads right once the rename
+            // is dropped.
+            if self.text[..e.range.start].trim_end().ends_with("::") {
+                continue;
+            }
+            let Ok(p) = syn::parse_str::<syn::Path>(original) else { continue };
+            let Some(full) = self
+                .idx
+                .resolve(self.tr.current(), &p)
+                .and_then(|r| r.resolved().cloned())
+                .map(|r| r.full)
+            else {
+                continue;
+            };
+            if full.first().map(String::as_str) == Some("tonic") && original != full.join("::") {
+                edits.push(Edit::replace(e.range.clone(), full.join("::"), "step03/keep-tonic"));
+            }
+        }
+        edits
+    }
+
+    /// With a handler kept on tonic errors, each converted `impl From<E> for Status` stays as it
+    /// was (its `?` conversions still serve that handler) and its connect twin is added after it.
+    fn twin_from_impls(&mut self) {
+        if !self.kept_any {
+            return;
+        }
+        let from_arg = |tr: &syn::Path| {
+            let last = tr.segments.last()?;
+            if last.ident != "From" {
+                return None;
+            }
+            Some(last.arguments.to_token_stream().to_string())
+        };
+        // `From<E>` impls for ConnectError already there (a twin from an earlier run).
+        let mut connect_froms = HashSet::new();
+        for it in &self.file.file.items {
+            let syn::Item::Impl(imp) = it else { continue };
+            let Some((_, tr, _)) = &imp.trait_ else { continue };
+            let syn::Type::Path(tp) = &*imp.self_ty else { continue };
+            let is_connect = self
+                .idx
+                .resolve(self.tr.current(), &tp.path)
+                .and_then(|r| r.resolved().cloned())
+                .is_some_and(|r| r.full == ["connectrpc", "ConnectError"]);
+            if let (true, Some(arg)) = (is_connect, from_arg(tr)) {
+                connect_froms.insert(arg);
+            }
+        }
+        let mut impls = Vec::new();
+        for it in &self.file.file.items {
+            let syn::Item::Impl(imp) = it else { continue };
+            let Some((_, tr, _)) = &imp.trait_ else { continue };
+            let Some(arg) = from_arg(tr) else { continue };
+            let ty = range(syn::spanned::Spanned::span(&*imp.self_ty));
+            if !self.edited(&ty) {
+                continue;
+            }
+            let r = range(syn::spanned::Spanned::span(imp));
+            if connect_froms.contains(&arg) {
+                // The twin exists: the tonic impl stays as it is.
+                let edits = self.revert_renames(&r);
+                let _ = self.out.commit(edits);
+                continue;
+            }
+            impls.push(r);
+        }
+        for r in impls {
+            let inside: Vec<Edit> = self
+                .out
+                .buffer
+                .edits()
+                .iter()
+                .filter(|e| r.start <= e.range.start && e.range.end <= r.end)
+                .cloned()
+                .collect();
+            let mut twin = self.text[r.clone()].to_string();
+            for e in inside.iter().rev() {
+                twin.replace_range(e.range.start - r.start..e.range.end - r.start, &e.text);
+            }
+            let mut edits = self.revert_renames(&r);
+            let indent = crate::edit::indent_at(self.text, r.start).to_string();
+            edits.push(Edit::insert(r.end, format!("\n\n{indent}{twin}"), "step03/from-impl-twin"));
+            let at = r.start;
+            if self.out.commit(edits).is_ok() {
+                self.report(
+                    at,
+                    "from-impl-twin",
+                    ItemKind::Manual,
+                    "this `impl From<E> for Status` stays for the handlers still on tonic errors; its ConnectError twin follows it".into(),
+                    "delete the tonic impl once no handler of the file keeps tonic errors",
+                );
+            }
+        }
+    }
+
+    /// A tonic error name in the adapter's closure that the renames of this run do not change.
+    fn tonic_errors_left(&self, a: &Adapter<'_>) -> Option<String> {
+        let mut toks = Vec::new();
+        flatten(a.block.to_token_stream(), &mut toks);
+        for (i, t) in toks.iter().enumerate() {
+            let Tok::Ident(name, r) = t else { continue };
+            if name != "Status" && name != "Code" {
+                continue;
+            }
+            if i > 0 && toks[i - 1].is_punct('.') {
+                continue;
+            }
+            let qualified = i >= 3
+                && toks[i - 1].is_punct(':')
+                && toks[i - 2].is_punct(':')
+                && toks[i - 3].is_ident("tonic");
+            let start = if qualified { toks[i - 3].range().start } else { r.start };
+            if self.edited(&(start..r.end)) {
+                continue;
+            }
+            let tonic = qualified
+                || self
+                    .resolve_str(name)
+                    .is_some_and(|f| f.first().map(String::as_str) == Some("tonic"));
+            if tonic {
+                return Some(format!("tonic::{name}"));
+            }
+        }
+        None
+    }
+
+    /// The native rewrite of an adapter call: the closure's body becomes the method's body.
+    fn native(&mut self, a: &Adapter<'_>) -> Result<Vec<Edit>, String> {
+        let rule = if self.step == 3 {
+            "step03/native-handler"
+        } else {
+            "step04/native-handler"
+        };
+        let mut toks = Vec::new();
+        flatten(a.block.to_token_stream(), &mut toks);
+        // The outer braces of the async block.
+        let (Some(Tok::Open(_, open)), Some(Tok::Close(_, close))) = (toks.first(), toks.last())
+        else {
+            return Err("unexpected body".into());
+        };
+        let (open, close) = (open.clone(), close.clone());
+        let mut edits = Vec::new();
+        let p = a.param.as_str();
+        let mut streams: HashSet<String> = HashSet::new();
+        let mut answered = false;
+        let mut uses_ctx = false;
+        for i in 0..toks.len() {
+            let Tok::Ident(name, r) = &toks[i] else { continue };
+            let after_dot = i > 0 && toks[i - 1].is_punct('.');
+            let after_path = i > 0 && toks[i - 1].is_punct(':');
+            if after_dot {
+                if matches!(name.as_str(), "metadata_mut" | "set_compression" | "disable_compression" | "into_parts" | "trailers") {
+                    return Err(format!("`.{name}()` has no connect equivalent this step writes"));
+                }
+                continue;
+            }
+            if name == p && !after_path {
+                let Some(m) = empty_call_at(&toks, i) else {
+                    return Err(format!("the tonic request `{p}` is used as a whole (passed on or moved)"));
+                };
+                // Receiver and method are replaced separately, so line breaks between them stay.
+                let method = toks[i + 2].range().start..toks[i + 4].range().end;
+                let ctx = &a.ctx_name;
+                let req = &a.req_name;
+                let (recv, text) = match (m, a.kind.inbound()) {
+                    ("into_inner", false) => (req.to_string(), "to_owned_message()".to_string()),
+                    ("into_inner", true) => {
+                        // `let [mut] s = p.into_inner();` only.
+                        let at_let = i >= 2
+                            && toks[i - 1].is_punct('=')
+                            && toks.get(i + 5).is_some_and(|t| t.is_punct(';'));
+                        let binding = (i >= 3 && toks[i - 3].is_ident("let"))
+                            || (i >= 4 && toks[i - 3].is_ident("mut") && toks[i - 4].is_ident("let"));
+                        match (&toks[i - 2], at_let && binding) {
+                            (Tok::Ident(s, _), true) => {
+                                streams.insert(s.clone());
+                            }
+                            _ => {
+                                return Err(format!(
+                                    "the inbound stream is not read as `let s = {p}.into_inner();`"
+                                ))
+                            }
+                        }
+                        (
+                            req.to_string(),
+                            "map(|item| item.map(|message| message.to_owned_message()))".to_string(),
+                        )
+                    }
+                    ("get_ref", false) => {
+                        if toks.get(i + 5).is_some_and(|t| t.is_punct('.')) {
+                            (req.to_string(), "to_owned_message()".to_string())
+                        } else {
+                            (format!("&{req}"), "to_owned_message()".to_string())
+                        }
+                    }
+                    ("metadata", _) => {
+                        let follow = toks.get(i + 5).is_some_and(|t| t.is_punct('.'))
+                            && toks
+                                .get(i + 6)
+                                .and_then(Tok::ident)
+                                .is_some_and(|m| matches!(m, "get" | "contains_key"));
+                        if !follow {
+                            return Err("request metadata is read other than with `get`/`contains_key` (HeaderMap differs: no `get_bin`, other iteration items)".into());
+                        }
+                        uses_ctx = true;
+                        (ctx.to_string(), "headers()".to_string())
+                    }
+                    ("remote_addr", _) => {
+                        uses_ctx = true;
+                        (ctx.to_string(), "peer_addr()".to_string())
+                    }
+                    ("extensions", _) => {
+                        uses_ctx = true;
+                        (ctx.to_string(), "extensions()".to_string())
+                    }
+                    (m, _) => return Err(format!("`{p}.{m}()` has no connect equivalent this step writes")),
+                };
+                if recv != p {
+                    edits.push(Edit::replace(r.clone(), recv, rule));
+                }
+                edits.push(Edit::replace(method, text, rule));
+                continue;
+            }
+            if (name == &a.ctx_name || name == &a.req_name) && name != p && !after_path {
+                return Err(format!("the body names `{name}`, which the native body would shadow"));
+            }
+            if streams.contains(name) && !after_path {
+                if let Some(m) = empty_call_at(&toks, i) {
+                    if m == "message" {
+                        let awaited = toks.get(i + 5).is_some_and(|t| t.is_punct('.'))
+                            && toks.get(i + 6).is_some_and(|t| t.is_ident("await"));
+                        if !awaited {
+                            return Err(format!("`{name}.message()` is not awaited in place"));
+                        }
+                        edits.push(Edit::replace(toks[i + 2].range(), "next", rule));
+                        edits.push(Edit::insert(toks[i + 6].range().end, ".transpose()", rule));
+                    } else if m == "trailers" {
+                        return Err("inbound `trailers()` has no connect equivalent".into());
+                    }
+                }
+                continue;
+            }
+            // Paths into tonic.
+            if after_path {
+                continue;
+            }
+            let path_end = {
+                let mut j = i;
+                while toks.get(j + 1).is_some_and(|t| t.is_punct(':'))
+                    && toks.get(j + 2).is_some_and(|t| t.is_punct(':'))
+                    && toks.get(j + 3).and_then(Tok::ident).is_some()
+                {
+                    j += 3;
+                }
+                j
+            };
+            let written: Vec<&str> = (i..=path_end).step_by(3).filter_map(|k| toks[k].ident()).collect();
+            let Ok(path) = syn::parse_str::<syn::Path>(&written.join("::")) else {
+                continue;
+            };
+            let full = match self.idx.resolve(self.tr.current(), &path).and_then(|r| r.resolved().cloned()) {
+                Some(r) => r.full,
+                None if written[0] == "tonic" => written.iter().map(|s| s.to_string()).collect(),
+                None => continue,
+            };
+            if full.first().map(String::as_str) != Some("tonic") {
+                continue;
+            }
+            let span = r.start..toks[path_end].range().end;
+            if self.edited(&span) {
+                continue;
+            }
+            let segs: Vec<&str> = full.iter().map(String::as_str).collect();
+            if segs == ["tonic", "Response", "new"] {
+                // The written path minus its last segment is the type.
+                let ty_end = toks[path_end - 3].range().end;
+                edits.push(Edit::replace(r.start..ty_end, "connectrpc::Response", rule));
+                if a.kind.outbound() {
+                    edits.push(Edit::replace(toks[path_end].range(), "stream", rule));
+                }
+                self.replaced.push(r.start..ty_end);
+                answered = true;
+                continue;
+            }
+            return Err(format!("it uses `{}`", segs.join("::")));
+        }
+        if !answered {
+            return Err("the answer is not built with `Response::new`".into());
+        }
+        if let (false, Some(r)) = (uses_ctx, &a.ctx_param) {
+            if !a.ctx_name.starts_with('_') {
+                edits.push(Edit::replace(r.clone(), format!("_{}", a.ctx_name), rule));
+            }
+        }
+        if a.kind.inbound() && !streams.is_empty() && self.idx.binding_of(self.tr.current(), "StreamExt").is_none() {
+            self.need_stream_ext.get_or_insert(a.expr.start);
+        }
+        // Structure: `adapter(ctx, req, |p| async move {` on its own line(s) up to the block's
+        // `{`, the body lines, then `})` and `.await`.
+        let text = self.text;
+        let call_line = line_start(text, a.expr.start);
+        if !text[call_line..a.expr.start].trim().is_empty() {
+            return Err("the adapter call does not start its line".into());
+        }
+        let after_open = open.end;
+        let Some(nl) = text[after_open..].find('\n') else {
+            return Err("one-line body".into());
+        };
+        if !text[after_open..after_open + nl].trim().is_empty() {
+            return Err("the body starts on the adapter's line".into());
+        }
+        let body_start = after_open + nl + 1;
+        let close_line = line_start(text, close.start);
+        if !text[close_line..close.start].trim().is_empty() || close_line < body_start {
+            return Err("the body ends on a line with code".into());
+        }
+        let mut tail_end = a.expr.end;
+        if text[tail_end..].starts_with('\n') {
+            tail_end += 1;
+        } else if text[tail_end..].starts_with("\r\n") {
+            tail_end += 2;
+        }
+        let outer = crate::edit::indent_at(text, a.expr.start).len();
+        let inner = crate::edit::indent_at(text, body_start).len();
+        let unit = inner.saturating_sub(outer);
+        edits.push(Edit::delete(call_line..body_start, rule));
+        edits.push(Edit::delete(close_line..tail_end, rule));
+        // Dedent the body lines, except inside multi-line literals.
+        let literal_lines: Vec<Range<usize>> = toks
+            .iter()
+            .filter_map(|t| match t {
+                Tok::Lit(r) if text[r.clone()].contains('\n') => Some(r.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut ls = body_start;
+        while ls < close_line {
+            let le = text[ls..].find('\n').map_or(text.len(), |k| ls + k + 1);
+            let inside_literal = literal_lines.iter().any(|r| r.start < ls && ls < r.end);
+            let ws = text[ls..le].len() - text[ls..le].trim_start_matches(' ').len();
+            let inside_edit = edits.iter().any(|e| e.range.start < ls + unit && ls < e.range.end);
+            if !inside_literal && !inside_edit && unit > 0 && ws >= unit && !text[ls..le].trim().is_empty() {
+                edits.push(Edit::delete(ls..ls + unit, rule));
+            }
+            ls = le;
+        }
+        Ok(edits)
+    }
+
+    /// `use futures::StreamExt;` for native inbound streams, when nothing binds `StreamExt`.
+    fn add_stream_ext(&mut self) {
+        if self.need_stream_ext.is_none() {
+            return;
+        }
+        // After the last `use` item of the root module, else at the top of the file.
+        let last_use = self
+            .file
+            .file
+            .items
+            .iter()
+            .filter(|i| matches!(i, syn::Item::Use(_)))
+            .map(|i| range(syn::spanned::Spanned::span(i)).end)
+            .max();
+        let edit = match last_use {
+            Some(end) => Edit::insert(end, "\nuse futures::StreamExt;", "step04/stream-ext"),
+            None => Edit::insert(0, "use futures::StreamExt;\n", "step04/stream-ext"),
+        };
+        let _ = self.out.commit(vec![edit]);
+    }
+
+    /// Imports of tonic's `Request`, `Response` and `Streaming` that nothing refers to once
+    /// the bodies are native.
+    fn remove_unused_imports(&mut self) {
+        if self.replaced.is_empty() {
+            return;
+        }
+        let mut toks = Vec::new();
+        flatten(self.file.file.to_token_stream(), &mut toks);
+        let mut idents: HashMap<&str, Vec<usize>> = HashMap::new();
+        for t in &toks {
+            if let Tok::Ident(n, r) = t {
+                idents.entry(n.as_str()).or_default().push(r.start);
+            }
+        }
+        let in_use = |at: usize| self.idx.use_items.iter().any(|u| u.range.contains(&at));
+        let in_replaced = |at: usize| self.replaced.iter().any(|r| r.contains(&at));
+        let mut removed = HashSet::new();
+        for (id, leaf) in self.idx.leaves.iter().enumerate() {
+            if leaf.is_glob || leaf.name.is_empty() || self.idx.use_items[leaf.item].is_pub {
+                continue;
+            }
+            let full = self.idx.leaf_path(id);
+            let segs: Vec<&str> = full.iter().map(String::as_str).collect();
+            if !matches!(segs.as_slice(), ["tonic", "Request"] | ["tonic", "Response"] | ["tonic", "Streaming"]) {
+                continue;
+            }
+            let used = idents
+                .get(leaf.name.as_str())
+                .is_some_and(|v| v.iter().any(|&at| !in_use(at) && !in_replaced(at)));
+            if !used {
+                removed.insert(id);
+            }
+        }
+        if removed.is_empty() {
+            return;
+        }
+        let rule = format!("step{:02}/imports", self.step);
+        let mut edits = Vec::new();
+        for ui in &self.idx.use_items {
+            match crate::rules::rename::removal(&ui.tree, &removed) {
+                crate::rules::rename::Removal::All => edits.push(Edit::delete(
+                    crate::edit::whole_lines(self.text, ui.range.clone()),
+                    &rule,
+                )),
+                crate::rules::rename::Removal::Partial(v) => edits.extend(v.into_iter().map(|mut e| {
+                    e.rule = rule.clone();
+                    e
+                })),
+                crate::rules::rename::Removal::None => {}
+            }
+        }
+        // An import another rule of the step edited stays as it is.
+        let _ = self.out.commit(edits);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // handler tests (step 3)
+
+    /// `connect_shim::tonic_call!(..)` -> `tonic_call_connect!(..)`, and the accessors of the
+    /// errors taken out of its result in the same block (`err.code()` -> `err.code`,
+    /// `err.message()` -> `err.message.as_deref().unwrap_or("")`); the same accessors on locals
+    /// the renames made `ConnectError`s. A function that reads such an error in a way only tonic's
+    /// `Status` has (`get_error_details()`, `metadata()`, ..) keeps `tonic_call!` and tonic
+    /// errors throughout.
+    fn test_block(&mut self, b: &syn::Block) {
+        // name, statement end, comes from tonic_call
+        let mut errs: Vec<(String, usize, bool)> = Vec::new();
+        for s in &b.stmts {
+            let syn::Stmt::Local(l) = s else { continue };
+            let (pat, ty) = match &l.pat {
+                syn::Pat::Type(pt) => (&*pt.pat, Some(&*pt.ty)),
+                p => (p, None),
+            };
+            let syn::Pat::Ident(pi) = pat else { continue };
+            let end = range(syn::spanned::Spanned::span(s)).end;
+            let name = pi.ident.to_string();
+            let init = l.init.as_ref().map(|i| &*i.expr);
+            if init.is_some_and(|e| self.error_of_tonic_call(e)) {
+                errs.push((name, end, true));
+                continue;
+            }
+            let typed = ty.is_some_and(|t| self.renamed_status(range(syn::spanned::Spanned::span(t))));
+            let built = match init {
+                Some(syn::Expr::Call(c)) => match &*c.func {
+                    syn::Expr::Path(p) => self.renamed_status(range(syn::spanned::Spanned::span(&p.path))),
+                    _ => false,
+                },
+                _ => false,
+            };
+            if typed || built || init.is_some_and(|e| self.error_of_converted_fn(e)) {
+                errs.push((name, end, false));
+            }
+        }
+        let mut toks = Vec::new();
+        flatten(b.to_token_stream(), &mut toks);
+        let mut calls = Vec::new();
+        for i in 0..toks.len() {
+            if toks[i].is_ident("tonic_call") && toks.get(i + 1).is_some_and(|t| t.is_punct('!')) {
+                let mut k = i;
+                while k >= 3 && toks[k - 1].is_punct(':') && toks[k - 2].is_punct(':') && toks[k - 3].ident().is_some() {
+                    k -= 3;
+                }
+                let written: Vec<&str> = (k..=i).step_by(3).filter_map(|j| toks[j].ident()).collect();
+                if self.resolve_str(&written.join("::")).is_some_and(|f| f == ["connect_shim", "tonic_call"]) {
+                    calls.push(toks[i].range());
+                }
+            }
+        }
+        if errs.is_empty() && calls.is_empty() {
+            return;
+        }
+        let mut edits = Vec::new();
+        let mut tonic_only = false;
+        let mut manual = Vec::new();
+        for i in 0..toks.len() {
+            let Tok::Ident(name, r) = &toks[i] else { continue };
+            if i > 0 && (toks[i - 1].is_punct('.') || toks[i - 1].is_punct(':')) {
+                continue;
+            }
+            let Some((_, _, from_call)) = errs.iter().rev().find(|(n, from, _)| n == name && r.start >= *from) else {
+                continue;
+            };
+            if !toks.get(i + 1).is_some_and(|t| t.is_punct('.')) {
+                continue;
+            }
+            let Some(m) = toks.get(i + 2).and_then(Tok::ident) else { continue };
+            let empty = toks.get(i + 3).is_some_and(|t| t.is_open(Delimiter::Parenthesis))
+                && toks.get(i + 4).is_some_and(|t| t.is_close(Delimiter::Parenthesis));
+            let call = toks[i + 2].range().start..toks.get(i + 4).map_or(r.end, |t| t.range().end);
+            match (m, empty) {
+                ("code", true) => edits.push(Edit::replace(call, "code", "step03/error-accessor")),
+                ("message", true) => edits.push(Edit::replace(
+                    call,
+                    "message.as_deref().unwrap_or(\"\")",
+                    "step03/error-accessor",
+                )),
+                _ if toks.get(i + 3).is_some_and(|t| t.is_open(Delimiter::Parenthesis)) => {
+                    if *from_call {
+                        tonic_only = true;
+                    } else {
+                        manual.push((r.start, format!("`{name}.{m}(..)`")));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let body = range(b.brace_token.span.open()).start..range(b.brace_token.span.close()).end;
+        if tonic_only {
+            let edits = self.revert_renames(&body);
+            let _ = self.out.commit(edits);
+            if !calls.is_empty() {
+                self.report(
+                    calls[0].start,
+                    "handler-test",
+                    ItemKind::Manual,
+                    "this test reads a handler error the way only tonic's Status can (tonic-types details, metadata): it keeps `tonic_call!` and tonic errors".into(),
+                    "read `err.details` (Vec<ErrorDetail>) / `err.trailers()` of the ConnectError instead, through `connect_shim::tonic_call_connect!`",
+                );
+            }
+            return;
+        }
+        for c in calls {
+            edits.push(Edit::replace(c, "tonic_call_connect", "step03/handler-test"));
+        }
+        for (at, what) in manual {
+            self.report(
+                at,
+                "error-accessor",
+                ItemKind::Manual,
+                format!("{what} of a tonic Status has no same-shaped ConnectError accessor"),
+                "ConnectError has the fields `code`, `message` (Option<String>), `details` (Vec<ErrorDetail>) and `response_headers()`/`trailers()`",
+            );
+        }
+        let _ = self.out.commit(edits);
+    }
+
+    /// Is `e` `<call of a helper whose signature the renames converted>...unwrap_err()`?
+    fn error_of_converted_fn(&self, e: &syn::Expr) -> bool {
+        let syn::Expr::MethodCall(mc) = e else { return false };
+        if mc.method != "unwrap_err" && mc.method != "expect_err" {
+            return false;
+        }
+        let mut cur = &*mc.receiver;
+        loop {
+            match cur {
+                syn::Expr::Await(a) => cur = &a.base,
+                syn::Expr::Paren(p) => cur = &p.expr,
+                syn::Expr::MethodCall(m) => return self.converted_fns.contains(&m.method.to_string()),
+                syn::Expr::Call(c) => {
+                    return match &*c.func {
+                        syn::Expr::Path(p) => p
+                            .path
+                            .segments
+                            .last()
+                            .is_some_and(|s| self.converted_fns.contains(&s.ident.to_string())),
+                        _ => false,
+                    }
+                }
+                _ => return false,
+            }
+        }
+    }
+
+    /// Does a step-3 rename of `tonic::Status` start inside `r`?
+    fn renamed_status(&self, r: Range<usize>) -> bool {
+        self.out.buffer.edits().iter().any(|e| {
+            e.rule.starts_with("step03/status") && r.start <= e.range.start && e.range.end <= r.end
+        })
+    }
+
+    /// Is `e` `<tonic_call!(..)>.await...unwrap_err()` (or `expect_err`)?
+    fn error_of_tonic_call(&self, e: &syn::Expr) -> bool {
+        let syn::Expr::MethodCall(mc) = e else { return false };
+        if mc.method != "unwrap_err" && mc.method != "expect_err" {
+            return false;
+        }
+        let mut cur = &*mc.receiver;
+        loop {
+            match cur {
+                syn::Expr::Await(a) => cur = &a.base,
+                syn::Expr::MethodCall(m) => cur = &m.receiver,
+                syn::Expr::Paren(p) => cur = &p.expr,
+                syn::Expr::Macro(m) => return self.is_tonic_call(&m.mac),
+                _ => return false,
+            }
+        }
+    }
+
+    fn is_tonic_call(&self, m: &syn::Macro) -> bool {
+        let Some(r) = self.idx.resolve(self.tr.current(), &m.path).and_then(|r| r.resolved().cloned()) else {
+            return false;
+        };
+        r.full == ["connect_shim", "tonic_call"] || r.full == ["connect_shim", "tonic_call_connect"]
+    }
+
+}
+
+impl<'ast> Visit<'ast> for Walker<'_, '_> {
+    crate::scoped_visit!();
+
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        self.method(&f.sig.ident.to_string(), &f.sig, &f.block);
+        syn::visit::visit_impl_item_fn(self, f);
+    }
+
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        self.method(&f.sig.ident.to_string(), &f.sig, &f.block);
+        if self.step == 3 {
+            self.test_block(&f.block);
+        }
+        syn::visit::visit_item_fn(self, f);
+    }
+
+}
+
+/// Step 4's work before the files: crates with streaming handlers on the `connect_errors`
+/// adapters get `futures` (its `StreamExt` reads the native inbound streams).
+pub fn prepare_step4(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepared {
+    use crate::manifest::{self, DepKind, NewDep};
+    let mut out = crate::steps::step01::Prepared::default();
+    let mut manifests = manifest::ManifestEdits::new(ws.root.join("Cargo.toml"));
+    for c in &ws.crates {
+        let streams = c.files.iter().any(|f| {
+            std::fs::read(&f.path).is_ok_and(|b| {
+                memchr::memmem::find(&b, b"connect_errors::client_stream").is_some()
+                    || memchr::memmem::find(&b, b"connect_errors::bidi_stream").is_some()
+            })
+        });
+        if !streams {
+            continue;
+        }
+        let Ok(member) = std::fs::read_to_string(&c.manifest_path) else {
+            continue;
+        };
+        let deps = [NewDep::new("futures", "0.3", &[], DepKind::Normal)];
+        let root_cur = manifests.root_for(&c.manifest_path);
+        let dirs = (c.dir.as_path(), ws.root.as_path());
+        match manifest::add_deps_in(&member, root_cur.as_deref(), &deps, Some(dirs)) {
+            Ok((m, r)) => manifests.record(&c.manifest_path, member, m, r),
+            Err(e) => out.items.push(crate::run::ItemReport {
+                path: crate::workspace::rel(&ws.root, &c.manifest_path),
+                krate: c.name.clone(),
+                line: 1,
+                column: 1,
+                rule: "step04/manifest".into(),
+                kind: ItemKind::Manual,
+                message: format!("Cargo.toml does not parse: {e}"),
+                note: "fix the manifest and run the step again".into(),
+            }),
+        }
+    }
+    out.manifests = manifests.finish();
+    out
+}
