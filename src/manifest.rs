@@ -624,3 +624,37 @@ impl ManifestEdits {
         self.members
     }
 }
+
+/// Remove `names` from the member's `[dependencies]` (target-specific ones included; build- and
+/// dev-dependencies are left alone). The workspace root's `[workspace.dependencies]` is not
+/// touched: an unused entry there is harmless and may serve other members.
+pub fn remove_deps(member: &str, names: &[&str]) -> Result<String, ManifestError> {
+    let mut doc: DocumentMut = member.parse()?;
+    let paths: Vec<Vec<String>> = dep_tables(&doc)
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| p.last().map(String::as_str) == Some("dependencies"))
+        .collect();
+    for path in paths {
+        let t = table_mut(&mut doc, &path);
+        let keys: Vec<String> = t
+            .iter()
+            .filter(|(k, i)| names.contains(&package_of(k, i)))
+            .map(|(k, _)| k.to_string())
+            .collect();
+        for k in keys {
+            t.remove(&k);
+        }
+    }
+    Ok(doc.to_string())
+}
+
+#[cfg(test)]
+mod remove_tests {
+    #[test]
+    fn removes_only_normal_dependencies() {
+        let m = "[dependencies]\ntonic = \"0.14\"\ntonic-web.workspace = true\nweb = { package = \"tonic-web\", version = \"0.14\" }\n\n[dev-dependencies]\ntonic-web = \"0.14\"\n";
+        let out = super::remove_deps(m, &["tonic-web"]).unwrap();
+        assert_eq!(out, "[dependencies]\ntonic = \"0.14\"\n\n[dev-dependencies]\ntonic-web = \"0.14\"\n");
+    }
+}

@@ -299,6 +299,137 @@ where
 }
 
 // ---------------------------------------------------------------------------------------------
+// step 5: the connect server on axum
+
+/// The connect service (a `connectrpc::Router`, or a configured `ConnectRpcService` with its
+/// deadline policy, limits and interceptors) as an axum app, answering Connect, gRPC and gRPC-Web
+/// over HTTP/1.1 and h2c. Errors reach tonic clients as they would from a tonic server (see
+/// [`AxumHosted`]). Serve it with
+/// `axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())` so that
+/// handlers see the peer address.
+pub fn connect_app(service: impl Into<HostedService>) -> axum::Router {
+    axum::Router::new().fallback_service(AxumHosted::new(service))
+}
+
+/// [`connect_app`] with services still on tonic (`tonic::service::Routes`) on the same app: their
+/// paths go to tonic, every other path to the connect service.
+pub fn mixed_app(tonic_routes: tonic::service::Routes, service: impl Into<HostedService>) -> axum::Router {
+    tonic_routes
+        .into_axum_router()
+        .fallback_service(AxumHosted::new(service))
+}
+
+/// A connect service for axum with what tonic clients need: the peer address for
+/// `ctx.peer_addr()` (from axum's `ConnectInfo<SocketAddr>`), and gRPC errors as a tonic server
+/// sends them: an error before any message is a trailers-only response (so a tonic client of a
+/// server-streaming method sees it when the call returns), a later one carries its details and
+/// metadata in the trailers ([`trailers_only`]).
+#[derive(Clone)]
+pub struct AxumHosted {
+    inner: ConnectRpcService,
+}
+
+impl std::fmt::Debug for AxumHosted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AxumHosted").finish_non_exhaustive()
+    }
+}
+
+impl AxumHosted {
+    /// Host `service` (a `connectrpc::Router` or a `ConnectRpcService`).
+    pub fn new(service: impl Into<HostedService>) -> Self {
+        Self {
+            inner: service.into().0,
+        }
+    }
+}
+
+impl<B> Service<http::Request<B>> for AxumHosted
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    type Response = HostedResponse;
+    type Error = Infallible;
+    type Future =
+        Pin<Box<dyn std::future::Future<Output = Result<HostedResponse, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
+        insert_peer_addr(req.extensions_mut());
+        let fut = self.inner.call(req);
+        Box::pin(async move {
+            let Ok(resp) = fut.await;
+            Ok(trailers_only(resp).await)
+        })
+    }
+}
+
+/// An `axum::serve` listener over a stream of accepted TCP connections (tonic's `TcpIncoming`,
+/// tokio-stream's `TcpListenerStream`, ...), for code that handed such a stream to
+/// `serve_with_incoming`. Accept errors are skipped (after a pause for resource exhaustion);
+/// when the stream ends, no further connection is accepted. The peer address is each
+/// connection's, so `into_make_service_with_connect_info::<SocketAddr>()` works.
+pub struct IncomingListener<S> {
+    incoming: Pin<Box<S>>,
+}
+
+impl<S> std::fmt::Debug for IncomingListener<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IncomingListener").finish_non_exhaustive()
+    }
+}
+
+/// `incoming` as an `axum::serve` listener (see [`IncomingListener`]), tapped so that axum's
+/// `ConnectInfo<SocketAddr>` is available.
+pub fn incoming_listener<S, E>(
+    incoming: S,
+) -> axum::serve::TapIo<IncomingListener<S>, fn(&mut tokio::net::TcpStream)>
+where
+    S: futures_util::Stream<Item = Result<tokio::net::TcpStream, E>> + Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    use axum::serve::ListenerExt as _;
+    fn nothing(_: &mut tokio::net::TcpStream) {}
+    IncomingListener {
+        incoming: Box::pin(incoming),
+    }
+    .tap_io(nothing as fn(&mut tokio::net::TcpStream))
+}
+
+impl<S, E> axum::serve::Listener for IncomingListener<S>
+where
+    S: futures_util::Stream<Item = Result<tokio::net::TcpStream, E>> + Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        use futures_util::StreamExt as _;
+        loop {
+            match self.incoming.next().await {
+                Some(Ok(io)) => match io.peer_addr() {
+                    Ok(addr) => return (io, addr),
+                    Err(_) => continue,
+                },
+                Some(Err(_)) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+                None => std::future::pending::<()>().await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Err(std::io::Error::other(
+            "the local address of a connection stream is not known",
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // gRPC error-header fix
 
 /// Tower layer applying [`fix_grpc_error_headers`] to every response.

@@ -195,3 +195,51 @@ async fn curl_posts_connect_json_to_unary_method() {
     assert_eq!(v["message"], "no such greeting");
     assert_eq!(v["details"][0]["type"], testsvc::impls::DETAIL_TYPE);
 }
+
+/// Step 5's shape: `axum::serve` over a stream of accepted connections (as handed to tonic's
+/// `serve_with_incoming`), the connect service configured as a `ConnectRpcService`, a tonic
+/// service on the same app, peer addresses from axum's connect info.
+async fn step5_app(router: connectrpc::Router) -> std::net::SocketAddr {
+    let (listener, addr) = common::listener().await;
+    let app = hosting::mixed_app(
+        tonic::service::Routes::default()
+            .add_service(pb::echo_alt_server::EchoAltServer::new(TonicEcho)),
+        connectrpc::ConnectRpcService::new(router)
+        .with_deadline_policy(
+            connectrpc::DeadlinePolicy::new().with_max(std::time::Duration::from_secs(30)),
+        ),
+    );
+    tokio::spawn(async move {
+        axum::serve(
+            hosting::incoming_listener(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(std::future::pending())
+        .await
+        .unwrap();
+    });
+    addr
+}
+
+#[tokio::test]
+async fn step5_app_serves_tonic_and_connect_clients() {
+    let addr = step5_app(common::connect_echo_router()).await;
+    check_tonic_client!(common::tonic_echo(addr).await);
+    check_tonic_client!(common::tonic_echo_alt(addr).await);
+    for protocol in common::PROTOCOLS {
+        check_connect_client!(common::connect_echo_client(addr, protocol));
+    }
+    let mut c = common::tonic_echo(addr).await;
+    // Early stream errors arrive when the call returns, as from a tonic server.
+    let status = c.repeat(common::req("reject", 2)).await.unwrap_err();
+    testsvc::impls::expect_failure(&status);
+    // The peer address reaches handlers (the bridged TonicEcho reports it as `x-peer`).
+    let addr = step5_app(connect::EchoExt::register(
+        std::sync::Arc::new(testsvc::impls::Bridged(std::sync::Arc::new(TonicEcho))),
+        connectrpc::Router::new(),
+    ))
+    .await;
+    let mut c = common::tonic_echo(addr).await;
+    let resp = c.say(common::req("p", 1)).await.unwrap();
+    assert_eq!(resp.metadata().get("x-peer").unwrap(), "yes");
+}

@@ -8,6 +8,7 @@
 pub mod step01;
 pub mod step02;
 pub mod step03;
+pub mod step05;
 
 use aho_corasick::AhoCorasick;
 
@@ -60,17 +61,27 @@ impl Step {
                 true,
                 "streaming handlers on step 3's adapters unwrapped natively where the inbound stream is read as `let s = request.into_inner();` and the answer is `Response::new(stream)`; the others stay on connect_shim::server::connect_errors (listed)",
             ),
+            5 => (
+                true,
+                "TLS servers, servers built across several statements and tonic interceptors are reported, not converted; services still on tonic stay hosted through tonic's routes on the same axum app",
+            ),
             7 => (
                 true,
                 "partial: path renames of Code/Status in client code only; `status.code()` and other accessors are not rewritten yet and client calls still return tonic errors until step 6, so the result may not build: apply with --verify",
             ),
             _ => (false, "not implemented in this version"),
         };
-        let crates = rules.crates.iter().map(|c| c.as_bytes().to_vec()).collect();
-        let idents = if rules.idents.is_empty() {
+        let mut crates: Vec<Vec<u8>> = rules.crates.iter().map(|c| c.as_bytes().to_vec()).collect();
+        let mut idents_list = rules.idents.clone();
+        if number == 5 {
+            // `tonic` also finds tonic_health, tonic_reflection and tonic_web.
+            crates.push(b"tonic".to_vec());
+            idents_list.extend(["builder", "health_reporter", "configure"].map(String::from));
+        }
+        let idents = if idents_list.is_empty() {
             None
         } else {
-            Some(AhoCorasick::new(&rules.idents).expect("identifiers build an automaton"))
+            Some(AhoCorasick::new(&idents_list).expect("identifiers build an automaton"))
         };
         Step {
             number,
@@ -123,6 +134,9 @@ impl Step {
         if matches!(self.number, 3 | 4) {
             v.push(Box::new(step03::HandlersPass { step: self.number }));
         }
+        if self.number == 5 {
+            v.push(Box::new(step05::HostingPass { ctx }));
+        }
         v
     }
 
@@ -132,6 +146,7 @@ impl Step {
             1 => step01::prepare(ws),
             2 => step02::prepare(ws),
             4 => step03::prepare_step4(ws),
+            5 => step05::prepare(self, ws),
             _ => step01::Prepared::default(),
         }
     }

@@ -1,0 +1,1283 @@
+//! Step 5: `main` on the Connect server.
+//!
+//! Recognised through name resolution (the file's imports, aliases, full paths), in tonic
+//! 0.12/0.13/0.14 spellings:
+//!
+//! - a `Server::builder()` chain ending in `serve`, `serve_with_shutdown`,
+//!   `serve_with_incoming` or `serve_with_incoming_shutdown` becomes `axum::serve(listener, app)`
+//!   (HTTP/1.1 and h2c), `.with_graceful_shutdown(signal)` for the shutdown forms. The app is
+//!   `connect_shim::hosting::connect_app(service)`, or `mixed_app(routes, service)` when services
+//!   that are still tonic services stay on the same port (`tonic::service::Routes`), with peer
+//!   addresses from axum's connect info. The service is one `connectrpc::Router`: each connect
+//!   service that step 2 hosted through `connect_shim::tonic_hosted!` is added to it directly,
+//!   health and reflection routers are merged; `.timeout(d)` becomes a `DeadlinePolicy` on a
+//!   `ConnectRpcService`; `accept_http1` and tonic-web's `GrpcWebLayer` go (HTTP/1.1 and gRPC-Web
+//!   are native); other tower layers move onto the axum app (reported: a layer naming tonic's
+//!   body type must be rewritten); server options without an axum equivalent are dropped and
+//!   reported; a chain with `tls_config` is left alone and reported;
+//! - `tonic_health::server::health_reporter()` becomes `connectrpc_health::install_static(..)`
+//!   (a health router and its `StaticChecker`), `set_serving::<S>()` / `set_not_serving::<S>()`
+//!   register the service and set its status;
+//! - `tonic_reflection::server::Builder::configure()...build_v1()` / `build_v1alpha()` becomes a
+//!   `connectrpc-reflection` router for that protocol version, from the same descriptor sets.
+//!
+//! Before:
+//! ```text
+//! Server::builder()
+//!     .accept_http1(true)
+//!     .layer(GrpcWebLayer::new())
+//!     .add_service(connect_shim::tonic_hosted!(pb::GREETER_SERVICE_NAME,
+//!         connectrpc::Router::new().add_service(std::sync::Arc::new(greeter))))
+//!     .serve_with_incoming(TcpListenerStream::new(listener))
+//!     .await?;
+//! ```
+//! After:
+//! ```text
+//! axum::serve(
+//!     listener,
+//!     connect_shim::hosting::connect_app(
+//!         connectrpc::Router::new()
+//!             .add_service(std::sync::Arc::new(greeter)),
+//!     )
+//!     .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+//! )
+//! .await?;
+//! ```
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use proc_macro2::{TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+use crate::edit::{indent_at, line_col, Edit};
+use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
+use crate::resolve::{range, FileIndex, Resolution, Resolved, ScopeTracker, Via};
+use crate::schema::Schema;
+use crate::steps::step01::CrateCtx;
+
+/// Server builder options with no equivalent on `axum::serve`: dropped and reported.
+const DROPPED_OPTIONS: [&str; 22] = [
+    "concurrency_limit_per_connection",
+    "max_concurrent_streams",
+    "initial_stream_window_size",
+    "initial_connection_window_size",
+    "http2_adaptive_window",
+    "http2_keepalive_interval",
+    "http2_keepalive_timeout",
+    "http2_max_pending_accept_reset_streams",
+    "http2_max_local_error_reset_streams",
+    "http2_max_header_list_size",
+    "max_connection_age",
+    "max_connection_age_grace",
+    "tcp_keepalive",
+    "tcp_keepalive_interval",
+    "tcp_keepalive_retries",
+    "tcp_nodelay",
+    "max_frame_size",
+    "load_shed",
+    "trace_fn",
+    "timeout_layer",
+    "max_local_error_reset_streams",
+    "http2_keepalive_while_idle",
+];
+
+const SERVE_METHODS: [&str; 4] = [
+    "serve",
+    "serve_with_shutdown",
+    "serve_with_incoming",
+    "serve_with_incoming_shutdown",
+];
+
+/// The step-5 pass.
+pub struct HostingPass<'a> {
+    pub ctx: Option<&'a CrateCtx>,
+}
+
+impl Pass for HostingPass<'_> {
+    fn run(&self, file: &FileCtx<'_>, out: &mut PassOutput) {
+        let mut w = Walker {
+            schema: self.ctx.and_then(|c| c.schema.as_deref()),
+            file,
+            idx: file.index,
+            text: file.text,
+            tr: ScopeTracker::new(file.index),
+            out,
+            reporters: HashSet::new(),
+            routers: HashSet::new(),
+            intercepted: HashSet::new(),
+            replaced: Vec::new(),
+            kept: Vec::new(),
+            consumed: HashSet::new(),
+            impl_future_params: HashMap::new(),
+        };
+        w.visit_file(file.file);
+        w.remove_unused_imports();
+    }
+}
+
+fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
+    ManualItem {
+        offset,
+        rule: format!("step05/{rule}"),
+        message,
+        note: note.to_string(),
+        kind,
+    }
+}
+
+struct Walker<'a, 's> {
+    schema: Option<&'s Schema>,
+    file: &'a FileCtx<'a>,
+    idx: &'a FileIndex,
+    text: &'a str,
+    tr: ScopeTracker,
+    out: &'a mut PassOutput,
+    /// Names bound to a health reporter (now an `Arc<StaticChecker>`).
+    reporters: HashSet<String>,
+    /// Names bound to a connect router made by this step (health, reflection, hosted services).
+    routers: HashSet<String>,
+    /// Names bound to a tonic `InterceptedService`.
+    intercepted: HashSet<String>,
+    /// Source ranges the step replaced, and the parts of them it wrote out again verbatim.
+    replaced: Vec<Range<usize>>,
+    kept: Vec<Range<usize>>,
+    /// Builder calls (`Server::builder()`) already handled or reported.
+    consumed: HashSet<usize>,
+    /// Parameters of the enclosing function typed `impl Future<..>`: name -> the type's range.
+    impl_future_params: HashMap<String, Range<usize>>,
+}
+
+/// One `.method(args)` of a chain.
+struct Link<'e> {
+    method: String,
+    args: Vec<&'e syn::Expr>,
+    turbofish: bool,
+    /// From the `.` to the closing parenthesis.
+    at: usize,
+}
+
+/// A method-call chain: its root expression and its links, in order.
+fn chain_of(e: &syn::Expr) -> (&syn::Expr, Vec<Link<'_>>) {
+    let mut links = Vec::new();
+    let mut cur = e;
+    loop {
+        match cur {
+            syn::Expr::MethodCall(mc) => {
+                links.push(Link {
+                    method: mc.method.to_string(),
+                    args: mc.args.iter().collect(),
+                    turbofish: mc.turbofish.is_some(),
+                    at: range(mc.dot_token.span).start,
+                });
+                cur = &mc.receiver;
+            }
+            // `.tls_config(..)?` in the middle of a server chain.
+            syn::Expr::Try(t) if matches!(&*t.expr, syn::Expr::MethodCall(_)) => cur = &t.expr,
+            _ => break,
+        }
+    }
+    links.reverse();
+    (cur, links)
+}
+
+fn strip_parens(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::Paren(p) => strip_parens(&p.expr),
+        syn::Expr::Group(g) => strip_parens(&g.expr),
+        _ => e,
+    }
+}
+
+/// The identifier of a plain local (`x`), if the expression is one.
+fn local_name(e: &syn::Expr) -> Option<String> {
+    match strip_parens(e) {
+        syn::Expr::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 => {
+            let s = &p.path.segments[0];
+            s.arguments.is_none().then(|| s.ident.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// Where a connect service of the chain goes.
+enum Part {
+    /// `.add_service(<text>)` on the connect router.
+    Add(String),
+    /// `.merge(<text>)`: a router.
+    Merge(String),
+}
+
+impl<'a, 's> Walker<'a, 's> {
+    fn suppressed(&self, offset: usize) -> bool {
+        let (line, _) = line_col(self.text, offset);
+        self.file.suppress_lines.contains(&line)
+            || (line > 1 && self.file.suppress_lines.contains(&(line - 1)))
+    }
+
+    fn report(&mut self, offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) {
+        self.out.items.push(item(offset, rule, kind, message, note));
+    }
+
+    fn src(&self, r: Range<usize>) -> &'a str {
+        &self.text[r]
+    }
+
+    fn expr_text(&mut self, e: &syn::Expr) -> String {
+        let r = range(e.span());
+        self.kept.push(r.clone());
+        self.text[r].to_string()
+    }
+
+    fn resolve_one(&self, path: &syn::Path) -> Option<Resolved> {
+        match self.idx.resolve(self.tr.current(), path)? {
+            Resolution::One(r) => Some(r),
+            Resolution::Ambiguous(_) => None,
+        }
+    }
+
+    /// The crate-absolute path a path expression or a call's function resolves to.
+    fn path_of(&self, e: &syn::Expr) -> Option<Vec<String>> {
+        let e = strip_parens(e);
+        let p = match e {
+            syn::Expr::Path(p) if p.qself.is_none() => &p.path,
+            syn::Expr::Call(c) => return self.path_of(&c.func),
+            _ => return None,
+        };
+        Some(self.resolve_one(p)?.full)
+    }
+
+    fn path_is(&self, e: &syn::Expr, candidates: &[&[&str]]) -> bool {
+        self.path_of(e).is_some_and(|full| {
+            candidates
+                .iter()
+                .any(|c| full.len() == c.len() && full.iter().zip(c.iter()).all(|(a, b)| a == b))
+        })
+    }
+
+    fn is_server_builder(&self, e: &syn::Expr) -> bool {
+        let syn::Expr::Call(c) = strip_parens(e) else {
+            return false;
+        };
+        c.args.is_empty()
+            && self.path_is(
+                &c.func,
+                &[
+                    &["tonic", "transport", "Server", "builder"],
+                    &["tonic", "transport", "server", "Server", "builder"],
+                ],
+            )
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // health and reflection
+
+    /// `let (reporter, service) = tonic_health::server::health_reporter();`
+    fn health_local(&mut self, l: &syn::Local) -> bool {
+        let Some(init) = &l.init else {
+            return false;
+        };
+        if init.diverge.is_some() {
+            return false;
+        }
+        let syn::Expr::Call(c) = strip_parens(&init.expr) else {
+            return false;
+        };
+        if !c.args.is_empty()
+            || !self.path_is(&c.func, &[&["tonic_health", "server", "health_reporter"]])
+        {
+            return false;
+        }
+        let at = range(c.span()).start;
+        let syn::Pat::Tuple(t) = &l.pat else {
+            self.report(
+                at,
+                "health",
+                ItemKind::Manual,
+                "tonic-health reporter not converted: its result is not destructured into `(reporter, service)`".into(),
+                "use `let (health_router, checker) = connectrpc_health::install_static(router, [NAMES]);` and merge the router into the connect router",
+            );
+            return true;
+        };
+        let names: Vec<Option<(String, Range<usize>)>> = t
+            .elems
+            .iter()
+            .map(|p| match p {
+                syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                    Some((pi.ident.to_string(), range(pi.span())))
+                }
+                syn::Pat::Wild(w) => Some(("_".into(), range(w.span()))),
+                _ => None,
+            })
+            .collect();
+        let (Some(Some((rep, _))), Some(Some((svc, _))), 2) =
+            (names.first().cloned(), names.get(1).cloned(), names.len())
+        else {
+            self.report(
+                at,
+                "health",
+                ItemKind::Manual,
+                "tonic-health reporter not converted: unusual pattern".into(),
+                "use `connectrpc_health::install_static(router, [NAMES])`",
+            );
+            return true;
+        };
+        if self.suppressed(at) {
+            return true;
+        }
+        let pat = range(l.pat.span());
+        let rule = "step05/health";
+        let edits = vec![
+            Edit::replace(pat.clone(), format!("({svc}, {rep})"), rule),
+            Edit::replace(
+                range(c.span()),
+                "connectrpc_health::install_static(connectrpc::Router::new(), std::iter::empty::<&str>())",
+                rule,
+            ),
+        ];
+        if self.out.commit(edits).is_ok() {
+            self.replaced.push(range(c.span()));
+            self.reporters.insert(rep);
+            self.routers.insert(svc);
+        }
+        true
+    }
+
+    /// `reporter.set_serving::<S>().await;` as a statement.
+    fn health_call(&mut self, stmt: &syn::Stmt) -> bool {
+        let syn::Stmt::Expr(e, Some(_)) = stmt else {
+            return false;
+        };
+        let syn::Expr::Await(aw) = strip_parens(e) else {
+            return false;
+        };
+        let syn::Expr::MethodCall(mc) = strip_parens(&aw.base) else {
+            return false;
+        };
+        let Some(recv) = local_name(&mc.receiver) else {
+            return false;
+        };
+        if !self.reporters.contains(&recv) {
+            return false;
+        }
+        let m = mc.method.to_string();
+        let status = match m.as_str() {
+            "set_serving" => "Serving",
+            "set_not_serving" => "NotServing",
+            _ => {
+                self.report(
+                    range(mc.method.span()).start,
+                    "health",
+                    ItemKind::Manual,
+                    format!("`{recv}.{m}(..)` on the health reporter was not converted"),
+                    "the reporter is a connectrpc_health::StaticChecker now: `register_with_status(name, status)`, `set_status(name, Status::X)`, `remove_service(name)` (synchronous)",
+                );
+                return true;
+            }
+        };
+        let Some(ty) = mc
+            .turbofish
+            .as_ref()
+            .and_then(|t| t.args.first())
+            .and_then(|a| match a {
+                syn::GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+        else {
+            return false;
+        };
+        let name = self.service_name_of(ty);
+        let at = range(stmt.span());
+        if self.suppressed(at.start) {
+            return true;
+        }
+        let ind = indent_at(self.text, at.start).to_string();
+        let text = format!(
+            "let _ = {recv}.register({name});\n{ind}{recv}.set_status({name}, connectrpc_health::Status::{status}).ok();"
+        );
+        if self
+            .out
+            .commit(vec![Edit::replace(at.clone(), text, "step05/health")])
+            .is_ok()
+        {
+            self.replaced.push(at);
+        }
+        true
+    }
+
+    /// The proto service name of a tonic server type: its `<SVC>_SERVICE_NAME` constant when the
+    /// schema knows it, else tonic's `NamedService::NAME`.
+    fn service_name_of(&mut self, ty: &syn::Type) -> String {
+        if let (syn::Type::Path(tp), Some(schema)) = (ty, self.schema) {
+            if tp.qself.is_none() {
+                let mut p = tp.path.clone();
+                if let Some(last) = p.segments.last_mut() {
+                    last.arguments = syn::PathArguments::None;
+                }
+                if let Some(r) = self.resolve_one(&p) {
+                    let segs: Vec<&str> = r.full.iter().map(String::as_str).collect();
+                    if let Some(svc) = schema.service_by_tonic_server_path(&segs) {
+                        if segs.last() == Some(&svc.tonic_server.as_str()) {
+                            if let Some(prefix) = self.package_prefix(&p, &r) {
+                                return format!("{prefix}::{}", svc.connect_service_name_const);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let r = range(ty.span());
+        self.kept.push(r.clone());
+        format!("<{} as tonic::server::NamedService>::NAME", self.src(r))
+    }
+
+    /// How to write the package module of `pkg::x_server::XServer` at this site.
+    fn package_prefix(&self, path: &syn::Path, r: &Resolved) -> Option<String> {
+        let n = path.segments.len();
+        let lead = if path.leading_colon.is_some() { "::" } else { "" };
+        if n >= 3 {
+            let segs: Vec<String> = path
+                .segments
+                .iter()
+                .take(n - 2)
+                .map(|s| s.ident.to_string())
+                .collect();
+            return Some(format!("{lead}{}", segs.join("::")));
+        }
+        if let Via::Import(leaf) = r.via {
+            let l = &self.idx.leaves[leaf];
+            // `use a::b::x_server::XServer;` written path + `n - 1` more segments.
+            let drop = 3 - n;
+            if l.written.len() > drop && l.written.first().map(String::as_str) != Some("self") {
+                let lead = if l.leading_colon { "::" } else { "" };
+                return Some(format!(
+                    "{lead}{}",
+                    l.written[..l.written.len() - drop].join("::")
+                ));
+            }
+        }
+        None
+    }
+
+    /// `Builder::configure()...build_v1()` (tonic-reflection): the replacement text, or why not.
+    fn reflection_text(&mut self, e: &syn::Expr) -> Option<Result<String, String>> {
+        let (root, links) = chain_of(strip_parens(e));
+        let syn::Expr::Call(c) = strip_parens(root) else {
+            return None;
+        };
+        if !c.args.is_empty()
+            || !self.path_is(
+                &c.func,
+                &[&["tonic_reflection", "server", "Builder", "configure"]],
+            )
+        {
+            return None;
+        }
+        let last = links.last()?;
+        let ext = match last.method.as_str() {
+            "build_v1" => "ServerReflectionExt",
+            "build_v1alpha" | "build" => "ServerReflectionV1alphaExt",
+            _ => return None,
+        };
+        let mut sets = Vec::new();
+        let mut names = Vec::new();
+        for l in &links[..links.len() - 1] {
+            match (l.method.as_str(), l.args.as_slice()) {
+                ("register_encoded_file_descriptor_set", [a]) => {
+                    if self.path_of(a).is_some_and(|p| p.first().is_some_and(|f| f == "tonic_health")) {
+                        self.report(
+                            range(a.span()).start,
+                            "reflection-health",
+                            ItemKind::Manual,
+                            "reflection still describes grpc.health.v1 from tonic-health's descriptor set (connectrpc-health exports none)".into(),
+                            "keep tonic-health for this until step 9, or compile grpc/health/v1/health.proto into your own descriptor set",
+                        );
+                    }
+                    sets.push(self.expr_text(a))
+                }
+                ("with_service_name", [a]) => names.push(self.expr_text(a)),
+                ("include_reflection_service", [_]) | ("use_all_service_names", [_]) => {}
+                (m, _) => {
+                    return Some(Err(format!(
+                        "`.{m}(..)` on the reflection builder has no mechanical equivalent"
+                    )))
+                }
+            }
+        }
+        let ind = indent_at(self.text, range(c.span()).start).to_string();
+        let i1 = format!("{ind}    ");
+        let mut s = format!(
+            "connectrpc_reflection::Reflector::from_descriptor_set_bytes({})",
+            sets.first().map_or("&[]", String::as_str)
+        );
+        for set in sets.iter().skip(1) {
+            s.push_str(&format!(
+                "\n{i1}.and_then(|mut reflector| reflector.add_descriptor_set_bytes({set}).map(|()| reflector))"
+            ));
+        }
+        let reflector = if names.is_empty() {
+            "reflector".to_string()
+        } else {
+            format!("reflector.with_services([{}])", names.join(", "))
+        };
+        s.push_str(&format!(
+            "\n{i1}.map(|reflector| {{\n{i1}    connectrpc_reflection::{ext}::register(\n{i1}        std::sync::Arc::new(connectrpc_reflection::ReflectionService::new({reflector})),\n{i1}        connectrpc::Router::new(),\n{i1}    )\n{i1}}})"
+        ));
+        Some(Ok(s))
+    }
+
+    /// `let x = Builder::configure()...build_v1()?;`
+    fn reflection_local(&mut self, l: &syn::Local) -> bool {
+        let Some(init) = &l.init else {
+            return false;
+        };
+        let mut e = strip_parens(&init.expr);
+        // The builder's `build_*()` result: `?`, `.unwrap()`, `.expect(..)` stay as they are.
+        let mut inner = e;
+        loop {
+            match inner {
+                syn::Expr::Try(t) => inner = strip_parens(&t.expr),
+                syn::Expr::MethodCall(mc)
+                    if matches!(mc.method.to_string().as_str(), "unwrap" | "expect") =>
+                {
+                    inner = strip_parens(&mc.receiver)
+                }
+                _ => break,
+            }
+        }
+        e = inner;
+        let Some(res) = self.reflection_text(e) else {
+            return false;
+        };
+        let at = range(e.span());
+        if self.suppressed(at.start) {
+            return true;
+        }
+        let syn::Pat::Ident(pi) = &l.pat else {
+            self.report(
+                at.start,
+                "reflection",
+                ItemKind::Manual,
+                "tonic-reflection service not converted: unusual pattern".into(),
+                "use `connectrpc_reflection::install(router, Reflector::from_descriptor_set_bytes(FDS)?)`",
+            );
+            return true;
+        };
+        match res {
+            Ok(text) => {
+                if self
+                    .out
+                    .commit(vec![Edit::replace(at.clone(), text, "step05/reflection")])
+                    .is_ok()
+                {
+                    self.replaced.push(at);
+                    self.routers.insert(pi.ident.to_string());
+                }
+            }
+            Err(why) => self.report(
+                at.start,
+                "reflection",
+                ItemKind::Manual,
+                format!("tonic-reflection service not converted: {why}"),
+                "build a connectrpc_reflection::Reflector from the encoded descriptor sets and register it on the connect router",
+            ),
+        }
+        true
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // the server chain
+
+    /// Is `e` (a method call) the end of a tonic server chain? Then handle it.
+    fn server_chain(&mut self, e: &syn::Expr, awaited: Option<&syn::ExprAwait>) -> bool {
+        let syn::Expr::MethodCall(mc) = strip_parens(e) else {
+            return false;
+        };
+        if !SERVE_METHODS.contains(&mc.method.to_string().as_str()) {
+            return false;
+        }
+        let (root, links) = chain_of(strip_parens(e));
+        if !self.is_server_builder(root) {
+            return false;
+        }
+        let root_at = range(root.span()).start;
+        self.consumed.insert(root_at);
+        if self.suppressed(root_at) {
+            self.report(
+                root_at,
+                "server",
+                ItemKind::Skipped,
+                "tonic server left alone (ignore marker)".into(),
+                "",
+            );
+            return true;
+        }
+        match self.plan_chain(e, root, &links, awaited) {
+            Ok((edit, items)) => {
+                let r = edit.range.clone();
+                if let Err(o) = self.out.commit(vec![edit]) {
+                    self.report(
+                        root_at,
+                        "server",
+                        ItemKind::Manual,
+                        format!("tonic server not converted: {o}"),
+                        "serve a connectrpc Router through axum by hand",
+                    );
+                } else {
+                    self.replaced.push(r);
+                    self.out.items.extend(items);
+                }
+            }
+            Err(why) => self.report(
+                root_at,
+                "server",
+                ItemKind::Manual,
+                format!("tonic server not converted: {why}"),
+                "serve the services from one connectrpc Router through axum::serve (see connect_shim::hosting::connect_app / mixed_app)",
+            ),
+        }
+        true
+    }
+
+    fn plan_chain(
+        &mut self,
+        end: &syn::Expr,
+        root: &syn::Expr,
+        links: &[Link<'_>],
+        awaited: Option<&syn::ExprAwait>,
+    ) -> Result<(Edit, Vec<ManualItem>), String> {
+        let rule = "step05/server";
+        let mut items = Vec::new();
+        let mut parts: Vec<Part> = Vec::new();
+        let mut tonic: Vec<String> = Vec::new();
+        let mut layers: Vec<String> = Vec::new();
+        let mut timeout: Option<String> = None;
+        let kept_before = self.kept.len();
+        let (serve, body) = links.split_last().ok_or("no serve call")?;
+        for l in body {
+            match (l.method.as_str(), l.args.as_slice()) {
+                ("add_service", [a]) => self.classify(a, &mut parts, &mut tonic, &mut items),
+                ("add_optional_service", [a]) => {
+                    // `Some(x)` is an ordinary service; anything else needs an `if let`.
+                    match strip_parens(a) {
+                        syn::Expr::Call(c)
+                            if c.args.len() == 1
+                                && local_name(&c.func).as_deref() == Some("Some") =>
+                        {
+                            self.classify(&c.args[0], &mut parts, &mut tonic, &mut items)
+                        }
+                        _ => {
+                            self.kept.truncate(kept_before);
+                            return Err("`add_optional_service` with an `Option` that is not `Some(..)`: add it with `if let Some(s) = opt { router = router.add_service(..) }`".into());
+                        }
+                    }
+                }
+                ("accept_http1", [_]) => {}
+                ("layer", [a]) => {
+                    if self.path_is(a, &[&["tonic_web", "GrpcWebLayer", "new"]]) {
+                        continue;
+                    }
+                    layers.push(self.expr_text(a));
+                    items.push(item(
+                        range(a.span()).start,
+                        "layer",
+                        ItemKind::Manual,
+                        "this tower layer now wraps the axum app (requests carry `axum::body::Body`)".into(),
+                        "check that it does not name tonic's body type; a tonic interceptor layer becomes a connectrpc Interceptor (`ConnectRpcService::with_interceptor`)",
+                    ));
+                }
+                ("timeout", [a]) => timeout = Some(self.expr_text(a)),
+                ("tls_config", _) => {
+                    self.kept.truncate(kept_before);
+                    return Err("the server uses TLS (`tls_config`): build a `rustls::ServerConfig` (ALPN `h2` and `http/1.1`) and serve with `connectrpc::axum::serve_tls` (connectrpc features `axum`, `server-tls`)".into());
+                }
+                (m, _) if DROPPED_OPTIONS.contains(&m) => {
+                    let text = self.src(l.at..range(l.args.last().map_or(root.span(), |a| a.span())).end);
+                    items.push(item(
+                        l.at,
+                        "server-option",
+                        ItemKind::Manual,
+                        format!("`{text})` was dropped: axum::serve has no such option"),
+                        "HTTP/2 and connection limits: serve with connectrpc::Server (with_http2_*, with_max_concurrent_streams, with_max_connection_age) or your own hyper loop; tower limits go on the axum app as layers",
+                    ));
+                }
+                (m, _) => {
+                    self.kept.truncate(kept_before);
+                    return Err(format!("`.{m}(..)` on the server builder is not understood"));
+                }
+            }
+            if l.turbofish {
+                self.kept.truncate(kept_before);
+                return Err(format!("`.{}::<..>(..)` has explicit generics", l.method));
+            }
+        }
+        // Where it listens, and when it stops.
+        let tail = awaited.map(|a| {
+            let end = range(a.span()).end;
+            self.text[end..].trim_start().to_string()
+        });
+        let (listener, signal) = match (serve.method.as_str(), serve.args.as_slice()) {
+            ("serve", [addr]) | ("serve_with_shutdown", [addr, _]) => {
+                let addr = self.expr_text(addr);
+                let bind = format!("tokio::net::TcpListener::bind({addr}).await");
+                let l = match tail.as_deref() {
+                    Some(t) if t.starts_with('?') => Some(format!("{bind}?")),
+                    Some(t) if t.starts_with(".unwrap()") => Some(format!("{bind}.unwrap()")),
+                    _ => None,
+                };
+                let Some(l) = l else {
+                    self.kept.truncate(kept_before);
+                    return Err("`serve(addr)` whose result is not propagated with `?`: bind a `tokio::net::TcpListener` yourself and pass it to `axum::serve`".into());
+                };
+                (l, serve.args.get(1))
+            }
+            ("serve_with_incoming", [inc]) | ("serve_with_incoming_shutdown", [inc, _]) => {
+                (self.listener_text(inc, &mut items), serve.args.get(1))
+            }
+            (m, _) => {
+                self.kept.truncate(kept_before);
+                return Err(format!("`.{m}(..)` has unexpected arguments"));
+            }
+        };
+        let signal = signal.map(|s| self.expr_text(s));
+        if let (Some(s), Some(sig_expr)) = (&signal, serve.args.get(1)) {
+            let _ = s;
+            self.shutdown_bound(sig_expr, &mut items);
+        }
+        if awaited.is_none() {
+            self.kept.truncate(kept_before);
+            return Err("the server future is not awaited where it is built".into());
+        }
+
+        // The text.
+        let start = range(root.span()).start;
+        let mut endr = range(end.span()).end;
+        let mut await_sep = String::new();
+        if let Some(a) = awaited {
+            let dot = range(a.dot_token.span).start;
+            if dot >= endr && self.text[endr..dot].trim().is_empty() {
+                if self.text[endr..dot].contains('\n') {
+                    await_sep = format!("\n{}", indent_at(self.text, start));
+                }
+                endr = dot;
+            }
+        }
+        let comments = self.chain_comments(start..endr, links);
+        let ind = indent_at(self.text, start).to_string();
+        let i1 = format!("{ind}    ");
+        let i2 = format!("{i1}    ");
+        let i3 = format!("{i2}    ");
+        let i4 = format!("{i3}    ");
+        let (svc_ind, inner_ind) = if timeout.is_some() {
+            (i3.clone(), i4.clone())
+        } else {
+            (i2.clone(), i3.clone())
+        };
+        let mut router = "connectrpc::Router::new()".to_string();
+        for p in &parts {
+            match p {
+                Part::Add(t) => router.push_str(&format!("\n{inner_ind}.add_service({t})")),
+                Part::Merge(t) => router.push_str(&format!("\n{inner_ind}.merge({t})")),
+            }
+        }
+        let service = match &timeout {
+            Some(d) => format!(
+                "connectrpc::ConnectRpcService::new(\n{svc_ind}{router},\n{i2})\n{i2}.with_deadline_policy(\n{i3}connectrpc::DeadlinePolicy::new()\n{i4}.with_max({d})\n{i4}.with_default_timeout({d}),\n{i2})"
+            ),
+            None => router,
+        };
+        let app = if tonic.is_empty() {
+            format!("connect_shim::hosting::connect_app(\n{i2}{service},\n{i1})")
+        } else {
+            let mut routes = "tonic::service::Routes::default()".to_string();
+            for t in &tonic {
+                routes.push_str(&format!("\n{i3}.add_service({t})"));
+            }
+            format!("connect_shim::hosting::mixed_app(\n{i2}{routes},\n{i2}{service},\n{i1})")
+        };
+        let mut app = app;
+        for l in layers.iter().rev() {
+            app.push_str(&format!("\n{i1}.layer({l})"));
+        }
+        let mut text = format!(
+            "axum::serve(\n{comments}{i1}{listener},\n{i1}{app}\n{i1}.into_make_service_with_connect_info::<std::net::SocketAddr>(),\n{ind})"
+        );
+        if let Some(s) = &signal {
+            text.push_str(&format!("\n{ind}.with_graceful_shutdown({s})"));
+        }
+        text.push_str(&await_sep);
+        if timeout.is_some() && !tonic.is_empty() {
+            items.push(item(
+                start,
+                "timeout",
+                ItemKind::Manual,
+                "`.timeout(..)` now applies to the connect services only (a DeadlinePolicy); the services still on tonic have none".into(),
+                "move them to connect, or add a tower timeout layer on their routes",
+            ));
+        }
+        Ok((Edit::replace(start..endr, text, rule), items))
+    }
+
+    /// The comments between the links of a chain (outside their arguments), as lines for the
+    /// first argument of `axum::serve(`: they are kept, not dropped with their link.
+    fn chain_comments(&self, r: Range<usize>, links: &[Link<'_>]) -> String {
+        let args: Vec<Range<usize>> = links
+            .iter()
+            .flat_map(|l| l.args.iter().map(|a| range(a.span())))
+            .collect();
+        let ind = indent_at(self.text, r.start);
+        let mut out = String::new();
+        let mut pos = r.start;
+        while pos < r.end {
+            if let Some(a) = args.iter().find(|a| a.start <= pos && pos < a.end) {
+                pos = a.end;
+                continue;
+            }
+            let rest = &self.text[pos..r.end];
+            if rest.starts_with("//") {
+                let end = rest.find('\n').unwrap_or(rest.len());
+                out.push_str(&format!("{ind}    {}\n", rest[..end].trim_end()));
+                pos += end;
+            } else if rest.starts_with("/*") {
+                let end = rest.find("*/").map_or(rest.len(), |i| i + 2);
+                out.push_str(&format!("{ind}    {}\n", &rest[..end]));
+                pos += end;
+            } else {
+                pos += rest.chars().next().map_or(1, char::len_utf8);
+            }
+        }
+        out
+    }
+
+    /// A service given to `add_service`.
+    fn classify(
+        &mut self,
+        a: &syn::Expr,
+        parts: &mut Vec<Part>,
+        tonic: &mut Vec<String>,
+        items: &mut Vec<ManualItem>,
+    ) {
+        let a = strip_parens(a);
+        let at = range(a.span()).start;
+        if let Some(name) = local_name(a) {
+            if self.routers.contains(&name) {
+                parts.push(Part::Merge(name));
+                return;
+            }
+        }
+        if let syn::Expr::Macro(m) = a {
+            if self.is_hosted_macro(&m.mac) {
+                if let Some(args) = crate::resolve::macro_exprs(&m.mac) {
+                    if let [_, router] = args.as_slice() {
+                        // The macro's tokens are spans of this file: take the router's text.
+                        let (root, links) = chain_of(router);
+                        let is_new = matches!(strip_parens(root), syn::Expr::Call(c) if c.args.is_empty()
+                            && self.path_of(&c.func).is_some_and(|f| f.ends_with(&["Router".to_string(), "new".to_string()])));
+                        if is_new
+                            && links
+                                .iter()
+                                .all(|l| l.method == "add_service" && l.args.len() == 1)
+                        {
+                            for l in &links {
+                                parts.push(Part::Add(self.expr_text(l.args[0])));
+                            }
+                        } else {
+                            parts.push(Part::Merge(self.expr_text(router)));
+                        }
+                        return;
+                    }
+                }
+            }
+        }
+        if let Some(Ok(text)) = self.reflection_text(a) {
+            let r = range(a.span());
+            // Written out again with its own rewrite.
+            self.kept.retain(|k| !(r.start <= k.start && k.end <= r.end));
+            parts.push(Part::Merge(text));
+            return;
+        }
+        let text = self.expr_text(a);
+        let intercepted = self.is_intercepted(a)
+            || local_name(a).is_some_and(|n| self.intercepted.contains(&n));
+        let msg = if intercepted {
+            "this service runs behind a tonic interceptor (`InterceptedService`): it stays hosted through tonic's routes on the same app".to_string()
+        } else {
+            format!("`{}` is still a tonic service: it is served through tonic's routes on the same app", text.split_whitespace().collect::<Vec<_>>().join(" "))
+        };
+        items.push(item(
+            at,
+            if intercepted { "interceptor" } else { "tonic-service" },
+            ItemKind::Manual,
+            msg,
+            if intercepted {
+                "port the interceptor to a connectrpc Interceptor (both hooks) on a ConnectRpcService for this service, then add the service to the connect router"
+            } else {
+                "migrate it to connect (steps 1-2), then add it to the connect router"
+            },
+        ));
+        tonic.push(text);
+    }
+
+    fn is_intercepted(&self, a: &syn::Expr) -> bool {
+        matches!(strip_parens(a), syn::Expr::Call(c) if self.path_is(&c.func, &[
+            &["tonic", "service", "interceptor", "InterceptedService", "new"],
+            &["tonic", "service", "InterceptedService", "new"],
+            &["tonic", "codegen", "InterceptedService", "new"],
+        ]))
+    }
+
+    /// `let x = connect_shim::tonic_hosted!(NAME, router);` -> `let x = router;` (a connect
+    /// router for the server chain); `let x = InterceptedService::new(..);` is remembered.
+    fn hosted_local(&mut self, l: &syn::Local) -> bool {
+        let (syn::Pat::Ident(pi), Some(init)) = (&l.pat, &l.init) else {
+            return false;
+        };
+        if init.diverge.is_some() {
+            return false;
+        }
+        let e = strip_parens(&init.expr);
+        if self.is_intercepted(e) {
+            self.intercepted.insert(pi.ident.to_string());
+            return false;
+        }
+        let syn::Expr::Macro(m) = e else {
+            return false;
+        };
+        if !self.is_hosted_macro(&m.mac) {
+            return false;
+        }
+        let Some(args) = crate::resolve::macro_exprs(&m.mac) else {
+            return false;
+        };
+        let [_, router] = args.as_slice() else {
+            return false;
+        };
+        let at = range(e.span());
+        if self.suppressed(at.start) {
+            return true;
+        }
+        let text = self.expr_text(router);
+        if self
+            .out
+            .commit(vec![Edit::replace(at.clone(), text, "step05/hosted")])
+            .is_ok()
+        {
+            self.replaced.push(at);
+            self.routers.insert(pi.ident.to_string());
+        }
+        true
+    }
+
+    fn is_hosted_macro(&self, mac: &syn::Macro) -> bool {
+        let p = &mac.path;
+        p.segments.last().is_some_and(|s| s.ident == "tonic_hosted")
+            && self
+                .resolve_one(p)
+                .is_some_and(|r| r.full == ["connect_shim", "tonic_hosted"])
+    }
+
+    /// The listener for `serve_with_incoming(x)`: the tokio listener inside tonic's or
+    /// tokio-stream's wrapper, else the stream adapted by the shim.
+    fn listener_text(&mut self, inc: &syn::Expr, items: &mut Vec<ManualItem>) -> String {
+        if let syn::Expr::Call(c) = strip_parens(inc) {
+            if c.args.len() == 1
+                && self.path_is(
+                    &c.func,
+                    &[
+                        &["tonic", "transport", "server", "TcpIncoming", "from"],
+                        &["tokio_stream", "wrappers", "TcpListenerStream", "new"],
+                    ],
+                )
+            {
+                return self.expr_text(&c.args[0]);
+            }
+        }
+        let t = self.expr_text(inc);
+        items.push(item(
+            range(inc.span()).start,
+            "incoming",
+            ItemKind::Manual,
+            "the connection stream is served through connect_shim::hosting::incoming_listener".into(),
+            "bind a tokio::net::TcpListener and pass it to axum::serve directly",
+        ));
+        format!("connect_shim::hosting::incoming_listener({t})")
+    }
+
+    /// axum's graceful shutdown needs a `Send + 'static` signal: a parameter of the enclosing
+    /// function typed `impl Future<Output = ()>` gets those bounds.
+    fn shutdown_bound(&mut self, sig: &syn::Expr, _items: &mut Vec<ManualItem>) {
+        let Some(name) = local_name(sig) else {
+            return;
+        };
+        let Some(ty_range) = self.impl_future_params.get(&name).cloned() else {
+            return;
+        };
+        let t = self.src(ty_range.clone());
+        if t.contains("Send") {
+            return;
+        }
+        let _ = self.out.commit(vec![Edit::insert(
+            ty_range.end,
+            " + Send + 'static",
+            "step05/shutdown",
+        )]);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // imports
+
+    /// Imports whose every use was in code the step replaced.
+    fn remove_unused_imports(&mut self) {
+        if self.replaced.is_empty() {
+            return;
+        }
+        let mut idents: HashMap<String, Vec<usize>> = HashMap::new();
+        fn walk(t: TokenStream, out: &mut HashMap<String, Vec<usize>>) {
+            for tt in t {
+                match tt {
+                    TokenTree::Group(g) => walk(g.stream(), out),
+                    TokenTree::Ident(i) => out
+                        .entry(i.to_string())
+                        .or_default()
+                        .push(range(i.span()).start),
+                    _ => {}
+                }
+            }
+        }
+        walk(self.file.file.to_token_stream(), &mut idents);
+        let in_use = |at: usize| self.idx.use_items.iter().any(|u| u.range.contains(&at));
+        let gone = |at: usize| {
+            self.replaced.iter().any(|r| r.contains(&at))
+                && !self.kept.iter().any(|k| k.contains(&at))
+        };
+        let mut removed: HashSet<usize> = HashSet::new();
+        for (id, leaf) in self.idx.leaves.iter().enumerate() {
+            if leaf.is_glob || leaf.name.is_empty() || self.idx.use_items[leaf.item].is_pub {
+                continue;
+            }
+            let Some(uses) = idents.get(&leaf.name) else {
+                continue;
+            };
+            let outside: Vec<usize> = uses.iter().copied().filter(|&at| !in_use(at)).collect();
+            if !outside.is_empty() && outside.iter().all(|&at| gone(at)) {
+                removed.insert(id);
+            }
+        }
+        if removed.is_empty() {
+            return;
+        }
+        let mut edits = Vec::new();
+        for ui in &self.idx.use_items {
+            match crate::rules::rename::removal(&ui.tree, &removed) {
+                crate::rules::rename::Removal::All => edits.push(Edit::delete(
+                    crate::edit::whole_lines(self.text, ui.range.clone()),
+                    "step05/imports",
+                )),
+                crate::rules::rename::Removal::Partial(v) => {
+                    edits.extend(v.into_iter().map(|mut e| {
+                        e.rule = "step05/imports".into();
+                        e
+                    }))
+                }
+                crate::rules::rename::Removal::None => {}
+            }
+        }
+        let _ = self.out.commit(edits);
+    }
+}
+
+impl Walker<'_, '_> {
+    fn enter_fn(&mut self, sig: &syn::Signature) -> HashMap<String, Range<usize>> {
+        let mut params = HashMap::new();
+        for input in &sig.inputs {
+            let syn::FnArg::Typed(pt) = input else {
+                continue;
+            };
+            let (syn::Pat::Ident(pi), syn::Type::ImplTrait(it)) = (&*pt.pat, &*pt.ty) else {
+                continue;
+            };
+            let is_future = it.bounds.iter().any(|b| {
+                matches!(b, syn::TypeParamBound::Trait(t) if t.path.segments.last().is_some_and(|s| s.ident == "Future"))
+            });
+            if is_future {
+                params.insert(pi.ident.to_string(), range(it.span()));
+            }
+        }
+        std::mem::replace(&mut self.impl_future_params, params)
+    }
+}
+
+impl<'ast> Visit<'ast> for Walker<'_, '_> {
+    fn visit_block(&mut self, b: &'ast syn::Block) {
+        let p = self
+            .tr
+            .enter(self.idx, range(b.brace_token.span.open()).start);
+        syn::visit::visit_block(self, b);
+        self.tr.leave(p);
+    }
+
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        let p = match &m.content {
+            Some((b, _)) => self.tr.enter(self.idx, range(b.span.open()).start),
+            None => false,
+        };
+        syn::visit::visit_item_mod(self, m);
+        self.tr.leave(p);
+    }
+
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        let saved = self.enter_fn(&f.sig);
+        syn::visit::visit_item_fn(self, f);
+        self.impl_future_params = saved;
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        let saved = self.enter_fn(&f.sig);
+        syn::visit::visit_impl_item_fn(self, f);
+        self.impl_future_params = saved;
+    }
+
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        if self.health_local(l) || self.reflection_local(l) || self.hosted_local(l) {
+            return;
+        }
+        syn::visit::visit_local(self, l);
+    }
+
+    fn visit_stmt(&mut self, s: &'ast syn::Stmt) {
+        if self.health_call(s) {
+            return;
+        }
+        syn::visit::visit_stmt(self, s);
+    }
+
+    fn visit_expr_await(&mut self, a: &'ast syn::ExprAwait) {
+        if self.server_chain(&a.base, Some(a)) {
+            return;
+        }
+        syn::visit::visit_expr_await(self, a);
+    }
+
+    fn visit_expr_method_call(&mut self, mc: &'ast syn::ExprMethodCall) {
+        let e = syn::Expr::MethodCall(mc.clone());
+        if self.server_chain(&e, None) {
+            return;
+        }
+        syn::visit::visit_expr_method_call(self, mc);
+    }
+
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        let e = syn::Expr::Call(c.clone());
+        let at = range(c.span()).start;
+        if self.is_server_builder(&e) && !self.consumed.contains(&at) {
+            self.consumed.insert(at);
+            self.report(
+                at,
+                "server",
+                ItemKind::Manual,
+                "tonic `Server::builder()` not converted: the chain does not end in `serve*(..).await` in one expression".into(),
+                "build one connectrpc Router with every service and serve it with axum::serve (see connect_shim::hosting::connect_app / mixed_app)",
+            );
+        }
+        syn::visit::visit_expr_call(self, c);
+    }
+}
+
+/// Step 5 before the files: the crate contexts (schema, for service names), and the manifest
+/// changes the rewritten files need: `axum`, `connectrpc-health`, `connectrpc-reflection` where
+/// the new code uses them; `tonic-web`, `tonic-health`, `tonic-reflection` removed from
+/// `[dependencies]` when no file of the crate names them any more. The files are rewritten here
+/// in memory (the pass is pure) to know that.
+pub fn prepare(
+    step: &crate::steps::Step,
+    ws: &crate::workspace::Workspace,
+) -> crate::steps::step01::Prepared {
+    use crate::manifest::{self, DepKind, NewDep};
+    let base = crate::steps::step01::prepare(ws);
+    let mut out = crate::steps::step01::Prepared {
+        ctx: base.ctx,
+        ..Default::default()
+    };
+    let mut manifests = manifest::ManifestEdits::new(ws.root.join("Cargo.toml"));
+    for c in &ws.crates {
+        if c.tonic_req.is_none() {
+            continue;
+        }
+        let ctx = out.ctx.get(&c.name).cloned();
+        let mut texts: Vec<String> = Vec::new();
+        for f in &c.files {
+            let Ok(text) = std::fs::read_to_string(&f.path) else {
+                continue;
+            };
+            let meta = crate::engine::FileMeta {
+                module_path: f.module_path.clone(),
+                crate_evidence: c.evidence,
+                path: Some(f.path.clone()),
+                crate_ctx: ctx.clone(),
+            };
+            match crate::engine::process(step, &text, &meta) {
+                crate::engine::Outcome::Rewritten {
+                    new_text: Some(n), ..
+                } => texts.push(n),
+                _ => texts.push(text),
+            }
+        }
+        let uses = |needle: &str| texts.iter().any(|t| t.contains(needle));
+        let mut deps = Vec::new();
+        if uses("axum::serve(") {
+            deps.push(NewDep::new(
+                "axum",
+                "0.8",
+                &["http1", "http2", "tokio"],
+                DepKind::Normal,
+            ));
+        }
+        if uses("connectrpc_health::") {
+            deps.push(NewDep::new("connectrpc-health", "0.9", &[], DepKind::Normal));
+        }
+        if uses("connectrpc_reflection::") {
+            deps.push(NewDep::new(
+                "connectrpc-reflection",
+                "0.9",
+                &[],
+                DepKind::Normal,
+            ));
+        }
+        let gone: Vec<&str> = [
+            ("tonic-web", "tonic_web"),
+            ("tonic-health", "tonic_health"),
+            ("tonic-reflection", "tonic_reflection"),
+        ]
+        .into_iter()
+        .filter(|(_, ident)| !uses(ident))
+        .map(|(name, _)| name)
+        .collect();
+        if deps.is_empty() && gone.is_empty() {
+            continue;
+        }
+        let Ok(member) = std::fs::read_to_string(&c.manifest_path) else {
+            continue;
+        };
+        let root_cur = manifests.root_for(&c.manifest_path);
+        let dirs = (c.dir.as_path(), ws.root.as_path());
+        let result = manifest::add_deps_in(&member, root_cur.as_deref(), &deps, Some(dirs))
+            .and_then(|(m, r)| Ok((manifest::remove_deps(&m, &gone)?, r)));
+        match result {
+            Ok((m, r)) => manifests.record(&c.manifest_path, member, m, r),
+            Err(e) => out.items.push(crate::run::ItemReport {
+                path: crate::workspace::rel(&ws.root, &c.manifest_path),
+                krate: c.name.clone(),
+                line: 1,
+                column: 1,
+                rule: "step05/manifest".into(),
+                kind: ItemKind::Manual,
+                message: format!("Cargo.toml does not parse: {e}"),
+                note: "fix the manifest and run the step again".into(),
+            }),
+        }
+    }
+    out.manifests = manifests.finish();
+    out
+}
