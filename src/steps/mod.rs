@@ -7,6 +7,7 @@
 
 pub mod step01;
 pub mod step02;
+pub mod step09;
 
 use aho_corasick::AhoCorasick;
 
@@ -59,6 +60,10 @@ impl Step {
                 true,
                 "partial: path renames of Code/Status in client code only; `status.code()` and other accessors are not rewritten yet and client calls still return tonic errors until step 6, so the result may not build: apply with --verify",
             ),
+            9 => (
+                true,
+                "removes tonic codegen, the tonic stub includes and the tonic/prost/connect-shim dependencies only once nothing names them; what still does is listed, not rewritten",
+            ),
             _ => (false, "not implemented in this version"),
         };
         let crates = rules.crates.iter().map(|c| c.as_bytes().to_vec()).collect();
@@ -92,6 +97,9 @@ impl Step {
         if crate_ctx {
             return true;
         }
+        if self.number == 9 {
+            return step09::prefilter(text);
+        }
         let names_crate = self
             .crates
             .iter()
@@ -112,6 +120,9 @@ impl Step {
         if let (2, Some(ctx)) = (self.number, ctx) {
             v.push(Box::new(step02::ServicesPass { ctx }));
         }
+        if self.number == 9 {
+            v.push(Box::new(step09::CleanupPass { ctx }));
+        }
         v
     }
 
@@ -120,6 +131,7 @@ impl Step {
         match self.number {
             1 => step01::prepare(ws),
             2 => step02::prepare(ws),
+            9 => step09::prepare(ws),
             _ => step01::Prepared::default(),
         }
     }
