@@ -414,9 +414,22 @@ fn all_members(ws: &Workspace) -> Option<Vec<(String, PathBuf, Vec<String>)>> {
     )
 }
 
-/// The 1-based line of a dependency key in a manifest's text.
-fn key_line(text: &str, key: &str) -> usize {
-    for (i, line) in text.lines().enumerate() {
+/// The 1-based line of a dependency key of `table` (`["dependencies"]`, `["target",
+/// "cfg(unix)", "dependencies"]`) in a manifest's text.
+fn key_line(text: &str, table: &[String], key: &str) -> usize {
+    let norm = |s: &str| s.replace([' ', '\'', '"'], "");
+    let header = norm(&format!("[{}]", table.join(".")));
+    let sub = norm(&format!("[{}.{key}]", table.join(".")));
+    let lines: Vec<&str> = text.lines().collect();
+    if let Some(i) = lines.iter().position(|l| norm(l.trim()) == sub) {
+        return i + 1;
+    }
+    let found = lines.iter().position(|l| norm(l.trim()) == header);
+    let from = found.unwrap_or(0);
+    for (i, line) in lines.iter().enumerate().skip(from) {
+        if found.is_some() && i > from && line.trim_start().starts_with('[') {
+            break;
+        }
         let t = line.trim_start();
         let rest = t.strip_prefix(key).or_else(|| {
             t.strip_prefix('"')
@@ -429,24 +442,72 @@ fn key_line(text: &str, key: &str) -> usize {
                 return i + 1;
             }
         }
-        if t.starts_with('[') && t.trim_end().ends_with(&format!(".{key}]")) {
-            return i + 1;
-        }
     }
     1
 }
 
+/// Remove `key` from a table; comment lines above it move to the key that follows.
+fn remove_keeping_comments(t: &mut dyn toml_edit::TableLike, key: &str) {
+    let prefix = t
+        .key(key)
+        .and_then(|k| k.leaf_decor().prefix())
+        .and_then(|p| p.as_str())
+        .map(str::to_string);
+    let keys: Vec<String> = t.iter().map(|(k, _)| k.to_string()).collect();
+    let next = keys
+        .iter()
+        .position(|k| k == key)
+        .and_then(|i| keys.get(i + 1))
+        .cloned();
+    t.remove(key);
+    if let (Some(p), Some(n)) = (prefix, next) {
+        if p.contains('#') {
+            if let Some(mut k) = t.key_mut(&n) {
+                let own = k
+                    .leaf_decor()
+                    .prefix()
+                    .and_then(|x| x.as_str())
+                    .unwrap_or("")
+                    .to_string();
+                k.leaf_decor_mut()
+                    .set_prefix(format!("{p}{}", own.trim_start_matches('\n')));
+            }
+        }
+    }
+}
+
 /// Remove `entries` from a manifest and the `[features]` values that name them.
 fn remove_entries(doc: &mut DocumentMut, entries: &[&DepEntry]) {
-    fn table_at<'a>(t: &'a mut toml_edit::Table, path: &[String]) -> Option<&'a mut toml_edit::Table> {
+    fn table_at<'a>(
+        t: &'a mut toml_edit::Table,
+        path: &[String],
+    ) -> Option<&'a mut toml_edit::Table> {
         match path.split_first() {
             None => Some(t),
             Some((seg, rest)) => table_at(t.get_mut(seg)?.as_table_mut()?, rest),
         }
     }
     for e in entries {
-        if let Some(t) = table_at(doc.as_table_mut(), &e.table) {
-            t.remove(&e.key);
+        let Some(t) = table_at(doc.as_table_mut(), &e.table) else {
+            continue;
+        };
+        remove_keeping_comments(t, &e.key);
+        // A table this emptied goes too (`[target.'cfg(unix)'.dependencies]` and its parents).
+        if t.is_empty() {
+            for depth in (1..=e.table.len()).rev() {
+                let (parent, last) = e.table[..depth].split_at(depth - 1);
+                let Some(p) = table_at(doc.as_table_mut(), parent) else {
+                    break;
+                };
+                if p.get(&last[0])
+                    .and_then(Item::as_table)
+                    .is_some_and(|t| t.is_empty())
+                {
+                    p.remove(&last[0]);
+                } else {
+                    break;
+                }
+            }
         }
     }
     let gone: HashSet<&str> = entries.iter().map(|e| e.key.as_str()).collect();
@@ -461,15 +522,25 @@ fn remove_entries(doc: &mut DocumentMut, entries: &[&DepEntry]) {
         let Some(arr) = v.as_array_mut() else {
             continue;
         };
-        arr.retain(|x| {
-            let Some(s) = x.as_str() else { return true };
-            !gone.iter().any(|k| {
-                s == format!("dep:{k}")
-                    || s.starts_with(&format!("{k}/"))
-                    || s.starts_with(&format!("{k}?/"))
-                    || (s == *k && !explicit.contains(*k))
+        let names_gone = |x: &toml_edit::Value| {
+            x.as_str().is_some_and(|s| {
+                gone.iter().any(|k| {
+                    s == format!("dep:{k}")
+                        || s.starts_with(&format!("{k}/"))
+                        || s.starts_with(&format!("{k}?/"))
+                        || (s == *k && !explicit.contains(*k))
+                })
             })
-        });
+        };
+        // The first value's leading space goes to whichever value comes first now.
+        let first_prefix = arr.get(0).and_then(|v| v.decor().prefix().cloned());
+        let first_gone = arr.get(0).is_some_and(names_gone);
+        arr.retain(|x| !names_gone(x));
+        if first_gone {
+            if let (Some(v), Some(p)) = (arr.get_mut(0), first_prefix) {
+                v.decor_mut().set_prefix(p);
+            }
+        }
     }
 }
 
@@ -567,10 +638,8 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             ))
         })
         .collect();
-    let mut files: BTreeMap<PathBuf, (String, FileData)> = scanned
-        .into_iter()
-        .map(|(p, c, d)| (p, (c, d)))
-        .collect();
+    let mut files: BTreeMap<PathBuf, (String, FileData)> =
+        scanned.into_iter().map(|(p, c, d)| (p, (c, d))).collect();
     let members = all_members(ws);
     let selected: HashSet<&str> = crates.iter().map(|c| c.name.as_str()).collect();
     let mut plan: HashMap<PathBuf, FilePlan> = HashMap::new();
@@ -660,7 +729,12 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             if !dependent {
                 continue;
             }
-            for s in d.scan.stub_refs.iter().filter(|s| stubs.contains(&s.module)) {
+            for s in d
+                .scan
+                .stub_refs
+                .iter()
+                .filter(|s| stubs.contains(&s.module))
+            {
                 users.push(format!("{} `{}`", loc(p, &d.text, s.range.start), s.what));
             }
         }
@@ -714,7 +788,11 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             let at = tonic_includes
                 .first()
                 .map(|(p, i)| (p.clone(), i.range.start))
-                .or_else(|| calls.first().map(|k| (build_rs.clone(), k.stmt_range.start)));
+                .or_else(|| {
+                    calls
+                        .first()
+                        .map(|k| (build_rs.clone(), k.stmt_range.start))
+                });
             let where_ = match &at {
                 Some((p, o)) => {
                     let t = files
@@ -729,10 +807,12 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             let message = format!("tonic's code generation stays: {}", reasons.join("; "));
             let note = "migrate what still uses tonic's stubs (steps 2, 5, 6 and 8), then run step 9 again";
             for (p, inc) in &tonic_includes {
-                plan.entry(p.clone())
-                    .or_default()
-                    .items
-                    .push(item(inc.range.start, "tonic-codegen-kept", message.clone(), note));
+                plan.entry(p.clone()).or_default().items.push(item(
+                    inc.range.start,
+                    "tonic-codegen-kept",
+                    message.clone(),
+                    note,
+                ));
             }
             if let Some(k) = calls.first() {
                 plan.entry(build_rs.clone()).or_default().items.push(item(
@@ -758,8 +838,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
         b_edits.dedup();
         let fp = plan.entry(build_rs.clone()).or_default();
         for r in &b_edits {
-            fp.edits
-                .push(Edit::delete(r.clone(), "step09/build-rs"));
+            fp.edits.push(Edit::delete(r.clone(), "step09/build-rs"));
         }
         gone.entry(build_rs.clone()).or_default().extend(b_edits);
         // The modules.
@@ -815,30 +894,39 @@ pub fn prepare(ws: &Workspace) -> Prepared {
         if frozen.contains(&c.name) {
             continue;
         }
-        let (Some(es), Some(text)) = (entries.get(&c.name), manifests.get(&c.manifest_path))
-        else {
+        let (Some(es), Some(text)) = (entries.get(&c.name), manifests.get(&c.manifest_path)) else {
             continue;
         };
         if es.is_empty() {
             continue;
         }
         let build_rs = c.build_rs.as_ref();
+        // What the build script, the crate's own code and its tests / examples / benches use.
         let mut used_build: HashMap<String, String> = HashMap::new();
         let mut used_other: HashMap<String, String> = HashMap::new();
+        let mut used_dev: HashMap<String, String> = HashMap::new();
+        let dev_dirs = ["tests", "benches", "examples"].map(|d| c.dir.join(d));
         for f in &c.files {
             let Some((_, d)) = files.get(&f.path) else {
                 continue;
             };
-            let target = if Some(&f.path) == build_rs {
-                &mut used_build
-            } else {
-                &mut used_other
-            };
+            let dev_file = dev_dirs.iter().any(|d| f.path.starts_with(d));
             for r in left.get(&f.path).into_iter().flatten() {
-                target
-                    .entry(r.krate.clone())
-                    .or_insert_with(|| format!("{} `{}`", loc(&f.path, &d.text, r.range.start), r.what));
+                let target = if Some(&f.path) == build_rs {
+                    &mut used_build
+                } else if dev_file || r.dev {
+                    &mut used_dev
+                } else {
+                    &mut used_other
+                };
+                target.entry(r.krate.clone()).or_insert_with(|| {
+                    format!("{} `{}`", loc(&f.path, &d.text, r.range.start), r.what)
+                });
             }
+        }
+        // A dev-dependency serves what the crate's own code uses too.
+        for (k, v) in &used_other {
+            used_dev.entry(k.clone()).or_insert_with(|| v.clone());
         }
         if let Some(at) = stubs_kept.get(&c.name) {
             for k in ["tonic", "connect_shim"] {
@@ -849,13 +937,16 @@ pub fn prepare(ws: &Workspace) -> Prepared {
         }
         let mut remove: Vec<&DepEntry> = Vec::new();
         for e in es {
-            let is_build = e.table.last().map(String::as_str) == Some("build-dependencies");
-            let used = if is_build { &used_build } else { &used_other };
+            let used = match e.table.last().map(String::as_str) {
+                Some("build-dependencies") => &used_build,
+                Some("dev-dependencies") => &used_dev,
+                _ => &used_other,
+            };
             match used.get(&e.ident) {
                 Some(first) => out.items.push(ItemReport {
                     path: rel(&ws.root, &c.manifest_path),
                     krate: c.name.clone(),
-                    line: key_line(text, &e.key),
+                    line: key_line(text, &e.table, &e.key),
                     column: 1,
                     rule: "step09/dep-kept".into(),
                     kind: ItemKind::Manual,
@@ -864,7 +955,9 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                         e.key,
                         e.table.join(".")
                     ),
-                    note: "see the step09/still-used items; run step 9 again once they are migrated".into(),
+                    note:
+                        "see the step09/still-used items; run step 9 again once they are migrated"
+                            .into(),
                 }),
                 None => remove.push(e),
             }
@@ -929,7 +1022,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                         .map(|(k, _)| k.to_string())
                         .collect();
                     for k in drop {
-                        wd.remove(&k);
+                        remove_keeping_comments(wd, &k);
                         changed = true;
                     }
                 }
@@ -1014,7 +1107,11 @@ fn rewrite_descriptor_macros(
             plan.entry(f.path.clone())
                 .or_default()
                 .edits
-                .push(Edit::replace(inc.range.clone(), text, "step09/descriptor-set"));
+                .push(Edit::replace(
+                    inc.range.clone(),
+                    text,
+                    "step09/descriptor-set",
+                ));
             gone.entry(f.path.clone())
                 .or_default()
                 .push(inc.range.clone());

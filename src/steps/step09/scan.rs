@@ -28,6 +28,8 @@ pub struct Ref {
     pub range: std::ops::Range<usize>,
     /// What names it, one line (`use tonic::{Request, Status}`, `tonic::Status::internal`).
     pub what: String,
+    /// Only compiled for tests (inside a `#[cfg(test)]` item).
+    pub dev: bool,
 }
 
 /// One place that names a tonic stub module.
@@ -80,6 +82,7 @@ pub fn scan_file(text: &str, file: &syn::File, idx: &FileIndex, watch: &Watch<'_
                     krate: first.clone(),
                     range: item.range.clone(),
                     what: one_line(&text[item.range.clone()]),
+                    dev: false,
                 });
             }
         }
@@ -94,9 +97,49 @@ pub fn scan_file(text: &str, file: &syn::File, idx: &FileIndex, watch: &Watch<'_
         }
     }
     s.visit_file(file);
+    let tests = cfg_test_ranges(file);
+    for r in &mut s.out.refs {
+        r.dev |= tests
+            .iter()
+            .any(|t| t.start <= r.range.start && r.range.end <= t.end);
+    }
     s.out.refs.sort_by_key(|r| r.range.start);
     s.out.stub_refs.sort_by_key(|r| r.range.start);
     s.out
+}
+
+/// Byte ranges of the items marked `#[cfg(test)]`.
+fn cfg_test_ranges(file: &syn::File) -> Vec<std::ops::Range<usize>> {
+    struct V(Vec<std::ops::Range<usize>>);
+    impl<'ast> Visit<'ast> for V {
+        fn visit_item(&mut self, i: &'ast syn::Item) {
+            let attrs: &[syn::Attribute] = match i {
+                syn::Item::Mod(m) => &m.attrs,
+                syn::Item::Fn(f) => &f.attrs,
+                syn::Item::Use(u) => &u.attrs,
+                syn::Item::Impl(x) => &x.attrs,
+                syn::Item::Struct(x) => &x.attrs,
+                syn::Item::Enum(x) => &x.attrs,
+                syn::Item::Const(x) => &x.attrs,
+                syn::Item::Static(x) => &x.attrs,
+                syn::Item::Trait(x) => &x.attrs,
+                syn::Item::Macro(x) => &x.attrs,
+                _ => &[],
+            };
+            let test = attrs.iter().any(|a| {
+                a.path().is_ident("cfg")
+                    && matches!(&a.meta, syn::Meta::List(l) if l.tokens.to_string() == "test")
+            });
+            if test {
+                self.0.push(range(i.span()));
+            } else {
+                syn::visit::visit_item(self, i);
+            }
+        }
+    }
+    let mut v = V(Vec::new());
+    v.visit_file(file);
+    v.0
 }
 
 /// The first line of a snippet, shortened.
@@ -124,19 +167,22 @@ struct Scanner<'a, 'w> {
 impl Scanner<'_, '_> {
     /// A path written at the current scope: segments, leading `::`, its byte range.
     fn path(&mut self, segs: &[String], leading: bool, r: std::ops::Range<usize>) {
+        let written = format!("{}{}", if leading { "::" } else { "" }, segs.join("::"));
+        self.path_as(segs, leading, r, written);
+    }
+
+    /// [`Scanner::path`], reported as `what`.
+    fn path_as(&mut self, segs: &[String], leading: bool, r: std::ops::Range<usize>, what: String) {
         if let Some(m) = segs.iter().find(|s| self.watch.stubs.contains(*s)) {
             if segs.len() > 1 {
                 self.out.stub_refs.push(StubRef {
                     module: m.clone(),
                     range: r.clone(),
-                    what: one_line(&self.text[r.clone()]),
+                    what: what.clone(),
                 });
             }
         }
-        let Some(res) = self
-            .idx
-            .resolve_segments(self.tr.current(), segs, leading)
-        else {
+        let Some(res) = self.idx.resolve_segments(self.tr.current(), segs, leading) else {
             return;
         };
         let firsts: Vec<String> = match res {
@@ -149,8 +195,9 @@ impl Scanner<'_, '_> {
         if let Some(first) = firsts.into_iter().find(|f| self.watch.watched(f)) {
             self.out.refs.push(Ref {
                 krate: first,
-                what: one_line(&self.text[r.clone()]),
+                what,
                 range: r,
+                dev: false,
             });
         }
     }
@@ -158,7 +205,8 @@ impl Scanner<'_, '_> {
     /// Paths inside tokens that are not parsed (macro inputs, attribute arguments).
     fn tokens(&mut self, ts: TokenStream) {
         let toks: Vec<TokenTree> = ts.into_iter().collect();
-        let is_colon = |t: Option<&TokenTree>| matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == ':');
+        let is_colon =
+            |t: Option<&TokenTree>| matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == ':');
         let mut i = 0;
         while i < toks.len() {
             match &toks[i] {
@@ -171,9 +219,7 @@ impl Scanner<'_, '_> {
                 TokenTree::Ident(id) => {
                     let prev = i.checked_sub(1).and_then(|j| toks.get(j));
                     let dot = matches!(prev, Some(TokenTree::Punct(p)) if p.as_char() == '.');
-                    let after_colons = is_colon(prev)
-                        && i >= 2
-                        && is_colon(toks.get(i - 2));
+                    let after_colons = is_colon(prev) && i >= 2 && is_colon(toks.get(i - 2));
                     // `a::b`: `b` continues a path; `::b` at the start is a leading colon.
                     let continues = after_colons
                         && i >= 3
@@ -226,7 +272,8 @@ impl Scanner<'_, '_> {
             match t {
                 TokenTree::Group(g) => self.features(g.stream()),
                 TokenTree::Ident(id) if id == "feature" => {
-                    let eq = matches!(toks.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '=');
+                    let eq =
+                        matches!(toks.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '=');
                     if let (true, Some(TokenTree::Literal(l))) = (eq, toks.get(i + 2)) {
                         let Ok(s) = syn::parse_str::<syn::LitStr>(&l.to_string()) else {
                             continue;
@@ -238,6 +285,7 @@ impl Scanner<'_, '_> {
                                 krate: name,
                                 what: one_line(&self.text[r.clone()]),
                                 range: r,
+                                dev: false,
                             });
                         }
                     }
@@ -260,7 +308,13 @@ impl Scanner<'_, '_> {
                         || info.split(',').all(|w| {
                             matches!(
                                 w.trim(),
-                                "rust" | "no_run" | "should_panic" | "edition2018" | "edition2021" | "edition2024" | ""
+                                "rust"
+                                    | "no_run"
+                                    | "should_panic"
+                                    | "edition2018"
+                                    | "edition2021"
+                                    | "edition2024"
+                                    | ""
                             )
                         });
                     // A non-Rust block is tracked as a fence too, but nothing in it counts.
@@ -290,6 +344,7 @@ impl Scanner<'_, '_> {
                         krate: name,
                         range: r.clone(),
                         what: format!("doctest: {}", one_line(t)),
+                        dev: true,
                     });
                     break;
                 }
@@ -335,7 +390,14 @@ impl<'ast> Visit<'ast> for Scanner<'_, '_> {
         }
         let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
         // `#[prost(..)]`, `#[tonic::async_trait]`: attributes of the crate.
-        self.path(&segs, path.leading_colon.is_some(), range(path.span()));
+        let r = range(a.span());
+        let what = one_line(&self.text[r.clone()]);
+        self.path_as(
+            &segs,
+            path.leading_colon.is_some(),
+            range(path.span()),
+            what,
+        );
         if let syn::Meta::List(l) = &a.meta {
             self.tokens(l.tokens.clone());
             self.features(l.tokens.clone());
@@ -350,6 +412,7 @@ impl<'ast> Visit<'ast> for Scanner<'_, '_> {
                 krate: name,
                 what: one_line(&self.text[r.clone()]),
                 range: r,
+                dev: false,
             });
         }
         syn::visit::visit_item_extern_crate(self, e);
