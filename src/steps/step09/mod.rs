@@ -589,9 +589,24 @@ pub fn prepare(ws: &Workspace) -> Prepared {
     };
     let all_stubs: HashSet<String> = codegen.keys().flat_map(|n| stubs_of(n)).collect();
     // Scan the files.
+    // Generated files (an `@generated` header) are never edited, but what they name counts.
+    let generated: HashSet<&PathBuf> = crates.iter().flat_map(|c| c.generated.iter()).collect();
+    let gen_files: Vec<crate::workspace::SourceFile> = crates
+        .iter()
+        .flat_map(|c| c.generated.iter())
+        .map(|p| crate::workspace::SourceFile {
+            path: p.clone(),
+            module_path: None,
+        })
+        .collect();
     let jobs: Vec<(&Crate, &crate::workspace::SourceFile)> = crates
         .iter()
-        .flat_map(|c| c.files.iter().map(move |f| (*c, f)))
+        .flat_map(|c| {
+            c.files
+                .iter()
+                .chain(gen_files.iter().filter(|g| c.generated.contains(&g.path)))
+                .map(move |f| (*c, f))
+        })
         .collect();
     let scanned: Vec<(PathBuf, String, FileData)> = jobs
         .par_iter()
@@ -871,6 +886,28 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             .filter(|r| !inside(&r.range, g))
             .cloned()
             .collect();
+        if generated.contains(p) {
+            if let Some(r) = refs.first() {
+                let (line, column) = line_col(&d.text, r.range.start);
+                out.items.push(ItemReport {
+                    path: rel(&ws.root, p),
+                    krate: owner.clone(),
+                    line,
+                    column,
+                    rule: "step09/generated-code".into(),
+                    kind: ItemKind::Manual,
+                    message: format!(
+                        "generated code names `{}` ({} place(s), first `{}`): the dependency stays",
+                        r.krate,
+                        refs.len(),
+                        r.what
+                    ),
+                    note: "regenerate it with connectrpc-build (buffa messages, Connect stubs) and delete the checked-in tonic/prost output".into(),
+                });
+            }
+            left.insert(p.clone(), refs);
+            continue;
+        }
         let fp = plan.entry(p.clone()).or_default();
         for r in &refs {
             fp.items.push(ref_item(r));
@@ -906,13 +943,13 @@ pub fn prepare(ws: &Workspace) -> Prepared {
         let mut used_other: HashMap<String, String> = HashMap::new();
         let mut used_dev: HashMap<String, String> = HashMap::new();
         let dev_dirs = ["tests", "benches", "examples"].map(|d| c.dir.join(d));
-        for f in &c.files {
-            let Some((_, d)) = files.get(&f.path) else {
+        for path in c.files.iter().map(|f| &f.path).chain(&c.generated) {
+            let Some((_, d)) = files.get(path) else {
                 continue;
             };
-            let dev_file = dev_dirs.iter().any(|d| f.path.starts_with(d));
-            for r in left.get(&f.path).into_iter().flatten() {
-                let target = if Some(&f.path) == build_rs {
+            let dev_file = dev_dirs.iter().any(|d| path.starts_with(d));
+            for r in left.get(path).into_iter().flatten() {
+                let target = if Some(path) == build_rs {
                     &mut used_build
                 } else if dev_file || r.dev {
                     &mut used_dev
@@ -920,7 +957,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                     &mut used_other
                 };
                 target.entry(r.krate.clone()).or_insert_with(|| {
-                    format!("{} `{}`", loc(&f.path, &d.text, r.range.start), r.what)
+                    format!("{} `{}`", loc(path, &d.text, r.range.start), r.what)
                 });
             }
         }
