@@ -406,8 +406,14 @@ fn demo(steps: &[Step], out: Option<PathBuf>) -> u8 {
             return code;
         }
         // Apply the complete steps, so the next step's dry run starts from their result (the
-        // demo directory is not a git tree: nothing to protect).
-        if !s.limits.starts_with("partial") {
+        // demo directory is not a git tree: nothing to protect). The last step has no next one:
+        // its dry run is the demo.
+        let last = steps
+            .iter()
+            .filter(|x| x.implemented)
+            .map(|x| x.number)
+            .max();
+        if !s.limits.starts_with("partial") && Some(s.number) != last {
             eprintln!(
                 "\n$ cargo connect-migrate --step {} --manifest-path {}",
                 s.number,

@@ -114,7 +114,7 @@ pub enum ManifestError {
 
 /// Every dependency table of a manifest: `[dependencies]`, `[build-dependencies]`,
 /// `[dev-dependencies]` and their `[target.'cfg(..)'.*]` forms.
-fn dep_tables(doc: &DocumentMut) -> Vec<(Vec<String>, &Table)> {
+pub fn dep_tables(doc: &DocumentMut) -> Vec<(Vec<String>, &Table)> {
     let mut out = Vec::new();
     for kind in ["dependencies", "build-dependencies", "dev-dependencies"] {
         if let Some(t) = doc.get(kind).and_then(Item::as_table) {
@@ -139,7 +139,7 @@ fn dep_tables(doc: &DocumentMut) -> Vec<(Vec<String>, &Table)> {
 }
 
 /// The crate name an entry stands for (its `package` key, else its key).
-fn package_of<'a>(key: &'a str, item: &'a Item) -> &'a str {
+pub fn package_of<'a>(key: &'a str, item: &'a Item) -> &'a str {
     item.get("package").and_then(|p| p.as_str()).unwrap_or(key)
 }
 

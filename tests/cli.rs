@@ -264,15 +264,24 @@ fn demo_writes_the_bundled_workspace_and_runs() {
         "the dry runs show diffs: {stdout}"
     );
     // The bundled files are the greeter fixture's step-0 tree, byte for byte; the demo applies
-    // the complete steps (1 and 2) in turn, so it ends as the fixture's step-2 tree.
+    // the complete steps in turn (saying so on stderr), so it ends as the fixture's tree of the
+    // last step it applied.
+    let applied: Vec<u32> = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("$ cargo connect-migrate --step "))
+        .filter(|l| !l.contains("--dry-run"))
+        .filter_map(|l| l.split(' ').next()?.parse().ok())
+        .collect();
+    let last = *applied.last().expect("the demo applies steps");
+    assert!(applied.windows(2).all(|w| w[0] < w[1]), "{applied:?}");
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/greeter");
     for (rel, text) in cargo_connect_migrate::demo::FILES {
         let step0 = cargo_connect_migrate::app::demo_root().join(rel);
         assert_eq!(std::fs::read_to_string(step0).unwrap(), *text);
         assert_eq!(
             std::fs::read_to_string(out_dir.join(rel)).unwrap(),
-            std::fs::read_to_string(fixture.join("step-2").join(rel)).unwrap(),
-            "{rel}"
+            std::fs::read_to_string(fixture.join(format!("step-{last}")).join(rel)).unwrap(),
+            "{rel} after step {last}"
         );
     }
 }

@@ -9,6 +9,7 @@ pub mod step01;
 pub mod step02;
 pub mod step03;
 pub mod step05;
+pub mod step09;
 
 use aho_corasick::AhoCorasick;
 
@@ -69,6 +70,10 @@ impl Step {
                 true,
                 "partial: path renames of Code/Status in client code only; `status.code()` and other accessors are not rewritten yet and client calls still return tonic errors until step 6, so the result may not build: apply with --verify",
             ),
+            9 => (
+                true,
+                "removes tonic codegen, the tonic stub includes and the tonic/prost/connect-shim dependencies only once nothing names them; what still does is listed, not rewritten",
+            ),
             _ => (false, "not implemented in this version"),
         };
         let mut crates: Vec<Vec<u8>> = rules.crates.iter().map(|c| c.as_bytes().to_vec()).collect();
@@ -111,6 +116,9 @@ impl Step {
         if matches!(self.number, 3 | 4) && memchr::memmem::find(text, b"connect_shim").is_some() {
             return true;
         }
+        if self.number == 9 {
+            return step09::prefilter(text);
+        }
         let names_crate = self
             .crates
             .iter()
@@ -137,6 +145,9 @@ impl Step {
         if self.number == 5 {
             v.push(Box::new(step05::HostingPass { ctx }));
         }
+        if self.number == 9 {
+            v.push(Box::new(step09::CleanupPass { ctx }));
+        }
         v
     }
 
@@ -147,6 +158,7 @@ impl Step {
             2 => step02::prepare(ws),
             4 => step03::prepare_step4(ws),
             5 => step05::prepare(self, ws),
+            9 => step09::prepare(ws),
             _ => step01::Prepared::default(),
         }
     }

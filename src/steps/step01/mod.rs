@@ -88,6 +88,8 @@ pub struct CrateCtx {
     pub accessors: Vec<Accessor>,
     /// Names of the accessors generated for the messages this crate uses.
     pub accessor_names: std::collections::HashSet<String>,
+    /// Step 9's plan for the workspace (shared by every crate).
+    pub step09: Option<Arc<crate::steps::step09::Plan>>,
 }
 
 /// The result of [`prepare`].

@@ -1,0 +1,1157 @@
+//! Step 9: stop generating gRPC code.
+//!
+//! Assumes step 1 (connectrpc-build generates the buffa messages and Connect stubs into
+//! `OUT_DIR/connect`; tonic-prost-build generates tonic's stubs into `OUT_DIR/tonic` on
+//! `connect_shim::codec::BuffaCodec`) and whatever of steps 2-8 the crate went through. Once
+//! nothing names tonic's generated stub modules (`<svc>_server`, `<svc>_client`) any more, in the
+//! crate or in the workspace crates that depend on it:
+//!
+//! - `build.rs`: the tonic codegen calls go (with their builder variables, the
+//!   `create_dir_all(out_dir.join("tonic"))` and the `use tonic_prost_build::..` imports);
+//!   connectrpc-build stays. A descriptor set tonic wrote for reflection
+//!   (`file_descriptor_set_path`) must be one connectrpc-build emits too
+//!   (`emit_descriptor_set`, step 1 adds it): its readers are pointed at connectrpc-build's file;
+//! - the package modules lose `include!(concat!(env!("OUT_DIR"), "/tonic/<pkg>.rs"));` and keep
+//!   their re-export of the buffa types;
+//! - `tonic::include_file_descriptor_set!("x")` becomes `include_bytes!(concat!(env!("OUT_DIR"),
+//!   "/connect/x.bin"))` (or the macro's own expansion while tonic still writes the file);
+//! - `Cargo.toml`: every `tonic`, `tonic-*`, `prost`, `prost-*` and `connect-shim` dependency
+//!   (normal, dev, build, target-specific; renamed ones included) that nothing in the crate names
+//!   any more is removed, with the `[features]` entries that name it (`dep:tonic`, `tonic/tls`),
+//!   and so is a `[workspace.dependencies]` entry of the family that no member inherits any more.
+//!
+//! Before (step-1 shape):
+//! ```text
+//! pub mod hello_world {
+//!     pub use crate::connect::helloworld::*;
+//!     include!(concat!(env!("OUT_DIR"), "/tonic/helloworld.rs"));
+//! }
+//! ```
+//! After:
+//! ```text
+//! pub mod hello_world {
+//!     pub use crate::connect::helloworld::*;
+//! }
+//! ```
+//!
+//! Whatever still names one of those crates (a `use`, a path, `#[tonic::async_trait]`,
+//! `#[derive(prost::Message)]`, a shim macro, `cfg(feature = "tonic")`, a doctest) is listed with
+//! its location (`step09/still-used`) and the dependency stays; so does the tonic codegen while a
+//! stub module is named (`step09/stub-used`, `step09/tonic-codegen-kept`). Found by name
+//! resolution ([`scan`]), never by a bare identifier.
+
+pub mod scan;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use toml_edit::{DocumentMut, Item};
+
+use crate::buildrs::{self, IncludeKind, ProtoInclude};
+use crate::edit::{line_col, whole_lines, Edit};
+use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
+use crate::resolve::{range, FileIndex};
+use crate::run::ItemReport;
+use crate::schema::Schema;
+use crate::steps::step01::{CrateCtx, Prepared};
+use crate::workspace::{rel, Crate, Workspace};
+
+use scan::{is_family, FileScan, Ref, Watch};
+
+/// What step 9 does to each file, decided for the whole workspace before the files are
+/// processed (a file's edits depend on what the other files still use).
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub files: HashMap<PathBuf, FilePlan>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct FilePlan {
+    pub edits: Vec<Edit>,
+    pub items: Vec<ManualItem>,
+}
+
+/// Can this file name a construct of step 9 (when no crate context says more)?
+pub fn prefilter(text: &[u8]) -> bool {
+    [&b"tonic"[..], b"prost", b"connect_shim"]
+        .iter()
+        .any(|n| memchr::memmem::find(text, n).is_some())
+}
+
+/// Applies the plan to one file; without a plan (a file given alone), reports what still names
+/// the crates and rewrites `tonic::include_file_descriptor_set!` to its expansion.
+pub struct CleanupPass<'c> {
+    pub ctx: Option<&'c CrateCtx>,
+}
+
+impl Pass for CleanupPass<'_> {
+    fn run(&self, file: &FileCtx<'_>, out: &mut PassOutput) {
+        if let Some(plan) = self.ctx.and_then(|c| c.step09.as_deref()) {
+            let Some(fp) = file.path.and_then(|p| plan.files.get(p)) else {
+                return;
+            };
+            if !fp.edits.is_empty() {
+                if let Err(o) = out.commit(fp.edits.clone()) {
+                    out.items.push(item(
+                        fp.edits[0].range.start,
+                        "conflict",
+                        format!("step 9's edits of this file were not applied: {o}"),
+                        "remove the tonic code generation by hand",
+                    ));
+                }
+            }
+            out.items.extend(fp.items.iter().cloned());
+            return;
+        }
+        let none = HashSet::new();
+        let watch = Watch {
+            extra: &none,
+            stubs: &none,
+        };
+        let sc = scan::scan_file(file.text, file.file, file.index, &watch);
+        let mut edits = Vec::new();
+        if memchr::memmem::find(file.text.as_bytes(), b"include_file_descriptor_set").is_some() {
+            if let Ok(incs) = buildrs::find_proto_includes(file.text) {
+                for inc in incs
+                    .iter()
+                    .filter(|i| i.kind == IncludeKind::FileDescriptorSet)
+                {
+                    edits.push(Edit::replace(
+                        inc.range.clone(),
+                        include_bytes_text(&inc.out_dir_file),
+                        "step09/descriptor-set",
+                    ));
+                }
+            }
+        }
+        let committed = !edits.is_empty() && out.commit(edits.clone()).is_ok();
+        let gone: Vec<Range<usize>> = if committed {
+            edits.iter().map(|e| e.range.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        for r in sc.refs.iter().filter(|r| !inside(&r.range, &gone)) {
+            out.items.push(ref_item(r));
+        }
+    }
+}
+
+fn item(offset: usize, rule: &str, message: String, note: &str) -> ManualItem {
+    ManualItem {
+        offset,
+        rule: format!("step09/{rule}"),
+        message,
+        note: note.to_string(),
+        kind: ItemKind::Manual,
+    }
+}
+
+fn inside(r: &Range<usize>, edits: &[Range<usize>]) -> bool {
+    edits.iter().any(|e| e.start <= r.start && r.end <= e.end)
+}
+
+/// `include_bytes!` of a file of `OUT_DIR`.
+fn include_bytes_text(out_dir_file: &str) -> String {
+    format!("include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{out_dir_file}\"))")
+}
+
+/// What to do about a reference to a crate of the family.
+fn advice(krate: &str) -> &'static str {
+    match krate {
+        "connect_shim" => "replace the shim call with native connectrpc code (steps 2-8 do it where they can); connect-shim is removed once nothing names it",
+        k if k.starts_with("prost") => "move it to buffa / buffa-types (the messages are buffa since step 1); prost is removed once nothing names it",
+        "tonic_health" => "serve health with connectrpc-health (step 5); tonic-health is removed once nothing names it",
+        "tonic_reflection" => "serve reflection with connectrpc-reflection (step 5); tonic-reflection is removed once nothing names it",
+        "tonic_web" => "drop tonic-web: connectrpc serves gRPC-Web natively (step 5)",
+        _ => "migrate it to connectrpc (steps 2-8, or by hand); the dependency is removed once nothing names it",
+    }
+}
+
+fn ref_item(r: &Ref) -> ManualItem {
+    item(
+        r.range.start,
+        "still-used",
+        format!(
+            "`{}` still names `{}`: the dependency stays",
+            r.what, r.krate
+        ),
+        advice(&r.krate),
+    )
+}
+
+/// A dependency entry of the family in one table of a manifest.
+#[derive(Debug, Clone)]
+struct DepEntry {
+    table: Vec<String>,
+    key: String,
+    /// The name code uses (`key` with `_`).
+    ident: String,
+}
+
+fn family_entries(doc: &DocumentMut) -> Vec<DepEntry> {
+    let mut out = Vec::new();
+    for (path, t) in crate::manifest::dep_tables(doc) {
+        for (k, i) in t.iter() {
+            let pkg = crate::manifest::package_of(k, i).replace('-', "_");
+            if is_family(&pkg) {
+                out.push(DepEntry {
+                    table: path.clone(),
+                    key: k.to_string(),
+                    ident: k.replace('-', "_"),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// A connectrpc-build run in `build.rs`.
+#[derive(Debug, Clone)]
+struct ConnectRun {
+    /// `emit_descriptor_set` names.
+    emits: Vec<String>,
+    /// Its output directory relative to `OUT_DIR` (`connect/`), when known.
+    dir: Option<String>,
+}
+
+struct BuildFacts {
+    connect: Vec<ConnectRun>,
+    /// `std::fs::create_dir_all(out_dir.join("tonic"))` statements.
+    dir_stmts: Vec<Range<usize>>,
+}
+
+fn build_facts(file: &syn::File, text: &str) -> BuildFacts {
+    struct V<'a> {
+        text: &'a str,
+        facts: BuildFacts,
+    }
+    fn lit(e: &syn::Expr) -> Option<String> {
+        match e {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.value()),
+            syn::Expr::Reference(r) => lit(&r.expr),
+            _ => None,
+        }
+    }
+    impl<'ast> Visit<'ast> for V<'_> {
+        fn visit_block(&mut self, b: &'ast syn::Block) {
+            for s in &b.stmts {
+                let r = range(s.span());
+                let src = &self.text[r.clone()];
+                if src.contains("create_dir_all")
+                    && src.contains("\"tonic\"")
+                    && !src.contains("connectrpc_build")
+                    && matches!(s, syn::Stmt::Expr(_, Some(_)))
+                {
+                    self.facts.dir_stmts.push(r);
+                }
+            }
+            syn::visit::visit_block(self, b);
+        }
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            let mut calls = vec![m];
+            let mut e = &*m.receiver;
+            while let syn::Expr::MethodCall(inner) = e {
+                calls.push(inner);
+                e = &inner.receiver;
+            }
+            let is_connect = match e {
+                syn::Expr::Call(c) => matches!(&*c.func, syn::Expr::Path(p)
+                    if p.path.segments.iter().any(|s| s.ident == "connectrpc_build")),
+                _ => false,
+            };
+            if !is_connect {
+                syn::visit::visit_expr_method_call(self, m);
+                return;
+            }
+            let mut run = ConnectRun {
+                emits: Vec::new(),
+                dir: Some(String::new()),
+            };
+            for c in calls.iter().rev() {
+                match c.method.to_string().as_str() {
+                    "emit_descriptor_set" => {
+                        if let Some(n) = c.args.first().and_then(lit) {
+                            run.emits.push(n);
+                        }
+                    }
+                    "out_dir" => {
+                        let src = quote::ToTokens::to_token_stream(&c.args)
+                            .to_string()
+                            .replace(' ', "");
+                        run.dir = src.split(".join(\"").nth(1).and_then(|rest| {
+                            let sub = rest.split('"').next()?;
+                            (src.matches(".join(").count() == 1).then(|| format!("{sub}/"))
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            self.facts.connect.push(run);
+        }
+    }
+    let mut v = V {
+        text,
+        facts: BuildFacts {
+            connect: Vec::new(),
+            dir_stmts: Vec::new(),
+        },
+    };
+    v.visit_file(file);
+    v.facts
+}
+
+/// One source file as prepared.
+struct FileData {
+    text: String,
+    scan: FileScan,
+    includes: Vec<ProtoInclude>,
+}
+
+/// The codegen side of one crate.
+struct Codegen {
+    build_rs: Option<PathBuf>,
+    calls: Vec<buildrs::CodegenCall>,
+    imports: Vec<Range<usize>>,
+    unrecognised: Vec<buildrs::Unrecognised>,
+    facts: BuildFacts,
+    schema: Result<Arc<Schema>, String>,
+}
+
+fn load_schema(c: &Crate, calls: &[buildrs::CodegenCall]) -> Result<Arc<Schema>, String> {
+    let mut files = Vec::new();
+    let mut includes = Vec::new();
+    for call in calls {
+        let (f, i) = call.schema_inputs()?;
+        files.extend(f);
+        includes.extend(i);
+    }
+    let includes: Vec<PathBuf> = includes
+        .into_iter()
+        .map(|p| if p.is_absolute() { p } else { c.dir.join(p) })
+        .collect();
+    let files: Vec<PathBuf> = files
+        .into_iter()
+        .map(|f| {
+            if c.dir.join(&f).exists() {
+                c.dir.join(f)
+            } else {
+                f
+            }
+        })
+        .collect();
+    Schema::load(&files, &includes)
+        .map(Arc::new)
+        .map_err(|e| e.to_string())
+}
+
+fn analyse_build(c: &Crate) -> Option<(Codegen, String)> {
+    let path = c.build_rs.as_ref()?;
+    let src = std::fs::read_to_string(path).ok()?;
+    let body = src.strip_prefix('\u{feff}').unwrap_or(&src).to_string();
+    if !body.contains("tonic") && !body.contains("connectrpc_build") {
+        return None;
+    }
+    let scan = buildrs::scan_build_rs(&body, &c.dir).ok()?;
+    let file = syn::parse_file(&body).ok()?;
+    let facts = build_facts(&file, &body);
+    proc_macro2::extra::invalidate_current_thread_spans();
+    let schema = if scan.calls.is_empty() {
+        Err("no tonic codegen call".into())
+    } else {
+        load_schema(c, &scan.calls)
+    };
+    Some((
+        Codegen {
+            build_rs: Some(path.clone()),
+            calls: scan.calls,
+            imports: scan.imports.iter().map(|i| i.range.clone()).collect(),
+            unrecognised: scan.unrecognised,
+            facts,
+            schema,
+        },
+        body,
+    ))
+}
+
+/// Every member of the workspace (name, manifest, workspace dependencies), when cargo says.
+fn all_members(ws: &Workspace) -> Option<Vec<(String, PathBuf, Vec<String>)>> {
+    let manifest = ws.root.join("Cargo.toml");
+    if !manifest.is_file() {
+        return None;
+    }
+    let meta = cargo_metadata::MetadataCommand::new()
+        .no_deps()
+        .manifest_path(&manifest)
+        .exec()
+        .ok()?;
+    let names: HashSet<String> = meta
+        .workspace_packages()
+        .iter()
+        .map(|p| p.name.to_string())
+        .collect();
+    Some(
+        meta.workspace_packages()
+            .iter()
+            .map(|p| {
+                (
+                    p.name.to_string(),
+                    p.manifest_path.clone().into(),
+                    p.dependencies
+                        .iter()
+                        .filter(|d| names.contains(d.name.as_str()))
+                        .map(|d| d.name.clone())
+                        .collect(),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// The 1-based line of a dependency key of `table` (`["dependencies"]`, `["target",
+/// "cfg(unix)", "dependencies"]`) in a manifest's text.
+fn key_line(text: &str, table: &[String], key: &str) -> usize {
+    let norm = |s: &str| s.replace([' ', '\'', '"'], "");
+    let header = norm(&format!("[{}]", table.join(".")));
+    let sub = norm(&format!("[{}.{key}]", table.join(".")));
+    let lines: Vec<&str> = text.lines().collect();
+    if let Some(i) = lines.iter().position(|l| norm(l.trim()) == sub) {
+        return i + 1;
+    }
+    let found = lines.iter().position(|l| norm(l.trim()) == header);
+    let from = found.unwrap_or(0);
+    for (i, line) in lines.iter().enumerate().skip(from) {
+        if found.is_some() && i > from && line.trim_start().starts_with('[') {
+            break;
+        }
+        let t = line.trim_start();
+        let rest = t.strip_prefix(key).or_else(|| {
+            t.strip_prefix('"')
+                .and_then(|x| x.strip_prefix(key))
+                .and_then(|x| x.strip_prefix('"'))
+        });
+        if let Some(rest) = rest {
+            let rest = rest.trim_start();
+            if rest.starts_with('=') || rest.starts_with('.') {
+                return i + 1;
+            }
+        }
+    }
+    1
+}
+
+/// Remove `key` from a table; comment lines above it move to the key that follows.
+fn remove_keeping_comments(t: &mut dyn toml_edit::TableLike, key: &str) {
+    let prefix = t
+        .key(key)
+        .and_then(|k| k.leaf_decor().prefix())
+        .and_then(|p| p.as_str())
+        .map(str::to_string);
+    let keys: Vec<String> = t.iter().map(|(k, _)| k.to_string()).collect();
+    let next = keys
+        .iter()
+        .position(|k| k == key)
+        .and_then(|i| keys.get(i + 1))
+        .cloned();
+    t.remove(key);
+    if let (Some(p), Some(n)) = (prefix, next) {
+        if p.contains('#') {
+            if let Some(mut k) = t.key_mut(&n) {
+                let own = k
+                    .leaf_decor()
+                    .prefix()
+                    .and_then(|x| x.as_str())
+                    .unwrap_or("")
+                    .to_string();
+                k.leaf_decor_mut()
+                    .set_prefix(format!("{p}{}", own.trim_start_matches('\n')));
+            }
+        }
+    }
+}
+
+/// Remove `entries` from a manifest and the `[features]` values that name them.
+fn remove_entries(doc: &mut DocumentMut, entries: &[&DepEntry]) {
+    fn table_at<'a>(
+        t: &'a mut toml_edit::Table,
+        path: &[String],
+    ) -> Option<&'a mut toml_edit::Table> {
+        match path.split_first() {
+            None => Some(t),
+            Some((seg, rest)) => table_at(t.get_mut(seg)?.as_table_mut()?, rest),
+        }
+    }
+    for e in entries {
+        let Some(t) = table_at(doc.as_table_mut(), &e.table) else {
+            continue;
+        };
+        remove_keeping_comments(t, &e.key);
+        // A table this emptied goes too (`[target.'cfg(unix)'.dependencies]` and its parents).
+        if t.is_empty() {
+            for depth in (1..=e.table.len()).rev() {
+                let (parent, last) = e.table[..depth].split_at(depth - 1);
+                let Some(p) = table_at(doc.as_table_mut(), parent) else {
+                    break;
+                };
+                if p.get(&last[0])
+                    .and_then(Item::as_table)
+                    .is_some_and(|t| t.is_empty())
+                {
+                    p.remove(&last[0]);
+                } else {
+                    break;
+                }
+            }
+        }
+    }
+    let gone: HashSet<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+    // A key removed from one table may stay in another (a build-dependency kept).
+    let still: HashSet<String> = family_entries(doc).into_iter().map(|e| e.key).collect();
+    let gone: Vec<&str> = gone.into_iter().filter(|k| !still.contains(*k)).collect();
+    let Some(features) = doc.get_mut("features").and_then(Item::as_table_like_mut) else {
+        return;
+    };
+    let explicit: HashSet<String> = features.iter().map(|(k, _)| k.to_string()).collect();
+    for (_, v) in features.iter_mut() {
+        let Some(arr) = v.as_array_mut() else {
+            continue;
+        };
+        let names_gone = |x: &toml_edit::Value| {
+            x.as_str().is_some_and(|s| {
+                gone.iter().any(|k| {
+                    s == format!("dep:{k}")
+                        || s.starts_with(&format!("{k}/"))
+                        || s.starts_with(&format!("{k}?/"))
+                        || (s == *k && !explicit.contains(*k))
+                })
+            })
+        };
+        // The first value's leading space goes to whichever value comes first now.
+        let first_prefix = arr.get(0).and_then(|v| v.decor().prefix().cloned());
+        let first_gone = arr.get(0).is_some_and(names_gone);
+        arr.retain(|x| !names_gone(x));
+        if first_gone {
+            if let (Some(v), Some(p)) = (arr.get_mut(0), first_prefix) {
+                v.decor_mut().set_prefix(p);
+            }
+        }
+    }
+}
+
+/// Analyse the workspace: what still needs tonic, prost and the shim, and what can go.
+pub fn prepare(ws: &Workspace) -> Prepared {
+    use rayon::prelude::*;
+    let mut out = Prepared::default();
+    // Files given as paths (no module tree, no manifest to trust): each file on its own.
+    let crates: Vec<&Crate> = ws
+        .crates
+        .iter()
+        .filter(|c| c.manifest_path.is_file() && c.files.iter().all(|f| f.module_path.is_some()))
+        .collect();
+    // Manifests.
+    let mut manifests: HashMap<PathBuf, String> = HashMap::new();
+    let mut entries: HashMap<String, Vec<DepEntry>> = HashMap::new();
+    for c in &crates {
+        let Ok(text) = std::fs::read_to_string(&c.manifest_path) else {
+            continue;
+        };
+        if let Ok(doc) = text.parse::<DocumentMut>() {
+            entries.insert(c.name.clone(), family_entries(&doc));
+        }
+        manifests.insert(c.manifest_path.clone(), text);
+    }
+    // Codegen.
+    let mut codegen: HashMap<String, Codegen> = HashMap::new();
+    let mut build_texts: HashMap<PathBuf, String> = HashMap::new();
+    for c in &crates {
+        if let Some((cg, text)) = analyse_build(c) {
+            build_texts.insert(cg.build_rs.clone().unwrap(), text);
+            codegen.insert(c.name.clone(), cg);
+        }
+    }
+    let stubs_of = |name: &str| -> HashSet<String> {
+        codegen
+            .get(name)
+            .and_then(|cg| cg.schema.as_ref().ok())
+            .map(|s| {
+                s.services
+                    .iter()
+                    .flat_map(|s| [s.tonic_server_mod.clone(), s.tonic_client_mod.clone()])
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let all_stubs: HashSet<String> = codegen.keys().flat_map(|n| stubs_of(n)).collect();
+    // Scan the files.
+    // Generated files (an `@generated` header) are never edited, but what they name counts.
+    let generated: HashSet<&PathBuf> = crates.iter().flat_map(|c| c.generated.iter()).collect();
+    let gen_files: Vec<crate::workspace::SourceFile> = crates
+        .iter()
+        .flat_map(|c| c.generated.iter())
+        .map(|p| crate::workspace::SourceFile {
+            path: p.clone(),
+            module_path: None,
+        })
+        .collect();
+    let jobs: Vec<(&Crate, &crate::workspace::SourceFile)> = crates
+        .iter()
+        .flat_map(|c| {
+            c.files
+                .iter()
+                .chain(gen_files.iter().filter(|g| c.generated.contains(&g.path)))
+                .map(move |f| (*c, f))
+        })
+        .collect();
+    let scanned: Vec<(PathBuf, String, FileData)> = jobs
+        .par_iter()
+        .filter_map(|(c, f)| {
+            let extra: HashSet<String> = entries
+                .get(&c.name)
+                .map(|v| v.iter().map(|e| e.ident.clone()).collect())
+                .unwrap_or_default();
+            let raw = std::fs::read_to_string(&f.path).ok()?;
+            let text = raw.strip_prefix('\u{feff}').unwrap_or(&raw).to_string();
+            let b = text.as_bytes();
+            let relevant = prefilter(b)
+                || memchr::memmem::find(b, b"OUT_DIR").is_some()
+                || extra
+                    .iter()
+                    .chain(all_stubs.iter())
+                    .any(|n| memchr::memmem::find(b, n.as_bytes()).is_some());
+            if !relevant {
+                return None;
+            }
+            let file = syn::parse_file(&text).ok()?;
+            let idx = FileIndex::build(&file, f.module_path.clone());
+            let watch = Watch {
+                extra: &extra,
+                stubs: &all_stubs,
+            };
+            let scan = scan::scan_file(&text, &file, &idx, &watch);
+            drop(idx);
+            drop(file);
+            let includes = if text.contains("OUT_DIR") || text.contains("include_") {
+                buildrs::find_proto_includes(&text).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            proc_macro2::extra::invalidate_current_thread_spans();
+            Some((
+                f.path.clone(),
+                c.name.clone(),
+                FileData {
+                    text,
+                    scan,
+                    includes,
+                },
+            ))
+        })
+        .collect();
+    let mut files: BTreeMap<PathBuf, (String, FileData)> =
+        scanned.into_iter().map(|(p, c, d)| (p, (c, d))).collect();
+    let members = all_members(ws);
+    let selected: HashSet<&str> = crates.iter().map(|c| c.name.as_str()).collect();
+    let mut plan: HashMap<PathBuf, FilePlan> = HashMap::new();
+    // Per file: ranges step 9 deletes or rewrites (the references inside them are gone).
+    let mut gone: HashMap<PathBuf, Vec<Range<usize>>> = HashMap::new();
+    // Crates whose tonic stubs stay, with where they are included.
+    let mut stubs_kept: HashMap<String, String> = HashMap::new();
+    let mut frozen: HashSet<String> = HashSet::new();
+    let loc = |p: &Path, text: &str, at: usize| {
+        let (l, _) = line_col(text, at);
+        format!("{}:{l}", rel(&ws.root, p))
+    };
+    for c in &crates {
+        let cg = codegen.get(&c.name);
+        let own_files: Vec<&PathBuf> = c.files.iter().map(|f| &f.path).collect();
+        let tonic_includes: Vec<(PathBuf, ProtoInclude)> = own_files
+            .iter()
+            .filter_map(|p| files.get(*p).map(|(_, d)| (*p, d)))
+            .flat_map(|(p, d)| {
+                d.includes
+                    .iter()
+                    .filter(|i| {
+                        i.kind == IncludeKind::IncludeOutDir && i.out_dir_file.starts_with("tonic/")
+                    })
+                    .map(move |i| (p.clone(), i.clone()))
+            })
+            .collect();
+        let include_proto = own_files.iter().find_map(|p| {
+            let (_, d) = files.get(*p)?;
+            d.includes
+                .iter()
+                .find(|i| i.kind == IncludeKind::IncludeProto)
+                .map(|i| (p.to_path_buf(), i.range.start, d.text.clone()))
+        });
+        let calls: &[buildrs::CodegenCall] = cg.map(|g| g.calls.as_slice()).unwrap_or(&[]);
+        let pre_step1 = calls.iter().any(|k| !k.already_step1) || include_proto.is_some();
+        if pre_step1 {
+            frozen.insert(c.name.clone());
+            out.items.push(ItemReport {
+                path: rel(&ws.root, &c.manifest_path),
+                krate: c.name.clone(),
+                line: 1,
+                column: 1,
+                rule: "step09/step1-first".into(),
+                kind: ItemKind::Manual,
+                message: format!(
+                    "crate `{}` still generates its messages with tonic/prost (step 1 was not applied): its gRPC code generation cannot be removed yet",
+                    c.name
+                ),
+                note: "apply steps 1 to 8 first, then step 9".into(),
+            });
+            continue;
+        }
+        let build_text = cg
+            .and_then(|g| g.build_rs.as_ref())
+            .and_then(|p| build_texts.get(p));
+        if calls.is_empty() && tonic_includes.is_empty() {
+            // No tonic codegen: only `include_file_descriptor_set!` may need a new target.
+            rewrite_descriptor_macros(c, cg, &[], &files, &mut plan, &mut gone);
+            continue;
+        }
+        let cg = cg.expect("calls come from the codegen analysis");
+        let mut reasons: Vec<String> = Vec::new();
+        let build_rs = cg.build_rs.clone().unwrap();
+        let build_text = build_text.cloned().unwrap_or_default();
+        for u in &cg.unrecognised {
+            reasons.push(format!(
+                "build.rs runs tonic codegen in a form step 9 does not remove ({}: `{}`)",
+                loc(&build_rs, &build_text, u.range.start),
+                scan::one_line(&u.source)
+            ));
+        }
+        if let Err(e) = &cg.schema {
+            reasons.push(format!(
+                "the .proto schema of the tonic codegen does not load ({e}), so its stub modules are unknown"
+            ));
+        }
+        // Who names the stubs: this crate and the workspace crates that depend on it.
+        let stubs = stubs_of(&c.name);
+        let mut users: Vec<String> = Vec::new();
+        for (p, (owner, d)) in &files {
+            let dependent = *owner == c.name
+                || ws
+                    .crates
+                    .iter()
+                    .any(|o| &o.name == owner && o.local_deps.contains(&c.name));
+            if !dependent {
+                continue;
+            }
+            for s in d
+                .scan
+                .stub_refs
+                .iter()
+                .filter(|s| stubs.contains(&s.module))
+            {
+                users.push(format!("{} `{}`", loc(p, &d.text, s.range.start), s.what));
+            }
+        }
+        if !users.is_empty() {
+            reasons.push(format!(
+                "{} place(s) still use tonic's stub modules (first: {})",
+                users.len(),
+                users[0]
+            ));
+        }
+        if let Some(m) = &members {
+            for (name, _, deps) in m {
+                if !selected.contains(name.as_str()) && deps.contains(&c.name) {
+                    reasons.push(format!(
+                        "workspace member `{name}` depends on this crate and is not selected (select it too, or run with --workspace)"
+                    ));
+                }
+            }
+        }
+        // Each tonic call: its output and descriptor set.
+        let mut descriptors: Vec<(String, String)> = Vec::new();
+        for call in calls {
+            if let Some(o) = call.option("out_dir") {
+                let src = o.args.first().map(|a| a.source.as_str()).unwrap_or("");
+                if !src.contains("\"tonic\"") {
+                    reasons.push(format!(
+                        "tonic's stubs are generated into `{src}`, not OUT_DIR/tonic: code may include them from there"
+                    ));
+                }
+            }
+            if let Some(o) = call.option("file_descriptor_set_path") {
+                let src = o.args.first().map(|a| a.source.as_str()).unwrap_or("");
+                let in_out_dir = src.contains(&call.out_dir_ident) || src.contains("OUT_DIR");
+                let emitted = call.descriptor_set_file.as_ref().and_then(|n| {
+                    cg.facts
+                        .connect
+                        .iter()
+                        .find(|r| r.emits.contains(n))
+                        .and_then(|r| r.dir.clone())
+                        .map(|d| (n.clone(), d))
+                });
+                match emitted {
+                    Some(e) if in_out_dir => descriptors.push(e),
+                    _ => reasons.push(format!(
+                        "tonic writes a descriptor set (`.file_descriptor_set_path({src})`) that connectrpc-build does not emit into a known place: add `.emit_descriptor_set(\"<name>.bin\")` to the connectrpc-build call and point its readers at OUT_DIR/connect/<name>.bin"
+                    )),
+                }
+            }
+        }
+        if !reasons.is_empty() {
+            let at = tonic_includes
+                .first()
+                .map(|(p, i)| (p.clone(), i.range.start))
+                .or_else(|| {
+                    calls
+                        .first()
+                        .map(|k| (build_rs.clone(), k.stmt_range.start))
+                });
+            let where_ = match &at {
+                Some((p, o)) => {
+                    let t = files
+                        .get(p)
+                        .map(|(_, d)| d.text.as_str())
+                        .unwrap_or(build_text.as_str());
+                    loc(p, t, *o)
+                }
+                None => rel(&ws.root, &build_rs),
+            };
+            stubs_kept.insert(c.name.clone(), where_);
+            let message = format!("tonic's code generation stays: {}", reasons.join("; "));
+            let note = "migrate what still uses tonic's stubs (steps 2, 5, 6 and 8), then run step 9 again";
+            for (p, inc) in &tonic_includes {
+                plan.entry(p.clone()).or_default().items.push(item(
+                    inc.range.start,
+                    "tonic-codegen-kept",
+                    message.clone(),
+                    note,
+                ));
+            }
+            if let Some(k) = calls.first() {
+                plan.entry(build_rs.clone()).or_default().items.push(item(
+                    k.stmt_range.start,
+                    "tonic-codegen-kept",
+                    message.clone(),
+                    note,
+                ));
+            }
+            rewrite_descriptor_macros(c, Some(cg), &[], &files, &mut plan, &mut gone);
+            continue;
+        }
+        // Remove: build.rs.
+        let mut b_edits: Vec<Range<usize>> = Vec::new();
+        for call in calls {
+            b_edits.push(whole_lines(&build_text, call.stmt_range.clone()));
+            b_edits.extend(call.setup_removals(&build_text));
+        }
+        for r in cg.facts.dir_stmts.iter().chain(&cg.imports) {
+            b_edits.push(whole_lines(&build_text, r.clone()));
+        }
+        b_edits.sort_by_key(|r| (r.start, r.end));
+        b_edits.dedup();
+        let fp = plan.entry(build_rs.clone()).or_default();
+        for r in &b_edits {
+            fp.edits.push(Edit::delete(r.clone(), "step09/build-rs"));
+        }
+        gone.entry(build_rs.clone()).or_default().extend(b_edits);
+        // The modules.
+        for (p, inc) in &tonic_includes {
+            let text = &files[p].1.text;
+            let mut r = inc.range.clone();
+            if text[r.end..].starts_with(';') {
+                r.end += 1;
+            }
+            let r = whole_lines(text, r);
+            plan.entry(p.clone())
+                .or_default()
+                .edits
+                .push(Edit::delete(r.clone(), "step09/module"));
+            gone.entry(p.clone()).or_default().push(r);
+        }
+        rewrite_descriptor_macros(c, Some(cg), &descriptors, &files, &mut plan, &mut gone);
+    }
+    // References left, per file.
+    let mut left: HashMap<PathBuf, Vec<Ref>> = HashMap::new();
+    for (p, (owner, d)) in &files {
+        if frozen.contains(owner) {
+            continue;
+        }
+        let g = gone.get(p).map(Vec::as_slice).unwrap_or(&[]);
+        let refs: Vec<Ref> = d
+            .scan
+            .refs
+            .iter()
+            .filter(|r| !inside(&r.range, g))
+            .cloned()
+            .collect();
+        if generated.contains(p) {
+            if let Some(r) = refs.first() {
+                let (line, column) = line_col(&d.text, r.range.start);
+                out.items.push(ItemReport {
+                    path: rel(&ws.root, p),
+                    krate: owner.clone(),
+                    line,
+                    column,
+                    rule: "step09/generated-code".into(),
+                    kind: ItemKind::Manual,
+                    message: format!(
+                        "generated code names `{}` ({} place(s), first `{}`): the dependency stays",
+                        r.krate,
+                        refs.len(),
+                        r.what
+                    ),
+                    note: "regenerate it with connectrpc-build (buffa messages, Connect stubs) and delete the checked-in tonic/prost output".into(),
+                });
+            }
+            left.insert(p.clone(), refs);
+            continue;
+        }
+        let fp = plan.entry(p.clone()).or_default();
+        for r in &refs {
+            fp.items.push(ref_item(r));
+        }
+        for s in &d.scan.stub_refs {
+            fp.items.push(item(
+                s.range.start,
+                "stub-used",
+                format!(
+                    "`{}` uses tonic's generated `{}` module: tonic's code generation stays",
+                    s.what, s.module
+                ),
+                "move it to the connect stubs (server impls: step 2; hosting: step 5; clients: steps 6 and 8), then run step 9 again",
+            ));
+        }
+        left.insert(p.clone(), refs);
+    }
+    // Manifests.
+    let mut new_texts: HashMap<PathBuf, String> = HashMap::new();
+    for c in &crates {
+        if frozen.contains(&c.name) {
+            continue;
+        }
+        let (Some(es), Some(text)) = (entries.get(&c.name), manifests.get(&c.manifest_path)) else {
+            continue;
+        };
+        if es.is_empty() {
+            continue;
+        }
+        let build_rs = c.build_rs.as_ref();
+        // What the build script, the crate's own code and its tests / examples / benches use.
+        let mut used_build: HashMap<String, String> = HashMap::new();
+        let mut used_other: HashMap<String, String> = HashMap::new();
+        let mut used_dev: HashMap<String, String> = HashMap::new();
+        let dev_dirs = ["tests", "benches", "examples"].map(|d| c.dir.join(d));
+        for path in c.files.iter().map(|f| &f.path).chain(&c.generated) {
+            let Some((_, d)) = files.get(path) else {
+                continue;
+            };
+            let dev_file = dev_dirs.iter().any(|d| path.starts_with(d));
+            for r in left.get(path).into_iter().flatten() {
+                let target = if Some(path) == build_rs {
+                    &mut used_build
+                } else if dev_file || r.dev {
+                    &mut used_dev
+                } else {
+                    &mut used_other
+                };
+                target.entry(r.krate.clone()).or_insert_with(|| {
+                    format!("{} `{}`", loc(path, &d.text, r.range.start), r.what)
+                });
+            }
+        }
+        // A dev-dependency serves what the crate's own code uses too.
+        for (k, v) in &used_other {
+            used_dev.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        if let Some(at) = stubs_kept.get(&c.name) {
+            for k in ["tonic", "connect_shim"] {
+                used_other
+                    .entry(k.to_string())
+                    .or_insert_with(|| format!("tonic's generated stubs (included at {at})"));
+            }
+        }
+        let mut remove: Vec<&DepEntry> = Vec::new();
+        for e in es {
+            let used = match e.table.last().map(String::as_str) {
+                Some("build-dependencies") => &used_build,
+                Some("dev-dependencies") => &used_dev,
+                _ => &used_other,
+            };
+            match used.get(&e.ident) {
+                Some(first) => out.items.push(ItemReport {
+                    path: rel(&ws.root, &c.manifest_path),
+                    krate: c.name.clone(),
+                    line: key_line(text, &e.table, &e.key),
+                    column: 1,
+                    rule: "step09/dep-kept".into(),
+                    kind: ItemKind::Manual,
+                    message: format!(
+                        "`{}` stays in [{}]: it is still used (first: {first})",
+                        e.key,
+                        e.table.join(".")
+                    ),
+                    note:
+                        "see the step09/still-used items; run step 9 again once they are migrated"
+                            .into(),
+                }),
+                None => remove.push(e),
+            }
+        }
+        if remove.is_empty() {
+            continue;
+        }
+        let Ok(mut doc) = text.parse::<DocumentMut>() else {
+            continue;
+        };
+        remove_entries(&mut doc, &remove);
+        let new = doc.to_string();
+        if &new != text {
+            new_texts.insert(c.manifest_path.clone(), new);
+        }
+    }
+    // `[workspace.dependencies]` of the family that no member inherits any more.
+    if let Some(m) = &members {
+        let root = ws.root.join("Cargo.toml");
+        let current = |p: &Path| -> Option<String> {
+            new_texts
+                .get(p)
+                .cloned()
+                .or_else(|| std::fs::read_to_string(p).ok())
+        };
+        if let Some(root_text) = current(&root) {
+            if let Ok(mut doc) = root_text.parse::<DocumentMut>() {
+                let inherited: HashSet<String> = m
+                    .iter()
+                    .filter_map(|(_, p, _)| current(p))
+                    .filter_map(|t| t.parse::<DocumentMut>().ok())
+                    .flat_map(|d| {
+                        crate::manifest::dep_tables(&d)
+                            .into_iter()
+                            .flat_map(|(_, t)| {
+                                t.iter()
+                                    .filter(|(_, i)| {
+                                        i.get("workspace").and_then(|w| w.as_bool()) == Some(true)
+                                    })
+                                    .map(|(k, _)| k.to_string())
+                                    .collect::<Vec<_>>()
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
+                let mut changed = false;
+                if let Some(wd) = doc
+                    .get_mut("workspace")
+                    .and_then(|w| w.get_mut("dependencies"))
+                    .and_then(Item::as_table_like_mut)
+                {
+                    let drop: Vec<String> = wd
+                        .iter()
+                        .filter(|(k, i)| {
+                            let pkg = i
+                                .get("package")
+                                .and_then(|p| p.as_str())
+                                .unwrap_or(k)
+                                .replace('-', "_");
+                            is_family(&pkg) && !inherited.contains(*k)
+                        })
+                        .map(|(k, _)| k.to_string())
+                        .collect();
+                    for k in drop {
+                        remove_keeping_comments(wd, &k);
+                        changed = true;
+                    }
+                }
+                if changed {
+                    new_texts.insert(root.clone(), doc.to_string());
+                }
+            }
+        }
+    }
+    for (p, new) in new_texts {
+        let old = manifests
+            .get(&p)
+            .cloned()
+            .or_else(|| std::fs::read_to_string(&p).ok())
+            .unwrap_or_default();
+        if old != new {
+            out.manifests.push((p, old, new));
+        }
+    }
+    out.manifests.sort_by(|a, b| a.0.cmp(&b.0));
+    // Every crate of the selection shares the plan.
+    let plan = Arc::new(Plan { files: plan });
+    for c in &crates {
+        let relevant = entries.get(&c.name).is_some_and(|e| !e.is_empty())
+            || codegen.contains_key(&c.name)
+            || c.files.iter().any(|f| files.contains_key(&f.path));
+        if relevant {
+            out.ctx.insert(
+                c.name.clone(),
+                Arc::new(CrateCtx {
+                    step09: Some(plan.clone()),
+                    ..Default::default()
+                }),
+            );
+        }
+    }
+    files.clear();
+    out
+}
+
+/// `tonic::include_file_descriptor_set!("x")` (and, for descriptor sets tonic no longer writes,
+/// `include_bytes!(concat!(env!("OUT_DIR"), "/x.bin"))`) read connectrpc-build's file when it
+/// emits one of that name, else the macro's own expansion.
+fn rewrite_descriptor_macros(
+    c: &Crate,
+    cg: Option<&Codegen>,
+    moved: &[(String, String)],
+    files: &BTreeMap<PathBuf, (String, FileData)>,
+    plan: &mut HashMap<PathBuf, FilePlan>,
+    gone: &mut HashMap<PathBuf, Vec<Range<usize>>>,
+) {
+    let connect: &[ConnectRun] = cg.map(|g| g.facts.connect.as_slice()).unwrap_or(&[]);
+    for f in &c.files {
+        let Some((_, d)) = files.get(&f.path) else {
+            continue;
+        };
+        for inc in &d.includes {
+            let target = match inc.kind {
+                IncludeKind::FileDescriptorSet => {
+                    let name = &inc.out_dir_file;
+                    match connect
+                        .iter()
+                        .find(|r| r.emits.contains(name))
+                        .and_then(|r| r.dir.clone())
+                    {
+                        Some(dir) => format!("{dir}{name}"),
+                        None => name.clone(),
+                    }
+                }
+                IncludeKind::IncludeBytesOutDir => {
+                    match moved.iter().find(|(n, _)| *n == inc.out_dir_file) {
+                        Some((n, dir)) => format!("{dir}{n}"),
+                        None => continue,
+                    }
+                }
+                _ => continue,
+            };
+            let text = include_bytes_text(&target);
+            if d.text[inc.range.clone()] == text {
+                continue;
+            }
+            plan.entry(f.path.clone())
+                .or_default()
+                .edits
+                .push(Edit::replace(
+                    inc.range.clone(),
+                    text,
+                    "step09/descriptor-set",
+                ));
+            gone.entry(f.path.clone())
+                .or_default()
+                .push(inc.range.clone());
+        }
+    }
+}

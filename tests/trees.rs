@@ -1,0 +1,143 @@
+//! Tree cases: a small workspace before and after one step, for what a single file cannot show
+//! (build.rs, Cargo.toml, modules, what other crates still use).
+//!
+//! `tests/trees/stepNN/<case>/before/` is copied to a temporary directory and step NN is applied
+//! to the whole workspace; the result must equal `<case>/after/` (missing `after/`: unchanged),
+//! the manual items must equal `<case>/items` (one `path:line:col kind rule` per line, sorted as
+//! the report sorts them, lines of the files before the run), and a second run must change
+//! nothing and list the same items.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn files_of(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name();
+            if name == "target" || name == "Cargo.lock" {
+                continue;
+            }
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                let rel = e
+                    .path()
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                out.insert(rel, std::fs::read(e.path()).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Apply step `n` to the workspace in `dir`; the manual items as `path:line:col kind rule`.
+fn apply(dir: &Path, n: u8, case: &str) -> Vec<String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-connect-migrate"))
+        .args(["--step", &n.to_string(), "--workspace", "--format", "json"])
+        .arg("--manifest-path")
+        .arg(dir.join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{case}: step {n}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            format!(
+                "{}:{}:{} {} {}",
+                i["path"].as_str().unwrap(),
+                i["line"],
+                i["column"],
+                i["kind"].as_str().unwrap(),
+                i["rule"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[track_caller]
+fn assert_same_tree(got: &Path, want: &Path, what: &str) {
+    let (g, w) = (files_of(got), files_of(want));
+    assert_eq!(
+        g.keys().collect::<Vec<_>>(),
+        w.keys().collect::<Vec<_>>(),
+        "{what}: file lists differ"
+    );
+    for (k, v) in &w {
+        assert!(
+            g[k] == *v,
+            "{what}: {k} differs\n--- got ---\n{}\n--- want ---\n{}",
+            String::from_utf8_lossy(&g[k]),
+            String::from_utf8_lossy(v)
+        );
+    }
+}
+
+#[test]
+fn tree_cases() {
+    let mut ran = 0;
+    for step_dir in std::fs::read_dir(root().join("tests/trees")).unwrap() {
+        let step_dir = step_dir.unwrap().path();
+        let n: u8 = step_dir.file_name().unwrap().to_str().unwrap()["step".len()..]
+            .parse()
+            .unwrap();
+        for case in std::fs::read_dir(&step_dir).unwrap() {
+            let case = case.unwrap().path();
+            let name = format!("step{n:02}/{}", case.file_name().unwrap().to_string_lossy());
+            let before = case.join("before");
+            let after = if case.join("after").exists() {
+                case.join("after")
+            } else {
+                before.clone()
+            };
+            let work = tempfile::tempdir().unwrap();
+            for (rel, bytes) in files_of(&before) {
+                let p = work.path().join(rel);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(p, bytes).unwrap();
+            }
+            let items = apply(work.path(), n, &name);
+            assert_same_tree(work.path(), &after, &name);
+            let want: Vec<String> = std::fs::read_to_string(case.join("items"))
+                .map(|t| t.lines().map(str::to_string).collect())
+                .unwrap_or_default();
+            assert_eq!(items, want, "{name}: manual items");
+            let again = apply(work.path(), n, &name);
+            assert_same_tree(work.path(), &after, &format!("{name}, second run"));
+            // Lines move when the first run edited the file: the same items, wherever they are now.
+            let sites = |v: &[String]| -> Vec<String> {
+                v.iter()
+                    .map(|i| {
+                        let (loc, rest) = i.split_once(' ').unwrap();
+                        format!("{} {rest}", loc.split(':').next().unwrap())
+                    })
+                    .collect()
+            };
+            assert_eq!(
+                sites(&again),
+                sites(&want),
+                "{name}: manual items of the second run"
+            );
+            ran += 1;
+        }
+    }
+    assert!(ran >= 3, "tree cases were found and run");
+}
