@@ -690,7 +690,15 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                 .map(|i| (p.to_path_buf(), i.range.start, d.text.clone()))
         });
         let calls: &[buildrs::CodegenCall] = cg.map(|g| g.calls.as_slice()).unwrap_or(&[]);
-        let pre_step1 = calls.iter().any(|k| !k.already_step1) || include_proto.is_some();
+        // A crate that never started the migration (neither it nor a workspace crate it depends
+        // on has connectrpc) is not cleaned up: its tonic/prost dependencies may serve code no
+        // source file shows (OUT_DIR includes, macros).
+        let started = c.has_connectrpc
+            || c.local_deps
+                .iter()
+                .any(|d| ws.crates.iter().any(|o| &o.name == d && o.has_connectrpc));
+        let pre_step1 =
+            calls.iter().any(|k| !k.already_step1) || include_proto.is_some() || !started;
         if pre_step1 {
             frozen.insert(c.name.clone());
             out.items.push(ItemReport {
