@@ -30,24 +30,24 @@ impl InventoryService {
 
 #[tonic::async_trait]
 impl Inventory for InventoryService {
-    async fn get_item(&self, request: Request<ItemId>) -> Result<Response<Item>, ConnectError> {
+    async fn get_item(&self, request: Request<ItemId>) -> Result<Response<Item>, tonic::Status> {
         let id = request.into_inner().id;
         if id.is_empty() {
-            return Err(ConnectError::new(
-                ErrorCode::InvalidArgument, // the only client error
+            return Err(tonic::Status::new(
+                tonic::Code::InvalidArgument, // the only client error
                 "id is empty",
             ));
         }
-        let item = self.lookup(&id)?;
+        let item = self.lookup(&id).map_err(connect_shim::status::to_status)?;
         Ok(Response::new(item.clone()))
     }
 
-    async fn reserve(&self, _request: Request<ItemId>) -> Result<Response<Item>, ConnectError> {
-        Err(ConnectError::canceled("reservations are closed"))
+    async fn reserve(&self, _request: Request<ItemId>) -> Result<Response<Item>, tonic::Status> {
+        Err(tonic::Status::cancelled("reservations are closed"))
     }
 
-    async fn audit(&self, _request: Request<ItemId>) -> Result<Response<Item>, connectrpc::ConnectError> {
-        let code = connectrpc::ErrorCode::Canceled;
-        Err(connectrpc::ConnectError::new(code, "audit is off"))
+    async fn audit(&self, _request: Request<ItemId>) -> Result<Response<Item>, tonic::Status> {
+        let code = tonic::Code::Cancelled;
+        Err(tonic::Status::new(code, "audit is off"))
     }
 }
