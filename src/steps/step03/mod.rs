@@ -101,11 +101,20 @@ impl Pass for HandlersPass {
             need_stream_ext: None,
             converted_fns: HashSet::new(),
             kept_any: false,
+            tonic_impl_left: false,
         };
         if self.step == 3 {
             w.converted_fns = w.fns_with_converted_signatures();
         }
         w.visit_file(file.file);
+        if self.step == 3 && w.tonic_impl_left {
+            // Its helpers serve the tonic impl: nothing of the file changes before step 2.
+            let all = 0..file.text.len();
+            let taken = w.out.buffer.remove_within(&all);
+            let _ = w.out.buffer.commit(taken.into_iter().filter(|e| !e.rule.starts_with("step03/")).collect());
+            w.out.items.retain(|i| !i.rule.starts_with("step03/") || i.rule == "step03/step2-first");
+            return;
+        }
         if self.step == 3 {
             w.twin_from_impls();
             w.drop_moot_imports();
@@ -132,6 +141,8 @@ struct Walker<'a, 'o> {
     converted_fns: HashSet<String>,
     /// Some handler keeps tonic errors.
     kept_any: bool,
+    /// An impl of a tonic server trait is left in the file: the file keeps tonic errors.
+    tonic_impl_left: bool,
 }
 
 fn item(step: u8, offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
@@ -1150,12 +1161,12 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         if self.step == 3 && self.is_tonic_server_impl(imp) {
             // Step 2 did not convert this impl: its methods must keep tonic's signatures.
             let r = range(syn::spanned::Spanned::span(imp));
-            self.keep_tonic_in(r.clone(), imp.to_token_stream());
+            self.tonic_impl_left = true;
             self.report(
                 r.start,
                 "step2-first",
                 ItemKind::Manual,
-                "this impl is still on tonic's generated server trait (step 2 did not convert it): its errors stay tonic::Status".into(),
+                "this impl is still on tonic's generated server trait (step 2 did not convert it): the file keeps tonic errors".into(),
                 "apply step 2 to it first (see its items), then run step 3 again",
             );
             return;
