@@ -7,6 +7,7 @@
 
 pub mod step01;
 pub mod step02;
+pub mod step06;
 
 use aho_corasick::AhoCorasick;
 
@@ -54,6 +55,10 @@ impl Step {
             3 => (
                 true,
                 "partial: path renames of Status/Code and their constructors only; accessors, details, metadata, `impl From<E> for Status` bodies and handler bodies still on the step-2 shim adapters are not rewritten yet, so the result may not build: apply with --verify",
+            ),
+            6 => (
+                true,
+                "unary calls are native only where every use of the request and response is understood (the others, and every streaming call, stay tonic-shaped through connect_shim::client); clients built on a shared tonic channel or with a tonic interceptor keep the channel as their transport; errors are still tonic::Status until step 7",
             ),
             7 => (
                 true,
@@ -112,6 +117,9 @@ impl Step {
         if let (2, Some(ctx)) = (self.number, ctx) {
             v.push(Box::new(step02::ServicesPass { ctx }));
         }
+        if let (6, Some(ctx)) = (self.number, ctx) {
+            v.push(Box::new(step06::ClientsPass { ctx }));
+        }
         v
     }
 
@@ -120,6 +128,7 @@ impl Step {
         match self.number {
             1 => step01::prepare(ws),
             2 => step02::prepare(ws),
+            6 => step06::prepare(ws),
             _ => step01::Prepared::default(),
         }
     }

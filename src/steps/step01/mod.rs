@@ -88,6 +88,10 @@ pub struct CrateCtx {
     pub accessors: Vec<Accessor>,
     /// Names of the accessors generated for the messages this crate uses.
     pub accessor_names: std::collections::HashSet<String>,
+    /// Step 6: crate-absolute paths (first segment the crate's name) of type aliases of tonic
+    /// clients and of functions returning one, across the workspace, with the service's full
+    /// proto name.
+    pub client_items: Vec<(Vec<String>, String)>,
 }
 
 /// The result of [`prepare`].
