@@ -274,7 +274,7 @@ where
 /// Step 6 uses it where a `Channel` is built or shared somewhere the tool cannot rewrite (other
 /// tonic clients still use it, it is passed in from elsewhere): every `Endpoint` option of the
 /// channel, and a tonic interceptor wrapped around it, keep applying to the connect client.
-/// Pair it with [`ChannelTransport::config`]: the channel sets the scheme and authority of every
+/// Pair it with [`channel_config`]: the channel sets the scheme and authority of every
 /// request itself, so the base URI of that config is a placeholder.
 ///
 /// **Removed by** step 6 once the channel is built natively (`HttpClient`, `Http2Connection`).
@@ -294,11 +294,13 @@ impl<S> ChannelTransport<S> {
         self.inner
     }
 
-    /// A gRPC `ClientConfig` for a client on this transport (the channel picks the server).
-    pub fn config() -> ClientConfig {
-        ClientConfig::new(http::Uri::from_static("http://tonic.channel"))
-            .with_protocol(connectrpc::Protocol::Grpc)
-    }
+}
+
+/// A gRPC `ClientConfig` for a client on a [`ChannelTransport`] (the channel picks the server:
+/// the base URI is a placeholder).
+pub fn channel_config() -> ClientConfig {
+    ClientConfig::new(http::Uri::from_static("http://tonic.channel"))
+        .with_protocol(connectrpc::Protocol::Grpc)
 }
 
 /// An error of the channel under a [`ChannelTransport`].

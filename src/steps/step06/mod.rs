@@ -801,7 +801,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                         );
                         (
                             format!("connect_shim::client::ChannelTransport::new({})", args[0]),
-                            "connect_shim::client::ChannelTransport::config()".to_string(),
+                            "connect_shim::client::channel_config()".to_string(),
                         )
                     }
                 }
@@ -819,7 +819,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                         "connect_shim::client::ChannelTransport::new(tonic::service::interceptor::InterceptedService::new({}, {}))",
                         args[0], args[1]
                     ),
-                    "connect_shim::client::ChannelTransport::config()".to_string(),
+                    "connect_shim::client::channel_config()".to_string(),
                 )
             }
             "with_origin" if args.len() == 2 => {
