@@ -836,6 +836,18 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                     self.report(start, "with-origin", ItemKind::Manual, format!("`{}::with_origin` on a custom service: not rewritten", svc.tonic_client), "the origin is the `ClientConfig` base URI; pick a connectrpc transport");
                     return;
                 }
+                // The HTTP client handed to `GrpcWebClientService::new(http)`: its `let` goes
+                // when nothing else uses it (its type would no longer be inferred).
+                if let syn::Expr::Call(inner) = &c.args[0] {
+                    if let Some(syn::Expr::Path(hp)) = inner.args.first() {
+                        if let Some(id) = hp.path.get_ident() {
+                            match self.single_use_let(&id.to_string()) {
+                                Some(del) => extra_edits.push(Edit::delete(del, "step06/client-new")),
+                                None => self.report(start, "with-origin", ItemKind::Manual, format!("`{id}` was the HTTP client of the gRPC-Web service: the connect client brings its own"), "remove it when nothing else uses it"),
+                            }
+                        }
+                    }
+                }
                 (
                     "connectrpc::client::HttpClient::plaintext()".to_string(),
                     format!(
@@ -1415,6 +1427,43 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, 'ast> {
 }
 
 impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
+    /// The statement range (with its line) of the one `let name = ..;` of the current function,
+    /// when `name` is used once.
+    fn single_use_let(&self, name: &str) -> Option<Range<usize>> {
+        let body = *self.fn_bodies.last()?;
+        struct FindLet<'x> {
+            name: String,
+            found: Vec<&'x syn::Local>,
+        }
+        impl<'x> Visit<'x> for FindLet<'x> {
+            fn visit_local(&mut self, l: &'x syn::Local) {
+                if let syn::Pat::Ident(i) = &l.pat {
+                    if i.ident == self.name {
+                        self.found.push(l);
+                    }
+                }
+                syn::visit::visit_local(self, l);
+            }
+        }
+        let mut fl = FindLet { name: name.to_string(), found: Vec::new() };
+        fl.visit_block(body);
+        if fl.found.len() != 1 || uses_in(name, |u| u.visit_block(body)).len() != 1 {
+            return None;
+        }
+        let r = range(fl.found[0].span());
+        let line_start = self.text[..r.start].rfind('\n').map_or(0, |i| i + 1);
+        let mut del = r.clone();
+        if self.text[line_start..r.start].trim().is_empty() {
+            del.start = line_start;
+            if self.text[r.end..].starts_with('\n') {
+                del.end = r.end + 1;
+            } else if self.text[r.end..].starts_with("\r\n") {
+                del.end = r.end + 2;
+            }
+        }
+        Some(del)
+    }
+
     fn enter_fn(&mut self, sig: &'ast syn::Signature, body: &'ast syn::Block) {
         let mut vars = HashMap::new();
         for input in &sig.inputs {
