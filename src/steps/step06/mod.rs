@@ -27,16 +27,15 @@
 //! - streaming calls stay tonic-shaped through `connect_shim::client::tonic_server_stream`,
 //!   `tonic_client_stream` and `tonic_bidi` over the native client, and are listed for step 8.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 use crate::edit::{line_col, Edit};
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
-use crate::resolve::{range, FileIndex, Resolution, ScopeTracker, UTree, Via};
+use crate::resolve::{range, FileIndex, Resolution, ScopeTracker, UTree};
 use crate::schema::{Schema, Service, StreamingKind};
 use crate::steps::step01::CrateCtx;
 
@@ -341,6 +340,7 @@ impl Pass for ClientsPass<'_> {
 }
 
 #[derive(Clone, Copy)]
+#[allow(dead_code)]
 enum Node<'ast> {
     Expr(&'ast syn::Expr),
     Local(&'ast syn::Local),
@@ -370,13 +370,6 @@ fn ptr_eq<T>(a: &T, b: &T) -> bool {
     std::ptr::eq(a, b)
 }
 
-/// Is `e` (after parentheses) a method call named `name`, and what is its receiver?
-fn method<'e>(e: &'e syn::Expr, name: &str) -> Option<&'e syn::ExprMethodCall> {
-    match e {
-        syn::Expr::MethodCall(m) if m.method == name => Some(m),
-        _ => None,
-    }
-}
 
 /// Occurrences of the local `name` (as a path expression) inside `node`, with their parent.
 fn uses_in<'ast>(
@@ -756,7 +749,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         let (transport, mut config) = match ctor.as_str() {
             "connect" => {
                 // `.await` then `?` / `.unwrap()` / `.expect(..)`.
-                let Some(syn::Expr::Await(aw)) = chain.first() else {
+                let Some(syn::Expr::Await(_)) = chain.first() else {
                     self.report(start, "connect", ItemKind::Manual, format!("`{}::connect` not awaited in place: not rewritten", svc.tonic_client), "build the connect client: `XClient::new(HttpClient::plaintext_http2_only(), ClientConfig::new(uri).with_protocol(Protocol::Grpc))`");
                     return;
                 };
@@ -1477,6 +1470,3 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         self.fn_bodies.push(body);
     }
 }
-
-#[allow(dead_code)]
-fn _unused(_: BTreeSet<()>, _: Via, _: &dyn ToTokens) {}
