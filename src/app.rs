@@ -68,6 +68,9 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
         }
         let _ = steps::step01::SHIM_PATH.set(dir.clone());
     }
+    if let Some(p) = a.protocol {
+        let _ = steps::step06::PROTOCOL.set(p);
+    }
     let step = steps::get(steps, n);
     if !step.implemented {
         return fail(
@@ -392,6 +395,7 @@ fn demo(steps: &[Step], out: Option<PathBuf>) -> u8 {
             allow_dirty: false,
             verify: false,
             shim_path: None,
+            protocol: None,
             select: SelectArgs {
                 manifest_path: Some(manifest.clone()),
                 ..Default::default()

@@ -93,7 +93,7 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 
 #[test]
 fn dry_run_diff_applies_and_equals_the_write() {
-    let repo = repo_with("fixtures/routes/step-0");
+    let repo = repo_with("fixtures/routes/step-2");
     let before = snapshot(repo.path());
     let out = run(repo.path(), &["--step", "3", "--dry-run"]);
     assert_eq!(
@@ -130,7 +130,7 @@ fn dry_run_diff_applies_and_equals_the_write() {
 
 #[test]
 fn check_exits_1_until_applied_and_a_second_run_changes_nothing() {
-    let repo = repo_with("fixtures/routes/step-0");
+    let repo = repo_with("fixtures/routes/step-2");
     assert_eq!(
         run(repo.path(), &["--step", "3", "--check"]).status.code(),
         Some(1)
@@ -148,7 +148,7 @@ fn check_exits_1_until_applied_and_a_second_run_changes_nothing() {
 
 #[test]
 fn dirty_tree_is_refused_and_nothing_changes() {
-    let repo = repo_with("fixtures/routes/step-0");
+    let repo = repo_with("fixtures/routes/step-2");
     let lib = repo.path().join("src/lib.rs");
     let mut text = std::fs::read_to_string(&lib).unwrap();
     text.push_str("\n// local change\n");

@@ -26,6 +26,28 @@ fn kind_name(k: cargo_connect_migrate::engine::ItemKind) -> &'static str {
     }
 }
 
+/// A case with a `<case>.proto` beside it runs with that schema as its crate context, the
+/// package module being `crate::pb` (steps that need the schema: 6).
+fn meta_for(case: &Path) -> FileMeta {
+    let proto = case.with_extension("proto");
+    let Ok(text) = std::fs::read_to_string(&proto) else {
+        return FileMeta::default();
+    };
+    let schema =
+        cargo_connect_migrate::schema::Schema::from_sources(&[("case.proto", text.as_str())], 1)
+            .unwrap();
+    let package = schema.services.first().map(|s| s.package.clone()).unwrap_or_default();
+    FileMeta {
+        module_path: Some(vec!["crate".into()]),
+        crate_ctx: Some(std::sync::Arc::new(steps::step01::CrateCtx {
+            schema: Some(std::sync::Arc::new(schema)),
+            modules: vec![(vec!["crate".into(), "pb".into()], package)],
+            ..Default::default()
+        })),
+        ..Default::default()
+    }
+}
+
 #[test]
 fn file_cases() {
     let all = steps::all().unwrap();
@@ -44,7 +66,8 @@ fn file_cases() {
             }
             let before = std::fs::read_to_string(&path).unwrap();
             let fixed = std::fs::read_to_string(path.with_extension("fixed.rs")).unwrap();
-            let (after, items) = match process(step, &before, &FileMeta::default()) {
+            let meta = meta_for(&path);
+            let (after, items) = match process(step, &before, &meta) {
                 Outcome::Rewritten {
                     new_text, items, ..
                 } => (new_text.unwrap_or_else(|| before.clone()), items),
@@ -74,7 +97,7 @@ fn file_cases() {
                 "{}: manual items",
                 items_file.display()
             );
-            match process(step, &after, &FileMeta::default()) {
+            match process(step, &after, &meta) {
                 Outcome::Rewritten { new_text: None, .. } | Outcome::NotApplicable => {}
                 o => panic!("{name}: a second run changed something: {o:?}"),
             }

@@ -264,6 +264,235 @@ where
     )
 }
 
+// ---------------------------------------------------------------------------------------------
+// Step 6: a tonic channel as a connect transport, and tonic-shaped call sites over the native
+// generated client.
+
+/// A tonic channel (or any tower service over `http::Request<tonic::body::Body>`, such as
+/// `InterceptedService<Channel, F>`) as a connectrpc [`ClientTransport`].
+///
+/// Step 6 uses it where a `Channel` is built or shared somewhere the tool cannot rewrite (other
+/// tonic clients still use it, it is passed in from elsewhere): every `Endpoint` option of the
+/// channel, and a tonic interceptor wrapped around it, keep applying to the connect client.
+/// Pair it with [`channel_config`]: the channel sets the scheme and authority of every
+/// request itself, so the base URI of that config is a placeholder.
+///
+/// **Removed by** step 6 once the channel is built natively (`HttpClient`, `Http2Connection`).
+#[derive(Clone, Debug)]
+pub struct ChannelTransport<S> {
+    inner: S,
+}
+
+impl<S> ChannelTransport<S> {
+    /// The connect transport over `channel`.
+    pub fn new(channel: S) -> Self {
+        ChannelTransport { inner: channel }
+    }
+
+    /// The wrapped channel.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+
+}
+
+/// A gRPC `ClientConfig` for a client on a [`ChannelTransport`] (the channel picks the server:
+/// the base URI is a placeholder).
+pub fn channel_config() -> ClientConfig {
+    ClientConfig::new(http::Uri::from_static("http://tonic.channel"))
+        .with_protocol(connectrpc::Protocol::Grpc)
+}
+
+/// An error of the channel under a [`ChannelTransport`].
+#[derive(Debug)]
+pub struct ChannelError(pub Box<dyn std::error::Error + Send + Sync>);
+
+impl std::fmt::Display for ChannelError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for ChannelError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+impl<S, B> ClientTransport for ChannelTransport<S>
+where
+    S: tower::Service<http::Request<tonic::body::Body>, Response = http::Response<B>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S::Future: Send + 'static,
+    B: Body<Data = Bytes> + Send + 'static,
+{
+    type ResponseBody = B;
+    type Error = ChannelError;
+
+    fn send(
+        &self,
+        request: http::Request<connectrpc::client::ClientBody>,
+    ) -> futures_util::future::BoxFuture<'static, Result<http::Response<B>, ChannelError>> {
+        use tower::ServiceExt;
+        let service = self.inner.clone();
+        let request = request.map(tonic::body::Body::new);
+        Box::pin(async move {
+            service
+                .oneshot(request)
+                .await
+                .map_err(|e| ChannelError(e.into()))
+        })
+    }
+}
+
+/// A unary call site kept tonic-shaped over a native connect client: `request` is anything
+/// tonic accepted (`Req` or `tonic::Request<Req>`, its metadata and timeout become
+/// `CallOptions`), `call` is the client's `_with_options` method; the answer is a
+/// `tonic::Response` and errors are `tonic::Status`.
+///
+/// ```text
+/// connect_shim::client::tonic_unary(request, |m, o| client.get_item_with_options(m, o)).await
+/// ```
+///
+/// **Removed by** steps 6 and 7 (native call, `ConnectError` inspection).
+pub async fn tonic_unary<Req, V, F, Fut>(
+    request: impl IntoRequest<Req>,
+    call: F,
+) -> Result<tonic::Response<V::Owned>, Status>
+where
+    V: buffa::view::MessageView<'static>,
+    F: FnOnce(Req, CallOptions) -> Fut,
+    Fut: std::future::Future<
+        Output = Result<connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>, connectrpc::ConnectError>,
+    >,
+{
+    let (metadata, _extensions, message) = request.into_request().into_parts();
+    let response = call(message, call_options(metadata)).await.map_err(to_status)?;
+    let (headers, body, trailers) = response.into_owned_parts();
+    Ok(tonic::Response::from_parts(
+        response_metadata(&headers, &trailers),
+        body,
+        tonic::Extensions::new(),
+    ))
+}
+
+/// A client-streaming call site kept tonic-shaped over a native connect client (see
+/// [`tonic_unary`]): `request` is a `Stream` of messages or a `tonic::Request` holding one.
+///
+/// **Removed by** step 8.
+pub async fn tonic_client_stream<R, V, F, Fut>(
+    request: R,
+    call: F,
+) -> Result<tonic::Response<V::Owned>, Status>
+where
+    R: IntoStreamingRequest,
+    V: buffa::view::MessageView<'static>,
+    F: FnOnce(R::Stream, CallOptions) -> Fut,
+    Fut: std::future::Future<
+        Output = Result<connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>, connectrpc::ConnectError>,
+    >,
+{
+    let (metadata, _extensions, stream) = request.into_streaming_request().into_parts();
+    let response = call(stream, call_options(metadata)).await.map_err(to_status)?;
+    let (headers, body, trailers) = response.into_owned_parts();
+    Ok(tonic::Response::from_parts(
+        response_metadata(&headers, &trailers),
+        body,
+        tonic::Extensions::new(),
+    ))
+}
+
+/// A server-streaming call site kept tonic-shaped over a native connect client (see
+/// [`tonic_unary`]): the answer holds a real `tonic::Streaming`.
+///
+/// **Removed by** step 8.
+pub async fn tonic_server_stream<Req, B, V, M, F, Fut>(
+    request: impl IntoRequest<Req>,
+    call: F,
+) -> Result<tonic::Response<tonic::Streaming<M>>, Status>
+where
+    B: Body<Data = Bytes> + Unpin + Send + 'static,
+    B::Error: std::fmt::Display,
+    V: buffa::view::MessageView<'static, Owned = M> + Send + 'static,
+    M: buffa::Message + JsonDeserialize + buffa::view::HasMessageView<View<'static> = V> + Send + 'static,
+    F: FnOnce(Req, CallOptions) -> Fut,
+    Fut: std::future::Future<
+        Output = Result<connectrpc::client::ServerStream<B, V>, connectrpc::ConnectError>,
+    >,
+{
+    let (metadata, _extensions, message) = request.into_request().into_parts();
+    let stream = call(message, call_options(metadata)).await.map_err(to_status)?;
+    let metadata = headers_to_metadata(stream.headers());
+    let frames = futures_util::stream::unfold(Some(stream), |state| async move {
+        let mut stream = state?;
+        match stream.message::<M>().await {
+            Ok(Some(m)) => Some((Ok(m.bytes().clone()), Some(stream))),
+            Ok(None) => None,
+            Err(e) => Some((Err(to_status(e)), None)),
+        }
+    });
+    Ok(tonic::Response::from_parts(
+        metadata,
+        streaming_from_wire(frames),
+        tonic::Extensions::new(),
+    ))
+}
+
+/// A bidi call site kept tonic-shaped over a native connect client: tonic passed the whole
+/// request stream up front, connectrpc's method takes none; a spawned task pumps `request`
+/// into the call (needs a tokio runtime). Response metadata is empty.
+///
+/// ```text
+/// connect_shim::client::tonic_bidi(outbound, |o| client.route_chat_with_options(o)).await
+/// ```
+///
+/// **Removed by** step 8.
+pub async fn tonic_bidi<R, B, V, M, F, Fut>(
+    request: R,
+    call: F,
+) -> Result<tonic::Response<tonic::Streaming<M>>, Status>
+where
+    R: IntoStreamingRequest,
+    R::Message: buffa::Message + JsonSerialize + Send + 'static,
+    B: Body<Data = Bytes> + Unpin + Send + 'static,
+    B::Error: std::fmt::Display,
+    V: buffa::view::MessageView<'static, Owned = M> + Send + 'static,
+    M: buffa::Message + JsonDeserialize + buffa::view::HasMessageView<View<'static> = V> + Send + 'static,
+    F: FnOnce(CallOptions) -> Fut,
+    Fut: std::future::Future<
+        Output = Result<
+            connectrpc::client::BidiStream<B, R::Message, V>,
+            connectrpc::ConnectError,
+        >,
+    >,
+{
+    let (metadata, _extensions, requests) = request.into_streaming_request().into_parts();
+    let call = call(call_options(metadata)).await.map_err(to_status)?;
+    let (mut send, recv) = call.into_split();
+    tokio::spawn(async move {
+        let mut requests = std::pin::pin!(requests);
+        while let Some(m) = requests.next().await {
+            if send.send(m).await.is_err() {
+                break;
+            }
+        }
+        send.close_send();
+    });
+    let frames = futures_util::stream::unfold(Some(recv), |state| async move {
+        let mut recv = state?;
+        match recv.message::<M>().await {
+            Ok(Some(m)) => Some((Ok(m.bytes().clone()), Some(recv))),
+            Ok(None) => None,
+            Err(e) => Some((Err(to_status(e)), None)),
+        }
+    });
+    Ok(tonic::Response::new(streaming_from_wire(frames)))
+}
+
 /// Declares a compat client with tonic's method shapes over a connectrpc transport.
 ///
 /// ```text

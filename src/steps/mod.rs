@@ -10,6 +10,7 @@ pub mod step02;
 pub mod step03;
 pub mod step05;
 pub mod step09;
+pub mod step06;
 
 use aho_corasick::AhoCorasick;
 
@@ -65,6 +66,10 @@ impl Step {
             5 => (
                 true,
                 "TLS servers, servers built across several statements and tonic interceptors are reported, not converted; services still on tonic stay hosted through tonic's routes on the same axum app",
+            ),
+            6 => (
+                true,
+                "unary calls are native only where every use of the request and response is understood (the others, and every streaming call, stay tonic-shaped through connect_shim::client); clients built on a shared tonic channel or with a tonic interceptor keep the channel as their transport; errors are still tonic::Status until step 7",
             ),
             7 => (
                 true,
@@ -148,6 +153,9 @@ impl Step {
         if self.number == 9 {
             v.push(Box::new(step09::CleanupPass { ctx }));
         }
+        if let (6, Some(ctx)) = (self.number, ctx) {
+            v.push(Box::new(step06::ClientsPass { ctx }));
+        }
         v
     }
 
@@ -159,6 +167,7 @@ impl Step {
             4 => step03::prepare_step4(ws),
             5 => step05::prepare(self, ws),
             9 => step09::prepare(ws),
+            6 => step06::prepare(ws),
             _ => step01::Prepared::default(),
         }
     }

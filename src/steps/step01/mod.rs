@@ -90,6 +90,10 @@ pub struct CrateCtx {
     pub accessor_names: std::collections::HashSet<String>,
     /// Step 9's plan for the workspace (shared by every crate).
     pub step09: Option<Arc<crate::steps::step09::Plan>>,
+    /// Step 6: crate-absolute paths (first segment the crate's name) of type aliases of tonic
+    /// clients and of functions returning one, across the workspace, with the service's full
+    /// proto name.
+    pub client_items: Vec<(Vec<String>, String)>,
 }
 
 /// The result of [`prepare`].

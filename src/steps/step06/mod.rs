@@ -1,0 +1,1472 @@
+//! Step 6: downstream calls on connect clients.
+//!
+//! Assumes step 1 (the package module re-exports the generated connect client `XClient` beside
+//! tonic's `x_client` module). Driven by the `.proto` schema and name resolution:
+//!
+//! - paths to tonic's `<pkg>::x_client::XClient` name the connect client `<pkg>::XClient` (the
+//!   `x_client::` segment is deleted, in `use` items and in code); type arguments follow:
+//!   `XClient<Channel>` is `XClient<connectrpc::client::HttpClient>`,
+//!   `XClient<InterceptedService<..>>` keeps the tonic channel and interceptor under
+//!   `connect_shim::client::ChannelTransport<..>`;
+//! - construction: `XClient::connect(dst).await?` becomes
+//!   `XClient::new(HttpClient::plaintext_http2_only(), ClientConfig::new(dst.parse()?).with_protocol(Protocol::Grpc))`
+//!   (`--protocol` picks Connect or gRPC-Web instead); `XClient::new(channel)` where `channel` is a
+//!   local `Channel`/`Endpoint` chain used only there is built the same way (`timeout`,
+//!   `connect_timeout`, `user_agent` mapped); any other channel, and `with_interceptor(ch, f)`,
+//!   keep the tonic channel as the transport (`connect_shim::client::ChannelTransport`, listed);
+//!   `with_origin(GrpcWebClientService::new(..), origin)` is a gRPC-Web `HttpClient`; client
+//!   options `max_decoding_message_size`, `send_compressed`, `accept_compressed` move to the
+//!   `ClientConfig`;
+//! - unary calls on a known client (a parameter, a `let`, or a function result of a client type):
+//!   `Request::new(m)` is unwrapped; when every use of the response is understood
+//!   (`into_inner()` -> `into_owned()`, `get_ref().field` -> `view().field` for scalar fields,
+//!   `metadata().get(..)` -> `headers().get(..)`) the call is native, and its error is still
+//!   converted to `tonic::Status` (`.map_err(connect_shim::status::to_status)`) for the code that
+//!   inspects it, until step 7; any other unary call site stays tonic-shaped through
+//!   `connect_shim::client::tonic_unary` (listed);
+//! - streaming calls stay tonic-shaped through `connect_shim::client::tonic_server_stream`,
+//!   `tonic_client_stream` and `tonic_bidi` over the native client, and are listed for step 8.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+use crate::edit::{line_col, Edit};
+use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
+use crate::resolve::{range, FileIndex, Resolution, ScopeTracker, UTree};
+use crate::schema::{Schema, Service, StreamingKind};
+use crate::steps::step01::CrateCtx;
+
+/// The wire protocol migrated clients speak (`--protocol`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+pub enum ClientProtocol {
+    /// Connect over HTTP/1.1 or HTTP/2 (the server must be a connect server).
+    Connect,
+    /// gRPC over HTTP/2: works against unmodified tonic servers.
+    #[default]
+    Grpc,
+    /// gRPC-Web over HTTP/1.1.
+    GrpcWeb,
+}
+
+/// The protocol chosen on the command line (gRPC when unset).
+pub static PROTOCOL: std::sync::OnceLock<ClientProtocol> = std::sync::OnceLock::new();
+
+fn protocol() -> ClientProtocol {
+    PROTOCOL.get().copied().unwrap_or_default()
+}
+
+/// `(transport constructor, protocol variant)` for a client on a URI.
+fn transport_for(p: ClientProtocol) -> (&'static str, &'static str) {
+    match p {
+        ClientProtocol::Grpc => ("plaintext_http2_only", "Grpc"),
+        ClientProtocol::GrpcWeb => ("plaintext", "GrpcWeb"),
+        ClientProtocol::Connect => ("plaintext", "Connect"),
+    }
+}
+
+const RULE: &str = "step06";
+
+fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
+    ManualItem {
+        offset,
+        rule: format!("{RULE}/{rule}"),
+        message,
+        note: note.to_string(),
+        kind,
+    }
+}
+
+/// Canonical crate-absolute path with `crate` replaced by the crate's name.
+fn absolute(full: &[String], crate_name: Option<&str>) -> Vec<String> {
+    let mut v = full.to_vec();
+    if v.first().map(String::as_str) == Some("crate") {
+        if let Some(n) = crate_name {
+            v[0] = n.to_string();
+        }
+    }
+    v
+}
+
+/// Strips references and parentheses from a type; the path of what is left.
+fn type_path(ty: &syn::Type) -> Option<&syn::Path> {
+    match ty {
+        syn::Type::Reference(r) => type_path(&r.elem),
+        syn::Type::Paren(p) => type_path(&p.elem),
+        syn::Type::Path(p) if p.qself.is_none() => Some(&p.path),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workspace-wide: aliases of client types and functions returning clients.
+
+/// Type aliases of tonic clients and functions returning one, in one parsed file.
+pub fn client_items_of_file(
+    schema: &Schema,
+    file: &syn::File,
+    idx: &FileIndex,
+    crate_name: Option<&str>,
+    known: &[(Vec<String>, String)],
+    out: &mut Vec<(Vec<String>, String)>,
+) {
+    fn walk(
+        items: &[syn::Item],
+        modp: &mut Vec<String>,
+        cx: &mut (
+            &Schema,
+            &FileIndex,
+            Option<&str>,
+            &[(Vec<String>, String)],
+            &mut Vec<(Vec<String>, String)>,
+        ),
+        tr: &mut ScopeTracker,
+    ) {
+        for it in items {
+            let (name, ty) = match it {
+                syn::Item::Type(t) => (t.ident.to_string(), Some(&*t.ty)),
+                syn::Item::Fn(f) => (
+                    f.sig.ident.to_string(),
+                    match &f.sig.output {
+                        syn::ReturnType::Type(_, t) => Some(&**t),
+                        _ => None,
+                    },
+                ),
+                syn::Item::Mod(m) => {
+                    if let Some((b, inner)) = &m.content {
+                        let p = tr.enter(cx.1, range(b.span.open()).start);
+                        modp.push(m.ident.to_string());
+                        walk(inner, modp, cx, tr);
+                        modp.pop();
+                        tr.leave(p);
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            let Some(ty) = ty else { continue };
+            let Some(svc) = client_of_type(cx.0, cx.1, tr, ty, cx.2, cx.3) else {
+                continue;
+            };
+            let mut full = absolute(cx.1.module_path(tr.current()), cx.2);
+            if full.is_empty() {
+                full.push(cx.2.unwrap_or("crate").to_string());
+            }
+            full.push(name);
+            cx.4.push((full, svc));
+        }
+    }
+    let mut tr = ScopeTracker::new(idx);
+    let mut modp = Vec::new();
+    let mut cx = (schema, idx, crate_name, known, out);
+    walk(&file.items, &mut modp, &mut cx, &mut tr);
+}
+
+/// The service of a client type (tonic client, or a known alias of one); also looks through
+/// `Result<Client, E>` (functions returning a client fallibly).
+fn client_of_type(
+    schema: &Schema,
+    idx: &FileIndex,
+    tr: &ScopeTracker,
+    ty: &syn::Type,
+    crate_name: Option<&str>,
+    known: &[(Vec<String>, String)],
+) -> Option<String> {
+    let p = type_path(ty)?;
+    let Some(Resolution::One(r)) = idx.resolve(tr.current(), p) else {
+        return None;
+    };
+    let full = absolute(&idx.canonical(r.full), crate_name);
+    let segs: Vec<&str> = full.iter().map(String::as_str).collect();
+    if let Some(s) = schema.service_by_tonic_client_path(&segs) {
+        return Some(s.full_name.clone());
+    }
+    if let Some((_, s)) = known.iter().find(|(k, _)| *k == full) {
+        return Some(s.clone());
+    }
+    if segs.last() == Some(&"Result") {
+        if let Some(syn::PathArguments::AngleBracketed(a)) =
+            p.segments.last().map(|s| &s.arguments)
+        {
+            if let Some(syn::GenericArgument::Type(t)) = a.args.first() {
+                return client_of_type(schema, idx, tr, t, crate_name, known);
+            }
+        }
+    }
+    None
+}
+
+/// Step-6 work on the whole workspace: the client aliases/functions table, manifests.
+pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepared {
+    use crate::manifest::{self, DepKind, NewDep};
+    let base = crate::steps::step01::prepare(ws);
+    let mut out = crate::steps::step01::Prepared {
+        ctx: base.ctx,
+        ..Default::default()
+    };
+    // Crates that went through step 1 only (a connectrpc dependency of their own or of the
+    // crate generating their stubs).
+    let ready = |c: &crate::workspace::Crate| {
+        c.has_connectrpc
+            || c.local_deps.iter().any(|d| {
+                ws.crates
+                    .iter()
+                    .any(|o| &o.name == d && o.has_connectrpc && o.build_rs.is_some())
+            })
+    };
+    out.ctx.retain(|name, _| {
+        ws.crates
+            .iter()
+            .find(|c| &c.name == name)
+            .is_some_and(ready)
+    });
+    // Two rounds: aliases may name aliases of other crates.
+    let mut table: Vec<(Vec<String>, String)> = Vec::new();
+    let mut parsed: Vec<(String, syn::File, FileIndex)> = Vec::new();
+    for c in &ws.crates {
+        let Some(ctx) = out.ctx.get(&c.name) else {
+            continue;
+        };
+        if ctx.schema.is_none() {
+            continue;
+        }
+        for f in &c.files {
+            let Ok(text) = std::fs::read_to_string(&f.path) else {
+                continue;
+            };
+            if !text.contains("Client") {
+                continue;
+            }
+            let Ok(file) = syn::parse_file(&text) else {
+                continue;
+            };
+            let idx = FileIndex::build(&file, f.module_path.clone());
+            parsed.push((c.name.clone(), file, idx));
+        }
+    }
+    for _ in 0..2 {
+        let mut found = Vec::new();
+        for (cname, file, idx) in &parsed {
+            let Some(schema) = out.ctx.get(cname).and_then(|c| c.schema.clone()) else {
+                continue;
+            };
+            let lib = cname.replace('-', "_");
+            client_items_of_file(&schema, file, idx, Some(&lib), &table, &mut found);
+        }
+        found.sort();
+        found.dedup();
+        table = found;
+    }
+    drop(parsed);
+    for ctx in out.ctx.values_mut() {
+        if let Some(c) = std::sync::Arc::get_mut(ctx) {
+            c.client_items = table.clone();
+        }
+    }
+    let mut manifests = manifest::ManifestEdits::new(ws.root.join("Cargo.toml"));
+    for c in &ws.crates {
+        if !out.ctx.contains_key(&c.name) {
+            continue;
+        }
+        let calls = c.files.iter().any(|f| {
+            std::fs::read(&f.path).is_ok_and(|b| memchr::memmem::find(&b, b"_client::").is_some())
+        });
+        if !calls {
+            continue;
+        }
+        let deps = [
+            NewDep::new("connectrpc", "0.9", &["client"], DepKind::Normal),
+            crate::steps::step01::shim_dep(),
+        ];
+        let Ok(member) = std::fs::read_to_string(&c.manifest_path) else {
+            continue;
+        };
+        let root_cur = manifests.root_for(&c.manifest_path);
+        let dirs = (c.dir.as_path(), ws.root.as_path());
+        if let Ok((m, r)) = manifest::add_deps_in(&member, root_cur.as_deref(), &deps, Some(dirs))
+        {
+            manifests.record(&c.manifest_path, member, m, r);
+        }
+    }
+    out.manifests = manifests.finish();
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The pass.
+
+/// The step-6 pass: client types, construction and calls.
+pub struct ClientsPass<'a> {
+    pub ctx: &'a CrateCtx,
+}
+
+impl Pass for ClientsPass<'_> {
+    fn run(&self, file: &FileCtx<'_>, out: &mut PassOutput) {
+        let Some(schema) = self.ctx.schema.as_deref() else {
+            return;
+        };
+        if !file.text.contains("Client") {
+            return;
+        }
+        let crate_name = None;
+        let mut known = self.ctx.client_items.clone();
+        client_items_of_file(
+            schema,
+            file.file,
+            file.index,
+            crate_name,
+            &self.ctx.client_items,
+            &mut known,
+        );
+        let mut w = Walker {
+            schema,
+            file,
+            idx: file.index,
+            text: file.text,
+            tr: ScopeTracker::new(file.index),
+            out,
+            known,
+            stack: Vec::new(),
+            vars: vec![HashMap::new()],
+            replaced: Vec::new(),
+            done_ctor: HashSet::new(),
+            fn_bodies: Vec::new(),
+        };
+        w.visit_file(file.file);
+        w.rewrite_uses();
+    }
+}
+
+#[derive(Clone, Copy)]
+#[allow(dead_code)]
+enum Node<'ast> {
+    Expr(&'ast syn::Expr),
+    Local(&'ast syn::Local),
+    Block(&'ast syn::Block),
+    Arm(&'ast syn::Arm),
+}
+
+struct Walker<'a, 's, 'ast> {
+    schema: &'s Schema,
+    file: &'a FileCtx<'a>,
+    idx: &'a FileIndex,
+    text: &'a str,
+    tr: ScopeTracker,
+    out: &'a mut PassOutput,
+    known: Vec<(Vec<String>, String)>,
+    stack: Vec<Node<'ast>>,
+    /// Per function: local names bound to clients -> service full name.
+    vars: Vec<HashMap<String, String>>,
+    /// Ranges replaced wholesale (paths inside them are not edited again).
+    replaced: Vec<Range<usize>>,
+    done_ctor: HashSet<usize>,
+    /// The body of the function being visited (for use counts).
+    fn_bodies: Vec<&'ast syn::Block>,
+}
+
+fn ptr_eq<T>(a: &T, b: &T) -> bool {
+    std::ptr::eq(a, b)
+}
+
+
+/// Occurrences of the local `name` (as a path expression) inside `node`, with their parent.
+fn uses_in<'ast>(
+    name: &str,
+    f: impl FnOnce(&mut UseFinder<'ast>),
+) -> Vec<(&'ast syn::Expr, Option<&'ast syn::Expr>)> {
+    let mut u = UseFinder {
+        name: name.to_string(),
+        stack: Vec::new(),
+        hits: Vec::new(),
+        other: false,
+    };
+    f(&mut u);
+    if u.other {
+        // Mentioned inside a macro we cannot read: treat as an unknown use.
+        u.hits.push((u.hits.first().map(|h| h.0).unwrap_or_else(|| leak_dummy()), None));
+    }
+    u.hits
+}
+
+fn leak_dummy() -> &'static syn::Expr {
+    Box::leak(Box::new(syn::parse_quote!(())))
+}
+
+struct UseFinder<'ast> {
+    name: String,
+    stack: Vec<&'ast syn::Expr>,
+    hits: Vec<(&'ast syn::Expr, Option<&'ast syn::Expr>)>,
+    other: bool,
+}
+
+impl<'ast> Visit<'ast> for UseFinder<'ast> {
+    fn visit_expr(&mut self, e: &'ast syn::Expr) {
+        if let syn::Expr::Path(p) = e {
+            if p.path.is_ident(&self.name) {
+                self.hits.push((e, self.stack.last().copied()));
+            }
+        }
+        self.stack.push(e);
+        syn::visit::visit_expr(self, e);
+        self.stack.pop();
+    }
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        if let Some(exprs) = crate::resolve::macro_exprs(m) {
+            // Format-style macros: a bare use of the name (e.g. `{:?}`) is not a method call.
+            for e in exprs {
+                let e: &'ast syn::Expr = Box::leak(Box::new(e));
+                self.visit_expr(e);
+            }
+        } else if m.tokens.to_string().split(|c: char| !c.is_alphanumeric() && c != '_').any(|t| t == self.name) {
+            self.other = true;
+        }
+    }
+}
+
+impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
+    fn suppressed(&self, offset: usize) -> bool {
+        let (line, _) = line_col(self.text, offset);
+        self.file.suppress_lines.contains(&line)
+            || (line > 1 && self.file.suppress_lines.contains(&(line - 1)))
+    }
+
+    fn report(&mut self, offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) {
+        self.out.items.push(item(offset, rule, kind, message, note));
+    }
+
+    fn src(&self, r: Range<usize>) -> &'a str {
+        &self.text[r]
+    }
+
+    fn resolve_full(&self, p: &syn::Path) -> Option<Vec<String>> {
+        match self.idx.resolve(self.tr.current(), p)? {
+            Resolution::One(r) => Some(self.idx.canonical(r.full)),
+            Resolution::Ambiguous(_) => None,
+        }
+    }
+
+    fn service(&self, full_name: &str) -> Option<&'s Service> {
+        self.schema.services.iter().find(|s| s.full_name == full_name)
+    }
+
+    /// The service of a tonic client type path (`XClient`, `pb::x_client::XClient`).
+    fn client_path_service(&self, p: &syn::Path) -> Option<&'s Service> {
+        let full = self.resolve_full(p)?;
+        let segs: Vec<&str> = full.iter().map(String::as_str).collect();
+        self.schema.service_by_tonic_client_path(&segs)
+    }
+
+    fn client_type_service(&self, ty: &syn::Type) -> Option<&'s Service> {
+        let s = client_of_type(self.schema, self.idx, &self.tr, ty, None, &self.known)?;
+        self.service(&s)
+    }
+
+    fn in_replaced(&self, r: &Range<usize>) -> bool {
+        self.replaced
+            .iter()
+            .any(|o| o.start <= r.start && r.end <= o.end)
+    }
+
+    fn commit(&mut self, edits: Vec<Edit>, at: usize, what: &str) -> bool {
+        if self.suppressed(at) {
+            self.report(
+                at,
+                what,
+                ItemKind::Skipped,
+                "left alone (ignore marker)".into(),
+                "",
+            );
+            return false;
+        }
+        let ranges: Vec<Range<usize>> = edits.iter().map(|e| e.range.clone()).collect();
+        match self.out.commit(edits) {
+            Ok(()) => {
+                self.replaced
+                    .extend(ranges.into_iter().filter(|r| !r.is_empty()));
+                true
+            }
+            Err(o) => {
+                self.report(
+                    at,
+                    what,
+                    ItemKind::Manual,
+                    format!("not rewritten: {o}"),
+                    "rewrite this client site by hand",
+                );
+                false
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // paths: `x_client::XClient` -> `XClient`, type arguments
+
+    /// The written path text of a tonic client path, without the `x_client::` segment.
+    fn path_text_without_mod(&self, p: &syn::Path, svc: &Service) -> String {
+        let mut out = String::new();
+        if p.leading_colon.is_some() {
+            out.push_str("::");
+        }
+        let n = p.segments.len();
+        let mut first = true;
+        for (i, s) in p.segments.iter().enumerate() {
+            if s.ident == svc.tonic_client_mod
+                && i + 1 < n
+                && p.segments[i + 1].ident == svc.tonic_client
+            {
+                continue;
+            }
+            if !first {
+                out.push_str("::");
+            }
+            first = false;
+            out.push_str(&s.ident.to_string());
+        }
+        out
+    }
+
+    fn rewrite_uses(&mut self) {
+        // `use pb::x_client::XClient;` -> `use pb::XClient;`
+        let mut edits = Vec::new();
+        for (li, l) in self.idx.leaves.iter().enumerate() {
+            let segs: Vec<&str> = l.written.iter().map(String::as_str).collect();
+            let full = self.idx.canonical(self.idx.leaf_path(li));
+            let fs: Vec<&str> = full.iter().map(String::as_str).collect();
+            let Some(svc) = self.schema.service_by_tonic_client_path(&fs) else {
+                continue;
+            };
+            if segs.last() != Some(&svc.tonic_client.as_str()) {
+                continue;
+            }
+            let ui = &self.idx.use_items[l.item];
+            fn find(t: &UTree, leaf: usize) -> Option<(Range<usize>, Range<usize>)> {
+                match t {
+                    UTree::Path(inner, r) => {
+                        if let UTree::Leaf(id, lr) = &**inner {
+                            if *id == leaf {
+                                return Some((r.clone(), lr.clone()));
+                            }
+                        }
+                        find(inner, leaf)
+                    }
+                    UTree::Group(v, _) => v.iter().find_map(|t| find(t, leaf)),
+                    UTree::Leaf(..) => None,
+                }
+            }
+            let Some((pr, lr)) = find(&ui.tree, li) else {
+                continue;
+            };
+            let seg = &self.text[pr.start..lr.start];
+            let ident = seg.trim_end().trim_end_matches("::").trim();
+            if ident != svc.tonic_client_mod {
+                self.report(
+                    pr.start,
+                    "client-import",
+                    ItemKind::Manual,
+                    format!("import of tonic's `{}` not rewritten", svc.tonic_client),
+                    "import the connect client from the package module instead",
+                );
+                continue;
+            }
+            edits.push(Edit::delete(pr.start..lr.start, &format!("{RULE}/client-type")));
+        }
+        for e in edits {
+            let at = e.range.start;
+            self.commit(vec![e], at, "client-type");
+        }
+    }
+
+    fn rewrite_type_path(&mut self, p: &'ast syn::Path) {
+        let r = range(p.span());
+        if self.in_replaced(&r) {
+            return;
+        }
+        let Some(svc) = self.client_path_service(p) else {
+            return;
+        };
+        let mut edits = Vec::new();
+        let n = p.segments.len();
+        if n >= 2 && p.segments[n - 2].ident == svc.tonic_client_mod {
+            let a = range(p.segments[n - 2].span()).start;
+            let b = range(p.segments[n - 1].span()).start;
+            edits.push(Edit::delete(a..b, "step06/client-type"));
+        }
+        if let syn::PathArguments::AngleBracketed(args) = &p.segments[n - 1].arguments {
+            for a in &args.args {
+                let syn::GenericArgument::Type(t) = a else { continue };
+                let Some(tp) = type_path(t) else { continue };
+                let full = self.resolve_full(tp).unwrap_or_default();
+                let tr = range(t.span());
+                match full.last().map(String::as_str) {
+                    Some("Channel") if full.first().map(String::as_str) == Some("tonic") => {
+                        edits.push(Edit::replace(
+                            tr,
+                            "connectrpc::client::HttpClient",
+                            "step06/client-type",
+                        ));
+                    }
+                    Some("InterceptedService")
+                        if full.first().map(String::as_str) == Some("tonic") =>
+                    {
+                        edits.push(Edit::insert(
+                            tr.start,
+                            "connect_shim::client::ChannelTransport<",
+                            "step06/client-type",
+                        ));
+                        edits.push(Edit::insert(tr.end, ">", "step06/client-type"));
+                        self.report(
+                            tr.start,
+                            "intercepted-type",
+                            ItemKind::Manual,
+                            "client on a tonic channel with a tonic interceptor, through connect_shim::client::ChannelTransport".into(),
+                            "move static headers to `ClientConfig::with_default_header`, per-call ones to `CallOptions`, then build the client on `HttpClient`",
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if !edits.is_empty() {
+            let at = r.start;
+            self.commit(edits, at, "client-type");
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // construction
+
+    /// Links of a method/await/try chain from `e` down to its root, outermost first.
+    fn ctor_call(&self, e: &'ast syn::Expr) -> Option<(&'ast syn::ExprCall, &'s Service, String)> {
+        let syn::Expr::Call(c) = e else { return None };
+        let syn::Expr::Path(fp) = &*c.func else {
+            return None;
+        };
+        let p = &fp.path;
+        let n = p.segments.len();
+        if n < 2 {
+            return None;
+        }
+        let ctor = p.segments[n - 1].ident.to_string();
+        if !matches!(
+            ctor.as_str(),
+            "connect" | "new" | "with_interceptor" | "with_origin"
+        ) {
+            return None;
+        }
+        let mut ty = p.clone();
+        ty.segments.pop();
+        let last = ty.segments.pop().unwrap().into_value();
+        ty.segments.push(last);
+        let svc = self.client_path_service(&ty)?;
+        Some((c, svc, ctor))
+    }
+
+    /// The ancestors of the node on top of the stack that continue its chain (`.await`, `?`,
+    /// method calls with it as receiver), innermost first.
+    fn chain_up(&self, depth_from_top: usize) -> Vec<&'ast syn::Expr> {
+        let mut out = Vec::new();
+        let Some(mut cur) = self.stack_expr(depth_from_top) else {
+            return out;
+        };
+        let mut i = depth_from_top + 1;
+        while let Some(parent) = self.stack_expr(i) {
+            let cont = match parent {
+                syn::Expr::Await(a) => ptr_eq(&*a.base, cur),
+                syn::Expr::Try(t) => ptr_eq(&*t.expr, cur),
+                syn::Expr::MethodCall(m) => ptr_eq(&*m.receiver, cur),
+                syn::Expr::Field(f) => ptr_eq(&*f.base, cur),
+                _ => false,
+            };
+            if !cont {
+                break;
+            }
+            out.push(parent);
+            cur = parent;
+            i += 1;
+        }
+        out
+    }
+
+    fn stack_expr(&self, depth_from_top: usize) -> Option<&'ast syn::Expr> {
+        let n = self.stack.len();
+        match self.stack.get(n.checked_sub(1 + depth_from_top)?)? {
+            Node::Expr(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    fn stack_node(&self, depth_from_top: usize) -> Option<Node<'ast>> {
+        let n = self.stack.len();
+        self.stack.get(n.checked_sub(1 + depth_from_top)?).copied()
+    }
+
+    /// Config methods of a tonic client -> connect `ClientConfig` text; `Err` for one with no
+    /// equivalent (dropped, reported).
+    fn client_option(&mut self, m: &syn::ExprMethodCall) -> Option<Result<String, String>> {
+        let arg = m.args.first().map(|a| self.src(range(a.span())).to_string());
+        Some(match m.method.to_string().as_str() {
+            "max_decoding_message_size" => Ok(format!(
+                ".with_default_max_message_size({})",
+                arg.unwrap_or_default()
+            )),
+            "send_compressed" => {
+                let a = arg.unwrap_or_default();
+                let enc = a.rsplit("::").next().unwrap_or("").to_lowercase();
+                Ok(format!(".compress_requests({enc:?})"))
+            }
+            "accept_compressed" => Ok(String::new()),
+            "max_encoding_message_size" => Err(
+                "`max_encoding_message_size` has no connectrpc equivalent: dropped".to_string(),
+            ),
+            _ => return None,
+        })
+    }
+
+    fn convert_ctor(&mut self, c: &'ast syn::ExprCall, svc: &'s Service, ctor: String) {
+        let start = range(c.span()).start;
+        if !self.done_ctor.insert(start) {
+            return;
+        }
+        let syn::Expr::Path(fp) = &*c.func else { return };
+        let mut tyd = fp.path.clone();
+        tyd.segments.pop();
+        let last = tyd.segments.pop().unwrap().into_value();
+        tyd.segments.push(last);
+        let ty_text = self.path_text_without_mod(&tyd, svc);
+        let chain = self.chain_up(0);
+        let (transport_fn, proto) = transport_for(protocol());
+        let mut end = range(c.span()).end;
+        let mut config_extra = String::new();
+        let mut i = 0;
+        let args: Vec<String> = c
+            .args
+            .iter()
+            .map(|a| self.src(range(a.span())).to_string())
+            .collect();
+        let mut extra_edits: Vec<Edit> = Vec::new();
+        let (transport, mut config) = match ctor.as_str() {
+            "connect" => {
+                // `.await` then `?` / `.unwrap()` / `.expect(..)`.
+                let Some(syn::Expr::Await(_)) = chain.first() else {
+                    self.report(start, "connect", ItemKind::Manual, format!("`{}::connect` not awaited in place: not rewritten", svc.tonic_client), "build the connect client: `XClient::new(HttpClient::plaintext_http2_only(), ClientConfig::new(uri).with_protocol(Protocol::Grpc))`");
+                    return;
+                };
+                let suffix = match chain.get(1) {
+                    Some(syn::Expr::Try(t)) => {
+                        end = range(t.span()).end;
+                        "?".to_string()
+                    }
+                    Some(syn::Expr::MethodCall(m)) if m.method == "unwrap" || m.method == "expect" => {
+                        end = range(m.span()).end;
+                        let from = range(m.receiver.span()).end;
+                        self.src(from..end).trim_start().to_string()
+                    }
+                    _ => {
+                        self.report(start, "connect", ItemKind::Manual, format!("the result of `{}::connect` is not handled with `?`, `unwrap` or `expect`: not rewritten", svc.tonic_client), "build the connect client: `XClient::new(HttpClient::plaintext_http2_only(), ClientConfig::new(uri).with_protocol(Protocol::Grpc))` (construction cannot fail; an unreachable server shows as `Unavailable` on the first call)");
+                        return;
+                    }
+                };
+                i = 2;
+                let dst = args.first().cloned().unwrap_or_default();
+                (
+                    format!("connectrpc::client::HttpClient::{transport_fn}()"),
+                    format!(
+                        "connectrpc::client::ClientConfig::new({dst}.parse(){suffix}).with_protocol(connectrpc::Protocol::{proto})"
+                    ),
+                )
+            }
+            "new" => {
+                let Some(arg) = c.args.first() else { return };
+                match self.native_channel(arg) {
+                    Some((t, cfg, del)) => {
+                        extra_edits.push(Edit::delete(del, "step06/client-new"));
+                        (t, cfg)
+                    }
+                    None => {
+                        self.report(
+                            start,
+                            "channel-transport",
+                            ItemKind::Manual,
+                            format!("`{}` built on a tonic channel: kept as its transport (connect_shim::client::ChannelTransport)", svc.tonic_client),
+                            "build the client on `HttpClient` / `Http2Connection` with `ClientConfig::new(uri)` once nothing else needs the channel",
+                        );
+                        (
+                            format!("connect_shim::client::ChannelTransport::new({})", args[0]),
+                            "connect_shim::client::channel_config()".to_string(),
+                        )
+                    }
+                }
+            }
+            "with_interceptor" if args.len() == 2 => {
+                self.report(
+                    start,
+                    "interceptor",
+                    ItemKind::Manual,
+                    "tonic client interceptor kept on the tonic channel (connect_shim::client::ChannelTransport)".into(),
+                    "an interceptor that only adds fixed headers becomes `ClientConfig::with_default_header(..)`; per-call values go to `CallOptions` (`_with_options` methods)",
+                );
+                (
+                    format!(
+                        "connect_shim::client::ChannelTransport::new(tonic::service::interceptor::InterceptedService::new({}, {}))",
+                        args[0], args[1]
+                    ),
+                    "connect_shim::client::channel_config()".to_string(),
+                )
+            }
+            "with_origin" if args.len() == 2 => {
+                let grpc_web = match &c.args[0] {
+                    syn::Expr::Call(inner) => match &*inner.func {
+                        syn::Expr::Path(ip) => self
+                            .resolve_full(&ip.path)
+                            .is_some_and(|f| f.first().map(String::as_str) == Some("tonic_web") && f.iter().any(|s| s == "GrpcWebClientService")),
+                        _ => false,
+                    },
+                    _ => false,
+                };
+                if !grpc_web {
+                    self.report(start, "with-origin", ItemKind::Manual, format!("`{}::with_origin` on a custom service: not rewritten", svc.tonic_client), "the origin is the `ClientConfig` base URI; pick a connectrpc transport");
+                    return;
+                }
+                // The HTTP client handed to `GrpcWebClientService::new(http)`: its `let` goes
+                // when nothing else uses it (its type would no longer be inferred).
+                if let syn::Expr::Call(inner) = &c.args[0] {
+                    if let Some(syn::Expr::Path(hp)) = inner.args.first() {
+                        if let Some(id) = hp.path.get_ident() {
+                            match self.single_use_let(&id.to_string()) {
+                                Some(del) => extra_edits.push(Edit::delete(del, "step06/client-new")),
+                                None => self.report(start, "with-origin", ItemKind::Manual, format!("`{id}` was the HTTP client of the gRPC-Web service: the connect client brings its own"), "remove it when nothing else uses it"),
+                            }
+                        }
+                    }
+                }
+                (
+                    "connectrpc::client::HttpClient::plaintext()".to_string(),
+                    format!(
+                        "connectrpc::client::ClientConfig::new({}).with_protocol(connectrpc::Protocol::GrpcWeb)",
+                        args[1]
+                    ),
+                )
+            }
+            _ => return,
+        };
+        // Client options following the construction.
+        while let Some(syn::Expr::MethodCall(m)) = chain.get(i) {
+            match self.client_option(m) {
+                Some(Ok(t)) => config_extra.push_str(&t),
+                Some(Err(why)) => {
+                    let at = range(m.method.span()).start;
+                    self.report(at, "client-option", ItemKind::Manual, why, "set the limit on the server, or drop it");
+                }
+                None => break,
+            }
+            end = range(m.span()).end;
+            i += 1;
+        }
+        config.push_str(&config_extra);
+        let text = format!("{ty_text}::new({transport}, {config})");
+        let mut edits = vec![Edit::replace(start..end, text, "step06/client-new")];
+        edits.extend(extra_edits);
+        self.commit(edits, start, "client-new");
+    }
+
+    /// `arg` is a local bound to a `Channel`/`Endpoint` chain used only here: the transport
+    /// and config to build natively, and the `let` statement to delete.
+    fn native_channel(&mut self, arg: &syn::Expr) -> Option<(String, String, Range<usize>)> {
+        let syn::Expr::Path(p) = arg else { return None };
+        let name = p.path.get_ident()?.to_string();
+        let body = *self.fn_bodies.last()?;
+        // The `let` binding it, in the function body's statements (any block).
+        let mut found: Option<&syn::Local> = None;
+        struct FindLet<'x> {
+            name: String,
+            found: Vec<&'x syn::Local>,
+        }
+        impl<'x> Visit<'x> for FindLet<'x> {
+            fn visit_local(&mut self, l: &'x syn::Local) {
+                if let syn::Pat::Ident(i) = &l.pat {
+                    if i.ident == self.name {
+                        self.found.push(l);
+                    }
+                }
+                syn::visit::visit_local(self, l);
+            }
+        }
+        let mut fl = FindLet {
+            name: name.clone(),
+            found: Vec::new(),
+        };
+        fl.visit_block(body);
+        if fl.found.len() == 1 {
+            found = Some(fl.found[0]);
+        }
+        let local = found?;
+        let init = &local.init.as_ref()?.expr;
+        let uses = uses_in(&name, |u| u.visit_block(body));
+        if uses.len() != 1 {
+            return None;
+        }
+        // Walk the chain from the outermost expression down to the root call.
+        let mut links: Vec<&syn::Expr> = Vec::new();
+        let mut cur: &syn::Expr = init;
+        loop {
+            links.push(cur);
+            cur = match cur {
+                syn::Expr::Await(a) => &a.base,
+                syn::Expr::Try(t) => &t.expr,
+                syn::Expr::MethodCall(m) => &m.receiver,
+                _ => break,
+            };
+        }
+        links.reverse();
+        let syn::Expr::Call(root) = links[0] else {
+            return None;
+        };
+        let syn::Expr::Path(rp) = &*root.func else {
+            return None;
+        };
+        let rfull = self.resolve_full(&rp.path)?;
+        if rfull.first().map(String::as_str) != Some("tonic") {
+            return None;
+        }
+        let rs: Vec<&str> = rfull.iter().map(String::as_str).collect();
+        let ctor = *rs.last()?;
+        if !matches!(rs.get(rs.len().saturating_sub(2)), Some(&"Channel") | Some(&"Endpoint")) {
+            return None;
+        }
+        let dst = self.src(range(root.args.first()?.span())).to_string();
+        let mut k = 1;
+        let uri = match ctor {
+            "from_static" => format!("{dst}.parse().expect(\"a valid URI\")"),
+            "from_shared" | "new" => {
+                let sfx = match links.get(1) {
+                    Some(syn::Expr::Try(_)) => "?".to_string(),
+                    Some(syn::Expr::MethodCall(m)) if m.method == "unwrap" || m.method == "expect" => {
+                        self.src(range(m.receiver.span()).end..range(m.span()).end)
+                            .trim_start()
+                            .to_string()
+                    }
+                    _ => return None,
+                };
+                k = 2;
+                format!("{dst}.parse(){sfx}")
+            }
+            _ => return None,
+        };
+        let (transport_fn, proto) = transport_for(protocol());
+        let mut builder = String::new();
+        let mut config = String::new();
+        let mut connected = false;
+        while k < links.len() {
+            let syn::Expr::MethodCall(m) = links[k] else {
+                return None;
+            };
+            let a = m
+                .args
+                .first()
+                .map(|a| self.src(range(a.span())).to_string())
+                .unwrap_or_default();
+            match m.method.to_string().as_str() {
+                "timeout" => config.push_str(&format!(".with_default_timeout({a})")),
+                "connect_timeout" => builder.push_str(&format!(".connect_timeout({a})")),
+                "user_agent" => {
+                    config.push_str(&format!(".with_default_header(\"user-agent\", {a})"));
+                    if matches!(links.get(k + 1), Some(syn::Expr::Try(_))) {
+                        k += 1;
+                    } else if matches!(links.get(k + 1), Some(syn::Expr::MethodCall(u)) if u.method == "unwrap" || u.method == "expect")
+                    {
+                        k += 1;
+                    }
+                }
+                "connect_lazy" => connected = true,
+                "connect" => {
+                    // `.await` and its error handling.
+                    if !matches!(links.get(k + 1), Some(syn::Expr::Await(_))) {
+                        return None;
+                    }
+                    k += 1;
+                    match links.get(k + 1) {
+                        Some(syn::Expr::Try(_)) => k += 1,
+                        Some(syn::Expr::MethodCall(u)) if u.method == "unwrap" || u.method == "expect" => k += 1,
+                        _ => return None,
+                    }
+                    connected = true;
+                }
+                _ => return None,
+            }
+            k += 1;
+        }
+        if !connected {
+            return None;
+        }
+        let transport = if builder.is_empty() {
+            format!("connectrpc::client::HttpClient::{transport_fn}()")
+        } else {
+            format!("connectrpc::client::HttpClient::builder(){builder}.{transport_fn}()")
+        };
+        let config = format!(
+            "connectrpc::client::ClientConfig::new({uri}).with_protocol(connectrpc::Protocol::{proto}){config}"
+        );
+        // The whole statement, with its line when it is alone on it.
+        let r = range(local.span());
+        let line_start = self.text[..r.start].rfind('\n').map_or(0, |i| i + 1);
+        let mut del = r.clone();
+        if self.text[line_start..r.start].trim().is_empty() {
+            del.start = line_start;
+            if self.text[r.end..].starts_with('\n') {
+                del.end = r.end + 1;
+            } else if self.text[r.end..].starts_with("\r\n") {
+                del.end = r.end + 2;
+            }
+        }
+        Some((transport, config, del))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// calls
+
+impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
+    /// Is `e` a client value: a known local, or a construction of a client?
+    fn receiver_service(&self, e: &syn::Expr) -> Option<&'s Service> {
+        match e {
+            syn::Expr::Path(p) => {
+                let name = p.path.get_ident()?.to_string();
+                let s = self.vars.last()?.get(&name)?;
+                self.service(s)
+            }
+            syn::Expr::Paren(p) => self.receiver_service(&p.expr),
+            syn::Expr::Reference(r) => self.receiver_service(&r.expr),
+            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
+                self.receiver_service(&u.expr)
+            }
+            _ => None,
+        }
+    }
+
+    /// The service of a client value produced by `e` (constructions, client functions, clones).
+    fn value_service(&self, e: &syn::Expr) -> Option<&'s Service> {
+        match e {
+            syn::Expr::Await(a) => self.value_service(&a.base),
+            syn::Expr::Try(t) => self.value_service(&t.expr),
+            syn::Expr::Paren(p) => self.value_service(&p.expr),
+            syn::Expr::MethodCall(m) => {
+                let name = m.method.to_string();
+                if matches!(
+                    name.as_str(),
+                    "unwrap" | "expect" | "clone" | "max_decoding_message_size" | "max_encoding_message_size" | "send_compressed" | "accept_compressed"
+                ) {
+                    self.value_service(&m.receiver)
+                } else {
+                    None
+                }
+            }
+            syn::Expr::Call(c) => {
+                if let Some((_, svc, _)) = self.ctor_call(e) {
+                    return Some(svc);
+                }
+                let syn::Expr::Path(fp) = &*c.func else { return None };
+                let full = self.resolve_full(&fp.path)?;
+                let (_, s) = self.known.iter().find(|(k, _)| {
+                    *k == full || (full.first().map(String::as_str) == Some("crate") && k[1..] == full[1..])
+                })?;
+                self.service(s)
+            }
+            syn::Expr::Path(_) => self.receiver_service(e),
+            _ => None,
+        }
+    }
+
+    /// `Request::new(e)` (tonic) -> `e`.
+    fn request_new<'e>(&self, e: &'e syn::Expr) -> Option<&'e syn::ExprCall> {
+        let syn::Expr::Call(c) = e else { return None };
+        let syn::Expr::Path(fp) = &*c.func else { return None };
+        let full = self.resolve_full(&fp.path)?;
+        (full == ["tonic", "Request", "new"] && c.args.len() == 1).then_some(c)
+    }
+
+    fn is_message_value(e: &syn::Expr) -> bool {
+        match e {
+            syn::Expr::Struct(_) => true,
+            syn::Expr::Call(c) => {
+                c.args.is_empty()
+                    && matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "default"))
+            }
+            _ => false,
+        }
+    }
+
+    /// Edits that pass `arg` natively (a message), or `None` when it may be a `tonic::Request`
+    /// the step cannot take apart.
+    fn native_request(&self, arg: &'ast syn::Expr) -> Option<Vec<Edit>> {
+        let unwrap = |c: &syn::ExprCall| {
+            let r = range(c.span());
+            let inner = range(c.args[0].span());
+            vec![
+                Edit::delete(r.start..inner.start, "step06/request-new"),
+                Edit::delete(inner.end..r.end, "step06/request-new"),
+            ]
+        };
+        if let Some(c) = self.request_new(arg) {
+            return Some(unwrap(c));
+        }
+        if Self::is_message_value(arg) {
+            return Some(Vec::new());
+        }
+        let syn::Expr::Path(p) = arg else { return None };
+        let name = p.path.get_ident()?.to_string();
+        let body = *self.fn_bodies.last()?;
+        struct FindLet<'x> {
+            name: String,
+            found: Vec<&'x syn::Local>,
+        }
+        impl<'x> Visit<'x> for FindLet<'x> {
+            fn visit_local(&mut self, l: &'x syn::Local) {
+                let pat = match &l.pat {
+                    syn::Pat::Type(t) => &*t.pat,
+                    p => p,
+                };
+                if let syn::Pat::Ident(i) = pat {
+                    if i.ident == self.name {
+                        self.found.push(l);
+                    }
+                }
+                syn::visit::visit_local(self, l);
+            }
+        }
+        let mut fl = FindLet { name: name.clone(), found: Vec::new() };
+        fl.visit_block(body);
+        if fl.found.len() != 1 || matches!(fl.found[0].pat, syn::Pat::Type(_)) {
+            return None;
+        }
+        let init: &'ast syn::Expr = &fl.found[0].init.as_ref()?.expr;
+        if Self::is_message_value(init) {
+            return Some(Vec::new());
+        }
+        let c = self.request_new(init)?;
+        if uses_in(&name, |u| u.visit_block(body)).len() != 1 {
+            return None;
+        }
+        Some(unwrap(c))
+    }
+
+    /// The kind of a singular field of message `full` named `field`: `true` when a view of it
+    /// reads like the owned field (strings, scalars).
+    fn scalar_field(&self, msg: &str, field: &str) -> bool {
+        self.schema.message(msg).and_then(|m| m.field_by_rust_name(field)).is_some_and(|f| {
+            !f.is_message_field()
+                && !matches!(f.label, crate::schema::Label::Repeated)
+                && f.oneof.is_none()
+                && !f.is_enum()
+        })
+    }
+
+    /// Uses of a response binding in `visit` are all understood: the edits renaming them.
+    fn response_uses(&self, name: &str, output: &str, f: impl FnOnce(&mut UseFinder<'ast>)) -> Option<Vec<Edit>> {
+        let mut edits = Vec::new();
+        for (_, parent) in uses_in(name, f) {
+            let parent = parent?;
+            let syn::Expr::MethodCall(m) = parent else { return None };
+            if !m.args.is_empty() {
+                return None;
+            }
+            match m.method.to_string().as_str() {
+                "into_inner" => edits.push(Edit::replace(range(m.method.span()), "into_owned", "step06/response")),
+                "get_ref" => {
+                    // Only `get_ref().field` of a scalar field: checked by the caller's text.
+                    let after = &self.text[range(m.span()).end..];
+                    let field: String = after.strip_prefix('.')?.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    let next = after[1 + field.len()..].trim_start();
+                    if !(self.scalar_field(output, &field) || next.starts_with('.')) {
+                        return None;
+                    }
+                    edits.push(Edit::replace(range(m.method.span()), "view", "step06/response"));
+                }
+                _ => return None,
+            }
+        }
+        Some(edits)
+    }
+
+    fn convert_call(&mut self, m: &'ast syn::ExprMethodCall, svc: &'s Service) {
+        let name = m.method.to_string();
+        let Some(method) = svc.methods.iter().find(|x| x.rust_name == name) else {
+            return;
+        };
+        let start = range(m.span()).start;
+        let recv = self.src(range(m.receiver.span())).to_string();
+        let arg = match m.args.len() {
+            1 => &m.args[0],
+            _ => return,
+        };
+        let arg_r = range(arg.span());
+        let call_r = range(m.span());
+        let wrap = |f: &str, closure: String| {
+            vec![
+                Edit::replace(call_r.start..arg_r.start, format!("connect_shim::client::{f}("), "step06/call-shim"),
+                Edit::replace(arg_r.end..call_r.end, format!(", {closure})"), "step06/call-shim"),
+            ]
+        };
+        match method.kind {
+            StreamingKind::Unary => {}
+            kind => {
+                let (f, closure) = match kind {
+                    StreamingKind::ServerStream => ("tonic_server_stream", format!("|request, options| {recv}.{name}_with_options(request, options)")),
+                    StreamingKind::ClientStream => ("tonic_client_stream", format!("|requests, options| {recv}.{name}_with_options(requests, options)")),
+                    _ => ("tonic_bidi", format!("|options| {recv}.{name}_with_options(options)")),
+                };
+                if self.commit(wrap(f, closure), start, "streaming-call") {
+                    self.report(
+                        start,
+                        "streaming-call",
+                        ItemKind::Manual,
+                        format!("streaming call `{name}` kept tonic-shaped over the connect client (connect_shim::client::{f})"),
+                        "step 8 makes streaming calls native",
+                    );
+                }
+                return;
+            }
+        }
+        let native = self.plan_native_unary(m, method.output.as_str(), arg);
+        match native {
+            Some(edits) => {
+                self.commit(edits, start, "unary-call");
+            }
+            None => {
+                let closure = format!("|request, options| {recv}.{name}_with_options(request, options)");
+                if self.commit(wrap("tonic_unary", closure), start, "unary-call") {
+                    self.report(
+                        start,
+                        "unary-call",
+                        ItemKind::Manual,
+                        format!("unary call `{name}` kept tonic-shaped (connect_shim::client::tonic_unary): its request or response is used in a way the step does not rewrite"),
+                        &format!("pass the message itself, metadata and timeout as `CallOptions` to `{name}_with_options`; read the answer with `into_owned()`, `view()`, `headers()`"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn plan_native_unary(&self, m: &'ast syn::ExprMethodCall, output: &str, arg: &'ast syn::Expr) -> Option<Vec<Edit>> {
+        let mut edits = self.native_request(arg)?;
+        let chain = self.chain_up(0);
+        let syn::Expr::Await(aw) = chain.first()? else { return None };
+        let to_status = Edit::insert(range(aw.span()).end, ".map_err(connect_shim::status::to_status)", "step06/error-status");
+        let mut need_status = true;
+        match chain.get(1) {
+            Some(syn::Expr::MethodCall(u)) if u.method == "unwrap" || u.method == "expect" => {
+                need_status = false;
+                self.response_chain(&chain[2..], output, &mut edits)?;
+            }
+            Some(syn::Expr::Try(_)) => self.response_chain(&chain[2..], output, &mut edits)?,
+            Some(syn::Expr::MethodCall(u)) if u.method == "map_err" => match chain.get(2) {
+                Some(syn::Expr::Try(_)) => self.response_chain(&chain[3..], output, &mut edits)?,
+                Some(syn::Expr::MethodCall(u)) if u.method == "unwrap" || u.method == "expect" => {
+                    self.response_chain(&chain[3..], output, &mut edits)?
+                }
+                _ => return None,
+            },
+            Some(syn::Expr::MethodCall(u)) if matches!(u.method.to_string().as_str(), "unwrap_err" | "err" | "is_err" | "is_ok") => {}
+            None => {
+                // `match <call>.await { .. }`
+                let depth = chain.len();
+                let Some(Node::Expr(syn::Expr::Match(mt))) = self.stack_node(depth + 1) else {
+                    return None;
+                };
+                if !ptr_eq(&*mt.expr, chain[0]) {
+                    return None;
+                }
+                for arm in &mt.arms {
+                    if let syn::Pat::TupleStruct(ts) = &arm.pat {
+                        let ok = ts.path.is_ident("Ok");
+                        if ok {
+                            match ts.elems.first() {
+                                Some(syn::Pat::Ident(pi)) => {
+                                    let n = pi.ident.to_string();
+                                    let e = self.response_uses(&n, output, |u| {
+                                        if let Some((_, g)) = &arm.guard {
+                                            u.visit_expr(g);
+                                        }
+                                        u.visit_expr(&arm.body);
+                                    })?;
+                                    edits.extend(e);
+                                }
+                                Some(syn::Pat::Wild(_)) => {}
+                                _ => return None,
+                            }
+                        }
+                    }
+                }
+            }
+            _ => return None,
+        }
+        let _ = m;
+        if need_status {
+            edits.push(to_status);
+        }
+        Some(edits)
+    }
+
+    /// After the response value: `.into_inner()` / `.get_ref().field`, or nothing.
+    fn response_chain(&self, rest: &[&'ast syn::Expr], output: &str, edits: &mut Vec<Edit>) -> Option<()> {
+        match rest.first() {
+            None => {
+                // The value goes somewhere: fine only when discarded or bound to `_`.
+                let depth = self.chain_up(0).len() - rest.len();
+                match self.stack_node(depth + 1) {
+                    Some(Node::Block(_)) => Some(()),
+                    _ => None,
+                }
+            }
+            Some(syn::Expr::MethodCall(m)) if m.method == "into_inner" && m.args.is_empty() => {
+                edits.push(Edit::replace(range(m.method.span()), "into_owned", "step06/response"));
+                Some(())
+            }
+            Some(syn::Expr::MethodCall(m)) if m.method == "get_ref" && m.args.is_empty() => {
+                let Some(syn::Expr::Field(f)) = rest.get(1) else { return None };
+                let syn::Member::Named(id) = &f.member else { return None };
+                if !self.scalar_field(output, &id.to_string()) {
+                    return None;
+                }
+                edits.push(Edit::replace(range(m.method.span()), "view", "step06/response"));
+                Some(())
+            }
+            _ => None,
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Walker<'_, '_, 'ast> {
+    fn visit_block(&mut self, b: &'ast syn::Block) {
+        let p = self.tr.enter(self.idx, range(b.brace_token.span.open()).start);
+        self.stack.push(Node::Block(b));
+        syn::visit::visit_block(self, b);
+        self.stack.pop();
+        self.tr.leave(p);
+    }
+
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        let p = match &m.content {
+            Some((b, _)) => self.tr.enter(self.idx, range(b.span.open()).start),
+            None => false,
+        };
+        syn::visit::visit_item_mod(self, m);
+        self.tr.leave(p);
+    }
+
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        self.enter_fn(&f.sig, &f.block);
+        syn::visit::visit_item_fn(self, f);
+        self.vars.pop();
+        self.fn_bodies.pop();
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        self.enter_fn(&f.sig, &f.block);
+        syn::visit::visit_impl_item_fn(self, f);
+        self.vars.pop();
+        self.fn_bodies.pop();
+    }
+
+    fn visit_arm(&mut self, a: &'ast syn::Arm) {
+        self.stack.push(Node::Arm(a));
+        syn::visit::visit_arm(self, a);
+        self.stack.pop();
+    }
+
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        self.stack.push(Node::Local(l));
+        syn::visit::visit_local(self, l);
+        self.stack.pop();
+        let (pat, ty) = match &l.pat {
+            syn::Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
+            p => (p, None),
+        };
+        let syn::Pat::Ident(id) = pat else { return };
+        let svc = ty
+            .and_then(|t| self.client_type_service(t))
+            .or_else(|| l.init.as_ref().and_then(|i| self.value_service(&i.expr)));
+        if let (Some(svc), Some(vars)) = (svc, self.vars.last_mut()) {
+            vars.insert(id.ident.to_string(), svc.full_name.clone());
+        }
+    }
+
+    fn visit_path(&mut self, p: &'ast syn::Path) {
+        self.rewrite_type_path(p);
+        syn::visit::visit_path(self, p);
+    }
+
+    fn visit_expr(&mut self, e: &'ast syn::Expr) {
+        self.stack.push(Node::Expr(e));
+        match e {
+            syn::Expr::Call(_) => {
+                if let Some((c, svc, ctor)) = self.ctor_call(e) {
+                    self.convert_ctor(c, svc, ctor);
+                }
+            }
+            syn::Expr::MethodCall(m) => {
+                if let Some(svc) = self.receiver_service(&m.receiver).or_else(|| {
+                    self.ctor_call(&m.receiver).map(|x| x.1)
+                }) {
+                    self.convert_call(m, svc);
+                }
+            }
+            _ => {}
+        }
+        syn::visit::visit_expr(self, e);
+        self.stack.pop();
+    }
+}
+
+impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
+    /// The statement range (with its line) of the one `let name = ..;` of the current function,
+    /// when `name` is used once.
+    fn single_use_let(&self, name: &str) -> Option<Range<usize>> {
+        let body = *self.fn_bodies.last()?;
+        struct FindLet<'x> {
+            name: String,
+            found: Vec<&'x syn::Local>,
+        }
+        impl<'x> Visit<'x> for FindLet<'x> {
+            fn visit_local(&mut self, l: &'x syn::Local) {
+                if let syn::Pat::Ident(i) = &l.pat {
+                    if i.ident == self.name {
+                        self.found.push(l);
+                    }
+                }
+                syn::visit::visit_local(self, l);
+            }
+        }
+        let mut fl = FindLet { name: name.to_string(), found: Vec::new() };
+        fl.visit_block(body);
+        if fl.found.len() != 1 || uses_in(name, |u| u.visit_block(body)).len() != 1 {
+            return None;
+        }
+        let r = range(fl.found[0].span());
+        let line_start = self.text[..r.start].rfind('\n').map_or(0, |i| i + 1);
+        let mut del = r.clone();
+        if self.text[line_start..r.start].trim().is_empty() {
+            del.start = line_start;
+            if self.text[r.end..].starts_with('\n') {
+                del.end = r.end + 1;
+            } else if self.text[r.end..].starts_with("\r\n") {
+                del.end = r.end + 2;
+            }
+        }
+        Some(del)
+    }
+
+    fn enter_fn(&mut self, sig: &'ast syn::Signature, body: &'ast syn::Block) {
+        let mut vars = HashMap::new();
+        for input in &sig.inputs {
+            let syn::FnArg::Typed(pt) = input else { continue };
+            let syn::Pat::Ident(id) = &*pt.pat else { continue };
+            if let Some(svc) = self.client_type_service(&pt.ty) {
+                vars.insert(id.ident.to_string(), svc.full_name.clone());
+            }
+        }
+        self.vars.push(vars);
+        self.fn_bodies.push(body);
+    }
+}
