@@ -67,6 +67,10 @@ fn check_fixture(name: &str, has_server: bool) {
         "{name}/step-0 lacks {server_name} or {client_name}"
     );
 
+    // The servers of the server steps (2-5) answer the step-0 client; from step 6 on, the
+    // migrated client of the step runs against the unmodified step-0 server and against the
+    // step-5 server (the first fully connect-hosted one), besides its own.
+    let mut step5_server = None;
     for (n, tree) in &steps {
         let bins = match n {
             0 => step0_bins.clone(),
@@ -78,6 +82,17 @@ fn check_fixture(name: &str, has_server: bool) {
             "{name}/step-{n} has no server binary {server_name}"
         );
         client_against_server(&client, &server, &format!("{name}/step-{n}"));
+        if *n == 5 {
+            step5_server = Some(server.clone());
+        }
+        if *n >= 6 {
+            let own_client = bin_path(&bins, &client_name);
+            assert!(own_client.is_file(), "{name}/step-{n} has no {client_name}");
+            client_against_server(&own_client, &step0_server, &format!("{name}/step-{n} client vs step-0 server"));
+            if let Some(s5) = &step5_server {
+                client_against_server(&own_client, s5, &format!("{name}/step-{n} client vs step-5 server"));
+            }
+        }
     }
 }
 

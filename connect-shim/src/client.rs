@@ -625,3 +625,140 @@ mod tests {
         assert!(opts.headers().get("content-type").is_none());
     }
 }
+
+/// The `tonic_*` call wrappers for client code whose errors step 7 already turned into
+/// `ConnectError`: the same shapes (a `tonic::Response` around the answer), but every error,
+/// the call's and each streamed message's, is the `ConnectError` itself, and response streams
+/// are a [`server::connect_errors::Inbound`](crate::server::connect_errors::Inbound)
+/// (`message().await`, `Stream<Item = Result<M, ConnectError>>`).
+///
+/// **Removed by** step 8 (streaming calls native) and native unary calls.
+pub mod connect_errors {
+    use super::*;
+    use crate::server::connect_errors::Inbound;
+    use connectrpc::ConnectError;
+
+    /// [`super::tonic_unary`] with the connect error.
+    pub async fn tonic_unary<Req, V, F, Fut>(
+        request: impl IntoRequest<Req>,
+        call: F,
+    ) -> Result<tonic::Response<V::Owned>, ConnectError>
+    where
+        V: buffa::view::MessageView<'static>,
+        F: FnOnce(Req, CallOptions) -> Fut,
+        Fut: std::future::Future<
+            Output = Result<connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>, ConnectError>,
+        >,
+    {
+        let (metadata, _extensions, message) = request.into_request().into_parts();
+        let response = call(message, call_options(metadata)).await?;
+        let (headers, body, trailers) = response.into_owned_parts();
+        Ok(tonic::Response::from_parts(
+            response_metadata(&headers, &trailers),
+            body,
+            tonic::Extensions::new(),
+        ))
+    }
+
+    /// [`super::tonic_client_stream`] with the connect error.
+    pub async fn tonic_client_stream<R, V, F, Fut>(
+        request: R,
+        call: F,
+    ) -> Result<tonic::Response<V::Owned>, ConnectError>
+    where
+        R: IntoStreamingRequest,
+        V: buffa::view::MessageView<'static>,
+        F: FnOnce(R::Stream, CallOptions) -> Fut,
+        Fut: std::future::Future<
+            Output = Result<connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>, ConnectError>,
+        >,
+    {
+        let (metadata, _extensions, stream) = request.into_streaming_request().into_parts();
+        let response = call(stream, call_options(metadata)).await?;
+        let (headers, body, trailers) = response.into_owned_parts();
+        Ok(tonic::Response::from_parts(
+            response_metadata(&headers, &trailers),
+            body,
+            tonic::Extensions::new(),
+        ))
+    }
+
+    /// [`super::tonic_server_stream`] with the connect error; the stream yields owned messages.
+    pub async fn tonic_server_stream<Req, B, V, M, F, Fut>(
+        request: impl IntoRequest<Req>,
+        call: F,
+    ) -> Result<tonic::Response<Inbound<M>>, ConnectError>
+    where
+        B: Body<Data = Bytes> + Unpin + Send + 'static,
+        B::Error: std::fmt::Display,
+        V: buffa::view::MessageView<'static, Owned = M> + Send + 'static,
+        M: buffa::Message
+            + JsonDeserialize
+            + buffa::view::HasMessageView<View<'static> = V>
+            + Send
+            + 'static,
+        F: FnOnce(Req, CallOptions) -> Fut,
+        Fut: std::future::Future<Output = Result<connectrpc::client::ServerStream<B, V>, ConnectError>>,
+    {
+        let (metadata, _extensions, message) = request.into_request().into_parts();
+        let stream = call(message, call_options(metadata)).await?;
+        let metadata = headers_to_metadata(stream.headers());
+        let messages = futures_util::stream::unfold(Some(stream), |state| async move {
+            let mut stream = state?;
+            match stream.message::<M>().await {
+                Ok(Some(m)) => Some((Ok(m.to_owned_message()), Some(stream))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), None)),
+            }
+        });
+        Ok(tonic::Response::from_parts(
+            metadata,
+            Inbound::from_stream(messages),
+            tonic::Extensions::new(),
+        ))
+    }
+
+    /// [`super::tonic_bidi`] with the connect error; the stream yields owned messages.
+    pub async fn tonic_bidi<R, B, V, M, F, Fut>(
+        request: R,
+        call: F,
+    ) -> Result<tonic::Response<Inbound<M>>, ConnectError>
+    where
+        R: IntoStreamingRequest,
+        R::Message: buffa::Message + JsonSerialize + Send + 'static,
+        B: Body<Data = Bytes> + Unpin + Send + 'static,
+        B::Error: std::fmt::Display,
+        V: buffa::view::MessageView<'static, Owned = M> + Send + 'static,
+        M: buffa::Message
+            + JsonDeserialize
+            + buffa::view::HasMessageView<View<'static> = V>
+            + Send
+            + 'static,
+        F: FnOnce(CallOptions) -> Fut,
+        Fut: std::future::Future<
+            Output = Result<connectrpc::client::BidiStream<B, R::Message, V>, ConnectError>,
+        >,
+    {
+        let (metadata, _extensions, requests) = request.into_streaming_request().into_parts();
+        let call = call(call_options(metadata)).await?;
+        let (mut send, recv) = call.into_split();
+        tokio::spawn(async move {
+            let mut requests = std::pin::pin!(requests);
+            while let Some(m) = requests.next().await {
+                if send.send(m).await.is_err() {
+                    break;
+                }
+            }
+            send.close_send();
+        });
+        let messages = futures_util::stream::unfold(Some(recv), |state| async move {
+            let mut recv = state?;
+            match recv.message::<M>().await {
+                Ok(Some(m)) => Some((Ok(m.to_owned_message()), Some(recv))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), None)),
+            }
+        });
+        Ok(tonic::Response::new(Inbound::from_stream(messages)))
+    }
+}

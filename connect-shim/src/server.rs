@@ -654,6 +654,11 @@ pub mod connect_errors {
     }
 
     impl<M> Inbound<M> {
+        /// Any stream of owned messages (a client's response stream, for instance).
+        pub fn from_stream(s: impl Stream<Item = Result<M, ConnectError>> + Send + 'static) -> Self {
+            Inbound { inner: Box::pin(s) }
+        }
+
         /// The next message, `Ok(None)` once the client finished.
         pub async fn message(&mut self) -> Result<Option<M>, ConnectError> {
             self.inner.next().await.transpose()
