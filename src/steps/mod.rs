@@ -11,6 +11,7 @@ pub mod step03;
 pub mod step05;
 pub mod step09;
 pub mod step06;
+pub mod step07;
 
 use aho_corasick::AhoCorasick;
 
@@ -73,7 +74,7 @@ impl Step {
             ),
             7 => (
                 true,
-                "partial: path renames of Code/Status in client code only; `status.code()` and other accessors are not rewritten yet and client calls still return tonic errors until step 6, so the result may not build: apply with --verify",
+                "Code/Status renames in client code; step 6's `map_err(to_status)` removed, its tonic-shaped wrappers moved to their ConnectError twins, `code()`/`message()` of the errors of those calls rewritten; a file that reads tonic-only error parts (details, metadata) keeps tonic errors (listed)",
             ),
             9 => (
                 true,
@@ -118,7 +119,7 @@ impl Step {
         if crate_ctx {
             return true;
         }
-        if matches!(self.number, 3 | 4) && memchr::memmem::find(text, b"connect_shim").is_some() {
+        if matches!(self.number, 3 | 4 | 7) && memchr::memmem::find(text, b"connect_shim").is_some() {
             return true;
         }
         if self.number == 9 {
@@ -146,6 +147,9 @@ impl Step {
         }
         if matches!(self.number, 3 | 4) {
             v.push(Box::new(step03::HandlersPass { step: self.number }));
+        }
+        if self.number == 7 {
+            v.push(Box::new(step07::ClientErrorsPass));
         }
         if self.number == 5 {
             v.push(Box::new(step05::HostingPass { ctx }));

@@ -157,7 +157,7 @@ fn item(step: u8, offset: usize, rule: &str, kind: ItemKind, message: String, no
 
 /// A token of a flattened token stream, with its byte range.
 #[derive(Clone, Debug)]
-enum Tok {
+pub(crate) enum Tok {
     Ident(String, Range<usize>),
     Punct(char, Range<usize>),
     Lit(Range<usize>),
@@ -166,26 +166,26 @@ enum Tok {
 }
 
 impl Tok {
-    fn range(&self) -> Range<usize> {
+    pub(crate) fn range(&self) -> Range<usize> {
         match self {
             Tok::Ident(_, r) | Tok::Punct(_, r) | Tok::Lit(r) | Tok::Open(_, r) | Tok::Close(_, r) => {
                 r.clone()
             }
         }
     }
-    fn is_ident(&self, s: &str) -> bool {
+    pub(crate) fn is_ident(&self, s: &str) -> bool {
         matches!(self, Tok::Ident(i, _) if i == s)
     }
-    fn is_punct(&self, c: char) -> bool {
+    pub(crate) fn is_punct(&self, c: char) -> bool {
         matches!(self, Tok::Punct(p, _) if *p == c)
     }
-    fn is_open(&self, d: Delimiter) -> bool {
+    pub(crate) fn is_open(&self, d: Delimiter) -> bool {
         matches!(self, Tok::Open(x, _) if *x == d)
     }
-    fn is_close(&self, d: Delimiter) -> bool {
+    pub(crate) fn is_close(&self, d: Delimiter) -> bool {
         matches!(self, Tok::Close(x, _) if *x == d)
     }
-    fn ident(&self) -> Option<&str> {
+    pub(crate) fn ident(&self) -> Option<&str> {
         match self {
             Tok::Ident(i, _) => Some(i),
             _ => None,
@@ -193,7 +193,7 @@ impl Tok {
     }
 }
 
-fn flatten(t: TokenStream, out: &mut Vec<Tok>) {
+pub(crate) fn flatten(t: TokenStream, out: &mut Vec<Tok>) {
     for tt in t {
         match tt {
             TokenTree::Group(g) => {
@@ -209,7 +209,7 @@ fn flatten(t: TokenStream, out: &mut Vec<Tok>) {
 }
 
 /// `a . m ( )` at `i` (the receiver ident): the method name when the call has no arguments.
-fn empty_call_at(toks: &[Tok], i: usize) -> Option<&str> {
+pub(crate) fn empty_call_at(toks: &[Tok], i: usize) -> Option<&str> {
     if toks.get(i + 1)?.is_punct('.')
         && toks.get(i + 3)?.is_open(Delimiter::Parenthesis)
         && toks.get(i + 4)?.is_close(Delimiter::Parenthesis)

@@ -1,12 +1,12 @@
 use std::time::Duration;
 
 use tonic::transport::Channel;
-use connectrpc::{ConnectError, ErrorCode};
+use tonic::{Code, Status};
 
 use crate::pb::ledger_client::LedgerClient;
 
 /// Retry transient failures a few times.
-pub async fn balance(client: &mut LedgerClient<Channel>, account: &str) -> Result<i64, ConnectError> {
+pub async fn balance(client: &mut LedgerClient<Channel>, account: &str) -> Result<i64, Status> {
     let mut delay = Duration::from_millis(50);
     loop {
         match client.balance(account.to_string()).await {
@@ -20,6 +20,6 @@ pub async fn balance(client: &mut LedgerClient<Channel>, account: &str) -> Resul
     }
 }
 
-fn is_transient(status: &ConnectError) -> bool {
-    matches!(status.code(), ErrorCode::Unavailable | ErrorCode::Canceled)
+fn is_transient(status: &Status) -> bool {
+    matches!(status.code(), Code::Unavailable | Code::Cancelled)
 }

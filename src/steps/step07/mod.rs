@@ -1,0 +1,485 @@
+//! Step 7: client error inspection.
+//!
+//! After step 6, unary calls on connect clients hand their errors to tonic-shaped code through
+//! `.map_err(connect_shim::status::to_status)`, and the call sites step 6 kept tonic-shaped run
+//! through `connect_shim::client::tonic_*` wrappers. The rename rules of `rules/step07.toml` turn
+//! `Status`/`Code` in client code into `ConnectError`/`ErrorCode`; this pass then
+//!
+//! - deletes the `.map_err(connect_shim::status::to_status)` step 6 added (the call's own
+//!   `ConnectError` comes through);
+//! - moves the `tonic_*` wrappers to their `connect_shim::client::connect_errors` twins, whose
+//!   errors (and streamed messages' errors) are `ConnectError`s;
+//! - rewrites the accessors of the errors that come out of those calls, and of parameters the
+//!   renames made `ConnectError`: `err.code()` -> `err.code`, `err.message()` ->
+//!   `err.message.as_deref().unwrap_or("")`.
+//!
+//! A file that reads client errors the way only tonic's `Status` can (`details()`,
+//! `metadata()`, tonic-types' `get_details_*`), or still names tonic error types the renames
+//! could not place, keeps tonic errors throughout (nothing of it changes) and is listed: its
+//! errors and its helpers must move together.
+//!
+//! Behaviour differences are listed where they show: a client matching `Code::Cancelled` saw
+//! tonic's timeouts, which connectrpc reports as `DeadlineExceeded`.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use proc_macro2::Delimiter;
+use quote::ToTokens;
+use syn::visit::Visit;
+
+use crate::edit::Edit;
+use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
+use crate::resolve::{range, FileIndex, ScopeTracker};
+use crate::steps::step03::{empty_call_at, flatten, Tok};
+
+const WRAPPERS: [&str; 4] = [
+    "tonic_unary",
+    "tonic_server_stream",
+    "tonic_client_stream",
+    "tonic_bidi",
+];
+
+/// The step-7 pass (after the renames).
+pub struct ClientErrorsPass;
+
+impl Pass for ClientErrorsPass {
+    fn run(&self, file: &FileCtx<'_>, out: &mut PassOutput) {
+        let mut w = Walker {
+            file,
+            idx: file.index,
+            text: file.text,
+            tr: ScopeTracker::new(file.index),
+            out,
+            edits: Vec::new(),
+            tonic_only: None,
+            items: Vec::new(),
+        };
+        // Calls still on tonic's generated clients (step 6 not applied) return tonic errors.
+        let mut toks = Vec::new();
+        flatten(file.file.to_token_stream(), &mut toks);
+        let tonic_client = toks.iter().enumerate().find(|(i, t)| {
+            t.ident().is_some_and(|n| n.ends_with("_client"))
+                && toks.get(i + 1).is_some_and(|t| t.is_punct(':'))
+                && toks.get(i + 2).is_some_and(|t| t.is_punct(':'))
+        });
+        if let Some((_, t)) = tonic_client {
+            w.keep_tonic(
+                t.range().start,
+                "it still calls tonic's generated clients (step 6 has not moved them)".into(),
+            );
+        } else {
+            w.visit_file(file.file);
+        }
+        if let Some((at, why)) = w.tonic_only.take() {
+            // Nothing of the file changes: take back the renames too.
+            let all = 0..file.text.len();
+            let taken = w.out.buffer.remove_within(&all);
+            let _ = w
+                .out
+                .buffer
+                .commit(taken.into_iter().filter(|e| !e.rule.starts_with("step07/")).collect());
+            w.out.items.retain(|i| !i.rule.starts_with("step07/"));
+            w.out.items.push(item(
+                at,
+                "kept-tonic",
+                ItemKind::Manual,
+                format!("this file keeps tonic errors: {why}"),
+                "move its error handling to ConnectError by hand (`err.code`, `err.message`, `err.details` as Vec<ErrorDetail>, `err.response_headers()`/`err.trailers()`), then run step 7 again",
+            ));
+            return;
+        }
+        let moot = w.edits.is_empty()
+            && w.out.buffer.edits().iter().all(|e| {
+                !e.rule.starts_with("step07/") || e.rule == "step07/imports" || e.rule == "step07/keep-tonic"
+            });
+        if moot {
+            // Every rename was taken back: the import changes go too.
+            let all = 0..file.text.len();
+            let taken = w.out.buffer.remove_within(&all);
+            let _ = w
+                .out
+                .buffer
+                .commit(taken.into_iter().filter(|e| !e.rule.starts_with("step07/")).collect());
+        }
+        let mut edits = std::mem::take(&mut w.edits);
+        // Nested functions are seen from their enclosing one too.
+        edits.sort_by(|a, b| (a.range.start, a.range.end, &a.text).cmp(&(b.range.start, b.range.end, &b.text)));
+        edits.dedup_by(|a, b| a.range == b.range && a.text == b.text);
+        let items = std::mem::take(&mut w.items);
+        if w.out.commit(edits).is_ok() {
+            w.out.items.extend(items);
+        }
+    }
+}
+
+fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
+    ManualItem {
+        offset,
+        rule: format!("step07/{rule}"),
+        message,
+        note: note.to_string(),
+        kind,
+    }
+}
+
+struct Walker<'a, 'o> {
+    file: &'a FileCtx<'a>,
+    idx: &'a FileIndex,
+    text: &'a str,
+    tr: ScopeTracker,
+    out: &'o mut PassOutput,
+    edits: Vec<Edit>,
+    /// Why the file must keep tonic errors (first reason), and where.
+    tonic_only: Option<(usize, String)>,
+    items: Vec<ManualItem>,
+}
+
+impl Walker<'_, '_> {
+    fn resolve_written(&self, segs: &[&str]) -> Option<Vec<String>> {
+        let p: syn::Path = syn::parse_str(&segs.join("::")).ok()?;
+        let r = self.idx.resolve(self.tr.current(), &p)?;
+        r.resolved().map(|r| r.full.clone())
+    }
+
+    /// Does a step-7 rename (of `Status`) lie inside `r`?
+    fn renamed_status_in(&self, r: &Range<usize>) -> bool {
+        self.out.buffer.edits().iter().any(|e| {
+            e.rule.starts_with("step07/status") && r.start <= e.range.start && e.range.end <= r.end
+        })
+    }
+
+    fn edited(&self, r: &Range<usize>) -> bool {
+        self.out
+            .buffer
+            .edits()
+            .iter()
+            .any(|e| e.range.start < r.end && r.start < e.range.end.max(e.range.start + 1))
+    }
+
+    /// Takes back the renames inside `r`, writing the tonic names as explicit `tonic::` paths
+    /// (the imports may have moved).
+    fn revert_renames(&mut self, r: &Range<usize>) {
+        let taken = self.out.buffer.remove_within(r);
+        let mut edits = Vec::new();
+        for e in taken {
+            if !e.rule.starts_with("step07/") {
+                let _ = self.out.buffer.commit(vec![e]);
+                continue;
+            }
+            if e.range.is_empty() || self.text[..e.range.start].trim_end().ends_with("::") {
+                continue;
+            }
+            let original = &self.text[e.range.clone()];
+            let segs: Vec<&str> = original.split("::").map(str::trim).collect();
+            if let Some(full) = self.resolve_written(&segs) {
+                if full.first().map(String::as_str) == Some("tonic") && original != full.join("::") {
+                    edits.push(Edit::replace(e.range.clone(), full.join("::"), "step07/keep-tonic"));
+                }
+            }
+        }
+        let _ = self.out.buffer.commit(edits);
+    }
+
+    fn keep_tonic(&mut self, at: usize, why: String) {
+        if self.tonic_only.is_none() {
+            self.tonic_only = Some((at, why));
+        }
+    }
+
+    fn function(&mut self, sig: &syn::Signature, block: &syn::Block) {
+        let mut toks = Vec::new();
+        flatten(block.to_token_stream(), &mut toks);
+        // Error bindings: (name, from offset, to offset).
+        let mut errs: Vec<(String, usize, usize)> = Vec::new();
+        for input in &sig.inputs {
+            let syn::FnArg::Typed(t) = input else { continue };
+            let syn::Pat::Ident(pi) = &*t.pat else { continue };
+            if self.renamed_status_in(&range(syn::spanned::Spanned::span(&*t.ty))) {
+                errs.push((pi.ident.to_string(), 0, usize::MAX));
+            }
+        }
+        // Signals: removed `map_err(to_status)` and wrappers (switched to their twins).
+        let mut signals: Vec<Range<usize>> = Vec::new();
+        let mut i = 0;
+        while i < toks.len() {
+            if toks[i].is_ident("map_err")
+                && i > 0
+                && toks[i - 1].is_punct('.')
+                && toks.get(i + 1).is_some_and(|t| t.is_open(Delimiter::Parenthesis))
+            {
+                // `. map_err ( a :: b :: to_status )`
+                let mut j = i + 2;
+                let mut segs = Vec::new();
+                while let Some(Tok::Ident(s, _)) = toks.get(j) {
+                    segs.push(s.as_str());
+                    if toks.get(j + 1).is_some_and(|t| t.is_punct(':')) && toks.get(j + 2).is_some_and(|t| t.is_punct(':')) {
+                        j += 3;
+                    } else {
+                        j += 1;
+                        break;
+                    }
+                }
+                let closes = toks.get(j).is_some_and(|t| t.is_close(Delimiter::Parenthesis));
+                if closes
+                    && !segs.is_empty()
+                    && self
+                        .resolve_written(&segs)
+                        .is_some_and(|f| f == ["connect_shim", "status", "to_status"])
+                {
+                    let r = toks[i - 1].range().start..toks[j].range().end;
+                    // A `.map_err(..)` on a line of its own goes with its line.
+                    let ls = crate::edit::line_start(self.text, r.start);
+                    let le = self.text[r.end..].find('\n').map_or(self.text.len(), |k| r.end + k + 1);
+                    let whole = self.text[ls..r.start].trim().is_empty() && self.text[r.end..le].trim().is_empty();
+                    let del = if whole { ls..le } else { r.clone() };
+                    self.edits.push(Edit::delete(del, "step07/to-status"));
+                    signals.push(r);
+                    i = j + 1;
+                    continue;
+                }
+            }
+            if let Tok::Ident(name, r) = &toks[i] {
+                if WRAPPERS.contains(&name.as_str()) && !(i > 0 && toks[i - 1].is_punct('.')) {
+                    let mut k = i;
+                    while k >= 3 && toks[k - 1].is_punct(':') && toks[k - 2].is_punct(':') && toks[k - 3].ident().is_some() {
+                        k -= 3;
+                    }
+                    let segs: Vec<&str> = (k..=i).step_by(3).filter_map(|j| toks[j].ident()).collect();
+                    match self.resolve_written(&segs) {
+                        Some(f) if f.len() == 3 && f[0] == "connect_shim" && f[1] == "client" => {
+                            self.edits.push(Edit::insert(r.start, "connect_errors::", "step07/wrapper"));
+                            signals.push(r.clone());
+                        }
+                        Some(f) if f.len() == 4 && f[0] == "connect_shim" && f[2] == "connect_errors" => {
+                            signals.push(r.clone());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            i += 1;
+        }
+        // Bindings fed by a signal: `let s = <..wrapper..>` (streams), and `Err(e)` arms of a
+        // `match` / `if let` on an expression holding one.
+        let has_signal = |r: Range<usize>| signals.iter().any(|s| r.start <= s.start && s.end <= r.end);
+        let mut streams: HashSet<String> = HashSet::new();
+        for (i, t) in toks.iter().enumerate() {
+            if t.is_ident("let") {
+                // let [mut] NAME = ... ;
+                let mut j = i + 1;
+                if toks.get(j).is_some_and(|t| t.is_ident("mut")) {
+                    j += 1;
+                }
+                let (Some(Tok::Ident(name, _)), true) = (toks.get(j), toks.get(j + 1).is_some_and(|t| t.is_punct('='))) else {
+                    continue;
+                };
+                let end = statement_end(&toks, j + 2).min(toks.len() - 1);
+                let r = toks[j + 2].range().start..toks[end].range().end;
+                if has_signal(r) {
+                    streams.insert(name.clone());
+                    // `let e = call.await.err()..`, `.unwrap_err()`, `match call { .. Err(e) => e }`:
+                    // `e` is the call's error from here on.
+                    let takes_err = (j + 2..end).any(|k| {
+                        (toks[k].is_ident("err") || toks[k].is_ident("unwrap_err") || toks[k].is_ident("expect_err"))
+                            && toks[k - 1].is_punct('.')
+                    }) || (j + 2..end).any(|k| {
+                        toks[k].is_ident("Err")
+                            && toks.get(k + 1).is_some_and(|t| t.is_open(Delimiter::Parenthesis))
+                            && toks.get(k + 3).is_some_and(|t| t.is_close(Delimiter::Parenthesis))
+                            && toks.get(k + 4).is_some_and(|t| t.is_punct('='))
+                            && toks.get(k + 5).is_some_and(|t| t.is_punct('>'))
+                            && toks.get(k + 6).and_then(Tok::ident) == toks.get(k + 2).and_then(Tok::ident)
+                    });
+                    if takes_err {
+                        errs.push((name.clone(), toks[end].range().end, usize::MAX));
+                    }
+                }
+            }
+            if t.is_ident("match") || (t.is_ident("if") && toks.get(i + 1).is_some_and(|t| t.is_ident("let"))) {
+                let start = if t.is_ident("match") { i + 1 } else { i + 2 };
+                // The scrutinee runs to the `{` at depth 0.
+                let mut depth = 0i32;
+                let mut j = start;
+                while j < toks.len() {
+                    match &toks[j] {
+                        Tok::Open(Delimiter::Brace, _) if depth == 0 => break,
+                        Tok::Open(..) => depth += 1,
+                        Tok::Close(..) => depth -= 1,
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                if j >= toks.len() {
+                    continue;
+                }
+                let scrut = toks[start].range().start..toks[j].range().start;
+                let from_stream = (start..j).any(|k| toks[k].ident().is_some_and(|n| streams.contains(n)));
+                if !has_signal(scrut.clone()) && !from_stream {
+                    continue;
+                }
+                // The `{ .. }` that follows.
+                let body_end = close_of(&toks, j);
+                let (from, to) = if t.is_ident("match") {
+                    (toks[j].range().start, toks[body_end].range().end)
+                } else {
+                    // `if let Err(e) = x {`: the pattern sits before the `=`.
+                    (toks[i].range().start, toks[body_end].range().end)
+                };
+                let scan_from = if t.is_ident("match") { j } else { i };
+                for k in scan_from..body_end {
+                    if toks[k].is_ident("Err")
+                        && toks.get(k + 1).is_some_and(|t| t.is_open(Delimiter::Parenthesis))
+                        && toks.get(k + 3).is_some_and(|t| t.is_close(Delimiter::Parenthesis))
+                    {
+                        if let Some(Tok::Ident(n, _)) = toks.get(k + 2) {
+                            errs.push((n.clone(), from, to));
+                        }
+                    }
+                }
+            }
+        }
+        // Accessors.
+        for i in 0..toks.len() {
+            let Tok::Ident(name, r) = &toks[i] else { continue };
+            if i > 0 && (toks[i - 1].is_punct('.') || toks[i - 1].is_punct(':')) {
+                continue;
+            }
+            if !errs.iter().any(|(n, from, to)| n == name && *from <= r.start && r.start < *to) {
+                continue;
+            }
+            if !toks.get(i + 1).is_some_and(|t| t.is_punct('.')) {
+                continue;
+            }
+            let Some(m) = toks.get(i + 2).and_then(Tok::ident) else { continue };
+            let called = toks.get(i + 3).is_some_and(|t| t.is_open(Delimiter::Parenthesis));
+            if !called {
+                continue;
+            }
+            match (m, empty_call_at(&toks, i)) {
+                ("code", Some(_)) => self.edits.push(Edit::replace(
+                    toks[i + 2].range().start..toks[i + 4].range().end,
+                    "code",
+                    "step07/error-accessor",
+                )),
+                ("message", Some(_)) => self.edits.push(Edit::replace(
+                    toks[i + 2].range().start..toks[i + 4].range().end,
+                    "message.as_deref().unwrap_or(\"\")",
+                    "step07/error-accessor",
+                )),
+                ("to_string" | "clone", _) => {}
+                (other, _) => self.keep_tonic(
+                    r.start,
+                    format!("`{name}.{other}(..)` reads a client error the way only tonic's Status can"),
+                ),
+            }
+        }
+        // Tonic error names the renames did not place, in a function that handles client errors.
+        if !signals.is_empty() || !errs.is_empty() {
+            for (i, t) in toks.iter().enumerate() {
+                let Tok::Ident(n, r) = t else { continue };
+                if (n != "Status" && n != "Code") || (i > 0 && toks[i - 1].is_punct('.')) {
+                    continue;
+                }
+                if self.edited(r) {
+                    continue;
+                }
+                let qualified = i >= 3 && toks[i - 3].is_ident("tonic") && toks[i - 1].is_punct(':');
+                if qualified && self.edited(&(toks[i - 3].range().start..r.end)) {
+                    continue;
+                }
+                let tonic = qualified
+                    || self
+                        .resolve_written(&[n.as_str()])
+                        .is_some_and(|f| f.first().map(String::as_str) == Some("tonic"));
+                if tonic {
+                    self.keep_tonic(r.start, format!("it still names tonic's `{n}` where the step could not tell the side"));
+                }
+            }
+        }
+        // Behaviour: tonic reported client timeouts as Cancelled.
+        for t in &toks {
+            if let Tok::Ident(n, r) = t {
+                if n == "Cancelled" && self.edited(r) {
+                    self.items.push(item(
+                        r.start,
+                        "timeout-code",
+                        ItemKind::Manual,
+                        "tonic reported client-side timeouts as Code::Cancelled; connectrpc reports them as ErrorCode::DeadlineExceeded".into(),
+                        "check whether this arm was meant for timeouts, and match DeadlineExceeded for them",
+                    ));
+                }
+            }
+        }
+        let _ = self.text;
+        let _ = self.file;
+    }
+}
+
+/// The index of the `;` ending the statement that starts at `from` (depth 0), or the last token.
+fn statement_end(toks: &[Tok], from: usize) -> usize {
+    let mut depth = 0i32;
+    for (k, t) in toks.iter().enumerate().skip(from) {
+        match t {
+            Tok::Open(..) => depth += 1,
+            Tok::Close(..) => {
+                depth -= 1;
+                if depth < 0 {
+                    return k.saturating_sub(1);
+                }
+            }
+            Tok::Punct(';', _) if depth == 0 => return k,
+            _ => {}
+        }
+    }
+    toks.len().saturating_sub(1)
+}
+
+/// The index of the token closing the group opened at `open`.
+fn close_of(toks: &[Tok], open: usize) -> usize {
+    let mut depth = 0i32;
+    for (k, t) in toks.iter().enumerate().skip(open) {
+        match t {
+            Tok::Open(..) => depth += 1,
+            Tok::Close(..) => {
+                depth -= 1;
+                if depth == 0 {
+                    return k;
+                }
+            }
+            _ => {}
+        }
+    }
+    toks.len() - 1
+}
+
+impl<'ast> Visit<'ast> for Walker<'_, '_> {
+    crate::scoped_visit!();
+
+    fn visit_item_impl(&mut self, imp: &'ast syn::ItemImpl) {
+        // An impl of one of tonic's traits (`Interceptor`, ..) keeps tonic's signatures.
+        if let Some((_, path, _)) = &imp.trait_ {
+            let full = self
+                .idx
+                .resolve(self.tr.current(), path)
+                .and_then(|r| r.resolved().cloned())
+                .map(|r| r.full);
+            if full.is_some_and(|f| f.first().map(String::as_str) == Some("tonic")) {
+                let r = range(syn::spanned::Spanned::span(imp));
+                self.revert_renames(&r);
+                return;
+            }
+        }
+        syn::visit::visit_item_impl(self, imp);
+    }
+
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        self.function(&f.sig, &f.block);
+        syn::visit::visit_item_fn(self, f);
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        self.function(&f.sig, &f.block);
+        syn::visit::visit_impl_item_fn(self, f);
+    }
+}

@@ -1,0 +1,54 @@
+//! A ledger client after step 6: connect client, errors still converted to tonic's.
+
+use std::time::Duration;
+
+use connectrpc::{ConnectError, ErrorCode};
+
+use crate::pb::LedgerClient;
+
+type Client = LedgerClient<connectrpc::client::HttpClient>;
+
+/// Retry transient failures a few times.
+pub async fn balance(client: &mut Client, account: &str) -> Result<i64, ConnectError> {
+    let mut delay = Duration::from_millis(50);
+    loop {
+        match client.balance(account.to_string()).await {
+            Ok(resp) => return Ok(resp.into_owned().amount),
+            Err(status) if is_transient(&status) => {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            Err(status) => return Err(status),
+        }
+    }
+}
+
+fn is_transient(status: &ConnectError) -> bool {
+    matches!(status.code, ErrorCode::Unavailable | ErrorCode::Canceled)
+}
+
+/// The error of a missing account, for the log.
+pub async fn missing(client: &mut Client) -> String {
+    let err = client
+        .balance(String::new())
+        .await
+        .unwrap_err();
+    format!("{:?}: {}", err.code, err.message.as_deref().unwrap_or(""))
+}
+
+/// A streaming read step 6 kept tonic-shaped.
+pub async fn history(client: &mut Client) -> Result<usize, String> {
+    let mut entries = connect_shim::client::connect_errors::tonic_server_stream(String::new(), |request, options| client.history_with_options(request, options))
+        .await
+        .map_err(|s| s.to_string())?
+        .into_inner();
+    let mut n = 0;
+    loop {
+        match entries.message().await {
+            Ok(Some(_)) => n += 1,
+            Ok(None) => return Ok(n),
+            Err(status) if status.code == ErrorCode::DataLoss => return Err(status.message.as_deref().unwrap_or("").to_string()),
+            Err(status) => return Err(status.to_string()),
+        }
+    }
+}
