@@ -178,24 +178,33 @@ pub async fn trailers_only(resp: http::Response<connectrpc::ConnectRpcBody>) -> 
             Err(f) => data.push(f),
         }
     }
-    let frames: Vec<Result<Frame<Bytes>, Infallible>> = if data.is_empty() {
+    if data.is_empty() {
         for (k, v) in trailers.iter() {
             parts.headers.insert(k.clone(), v.clone());
         }
-        Vec::new()
-    } else {
-        for key in &STATUS_KEYS {
-            if let Some(v) = parts.headers.remove(key) {
-                if !trailers.contains_key(key) {
-                    trailers.insert(key.clone(), v);
-                }
+        // A body that says it has ended, so hyper sends the headers with END_STREAM: without
+        // that, hyper follows them with an empty DATA frame, and grpc-core clients (grpcio, ...)
+        // read the headers as initial metadata and fail the call ("Stream removed") for want of
+        // trailers.
+        return http::Response::from_parts(
+            parts,
+            http_body_util::Either::Left(GrpcStatusBody::finished(
+                connectrpc::ConnectRpcBody::Full(http_body_util::Full::default()),
+            )),
+        );
+    }
+    for key in &STATUS_KEYS {
+        if let Some(v) = parts.headers.remove(key) {
+            if !trailers.contains_key(key) {
+                trailers.insert(key.clone(), v);
             }
         }
-        data.into_iter()
-            .map(Ok)
-            .chain(std::iter::once(Ok(Frame::trailers(trailers))))
-            .collect()
-    };
+    }
+    let frames: Vec<Result<Frame<Bytes>, Infallible>> = data
+        .into_iter()
+        .map(Ok)
+        .chain(std::iter::once(Ok(Frame::trailers(trailers))))
+        .collect();
     http::Response::from_parts(
         parts,
         http_body_util::Either::Right(http_body_util::StreamBody::new(futures_util::stream::iter(
@@ -500,7 +509,7 @@ pub fn fix_grpc_error_headers<B>(resp: http::Response<B>) -> http::Response<Grpc
         }
         moved = Some(saved);
     }
-    http::Response::from_parts(parts, GrpcStatusBody { inner: body, moved })
+    http::Response::from_parts(parts, GrpcStatusBody { inner: body, moved, finished: false })
 }
 
 pin_project_lite::pin_project! {
@@ -510,13 +519,22 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: B,
         moved: Option<HeaderMap>,
+        // Ended before any frame, and says so (`is_end_stream`).
+        finished: bool,
     }
 }
 
 impl<B> GrpcStatusBody<B> {
     /// Forwards `inner` unchanged.
     pub fn passthrough(inner: B) -> Self {
-        Self { inner, moved: None }
+        Self { inner, moved: None, finished: false }
+    }
+
+    /// An empty body that reports its end up front (`is_end_stream`), whatever `inner` does, so
+    /// that the response headers go out as the only frame (a gRPC trailers-only response).
+    /// `inner` is never polled.
+    pub fn finished(inner: B) -> Self {
+        Self { inner, moved: None, finished: true }
     }
 }
 
@@ -532,6 +550,9 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
         let this = self.project();
+        if *this.finished {
+            return Poll::Ready(None);
+        }
         match this.inner.poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
                 let Some(moved) = this.moved.take() else {
@@ -559,10 +580,13 @@ where
     }
 
     fn is_end_stream(&self) -> bool {
-        self.moved.is_none() && self.inner.is_end_stream()
+        self.finished || (self.moved.is_none() && self.inner.is_end_stream())
     }
 
     fn size_hint(&self) -> SizeHint {
+        if self.finished {
+            return SizeHint::with_exact(0);
+        }
         self.inner.size_hint()
     }
 }
@@ -628,6 +652,29 @@ mod tests {
             .unwrap();
         assert_eq!(trailers["grpc-status"], "5");
         assert_eq!(trailers["grpc-message"], "gone");
+    }
+
+    /// An error before any message leaves as headers only: the body reports its end up front, so
+    /// hyper sets END_STREAM on the headers instead of sending an empty DATA frame after them
+    /// (which grpc-core clients reject).
+    #[tokio::test]
+    async fn trailers_only_error_body_reports_its_end() {
+        let mut trailers = HeaderMap::new();
+        trailers.insert("grpc-status-details-bin", "AAAA".parse().unwrap());
+        let body = connectrpc::ConnectRpcBody::Full(http_body_util::Full::default());
+        let resp = http::Response::builder()
+            .header("content-type", "application/grpc")
+            .header("grpc-status", "5")
+            .header("grpc-message", "gone")
+            .body(body)
+            .unwrap();
+        let resp = trailers_only(resp).await;
+        assert_eq!(resp.headers()["grpc-status"], "5");
+        assert_eq!(resp.headers()["grpc-message"], "gone");
+        assert!(resp.body().is_end_stream());
+        let collected = resp.into_body().collect().await.unwrap();
+        assert!(collected.trailers().is_none());
+        assert!(collected.to_bytes().is_empty());
     }
 
     #[test]

@@ -359,10 +359,16 @@ pub fn build_and_test(tree: &Path) -> RunOutput {
     out
 }
 
+/// Name of the file, in a directory of binaries made by [`build_bins`], that
+/// records the fingerprint of what they were built from ([`inputs_fingerprint`]).
+const BINS_STAMP: &str = ".inputs-fingerprint";
+
 /// Builds every binary of `tree` and copies them into a directory of their
 /// own (binaries of different trees share names, e.g. every step of `routes`
-/// has `routes-server`), which is returned.
+/// has `routes-server`), which is returned. The directory also records what
+/// the binaries were built from, for [`cached_bins`].
 pub fn build_bins(tree: &Path) -> PathBuf {
+    let fingerprint = inputs_fingerprint(tree);
     let (copy, out) = run_cargo(
         tree,
         &[
@@ -396,7 +402,74 @@ pub fn build_bins(tree: &Path) -> PathBuf {
         fs::copy(&source, &dest)
             .unwrap_or_else(|e| panic!("copy {} to {}: {e}", source.display(), dest.display()));
     }
+    fs::write(bin_dir.join(BINS_STAMP), fingerprint).expect("write the inputs fingerprint");
     bin_dir
+}
+
+/// The binaries of `tree` as [`build_bins`] returns them, without running
+/// cargo when an earlier [`build_bins`] (of this test binary or another one,
+/// e.g. `tests/fixture_builds.rs` in the same `cargo test` run) built them
+/// from the same inputs ([`inputs_fingerprint`]).
+pub fn cached_bins(tree: &Path) -> PathBuf {
+    let mut bin_dir = repo_root()
+        .join("target")
+        .join("fixture-trees")
+        .join(tree_label(tree))
+        .into_os_string();
+    bin_dir.push(".bin");
+    let bin_dir = PathBuf::from(bin_dir);
+    let recorded = fs::read_to_string(bin_dir.join(BINS_STAMP)).ok();
+    if recorded.as_deref() == Some(inputs_fingerprint(tree).as_str()) {
+        return bin_dir;
+    }
+    build_bins(tree)
+}
+
+/// A fingerprint of what the binaries of `tree` are built from: the files of
+/// the tree and of `connect-shim/` (which the fixture builds patch in), paths
+/// and contents, `target/` and `Cargo.lock` left out. The toolchain and the
+/// registry are not part of it.
+pub fn inputs_fingerprint(tree: &Path) -> String {
+    fn walk(dir: &Path, rel: &Path, files: &mut Vec<(PathBuf, PathBuf)>) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.map_while(Result::ok) {
+            let name = entry.file_name();
+            if name == "target" || name == "Cargo.lock" {
+                continue;
+            }
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, &rel.join(&name), files);
+            } else {
+                files.push((rel.join(&name), path));
+            }
+        }
+    }
+    // FNV-1a, 64 bits: stable across runs and toolchains.
+    fn feed(hash: &mut u64, bytes: &[u8]) {
+        for &b in bytes {
+            *hash ^= u64::from(b);
+            *hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for (label, root) in [
+        ("tree", tree.to_path_buf()),
+        ("shim", repo_root().join("connect-shim")),
+    ] {
+        let mut files = Vec::new();
+        walk(&root, Path::new(label), &mut files);
+        files.sort();
+        for (rel, path) in files {
+            let content = fs::read(&path).unwrap_or_default();
+            feed(&mut hash, rel.to_string_lossy().as_bytes());
+            feed(&mut hash, &(content.len() as u64).to_le_bytes());
+            feed(&mut hash, &content);
+        }
+    }
+    format!("{hash:016x}")
 }
 
 /// The `deps/<crate>-<hash>` file that cargo hard-linked to `exe` (e.g.
