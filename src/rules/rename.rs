@@ -1020,17 +1020,24 @@ impl Greeter for Svc {
         let before = "use tonic::Status;\nuse pb::a_server::A;\nuse pb::b_client::BClient;\n\nfn serve(_: &A) -> Status { Status::unknown(\"u\") }\n\nfn call(c: BClient<()>) -> Result<(), Status> { Ok(()) }\n";
         let after = "use tonic::Status;\nuse connectrpc::ConnectError;\nuse pb::a_server::A;\nuse pb::b_client::BClient;\n\nfn serve(_: &A) -> ConnectError { ConnectError::unknown(\"u\") }\n\nfn call(c: BClient<()>) -> Result<(), Status> { Ok(()) }\n";
         check_step(3, before, after);
-        // Step 7 then migrates the client function and drops the import.
-        let after7 = "use connectrpc::ConnectError;\nuse pb::a_server::A;\nuse pb::b_client::BClient;\n\nfn serve(_: &A) -> ConnectError { ConnectError::unknown(\"u\") }\n\nfn call(c: BClient<()>) -> Result<(), ConnectError> { Ok(()) }\n";
-        check_step(7, after, after7);
+        // Step 7 leaves a file still on tonic's generated clients alone (step 6 first).
+        let (got, items) = run(7, after);
+        assert_eq!(got, after);
+        assert!(items.iter().any(|i| i.contains("step07/kept-tonic")), "{items:?}");
     }
 
     #[test]
     fn client_code_is_step_7() {
         let before = "use tonic::Code;\nuse pb::store_client::StoreClient;\n\nasync fn get(c: &mut StoreClient<Ch>) -> bool {\n    match c.get(()).await {\n        Err(e) if e.code() == Code::NotFound => false,\n        _ => true,\n    }\n}\n";
         check_not_applicable(3, before);
-        let after = "use connectrpc::ErrorCode;\nuse pb::store_client::StoreClient;\n\nasync fn get(c: &mut StoreClient<Ch>) -> bool {\n    match c.get(()).await {\n        Err(e) if e.code() == ErrorCode::NotFound => false,\n        _ => true,\n    }\n}\n";
-        check_step(7, before, after);
+        // Client code, but still on tonic's generated client: step 7 waits for step 6.
+        let (got, items) = run(7, before);
+        assert_eq!(got, before);
+        assert!(items.iter().any(|i| i.contains("step07/kept-tonic")), "{items:?}");
+        // On a connect client (after step 6) it is step 7's.
+        let after6 = "use tonic::Code;\nuse pb::StoreClient;\n\nasync fn get(c: &mut StoreClient<Ch>) -> bool {\n    match c.get(()).await.map_err(connect_shim::status::to_status) {\n        Err(e) if e.code() == Code::NotFound => false,\n        _ => true,\n    }\n}\nfn channel() -> tonic::transport::Channel { todo!() }\n";
+        let after7 = "use connectrpc::ErrorCode;\nuse pb::StoreClient;\n\nasync fn get(c: &mut StoreClient<Ch>) -> bool {\n    match c.get(()).await {\n        Err(e) if e.code == ErrorCode::NotFound => false,\n        _ => true,\n    }\n}\nfn channel() -> tonic::transport::Channel { todo!() }\n";
+        check_step(7, after6, after7);
     }
 
     #[test]
