@@ -85,7 +85,11 @@ impl Pass for ClientErrorsPass {
                 "kept-tonic",
                 ItemKind::Manual,
                 format!("this file keeps tonic errors: {why}"),
-                "move its error handling to ConnectError by hand (`err.code`, `err.message`, `err.details` as Vec<ErrorDetail>, `err.response_headers()`/`err.trailers()`), then run step 7 again",
+                if why.contains("step 6") {
+                    "apply step 6 to its clients first, then run step 7 again"
+                } else {
+                    "move its error handling to ConnectError by hand (`err.code`, `err.message`, `err.details` as Vec<ErrorDetail>, `err.response_headers()`/`err.trailers()`), then run step 7 again"
+                },
             ));
             return;
         }

@@ -1,6 +1,7 @@
 //! A small shop service, as step 2 leaves it (only read by the CLI tests; never built).
 
 mod client;
+mod legacy;
 
 use connectrpc::{RequestContext, ServiceRequest, ServiceResult};
 use tonic::{Code, Response, Status};
