@@ -180,6 +180,7 @@ fn walk_modules(
         let ev = SideEvidence::scan(&bytes);
         c.evidence.server |= ev.server;
         c.evidence.client |= ev.client;
+        c.evidence.connect_client |= ev.connect_client;
         let Ok(text) = String::from_utf8(bytes) else {
             c.files.push(SourceFile {
                 path,
@@ -382,6 +383,7 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
         }
         c.evidence.server |= ev.server;
         c.evidence.client |= ev.client;
+        c.evidence.connect_client |= ev.connect_client;
         c.files.push(SourceFile {
             path: f,
             module_path: None,

@@ -40,6 +40,8 @@ use crate::resolve::{
 pub struct SideEvidence {
     pub server: bool,
     pub client: bool,
+    /// Connect clients are in use (step 6 ran): `connectrpc::client`, `connect_shim::client`.
+    pub connect_client: bool,
 }
 
 impl SideEvidence {
@@ -56,12 +58,16 @@ impl SideEvidence {
         SideEvidence {
             server: memchr::memmem::find(text, b"_server::").is_some(),
             client: memchr::memmem::find(text, b"_client::").is_some(),
+            connect_client: memchr::memmem::find(text, b"connectrpc::client").is_some()
+                || memchr::memmem::find(text, b"connect_shim::client").is_some()
+                || memchr::memmem::find(text, b"connect_shim::status::to_status").is_some(),
         }
     }
 
     fn add(&mut self, o: SideEvidence) {
         self.server |= o.server;
         self.client |= o.client;
+        self.connect_client |= o.connect_client;
     }
 }
 
@@ -87,6 +93,7 @@ fn path_evidence(full: &[String]) -> SideEvidence {
             || starts(&["tonic", "transport", "Endpoint"])
             || starts(&["tonic", "client"])
             || starts(&["connectrpc", "client"]),
+        connect_client: false,
     }
 }
 
