@@ -70,6 +70,7 @@ impl Pass for StreamsPass {
             out,
             stack: Vec::new(),
             fns: Vec::new(),
+            options: Default::default(),
         };
         w.visit_file(file.file);
     }
@@ -98,6 +99,8 @@ struct Walker<'a, 'ast> {
     stack: Vec<Node<'ast>>,
     /// The functions being visited, innermost last: signature and body.
     fns: Vec<(&'ast syn::Signature, &'ast syn::Block)>,
+    /// The `CallOptions` local the request's metadata moved to, for the call being planned.
+    options: std::cell::RefCell<Option<String>>,
 }
 
 fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
@@ -168,6 +171,19 @@ impl<'ast> Visit<'ast> for Uses<'ast> {
         self.stack.push(e);
         syn::visit::visit_expr(self, e);
         self.stack.pop();
+    }
+    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        // A parameter of the same name shadows the local inside the closure.
+        let shadows = c.inputs.iter().any(|p| {
+            let p = match p {
+                syn::Pat::Type(t) => &*t.pat,
+                p => p,
+            };
+            matches!(p, syn::Pat::Ident(i) if i.ident == self.name)
+        });
+        if !shadows {
+            syn::visit::visit_expr_closure(self, c);
+        }
     }
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
         if let Some(exprs) = crate::resolve::macro_exprs(m) {
@@ -375,8 +391,111 @@ impl<'a, 'ast> Walker<'a, 'ast> {
         ))
     }
 
+    /// `let mut name = Request::new(x);` whose other uses are `name.metadata_mut().insert(k, v);`
+    /// and `name.set_timeout(d);` statements: `name` becomes `x`, and those statements build a
+    /// `CallOptions` local `name_options` (recorded in `self.options`).
+    fn request_metadata(&self, name: &str, l: &'ast syn::Local, call_arg: &'ast syn::Expr) -> Option<(Vec<Edit>, &'ast syn::Expr)> {
+        let syn::Pat::Ident(pi) = &l.pat else { return None };
+        let mutability = pi.mutability.as_ref()?;
+        let init = &l.init.as_ref()?.expr;
+        let c = self.request_new(init)?;
+        let (_, body) = *self.fns.last()?;
+        let u = uses(name, body);
+        if u.opaque {
+            return None;
+        }
+        let opts = format!("{name}_options");
+        if !uses(&opts, body).hits.is_empty() || !lets(&opts, body).is_empty() {
+            return None;
+        }
+        let mut edits = Vec::new();
+        for anc in &u.hits {
+            let n = anc.len();
+            let hit = anc[n - 1];
+            if same(hit, call_arg) {
+                continue;
+            }
+            let syn::Expr::MethodCall(m1) = anc.get(n.checked_sub(2)?)? else { return None };
+            if !same(&*m1.receiver, hit) {
+                return None;
+            }
+            // The statement-level call and what it becomes.
+            let (stmt, text) = if m1.method == "set_timeout" && m1.args.len() == 1 {
+                let d = self.src(range(m1.args[0].span()));
+                (m1, format!("{opts} = {opts}.with_timeout({d})"))
+            } else if m1.method == "metadata_mut" && m1.args.is_empty() {
+                let syn::Expr::MethodCall(m2) = anc.get(n.checked_sub(3)?)? else { return None };
+                if m2.method != "insert" || m2.args.len() != 2 || !same(&*m2.receiver, anc[n - 2]) {
+                    return None;
+                }
+                let k = self.src(range(m2.args[0].span()));
+                let v = self.header_value(&m2.args[1])?;
+                (m2, format!("{opts} = {opts}.with_header({k}, {v})"))
+            } else {
+                return None;
+            };
+            // Used as a statement: nothing above it but block-holding expressions.
+            let depth = n - if stmt.method == "insert" { 3 } else { 2 };
+            if let Some(parent) = depth.checked_sub(1).map(|i| anc[i]) {
+                if !matches!(
+                    parent,
+                    syn::Expr::If(_) | syn::Expr::While(_) | syn::Expr::ForLoop(_) | syn::Expr::Loop(_) | syn::Expr::Block(_) | syn::Expr::Unsafe(_)
+                ) {
+                    return None;
+                }
+            }
+            edits.push(Edit::replace(range(stmt.span()), text, "step08/request-options"));
+        }
+        let r = range(c.span());
+        let inner = range(c.args[0].span());
+        let mut_r = range(mutability.span());
+        let after_mut = self.text[mut_r.end..].len() - self.text[mut_r.end..].trim_start().len();
+        let indent = indent_at(self.text, range(l.span()).start);
+        edits.push(Edit::delete(mut_r.start..mut_r.end + after_mut, "step08/request-options"));
+        edits.push(Edit::delete(r.start..inner.start, "step08/request-new"));
+        edits.push(Edit::delete(inner.end..r.end, "step08/request-new"));
+        edits.push(Edit::insert(
+            range(l.span()).end,
+            format!("\n{indent}let mut {opts} = connectrpc::client::CallOptions::default();"),
+            "step08/request-options",
+        ));
+        self.options.replace(Some(opts));
+        Some((edits, &c.args[0]))
+    }
+
+    /// A metadata value as `CallOptions::with_header` takes it: `"v".parse().unwrap()` and
+    /// `MetadataValue::from_static("v")` are the text; string literals and `format!` as written.
+    fn header_value(&self, v: &syn::Expr) -> Option<String> {
+        match v {
+            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(_), .. }) => Some(self.src(range(v.span())).to_string()),
+            syn::Expr::Macro(m) if m.mac.path.is_ident("format") => Some(self.src(range(v.span())).to_string()),
+            syn::Expr::Try(t) => self.parsed_value(&t.expr),
+            syn::Expr::MethodCall(m) if (m.method == "unwrap" || m.method == "expect") => self.parsed_value(&m.receiver),
+            syn::Expr::Call(c) if c.args.len() == 1 => {
+                let syn::Expr::Path(fp) = &*c.func else { return None };
+                let full = self.resolve_full(&fp.path)?;
+                let s: Vec<&str> = full.iter().map(String::as_str).collect();
+                match s.as_slice() {
+                    ["tonic", "metadata", .., "from_static"] => Some(self.src(range(c.args[0].span())).to_string()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// `x.parse()` (any turbofish): `x`.
+    fn parsed_value(&self, e: &syn::Expr) -> Option<String> {
+        let syn::Expr::MethodCall(m) = e else { return None };
+        if m.method != "parse" || !m.args.is_empty() {
+            return None;
+        }
+        Some(self.src(range(m.receiver.span())).to_string())
+    }
+
     /// The request of a server-streaming call as a plain message: its text and edits elsewhere.
     fn message_arg(&self, arg: &'ast syn::Expr) -> Result<(String, Vec<Edit>), Keep> {
+        let call_arg = arg;
         let meta = || {
             keep(
                 "request-metadata",
@@ -408,7 +527,10 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                 if Self::is_message_value(init) {
                     return Ok((name, Vec::new()));
                 }
-                match self.unwrap_request_let(&name, l) {
+                match self
+                    .unwrap_request_let(&name, l)
+                    .or_else(|| self.request_metadata(&name, l, call_arg))
+                {
                     Some((edits, _)) => Ok((name, edits)),
                     None => Err(meta()),
                 }
@@ -479,7 +601,10 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                         }
                         let init = l.init.as_ref().map(|i| &*i.expr).ok_or_else(unknown)?;
                         if self.request_new(init).is_some() {
-                            let (edits, inner) = self.unwrap_request_let(&name, l).ok_or_else(unknown)?;
+                            let (edits, inner) = self
+                                .unwrap_request_let(&name, l)
+                                .or_else(|| self.request_metadata(&name, l, arg))
+                                .ok_or_else(unknown)?;
                             let (_, more) = self.stream_arg(inner, depth + 1)?;
                             let mut edits = edits;
                             edits.extend(more);
@@ -710,6 +835,7 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                 "call the client's method directly",
             )
         })?;
+        self.options.replace(None);
         let (links, parent) = self.chain();
         if !matches!(links.get(1), Some(syn::Expr::Await(_))) {
             return Err(shape());
@@ -924,7 +1050,11 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                 edits.push(Edit::insert(range(local.span()).end, after, "step08/bidi-pump"));
             }
         }
-        let native = format!("{prefix}{recv}.{method}({native_arg})");
+        let native = match (self.options.borrow().as_deref(), kind) {
+            (Some(o), Kind::Bidi) => format!("{prefix}{recv}.{method}_with_options({o})"),
+            (Some(o), _) => format!("{prefix}{recv}.{method}_with_options({native_arg}, {o})"),
+            (None, _) => format!("{prefix}{recv}.{method}({native_arg})"),
+        };
         edits.push(Edit::replace(call_r, native, "step08/native-call"));
         Ok(edits)
     }

@@ -46,9 +46,10 @@ async fn watch_collect(client: &mut Client) -> Vec<Ping> {
 }
 
 async fn watch_traced(client: &mut Client) -> Result<(), ConnectError> {
-    let mut request = Request::new(Ping::default());
-    request.metadata_mut().insert("x-trace", "1".parse().unwrap());
-    let mut stream = connect_errors::tonic_server_stream(request, |request, options| client.watch_with_options(request, options)).await?.into_inner();
+    let request = Ping::default();
+    let mut request_options = connectrpc::client::CallOptions::default();
+    request_options = request_options.with_header("x-trace", "1");
+    let mut stream = client.watch_with_options(request, request_options).await?;
     while let Some(_pong) = stream.message().await? {}
     Ok(())
 }
@@ -133,4 +134,22 @@ async fn chat_response(client: &mut Client) -> Result<(), ConnectError> {
     let response = bidi(tokio_stream::iter(vec![Ping::default()]), |options| client.chat_with_options(options)).await?;
     println!("{:?}", response.metadata());
     Ok(())
+}
+
+fn authed<T>(message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    request.metadata_mut().insert("authorization", "Bearer t".parse().unwrap());
+    request
+}
+
+async fn upload_timed(client: &mut Client, pings: Vec<Ping>, token: &str) -> Result<Pong, ConnectError> {
+    let request = tokio_stream::iter(pings);
+    let mut request_options = connectrpc::client::CallOptions::default();
+    request_options = request_options.with_timeout(std::time::Duration::from_secs(3));
+    if !token.is_empty() {
+        request_options = request_options.with_header("authorization", format!("Bearer {token}"));
+    }
+    let kept = connect_errors::tonic_client_stream(authed(tokio_stream::iter(Vec::new())), |requests, options| client.upload_with_options(requests, options)).await?;
+    drop(kept);
+    Ok(client.upload_with_options(request, request_options).await?.into_owned())
 }

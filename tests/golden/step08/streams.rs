@@ -114,3 +114,20 @@ async fn chat_response(client: &mut Client) -> Result<(), ConnectError> {
     println!("{:?}", response.metadata());
     Ok(())
 }
+
+fn authed<T>(message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    request.metadata_mut().insert("authorization", "Bearer t".parse().unwrap());
+    request
+}
+
+async fn upload_timed(client: &mut Client, pings: Vec<Ping>, token: &str) -> Result<Pong, ConnectError> {
+    let mut request = Request::new(tokio_stream::iter(pings));
+    request.set_timeout(std::time::Duration::from_secs(3));
+    if !token.is_empty() {
+        request.metadata_mut().insert("authorization", format!("Bearer {token}").parse()?);
+    }
+    let kept = connect_errors::tonic_client_stream(authed(tokio_stream::iter(Vec::new())), |requests, options| client.upload_with_options(requests, options)).await?;
+    drop(kept);
+    Ok(connect_errors::tonic_client_stream(request, |requests, options| client.upload_with_options(requests, options)).await?.into_inner())
+}
