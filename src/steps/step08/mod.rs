@@ -1007,14 +1007,22 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                     }
                     _ => return Err(bidi_shape()),
                 }
-                let reads = if name.starts_with('_') && uses(&name, self.fns.last().unwrap().1).hits.is_empty() {
+                let send = format!("{}_send", name.trim_start_matches('_'));
+                let (_, body) = *self.fns.last().ok_or_else(bidi_shape)?;
+                if !uses(&send, body).hits.is_empty() || !lets(&send, body).is_empty() {
+                    return Err(keep(
+                        "stream-binding",
+                        format!("`{send}`, the name for the send half, is taken in this function"),
+                        "rename that binding, then run the step again",
+                    ));
+                }
+                let reads = if name.starts_with('_') && uses(&name, body).hits.is_empty() {
                     Reads::Native(Vec::new())
                 } else {
                     self.reads(&name, status)?
                 };
                 let (outbound, more) = self.stream_arg(&call.args[0], 0)?;
                 edits.extend(more);
-                let send = format!("{name}_send");
                 let indent = indent_at(self.text, range(local.span()).start).to_string();
                 let recv_mut = if pi.mutability.is_some() && matches!(reads, Reads::Native(_)) { "mut " } else { "" };
                 let send_mut = if matches!(outbound, Outbound::Stream(_)) { "" } else { "mut " };
@@ -1062,10 +1070,10 @@ impl<'a, 'ast> Walker<'a, 'ast> {
     /// A client-streaming response bound to `name`: every use is `name.into_inner()`.
     fn response_into_owned(&self, name: &str) -> Option<Vec<Edit>> {
         let (_, body) = *self.fns.last()?;
-        self.into_owned_in(name, |u| u.visit_block(body))
+        self.owned_reads_in(name, |u| u.visit_block(body))
     }
 
-    fn into_owned_in(&self, name: &str, f: impl FnOnce(&mut Uses<'ast>)) -> Option<Vec<Edit>> {
+    fn owned_reads_in(&self, name: &str, f: impl FnOnce(&mut Uses<'ast>)) -> Option<Vec<Edit>> {
         let mut u = Uses {
             name: name.to_string(),
             stack: Vec::new(),
@@ -1105,7 +1113,7 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                 Some(syn::Pat::Wild(_)) => {}
                 Some(syn::Pat::Ident(pi)) if client && pi.subpat.is_none() => {
                     let n = pi.ident.to_string();
-                    edits.extend(self.into_owned_in(&n, |u| {
+                    edits.extend(self.owned_reads_in(&n, |u| {
                         if let Some((_, g)) = &arm.guard {
                             u.visit_expr(g);
                         }
@@ -1145,6 +1153,14 @@ impl<'ast> Visit<'ast> for Walker<'_, 'ast> {
         self.fns.push((&f.sig, &f.block));
         syn::visit::visit_impl_item_fn(self, f);
         self.fns.pop();
+    }
+
+    fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
+        if let Some(b) = &f.default {
+            self.fns.push((&f.sig, b));
+            syn::visit::visit_trait_item_fn(self, f);
+            self.fns.pop();
+        }
     }
 
     fn visit_stmt(&mut self, s: &'ast syn::Stmt) {

@@ -66,3 +66,20 @@ async fn chat(client: &mut Client, pings: Vec<Ping>) -> Result<(), Status> {
     let _kept = shim_client::tonic_bidi(futures::stream::iter(Vec::new()), |options| client.chat_with_options(options)).await?;
     Ok(())
 }
+
+async fn chat_and_forget(client: &mut Client) -> Result<(), Status> {
+    let _chat = shim_client::tonic_bidi(tokio_stream::iter(vec![Ping::default()]), |options| client.chat_with_options(options)).await?;
+    let chat_send = 1;
+    let (mut replies_send, replies) = client.chat().await.map_err(connect_shim::status::to_status)?.into_split();
+    tokio::spawn(async move {
+        for message in vec![Ping::default()] {
+            if replies_send.send(message).await.is_err() {
+                break;
+            }
+        }
+        replies_send.close_send();
+    });
+    let replies = connect_shim::client::streaming_from_bidi(replies);
+    drop((chat_send, replies));
+    Ok(())
+}

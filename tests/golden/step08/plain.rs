@@ -56,3 +56,11 @@ async fn chat(client: &mut Client, pings: Vec<Ping>) -> Result<(), Status> {
     let _kept = shim_client::tonic_bidi(futures::stream::iter(Vec::new()), |options| client.chat_with_options(options)).await?;
     Ok(())
 }
+
+async fn chat_and_forget(client: &mut Client) -> Result<(), Status> {
+    let _chat = shim_client::tonic_bidi(tokio_stream::iter(vec![Ping::default()]), |options| client.chat_with_options(options)).await?;
+    let chat_send = 1;
+    let replies = shim_client::tonic_bidi(tokio_stream::iter(vec![Ping::default()]), |options| client.chat_with_options(options)).await?.into_inner();
+    drop((chat_send, replies));
+    Ok(())
+}
