@@ -1163,6 +1163,25 @@ impl<'ast> Visit<'ast> for Walker<'_, 'ast> {
         }
     }
 
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        // Calls inside macro arguments are not rewritten: listed, never skipped silently.
+        let tokens = m.tokens.to_string();
+        let named = tokens
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .any(|t| matches!(t, "tonic_server_stream" | "tonic_client_stream" | "tonic_bidi"));
+        if named && tokens.contains("_with_options") {
+            let at = range(m.path.span()).start;
+            self.out.items.push(item(
+                at,
+                "in-macro",
+                ItemKind::Manual,
+                "a connect_shim streaming call inside a macro's arguments is not rewritten".into(),
+                "bind the call's answer to a local outside the macro, then run the step again",
+            ));
+        }
+        syn::visit::visit_macro(self, m);
+    }
+
     fn visit_stmt(&mut self, s: &'ast syn::Stmt) {
         self.stack.push(Node::Stmt);
         syn::visit::visit_stmt(self, s);

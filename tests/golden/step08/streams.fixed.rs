@@ -153,3 +153,7 @@ async fn upload_timed(client: &mut Client, pings: Vec<Ping>, token: &str) -> Res
     drop(kept);
     Ok(client.upload_with_options(request, request_options).await?.into_owned())
 }
+
+async fn in_macro(client: &mut Client) {
+    assert!(connect_errors::tonic_server_stream(Ping::default(), |request, options| client.watch_with_options(request, options)).await.is_ok());
+}

@@ -131,3 +131,7 @@ async fn upload_timed(client: &mut Client, pings: Vec<Ping>, token: &str) -> Res
     drop(kept);
     Ok(connect_errors::tonic_client_stream(request, |requests, options| client.upload_with_options(requests, options)).await?.into_inner())
 }
+
+async fn in_macro(client: &mut Client) {
+    assert!(connect_errors::tonic_server_stream(Ping::default(), |request, options| client.watch_with_options(request, options)).await.is_ok());
+}
