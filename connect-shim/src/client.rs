@@ -493,6 +493,81 @@ where
     Ok(tonic::Response::new(streaming_from_wire(frames)))
 }
 
+/// A native server stream as a real `tonic::Streaming` (errors `tonic::Status`): what step 8
+/// writes where a response stream is used as a `Stream` or passed along while the client code
+/// still handles `tonic::Status` (step 7 not applied yet).
+///
+/// **Removed by** step 7 then step 8 (the stream read natively).
+pub fn streaming_from_server_stream<B, V, M>(
+    stream: connectrpc::client::ServerStream<B, V>,
+) -> tonic::Streaming<M>
+where
+    B: Body<Data = Bytes> + Unpin + Send + 'static,
+    B::Error: std::fmt::Display,
+    V: buffa::view::MessageView<'static, Owned = M> + Send + 'static,
+    M: buffa::Message + JsonDeserialize + buffa::view::HasMessageView<View<'static> = V> + Send + 'static,
+{
+    let frames = futures_util::stream::unfold(Some(stream), |state| async move {
+        let mut stream = state?;
+        match stream.message::<M>().await {
+            Ok(Some(m)) => Some((Ok(m.bytes().clone()), Some(stream))),
+            Ok(None) => None,
+            Err(e) => Some((Err(to_status(e)), None)),
+        }
+    });
+    streaming_from_wire(frames)
+}
+
+/// The receive half of a native bidi call as a real `tonic::Streaming` (see
+/// [`streaming_from_server_stream`]).
+pub fn streaming_from_bidi<B, V, M>(recv: connectrpc::client::BidiRecvHalf<B, V>) -> tonic::Streaming<M>
+where
+    B: Body<Data = Bytes> + Unpin + Send + 'static,
+    B::Error: std::fmt::Display,
+    V: buffa::view::MessageView<'static, Owned = M> + Send + 'static,
+    M: buffa::Message + JsonDeserialize + buffa::view::HasMessageView<View<'static> = V> + Send + 'static,
+{
+    let frames = futures_util::stream::unfold(Some(recv), |state| async move {
+        let mut recv = state?;
+        match recv.message::<M>().await {
+            Ok(Some(m)) => Some((Ok(m.bytes().clone()), Some(recv))),
+            Ok(None) => None,
+            Err(e) => Some((Err(to_status(e)), None)),
+        }
+    });
+    streaming_from_wire(frames)
+}
+
+/// Sends every message of `outbound` on the send half of a bidi call, then closes it: the
+/// pump task step 8 writes where tonic code passed a whole request stream up front and the
+/// stream is none the step can loop over natively. Spawned on the tokio runtime; stops early
+/// when the server ends the call (its error then arrives on the receive half).
+///
+/// ```text
+/// let (dispatch_send, mut replies) = client.dispatch().await?.into_split();
+/// connect_shim::client::pump(dispatch_send, outbound);
+/// ```
+///
+/// **Removed by** hand: send from where the stream's messages are produced.
+pub fn pump<Req, S>(
+    mut send: connectrpc::client::BidiSendHalf<Req>,
+    outbound: S,
+) -> tokio::task::JoinHandle<()>
+where
+    Req: buffa::Message + JsonSerialize + Send + 'static,
+    S: Stream<Item = Req> + Send + 'static,
+{
+    tokio::spawn(async move {
+        let mut outbound = std::pin::pin!(outbound);
+        while let Some(m) = outbound.next().await {
+            if send.send(m).await.is_err() {
+                break;
+            }
+        }
+        send.close_send();
+    })
+}
+
 /// Declares a compat client with tonic's method shapes over a connectrpc transport.
 ///
 /// ```text
@@ -716,6 +791,53 @@ pub mod connect_errors {
             Inbound::from_stream(messages),
             tonic::Extensions::new(),
         ))
+    }
+
+    /// A native server stream as a `Stream` of owned messages (`message().await`,
+    /// `StreamExt`): what step 8 writes where a response stream is used as a `Stream` (`next()`,
+    /// `collect()`, passed along) rather than read with `message().await`.
+    pub fn server_stream_messages<B, V, M>(stream: connectrpc::client::ServerStream<B, V>) -> Inbound<M>
+    where
+        B: Body<Data = Bytes> + Unpin + Send + 'static,
+        B::Error: std::fmt::Display,
+        V: buffa::view::MessageView<'static, Owned = M> + Send + 'static,
+        M: buffa::Message
+            + JsonDeserialize
+            + buffa::view::HasMessageView<View<'static> = V>
+            + Send
+            + 'static,
+    {
+        Inbound::from_stream(futures_util::stream::unfold(Some(stream), |state| async move {
+            let mut stream = state?;
+            match stream.message::<M>().await {
+                Ok(Some(m)) => Some((Ok(m.to_owned_message()), Some(stream))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), None)),
+            }
+        }))
+    }
+
+    /// The receive half of a native bidi call as a `Stream` of owned messages (see
+    /// [`server_stream_messages`]).
+    pub fn bidi_messages<B, V, M>(recv: connectrpc::client::BidiRecvHalf<B, V>) -> Inbound<M>
+    where
+        B: Body<Data = Bytes> + Unpin + Send + 'static,
+        B::Error: std::fmt::Display,
+        V: buffa::view::MessageView<'static, Owned = M> + Send + 'static,
+        M: buffa::Message
+            + JsonDeserialize
+            + buffa::view::HasMessageView<View<'static> = V>
+            + Send
+            + 'static,
+    {
+        Inbound::from_stream(futures_util::stream::unfold(Some(recv), |state| async move {
+            let mut recv = state?;
+            match recv.message::<M>().await {
+                Ok(Some(m)) => Some((Ok(m.to_owned_message()), Some(recv))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), None)),
+            }
+        }))
     }
 
     /// [`super::tonic_bidi`] with the connect error; the stream yields owned messages.

@@ -12,6 +12,7 @@ pub mod step05;
 pub mod step09;
 pub mod step06;
 pub mod step07;
+pub mod step08;
 
 use aho_corasick::AhoCorasick;
 
@@ -76,6 +77,10 @@ impl Step {
                 true,
                 "Code/Status renames in client code; step 6's `map_err(to_status)` removed, its tonic-shaped wrappers moved to their ConnectError twins, `code()`/`message()` of the errors of those calls rewritten; a file that reads tonic-only error parts (details, metadata) keeps tonic errors (listed)",
             ),
+            8 => (
+                true,
+                "server-stream, client-stream and bidi calls on step 6/7's connect_shim wrappers become native where the request is a plain message or stream and the answer is read with `into_inner()` and `message().await`; requests carrying metadata, response metadata and other uses stay on the wrappers (listed)",
+            ),
             9 => (
                 true,
                 "removes tonic codegen, the tonic stub includes and the tonic/prost/connect-shim dependencies only once nothing names them; what still does is listed, not rewritten",
@@ -125,6 +130,9 @@ impl Step {
         if self.number == 9 {
             return step09::prefilter(text);
         }
+        if self.number == 8 {
+            return step08::prefilter(text);
+        }
         let names_crate = self
             .crates
             .iter()
@@ -153,6 +161,9 @@ impl Step {
         }
         if self.number == 5 {
             v.push(Box::new(step05::HostingPass { ctx }));
+        }
+        if self.number == 8 {
+            v.push(Box::new(step08::StreamsPass));
         }
         if self.number == 9 {
             v.push(Box::new(step09::CleanupPass { ctx }));
