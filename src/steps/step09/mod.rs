@@ -980,14 +980,25 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                     .or_insert_with(|| format!("tonic's generated stubs (included at {at})"));
             }
         }
+        // Tests, examples and benches see the normal dependencies too: one they use stays unless
+        // a dev-dependency of the same crate serves them.
+        let dev_keys: HashSet<&str> = es
+            .iter()
+            .filter(|e| e.table.last().map(String::as_str) == Some("dev-dependencies"))
+            .map(|e| e.ident.as_str())
+            .collect();
         let mut remove: Vec<&DepEntry> = Vec::new();
         for e in es {
-            let used = match e.table.last().map(String::as_str) {
-                Some("build-dependencies") => &used_build,
-                Some("dev-dependencies") => &used_dev,
-                _ => &used_other,
+            let found = match e.table.last().map(String::as_str) {
+                Some("build-dependencies") => used_build.get(&e.ident),
+                Some("dev-dependencies") => used_dev.get(&e.ident),
+                _ => used_other.get(&e.ident).or_else(|| {
+                    (!dev_keys.contains(e.ident.as_str()))
+                        .then(|| used_dev.get(&e.ident))
+                        .flatten()
+                }),
             };
-            match used.get(&e.ident) {
+            match found {
                 Some(first) => out.items.push(ItemReport {
                     path: rel(&ws.root, &c.manifest_path),
                     krate: c.name.clone(),
