@@ -222,6 +222,31 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
             .find(|c| &c.name == name)
             .is_some_and(ready)
     });
+    // Crates calling tonic clients that the step cannot see the schema of: listed, not skipped.
+    for c in &ws.crates {
+        if out.ctx.get(&c.name).is_some_and(|x| x.schema.is_some()) || c.tonic_req.is_none() {
+            continue;
+        }
+        let calls = c.files.iter().any(|f| {
+            std::fs::read(&f.path).is_ok_and(|b| memchr::memmem::find(&b, b"_client::").is_some())
+        });
+        if !calls {
+            continue;
+        }
+        out.items.push(crate::run::ItemReport {
+            path: crate::workspace::rel(&ws.root, &c.manifest_path),
+            krate: c.name.clone(),
+            line: 1,
+            column: 1,
+            rule: "step06/no-schema".into(),
+            kind: ItemKind::Manual,
+            message: format!(
+                "crate `{}` uses tonic clients but step 6 has no .proto schema for them (step 1 not applied, or stubs generated elsewhere / checked in): its clients were not converted",
+                c.name
+            ),
+            note: "apply step 1 to the crate that generates the stubs (select it too), then run step 6 again".into(),
+        });
+    }
     // Two rounds: aliases may name aliases of other crates.
     let mut table: Vec<(Vec<String>, String)> = Vec::new();
     let mut parsed: Vec<(String, syn::File, FileIndex)> = Vec::new();
