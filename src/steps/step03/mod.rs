@@ -693,11 +693,53 @@ impl<'a> Walker<'a, '_> {
         let mut streams: HashSet<String> = HashSet::new();
         let mut answered = false;
         let mut uses_ctx = false;
+        // `let mut r = Response::new(..)` bindings (tonic's `Response`, connectrpc's once native).
+        let mut responses: HashSet<String> = HashSet::new();
+        for i in 0..toks.len() {
+            if toks[i].is_ident("let")
+                && toks.get(i + 1).is_some_and(|t| t.is_ident("mut"))
+                && toks.get(i + 3).is_some_and(|t| t.is_punct('='))
+                && toks.get(i + 4).is_some_and(|t| t.is_ident("Response") || t.is_ident("tonic"))
+            {
+                if let Some(n) = toks.get(i + 2).and_then(Tok::ident) {
+                    let path_ok = if toks[i + 4].is_ident("tonic") {
+                        toks.get(i + 7).is_some_and(|t| t.is_ident("Response"))
+                    } else {
+                        self.resolve_str("Response").is_some_and(|f| f == ["tonic", "Response"])
+                    };
+                    if path_ok {
+                        responses.insert(n.to_string());
+                    }
+                }
+            }
+        }
         for i in 0..toks.len() {
             let Tok::Ident(name, r) = &toks[i] else { continue };
             let after_dot = i > 0 && toks[i - 1].is_punct('.');
             let after_path = i > 0 && toks[i - 1].is_punct(':');
             if after_dot {
+                // `r.metadata_mut()` / `r.metadata()` on a response built here with
+                // `Response::new`: connectrpc's response has the field `headers`.
+                let on_response = i >= 2
+                    && toks[i - 2].ident().is_some_and(|n| responses.contains(n))
+                    && !(i >= 3 && toks[i - 3].is_punct('.'));
+                if on_response && matches!(name.as_str(), "metadata_mut" | "metadata") && empty_call_at(&toks, i - 2).is_some() {
+                    edits.push(Edit::replace(
+                        r.start..toks[i + 2].range().end,
+                        "headers",
+                        rule,
+                    ));
+                    continue;
+                }
+                if on_response && name == "disable_compression" && empty_call_at(&toks, i - 2).is_some() {
+                    // `r.disable_compression();` -> `r.compress = Some(false);`
+                    edits.push(Edit::replace(
+                        r.start..toks[i + 2].range().end,
+                        "compress = Some(false)",
+                        rule,
+                    ));
+                    continue;
+                }
                 if matches!(name.as_str(), "metadata_mut" | "set_compression" | "disable_compression" | "into_parts" | "trailers") {
                     return Err(format!("`.{name}()` has no connect equivalent this step writes"));
                 }
