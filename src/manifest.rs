@@ -655,6 +655,9 @@ mod remove_tests {
     fn removes_only_normal_dependencies() {
         let m = "[dependencies]\ntonic = \"0.14\"\ntonic-web.workspace = true\nweb = { package = \"tonic-web\", version = \"0.14\" }\n\n[dev-dependencies]\ntonic-web = \"0.14\"\n";
         let out = super::remove_deps(m, &["tonic-web"]).unwrap();
-        assert_eq!(out, "[dependencies]\ntonic = \"0.14\"\n\n[dev-dependencies]\ntonic-web = \"0.14\"\n");
+        assert_eq!(
+            out,
+            "[dependencies]\ntonic = \"0.14\"\n\n[dev-dependencies]\ntonic-web = \"0.14\"\n"
+        );
     }
 }

@@ -102,9 +102,17 @@ fn check_fixture(name: &str, has_server: bool) {
         if *n >= 6 {
             let own_client = bin_path(&bins, &client_name);
             assert!(own_client.is_file(), "{name}/step-{n} has no {client_name}");
-            client_against_server(&own_client, &step0_server, &format!("{name}/step-{n} client vs step-0 server"));
+            client_against_server(
+                &own_client,
+                &step0_server,
+                &format!("{name}/step-{n} client vs step-0 server"),
+            );
             if let Some(s5) = &step5_server {
-                client_against_server(&own_client, s5, &format!("{name}/step-{n} client vs step-5 server"));
+                client_against_server(
+                    &own_client,
+                    s5,
+                    &format!("{name}/step-{n} client vs step-5 server"),
+                );
             }
         }
     }

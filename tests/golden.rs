@@ -36,7 +36,11 @@ fn meta_for(case: &Path) -> FileMeta {
     let schema =
         cargo_connect_migrate::schema::Schema::from_sources(&[("case.proto", text.as_str())], 1)
             .unwrap();
-    let package = schema.services.first().map(|s| s.package.clone()).unwrap_or_default();
+    let package = schema
+        .services
+        .first()
+        .map(|s| s.package.clone())
+        .unwrap_or_default();
     FileMeta {
         module_path: Some(vec!["crate".into()]),
         crate_ctx: Some(std::sync::Arc::new(steps::step01::CrateCtx {

@@ -293,7 +293,6 @@ impl<S> ChannelTransport<S> {
     pub fn into_inner(self) -> S {
         self.inner
     }
-
 }
 
 /// A gRPC `ClientConfig` for a client on a [`ChannelTransport`] (the channel picks the server:
@@ -367,11 +366,16 @@ where
     V: buffa::view::MessageView<'static>,
     F: FnOnce(Req, CallOptions) -> Fut,
     Fut: std::future::Future<
-        Output = Result<connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>, connectrpc::ConnectError>,
+        Output = Result<
+            connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>,
+            connectrpc::ConnectError,
+        >,
     >,
 {
     let (metadata, _extensions, message) = request.into_request().into_parts();
-    let response = call(message, call_options(metadata)).await.map_err(to_status)?;
+    let response = call(message, call_options(metadata))
+        .await
+        .map_err(to_status)?;
     let (headers, body, trailers) = response.into_owned_parts();
     Ok(tonic::Response::from_parts(
         response_metadata(&headers, &trailers),
@@ -393,11 +397,16 @@ where
     V: buffa::view::MessageView<'static>,
     F: FnOnce(R::Stream, CallOptions) -> Fut,
     Fut: std::future::Future<
-        Output = Result<connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>, connectrpc::ConnectError>,
+        Output = Result<
+            connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>,
+            connectrpc::ConnectError,
+        >,
     >,
 {
     let (metadata, _extensions, stream) = request.into_streaming_request().into_parts();
-    let response = call(stream, call_options(metadata)).await.map_err(to_status)?;
+    let response = call(stream, call_options(metadata))
+        .await
+        .map_err(to_status)?;
     let (headers, body, trailers) = response.into_owned_parts();
     Ok(tonic::Response::from_parts(
         response_metadata(&headers, &trailers),
@@ -418,14 +427,20 @@ where
     B: Body<Data = Bytes> + Unpin + Send + 'static,
     B::Error: std::fmt::Display,
     V: buffa::view::MessageView<'static, Owned = M> + Send + 'static,
-    M: buffa::Message + JsonDeserialize + buffa::view::HasMessageView<View<'static> = V> + Send + 'static,
+    M: buffa::Message
+        + JsonDeserialize
+        + buffa::view::HasMessageView<View<'static> = V>
+        + Send
+        + 'static,
     F: FnOnce(Req, CallOptions) -> Fut,
     Fut: std::future::Future<
         Output = Result<connectrpc::client::ServerStream<B, V>, connectrpc::ConnectError>,
     >,
 {
     let (metadata, _extensions, message) = request.into_request().into_parts();
-    let stream = call(message, call_options(metadata)).await.map_err(to_status)?;
+    let stream = call(message, call_options(metadata))
+        .await
+        .map_err(to_status)?;
     let metadata = headers_to_metadata(stream.headers());
     let frames = futures_util::stream::unfold(Some(stream), |state| async move {
         let mut stream = state?;
@@ -461,13 +476,14 @@ where
     B: Body<Data = Bytes> + Unpin + Send + 'static,
     B::Error: std::fmt::Display,
     V: buffa::view::MessageView<'static, Owned = M> + Send + 'static,
-    M: buffa::Message + JsonDeserialize + buffa::view::HasMessageView<View<'static> = V> + Send + 'static,
+    M: buffa::Message
+        + JsonDeserialize
+        + buffa::view::HasMessageView<View<'static> = V>
+        + Send
+        + 'static,
     F: FnOnce(CallOptions) -> Fut,
     Fut: std::future::Future<
-        Output = Result<
-            connectrpc::client::BidiStream<B, R::Message, V>,
-            connectrpc::ConnectError,
-        >,
+        Output = Result<connectrpc::client::BidiStream<B, R::Message, V>, connectrpc::ConnectError>,
     >,
 {
     let (metadata, _extensions, requests) = request.into_streaming_request().into_parts();
@@ -505,7 +521,11 @@ where
     B: Body<Data = Bytes> + Unpin + Send + 'static,
     B::Error: std::fmt::Display,
     V: buffa::view::MessageView<'static, Owned = M> + Send + 'static,
-    M: buffa::Message + JsonDeserialize + buffa::view::HasMessageView<View<'static> = V> + Send + 'static,
+    M: buffa::Message
+        + JsonDeserialize
+        + buffa::view::HasMessageView<View<'static> = V>
+        + Send
+        + 'static,
 {
     let frames = futures_util::stream::unfold(Some(stream), |state| async move {
         let mut stream = state?;
@@ -520,12 +540,18 @@ where
 
 /// The receive half of a native bidi call as a real `tonic::Streaming` (see
 /// [`streaming_from_server_stream`]).
-pub fn streaming_from_bidi<B, V, M>(recv: connectrpc::client::BidiRecvHalf<B, V>) -> tonic::Streaming<M>
+pub fn streaming_from_bidi<B, V, M>(
+    recv: connectrpc::client::BidiRecvHalf<B, V>,
+) -> tonic::Streaming<M>
 where
     B: Body<Data = Bytes> + Unpin + Send + 'static,
     B::Error: std::fmt::Display,
     V: buffa::view::MessageView<'static, Owned = M> + Send + 'static,
-    M: buffa::Message + JsonDeserialize + buffa::view::HasMessageView<View<'static> = V> + Send + 'static,
+    M: buffa::Message
+        + JsonDeserialize
+        + buffa::view::HasMessageView<View<'static> = V>
+        + Send
+        + 'static,
 {
     let frames = futures_util::stream::unfold(Some(recv), |state| async move {
         let mut recv = state?;
@@ -722,7 +748,10 @@ pub mod connect_errors {
         V: buffa::view::MessageView<'static>,
         F: FnOnce(Req, CallOptions) -> Fut,
         Fut: std::future::Future<
-            Output = Result<connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>, ConnectError>,
+            Output = Result<
+                connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>,
+                ConnectError,
+            >,
         >,
     {
         let (metadata, _extensions, message) = request.into_request().into_parts();
@@ -745,7 +774,10 @@ pub mod connect_errors {
         V: buffa::view::MessageView<'static>,
         F: FnOnce(R::Stream, CallOptions) -> Fut,
         Fut: std::future::Future<
-            Output = Result<connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>, ConnectError>,
+            Output = Result<
+                connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>,
+                ConnectError,
+            >,
         >,
     {
         let (metadata, _extensions, stream) = request.into_streaming_request().into_parts();
@@ -773,7 +805,9 @@ pub mod connect_errors {
             + Send
             + 'static,
         F: FnOnce(Req, CallOptions) -> Fut,
-        Fut: std::future::Future<Output = Result<connectrpc::client::ServerStream<B, V>, ConnectError>>,
+        Fut: std::future::Future<
+            Output = Result<connectrpc::client::ServerStream<B, V>, ConnectError>,
+        >,
     {
         let (metadata, _extensions, message) = request.into_request().into_parts();
         let stream = call(message, call_options(metadata)).await?;
@@ -796,7 +830,9 @@ pub mod connect_errors {
     /// A native server stream as a `Stream` of owned messages (`message().await`,
     /// `StreamExt`): what step 8 writes where a response stream is used as a `Stream` (`next()`,
     /// `collect()`, passed along) rather than read with `message().await`.
-    pub fn server_stream_messages<B, V, M>(stream: connectrpc::client::ServerStream<B, V>) -> Inbound<M>
+    pub fn server_stream_messages<B, V, M>(
+        stream: connectrpc::client::ServerStream<B, V>,
+    ) -> Inbound<M>
     where
         B: Body<Data = Bytes> + Unpin + Send + 'static,
         B::Error: std::fmt::Display,
@@ -807,14 +843,17 @@ pub mod connect_errors {
             + Send
             + 'static,
     {
-        Inbound::from_stream(futures_util::stream::unfold(Some(stream), |state| async move {
-            let mut stream = state?;
-            match stream.message::<M>().await {
-                Ok(Some(m)) => Some((Ok(m.to_owned_message()), Some(stream))),
-                Ok(None) => None,
-                Err(e) => Some((Err(e), None)),
-            }
-        }))
+        Inbound::from_stream(futures_util::stream::unfold(
+            Some(stream),
+            |state| async move {
+                let mut stream = state?;
+                match stream.message::<M>().await {
+                    Ok(Some(m)) => Some((Ok(m.to_owned_message()), Some(stream))),
+                    Ok(None) => None,
+                    Err(e) => Some((Err(e), None)),
+                }
+            },
+        ))
     }
 
     /// The receive half of a native bidi call as a `Stream` of owned messages (see
@@ -830,14 +869,17 @@ pub mod connect_errors {
             + Send
             + 'static,
     {
-        Inbound::from_stream(futures_util::stream::unfold(Some(recv), |state| async move {
-            let mut recv = state?;
-            match recv.message::<M>().await {
-                Ok(Some(m)) => Some((Ok(m.to_owned_message()), Some(recv))),
-                Ok(None) => None,
-                Err(e) => Some((Err(e), None)),
-            }
-        }))
+        Inbound::from_stream(futures_util::stream::unfold(
+            Some(recv),
+            |state| async move {
+                let mut recv = state?;
+                match recv.message::<M>().await {
+                    Ok(Some(m)) => Some((Ok(m.to_owned_message()), Some(recv))),
+                    Ok(None) => None,
+                    Err(e) => Some((Err(e), None)),
+                }
+            },
+        ))
     }
 
     /// [`super::tonic_bidi`] with the connect error; the stream yields owned messages.

@@ -322,7 +322,10 @@ pub fn connect_app(service: impl Into<HostedService>) -> axum::Router {
 
 /// [`connect_app`] with services still on tonic (`tonic::service::Routes`) on the same app: their
 /// paths go to tonic, every other path to the connect service.
-pub fn mixed_app(tonic_routes: tonic::service::Routes, service: impl Into<HostedService>) -> axum::Router {
+pub fn mixed_app(
+    tonic_routes: tonic::service::Routes,
+    service: impl Into<HostedService>,
+) -> axum::Router {
     tonic_routes
         .into_axum_router()
         .fallback_service(AxumHosted::new(service))
@@ -509,7 +512,14 @@ pub fn fix_grpc_error_headers<B>(resp: http::Response<B>) -> http::Response<Grpc
         }
         moved = Some(saved);
     }
-    http::Response::from_parts(parts, GrpcStatusBody { inner: body, moved, finished: false })
+    http::Response::from_parts(
+        parts,
+        GrpcStatusBody {
+            inner: body,
+            moved,
+            finished: false,
+        },
+    )
 }
 
 pin_project_lite::pin_project! {
@@ -527,14 +537,22 @@ pin_project_lite::pin_project! {
 impl<B> GrpcStatusBody<B> {
     /// Forwards `inner` unchanged.
     pub fn passthrough(inner: B) -> Self {
-        Self { inner, moved: None, finished: false }
+        Self {
+            inner,
+            moved: None,
+            finished: false,
+        }
     }
 
     /// An empty body that reports its end up front (`is_end_stream`), whatever `inner` does, so
     /// that the response headers go out as the only frame (a gRPC trailers-only response).
     /// `inner` is never polled.
     pub fn finished(inner: B) -> Self {
-        Self { inner, moved: None, finished: true }
+        Self {
+            inner,
+            moved: None,
+            finished: true,
+        }
     }
 }
 

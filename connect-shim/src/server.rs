@@ -655,7 +655,9 @@ pub mod connect_errors {
 
     impl<M> Inbound<M> {
         /// Any stream of owned messages (a client's response stream, for instance).
-        pub fn from_stream(s: impl Stream<Item = Result<M, ConnectError>> + Send + 'static) -> Self {
+        pub fn from_stream(
+            s: impl Stream<Item = Result<M, ConnectError>> + Send + 'static,
+        ) -> Self {
             Inbound { inner: Box::pin(s) }
         }
 

@@ -41,7 +41,9 @@ async fn total(requests: InboundStream<EchoRequest>) -> connectrpc::ServiceResul
             text: format!("sum {sum}"),
             ..Default::default()
         });
-        response.metadata_mut().insert("x-sum", sum.to_string().parse().unwrap());
+        response
+            .metadata_mut()
+            .insert("x-sum", sum.to_string().parse().unwrap());
         Ok(response)
     })
     .await
@@ -49,7 +51,9 @@ async fn total(requests: InboundStream<EchoRequest>) -> connectrpc::ServiceResul
 
 #[tokio::test]
 async fn client_stream_reads_owned_messages_and_keeps_metadata() {
-    let reply = total(inbound(vec![Ok(req("a", 2)), Ok(req("b", 3))])).await.unwrap();
+    let reply = total(inbound(vec![Ok(req("a", 2)), Ok(req("b", 3))]))
+        .await
+        .unwrap();
     assert_eq!(reply.body.text, "sum 5");
     assert_eq!(reply.headers.get("x-sum").unwrap(), "5");
 }
@@ -61,9 +65,12 @@ async fn errors_pass_through_unchanged() {
     assert_eq!(err.code, ErrorCode::FailedPrecondition);
     assert_eq!(err.message.as_deref(), Some("nothing to add"));
     // Raised by the upload, surfacing from `message().await?`.
-    let err = total(inbound(vec![Ok(req("a", 1)), Err(ConnectError::data_loss("cut"))]))
-        .await
-        .unwrap_err();
+    let err = total(inbound(vec![
+        Ok(req("a", 1)),
+        Err(ConnectError::data_loss("cut")),
+    ]))
+    .await
+    .unwrap_err();
     assert_eq!(err.code, ErrorCode::DataLoss);
 }
 

@@ -204,8 +204,7 @@ async fn step5_app(router: connectrpc::Router) -> std::net::SocketAddr {
     let app = hosting::mixed_app(
         tonic::service::Routes::default()
             .add_service(pb::echo_alt_server::EchoAltServer::new(TonicEcho)),
-        connectrpc::ConnectRpcService::new(router)
-        .with_deadline_policy(
+        connectrpc::ConnectRpcService::new(router).with_deadline_policy(
             connectrpc::DeadlinePolicy::new().with_max(std::time::Duration::from_secs(30)),
         ),
     );

@@ -951,7 +951,10 @@ impl Greeter for Svc {
         // The whole step 3 leaves an impl still on tonic's trait alone (step 2 comes first).
         let (got, items) = run(3, SERVER);
         assert_eq!(got, SERVER);
-        assert!(items.iter().any(|i| i.contains("step03/step2-first")), "{items:?}");
+        assert!(
+            items.iter().any(|i| i.contains("step03/step2-first")),
+            "{items:?}"
+        );
         // Step 7 is for client code: nothing here.
         check_not_applicable(7, SERVER);
     }
@@ -1030,7 +1033,10 @@ impl Greeter for Svc {
         // Step 7 leaves a file still on tonic's generated clients alone (step 6 first).
         let (got, items) = run(7, after);
         assert_eq!(got, after);
-        assert!(items.iter().any(|i| i.contains("step07/kept-tonic")), "{items:?}");
+        assert!(
+            items.iter().any(|i| i.contains("step07/kept-tonic")),
+            "{items:?}"
+        );
     }
 
     #[test]
@@ -1040,10 +1046,13 @@ impl Greeter for Svc {
         // Client code, but still on tonic's generated client: step 7 waits for step 6.
         let (got, items) = run(7, before);
         assert_eq!(got, before);
-        assert!(items.iter().any(|i| i.contains("step07/kept-tonic")), "{items:?}");
+        assert!(
+            items.iter().any(|i| i.contains("step07/kept-tonic")),
+            "{items:?}"
+        );
         // On a connect client (after step 6) it is step 7's.
-        let after6 = "use tonic::Code;\nuse pb::StoreClient;\n\nasync fn get(c: &mut StoreClient<Ch>) -> bool {\n    match c.get(()).await.map_err(connect_shim::status::to_status) {\n        Err(e) if e.code() == Code::NotFound => false,\n        _ => true,\n    }\n}\nfn channel() -> tonic::transport::Channel { todo!() }\n";
-        let after7 = "use connectrpc::ErrorCode;\nuse pb::StoreClient;\n\nasync fn get(c: &mut StoreClient<Ch>) -> bool {\n    match c.get(()).await {\n        Err(e) if e.code == ErrorCode::NotFound => false,\n        _ => true,\n    }\n}\nfn channel() -> tonic::transport::Channel { todo!() }\n";
+        let after6 = "use tonic::Code;\nuse pb::StoreClient;\n\nasync fn get(c: &mut StoreClient<Ch>) -> bool {\n    match c.get(()).await.map_err(connect_shim::status::to_status) {\n        Err(e) if e.code() == Code::NotFound => false,\n        _ => true,\n    }\n}\nfn channel() -> tonic::transport::Channel { tonic::transport::Channel::from_static(\"http://[::1]:50051\").connect_lazy() }\n";
+        let after7 = "use connectrpc::ErrorCode;\nuse pb::StoreClient;\n\nasync fn get(c: &mut StoreClient<Ch>) -> bool {\n    match c.get(()).await {\n        Err(e) if e.code == ErrorCode::NotFound => false,\n        _ => true,\n    }\n}\nfn channel() -> tonic::transport::Channel { tonic::transport::Channel::from_static(\"http://[::1]:50051\").connect_lazy() }\n";
         check_step(7, after6, after7);
     }
 

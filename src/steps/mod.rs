@@ -9,10 +9,10 @@ pub mod step01;
 pub mod step02;
 pub mod step03;
 pub mod step05;
-pub mod step09;
 pub mod step06;
 pub mod step07;
 pub mod step08;
+pub mod step09;
 
 use aho_corasick::AhoCorasick;
 
@@ -124,7 +124,8 @@ impl Step {
         if crate_ctx {
             return true;
         }
-        if matches!(self.number, 3 | 4 | 7) && memchr::memmem::find(text, b"connect_shim").is_some() {
+        if matches!(self.number, 3 | 4 | 7) && memchr::memmem::find(text, b"connect_shim").is_some()
+        {
             return true;
         }
         if self.number == 9 {

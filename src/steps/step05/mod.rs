@@ -436,7 +436,11 @@ impl<'a, 's> Walker<'a, 's> {
     /// How to write the package module of `pkg::x_server::XServer` at this site.
     fn package_prefix(&self, path: &syn::Path, r: &Resolved) -> Option<String> {
         let n = path.segments.len();
-        let lead = if path.leading_colon.is_some() { "::" } else { "" };
+        let lead = if path.leading_colon.is_some() {
+            "::"
+        } else {
+            ""
+        };
         if n >= 3 {
             let segs: Vec<String> = path
                 .segments
@@ -486,7 +490,10 @@ impl<'a, 's> Walker<'a, 's> {
         for l in &links[..links.len() - 1] {
             match (l.method.as_str(), l.args.as_slice()) {
                 ("register_encoded_file_descriptor_set", [a]) => {
-                    if self.path_of(a).is_some_and(|p| p.first().is_some_and(|f| f == "tonic_health")) {
+                    if self
+                        .path_of(a)
+                        .is_some_and(|p| p.first().is_some_and(|f| f == "tonic_health"))
+                    {
                         self.report(
                             range(a.span()).start,
                             "reflection-health",
@@ -694,7 +701,8 @@ impl<'a, 's> Walker<'a, 's> {
                     return Err("the server uses TLS (`tls_config`): build a `rustls::ServerConfig` (ALPN `h2` and `http/1.1`) and serve with `connectrpc::axum::serve_tls` (connectrpc features `axum`, `server-tls`)".into());
                 }
                 (m, _) if DROPPED_OPTIONS.contains(&m) => {
-                    let text = self.src(l.at..range(l.args.last().map_or(root.span(), |a| a.span())).end);
+                    let text =
+                        self.src(l.at..range(l.args.last().map_or(root.span(), |a| a.span())).end);
                     items.push(item(
                         l.at,
                         "server-option",
@@ -705,7 +713,9 @@ impl<'a, 's> Walker<'a, 's> {
                 }
                 (m, _) => {
                     self.kept.truncate(kept_before);
-                    return Err(format!("`.{m}(..)` on the server builder is not understood"));
+                    return Err(format!(
+                        "`.{m}(..)` on the server builder is not understood"
+                    ));
                 }
             }
             if l.turbofish {
@@ -894,13 +904,14 @@ impl<'a, 's> Walker<'a, 's> {
         if let Some(Ok(text)) = self.reflection_text(a) {
             let r = range(a.span());
             // Written out again with its own rewrite.
-            self.kept.retain(|k| !(r.start <= k.start && k.end <= r.end));
+            self.kept
+                .retain(|k| !(r.start <= k.start && k.end <= r.end));
             parts.push(Part::Merge(text));
             return;
         }
         let text = self.expr_text(a);
-        let intercepted = self.is_intercepted(a)
-            || local_name(a).is_some_and(|n| self.intercepted.contains(&n));
+        let intercepted =
+            self.is_intercepted(a) || local_name(a).is_some_and(|n| self.intercepted.contains(&n));
         let msg = if intercepted {
             "this service runs behind a tonic interceptor (`InterceptedService`): it stays hosted through tonic's routes on the same app".to_string()
         } else {
@@ -999,7 +1010,8 @@ impl<'a, 's> Walker<'a, 's> {
             range(inc.span()).start,
             "incoming",
             ItemKind::Manual,
-            "the connection stream is served through connect_shim::hosting::incoming_listener".into(),
+            "the connection stream is served through connect_shim::hosting::incoming_listener"
+                .into(),
             "bind a tokio::net::TcpListener and pass it to axum::serve directly",
         ));
         format!("connect_shim::hosting::incoming_listener({t})")
@@ -1235,7 +1247,12 @@ pub fn prepare(
             ));
         }
         if uses("connectrpc_health::") {
-            deps.push(NewDep::new("connectrpc-health", "0.9", &[], DepKind::Normal));
+            deps.push(NewDep::new(
+                "connectrpc-health",
+                "0.9",
+                &[],
+                DepKind::Normal,
+            ));
         }
         if uses("connectrpc_reflection::") {
             deps.push(NewDep::new(

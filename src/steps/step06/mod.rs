@@ -187,8 +187,7 @@ fn client_of_type(
         return Some(s.clone());
     }
     if segs.last() == Some(&"Result") {
-        if let Some(syn::PathArguments::AngleBracketed(a)) =
-            p.segments.last().map(|s| &s.arguments)
+        if let Some(syn::PathArguments::AngleBracketed(a)) = p.segments.last().map(|s| &s.arguments)
         {
             if let Some(syn::GenericArgument::Type(t)) = a.args.first() {
                 return client_of_type(schema, idx, tr, t, crate_name, known);
@@ -310,8 +309,7 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
         };
         let root_cur = manifests.root_for(&c.manifest_path);
         let dirs = (c.dir.as_path(), ws.root.as_path());
-        if let Ok((m, r)) = manifest::add_deps_in(&member, root_cur.as_deref(), &deps, Some(dirs))
-        {
+        if let Ok((m, r)) = manifest::add_deps_in(&member, root_cur.as_deref(), &deps, Some(dirs)) {
             manifests.record(&c.manifest_path, member, m, r);
         }
     }
@@ -395,7 +393,6 @@ fn ptr_eq<T>(a: &T, b: &T) -> bool {
     std::ptr::eq(a, b)
 }
 
-
 /// Occurrences of the local `name` (as a path expression) inside `node`, with their parent.
 fn uses_in<'ast>(
     name: &str,
@@ -410,7 +407,10 @@ fn uses_in<'ast>(
     f(&mut u);
     if u.other {
         // Mentioned inside a macro we cannot read: treat as an unknown use.
-        u.hits.push((u.hits.first().map(|h| h.0).unwrap_or_else(|| leak_dummy()), None));
+        u.hits.push((
+            u.hits.first().map(|h| h.0).unwrap_or_else(|| leak_dummy()),
+            None,
+        ));
     }
     u.hits
 }
@@ -444,7 +444,12 @@ impl<'ast> Visit<'ast> for UseFinder<'ast> {
                 let e: &'ast syn::Expr = Box::leak(Box::new(e));
                 self.visit_expr(e);
             }
-        } else if m.tokens.to_string().split(|c: char| !c.is_alphanumeric() && c != '_').any(|t| t == self.name) {
+        } else if m
+            .tokens
+            .to_string()
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .any(|t| t == self.name)
+        {
             self.other = true;
         }
     }
@@ -473,7 +478,10 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
     }
 
     fn service(&self, full_name: &str) -> Option<&'s Service> {
-        self.schema.services.iter().find(|s| s.full_name == full_name)
+        self.schema
+            .services
+            .iter()
+            .find(|s| s.full_name == full_name)
     }
 
     /// The service of a tonic client type path (`XClient`, `pb::x_client::XClient`).
@@ -595,7 +603,10 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 );
                 continue;
             }
-            edits.push(Edit::delete(pr.start..lr.start, &format!("{RULE}/client-type")));
+            edits.push(Edit::delete(
+                pr.start..lr.start,
+                &format!("{RULE}/client-type"),
+            ));
         }
         for e in edits {
             let at = e.range.start;
@@ -620,7 +631,9 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         }
         if let syn::PathArguments::AngleBracketed(args) = &p.segments[n - 1].arguments {
             for a in &args.args {
-                let syn::GenericArgument::Type(t) = a else { continue };
+                let syn::GenericArgument::Type(t) = a else {
+                    continue;
+                };
                 let Some(tp) = type_path(t) else { continue };
                 let full = self.resolve_full(tp).unwrap_or_default();
                 let tr = range(t.span());
@@ -730,7 +743,10 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
     /// Config methods of a tonic client -> connect `ClientConfig` text; `Err` for one with no
     /// equivalent (dropped, reported).
     fn client_option(&mut self, m: &syn::ExprMethodCall) -> Option<Result<String, String>> {
-        let arg = m.args.first().map(|a| self.src(range(a.span())).to_string());
+        let arg = m
+            .args
+            .first()
+            .map(|a| self.src(range(a.span())).to_string());
         Some(match m.method.to_string().as_str() {
             "max_decoding_message_size" => Ok(format!(
                 ".with_default_max_message_size({})",
@@ -742,9 +758,9 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 Ok(format!(".compress_requests({enc:?})"))
             }
             "accept_compressed" => Ok(String::new()),
-            "max_encoding_message_size" => Err(
-                "`max_encoding_message_size` has no connectrpc equivalent: dropped".to_string(),
-            ),
+            "max_encoding_message_size" => {
+                Err("`max_encoding_message_size` has no connectrpc equivalent: dropped".to_string())
+            }
             _ => return None,
         })
     }
@@ -754,7 +770,9 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         if !self.done_ctor.insert(start) {
             return;
         }
-        let syn::Expr::Path(fp) = &*c.func else { return };
+        let syn::Expr::Path(fp) = &*c.func else {
+            return;
+        };
         let mut tyd = fp.path.clone();
         tyd.segments.pop();
         let last = tyd.segments.pop().unwrap().into_value();
@@ -783,7 +801,9 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                         end = range(t.span()).end;
                         "?".to_string()
                     }
-                    Some(syn::Expr::MethodCall(m)) if m.method == "unwrap" || m.method == "expect" => {
+                    Some(syn::Expr::MethodCall(m))
+                        if m.method == "unwrap" || m.method == "expect" =>
+                    {
                         end = range(m.span()).end;
                         let from = range(m.receiver.span()).end;
                         self.src(from..end).trim_start().to_string()
@@ -843,15 +863,25 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             "with_origin" if args.len() == 2 => {
                 let grpc_web = match &c.args[0] {
                     syn::Expr::Call(inner) => match &*inner.func {
-                        syn::Expr::Path(ip) => self
-                            .resolve_full(&ip.path)
-                            .is_some_and(|f| f.first().map(String::as_str) == Some("tonic_web") && f.iter().any(|s| s == "GrpcWebClientService")),
+                        syn::Expr::Path(ip) => self.resolve_full(&ip.path).is_some_and(|f| {
+                            f.first().map(String::as_str) == Some("tonic_web")
+                                && f.iter().any(|s| s == "GrpcWebClientService")
+                        }),
                         _ => false,
                     },
                     _ => false,
                 };
                 if !grpc_web {
-                    self.report(start, "with-origin", ItemKind::Manual, format!("`{}::with_origin` on a custom service: not rewritten", svc.tonic_client), "the origin is the `ClientConfig` base URI; pick a connectrpc transport");
+                    self.report(
+                        start,
+                        "with-origin",
+                        ItemKind::Manual,
+                        format!(
+                            "`{}::with_origin` on a custom service: not rewritten",
+                            svc.tonic_client
+                        ),
+                        "the origin is the `ClientConfig` base URI; pick a connectrpc transport",
+                    );
                     return;
                 }
                 // The HTTP client handed to `GrpcWebClientService::new(http)`: its `let` goes
@@ -882,7 +912,13 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 Some(Ok(t)) => config_extra.push_str(&t),
                 Some(Err(why)) => {
                     let at = range(m.method.span()).start;
-                    self.report(at, "client-option", ItemKind::Manual, why, "set the limit on the server, or drop it");
+                    self.report(
+                        at,
+                        "client-option",
+                        ItemKind::Manual,
+                        why,
+                        "set the limit on the server, or drop it",
+                    );
                 }
                 None => break,
             }
@@ -957,7 +993,10 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         }
         let rs: Vec<&str> = rfull.iter().map(String::as_str).collect();
         let ctor = *rs.last()?;
-        if !matches!(rs.get(rs.len().saturating_sub(2)), Some(&"Channel") | Some(&"Endpoint")) {
+        if !matches!(
+            rs.get(rs.len().saturating_sub(2)),
+            Some(&"Channel") | Some(&"Endpoint")
+        ) {
             return None;
         }
         let dst = self.src(range(root.args.first()?.span())).to_string();
@@ -967,7 +1006,9 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             "from_shared" | "new" => {
                 let sfx = match links.get(1) {
                     Some(syn::Expr::Try(_)) => "?".to_string(),
-                    Some(syn::Expr::MethodCall(m)) if m.method == "unwrap" || m.method == "expect" => {
+                    Some(syn::Expr::MethodCall(m))
+                        if m.method == "unwrap" || m.method == "expect" =>
+                    {
                         self.src(range(m.receiver.span()).end..range(m.span()).end)
                             .trim_start()
                             .to_string()
@@ -1013,7 +1054,11 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                     k += 1;
                     match links.get(k + 1) {
                         Some(syn::Expr::Try(_)) => k += 1,
-                        Some(syn::Expr::MethodCall(u)) if u.method == "unwrap" || u.method == "expect" => k += 1,
+                        Some(syn::Expr::MethodCall(u))
+                            if u.method == "unwrap" || u.method == "expect" =>
+                        {
+                            k += 1
+                        }
                         _ => return None,
                     }
                     connected = true;
@@ -1080,7 +1125,13 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 let name = m.method.to_string();
                 if matches!(
                     name.as_str(),
-                    "unwrap" | "expect" | "clone" | "max_decoding_message_size" | "max_encoding_message_size" | "send_compressed" | "accept_compressed"
+                    "unwrap"
+                        | "expect"
+                        | "clone"
+                        | "max_decoding_message_size"
+                        | "max_encoding_message_size"
+                        | "send_compressed"
+                        | "accept_compressed"
                 ) {
                     self.value_service(&m.receiver)
                 } else {
@@ -1091,10 +1142,14 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 if let Some((_, svc, _)) = self.ctor_call(e) {
                     return Some(svc);
                 }
-                let syn::Expr::Path(fp) = &*c.func else { return None };
+                let syn::Expr::Path(fp) = &*c.func else {
+                    return None;
+                };
                 let full = self.resolve_full(&fp.path)?;
                 let (_, s) = self.known.iter().find(|(k, _)| {
-                    *k == full || (full.first().map(String::as_str) == Some("crate") && k[1..] == full[1..])
+                    *k == full
+                        || (full.first().map(String::as_str) == Some("crate")
+                            && k[1..] == full[1..])
                 })?;
                 self.service(s)
             }
@@ -1106,7 +1161,9 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
     /// `Request::new(e)` (tonic) -> `e`.
     fn request_new<'e>(&self, e: &'e syn::Expr) -> Option<&'e syn::ExprCall> {
         let syn::Expr::Call(c) = e else { return None };
-        let syn::Expr::Path(fp) = &*c.func else { return None };
+        let syn::Expr::Path(fp) = &*c.func else {
+            return None;
+        };
         let full = self.resolve_full(&fp.path)?;
         (full == ["tonic", "Request", "new"] && c.args.len() == 1).then_some(c)
     }
@@ -1160,7 +1217,10 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 syn::visit::visit_local(self, l);
             }
         }
-        let mut fl = FindLet { name: name.clone(), found: Vec::new() };
+        let mut fl = FindLet {
+            name: name.clone(),
+            found: Vec::new(),
+        };
         fl.visit_block(body);
         if fl.found.len() != 1 || matches!(fl.found[0].pat, syn::Pat::Type(_)) {
             return None;
@@ -1179,34 +1239,56 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
     /// The kind of a singular field of message `full` named `field`: `true` when a view of it
     /// reads like the owned field (strings, scalars).
     fn scalar_field(&self, msg: &str, field: &str) -> bool {
-        self.schema.message(msg).and_then(|m| m.field_by_rust_name(field)).is_some_and(|f| {
-            !f.is_message_field()
-                && !matches!(f.label, crate::schema::Label::Repeated)
-                && f.oneof.is_none()
-                && !f.is_enum()
-        })
+        self.schema
+            .message(msg)
+            .and_then(|m| m.field_by_rust_name(field))
+            .is_some_and(|f| {
+                !f.is_message_field()
+                    && !matches!(f.label, crate::schema::Label::Repeated)
+                    && f.oneof.is_none()
+                    && !f.is_enum()
+            })
     }
 
     /// Uses of a response binding in `visit` are all understood: the edits renaming them.
-    fn response_uses(&self, name: &str, output: &str, f: impl FnOnce(&mut UseFinder<'ast>)) -> Option<Vec<Edit>> {
+    fn response_uses(
+        &self,
+        name: &str,
+        output: &str,
+        f: impl FnOnce(&mut UseFinder<'ast>),
+    ) -> Option<Vec<Edit>> {
         let mut edits = Vec::new();
         for (_, parent) in uses_in(name, f) {
             let parent = parent?;
-            let syn::Expr::MethodCall(m) = parent else { return None };
+            let syn::Expr::MethodCall(m) = parent else {
+                return None;
+            };
             if !m.args.is_empty() {
                 return None;
             }
             match m.method.to_string().as_str() {
-                "into_inner" => edits.push(Edit::replace(range(m.method.span()), "into_owned", "step06/response")),
+                "into_inner" => edits.push(Edit::replace(
+                    range(m.method.span()),
+                    "into_owned",
+                    "step06/response",
+                )),
                 "get_ref" => {
                     // Only `get_ref().field` of a scalar field: checked by the caller's text.
                     let after = &self.text[range(m.span()).end..];
-                    let field: String = after.strip_prefix('.')?.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    let field: String = after
+                        .strip_prefix('.')?
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
                     let next = after[1 + field.len()..].trim_start();
                     if !(self.scalar_field(output, &field) || next.starts_with('.')) {
                         return None;
                     }
-                    edits.push(Edit::replace(range(m.method.span()), "view", "step06/response"));
+                    edits.push(Edit::replace(
+                        range(m.method.span()),
+                        "view",
+                        "step06/response",
+                    ));
                 }
                 _ => return None,
             }
@@ -1229,17 +1311,36 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         let call_r = range(m.span());
         let wrap = |f: &str, closure: String| {
             vec![
-                Edit::replace(call_r.start..arg_r.start, format!("connect_shim::client::{f}("), "step06/call-shim"),
-                Edit::replace(arg_r.end..call_r.end, format!(", {closure})"), "step06/call-shim"),
+                Edit::replace(
+                    call_r.start..arg_r.start,
+                    format!("connect_shim::client::{f}("),
+                    "step06/call-shim",
+                ),
+                Edit::replace(
+                    arg_r.end..call_r.end,
+                    format!(", {closure})"),
+                    "step06/call-shim",
+                ),
             ]
         };
         match method.kind {
             StreamingKind::Unary => {}
             kind => {
                 let (f, closure) = match kind {
-                    StreamingKind::ServerStream => ("tonic_server_stream", format!("|request, options| {recv}.{name}_with_options(request, options)")),
-                    StreamingKind::ClientStream => ("tonic_client_stream", format!("|requests, options| {recv}.{name}_with_options(requests, options)")),
-                    _ => ("tonic_bidi", format!("|options| {recv}.{name}_with_options(options)")),
+                    StreamingKind::ServerStream => (
+                        "tonic_server_stream",
+                        format!("|request, options| {recv}.{name}_with_options(request, options)"),
+                    ),
+                    StreamingKind::ClientStream => (
+                        "tonic_client_stream",
+                        format!(
+                            "|requests, options| {recv}.{name}_with_options(requests, options)"
+                        ),
+                    ),
+                    _ => (
+                        "tonic_bidi",
+                        format!("|options| {recv}.{name}_with_options(options)"),
+                    ),
                 };
                 if self.commit(wrap(f, closure), start, "streaming-call") {
                     self.report(
@@ -1259,7 +1360,8 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 self.commit(edits, start, "unary-call");
             }
             None => {
-                let closure = format!("|request, options| {recv}.{name}_with_options(request, options)");
+                let closure =
+                    format!("|request, options| {recv}.{name}_with_options(request, options)");
                 if self.commit(wrap("tonic_unary", closure), start, "unary-call") {
                     self.report(
                         start,
@@ -1273,11 +1375,22 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         }
     }
 
-    fn plan_native_unary(&self, m: &'ast syn::ExprMethodCall, output: &str, arg: &'ast syn::Expr) -> Option<Vec<Edit>> {
+    fn plan_native_unary(
+        &self,
+        m: &'ast syn::ExprMethodCall,
+        output: &str,
+        arg: &'ast syn::Expr,
+    ) -> Option<Vec<Edit>> {
         let mut edits = self.native_request(arg)?;
         let chain = self.chain_up(0);
-        let syn::Expr::Await(aw) = chain.first()? else { return None };
-        let to_status = Edit::insert(range(aw.span()).end, ".map_err(connect_shim::status::to_status)", "step06/error-status");
+        let syn::Expr::Await(aw) = chain.first()? else {
+            return None;
+        };
+        let to_status = Edit::insert(
+            range(aw.span()).end,
+            ".map_err(connect_shim::status::to_status)",
+            "step06/error-status",
+        );
         let mut need_status = true;
         match chain.get(1) {
             Some(syn::Expr::MethodCall(u)) if u.method == "unwrap" || u.method == "expect" => {
@@ -1292,7 +1405,11 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 }
                 _ => return None,
             },
-            Some(syn::Expr::MethodCall(u)) if matches!(u.method.to_string().as_str(), "unwrap_err" | "err" | "is_err" | "is_ok") => {}
+            Some(syn::Expr::MethodCall(u))
+                if matches!(
+                    u.method.to_string().as_str(),
+                    "unwrap_err" | "err" | "is_err" | "is_ok"
+                ) => {}
             None => {
                 // `match <call>.await { .. }`
                 let depth = chain.len();
@@ -1334,7 +1451,12 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
     }
 
     /// After the response value: `.into_inner()` / `.get_ref().field`, or nothing.
-    fn response_chain(&self, rest: &[&'ast syn::Expr], output: &str, edits: &mut Vec<Edit>) -> Option<()> {
+    fn response_chain(
+        &self,
+        rest: &[&'ast syn::Expr],
+        output: &str,
+        edits: &mut Vec<Edit>,
+    ) -> Option<()> {
         match rest.first() {
             None => {
                 // The value goes somewhere: fine only when discarded or bound to `_`.
@@ -1345,16 +1467,28 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 }
             }
             Some(syn::Expr::MethodCall(m)) if m.method == "into_inner" && m.args.is_empty() => {
-                edits.push(Edit::replace(range(m.method.span()), "into_owned", "step06/response"));
+                edits.push(Edit::replace(
+                    range(m.method.span()),
+                    "into_owned",
+                    "step06/response",
+                ));
                 Some(())
             }
             Some(syn::Expr::MethodCall(m)) if m.method == "get_ref" && m.args.is_empty() => {
-                let Some(syn::Expr::Field(f)) = rest.get(1) else { return None };
-                let syn::Member::Named(id) = &f.member else { return None };
+                let Some(syn::Expr::Field(f)) = rest.get(1) else {
+                    return None;
+                };
+                let syn::Member::Named(id) = &f.member else {
+                    return None;
+                };
                 if !self.scalar_field(output, &id.to_string()) {
                     return None;
                 }
-                edits.push(Edit::replace(range(m.method.span()), "view", "step06/response"));
+                edits.push(Edit::replace(
+                    range(m.method.span()),
+                    "view",
+                    "step06/response",
+                ));
                 Some(())
             }
             _ => None,
@@ -1364,7 +1498,9 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
 
 impl<'ast> Visit<'ast> for Walker<'_, '_, 'ast> {
     fn visit_block(&mut self, b: &'ast syn::Block) {
-        let p = self.tr.enter(self.idx, range(b.brace_token.span.open()).start);
+        let p = self
+            .tr
+            .enter(self.idx, range(b.brace_token.span.open()).start);
         self.stack.push(Node::Block(b));
         syn::visit::visit_block(self, b);
         self.stack.pop();
@@ -1431,9 +1567,10 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, 'ast> {
                 }
             }
             syn::Expr::MethodCall(m) => {
-                if let Some(svc) = self.receiver_service(&m.receiver).or_else(|| {
-                    self.ctor_call(&m.receiver).map(|x| x.1)
-                }) {
+                if let Some(svc) = self
+                    .receiver_service(&m.receiver)
+                    .or_else(|| self.ctor_call(&m.receiver).map(|x| x.1))
+                {
                     self.convert_call(m, svc);
                 }
             }
@@ -1463,7 +1600,10 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 syn::visit::visit_local(self, l);
             }
         }
-        let mut fl = FindLet { name: name.to_string(), found: Vec::new() };
+        let mut fl = FindLet {
+            name: name.to_string(),
+            found: Vec::new(),
+        };
         fl.visit_block(body);
         if fl.found.len() != 1 || uses_in(name, |u| u.visit_block(body)).len() != 1 {
             return None;
@@ -1485,8 +1625,12 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
     fn enter_fn(&mut self, sig: &'ast syn::Signature, body: &'ast syn::Block) {
         let mut vars = HashMap::new();
         for input in &sig.inputs {
-            let syn::FnArg::Typed(pt) = input else { continue };
-            let syn::Pat::Ident(id) = &*pt.pat else { continue };
+            let syn::FnArg::Typed(pt) = input else {
+                continue;
+            };
+            let syn::Pat::Ident(id) = &*pt.pat else {
+                continue;
+            };
             if let Some(svc) = self.client_type_service(&pt.ty) {
                 vars.insert(id.ident.to_string(), svc.full_name.clone());
             }

@@ -65,7 +65,12 @@ impl Pass for ClientErrorsPass {
         });
         let connect_clients = file.crate_evidence.connect_client
             || crate::rules::rename::SideEvidence::scan(file.text.as_bytes()).connect_client;
-        let renamed = w.out.buffer.edits().iter().any(|e| e.rule.starts_with("step07/"));
+        let renamed = w
+            .out
+            .buffer
+            .edits()
+            .iter()
+            .any(|e| e.rule.starts_with("step07/"));
         if let Some((_, t)) = tonic_client {
             w.keep_tonic(
                 t.range().start,
@@ -73,7 +78,10 @@ impl Pass for ClientErrorsPass {
             );
         } else if !connect_clients && renamed {
             // No connect client anywhere in the crate: its calls still fail with tonic errors.
-            w.keep_tonic(0, "its crate has no connect client yet (step 6 has not moved its clients)".into());
+            w.keep_tonic(
+                0,
+                "its crate has no connect client yet (step 6 has not moved its clients)".into(),
+            );
         } else {
             w.visit_file(file.file);
         }
@@ -81,10 +89,12 @@ impl Pass for ClientErrorsPass {
             // Nothing of the file changes: take back the renames too.
             let all = 0..file.text.len();
             let taken = w.out.buffer.remove_within(&all);
-            let _ = w
-                .out
-                .buffer
-                .commit(taken.into_iter().filter(|e| !e.rule.starts_with("step07/")).collect());
+            let _ = w.out.buffer.commit(
+                taken
+                    .into_iter()
+                    .filter(|e| !e.rule.starts_with("step07/"))
+                    .collect(),
+            );
             w.out.items.retain(|i| !i.rule.starts_with("step07/"));
             w.out.items.push(item(
                 at,
@@ -101,20 +111,26 @@ impl Pass for ClientErrorsPass {
         }
         let moot = w.edits.is_empty()
             && w.out.buffer.edits().iter().all(|e| {
-                !e.rule.starts_with("step07/") || e.rule == "step07/imports" || e.rule == "step07/keep-tonic"
+                !e.rule.starts_with("step07/")
+                    || e.rule == "step07/imports"
+                    || e.rule == "step07/keep-tonic"
             });
         if moot {
             // Every rename was taken back: the import changes go too.
             let all = 0..file.text.len();
             let taken = w.out.buffer.remove_within(&all);
-            let _ = w
-                .out
-                .buffer
-                .commit(taken.into_iter().filter(|e| !e.rule.starts_with("step07/")).collect());
+            let _ = w.out.buffer.commit(
+                taken
+                    .into_iter()
+                    .filter(|e| !e.rule.starts_with("step07/"))
+                    .collect(),
+            );
         }
         let mut edits = std::mem::take(&mut w.edits);
         // Nested functions are seen from their enclosing one too.
-        edits.sort_by(|a, b| (a.range.start, a.range.end, &a.text).cmp(&(b.range.start, b.range.end, &b.text)));
+        edits.sort_by(|a, b| {
+            (a.range.start, a.range.end, &a.text).cmp(&(b.range.start, b.range.end, &b.text))
+        });
         edits.dedup_by(|a, b| a.range == b.range && a.text == b.text);
         let items = std::mem::take(&mut w.items);
         if w.out.commit(edits).is_ok() {
@@ -183,8 +199,13 @@ impl Walker<'_, '_> {
             let original = &self.text[e.range.clone()];
             let segs: Vec<&str> = original.split("::").map(str::trim).collect();
             if let Some(full) = self.resolve_written(&segs) {
-                if full.first().map(String::as_str) == Some("tonic") && original != full.join("::") {
-                    edits.push(Edit::replace(e.range.clone(), full.join("::"), "step07/keep-tonic"));
+                if full.first().map(String::as_str) == Some("tonic") && original != full.join("::")
+                {
+                    edits.push(Edit::replace(
+                        e.range.clone(),
+                        full.join("::"),
+                        "step07/keep-tonic",
+                    ));
                 }
             }
         }
@@ -203,8 +224,12 @@ impl Walker<'_, '_> {
         // Error bindings: (name, from offset, to offset).
         let mut errs: Vec<(String, usize, usize)> = Vec::new();
         for input in &sig.inputs {
-            let syn::FnArg::Typed(t) = input else { continue };
-            let syn::Pat::Ident(pi) = &*t.pat else { continue };
+            let syn::FnArg::Typed(t) = input else {
+                continue;
+            };
+            let syn::Pat::Ident(pi) = &*t.pat else {
+                continue;
+            };
             if self.renamed_status_in(&range(syn::spanned::Spanned::span(&*t.ty))) {
                 errs.push((pi.ident.to_string(), 0, usize::MAX));
             }
@@ -216,21 +241,27 @@ impl Walker<'_, '_> {
             if toks[i].is_ident("map_err")
                 && i > 0
                 && toks[i - 1].is_punct('.')
-                && toks.get(i + 1).is_some_and(|t| t.is_open(Delimiter::Parenthesis))
+                && toks
+                    .get(i + 1)
+                    .is_some_and(|t| t.is_open(Delimiter::Parenthesis))
             {
                 // `. map_err ( a :: b :: to_status )`
                 let mut j = i + 2;
                 let mut segs = Vec::new();
                 while let Some(Tok::Ident(s, _)) = toks.get(j) {
                     segs.push(s.as_str());
-                    if toks.get(j + 1).is_some_and(|t| t.is_punct(':')) && toks.get(j + 2).is_some_and(|t| t.is_punct(':')) {
+                    if toks.get(j + 1).is_some_and(|t| t.is_punct(':'))
+                        && toks.get(j + 2).is_some_and(|t| t.is_punct(':'))
+                    {
                         j += 3;
                     } else {
                         j += 1;
                         break;
                     }
                 }
-                let closes = toks.get(j).is_some_and(|t| t.is_close(Delimiter::Parenthesis));
+                let closes = toks
+                    .get(j)
+                    .is_some_and(|t| t.is_close(Delimiter::Parenthesis));
                 if closes
                     && !segs.is_empty()
                     && self
@@ -240,8 +271,11 @@ impl Walker<'_, '_> {
                     let r = toks[i - 1].range().start..toks[j].range().end;
                     // A `.map_err(..)` on a line of its own goes with its line.
                     let ls = crate::edit::line_start(self.text, r.start);
-                    let le = self.text[r.end..].find('\n').map_or(self.text.len(), |k| r.end + k + 1);
-                    let whole = self.text[ls..r.start].trim().is_empty() && self.text[r.end..le].trim().is_empty();
+                    let le = self.text[r.end..]
+                        .find('\n')
+                        .map_or(self.text.len(), |k| r.end + k + 1);
+                    let whole = self.text[ls..r.start].trim().is_empty()
+                        && self.text[r.end..le].trim().is_empty();
                     let del = if whole { ls..le } else { r.clone() };
                     self.edits.push(Edit::delete(del, "step07/to-status"));
                     signals.push(r);
@@ -252,16 +286,29 @@ impl Walker<'_, '_> {
             if let Tok::Ident(name, r) = &toks[i] {
                 if WRAPPERS.contains(&name.as_str()) && !(i > 0 && toks[i - 1].is_punct('.')) {
                     let mut k = i;
-                    while k >= 3 && toks[k - 1].is_punct(':') && toks[k - 2].is_punct(':') && toks[k - 3].ident().is_some() {
+                    while k >= 3
+                        && toks[k - 1].is_punct(':')
+                        && toks[k - 2].is_punct(':')
+                        && toks[k - 3].ident().is_some()
+                    {
                         k -= 3;
                     }
-                    let segs: Vec<&str> = (k..=i).step_by(3).filter_map(|j| toks[j].ident()).collect();
+                    let segs: Vec<&str> =
+                        (k..=i).step_by(3).filter_map(|j| toks[j].ident()).collect();
                     match self.resolve_written(&segs) {
                         Some(f) if f.len() == 3 && f[0] == "connect_shim" && f[1] == "client" => {
-                            self.edits.push(Edit::insert(r.start, "connect_errors::", "step07/wrapper"));
+                            self.edits.push(Edit::insert(
+                                r.start,
+                                "connect_errors::",
+                                "step07/wrapper",
+                            ));
                             signals.push(r.clone());
                         }
-                        Some(f) if f.len() == 4 && f[0] == "connect_shim" && f[2] == "connect_errors" => {
+                        Some(f)
+                            if f.len() == 4
+                                && f[0] == "connect_shim"
+                                && f[2] == "connect_errors" =>
+                        {
                             signals.push(r.clone());
                         }
                         _ => {}
@@ -272,7 +319,8 @@ impl Walker<'_, '_> {
         }
         // Bindings fed by a signal: `let s = <..wrapper..>` (streams), and `Err(e)` arms of a
         // `match` / `if let` on an expression holding one.
-        let has_signal = |r: Range<usize>| signals.iter().any(|s| r.start <= s.start && s.end <= r.end);
+        let has_signal =
+            |r: Range<usize>| signals.iter().any(|s| r.start <= s.start && s.end <= r.end);
         let mut streams: HashSet<String> = HashSet::new();
         for (i, t) in toks.iter().enumerate() {
             if t.is_ident("let") {
@@ -281,7 +329,10 @@ impl Walker<'_, '_> {
                 if toks.get(j).is_some_and(|t| t.is_ident("mut")) {
                     j += 1;
                 }
-                let (Some(Tok::Ident(name, _)), true) = (toks.get(j), toks.get(j + 1).is_some_and(|t| t.is_punct('='))) else {
+                let (Some(Tok::Ident(name, _)), true) = (
+                    toks.get(j),
+                    toks.get(j + 1).is_some_and(|t| t.is_punct('=')),
+                ) else {
                     continue;
                 };
                 let end = statement_end(&toks, j + 2).min(toks.len() - 1);
@@ -291,22 +342,31 @@ impl Walker<'_, '_> {
                     // `let e = call.await.err()..`, `.unwrap_err()`, `match call { .. Err(e) => e }`:
                     // `e` is the call's error from here on.
                     let takes_err = (j + 2..end).any(|k| {
-                        (toks[k].is_ident("err") || toks[k].is_ident("unwrap_err") || toks[k].is_ident("expect_err"))
+                        (toks[k].is_ident("err")
+                            || toks[k].is_ident("unwrap_err")
+                            || toks[k].is_ident("expect_err"))
                             && toks[k - 1].is_punct('.')
                     }) || (j + 2..end).any(|k| {
                         toks[k].is_ident("Err")
-                            && toks.get(k + 1).is_some_and(|t| t.is_open(Delimiter::Parenthesis))
-                            && toks.get(k + 3).is_some_and(|t| t.is_close(Delimiter::Parenthesis))
+                            && toks
+                                .get(k + 1)
+                                .is_some_and(|t| t.is_open(Delimiter::Parenthesis))
+                            && toks
+                                .get(k + 3)
+                                .is_some_and(|t| t.is_close(Delimiter::Parenthesis))
                             && toks.get(k + 4).is_some_and(|t| t.is_punct('='))
                             && toks.get(k + 5).is_some_and(|t| t.is_punct('>'))
-                            && toks.get(k + 6).and_then(Tok::ident) == toks.get(k + 2).and_then(Tok::ident)
+                            && toks.get(k + 6).and_then(Tok::ident)
+                                == toks.get(k + 2).and_then(Tok::ident)
                     });
                     if takes_err {
                         errs.push((name.clone(), toks[end].range().end, usize::MAX));
                     }
                 }
             }
-            if t.is_ident("match") || (t.is_ident("if") && toks.get(i + 1).is_some_and(|t| t.is_ident("let"))) {
+            if t.is_ident("match")
+                || (t.is_ident("if") && toks.get(i + 1).is_some_and(|t| t.is_ident("let")))
+            {
                 let start = if t.is_ident("match") { i + 1 } else { i + 2 };
                 // The scrutinee runs to the `{` at depth 0.
                 let mut depth = 0i32;
@@ -324,7 +384,8 @@ impl Walker<'_, '_> {
                     continue;
                 }
                 let scrut = toks[start].range().start..toks[j].range().start;
-                let from_stream = (start..j).any(|k| toks[k].ident().is_some_and(|n| streams.contains(n)));
+                let from_stream =
+                    (start..j).any(|k| toks[k].ident().is_some_and(|n| streams.contains(n)));
                 if !has_signal(scrut.clone()) && !from_stream {
                     continue;
                 }
@@ -339,8 +400,12 @@ impl Walker<'_, '_> {
                 let scan_from = if t.is_ident("match") { j } else { i };
                 for k in scan_from..body_end {
                     if toks[k].is_ident("Err")
-                        && toks.get(k + 1).is_some_and(|t| t.is_open(Delimiter::Parenthesis))
-                        && toks.get(k + 3).is_some_and(|t| t.is_close(Delimiter::Parenthesis))
+                        && toks
+                            .get(k + 1)
+                            .is_some_and(|t| t.is_open(Delimiter::Parenthesis))
+                        && toks
+                            .get(k + 3)
+                            .is_some_and(|t| t.is_close(Delimiter::Parenthesis))
                     {
                         if let Some(Tok::Ident(n, _)) = toks.get(k + 2) {
                             errs.push((n.clone(), from, to));
@@ -351,18 +416,27 @@ impl Walker<'_, '_> {
         }
         // Accessors.
         for i in 0..toks.len() {
-            let Tok::Ident(name, r) = &toks[i] else { continue };
+            let Tok::Ident(name, r) = &toks[i] else {
+                continue;
+            };
             if i > 0 && (toks[i - 1].is_punct('.') || toks[i - 1].is_punct(':')) {
                 continue;
             }
-            if !errs.iter().any(|(n, from, to)| n == name && *from <= r.start && r.start < *to) {
+            if !errs
+                .iter()
+                .any(|(n, from, to)| n == name && *from <= r.start && r.start < *to)
+            {
                 continue;
             }
             if !toks.get(i + 1).is_some_and(|t| t.is_punct('.')) {
                 continue;
             }
-            let Some(m) = toks.get(i + 2).and_then(Tok::ident) else { continue };
-            let called = toks.get(i + 3).is_some_and(|t| t.is_open(Delimiter::Parenthesis));
+            let Some(m) = toks.get(i + 2).and_then(Tok::ident) else {
+                continue;
+            };
+            let called = toks
+                .get(i + 3)
+                .is_some_and(|t| t.is_open(Delimiter::Parenthesis));
             if !called {
                 continue;
             }
@@ -380,7 +454,9 @@ impl Walker<'_, '_> {
                 ("to_string" | "clone", _) => {}
                 (other, _) => self.keep_tonic(
                     r.start,
-                    format!("`{name}.{other}(..)` reads a client error the way only tonic's Status can"),
+                    format!(
+                        "`{name}.{other}(..)` reads a client error the way only tonic's Status can"
+                    ),
                 ),
             }
         }
@@ -394,7 +470,8 @@ impl Walker<'_, '_> {
                 if self.edited(r) {
                     continue;
                 }
-                let qualified = i >= 3 && toks[i - 3].is_ident("tonic") && toks[i - 1].is_punct(':');
+                let qualified =
+                    i >= 3 && toks[i - 3].is_ident("tonic") && toks[i - 1].is_punct(':');
                 if qualified && self.edited(&(toks[i - 3].range().start..r.end)) {
                     continue;
                 }
@@ -403,7 +480,12 @@ impl Walker<'_, '_> {
                         .resolve_written(&[n.as_str()])
                         .is_some_and(|f| f.first().map(String::as_str) == Some("tonic"));
                 if tonic {
-                    self.keep_tonic(r.start, format!("it still names tonic's `{n}` where the step could not tell the side"));
+                    self.keep_tonic(
+                        r.start,
+                        format!(
+                            "it still names tonic's `{n}` where the step could not tell the side"
+                        ),
+                    );
                 }
             }
         }

@@ -282,7 +282,9 @@ impl<'a, 'ast> Walker<'a, 'ast> {
 
     /// `|r, o| recv.m_with_options(r, o)`: the receiver text and `m`.
     fn closure_call(&self, e: &syn::Expr, kind: Kind) -> Option<(String, String)> {
-        let syn::Expr::Closure(cl) = e else { return None };
+        let syn::Expr::Closure(cl) = e else {
+            return None;
+        };
         let params: Vec<String> = cl
             .inputs
             .iter()
@@ -302,7 +304,9 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                 _ => return None,
             }
         }
-        let syn::Expr::MethodCall(m) = body else { return None };
+        let syn::Expr::MethodCall(m) = body else {
+            return None;
+        };
         let name = m.method.to_string();
         let method = name.strip_suffix("_with_options")?;
         if m.turbofish.is_some() || m.args.len() != want {
@@ -314,13 +318,18 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                 _ => return None,
             }
         }
-        Some((self.src(range(m.receiver.span())).to_string(), method.to_string()))
+        Some((
+            self.src(range(m.receiver.span())).to_string(),
+            method.to_string(),
+        ))
     }
 
     /// `Request::new(e)` (tonic): the call.
     fn request_new<'e>(&self, e: &'e syn::Expr) -> Option<&'e syn::ExprCall> {
         let syn::Expr::Call(c) = e else { return None };
-        let syn::Expr::Path(fp) = &*c.func else { return None };
+        let syn::Expr::Path(fp) = &*c.func else {
+            return None;
+        };
         let full = self.resolve_full(&fp.path)?;
         (full == ["tonic", "Request", "new"] && c.args.len() == 1).then_some(c)
     }
@@ -372,7 +381,11 @@ impl<'a, 'ast> Walker<'a, 'ast> {
     }
 
     /// `Request::new(x)` bound to `name` and used once: the edits unwrapping it in the `let`.
-    fn unwrap_request_let(&self, name: &str, l: &'ast syn::Local) -> Option<(Vec<Edit>, &'ast syn::Expr)> {
+    fn unwrap_request_let(
+        &self,
+        name: &str,
+        l: &'ast syn::Local,
+    ) -> Option<(Vec<Edit>, &'ast syn::Expr)> {
         let init = &l.init.as_ref()?.expr;
         let c = self.request_new(init)?;
         let (_, body) = *self.fns.last()?;
@@ -394,8 +407,15 @@ impl<'a, 'ast> Walker<'a, 'ast> {
     /// `let mut name = Request::new(x);` whose other uses are `name.metadata_mut().insert(k, v);`
     /// and `name.set_timeout(d);` statements: `name` becomes `x`, and those statements build a
     /// `CallOptions` local `name_options` (recorded in `self.options`).
-    fn request_metadata(&self, name: &str, l: &'ast syn::Local, call_arg: &'ast syn::Expr) -> Option<(Vec<Edit>, &'ast syn::Expr)> {
-        let syn::Pat::Ident(pi) = &l.pat else { return None };
+    fn request_metadata(
+        &self,
+        name: &str,
+        l: &'ast syn::Local,
+        call_arg: &'ast syn::Expr,
+    ) -> Option<(Vec<Edit>, &'ast syn::Expr)> {
+        let syn::Pat::Ident(pi) = &l.pat else {
+            return None;
+        };
         let mutability = pi.mutability.as_ref()?;
         let init = &l.init.as_ref()?.expr;
         let c = self.request_new(init)?;
@@ -415,7 +435,9 @@ impl<'a, 'ast> Walker<'a, 'ast> {
             if same(hit, call_arg) {
                 continue;
             }
-            let syn::Expr::MethodCall(m1) = anc.get(n.checked_sub(2)?)? else { return None };
+            let syn::Expr::MethodCall(m1) = anc.get(n.checked_sub(2)?)? else {
+                return None;
+            };
             if !same(&*m1.receiver, hit) {
                 return None;
             }
@@ -424,7 +446,9 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                 let d = self.src(range(m1.args[0].span()));
                 (m1, format!("{opts} = {opts}.with_timeout({d})"))
             } else if m1.method == "metadata_mut" && m1.args.is_empty() {
-                let syn::Expr::MethodCall(m2) = anc.get(n.checked_sub(3)?)? else { return None };
+                let syn::Expr::MethodCall(m2) = anc.get(n.checked_sub(3)?)? else {
+                    return None;
+                };
                 if m2.method != "insert" || m2.args.len() != 2 || !same(&*m2.receiver, anc[n - 2]) {
                     return None;
                 }
@@ -439,19 +463,31 @@ impl<'a, 'ast> Walker<'a, 'ast> {
             if let Some(parent) = depth.checked_sub(1).map(|i| anc[i]) {
                 if !matches!(
                     parent,
-                    syn::Expr::If(_) | syn::Expr::While(_) | syn::Expr::ForLoop(_) | syn::Expr::Loop(_) | syn::Expr::Block(_) | syn::Expr::Unsafe(_)
+                    syn::Expr::If(_)
+                        | syn::Expr::While(_)
+                        | syn::Expr::ForLoop(_)
+                        | syn::Expr::Loop(_)
+                        | syn::Expr::Block(_)
+                        | syn::Expr::Unsafe(_)
                 ) {
                     return None;
                 }
             }
-            edits.push(Edit::replace(range(stmt.span()), text, "step08/request-options"));
+            edits.push(Edit::replace(
+                range(stmt.span()),
+                text,
+                "step08/request-options",
+            ));
         }
         let r = range(c.span());
         let inner = range(c.args[0].span());
         let mut_r = range(mutability.span());
         let after_mut = self.text[mut_r.end..].len() - self.text[mut_r.end..].trim_start().len();
         let indent = indent_at(self.text, range(l.span()).start);
-        edits.push(Edit::delete(mut_r.start..mut_r.end + after_mut, "step08/request-options"));
+        edits.push(Edit::delete(
+            mut_r.start..mut_r.end + after_mut,
+            "step08/request-options",
+        ));
         edits.push(Edit::delete(r.start..inner.start, "step08/request-new"));
         edits.push(Edit::delete(inner.end..r.end, "step08/request-new"));
         edits.push(Edit::insert(
@@ -467,16 +503,27 @@ impl<'a, 'ast> Walker<'a, 'ast> {
     /// `MetadataValue::from_static("v")` are the text; string literals and `format!` as written.
     fn header_value(&self, v: &syn::Expr) -> Option<String> {
         match v {
-            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(_), .. }) => Some(self.src(range(v.span())).to_string()),
-            syn::Expr::Macro(m) if m.mac.path.is_ident("format") => Some(self.src(range(v.span())).to_string()),
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(_),
+                ..
+            }) => Some(self.src(range(v.span())).to_string()),
+            syn::Expr::Macro(m) if m.mac.path.is_ident("format") => {
+                Some(self.src(range(v.span())).to_string())
+            }
             syn::Expr::Try(t) => self.parsed_value(&t.expr),
-            syn::Expr::MethodCall(m) if (m.method == "unwrap" || m.method == "expect") => self.parsed_value(&m.receiver),
+            syn::Expr::MethodCall(m) if (m.method == "unwrap" || m.method == "expect") => {
+                self.parsed_value(&m.receiver)
+            }
             syn::Expr::Call(c) if c.args.len() == 1 => {
-                let syn::Expr::Path(fp) = &*c.func else { return None };
+                let syn::Expr::Path(fp) = &*c.func else {
+                    return None;
+                };
                 let full = self.resolve_full(&fp.path)?;
                 let s: Vec<&str> = full.iter().map(String::as_str).collect();
                 match s.as_slice() {
-                    ["tonic", "metadata", .., "from_static"] => Some(self.src(range(c.args[0].span())).to_string()),
+                    ["tonic", "metadata", .., "from_static"] => {
+                        Some(self.src(range(c.args[0].span())).to_string())
+                    }
                     _ => None,
                 }
             }
@@ -486,7 +533,9 @@ impl<'a, 'ast> Walker<'a, 'ast> {
 
     /// `x.parse()` (any turbofish): `x`.
     fn parsed_value(&self, e: &syn::Expr) -> Option<String> {
-        let syn::Expr::MethodCall(m) = e else { return None };
+        let syn::Expr::MethodCall(m) = e else {
+            return None;
+        };
         if m.method != "parse" || !m.args.is_empty() {
             return None;
         }
@@ -509,7 +558,9 @@ impl<'a, 'ast> Walker<'a, 'ast> {
         if Self::is_message_value(arg) {
             return Ok((self.src(range(arg.span())).to_string(), Vec::new()));
         }
-        let syn::Expr::Path(p) = arg else { return Err(meta()) };
+        let syn::Expr::Path(p) = arg else {
+            return Err(meta());
+        };
         let Some(name) = p.path.get_ident().map(|i| i.to_string()) else {
             return Err(meta());
         };
@@ -558,20 +609,32 @@ impl<'a, 'ast> Walker<'a, 'ast> {
         let text = self.src(range(arg.span())).to_string();
         match arg {
             syn::Expr::Call(c) => {
-                let syn::Expr::Path(fp) = &*c.func else { return Err(unknown()) };
+                let syn::Expr::Path(fp) = &*c.func else {
+                    return Err(unknown());
+                };
                 let full = self.resolve_full(&fp.path).ok_or_else(unknown)?;
                 let s: Vec<&str> = full.iter().map(String::as_str).collect();
-                let first = c.args.first().map(|a| self.src(range(a.span())).to_string());
+                let first = c
+                    .args
+                    .first()
+                    .map(|a| self.src(range(a.span())).to_string());
                 match (s.as_slice(), first) {
-                    (["tokio_stream", "iter"] | ["futures" | "futures_util", "stream", "iter"] | ["futures" | "futures_util", "stream", "iter", ..] | ["connectrpc", "stream_iter"], Some(a)) if c.args.len() == 1 => {
-                        Ok((Outbound::Iter(a), Vec::new()))
-                    }
+                    (
+                        ["tokio_stream", "iter"]
+                        | ["futures" | "futures_util", "stream", "iter"]
+                        | ["futures" | "futures_util", "stream", "iter", ..]
+                        | ["connectrpc", "stream_iter"],
+                        Some(a),
+                    ) if c.args.len() == 1 => Ok((Outbound::Iter(a), Vec::new())),
                     ([.., "ReceiverStream" | "UnboundedReceiverStream", "new"], Some(a))
                         if s[0] == "tokio_stream" && c.args.len() == 1 =>
                     {
                         Ok((Outbound::Receiver(a), Vec::new()))
                     }
-                    ([first, ..], _) if !matches!(*first, "tonic" | "crate" | "self" | "super") && s.len() > 1 => {
+                    ([first, ..], _)
+                        if !matches!(*first, "tonic" | "crate" | "self" | "super")
+                            && s.len() > 1 =>
+                    {
                         Ok((Outbound::Stream(text), Vec::new()))
                     }
                     _ => Err(unknown()),
@@ -584,7 +647,9 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                     root = &r.receiver;
                 }
                 match self.stream_arg(root, depth + 1) {
-                    Ok((_, edits)) if self.request_new(root).is_none() => Ok((Outbound::Stream(text), edits)),
+                    Ok((_, edits)) if self.request_new(root).is_none() => {
+                        Ok((Outbound::Stream(text), edits))
+                    }
                     _ => Err(unknown()),
                 }
             }
@@ -613,7 +678,9 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                         let (_, edits) = self.stream_arg(init, depth + 1)?;
                         Ok((Outbound::Stream(name), edits))
                     }
-                    Some(Err(ty)) if !self.is_tonic_request_type(ty) => Ok((Outbound::Stream(name), Vec::new())),
+                    Some(Err(ty)) if !self.is_tonic_request_type(ty) => {
+                        Ok((Outbound::Stream(name), Vec::new()))
+                    }
                     _ => Err(unknown()),
                 }
             }
@@ -634,7 +701,9 @@ impl<'a, 'ast> Walker<'a, 'ast> {
         i -= 1;
         while i > 0 {
             let cur = *links.last().unwrap();
-            let Node::Expr(p) = self.stack[i - 1] else { break };
+            let Node::Expr(p) = self.stack[i - 1] else {
+                break;
+            };
             let up = match p {
                 syn::Expr::Await(a) => same(&*a.base, cur),
                 syn::Expr::Try(t) => same(&*t.expr, cur),
@@ -657,8 +726,13 @@ impl<'a, 'ast> Walker<'a, 'ast> {
 
     /// The `let` holding a chain's last link as its whole initializer, with a plain identifier
     /// pattern: the local and its name.
-    fn let_ident(parent: Option<Node<'ast>>, top: &'ast syn::Expr) -> Option<(&'ast syn::Local, &'ast syn::PatIdent)> {
-        let Some(Node::Local(l)) = parent else { return None };
+    fn let_ident(
+        parent: Option<Node<'ast>>,
+        top: &'ast syn::Expr,
+    ) -> Option<(&'ast syn::Local, &'ast syn::PatIdent)> {
+        let Some(Node::Local(l)) = parent else {
+            return None;
+        };
         let init = l.init.as_ref()?;
         if init.diverge.is_some() || !same(&*init.expr, top) {
             return None;
@@ -690,12 +764,18 @@ impl<'a, 'ast> Walker<'a, 'ast> {
         for anc in &u.hits {
             let n = anc.len();
             let hit = anc[n - 1];
-            let (Some(syn::Expr::MethodCall(m)), Some(syn::Expr::Await(aw))) =
-                (n.checked_sub(2).map(|i| anc[i]), n.checked_sub(3).map(|i| anc[i]))
-            else {
+            let (Some(syn::Expr::MethodCall(m)), Some(syn::Expr::Await(aw))) = (
+                n.checked_sub(2).map(|i| anc[i]),
+                n.checked_sub(3).map(|i| anc[i]),
+            ) else {
                 return Ok(Reads::Adapter);
             };
-            if m.method != "message" || !m.args.is_empty() || m.turbofish.is_some() || !same(&*m.receiver, hit) || !same(&*aw.base, anc[n - 2]) {
+            if m.method != "message"
+                || !m.args.is_empty()
+                || m.turbofish.is_some()
+                || !same(&*m.receiver, hit)
+                || !same(&*aw.base, anc[n - 2])
+            {
                 return Ok(Reads::Adapter);
             }
             let await_end = range(aw.span()).end;
@@ -706,7 +786,9 @@ impl<'a, 'ast> Walker<'a, 'ast> {
             let mut cur = anc[j];
             while j > 0 {
                 match anc[j - 1] {
-                    syn::Expr::MethodCall(mm) if mm.method == "map_err" && same(&*mm.receiver, cur) => {
+                    syn::Expr::MethodCall(mm)
+                        if mm.method == "map_err" && same(&*mm.receiver, cur) =>
+                    {
                         j -= 1;
                         cur = anc[j];
                     }
@@ -717,7 +799,8 @@ impl<'a, 'ast> Walker<'a, 'ast> {
             let tried: Option<(usize, &syn::Expr)> = match j.checked_sub(1).map(|i| anc[i]) {
                 Some(t @ syn::Expr::Try(tt)) if same(&*tt.expr, cur) => Some((j - 1, t)),
                 Some(t @ syn::Expr::MethodCall(u))
-                    if (u.method == "unwrap" || u.method == "expect") && same(&*u.receiver, cur) =>
+                    if (u.method == "unwrap" || u.method == "expect")
+                        && same(&*u.receiver, cur) =>
                 {
                     Some((j - 1, t))
                 }
@@ -736,15 +819,21 @@ impl<'a, 'ast> Walker<'a, 'ast> {
             }
             // `while let Some(x) = <read>? { .. }` / `if let Some(x) = <read>? { .. }`.
             let body_of = |k: usize| -> Option<(&'ast syn::PatIdent, &'ast syn::Block)> {
-                let syn::Expr::Let(l) = anc.get(k.checked_sub(1)?)? else { return None };
+                let syn::Expr::Let(l) = anc.get(k.checked_sub(1)?)? else {
+                    return None;
+                };
                 if !same(&*l.expr, anc[k]) {
                     return None;
                 }
-                let syn::Pat::TupleStruct(ts) = &*l.pat else { return None };
+                let syn::Pat::TupleStruct(ts) = &*l.pat else {
+                    return None;
+                };
                 if !ts.path.is_ident("Some") || ts.elems.len() != 1 {
                     return None;
                 }
-                let syn::Pat::Ident(pi) = &ts.elems[0] else { return None };
+                let syn::Pat::Ident(pi) = &ts.elems[0] else {
+                    return None;
+                };
                 if pi.by_ref.is_some() || pi.subpat.is_some() {
                     return None;
                 }
@@ -785,7 +874,9 @@ impl<'a, 'ast> Walker<'a, 'ast> {
     }
 
     fn handle(&mut self, call: &'ast syn::ExprCall) {
-        let Some((kind, status)) = self.wrapper(call) else { return };
+        let Some((kind, status)) = self.wrapper(call) else {
+            return;
+        };
         let at = range(call.span()).start;
         let what = match kind {
             Kind::Server => "server-streaming",
@@ -793,7 +884,13 @@ impl<'a, 'ast> Walker<'a, 'ast> {
             Kind::Bidi => "bidi",
         };
         if self.suppressed(at) {
-            self.out.items.push(item(at, "streaming-call", ItemKind::Skipped, "left alone (ignore marker)".into(), ""));
+            self.out.items.push(item(
+                at,
+                "streaming-call",
+                ItemKind::Skipped,
+                "left alone (ignore marker)".into(),
+                "",
+            ));
             return;
         }
         let result = self.plan(call, kind, status);
@@ -809,7 +906,11 @@ impl<'a, 'ast> Walker<'a, 'ast> {
         match result {
             Ok(edits) => {
                 if let Err(o) = self.out.commit(edits) {
-                    let k = keep("streaming-call", format!("not rewritten: {o}"), "rewrite this call by hand");
+                    let k = keep(
+                        "streaming-call",
+                        format!("not rewritten: {o}"),
+                        "rewrite this call by hand",
+                    );
                     self.out.items.push(report(k));
                 }
             }
@@ -842,7 +943,10 @@ impl<'a, 'ast> Walker<'a, 'ast> {
         }
         let await_end = range(links[1].span()).end;
         let mut i = 2;
-        while links.get(i).is_some_and(|l| Self::method_named(l, &["map_err"])) {
+        while links
+            .get(i)
+            .is_some_and(|l| Self::method_named(l, &["map_err"]))
+        {
             i += 1;
         }
         let exposed = match links.get(i) {
@@ -894,7 +998,14 @@ impl<'a, 'ast> Walker<'a, 'ast> {
         let ok_uses_discarded = |rest: &[&'ast syn::Expr]| -> Result<(), Keep> {
             // The `Result` itself: only error inspection or a `match` with `Ok(_)`.
             match rest.first() {
-                Some(l) if Self::method_named(l, &["err", "is_err", "is_ok", "unwrap_err", "expect_err"]) => Ok(()),
+                Some(l)
+                    if Self::method_named(
+                        l,
+                        &["err", "is_err", "is_ok", "unwrap_err", "expect_err"],
+                    ) =>
+                {
+                    Ok(())
+                }
                 Some(_) => Err(shape()),
                 None => Err(shape()),
             }
@@ -903,15 +1014,24 @@ impl<'a, 'ast> Walker<'a, 'ast> {
             Kind::Client => {
                 if exposed {
                     match rest.first() {
-                        Some(syn::Expr::MethodCall(m)) if m.method == "into_inner" && m.args.is_empty() => {
-                            edits.push(Edit::replace(range(m.method.span()), "into_owned", "step08/response"));
+                        Some(syn::Expr::MethodCall(m))
+                            if m.method == "into_inner" && m.args.is_empty() =>
+                        {
+                            edits.push(Edit::replace(
+                                range(m.method.span()),
+                                "into_owned",
+                                "step08/response",
+                            ));
                         }
                         Some(_) => return Err(metadata()),
                         None => match parent {
                             Some(Node::Stmt) => {}
                             _ => {
                                 let (_, pi) = Self::let_ident(parent, top).ok_or_else(shape)?;
-                                edits.extend(self.response_into_owned(&pi.ident.to_string()).ok_or_else(metadata)?);
+                                edits.extend(
+                                    self.response_into_owned(&pi.ident.to_string())
+                                        .ok_or_else(metadata)?,
+                                );
                             }
                         },
                     }
@@ -924,14 +1044,18 @@ impl<'a, 'ast> Walker<'a, 'ast> {
             Kind::Server => {
                 if exposed {
                     match rest.first() {
-                        Some(syn::Expr::MethodCall(m)) if m.method == "into_inner" && m.args.is_empty() => {
+                        Some(syn::Expr::MethodCall(m))
+                            if m.method == "into_inner" && m.args.is_empty() =>
+                        {
                             let del = range(m.receiver.span()).end..range(m.span()).end;
                             let native_reads = if rest.len() == 1 {
                                 match Self::let_ident(parent, top) {
-                                    Some((_, pi)) => match self.reads(&pi.ident.to_string(), status)? {
-                                        Reads::Native(e) => Some(e),
-                                        Reads::Adapter => None,
-                                    },
+                                    Some((_, pi)) => {
+                                        match self.reads(&pi.ident.to_string(), status)? {
+                                            Reads::Native(e) => Some(e),
+                                            Reads::Adapter => None,
+                                        }
+                                    }
                                     None => None,
                                 }
                             } else {
@@ -960,14 +1084,22 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                             }
                             let anc = &u.hits[0];
                             let n = anc.len();
-                            let Some(syn::Expr::MethodCall(m)) = n.checked_sub(2).map(|k| anc[k]) else {
+                            let Some(syn::Expr::MethodCall(m)) = n.checked_sub(2).map(|k| anc[k])
+                            else {
                                 return Err(metadata());
                             };
-                            if m.method != "into_inner" || !m.args.is_empty() || !same(&*m.receiver, anc[n - 1]) {
+                            if m.method != "into_inner"
+                                || !m.args.is_empty()
+                                || !same(&*m.receiver, anc[n - 1])
+                            {
                                 return Err(metadata());
                             }
                             prefix = format!("{}(", server_adapter(status));
-                            edits.push(Edit::insert(exposed_end.unwrap(), ")", "step08/stream-adapter"));
+                            edits.push(Edit::insert(
+                                exposed_end.unwrap(),
+                                ")",
+                                "step08/stream-adapter",
+                            ));
                             edits.push(Edit::delete(
                                 range(m.receiver.span()).end..range(m.span()).end,
                                 "step08/into-inner",
@@ -995,7 +1127,11 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                 let name = pi.ident.to_string();
                 match rest {
                     [syn::Expr::MethodCall(m)] if m.method == "into_inner" && m.args.is_empty() => {
-                        edits.push(Edit::replace(range(m.method.span()), "into_split", "step08/bidi"));
+                        edits.push(Edit::replace(
+                            range(m.method.span()),
+                            "into_split",
+                            "step08/bidi",
+                        ));
                     }
                     [] => {
                         let (_, body) = *self.fns.last().ok_or_else(bidi_shape)?;
@@ -1003,7 +1139,11 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                         if !u.hits.is_empty() || u.opaque {
                             return Err(metadata());
                         }
-                        edits.push(Edit::insert(exposed_end.unwrap(), ".into_split()", "step08/bidi"));
+                        edits.push(Edit::insert(
+                            exposed_end.unwrap(),
+                            ".into_split()",
+                            "step08/bidi",
+                        ));
                     }
                     _ => return Err(bidi_shape()),
                 }
@@ -1024,8 +1164,16 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                 let (outbound, more) = self.stream_arg(&call.args[0], 0)?;
                 edits.extend(more);
                 let indent = indent_at(self.text, range(local.span()).start).to_string();
-                let recv_mut = if pi.mutability.is_some() && matches!(reads, Reads::Native(_)) { "mut " } else { "" };
-                let send_mut = if matches!(outbound, Outbound::Stream(_)) { "" } else { "mut " };
+                let recv_mut = if pi.mutability.is_some() && matches!(reads, Reads::Native(_)) {
+                    "mut "
+                } else {
+                    ""
+                };
+                let send_mut = if matches!(outbound, Outbound::Stream(_)) {
+                    ""
+                } else {
+                    "mut "
+                };
                 edits.push(Edit::replace(
                     range(pi.span()),
                     format!("({send_mut}{send}, {recv_mut}{name})"),
@@ -1055,7 +1203,11 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                         after.push_str(&format!("\n{indent}let {m}{name} = {adapter}({name});"));
                     }
                 }
-                edits.push(Edit::insert(range(local.span()).end, after, "step08/bidi-pump"));
+                edits.push(Edit::insert(
+                    range(local.span()).end,
+                    after,
+                    "step08/bidi-pump",
+                ));
             }
         }
         let native = match (self.options.borrow().as_deref(), kind) {
@@ -1087,25 +1239,40 @@ impl<'a, 'ast> Walker<'a, 'ast> {
         let mut edits = Vec::new();
         for anc in &u.hits {
             let n = anc.len();
-            let syn::Expr::MethodCall(m) = anc.get(n.checked_sub(2)?)? else { return None };
+            let syn::Expr::MethodCall(m) = anc.get(n.checked_sub(2)?)? else {
+                return None;
+            };
             if m.method != "into_inner" || !m.args.is_empty() || !same(&*m.receiver, anc[n - 1]) {
                 return None;
             }
-            edits.push(Edit::replace(range(m.method.span()), "into_owned", "step08/response"));
+            edits.push(Edit::replace(
+                range(m.method.span()),
+                "into_owned",
+                "step08/response",
+            ));
         }
         Some(edits)
     }
 
     /// `match <call>.await { Ok(..) => .., Err(e) => .. }`: the `Ok` arms bind nothing (or, for
     /// a client stream, a response read with `into_inner()`).
-    fn match_arms(&self, parent: Option<Node<'ast>>, top: &'ast syn::Expr, client: bool) -> Option<Vec<Edit>> {
-        let Some(Node::Expr(syn::Expr::Match(mt))) = parent else { return None };
+    fn match_arms(
+        &self,
+        parent: Option<Node<'ast>>,
+        top: &'ast syn::Expr,
+        client: bool,
+    ) -> Option<Vec<Edit>> {
+        let Some(Node::Expr(syn::Expr::Match(mt))) = parent else {
+            return None;
+        };
         if !same(&*mt.expr, top) {
             return None;
         }
         let mut edits = Vec::new();
         for arm in &mt.arms {
-            let syn::Pat::TupleStruct(ts) = &arm.pat else { continue };
+            let syn::Pat::TupleStruct(ts) = &arm.pat else {
+                continue;
+            };
             if !ts.path.is_ident("Ok") {
                 continue;
             }
@@ -1129,7 +1296,9 @@ impl<'a, 'ast> Walker<'a, 'ast> {
 
 impl<'ast> Visit<'ast> for Walker<'_, 'ast> {
     fn visit_block(&mut self, b: &'ast syn::Block) {
-        let p = self.tr.enter(self.idx, range(b.brace_token.span.open()).start);
+        let p = self
+            .tr
+            .enter(self.idx, range(b.brace_token.span.open()).start);
         syn::visit::visit_block(self, b);
         self.tr.leave(p);
     }
@@ -1168,7 +1337,12 @@ impl<'ast> Visit<'ast> for Walker<'_, 'ast> {
         let tokens = m.tokens.to_string();
         let named = tokens
             .split(|c: char| !c.is_alphanumeric() && c != '_')
-            .any(|t| matches!(t, "tonic_server_stream" | "tonic_client_stream" | "tonic_bidi"));
+            .any(|t| {
+                matches!(
+                    t,
+                    "tonic_server_stream" | "tonic_client_stream" | "tonic_bidi"
+                )
+            });
         if named && tokens.contains("_with_options") {
             let at = range(m.path.span()).start;
             self.out.items.push(item(
