@@ -147,6 +147,11 @@ impl EditBuffer {
         inside
     }
 
+    /// Keep only the edits `keep` accepts (a later pass took the others back).
+    pub fn retain(&mut self, keep: impl FnMut(&Edit) -> bool) {
+        self.edits.retain(keep);
+    }
+
     /// Apply the edits to `original` (the text the ranges refer to).
     pub fn apply(&self, original: &str) -> String {
         apply(original, &self.edits)

@@ -392,6 +392,118 @@ fn collect_idents(ts: proc_macro2::TokenStream, mac: &str, out: &mut Vec<(String
 }
 
 /// The rename pass of one step over one file.
+/// Removals of the private `use` leaves `candidate` accepts (by the leaf's full path) that
+/// nothing in the file refers to any more: an identifier counts as a use when it is outside every
+/// `use` item and outside the `replaced` ranges (text a pass rewrote). Edits carry `rule`.
+pub fn unused_import_removals(
+    file: &syn::File,
+    idx: &FileIndex,
+    text: &str,
+    replaced: &[Range<usize>],
+    candidate: impl Fn(&[&str]) -> bool,
+    rule: &str,
+) -> Vec<Edit> {
+    fn walk(t: proc_macro2::TokenStream, out: &mut HashMap<String, Vec<usize>>) {
+        for tt in t {
+            match tt {
+                proc_macro2::TokenTree::Group(g) => walk(g.stream(), out),
+                proc_macro2::TokenTree::Ident(i) => out
+                    .entry(i.to_string())
+                    .or_default()
+                    .push(range(i.span()).start),
+                _ => {}
+            }
+        }
+    }
+    let mut idents: HashMap<String, Vec<usize>> = HashMap::new();
+    walk(quote::ToTokens::to_token_stream(file), &mut idents);
+    let in_use = |at: usize| idx.use_items.iter().any(|u| u.range.contains(&at));
+    let in_replaced = |at: usize| replaced.iter().any(|r| r.contains(&at));
+    let mut removed: HashSet<LeafId> = HashSet::new();
+    for (id, leaf) in idx.leaves.iter().enumerate() {
+        if leaf.is_glob || leaf.name.is_empty() || idx.use_items[leaf.item].is_pub {
+            continue;
+        }
+        let full = idx.leaf_path(id);
+        let segs: Vec<&str> = full.iter().map(String::as_str).collect();
+        if !candidate(&segs) {
+            continue;
+        }
+        let used = idents
+            .get(&leaf.name)
+            .is_some_and(|v| v.iter().any(|&at| !in_use(at) && !in_replaced(at)));
+        if !used {
+            removed.insert(id);
+        }
+    }
+    let mut edits = Vec::new();
+    if removed.is_empty() {
+        return edits;
+    }
+    for ui in &idx.use_items {
+        match removal(&ui.tree, &removed) {
+            Removal::All => edits.push(Edit::delete(
+                crate::edit::whole_lines(text, ui.range.clone()),
+                rule,
+            )),
+            Removal::Partial(v) => edits.extend(v.into_iter().map(|mut e| {
+                e.rule = rule.to_string();
+                e
+            })),
+            Removal::None => {}
+        }
+    }
+    edits
+}
+
+/// Takes back the rename edits (rule ids starting with `prefix`, e.g. `step03/`) inside `r`
+/// after a later pass of the step decided the region keeps tonic's names. The import edits of
+/// the renames may already have dropped the tonic imports, so a taken-back name that is not part
+/// of a qualified path is written as its explicit path (`Status` -> `tonic::Status`); those edits
+/// are returned (rule `<prefix>keep-tonic`) for the caller to commit.
+pub fn take_back_renames(
+    out: &mut crate::engine::PassOutput,
+    text: &str,
+    idx: &FileIndex,
+    scope: crate::resolve::ScopeId,
+    r: &Range<usize>,
+    prefix: &str,
+) -> Vec<Edit> {
+    let taken = out.buffer.remove_within(r);
+    let mut edits = Vec::new();
+    for e in taken {
+        if !e.rule.starts_with(prefix) {
+            // Another pass's edit: it stays.
+            let _ = out.buffer.commit(vec![e]);
+            continue;
+        }
+        // A segment inside a qualified path (`tonic::Status`) reads right once the rename is
+        // dropped.
+        if e.range.is_empty() || text[..e.range.start].trim_end().ends_with("::") {
+            continue;
+        }
+        let original = &text[e.range.clone()];
+        let Ok(p) = syn::parse_str::<syn::Path>(original) else {
+            continue;
+        };
+        let Some(full) = idx
+            .resolve(scope, &p)
+            .and_then(|r| r.resolved().cloned())
+            .map(|r| r.full)
+        else {
+            continue;
+        };
+        if full.first().map(String::as_str) == Some("tonic") && original != full.join("::") {
+            edits.push(Edit::replace(
+                e.range.clone(),
+                full.join("::"),
+                &format!("{prefix}keep-tonic"),
+            ));
+        }
+    }
+    edits
+}
+
 pub struct RenamePass<'r> {
     pub rules: &'r StepRules,
 }

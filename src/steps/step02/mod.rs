@@ -828,69 +828,24 @@ impl<'a, 's> Walker<'a, 's> {
         if self.replaced.is_empty() {
             return;
         }
-        let mut idents: HashMap<String, Vec<usize>> = HashMap::new();
-        fn walk(t: TokenStream, out: &mut HashMap<String, Vec<usize>>) {
-            for tt in t {
-                match tt {
-                    TokenTree::Group(g) => walk(g.stream(), out),
-                    TokenTree::Ident(i) => out
-                        .entry(i.to_string())
-                        .or_default()
-                        .push(range(i.span()).start),
-                    _ => {}
-                }
-            }
-        }
-        walk(self.file.file.to_token_stream(), &mut idents);
-        let in_use = |at: usize| self.idx.use_items.iter().any(|u| u.range.contains(&at));
-        let in_replaced = |at: usize| self.replaced.iter().any(|r| r.contains(&at));
-        let mut removed: HashSet<usize> = HashSet::new();
-        for (id, leaf) in self.idx.leaves.iter().enumerate() {
-            if leaf.is_glob || leaf.name.is_empty() || self.idx.use_items[leaf.item].is_pub {
-                continue;
-            }
-            let full = self.idx.leaf_path(id);
-            let segs: Vec<&str> = full.iter().map(String::as_str).collect();
-            let candidate = matches!(
-                segs.as_slice(),
-                ["tonic", "Request"] | ["tonic", "Streaming"] | ["tonic", "Response"]
-            ) || (segs.len() >= 2
-                && self
-                    .schema
-                    .service_by_tonic_server_path(&segs)
-                    .is_some_and(|s| {
+        let schema = self.schema;
+        let edits = crate::rules::rename::unused_import_removals(
+            self.file.file,
+            self.idx,
+            self.text,
+            &self.replaced,
+            |segs| {
+                matches!(
+                    segs,
+                    ["tonic", "Request"] | ["tonic", "Streaming"] | ["tonic", "Response"]
+                ) || (segs.len() >= 2
+                    && schema.service_by_tonic_server_path(segs).is_some_and(|s| {
                         segs.last() == Some(&s.tonic_server.as_str())
                             || segs.last() == Some(&s.tonic_trait.as_str())
-                    }));
-            if !candidate {
-                continue;
-            }
-            let used = idents
-                .get(&leaf.name)
-                .is_some_and(|v| v.iter().any(|&at| !in_use(at) && !in_replaced(at)));
-            if !used {
-                removed.insert(id);
-            }
-        }
-        if removed.is_empty() {
-            return;
-        }
-        let mut edits = Vec::new();
-        for ui in &self.idx.use_items {
-            match crate::rules::rename::removal(&ui.tree, &removed) {
-                crate::rules::rename::Removal::All => edits.push(Edit::delete(
-                    crate::edit::whole_lines(self.text, ui.range.clone()),
-                    "step02/imports",
-                )),
-                crate::rules::rename::Removal::Partial(v) => {
-                    edits.extend(v.into_iter().map(|mut e| {
-                        e.rule = "step02/imports".into();
-                        e
                     }))
-                }
-                crate::rules::rename::Removal::None => {}
-            }
-        }
+            },
+            "step02/imports",
+        );
         // An import the step also edited stays as it is.
         let _ = self.out.commit(edits);
     }

@@ -32,7 +32,7 @@
 //! A body that stays on an adapter is listed with what blocked it; a body still using tonic's
 //! `Status` (code the step could not tell was server code) is left as it is.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::ops::Range;
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
@@ -98,7 +98,7 @@ impl Pass for HandlersPass {
             tr: ScopeTracker::new(file.index),
             out,
             replaced: Vec::new(),
-            need_stream_ext: None,
+            need_stream_ext: false,
             converted_fns: HashSet::new(),
             kept_any: false,
             tonic_impl_left: false,
@@ -109,14 +109,7 @@ impl Pass for HandlersPass {
         w.visit_file(file.file);
         if self.step == 3 && w.tonic_impl_left {
             // Its helpers serve the tonic impl: nothing of the file changes before step 2.
-            let all = 0..file.text.len();
-            let taken = w.out.buffer.remove_within(&all);
-            let _ = w.out.buffer.commit(
-                taken
-                    .into_iter()
-                    .filter(|e| !e.rule.starts_with("step03/"))
-                    .collect(),
-            );
+            w.out.buffer.retain(|e| !e.rule.starts_with("step03/"));
             w.out
                 .items
                 .retain(|i| !i.rule.starts_with("step03/") || i.rule == "step03/step2-first");
@@ -140,9 +133,8 @@ struct Walker<'a, 'o> {
     out: &'o mut PassOutput,
     /// Ranges whose tonic names the pass replaced (imports of them may go).
     replaced: Vec<Range<usize>>,
-    /// Offset of the item a native inbound stream was written in, when `StreamExt` must be
-    /// imported.
-    need_stream_ext: Option<usize>,
+    /// A native inbound stream needs `StreamExt` imported.
+    need_stream_ext: bool,
     /// Local functions whose signature the renames of this run changed (they return
     /// `ConnectError` now).
     converted_fns: HashSet<String>,
@@ -492,13 +484,9 @@ impl<'a> Walker<'a, '_> {
         if renames_left {
             return;
         }
-        let all = 0..self.text.len();
-        let taken = self.out.buffer.remove_within(&all);
-        let keep: Vec<Edit> = taken
-            .into_iter()
-            .filter(|e| e.rule != "step03/imports" && e.rule != "step03/keep-tonic")
-            .collect();
-        let _ = self.out.buffer.commit(keep);
+        self.out
+            .buffer
+            .retain(|e| e.rule != "step03/imports" && e.rule != "step03/keep-tonic");
     }
 
     /// Names of the file's functions whose signatures the renames changed.
@@ -583,44 +571,17 @@ impl<'a> Walker<'a, '_> {
         let _ = self.out.commit(edits);
     }
 
-    /// Takes back the renames of this run inside `r`; returns edits writing the tonic names they
-    /// replaced as explicit `tonic::` paths (the imports may have moved).
+    /// Takes back the renames of this run inside `r` (see
+    /// [`take_back_renames`](crate::rules::rename::take_back_renames)).
     fn revert_renames(&mut self, r: &Range<usize>) -> Vec<Edit> {
-        let taken = self.out.buffer.remove_within(r);
-        let mut edits = Vec::new();
-        for e in taken {
-            if !e.rule.starts_with("step03/") || e.range.is_empty() {
-                if !e.rule.starts_with("step03/") {
-                    let _ = self.out.buffer.commit(vec![e]);
-                }
-                continue;
-            }
-            let original = &self.text[e.range.clone()];
-            // A segment inside a qualified path (`tonic::Status`) reads right once the rename
-            // is dropped.
-            if self.text[..e.range.start].trim_end().ends_with("::") {
-                continue;
-            }
-            let Ok(p) = syn::parse_str::<syn::Path>(original) else {
-                continue;
-            };
-            let Some(full) = self
-                .idx
-                .resolve(self.tr.current(), &p)
-                .and_then(|r| r.resolved().cloned())
-                .map(|r| r.full)
-            else {
-                continue;
-            };
-            if full.first().map(String::as_str) == Some("tonic") && original != full.join("::") {
-                edits.push(Edit::replace(
-                    e.range.clone(),
-                    full.join("::"),
-                    "step03/keep-tonic",
-                ));
-            }
-        }
-        edits
+        crate::rules::rename::take_back_renames(
+            self.out,
+            self.text,
+            self.idx,
+            self.tr.current(),
+            r,
+            "step03/",
+        )
     }
 
     /// With a handler kept on tonic errors, each converted `impl From<E> for Status` stays as it
@@ -998,7 +959,7 @@ impl<'a> Walker<'a, '_> {
                 .binding_of(self.tr.current(), "StreamExt")
                 .is_none()
         {
-            self.need_stream_ext.get_or_insert(a.expr.start);
+            self.need_stream_ext = true;
         }
         // Structure: `adapter(ctx, req, |p| async move {` on its own line(s) up to the block's
         // `{`, the body lines, then `})` and `.await`.
@@ -1061,7 +1022,7 @@ impl<'a> Walker<'a, '_> {
 
     /// `use futures::StreamExt;` for native inbound streams, when nothing binds `StreamExt`.
     fn add_stream_ext(&mut self) {
-        if self.need_stream_ext.is_none() {
+        if !self.need_stream_ext {
             return;
         }
         // After the last `use` item of the root module, else at the top of the file.
@@ -1086,56 +1047,19 @@ impl<'a> Walker<'a, '_> {
         if self.replaced.is_empty() {
             return;
         }
-        let mut toks = Vec::new();
-        flatten(self.file.file.to_token_stream(), &mut toks);
-        let mut idents: HashMap<&str, Vec<usize>> = HashMap::new();
-        for t in &toks {
-            if let Tok::Ident(n, r) = t {
-                idents.entry(n.as_str()).or_default().push(r.start);
-            }
-        }
-        let in_use = |at: usize| self.idx.use_items.iter().any(|u| u.range.contains(&at));
-        let in_replaced = |at: usize| self.replaced.iter().any(|r| r.contains(&at));
-        let mut removed = HashSet::new();
-        for (id, leaf) in self.idx.leaves.iter().enumerate() {
-            if leaf.is_glob || leaf.name.is_empty() || self.idx.use_items[leaf.item].is_pub {
-                continue;
-            }
-            let full = self.idx.leaf_path(id);
-            let segs: Vec<&str> = full.iter().map(String::as_str).collect();
-            if !matches!(
-                segs.as_slice(),
-                ["tonic", "Request"] | ["tonic", "Response"] | ["tonic", "Streaming"]
-            ) {
-                continue;
-            }
-            let used = idents
-                .get(leaf.name.as_str())
-                .is_some_and(|v| v.iter().any(|&at| !in_use(at) && !in_replaced(at)));
-            if !used {
-                removed.insert(id);
-            }
-        }
-        if removed.is_empty() {
-            return;
-        }
-        let rule = format!("step{:02}/imports", self.step);
-        let mut edits = Vec::new();
-        for ui in &self.idx.use_items {
-            match crate::rules::rename::removal(&ui.tree, &removed) {
-                crate::rules::rename::Removal::All => edits.push(Edit::delete(
-                    crate::edit::whole_lines(self.text, ui.range.clone()),
-                    &rule,
-                )),
-                crate::rules::rename::Removal::Partial(v) => {
-                    edits.extend(v.into_iter().map(|mut e| {
-                        e.rule = rule.clone();
-                        e
-                    }))
-                }
-                crate::rules::rename::Removal::None => {}
-            }
-        }
+        let edits = crate::rules::rename::unused_import_removals(
+            self.file.file,
+            self.idx,
+            self.text,
+            &self.replaced,
+            |segs| {
+                matches!(
+                    segs,
+                    ["tonic", "Request"] | ["tonic", "Response"] | ["tonic", "Streaming"]
+                )
+            },
+            &format!("step{:02}/imports", self.step),
+        );
         // An import another rule of the step edited stays as it is.
         let _ = self.out.commit(edits);
     }

@@ -46,7 +46,6 @@ pub struct ClientErrorsPass;
 impl Pass for ClientErrorsPass {
     fn run(&self, file: &FileCtx<'_>, out: &mut PassOutput) {
         let mut w = Walker {
-            file,
             idx: file.index,
             text: file.text,
             tr: ScopeTracker::new(file.index),
@@ -87,14 +86,7 @@ impl Pass for ClientErrorsPass {
         }
         if let Some((at, why)) = w.tonic_only.take() {
             // Nothing of the file changes: take back the renames too.
-            let all = 0..file.text.len();
-            let taken = w.out.buffer.remove_within(&all);
-            let _ = w.out.buffer.commit(
-                taken
-                    .into_iter()
-                    .filter(|e| !e.rule.starts_with("step07/"))
-                    .collect(),
-            );
+            w.out.buffer.retain(|e| !e.rule.starts_with("step07/"));
             w.out.items.retain(|i| !i.rule.starts_with("step07/"));
             w.out.items.push(item(
                 at,
@@ -117,14 +109,7 @@ impl Pass for ClientErrorsPass {
             });
         if moot {
             // Every rename was taken back: the import changes go too.
-            let all = 0..file.text.len();
-            let taken = w.out.buffer.remove_within(&all);
-            let _ = w.out.buffer.commit(
-                taken
-                    .into_iter()
-                    .filter(|e| !e.rule.starts_with("step07/"))
-                    .collect(),
-            );
+            w.out.buffer.retain(|e| !e.rule.starts_with("step07/"));
         }
         let mut edits = std::mem::take(&mut w.edits);
         // Nested functions are seen from their enclosing one too.
@@ -150,7 +135,6 @@ fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) 
 }
 
 struct Walker<'a, 'o> {
-    file: &'a FileCtx<'a>,
     idx: &'a FileIndex,
     text: &'a str,
     tr: ScopeTracker,
@@ -183,32 +167,17 @@ impl Walker<'_, '_> {
             .any(|e| e.range.start < r.end && r.start < e.range.end.max(e.range.start + 1))
     }
 
-    /// Takes back the renames inside `r`, writing the tonic names as explicit `tonic::` paths
-    /// (the imports may have moved).
+    /// Takes back the renames inside `r` (see
+    /// [`take_back_renames`](crate::rules::rename::take_back_renames)).
     fn revert_renames(&mut self, r: &Range<usize>) {
-        let taken = self.out.buffer.remove_within(r);
-        let mut edits = Vec::new();
-        for e in taken {
-            if !e.rule.starts_with("step07/") {
-                let _ = self.out.buffer.commit(vec![e]);
-                continue;
-            }
-            if e.range.is_empty() || self.text[..e.range.start].trim_end().ends_with("::") {
-                continue;
-            }
-            let original = &self.text[e.range.clone()];
-            let segs: Vec<&str> = original.split("::").map(str::trim).collect();
-            if let Some(full) = self.resolve_written(&segs) {
-                if full.first().map(String::as_str) == Some("tonic") && original != full.join("::")
-                {
-                    edits.push(Edit::replace(
-                        e.range.clone(),
-                        full.join("::"),
-                        "step07/keep-tonic",
-                    ));
-                }
-            }
-        }
+        let edits = crate::rules::rename::take_back_renames(
+            self.out,
+            self.text,
+            self.idx,
+            self.tr.current(),
+            r,
+            "step07/",
+        );
         let _ = self.out.buffer.commit(edits);
     }
 
@@ -503,8 +472,6 @@ impl Walker<'_, '_> {
                 }
             }
         }
-        let _ = self.text;
-        let _ = self.file;
     }
 }
 
