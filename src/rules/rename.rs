@@ -403,15 +403,28 @@ pub fn unused_import_removals(
     candidate: impl Fn(&[&str]) -> bool,
     rule: &str,
 ) -> Vec<Edit> {
+    // An identifier after `::` is a later segment of a path (`connectrpc::Response`), not a use
+    // of an imported name.
     fn walk(t: proc_macro2::TokenStream, out: &mut HashMap<String, Vec<usize>>) {
+        let mut colons = 0;
         for tt in t {
             match tt {
-                proc_macro2::TokenTree::Group(g) => walk(g.stream(), out),
-                proc_macro2::TokenTree::Ident(i) => out
-                    .entry(i.to_string())
-                    .or_default()
-                    .push(range(i.span()).start),
-                _ => {}
+                proc_macro2::TokenTree::Group(g) => {
+                    walk(g.stream(), out);
+                    colons = 0;
+                }
+                proc_macro2::TokenTree::Ident(i) => {
+                    if colons < 2 {
+                        out.entry(i.to_string())
+                            .or_default()
+                            .push(range(i.span()).start);
+                    }
+                    colons = 0;
+                }
+                proc_macro2::TokenTree::Punct(p) => {
+                    colons = if p.as_char() == ':' { colons + 1 } else { 0 };
+                }
+                proc_macro2::TokenTree::Literal(_) => colons = 0,
             }
         }
     }

@@ -880,6 +880,32 @@ pub fn prepare(ws: &Workspace) -> Prepared {
         }
         rewrite_descriptor_macros(c, Some(cg), &descriptors, &files, &mut plan, &mut gone);
     }
+    // Imports of the family that nothing uses once the edits above are made (or that nothing used
+    // in the first place): they go, so that they do not keep a dependency alive.
+    for c in &crates {
+        if frozen.contains(&c.name) {
+            continue;
+        }
+        let extra: HashSet<String> = entries
+            .get(&c.name)
+            .map(|v| v.iter().map(|e| e.ident.clone()).collect())
+            .unwrap_or_default();
+        for f in &c.files {
+            if generated.contains(&f.path) {
+                continue;
+            }
+            let Some((_, d)) = files.get(&f.path) else {
+                continue;
+            };
+            let Some(g) = unused_family_imports(&d.text, f, &extra, gone.get(&f.path)) else {
+                continue;
+            };
+            gone.entry(f.path.clone())
+                .or_default()
+                .extend(g.iter().map(|e| e.range.clone()));
+            plan.entry(f.path.clone()).or_default().edits.extend(g);
+        }
+    }
     // References left, per file.
     let mut left: HashMap<PathBuf, Vec<Ref>> = HashMap::new();
     for (p, (owner, d)) in &files {
@@ -1117,6 +1143,93 @@ pub fn prepare(ws: &Workspace) -> Prepared {
     }
     files.clear();
     out
+}
+
+/// Traits of tonic (0.12-0.14, with what `tonic::codegen` re-exports), prost and tonic-types: an
+/// import of one is used by method calls that do not name it.
+const FAMILY_TRAITS: &[&str] = &[
+    "AsEncodingAgnosticMetadataKey",
+    "AsMetadataKey",
+    "BytesAdapter",
+    "ClientStreamingService",
+    "Codec",
+    "Connected",
+    "Decoder",
+    "Encoder",
+    "GrpcService",
+    "Interceptor",
+    "IntoMetadataKey",
+    "IntoRequest",
+    "IntoStreamingRequest",
+    "Message",
+    "Name",
+    "NamedService",
+    "ServerStreamingService",
+    "StreamingService",
+    "UnaryService",
+    "ValueEncoding",
+    "Service",
+    "Body",
+    "Stream",
+    "Future",
+    "Layer",
+    "Buf",
+    "BufMut",
+];
+
+/// Removals of the private `use` leaves of `text` that import from tonic, prost or connect-shim
+/// (or a renamed dependency of theirs, `extra`) and that nothing outside `use` items and outside
+/// the `gone` ranges (what step 9 deletes or rewrites in the file) refers to. `None` when there
+/// is nothing to remove or the file does not parse.
+fn unused_family_imports(
+    text: &str,
+    f: &crate::workspace::SourceFile,
+    extra: &HashSet<String>,
+    gone: Option<&Vec<Range<usize>>>,
+) -> Option<Vec<Edit>> {
+    let first_segment_named = |t: &str| {
+        [&b"tonic"[..], b"prost", b"connect_shim"]
+            .iter()
+            .any(|n| memchr::memmem::find(t.as_bytes(), n).is_some())
+            || extra
+                .iter()
+                .any(|n| memchr::memmem::find(t.as_bytes(), n.as_bytes()).is_some())
+    };
+    if !text.contains("use ") || !first_segment_named(text) {
+        return None;
+    }
+    let file = syn::parse_file(text).ok()?;
+    let idx = FileIndex::build(&file, f.module_path.clone());
+    let replaced: &[Range<usize>] = gone.map(Vec::as_slice).unwrap_or(&[]);
+    let edits = crate::rules::rename::unused_import_removals(
+        &file,
+        &idx,
+        text,
+        replaced,
+        |segs| {
+            let first = segs.first().copied().unwrap_or("");
+            let first = first.strip_prefix("::").unwrap_or(first);
+            let last = segs.last().copied().unwrap_or("");
+            // A trait is used through its methods without its name appearing: kept.
+            (is_family(first) || extra.contains(first))
+                && !FAMILY_TRAITS.contains(&last)
+                && !last.ends_with("Ext")
+        },
+        "step09/unused-import",
+    );
+    drop(idx);
+    drop(file);
+    proc_macro2::extra::invalidate_current_thread_spans();
+    // An import inside a range step 9 already rewrites is that edit's business.
+    let edits: Vec<Edit> = edits
+        .into_iter()
+        .filter(|e| {
+            !replaced
+                .iter()
+                .any(|r| r.start < e.range.end && e.range.start < r.end)
+        })
+        .collect();
+    (!edits.is_empty()).then_some(edits)
 }
 
 /// `tonic::include_file_descriptor_set!("x")` (and, for descriptor sets tonic no longer writes,

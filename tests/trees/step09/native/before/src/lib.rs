@@ -1,6 +1,8 @@
 //! A greeter on connectrpc only: steps 2 to 8 left nothing of tonic in the code.
 
 use connectrpc::{ConnectError, RequestContext, ServiceRequest, ServiceResult};
+// Left over from tonic: nothing uses them any more.
+use tonic::{Request, Response};
 
 pub mod pb {
     pub use crate::connect::greet::v1::*;

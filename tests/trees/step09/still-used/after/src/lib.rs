@@ -1,6 +1,8 @@
 //! A greeter on connectrpc only: steps 2 to 8 left nothing of tonic in the code.
 
 use connectrpc::{ConnectError, RequestContext, ServiceRequest, ServiceResult};
+use tonic::{Status};
+use prost::Message as _;
 
 pub mod pb {
     pub use crate::connect::greet::v1::*;
@@ -14,6 +16,11 @@ pub mod connect {
 
 /// Encoded `FileDescriptorSet` of the protos, for reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/connect/greet_descriptor.bin"));
+
+/// The old helper API's answer when the store is down.
+pub fn store_down() -> Status {
+    Status::unavailable("store down")
+}
 
 /// Errors of the old helper API, still on tonic.
 pub fn legacy_error(e: ConnectError) -> tonic::Status {
