@@ -318,3 +318,127 @@ fn step1_trees_are_prost_free_and_on_the_buffa_codec() {
     }
     assert!(checked >= 3, "every codegen build.rs was checked");
 }
+
+/// Crates step 9 removes once nothing names them.
+fn is_family(name: &str) -> bool {
+    let name = name.replace('-', "_");
+    name == "tonic"
+        || name.starts_with("tonic_")
+        || name == "prost"
+        || name.starts_with("prost_")
+        || name == "connect_shim"
+}
+
+/// Every dependency of `manifest` (all tables, target-specific ones included) as
+/// `(table, key, package)`.
+fn dependencies(manifest: &str) -> Vec<(String, String, String)> {
+    fn walk(t: &toml::Table, at: &str, out: &mut Vec<(String, String, String)>) {
+        for (k, v) in t {
+            let here = if at.is_empty() {
+                k.clone()
+            } else {
+                format!("{at}.{k}")
+            };
+            if k.ends_with("dependencies") {
+                for (dk, dv) in v.as_table().into_iter().flatten() {
+                    let package = dv
+                        .get("package")
+                        .and_then(|p| p.as_str())
+                        .unwrap_or(dk)
+                        .to_string();
+                    out.push((here.clone(), dk.clone(), package));
+                }
+            } else if let Some(t) = v.as_table() {
+                walk(t, &here, out);
+            }
+        }
+    }
+    let t: toml::Table = manifest.parse().unwrap();
+    let mut out = Vec::new();
+    walk(&t, "", &mut out);
+    out
+}
+
+/// Identifiers of `text` (comments and string literals excluded) that name a crate of the
+/// family, with their line.
+fn family_idents(text: &str) -> Vec<(usize, String)> {
+    fn walk(ts: proc_macro2::TokenStream, out: &mut Vec<(usize, String)>) {
+        for tt in ts {
+            match tt {
+                proc_macro2::TokenTree::Group(g) => walk(g.stream(), out),
+                proc_macro2::TokenTree::Ident(i) if is_family(&i.to_string()) => {
+                    out.push((i.span().start().line, i.to_string()))
+                }
+                _ => {}
+            }
+        }
+    }
+    let ts: proc_macro2::TokenStream = text.parse().unwrap();
+    let mut out = Vec::new();
+    walk(ts, &mut out);
+    out
+}
+
+/// After step 9 (issue 6): greeter, routes and legacy depend on neither tonic, prost nor the
+/// shim, and no source names them; platform keeps exactly the dependencies step 9 lists as still
+/// used (`step09/dep-kept`: tonic interceptors, tonic-types details, tonic-health and
+/// tonic-reflection clients, prost descriptor types), each named in the report.
+#[test]
+fn step9_trees_leave_tonic_prost_and_the_shim() {
+    for name in ["greeter", "routes", "legacy", "platform"] {
+        let tree = root().join("fixtures").join(name).join("step-9");
+        let files = files_of(&tree);
+        let mut left: Vec<String> = Vec::new();
+        for (rel, bytes) in &files {
+            let text = String::from_utf8_lossy(bytes);
+            if rel.ends_with("Cargo.toml") {
+                for (table, key, package) in dependencies(&text) {
+                    if is_family(&package) {
+                        left.push(format!("{rel} [{table}] {key}"));
+                    }
+                }
+            }
+        }
+        if name != "platform" {
+            assert!(left.is_empty(), "{name}: still depends on {left:#?}");
+            for (rel, bytes) in &files {
+                if rel.ends_with(".rs") {
+                    let names = family_idents(&String::from_utf8_lossy(bytes));
+                    assert!(names.is_empty(), "{name}/{rel} still names {names:?}");
+                }
+            }
+            continue;
+        }
+        // platform: what stays is reported, one `dep-kept` item per dependency.
+        assert!(
+            !left.is_empty(),
+            "platform keeps tonic (interceptors, tonic-types details)"
+        );
+        let work = copy_to_temp(&root().join("fixtures").join(name).join("step-8"));
+        let out = Command::new(env!("CARGO_BIN_EXE_cargo-connect-migrate"))
+            .args(["--step", "9", "--workspace", "--dry-run", "--manifest-path"])
+            .arg(work.path().join("Cargo.toml"))
+            .output()
+            .unwrap();
+        let report = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for l in &left {
+            let (rel, rest) = l.split_once(' ').unwrap();
+            let key = rest.rsplit(' ').next().unwrap();
+            if rel == "Cargo.toml" && rest.starts_with("[workspace.dependencies]") {
+                continue; // inherited by a member that keeps it
+            }
+            assert!(
+                report
+                    .lines()
+                    .any(|r| r.starts_with("manual[step09/dep-kept]: ")
+                        && r.contains(&format!("{rel}:"))
+                        && r.contains(&format!("`{key}` stays"))),
+                "platform: {l} stays without a step09/dep-kept item:\n{report}"
+            );
+        }
+    }
+}
