@@ -881,7 +881,10 @@ pub fn prepare(ws: &Workspace) -> Prepared {
         rewrite_descriptor_macros(c, Some(cg), &descriptors, &files, &mut plan, &mut gone);
     }
     // Imports of the family that nothing uses once the edits above are made (or that nothing used
-    // in the first place): they go, so that they do not keep a dependency alive.
+    // in the first place): they go, so that they do not keep a dependency alive. A name that a
+    // `macro_rules!` body of the workspace uses may be the caller's import the macro expands
+    // against (`let mut req = Request::new($req);`): such imports stay.
+    let macro_names = macro_rules_idents(&crates);
     for c in &crates {
         if frozen.contains(&c.name) {
             continue;
@@ -897,7 +900,9 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             let Some((_, d)) = files.get(&f.path) else {
                 continue;
             };
-            let Some(g) = unused_family_imports(&d.text, f, &extra, gone.get(&f.path)) else {
+            let Some(g) =
+                unused_family_imports(&d.text, f, &extra, &macro_names, gone.get(&f.path))
+            else {
                 continue;
             };
             gone.entry(f.path.clone())
@@ -1145,6 +1150,44 @@ pub fn prepare(ws: &Workspace) -> Prepared {
     out
 }
 
+/// The identifiers used inside the `macro_rules!` definitions of the crates' files.
+fn macro_rules_idents(crates: &[&Crate]) -> HashSet<String> {
+    fn walk(ts: proc_macro2::TokenStream, out: &mut HashSet<String>) {
+        for tt in ts {
+            match tt {
+                proc_macro2::TokenTree::Group(g) => walk(g.stream(), out),
+                proc_macro2::TokenTree::Ident(i) => {
+                    out.insert(i.to_string());
+                }
+                _ => {}
+            }
+        }
+    }
+    struct Defs<'a>(&'a mut HashSet<String>);
+    impl<'ast> Visit<'ast> for Defs<'_> {
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            if m.path.is_ident("macro_rules") {
+                walk(m.tokens.clone(), self.0);
+            }
+        }
+    }
+    let mut out = HashSet::new();
+    for c in crates {
+        for f in &c.files {
+            let Ok(text) = std::fs::read_to_string(&f.path) else {
+                continue;
+            };
+            if !text.contains("macro_rules!") {
+                continue;
+            }
+            if let Ok(file) = syn::parse_file(&text) {
+                Defs(&mut out).visit_file(&file);
+            }
+        }
+    }
+    out
+}
+
 /// Traits of tonic (0.12-0.14, with what `tonic::codegen` re-exports), prost and tonic-types: an
 /// import of one is used by method calls that do not name it.
 const FAMILY_TRAITS: &[&str] = &[
@@ -1185,6 +1228,7 @@ fn unused_family_imports(
     text: &str,
     f: &crate::workspace::SourceFile,
     extra: &HashSet<String>,
+    macro_names: &HashSet<String>,
     gone: Option<&Vec<Range<usize>>>,
 ) -> Option<Vec<Edit>> {
     let first_segment_named = |t: &str| {
@@ -1214,6 +1258,7 @@ fn unused_family_imports(
             (is_family(first) || extra.contains(first))
                 && !FAMILY_TRAITS.contains(&last)
                 && !last.ends_with("Ext")
+                && !macro_names.contains(last)
         },
         "step09/unused-import",
     );

@@ -22,6 +22,14 @@ pub fn store_down() -> Status {
     Status::unavailable("store down")
 }
 
+/// Wraps a message for the old helper API; expands against the caller's `Request` import.
+#[macro_export]
+macro_rules! old_request {
+    ($m:expr) => {
+        Request::new($m)
+    };
+}
+
 /// Errors of the old helper API, still on tonic.
 pub fn legacy_error(e: ConnectError) -> tonic::Status {
     connect_shim::status::to_tonic(e)

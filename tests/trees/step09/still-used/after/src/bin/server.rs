@@ -1,4 +1,7 @@
 use std::sync::Arc;
+// For `greet::old_request!`.
+#[allow(unused_imports)]
+use tonic::Request;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
