@@ -184,6 +184,7 @@ impl Step {
             5 => step05::prepare(self, ws),
             9 => step09::prepare(ws),
             6 => step06::prepare(ws),
+            8 => step08::prepare(self, ws),
             _ => step01::Prepared::default(),
         }
     }

@@ -19,8 +19,11 @@
 //!   `ClientConfig`;
 //! - unary calls on a known client (a parameter, a `let`, or a function result of a client type):
 //!   `Request::new(m)` is unwrapped; when every use of the response is understood
-//!   (`into_inner()` -> `into_owned()`, `get_ref().field` -> `view().field` for scalar fields,
-//!   `metadata().get(..)` -> `headers().get(..)`) the call is native, and its error is still
+//!   (`into_inner()` -> `into_owned()`, `get_ref().field` -> `view().field` for scalar fields in
+//!   `match` arms and number/bool fields in chains, `into_owned().field` for other fields in
+//!   chains; `match` arms whose `Ok` binding is read only through `get_ref()` / `into_inner()` in
+//!   ways a view cannot give get the response owned, `.map(|r| r.into_owned())` after the call)
+//!   the call is native, and its error is still
 //!   converted to `tonic::Status` (`.map_err(connect_shim::status::to_status)`) for the code that
 //!   inspects it, until step 7; any other unary call site stays tonic-shaped through
 //!   `connect_shim::client::tonic_unary` (listed);
@@ -1250,6 +1253,20 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             })
     }
 
+    /// Is the field `field` of message `msg` a singular number or bool (the same `Copy` value on
+    /// a view and on the owned message)?
+    fn copy_field(&self, msg: &str, field: &str) -> bool {
+        self.scalar_field(msg, field)
+            && self
+                .schema
+                .message(msg)
+                .and_then(|m| m.field_by_rust_name(field))
+                .is_some_and(|f| {
+                    matches!(f.kind, crate::schema::FieldKind::Scalar(t)
+                        if !matches!(t, crate::schema::ScalarType::String | crate::schema::ScalarType::Bytes))
+                })
+    }
+
     /// Uses of a response binding in `visit` are all understood: the edits renaming them.
     fn response_uses(
         &self,
@@ -1392,6 +1409,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             "step06/error-status",
         );
         let mut need_status = true;
+        let mut owned = false;
         match chain.get(1) {
             Some(syn::Expr::MethodCall(u)) if u.method == "unwrap" || u.method == "expect" => {
                 need_status = false;
@@ -1419,20 +1437,17 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 if !ptr_eq(&*mt.expr, chain[0]) {
                     return None;
                 }
+                // The `Ok` arms' bindings: read through `view()` / `into_owned()` on the
+                // response, or else (a field read the view cannot give, like a repeated field
+                // compared with an array) the response made owned right after the call.
+                let mut bound = Vec::new();
                 for arm in &mt.arms {
                     if let syn::Pat::TupleStruct(ts) = &arm.pat {
                         let ok = ts.path.is_ident("Ok");
                         if ok {
                             match ts.elems.first() {
-                                Some(syn::Pat::Ident(pi)) => {
-                                    let n = pi.ident.to_string();
-                                    let e = self.response_uses(&n, output, |u| {
-                                        if let Some((_, g)) = &arm.guard {
-                                            u.visit_expr(g);
-                                        }
-                                        u.visit_expr(&arm.body);
-                                    })?;
-                                    edits.extend(e);
+                                Some(syn::Pat::Ident(pi)) if pi.subpat.is_none() => {
+                                    bound.push((pi.ident.to_string(), arm));
                                 }
                                 Some(syn::Pat::Wild(_)) => {}
                                 _ => return None,
@@ -1440,12 +1455,80 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                         }
                     }
                 }
+                let visit = |arm: &'ast syn::Arm| {
+                    move |u: &mut UseFinder<'ast>| {
+                        if let Some((_, g)) = &arm.guard {
+                            u.visit_expr(g);
+                        }
+                        u.visit_expr(&arm.body);
+                    }
+                };
+                let viewed: Option<Vec<Edit>> = bound
+                    .iter()
+                    .map(|(n, arm)| self.response_uses(n, output, visit(arm)))
+                    .collect::<Option<Vec<_>>>()
+                    .map(|v| v.into_iter().flatten().collect());
+                match viewed {
+                    Some(e) => edits.extend(e),
+                    None => {
+                        for (n, arm) in &bound {
+                            edits.extend(self.owned_uses(n, visit(arm))?);
+                        }
+                        owned = true;
+                    }
+                }
             }
             _ => return None,
         }
         let _ = m;
+        let owned_text = if owned {
+            ".map(|r| r.into_owned())"
+        } else {
+            ""
+        };
         if need_status {
-            edits.push(to_status);
+            edits.push(Edit::insert(
+                to_status.range.start,
+                format!("{owned_text}{}", to_status.text),
+                "step06/error-status",
+            ));
+        } else if owned {
+            edits.push(Edit::insert(
+                to_status.range.start,
+                owned_text,
+                "step06/response",
+            ));
+        }
+        Some(edits)
+    }
+
+    /// Uses of a response binding made owned (`.map(|r| r.into_owned())` on the call): each is
+    /// `name.into_inner()` (the message itself) or `name.get_ref()` (`name` before a field or
+    /// method, `&name` elsewhere); the edits, or `None` for any other use.
+    fn owned_uses(&self, name: &str, f: impl FnOnce(&mut UseFinder<'ast>)) -> Option<Vec<Edit>> {
+        let mut edits = Vec::new();
+        for (hit, parent) in uses_in(name, f) {
+            let Some(syn::Expr::MethodCall(m)) = parent else {
+                return None;
+            };
+            if !m.args.is_empty() || m.turbofish.is_some() || !ptr_eq(&*m.receiver, hit) {
+                return None;
+            }
+            let call = range(m.span());
+            let recv_end = range(hit.span()).end;
+            match m.method.to_string().as_str() {
+                "into_inner" => {
+                    edits.push(Edit::delete(recv_end..call.end, "step06/response"));
+                }
+                "get_ref" => {
+                    if self.text[call.end..].trim_start().starts_with('.') {
+                        edits.push(Edit::delete(recv_end..call.end, "step06/response"));
+                    } else {
+                        edits.push(Edit::replace(call, format!("&{name}"), "step06/response"));
+                    }
+                }
+                _ => return None,
+            }
         }
         Some(edits)
     }
@@ -1481,14 +1564,15 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 let syn::Member::Named(id) = &f.member else {
                     return None;
                 };
-                if !self.scalar_field(output, &id.to_string()) {
-                    return None;
-                }
-                edits.push(Edit::replace(
-                    range(m.method.span()),
-                    "view",
-                    "step06/response",
-                ));
+                // A `Copy` field (numbers, bools) is read on `view()`; any other on the owned
+                // message (a view gives `&str` for a `String`, views for repeated and message
+                // fields, and borrows the response this temporary is).
+                let to = if self.copy_field(output, &id.to_string()) {
+                    "view"
+                } else {
+                    "into_owned"
+                };
+                edits.push(Edit::replace(range(m.method.span()), to, "step06/response"));
                 Some(())
             }
             _ => None,

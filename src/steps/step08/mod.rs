@@ -10,12 +10,16 @@
 //!   `into_inner()` dropped, `Request::new` unwrapped); reads `s.message().await?` are kept and
 //!   their items made owned (`let x = x.to_owned_message();` at the top of a `while let` body,
 //!   `.map(|m| m.to_owned_message())` elsewhere); a stream used as a `Stream` (`next()`,
-//!   `collect()`, passed along) goes through `connect_shim::client::connect_errors::server_stream_messages`;
+//!   `collect()`, passed along) is rebound as one: `Box::pin(futures::stream::unfold(..))` over
+//!   `message().await`, yielding owned messages and ending after the first error;
 //! - client stream: `wrapper(stream, ..).await?.into_inner()` becomes `c.m(stream).await?.into_owned()`;
 //! - bidi: `let s = wrapper(outbound, ..).await?.into_inner();` becomes
-//!   `let (mut s_send, mut s) = c.m().await?.into_split();` and a pump task sending `outbound`
-//!   (a native loop for `ReceiverStream::new(rx)` and `iter(..)`, `connect_shim::client::pump`
-//!   for other streams); reads as for server streams (`bidi_messages` for `Stream` use).
+//!   `let (mut s_send, mut s) = c.m().await?.into_split();` and a spawned task sending `outbound`
+//!   and closing the send side, ending early when a send fails (`recv().await` for
+//!   `ReceiverStream::new(rx)`, a `for` loop for `iter(..)`, `futures::StreamExt::next` on the
+//!   pinned stream otherwise); reads as for server streams.
+//!
+//! `prepare` adds the `futures` dependency to the crates whose rewritten code names it.
 //!
 //! Under the plain wrappers (errors still `tonic::Status`, step 7 not applied), errors are
 //! converted back with `.map_err(connect_shim::status::to_status)` where the call and the reads
@@ -32,7 +36,6 @@ use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
 use crate::resolve::{range, FileIndex, Resolution, ScopeTracker};
 
 const TO_STATUS: &str = ".map_err(connect_shim::status::to_status)";
-const ADAPTERS: &str = "connect_shim::client::connect_errors";
 
 /// Can the file hold a shim streaming call? (A byte scan.)
 pub fn prefilter(text: &[u8]) -> bool {
@@ -42,15 +45,62 @@ pub fn prefilter(text: &[u8]) -> bool {
             .any(|n| memchr::memmem::find(text, n.as_bytes()).is_some())
 }
 
-/// The shim adapter keeping a server stream usable as a `Stream` (`tonic::Streaming` while
-/// errors are `tonic::Status`, the owned-message `Inbound` after step 7).
-fn server_adapter(status: bool) -> String {
+/// A native response stream (`ServerStream`, `BidiRecvHalf`) as a `Stream` of owned messages:
+/// `futures::stream::unfold` over `message().await`, ending after the end of the stream or after
+/// yielding its first error (connectrpc's stream errors are sticky: read again, the same error
+/// comes back), boxed so that `next()` works on it. `indent`: the indentation of the line the
+/// text starts on, for a multi-line layout; `None` for one line.
+fn owned_messages(expr: &str, indent: Option<&str>) -> String {
+    let lines = [
+        "let mut stream = state?;",
+        "match stream.message().await {",
+        "    Ok(Some(m)) => Some((Ok(m.to_owned_message()), Some(stream))),",
+        "    Ok(None) => None,",
+        "    Err(e) => Some((Err(e), None)),",
+        "}",
+    ];
+    let body = match indent {
+        Some(i) => {
+            let mut b = String::new();
+            for l in lines {
+                b.push_str(&format!("\n{i}    {l}"));
+            }
+            b.push_str(&format!("\n{i}"));
+            b
+        }
+        None => format!(" {} ", lines.map(str::trim).join(" ").replace(", }", " }")),
+    };
+    format!("Box::pin(futures::stream::unfold(Some({expr}), |state| async move {{{body}}}))")
+}
+
+/// The prefix and suffix wrapping a native response stream expression into
+/// [`owned_messages`] (on one line), or the shim adapter while errors are `tonic::Status`.
+fn stream_wrap(status: bool) -> (String, String) {
     if status {
-        "connect_shim::client::streaming_from_server_stream".to_string()
+        (
+            "connect_shim::client::streaming_from_server_stream(".to_string(),
+            ")".to_string(),
+        )
     } else {
-        format!("{ADAPTERS}::server_stream_messages")
+        let full = owned_messages("\u{0}", None);
+        let (pre, post) = full
+            .split_once('\u{0}')
+            .expect("the placeholder is in the text");
+        (pre.to_string(), post.to_string())
     }
 }
+
+/// `StreamExt` methods taking the stream by value (`futures` and `tokio-stream`): a stream
+/// used only as their receiver needs no `mut` binding.
+#[rustfmt::skip]
+const BY_VALUE: &[&str] = &[
+    "collect", "map", "filter", "filter_map", "then", "for_each", "for_each_concurrent", "fold",
+    "take", "take_while", "skip", "skip_while", "try_collect", "try_for_each", "try_fold",
+    "enumerate", "zip", "chain", "boxed", "fuse", "peekable", "map_ok", "map_err", "and_then",
+    "or_else", "try_filter", "try_filter_map", "count", "concat", "flatten", "timeout",
+    "throttle", "buffered", "buffer_unordered", "inspect", "into_future", "forward",
+    "ready_chunks", "chunks", "chunks_timeout", "scan", "merge", "err_into", "into_stream",
+];
 
 /// Is `e` `.unwrap()` / `.expect(..)` (the error is only shown, never inspected)?
 fn unwraps(e: Option<&&syn::Expr>) -> bool {
@@ -113,6 +163,10 @@ fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) 
     }
 }
 
+fn is_ident(s: &str) -> bool {
+    syn::parse_str::<syn::Ident>(s).is_ok()
+}
+
 fn same<T>(a: &T, b: &T) -> bool {
     std::ptr::eq(a, b)
 }
@@ -123,7 +177,7 @@ enum Outbound {
     Receiver(String),
     /// An `IntoIterator` (the argument of `tokio_stream::iter` / `futures::stream::iter`).
     Iter(String),
-    /// Any other `Stream`: `connect_shim::client::pump`.
+    /// Any other `Stream`: `futures::StreamExt::next` on it, pinned.
     Stream(String),
 }
 
@@ -1048,27 +1102,40 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                             if m.method == "into_inner" && m.args.is_empty() =>
                         {
                             let del = range(m.receiver.span()).end..range(m.span()).end;
-                            let native_reads = if rest.len() == 1 {
-                                match Self::let_ident(parent, top) {
-                                    Some((_, pi)) => {
-                                        match self.reads(&pi.ident.to_string(), status)? {
-                                            Reads::Native(e) => Some(e),
-                                            Reads::Adapter => None,
-                                        }
-                                    }
-                                    None => None,
-                                }
+                            let bound = if rest.len() == 1 {
+                                Self::let_ident(parent, top)
                             } else {
                                 None
                             };
-                            match native_reads {
-                                Some(e) => {
+                            let native_reads = match bound {
+                                Some((_, pi)) => match self.reads(&pi.ident.to_string(), status)? {
+                                    Reads::Native(e) => Some(e),
+                                    Reads::Adapter => None,
+                                },
+                                None => None,
+                            };
+                            match (native_reads, bound) {
+                                (Some(e), _) => {
                                     edits.push(Edit::delete(del, "step08/into-inner"));
                                     edits.extend(e);
                                 }
-                                None => {
-                                    prefix = format!("{}(", server_adapter(status));
-                                    edits.push(Edit::replace(del, ")", "step08/stream-adapter"));
+                                (None, Some((local, pi))) => {
+                                    // `let s = <call>?;` then `let s = <Stream of owned messages>;`
+                                    // (the `mut` moves to the second binding).
+                                    let name = pi.ident.to_string();
+                                    edits.push(Edit::delete(del, "step08/into-inner"));
+                                    edits.push(Edit::replace(
+                                        range(pi.span()),
+                                        name.clone(),
+                                        "step08/stream-adapter",
+                                    ));
+                                    let m = if pi.mutability.is_some() { "mut " } else { "" };
+                                    edits.push(self.rebind_messages(local, &name, m, status));
+                                }
+                                (None, None) => {
+                                    let (pre, post) = stream_wrap(status);
+                                    prefix = pre;
+                                    edits.push(Edit::replace(del, post, "step08/stream-adapter"));
                                 }
                             }
                         }
@@ -1094,12 +1161,19 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                             {
                                 return Err(metadata());
                             }
-                            prefix = format!("{}(", server_adapter(status));
-                            edits.push(Edit::insert(
-                                exposed_end.unwrap(),
-                                ")",
-                                "step08/stream-adapter",
-                            ));
+                            // The stream is read through its use `s.into_inner()`: `mut`
+                            // unless that is passed along or consumed by a by-value method.
+                            let m_needed = match n.checked_sub(3).map(|k| anc[k]) {
+                                Some(syn::Expr::MethodCall(p))
+                                    if same(&*p.receiver, anc[n - 2]) =>
+                                {
+                                    !BY_VALUE.iter().any(|b| p.method == b)
+                                }
+                                _ => false,
+                            };
+                            let (local, _) = Self::let_ident(parent, top).ok_or_else(shape)?;
+                            let mt = if m_needed { "mut " } else { "" };
+                            edits.push(self.rebind_messages(local, &name, mt, status));
                             edits.push(Edit::delete(
                                 range(m.receiver.span()).end..range(m.span()).end,
                                 "step08/into-inner",
@@ -1169,38 +1243,59 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                 } else {
                     ""
                 };
-                let send_mut = if matches!(outbound, Outbound::Stream(_)) {
-                    ""
-                } else {
-                    "mut "
-                };
+                let send_mut = "mut ";
                 edits.push(Edit::replace(
                     range(pi.span()),
                     format!("({send_mut}{send}, {recv_mut}{name})"),
                     "step08/bidi",
                 ));
-                let loop_body = |head: String| {
+                // The task forwarding the outbound messages, then closing the send side; it
+                // ends early when a send fails (the call is over). `pre`: statements run before
+                // the task (the outbound stream built where the call was).
+                let task = |pre: Option<String>, head: String| {
+                    let (open, i, close) = match pre {
+                        None => (
+                            "async move {".to_string(),
+                            indent.clone(),
+                            "});".to_string(),
+                        ),
+                        Some(p) => (
+                            format!("{{\n{indent}    {p}\n{indent}    async move {{"),
+                            format!("{indent}    "),
+                            format!("}}\n{indent}}});"),
+                        ),
+                    };
                     format!(
-                        "\n{indent}tokio::spawn(async move {{\n{indent}    {head} {{\n{indent}        if {send}.send(message).await.is_err() {{\n{indent}            break;\n{indent}        }}\n{indent}    }}\n{indent}    {send}.close_send();\n{indent}}});"
+                        "\n{indent}tokio::spawn({open}\n{i}    {head} {{\n{i}        if {send}.send(message).await.is_err() {{\n{i}            break;\n{i}        }}\n{i}    }}\n{i}    {send}.close_send();\n{i}{close}"
                     )
                 };
+                let next =
+                    "while let Some(message) = futures::StreamExt::next(&mut outbound).await";
                 let mut after = match &outbound {
-                    Outbound::Receiver(rx) => loop_body(format!(
-                        "let mut outbound = {rx};\n{indent}    while let Some(message) = outbound.recv().await"
-                    )),
-                    Outbound::Iter(it) => loop_body(format!("for message in {it}")),
-                    Outbound::Stream(s) => format!("\n{indent}connect_shim::client::pump({send}, {s});"),
+                    Outbound::Receiver(rx) => task(
+                        None,
+                        format!("let mut outbound = {rx};\n{indent}    while let Some(message) = outbound.recv().await"),
+                    ),
+                    Outbound::Iter(it) => task(None, format!("for message in {it}")),
+                    Outbound::Stream(s) if is_ident(s) => task(
+                        None,
+                        format!("let mut outbound = std::pin::pin!({s});\n{indent}    {next}"),
+                    ),
+                    Outbound::Stream(s) => task(
+                        Some(format!("let mut outbound = Box::pin({s});")),
+                        next.to_string(),
+                    ),
                 };
                 match reads {
                     Reads::Native(e) => edits.extend(e),
                     Reads::Adapter => {
                         let m = if pi.mutability.is_some() { "mut " } else { "" };
-                        let adapter = if status {
-                            "connect_shim::client::streaming_from_bidi".to_string()
+                        let wrapped = if status {
+                            format!("connect_shim::client::streaming_from_bidi({name})")
                         } else {
-                            format!("{ADAPTERS}::bidi_messages")
+                            owned_messages(&name, Some(&indent))
                         };
-                        after.push_str(&format!("\n{indent}let {m}{name} = {adapter}({name});"));
+                        after.push_str(&format!("\n{indent}let {m}{name} = {wrapped};"));
                     }
                 }
                 edits.push(Edit::insert(
@@ -1217,6 +1312,22 @@ impl<'a, 'ast> Walker<'a, 'ast> {
         };
         edits.push(Edit::replace(call_r, native, "step08/native-call"));
         Ok(edits)
+    }
+
+    /// After `local` (binding a native response stream to `name`): `let [mut] name = <a
+    /// Stream of owned messages over name>;`.
+    fn rebind_messages(&self, local: &syn::Local, name: &str, m: &str, status: bool) -> Edit {
+        let indent = indent_at(self.text, range(local.span()).start).to_string();
+        let wrapped = if status {
+            format!("connect_shim::client::streaming_from_server_stream({name})")
+        } else {
+            owned_messages(name, Some(&indent))
+        };
+        Edit::insert(
+            range(local.span()).end,
+            format!("\n{indent}let {m}{name} = {wrapped};"),
+            "step08/stream-adapter",
+        )
     }
 
     /// A client-streaming response bound to `name`: every use is `name.into_inner()`.
@@ -1376,4 +1487,61 @@ impl<'ast> Visit<'ast> for Walker<'_, 'ast> {
         syn::visit::visit_expr(self, e);
         self.stack.pop();
     }
+}
+
+/// The `futures` dependency for the crates whose native streaming code names it (the pump task
+/// over a `Stream`, response streams read as a `Stream` of owned messages): the step runs on
+/// each file of a crate first to find out.
+pub fn prepare(
+    step: &crate::steps::Step,
+    ws: &crate::workspace::Workspace,
+) -> crate::steps::step01::Prepared {
+    use crate::manifest::{self, DepKind, NewDep};
+    let mut out = crate::steps::step01::Prepared::default();
+    let mut manifests = manifest::ManifestEdits::new(ws.root.join("Cargo.toml"));
+    for c in &ws.crates {
+        let needs = c.files.iter().any(|f| {
+            let Ok(text) = std::fs::read_to_string(&f.path) else {
+                return false;
+            };
+            if !prefilter(text.as_bytes()) {
+                return false;
+            }
+            let meta = crate::engine::FileMeta {
+                module_path: f.module_path.clone(),
+                crate_evidence: c.evidence,
+                path: Some(f.path.clone()),
+                crate_ctx: None,
+            };
+            let count = |t: &str| t.matches("futures::").count();
+            matches!(
+                crate::engine::process(step, &text, &meta),
+                crate::engine::Outcome::Rewritten { new_text: Some(n), .. } if count(&n) > count(&text)
+            )
+        });
+        if !needs {
+            continue;
+        }
+        let Ok(member) = std::fs::read_to_string(&c.manifest_path) else {
+            continue;
+        };
+        let deps = [NewDep::new("futures", "0.3", &[], DepKind::Normal)];
+        let root_cur = manifests.root_for(&c.manifest_path);
+        let dirs = (c.dir.as_path(), ws.root.as_path());
+        match manifest::add_deps_in(&member, root_cur.as_deref(), &deps, Some(dirs)) {
+            Ok((m, r)) => manifests.record(&c.manifest_path, member, m, r),
+            Err(e) => out.items.push(crate::run::ItemReport {
+                path: crate::workspace::rel(&ws.root, &c.manifest_path),
+                krate: c.name.clone(),
+                line: 1,
+                column: 1,
+                rule: "step08/manifest".into(),
+                kind: ItemKind::Manual,
+                message: format!("Cargo.toml does not parse: {e}"),
+                note: "fix the manifest and run the step again".into(),
+            }),
+        }
+    }
+    out.manifests = manifests.finish();
+    out
 }

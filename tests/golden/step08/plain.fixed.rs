@@ -28,9 +28,10 @@ async fn watch(client: &mut Client, ping: Ping) -> Result<Vec<String>, Status> {
 }
 
 async fn watch_all(client: &mut Client) -> Vec<Pong> {
-    let stream = connect_shim::client::streaming_from_server_stream(client.watch(Ping::default())
+    let stream = client.watch(Ping::default())
         .await
-        .unwrap());
+        .unwrap();
+    let stream = connect_shim::client::streaming_from_server_stream(stream);
     stream.map(|p| p.unwrap()).collect().await
 }
 

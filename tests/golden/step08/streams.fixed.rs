@@ -39,9 +39,17 @@ async fn watch_rejected(client: &mut Client) -> Result<(), ConnectError> {
 }
 
 async fn watch_collect(client: &mut Client) -> Vec<Ping> {
-    let response = connect_shim::client::connect_errors::server_stream_messages(client.watch(Ping::default())
+    let response = client.watch(Ping::default())
         .await
-        .unwrap());
+        .unwrap();
+    let response = Box::pin(futures::stream::unfold(Some(response), |state| async move {
+        let mut stream = state?;
+        match stream.message().await {
+            Ok(Some(m)) => Some((Ok(m.to_owned_message()), Some(stream))),
+            Ok(None) => None,
+            Err(e) => Some((Err(e), None)),
+        }
+    }));
     response.collect::<Result<Vec<_>, _>>().await.unwrap()
 }
 
@@ -117,12 +125,27 @@ async fn chat_stream(client: &mut Client, pings: Vec<Ping>) -> Vec<String> {
         p.text.push('!');
         p
     });
-    let (replies_send, replies) = client.chat()
+    let (mut replies_send, replies) = client.chat()
         .await
         .unwrap()
         .into_split();
-    connect_shim::client::pump(replies_send, outbound);
-    let mut replies = connect_shim::client::connect_errors::bidi_messages(replies);
+    tokio::spawn(async move {
+        let mut outbound = std::pin::pin!(outbound);
+        while let Some(message) = futures::StreamExt::next(&mut outbound).await {
+            if replies_send.send(message).await.is_err() {
+                break;
+            }
+        }
+        replies_send.close_send();
+    });
+    let mut replies = Box::pin(futures::stream::unfold(Some(replies), |state| async move {
+        let mut stream = state?;
+        match stream.message().await {
+            Ok(Some(m)) => Some((Ok(m.to_owned_message()), Some(stream))),
+            Ok(None) => None,
+            Err(e) => Some((Err(e), None)),
+        }
+    }));
     let mut out = Vec::new();
     while let Some(reply) = replies.next().await {
         out.push(reply.unwrap().text);
