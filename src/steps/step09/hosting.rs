@@ -116,6 +116,15 @@ impl<'ast> Visit<'ast> for Finder<'_> {
         }
         syn::visit::visit_expr_path(self, e);
     }
+
+    // `vec![..]`, `assert!(..)`, `format!(..)`: their arguments are expressions of the file.
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        if let Some(exprs) = crate::resolve::macro_exprs(m) {
+            for e in &exprs {
+                self.visit_expr(e);
+            }
+        }
+    }
 }
 
 /// Point every use of `connect_shim::hosting::connect_app` in one file at `local` (the path of
@@ -374,39 +383,45 @@ fn choose_host(c: &Crate, root: &Path, is_lib: bool) -> Result<(Host, String), S
 /// never inside a range another edit touches.
 fn declaration(text: &str, decl: &str, busy: &[Range<usize>]) -> Option<Edit> {
     let file = syn::parse_file(text).ok()?;
-    let free = |r: &Range<usize>| !busy.iter().any(|b| b.start < r.end + 1 && r.start < b.end);
-    let items: Vec<(Range<usize>, &syn::Item)> = file
-        .items
-        .iter()
-        .map(|i| (range(i.span()), i))
-        .filter(|(r, _)| free(r))
-        .collect();
-    let after = |r: &Range<usize>, sep: &str| {
-        let eol = text[r.end..]
+    // An insertion point no other edit touches.
+    let free = |p: usize| !busy.iter().any(|b| b.start <= p && p <= b.end);
+    let eol = |r: &Range<usize>| {
+        text[r.end..]
             .find('\n')
             .map(|i| r.end + i)
-            .unwrap_or(text.len());
-        Edit::insert(eol, format!("\n{sep}{decl}"), RULE)
+            .unwrap_or(text.len())
     };
-    let edit = if let Some((r, _)) = items
+    let items: Vec<(Range<usize>, &syn::Item)> =
+        file.items.iter().map(|i| (range(i.span()), i)).collect();
+    let after_ok: Vec<&(Range<usize>, &syn::Item)> =
+        items.iter().filter(|(r, _)| free(eol(r))).collect();
+    let after = |r: &Range<usize>, sep: &str| Edit::insert(eol(r), format!("\n{sep}{decl}"), RULE);
+    let items_before: Vec<&(Range<usize>, &syn::Item)> = items
+        .iter()
+        .filter(|(r, _)| free(crate::edit::line_start(text, r.start)))
+        .collect();
+    let edit = if let Some((r, _)) = after_ok
         .iter()
         .rev()
         .find(|(_, i)| matches!(i, syn::Item::Mod(m) if m.content.is_none()))
     {
         after(r, "")
-    } else if let Some((r, _)) = items
+    } else if let Some((r, _)) = after_ok
         .iter()
         .rev()
         .find(|(_, i)| matches!(i, syn::Item::Mod(m) if !is_cfg_test(&m.attrs)))
     {
         after(r, "\n")
-    } else if let Some((r, _)) = items
+    } else if let Some((r, _)) = after_ok
         .iter()
         .rev()
         .find(|(_, i)| matches!(i, syn::Item::Use(_)))
     {
         after(r, "\n")
-    } else if let Some((r, _)) = items.first() {
+    } else if let Some((r, _)) = items_before
+        .iter()
+        .find(|(_, i)| !matches!(i, syn::Item::Use(_) | syn::Item::ExternCrate(_)))
+    {
         Edit::insert(
             crate::edit::line_start(text, r.start),
             format!("{decl}\n\n"),
@@ -706,6 +721,7 @@ fn ensure_feature(
                 Some(a) => a.push(feature),
                 None => {
                     t.insert("features", Value::Array(one()));
+                    t.fmt();
                 }
             }
         }
