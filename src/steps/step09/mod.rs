@@ -34,7 +34,10 @@
 //! }
 //! ```
 //!
-//! Whatever still names one of those crates (a `use`, a path, `#[tonic::async_trait]`,
+//! Servers hosted through `connect_shim::hosting::connect_app` get that code as a module of the
+//! crate instead ([`hosting`]), so that connect-shim can go.
+//!
+//! Whatever else still names one of those crates (a `use`, a path, `#[tonic::async_trait]`,
 //! `#[derive(prost::Message)]`, a shim macro, `cfg(feature = "tonic")`, a doctest) is listed with
 //! its location (`step09/still-used`) and the dependency stays; so does the tonic codegen while a
 //! stub module is named (`step09/stub-used`, `step09/tonic-codegen-kept`). Found by name
