@@ -29,6 +29,13 @@ pub fn human(r: &RunReport) -> String {
     };
     for f in &r.files {
         match f.status {
+            FileStatus::Changed if f.created => {
+                let created = match r.mode {
+                    Mode::Write => "Created",
+                    Mode::DryRun | Mode::Check => "Would create",
+                };
+                let _ = writeln!(s, "{created:>13} {}", f.path);
+            }
             FileStatus::Changed => {
                 let _ = writeln!(
                     s,

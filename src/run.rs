@@ -51,6 +51,9 @@ pub struct FileReport {
     /// What the file held before a write (for `--verify` to restore it).
     #[serde(skip)]
     pub original: Option<(PathBuf, String)>,
+    /// The run created the file (`--verify` deletes it instead of restoring it).
+    #[serde(skip)]
+    pub created: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -178,6 +181,9 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
     for (path, old, new) in &prepared.manifests {
         files.push(manifest_change(ws, path, old, new, mode));
     }
+    for (path, text) in &prepared.new_files {
+        files.push(new_file(ws, path, text, mode));
+    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     items.sort_by(|a, b| {
         (&a.path, a.line, a.column, &a.rule).cmp(&(&b.path, b.line, b.column, &b.rule))
@@ -210,6 +216,7 @@ fn process_one(
         error: Some(error),
         diff: None,
         original: None,
+        created: false,
     };
     let bytes = match std::fs::read(job.path) {
         Ok(b) => b,
@@ -297,6 +304,7 @@ fn process_one(
                 error: None,
                 diff: None,
                 original: None,
+                created: false,
             };
             match mode {
                 Mode::Check => {}
@@ -330,6 +338,7 @@ fn manifest_change(ws: &Workspace, path: &Path, old: &str, new: &str, mode: Mode
         error: None,
         diff: None,
         original: None,
+        created: false,
     };
     if let Err(e) = new.parse::<toml_edit::DocumentMut>() {
         report.status = FileStatus::Failed;
@@ -353,6 +362,60 @@ fn manifest_change(ws: &Workspace, path: &Path, old: &str, new: &str, mode: Mode
     report
 }
 
+/// A file a step creates (a new module). An existing file is never overwritten: the step checks
+/// that the path is free, and a file that appeared since fails the write.
+fn new_file(ws: &Workspace, path: &Path, text: &str, mode: Mode) -> FileReport {
+    let relp = rel(&ws.root, path);
+    let mut report = FileReport {
+        path: relp.clone(),
+        krate: String::new(),
+        status: FileStatus::Changed,
+        edits: 1,
+        line: None,
+        column: None,
+        error: None,
+        diff: None,
+        original: None,
+        created: true,
+    };
+    match mode {
+        Mode::Check => {}
+        Mode::DryRun => report.diff = Some(new_file_diff(&relp, text)),
+        Mode::Write => {
+            let write = || -> std::io::Result<()> {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let mut f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(path)?;
+                f.write_all(text.as_bytes())?;
+                f.sync_all()
+            };
+            match write() {
+                Ok(()) => report.original = Some((path.to_path_buf(), String::new())),
+                Err(e) => {
+                    report.status = FileStatus::Failed;
+                    report.error = Some(format!("cannot create: {e}"));
+                }
+            }
+        }
+    }
+    report
+}
+
+/// The diff that creates a file, in the form `git apply` accepts.
+pub fn new_file_diff(rel_path: &str, text: &str) -> String {
+    let diff = similar::TextDiff::from_lines("", text);
+    let body = diff
+        .unified_diff()
+        .context_radius(3)
+        .header("/dev/null", &format!("b/{rel_path}"))
+        .to_string();
+    format!("diff --git a/{rel_path} b/{rel_path}\nnew file mode 100644\n{body}")
+}
+
 /// Build what a write run touched (`cargo check --workspace --all-targets`); when it fails,
 /// put back every file the run wrote. Returns the build's output when it failed.
 pub fn verify(report: &RunReport, manifest: &Path) -> Result<(), String> {
@@ -374,6 +437,12 @@ pub fn verify(report: &RunReport, manifest: &Path) -> Result<(), String> {
         return Ok(());
     }
     for f in &report.files {
+        if let (true, Some((path, _))) = (f.created, &f.original) {
+            if let Err(e) = std::fs::remove_file(path) {
+                return Err(format!("{}: cannot remove: {e}", path.display()));
+            }
+            continue;
+        }
         if let Some((path, text)) = &f.original {
             // Best effort: a file that cannot be restored is named in the message.
             if let Err(e) = write_atomic(path, text) {

@@ -45,6 +45,29 @@ pub struct Crate {
     /// Workspace members this crate depends on.
     pub local_deps: Vec<String>,
     pub build_rs: Option<PathBuf>,
+    /// The cargo targets (empty for files given as paths).
+    pub targets: Vec<Target>,
+}
+
+/// One cargo target of a crate.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub name: String,
+    /// cargo's kinds: `lib`, `rlib`, `bin`, `test`, `example`, `bench`, `custom-build`, ..
+    pub kinds: Vec<String>,
+    /// The crate root file.
+    pub root: PathBuf,
+    /// The files its module tree reached first, as a range of [`Crate::files`].
+    pub files: std::ops::Range<usize>,
+}
+
+impl Target {
+    /// A library other targets of the package can use.
+    pub fn is_lib(&self) -> bool {
+        self.kinds
+            .iter()
+            .any(|k| matches!(k.as_str(), "lib" | "rlib" | "dylib"))
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -136,6 +159,7 @@ pub fn discover(sel: &Selection) -> Result<Workspace> {
                 .map(|d| d.name.clone())
                 .collect(),
             build_rs: None,
+            targets: Vec::new(),
         };
         let mut seen = HashSet::new();
         for t in &p.targets {
@@ -144,7 +168,14 @@ pub fn discover(sel: &Selection) -> Result<Workspace> {
             if is_build {
                 c.build_rs = Some(root.clone());
             }
+            let start = c.files.len();
             walk_modules(&root, vec!["crate".into()], &target_dir, &mut seen, &mut c);
+            c.targets.push(Target {
+                name: t.name.to_string(),
+                kinds: t.kind.iter().map(|k| k.to_string()).collect(),
+                root,
+                files: start..c.files.len(),
+            });
         }
         crates.push(c);
     }
@@ -368,6 +399,7 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
                 has_connectrpc: true,
                 local_deps: Vec::new(),
                 build_rs: None,
+                targets: Vec::new(),
             }
         });
         let Some((generated, ev)) = scan else {

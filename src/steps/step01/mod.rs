@@ -102,6 +102,8 @@ pub struct Prepared {
     pub ctx: HashMap<String, Arc<CrateCtx>>,
     /// Manifests to rewrite: path, old text, new text.
     pub manifests: Vec<(PathBuf, String, String)>,
+    /// Files to create (a new module): path, text. Never an existing file.
+    pub new_files: Vec<(PathBuf, String)>,
     pub items: Vec<ItemReport>,
 }
 

@@ -34,12 +34,16 @@
 //! }
 //! ```
 //!
-//! Whatever still names one of those crates (a `use`, a path, `#[tonic::async_trait]`,
+//! Servers hosted through `connect_shim::hosting::connect_app` get that code as a module of the
+//! crate instead ([`hosting`]), so that connect-shim can go.
+//!
+//! Whatever else still names one of those crates (a `use`, a path, `#[tonic::async_trait]`,
 //! `#[derive(prost::Message)]`, a shim macro, `cfg(feature = "tonic")`, a doctest) is listed with
 //! its location (`step09/still-used`) and the dependency stays; so does the tonic codegen while a
 //! stub module is named (`step09/stub-used`, `step09/tonic-codegen-kept`). Found by name
 //! resolution ([`scan`]), never by a bare identifier.
 
+pub mod hosting;
 pub mod scan;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -137,6 +141,8 @@ impl Pass for CleanupPass<'_> {
         for r in sc.refs.iter().filter(|r| !inside(&r.range, &gone)) {
             out.items.push(ref_item(r));
         }
+        out.items
+            .extend(hosting::standalone_items(file.text, file.file, file.index));
     }
 }
 
@@ -190,6 +196,8 @@ struct DepEntry {
     key: String,
     /// The name code uses (`key` with `_`).
     ident: String,
+    /// The package, `_` spelling.
+    package: String,
 }
 
 fn family_entries(doc: &DocumentMut) -> Vec<DepEntry> {
@@ -202,6 +210,7 @@ fn family_entries(doc: &DocumentMut) -> Vec<DepEntry> {
                     table: path.clone(),
                     key: k.to_string(),
                     ident: k.replace('-', "_"),
+                    package: pkg,
                 });
             }
         }
@@ -880,6 +889,44 @@ pub fn prepare(ws: &Workspace) -> Prepared {
         }
         rewrite_descriptor_macros(c, Some(cg), &descriptors, &files, &mut plan, &mut gone);
     }
+    // Servers hosted through connect_shim::hosting::connect_app: the hosting code moves into
+    // the crate.
+    let mut needs_deps: Vec<&Crate> = Vec::new();
+    for c in &crates {
+        if frozen.contains(&c.name) {
+            continue;
+        }
+        let texts: BTreeMap<PathBuf, &str> = c
+            .files
+            .iter()
+            .filter_map(|f| {
+                files
+                    .get(&f.path)
+                    .map(|(_, d)| (f.path.clone(), d.text.as_str()))
+            })
+            .collect();
+        let mut shim: HashSet<String> = ["connect_shim".to_string()].into();
+        shim.extend(
+            entries
+                .get(&c.name)
+                .into_iter()
+                .flatten()
+                .filter(|e| e.package == "connect_shim")
+                .map(|e| e.ident.clone()),
+        );
+        let hp = hosting::plan_crate(ws, c, &texts, &shim, &plan);
+        for (p, r) in hp.files {
+            let fp = plan.entry(p.clone()).or_default();
+            fp.edits.extend(r.edits);
+            fp.items.extend(r.items);
+            gone.entry(p).or_default().extend(r.gone);
+        }
+        out.new_files.extend(hp.new_files);
+        out.items.extend(hp.items);
+        if hp.needs_deps {
+            needs_deps.push(c);
+        }
+    }
     // Imports of the family that nothing uses once the edits above are made (or that nothing used
     // in the first place): they go, so that they do not keep a dependency alive. A name that a
     // `macro_rules!` body of the workspace uses may be the caller's import the macro expands
@@ -1059,6 +1106,44 @@ pub fn prepare(ws: &Workspace) -> Prepared {
         let new = doc.to_string();
         if &new != text {
             new_texts.insert(c.manifest_path.clone(), new);
+        }
+    }
+    // What the hosting module needs (axum, connectrpc's `server` feature).
+    for c in needs_deps {
+        let root = ws.root.join("Cargo.toml");
+        let Some(member) = new_texts
+            .get(&c.manifest_path)
+            .or_else(|| manifests.get(&c.manifest_path))
+            .cloned()
+        else {
+            continue;
+        };
+        let root_text = (c.manifest_path != root).then(|| {
+            new_texts
+                .get(&root)
+                .cloned()
+                .or_else(|| std::fs::read_to_string(&root).ok())
+                .unwrap_or_default()
+        });
+        match hosting::ensure_deps(&member, root_text.as_deref(), (&c.dir, &ws.root)) {
+            Ok((m, r)) => {
+                if m != member {
+                    new_texts.insert(c.manifest_path.clone(), m);
+                }
+                if let Some(r) = r {
+                    new_texts.insert(root, r);
+                }
+            }
+            Err(e) => out.items.push(ItemReport {
+                path: rel(&ws.root, &c.manifest_path),
+                krate: c.name.clone(),
+                line: 1,
+                column: 1,
+                rule: "step09/hosting".into(),
+                kind: ItemKind::Manual,
+                message: format!("Cargo.toml does not parse: {e}"),
+                note: "add axum and connectrpc's `server` feature by hand".into(),
+            }),
         }
     }
     // `[workspace.dependencies]` of the family that no member inherits any more.
