@@ -38,6 +38,7 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use crate::edit::{indent_at, Edit};
 use crate::engine::{ItemKind, ManualItem};
 use crate::resolve::{range, FileIndex, ScopeId, ScopeKind};
+use crate::steps::step03::Tok;
 
 const RULE: &str = "step09/handler-test";
 
@@ -183,43 +184,8 @@ fn module_of(idx: &FileIndex, mut s: ScopeId) -> ScopeId {
 // ---------------------------------------------------------------------------------------------
 // tokens
 
-#[derive(Debug, Clone)]
-enum Tok {
-    Ident(String, Range<usize>),
-    Punct(char, Range<usize>),
-    Lit(Range<usize>),
-    Open(Delimiter, Range<usize>),
-    Close(Delimiter, Range<usize>),
-}
-
-impl Tok {
-    fn range(&self) -> Range<usize> {
-        match self {
-            Tok::Ident(_, r)
-            | Tok::Punct(_, r)
-            | Tok::Lit(r)
-            | Tok::Open(_, r)
-            | Tok::Close(_, r) => r.clone(),
-        }
-    }
-    fn is_punct(&self, c: char) -> bool {
-        matches!(self, Tok::Punct(p, _) if *p == c)
-    }
-    fn is_ident(&self, s: &str) -> bool {
-        matches!(self, Tok::Ident(i, _) if i == s)
-    }
-    fn ident(&self) -> Option<&str> {
-        match self {
-            Tok::Ident(i, _) => Some(i),
-            _ => None,
-        }
-    }
-    fn is_open(&self, d: Delimiter) -> bool {
-        matches!(self, Tok::Open(x, _) if *x == d)
-    }
-}
-
-/// Flattened tokens; `groups` holds each group's stream, by the index of its `Open` token.
+/// Step 3's flattened tokens, and each group's stream by the index of its `Open` token (to
+/// parse a macro's input with the file's spans).
 fn flatten(t: TokenStream, out: &mut Vec<Tok>, groups: &mut Vec<(usize, TokenStream)>) {
     for tt in t {
         match tt {
@@ -410,6 +376,13 @@ impl Calls<'_> {
                 )
             })?;
         // The call itself.
+        // `&svc`: the handlers take `&self`, a method call borrows by itself.
+        let svc = match svc {
+            syn::Expr::Reference(r) if r.mutability.is_none() && simple_receiver(&r.expr) => {
+                &*r.expr
+            }
+            e => e,
+        };
         let svc_text = &self.text[range(syn::spanned::Spanned::span(svc))];
         let svc_text = if simple_receiver(svc) {
             svc_text.to_string()

@@ -60,7 +60,7 @@ mod tests {
         let result = async {
             let body = buffa::Message::encode_to_bytes(&HelloRequest::default());
             let view = buffa::view::MessageView::decode_view(&body).unwrap();
-            (&greeter).say_hello(connectrpc::RequestContext::new(Default::default()), connectrpc::ServiceRequest::from_parts(&view, &body)).await
+            greeter.say_hello(connectrpc::RequestContext::new(Default::default()), connectrpc::ServiceRequest::from_parts(&view, &body)).await
         }.await;
         assert!(result.is_ok());
         let response = result.unwrap();
@@ -95,6 +95,12 @@ mod tests {
             let view = buffa::view::MessageView::decode_view(&body).unwrap();
             MyGreeter.say_hello(connectrpc::RequestContext::new(Default::default()), connectrpc::ServiceRequest::from_parts(&view, &body)).await
         }.await.unwrap();
+        let shared = std::sync::Arc::new(MyGreeter);
+        let _ = async {
+            let body = buffa::Message::encode_to_bytes(&HelloRequest::default());
+            let view = buffa::view::MessageView::decode_view(&body).unwrap();
+            (*shared).say_hello(connectrpc::RequestContext::new(Default::default()), connectrpc::ServiceRequest::from_parts(&view, &body)).await
+        }.await;
         Ok(())
     }
 

@@ -75,6 +75,8 @@ mod tests {
         let reply = connect_shim::tonic_call_connect!(MyGreeter, say_hello, ::tonic::Request::new(HelloRequest::default())).await?.into_inner();
         assert!(reply.message.starts_with("Hello"));
         connect_shim::tonic_call_connect!(MyGreeter, say_hello, Request::<HelloRequest>::new(HelloRequest::default())).await.unwrap();
+        let shared = std::sync::Arc::new(MyGreeter);
+        let _ = connect_shim::tonic_call_connect!(*shared, say_hello, Request::new(HelloRequest::default())).await;
         Ok(())
     }
 
