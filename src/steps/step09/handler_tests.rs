@@ -17,7 +17,8 @@
 //! }
 //! ```
 //!
-//! The `.await` stays where it was. The Ok value is then a `connectrpc::Response<B>`, so what the
+//! A request bound by the statement just before (`let request = Request::new(msg);`) and named
+//! nowhere else is taken in too (the statement goes). The `.await` stays where it was. The Ok value is then a `connectrpc::Response<B>`, so what the
 //! test does with it is rewritten on the expression chain and on `let` bindings of it (found by
 //! name from the binding on): `into_inner()` -> `.body`, `get_ref()` -> `&..body`, `get_mut()` ->
 //! `&mut ..body`, `metadata().get(k)` (`contains_key`, `len`, `is_empty`) -> `.headers.get(k)`.
@@ -98,7 +99,7 @@ pub fn rewrite(text: &str, file: &syn::File, idx: &FileIndex) -> Rewrite {
                     };
                     match c.convert(&call) {
                         Ok(edits) => {
-                            replaced.push(call.range.clone());
+                            replaced.extend(edits.iter().map(|e| e.range.clone()));
                             modules.insert(module_of(idx, scope));
                             out.edits.extend(edits);
                         }
@@ -356,7 +357,21 @@ impl Calls<'_> {
                 NOTE_REQUEST,
             ));
         };
-        let Some(message) = self.request_message(request) else {
+        let mut edits = Vec::new();
+        let bound = self.bound_request(call, request);
+        let message = match &bound {
+            Some((text, simple, stmt)) => {
+                edits.push(Edit::delete(
+                    crate::edit::whole_lines(self.text, stmt.clone()),
+                    RULE,
+                ));
+                Some((text.as_str(), *simple))
+            }
+            None => self
+                .request_message(request)
+                .map(|(t, e)| (t, simple_operand(e))),
+        };
+        let Some(message) = message else {
             return Err((
                 at,
                 format!(
@@ -366,7 +381,6 @@ impl Calls<'_> {
                 NOTE_REQUEST,
             ));
         };
-        let mut edits = Vec::new();
         self.chain(call.start, call.close + 1, State::Future, 0, &mut edits)
             .map_err(|why| {
                 (
@@ -399,7 +413,7 @@ impl Calls<'_> {
         } else {
             ("body", "view")
         };
-        let message = if simple_operand(message.1) {
+        let message = if message.1 {
             message.0.to_string()
         } else {
             format!("({})", message.0)
@@ -410,6 +424,103 @@ impl Calls<'_> {
         );
         edits.push(Edit::replace(call.range.clone(), new, RULE));
         Ok(edits)
+    }
+
+    /// `request` is a name bound by the statement just before the call's, `let request =
+    /// tonic::Request::new(message);`, and named nowhere else: the message's text, whether it
+    /// can follow `&` as written, and the statement's range.
+    fn bound_request(
+        &self,
+        call: &ShimCall,
+        request: &syn::Expr,
+    ) -> Option<(String, bool, Range<usize>)> {
+        let syn::Expr::Path(p) = request else {
+            return None;
+        };
+        let name = p.path.get_ident()?.to_string();
+        let toks = self.toks;
+        // The start of the call's statement: after the `;` (or `{`) before it, at its level.
+        let mut depth = 0usize;
+        let mut k = call.start;
+        let stmt_start = loop {
+            k = k.checked_sub(1)?;
+            match &toks[k] {
+                Tok::Close(..) => depth += 1,
+                Tok::Open(..) if depth == 0 => return None,
+                Tok::Open(..) => depth -= 1,
+                Tok::Punct(';', _) if depth == 0 => break k + 1,
+                _ => {}
+            }
+        };
+        // The statement before: `let [mut] name = path(message);`.
+        let semi = stmt_start - 1;
+        let close = semi.checked_sub(1)?;
+        if !matches!(toks[close], Tok::Close(Delimiter::Parenthesis, _)) {
+            return None;
+        }
+        let open = (0..close)
+            .rev()
+            .find(|&o| self.close_of[o] == close && o != close)?;
+        let mut let_at = None;
+        for b in (0..open).rev() {
+            match &toks[b] {
+                Tok::Punct(';', _) | Tok::Open(..) | Tok::Close(Delimiter::Brace, _) => break,
+                Tok::Ident(l, _) if l == "let" => {
+                    let_at = Some(b);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let let_at = let_at?;
+        let n = if toks[let_at + 1].is_ident("mut") {
+            let_at + 2
+        } else {
+            let_at + 1
+        };
+        if !toks[n].is_ident(&name) || !toks.get(n + 1)?.is_punct('=') {
+            return None;
+        }
+        // The path, generic arguments left out.
+        let mut segs = Vec::new();
+        let mut angle = 0i32;
+        let mut leading = false;
+        for (i, t) in toks[n + 2..open].iter().enumerate() {
+            match t {
+                Tok::Punct('<', _) => angle += 1,
+                Tok::Punct('>', _) => angle -= 1,
+                Tok::Ident(s, _) if angle == 0 => segs.push(s.clone()),
+                Tok::Punct(':', _) => leading |= i == 0,
+                _ if angle > 0 => {}
+                _ => return None,
+            }
+        }
+        let r = self.idx.resolve_segments(self.scope, &segs, leading)?;
+        let full = self.idx.canonical(r.resolved()?.full.clone());
+        if full != ["tonic", "Request", "new"] {
+            return None;
+        }
+        // Named nowhere else in the block (no metadata or extensions set on it).
+        let mut depth = 0usize;
+        let mut uses = 0;
+        for (i, t) in toks.iter().enumerate().skip(stmt_start) {
+            match t {
+                Tok::Open(..) => depth += 1,
+                Tok::Close(..) if depth == 0 => break,
+                Tok::Close(..) => depth -= 1,
+                Tok::Ident(s, _) if *s == name && !toks[i - 1].is_punct('.') => uses += 1,
+                _ => {}
+            }
+        }
+        if uses != 1 {
+            return None;
+        }
+        let inner = toks[open].range().end..toks[close].range().start;
+        let t = self.text[inner].trim();
+        let t = t.strip_suffix(',').map(str::trim_end).unwrap_or(t);
+        let simple = syn::parse_str::<syn::Expr>(t).is_ok_and(|e| simple_operand(&e));
+        let stmt = toks[let_at].range().start..toks[semi].range().end;
+        Some((t.to_string(), simple, stmt))
     }
 
     /// `tonic::Request::new(message)` (any spelling resolving there): the message's text.

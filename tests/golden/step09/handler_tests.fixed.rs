@@ -105,6 +105,16 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn request_bound_just_before() {
+        let reply = async {
+            let body = buffa::Message::encode_to_bytes(&HelloRequest { name: "Ada".into(), ..Default::default() });
+            let view = buffa::view::MessageView::decode_view(&body).unwrap();
+            MyGreeter.say_hello(connectrpc::RequestContext::new(Default::default()), connectrpc::ServiceRequest::from_parts(&view, &body)).await
+        }.await.unwrap().body;
+        assert_eq!(reply.message, "Hello Ada!");
+    }
+
+    #[tokio::test]
     async fn server_streams() {
         let mut stream = async {
             let body = buffa::Message::encode_to_bytes(&HelloRequest::default());

@@ -81,6 +81,13 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn request_bound_just_before() {
+        let request = tonic::Request::new(HelloRequest { name: "Ada".into(), ..Default::default() });
+        let reply = connect_shim::tonic_call_connect!(MyGreeter, say_hello, request).await.unwrap().into_inner();
+        assert_eq!(reply.message, "Hello Ada!");
+    }
+
+    #[tokio::test]
     async fn server_streams() {
         use connect_shim::tonic_call_connect as call;
         use tonic::Request as TonicRequest;

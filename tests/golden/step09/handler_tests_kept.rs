@@ -32,6 +32,17 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn request_with_metadata() {
+        let mut request = Request::new(HelloRequest::default());
+        request.metadata_mut().insert("x-id", "1".parse().unwrap());
+        let reply = tonic_call_connect!(MyGreeter, say_hello, request).await.unwrap().into_inner();
+        let _ = reply;
+        let request = Request::new(HelloRequest::default());
+        let reply = tonic_call_connect!(MyGreeter, say_hello, request).await.unwrap().into_inner();
+        let _ = (reply, request);
+    }
+
+    #[tokio::test]
     async fn tonic_errors() {
         let status = connect_shim::tonic_call!(MyGreeter, say_hello, Request::new(HelloRequest::default()))
             .await
