@@ -37,12 +37,20 @@
 //! Servers hosted through `connect_shim::hosting::connect_app` get that code as a module of the
 //! crate instead ([`hosting`]), so that connect-shim can go.
 //!
+//! Handler unit tests on `connect_shim::tonic_call_connect!(svc, method, tonic::Request::new(msg))`
+//! become native calls through `connectrpc::ServiceRequest::from_parts`, with what they read of the
+//! result moved to `connectrpc::Response` ([`handler_tests`], `step09/handler-test` for the ones
+//! that stay on the shim).
+//!
+//! Family imports nothing uses any more go (`step09/unused-import`).
+//!
 //! Whatever else still names one of those crates (a `use`, a path, `#[tonic::async_trait]`,
 //! `#[derive(prost::Message)]`, a shim macro, `cfg(feature = "tonic")`, a doctest) is listed with
 //! its location (`step09/still-used`) and the dependency stays; so does the tonic codegen while a
 //! stub module is named (`step09/stub-used`, `step09/tonic-codegen-kept`). Found by name
 //! resolution ([`scan`]), never by a bare identifier.
 
+pub mod handler_tests;
 pub mod hosting;
 pub mod scan;
 
@@ -117,7 +125,10 @@ impl Pass for CleanupPass<'_> {
             stubs: &none,
         };
         let sc = scan::scan_file(file.text, file.file, file.index, &watch);
-        let mut edits = Vec::new();
+        let tests = handler_tests::rewrite(file.text, file.file, file.index);
+        let mut edits = tests.edits;
+        edits.extend(tests.imports);
+        out.items.extend(tests.items);
         if memchr::memmem::find(file.text.as_bytes(), b"include_file_descriptor_set").is_some() {
             if let Ok(incs) = buildrs::find_proto_includes(file.text) {
                 for inc in incs
@@ -321,6 +332,8 @@ struct FileData {
     text: String,
     scan: FileScan,
     includes: Vec<ProtoInclude>,
+    /// Handler tests moved off `connect_shim::tonic_call_connect!`.
+    tests: handler_tests::Rewrite,
 }
 
 /// The codegen side of one crate.
@@ -643,6 +656,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                 stubs: &all_stubs,
             };
             let scan = scan::scan_file(&text, &file, &idx, &watch);
+            let tests = handler_tests::rewrite(&text, &file, &idx);
             drop(idx);
             drop(file);
             let includes = if text.contains("OUT_DIR") || text.contains("include_") {
@@ -658,6 +672,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                     text,
                     scan,
                     includes,
+                    tests,
                 },
             ))
         })
@@ -888,6 +903,22 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             gone.entry(p.clone()).or_default().push(r);
         }
         rewrite_descriptor_macros(c, Some(cg), &descriptors, &files, &mut plan, &mut gone);
+    }
+    // Handler tests off the shim's `tonic_call_connect!`.
+    for (p, (owner, d)) in &files {
+        if frozen.contains(owner) || generated.contains(p) {
+            continue;
+        }
+        let t = &d.tests;
+        if t.edits.is_empty() && t.items.is_empty() {
+            continue;
+        }
+        let fp = plan.entry(p.clone()).or_default();
+        fp.edits.extend(t.edits.iter().cloned());
+        fp.items.extend(t.items.iter().cloned());
+        gone.entry(p.clone())
+            .or_default()
+            .extend(t.edits.iter().map(|e| e.range.clone()));
     }
     // Servers hosted through connect_shim::hosting::connect_app: the hosting code moves into
     // the crate.

@@ -1,0 +1,845 @@
+//! Handler unit tests off `connect_shim::tonic_call_connect!`.
+//!
+//! Steps 2 and 3 keep handler tests that called a tonic handler directly compiling through the
+//! shim: `connect_shim::tonic_call_connect!(svc, method, tonic::Request::new(msg))` builds the
+//! connect request from the tonic one and gives back `Result<tonic::Response<B>, ConnectError>`.
+//! Where the tonic request is only a message wrapped in `Request::new`, connectrpc's own way of
+//! unit-testing a handler (`ServiceRequest::from_parts`, see connectrpc's `request.rs`) says the
+//! same thing without the shim:
+//!
+//! ```text
+//! connect_shim::tonic_call_connect!(svc, say_hello, Request::new(HelloRequest { .. }))
+//! // becomes
+//! async {
+//!     let body = buffa::Message::encode_to_bytes(&HelloRequest { .. });
+//!     let view = buffa::view::MessageView::decode_view(&body).unwrap();
+//!     svc.say_hello(connectrpc::RequestContext::new(Default::default()), connectrpc::ServiceRequest::from_parts(&view, &body)).await
+//! }
+//! ```
+//!
+//! A request bound by the statement just before (`let request = Request::new(msg);`) and named
+//! nowhere else is taken in too (the statement goes). The `.await` stays where it was. The Ok value is then a `connectrpc::Response<B>`, so what the
+//! test does with it is rewritten on the expression chain and on `let` bindings of it (found by
+//! name from the binding on): `into_inner()` -> `.body`, `get_ref()` -> `&..body`, `get_mut()` ->
+//! `&mut ..body`, `metadata().get(k)` (`contains_key`, `len`, `is_empty`) -> `.headers.get(k)`.
+//! The error side is a `ConnectError` already (step 3). Server-streaming handlers go the same way
+//! (`.body` is the `ServiceStream`).
+//!
+//! Left on the macro and listed (`step09/handler-test`): a tonic request built elsewhere (it may
+//! carry metadata or extensions), a result used in a way that has no connectrpc equivalent
+//! (`metadata().get_bin(..)`, `extensions()`, passed on whole, matched), and `tonic_call!`, whose
+//! errors are tonic's. The `use tonic::{Request, Response}` items of the modules whose calls were
+//! rewritten go when nothing else names them.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+
+use crate::edit::{indent_at, Edit};
+use crate::engine::{ItemKind, ManualItem};
+use crate::resolve::{range, FileIndex, ScopeId, ScopeKind};
+use crate::steps::step03::Tok;
+
+const RULE: &str = "step09/handler-test";
+
+/// What the rewrite of one file's handler tests gives.
+#[derive(Debug, Default, Clone)]
+pub struct Rewrite {
+    pub edits: Vec<Edit>,
+    pub items: Vec<ManualItem>,
+    /// The imports of the rewritten test modules that nothing names any more (for a file given
+    /// alone; in a workspace run, step 9's general import cleanup sees them).
+    pub imports: Vec<Edit>,
+}
+
+/// Can the file hold a shim handler call?
+pub fn prefilter(text: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), b"tonic_call").is_some()
+}
+
+/// Rewrite the resolved `tonic_call_connect!` calls of a file; list the ones that stay.
+pub fn rewrite(text: &str, file: &syn::File, idx: &FileIndex) -> Rewrite {
+    let mut out = Rewrite::default();
+    if !prefilter(text) {
+        return out;
+    }
+    let mut toks = Vec::new();
+    let mut groups = Vec::new();
+    flatten(
+        quote::ToTokens::to_token_stream(file),
+        &mut toks,
+        &mut groups,
+    );
+    let close_of = matching(&toks);
+    // The scope of every token (blocks and inline modules that hold names).
+    let mut stack: Vec<(usize, ScopeId)> = vec![(usize::MAX, idx.root())];
+    let mut replaced: Vec<Range<usize>> = Vec::new();
+    let mut modules: HashSet<ScopeId> = HashSet::new();
+    let mut i = 0;
+    while i < toks.len() {
+        match &toks[i] {
+            Tok::Open(Delimiter::Brace, r) => {
+                if let Some(&s) = idx.scope_at.get(&r.start).filter(|_| r.start != 0) {
+                    stack.push((close_of[i], s));
+                }
+            }
+            Tok::Close(..) => {
+                while stack.len() > 1 && stack.last().is_some_and(|(c, _)| *c == i) {
+                    stack.pop();
+                }
+            }
+            // Any macro call: `use connect_shim::tonic_call_connect as call;` makes `call!` one.
+            Tok::Ident(..) if toks.get(i + 1).is_some_and(|t| t.is_punct('!')) => {
+                let scope = stack.last().unwrap().1;
+                if let Some(call) = shim_call(&toks, &groups, &close_of, idx, scope, i) {
+                    let c = Calls {
+                        text,
+                        toks: &toks,
+                        close_of: &close_of,
+                        idx,
+                        scope,
+                    };
+                    match c.convert(&call) {
+                        Ok(edits) => {
+                            replaced.extend(edits.iter().map(|e| e.range.clone()));
+                            modules.insert(module_of(idx, scope));
+                            out.edits.extend(edits);
+                        }
+                        Err((at, message, note)) => out.items.push(ManualItem {
+                            offset: at,
+                            rule: RULE.into(),
+                            message,
+                            note: note.into(),
+                            kind: ItemKind::Manual,
+                        }),
+                    }
+                    i = call.close + 1;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if !replaced.is_empty() {
+        out.imports = unused_imports(file, idx, text, &replaced, &modules);
+    }
+    out
+}
+
+/// `use tonic::{Request, Response}` leaves of `modules` that nothing names once the calls in
+/// `replaced` are native. Only the modules whose tests were rewritten: what other modules import
+/// is the business of step 9's general import cleanup.
+fn unused_imports(
+    file: &syn::File,
+    idx: &FileIndex,
+    text: &str,
+    replaced: &[Range<usize>],
+    modules: &HashSet<ScopeId>,
+) -> Vec<Edit> {
+    let edits = crate::rules::rename::unused_import_removals(
+        file,
+        idx,
+        text,
+        replaced,
+        |segs| {
+            matches!(
+                segs,
+                ["tonic", "Request"]
+                    | ["tonic", "Response"]
+                    | ["connect_shim", "tonic_call_connect"]
+            )
+        },
+        RULE,
+    );
+    let local: Vec<Range<usize>> = idx
+        .use_items
+        .iter()
+        .filter(|u| modules.contains(&module_of(idx, u.scope)))
+        .map(|u| u.range.clone())
+        .collect();
+    edits
+        .into_iter()
+        .filter(|e| {
+            local.iter().any(|u| {
+                // A whole-line deletion covers the item; a partial one lies inside it.
+                (e.range.start <= u.start && u.end <= e.range.end)
+                    || (u.start <= e.range.start && e.range.end <= u.end)
+            })
+        })
+        .collect()
+}
+
+fn module_of(idx: &FileIndex, mut s: ScopeId) -> ScopeId {
+    loop {
+        let sc = &idx.scopes[s];
+        if matches!(sc.kind, ScopeKind::Module(_)) {
+            return s;
+        }
+        match sc.parent {
+            Some(p) => s = p,
+            None => return s,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// tokens
+
+/// Step 3's flattened tokens, and each group's stream by the index of its `Open` token (to
+/// parse a macro's input with the file's spans).
+fn flatten(t: TokenStream, out: &mut Vec<Tok>, groups: &mut Vec<(usize, TokenStream)>) {
+    for tt in t {
+        match tt {
+            TokenTree::Group(g) => {
+                if g.delimiter() == Delimiter::None {
+                    flatten(g.stream(), out, groups);
+                    continue;
+                }
+                groups.push((out.len(), g.stream()));
+                out.push(Tok::Open(g.delimiter(), range(g.span_open())));
+                flatten(g.stream(), out, groups);
+                out.push(Tok::Close(g.delimiter(), range(g.span_close())));
+            }
+            TokenTree::Ident(i) => out.push(Tok::Ident(i.to_string(), range(i.span()))),
+            TokenTree::Punct(p) => out.push(Tok::Punct(p.as_char(), range(p.span()))),
+            TokenTree::Literal(l) => out.push(Tok::Lit(range(l.span()))),
+        }
+    }
+}
+
+/// For each `Open` token, the index of its `Close` (others: their own index).
+fn matching(toks: &[Tok]) -> Vec<usize> {
+    let mut out: Vec<usize> = (0..toks.len()).collect();
+    let mut stack = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        match t {
+            Tok::Open(..) => stack.push(i),
+            Tok::Close(..) => {
+                if let Some(o) = stack.pop() {
+                    out[o] = i;
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// the calls
+
+/// A resolved shim call: `connect_shim::tonic_call_connect!(svc, method, request)`.
+struct ShimCall {
+    /// `tonic_call!` (tonic errors) rather than `tonic_call_connect!`.
+    tonic_errors: bool,
+    /// Index of the first token of the macro path.
+    start: usize,
+    /// Index of the closing delimiter of its input.
+    close: usize,
+    /// The whole invocation.
+    range: Range<usize>,
+    args: Option<Vec<syn::Expr>>,
+}
+
+/// The shim call whose macro name is the token at `i`, when its path resolves to the shim.
+fn shim_call(
+    toks: &[Tok],
+    groups: &[(usize, TokenStream)],
+    close_of: &[usize],
+    idx: &FileIndex,
+    scope: ScopeId,
+    i: usize,
+) -> Option<ShimCall> {
+    if !toks.get(i + 1)?.is_punct('!') {
+        return None;
+    }
+    let open = i + 2;
+    if !matches!(toks.get(open)?, Tok::Open(..)) {
+        return None;
+    }
+    // The path, backwards: `a::b::name` or `::a::name`.
+    let mut start = i;
+    let mut segs = vec![toks[i].ident()?.to_string()];
+    while start >= 2 && toks[start - 1].is_punct(':') && toks[start - 2].is_punct(':') {
+        match start.checked_sub(3).and_then(|k| toks[k].ident()) {
+            Some(s) => {
+                segs.insert(0, s.to_string());
+                start -= 3;
+            }
+            None => break,
+        }
+    }
+    let leading = start >= 2 && toks[start - 1].is_punct(':') && toks[start - 2].is_punct(':');
+    if leading {
+        start -= 2;
+    }
+    let res = idx.resolve_segments(scope, &segs, leading)?;
+    let full = idx.canonical(res.resolved()?.full.clone());
+    let tonic_errors = match full.as_slice() {
+        [a, b] if a == "connect_shim" && b == "tonic_call_connect" => false,
+        [a, b] if a == "connect_shim" && b == "tonic_call" => true,
+        _ => return None,
+    };
+    let close = close_of[open];
+    let stream = groups
+        .iter()
+        .find(|(o, _)| *o == open)
+        .map(|(_, s)| s.clone())?;
+    let args = {
+        use syn::parse::Parser;
+        syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated
+            .parse2(stream)
+            .ok()
+            .map(|p| p.into_iter().collect())
+    };
+    Some(ShimCall {
+        tonic_errors,
+        start,
+        close,
+        range: toks[start].range().start..toks[close].range().end,
+        args,
+    })
+}
+
+/// A call that stays on the shim: where, why, what to do.
+type Keep = (usize, String, &'static str);
+
+const NOTE_REQUEST: &str = "build the call natively: `svc.method(connectrpc::RequestContext::new(headers).with_extensions(extensions), connectrpc::ServiceRequest::from_parts(&view, &body))` with `body = buffa::Message::encode_to_bytes(&message)` and `view = buffa::view::MessageView::decode_view(&body)` (connectrpc's ServiceRequest::from_parts); connect-shim stays until then";
+const NOTE_RESULT: &str = "the call can be native (connectrpc's ServiceRequest::from_parts) once its result is read as a `connectrpc::Response` (`.body`, `.headers`, `.trailers`); connect-shim stays until then";
+
+/// How far a chain of calls on the shim call's value has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// The macro's future.
+    Future,
+    /// `Result<Response<B>, ConnectError>`.
+    Result,
+    /// The Ok value, a tonic `Response<B>`.
+    Response,
+}
+
+struct Calls<'a> {
+    text: &'a str,
+    toks: &'a [Tok],
+    close_of: &'a [usize],
+    idx: &'a FileIndex,
+    scope: ScopeId,
+}
+
+impl Calls<'_> {
+    fn convert(&self, call: &ShimCall) -> Result<Vec<Edit>, Keep> {
+        let at = self.toks[call.start].range().start;
+        if call.tonic_errors {
+            return Err((
+                at,
+                "`connect_shim::tonic_call!` gives tonic errors (`tonic::Status`): this handler test stays on the shim".into(),
+                "read the error as a ConnectError (`err.code`, `err.message`, `err.details`) through `connect_shim::tonic_call_connect!` (step 3 does it where it can), then run step 9 again",
+            ));
+        }
+        let Some([svc, method, request]) = call.args.as_deref() else {
+            return Err((
+                at,
+                "the input of this `tonic_call_connect!` is not `service, method, request`".into(),
+                NOTE_REQUEST,
+            ));
+        };
+        let syn::Expr::Path(m) = method else {
+            return Err((
+                at,
+                "the method of this `tonic_call_connect!` is not a name".into(),
+                NOTE_REQUEST,
+            ));
+        };
+        let Some(method) = m.path.get_ident() else {
+            return Err((
+                at,
+                "the method of this `tonic_call_connect!` is not a name".into(),
+                NOTE_REQUEST,
+            ));
+        };
+        let mut edits = Vec::new();
+        let bound = self.bound_request(call, request);
+        let message = match &bound {
+            Some((text, simple, stmt)) => {
+                edits.push(Edit::delete(
+                    crate::edit::whole_lines(self.text, stmt.clone()),
+                    RULE,
+                ));
+                Some((text.as_str(), *simple))
+            }
+            None => self
+                .request_message(request)
+                .map(|(t, e)| (t, simple_operand(e))),
+        };
+        let Some(message) = message else {
+            return Err((
+                at,
+                format!(
+                    "the tonic request `{}` is not `tonic::Request::new(message)` (one built elsewhere may carry metadata or extensions): this handler test stays on the shim",
+                    crate::steps::step09::scan::one_line(&self.text[range(syn::spanned::Spanned::span(request))])
+                ),
+                NOTE_REQUEST,
+            ));
+        };
+        self.chain(call.start, call.close + 1, State::Future, 0, &mut edits)
+            .map_err(|why| {
+                (
+                    at,
+                    format!("{why}: this handler test stays on the shim"),
+                    NOTE_RESULT,
+                )
+            })?;
+        // The call itself.
+        // `&svc`: the handlers take `&self`, a method call borrows by itself.
+        let svc = match svc {
+            syn::Expr::Reference(r) if r.mutability.is_none() && simple_receiver(&r.expr) => {
+                &*r.expr
+            }
+            e => e,
+        };
+        let svc_text = &self.text[range(syn::spanned::Spanned::span(svc))];
+        let svc_text = if simple_receiver(svc) {
+            svc_text.to_string()
+        } else {
+            format!("({svc_text})")
+        };
+        let clash = {
+            let mut names = Vec::new();
+            ident_names(quote::ToTokens::to_token_stream(svc), &mut names);
+            names.iter().any(|n| n == "body" || n == "view")
+        };
+        let (body, view) = if clash {
+            ("request_body", "request_view")
+        } else {
+            ("body", "view")
+        };
+        let message = if message.1 {
+            message.0.to_string()
+        } else {
+            format!("({})", message.0)
+        };
+        let ind = indent_at(self.text, self.toks[call.start].range().start);
+        let new = format!(
+            "async {{\n{ind}    let {body} = buffa::Message::encode_to_bytes(&{message});\n{ind}    let {view} = buffa::view::MessageView::decode_view(&{body}).unwrap();\n{ind}    {svc_text}.{method}(connectrpc::RequestContext::new(Default::default()), connectrpc::ServiceRequest::from_parts(&{view}, &{body})).await\n{ind}}}"
+        );
+        edits.push(Edit::replace(call.range.clone(), new, RULE));
+        Ok(edits)
+    }
+
+    /// `request` is a name bound by the statement just before the call's, `let request =
+    /// tonic::Request::new(message);`, and named nowhere else: the message's text, whether it
+    /// can follow `&` as written, and the statement's range.
+    fn bound_request(
+        &self,
+        call: &ShimCall,
+        request: &syn::Expr,
+    ) -> Option<(String, bool, Range<usize>)> {
+        let syn::Expr::Path(p) = request else {
+            return None;
+        };
+        let name = p.path.get_ident()?.to_string();
+        let toks = self.toks;
+        // The start of the call's statement: after the `;` (or `{`) before it, at its level.
+        let mut depth = 0usize;
+        let mut k = call.start;
+        let stmt_start = loop {
+            k = k.checked_sub(1)?;
+            match &toks[k] {
+                Tok::Close(..) => depth += 1,
+                Tok::Open(..) if depth == 0 => return None,
+                Tok::Open(..) => depth -= 1,
+                Tok::Punct(';', _) if depth == 0 => break k + 1,
+                _ => {}
+            }
+        };
+        // The statement before: `let [mut] name = path(message);`.
+        let semi = stmt_start - 1;
+        let close = semi.checked_sub(1)?;
+        if !matches!(toks[close], Tok::Close(Delimiter::Parenthesis, _)) {
+            return None;
+        }
+        let open = (0..close)
+            .rev()
+            .find(|&o| self.close_of[o] == close && o != close)?;
+        let mut let_at = None;
+        for b in (0..open).rev() {
+            match &toks[b] {
+                Tok::Punct(';', _) | Tok::Open(..) | Tok::Close(Delimiter::Brace, _) => break,
+                Tok::Ident(l, _) if l == "let" => {
+                    let_at = Some(b);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let let_at = let_at?;
+        let n = if toks[let_at + 1].is_ident("mut") {
+            let_at + 2
+        } else {
+            let_at + 1
+        };
+        if !toks[n].is_ident(&name) || !toks.get(n + 1)?.is_punct('=') {
+            return None;
+        }
+        // The path, generic arguments left out.
+        let mut segs = Vec::new();
+        let mut angle = 0i32;
+        let mut leading = false;
+        for (i, t) in toks[n + 2..open].iter().enumerate() {
+            match t {
+                Tok::Punct('<', _) => angle += 1,
+                Tok::Punct('>', _) => angle -= 1,
+                Tok::Ident(s, _) if angle == 0 => segs.push(s.clone()),
+                Tok::Punct(':', _) => leading |= i == 0,
+                _ if angle > 0 => {}
+                _ => return None,
+            }
+        }
+        let r = self.idx.resolve_segments(self.scope, &segs, leading)?;
+        let full = self.idx.canonical(r.resolved()?.full.clone());
+        if full != ["tonic", "Request", "new"] {
+            return None;
+        }
+        // Named nowhere else in the block (no metadata or extensions set on it).
+        let mut depth = 0usize;
+        let mut uses = 0;
+        for (i, t) in toks.iter().enumerate().skip(stmt_start) {
+            match t {
+                Tok::Open(..) => depth += 1,
+                Tok::Close(..) if depth == 0 => break,
+                Tok::Close(..) => depth -= 1,
+                Tok::Ident(s, _) if *s == name && !toks[i - 1].is_punct('.') => uses += 1,
+                _ => {}
+            }
+        }
+        if uses != 1 {
+            return None;
+        }
+        let inner = toks[open].range().end..toks[close].range().start;
+        let t = self.text[inner].trim();
+        let t = t.strip_suffix(',').map(str::trim_end).unwrap_or(t);
+        let simple = syn::parse_str::<syn::Expr>(t).is_ok_and(|e| simple_operand(&e));
+        let stmt = toks[let_at].range().start..toks[semi].range().end;
+        Some((t.to_string(), simple, stmt))
+    }
+
+    /// `tonic::Request::new(message)` (any spelling resolving there): the message's text.
+    fn request_message<'e>(&self, e: &'e syn::Expr) -> Option<(&str, &'e syn::Expr)> {
+        let syn::Expr::Call(c) = e else { return None };
+        let syn::Expr::Path(p) = &*c.func else {
+            return None;
+        };
+        if p.qself.is_some() || c.args.len() != 1 {
+            return None;
+        }
+        let r = self.idx.resolve(self.scope, &p.path)?;
+        let full = &r.resolved()?.full;
+        if full != &["tonic", "Request", "new"] {
+            return None;
+        }
+        let arg = c.args.first()?;
+        let inner = range(c.paren_token.span.open()).end..range(c.paren_token.span.close()).start;
+        let t = self.text[inner].trim();
+        let t = t.strip_suffix(',').map(str::trim_end).unwrap_or(t);
+        Some((t, arg))
+    }
+
+    /// Follow what is done with the value of the chain rooted at token `root`, from token `j` on.
+    fn chain(
+        &self,
+        root: usize,
+        mut j: usize,
+        mut st: State,
+        depth: u8,
+        edits: &mut Vec<Edit>,
+    ) -> Result<(), String> {
+        let toks = self.toks;
+        let at = |k: usize| toks.get(k);
+        loop {
+            // `.name(args)`: (name, index of `(`, index after `)`).
+            let method = if at(j).is_some_and(|t| t.is_punct('.'))
+                && at(j + 2).is_some_and(|t| t.is_open(Delimiter::Parenthesis))
+            {
+                at(j + 1)
+                    .and_then(Tok::ident)
+                    .map(|m| (m, j + 2, self.close_of[j + 2] + 1))
+            } else {
+                None
+            };
+            let empty = method.is_some_and(|(_, o, after)| after == o + 2);
+            match st {
+                State::Future => {
+                    if at(j).is_some_and(|t| t.is_punct('.'))
+                        && at(j + 1).is_some_and(|t| t.is_ident("await"))
+                    {
+                        st = State::Result;
+                        j += 2;
+                        continue;
+                    }
+                    return Err("the call's future is not awaited where it is made".into());
+                }
+                State::Result => {
+                    if at(j).is_some_and(|t| t.is_punct('?')) {
+                        st = State::Response;
+                        j += 1;
+                        continue;
+                    }
+                    match method {
+                        Some(("unwrap" | "expect", _, after)) => {
+                            st = State::Response;
+                            j = after;
+                            continue;
+                        }
+                        Some((
+                            "unwrap_err" | "expect_err" | "is_err" | "is_ok" | "err",
+                            _,
+                            _,
+                        )) => return Ok(()),
+                        Some((m, _, _)) => {
+                            return Err(format!(
+                                "`.{m}(..)` on the result of the call reads the tonic Response in a way step 9 does not follow"
+                            ))
+                        }
+                        None => {}
+                    }
+                }
+                State::Response => match method {
+                    Some(("into_inner", _, after)) if empty => {
+                        edits.push(Edit::replace(self.span(j, after - 1), ".body", RULE));
+                        return Ok(());
+                    }
+                    Some((m @ ("get_ref" | "get_mut"), _, after)) if empty => {
+                        edits.push(Edit::replace(self.span(j, after - 1), ".body", RULE));
+                        let reads_on = at(after)
+                            .is_some_and(|t| t.is_punct('.') || t.is_open(Delimiter::Bracket));
+                        if !reads_on {
+                            let amp = if m == "get_ref" { "&" } else { "&mut " };
+                            edits.push(Edit::insert(toks[root].range().start, amp, RULE));
+                        }
+                        return Ok(());
+                    }
+                    Some(("metadata", _, after)) if empty => {
+                        let next = if at(after).is_some_and(|t| t.is_punct('.'))
+                            && at(after + 2).is_some_and(|t| t.is_open(Delimiter::Parenthesis))
+                        {
+                            at(after + 1).and_then(Tok::ident)
+                        } else {
+                            None
+                        };
+                        match next {
+                            Some("get" | "contains_key" | "len" | "is_empty") => {}
+                            Some(n) => {
+                                return Err(format!(
+                                    "`.metadata().{n}(..)` of the tonic Response has no same-shaped `http::HeaderMap` method"
+                                ))
+                            }
+                            None => {
+                                return Err("the tonic Response's `metadata()` is used as a whole (a `MetadataMap`, not an `http::HeaderMap`)".into())
+                            }
+                        }
+                        if next == Some("get") {
+                            self.header_value(self.close_of[after + 2] + 1)?;
+                        }
+                        edits.push(Edit::replace(self.span(j, after - 1), ".headers", RULE));
+                        return Ok(());
+                    }
+                    Some((m, _, _)) => {
+                        let args = if empty { "()" } else { "(..)" };
+                        return Err(format!(
+                            "`.{m}{args}` of the tonic Response has no connectrpc::Response equivalent step 9 writes"
+                        ));
+                    }
+                    None => {
+                        if at(j).is_some_and(|t| t.is_punct('.')) {
+                            return Err(
+                                "the tonic Response is read in a way step 9 does not follow".into(),
+                            );
+                        }
+                    }
+                },
+            }
+            // The chain ends here with the Result or the Response as its value.
+            return self.chain_end(root, j, st, depth, edits);
+        }
+    }
+
+    /// `.get(k)` on the headers, from token `j` on: only what `Option<&HeaderValue>` and
+    /// `Option<&MetadataValue>` both have.
+    fn header_value(&self, mut j: usize) -> Result<(), String> {
+        let toks = self.toks;
+        while toks.get(j).is_some_and(|t| t.is_punct('.'))
+            && toks
+                .get(j + 2)
+                .is_some_and(|t| t.is_open(Delimiter::Parenthesis))
+        {
+            let Some(m) = toks.get(j + 1).and_then(Tok::ident) else {
+                break;
+            };
+            match m {
+                "unwrap" | "expect" | "is_some" | "is_none" | "to_str" => {}
+                _ => {
+                    return Err(format!(
+                        "`.{m}(..)` on a response metadata value has no same-shaped `http::HeaderValue` method"
+                    ))
+                }
+            }
+            j = self.close_of[j + 2] + 1;
+        }
+        Ok(())
+    }
+
+    /// The value of the chain (`Result` or `Response`) ends at token `j`: a `let` binding (its
+    /// uses are followed), a dropped statement, or something step 9 cannot follow.
+    fn chain_end(
+        &self,
+        root: usize,
+        j: usize,
+        st: State,
+        depth: u8,
+        edits: &mut Vec<Edit>,
+    ) -> Result<(), String> {
+        let toks = self.toks;
+        let ends_stmt = toks.get(j).is_some_and(|t| t.is_punct(';'));
+        let before = |k: usize| root.checked_sub(k).and_then(|i| toks.get(i));
+        // `let [mut] name = <chain>;`
+        if ends_stmt && before(1).is_some_and(|t| t.is_punct('=')) {
+            if let Some(name) = before(2).and_then(Tok::ident) {
+                let is_let = before(3).is_some_and(|t| t.is_ident("let"))
+                    || (before(3).is_some_and(|t| t.is_ident("mut"))
+                        && before(4).is_some_and(|t| t.is_ident("let")));
+                if is_let {
+                    if name == "_" {
+                        return Ok(());
+                    }
+                    if depth >= 4 {
+                        return Err("the result is bound too many times over".into());
+                    }
+                    return self.binding_uses(name, j + 1, st, depth + 1, edits);
+                }
+            }
+            return Err("the result is assigned or bound with a type that names tonic".into());
+        }
+        let stmt_start = root == 0
+            || before(1).is_some_and(|t| {
+                t.is_punct(';')
+                    || matches!(
+                        t,
+                        Tok::Open(Delimiter::Brace, _) | Tok::Close(Delimiter::Brace, _)
+                    )
+            });
+        if ends_stmt && stmt_start {
+            return Ok(());
+        }
+        Err(match st {
+            State::Response => "the tonic Response is passed on as a whole".into(),
+            _ => "the call's result is passed on as a whole (a tonic Response inside)".into(),
+        })
+    }
+
+    /// The uses of a binding `name` from token `from` to the end of its block (or a `let` that
+    /// shadows it).
+    fn binding_uses(
+        &self,
+        name: &str,
+        from: usize,
+        st: State,
+        depth: u8,
+        edits: &mut Vec<Edit>,
+    ) -> Result<(), String> {
+        let toks = self.toks;
+        let mut nest = 0usize;
+        let mut j = from;
+        while j < toks.len() {
+            match &toks[j] {
+                Tok::Open(..) => nest += 1,
+                Tok::Close(..) => {
+                    if nest == 0 {
+                        break;
+                    }
+                    nest -= 1;
+                }
+                Tok::Ident(k, _) if k == "let" => {
+                    let n = if toks.get(j + 1).is_some_and(|t| t.is_ident("mut")) {
+                        j + 2
+                    } else {
+                        j + 1
+                    };
+                    if toks.get(n).is_some_and(|t| t.is_ident(name)) {
+                        if nest == 0 {
+                            break;
+                        }
+                        // Shadowed in an inner block: skip to its end.
+                        let mut d = 0usize;
+                        let mut k = n;
+                        while k < toks.len() {
+                            match &toks[k] {
+                                Tok::Open(..) => d += 1,
+                                Tok::Close(..) => {
+                                    if d == 0 {
+                                        break;
+                                    }
+                                    d -= 1;
+                                }
+                                _ => {}
+                            }
+                            k += 1;
+                        }
+                        j = k;
+                        continue;
+                    }
+                }
+                Tok::Ident(k, _) if k == name => {
+                    let prev_path =
+                        j > 0 && (toks[j - 1].is_punct('.') || toks[j - 1].is_punct(':'));
+                    let label = toks.get(j + 1).is_some_and(|t| t.is_punct(':'));
+                    if !prev_path && !label {
+                        self.chain(j, j + 1, st, depth, edits)?;
+                    }
+                }
+                _ => {}
+            }
+            j += 1;
+        }
+        Ok(())
+    }
+
+    /// The byte range from token `a` to token `b`, inclusive.
+    fn span(&self, a: usize, b: usize) -> Range<usize> {
+        self.toks[a].range().start..self.toks[b].range().end
+    }
+}
+
+fn ident_names(t: TokenStream, out: &mut Vec<String>) {
+    for tt in t {
+        match tt {
+            TokenTree::Group(g) => ident_names(g.stream(), out),
+            TokenTree::Ident(i) => out.push(i.to_string()),
+            _ => {}
+        }
+    }
+}
+
+/// Can `e` receive a method call as written (`e.m()`)?
+fn simple_receiver(e: &syn::Expr) -> bool {
+    matches!(
+        e,
+        syn::Expr::Path(_)
+            | syn::Expr::Call(_)
+            | syn::Expr::MethodCall(_)
+            | syn::Expr::Field(_)
+            | syn::Expr::Paren(_)
+            | syn::Expr::Index(_)
+            | syn::Expr::Macro(_)
+            | syn::Expr::Tuple(_)
+            | syn::Expr::Lit(_)
+            | syn::Expr::Await(_)
+            | syn::Expr::Try(_)
+    )
+}
+
+/// Can `e` follow `&` as written?
+fn simple_operand(e: &syn::Expr) -> bool {
+    simple_receiver(e) || matches!(e, syn::Expr::Struct(_) | syn::Expr::Array(_))
+}
