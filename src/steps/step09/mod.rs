@@ -50,6 +50,7 @@
 //! stub module is named (`step09/stub-used`, `step09/tonic-codegen-kept`). Found by name
 //! resolution ([`scan`]), never by a bare identifier.
 
+pub mod aliases;
 pub mod handler_tests;
 pub mod hosting;
 pub mod scan;
@@ -956,6 +957,62 @@ pub fn prepare(ws: &Workspace) -> Prepared {
         out.items.extend(hp.items);
         if hp.needs_deps {
             needs_deps.push(c);
+        }
+    }
+    // Private aliases nothing uses any more that still name tonic's Response ([`aliases`]).
+    for c in &crates {
+        if frozen.contains(&c.name) {
+            continue;
+        }
+        let texts: Vec<String> = c
+            .files
+            .iter()
+            .map(|f| match files.get(&f.path) {
+                Some((_, d)) => d.text.clone(),
+                None => std::fs::read_to_string(&f.path).unwrap_or_default(),
+            })
+            .collect();
+        let used = |name: &str| -> bool {
+            texts
+                .iter()
+                .map(|t| aliases::count_ident(t, name))
+                .sum::<usize>()
+                > 1
+        };
+        for f in &c.files {
+            if generated.contains(&f.path) {
+                continue;
+            }
+            let Some((_, d)) = files.get(&f.path) else {
+                continue;
+            };
+            if !d.text.contains("Response") || aliases::alias_candidates(&d.text).is_empty() {
+                continue;
+            }
+            let Ok(file) = syn::parse_file(&d.text) else {
+                continue;
+            };
+            let idx = FileIndex::build(&file, f.module_path.clone());
+            let edits = aliases::rewrite(&file, &idx, &used);
+            drop(idx);
+            drop(file);
+            proc_macro2::extra::invalidate_current_thread_spans();
+            let taken = gone.get(&f.path).cloned().unwrap_or_default();
+            let edits: Vec<Edit> = edits
+                .into_iter()
+                .filter(|e| {
+                    !taken
+                        .iter()
+                        .any(|r| r.start < e.range.end && e.range.start < r.end)
+                })
+                .collect();
+            if edits.is_empty() {
+                continue;
+            }
+            gone.entry(f.path.clone())
+                .or_default()
+                .extend(edits.iter().map(|e| e.range.clone()));
+            plan.entry(f.path.clone()).or_default().edits.extend(edits);
         }
     }
     // Imports of the family that nothing uses once the edits above are made (or that nothing used

@@ -4,6 +4,9 @@ use connectrpc::{ConnectError, RequestContext, ServiceRequest, ServiceResult};
 // Left over from tonic: nothing uses them any more.
 use tonic::{Request, Response};
 
+/// The handlers' result before step 2 (no handler uses it any more).
+type RpcResult<T> = Result<Response<T>, ConnectError>;
+
 pub mod pb {
     pub use crate::connect::greet::v1::*;
     include!(concat!(env!("OUT_DIR"), "/tonic/greet.v1.rs"));

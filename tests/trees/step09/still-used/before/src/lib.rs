@@ -17,9 +17,15 @@ pub mod connect {
 /// Encoded `FileDescriptorSet` of the protos, for reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("greet_descriptor");
 
+/// Part of the old helper API (public: callers elsewhere may use it).
+pub type OldResult<T> = Result<tonic::Response<T>, Status>;
+
+/// Still used below: stays as it is.
+type Reply<T> = tonic::Response<T>;
+
 /// The old helper API's answer when the store is down.
-pub fn store_down() -> Status {
-    Status::unavailable("store down")
+pub fn store_down() -> Result<Reply<()>, Status> {
+    Err(Status::unavailable("store down"))
 }
 
 /// Wraps a message for the old helper API; expands against the caller's `Request` import.
