@@ -83,7 +83,7 @@ impl Step {
             ),
             9 => (
                 true,
-                "removes tonic codegen, the tonic stub includes and the tonic/prost/connect-shim dependencies only once nothing names them; servers on connect_shim::hosting::connect_app get the hosting code as a module of the crate (connect_compat); what else still names them is listed, not rewritten",
+                "removes tonic codegen, the tonic stub includes and the tonic/prost/connect-shim dependencies only once nothing names them; servers on connect_shim::hosting::connect_app get the hosting code as a module of the crate (connect_compat); handler tests on tonic_call_connect! with a plain Request::new call the handler natively; unused family imports and unused private aliases of tonic::Response go; what else still names them is listed, not rewritten",
             ),
             _ => (false, "not implemented in this version"),
         };
