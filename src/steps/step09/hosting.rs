@@ -1,7 +1,7 @@
 //! Step 9: servers off `connect_shim::hosting::connect_app`.
 //!
 //! Step 5 hosts a connect router with `connect_shim::hosting::connect_app(router)`: an axum app
-//! that also fixes connectrpc 0.9's gRPC error shape for tonic and grpc-core clients (see the
+//! that also fixes connectrpc 0.9's gRPC error shape for tonic clients (see the
 //! generated module's docs) and gives handlers the peer address. For connect-shim to go, step 9
 //! writes that code into the crate as a module of its own (`connect_compat`, from
 //! `connect_compat.rs.txt`, depending only on axum and connectrpc), declares it in the crate root

@@ -9,7 +9,7 @@
 //! message with a HEADERS frame carrying `grpc-status` and `grpc-message`, then a separate
 //! trailers frame with the full status (`grpc-status-details-bin` and the error's metadata).
 //! tonic clients build the status from those headers and never read the trailers, so they lose
-//! the error details and metadata; grpc-core clients (grpcio, grpc-node, ...) report `UNKNOWN`.
+//! the error details and metadata (the code and message still arrive).
 //! [`connect_app`] sends such an error the way gRPC servers do: one trailers-only response (the
 //! headers carry the full status and end the stream). An error answered after messages gets its
 //! status in the trailers only. Connect and gRPC-Web responses are not touched. It also gives
