@@ -171,6 +171,38 @@ fn unused_imports(
         .collect()
 }
 
+/// Whether the compiler can tell the message's type from the expression alone: the native call
+/// hands it to `buffa::Message::encode_to_bytes(&M)`, which nothing else ties to the handler's
+/// request type. `Default::default()`, `x.into()`, `From::from(x)` and the like do not.
+fn type_evident(e: &syn::Expr) -> bool {
+    const TRAITS: [&str; 5] = ["Default", "From", "Into", "TryFrom", "TryInto"];
+    const GENERIC: [&str; 6] = ["into", "try_into", "parse", "collect", "default", "from"];
+    const SAME: [&str; 5] = ["unwrap", "expect", "clone", "to_owned", "unwrap_or_default"];
+    match e {
+        syn::Expr::Paren(p) => type_evident(&p.expr),
+        syn::Expr::Group(g) => type_evident(&g.expr),
+        syn::Expr::Call(c) => match &*c.func {
+            syn::Expr::Path(p) => {
+                let segs = &p.path.segments;
+                p.qself.is_some()
+                    || !(segs.len() == 2 && TRAITS.contains(&segs[0].ident.to_string().as_str()))
+            }
+            _ => true,
+        },
+        syn::Expr::MethodCall(m) => {
+            let name = m.method.to_string();
+            if GENERIC.contains(&name.as_str()) {
+                m.turbofish.is_some() && name != "into"
+            } else if SAME.contains(&name.as_str()) {
+                type_evident(&m.receiver)
+            } else {
+                true
+            }
+        }
+        _ => true,
+    }
+}
+
 fn module_of(idx: &FileIndex, mut s: ScopeId) -> ScopeId {
     loop {
         let sc = &idx.scopes[s];
@@ -383,6 +415,16 @@ impl Calls<'_> {
                 NOTE_REQUEST,
             ));
         };
+        if !syn::parse_str::<syn::Expr>(message.0).is_ok_and(|e| type_evident(&e)) {
+            return Err((
+                at,
+                format!(
+                    "the message `{}` does not say its type (the native call encodes it through a generic `&M`): this handler test stays on the shim",
+                    crate::steps::step09::scan::one_line(message.0)
+                ),
+                "name the message type (`HelloRequest::default()`, a struct literal or a typed `let`), then run step 9 again",
+            ));
+        }
         self.chain(call.start, call.close + 1, State::Future, 0, &mut edits)
             .map_err(|why| {
                 (

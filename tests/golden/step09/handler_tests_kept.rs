@@ -85,6 +85,15 @@ mod tests {
         let _ = extensions;
     }
 
+    // Messages whose type only the handler's signature would say: the native call cannot
+    // infer them.
+    #[tokio::test]
+    async fn untyped_messages() {
+        let a = tonic_call_connect!(MyGreeter, say_hello, Request::new(Default::default())).await;
+        let b = tonic_call_connect!(MyGreeter, say_hello, Request::new(name.into())).await;
+        let _ = (a, b);
+    }
+
     fn check(response: Response<crate::pb::HelloReply>) {
         let _ = response;
     }
