@@ -115,18 +115,15 @@ pub fn client_items_of_file(
     known: &[(Vec<String>, String)],
     out: &mut Vec<(Vec<String>, String)>,
 ) {
-    fn walk(
-        items: &[syn::Item],
-        modp: &mut Vec<String>,
-        cx: &mut (
-            &Schema,
-            &FileIndex,
-            Option<&str>,
-            &[(Vec<String>, String)],
-            &mut Vec<(Vec<String>, String)>,
-        ),
-        tr: &mut ScopeTracker,
-    ) {
+    /// Schema, index, crate name, the known client types, and the output.
+    type Cx<'a> = (
+        &'a Schema,
+        &'a FileIndex,
+        Option<&'a str>,
+        &'a [(Vec<String>, String)],
+        &'a mut Vec<(Vec<String>, String)>,
+    );
+    fn walk(items: &[syn::Item], modp: &mut Vec<String>, cx: &mut Cx<'_>, tr: &mut ScopeTracker) {
         for it in items {
             let (name, ty) = match it {
                 syn::Item::Type(t) => (t.ident.to_string(), Some(&*t.ty)),
@@ -1041,9 +1038,9 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 "connect_timeout" => builder.push_str(&format!(".connect_timeout({a})")),
                 "user_agent" => {
                     config.push_str(&format!(".with_default_header(\"user-agent\", {a})"));
-                    if matches!(links.get(k + 1), Some(syn::Expr::Try(_))) {
-                        k += 1;
-                    } else if matches!(links.get(k + 1), Some(syn::Expr::MethodCall(u)) if u.method == "unwrap" || u.method == "expect")
+                    // Its `?` / `.unwrap()` / `.expect(..)` (the header value's parse) goes too.
+                    if matches!(links.get(k + 1), Some(syn::Expr::Try(_)))
+                        || matches!(links.get(k + 1), Some(syn::Expr::MethodCall(u)) if u.method == "unwrap" || u.method == "expect")
                     {
                         k += 1;
                     }
