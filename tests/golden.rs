@@ -319,14 +319,9 @@ fn step1_trees_are_prost_free_and_on_the_buffa_codec() {
     assert!(checked >= 3, "every codegen build.rs was checked");
 }
 
-/// Crates step 9 removes once nothing names them.
+/// Crates step 9 removes once nothing names them (package or code spelling).
 fn is_family(name: &str) -> bool {
-    let name = name.replace('-', "_");
-    name == "tonic"
-        || name.starts_with("tonic_")
-        || name == "prost"
-        || name.starts_with("prost_")
-        || name == "connect_shim"
+    cargo_connect_migrate::steps::step09::scan::is_family(&name.replace('-', "_"))
 }
 
 /// Every dependency of `manifest` (all tables, target-specific ones included) as

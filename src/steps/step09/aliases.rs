@@ -8,7 +8,6 @@
 //! response); an alias that is public or still used is left alone (and reported by the general
 //! scan with the import it keeps).
 
-use std::collections::HashSet;
 use std::ops::Range;
 
 use syn::spanned::Spanned;
@@ -22,9 +21,7 @@ const RULE: &str = "step09/unused-alias";
 struct Finder<'a> {
     idx: &'a FileIndex,
     tr: ScopeTracker,
-    /// Alias names used elsewhere in the crate (more than their definition).
-    used: &'a dyn Fn(&str) -> bool,
-    edits: Vec<Edit>,
+    found: Vec<(String, Edit)>,
 }
 
 struct Paths<'a> {
@@ -54,7 +51,7 @@ impl<'ast> Visit<'ast> for Finder<'_> {
     crate::scoped_visit!();
 
     fn visit_item_type(&mut self, it: &'ast syn::ItemType) {
-        if matches!(it.vis, syn::Visibility::Inherited) && !(self.used)(&it.ident.to_string()) {
+        if matches!(it.vis, syn::Visibility::Inherited) {
             let mut p = Paths {
                 idx: self.idx,
                 scope: self.tr.current(),
@@ -62,25 +59,26 @@ impl<'ast> Visit<'ast> for Finder<'_> {
             };
             p.visit_type(&it.ty);
             for r in p.found {
-                self.edits
-                    .push(Edit::replace(r, "connectrpc::Response".to_string(), RULE));
+                self.found.push((
+                    it.ident.to_string(),
+                    Edit::replace(r, "connectrpc::Response".to_string(), RULE),
+                ));
             }
         }
         syn::visit::visit_item_type(self, it);
     }
 }
 
-/// The edits for the unused private aliases of one file; `used(name)` says whether an alias name
-/// is used anywhere in the crate besides its definition.
-pub fn rewrite(file: &syn::File, idx: &FileIndex, used: &dyn Fn(&str) -> bool) -> Vec<Edit> {
+/// The private aliases of one file that name `tonic::Response`, each with its rewrite; the
+/// caller keeps those whose name the crate uses nowhere else ([`count_ident`]).
+pub fn candidates(file: &syn::File, idx: &FileIndex) -> Vec<(String, Edit)> {
     let mut f = Finder {
         idx,
         tr: ScopeTracker::new(idx),
-        used,
-        edits: Vec::new(),
+        found: Vec::new(),
     };
     f.visit_file(file);
-    f.edits
+    f.found
 }
 
 /// How many times `name` occurs as a whole identifier in `text`.
@@ -90,20 +88,4 @@ pub fn count_ident(text: &str, name: &str) -> usize {
     memchr::memmem::find_iter(b, name.as_bytes())
         .filter(|&i| (i == 0 || !word(b[i - 1])) && b.get(i + name.len()).is_none_or(|&c| !word(c)))
         .count()
-}
-
-/// Names of the type aliases `text` defines (cheap pre-check).
-pub fn alias_candidates(text: &str) -> HashSet<String> {
-    let mut out = HashSet::new();
-    for (i, _) in text.match_indices("type ") {
-        let rest = &text[i + 5..];
-        let name: String = rest
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
-        if !name.is_empty() {
-            out.insert(name);
-        }
-    }
-    out
 }

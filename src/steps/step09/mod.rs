@@ -335,6 +335,8 @@ struct FileData {
     includes: Vec<ProtoInclude>,
     /// Handler tests moved off `connect_shim::tonic_call_connect!`.
     tests: handler_tests::Rewrite,
+    /// Private aliases naming `tonic::Response`, with their rewrite ([`aliases`]).
+    aliases: Vec<(String, Edit)>,
 }
 
 /// The codegen side of one crate.
@@ -631,7 +633,10 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                 .map(move |f| (*c, f))
         })
         .collect();
-    let scanned: Vec<(PathBuf, String, FileData)> = jobs
+    // Each file: its data when step 9 may touch it, and the identifiers of its `macro_rules!`
+    // bodies (a macro may expand against the caller's imports).
+    type Scanned = (PathBuf, String, Option<FileData>, HashSet<String>);
+    let scanned: Vec<Scanned> = jobs
         .par_iter()
         .filter_map(|(c, f)| {
             let extra: HashSet<String> = entries
@@ -647,10 +652,21 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                     .iter()
                     .chain(all_stubs.iter())
                     .any(|n| memchr::memmem::find(b, n.as_bytes()).is_some());
-            if !relevant {
+            let has_macros = text.contains("macro_rules!");
+            if !relevant && !has_macros {
                 return None;
             }
             let file = syn::parse_file(&text).ok()?;
+            let macro_idents = if has_macros {
+                macro_rules_idents(&file)
+            } else {
+                HashSet::new()
+            };
+            if !relevant {
+                drop(file);
+                proc_macro2::extra::invalidate_current_thread_spans();
+                return Some((f.path.clone(), c.name.clone(), None, macro_idents));
+            }
             let idx = FileIndex::build(&file, f.module_path.clone());
             let watch = Watch {
                 extra: &extra,
@@ -658,6 +674,11 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             };
             let scan = scan::scan_file(&text, &file, &idx, &watch);
             let tests = handler_tests::rewrite(&text, &file, &idx);
+            let aliases = if text.contains("Response") {
+                aliases::candidates(&file, &idx)
+            } else {
+                Vec::new()
+            };
             drop(idx);
             drop(file);
             let includes = if text.contains("OUT_DIR") || text.contains("include_") {
@@ -669,17 +690,25 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             Some((
                 f.path.clone(),
                 c.name.clone(),
-                FileData {
+                Some(FileData {
                     text,
                     scan,
                     includes,
                     tests,
-                },
+                    aliases,
+                }),
+                macro_idents,
             ))
         })
         .collect();
-    let mut files: BTreeMap<PathBuf, (String, FileData)> =
-        scanned.into_iter().map(|(p, c, d)| (p, (c, d))).collect();
+    let mut macro_names: HashSet<String> = HashSet::new();
+    let mut files: BTreeMap<PathBuf, (String, FileData)> = BTreeMap::new();
+    for (p, c, d, m) in scanned {
+        macro_names.extend(m);
+        if let Some(d) = d {
+            files.insert(p, (c, d));
+        }
+    }
     let members = all_members(ws);
     let selected: HashSet<&str> = crates.iter().map(|c| c.name.as_str()).collect();
     let mut plan: HashMap<PathBuf, FilePlan> = HashMap::new();
@@ -964,6 +993,17 @@ pub fn prepare(ws: &Workspace) -> Prepared {
         if frozen.contains(&c.name) {
             continue;
         }
+        let found: Vec<(&PathBuf, &(String, Edit))> = c
+            .files
+            .iter()
+            .filter(|f| !generated.contains(&f.path))
+            .filter_map(|f| files.get(&f.path).map(|(_, d)| (&f.path, d)))
+            .flat_map(|(p, d)| d.aliases.iter().map(move |a| (p, a)))
+            .collect();
+        if found.is_empty() {
+            continue;
+        }
+        // Whether a name appears anywhere in the crate besides its definition.
         let texts: Vec<String> = c
             .files
             .iter()
@@ -972,54 +1012,24 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                 None => std::fs::read_to_string(&f.path).unwrap_or_default(),
             })
             .collect();
-        let used = |name: &str| -> bool {
-            texts
-                .iter()
-                .map(|t| aliases::count_ident(t, name))
-                .sum::<usize>()
-                > 1
-        };
-        for f in &c.files {
-            if generated.contains(&f.path) {
+        for (p, (name, edit)) in found {
+            let uses: usize = texts.iter().map(|t| aliases::count_ident(t, name)).sum();
+            let g = gone.entry(p.clone()).or_default();
+            if uses > 1
+                || g.iter()
+                    .any(|r| r.start < edit.range.end && edit.range.start < r.end)
+            {
                 continue;
             }
-            let Some((_, d)) = files.get(&f.path) else {
-                continue;
-            };
-            if !d.text.contains("Response") || aliases::alias_candidates(&d.text).is_empty() {
-                continue;
-            }
-            let Ok(file) = syn::parse_file(&d.text) else {
-                continue;
-            };
-            let idx = FileIndex::build(&file, f.module_path.clone());
-            let edits = aliases::rewrite(&file, &idx, &used);
-            drop(idx);
-            drop(file);
-            proc_macro2::extra::invalidate_current_thread_spans();
-            let taken = gone.get(&f.path).cloned().unwrap_or_default();
-            let edits: Vec<Edit> = edits
-                .into_iter()
-                .filter(|e| {
-                    !taken
-                        .iter()
-                        .any(|r| r.start < e.range.end && e.range.start < r.end)
-                })
-                .collect();
-            if edits.is_empty() {
-                continue;
-            }
-            gone.entry(f.path.clone())
-                .or_default()
-                .extend(edits.iter().map(|e| e.range.clone()));
-            plan.entry(f.path.clone()).or_default().edits.extend(edits);
+            g.push(edit.range.clone());
+            plan.entry(p.clone()).or_default().edits.push(edit.clone());
         }
     }
     // Imports of the family that nothing uses once the edits above are made (or that nothing used
     // in the first place): they go, so that they do not keep a dependency alive. A name that a
     // `macro_rules!` body of the workspace uses may be the caller's import the macro expands
-    // against (`let mut req = Request::new($req);`): such imports stay.
-    let macro_names = macro_rules_idents(&crates);
+    // against (`let mut req = Request::new($req);`): such imports stay (`macro_names`, from the
+    // scan).
     for c in &crates {
         if frozen.contains(&c.name) {
             continue;
@@ -1323,8 +1333,8 @@ pub fn prepare(ws: &Workspace) -> Prepared {
     out
 }
 
-/// The identifiers used inside the `macro_rules!` definitions of the crates' files.
-fn macro_rules_idents(crates: &[&Crate]) -> HashSet<String> {
+/// The identifiers used inside the `macro_rules!` definitions of a file.
+fn macro_rules_idents(file: &syn::File) -> HashSet<String> {
     fn walk(ts: proc_macro2::TokenStream, out: &mut HashSet<String>) {
         for tt in ts {
             match tt {
@@ -1345,19 +1355,7 @@ fn macro_rules_idents(crates: &[&Crate]) -> HashSet<String> {
         }
     }
     let mut out = HashSet::new();
-    for c in crates {
-        for f in &c.files {
-            let Ok(text) = std::fs::read_to_string(&f.path) else {
-                continue;
-            };
-            if !text.contains("macro_rules!") {
-                continue;
-            }
-            if let Ok(file) = syn::parse_file(&text) {
-                Defs(&mut out).visit_file(&file);
-            }
-        }
-    }
+    Defs(&mut out).visit_file(file);
     out
 }
 
