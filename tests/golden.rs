@@ -78,12 +78,19 @@ fn file_cases() {
                 Outcome::NotApplicable => (before.clone(), Vec::new()),
                 o => panic!("{name}: {o:?}"),
             };
-            assert_eq!(
-                after,
-                fixed,
-                "{}: output differs from {name} fixed",
-                dir.display()
-            );
+            // `GOLDEN_BLESS=1` writes what the step produces as the expected files (review the
+            // diff before committing), like `TRYCMD=overwrite` for the CLI transcripts.
+            let bless = std::env::var_os("GOLDEN_BLESS").is_some();
+            if bless {
+                std::fs::write(path.with_extension("fixed.rs"), &after).unwrap();
+            } else {
+                assert_eq!(
+                    after,
+                    fixed,
+                    "{}: output differs from {name} fixed",
+                    dir.display()
+                );
+            }
             let got_items: Vec<String> = items
                 .iter()
                 .map(|i| {
@@ -92,6 +99,13 @@ fn file_cases() {
                 })
                 .collect();
             let items_file = path.with_extension("items");
+            if bless {
+                if got_items.is_empty() {
+                    let _ = std::fs::remove_file(&items_file);
+                } else {
+                    std::fs::write(&items_file, got_items.join("\n") + "\n").unwrap();
+                }
+            }
             let want_items: Vec<String> = std::fs::read_to_string(&items_file)
                 .map(|t| t.lines().map(str::to_string).collect())
                 .unwrap_or_default();

@@ -454,9 +454,9 @@ pub fn unused_import_removals(
         return edits;
     }
     for ui in &idx.use_items {
-        match removal(&ui.tree, &removed) {
+        match removal(&ui.tree, &removed, text) {
             Removal::All => edits.push(Edit::delete(
-                crate::edit::whole_lines(text, ui.range.clone()),
+                crate::edit::whole_lines_tidy(text, ui.range.clone()),
                 rule,
             )),
             Removal::Partial(v) => edits.extend(v.into_iter().map(|mut e| {
@@ -875,7 +875,7 @@ impl ImportPlan {
         for item in items {
             let u = &idx.use_items[item];
             let new_text = self.add.get(&item).map(render_imports);
-            match removal(&u.tree, &removed) {
+            match removal(&u.tree, &removed, text) {
                 Removal::All => {
                     let indent = indent_at(text, u.range.start).to_string();
                     match new_text {
@@ -885,7 +885,7 @@ impl ImportPlan {
                             &id,
                         )),
                         None => edits.push(Edit::delete(
-                            crate::edit::whole_lines(text, u.range.clone()),
+                            crate::edit::whole_lines_tidy(text, u.range.clone()),
                             &id,
                         )),
                     }
@@ -947,7 +947,7 @@ pub(crate) enum Removal {
 }
 
 /// What removing `removed` leaves of a use tree: everything, nothing, or these edits.
-pub(crate) fn removal(t: &UTree, removed: &HashSet<LeafId>) -> Removal {
+pub(crate) fn removal(t: &UTree, removed: &HashSet<LeafId>, text: &str) -> Removal {
     match t {
         UTree::Leaf(l, _) => {
             if removed.contains(l) {
@@ -956,14 +956,34 @@ pub(crate) fn removal(t: &UTree, removed: &HashSet<LeafId>) -> Removal {
                 Removal::None
             }
         }
-        UTree::Path(inner, _) => removal(inner, removed),
+        UTree::Path(inner, _) => removal(inner, removed, text),
         UTree::Group(elems, _) => {
-            let states: Vec<Removal> = elems.iter().map(|e| removal(e, removed)).collect();
+            let states: Vec<Removal> = elems.iter().map(|e| removal(e, removed, text)).collect();
             if !elems.is_empty() && states.iter().all(|s| matches!(s, Removal::All)) {
                 return Removal::All;
             }
             if states.iter().all(|s| matches!(s, Removal::None)) {
                 return Removal::None;
+            }
+            // One untouched element left: `{Request, Status}` minus `Status` reads `Request`, as
+            // rustfmt would write it (not for `self`, and not when the braces hold a comment).
+            let kept: Vec<usize> = (0..elems.len())
+                .filter(|&k| !matches!(states[k], Removal::All))
+                .collect();
+            if let [k] = kept[..] {
+                let group = &text[t.range()];
+                let survivor = &text[elems[k].range()];
+                if matches!(states[k], Removal::None)
+                    && !survivor.starts_with("self")
+                    && !group.contains("//")
+                    && !group.contains("/*")
+                {
+                    return Removal::Partial(vec![Edit::replace(
+                        t.range(),
+                        survivor.to_string(),
+                        "",
+                    )]);
+                }
             }
             let mut edits = Vec::new();
             let mut all_flags: Vec<bool> = Vec::new();
@@ -1292,6 +1312,16 @@ impl Greeter for Svc {
     }
 
     #[test]
+    fn one_import_left_in_braces_loses_them_unless_self_or_commented() {
+        let (got, _) = run(3, "use tonic::{Request, Status};\nuse a_server::A;\nfn f(_: Request<()>) -> Status { Status::internal(\"x\") }\n");
+        assert!(got.starts_with("use tonic::Request;\n"), "{got}");
+        let (got, _) = run(3, "use tonic::{self, Status};\nuse a_server::A;\nfn f(_: tonic::Request<()>) -> Status { Status::internal(\"x\") }\n");
+        assert!(got.starts_with("use tonic::{self};\n"), "{got}");
+        let (got, _) = run(3, "use tonic::{Request, /* errors */ Status};\nuse a_server::A;\nfn f(_: Request<()>) -> Status { Status::internal(\"x\") }\n");
+        assert!(!got.starts_with("use tonic::Request;"), "{got}");
+    }
+
+    #[test]
     fn crlf_and_bom_are_preserved() {
         let before = "\u{feff}use tonic::Status;\r\nuse a_server::A;\r\n\r\nfn f() -> Status {\r\n    Status::internal(\"x\")\r\n}\r\n";
         let after = "\u{feff}use connectrpc::ConnectError;\r\nuse a_server::A;\r\n\r\nfn f() -> ConnectError {\r\n    ConnectError::internal(\"x\")\r\n}\r\n";
@@ -1299,7 +1329,7 @@ impl Greeter for Svc {
         // Inserted lines use CRLF too.
         let before = "use tonic::{Request, Status};\r\nuse a_server::A;\r\nfn f(_: Request<()>) -> Status { Status::internal(\"x\") }\r\n";
         let (got, _) = run(3, before);
-        assert_eq!(got, "use tonic::{Request};\r\nuse connectrpc::ConnectError;\r\nuse a_server::A;\r\nfn f(_: Request<()>) -> ConnectError { ConnectError::internal(\"x\") }\r\n");
+        assert_eq!(got, "use tonic::Request;\r\nuse connectrpc::ConnectError;\r\nuse a_server::A;\r\nfn f(_: Request<()>) -> ConnectError { ConnectError::internal(\"x\") }\r\n");
     }
 
     #[test]

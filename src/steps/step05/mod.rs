@@ -1082,9 +1082,9 @@ impl<'a, 's> Walker<'a, 's> {
         }
         let mut edits = Vec::new();
         for ui in &self.idx.use_items {
-            match crate::rules::rename::removal(&ui.tree, &removed) {
+            match crate::rules::rename::removal(&ui.tree, &removed, self.text) {
                 crate::rules::rename::Removal::All => edits.push(Edit::delete(
-                    crate::edit::whole_lines(self.text, ui.range.clone()),
+                    crate::edit::whole_lines_tidy(self.text, ui.range.clone()),
                     "step05/imports",
                 )),
                 crate::rules::rename::Removal::Partial(v) => {

@@ -384,7 +384,8 @@ fn choose_host(c: &Crate, root: &Path, is_lib: bool) -> Result<(Host, String), S
 fn declaration(text: &str, decl: &str, busy: &[Range<usize>]) -> Option<Edit> {
     let file = syn::parse_file(text).ok()?;
     // An insertion point no other edit touches.
-    let free = |p: usize| !busy.iter().any(|b| b.start <= p && p <= b.end);
+    // (At either end of a deleted range is free: the insertion lands next to it.)
+    let free = |p: usize| !busy.iter().any(|b| b.start < p && p < b.end);
     let eol = |r: &Range<usize>| {
         text[r.end..]
             .find('\n')
@@ -790,7 +791,7 @@ mod tests {
         let (out, _) = run(src, L);
         assert_eq!(
             out,
-            "use connect_shim::hosting::{mixed_app};\nfn main() { app::connect_compat::connect_app(r); mixed_app(t, r); }\n"
+            "use connect_shim::hosting::mixed_app;\nfn main() { app::connect_compat::connect_app(r); mixed_app(t, r); }\n"
         );
     }
 
