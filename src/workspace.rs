@@ -212,6 +212,7 @@ fn walk_modules(
         c.evidence.server |= ev.server;
         c.evidence.client |= ev.client;
         c.evidence.connect_client |= ev.connect_client;
+        c.evidence.connect_server |= ev.connect_server;
         let Ok(text) = String::from_utf8(bytes) else {
             c.files.push(SourceFile {
                 path,
@@ -416,6 +417,7 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
         c.evidence.server |= ev.server;
         c.evidence.client |= ev.client;
         c.evidence.connect_client |= ev.connect_client;
+        c.evidence.connect_server |= ev.connect_server;
         c.files.push(SourceFile {
             path: f,
             module_path: None,

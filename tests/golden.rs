@@ -27,11 +27,19 @@ fn kind_name(k: cargo_connect_migrate::engine::ItemKind) -> &'static str {
 }
 
 /// A case with a `<case>.proto` beside it runs with that schema as its crate context, the
-/// package module being `crate::pb` (steps that need the schema: 6).
+/// package module being `crate::pb` (steps that need the schema: 6). Every case sits in a
+/// workspace where step 2 converted some handler (a workspace without one: `tests/trees`).
 fn meta_for(case: &Path) -> FileMeta {
+    let after_step2 = cargo_connect_migrate::rules::rename::SideEvidence {
+        connect_server: true,
+        ..Default::default()
+    };
     let proto = case.with_extension("proto");
     let Ok(text) = std::fs::read_to_string(&proto) else {
-        return FileMeta::default();
+        return FileMeta {
+            crate_evidence: after_step2,
+            ..Default::default()
+        };
     };
     let schema =
         cargo_connect_migrate::schema::Schema::from_sources(&[("case.proto", text.as_str())], 1)
@@ -48,6 +56,7 @@ fn meta_for(case: &Path) -> FileMeta {
             modules: vec![(vec!["crate".into(), "pb".into()], package)],
             ..Default::default()
         })),
+        crate_evidence: after_step2,
         ..Default::default()
     }
 }

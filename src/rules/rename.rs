@@ -42,6 +42,10 @@ pub struct SideEvidence {
     pub client: bool,
     /// Connect clients are in use (step 6 ran): `connectrpc::client`, `connect_shim::client`.
     pub connect_client: bool,
+    /// Connect service code is in the workspace (step 2 converted a handler somewhere):
+    /// `connectrpc` with `RequestContext`/`ServiceRequest`/`ServiceResult`, or the shim's server
+    /// adapters. Set for every crate of the workspace by the run layer.
+    pub connect_server: bool,
 }
 
 impl SideEvidence {
@@ -61,6 +65,13 @@ impl SideEvidence {
             connect_client: memchr::memmem::find(text, b"connectrpc::client").is_some()
                 || memchr::memmem::find(text, b"connect_shim::client").is_some()
                 || memchr::memmem::find(text, b"connect_shim::status::to_status").is_some(),
+            connect_server: {
+                let has = |n: &[u8]| memchr::memmem::find(text, n).is_some();
+                (has(b"connectrpc")
+                    && (has(b"RequestContext") || has(b"ServiceRequest") || has(b"ServiceResult")))
+                    || has(b"connect_shim::server")
+                    || has(b"tonic_hosted")
+            },
         }
     }
 
@@ -68,6 +79,7 @@ impl SideEvidence {
         self.server |= o.server;
         self.client |= o.client;
         self.connect_client |= o.connect_client;
+        self.connect_server |= o.connect_server;
     }
 }
 
@@ -94,6 +106,7 @@ fn path_evidence(full: &[String]) -> SideEvidence {
             || starts(&["tonic", "client"])
             || starts(&["connectrpc", "client"]),
         connect_client: false,
+        connect_server: false,
     }
 }
 
@@ -1042,7 +1055,15 @@ mod tests {
     /// manual items as `kind rule` strings.
     fn run(n: u8, before: &str) -> (String, Vec<String>) {
         let s = step(n);
-        match process(&s, before, &FileMeta::default()) {
+        // A file of a workspace where step 2 converted some handler.
+        let meta = FileMeta {
+            crate_evidence: super::SideEvidence {
+                connect_server: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        match process(&s, before, &meta) {
             Outcome::NotApplicable => (before.to_string(), Vec::new()),
             Outcome::Rewritten {
                 new_text, items, ..
