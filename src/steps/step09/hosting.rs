@@ -86,10 +86,34 @@ struct Finder<'a> {
     /// Path expressions naming it: range, the `use` leaf they go through, generic arguments.
     paths: Vec<(Range<usize>, Option<LeafId>, bool)>,
     ambiguous: Vec<usize>,
+    /// `TonicInterceptor::new(NAME, f)` calls: the function path's range, the function `f` runs.
+    interceptors: Vec<(Range<usize>, Option<Vec<String>>)>,
+}
+
+fn is_tonic_interceptor(shim: &HashSet<String>, full: &[String]) -> bool {
+    full.len() == 4
+        && shim.contains(&full[0])
+        && full[1] == "server"
+        && full[2] == "TonicInterceptor"
+        && full[3] == "new"
 }
 
 impl<'ast> Visit<'ast> for Finder<'_> {
     crate::scoped_visit!();
+
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        if let (syn::Expr::Path(p), 2) = (&*c.func, c.args.len()) {
+            if p.qself.is_none() {
+                if let Some(Resolution::One(r)) = self.idx.resolve(self.tr.current(), &p.path) {
+                    if is_tonic_interceptor(self.shim, &r.full) {
+                        let t = super::interceptors::target(self.idx, self.tr.current(), &c.args[1]);
+                        self.interceptors.push((range(p.span()), t));
+                    }
+                }
+            }
+        }
+        syn::visit::visit_expr_call(self, c);
+    }
 
     fn visit_expr_path(&mut self, e: &'ast syn::ExprPath) {
         if e.qself.is_none() {
@@ -130,12 +154,16 @@ impl<'ast> Visit<'ast> for Finder<'_> {
 /// Point every use of `connect_shim::hosting::connect_app` in one file at `local` (the path of
 /// the generated function as the file reaches it: `crate::connect_compat::connect_app`).
 /// `shim`: the names the crate's code gives connect-shim (`connect_shim`, a renamed key).
+/// `converted`: interceptor functions step 9 moves to their connect shape: the
+/// `connect_shim::server::TonicInterceptor::new` calls running one of them go to the module's
+/// `ServiceInterceptor::new`.
 pub fn rewrite(
     text: &str,
     file: &syn::File,
     idx: &FileIndex,
     shim: &HashSet<String>,
     local: &str,
+    converted: &HashSet<Vec<String>>,
 ) -> Rewrite {
     let mut out = Rewrite::default();
     // `use` leaves that import the function.
@@ -189,8 +217,21 @@ pub fn rewrite(
         shim,
         paths: Vec::new(),
         ambiguous: Vec::new(),
+        interceptors: Vec::new(),
     };
     f.visit_file(file);
+    let module = local.strip_suffix("connect_app").unwrap_or(local);
+    for (r, t) in std::mem::take(&mut f.interceptors) {
+        if t.is_some_and(|t| converted.contains(&t)) {
+            out.sites += 1;
+            out.edits.push(Edit::replace(
+                r.clone(),
+                format!("{module}ServiceInterceptor::new"),
+                RULE,
+            ));
+            out.gone.push(r);
+        }
+    }
     for at in f.ambiguous {
         out.sites += 1;
         out.items.push(ManualItem {
@@ -260,7 +301,14 @@ pub fn standalone_items(text: &str, file: &syn::File, idx: &FileIndex) -> Vec<Ma
         return Vec::new();
     }
     let shim: HashSet<String> = ["connect_shim".to_string()].into();
-    let r = rewrite(text, file, idx, &shim, "crate::connect_compat::connect_app");
+    let r = rewrite(
+        text,
+        file,
+        idx,
+        &shim,
+        "crate::connect_compat::connect_app",
+        &HashSet::new(),
+    );
     let mut items = r.items;
     let mut at: Vec<usize> = r.edits.iter().map(|e| e.range.start).collect();
     at.sort_unstable();
@@ -465,6 +513,7 @@ pub fn plan_crate(
     texts: &BTreeMap<PathBuf, &str>,
     shim: &HashSet<String>,
     others: &HashMap<PathBuf, super::FilePlan>,
+    converted: &HashSet<Vec<String>>,
 ) -> CratePlan {
     let mut out = CratePlan {
         files: HashMap::new(),
@@ -478,7 +527,7 @@ pub fn plan_crate(
         let Some(text) = texts.get(&f.path) else {
             continue;
         };
-        if !text.contains("connect_app") {
+        if !text.contains("connect_app") && !text.contains("TonicInterceptor") {
             continue;
         }
         let Ok(file) = syn::parse_file(text) else {
@@ -491,6 +540,7 @@ pub fn plan_crate(
             &idx,
             shim,
             "crate::connect_compat::connect_app",
+            converted,
         )
         .sites;
         proc_macro2::extra::invalidate_current_thread_spans();
@@ -564,7 +614,7 @@ pub fn plan_crate(
             continue;
         };
         let idx = FileIndex::build(&file, idx_path.module_path.clone());
-        let r = rewrite(text, &file, &idx, shim, &local);
+        let r = rewrite(text, &file, &idx, shim, &local, converted);
         proc_macro2::extra::invalidate_current_thread_spans();
         if r.edits.is_empty() {
             out.files.insert(path.clone(), r);
@@ -737,6 +787,25 @@ fn ensure_feature(
     true
 }
 
+/// The `connect_shim::server::TonicInterceptor::new` calls of a file: the function each runs
+/// (`None`: not a function step 9 can name).
+pub fn registrations(
+    file: &syn::File,
+    idx: &FileIndex,
+    shim: &HashSet<String>,
+) -> Vec<Option<Vec<String>>> {
+    let mut f = Finder {
+        idx,
+        tr: ScopeTracker::new(idx),
+        shim,
+        paths: Vec::new(),
+        ambiguous: Vec::new(),
+        interceptors: Vec::new(),
+    };
+    f.visit_file(file);
+    f.interceptors.into_iter().map(|(_, t)| t).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -745,7 +814,7 @@ mod tests {
         let file = syn::parse_file(src).unwrap();
         let idx = FileIndex::build(&file, Some(vec!["crate".into()]));
         let shim: HashSet<String> = ["connect_shim".to_string(), "shim".to_string()].into();
-        let r = rewrite(src, &file, &idx, &shim, local);
+        let r = rewrite(src, &file, &idx, &shim, local, &HashSet::new());
         let out = crate::edit::apply(src, &r.edits);
         (out, r)
     }
@@ -855,3 +924,4 @@ mod tests {
         assert_eq!(again, m);
     }
 }
+

@@ -157,3 +157,66 @@ impl connectrpc::http_body::Body for Replay {
         self.data.is_empty() && self.trailers.is_none()
     }
 }
+
+/// An interceptor function (`Fn(RequestContext) -> Result<RequestContext, ConnectError>`: reads
+/// and changes the request headers and extensions, or refuses the call) run in front of the calls
+/// of one service, unary and streaming, as a tonic interceptor ran in front of its service.
+/// Install it on the `ConnectRpcService` that hosts the service:
+/// `ConnectRpcService::new(router).with_interceptor(ServiceInterceptor::new(NAME, f))`. Calls of
+/// other services pass through. A handler reads what the function inserted from
+/// `ctx.extensions()`. (Unused until step 9 moves an interceptor here.)
+#[allow(dead_code)]
+pub struct ServiceInterceptor<F> {
+    prefix: String,
+    f: F,
+}
+
+#[allow(dead_code)]
+impl<F> ServiceInterceptor<F>
+where
+    F: Fn(connectrpc::RequestContext) -> Result<connectrpc::RequestContext, connectrpc::ConnectError>,
+{
+    /// `f` in front of the calls of `service` (its full name, `pkg.Service`).
+    pub fn new(service: impl AsRef<str>, f: F) -> Self {
+        Self {
+            prefix: format!("/{}/", service.as_ref().trim_matches('/')),
+            f,
+        }
+    }
+
+    fn applies(&self, ctx: &connectrpc::RequestContext) -> bool {
+        ctx.path().is_some_and(|p| p.starts_with(&self.prefix))
+    }
+}
+
+#[connectrpc::async_trait]
+impl<F> connectrpc::Interceptor for ServiceInterceptor<F>
+where
+    F: Fn(connectrpc::RequestContext) -> Result<connectrpc::RequestContext, connectrpc::ConnectError>
+        + Send
+        + Sync
+        + 'static,
+{
+    async fn intercept_unary(
+        &self,
+        mut req: connectrpc::interceptor::UnaryRequest,
+        next: connectrpc::Next<'_>,
+    ) -> Result<connectrpc::interceptor::UnaryResponse, connectrpc::ConnectError> {
+        if self.applies(&req.ctx) {
+            req.ctx = (self.f)(req.ctx)?;
+        }
+        next.run(req).await
+    }
+
+    async fn intercept_streaming(
+        &self,
+        mut req: connectrpc::interceptor::StreamRequest,
+        inbound: connectrpc::PayloadStream,
+        next: connectrpc::NextStream<'_>,
+    ) -> Result<connectrpc::interceptor::StreamResponse, connectrpc::ConnectError> {
+        if self.applies(&req.ctx) {
+            req.ctx = (self.f)(req.ctx)?;
+        }
+        next.run(req, inbound).await
+    }
+}
