@@ -1,4 +1,3 @@
-
 /// Refuses calls without `x-key`; a cancelled marker for `x-stop`.
 pub fn check(req: connectrpc::RequestContext) -> Result<connectrpc::RequestContext, connectrpc::ConnectError> {
     if req.headers().get("x-stop").is_some() {

@@ -4,7 +4,6 @@ pub mod guard;
 pub mod peer;
 pub mod connect_compat;
 
-
 pub const ECHO: &str = "echo.v1.Echo";
 pub const ADMIN: &str = "admin.v1.Admin";
 
