@@ -459,10 +459,7 @@ impl<'a, 'ast> Health<'a, 'ast> {
             "step06/error-status",
         ));
         let mut i = depth - 2;
-        loop {
-            let Some(up) = i.checked_sub(1).map(|j| self.stack[j]) else {
-                break;
-            };
+        while let Some(up) = i.checked_sub(1).map(|j| self.stack[j]) {
             let ok = match up {
                 syn::Expr::Try(_) => true,
                 syn::Expr::MethodCall(u) => {
@@ -805,6 +802,16 @@ impl<'ast> Visit<'ast> for Health<'_, 'ast> {
                     || matches!(&*m.receiver, syn::Expr::Call(_)) && self.ctor_of(&m.receiver).is_some();
                 if on_client {
                     self.call(m);
+                } else if matches!(m.method.to_string().as_str(), "check" | "watch")
+                    && m.args.len() == 1
+                {
+                    // Maybe a health client the step cannot see (a struct field, a function's
+                    // result): converting the rest of the file would leave it tonic-shaped.
+                    self.fail(
+                        range(m.span()).start,
+                        &format!("`{}` call on a value the step cannot tell is a health client", m.method),
+                        "call it on a local or parameter of client type, or rewrite it by hand",
+                    );
                 }
             }
             syn::Expr::Struct(s) => self.literal(s),
