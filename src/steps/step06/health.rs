@@ -10,6 +10,7 @@
 //! - `HealthClient::new(channel)` keeps the tonic channel as the transport
 //!   (`connect_shim::client::ChannelTransport`, listed) until the channel itself is native;
 //!   `HealthClient<Channel>` is `HealthClient<ChannelTransport<Channel>>`;
+//!   `HealthClient::connect(dst).await?` is a native client on `HttpClient` (`--protocol`);
 //! - `check(m)` on a known client (a `let` of a construction, a parameter of client type): the
 //!   call is native, `Request::new(m)` is unwrapped, the error is converted back to
 //!   `tonic::Status` for the code that inspects it (until step 7), `into_inner()` is
@@ -17,8 +18,8 @@
 //! - `HealthCheckRequest { service }` gets `..Default::default()` (buffa messages carry unknown
 //!   fields).
 //!
-//! A file where any health client site is not understood (`connect`, `watch`, a response used
-//! another way, a grouped import) is left whole and every such site is listed: a half-migrated
+//! A file where any health client site is not understood (`watch`, a call on a value it cannot
+//! follow, a response used another way, an import grouped with other names) is left whole and every such site is listed: a half-migrated
 //! file would not compile.
 
 use std::collections::HashSet;
@@ -70,7 +71,7 @@ fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) 
     }
 }
 
-/// Does the file mention tonic-health's client side at all (cheap byte test first)?
+/// The health-client rewrites of one file (nothing unless it names `tonic_health`).
 pub(super) fn run(file: &FileCtx<'_>, out: &mut PassOutput) {
     if !file.text.contains("tonic_health") {
         return;
@@ -404,6 +405,41 @@ impl<'a, 'ast> Health<'a, 'ast> {
                     "`HealthClient` built on a tonic channel: kept as its transport (connect_shim::client::ChannelTransport)".into(),
                     "build the client on `connectrpc::client::HttpClient` with a `ClientConfig` for the server's URI once the channel is native",
                 ));
+            }
+            ("connect", 1) => {
+                // `.await` then `?` / `.unwrap()` / `.expect(..)`, as for the user's clients.
+                let n = self.stack.len();
+                let up = |k: usize| n.checked_sub(k).map(|i| self.stack[i]);
+                let end = match (up(2), up(3)) {
+                    (Some(syn::Expr::Await(_)), Some(syn::Expr::Try(t))) => {
+                        Some((range(t.span()).end, "?".to_string()))
+                    }
+                    (Some(syn::Expr::Await(_)), Some(syn::Expr::MethodCall(m)))
+                        if m.method == "unwrap" || m.method == "expect" =>
+                    {
+                        let from = range(m.receiver.span()).end;
+                        let e = range(m.span()).end;
+                        Some((e, self.text[from..e].trim_start().to_string()))
+                    }
+                    _ => None,
+                };
+                let Some((end, suffix)) = end else {
+                    self.fail(
+                        at,
+                        "`HealthClient::connect` not awaited and checked in place",
+                        "build `connectrpc_health::HealthClient::new(HttpClient::plaintext_http2_only(), ClientConfig::new(uri).with_protocol(Protocol::Grpc))`",
+                    );
+                    return;
+                };
+                let (transport_fn, proto) = super::transport_for(super::protocol());
+                let dst = self.text[range(c.args[0].span())].to_string();
+                let seg = fp.path.segments.last().unwrap();
+                self.edit(range(seg.ident.span()), "new", "health-client");
+                self.edit(
+                    range(c.paren_token.span.open()).start..end,
+                    format!("(connectrpc::client::HttpClient::{transport_fn}(), connectrpc::client::ClientConfig::new({dst}.parse(){suffix}).with_protocol(connectrpc::Protocol::{proto}))"),
+                    "health-client",
+                );
             }
             _ => self.fail(
                 at,
