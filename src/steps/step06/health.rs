@@ -19,8 +19,8 @@
 //!   fields).
 //!
 //! A file where any health client site is not understood (`watch`, a call on a value it cannot
-//! follow, a response used another way, an import grouped with other names) is left whole and every such site is listed: a half-migrated
-//! file would not compile.
+//! follow, a response used another way, an import grouped with other names) is left whole and
+//! every such site is listed: a half-migrated file would not compile.
 
 use std::collections::HashSet;
 use std::ops::Range;
