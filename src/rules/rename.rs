@@ -615,7 +615,6 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
     for (l, leaf) in idx.leaves.iter().enumerate() {
         if leaf.is_glob
             || leaf.name.is_empty()
-            || leaf.name == "_"
             || idx.use_items[leaf.item].is_pub
         {
             continue;
@@ -637,6 +636,7 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
         if to.last() != path.last() {
             continue;
         }
+        // `use prost::Message as _;` becomes `use buffa::Message as _;`.
         let alias = (Some(&leaf.name) != path.last()).then(|| leaf.name.clone());
         imports.swapped.insert(l, to.clone());
         imports
@@ -686,6 +686,10 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
             Action::Report => None,
         };
         if let Some(why) = why {
+            if rule.guard.is_some() {
+                // The guard's own pass lists the sites it keeps.
+                continue;
+            }
             out.items.push(ManualItem {
                 offset: start,
                 rule: rule.id.clone(),
@@ -831,7 +835,10 @@ fn plan_rename(
             }
             if let Via::Import(l) = r.via {
                 if imports.swapped.get(&l).map(Vec::as_slice) == Some(new_anchor) {
-                    return Ok(segmentwise(&new_written));
+                    // The import keeps its local name (an alias stays an alias).
+                    let mut kept = new_written.clone();
+                    kept[0] = text[hit.segs[0].0.clone()].to_string();
+                    return Ok(segmentwise(&kept));
                 }
             }
             let name = new_anchor.last().unwrap().clone();

@@ -148,9 +148,11 @@ impl Step {
         let mut v: Vec<Box<dyn Pass + 'a>> = vec![Box::new(RenamePass { rules: &self.rules })];
         if let (1, Some(ctx)) = (self.number, ctx) {
             v.push(Box::new(step01::messages::MessagesPass { ctx }));
-            v.push(Box::new(step01::descriptors::DescriptorsPass));
             v.push(Box::new(step01::BuildRsPass { ctx }));
             v.push(Box::new(step01::ModulePass { ctx }));
+        }
+        if self.number == 1 {
+            v.push(Box::new(step01::descriptors::DescriptorsPass));
         }
         if let (2, Some(ctx)) = (self.number, ctx) {
             v.push(Box::new(step02::ServicesPass { ctx }));

@@ -38,6 +38,7 @@ use crate::resolve::{range, FileIndex, Resolution, ScopeTracker};
 
 const RULE: &str = "step01/descriptor-getter";
 const RULE_DECODE: &str = "step01/decode";
+const RULE_KEPT: &str = "step01/descriptor-kept";
 
 /// How a field of a descriptor message is represented.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -225,6 +226,8 @@ pub struct Analysis {
     pub blocked: Option<(usize, String)>,
     /// The getter and decode rewrites, when the file moves.
     pub edits: Vec<Edit>,
+    /// Where supported descriptor types are named (listed when the file keeps them).
+    pub sites: Vec<(usize, String)>,
 }
 
 /// Does this file move its descriptor types to buffa-descriptor? `Err(reason)` when it keeps
@@ -245,7 +248,7 @@ pub fn migrates(ctx: &FileCtx<'_>) -> Result<(), String> {
 
 pub fn analyse(ctx: &FileCtx<'_>) -> Analysis {
     let crate_ok = ctx.crate_ctx.is_some_and(|c| c.descriptors);
-    analyse_parts(ctx.file, ctx.index, crate_ok)
+    analyse_parts(ctx.file, ctx.index, crate_ok, ctx.text)
 }
 
 /// Would this file (read before the step) move its descriptor types? For the manifest.
@@ -254,12 +257,12 @@ pub fn file_migrates(text: &str, _path: &std::path::Path) -> bool {
         return false;
     };
     let index = FileIndex::build(&file, None);
-    let a = analyse_parts(&file, &index, true);
+    let a = analyse_parts(&file, &index, true, text);
     proc_macro2::extra::invalidate_current_thread_spans();
     a.uses && a.blocked.is_none()
 }
 
-fn analyse_parts(file: &syn::File, index: &FileIndex, crate_ok: bool) -> Analysis {
+fn analyse_parts(file: &syn::File, index: &FileIndex, crate_ok: bool, text: &str) -> Analysis {
     let ctx_file = file;
     let mut w = Walker {
         idx: index,
@@ -268,10 +271,13 @@ fn analyse_parts(file: &syn::File, index: &FileIndex, crate_ok: bool) -> Analysi
         private_fns: HashSet::new(),
         getters: getter_names(),
         body_depth: 0,
+        names_prost_decode_error: false,
         uses: false,
         blocked: None,
         edits: Vec::new(),
+        sites: Vec::new(),
     };
+    w.names_prost_decode_error = text.contains("DecodeError");
     if !crate_ok {
         w.blocked = Some((
             0,
@@ -294,6 +300,7 @@ fn analyse_parts(file: &syn::File, index: &FileIndex, crate_ok: bool) -> Analysi
         uses: w.uses,
         blocked: w.blocked,
         edits: w.edits,
+        sites: w.sites,
     }
 }
 
@@ -314,9 +321,13 @@ struct Walker<'a> {
     private_fns: HashSet<String>,
     getters: HashSet<&'static str>,
     body_depth: usize,
+    /// The file names `DecodeError` (prost's, until step 1's report is acted on).
+    names_prost_decode_error: bool,
     uses: bool,
     blocked: Option<(usize, String)>,
     edits: Vec<Edit>,
+    /// Where supported descriptor types are named (outside `use` items): offset and path.
+    sites: Vec<(usize, String)>,
 }
 
 fn strip(e: &syn::Expr) -> &syn::Expr {
@@ -485,9 +496,11 @@ impl Walker<'_> {
                             private_fns: HashSet::new(),
                             getters: HashSet::new(),
                             body_depth: 0,
+                            names_prost_decode_error: false,
                             uses: false,
                             blocked: None,
                             edits: Vec::new(),
+                            sites: Vec::new(),
                         };
                         match probe.ty_of(&c.body)? {
                             Ty::List(x) => Some(Ty::List(x)),
@@ -529,14 +542,22 @@ impl Walker<'_> {
     }
 
     fn on_decode(&mut self, c: &syn::ExprCall) {
-        if self.decode_target(c).is_none() {
+        let Some(msg) = self.decode_target(c) else {
             return;
-        }
+        };
         let syn::Expr::Path(fp) = &*c.func else { return };
         let m = range(fp.path.segments.last().unwrap().ident.span());
         if c.args.len() != 1 {
             self.block(m.start, "a decode call with an unexpected argument list");
             return;
+        }
+        if fp.qself.is_some() {
+            // `<T as prost::Message>::decode`: the rename rules do not look inside `<..>`.
+            self.edits.push(Edit::replace(
+                range(fp.span()).start..m.start,
+                format!("<buffa_descriptor::generated::descriptor::{msg} as buffa::Message>::"),
+                RULE_DECODE,
+            ));
         }
         let arg = &c.args[0];
         let ar = range(arg.span());
@@ -741,8 +762,9 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             let at = range(p.span()).start;
             if supported(&full) {
                 self.uses = true;
+                self.sites.push((at, full.join("::")));
                 if self.body_depth == 0 {
-                    self.block(at, format!("`{}` is named outside a function body (values of it cross into code this step does not look at)", full.join("::")));
+                    self.block(at, format!("`{}` is named in a public signature or outside a function body (its values cross into code this step does not look at)", full.join("::")));
                 }
             } else if descriptorish(&full) {
                 self.uses = true;
@@ -807,6 +829,16 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         self.frames.pop();
     }
 
+    fn visit_expr_try(&mut self, t: &'ast syn::ExprTry) {
+        if matches!(self.ty_of(&t.expr), Some(Ty::Decoded(_))) && self.names_prost_decode_error {
+            self.block(
+                range(t.span()).start,
+                "a decode error is propagated with `?` in a file that names prost::DecodeError",
+            );
+        }
+        syn::visit::visit_expr_try(self, t);
+    }
+
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         self.on_decode(c);
         self.on_call(c);
@@ -850,7 +882,22 @@ impl Pass for DescriptorsPass {
             return;
         }
         let a = analyse(ctx);
-        if !a.uses || a.blocked.is_some() || a.edits.is_empty() {
+        if let Some((at, why)) = &a.blocked {
+            // The rename rules stay quiet for a blocked file: every site is listed here, also
+            // those inside `<T as Trait>::` paths the renames do not see.
+            let (line, _) = crate::edit::line_col(ctx.text, *at);
+            for (offset, path) in &a.sites {
+                out.items.push(crate::engine::ManualItem {
+                    offset: *offset,
+                    rule: RULE_KEPT.into(),
+                    message: format!("`{path}` stays on prost in this file: {why} (line {line})"),
+                    note: "buffa_descriptor::generated::descriptor has the same types without getters (`f.package()` is `f.package.as_deref().unwrap_or_default()`), enum fields are `Option<Enum>`, message fields `MessageField`; move the file by hand, or keep the prost dependency for it".into(),
+                    kind: crate::engine::ItemKind::Manual,
+                });
+            }
+            return;
+        }
+        if !a.uses || a.edits.is_empty() {
             return;
         }
         let at = a.edits[0].range.start;

@@ -284,13 +284,17 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             }
         }
         // Descriptor types move to buffa-descriptor where a file's uses are all understood.
-        let descriptor_files = c
+        let descriptor_files: Vec<&Path> = c
             .files
             .iter()
             .filter(|f| descriptors::may_use(text_of(&f.path)))
-            .any(|f| descriptors::file_migrates(text_of(&f.path), &f.path));
-        if descriptor_files {
-            ctx.descriptors = true;
+            .map(|f| f.path.as_path())
+            .collect();
+        ctx.descriptors = !descriptor_files.is_empty();
+        if descriptor_files
+            .iter()
+            .any(|p| descriptors::file_migrates(text_of(p), p))
+        {
             new_deps.push(NewDep::new("buffa-descriptor", "0.9", &[], DepKind::Normal));
         }
         // tonic 0.12 / 0.13: the new build.rs and the shim need 0.14.
