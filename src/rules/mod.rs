@@ -46,6 +46,10 @@ struct RenameDef {
     /// The rule does not rename in a file holding any of these texts; it reports instead.
     #[serde(default)]
     unless_file_contains: Vec<String>,
+    /// A check in code that must accept the file for the rule to rename (otherwise it
+    /// reports, with the check's reason): `descriptors` (step 1's descriptor analysis).
+    #[serde(default)]
+    guard: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -86,6 +90,16 @@ pub struct Rule {
     pub note: String,
     /// In a file containing any of these, the rule reports instead of renaming.
     pub unless_file_contains: Vec<String>,
+    /// A check in code that must accept the file for the rule to rename.
+    pub guard: Option<Guard>,
+}
+
+/// Checks in code that a rename rule can depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// Every use of protobuf descriptor types in the file is understood
+    /// (`crate::steps::step01::descriptors::migrates`).
+    Descriptors,
 }
 
 impl Rule {
@@ -237,14 +251,15 @@ pub fn load_file(file: &str, text: &str) -> Result<StepRules, RuleError> {
                 r.message,
                 r.note,
                 r.unless_file_contains,
+                r.guard,
             )
         })
         .chain(
             raw.report
                 .into_iter()
-                .map(|r| (r.id, r.path, None, r.side, r.message, r.note, Vec::new())),
+                .map(|r| (r.id, r.path, None, r.side, r.message, r.note, Vec::new(), None)),
         );
-    for (id, from, to, side, message, note, unless_file_contains) in defs {
+    for (id, from, to, side, message, note, unless_file_contains, guard) in defs {
         if id.is_empty()
             || !id
                 .chars()
@@ -271,6 +286,18 @@ pub fn load_file(file: &str, text: &str) -> Result<StepRules, RuleError> {
                 path: from,
             });
         }
+        let guard = match guard.as_deref() {
+            None => None,
+            Some("descriptors") => Some(Guard::Descriptors),
+            Some(other) => {
+                return Err(RuleError::BadPath {
+                    file: file.into(),
+                    id,
+                    path: other.to_string(),
+                    why: "unknown guard (known: descriptors)".into(),
+                })
+            }
+        };
         let action = match to {
             Some(to) => Action::Rename(parse_path(file, &id, &to)?),
             None => Action::Report,
@@ -284,6 +311,7 @@ pub fn load_file(file: &str, text: &str) -> Result<StepRules, RuleError> {
             message,
             note,
             unless_file_contains,
+            guard,
         });
     }
     let mut crates: Vec<String> = rules.iter().map(|r| r.from[0].clone()).collect();

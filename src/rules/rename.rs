@@ -540,8 +540,27 @@ impl Pass for RenamePass<'_> {
     }
 }
 
+/// Why the rule does not rename in this file, if it does not (`unless_file_contains`, guard).
+fn disabled(
+    rule: &Rule,
+    ctx: &FileCtx<'_>,
+    guard: &std::cell::OnceCell<Result<(), String>>,
+) -> Option<String> {
+    if let Some(why) = rule.disabled_in(ctx.text) {
+        return Some(format!("it contains `{why}`"));
+    }
+    match rule.guard {
+        None => None,
+        Some(super::Guard::Descriptors) => guard
+            .get_or_init(|| crate::steps::step01::descriptors::migrates(ctx))
+            .clone()
+            .err(),
+    }
+}
+
 fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput) {
     let idx = ctx.index;
+    let guard = std::cell::OnceCell::new();
     let mut w = Walker {
         idx,
         rules,
@@ -609,7 +628,6 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
     for (l, leaf) in idx.leaves.iter().enumerate() {
         if leaf.is_glob
             || leaf.name.is_empty()
-            || leaf.name == "_"
             || idx.use_items[leaf.item].is_pub
         {
             continue;
@@ -622,7 +640,7 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
         else {
             continue;
         };
-        if rule.disabled_in(ctx.text).is_some() {
+        if disabled(rule, ctx, &guard).is_some() {
             continue;
         }
         let Action::Rename(to) = &rule.action else {
@@ -631,6 +649,7 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
         if to.last() != path.last() {
             continue;
         }
+        // `use prost::Message as _;` becomes `use buffa::Message as _;`.
         let alias = (Some(&leaf.name) != path.last()).then(|| leaf.name.clone());
         imports.swapped.insert(l, to.clone());
         imports
@@ -675,14 +694,19 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
                 continue;
             }
         }
-        if let (Action::Rename(_), Some(why)) = (&rule.action, rule.disabled_in(ctx.text)) {
+        let why = match &rule.action {
+            Action::Rename(_) => disabled(rule, ctx, &guard),
+            Action::Report => None,
+        };
+        if let Some(why) = why {
+            if rule.guard.is_some() {
+                // The guard's own pass lists the sites it keeps.
+                continue;
+            }
             out.items.push(ManualItem {
                 offset: start,
                 rule: rule.id.clone(),
-                message: format!(
-                    "{}; not changed in this file: it contains `{why}`",
-                    rule.message
-                ),
+                message: format!("{}; not changed in this file: {why}", rule.message),
                 note: rule.note.clone(),
                 kind: ItemKind::Manual,
             });
@@ -790,12 +814,17 @@ fn plan_rename(
             .map(|((r, _), new)| Edit::replace(r.clone(), new.clone(), id))
             .collect()
     };
-    let whole = |new_text: String| -> Result<Vec<Edit>, String> {
-        if hit.segs[..written - 1].iter().any(|(_, g)| *g) {
+    // The written segments after the rule's `from` (`decode` in `prost_types::X::decode`) stay
+    // as written: only the part the rule covers is replaced.
+    let tail = (r.full.len() - rule.from.len()).min(written - 1);
+    let whole = |prefix: &str, new_full: &[String]| -> Result<Vec<Edit>, String> {
+        let last = written - 1 - tail;
+        if hit.segs[..last].iter().any(|(_, g)| *g) {
             return Err("the path has generic arguments in the middle".into());
         }
         let start = hit.segs[0].0.start;
-        let end = hit.segs[written - 1].0.end;
+        let end = hit.segs[last].0.end;
+        let new_text = format!("{prefix}{}", new_full[..new_full.len() - tail].join("::"));
         Ok(vec![Edit::replace(start..end, new_text, id)])
     };
 
@@ -804,12 +833,12 @@ fn plan_rename(
             if written == r.full.len() && new_full.len() == written {
                 Ok(segmentwise(&new_full))
             } else {
-                whole(new_full.join("::"))
+                whole("", &new_full)
             }
         }
         Via::Import(_) | Via::Glob(_) => {
             if new_full.len() < written {
-                return whole(new_full.join("::"));
+                return whole("", &new_full);
             }
             let old_anchor = &r.full[..r.full.len() + 1 - written];
             let new_anchor = &new_full[..new_full.len() + 1 - written];
@@ -819,7 +848,10 @@ fn plan_rename(
             }
             if let Via::Import(l) = r.via {
                 if imports.swapped.get(&l).map(Vec::as_slice) == Some(new_anchor) {
-                    return Ok(segmentwise(&new_written));
+                    // The import keeps its local name (an alias stays an alias).
+                    let mut kept = new_written.clone();
+                    kept[0] = text[hit.segs[0].0.clone()].to_string();
+                    return Ok(segmentwise(&kept));
                 }
             }
             let name = new_anchor.last().unwrap().clone();
@@ -850,9 +882,9 @@ fn plan_rename(
                 // The short name is taken: write the full path instead.
                 let root = &new_full[0];
                 if idx.binding_of(hit.scope, root).is_some() {
-                    whole(format!("::{}", new_full.join("::")))
+                    whole("::", &new_full)
                 } else {
-                    whole(new_full.join("::"))
+                    whole("", &new_full)
                 }
             }
         }

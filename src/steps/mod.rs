@@ -151,6 +151,9 @@ impl Step {
             v.push(Box::new(step01::BuildRsPass { ctx }));
             v.push(Box::new(step01::ModulePass { ctx }));
         }
+        if self.number == 1 {
+            v.push(Box::new(step01::descriptors::DescriptorsPass));
+        }
         if let (2, Some(ctx)) = (self.number, ctx) {
             v.push(Box::new(step02::ServicesPass { ctx }));
         }
