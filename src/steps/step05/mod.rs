@@ -506,7 +506,7 @@ impl<'a, 's> Walker<'a, 's> {
                             "reflection-health",
                             ItemKind::Manual,
                             "reflection still describes grpc.health.v1 from tonic-health's descriptor set (connectrpc-health exports none)".into(),
-                            "keep tonic-health for this until step 9, or compile grpc/health/v1/health.proto into your own descriptor set",
+                            "nothing to do: step 9 points it at a grpc.health.v1 descriptor set it writes into the crate (connect_compat::HEALTH_FILE_DESCRIPTOR_SET)",
                         );
                     }
                     sets.push(self.expr_text(a))

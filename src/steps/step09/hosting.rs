@@ -75,8 +75,11 @@ pub struct Rewrite {
     /// Ranges whose references to connect-shim are gone (deleted or rewritten in full).
     pub gone: Vec<Range<usize>>,
     pub items: Vec<ManualItem>,
-    /// Places that name `connect_app` (rewritten or not).
+    /// Places that name `connect_app`, `TonicInterceptor::new` of a converted function or
+    /// tonic-health's descriptor set (rewritten or not).
     pub sites: usize,
+    /// Where the paths to tonic-health's descriptor set start.
+    pub health: Vec<usize>,
 }
 
 struct Finder<'a> {
@@ -88,6 +91,14 @@ struct Finder<'a> {
     ambiguous: Vec<usize>,
     /// `TonicInterceptor::new(NAME, f)` calls: the function path's range, the function `f` runs.
     interceptors: Vec<(Range<usize>, Option<Vec<String>>)>,
+    /// Paths naming `tonic_health::pb::FILE_DESCRIPTOR_SET`: range, the `use` leaf they go through.
+    health: Vec<(Range<usize>, Option<LeafId>)>,
+}
+
+/// `tonic_health::pb::FILE_DESCRIPTOR_SET` (tonic-health 0.12 to 0.14): the module's
+/// `HEALTH_FILE_DESCRIPTOR_SET` stands in for it.
+fn is_health_set(full: &[String]) -> bool {
+    full.len() == 3 && full[0] == "tonic_health" && full[1] == "pb" && full[2] == "FILE_DESCRIPTOR_SET"
 }
 
 fn is_tonic_interceptor(shim: &HashSet<String>, full: &[String]) -> bool {
@@ -118,6 +129,13 @@ impl<'ast> Visit<'ast> for Finder<'_> {
     fn visit_expr_path(&mut self, e: &'ast syn::ExprPath) {
         if e.qself.is_none() {
             match self.idx.resolve(self.tr.current(), &e.path) {
+                Some(Resolution::One(r)) if is_health_set(&r.full) => {
+                    let leaf = match r.via {
+                        Via::Import(l) | Via::Glob(l) => Some(l),
+                        _ => None,
+                    };
+                    self.health.push((range(e.path.span()), leaf));
+                }
                 Some(Resolution::One(r)) if is_target(self.shim, &r.full) => {
                     let leaf = match r.via {
                         Via::Import(l) | Via::Glob(l) => Some(l),
@@ -218,6 +236,7 @@ pub fn rewrite(
         paths: Vec::new(),
         ambiguous: Vec::new(),
         interceptors: Vec::new(),
+        health: Vec::new(),
     };
     f.visit_file(file);
     let module = local.strip_suffix("connect_app").unwrap_or(local);
@@ -245,6 +264,22 @@ pub fn rewrite(
     }
     let mut through: HashSet<Vec<String>> = HashSet::new();
     let mut replaced: Vec<Range<usize>> = Vec::new();
+    for (r, leaf) in std::mem::take(&mut f.health) {
+        out.sites += 1;
+        if let Some(l) = leaf {
+            if !idx.leaves[l].is_glob {
+                through.insert(idx.leaf_path(l));
+            }
+        }
+        out.health.push(r.start);
+        out.edits.push(Edit::replace(
+            r.clone(),
+            format!("{module}HEALTH_FILE_DESCRIPTOR_SET"),
+            RULE,
+        ));
+        out.gone.push(r.clone());
+        replaced.push(r);
+    }
     for (r, leaf, args) in f.paths {
         out.sites += 1;
         if leaf.is_some_and(|l| single.contains(&l)) {
@@ -297,7 +332,7 @@ pub fn rewrite(
 /// Without the crate around it (a file given alone), the module cannot be written: each call
 /// is listed.
 pub fn standalone_items(text: &str, file: &syn::File, idx: &FileIndex) -> Vec<ManualItem> {
-    if !text.contains("connect_app") {
+    if !text.contains("connect_app") && !text.contains("FILE_DESCRIPTOR_SET") {
         return Vec::new();
     }
     let shim: HashSet<String> = ["connect_shim".to_string()].into();
@@ -310,7 +345,21 @@ pub fn standalone_items(text: &str, file: &syn::File, idx: &FileIndex) -> Vec<Ma
         &HashSet::new(),
     );
     let mut items = r.items;
-    let mut at: Vec<usize> = r.edits.iter().map(|e| e.range.start).collect();
+    for &a in &r.health {
+        items.push(manual(
+            a,
+            "reflection describes grpc.health.v1 from tonic-health's descriptor set: tonic-health stays".into(),
+            "run step 9 on the whole crate: it writes the descriptor set into the crate (module connect_compat, HEALTH_FILE_DESCRIPTOR_SET) and points the path at it",
+        ));
+    }
+    let mut at: Vec<usize> = r
+        .edits
+        .iter()
+        .filter(|e| !r.health.contains(&e.range.start))
+        // An import deleted because only tonic-health's set went through it.
+        .filter(|e| !e.text.is_empty() || text[e.range.clone()].contains("connect_app"))
+        .map(|e| e.range.start)
+        .collect();
     at.sort_unstable();
     at.dedup();
     for a in at {
@@ -527,7 +576,10 @@ pub fn plan_crate(
         let Some(text) = texts.get(&f.path) else {
             continue;
         };
-        if !text.contains("connect_app") && !text.contains("TonicInterceptor") {
+        if !text.contains("connect_app")
+            && !text.contains("TonicInterceptor")
+            && !text.contains("FILE_DESCRIPTOR_SET")
+        {
             continue;
         }
         let Ok(file) = syn::parse_file(text) else {
@@ -801,6 +853,7 @@ pub fn registrations(
         paths: Vec::new(),
         ambiguous: Vec::new(),
         interceptors: Vec::new(),
+        health: Vec::new(),
     };
     f.visit_file(file);
     f.interceptors.into_iter().map(|(_, t)| t).collect()

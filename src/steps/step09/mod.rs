@@ -53,6 +53,7 @@
 pub mod aliases;
 pub mod handler_tests;
 pub mod hosting;
+pub mod incoming;
 pub mod interceptors;
 pub mod scan;
 
@@ -1004,6 +1005,21 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             fp.edits.extend(r.edits);
             fp.items.extend(r.items);
             gone.entry(p).or_default().extend(r.gone);
+        }
+        // tonic's TcpIncoming served through the shim's incoming_listener ([`incoming`]).
+        for (p, r) in incoming::plan_crate(c, &texts, &shim) {
+            let g = gone.entry(p.clone()).or_default();
+            let fp = plan.entry(p).or_default();
+            if r.edits.iter().any(|e| {
+                fp.edits
+                    .iter()
+                    .any(|o| o.range.start < e.range.end && e.range.start < o.range.end)
+            }) {
+                continue;
+            }
+            fp.edits.extend(r.edits);
+            fp.items.extend(r.items);
+            g.extend(r.gone);
         }
         out.new_files.extend(hp.new_files);
         out.items.extend(hp.items);
