@@ -293,9 +293,15 @@ mod tests {
             "use a;\n\nfn f() {}\n"
         );
         // First in the file, or first in a block: the blank line after it goes too.
-        assert_eq!(cut("use tonic::X;\n\nfn f() {}\n", "use tonic::X;"), "fn f() {}\n");
         assert_eq!(
-            cut("mod m {\n    use tonic::X;\n\n    fn f() {}\n}\n", "use tonic::X;"),
+            cut("use tonic::X;\n\nfn f() {}\n", "use tonic::X;"),
+            "fn f() {}\n"
+        );
+        assert_eq!(
+            cut(
+                "mod m {\n    use tonic::X;\n\n    fn f() {}\n}\n",
+                "use tonic::X;"
+            ),
             "mod m {\n    fn f() {}\n}\n"
         );
         // Next to other lines: only its own line goes.
@@ -308,7 +314,10 @@ mod tests {
             "use a;\n\nuse b;\n"
         );
         // Not alone on its line: just the range.
-        assert_eq!(cut("use a; use tonic::X;\n\nfn f() {}\n", "use tonic::X;"), "use a; \n\nfn f() {}\n");
+        assert_eq!(
+            cut("use a; use tonic::X;\n\nfn f() {}\n", "use tonic::X;"),
+            "use a; \n\nfn f() {}\n"
+        );
     }
 
     #[test]

@@ -838,6 +838,8 @@ mod interceptor_tests {
             .unwrap_err();
         assert_eq!(err.code, connectrpc::ErrorCode::Unauthenticated);
         assert_eq!(err.message.as_deref(), Some("who?"));
-        assert!(!i.applies(&RequestContext::new(http::HeaderMap::new()).with_path("/pkg.Other/Get")));
+        assert!(
+            !i.applies(&RequestContext::new(http::HeaderMap::new()).with_path("/pkg.Other/Get"))
+        );
     }
 }

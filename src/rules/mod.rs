@@ -254,11 +254,18 @@ pub fn load_file(file: &str, text: &str) -> Result<StepRules, RuleError> {
                 r.guard,
             )
         })
-        .chain(
-            raw.report
-                .into_iter()
-                .map(|r| (r.id, r.path, None, r.side, r.message, r.note, Vec::new(), None)),
-        );
+        .chain(raw.report.into_iter().map(|r| {
+            (
+                r.id,
+                r.path,
+                None,
+                r.side,
+                r.message,
+                r.note,
+                Vec::new(),
+                None,
+            )
+        }));
     for (id, from, to, side, message, note, unless_file_contains, guard) in defs {
         if id.is_empty()
             || !id

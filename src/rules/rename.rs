@@ -626,10 +626,7 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
     let mut imports = ImportPlan::default();
     // Imports of an item that keeps its name are replaced in place.
     for (l, leaf) in idx.leaves.iter().enumerate() {
-        if leaf.is_glob
-            || leaf.name.is_empty()
-            || idx.use_items[leaf.item].is_pub
-        {
+        if leaf.is_glob || leaf.name.is_empty() || idx.use_items[leaf.item].is_pub {
             continue;
         }
         let path = idx.leaf_path(l);

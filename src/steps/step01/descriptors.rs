@@ -60,7 +60,10 @@ enum Kind {
 
 /// The descriptor messages this rewrite supports, with their fields (descriptor.proto).
 const MESSAGES: &[(&str, &[(&str, Kind)])] = &[
-    ("FileDescriptorSet", &[("file", Kind::List("FileDescriptorProto"))]),
+    (
+        "FileDescriptorSet",
+        &[("file", Kind::List("FileDescriptorProto"))],
+    ),
     (
         "FileDescriptorProto",
         &[
@@ -341,19 +344,55 @@ fn strip(e: &syn::Expr) -> &syn::Expr {
 
 /// Methods of an iterator or collection of messages that keep it one.
 const LIST_KEEPING: &[&str] = &[
-    "iter", "into_iter", "iter_mut", "filter", "rev", "skip", "take", "cloned", "clone",
-    "skip_while", "take_while", "inspect", "chain", "peekable", "by_ref",
+    "iter",
+    "into_iter",
+    "iter_mut",
+    "filter",
+    "rev",
+    "skip",
+    "take",
+    "cloned",
+    "clone",
+    "skip_while",
+    "take_while",
+    "inspect",
+    "chain",
+    "peekable",
+    "by_ref",
 ];
 /// Methods of an iterator whose closure's first parameter is an element.
 const ELEMENT_CLOSURES: &[&str] = &[
-    "map", "filter", "for_each", "any", "all", "find", "filter_map", "flat_map", "position",
-    "inspect", "take_while", "skip_while", "find_map", "map_while", "partition", "max_by_key",
-    "min_by_key", "sort_by_key",
+    "map",
+    "filter",
+    "for_each",
+    "any",
+    "all",
+    "find",
+    "filter_map",
+    "flat_map",
+    "position",
+    "inspect",
+    "take_while",
+    "skip_while",
+    "find_map",
+    "map_while",
+    "partition",
+    "max_by_key",
+    "min_by_key",
+    "sort_by_key",
 ];
 /// Methods of a message that are the same on both sides.
 const SAME_METHODS: &[&str] = &["clone", "encode_to_vec", "to_owned", "eq", "ne", "default"];
 /// Methods taking a descriptor value that keep its type where it goes.
-const SAFE_SINKS: &[&str] = &["push", "extend", "insert", "contains", "eq", "ne", "clone_from"];
+const SAFE_SINKS: &[&str] = &[
+    "push",
+    "extend",
+    "insert",
+    "contains",
+    "eq",
+    "ne",
+    "clone_from",
+];
 
 impl Walker<'_> {
     fn block(&mut self, at: usize, why: impl Into<String>) {
@@ -370,7 +409,12 @@ impl Walker<'_> {
     }
 
     fn var(&self, name: &str) -> Option<Ty> {
-        self.frames.iter().rev().find_map(|f| f.get(name)).copied().flatten()
+        self.frames
+            .iter()
+            .rev()
+            .find_map(|f| f.get(name))
+            .copied()
+            .flatten()
     }
 
     fn bind(&mut self, pat: &syn::Pat, ty: Option<Ty>) {
@@ -458,9 +502,11 @@ impl Walker<'_> {
                 Ty::List(m) => Some(Ty::List(m)),
                 _ => None,
             },
-            syn::Expr::Struct(s) if s.qself.is_none() => {
-                self.resolve(&s.path).as_deref().and_then(descriptor_of).map(Ty::Msg)
-            }
+            syn::Expr::Struct(s) if s.qself.is_none() => self
+                .resolve(&s.path)
+                .as_deref()
+                .and_then(descriptor_of)
+                .map(Ty::Msg),
             syn::Expr::Try(t) => match self.ty_of(&t.expr)? {
                 Ty::Decoded(m) => Some(Ty::Msg(m)),
                 _ => None,
@@ -483,7 +529,8 @@ impl Walker<'_> {
                             syn::Pat::Ident(pi) => pi.ident.to_string(),
                             _ => return None,
                         };
-                        let (syn::Expr::Field(_) | syn::Expr::MethodCall(_)) = strip(&c.body) else {
+                        let (syn::Expr::Field(_) | syn::Expr::MethodCall(_)) = strip(&c.body)
+                        else {
                             return None;
                         };
                         let Some(Ty::List(m)) = recv else { return None };
@@ -492,7 +539,7 @@ impl Walker<'_> {
                         let probe = Walker {
                             idx: self.idx,
                             tr: ScopeTracker::new(self.idx),
-                                            frames,
+                            frames,
                             private_fns: HashSet::new(),
                             getters: HashSet::new(),
                             body_depth: 0,
@@ -545,7 +592,9 @@ impl Walker<'_> {
         let Some(msg) = self.decode_target(c) else {
             return;
         };
-        let syn::Expr::Path(fp) = &*c.func else { return };
+        let syn::Expr::Path(fp) = &*c.func else {
+            return;
+        };
         let m = range(fp.path.segments.last().unwrap().ident.span());
         if c.args.len() != 1 {
             self.block(m.start, "a decode call with an unexpected argument list");
@@ -568,10 +617,14 @@ impl Walker<'_> {
             }
             syn::Expr::Reference(_) => {}
             syn::Expr::MethodCall(mc)
-                if matches!(mc.method.to_string().as_str(), "as_slice" | "as_ref" | "as_bytes") => {}
+                if matches!(
+                    mc.method.to_string().as_str(),
+                    "as_slice" | "as_ref" | "as_bytes"
+                ) => {}
             _ => self.edits.push(Edit::insert(ar.start, "&", RULE_DECODE)),
         }
-        self.edits.push(Edit::replace(m, "decode_from_slice", RULE_DECODE));
+        self.edits
+            .push(Edit::replace(m, "decode_from_slice", RULE_DECODE));
     }
 
     fn on_method_call(&mut self, mc: &syn::ExprMethodCall) {
@@ -581,13 +634,20 @@ impl Walker<'_> {
             Some(Ty::Msg(m)) => {
                 if !mc.args.is_empty() || mc.turbofish.is_some() {
                     if !SAME_METHODS.contains(&name.as_str()) {
-                        self.block(at, format!("`{name}(..)` on a {m} (prost and buffa differ)"));
+                        self.block(
+                            at,
+                            format!("`{name}(..)` on a {m} (prost and buffa differ)"),
+                        );
                     }
                     return;
                 }
                 match field(m, &name) {
                     Some(k @ (Kind::Str | Kind::Scalar | Kind::Enum)) => {
-                        let field_name = if name == "type" { "r#type".to_string() } else { name.clone() };
+                        let field_name = if name == "type" {
+                            "r#type".to_string()
+                        } else {
+                            name.clone()
+                        };
                         let tail = match k {
                             Kind::Str => ".as_deref().unwrap_or_default()",
                             _ => ".unwrap_or_default()",
@@ -602,7 +662,10 @@ impl Walker<'_> {
                         ));
                     }
                     _ if SAME_METHODS.contains(&name.as_str()) => {}
-                    _ => self.block(at, format!("`{name}()` on a {m} has no buffa-descriptor equivalent here")),
+                    _ => self.block(
+                        at,
+                        format!("`{name}()` on a {m} has no buffa-descriptor equivalent here"),
+                    ),
                 }
             }
             Some(Ty::Decoded(_)) | Some(Ty::List(_)) => {}
@@ -619,7 +682,10 @@ impl Walker<'_> {
         if !SAFE_SINKS.contains(&name.as_str()) {
             for a in &mc.args {
                 if matches!(self.ty_of(a), Some(Ty::Msg(_) | Ty::List(_))) {
-                    self.block(range(a.span()).start, format!("a descriptor value is passed to `{name}`"));
+                    self.block(
+                        range(a.span()).start,
+                        format!("a descriptor value is passed to `{name}`"),
+                    );
                 }
             }
         }
@@ -648,7 +714,9 @@ impl Walker<'_> {
         let Some(Ty::Msg(m)) = self.ty_of(&f.base) else {
             return;
         };
-        let syn::Member::Named(n) = &f.member else { return };
+        let syn::Member::Named(n) = &f.member else {
+            return;
+        };
         let name = n.to_string();
         match field(m, &name) {
             Some(Kind::Str | Kind::Scalar | Kind::List(_) | Kind::ListScalar) => {}
@@ -666,7 +734,10 @@ impl Walker<'_> {
         let Some(msg) = descriptor_of(&m) else { return };
         let at = range(s.span()).start;
         if s.rest.is_none() && s.dot2_token.is_none() {
-            self.block(at, format!("a {msg} literal without `..Default::default()`"));
+            self.block(
+                at,
+                format!("a {msg} literal without `..Default::default()`"),
+            );
         }
         for fv in &s.fields {
             if let syn::Member::Named(n) = &fv.member {
@@ -674,7 +745,10 @@ impl Walker<'_> {
                     field(msg, &n.to_string()),
                     Some(Kind::Str | Kind::Scalar | Kind::List(_) | Kind::ListScalar)
                 ) {
-                    self.block(at, format!("`{msg}.{n}` has another type in buffa-descriptor"));
+                    self.block(
+                        at,
+                        format!("`{msg}.{n}` has another type in buffa-descriptor"),
+                    );
                 }
             }
         }
@@ -696,7 +770,9 @@ impl Walker<'_> {
 
 impl<'ast> Visit<'ast> for Walker<'_> {
     fn visit_block(&mut self, b: &'ast syn::Block) {
-        let p = self.tr.enter(self.idx, range(b.brace_token.span.open()).start);
+        let p = self
+            .tr
+            .enter(self.idx, range(b.brace_token.span.open()).start);
         self.frames.push(HashMap::new());
         syn::visit::visit_block(self, b);
         self.frames.pop();
@@ -768,7 +844,13 @@ impl<'ast> Visit<'ast> for Walker<'_> {
                 }
             } else if descriptorish(&full) {
                 self.uses = true;
-                self.block(at, format!("`{}` has no automatic move to buffa-descriptor", full.join("::")));
+                self.block(
+                    at,
+                    format!(
+                        "`{}` has no automatic move to buffa-descriptor",
+                        full.join("::")
+                    ),
+                );
             }
         }
         syn::visit::visit_path(self, p);
@@ -865,8 +947,15 @@ impl<'ast> Visit<'ast> for Walker<'_> {
             None => {
                 // An opaque macro calling what may be descriptor getters cannot be checked.
                 let ts = m.tokens.to_string();
-                if self.getters.iter().any(|g| ts.contains(&format!(". {g} ()"))) {
-                    self.block(range(m.span()).start, "a macro whose input this step cannot read may call descriptor getters");
+                if self
+                    .getters
+                    .iter()
+                    .any(|g| ts.contains(&format!(". {g} ()")))
+                {
+                    self.block(
+                        range(m.span()).start,
+                        "a macro whose input this step cannot read may call descriptor getters",
+                    );
                 }
             }
         }

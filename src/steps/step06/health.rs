@@ -46,7 +46,12 @@ const MAP: &[(&[&str], &str)] = &[
         "connectrpc_health::wire::HealthCheckResponse",
     ),
     (
-        &["tonic_health", "pb", "health_check_response", "ServingStatus"],
+        &[
+            "tonic_health",
+            "pb",
+            "health_check_response",
+            "ServingStatus",
+        ],
         "connectrpc_health::wire::ServingStatus",
     ),
 ];
@@ -223,7 +228,11 @@ impl<'a, 'ast> Health<'a, 'ast> {
             };
             let text = &self.text[start..name_end];
             let lead = if text.starts_with("::") { "::" } else { "" };
-            self.edit(start..name_end, format!("{lead}{}", MAP[i].1), "health-import");
+            self.edit(
+                start..name_end,
+                format!("{lead}{}", MAP[i].1),
+                "health-import",
+            );
         }
     }
 
@@ -240,7 +249,10 @@ impl<'a, 'ast> Health<'a, 'ast> {
             let Some((i, _)) = hit else {
                 self.fail(
                     at,
-                    &format!("import of `{}` grouped with tonic-health's client items", full.join("::")),
+                    &format!(
+                        "import of `{}` grouped with tonic-health's client items",
+                        full.join("::")
+                    ),
                     "split the import: tonic-health's client items on their own `use`",
                 );
                 return;
@@ -256,7 +268,11 @@ impl<'a, 'ast> Health<'a, 'ast> {
             }
         }
         let r = item.tree.range();
-        let lead = if self.text[r.clone()].starts_with("::") { "::" } else { "" };
+        let lead = if self.text[r.clone()].starts_with("::") {
+            "::"
+        } else {
+            ""
+        };
         self.edit(
             r,
             format!("{lead}connectrpc_health::{{{}}}", parts.join(", ")),
@@ -386,7 +402,9 @@ impl<'a, 'ast> Health<'a, 'ast> {
     }
 
     fn ctor(&mut self, c: &'ast syn::ExprCall) {
-        let syn::Expr::Path(fp) = &*c.func else { return };
+        let syn::Expr::Path(fp) = &*c.func else {
+            return;
+        };
         let name = fp.path.segments.last().unwrap().ident.to_string();
         let at = range(c.span()).start;
         match (name.as_str(), c.args.len()) {
@@ -499,8 +517,10 @@ impl<'a, 'ast> Health<'a, 'ast> {
             let ok = match up {
                 syn::Expr::Try(_) => true,
                 syn::Expr::MethodCall(u) => {
-                    matches!(u.method.to_string().as_str(), "map_err" | "unwrap" | "expect")
-                        && ptr_eq_expr(&u.receiver, self.stack[i])
+                    matches!(
+                        u.method.to_string().as_str(),
+                        "map_err" | "unwrap" | "expect"
+                    ) && ptr_eq_expr(&u.receiver, self.stack[i])
                 }
                 _ => false,
             };
@@ -532,7 +552,11 @@ impl<'a, 'ast> Health<'a, 'ast> {
     }
 
     /// `resp.into_inner()` (and `.status()` after it): rewritten; false for anything else.
-    fn response_use(&mut self, u: &'ast syn::ExprMethodCall, parent: Option<&'ast syn::Expr>) -> bool {
+    fn response_use(
+        &mut self,
+        u: &'ast syn::ExprMethodCall,
+        parent: Option<&'ast syn::Expr>,
+    ) -> bool {
         match u.method.to_string().as_str() {
             "into_inner" => {
                 self.edit(range(u.method.span()), "into_owned", "health-response");
@@ -540,7 +564,11 @@ impl<'a, 'ast> Health<'a, 'ast> {
                 if let Some(syn::Expr::MethodCall(s)) = parent {
                     if ptr_eq_expr(&s.receiver, own) && s.method == "status" && s.args.is_empty() {
                         let r = range(s.method.span()).start..range(s.span()).end;
-                        self.edit(r, "status.as_known().unwrap_or_default()", "health-response");
+                        self.edit(
+                            r,
+                            "status.as_known().unwrap_or_default()",
+                            "health-response",
+                        );
                     }
                 }
                 // `let message = resp.into_inner();` (directly or under `?`/`unwrap`): its
@@ -552,8 +580,10 @@ impl<'a, 'ast> Health<'a, 'ast> {
                     let wraps = match up {
                         syn::Expr::Try(t) => std::ptr::eq(&*t.expr, top),
                         syn::Expr::MethodCall(x) => {
-                            matches!(x.method.to_string().as_str(), "unwrap" | "expect" | "map_err")
-                                && std::ptr::eq(&*x.receiver, top)
+                            matches!(
+                                x.method.to_string().as_str(),
+                                "unwrap" | "expect" | "map_err"
+                            ) && std::ptr::eq(&*x.receiver, top)
                         }
                         _ => false,
                     };
@@ -650,7 +680,11 @@ impl<'a, 'ast> Health<'a, 'ast> {
         };
         u.visit_block(body);
         if u.other || u.hits.is_empty() {
-            self.fail(at, "response read inside a macro or not at all", "read it with `into_owned()`");
+            self.fail(
+                at,
+                "response read inside a macro or not at all",
+                "read it with `into_owned()`",
+            );
             return;
         }
         for (p, p2) in u.hits {
@@ -664,7 +698,11 @@ impl<'a, 'ast> Health<'a, 'ast> {
                 _ => false,
             };
             if !ok {
-                self.fail(at, &format!("response `{name}` used in a way the step does not rewrite"), "read it with `into_owned()` / `view()`");
+                self.fail(
+                    at,
+                    &format!("response `{name}` used in a way the step does not rewrite"),
+                    "read it with `into_owned()` / `view()`",
+                );
                 return;
             }
         }
@@ -711,7 +749,11 @@ impl<'a, 'ast> Health<'a, 'ast> {
         };
         v.visit_block(body);
         for r in v.hits {
-            self.edit(r, "status.as_known().unwrap_or_default()", "health-response");
+            self.edit(
+                r,
+                "status.as_known().unwrap_or_default()",
+                "health-response",
+            );
         }
     }
 
@@ -733,7 +775,10 @@ impl<'a, 'ast> Health<'a, 'ast> {
         let at = before.len();
         let multi = self.text[at..close].contains('\n');
         let text = if multi {
-            let indent = indent_of(self.text, range(s.fields.first().map_or(s.span(), |f| f.span())).start);
+            let indent = indent_of(
+                self.text,
+                range(s.fields.first().map_or(s.span(), |f| f.span())).start,
+            );
             format!("{sep}\n{indent}..Default::default()")
         } else {
             format!("{sep} ..Default::default()")
@@ -810,9 +855,9 @@ impl<'ast> Visit<'ast> for Health<'_, 'ast> {
         };
         let syn::Pat::Ident(id) = pat else { return };
         let is = ty.is_some_and(|t| self.client_type(t))
-            || l.init.as_ref().is_some_and(|i| {
-                self.ctor_of(&i.expr).is_some() || self.is_client_value(&i.expr)
-            });
+            || l.init
+                .as_ref()
+                .is_some_and(|i| self.ctor_of(&i.expr).is_some() || self.is_client_value(&i.expr));
         if is {
             if let Some(v) = self.vars.last_mut() {
                 v.insert(id.ident.to_string());
@@ -835,7 +880,8 @@ impl<'ast> Visit<'ast> for Health<'_, 'ast> {
             }
             syn::Expr::MethodCall(m) => {
                 let on_client = self.is_client_value(&m.receiver)
-                    || matches!(&*m.receiver, syn::Expr::Call(_)) && self.ctor_of(&m.receiver).is_some();
+                    || matches!(&*m.receiver, syn::Expr::Call(_))
+                        && self.ctor_of(&m.receiver).is_some();
                 if on_client {
                     self.call(m);
                 } else if matches!(m.method.to_string().as_str(), "check" | "watch")
@@ -845,7 +891,10 @@ impl<'ast> Visit<'ast> for Health<'_, 'ast> {
                     // result): converting the rest of the file would leave it tonic-shaped.
                     self.fail(
                         range(m.span()).start,
-                        &format!("`{}` call on a value the step cannot tell is a health client", m.method),
+                        &format!(
+                            "`{}` call on a value the step cannot tell is a health client",
+                            m.method
+                        ),
                         "call it on a local or parameter of client type, or rewrite it by hand",
                     );
                 }

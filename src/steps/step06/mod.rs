@@ -314,7 +314,12 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
         ];
         if health {
             // tonic-health's client moves to connectrpc-health's (health.rs).
-            deps.push(NewDep::new("connectrpc-health", "0.9", &[], DepKind::Normal));
+            deps.push(NewDep::new(
+                "connectrpc-health",
+                "0.9",
+                &[],
+                DepKind::Normal,
+            ));
         }
         let Ok(member) = std::fs::read_to_string(&c.manifest_path) else {
             continue;

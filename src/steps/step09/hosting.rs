@@ -98,7 +98,10 @@ struct Finder<'a> {
 /// `tonic_health::pb::FILE_DESCRIPTOR_SET` (tonic-health 0.12 to 0.14): the module's
 /// `HEALTH_FILE_DESCRIPTOR_SET` stands in for it.
 fn is_health_set(full: &[String]) -> bool {
-    full.len() == 3 && full[0] == "tonic_health" && full[1] == "pb" && full[2] == "FILE_DESCRIPTOR_SET"
+    full.len() == 3
+        && full[0] == "tonic_health"
+        && full[1] == "pb"
+        && full[2] == "FILE_DESCRIPTOR_SET"
 }
 
 fn is_tonic_interceptor(shim: &HashSet<String>, full: &[String]) -> bool {
@@ -117,7 +120,8 @@ impl<'ast> Visit<'ast> for Finder<'_> {
             if p.qself.is_none() {
                 if let Some(Resolution::One(r)) = self.idx.resolve(self.tr.current(), &p.path) {
                     if is_tonic_interceptor(self.shim, &r.full) {
-                        let t = super::interceptors::target(self.idx, self.tr.current(), &c.args[1]);
+                        let t =
+                            super::interceptors::target(self.idx, self.tr.current(), &c.args[1]);
                         self.interceptors.push((range(p.span()), t));
                     }
                 }
@@ -977,4 +981,3 @@ mod tests {
         assert_eq!(again, m);
     }
 }
-

@@ -169,8 +169,15 @@ impl Finder<'_> {
                 }
                 // tonic's takes a SocketAddr, tokio's any ToSocketAddrs: `x.parse()?` needs the type.
                 let plain = matches!(strip(a), syn::Expr::Path(_) | syn::Expr::Reference(_));
-                let turbofish = if plain { "" } else { "::<std::net::SocketAddr>" };
-                format!("tokio::net::TcpListener::bind{turbofish}({}).await", self.src(*a))
+                let turbofish = if plain {
+                    ""
+                } else {
+                    "::<std::net::SocketAddr>"
+                };
+                format!(
+                    "tokio::net::TcpListener::bind{turbofish}({}).await",
+                    self.src(*a)
+                )
             }
             ("from", [l]) => self.src(*l).to_string(),
             ("from_listener", [l, _, _]) => {
@@ -245,7 +252,10 @@ impl<'ast> Visit<'ast> for Finder<'_> {
     }
 
     fn visit_expr(&mut self, e: &'ast syn::Expr) {
-        if matches!(strip(e), syn::Expr::MethodCall(_) | syn::Expr::Call(_) | syn::Expr::Try(_)) {
+        if matches!(
+            strip(e),
+            syn::Expr::MethodCall(_) | syn::Expr::Call(_) | syn::Expr::Try(_)
+        ) {
             match self.chain(e) {
                 Some(Ok(_)) => {
                     // Arguments may hold more sites.
@@ -343,11 +353,15 @@ pub fn plan_crate(
 ) -> HashMap<PathBuf, FileRewrite> {
     let mut per_file: Vec<(PathBuf, Found, syn::File, FileIndex)> = Vec::new();
     for f in &c.files {
-        let Some(text) = texts.get(&f.path) else { continue };
+        let Some(text) = texts.get(&f.path) else {
+            continue;
+        };
         if !text.contains("TcpIncoming") && !text.contains("incoming_listener") {
             continue;
         }
-        let Ok(file) = syn::parse_file(text) else { continue };
+        let Ok(file) = syn::parse_file(text) else {
+            continue;
+        };
         let idx = FileIndex::build(&file, f.module_path.clone());
         let mut fd = Finder {
             idx: &idx,
@@ -372,7 +386,10 @@ fn plan_files(
     texts: &BTreeMap<PathBuf, &str>,
 ) -> HashMap<PathBuf, FileRewrite> {
     let mut out: HashMap<PathBuf, FileRewrite> = HashMap::new();
-    if per_file.iter().all(|(_, f, _, _)| f.edits.is_empty() && f.listeners.is_empty()) {
+    if per_file
+        .iter()
+        .all(|(_, f, _, _)| f.edits.is_empty() && f.listeners.is_empty())
+    {
         return out;
     }
     let nodelay = per_file.iter().any(|(_, f, _, _)| f.nodelay);
@@ -398,7 +415,11 @@ fn plan_files(
             for (at, why) in f.blockers {
                 fr.items.push(item(at, format!("tonic's TcpIncoming stays in this crate: {why}"), "bind a tokio::net::TcpListener and pass it to axum::serve; then tonic's TcpIncoming and connect_shim::hosting::incoming_listener can go"));
             }
-            for at in f.named.iter().filter(|a| !f.understood.contains(a) && !in_use(**a)) {
+            for at in f
+                .named
+                .iter()
+                .filter(|a| !f.understood.contains(a) && !in_use(**a))
+            {
                 fr.items.push(item(*at, "tonic's TcpIncoming stays in this crate: named where step 9 does not rewrite it".into(), "use tokio::net::TcpListener here, then step 9 moves the other sites"));
             }
         }

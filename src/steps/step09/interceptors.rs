@@ -319,7 +319,11 @@ pub fn convert_file(
 /// The function a registration's interceptor argument runs: a path (`auth::authorize`), or a
 /// closure of one parameter whose body calls a path with that parameter first
 /// (`move |req| auth::authorize(req, &token)`). Returns the path's full name.
-pub fn target(idx: &FileIndex, scope: crate::resolve::ScopeId, f: &syn::Expr) -> Option<Vec<String>> {
+pub fn target(
+    idx: &FileIndex,
+    scope: crate::resolve::ScopeId,
+    f: &syn::Expr,
+) -> Option<Vec<String>> {
     let resolve = |p: &syn::ExprPath| match idx.resolve(scope, &p.path)? {
         Resolution::One(r) => Some(r.full),
         Resolution::Ambiguous(_) => None,
@@ -346,11 +350,10 @@ pub fn target(idx: &FileIndex, scope: crate::resolve::ScopeId, f: &syn::Expr) ->
             };
             let first_is_param = matches!(call.args.first(), Some(syn::Expr::Path(a))
                 if a.path.is_ident(&param.ident));
-            let param_elsewhere = call
-                .args
-                .iter()
-                .skip(1)
-                .any(|a| a.to_token_stream_string().contains(&param.ident.to_string()));
+            let param_elsewhere = call.args.iter().skip(1).any(|a| {
+                a.to_token_stream_string()
+                    .contains(&param.ident.to_string())
+            });
             if !first_is_param || param_elsewhere || func.qself.is_some() {
                 return None;
             }

@@ -685,7 +685,8 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             } else {
                 Vec::new()
             };
-            let intercept = interceptors::convert_file(&text, &file, &idx, f.module_path.as_deref());
+            let intercept =
+                interceptors::convert_file(&text, &file, &idx, f.module_path.as_deref());
             let registrations = if text.contains("TonicInterceptor") {
                 let mut shim: HashSet<String> = ["connect_shim".to_string()].into();
                 shim.extend(
@@ -1398,7 +1399,11 @@ fn plan_interceptors(
         let Some(result) = &fi.result else {
             continue;
         };
-        if !fi.fns.iter().any(|(f, _)| registered.iter().any(|(_, t)| *t == f)) {
+        if !fi
+            .fns
+            .iter()
+            .any(|(f, _)| registered.iter().any(|(_, t)| *t == f))
+        {
             continue;
         }
         let why = match result {
