@@ -75,7 +75,7 @@ impl SideEvidence {
         }
     }
 
-    fn add(&mut self, o: SideEvidence) {
+    pub fn add(&mut self, o: SideEvidence) {
         self.server |= o.server;
         self.client |= o.client;
         self.connect_client |= o.connect_client;

@@ -211,13 +211,7 @@ const RULE_ONEOF: &str = "step01/oneof-box";
 const RULE_MAP: &str = "step01/map-field";
 const RULE_READ: &str = "step01/field-read";
 
-fn strip_parens(e: &syn::Expr) -> &syn::Expr {
-    match e {
-        syn::Expr::Paren(p) => strip_parens(&p.expr),
-        syn::Expr::Group(g) => strip_parens(&g.expr),
-        e => e,
-    }
-}
+use crate::steps::step05::strip_parens;
 
 /// Can `.method()` be appended to this expression without parentheses?
 fn is_postfix_safe(e: &syn::Expr) -> bool {

@@ -190,7 +190,8 @@ fn chain_of(e: &syn::Expr) -> (&syn::Expr, Vec<Link<'_>>) {
     (cur, links)
 }
 
-fn strip_parens(e: &syn::Expr) -> &syn::Expr {
+/// `e` without the parentheses and invisible groups around it.
+pub(crate) fn strip_parens(e: &syn::Expr) -> &syn::Expr {
     match e {
         syn::Expr::Paren(p) => strip_parens(&p.expr),
         syn::Expr::Group(g) => strip_parens(&g.expr),

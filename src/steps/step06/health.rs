@@ -775,7 +775,7 @@ impl<'a, 'ast> Health<'a, 'ast> {
         let at = before.len();
         let multi = self.text[at..close].contains('\n');
         let text = if multi {
-            let indent = indent_of(
+            let indent = crate::edit::indent_at(
                 self.text,
                 range(s.fields.first().map_or(s.span(), |f| f.span())).start,
             );
@@ -786,12 +786,6 @@ impl<'a, 'ast> Health<'a, 'ast> {
         self.edits
             .push(Edit::insert(at, text, "step06/health-message"));
     }
-}
-
-fn indent_of(text: &str, at: usize) -> &str {
-    let ls = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    let line = &text[ls..at];
-    &line[..line.len() - line.trim_start().len()]
 }
 
 fn leaf_name_len(leaf: &str) -> usize {

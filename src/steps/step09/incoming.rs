@@ -87,13 +87,7 @@ struct Finder<'a> {
     found: Found,
 }
 
-fn strip(e: &syn::Expr) -> &syn::Expr {
-    match e {
-        syn::Expr::Paren(p) => strip(&p.expr),
-        syn::Expr::Group(g) => strip(&g.expr),
-        e => e,
-    }
-}
+use crate::steps::step05::strip_parens as strip;
 
 impl Finder<'_> {
     fn resolve(&self, p: &syn::Path) -> Option<Vec<String>> {

@@ -351,7 +351,8 @@ pub fn target(
             let first_is_param = matches!(call.args.first(), Some(syn::Expr::Path(a))
                 if a.path.is_ident(&param.ident));
             let param_elsewhere = call.args.iter().skip(1).any(|a| {
-                a.to_token_stream_string()
+                quote::ToTokens::to_token_stream(a)
+                    .to_string()
                     .contains(&param.ident.to_string())
             });
             if !first_is_param || param_elsewhere || func.qself.is_some() {
@@ -360,15 +361,5 @@ pub fn target(
             resolve(func)
         }
         _ => None,
-    }
-}
-
-trait TokenString {
-    fn to_token_stream_string(&self) -> String;
-}
-
-impl TokenString for syn::Expr {
-    fn to_token_stream_string(&self) -> String {
-        quote::ToTokens::to_token_stream(self).to_string()
     }
 }
