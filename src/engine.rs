@@ -60,6 +60,8 @@ pub struct FileCtx<'a> {
     pub module_path: Option<&'a [String]>,
     /// What the step learnt about the file's crate before the files were processed.
     pub crate_ctx: Option<&'a CrateCtx>,
+    /// See [`FileMeta::workspace_libs`].
+    pub workspace_libs: &'a [String],
 }
 
 /// Edits and manual items produced by the passes of a step on one file.
@@ -97,6 +99,9 @@ pub struct FileMeta {
     pub crate_evidence: SideEvidence,
     pub path: Option<PathBuf>,
     pub crate_ctx: Option<Arc<CrateCtx>>,
+    /// Library crate names (`platform_server`) of the workspace's members: a path starting
+    /// with one names that crate, not a generated `*_server`/`*_client` module.
+    pub workspace_libs: Arc<[String]>,
 }
 
 /// The outcome for one file.
@@ -280,6 +285,7 @@ fn process_parsed(step: &Step, text: &str, meta: &FileMeta) -> Result<Done, Outc
         path: meta.path.as_deref(),
         module_path: meta.module_path.as_deref(),
         crate_ctx: meta.crate_ctx.as_deref(),
+        workspace_libs: &meta.workspace_libs,
     };
     let mut out = PassOutput {
         buffer: EditBuffer::new(text.len()),

@@ -114,6 +114,23 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
     let mut items = prepared.items;
     // Connect service code anywhere in the workspace (a helper crate serves another's handlers).
     let connect_server = ws.crates.iter().any(|c| c.evidence.connect_server);
+    let workspace_libs: std::sync::Arc<[String]> = ws
+        .crates
+        .iter()
+        .flat_map(|c| {
+            let libs: Vec<String> = c
+                .targets
+                .iter()
+                .filter(|t| t.is_lib())
+                .map(|t| t.name.replace('-', "_"))
+                .collect();
+            if libs.is_empty() && c.targets.is_empty() {
+                vec![c.name.replace('-', "_")]
+            } else {
+                libs
+            }
+        })
+        .collect();
     for c in &ws.crates {
         let crate_ctx = prepared.ctx.get(&c.name).cloned();
         for f in &c.files {
@@ -128,6 +145,7 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
                     },
                     path: Some(f.path.clone()),
                     crate_ctx: crate_ctx.clone(),
+                    workspace_libs: workspace_libs.clone(),
                 },
             });
         }

@@ -83,10 +83,15 @@ impl SideEvidence {
     }
 }
 
-fn path_evidence(full: &[String]) -> SideEvidence {
+fn path_evidence(full: &[String], workspace_libs: &[String]) -> SideEvidence {
     // Generated modules are `<service>_server` / `<service>_client`; the last segment is the
-    // item itself (a local `fn start_server` is no evidence).
+    // item itself (a local `fn start_server` is no evidence), and a first segment naming a
+    // crate of the workspace is that crate (`platform_server::run` in its own tests).
     let modules = &full[..full.len().saturating_sub(1)];
+    let modules = match modules.first() {
+        Some(first) if workspace_libs.contains(first) => &modules[1..],
+        _ => modules,
+    };
     let has = |suffix: &str| {
         modules
             .iter()
@@ -139,6 +144,7 @@ struct Walker<'a> {
     enclosing: Vec<usize>,
     suppress_lines: &'a BTreeSet<usize>,
     ctx_text: &'a str,
+    workspace_libs: &'a [String],
 }
 
 #[derive(Default, Clone)]
@@ -191,7 +197,7 @@ impl Walker<'_> {
             let f = self.current_func();
             self.funcs[f].locals.push(resolved.full.clone());
         }
-        let ev = path_evidence(&resolved.full);
+        let ev = path_evidence(&resolved.full, self.workspace_libs);
         let f = self.current_func();
         self.funcs[f].evidence.add(ev);
         self.file_evidence.add(ev);
@@ -321,7 +327,7 @@ impl<'ast> Visit<'ast> for Walker<'_> {
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
         let forced = i.trait_.as_ref().and_then(|(_, path, _)| {
             match self.idx.resolve(self.tr.current(), path) {
-                Some(Resolution::One(r)) => path_evidence(&r.full).decide(),
+                Some(Resolution::One(r)) => path_evidence(&r.full, self.workspace_libs).decide(),
                 _ => None,
             }
         });
@@ -575,11 +581,13 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
         enclosing: Vec::new(),
         suppress_lines: &ctx.suppress_lines,
         ctx_text: ctx.text,
+        workspace_libs: ctx.workspace_libs,
     };
     w.visit_file(ctx.file);
     // What the file imports is evidence of its side too (`use pb::greeter_server::Greeter;`).
     for leaf in 0..idx.leaves.len() {
-        w.file_evidence.add(path_evidence(&idx.leaf_path(leaf)));
+        w.file_evidence
+            .add(path_evidence(&idx.leaf_path(leaf), ctx.workspace_libs));
     }
 
     // A function without evidence of its own takes the side of the local functions it calls
@@ -1232,6 +1240,34 @@ impl Greeter for Svc {
             items.iter().any(|i| i.contains("step07/kept-tonic")),
             "{items:?}"
         );
+    }
+
+    #[test]
+    fn a_workspace_crate_named_like_a_generated_module_is_no_side_evidence() {
+        // An integration test of crate `shop_server` starts the server and calls it through a
+        // connect client: it is client code (step 7), whatever the crate is called.
+        let before = "use tonic::Code;\nuse tonic::transport::Channel;\nuse pb::StoreClient;\n\nasync fn get(c: &mut StoreClient<Channel>) -> bool {\n    tokio::spawn(shop_server::run());\n    c.get(()).await.map_err(connect_shim::status::to_status).unwrap_err().code() == Code::NotFound\n}\n";
+        let run_with = |n: u8, libs: &[&str]| {
+            let meta = FileMeta {
+                crate_evidence: super::SideEvidence {
+                    connect_server: true,
+                    ..Default::default()
+                },
+                workspace_libs: libs.iter().map(|s| s.to_string()).collect(),
+                ..Default::default()
+            };
+            match process(&step(n), before, &meta) {
+                Outcome::Rewritten { new_text, .. } => new_text,
+                _ => None,
+            }
+        };
+        // Known as a workspace crate: the client side only, step 7 converts, step 3 does not.
+        let got = run_with(7, &["shop_server"]).expect("step 7 converts");
+        assert!(got.contains("== ErrorCode::NotFound"), "{got}");
+        assert_eq!(run_with(3, &["shop_server"]), None);
+        // Unknown first segment (it could be a generated module at the crate root): both sides
+        // seen, so step 7 does not take the file on its own.
+        assert_eq!(run_with(7, &[]), None);
     }
 
     #[test]

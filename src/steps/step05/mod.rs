@@ -1339,6 +1339,7 @@ pub fn prepare(
                 crate_evidence: c.evidence,
                 path: Some(f.path.clone()),
                 crate_ctx: ctx.clone(),
+                ..Default::default()
             };
             match crate::engine::process(step, &text, &meta) {
                 crate::engine::Outcome::Rewritten {

@@ -1512,6 +1512,7 @@ pub fn prepare(
                 crate_evidence: c.evidence,
                 path: Some(f.path.clone()),
                 crate_ctx: None,
+                ..Default::default()
             };
             let count = |t: &str| t.matches("futures::").count();
             matches!(
