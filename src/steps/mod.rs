@@ -67,7 +67,7 @@ impl Step {
             ),
             5 => (
                 true,
-                "TLS servers, servers built across several statements and tonic interceptors are reported, not converted; services still on tonic stay hosted through tonic's routes on the same axum app",
+                "TLS servers and servers built across several statements are reported, not converted; a tonic interceptor in front of a connect service runs through connect_shim::server::TonicInterceptor (step 9 makes it a connectrpc interceptor); services still on tonic stay hosted through tonic's routes on the same axum app",
             ),
             6 => (
                 true,
