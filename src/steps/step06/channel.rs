@@ -1349,6 +1349,25 @@ impl<'a> Visit<'a> for Scanner<'a> {
 
     fn visit_macro(&mut self, m: &'a syn::Macro) {
         if let Some(exprs) = crate::resolve::macro_exprs(m) {
+            // Inline format captures (`"{ch:?}"`) name a local in a string.
+            let captured = exprs.first().is_some_and(|e| match strip(e) {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => {
+                    let v = s.value();
+                    self.locals.last().is_some_and(|l| {
+                        l.iter().any(|n| {
+                            v.match_indices(&format!("{{{n}"))
+                                .any(|(i, _)| v[i + 1 + n.len()..].starts_with(['}', ':']))
+                        })
+                    })
+                }
+                _ => false,
+            });
+            if captured {
+                self.fail(range(m.span()).start, "a channel value used inside a macro");
+            }
             self.stack.push(Ctx::Other);
             for e in exprs {
                 let e: &'a syn::Expr = Box::leak(Box::new(e));
@@ -1515,13 +1534,10 @@ pub fn run(
     edits.sort_by_key(|e| (e.range.start, e.range.end));
     edits.dedup_by(|a, b| a.range == b.range && a.text == b.text);
     match out.commit(edits) {
-        Ok(()) => {
-            for (at, m, n) in &s.notes {
-                out.items
-                    .push(item(*at, "channel", ItemKind::Manual, m.clone(), n.clone()));
-            }
-            Some(s)
-        }
+        // Converted sites are not listed (a second run would not see them again); the
+        // behaviour changes (lazy connection, default headers) are in the README's step 6 and
+        // in `FileScan::notes`.
+        Ok(()) => Some(s),
         Err(o) => {
             out.items.push(item(
                 at,
