@@ -38,6 +38,11 @@ use crate::schema::Schema;
 /// The native type of a converted channel value.
 pub const PAIR: &str = "(connectrpc::client::HttpClient, connectrpc::client::ClientConfig)";
 
+/// Clients of helper crates whose construction step 6 writes from [`FileScan::args`] (crate,
+/// client type name): a converted channel value may be passed to their `new`. A construction
+/// added to step 6 (a reflection client, ...) joins this list once it reads `FileScan::args`.
+pub const HELPER_CLIENTS: &[(&str, &str)] = &[("tonic_health", "HealthClient")];
+
 /// A helper function returning a tonic channel.
 #[derive(Debug, Clone)]
 pub struct Helper {
@@ -54,6 +59,8 @@ pub struct Plan {
     pub params: Vec<(Vec<String>, Vec<usize>)>,
     /// Interceptor structs whose `call` only adds headers.
     pub interceptors: Vec<Vec<String>>,
+    /// Their associated functions returning the struct (`new`, `try_new`, ..).
+    pub interceptor_ctors: Vec<(Vec<String>, Vec<String>)>,
     /// Crates whose group is converted.
     pub converted: HashSet<String>,
     /// Crate (lib name) of each file.
@@ -87,6 +94,7 @@ pub struct FileScan {
     pub helpers: Vec<Helper>,
     pub params: Vec<(Vec<String>, Vec<usize>)>,
     pub interceptors: Vec<Vec<String>>,
+    pub interceptor_ctors: Vec<(Vec<String>, Vec<String>)>,
     /// Paths of workspace items (helpers, parameter functions, interceptors) this file refers to.
     pub refs: Vec<Vec<String>>,
     pub failures: Vec<Failure>,
@@ -96,6 +104,8 @@ pub struct FileScan {
     /// Interceptor types converted (for `InterceptedService<Channel, T>`), by the start of the
     /// `InterceptedService` type argument.
     pub intercepted: HashSet<usize>,
+    /// The file's crate is converted (its channel values are the native pair).
+    pub converted: bool,
     /// The rewrite names `http` types.
     pub uses_http: bool,
     /// Notes (offset, message) for converted sites.
@@ -674,7 +684,9 @@ impl<'a> Scanner<'a> {
         let schema_client = self
             .schema
             .is_some_and(|s| s.service_by_tonic_client_path(&segs).is_some());
-        let health = segs.first() == Some(&"tonic_health") && segs.last() == Some(&"HealthClient");
+        let health = HELPER_CLIENTS
+            .iter()
+            .any(|(k, t)| segs.first() == Some(k) && segs.last() == Some(t));
         (schema_client || health).then_some(ctor)
     }
 
@@ -698,24 +710,35 @@ impl<'a> Scanner<'a> {
             }
             e => e,
         };
-        let p = match e {
+        let (p, f) = match e {
             syn::Expr::Call(c) => match &*c.func {
                 syn::Expr::Path(fp) if fp.path.segments.len() >= 2 => {
                     let mut p = fp.path.clone();
-                    p.segments.pop();
+                    let f = p.segments.pop()?.into_value().ident.to_string();
                     let last = p.segments.pop()?.into_value();
                     p.segments.push(last);
-                    p
+                    (p, Some(f))
                 }
                 _ => return None,
             },
-            syn::Expr::Struct(s) => s.path.clone(),
-            syn::Expr::Path(p) => p.path.clone(),
+            syn::Expr::Struct(s) => (s.path.clone(), None),
+            syn::Expr::Path(p) => (p.path.clone(), None),
             _ => return None,
         };
         let full = self.abs(&p)?;
         let known = self.interceptor_known(&full) || self.out.interceptors.contains(&full);
-        known.then_some(full)
+        // An associated function returning the struct (`Default::default` always does).
+        let returns_it = f.is_none_or(|f| {
+            f == "default"
+                || self
+                    .plan
+                    .map(|p| p.interceptor_ctors.as_slice())
+                    .unwrap_or_default()
+                    .iter()
+                    .chain(self.out.interceptor_ctors.iter())
+                    .any(|(t, fs)| *t == full && fs.contains(&f))
+        });
+        (known && returns_it).then_some(full)
     }
 
     /// A channel value `v` (the top of the stack): is its context understood?
@@ -1124,6 +1147,23 @@ impl<'a> Scanner<'a> {
             self.scan_interceptor(im);
             if self.out.interceptors.len() > before {
                 self.out.edits.extend(edits);
+                let mut ctors = Vec::new();
+                for i in items {
+                    let syn::Item::Impl(other) = i else { continue };
+                    if other.trait_.is_some()
+                        || !matches!(&*other.self_ty, syn::Type::Path(p) if p.path.is_ident(&name))
+                    {
+                        continue;
+                    }
+                    for ii in &other.items {
+                        let syn::ImplItem::Fn(f) = ii else { continue };
+                        if f.sig.receiver().is_none() && returns_self(&f.sig.output, &name) {
+                            ctors.push(f.sig.ident.to_string());
+                        }
+                    }
+                }
+                let full = self.out.interceptors[before].clone();
+                self.out.interceptor_ctors.push((full, ctors));
             }
         }
     }
@@ -1226,7 +1266,9 @@ impl<'a> Scanner<'a> {
         let schema_client = self
             .schema
             .is_some_and(|s| s.service_by_tonic_client_path(&segs).is_some());
-        let health = segs.first() == Some(&"tonic_health") && segs.last() == Some(&"HealthClient");
+        let health = HELPER_CLIENTS
+            .iter()
+            .any(|(k, t)| segs.first() == Some(k) && segs.last() == Some(t));
         if !(schema_client || health) {
             return false;
         }
@@ -1483,7 +1525,7 @@ pub fn run(
     if !plan.involved.contains(krate) {
         return None;
     }
-    let s = scan(
+    let mut s = scan(
         ctx.schema.as_deref(),
         file.file,
         file.index,
@@ -1491,6 +1533,7 @@ pub fn run(
         krate,
         Some(plan),
     );
+    s.converted = plan.converted.contains(krate);
     let item =
         |offset: usize, rule: &str, kind: ItemKind, message: String, note: String| ManualItem {
             offset,
@@ -1548,5 +1591,29 @@ pub fn run(
             ));
             None
         }
+    }
+}
+
+/// `-> Self`, `-> T`, or either inside `Result` / `Option`.
+fn returns_self(out: &syn::ReturnType, name: &str) -> bool {
+    fn is_it(t: &syn::Type, name: &str) -> bool {
+        let syn::Type::Path(p) = t else { return false };
+        if p.path.is_ident("Self") || p.path.is_ident(name) {
+            return true;
+        }
+        let Some(last) = p.path.segments.last() else {
+            return false;
+        };
+        if last.ident != "Result" && last.ident != "Option" {
+            return false;
+        }
+        let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
+            return false;
+        };
+        matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if matches!(t, syn::Type::Path(q) if q.path.is_ident("Self") || q.path.is_ident(name)))
+    }
+    match out {
+        syn::ReturnType::Type(_, t) => is_it(t, name),
+        syn::ReturnType::Default => false,
     }
 }

@@ -333,8 +333,7 @@ impl<'a, 'ast> Health<'a, 'ast> {
                 )
             {
                 let tr = range(t.span());
-                if !self.chan.args.is_empty() && full.last().map(String::as_str) == Some("Channel")
-                {
+                if self.chan.converted && full.last().map(String::as_str) == Some("Channel") {
                     self.edits.push(Edit::replace(
                         tr,
                         "connectrpc::client::HttpClient",

@@ -1822,6 +1822,7 @@ fn channel_plan(
             def_crate.insert(i.clone(), lib.clone());
             plan.interceptors.push(i);
         }
+        plan.interceptor_ctors.extend(s.interceptor_ctors);
     }
     if def_crate.is_empty() {
         return plan;
