@@ -1520,8 +1520,16 @@ pub fn run(
     out: &mut crate::engine::PassOutput,
 ) -> Option<FileScan> {
     use crate::engine::{ItemKind, ManualItem};
-    let plan = ctx.channels.as_deref()?;
-    let krate = plan.file_crate.get(file.path?)?;
+    let local;
+    let (plan, krate): (&Plan, String) = match ctx.channels.as_deref() {
+        Some(p) => (p, p.file_crate.get(file.path?)?.clone()),
+        None => {
+            // No workspace preparation (a file on its own): the file is its own group.
+            local = file_plan(ctx, file)?;
+            (&local, "crate".to_string())
+        }
+    };
+    let krate = &krate;
     if !plan.involved.contains(krate) {
         return None;
     }
@@ -1616,4 +1624,36 @@ fn returns_self(out: &syn::ReturnType, name: &str) -> bool {
         syn::ReturnType::Type(_, t) => is_it(t, name),
         syn::ReturnType::Default => false,
     }
+}
+
+/// The plan of one file taken alone (its crate named `crate`).
+fn file_plan(
+    ctx: &crate::steps::step01::CrateCtx,
+    file: &crate::engine::FileCtx<'_>,
+) -> Option<Plan> {
+    let schema = ctx.schema.as_deref();
+    let defs = scan(schema, file.file, file.index, file.text, "crate", None);
+    if defs.helpers.is_empty() {
+        return None;
+    }
+    let mut plan = Plan {
+        helpers: defs.helpers,
+        params: defs.params,
+        interceptors: defs.interceptors,
+        interceptor_ctors: defs.interceptor_ctors,
+        ..Default::default()
+    };
+    let uses = scan(
+        schema,
+        file.file,
+        file.index,
+        file.text,
+        "crate",
+        Some(&plan),
+    );
+    plan.involved.insert("crate".into());
+    if uses.failures.is_empty() {
+        plan.converted.insert("crate".into());
+    }
+    Some(plan)
 }

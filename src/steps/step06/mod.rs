@@ -1867,9 +1867,15 @@ fn channel_plan(
         let g = find(&mut group, &l);
         failed.insert(g);
     }
-    let defs: HashSet<String> = def_crate.values().cloned().collect();
+    // Only groups with a helper (a source of channel values) change: `Channel` parameters and
+    // interceptors alone are left to the code that builds the channels.
+    let sources: HashSet<String> = plan
+        .helpers
+        .iter()
+        .filter_map(|h| def_crate.get(&h.path).cloned())
+        .collect();
     let mut involved = HashSet::new();
-    for d in &defs {
+    for d in &sources {
         let g = find(&mut group, d);
         involved.insert(g);
     }
