@@ -1243,6 +1243,44 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
+        // `let mut t = ..` whose every use is such a `call`: the `mut` goes with `&mut self`.
+        if let syn::Expr::Path(rp) = strip(&m.receiver) {
+            if let Some(id) = rp.path.get_ident() {
+                let rname = id.to_string();
+                struct FindLet<'x> {
+                    name: String,
+                    found: Vec<&'x syn::PatIdent>,
+                }
+                impl<'x> Visit<'x> for FindLet<'x> {
+                    fn visit_local(&mut self, l: &'x syn::Local) {
+                        if let syn::Pat::Ident(i) = &l.pat {
+                            if i.ident == self.name {
+                                self.found.push(i);
+                            }
+                        }
+                        syn::visit::visit_local(self, l);
+                    }
+                }
+                let mut fl = FindLet {
+                    name: rname.clone(),
+                    found: Vec::new(),
+                };
+                fl.visit_block(body);
+                let only_calls = super::uses_in(&rname, |u| u.visit_block(body))
+                    .iter()
+                    .all(|(h, p)| {
+                        matches!(p, Some(syn::Expr::MethodCall(pm)) if pm.method == "call" && std::ptr::eq(&*pm.receiver, *h))
+                    });
+                if let ([pi], true) = (fl.found.as_slice(), only_calls) {
+                    if let Some(mt) = &pi.mutability {
+                        let r = range(mt.span());
+                        let end = r.end + self.text[r.end..].len()
+                            - self.text[r.end..].trim_start().len();
+                        edits.push(Edit::delete(r.start..end, "step06/interceptor"));
+                    }
+                }
+            }
+        }
         self.out.refs.push(t);
         self.out.edits.extend(edits);
     }

@@ -69,7 +69,7 @@ mod tests {
 
     #[test]
     fn adds_headers() {
-        let mut auth = Auth::new("abc").unwrap();
+        let auth = Auth::new("abc").unwrap();
         let req = auth.headers();
         assert_eq!(req.get("authorization").unwrap(), "Bearer abc");
         assert_eq!(req.get("x-app").unwrap(), APP);
