@@ -472,6 +472,31 @@ impl<'a> Scanner<'a> {
             }
             e => (e, false),
         };
+        // `let ch = <chain>; .. ch` / `Ok(ch)`: the chain is the `let`'s (`ch` used once).
+        let chain_expr: &'a syn::Expr = match strip(chain_expr) {
+            syn::Expr::Path(p) if p.path.get_ident().is_some() => {
+                let name = p.path.get_ident().unwrap().to_string();
+                let lets: Vec<&'a syn::Local> = block
+                    .stmts
+                    .iter()
+                    .filter_map(|st| match st {
+                        syn::Stmt::Local(l) => match &l.pat {
+                            syn::Pat::Ident(pi) if pi.ident == name => Some(l),
+                            _ => None,
+                        },
+                        _ => None,
+                    })
+                    .collect();
+                let uses = super::uses_in(&name, |u| u.visit_block(block)).len();
+                match (lets.as_slice(), uses) {
+                    ([l], 1) if l.init.as_ref().is_some_and(|i| i.diverge.is_none()) => {
+                        &l.init.as_ref().unwrap().expr
+                    }
+                    _ => chain_expr,
+                }
+            }
+            _ => chain_expr,
+        };
         let Some(chain) = self.parse_chain(chain_expr) else {
             self.fail(
                 at,

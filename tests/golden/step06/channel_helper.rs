@@ -14,6 +14,12 @@ pub async fn dial(url: String) -> Result<tonic::transport::Channel, Box<dyn std:
         .await?)
 }
 
+/// A `let` holding the chain, returned in `Ok`.
+fn lazy_local(addr: &'static str) -> Result<tonic::transport::Channel, tonic::transport::Error> {
+    let channel = tonic::transport::Endpoint::from_static(addr).connect_lazy();
+    Ok(channel)
+}
+
 #[derive(Clone)]
 struct ApiKey {
     key: tonic::metadata::MetadataValue<tonic::metadata::Ascii>,
@@ -41,6 +47,7 @@ async fn run(url: String) -> Result<(), Box<dyn std::error::Error>> {
     let shared = channel.clone();
     let mut echo = EchoClient::with_interceptor(shared, ApiKey::fixed("k-1"));
     let mut health = HealthClient::new(channel);
-    let _ = (&mut echo, &mut health);
+    let mut local = EchoClient::new(lazy_local("http://[::1]:50051")?);
+    let _ = (&mut echo, &mut health, &mut local);
     Ok(())
 }
