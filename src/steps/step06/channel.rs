@@ -1596,6 +1596,15 @@ pub fn run(
     if !plan.involved.contains(krate) {
         return None;
     }
+    let named = |p: &Vec<String>| p.last().is_some_and(|n| file.text.contains(n.as_str()));
+    if !(file.text.contains("Channel")
+        || file.text.contains("Interceptor")
+        || plan.helpers.iter().any(|h| named(&h.path))
+        || plan.params.iter().any(|(p, _)| named(p))
+        || plan.interceptors.iter().any(named))
+    {
+        return None;
+    }
     let mut s = scan(
         ctx.schema.as_deref(),
         file.file,

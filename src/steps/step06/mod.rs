@@ -1784,29 +1784,39 @@ fn channel_plan(
     ctx: &HashMap<String, std::sync::Arc<CrateCtx>>,
 ) -> channel::Plan {
     let mut plan = channel::Plan::default();
-    let mut parsed: Vec<(String, String, syn::File, FileIndex)> = Vec::new();
+    // Files are parsed only when they can hold a definition (`Channel`, `Interceptor`) or, in
+    // the second round, name one.
+    let mut texts: Vec<(String, String, Option<Vec<String>>)> = Vec::new();
     for c in &ws.crates {
-        let Some(cx) = ctx.get(&c.name) else { continue };
+        if !ctx.contains_key(&c.name) {
+            continue;
+        }
         let lib = c.name.replace('-', "_");
         for f in &c.files {
             plan.file_crate.insert(f.path.clone(), lib.clone());
             let Ok(text) = std::fs::read_to_string(&f.path) else {
                 continue;
             };
-            let _ = cx;
-            let Ok(file) = syn::parse_file(&text) else {
-                continue;
-            };
-            let idx = FileIndex::build(&file, f.module_path.clone());
-            parsed.push((c.name.clone(), text, file, idx));
+            texts.push((c.name.clone(), text, f.module_path.clone()));
+        }
+    }
+    let parse = |(cname, text, mp): &(String, String, Option<Vec<String>>)| {
+        let file = syn::parse_file(text).ok()?;
+        let idx = FileIndex::build(&file, mp.clone());
+        Some((cname.clone(), text.clone(), file, idx))
+    };
+    let mut parsed: Vec<(String, String, syn::File, FileIndex)> = Vec::new();
+    let mut later = Vec::new();
+    for t in &texts {
+        if t.1.contains("Channel") || t.1.contains("Interceptor") {
+            parsed.extend(parse(t));
+        } else {
+            later.push(t);
         }
     }
     // Definitions.
     let mut def_crate: HashMap<Vec<String>, String> = HashMap::new();
     for (cname, text, file, idx) in &parsed {
-        if !(text.contains("Channel") || text.contains("Interceptor")) {
-            continue;
-        }
         let schema = ctx.get(cname).and_then(|c| c.schema.clone());
         let lib = cname.replace('-', "_");
         let s = channel::scan(schema.as_deref(), file, idx, text, &lib, None);
@@ -1826,6 +1836,15 @@ fn channel_plan(
     }
     if def_crate.is_empty() {
         return plan;
+    }
+    let names: HashSet<&str> = def_crate
+        .keys()
+        .filter_map(|p| p.last().map(String::as_str))
+        .collect();
+    for t in later {
+        if names.iter().any(|n| t.1.contains(n)) {
+            parsed.extend(parse(t));
+        }
     }
     // Uses, and groups of crates joined by them.
     let mut group: HashMap<String, String> = HashMap::new();
