@@ -98,6 +98,8 @@ pub struct CrateCtx {
     /// The crate gets buffa-descriptor: files whose descriptor uses are all understood move
     /// their `prost_types` descriptor types to it ([`descriptors`]).
     pub descriptors: bool,
+    /// Step 6: the workspace's channel helpers and interceptors ([`crate::steps::step06::channel`]).
+    pub channels: Option<Arc<crate::steps::step06::channel::Plan>>,
 }
 
 /// The result of [`prepare`].

@@ -77,7 +77,7 @@ fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) 
 }
 
 /// The health-client rewrites of one file (nothing unless it names `tonic_health`).
-pub(super) fn run(file: &FileCtx<'_>, out: &mut PassOutput) {
+pub(super) fn run(file: &FileCtx<'_>, out: &mut PassOutput, chan: &super::channel::FileScan) {
     if !file.text.contains("tonic_health") {
         return;
     }
@@ -93,6 +93,7 @@ pub(super) fn run(file: &FileCtx<'_>, out: &mut PassOutput) {
         bodies: Vec::new(),
         stack: Vec::new(),
         done: HashSet::new(),
+        chan,
     };
     w.uses();
     if w.edits.is_empty() && w.fails.is_empty() {
@@ -153,6 +154,8 @@ pub(super) fn run(file: &FileCtx<'_>, out: &mut PassOutput) {
 }
 
 struct Health<'a, 'ast> {
+    /// Converted channel values (channel.rs).
+    chan: &'a super::channel::FileScan,
     file: &'a FileCtx<'a>,
     idx: &'a FileIndex,
     text: &'a str,
@@ -330,6 +333,14 @@ impl<'a, 'ast> Health<'a, 'ast> {
                 )
             {
                 let tr = range(t.span());
+                if self.chan.converted && full.last().map(String::as_str) == Some("Channel") {
+                    self.edits.push(Edit::replace(
+                        tr,
+                        "connectrpc::client::HttpClient",
+                        "step06/health-client",
+                    ));
+                    continue;
+                }
                 self.edits.push(Edit::insert(
                     tr.start,
                     "connect_shim::client::ChannelTransport<",
@@ -408,6 +419,16 @@ impl<'a, 'ast> Health<'a, 'ast> {
         let name = fp.path.segments.last().unwrap().ident.to_string();
         let at = range(c.span()).start;
         match (name.as_str(), c.args.len()) {
+            ("new", 1) if self.chan.args.contains_key(&range(c.args[0].span()).start) => {
+                let ar = range(c.args[0].span());
+                let a = self.chan.args[&ar.start].clone();
+                let cr = range(c.span());
+                if !a.pre.is_empty() {
+                    self.edit(cr.start..cr.start, a.pre, "health-client");
+                    self.edit(cr.end..cr.end, a.post, "health-client");
+                }
+                self.edit(ar, format!("{}, {}", a.transport, a.config), "health-client");
+            }
             ("new", 1) => {
                 let ar = range(c.args[0].span());
                 let arg = self.text[ar.clone()].to_string();

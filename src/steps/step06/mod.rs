@@ -42,6 +42,7 @@ use crate::resolve::{range, FileIndex, Resolution, ScopeTracker, UTree};
 use crate::schema::{Schema, Service, StreamingKind};
 use crate::steps::step01::CrateCtx;
 
+pub mod channel;
 mod health;
 
 /// The wire protocol migrated clients speak (`--protocol`).
@@ -291,6 +292,12 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
             c.client_items = table.clone();
         }
     }
+    let plan = std::sync::Arc::new(channel_plan(ws, &out.ctx));
+    for ctx in out.ctx.values_mut() {
+        if let Some(c) = std::sync::Arc::get_mut(ctx) {
+            c.channels = Some(plan.clone());
+        }
+    }
     let mut manifests = manifest::ManifestEdits::new(ws.root.join("Cargo.toml"));
     for c in &ws.crates {
         if !out.ctx.contains_key(&c.name) {
@@ -305,13 +312,18 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
                     && memchr::memmem::find(&b, b"health_client").is_some();
             }
         }
-        if !calls {
+        let http = plan.needs_http.contains(&c.name.replace('-', "_"));
+        if !calls && !http {
             continue;
         }
         let mut deps = vec![
             NewDep::new("connectrpc", "0.9", &["client"], DepKind::Normal),
             crate::steps::step01::shim_dep(),
         ];
+        if http {
+            // Interceptor headers and the URI error of channel helpers (channel.rs).
+            deps.push(NewDep::new("http", "1", &[], DepKind::Normal));
+        }
         if health {
             // tonic-health's client moves to connectrpc-health's (health.rs).
             deps.push(NewDep::new(
@@ -344,7 +356,8 @@ pub struct ClientsPass<'a> {
 
 impl Pass for ClientsPass<'_> {
     fn run(&self, file: &FileCtx<'_>, out: &mut PassOutput) {
-        health::run(file, out);
+        let chan = channel::run(self.ctx, file, out).unwrap_or_default();
+        health::run(file, out, &chan);
         let Some(schema) = self.ctx.schema.as_deref() else {
             return;
         };
@@ -374,6 +387,7 @@ impl Pass for ClientsPass<'_> {
             replaced: Vec::new(),
             done_ctor: HashSet::new(),
             fn_bodies: Vec::new(),
+            chan: &chan,
         };
         w.visit_file(file.file);
         w.rewrite_uses();
@@ -405,6 +419,8 @@ struct Walker<'a, 's, 'ast> {
     done_ctor: HashSet<usize>,
     /// The body of the function being visited (for use counts).
     fn_bodies: Vec<&'ast syn::Block>,
+    /// Converted channel values and interceptors of the file (channel.rs).
+    chan: &'a channel::FileScan,
 }
 
 fn ptr_eq<T>(a: &T, b: &T) -> bool {
@@ -664,6 +680,16 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                         ));
                     }
                     Some("InterceptedService")
+                        if full.first().map(String::as_str) == Some("tonic")
+                            && self.chan.intercepted.contains(&tr.start) =>
+                    {
+                        edits.push(Edit::replace(
+                            tr,
+                            "connectrpc::client::HttpClient",
+                            "step06/client-type",
+                        ));
+                    }
+                    Some("InterceptedService")
                         if full.first().map(String::as_str) == Some("tonic") =>
                     {
                         edits.push(Edit::insert(
@@ -807,7 +833,19 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             .map(|a| self.src(range(a.span())).to_string())
             .collect();
         let mut extra_edits: Vec<Edit> = Vec::new();
+        let mut wrap = (String::new(), String::new());
+        let native = c
+            .args
+            .first()
+            .and_then(|a| self.chan.args.get(&range(a.span()).start))
+            .filter(|_| matches!(ctor.as_str(), "new" | "with_interceptor"))
+            .cloned();
         let (transport, mut config) = match ctor.as_str() {
+            _ if native.is_some() => {
+                let a = native.unwrap();
+                wrap = (a.pre, a.post);
+                (a.transport, a.config)
+            }
             "connect" => {
                 // `.await` then `?` / `.unwrap()` / `.expect(..)`.
                 let Some(syn::Expr::Await(_)) = chain.first() else {
@@ -944,7 +982,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             i += 1;
         }
         config.push_str(&config_extra);
-        let text = format!("{ty_text}::new({transport}, {config})");
+        let text = format!("{}{ty_text}::new({transport}, {config}){}", wrap.0, wrap.1);
         let mut edits = vec![Edit::replace(start..end, text, "step06/client-new")];
         edits.extend(extra_edits);
         self.commit(edits, start, "client-new");
@@ -1737,4 +1775,141 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         self.vars.push(vars);
         self.fn_bodies.push(body);
     }
+}
+
+/// The workspace's channel plan (channel.rs): helpers, `Channel` parameters and interceptors,
+/// and the groups of crates converted.
+fn channel_plan(
+    ws: &crate::workspace::Workspace,
+    ctx: &HashMap<String, std::sync::Arc<CrateCtx>>,
+) -> channel::Plan {
+    let mut plan = channel::Plan::default();
+    // Files are parsed only when they can hold a definition (`Channel`, `Interceptor`) or, in
+    // the second round, name one.
+    let mut texts: Vec<(String, String, Option<Vec<String>>)> = Vec::new();
+    for c in &ws.crates {
+        if !ctx.contains_key(&c.name) {
+            continue;
+        }
+        let lib = c.name.replace('-', "_");
+        for f in &c.files {
+            plan.file_crate.insert(f.path.clone(), lib.clone());
+            let Ok(text) = std::fs::read_to_string(&f.path) else {
+                continue;
+            };
+            texts.push((c.name.clone(), text, f.module_path.clone()));
+        }
+    }
+    let parse = |(cname, text, mp): &(String, String, Option<Vec<String>>)| {
+        let file = syn::parse_file(text).ok()?;
+        let idx = FileIndex::build(&file, mp.clone());
+        Some((cname.clone(), text.clone(), file, idx))
+    };
+    let mut parsed: Vec<(String, String, syn::File, FileIndex)> = Vec::new();
+    let mut later = Vec::new();
+    for t in &texts {
+        if t.1.contains("Channel") || t.1.contains("Interceptor") {
+            parsed.extend(parse(t));
+        } else {
+            later.push(t);
+        }
+    }
+    // Definitions.
+    let mut def_crate: HashMap<Vec<String>, String> = HashMap::new();
+    for (cname, text, file, idx) in &parsed {
+        let schema = ctx.get(cname).and_then(|c| c.schema.clone());
+        let lib = cname.replace('-', "_");
+        let s = channel::scan(schema.as_deref(), file, idx, text, &lib, None);
+        for h in s.helpers {
+            def_crate.insert(h.path.clone(), lib.clone());
+            plan.helpers.push(h);
+        }
+        for p in s.params {
+            def_crate.insert(p.0.clone(), lib.clone());
+            plan.params.push(p);
+        }
+        for i in s.interceptors {
+            def_crate.insert(i.clone(), lib.clone());
+            plan.interceptors.push(i);
+        }
+        plan.interceptor_ctors.extend(s.interceptor_ctors);
+    }
+    if def_crate.is_empty() {
+        return plan;
+    }
+    let names: HashSet<&str> = def_crate
+        .keys()
+        .filter_map(|p| p.last().map(String::as_str))
+        .collect();
+    for t in later {
+        if names.iter().any(|n| t.1.contains(n)) {
+            parsed.extend(parse(t));
+        }
+    }
+    // Uses, and groups of crates joined by them.
+    let mut group: HashMap<String, String> = HashMap::new();
+    fn find(g: &mut HashMap<String, String>, x: &str) -> String {
+        let mut cur = x.to_string();
+        while let Some(p) = g.get(&cur) {
+            if *p == cur {
+                break;
+            }
+            cur = p.clone();
+        }
+        g.insert(x.to_string(), cur.clone());
+        cur
+    }
+    let mut failed: HashSet<String> = HashSet::new();
+    let mut per_crate_fail: Vec<String> = Vec::new();
+    let mut http_crates: HashSet<String> = HashSet::new();
+    for (cname, text, file, idx) in &parsed {
+        let schema = ctx.get(cname).and_then(|c| c.schema.clone());
+        let lib = cname.replace('-', "_");
+        let s = channel::scan(schema.as_deref(), file, idx, text, &lib, Some(&plan));
+        for r in &s.refs {
+            if let Some(d) = def_crate.get(r) {
+                let a = find(&mut group, &lib);
+                let b = find(&mut group, d);
+                if a != b {
+                    group.insert(a, b);
+                }
+            }
+        }
+        if s.uses_http {
+            http_crates.insert(lib.clone());
+        }
+        if !s.failures.is_empty() {
+            per_crate_fail.push(lib);
+        }
+    }
+    for l in per_crate_fail {
+        let g = find(&mut group, &l);
+        failed.insert(g);
+    }
+    // Only groups with a helper (a source of channel values) change: `Channel` parameters and
+    // interceptors alone are left to the code that builds the channels.
+    let sources: HashSet<String> = plan
+        .helpers
+        .iter()
+        .filter_map(|h| def_crate.get(&h.path).cloned())
+        .collect();
+    let mut involved = HashSet::new();
+    for d in &sources {
+        let g = find(&mut group, d);
+        involved.insert(g);
+    }
+    let crates: Vec<String> = plan.file_crate.values().cloned().collect();
+    for c in crates {
+        let g = find(&mut group, &c);
+        if involved.contains(&g) {
+            plan.involved.insert(c.clone());
+            if !failed.contains(&g) {
+                if http_crates.contains(&c) {
+                    plan.needs_http.insert(c.clone());
+                }
+                plan.converted.insert(c);
+            }
+        }
+    }
+    plan
 }
