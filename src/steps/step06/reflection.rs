@@ -291,7 +291,7 @@ fn v1alpha_client() -> String {
     );
     [
         "/// A `grpc.reflection.v1alpha.ServerReflection` client (connectrpc-reflection exports a v1 client",
-        "/// only); added by cargo connect-migrate in place of tonic-reflection's.",
+        "/// only); added by cargo connect-migrate (step 6).",
         "#[derive(Clone, Debug)]",
         &format!("struct {V1ALPHA_CLIENT}<T> {{"),
         "    transport: T,",
@@ -358,7 +358,8 @@ struct Reflection<'a, 'ast> {
 
 impl<'a, 'ast> Reflection<'a, 'ast> {
     fn edit(&mut self, r: Range<usize>, text: impl Into<String>, rule: &str) {
-        self.edits.push(Edit::replace(r, text, &format!("step06/{rule}")));
+        self.edits
+            .push(Edit::replace(r, text, &format!("step06/{rule}")));
     }
 
     fn fail(&mut self, at: usize, why: &str, what: &str) {
@@ -485,7 +486,9 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
         for &li in leaves {
             let l = &self.idx.leaves[li];
             let full = self.idx.canonical(self.idx.leaf_path(li));
-            let target = classify(&full).filter(|_| !l.is_glob).and_then(|it| it.target(false));
+            let target = classify(&full)
+                .filter(|_| !l.is_glob)
+                .and_then(|it| it.target(false));
             let Some(target) = target else {
                 self.fail(
                     at,
@@ -500,7 +503,10 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
             targets.push((target, l.name.clone()));
         }
         // The longest common module prefix.
-        let split: Vec<Vec<&str>> = targets.iter().map(|(t, _)| t.split("::").collect()).collect();
+        let split: Vec<Vec<&str>> = targets
+            .iter()
+            .map(|(t, _)| t.split("::").collect())
+            .collect();
         let mut common = split[0].len() - 1;
         for s in &split[1..] {
             common = common.min(s.len() - 1);
@@ -668,7 +674,8 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
     }
 
     fn is_client_path(&self, p: &syn::Path) -> bool {
-        self.item_of(p).is_some_and(|it| it.kind == Kind::Client && it.rest.len() == it.len)
+        self.item_of(p)
+            .is_some_and(|it| it.kind == Kind::Client && it.rest.len() == it.len)
     }
 
     fn client_type(&self, t: &syn::Type) -> bool {
@@ -818,7 +825,11 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
             Some(c) => {
                 // Bind the client before the statement: the closure borrows it.
                 let Some(stmt) = self.stmts.last().copied() else {
-                    self.fail(at, "client built in place outside a statement", "bind the client to a local");
+                    self.fail(
+                        at,
+                        "client built in place outside a statement",
+                        "bind the client to a local",
+                    );
                     return;
                 };
                 let sr = range(stmt.span());
@@ -834,11 +845,18 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
                     );
                     return;
                 }
-                let Some(ctor) = self.ctor(c, false) else { return };
-                let body = self.bodies.last().map(|b| self.text[range(b.span())].to_string());
+                let Some(ctor) = self.ctor(c, false) else {
+                    return;
+                };
+                let body = self
+                    .bodies
+                    .last()
+                    .map(|b| self.text[range(b.span())].to_string());
                 let mut local = "reflection_client".to_string();
                 let mut k = 2;
-                while body.as_deref().is_some_and(|b| has_word(b, &local)) || self.taken.last().is_some_and(|t| t.contains(&local)) {
+                while body.as_deref().is_some_and(|b| has_word(b, &local))
+                    || self.taken.last().is_some_and(|t| t.contains(&local))
+                {
                     local = format!("reflection_client{k}");
                     k += 1;
                 }
@@ -879,7 +897,10 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
         if s.rest.is_some() || s.dot2_token.is_some() || s.qself.is_some() {
             return;
         }
-        if self.item_of(&s.path).is_none_or(|it| it.kind != Kind::Message || it.rest.len() != 1) {
+        if self
+            .item_of(&s.path)
+            .is_none_or(|it| it.kind != Kind::Message || it.rest.len() != 1)
+        {
             return;
         }
         let close = range(s.brace_token.span.close()).start;
@@ -906,13 +927,20 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
 
     /// `Variant(m)` of a boxed oneof variant: `Variant(Box::new(m))`.
     fn boxed_call(&mut self, c: &'ast syn::ExprCall) {
-        let syn::Expr::Path(fp) = &*c.func else { return };
+        let syn::Expr::Path(fp) = &*c.func else {
+            return;
+        };
         if !self.item_of(&fp.path).is_some_and(|it| it.boxed_variant()) || c.args.len() != 1 {
             return;
         }
         let r = range(c.args[0].span());
-        self.edits.push(Edit::insert(r.start, "Box::new(", "step06/reflection-message"));
-        self.edits.push(Edit::insert(r.end, ")", "step06/reflection-message"));
+        self.edits.push(Edit::insert(
+            r.start,
+            "Box::new(",
+            "step06/reflection-message",
+        ));
+        self.edits
+            .push(Edit::insert(r.end, ")", "step06/reflection-message"));
     }
 }
 
@@ -1035,19 +1063,19 @@ impl<'ast> Visit<'ast> for Reflection<'_, 'ast> {
 
     fn visit_pat(&mut self, p: &'ast syn::Pat) {
         match p {
-            syn::Pat::TupleStruct(t) => {
-                if self.item_of(&t.path).is_some_and(|it| it.boxed_variant()) {
-                    let ok = t.elems.iter().all(|e| {
-                        matches!(e, syn::Pat::Wild(_) | syn::Pat::Rest(_))
-                            || matches!(e, syn::Pat::Ident(i) if i.subpat.is_none())
-                    });
-                    if !ok {
-                        self.fail(
-                            range(t.span()).start,
-                            "pattern inside a oneof variant boxed in buffa",
-                            "bind the variant's message to a name and match on its fields",
-                        );
-                    }
+            syn::Pat::TupleStruct(t)
+                if self.item_of(&t.path).is_some_and(|it| it.boxed_variant()) =>
+            {
+                let ok = t.elems.iter().all(|e| {
+                    matches!(e, syn::Pat::Wild(_) | syn::Pat::Rest(_))
+                        || matches!(e, syn::Pat::Ident(i) if i.subpat.is_none())
+                });
+                if !ok {
+                    self.fail(
+                        range(t.span()).start,
+                        "pattern inside a oneof variant boxed in buffa",
+                        "bind the variant's message to a name and match on its fields",
+                    );
                 }
             }
             syn::Pat::Struct(s) => {

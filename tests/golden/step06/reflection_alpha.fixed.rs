@@ -33,7 +33,7 @@ async fn connect(dst: String) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// A `grpc.reflection.v1alpha.ServerReflection` client (connectrpc-reflection exports a v1 client
-/// only); added by cargo connect-migrate in place of tonic-reflection's.
+/// only); added by cargo connect-migrate (step 6).
 #[derive(Clone, Debug)]
 struct ServerReflectionV1alphaClient<T> {
     transport: T,
