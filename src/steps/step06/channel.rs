@@ -41,7 +41,10 @@ pub const PAIR: &str = "(connectrpc::client::HttpClient, connectrpc::client::Cli
 /// Clients of helper crates whose construction step 6 writes from [`FileScan::args`] (crate,
 /// client type name): a converted channel value may be passed to their `new`. A construction
 /// added to step 6 (a reflection client, ...) joins this list once it reads `FileScan::args`.
-pub const HELPER_CLIENTS: &[(&str, &str)] = &[("tonic_health", "HealthClient")];
+pub const HELPER_CLIENTS: &[(&str, &str)] = &[
+    ("tonic_health", "HealthClient"),
+    ("tonic_reflection", "ServerReflectionClient"),
+];
 
 /// A helper function returning a tonic channel.
 #[derive(Debug, Clone)]

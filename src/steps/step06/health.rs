@@ -432,11 +432,7 @@ impl<'a, 'ast> Health<'a, 'ast> {
             ("new", 1) => {
                 let ar = range(c.args[0].span());
                 let arg = self.text[ar.clone()].to_string();
-                self.edit(
-                    ar,
-                    format!("connect_shim::client::ChannelTransport::new({arg}), connect_shim::client::channel_config()"),
-                    "health-client",
-                );
+                self.edit(ar, super::on_channel(&arg), "health-client");
                 self.notes.push(item(
                     at,
                     "health-client",

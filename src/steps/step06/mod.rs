@@ -44,6 +44,7 @@ use crate::steps::step01::CrateCtx;
 
 pub mod channel;
 mod health;
+mod reflection;
 
 /// The wire protocol migrated clients speak (`--protocol`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -74,6 +75,14 @@ fn transport_for(p: ClientProtocol) -> (&'static str, &'static str) {
 }
 
 const RULE: &str = "step06";
+
+/// The constructor arguments of a helper crate's connect client (connectrpc-health's
+/// `HealthClient`, connectrpc-reflection's `ServerReflectionClient`) built on the tonic channel
+/// `channel` (source text): the channel stays the transport until it is native. Shared so that
+/// every helper client is built the same way.
+fn on_channel(channel: &str) -> String {
+    format!("connect_shim::client::ChannelTransport::new({channel}), connect_shim::client::channel_config()")
+}
 
 fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
     ManualItem {
@@ -305,11 +314,14 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
         }
         let mut calls = false;
         let mut health = false;
+        let mut reflection = false;
         for f in &c.files {
             if let Ok(b) = std::fs::read(&f.path) {
                 calls |= memchr::memmem::find(&b, b"_client::").is_some();
                 health |= memchr::memmem::find(&b, b"tonic_health").is_some()
                     && memchr::memmem::find(&b, b"health_client").is_some();
+                reflection |= memchr::memmem::find(&b, b"tonic_reflection").is_some()
+                    && memchr::memmem::find(&b, b"server_reflection_client").is_some();
             }
         }
         let http = plan.needs_http.contains(&c.name.replace('-', "_"));
@@ -330,6 +342,15 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
                 "connectrpc-health",
                 "0.9",
                 &[],
+                DepKind::Normal,
+            ));
+        }
+        if reflection {
+            // tonic-reflection's client moves to connectrpc-reflection's (reflection.rs).
+            deps.push(NewDep::new(
+                "connectrpc-reflection",
+                "0.9",
+                &["client"],
                 DepKind::Normal,
             ));
         }
@@ -358,6 +379,7 @@ impl Pass for ClientsPass<'_> {
     fn run(&self, file: &FileCtx<'_>, out: &mut PassOutput) {
         let chan = channel::run(self.ctx, file, out).unwrap_or_default();
         health::run(file, out, &chan);
+        reflection::run(file, out, &chan);
         let Some(schema) = self.ctx.schema.as_deref() else {
             return;
         };

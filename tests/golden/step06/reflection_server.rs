@@ -1,0 +1,3 @@
+fn server() -> &'static [u8] {
+    tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET
+}
