@@ -1510,6 +1510,42 @@ const FAMILY_TRAITS: &[&str] = &[
     "BufMut",
 ];
 
+/// Family traits whose whole use is calling these methods: an import of one is kept only while
+/// the file still names one of them (`use tonic::service::Interceptor;` outlives the impl step 6
+/// rewrote to a `headers()` method).
+const TRAIT_METHODS: &[(&str, &[&str])] = &[
+    ("Interceptor", &["call"]),
+    ("IntoRequest", &["into_request"]),
+    ("IntoStreamingRequest", &["into_streaming_request"]),
+];
+
+/// Every identifier of the file's tokens (comments and string literals excluded; macro
+/// arguments included).
+fn idents_of(file: &syn::File) -> HashSet<String> {
+    fn walk(ts: proc_macro2::TokenStream, out: &mut HashSet<String>) {
+        for t in ts {
+            match t {
+                proc_macro2::TokenTree::Ident(i) => {
+                    out.insert(i.to_string());
+                }
+                proc_macro2::TokenTree::Group(g) => walk(g.stream(), out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = HashSet::new();
+    walk(quote::ToTokens::to_token_stream(file), &mut out);
+    out
+}
+
+/// A family trait import that method calls may still use.
+fn trait_kept(idents: &HashSet<String>, last: &str) -> bool {
+    if let Some((_, methods)) = TRAIT_METHODS.iter().find(|(t, _)| *t == last) {
+        return methods.iter().any(|m| idents.contains(*m));
+    }
+    FAMILY_TRAITS.contains(&last)
+}
+
 /// Removals of the private `use` leaves of `text` that import from tonic, prost or connect-shim
 /// (or a renamed dependency of theirs, `extra`) and that nothing outside `use` items and outside
 /// the `gone` ranges (what step 9 deletes or rewrites in the file) refers to. `None` when there
@@ -1535,6 +1571,7 @@ fn unused_family_imports(
     let file = syn::parse_file(text).ok()?;
     let idx = FileIndex::build(&file, f.module_path.clone());
     let replaced: &[Range<usize>] = gone.map(Vec::as_slice).unwrap_or(&[]);
+    let idents = idents_of(&file);
     let edits = crate::rules::rename::unused_import_removals(
         &file,
         &idx,
@@ -1546,7 +1583,7 @@ fn unused_family_imports(
             let last = segs.last().copied().unwrap_or("");
             // A trait is used through its methods without its name appearing: kept.
             (is_family(first) || extra.contains(first))
-                && !FAMILY_TRAITS.contains(&last)
+                && !trait_kept(&idents, last)
                 && !last.ends_with("Ext")
                 && !macro_names.contains(last)
         },
