@@ -392,6 +392,7 @@ impl Pass for ClientsPass<'_> {
                 need_encode: false,
                 need_decode: false,
                 decode: std::cell::Cell::new(false),
+                why: std::cell::RefCell::new(None),
                 helpers: &helpers,
                 helper_done: std::cell::RefCell::new(vec![0; helpers.len()]),
             };
@@ -461,6 +462,8 @@ struct Walker<'a, 's, 'ast> {
     need_decode: bool,
     /// The plan being made reads binary response metadata.
     decode: std::cell::Cell<bool>,
+    /// Why the request of the call being planned could not be taken apart, when known.
+    why: std::cell::RefCell<Option<String>>,
     /// Request helpers to convert, and how many of each one's calls were converted.
     helpers: &'a [Helper],
     helper_done: std::cell::RefCell<Vec<usize>>,
@@ -629,8 +632,21 @@ fn request_helpers(file: &FileCtx<'_>) -> Vec<Helper> {
         Resolution::Ambiguous(_) => None,
     };
     let mut out = Vec::new();
+    // A private function of a file without out-of-line child modules: every use of it is in
+    // this file (a `pub` one or one reachable from `mod x;` files may be called elsewhere).
+    let outlined = file
+        .file
+        .items
+        .iter()
+        .any(|it| matches!(it, syn::Item::Mod(m) if m.content.is_none()));
+    if outlined {
+        return out;
+    }
     for it in &file.file.items {
         let syn::Item::Fn(f) = it else { continue };
+        if !matches!(f.vis, syn::Visibility::Inherited) {
+            continue;
+        }
         let syn::ReturnType::Type(_, ret) = &f.sig.output else {
             continue;
         };
@@ -729,6 +745,9 @@ fn request_helpers(file: &FileCtx<'_>) -> Vec<Helper> {
         ));
         let name = f.sig.ident.to_string();
         let uses = count_idents(&file.file.items, &name).saturating_sub(1);
+        if uses == 0 {
+            continue;
+        }
         out.push(Helper {
             name,
             offset: range(f.span()).start,
@@ -1613,6 +1632,9 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         }
         // Every use is the call's argument or the receiver in one of those statements.
         if uses.len() != steps.len() + 1 || (steps.is_empty() && helper.is_none()) {
+            self.why.replace(Some(format!(
+                "`{name}` is used beyond statements setting its metadata or timeout between its `let` and the call (in a branch, after the call, or read)"
+            )));
             return None;
         }
         let opt = format!("{name}_options");
@@ -1637,7 +1659,13 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         }
         let mut encode = false;
         for (i, (st, e)) in steps.iter().enumerate() {
-            let step = crate::steps::metadata::request_stmt(self.text, e, &name, &resolve).ok()?;
+            let step = match crate::steps::metadata::request_stmt(self.text, e, &name, &resolve) {
+                Ok(s) => s,
+                Err(why) => {
+                    self.why.replace(Some(why));
+                    return None;
+                }
+            };
             encode |= step.bin_encode;
             let base = if i == 0 && helper.is_none() {
                 "connectrpc::client::CallOptions::default()".to_string()
@@ -1791,6 +1819,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 return;
             }
         }
+        self.why.replace(None);
         let native = self.plan_native_unary(m, method.output.as_str(), arg);
         match native {
             Some((edits, encode, decode, helper)) => {
@@ -1805,12 +1834,16 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             None => {
                 let closure =
                     format!("|request, options| {recv}.{name}_with_options(request, options)");
+                let why = self
+                    .why
+                    .take()
+                    .unwrap_or_else(|| "its request or response is used in a way the step does not rewrite".into());
                 if self.commit(wrap("tonic_unary", closure), start, "unary-call") {
                     self.report(
                         start,
                         "unary-call",
                         ItemKind::Manual,
-                        format!("unary call `{name}` kept tonic-shaped (connect_shim::client::tonic_unary): its request or response is used in a way the step does not rewrite"),
+                        format!("unary call `{name}` kept tonic-shaped (connect_shim::client::tonic_unary): {why}"),
                         &format!("pass the message itself, metadata and timeout as `CallOptions` to `{name}_with_options`; read the answer with `into_owned()`, `view()`, `headers()`"),
                     );
                 }

@@ -24,3 +24,14 @@ fn with_ext<T>(message: T) -> Request<T> {
     request.extensions_mut().insert(1u8);
     request
 }
+
+// Public: it may be called from other files, so it is left as it is.
+pub fn public_traced<T>(message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    request.metadata_mut().insert("x-id", "p".parse().unwrap());
+    request
+}
+
+async fn public_call(client: &mut ShopClient<Channel>) {
+    let _ = client.get(public_traced(GetRequest::default())).await.unwrap().into_inner();
+}
