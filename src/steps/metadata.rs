@@ -35,9 +35,7 @@ const BIN_HELPERS: &str = include_str!("metadata_helpers.rs.txt");
 
 /// The text of the helpers a file needs (each once), to append to it.
 pub fn bin_helpers(encode: bool, decode: bool) -> String {
-    let at = BIN_HELPERS
-        .find("\n/// The bytes of")
-        .expect("two helpers");
+    let at = BIN_HELPERS.find("\n/// The bytes of").expect("two helpers");
     let mut out = String::new();
     if encode {
         out.push('\n');
@@ -113,14 +111,23 @@ pub fn request_stmt(
                 suffix: String::new(),
                 bin_encode: false,
             }),
-            _ => Err(format!("`{var}.{method}(..)` has no `CallOptions` equivalent")),
+            _ => Err(format!(
+                "`{var}.{method}(..)` has no `CallOptions` equivalent"
+            )),
         };
     }
     if !is_metadata_mut(&m.receiver, var) {
         return Err("not a statement on the request's metadata".into());
     }
-    if m.args.len() != 2 || !matches!(method.as_str(), "insert" | "append" | "insert_bin" | "append_bin") {
-        return Err(format!("`metadata_mut().{method}(..)` is not a header insertion"));
+    if m.args.len() != 2
+        || !matches!(
+            method.as_str(),
+            "insert" | "append" | "insert_bin" | "append_bin"
+        )
+    {
+        return Err(format!(
+            "`metadata_mut().{method}(..)` is not a header insertion"
+        ));
     }
     let key = &m.args[0];
     if !matches!(peel(key), syn::Expr::Lit(_) | syn::Expr::Path(_)) {
@@ -250,25 +257,35 @@ mod tests {
                 .call,
             r#".with_header("x-id", ID)"#
         );
-        let s = conv(r#"request.metadata_mut().insert("a", format!("B {t}").parse().map_err(|_| "bad")?)"#).unwrap();
+        let s = conv(
+            r#"request.metadata_mut().insert("a", format!("B {t}").parse().map_err(|_| "bad")?)"#,
+        )
+        .unwrap();
         assert_eq!(s.call, r#".try_with_header("a", format!("B {t}"))"#);
         assert_eq!(s.suffix, r#".map_err(|_| "bad")?"#);
         let s = conv(r#"request.metadata_mut().insert_bin("t-bin", BinaryMetadataValue::from_bytes(&[1, 2]))"#).unwrap();
         assert_eq!(s.call, r#".with_header("t-bin", grpc_bin_encode(&[1, 2]))"#);
         assert!(s.bin_encode);
         assert_eq!(
-            conv("request.set_timeout(Duration::from_secs(3))").unwrap().call,
+            conv("request.set_timeout(Duration::from_secs(3))")
+                .unwrap()
+                .call,
             ".with_timeout(Duration::from_secs(3))"
         );
         assert!(conv(r#"request.metadata_mut().insert("a", self.value.clone())"#).is_err());
         assert!(conv(r#"request.extensions_mut().insert(Caller)"#).is_err());
-        assert!(conv(r#"other.metadata_mut().insert("a", MetadataValue::from_static("b"))"#).is_err());
+        assert!(
+            conv(r#"other.metadata_mut().insert("a", MetadataValue::from_static("b"))"#).is_err()
+        );
     }
 
     /// The helpers, compiled here: what they encode is what gRPC sends.
     mod helpers {
         #![allow(dead_code)]
-        include!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/steps/metadata_helpers.rs.txt"));
+        include!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src/steps/metadata_helpers.rs.txt"
+        ));
 
         #[test]
         fn base64_round_trip() {
@@ -280,7 +297,10 @@ mod tests {
             for padded in ["Zg==", "Zg"] {
                 assert_eq!(*grpc_bin_decode(padded).unwrap(), *b"f");
             }
-            assert_eq!(*grpc_bin_decode("3q0Avu8").unwrap(), [0xde, 0xad, 0x00, 0xbe, 0xef]);
+            assert_eq!(
+                *grpc_bin_decode("3q0Avu8").unwrap(),
+                [0xde, 0xad, 0x00, 0xbe, 0xef]
+            );
             assert_eq!(*grpc_bin_decode("AAEC/w").unwrap(), [0, 1, 2, 255]);
             assert!(grpc_bin_decode("a b").is_err());
         }

@@ -415,7 +415,11 @@ impl Pass for ClientsPass<'_> {
                         "return the message and a `connectrpc::client::CallOptions` (`with_header`, `with_timeout`) and pass both to the client's `_with_options` method",
                     ));
                 }
-                let kept: Vec<ManualItem> = out.items.drain(snapshot.1..).filter(|i| i.rule.ends_with("/request-helper")).collect();
+                let kept: Vec<ManualItem> = out
+                    .items
+                    .drain(snapshot.1..)
+                    .filter(|i| i.rule.ends_with("/request-helper"))
+                    .collect();
                 out.buffer = snapshot.0.clone();
                 out.items.extend(kept);
                 continue;
@@ -510,7 +514,10 @@ struct ReqPlan {
 
 /// The `let name = ..;` items in `body` with the block whose statement each is (`None` when
 /// it is not a statement of a block, which cannot happen for a `let`, but stay total).
-fn lets_named<'x>(name: &str, body: &'x syn::Block) -> Vec<(&'x syn::Local, Option<&'x syn::Block>)> {
+fn lets_named<'x>(
+    name: &str,
+    body: &'x syn::Block,
+) -> Vec<(&'x syn::Local, Option<&'x syn::Block>)> {
     struct FindLet<'x> {
         name: String,
         blocks: Vec<&'x syn::Block>,
@@ -650,11 +657,15 @@ fn request_helpers(file: &FileCtx<'_>) -> Vec<Helper> {
         let syn::ReturnType::Type(_, ret) = &f.sig.output else {
             continue;
         };
-        let syn::Type::Path(tp) = &**ret else { continue };
+        let syn::Type::Path(tp) = &**ret else {
+            continue;
+        };
         if resolve(&tp.path).as_deref() != Some(&["tonic".to_string(), "Request".to_string()][..]) {
             continue;
         }
-        let Some(syn::PathArguments::AngleBracketed(ab)) = tp.path.segments.last().map(|s| &s.arguments) else {
+        let Some(syn::PathArguments::AngleBracketed(ab)) =
+            tp.path.segments.last().map(|s| &s.arguments)
+        else {
             continue;
         };
         let [syn::GenericArgument::Type(inner)] = ab.args.iter().collect::<Vec<_>>()[..] else {
@@ -667,14 +678,20 @@ fn request_helpers(file: &FileCtx<'_>) -> Vec<Helper> {
         let Some((syn::Stmt::Expr(syn::Expr::Path(tail), None), middle)) = rest.split_last() else {
             continue;
         };
-        let syn::Pat::Ident(pi) = &local.pat else { continue };
+        let syn::Pat::Ident(pi) = &local.pat else {
+            continue;
+        };
         let var = pi.ident.to_string();
         if !tail.path.is_ident(&var) {
             continue;
         }
         let Some(init) = &local.init else { continue };
-        let syn::Expr::Call(c) = &*init.expr else { continue };
-        let syn::Expr::Path(fp) = &*c.func else { continue };
+        let syn::Expr::Call(c) = &*init.expr else {
+            continue;
+        };
+        let syn::Expr::Path(fp) = &*c.func else {
+            continue;
+        };
         if c.args.len() != 1
             || resolve(&fp.path).as_deref()
                 != Some(&["tonic".into(), "Request".into(), "new".into()][..])
@@ -687,7 +704,10 @@ fn request_helpers(file: &FileCtx<'_>) -> Vec<Helper> {
         }
         let mut edits = vec![Edit::replace(
             range(ret.span()),
-            format!("({}, connectrpc::client::CallOptions)", &text[range(inner.span())]),
+            format!(
+                "({}, connectrpc::client::CallOptions)",
+                &text[range(inner.span())]
+            ),
             "step06/request-helper",
         )];
         let r = range(c.span());
@@ -1638,7 +1658,8 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             return None;
         }
         let opt = format!("{name}_options");
-        if !lets_named(&opt, body).is_empty() || !uses_in(&opt, |u| u.visit_block(body)).is_empty() {
+        if !lets_named(&opt, body).is_empty() || !uses_in(&opt, |u| u.visit_block(body)).is_empty()
+        {
             return None;
         }
         let resolve = |p: &syn::Path| self.resolve_full(p);
@@ -1834,10 +1855,9 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             None => {
                 let closure =
                     format!("|request, options| {recv}.{name}_with_options(request, options)");
-                let why = self
-                    .why
-                    .take()
-                    .unwrap_or_else(|| "its request or response is used in a way the step does not rewrite".into());
+                let why = self.why.take().unwrap_or_else(|| {
+                    "its request or response is used in a way the step does not rewrite".into()
+                });
                 if self.commit(wrap("tonic_unary", closure), start, "unary-call") {
                     self.report(
                         start,
@@ -1860,7 +1880,11 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         let req = self.native_request(arg)?;
         let mut edits = req.edits;
         if let Some(whole) = &req.whole {
-            edits.push(Edit::replace(range(m.span()), whole, "step06/request-options"));
+            edits.push(Edit::replace(
+                range(m.span()),
+                whole,
+                "step06/request-options",
+            ));
         } else if let Some(opt) = &req.options {
             edits.push(Edit::replace(
                 range(m.method.span()),
@@ -1990,7 +2014,10 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         let i = self.helpers.iter().position(|h| h.name == id)?;
         // Resolves to the file's own item (not a shadowing import).
         let full = self.resolve_full(&fp.path);
-        if full.as_ref().is_some_and(|f| f.first().map(String::as_str) == Some("tonic")) {
+        if full
+            .as_ref()
+            .is_some_and(|f| f.first().map(String::as_str) == Some("tonic"))
+        {
             return None;
         }
         Some(i)
@@ -2105,7 +2132,12 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
 
     /// The uses of an `http::HeaderMap` that was tonic's response `MetadataMap` (`anc`: the
     /// ancestors of the `metadata()` call, or of a local bound to it): the edits.
-    fn header_map_use(&self, anc: &[Anc<'ast>], body: &'ast syn::Block, depth: usize) -> Option<Vec<Edit>> {
+    fn header_map_use(
+        &self,
+        anc: &[Anc<'ast>],
+        body: &'ast syn::Block,
+        depth: usize,
+    ) -> Option<Vec<Edit>> {
         let mut edits = Vec::new();
         match anc.first() {
             Some(Anc::Local(l)) if depth == 0 => {
