@@ -5,6 +5,7 @@
 //! not implemented yet says so: `plan` lists it and `--step N` refuses with exit code 2 rather than
 //! pretending to have migrated anything.
 
+pub mod metadata;
 pub mod step01;
 pub mod step02;
 pub mod step03;

@@ -27,6 +27,16 @@
 //!   converted to `tonic::Status` (`.map_err(connect_shim::status::to_status)`) for the code that
 //!   inspects it, until step 7; any other unary call site stays tonic-shaped through
 //!   `connect_shim::client::tonic_unary` (listed);
+//! - per-call metadata (`crate::steps::metadata`): a local `let mut r = Request::new(m);` whose
+//!   metadata and timeout are set by statements before the call (`r.metadata_mut().insert(k, v)`,
+//!   `insert_bin`, `r.set_timeout(d)`) gives the message and a `CallOptions` local built by those
+//!   statements in place (`let r_options = CallOptions::default().with_header(k, v);`), passed
+//!   to `m_with_options(r, r_options)`; a root-module function building such a request
+//!   (`fn traced<T>(m: T, ..) -> Request<T>`) returns `(T, CallOptions)` instead when every call
+//!   of it in the file converts (`{ let (message, options) = traced(..); c.m_with_options(message, options) }`,
+//!   or `let (r, r_options) = traced(..);`), else it and its calls stay as they are (listed);
+//!   a response bound by `let` may read `metadata()` as `headers()` (`get`, `get_bin(k)..to_bytes()`
+//!   through an added `grpc_bin_decode`; binary values sent through `grpc_bin_encode`);
 //! - streaming calls stay tonic-shaped through `connect_shim::client::tonic_server_stream`,
 //!   `tonic_client_stream` and `tonic_bidi` over the native client, and are listed for step 8.
 
@@ -396,23 +406,69 @@ impl Pass for ClientsPass<'_> {
             &self.ctx.client_items,
             &mut known,
         );
-        let mut w = Walker {
-            schema,
-            file,
-            idx: file.index,
-            text: file.text,
-            tr: ScopeTracker::new(file.index),
-            out,
-            known,
-            stack: Vec::new(),
-            vars: vec![HashMap::new()],
-            replaced: Vec::new(),
-            done_ctor: HashSet::new(),
-            fn_bodies: Vec::new(),
-            chan: &chan,
-        };
-        w.visit_file(file.file);
-        w.rewrite_uses();
+        // Helpers building a tonic request (`fn traced<T>(m: T) -> Request<T>`): converted
+        // with their call sites when every call site converts, else left (listed).
+        let mut helpers = request_helpers(file);
+        let snapshot = (out.buffer.clone(), out.items.len());
+        loop {
+            let mut w = Walker {
+                schema,
+                file,
+                idx: file.index,
+                text: file.text,
+                tr: ScopeTracker::new(file.index),
+                out: &mut *out,
+                known: known.clone(),
+                stack: Vec::new(),
+                vars: vec![HashMap::new()],
+                replaced: Vec::new(),
+                done_ctor: HashSet::new(),
+                fn_bodies: Vec::new(),
+                need_encode: false,
+                need_decode: false,
+                decode: std::cell::Cell::new(false),
+                why: std::cell::RefCell::new(None),
+                helpers: &helpers,
+                helper_done: std::cell::RefCell::new(vec![0; helpers.len()]),
+                chan: &chan,
+            };
+            w.visit_file(file.file);
+            let done = w.helper_done.borrow().clone();
+            let bad: Vec<usize> = (0..helpers.len())
+                .filter(|&i| done[i] != helpers[i].uses)
+                .collect();
+            if !bad.is_empty() {
+                for i in bad.into_iter().rev() {
+                    let h = helpers.remove(i);
+                    out.items.push(item(
+                        h.offset,
+                        "request-helper",
+                        ItemKind::Manual,
+                        format!(
+                            "`{}` builds a tonic request with metadata and not every use of it is a call the step makes native; it and its calls stay tonic-shaped",
+                            h.name
+                        ),
+                        "return the message and a `connectrpc::client::CallOptions` (`with_header`, `with_timeout`) and pass both to the client's `_with_options` method",
+                    ));
+                }
+                let kept: Vec<ManualItem> = out
+                    .items
+                    .drain(snapshot.1..)
+                    .filter(|i| i.rule.ends_with("/request-helper"))
+                    .collect();
+                out.buffer = snapshot.0.clone();
+                out.items.extend(kept);
+                continue;
+            }
+            for h in &helpers {
+                if w.commit(h.edits.clone(), h.offset, "request-helper") {
+                    w.need_encode |= h.encode;
+                }
+            }
+            w.rewrite_uses();
+            w.add_bin_helpers();
+            break;
+        }
     }
 }
 
@@ -443,6 +499,16 @@ struct Walker<'a, 's, 'ast> {
     fn_bodies: Vec<&'ast syn::Block>,
     /// Converted channel values and interceptors of the file (channel.rs).
     chan: &'a channel::FileScan,
+    /// A committed rewrite uses the binary metadata encoder / decoder (added to the file).
+    need_encode: bool,
+    need_decode: bool,
+    /// The plan being made reads binary response metadata.
+    decode: std::cell::Cell<bool>,
+    /// Why the request of the call being planned could not be taken apart, when known.
+    why: std::cell::RefCell<Option<String>>,
+    /// Request helpers to convert, and how many of each one's calls were converted.
+    helpers: &'a [Helper],
+    helper_done: std::cell::RefCell<Vec<usize>>,
 }
 
 fn ptr_eq<T>(a: &T, b: &T) -> bool {
@@ -469,6 +535,304 @@ fn uses_in<'ast>(
         ));
     }
     u.hits
+}
+
+/// A request taken apart for a native call (see `Walker::native_request`).
+struct ReqPlan {
+    edits: Vec<Edit>,
+    /// The converted request helper the request comes from.
+    helper: Option<usize>,
+    /// The call passes a helper's `(message, options)`: the call's text becomes this block.
+    whole: Option<String>,
+    /// The `CallOptions` local to pass (the call becomes `_with_options`).
+    options: Option<String>,
+    /// The binary metadata encoder is used.
+    encode: bool,
+}
+
+/// The `let name = ..;` items in `body` with the block whose statement each is (`None` when
+/// it is not a statement of a block, which cannot happen for a `let`, but stay total).
+fn lets_named<'x>(
+    name: &str,
+    body: &'x syn::Block,
+) -> Vec<(&'x syn::Local, Option<&'x syn::Block>)> {
+    struct FindLet<'x> {
+        name: String,
+        blocks: Vec<&'x syn::Block>,
+        found: Vec<(&'x syn::Local, Option<&'x syn::Block>)>,
+    }
+    impl<'x> Visit<'x> for FindLet<'x> {
+        fn visit_block(&mut self, b: &'x syn::Block) {
+            self.blocks.push(b);
+            syn::visit::visit_block(self, b);
+            self.blocks.pop();
+        }
+        fn visit_local(&mut self, l: &'x syn::Local) {
+            let pat = match &l.pat {
+                syn::Pat::Type(t) => &*t.pat,
+                p => p,
+            };
+            if let syn::Pat::Ident(i) = pat {
+                if i.ident == self.name {
+                    self.found.push((l, self.blocks.last().copied()));
+                }
+            }
+            syn::visit::visit_local(self, l);
+        }
+    }
+    let mut fl = FindLet {
+        name: name.to_string(),
+        blocks: Vec::new(),
+        found: Vec::new(),
+    };
+    fl.visit_block(body);
+    fl.found
+}
+
+/// One ancestor of a use of a local: an expression, the `let` it initialises, or a
+/// format-style macro it is an argument of.
+#[derive(Clone, Copy)]
+enum Anc<'ast> {
+    Expr(&'ast syn::Expr),
+    Local(&'ast syn::Local),
+    Macro,
+}
+
+/// Every use of the local `name` (a path expression) in `body`, with its ancestors innermost
+/// first (up to the enclosing statement); a use inside a macro that is not format-style is
+/// a use with no ancestors (unknown).
+fn ancestors_of<'ast>(name: &str, body: &'ast syn::Block) -> Vec<Vec<Anc<'ast>>> {
+    struct F<'ast> {
+        name: String,
+        stack: Vec<Anc<'ast>>,
+        hits: Vec<Vec<Anc<'ast>>>,
+    }
+    impl<'ast> Visit<'ast> for F<'ast> {
+        fn visit_stmt(&mut self, s: &'ast syn::Stmt) {
+            let saved = std::mem::take(&mut self.stack);
+            syn::visit::visit_stmt(self, s);
+            self.stack = saved;
+        }
+        fn visit_local(&mut self, l: &'ast syn::Local) {
+            self.stack.push(Anc::Local(l));
+            syn::visit::visit_local(self, l);
+            self.stack.pop();
+        }
+        fn visit_expr(&mut self, e: &'ast syn::Expr) {
+            if let syn::Expr::Path(p) = e {
+                if p.path.is_ident(&self.name) {
+                    self.hits.push(self.stack.iter().rev().copied().collect());
+                }
+            }
+            self.stack.push(Anc::Expr(e));
+            syn::visit::visit_expr(self, e);
+            self.stack.pop();
+        }
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            if let Some(exprs) = crate::resolve::macro_exprs(m) {
+                self.stack.push(Anc::Macro);
+                for e in exprs {
+                    let e: &'ast syn::Expr = Box::leak(Box::new(e));
+                    self.visit_expr(e);
+                }
+                self.stack.pop();
+            } else if m
+                .tokens
+                .to_string()
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .any(|t| t == self.name)
+            {
+                self.hits.push(Vec::new());
+            }
+        }
+    }
+    let mut f = F {
+        name: name.to_string(),
+        stack: Vec::new(),
+        hits: Vec::new(),
+    };
+    f.visit_block(body);
+    f.hits
+}
+
+/// A function of the file's root module building a tonic request for its caller:
+/// `fn name<T>(message: T, ..) -> Request<T> { let mut r = Request::new(message); r.metadata_mut()..; r }`.
+struct Helper {
+    name: String,
+    /// Where it is defined (its `fn` item).
+    offset: usize,
+    /// How many times the file names it (each must be a converted call).
+    uses: usize,
+    /// The edits of the function itself: returns `(T, CallOptions)`.
+    edits: Vec<Edit>,
+    encode: bool,
+}
+
+fn request_helpers(file: &FileCtx<'_>) -> Vec<Helper> {
+    let idx = file.index;
+    let text = file.text;
+    let root = idx.root();
+    let resolve = |p: &syn::Path| match idx.resolve(root, p)? {
+        Resolution::One(r) => Some(idx.canonical(r.full)),
+        Resolution::Ambiguous(_) => None,
+    };
+    let mut out = Vec::new();
+    // A private function of a file without out-of-line child modules: every use of it is in
+    // this file (a `pub` one or one reachable from `mod x;` files may be called elsewhere).
+    let outlined = file
+        .file
+        .items
+        .iter()
+        .any(|it| matches!(it, syn::Item::Mod(m) if m.content.is_none()));
+    if outlined {
+        return out;
+    }
+    for it in &file.file.items {
+        let syn::Item::Fn(f) = it else { continue };
+        if !matches!(f.vis, syn::Visibility::Inherited) {
+            continue;
+        }
+        let syn::ReturnType::Type(_, ret) = &f.sig.output else {
+            continue;
+        };
+        let syn::Type::Path(tp) = &**ret else {
+            continue;
+        };
+        if resolve(&tp.path).as_deref() != Some(&["tonic".to_string(), "Request".to_string()][..]) {
+            continue;
+        }
+        let Some(syn::PathArguments::AngleBracketed(ab)) =
+            tp.path.segments.last().map(|s| &s.arguments)
+        else {
+            continue;
+        };
+        let [syn::GenericArgument::Type(inner)] = ab.args.iter().collect::<Vec<_>>()[..] else {
+            continue;
+        };
+        let stmts = &f.block.stmts;
+        let Some((syn::Stmt::Local(local), rest)) = stmts.split_first() else {
+            continue;
+        };
+        let Some((syn::Stmt::Expr(syn::Expr::Path(tail), None), middle)) = rest.split_last() else {
+            continue;
+        };
+        let syn::Pat::Ident(pi) = &local.pat else {
+            continue;
+        };
+        let var = pi.ident.to_string();
+        if !tail.path.is_ident(&var) {
+            continue;
+        }
+        let Some(init) = &local.init else { continue };
+        let syn::Expr::Call(c) = &*init.expr else {
+            continue;
+        };
+        let syn::Expr::Path(fp) = &*c.func else {
+            continue;
+        };
+        if c.args.len() != 1
+            || resolve(&fp.path).as_deref()
+                != Some(&["tonic".into(), "Request".into(), "new".into()][..])
+        {
+            continue;
+        }
+        let opt = format!("{var}_options");
+        if text[range(f.block.span())].contains(&opt) {
+            continue;
+        }
+        let mut edits = vec![Edit::replace(
+            range(ret.span()),
+            format!(
+                "({}, connectrpc::client::CallOptions)",
+                &text[range(inner.span())]
+            ),
+            "step06/request-helper",
+        )];
+        let r = range(c.span());
+        let a = range(c.args[0].span());
+        edits.push(Edit::delete(r.start..a.start, "step06/request-helper"));
+        edits.push(Edit::delete(a.end..r.end, "step06/request-helper"));
+        if let Some(m) = &pi.mutability {
+            let r = range(m.span());
+            let end = r.end + text[r.end..].len() - text[r.end..].trim_start().len();
+            edits.push(Edit::delete(r.start..end, "step06/request-helper"));
+        }
+        let mut ok = true;
+        let mut encode = false;
+        let mut first = true;
+        for st in middle {
+            let syn::Stmt::Expr(e, Some(_)) = st else {
+                ok = false;
+                break;
+            };
+            match crate::steps::metadata::request_stmt(text, e, &var, &resolve) {
+                Ok(step) => {
+                    encode |= step.bin_encode;
+                    let base = if first {
+                        "connectrpc::client::CallOptions::default()".to_string()
+                    } else {
+                        opt.clone()
+                    };
+                    first = false;
+                    edits.push(Edit::replace(
+                        range(st.span()),
+                        format!("let {opt} = {base}{}{};", step.call, step.suffix),
+                        "step06/request-helper",
+                    ));
+                }
+                Err(_) => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if !ok {
+            continue;
+        }
+        if first {
+            edits.push(Edit::insert(
+                range(local.span()).end,
+                format!(" let {opt} = connectrpc::client::CallOptions::default();"),
+                "step06/request-helper",
+            ));
+        }
+        edits.push(Edit::replace(
+            range(tail.span()),
+            format!("({var}, {opt})"),
+            "step06/request-helper",
+        ));
+        let name = f.sig.ident.to_string();
+        let uses = count_idents(&file.file.items, &name).saturating_sub(1);
+        if uses == 0 {
+            continue;
+        }
+        out.push(Helper {
+            name,
+            offset: range(f.span()).start,
+            uses,
+            edits,
+            encode,
+        });
+    }
+    out
+}
+
+/// How many identifier tokens spell `name` in the items (macro bodies included).
+fn count_idents(items: &[syn::Item], name: &str) -> usize {
+    fn walk(ts: proc_macro2::TokenStream, name: &str, n: &mut usize) {
+        for t in ts {
+            match t {
+                proc_macro2::TokenTree::Ident(i) if i == name => *n += 1,
+                proc_macro2::TokenTree::Group(g) => walk(g.stream(), name, n),
+                _ => {}
+            }
+        }
+    }
+    let mut n = 0;
+    for it in items {
+        walk(quote::ToTokens::to_token_stream(it), name, &mut n);
+    }
+    n
 }
 
 fn leak_dummy() -> &'static syn::Expr {
@@ -1258,8 +1622,10 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
     }
 
     /// Edits that pass `arg` natively (a message), or `None` when it may be a `tonic::Request`
-    /// the step cannot take apart.
-    fn native_request(&self, arg: &'ast syn::Expr) -> Option<Vec<Edit>> {
+    /// the step cannot take apart. A local request built by `let mut r = Request::new(m);` and
+    /// statements setting its metadata and timeout (`crate::steps::metadata`) gives the message
+    /// and a `CallOptions` local built by those statements, rewritten in place.
+    fn native_request(&self, arg: &'ast syn::Expr) -> Option<ReqPlan> {
         let unwrap = |c: &syn::ExprCall| {
             let r = range(c.span());
             let inner = range(c.args[0].span());
@@ -1268,50 +1634,138 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 Edit::delete(inner.end..r.end, "step06/request-new"),
             ]
         };
+        let plain = |edits| {
+            Some(ReqPlan {
+                edits,
+                helper: None,
+                whole: None,
+                options: None,
+                encode: false,
+            })
+        };
         if let Some(c) = self.request_new(arg) {
-            return Some(unwrap(c));
+            return plain(unwrap(c));
         }
         if Self::is_message_value(arg) {
-            return Some(Vec::new());
+            return plain(Vec::new());
+        }
+        if let Some(h) = self.helper_call(arg) {
+            let call = self.call_of(arg)?;
+            let recv = self.src(range(call.receiver.span()));
+            let words: Vec<&str> = recv
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .collect();
+            if words.contains(&"message") || words.contains(&"options") {
+                return None;
+            }
+            return Some(ReqPlan {
+                edits: Vec::new(),
+                helper: Some(h),
+                whole: Some(format!(
+                    "{{ let (message, options) = {}; {recv}.{}_with_options(message, options) }}",
+                    self.src(range(arg.span())),
+                    call.method
+                )),
+                options: None,
+                encode: false,
+            });
         }
         let syn::Expr::Path(p) = arg else { return None };
         let name = p.path.get_ident()?.to_string();
         let body = *self.fn_bodies.last()?;
-        struct FindLet<'x> {
-            name: String,
-            found: Vec<&'x syn::Local>,
+        let lets = lets_named(&name, body);
+        if lets.len() != 1 || matches!(lets[0].0.pat, syn::Pat::Type(_)) {
+            return None;
         }
-        impl<'x> Visit<'x> for FindLet<'x> {
-            fn visit_local(&mut self, l: &'x syn::Local) {
-                let pat = match &l.pat {
-                    syn::Pat::Type(t) => &*t.pat,
-                    p => p,
-                };
-                if let syn::Pat::Ident(i) = pat {
-                    if i.ident == self.name {
-                        self.found.push(l);
-                    }
+        let (local, block) = lets[0];
+        let init: &'ast syn::Expr = &local.init.as_ref()?.expr;
+        if Self::is_message_value(init) {
+            return plain(Vec::new());
+        }
+        let helper = self.helper_call(init);
+        let c = match helper {
+            Some(_) => None,
+            None => Some(self.request_new(init)?),
+        };
+        let uses = uses_in(&name, |u| u.visit_block(body));
+        if uses.len() == 1 && helper.is_none() {
+            return plain(unwrap(c?));
+        }
+        // Statements on the request between its `let` and the call, in the `let`'s block.
+        let block = block?;
+        let at = block
+            .stmts
+            .iter()
+            .position(|st| matches!(st, syn::Stmt::Local(l) if ptr_eq(l, local)))?;
+        let call_at = range(arg.span()).start;
+        let mut steps = Vec::new();
+        for st in &block.stmts[at + 1..] {
+            let r = range(st.span());
+            if r.end > call_at {
+                break;
+            }
+            if let syn::Stmt::Expr(e, Some(_)) = st {
+                if crate::steps::metadata::mentions_request(e, &name) {
+                    steps.push((st, e));
                 }
-                syn::visit::visit_local(self, l);
             }
         }
-        let mut fl = FindLet {
-            name: name.clone(),
-            found: Vec::new(),
-        };
-        fl.visit_block(body);
-        if fl.found.len() != 1 || matches!(fl.found[0].pat, syn::Pat::Type(_)) {
+        // Every use is the call's argument or the receiver in one of those statements.
+        if uses.len() != steps.len() + 1 || (steps.is_empty() && helper.is_none()) {
+            self.why.replace(Some(format!(
+                "`{name}` is used beyond statements setting its metadata or timeout between its `let` and the call (in a branch, after the call, or read)"
+            )));
             return None;
         }
-        let init: &'ast syn::Expr = &fl.found[0].init.as_ref()?.expr;
-        if Self::is_message_value(init) {
-            return Some(Vec::new());
-        }
-        let c = self.request_new(init)?;
-        if uses_in(&name, |u| u.visit_block(body)).len() != 1 {
+        let opt = format!("{name}_options");
+        if !lets_named(&opt, body).is_empty() || !uses_in(&opt, |u| u.visit_block(body)).is_empty()
+        {
             return None;
         }
-        Some(unwrap(c))
+        let resolve = |p: &syn::Path| self.resolve_full(p);
+        let mut edits = c.map(unwrap).unwrap_or_default();
+        if helper.is_some() {
+            // `let mut r = helper(..);` -> `let (r, r_options) = helper(..);`
+            edits.push(Edit::replace(
+                range(local.pat.span()),
+                format!("({name}, {opt})"),
+                "step06/request-options",
+            ));
+        } else if let syn::Pat::Ident(pi) = &local.pat {
+            if let Some(m) = &pi.mutability {
+                let r = range(m.span());
+                let end = r.end + self.text[r.end..].len() - self.text[r.end..].trim_start().len();
+                edits.push(Edit::delete(r.start..end, "step06/request-options"));
+            }
+        }
+        let mut encode = false;
+        for (i, (st, e)) in steps.iter().enumerate() {
+            let step = match crate::steps::metadata::request_stmt(self.text, e, &name, &resolve) {
+                Ok(s) => s,
+                Err(why) => {
+                    self.why.replace(Some(why));
+                    return None;
+                }
+            };
+            encode |= step.bin_encode;
+            let base = if i == 0 && helper.is_none() {
+                "connectrpc::client::CallOptions::default()".to_string()
+            } else {
+                opt.clone()
+            };
+            edits.push(Edit::replace(
+                range(st.span()),
+                format!("let {opt} = {base}{}{};", step.call, step.suffix),
+                "step06/request-options",
+            ));
+        }
+        Some(ReqPlan {
+            edits,
+            helper,
+            whole: None,
+            options: Some(opt),
+            encode,
+        })
     }
 
     /// The kind of a singular field of message `full` named `field`: `true` when a view of it
@@ -1446,20 +1900,30 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 return;
             }
         }
+        self.why.replace(None);
         let native = self.plan_native_unary(m, method.output.as_str(), arg);
         match native {
-            Some(edits) => {
-                self.commit(edits, start, "unary-call");
+            Some((edits, encode, decode, helper)) => {
+                if self.commit(edits, start, "unary-call") {
+                    self.need_encode |= encode;
+                    self.need_decode |= decode;
+                    if let Some(h) = helper {
+                        self.helper_done.borrow_mut()[h] += 1;
+                    }
+                }
             }
             None => {
                 let closure =
                     format!("|request, options| {recv}.{name}_with_options(request, options)");
+                let why = self.why.take().unwrap_or_else(|| {
+                    "its request or response is used in a way the step does not rewrite".into()
+                });
                 if self.commit(wrap("tonic_unary", closure), start, "unary-call") {
                     self.report(
                         start,
                         "unary-call",
                         ItemKind::Manual,
-                        format!("unary call `{name}` kept tonic-shaped (connect_shim::client::tonic_unary): its request or response is used in a way the step does not rewrite"),
+                        format!("unary call `{name}` kept tonic-shaped (connect_shim::client::tonic_unary): {why}"),
                         &format!("pass the message itself, metadata and timeout as `CallOptions` to `{name}_with_options`; read the answer with `into_owned()`, `view()`, `headers()`"),
                     );
                 }
@@ -1472,8 +1936,28 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         m: &'ast syn::ExprMethodCall,
         output: &str,
         arg: &'ast syn::Expr,
-    ) -> Option<Vec<Edit>> {
-        let mut edits = self.native_request(arg)?;
+    ) -> Option<(Vec<Edit>, bool, bool, Option<usize>)> {
+        let req = self.native_request(arg)?;
+        let mut edits = req.edits;
+        if let Some(whole) = &req.whole {
+            edits.push(Edit::replace(
+                range(m.span()),
+                whole,
+                "step06/request-options",
+            ));
+        } else if let Some(opt) = &req.options {
+            edits.push(Edit::replace(
+                range(m.method.span()),
+                format!("{}_with_options", m.method),
+                "step06/request-options",
+            ));
+            edits.push(Edit::insert(
+                range(arg.span()).end,
+                format!(", {opt}"),
+                "step06/request-options",
+            ));
+        }
+        self.decode.set(false);
         let chain = self.chain_up(0);
         let syn::Expr::Await(aw) = chain.first()? else {
             return None;
@@ -1555,7 +2039,6 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             }
             _ => return None,
         }
-        let _ = m;
         let owned_text = if owned {
             ".map(|r| r.into_owned())"
         } else {
@@ -1573,6 +2056,218 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 owned_text,
                 "step06/response",
             ));
+        }
+        if (req.encode || self.decode.get()) && !self.at_file_root() {
+            // The binary metadata helpers are added at the file's root: out of reach here.
+            return None;
+        }
+        Some((edits, req.encode, self.decode.get(), req.helper))
+    }
+
+    /// `h(..)` naming a request helper of the file being converted: its index.
+    fn helper_call(&self, e: &syn::Expr) -> Option<usize> {
+        let syn::Expr::Call(c) = e else { return None };
+        let syn::Expr::Path(fp) = &*c.func else {
+            return None;
+        };
+        let id = fp.path.get_ident()?.to_string();
+        let i = self.helpers.iter().position(|h| h.name == id)?;
+        // Resolves to the file's own item (not a shadowing import).
+        let full = self.resolve_full(&fp.path);
+        if full
+            .as_ref()
+            .is_some_and(|f| f.first().map(String::as_str) == Some("tonic"))
+        {
+            return None;
+        }
+        Some(i)
+    }
+
+    /// The method call `arg` is the argument of (the call being converted).
+    fn call_of(&self, arg: &syn::Expr) -> Option<&'ast syn::ExprMethodCall> {
+        match self.stack_expr(0)? {
+            syn::Expr::MethodCall(m) if m.args.len() == 1 && ptr_eq(&m.args[0], arg) => Some(m),
+            _ => None,
+        }
+    }
+
+    fn at_file_root(&self) -> bool {
+        self.idx.module_scope(self.tr.current()) == self.idx.module_scope(self.idx.root())
+    }
+
+    /// Appends the binary metadata helpers a committed rewrite uses (once per file).
+    fn add_bin_helpers(&mut self) {
+        let encode = self.need_encode && !self.text.contains("fn grpc_bin_encode(");
+        let decode = self.need_decode && !self.text.contains("fn grpc_bin_decode(");
+        if !(encode || decode) {
+            return;
+        }
+        let mut text = crate::steps::metadata::bin_helpers(encode, decode);
+        if !self.text.ends_with('\n') {
+            text.insert(0, '\n');
+        }
+        let at = self.text.len();
+        if self
+            .out
+            .commit(vec![Edit::insert(at, text, "step06/bin-metadata")])
+            .is_err()
+        {
+            self.report(
+                at,
+                "bin-metadata",
+                ItemKind::Manual,
+                "the binary metadata helpers could not be added".into(),
+                "add `grpc_bin_encode` / `grpc_bin_decode` (base64 of `-bin` headers) by hand",
+            );
+        }
+    }
+
+    /// A unary response bound by `let name = <call>..;`: every later use of `name` understood
+    /// (`into_inner()` -> `into_owned()`, `get_ref().f`, `metadata()` -> `headers()` read with
+    /// `get`, `get_bin(..)..to_bytes()`); the edits.
+    fn bound_response(&self, l: &'ast syn::Local, output: &str) -> Option<Vec<Edit>> {
+        let syn::Pat::Ident(pi) = &l.pat else {
+            return None;
+        };
+        if pi.subpat.is_some() || pi.by_ref.is_some() {
+            return None;
+        }
+        let name = pi.ident.to_string();
+        let body = *self.fn_bodies.last()?;
+        if lets_named(&name, body).len() != 1 {
+            return None;
+        }
+        let mut edits = Vec::new();
+        let mut metadata_hits = Vec::new();
+        for hit in ancestors_of(&name, body) {
+            let parent = match hit.first() {
+                Some(Anc::Expr(p)) => p,
+                _ => return None,
+            };
+            match parent {
+                syn::Expr::MethodCall(m) if m.method == "metadata" && m.args.is_empty() => {
+                    edits.push(Edit::replace(
+                        range(m.method.span()),
+                        "headers",
+                        "step06/response-metadata",
+                    ));
+                    metadata_hits.push(hit[1..].to_vec());
+                }
+                _ => {}
+            }
+        }
+        // The other uses: what a response bound in a `match` arm may do.
+        let rest = self.response_uses_filtered(&name, output, body)?;
+        edits.extend(rest);
+        for anc in metadata_hits {
+            edits.extend(self.header_map_use(&anc, body, 0)?);
+        }
+        Some(edits)
+    }
+
+    /// `response_uses` on every use of `name` in `body` that is not `name.metadata()`.
+    fn response_uses_filtered(
+        &self,
+        name: &str,
+        output: &str,
+        body: &'ast syn::Block,
+    ) -> Option<Vec<Edit>> {
+        let mut edits = Vec::new();
+        for (_, parent) in uses_in(name, |u| u.visit_block(body)) {
+            let parent = parent?;
+            if let syn::Expr::MethodCall(m) = parent {
+                if m.method == "metadata" && m.args.is_empty() {
+                    continue;
+                }
+            }
+            let one: &'ast syn::Expr = parent;
+            // Reuse the match-arm reading on this one use.
+            let mut sub = self.response_uses(name, output, |u| {
+                u.hits.push((leak_dummy(), Some(one)));
+            })?;
+            edits.append(&mut sub);
+        }
+        Some(edits)
+    }
+
+    /// The uses of an `http::HeaderMap` that was tonic's response `MetadataMap` (`anc`: the
+    /// ancestors of the `metadata()` call, or of a local bound to it): the edits.
+    fn header_map_use(
+        &self,
+        anc: &[Anc<'ast>],
+        body: &'ast syn::Block,
+        depth: usize,
+    ) -> Option<Vec<Edit>> {
+        let mut edits = Vec::new();
+        match anc.first() {
+            Some(Anc::Local(l)) if depth == 0 => {
+                let syn::Pat::Ident(pi) = &l.pat else {
+                    return None;
+                };
+                let n = pi.ident.to_string();
+                if lets_named(&n, body).len() != 1 {
+                    return None;
+                }
+                for hit in ancestors_of(&n, body) {
+                    edits.extend(self.header_map_use(&hit, body, depth + 1)?);
+                }
+            }
+            Some(Anc::Macro) => {}
+            Some(Anc::Expr(syn::Expr::MethodCall(m))) => match m.method.to_string().as_str() {
+                "get" | "contains_key" | "len" | "is_empty" | "keys" => {}
+                "get_bin" if m.args.len() == 1 => {
+                    edits.push(Edit::replace(
+                        range(m.method.span()),
+                        "get",
+                        "step06/response-metadata",
+                    ));
+                    // Up the chain to `.to_bytes()`.
+                    let mut cur: &syn::Expr = match anc.first() {
+                        Some(Anc::Expr(e)) => e,
+                        _ => return None,
+                    };
+                    let mut found = None;
+                    for a in &anc[1..] {
+                        let Anc::Expr(p) = a else { break };
+                        let cont = match p {
+                            syn::Expr::Try(t) => ptr_eq(&*t.expr, cur),
+                            syn::Expr::MethodCall(pm) => {
+                                ptr_eq(&*pm.receiver, cur)
+                                    && matches!(
+                                        pm.method.to_string().as_str(),
+                                        "ok_or" | "ok_or_else" | "unwrap" | "expect" | "to_bytes"
+                                    )
+                            }
+                            _ => false,
+                        };
+                        if !cont {
+                            break;
+                        }
+                        if let syn::Expr::MethodCall(pm) = p {
+                            if pm.method == "to_bytes" && pm.args.is_empty() {
+                                found = Some(pm);
+                                break;
+                            }
+                        }
+                        cur = p;
+                    }
+                    let tb = found?;
+                    let recv = range(tb.receiver.span());
+                    edits.push(Edit::insert(
+                        recv.start,
+                        format!("{}(", crate::steps::metadata::BIN_DECODE),
+                        "step06/response-metadata",
+                    ));
+                    edits.push(Edit::replace(
+                        recv.end..range(tb.span()).end,
+                        ")",
+                        "step06/response-metadata",
+                    ));
+                    self.decode.set(true);
+                }
+                _ => return None,
+            },
+            _ => return None,
         }
         Some(edits)
     }
@@ -1621,6 +2316,10 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 let depth = self.chain_up(0).len() - rest.len();
                 match self.stack_node(depth + 1) {
                     Some(Node::Block(_)) => Some(()),
+                    Some(Node::Local(l)) => {
+                        edits.extend(self.bound_response(l, output)?);
+                        Some(())
+                    }
                     _ => None,
                 }
             }
