@@ -13,6 +13,7 @@ pub mod step06;
 pub mod step07;
 pub mod step08;
 pub mod step09;
+pub mod details;
 
 use aho_corasick::AhoCorasick;
 
