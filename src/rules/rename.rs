@@ -609,7 +609,7 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
         else {
             continue;
         };
-        if rule.disabled_in(ctx.text).is_some() {
+        if rule.disabled_for(ctx).is_some() {
             continue;
         }
         let Action::Rename(to) = &rule.action else {
@@ -662,14 +662,11 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
                 continue;
             }
         }
-        if let (Action::Rename(_), Some(why)) = (&rule.action, rule.disabled_in(ctx.text)) {
+        if let (Action::Rename(_), Some(why)) = (&rule.action, rule.disabled_for(ctx)) {
             out.items.push(ManualItem {
                 offset: start,
                 rule: rule.id.clone(),
-                message: format!(
-                    "{}; not changed in this file: it contains `{why}`",
-                    rule.message
-                ),
+                message: format!("{}; not changed in this file: {why}", rule.message),
                 note: rule.note.clone(),
                 kind: ItemKind::Manual,
             });

@@ -181,6 +181,7 @@ impl Step {
         match self.number {
             1 => step01::prepare(ws),
             2 => step02::prepare(ws),
+            3 | 7 => details::prepare(ws, self.number),
             4 => step03::prepare_step4(ws),
             5 => step05::prepare(self, ws),
             9 => step09::prepare(ws),

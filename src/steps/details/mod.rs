@@ -71,3 +71,377 @@ mod tests {
         }
     }
 }
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use quote::ToTokens;
+
+use crate::edit::Edit;
+use crate::engine::{FileCtx, ItemKind, ManualItem};
+use crate::resolve::FileIndex;
+use crate::run::ItemReport;
+use crate::steps::step01::{CrateCtx, Prepared};
+use crate::steps::step03::{flatten, Tok};
+use crate::workspace::{rel, Crate, Workspace};
+
+/// Where one crate's tonic-types paths move to.
+#[derive(Debug, Default, Clone)]
+pub struct DetailsPlan {
+    /// Files whose tonic-types paths may move to `crate::google_rpc` (their target root
+    /// declares, or will declare, the module).
+    pub files: HashSet<PathBuf>,
+    /// Target roots that get the declaration (`pub mod google_rpc;` / `mod google_rpc;`).
+    pub decls: HashMap<PathBuf, String>,
+}
+
+/// Methods of tonic-types' `StatusExt` that read details, all provided by the module.
+pub const READERS: &[&str] = &[
+    "check_error_details",
+    "get_error_details",
+    "get_details_retry_info",
+    "get_details_debug_info",
+    "get_details_quota_failure",
+    "get_details_error_info",
+    "get_details_precondition_failure",
+    "get_details_bad_request",
+    "get_details_request_info",
+    "get_details_resource_info",
+    "get_details_help",
+    "get_details_localized_message",
+];
+
+/// Does this text hold what step `step` converts (a construction for step 3, a read for
+/// step 7) through tonic-types?
+fn wanted(text: &str, step: u8) -> bool {
+    if !text.contains("tonic_types") {
+        return false;
+    }
+    match step {
+        3 => text.contains("with_error_details"),
+        _ => READERS.iter().any(|r| text.contains(r)),
+    }
+}
+
+fn autodiscovered(c: &Crate, dir: &Path) -> bool {
+    [
+        c.dir.join("src").join("bin"),
+        c.dir.join("tests"),
+        c.dir.join("examples"),
+        c.dir.join("benches"),
+    ]
+    .iter()
+    .any(|d| d == dir)
+}
+
+/// Does the root file declare `mod google_rpc` already?
+fn declares(root_text: &str) -> Option<bool> {
+    let file = syn::parse_file(root_text.strip_prefix('\u{feff}').unwrap_or(root_text)).ok()?;
+    let found = file.items.iter().any(|i| match i {
+        syn::Item::Mod(m) => m.ident == MODULE,
+        syn::Item::Use(u) => u.to_token_stream().to_string().contains(MODULE),
+        _ => false,
+    });
+    proc_macro2::extra::invalidate_current_thread_spans();
+    Some(found)
+}
+
+/// Steps 3 and 7, before the files: per crate whose code builds (step 3) or reads (step 7)
+/// tonic-types details, the `google_rpc` module beside each target root concerned, its
+/// declaration, and the dependencies it needs (`buffa`, `buffa-types`, `connectrpc`).
+pub fn prepare(ws: &Workspace, step: u8) -> Prepared {
+    use crate::manifest::{self, DepKind, NewDep};
+    let mut out = Prepared::default();
+    let mut manifests = manifest::ManifestEdits::new(ws.root.join("Cargo.toml"));
+    let mut created: HashSet<PathBuf> = HashSet::new();
+    for c in &ws.crates {
+        let mut plan = DetailsPlan::default();
+        for t in &c.targets {
+            if t.kinds.iter().any(|k| k == "custom-build" || k == "proc-macro") {
+                continue;
+            }
+            let files: Vec<&PathBuf> = c.files[t.files.clone()]
+                .iter()
+                .map(|f| &f.path)
+                .filter(|p| std::fs::read_to_string(p).is_ok_and(|s| wanted(&s, step)))
+                .collect();
+            if files.is_empty() {
+                continue;
+            }
+            let Ok(root_text) = std::fs::read_to_string(&t.root) else {
+                continue;
+            };
+            let dir = t.root.parent().unwrap_or(Path::new("."));
+            let candidates = [
+                dir.join(format!("{MODULE}.rs")),
+                dir.join(MODULE).join("mod.rs"),
+            ];
+            let existing: Vec<&PathBuf> = candidates.iter().filter(|p| p.exists()).collect();
+            let ours = match existing.as_slice() {
+                [] => None,
+                [p] => Some(std::fs::read_to_string(p).is_ok_and(|t| t.starts_with(MARKER))),
+                _ => Some(false),
+            };
+            let declared = declares(&root_text);
+            let report = |out: &mut Prepared, why: String| {
+                out.items.push(ItemReport {
+                    path: rel(&ws.root, &t.root),
+                    krate: c.name.clone(),
+                    line: 1,
+                    column: 1,
+                    rule: format!("step{step:02}/error-details"),
+                    kind: ItemKind::Manual,
+                    message: format!("tonic-types error details stay in this target: {why}"),
+                    note: "compile google/rpc/error_details.proto with connectrpc-build and build details with ConnectError::with_detail(ErrorDetail::from_message(..)) by hand".into(),
+                });
+            };
+            match (ours, declared) {
+                (_, None) => {
+                    report(&mut out, "its root file does not parse".into());
+                    continue;
+                }
+                (Some(false), _) => {
+                    report(&mut out, format!("a `{MODULE}` module file the tool did not write is there"));
+                    continue;
+                }
+                (None, Some(true)) => {
+                    report(&mut out, format!("its root already names `{MODULE}`"));
+                    continue;
+                }
+                (None, Some(false)) => {
+                    let p = candidates[usize::from(autodiscovered(c, dir))].clone();
+                    if created.insert(p.clone()) {
+                        out.new_files.push((p, module_text()));
+                    }
+                    let decl = if t.is_lib() {
+                        format!("pub mod {MODULE};")
+                    } else {
+                        format!("mod {MODULE};")
+                    };
+                    plan.decls.insert(t.root.clone(), decl);
+                }
+                (Some(true), Some(false)) => {
+                    let decl = if t.is_lib() {
+                        format!("pub mod {MODULE};")
+                    } else {
+                        format!("mod {MODULE};")
+                    };
+                    plan.decls.insert(t.root.clone(), decl);
+                }
+                (Some(true), Some(true)) => {}
+            }
+            plan.files.extend(files.into_iter().cloned());
+        }
+        if plan.files.is_empty() {
+            continue;
+        }
+        if let Ok(member) = std::fs::read_to_string(&c.manifest_path) {
+            let deps = [
+                NewDep::new("buffa", "0.9", &[], DepKind::Normal),
+                NewDep::new("buffa-types", "0.9", &[], DepKind::Normal),
+                NewDep::new("connectrpc", "0.9", &[], DepKind::Normal),
+            ];
+            let root_cur = manifests.root_for(&c.manifest_path);
+            let dirs = (c.dir.as_path(), ws.root.as_path());
+            if let Ok((m, r)) = manifest::add_deps_in(&member, root_cur.as_deref(), &deps, Some(dirs)) {
+                manifests.record(&c.manifest_path, member, m, r);
+            }
+        }
+        out.ctx.insert(
+            c.name.clone(),
+            std::sync::Arc::new(CrateCtx {
+                details: Some(plan),
+                ..Default::default()
+            }),
+        );
+    }
+    out.manifests = manifests.finish();
+    out
+}
+
+/// Why the file's tonic-types paths cannot all move to the module (offset, what), if so.
+pub fn blockers(text: &str, file: &syn::File, idx: &FileIndex) -> Vec<(usize, String)> {
+    let _ = text;
+    let mut out = Vec::new();
+    for (l, leaf) in idx.leaves.iter().enumerate() {
+        let p = idx.leaf_path(l);
+        if p.first().map(String::as_str) != Some("tonic_types") {
+            continue;
+        }
+        let ok = p.len() == 2 && !leaf.is_glob && NAMES.contains(&p[1].as_str());
+        if !ok {
+            let at = idx.use_items[leaf.item].range.start;
+            out.push((at, format!("`use {}{}`", p.join("::"), if leaf.is_glob { "::*" } else { "" })));
+        }
+    }
+    for (name, c) in &idx.extern_crates {
+        if c == "tonic_types" && name != "tonic_types" {
+            out.push((0, format!("`extern crate tonic_types as {name}`")));
+        }
+    }
+    let mut toks = Vec::new();
+    flatten(file.to_token_stream(), &mut toks);
+    for i in 0..toks.len() {
+        if !toks[i].is_ident("tonic_types") || path_continues_before(&toks, i) {
+            continue;
+        }
+        let next = if toks.get(i + 1).is_some_and(|t| t.is_punct(':'))
+            && toks.get(i + 2).is_some_and(|t| t.is_punct(':'))
+        {
+            toks.get(i + 3)
+        } else {
+            None
+        };
+        match next {
+            Some(Tok::Ident(n, _)) if NAMES.contains(&n.as_str()) => {}
+            // `use tonic_types::{..}`: the leaves were checked above.
+            Some(Tok::Open(proc_macro2::Delimiter::Brace, _)) => {}
+            Some(Tok::Ident(n, _)) => out.push((toks[i].range().start, format!("`tonic_types::{n}`"))),
+            _ => out.push((toks[i].range().start, "`tonic_types` named as a whole".into())),
+        }
+    }
+    out
+}
+
+/// Is the ident at `i` preceded by `x ::` (so not the start of a path)?
+fn path_continues_before(toks: &[Tok], i: usize) -> bool {
+    i >= 3
+        && toks[i - 1].is_punct(':')
+        && toks[i - 2].is_punct(':')
+        && toks[i - 3].ident().is_some()
+}
+
+/// Do this file's tonic-types paths move to the module in this run?
+pub fn converts(ctx: &FileCtx<'_>) -> bool {
+    let (Some(plan), Some(path)) = (ctx.crate_ctx.and_then(|c| c.details.as_ref()), ctx.path)
+    else {
+        return false;
+    };
+    plan.files.contains(path) && blockers(ctx.text, ctx.file, ctx.index).is_empty()
+}
+
+/// The edits that point the file's tonic-types paths at `crate::google_rpc`. In `kept` (regions
+/// that keep tonic errors) a bare name bound to tonic-types is written in full instead
+/// (`tonic_types::ErrorDetails`), and `use tonic_types::StatusExt as _;` keeps tonic-types'
+/// trait in scope for them.
+pub fn conversion(ctx: &FileCtx<'_>, kept: &[Range<usize>], rule: &str) -> Vec<Edit> {
+    let idx = ctx.index;
+    let mut edits = Vec::new();
+    let mut toks = Vec::new();
+    flatten(ctx.file.to_token_stream(), &mut toks);
+    for i in 0..toks.len() {
+        if !toks[i].is_ident("tonic_types") || path_continues_before(&toks, i) {
+            continue;
+        }
+        if !toks.get(i + 1).is_some_and(|t| t.is_punct(':')) {
+            continue;
+        }
+        let r = toks[i].range();
+        // `::tonic_types::X`: the leading `::` goes too.
+        let start = if i >= 2 && toks[i - 1].is_punct(':') && toks[i - 2].is_punct(':') {
+            toks[i - 2].range().start
+        } else {
+            r.start
+        };
+        if kept.iter().any(|k| k.start <= start && r.end <= k.end) {
+            continue;
+        }
+        edits.push(Edit::replace(start..r.end, format!("crate::{MODULE}"), rule));
+    }
+    if kept.is_empty() {
+        return edits;
+    }
+    // Bare names bound to tonic-types, inside the kept regions.
+    let mut tr = crate::resolve::ScopeTracker::new(idx);
+    let _ = &mut tr;
+    let mut trait_leaf = None;
+    for (l, leaf) in idx.leaves.iter().enumerate() {
+        let p = idx.leaf_path(l);
+        if p == ["tonic_types", "StatusExt"] {
+            trait_leaf = Some(leaf.item);
+        }
+    }
+    for i in 0..toks.len() {
+        let Tok::Ident(n, r) = &toks[i] else { continue };
+        if !NAMES.contains(&n.as_str()) || path_continues_before(&toks, i) {
+            continue;
+        }
+        if i > 0 && toks[i - 1].is_punct('.') {
+            continue;
+        }
+        if !kept.iter().any(|k| k.start <= r.start && r.end <= k.end) {
+            continue;
+        }
+        let bound = idx
+            .binding_of(idx.root(), n)
+            .is_some_and(|p| p.len() == 2 && p[0] == "tonic_types");
+        if bound {
+            edits.push(Edit::replace(r.clone(), format!("tonic_types::{n}"), rule));
+        }
+    }
+    if let Some(item) = trait_leaf {
+        let end = idx.use_items[item].range.end;
+        let line_end = ctx.text[end..].find('\n').map_or(ctx.text.len(), |k| end + k);
+        let indent = crate::edit::indent_at(ctx.text, idx.use_items[item].range.start).to_string();
+        edits.push(Edit::insert(
+            line_end,
+            format!("\n{indent}use tonic_types::StatusExt as _;"),
+            rule,
+        ));
+    }
+    edits
+}
+
+/// The declaration of the module in a target root this run converts files of, when the file is
+/// one (after the last top-level `mod x;`, else the last top-level `use`, else at the top).
+pub fn declaration(ctx: &FileCtx<'_>, rule: &str) -> Option<Edit> {
+    let plan = ctx.crate_ctx.and_then(|c| c.details.as_ref())?;
+    let decl = plan.decls.get(ctx.path?)?;
+    if ctx.file.items.iter().any(|i| matches!(i, syn::Item::Mod(m) if m.ident == MODULE)) {
+        return None;
+    }
+    let text = ctx.text;
+    let span_end = |i: &syn::Item| crate::resolve::range(syn::spanned::Spanned::span(i)).end;
+    let eol = |p: usize| text[p..].find('\n').map_or(text.len(), |k| p + k);
+    let last_mod = ctx
+        .file
+        .items
+        .iter()
+        .rev()
+        .find(|i| matches!(i, syn::Item::Mod(m) if m.content.is_none()));
+    let last_use = ctx.file.items.iter().rev().find(|i| matches!(i, syn::Item::Use(_)));
+    Some(match (last_mod, last_use) {
+        (Some(m), _) => Edit::insert(eol(span_end(m)), format!("\n{decl}"), rule),
+        (None, Some(u)) => Edit::insert(eol(span_end(u)), format!("\n\n{decl}"), rule),
+        (None, None) => {
+            let first = ctx
+                .file
+                .items
+                .first()
+                .map(|i| crate::edit::line_start(text, crate::resolve::range(syn::spanned::Spanned::span(i)).start))
+                .unwrap_or(text.len());
+            Edit::insert(first, format!("{decl}\n\n"), rule)
+        }
+    })
+}
+
+/// Items for a file whose details stay on tonic-types.
+pub fn blocked_items(ctx: &FileCtx<'_>, step: u8) -> Vec<ManualItem> {
+    let Some(plan) = ctx.crate_ctx.and_then(|c| c.details.as_ref()) else {
+        return Vec::new();
+    };
+    if !ctx.path.is_some_and(|p| plan.files.contains(p)) {
+        return Vec::new();
+    }
+    blockers(ctx.text, ctx.file, ctx.index)
+        .into_iter()
+        .map(|(offset, what)| ManualItem {
+            offset,
+            rule: format!("step{step:02}/error-details"),
+            message: format!("tonic-types error details stay here: {what} has no counterpart in the crate's `{MODULE}` module"),
+            note: format!("build the detail with ConnectError::with_detail(ErrorDetail::from_message(\"google.rpc.X\", &msg)) using the messages of `crate::{MODULE}`, or use only its names ({})", NAMES.join(", ")),
+            kind: ItemKind::Manual,
+        })
+        .collect()
+}
