@@ -53,7 +53,11 @@ impl Pass for ClientErrorsPass {
             edits: Vec::new(),
             tonic_only: None,
             items: Vec::new(),
+            details_ok: crate::steps::details::converts(file),
         };
+        if let Some(e) = crate::steps::details::declaration(file, "step07/error-details") {
+            let _ = w.out.commit(vec![e]);
+        }
         // Calls still on tonic's generated clients (step 6 not applied) return tonic errors.
         let mut toks = Vec::new();
         flatten(file.file.to_token_stream(), &mut toks);
@@ -86,7 +90,12 @@ impl Pass for ClientErrorsPass {
         }
         if let Some((at, why)) = w.tonic_only.take() {
             // Nothing of the file changes: take back the renames too.
-            w.out.buffer.retain(|e| !e.rule.starts_with("step07/"));
+            w.out
+                .buffer
+                .retain(|e| !e.rule.starts_with("step07/") || e.rule == "step07/error-details");
+            if !w.details_ok {
+                w.out.items.extend(crate::steps::details::blocked_items(file, 7));
+            }
             w.out.items.retain(|i| !i.rule.starts_with("step07/"));
             w.out.items.push(item(
                 at,
@@ -106,10 +115,13 @@ impl Pass for ClientErrorsPass {
                 !e.rule.starts_with("step07/")
                     || e.rule == "step07/imports"
                     || e.rule == "step07/keep-tonic"
+                    || e.rule == "step07/error-details"
             });
         if moot {
             // Every rename was taken back: the import changes go too.
-            w.out.buffer.retain(|e| !e.rule.starts_with("step07/"));
+            w.out
+                .buffer
+                .retain(|e| !e.rule.starts_with("step07/") || e.rule == "step07/error-details");
         }
         let mut edits = std::mem::take(&mut w.edits);
         // Nested functions are seen from their enclosing one too.
@@ -117,6 +129,11 @@ impl Pass for ClientErrorsPass {
             (a.range.start, a.range.end, &a.text).cmp(&(b.range.start, b.range.end, &b.text))
         });
         edits.dedup_by(|a, b| a.range == b.range && a.text == b.text);
+        if w.details_ok && !moot && file.text.contains("tonic_types") {
+            edits.extend(crate::steps::details::conversion(file, &[], "step07/error-details"));
+        } else if !w.details_ok {
+            w.items.extend(crate::steps::details::blocked_items(file, 7));
+        }
         let items = std::mem::take(&mut w.items);
         if w.out.commit(edits).is_ok() {
             w.out.items.extend(items);
@@ -142,6 +159,9 @@ struct Walker<'a, 'o> {
     edits: Vec<Edit>,
     /// Why the file must keep tonic errors (first reason), and where.
     tonic_only: Option<(usize, String)>,
+    /// The file's tonic-types paths move to the crate's `google_rpc` module, whose `StatusExt`
+    /// reads details on `ConnectError` (`get_details_*`, `get_error_details`, ..).
+    details_ok: bool,
     items: Vec<ManualItem>,
 }
 
@@ -421,6 +441,7 @@ impl Walker<'_, '_> {
                     "step07/error-accessor",
                 )),
                 ("to_string" | "clone", _) => {}
+                (other, _) if self.details_ok && crate::steps::details::READERS.contains(&other) => {}
                 (other, _) => self.keep_tonic(
                     r.start,
                     format!(
