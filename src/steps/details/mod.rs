@@ -94,6 +94,23 @@ pub struct DetailsPlan {
     pub files: HashSet<PathBuf>,
     /// Target roots that get the declaration (`pub mod google_rpc;` / `mod google_rpc;`).
     pub decls: HashMap<PathBuf, String>,
+    /// Files that use tonic-types in a way the module cannot take over (listed).
+    pub blocked: HashSet<PathBuf>,
+}
+
+/// Does the file at `p` use tonic-types only through names the module has?
+fn convertible(p: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(p) else {
+        return false;
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let Ok(file) = syn::parse_file(text) else {
+        return false;
+    };
+    let idx = FileIndex::build(&file, None);
+    let ok = blockers(text, &file, &idx).is_empty();
+    proc_macro2::extra::invalidate_current_thread_spans();
+    ok
 }
 
 /// Methods of tonic-types' `StatusExt` that read details, all provided by the module.
@@ -161,11 +178,14 @@ pub fn prepare(ws: &Workspace, step: u8) -> Prepared {
             if t.kinds.iter().any(|k| k == "custom-build" || k == "proc-macro") {
                 continue;
             }
-            let files: Vec<&PathBuf> = c.files[t.files.clone()]
+            let wanted_files: Vec<&PathBuf> = c.files[t.files.clone()]
                 .iter()
                 .map(|f| &f.path)
                 .filter(|p| std::fs::read_to_string(p).is_ok_and(|s| wanted(&s, step)))
                 .collect();
+            let (files, blocked): (Vec<&PathBuf>, Vec<&PathBuf>) =
+                wanted_files.into_iter().partition(|p| convertible(p));
+            plan.blocked.extend(blocked.into_iter().cloned());
             if files.is_empty() {
                 continue;
             }
@@ -233,7 +253,17 @@ pub fn prepare(ws: &Workspace, step: u8) -> Prepared {
             }
             plan.files.extend(files.into_iter().cloned());
         }
+        if plan.files.is_empty() && plan.blocked.is_empty() {
+            continue;
+        }
         if plan.files.is_empty() {
+            out.ctx.insert(
+                c.name.clone(),
+                std::sync::Arc::new(CrateCtx {
+                    details: Some(plan),
+                    ..Default::default()
+                }),
+            );
             continue;
         }
         if let Ok(member) = std::fs::read_to_string(&c.manifest_path) {
@@ -330,6 +360,22 @@ pub fn conversion(ctx: &FileCtx<'_>, kept: &[Range<usize>], rule: &str) -> Vec<E
     let mut edits = Vec::new();
     let mut toks = Vec::new();
     flatten(ctx.file.to_token_stream(), &mut toks);
+    // `use` items that only bring tonic-types' trait in scope unnamed.
+    let keep_uses: Vec<Range<usize>> = idx
+        .use_items
+        .iter()
+        .filter(|u| {
+            let mut ls = Vec::new();
+            u.tree.leaves(&mut ls);
+            !ls.is_empty()
+                && ls.iter().all(|&l| {
+                    idx.leaves[l].name.is_empty()
+                        && !idx.leaves[l].is_glob
+                        && idx.leaf_path(l) == ["tonic_types", "StatusExt"]
+                })
+        })
+        .map(|u| u.range.clone())
+        .collect();
     for i in 0..toks.len() {
         if !toks[i].is_ident("tonic_types") || path_continues_before(&toks, i) {
             continue;
@@ -347,6 +393,10 @@ pub fn conversion(ctx: &FileCtx<'_>, kept: &[Range<usize>], rule: &str) -> Vec<E
         if kept.iter().any(|k| k.start <= start && r.end <= k.end) {
             continue;
         }
+        // `use tonic_types::StatusExt as _;`: what an earlier run wrote for kept regions.
+        if keep_uses.iter().any(|k| k.start <= start && r.end <= k.end) {
+            continue;
+        }
         edits.push(Edit::replace(start..r.end, format!("crate::{MODULE}"), rule));
     }
     if kept.is_empty() {
@@ -358,13 +408,13 @@ pub fn conversion(ctx: &FileCtx<'_>, kept: &[Range<usize>], rule: &str) -> Vec<E
     let mut trait_leaf = None;
     for (l, leaf) in idx.leaves.iter().enumerate() {
         let p = idx.leaf_path(l);
-        if p == ["tonic_types", "StatusExt"] {
+        if p == ["tonic_types", "StatusExt"] && !leaf.name.is_empty() && keep_uses.is_empty() {
             trait_leaf = Some(leaf.item);
         }
     }
     for i in 0..toks.len() {
         let Tok::Ident(n, r) = &toks[i] else { continue };
-        if !NAMES.contains(&n.as_str()) || path_continues_before(&toks, i) {
+        if path_continues_before(&toks, i) {
             continue;
         }
         if i > 0 && toks[i - 1].is_punct('.') {
@@ -373,11 +423,11 @@ pub fn conversion(ctx: &FileCtx<'_>, kept: &[Range<usize>], rule: &str) -> Vec<E
         if !kept.iter().any(|k| k.start <= r.start && r.end <= k.end) {
             continue;
         }
-        let bound = idx
-            .binding_of(idx.root(), n)
-            .is_some_and(|p| p.len() == 2 && p[0] == "tonic_types");
-        if bound {
-            edits.push(Edit::replace(r.clone(), format!("tonic_types::{n}"), rule));
+        // `ErrorDetails`, or an alias of it (`Details`): written as tonic-types' own path.
+        if let Some(p) = idx.binding_of(idx.root(), n) {
+            if p.len() == 2 && p[0] == "tonic_types" && NAMES.contains(&p[1].as_str()) {
+                edits.push(Edit::replace(r.clone(), format!("tonic_types::{}", p[1]), rule));
+            }
         }
     }
     if let Some(item) = trait_leaf {
@@ -431,7 +481,7 @@ pub fn blocked_items(ctx: &FileCtx<'_>, step: u8) -> Vec<ManualItem> {
     let Some(plan) = ctx.crate_ctx.and_then(|c| c.details.as_ref()) else {
         return Vec::new();
     };
-    if !ctx.path.is_some_and(|p| plan.files.contains(p)) {
+    if !ctx.path.is_some_and(|p| plan.files.contains(p) || plan.blocked.contains(p)) {
         return Vec::new();
     }
     blockers(ctx.text, ctx.file, ctx.index)
