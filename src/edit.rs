@@ -234,6 +234,32 @@ pub fn whole_lines(text: &str, r: Range<usize>) -> Range<usize> {
     }
 }
 
+/// [`whole_lines`] for deleting an item that stood between blank lines (a `use` line with a
+/// blank line on each side): the blank line after it goes too, so that the deletion does not
+/// leave two blank lines in a row (or a blank first line in the file).
+pub fn whole_lines_tidy(text: &str, r: Range<usize>) -> Range<usize> {
+    let w = whole_lines(text, r);
+    if w.end == 0 || text.as_bytes().get(w.end - 1) != Some(&b'\n') {
+        return w;
+    }
+    if line_start(text, w.start) != w.start {
+        return w;
+    }
+    // The line before: none (file start), blank, or one that opens a block.
+    let blank_before = w.start == 0 || {
+        let prev = &text[line_start(text, w.start - 1)..w.start - 1];
+        prev.trim().is_empty() || prev.trim_end().ends_with('{')
+    };
+    if !blank_before {
+        return w;
+    }
+    let rest = &text[w.end..];
+    match rest.find('\n') {
+        Some(i) if rest[..i].trim().is_empty() => w.start..w.end + i + 1,
+        _ => w,
+    }
+}
+
 /// Re-indent a block of new text (lines after the first) to `indent`.
 pub fn reindent(text: &str, indent: &str) -> String {
     let mut out = String::new();
@@ -253,6 +279,46 @@ pub fn reindent(text: &str, indent: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn tidy_line_deletion_keeps_one_blank_line() {
+        let cut = |t: &str, what: &str| {
+            let at = t.find(what).unwrap();
+            let r = whole_lines_tidy(t, at..at + what.len());
+            format!("{}{}", &t[..r.start], &t[r.end..])
+        };
+        // Between blank lines: one blank line stays.
+        assert_eq!(
+            cut("use a;\n\nuse tonic::X;\n\nfn f() {}\n", "use tonic::X;"),
+            "use a;\n\nfn f() {}\n"
+        );
+        // First in the file, or first in a block: the blank line after it goes too.
+        assert_eq!(
+            cut("use tonic::X;\n\nfn f() {}\n", "use tonic::X;"),
+            "fn f() {}\n"
+        );
+        assert_eq!(
+            cut(
+                "mod m {\n    use tonic::X;\n\n    fn f() {}\n}\n",
+                "use tonic::X;"
+            ),
+            "mod m {\n    fn f() {}\n}\n"
+        );
+        // Next to other lines: only its own line goes.
+        assert_eq!(
+            cut("use a;\nuse tonic::X;\n\nfn f() {}\n", "use tonic::X;"),
+            "use a;\n\nfn f() {}\n"
+        );
+        assert_eq!(
+            cut("use a;\n\nuse tonic::X;\nuse b;\n", "use tonic::X;"),
+            "use a;\n\nuse b;\n"
+        );
+        // Not alone on its line: just the range.
+        assert_eq!(
+            cut("use a; use tonic::X;\n\nfn f() {}\n", "use tonic::X;"),
+            "use a; \n\nfn f() {}\n"
+        );
+    }
 
     #[test]
     fn insertions_at_one_point_keep_commit_order() {

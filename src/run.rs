@@ -112,6 +112,8 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
     let prepared = step.prepare(ws);
     let mut jobs = Vec::new();
     let mut items = prepared.items;
+    // Connect service code anywhere in the workspace (a helper crate serves another's handlers).
+    let connect_server = ws.crates.iter().any(|c| c.evidence.connect_server);
     for c in &ws.crates {
         let crate_ctx = prepared.ctx.get(&c.name).cloned();
         for f in &c.files {
@@ -120,7 +122,10 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
                 krate: &c.name,
                 meta: FileMeta {
                     module_path: f.module_path.clone(),
-                    crate_evidence: c.evidence,
+                    crate_evidence: crate::rules::rename::SideEvidence {
+                        connect_server,
+                        ..c.evidence
+                    },
                     path: Some(f.path.clone()),
                     crate_ctx: crate_ctx.clone(),
                 },

@@ -209,9 +209,7 @@ fn walk_modules(
             continue;
         }
         let ev = SideEvidence::scan(&bytes);
-        c.evidence.server |= ev.server;
-        c.evidence.client |= ev.client;
-        c.evidence.connect_client |= ev.connect_client;
+        c.evidence.add(ev);
         let Ok(text) = String::from_utf8(bytes) else {
             c.files.push(SourceFile {
                 path,
@@ -413,9 +411,7 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
             c.generated.push(f);
             continue;
         }
-        c.evidence.server |= ev.server;
-        c.evidence.client |= ev.client;
-        c.evidence.connect_client |= ev.connect_client;
+        c.evidence.add(ev);
         c.files.push(SourceFile {
             path: f,
             module_path: None,

@@ -215,7 +215,7 @@ fn permissions_are_kept_by_the_atomic_write() {
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names.len(), 4, "{names:?}");
 }
 
 #[test]
@@ -328,7 +328,7 @@ fn verify_restores_a_run_that_does_not_build() {
             .output()
             .unwrap()
     };
-    // Without connectrpc the renamed code cannot build: everything is put back.
+    // Without connectrpc the code cannot build: everything is put back.
     let out = run_verify();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");

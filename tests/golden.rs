@@ -27,11 +27,19 @@ fn kind_name(k: cargo_connect_migrate::engine::ItemKind) -> &'static str {
 }
 
 /// A case with a `<case>.proto` beside it runs with that schema as its crate context, the
-/// package module being `crate::pb` (steps that need the schema: 6).
+/// package module being `crate::pb` (steps that need the schema: 6). Every case sits in a
+/// workspace where step 2 converted some handler (a workspace without one: `tests/trees`).
 fn meta_for(case: &Path) -> FileMeta {
+    let after_step2 = cargo_connect_migrate::rules::rename::SideEvidence {
+        connect_server: true,
+        ..Default::default()
+    };
     let proto = case.with_extension("proto");
     let Ok(text) = std::fs::read_to_string(&proto) else {
-        return FileMeta::default();
+        return FileMeta {
+            crate_evidence: after_step2,
+            ..Default::default()
+        };
     };
     let schema =
         cargo_connect_migrate::schema::Schema::from_sources(&[("case.proto", text.as_str())], 1)
@@ -48,6 +56,7 @@ fn meta_for(case: &Path) -> FileMeta {
             modules: vec![(vec!["crate".into(), "pb".into()], package)],
             ..Default::default()
         })),
+        crate_evidence: after_step2,
         ..Default::default()
     }
 }
@@ -78,12 +87,19 @@ fn file_cases() {
                 Outcome::NotApplicable => (before.clone(), Vec::new()),
                 o => panic!("{name}: {o:?}"),
             };
-            assert_eq!(
-                after,
-                fixed,
-                "{}: output differs from {name} fixed",
-                dir.display()
-            );
+            // `GOLDEN_BLESS=1` writes what the step produces as the expected files (review the
+            // diff before committing), like `TRYCMD=overwrite` for the CLI transcripts.
+            let bless = std::env::var_os("GOLDEN_BLESS").is_some();
+            if bless {
+                std::fs::write(path.with_extension("fixed.rs"), &after).unwrap();
+            } else {
+                assert_eq!(
+                    after,
+                    fixed,
+                    "{}: output differs from {name} fixed",
+                    dir.display()
+                );
+            }
             let got_items: Vec<String> = items
                 .iter()
                 .map(|i| {
@@ -92,6 +108,15 @@ fn file_cases() {
                 })
                 .collect();
             let items_file = path.with_extension("items");
+            if bless {
+                if got_items.is_empty() {
+                    if items_file.exists() {
+                        std::fs::write(&items_file, "").unwrap();
+                    }
+                } else {
+                    std::fs::write(&items_file, got_items.join("\n") + "\n").unwrap();
+                }
+            }
             let want_items: Vec<String> = std::fs::read_to_string(&items_file)
                 .map(|t| t.lines().map(str::to_string).collect())
                 .unwrap_or_default();

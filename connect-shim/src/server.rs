@@ -703,3 +703,143 @@ pub fn tonic_result_connect<B>(
         out
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// step 5: tonic interceptors in front of a hosted connect service
+
+/// A tonic interceptor function (`FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, Status>`,
+/// or any [`tonic::service::Interceptor`]) run as a connectrpc
+/// [`Interceptor`](connectrpc::Interceptor) for the calls of one service, as
+/// `XServer::with_interceptor(svc, f)` / `InterceptedService::new(svc, f)` ran it (step 5).
+///
+/// Before each call whose path is `/<service>/...` (unary and streaming alike), the request
+/// headers become the interceptor's `MetadataMap` and the extensions move over (with tonic's
+/// `TcpConnectInfo` for the peer address); what the interceptor leaves in them goes back to the
+/// call, so a handler reads an extension the interceptor inserted from `ctx.extensions()`. An
+/// error answers the call through [`status::to_connect`](crate::status::to_connect) and the
+/// handler does not run. Calls of other services pass through.
+///
+/// Install it on the `ConnectRpcService` that hosts the service:
+/// `ConnectRpcService::new(router).with_interceptor(TonicInterceptor::new(NAME, f))`.
+/// Step 9 moves a plain interceptor function to its connect shape
+/// (`Fn(RequestContext) -> Result<RequestContext, ConnectError>`) and this adapter to the crate's
+/// own module.
+pub struct TonicInterceptor<F> {
+    prefix: String,
+    f: std::sync::Mutex<F>,
+}
+
+impl<F> TonicInterceptor<F>
+where
+    F: tonic::service::Interceptor,
+{
+    /// `f` in front of the calls of `service` (its full name, `pkg.Service`).
+    pub fn new(service: impl AsRef<str>, f: F) -> Self {
+        Self {
+            prefix: format!("/{}/", service.as_ref().trim_matches('/')),
+            f: std::sync::Mutex::new(f),
+        }
+    }
+
+    fn applies(&self, ctx: &RequestContext) -> bool {
+        ctx.path().is_some_and(|p| p.starts_with(&self.prefix))
+    }
+
+    /// Run the interceptor on `ctx`.
+    pub fn intercept(&self, mut ctx: RequestContext) -> Result<RequestContext, ConnectError> {
+        let mut extensions = std::mem::take(ctx.extensions_mut());
+        let inserted = extensions
+            .get::<tonic::transport::server::TcpConnectInfo>()
+            .is_none()
+            && crate::hosting::peer_addr(&extensions).is_some_and(|addr| {
+                extensions.insert(tonic::transport::server::TcpConnectInfo {
+                    local_addr: None,
+                    remote_addr: Some(addr),
+                });
+                true
+            });
+        let metadata = MetadataMap::from_headers(std::mem::take(ctx.headers_mut()));
+        let request = tonic::Request::from_parts(metadata, extensions, ());
+        let result = {
+            let mut f = self.f.lock().unwrap_or_else(|e| e.into_inner());
+            f.call(request)
+        };
+        let request = result.map_err(to_connect)?;
+        let (metadata, mut extensions, ()) = request.into_parts();
+        if inserted {
+            extensions.remove::<tonic::transport::server::TcpConnectInfo>();
+        }
+        *ctx.headers_mut() = metadata.into_headers();
+        *ctx.extensions_mut() = extensions;
+        Ok(ctx)
+    }
+}
+
+#[connectrpc::async_trait]
+impl<F> connectrpc::Interceptor for TonicInterceptor<F>
+where
+    F: tonic::service::Interceptor + Send + 'static,
+{
+    async fn intercept_unary(
+        &self,
+        mut req: connectrpc::interceptor::UnaryRequest,
+        next: connectrpc::Next<'_>,
+    ) -> Result<connectrpc::interceptor::UnaryResponse, ConnectError> {
+        if self.applies(&req.ctx) {
+            req.ctx = self.intercept(req.ctx)?;
+        }
+        next.run(req).await
+    }
+
+    async fn intercept_streaming(
+        &self,
+        mut req: connectrpc::interceptor::StreamRequest,
+        inbound: connectrpc::PayloadStream,
+        next: connectrpc::NextStream<'_>,
+    ) -> Result<connectrpc::interceptor::StreamResponse, ConnectError> {
+        if self.applies(&req.ctx) {
+            req.ctx = self.intercept(req.ctx)?;
+        }
+        next.run(req, inbound).await
+    }
+}
+
+#[cfg(test)]
+mod interceptor_tests {
+    use super::*;
+
+    #[derive(Clone, Debug, PartialEq)]
+    struct Who(String);
+
+    fn auth(mut req: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
+        let who = req
+            .metadata()
+            .get("x-who")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| Status::unauthenticated("who?"))?
+            .to_owned();
+        req.extensions_mut().insert(Who(who));
+        Ok(req)
+    }
+
+    #[test]
+    fn runs_the_tonic_function_and_keeps_what_it_inserted() {
+        let i = TonicInterceptor::new("pkg.Svc", auth);
+        let mut headers = http::HeaderMap::new();
+        headers.insert("x-who", "ann".parse().unwrap());
+        let ctx = RequestContext::new(headers).with_path("/pkg.Svc/Get");
+        assert!(i.applies(&ctx));
+        let ctx = i.intercept(ctx).unwrap();
+        assert_eq!(ctx.extensions().get::<Who>(), Some(&Who("ann".into())));
+        assert_eq!(ctx.headers().get("x-who").unwrap(), "ann");
+
+        let err = i
+            .intercept(RequestContext::new(http::HeaderMap::new()))
+            .unwrap_err();
+        assert_eq!(err.code, connectrpc::ErrorCode::Unauthenticated);
+        assert_eq!(err.message.as_deref(), Some("who?"));
+        assert!(
+            !i.applies(&RequestContext::new(http::HeaderMap::new()).with_path("/pkg.Other/Get"))
+        );
+    }
+}

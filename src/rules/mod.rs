@@ -50,6 +50,10 @@ struct RenameDef {
     /// `google_rpc` module (see `steps::details`); it reports elsewhere.
     #[serde(default)]
     with_google_rpc: bool,
+    /// A check in code that must accept the file for the rule to rename (otherwise it
+    /// reports, with the check's reason): `descriptors` (step 1's descriptor analysis).
+    #[serde(default)]
+    guard: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -92,6 +96,16 @@ pub struct Rule {
     pub unless_file_contains: Vec<String>,
     /// Renames only where the file's tonic-types details move to the `google_rpc` module.
     pub with_google_rpc: bool,
+    /// A check in code that must accept the file for the rule to rename.
+    pub guard: Option<Guard>,
+}
+
+/// Checks in code that a rename rule can depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// Every use of protobuf descriptor types in the file is understood
+    /// (`crate::steps::step01::descriptors::migrates`).
+    Descriptors,
 }
 
 impl Rule {
@@ -257,14 +271,22 @@ pub fn load_file(file: &str, text: &str) -> Result<StepRules, RuleError> {
                 r.message,
                 r.note,
                 (r.unless_file_contains, r.with_google_rpc),
+                r.guard,
             )
         })
-        .chain(
-            raw.report
-                .into_iter()
-                .map(|r| (r.id, r.path, None, r.side, r.message, r.note, (Vec::new(), false))),
-        );
-    for (id, from, to, side, message, note, (unless_file_contains, with_google_rpc)) in defs {
+        .chain(raw.report.into_iter().map(|r| {
+            (
+                r.id,
+                r.path,
+                None,
+                r.side,
+                r.message,
+                r.note,
+                (Vec::new(), false),
+                None,
+            )
+        }));
+    for (id, from, to, side, message, note, (unless_file_contains, with_google_rpc), guard) in defs {
         if id.is_empty()
             || !id
                 .chars()
@@ -291,6 +313,18 @@ pub fn load_file(file: &str, text: &str) -> Result<StepRules, RuleError> {
                 path: from,
             });
         }
+        let guard = match guard.as_deref() {
+            None => None,
+            Some("descriptors") => Some(Guard::Descriptors),
+            Some(other) => {
+                return Err(RuleError::BadPath {
+                    file: file.into(),
+                    id,
+                    path: other.to_string(),
+                    why: "unknown guard (known: descriptors)".into(),
+                })
+            }
+        };
         let action = match to {
             Some(to) => Action::Rename(parse_path(file, &id, &to)?),
             None => Action::Report,
@@ -305,6 +339,7 @@ pub fn load_file(file: &str, text: &str) -> Result<StepRules, RuleError> {
             note,
             unless_file_contains,
             with_google_rpc,
+            guard,
         });
     }
     let mut crates: Vec<String> = rules.iter().map(|r| r.from[0].clone()).collect();

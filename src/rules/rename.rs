@@ -42,6 +42,10 @@ pub struct SideEvidence {
     pub client: bool,
     /// Connect clients are in use (step 6 ran): `connectrpc::client`, `connect_shim::client`.
     pub connect_client: bool,
+    /// Connect service code is in the workspace (step 2 converted a handler somewhere):
+    /// `connectrpc` with `RequestContext`/`ServiceRequest`/`ServiceResult`, or the shim's server
+    /// adapters. Set for every crate of the workspace by the run layer.
+    pub connect_server: bool,
 }
 
 impl SideEvidence {
@@ -61,13 +65,21 @@ impl SideEvidence {
             connect_client: memchr::memmem::find(text, b"connectrpc::client").is_some()
                 || memchr::memmem::find(text, b"connect_shim::client").is_some()
                 || memchr::memmem::find(text, b"connect_shim::status::to_status").is_some(),
+            connect_server: {
+                let has = |n: &[u8]| memchr::memmem::find(text, n).is_some();
+                (has(b"connectrpc")
+                    && (has(b"RequestContext") || has(b"ServiceRequest") || has(b"ServiceResult")))
+                    || has(b"connect_shim::server")
+                    || has(b"tonic_hosted")
+            },
         }
     }
 
-    fn add(&mut self, o: SideEvidence) {
+    pub fn add(&mut self, o: SideEvidence) {
         self.server |= o.server;
         self.client |= o.client;
         self.connect_client |= o.connect_client;
+        self.connect_server |= o.connect_server;
     }
 }
 
@@ -94,6 +106,7 @@ fn path_evidence(full: &[String]) -> SideEvidence {
             || starts(&["tonic", "client"])
             || starts(&["connectrpc", "client"]),
         connect_client: false,
+        connect_server: false,
     }
 }
 
@@ -454,9 +467,9 @@ pub fn unused_import_removals(
         return edits;
     }
     for ui in &idx.use_items {
-        match removal(&ui.tree, &removed) {
+        match removal(&ui.tree, &removed, text) {
             Removal::All => edits.push(Edit::delete(
-                crate::edit::whole_lines(text, ui.range.clone()),
+                crate::edit::whole_lines_tidy(text, ui.range.clone()),
                 rule,
             )),
             Removal::Partial(v) => edits.extend(v.into_iter().map(|mut e| {
@@ -527,8 +540,27 @@ impl Pass for RenamePass<'_> {
     }
 }
 
+/// Why the rule does not rename in this file, if it does not (`unless_file_contains`, guard).
+fn disabled(
+    rule: &Rule,
+    ctx: &FileCtx<'_>,
+    guard: &std::cell::OnceCell<Result<(), String>>,
+) -> Option<String> {
+    if let Some(why) = rule.disabled_for(ctx) {
+        return Some(why);
+    }
+    match rule.guard {
+        None => None,
+        Some(super::Guard::Descriptors) => guard
+            .get_or_init(|| crate::steps::step01::descriptors::migrates(ctx))
+            .clone()
+            .err(),
+    }
+}
+
 fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput) {
     let idx = ctx.index;
+    let guard = std::cell::OnceCell::new();
     let mut w = Walker {
         idx,
         rules,
@@ -594,11 +626,7 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
     let mut imports = ImportPlan::default();
     // Imports of an item that keeps its name are replaced in place.
     for (l, leaf) in idx.leaves.iter().enumerate() {
-        if leaf.is_glob
-            || leaf.name.is_empty()
-            || leaf.name == "_"
-            || idx.use_items[leaf.item].is_pub
-        {
+        if leaf.is_glob || leaf.name.is_empty() || idx.use_items[leaf.item].is_pub {
             continue;
         }
         let path = idx.leaf_path(l);
@@ -609,7 +637,7 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
         else {
             continue;
         };
-        if rule.disabled_for(ctx).is_some() {
+        if disabled(rule, ctx, &guard).is_some() {
             continue;
         }
         let Action::Rename(to) = &rule.action else {
@@ -618,6 +646,7 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
         if to.last() != path.last() {
             continue;
         }
+        // `use prost::Message as _;` becomes `use buffa::Message as _;`.
         let alias = (Some(&leaf.name) != path.last()).then(|| leaf.name.clone());
         imports.swapped.insert(l, to.clone());
         imports
@@ -662,7 +691,15 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
                 continue;
             }
         }
-        if let (Action::Rename(_), Some(why)) = (&rule.action, rule.disabled_for(ctx)) {
+        let why = match &rule.action {
+            Action::Rename(_) => disabled(rule, ctx, &guard),
+            Action::Report => None,
+        };
+        if let Some(why) = why {
+            if rule.guard.is_some() {
+                // The guard's own pass lists the sites it keeps.
+                continue;
+            }
             out.items.push(ManualItem {
                 offset: start,
                 rule: rule.id.clone(),
@@ -774,12 +811,17 @@ fn plan_rename(
             .map(|((r, _), new)| Edit::replace(r.clone(), new.clone(), id))
             .collect()
     };
-    let whole = |new_text: String| -> Result<Vec<Edit>, String> {
-        if hit.segs[..written - 1].iter().any(|(_, g)| *g) {
+    // The written segments after the rule's `from` (`decode` in `prost_types::X::decode`) stay
+    // as written: only the part the rule covers is replaced.
+    let tail = (r.full.len() - rule.from.len()).min(written - 1);
+    let whole = |prefix: &str, new_full: &[String]| -> Result<Vec<Edit>, String> {
+        let last = written - 1 - tail;
+        if hit.segs[..last].iter().any(|(_, g)| *g) {
             return Err("the path has generic arguments in the middle".into());
         }
         let start = hit.segs[0].0.start;
-        let end = hit.segs[written - 1].0.end;
+        let end = hit.segs[last].0.end;
+        let new_text = format!("{prefix}{}", new_full[..new_full.len() - tail].join("::"));
         Ok(vec![Edit::replace(start..end, new_text, id)])
     };
 
@@ -788,12 +830,12 @@ fn plan_rename(
             if written == r.full.len() && new_full.len() == written {
                 Ok(segmentwise(&new_full))
             } else {
-                whole(new_full.join("::"))
+                whole("", &new_full)
             }
         }
         Via::Import(_) | Via::Glob(_) => {
             if new_full.len() < written {
-                return whole(new_full.join("::"));
+                return whole("", &new_full);
             }
             let old_anchor = &r.full[..r.full.len() + 1 - written];
             let new_anchor = &new_full[..new_full.len() + 1 - written];
@@ -803,7 +845,10 @@ fn plan_rename(
             }
             if let Via::Import(l) = r.via {
                 if imports.swapped.get(&l).map(Vec::as_slice) == Some(new_anchor) {
-                    return Ok(segmentwise(&new_written));
+                    // The import keeps its local name (an alias stays an alias).
+                    let mut kept = new_written.clone();
+                    kept[0] = text[hit.segs[0].0.clone()].to_string();
+                    return Ok(segmentwise(&kept));
                 }
             }
             let name = new_anchor.last().unwrap().clone();
@@ -834,9 +879,9 @@ fn plan_rename(
                 // The short name is taken: write the full path instead.
                 let root = &new_full[0];
                 if idx.binding_of(hit.scope, root).is_some() {
-                    whole(format!("::{}", new_full.join("::")))
+                    whole("::", &new_full)
                 } else {
-                    whole(new_full.join("::"))
+                    whole("", &new_full)
                 }
             }
         }
@@ -872,7 +917,7 @@ impl ImportPlan {
         for item in items {
             let u = &idx.use_items[item];
             let new_text = self.add.get(&item).map(render_imports);
-            match removal(&u.tree, &removed) {
+            match removal(&u.tree, &removed, text) {
                 Removal::All => {
                     let indent = indent_at(text, u.range.start).to_string();
                     match new_text {
@@ -882,7 +927,7 @@ impl ImportPlan {
                             &id,
                         )),
                         None => edits.push(Edit::delete(
-                            crate::edit::whole_lines(text, u.range.clone()),
+                            crate::edit::whole_lines_tidy(text, u.range.clone()),
                             &id,
                         )),
                     }
@@ -944,7 +989,7 @@ pub(crate) enum Removal {
 }
 
 /// What removing `removed` leaves of a use tree: everything, nothing, or these edits.
-pub(crate) fn removal(t: &UTree, removed: &HashSet<LeafId>) -> Removal {
+pub(crate) fn removal(t: &UTree, removed: &HashSet<LeafId>, text: &str) -> Removal {
     match t {
         UTree::Leaf(l, _) => {
             if removed.contains(l) {
@@ -953,14 +998,34 @@ pub(crate) fn removal(t: &UTree, removed: &HashSet<LeafId>) -> Removal {
                 Removal::None
             }
         }
-        UTree::Path(inner, _) => removal(inner, removed),
+        UTree::Path(inner, _) => removal(inner, removed, text),
         UTree::Group(elems, _) => {
-            let states: Vec<Removal> = elems.iter().map(|e| removal(e, removed)).collect();
+            let states: Vec<Removal> = elems.iter().map(|e| removal(e, removed, text)).collect();
             if !elems.is_empty() && states.iter().all(|s| matches!(s, Removal::All)) {
                 return Removal::All;
             }
             if states.iter().all(|s| matches!(s, Removal::None)) {
                 return Removal::None;
+            }
+            // One untouched element left: `{Request, Status}` minus `Status` reads `Request`, as
+            // rustfmt would write it (not for `self`, and not when the braces hold a comment).
+            let kept: Vec<usize> = (0..elems.len())
+                .filter(|&k| !matches!(states[k], Removal::All))
+                .collect();
+            if let [k] = kept[..] {
+                let group = &text[t.range()];
+                let survivor = &text[elems[k].range()];
+                if matches!(states[k], Removal::None)
+                    && !survivor.starts_with("self")
+                    && !group.contains("//")
+                    && !group.contains("/*")
+                {
+                    return Removal::Partial(vec![Edit::replace(
+                        t.range(),
+                        survivor.to_string(),
+                        "",
+                    )]);
+                }
             }
             let mut edits = Vec::new();
             let mut all_flags: Vec<bool> = Vec::new();
@@ -1019,7 +1084,15 @@ mod tests {
     /// manual items as `kind rule` strings.
     fn run(n: u8, before: &str) -> (String, Vec<String>) {
         let s = step(n);
-        match process(&s, before, &FileMeta::default()) {
+        // A file of a workspace where step 2 converted some handler.
+        let meta = FileMeta {
+            crate_evidence: super::SideEvidence {
+                connect_server: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        match process(&s, before, &meta) {
             Outcome::NotApplicable => (before.to_string(), Vec::new()),
             Outcome::Rewritten {
                 new_text, items, ..
@@ -1289,6 +1362,16 @@ impl Greeter for Svc {
     }
 
     #[test]
+    fn one_import_left_in_braces_loses_them_unless_self_or_commented() {
+        let (got, _) = run(3, "use tonic::{Request, Status};\nuse a_server::A;\nfn f(_: Request<()>) -> Status { Status::internal(\"x\") }\n");
+        assert!(got.starts_with("use tonic::Request;\n"), "{got}");
+        let (got, _) = run(3, "use tonic::{self, Status};\nuse a_server::A;\nfn f(_: tonic::Request<()>) -> Status { Status::internal(\"x\") }\n");
+        assert!(got.starts_with("use tonic::{self};\n"), "{got}");
+        let (got, _) = run(3, "use tonic::{Request, /* errors */ Status};\nuse a_server::A;\nfn f(_: Request<()>) -> Status { Status::internal(\"x\") }\n");
+        assert!(!got.starts_with("use tonic::Request;"), "{got}");
+    }
+
+    #[test]
     fn crlf_and_bom_are_preserved() {
         let before = "\u{feff}use tonic::Status;\r\nuse a_server::A;\r\n\r\nfn f() -> Status {\r\n    Status::internal(\"x\")\r\n}\r\n";
         let after = "\u{feff}use connectrpc::ConnectError;\r\nuse a_server::A;\r\n\r\nfn f() -> ConnectError {\r\n    ConnectError::internal(\"x\")\r\n}\r\n";
@@ -1296,7 +1379,7 @@ impl Greeter for Svc {
         // Inserted lines use CRLF too.
         let before = "use tonic::{Request, Status};\r\nuse a_server::A;\r\nfn f(_: Request<()>) -> Status { Status::internal(\"x\") }\r\n";
         let (got, _) = run(3, before);
-        assert_eq!(got, "use tonic::{Request};\r\nuse connectrpc::ConnectError;\r\nuse a_server::A;\r\nfn f(_: Request<()>) -> ConnectError { ConnectError::internal(\"x\") }\r\n");
+        assert_eq!(got, "use tonic::Request;\r\nuse connectrpc::ConnectError;\r\nuse a_server::A;\r\nfn f(_: Request<()>) -> ConnectError { ConnectError::internal(\"x\") }\r\n");
     }
 
     #[test]

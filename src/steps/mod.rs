@@ -152,6 +152,9 @@ impl Step {
             v.push(Box::new(step01::BuildRsPass { ctx }));
             v.push(Box::new(step01::ModulePass { ctx }));
         }
+        if self.number == 1 {
+            v.push(Box::new(step01::descriptors::DescriptorsPass));
+        }
         if let (2, Some(ctx)) = (self.number, ctx) {
             v.push(Box::new(step02::ServicesPass { ctx }));
         }
@@ -181,7 +184,7 @@ impl Step {
         match self.number {
             1 => step01::prepare(ws),
             2 => step02::prepare(ws),
-            3 | 7 => details::prepare(ws, self.number),
+            3 | 7 => details::prepare(self, ws),
             4 => step03::prepare_step4(ws),
             5 => step05::prepare(self, ws),
             9 => step09::prepare(ws),

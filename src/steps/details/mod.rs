@@ -167,8 +167,10 @@ fn declares(root_text: &str) -> Option<bool> {
 /// Steps 3 and 7, before the files: per crate whose code builds (step 3) or reads (step 7)
 /// tonic-types details, the `google_rpc` module beside each target root concerned, its
 /// declaration, and the dependencies it needs (`buffa`, `buffa-types`, `connectrpc`).
-pub fn prepare(ws: &Workspace, step: u8) -> Prepared {
+pub fn prepare(st: &crate::steps::Step, ws: &Workspace) -> Prepared {
     use crate::manifest::{self, DepKind, NewDep};
+    let step = st.number;
+    let connect_server = ws.crates.iter().any(|c| c.evidence.connect_server);
     let mut out = Prepared::default();
     let mut manifests = manifest::ManifestEdits::new(ws.root.join("Cargo.toml"));
     let mut created: HashSet<PathBuf> = HashSet::new();
@@ -186,6 +188,12 @@ pub fn prepare(ws: &Workspace, step: u8) -> Prepared {
             let (files, blocked): (Vec<&PathBuf>, Vec<&PathBuf>) =
                 wanted_files.into_iter().partition(|p| convertible(p));
             plan.blocked.extend(blocked.into_iter().cloned());
+            // Only files whose pass really moves their tonic-types paths to the module (a file
+            // that keeps tonic errors for another reason does not) need it.
+            let files: Vec<&PathBuf> = files
+                .into_iter()
+                .filter(|p| trial_converts(st, c, t, p, connect_server))
+                .collect();
             if files.is_empty() {
                 continue;
             }
@@ -290,6 +298,52 @@ pub fn prepare(ws: &Workspace, step: u8) -> Prepared {
     out
 }
 
+/// Does the step's pass, run on `p` as if the module were there, point any of its tonic-types
+/// paths at it?
+fn trial_converts(
+    st: &crate::steps::Step,
+    c: &Crate,
+    t: &crate::workspace::Target,
+    p: &Path,
+    connect_server: bool,
+) -> bool {
+    let Ok(text) = std::fs::read_to_string(p) else {
+        return false;
+    };
+    let Some(f) = c.files.iter().find(|f| f.path == p) else {
+        return false;
+    };
+    let mut plan = DetailsPlan::default();
+    plan.files.insert(p.to_path_buf());
+    plan.decls.insert(t.root.clone(), format!("mod {MODULE};"));
+    let meta = crate::engine::FileMeta {
+        module_path: f.module_path.clone(),
+        crate_evidence: crate::rules::rename::SideEvidence {
+            connect_server,
+            ..c.evidence
+        },
+        path: Some(p.to_path_buf()),
+        crate_ctx: Some(std::sync::Arc::new(CrateCtx {
+            details: Some(plan),
+            ..Default::default()
+        })),
+    };
+    let needle = format!("crate::{MODULE}");
+    if text.contains(&needle) {
+        // An earlier run moved paths to the module: its regions that kept tonic-types stay.
+        return true;
+    }
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::engine::process(st, &text, &meta)
+    }));
+    match outcome {
+        Ok(crate::engine::Outcome::Rewritten {
+            new_text: Some(new), ..
+        }) => new.matches(&needle).count() > text.matches(&needle).count(),
+        _ => false,
+    }
+}
+
 /// Why the file's tonic-types paths cannot all move to the module (offset, what), if so.
 pub fn blockers(text: &str, file: &syn::File, idx: &FileIndex) -> Vec<(usize, String)> {
     let _ = text;
@@ -334,6 +388,32 @@ pub fn blockers(text: &str, file: &syn::File, idx: &FileIndex) -> Vec<(usize, St
     out
 }
 
+/// Is the path ending at the ident `i` (`ConnectError::with_error_details`) a name of connectrpc's
+/// error or of the module (what an earlier run wrote), by name resolution?
+pub(crate) fn native_construction(idx: &FileIndex, toks: &[Tok], i: usize) -> bool {
+    let mut segs = vec![toks[i].ident().unwrap_or_default().to_string()];
+    let mut j = i;
+    while j >= 3 && toks[j - 1].is_punct(':') && toks[j - 2].is_punct(':') {
+        let Some(n) = toks[j - 3].ident() else { break };
+        segs.insert(0, n.to_string());
+        j -= 3;
+    }
+    let leading = j >= 2 && toks[j - 1].is_punct(':') && toks[j - 2].is_punct(':');
+    if segs.len() < 2 {
+        return false;
+    }
+    let Ok(path) = syn::parse_str::<syn::Path>(&format!("{}{}", if leading { "::" } else { "" }, segs.join("::"))) else {
+        return false;
+    };
+    match idx.resolve(idx.root(), &path) {
+        Some(crate::resolve::Resolution::One(r)) => {
+            r.full.first().is_some_and(|c| c == "connectrpc")
+                || r.full.starts_with(&["crate".to_string(), MODULE.to_string()])
+        }
+        _ => false,
+    }
+}
+
 /// Is the ident at `i` preceded by `x ::` (so not the start of a path)?
 fn path_continues_before(toks: &[Tok], i: usize) -> bool {
     i >= 3
@@ -369,7 +449,7 @@ pub fn conversion(ctx: &FileCtx<'_>, kept: &[Range<usize>], rule: &str) -> Vec<E
             u.tree.leaves(&mut ls);
             !ls.is_empty()
                 && ls.iter().all(|&l| {
-                    idx.leaves[l].name.is_empty()
+                    matches!(idx.leaves[l].name.as_str(), "" | "_")
                         && !idx.leaves[l].is_glob
                         && idx.leaf_path(l) == ["tonic_types", "StatusExt"]
                 })
@@ -408,7 +488,10 @@ pub fn conversion(ctx: &FileCtx<'_>, kept: &[Range<usize>], rule: &str) -> Vec<E
     let mut trait_leaf = None;
     for (l, leaf) in idx.leaves.iter().enumerate() {
         let p = idx.leaf_path(l);
-        if p == ["tonic_types", "StatusExt"] && !leaf.name.is_empty() && keep_uses.is_empty() {
+        if p == ["tonic_types", "StatusExt"]
+            && !matches!(leaf.name.as_str(), "" | "_")
+            && keep_uses.is_empty()
+        {
             trait_leaf = Some(leaf.item);
         }
     }

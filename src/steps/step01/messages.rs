@@ -137,6 +137,8 @@ impl Pass for MessagesPass<'_> {
             field_names: HashMap::new(),
             uses: vec![HashMap::new()],
             bound: vec![HashMap::new()],
+            descriptors_move: super::descriptors::may_use(file.text)
+                && super::descriptors::migrates(file).is_ok(),
         };
         w.visit_file(file.file);
     }
@@ -155,6 +157,9 @@ struct Walker<'a, 'o> {
     uses: Vec<HashMap<String, usize>>,
     /// Per enclosing function: locals bound to a field read, and the field.
     bound: Vec<HashMap<String, String>>,
+    /// The file's descriptor types move to buffa-descriptor (their decode calls are rewritten
+    /// by [`super::descriptors`]).
+    descriptors_move: bool,
 }
 
 /// Counts single-identifier path expressions in a function, and notes the locals bound to a
@@ -206,13 +211,7 @@ const RULE_ONEOF: &str = "step01/oneof-box";
 const RULE_MAP: &str = "step01/map-field";
 const RULE_READ: &str = "step01/field-read";
 
-fn strip_parens(e: &syn::Expr) -> &syn::Expr {
-    match e {
-        syn::Expr::Paren(p) => strip_parens(&p.expr),
-        syn::Expr::Group(g) => strip_parens(&g.expr),
-        e => e,
-    }
-}
+use crate::steps::step05::strip_parens;
 
 /// Can `.method()` be appended to this expression without parentheses?
 fn is_postfix_safe(e: &syn::Expr) -> bool {
@@ -694,7 +693,7 @@ impl<'a> Walker<'a, '_> {
             };
             edits.push(Edit::replace(m, "decode_from_slice", "step01/decode"));
             self.commit(fr.start, "step01/decode", edits);
-        } else if r.full.len() == 2 && r.full[0] == "prost_types" {
+        } else if r.full.len() == 2 && r.full[0] == "prost_types" && !self.descriptors_move {
             let text = format!("<{ty_text} as prost::Message>::{method}");
             self.commit(
                 fr.start,

@@ -35,6 +35,7 @@
 //! What it cannot do is reported: protos it cannot find, checked-in generated code, build
 //! options without a buffa equivalent, prost idioms whose receiver's type is unknown.
 
+pub mod descriptors;
 pub mod messages;
 
 use std::collections::HashMap;
@@ -96,6 +97,9 @@ pub struct CrateCtx {
     pub client_items: Vec<(Vec<String>, String)>,
     /// Steps 3 and 7: where tonic-types' details move to the crate's `google_rpc` module.
     pub details: Option<crate::steps::details::DetailsPlan>,
+    /// The crate gets buffa-descriptor: files whose descriptor uses are all understood move
+    /// their `prost_types` descriptor types to it ([`descriptors`]).
+    pub descriptors: bool,
 }
 
 /// The result of [`prepare`].
@@ -280,6 +284,20 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             if mentions(b"prost_types") {
                 new_deps.push(NewDep::new("buffa-types", "0.9", &[], DepKind::Normal));
             }
+        }
+        // Descriptor types move to buffa-descriptor where a file's uses are all understood.
+        let descriptor_files: Vec<&Path> = c
+            .files
+            .iter()
+            .filter(|f| descriptors::may_use(text_of(&f.path)))
+            .map(|f| f.path.as_path())
+            .collect();
+        ctx.descriptors = !descriptor_files.is_empty();
+        if descriptor_files
+            .iter()
+            .any(|p| descriptors::file_migrates(text_of(p), p))
+        {
+            new_deps.push(NewDep::new("buffa-descriptor", "0.9", &[], DepKind::Normal));
         }
         // tonic 0.12 / 0.13: the new build.rs and the shim need 0.14.
         let old_tonic = own.is_some()

@@ -116,6 +116,40 @@ impl Pass for HandlersPass {
                 .retain(|i| !i.rule.starts_with("step03/") || i.rule == "step03/step2-first");
             return;
         }
+        if self.step == 3
+            && !file.crate_evidence.connect_server
+            && !crate::rules::rename::SideEvidence::scan(file.text.as_bytes()).connect_server
+        {
+            // No handler of the workspace is on connect yet (step 2 converted none): whatever
+            // returns tonic errors here still serves tonic, so nothing of the file changes.
+            let first = w
+                .out
+                .buffer
+                .edits()
+                .iter()
+                .filter(|e| e.rule.starts_with("step03/"))
+                .map(|e| e.range.start)
+                .chain(
+                    w.out
+                        .items
+                        .iter()
+                        .filter(|i| i.rule.starts_with("step03/"))
+                        .map(|i| i.offset),
+                )
+                .min();
+            if let Some(at) = first {
+                w.out.buffer.retain(|e| !e.rule.starts_with("step03/"));
+                w.out.items.retain(|i| !i.rule.starts_with("step03/"));
+                w.report(
+                    at,
+                    "step2-first",
+                    ItemKind::Manual,
+                    "no service of the workspace is on connect yet (step 2 converted no handler): this file keeps tonic errors".into(),
+                    "apply step 2 first (see its items: a schema it can read, or the handlers it lists), then run step 3 again",
+                );
+            }
+            return;
+        }
         if self.step == 3 {
             w.twin_from_impls();
             w.drop_moot_imports();
@@ -775,7 +809,8 @@ impl<'a> Walker<'a, '_> {
             if kept(r) {
                 continue;
             }
-            let construction = n.starts_with("with_error_details");
+            let construction = n.starts_with("with_error_details")
+                && !crate::steps::details::native_construction(self.file.index, &toks, i);
             let read = details::READERS.contains(&n.as_str()) && i > 0 && toks[i - 1].is_punct('.');
             let renamed = self.out.buffer.edits().iter().any(|e| {
                 e.rule == "step03/status-with-error-details" && e.range.end <= r.start && r.start <= e.range.end + 3

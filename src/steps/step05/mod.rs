@@ -108,6 +108,8 @@ impl Pass for HostingPass<'_> {
             reporters: HashSet::new(),
             routers: HashSet::new(),
             intercepted: HashSet::new(),
+            intercepted_hosted: HashMap::new(),
+            chain_extra: Vec::new(),
             replaced: Vec::new(),
             kept: Vec::new(),
             consumed: HashSet::new(),
@@ -141,6 +143,11 @@ struct Walker<'a, 's> {
     routers: HashSet<String>,
     /// Names bound to a tonic `InterceptedService`.
     intercepted: HashSet<String>,
+    /// `let x = InterceptedService::new(tonic_hosted!(NAME, router), f);`: x -> the initialiser's
+    /// range, NAME, the router and `f` (written out again when the chain hosts x natively).
+    intercepted_hosted: HashMap<String, (Range<usize>, String, String, String)>,
+    /// Edits that go with the server chain's (made only if it is rewritten).
+    chain_extra: Vec<Edit>,
     /// Source ranges the step replaced, and the parts of them it wrote out again verbatim.
     replaced: Vec<Range<usize>>,
     kept: Vec<Range<usize>>,
@@ -183,7 +190,8 @@ fn chain_of(e: &syn::Expr) -> (&syn::Expr, Vec<Link<'_>>) {
     (cur, links)
 }
 
-fn strip_parens(e: &syn::Expr) -> &syn::Expr {
+/// `e` without the parentheses and invisible groups around it.
+pub(crate) fn strip_parens(e: &syn::Expr) -> &syn::Expr {
     match e {
         syn::Expr::Paren(p) => strip_parens(&p.expr),
         syn::Expr::Group(g) => strip_parens(&g.expr),
@@ -499,7 +507,7 @@ impl<'a, 's> Walker<'a, 's> {
                             "reflection-health",
                             ItemKind::Manual,
                             "reflection still describes grpc.health.v1 from tonic-health's descriptor set (connectrpc-health exports none)".into(),
-                            "keep tonic-health for this until step 9, or compile grpc/health/v1/health.proto into your own descriptor set",
+                            "nothing to do: step 9 points it at a grpc.health.v1 descriptor set it writes into the crate (connect_compat::HEALTH_FILE_DESCRIPTOR_SET)",
                         );
                     }
                     sets.push(self.expr_text(a))
@@ -621,10 +629,16 @@ impl<'a, 's> Walker<'a, 's> {
             );
             return true;
         }
-        match self.plan_chain(e, root, &links, awaited) {
+        self.chain_extra.clear();
+        let planned = self.plan_chain(e, root, &links, awaited);
+        let extra = std::mem::take(&mut self.chain_extra);
+        match planned {
             Ok((edit, items)) => {
                 let r = edit.range.clone();
-                if let Err(o) = self.out.commit(vec![edit]) {
+                let extra_ranges: Vec<Range<usize>> = extra.iter().map(|e| e.range.clone()).collect();
+                let mut edits = vec![edit];
+                edits.extend(extra);
+                if let Err(o) = self.out.commit(edits) {
                     self.report(
                         root_at,
                         "server",
@@ -634,6 +648,7 @@ impl<'a, 's> Walker<'a, 's> {
                     );
                 } else {
                     self.replaced.push(r);
+                    self.replaced.extend(extra_ranges);
                     self.out.items.extend(items);
                 }
             }
@@ -659,13 +674,16 @@ impl<'a, 's> Walker<'a, 's> {
         let mut items = Vec::new();
         let mut parts: Vec<Part> = Vec::new();
         let mut tonic: Vec<String> = Vec::new();
+        let mut interceptors: Vec<String> = Vec::new();
         let mut layers: Vec<String> = Vec::new();
         let mut timeout: Option<String> = None;
         let kept_before = self.kept.len();
         let (serve, body) = links.split_last().ok_or("no serve call")?;
         for l in body {
             match (l.method.as_str(), l.args.as_slice()) {
-                ("add_service", [a]) => self.classify(a, &mut parts, &mut tonic, &mut items),
+                ("add_service", [a]) => {
+                    self.classify(a, &mut parts, &mut tonic, &mut interceptors, &mut items)
+                }
                 ("add_optional_service", [a]) => {
                     // `Some(x)` is an ordinary service; anything else needs an `if let`.
                     match strip_parens(a) {
@@ -673,7 +691,13 @@ impl<'a, 's> Walker<'a, 's> {
                             if c.args.len() == 1
                                 && local_name(&c.func).as_deref() == Some("Some") =>
                         {
-                            self.classify(&c.args[0], &mut parts, &mut tonic, &mut items)
+                            self.classify(
+                                &c.args[0],
+                                &mut parts,
+                                &mut tonic,
+                                &mut interceptors,
+                                &mut items,
+                            )
                         }
                         _ => {
                             self.kept.truncate(kept_before);
@@ -780,7 +804,7 @@ impl<'a, 's> Walker<'a, 's> {
         let i2 = format!("{i1}    ");
         let i3 = format!("{i2}    ");
         let i4 = format!("{i3}    ");
-        let (svc_ind, inner_ind) = if timeout.is_some() {
+        let (svc_ind, inner_ind) = if timeout.is_some() || !interceptors.is_empty() {
             (i3.clone(), i4.clone())
         } else {
             (i2.clone(), i3.clone())
@@ -792,12 +816,18 @@ impl<'a, 's> Walker<'a, 's> {
                 Part::Merge(t) => router.push_str(&format!("\n{inner_ind}.merge({t})")),
             }
         }
-        let service = match &timeout {
+        let mut service = match &timeout {
             Some(d) => format!(
                 "connectrpc::ConnectRpcService::new(\n{svc_ind}{router},\n{i2})\n{i2}.with_deadline_policy(\n{i3}connectrpc::DeadlinePolicy::new()\n{i4}.with_max({d})\n{i4}.with_default_timeout({d}),\n{i2})"
             ),
+            None if !interceptors.is_empty() => {
+                format!("connectrpc::ConnectRpcService::new(\n{svc_ind}{router},\n{i2})")
+            }
             None => router,
         };
+        for ic in &interceptors {
+            service.push_str(&format!("\n{i2}.with_interceptor({ic})"));
+        }
         let app = if tonic.is_empty() {
             format!("connect_shim::hosting::connect_app(\n{i2}{service},\n{i1})")
         } else {
@@ -867,6 +897,7 @@ impl<'a, 's> Walker<'a, 's> {
         a: &syn::Expr,
         parts: &mut Vec<Part>,
         tonic: &mut Vec<String>,
+        interceptors: &mut Vec<String>,
         items: &mut Vec<ManualItem>,
     ) {
         let a = strip_parens(a);
@@ -876,29 +907,31 @@ impl<'a, 's> Walker<'a, 's> {
                 parts.push(Part::Merge(name));
                 return;
             }
+            if let Some((init, svc, router, f)) = self.intercepted_hosted.get(&name).cloned() {
+                // `let x = router;` and the interceptor on the connect service.
+                self.chain_extra
+                    .push(Edit::replace(init, router, "step05/interceptor"));
+                parts.push(Part::Merge(name));
+                interceptors.push(format!(
+                    "connect_shim::server::TonicInterceptor::new({svc}, {f})"
+                ));
+                items.push(self.interceptor_item(at));
+                return;
+            }
+        }
+        if let Some((svc, router, f)) = self.hosted_interceptor(a) {
+            let (svc, f) = (self.expr_text(&svc), self.expr_text(f));
+            self.hosted_parts(&router, parts);
+            interceptors.push(format!(
+                "connect_shim::server::TonicInterceptor::new({svc}, {f})"
+            ));
+            items.push(self.interceptor_item(at));
+            return;
         }
         if let syn::Expr::Macro(m) = a {
-            if self.is_hosted_macro(&m.mac) {
-                if let Some(args) = crate::resolve::macro_exprs(&m.mac) {
-                    if let [_, router] = args.as_slice() {
-                        // The macro's tokens are spans of this file: take the router's text.
-                        let (root, links) = chain_of(router);
-                        let is_new = matches!(strip_parens(root), syn::Expr::Call(c) if c.args.is_empty()
-                            && self.path_of(&c.func).is_some_and(|f| f.ends_with(&["Router".to_string(), "new".to_string()])));
-                        if is_new
-                            && links
-                                .iter()
-                                .all(|l| l.method == "add_service" && l.args.len() == 1)
-                        {
-                            for l in &links {
-                                parts.push(Part::Add(self.expr_text(l.args[0])));
-                            }
-                        } else {
-                            parts.push(Part::Merge(self.expr_text(router)));
-                        }
-                        return;
-                    }
-                }
+            if let Some(router) = self.hosted_router(m) {
+                self.hosted_parts(&router, parts);
+                return;
             }
         }
         if let Some(Ok(text)) = self.reflection_text(a) {
@@ -931,6 +964,72 @@ impl<'a, 's> Walker<'a, 's> {
         tonic.push(text);
     }
 
+    /// The router of `connect_shim::tonic_hosted!(NAME, router)`.
+    /// (The macro's tokens are spans of this file: the router's text is taken from them.)
+    fn hosted_router(&self, m: &syn::ExprMacro) -> Option<syn::Expr> {
+        if !self.is_hosted_macro(&m.mac) {
+            return None;
+        }
+        let args = crate::resolve::macro_exprs(&m.mac)?;
+        let [_, router] = <[syn::Expr; 2]>::try_from(args).ok()?;
+        Some(router)
+    }
+
+    /// `InterceptedService::new(connect_shim::tonic_hosted!(NAME, router), f)`: NAME, router, f.
+    fn hosted_interceptor<'e>(
+        &self,
+        a: &'e syn::Expr,
+    ) -> Option<(syn::Expr, syn::Expr, &'e syn::Expr)> {
+        if !self.is_intercepted(a) {
+            return None;
+        }
+        let syn::Expr::Call(c) = strip_parens(a) else {
+            return None;
+        };
+        let [svc, f] = [c.args.first()?, c.args.get(1)?];
+        if c.args.len() != 2 {
+            return None;
+        }
+        let syn::Expr::Macro(m) = strip_parens(svc) else {
+            return None;
+        };
+        if !self.is_hosted_macro(&m.mac) {
+            return None;
+        }
+        let args = crate::resolve::macro_exprs(&m.mac)?;
+        let [name, router] = <[syn::Expr; 2]>::try_from(args).ok()?;
+        Some((name, router, f))
+    }
+
+    /// The parts of a hosted router: its services when it is `Router::new().add_service(..)..`,
+    /// else the router merged.
+    fn hosted_parts(&mut self, router: &syn::Expr, parts: &mut Vec<Part>) {
+        let (root, links) = chain_of(router);
+        let is_new = matches!(strip_parens(root), syn::Expr::Call(c) if c.args.is_empty()
+            && self.path_of(&c.func).is_some_and(|f| f.ends_with(&["Router".to_string(), "new".to_string()])));
+        if is_new
+            && links
+                .iter()
+                .all(|l| l.method == "add_service" && l.args.len() == 1)
+        {
+            for l in &links {
+                parts.push(Part::Add(self.expr_text(l.args[0])));
+            }
+        } else {
+            parts.push(Part::Merge(self.expr_text(router)));
+        }
+    }
+
+    fn interceptor_item(&self, at: usize) -> ManualItem {
+        item(
+            at,
+            "interceptor",
+            ItemKind::Manual,
+            "this service's tonic interceptor now runs on the connect service through connect_shim::server::TonicInterceptor (calls of this service only)".into(),
+            "step 9 moves an interceptor function that only reads metadata, uses extensions and returns Status errors to its connect shape; port any other to a connectrpc Interceptor",
+        )
+    }
+
     fn is_intercepted(&self, a: &syn::Expr) -> bool {
         matches!(strip_parens(a), syn::Expr::Call(c) if self.path_is(&c.func, &[
             &["tonic", "service", "interceptor", "InterceptedService", "new"],
@@ -951,6 +1050,18 @@ impl<'a, 's> Walker<'a, 's> {
         let e = strip_parens(&init.expr);
         if self.is_intercepted(e) {
             self.intercepted.insert(pi.ident.to_string());
+            if let Some((svc, router, f)) = self.hosted_interceptor(e) {
+                let at = range(e.span());
+                if !self.suppressed(at.start) {
+                    let (svc, router, f) = (
+                        self.expr_text(&svc),
+                        self.expr_text(&router),
+                        self.expr_text(f),
+                    );
+                    self.intercepted_hosted
+                        .insert(pi.ident.to_string(), (at, svc, router, f));
+                }
+            }
             return false;
         }
         let syn::Expr::Macro(m) = e else {
@@ -1082,9 +1193,9 @@ impl<'a, 's> Walker<'a, 's> {
         }
         let mut edits = Vec::new();
         for ui in &self.idx.use_items {
-            match crate::rules::rename::removal(&ui.tree, &removed) {
+            match crate::rules::rename::removal(&ui.tree, &removed, self.text) {
                 crate::rules::rename::Removal::All => edits.push(Edit::delete(
-                    crate::edit::whole_lines(self.text, ui.range.clone()),
+                    crate::edit::whole_lines_tidy(self.text, ui.range.clone()),
                     "step05/imports",
                 )),
                 crate::rules::rename::Removal::Partial(v) => {

@@ -42,6 +42,8 @@ use crate::resolve::{range, FileIndex, Resolution, ScopeTracker, UTree};
 use crate::schema::{Schema, Service, StreamingKind};
 use crate::steps::step01::CrateCtx;
 
+mod health;
+
 /// The wire protocol migrated clients speak (`--protocol`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 pub enum ClientProtocol {
@@ -294,16 +296,31 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
         if !out.ctx.contains_key(&c.name) {
             continue;
         }
-        let calls = c.files.iter().any(|f| {
-            std::fs::read(&f.path).is_ok_and(|b| memchr::memmem::find(&b, b"_client::").is_some())
-        });
+        let mut calls = false;
+        let mut health = false;
+        for f in &c.files {
+            if let Ok(b) = std::fs::read(&f.path) {
+                calls |= memchr::memmem::find(&b, b"_client::").is_some();
+                health |= memchr::memmem::find(&b, b"tonic_health").is_some()
+                    && memchr::memmem::find(&b, b"health_client").is_some();
+            }
+        }
         if !calls {
             continue;
         }
-        let deps = [
+        let mut deps = vec![
             NewDep::new("connectrpc", "0.9", &["client"], DepKind::Normal),
             crate::steps::step01::shim_dep(),
         ];
+        if health {
+            // tonic-health's client moves to connectrpc-health's (health.rs).
+            deps.push(NewDep::new(
+                "connectrpc-health",
+                "0.9",
+                &[],
+                DepKind::Normal,
+            ));
+        }
         let Ok(member) = std::fs::read_to_string(&c.manifest_path) else {
             continue;
         };
@@ -327,6 +344,7 @@ pub struct ClientsPass<'a> {
 
 impl Pass for ClientsPass<'_> {
     fn run(&self, file: &FileCtx<'_>, out: &mut PassOutput) {
+        health::run(file, out);
         let Some(schema) = self.ctx.schema.as_deref() else {
             return;
         };

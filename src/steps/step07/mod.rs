@@ -68,12 +68,14 @@ impl Pass for ClientErrorsPass {
         });
         let connect_clients = file.crate_evidence.connect_client
             || crate::rules::rename::SideEvidence::scan(file.text.as_bytes()).connect_client;
+        // What the rename pass did or could not decide (`unsure`: server or client side?).
         let renamed = w
             .out
             .buffer
             .edits()
             .iter()
-            .any(|e| e.rule.starts_with("step07/"));
+            .any(|e| e.rule.starts_with("step07/"))
+            || w.out.items.iter().any(|i| i.rule.starts_with("step07/"));
         if let Some((_, t)) = tonic_client {
             w.keep_tonic(
                 t.range().start,

@@ -75,8 +75,11 @@ pub struct Rewrite {
     /// Ranges whose references to connect-shim are gone (deleted or rewritten in full).
     pub gone: Vec<Range<usize>>,
     pub items: Vec<ManualItem>,
-    /// Places that name `connect_app` (rewritten or not).
+    /// Places that name `connect_app`, `TonicInterceptor::new` of a converted function or
+    /// tonic-health's descriptor set (rewritten or not).
     pub sites: usize,
+    /// Where the paths to tonic-health's descriptor set start.
+    pub health: Vec<usize>,
 }
 
 struct Finder<'a> {
@@ -86,14 +89,57 @@ struct Finder<'a> {
     /// Path expressions naming it: range, the `use` leaf they go through, generic arguments.
     paths: Vec<(Range<usize>, Option<LeafId>, bool)>,
     ambiguous: Vec<usize>,
+    /// `TonicInterceptor::new(NAME, f)` calls: the function path's range, the function `f` runs.
+    interceptors: Vec<(Range<usize>, Option<Vec<String>>)>,
+    /// Paths naming `tonic_health::pb::FILE_DESCRIPTOR_SET`: range, the `use` leaf they go through.
+    health: Vec<(Range<usize>, Option<LeafId>)>,
+}
+
+/// `tonic_health::pb::FILE_DESCRIPTOR_SET` (tonic-health 0.12 to 0.14): the module's
+/// `HEALTH_FILE_DESCRIPTOR_SET` stands in for it.
+fn is_health_set(full: &[String]) -> bool {
+    full.len() == 3
+        && full[0] == "tonic_health"
+        && full[1] == "pb"
+        && full[2] == "FILE_DESCRIPTOR_SET"
+}
+
+fn is_tonic_interceptor(shim: &HashSet<String>, full: &[String]) -> bool {
+    full.len() == 4
+        && shim.contains(&full[0])
+        && full[1] == "server"
+        && full[2] == "TonicInterceptor"
+        && full[3] == "new"
 }
 
 impl<'ast> Visit<'ast> for Finder<'_> {
     crate::scoped_visit!();
 
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        if let (syn::Expr::Path(p), 2) = (&*c.func, c.args.len()) {
+            if p.qself.is_none() {
+                if let Some(Resolution::One(r)) = self.idx.resolve(self.tr.current(), &p.path) {
+                    if is_tonic_interceptor(self.shim, &r.full) {
+                        let t =
+                            super::interceptors::target(self.idx, self.tr.current(), &c.args[1]);
+                        self.interceptors.push((range(p.span()), t));
+                    }
+                }
+            }
+        }
+        syn::visit::visit_expr_call(self, c);
+    }
+
     fn visit_expr_path(&mut self, e: &'ast syn::ExprPath) {
         if e.qself.is_none() {
             match self.idx.resolve(self.tr.current(), &e.path) {
+                Some(Resolution::One(r)) if is_health_set(&r.full) => {
+                    let leaf = match r.via {
+                        Via::Import(l) | Via::Glob(l) => Some(l),
+                        _ => None,
+                    };
+                    self.health.push((range(e.path.span()), leaf));
+                }
                 Some(Resolution::One(r)) if is_target(self.shim, &r.full) => {
                     let leaf = match r.via {
                         Via::Import(l) | Via::Glob(l) => Some(l),
@@ -130,12 +176,16 @@ impl<'ast> Visit<'ast> for Finder<'_> {
 /// Point every use of `connect_shim::hosting::connect_app` in one file at `local` (the path of
 /// the generated function as the file reaches it: `crate::connect_compat::connect_app`).
 /// `shim`: the names the crate's code gives connect-shim (`connect_shim`, a renamed key).
+/// `converted`: interceptor functions step 9 moves to their connect shape: the
+/// `connect_shim::server::TonicInterceptor::new` calls running one of them go to the module's
+/// `ServiceInterceptor::new`.
 pub fn rewrite(
     text: &str,
     file: &syn::File,
     idx: &FileIndex,
     shim: &HashSet<String>,
     local: &str,
+    converted: &HashSet<Vec<String>>,
 ) -> Rewrite {
     let mut out = Rewrite::default();
     // `use` leaves that import the function.
@@ -189,8 +239,22 @@ pub fn rewrite(
         shim,
         paths: Vec::new(),
         ambiguous: Vec::new(),
+        interceptors: Vec::new(),
+        health: Vec::new(),
     };
     f.visit_file(file);
+    let module = local.strip_suffix("connect_app").unwrap_or(local);
+    for (r, t) in std::mem::take(&mut f.interceptors) {
+        if t.is_some_and(|t| converted.contains(&t)) {
+            out.sites += 1;
+            out.edits.push(Edit::replace(
+                r.clone(),
+                format!("{module}ServiceInterceptor::new"),
+                RULE,
+            ));
+            out.gone.push(r);
+        }
+    }
     for at in f.ambiguous {
         out.sites += 1;
         out.items.push(ManualItem {
@@ -204,6 +268,22 @@ pub fn rewrite(
     }
     let mut through: HashSet<Vec<String>> = HashSet::new();
     let mut replaced: Vec<Range<usize>> = Vec::new();
+    for (r, leaf) in std::mem::take(&mut f.health) {
+        out.sites += 1;
+        if let Some(l) = leaf {
+            if !idx.leaves[l].is_glob {
+                through.insert(idx.leaf_path(l));
+            }
+        }
+        out.health.push(r.start);
+        out.edits.push(Edit::replace(
+            r.clone(),
+            format!("{module}HEALTH_FILE_DESCRIPTOR_SET"),
+            RULE,
+        ));
+        out.gone.push(r.clone());
+        replaced.push(r);
+    }
     for (r, leaf, args) in f.paths {
         out.sites += 1;
         if leaf.is_some_and(|l| single.contains(&l)) {
@@ -256,13 +336,34 @@ pub fn rewrite(
 /// Without the crate around it (a file given alone), the module cannot be written: each call
 /// is listed.
 pub fn standalone_items(text: &str, file: &syn::File, idx: &FileIndex) -> Vec<ManualItem> {
-    if !text.contains("connect_app") {
+    if !text.contains("connect_app") && !text.contains("FILE_DESCRIPTOR_SET") {
         return Vec::new();
     }
     let shim: HashSet<String> = ["connect_shim".to_string()].into();
-    let r = rewrite(text, file, idx, &shim, "crate::connect_compat::connect_app");
+    let r = rewrite(
+        text,
+        file,
+        idx,
+        &shim,
+        "crate::connect_compat::connect_app",
+        &HashSet::new(),
+    );
     let mut items = r.items;
-    let mut at: Vec<usize> = r.edits.iter().map(|e| e.range.start).collect();
+    for &a in &r.health {
+        items.push(manual(
+            a,
+            "reflection describes grpc.health.v1 from tonic-health's descriptor set: tonic-health stays".into(),
+            "run step 9 on the whole crate: it writes the descriptor set into the crate (module connect_compat, HEALTH_FILE_DESCRIPTOR_SET) and points the path at it",
+        ));
+    }
+    let mut at: Vec<usize> = r
+        .edits
+        .iter()
+        .filter(|e| !r.health.contains(&e.range.start))
+        // An import deleted because only tonic-health's set went through it.
+        .filter(|e| !e.text.is_empty() || text[e.range.clone()].contains("connect_app"))
+        .map(|e| e.range.start)
+        .collect();
     at.sort_unstable();
     at.dedup();
     for a in at {
@@ -384,7 +485,8 @@ fn choose_host(c: &Crate, root: &Path, is_lib: bool) -> Result<(Host, String), S
 fn declaration(text: &str, decl: &str, busy: &[Range<usize>]) -> Option<Edit> {
     let file = syn::parse_file(text).ok()?;
     // An insertion point no other edit touches.
-    let free = |p: usize| !busy.iter().any(|b| b.start <= p && p <= b.end);
+    // (At either end of a deleted range is free: the insertion lands next to it.)
+    let free = |p: usize| !busy.iter().any(|b| b.start < p && p < b.end);
     let eol = |r: &Range<usize>| {
         text[r.end..]
             .find('\n')
@@ -464,6 +566,7 @@ pub fn plan_crate(
     texts: &BTreeMap<PathBuf, &str>,
     shim: &HashSet<String>,
     others: &HashMap<PathBuf, super::FilePlan>,
+    converted: &HashSet<Vec<String>>,
 ) -> CratePlan {
     let mut out = CratePlan {
         files: HashMap::new(),
@@ -477,7 +580,10 @@ pub fn plan_crate(
         let Some(text) = texts.get(&f.path) else {
             continue;
         };
-        if !text.contains("connect_app") {
+        if !text.contains("connect_app")
+            && !text.contains("TonicInterceptor")
+            && !text.contains("FILE_DESCRIPTOR_SET")
+        {
             continue;
         }
         let Ok(file) = syn::parse_file(text) else {
@@ -490,6 +596,7 @@ pub fn plan_crate(
             &idx,
             shim,
             "crate::connect_compat::connect_app",
+            converted,
         )
         .sites;
         proc_macro2::extra::invalidate_current_thread_spans();
@@ -563,7 +670,7 @@ pub fn plan_crate(
             continue;
         };
         let idx = FileIndex::build(&file, idx_path.module_path.clone());
-        let r = rewrite(text, &file, &idx, shim, &local);
+        let r = rewrite(text, &file, &idx, shim, &local, converted);
         proc_macro2::extra::invalidate_current_thread_spans();
         if r.edits.is_empty() {
             out.files.insert(path.clone(), r);
@@ -736,6 +843,26 @@ fn ensure_feature(
     true
 }
 
+/// The `connect_shim::server::TonicInterceptor::new` calls of a file: the function each runs
+/// (`None`: not a function step 9 can name).
+pub fn registrations(
+    file: &syn::File,
+    idx: &FileIndex,
+    shim: &HashSet<String>,
+) -> Vec<Option<Vec<String>>> {
+    let mut f = Finder {
+        idx,
+        tr: ScopeTracker::new(idx),
+        shim,
+        paths: Vec::new(),
+        ambiguous: Vec::new(),
+        interceptors: Vec::new(),
+        health: Vec::new(),
+    };
+    f.visit_file(file);
+    f.interceptors.into_iter().map(|(_, t)| t).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -744,7 +871,7 @@ mod tests {
         let file = syn::parse_file(src).unwrap();
         let idx = FileIndex::build(&file, Some(vec!["crate".into()]));
         let shim: HashSet<String> = ["connect_shim".to_string(), "shim".to_string()].into();
-        let r = rewrite(src, &file, &idx, &shim, local);
+        let r = rewrite(src, &file, &idx, &shim, local, &HashSet::new());
         let out = crate::edit::apply(src, &r.edits);
         (out, r)
     }
@@ -790,7 +917,7 @@ mod tests {
         let (out, _) = run(src, L);
         assert_eq!(
             out,
-            "use connect_shim::hosting::{mixed_app};\nfn main() { app::connect_compat::connect_app(r); mixed_app(t, r); }\n"
+            "use connect_shim::hosting::mixed_app;\nfn main() { app::connect_compat::connect_app(r); mixed_app(t, r); }\n"
         );
     }
 

@@ -53,6 +53,8 @@
 pub mod aliases;
 pub mod handler_tests;
 pub mod hosting;
+pub mod incoming;
+pub mod interceptors;
 pub mod scan;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -337,6 +339,10 @@ struct FileData {
     tests: handler_tests::Rewrite,
     /// Private aliases naming `tonic::Response`, with their rewrite ([`aliases`]).
     aliases: Vec<(String, Edit)>,
+    /// Interceptor functions and the file's rewrite to their connect shape ([`interceptors`]).
+    interceptors: interceptors::FileInterceptors,
+    /// The functions its `connect_shim::server::TonicInterceptor::new` calls run.
+    registrations: Vec<Option<Vec<String>>>,
 }
 
 /// The codegen side of one crate.
@@ -679,6 +685,22 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             } else {
                 Vec::new()
             };
+            let intercept =
+                interceptors::convert_file(&text, &file, &idx, f.module_path.as_deref());
+            let registrations = if text.contains("TonicInterceptor") {
+                let mut shim: HashSet<String> = ["connect_shim".to_string()].into();
+                shim.extend(
+                    entries
+                        .get(&c.name)
+                        .into_iter()
+                        .flatten()
+                        .filter(|e| e.package == "connect_shim")
+                        .map(|e| e.ident.clone()),
+                );
+                hosting::registrations(&file, &idx, &shim)
+            } else {
+                Vec::new()
+            };
             drop(idx);
             drop(file);
             let includes = if text.contains("OUT_DIR") || text.contains("include_") {
@@ -696,6 +718,8 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                     includes,
                     tests,
                     aliases,
+                    interceptors: intercept,
+                    registrations,
                 }),
                 macro_idents,
             ))
@@ -975,12 +999,28 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                 .filter(|e| e.package == "connect_shim")
                 .map(|e| e.ident.clone()),
         );
-        let hp = hosting::plan_crate(ws, c, &texts, &shim, &plan);
+        let converted = plan_interceptors(ws, c, &files, &mut plan, &mut gone);
+        let hp = hosting::plan_crate(ws, c, &texts, &shim, &plan, &converted);
         for (p, r) in hp.files {
             let fp = plan.entry(p.clone()).or_default();
             fp.edits.extend(r.edits);
             fp.items.extend(r.items);
             gone.entry(p).or_default().extend(r.gone);
+        }
+        // tonic's TcpIncoming served through the shim's incoming_listener ([`incoming`]).
+        for (p, r) in incoming::plan_crate(c, &texts, &shim) {
+            let g = gone.entry(p.clone()).or_default();
+            let fp = plan.entry(p).or_default();
+            if r.edits.iter().any(|e| {
+                fp.edits
+                    .iter()
+                    .any(|o| o.range.start < e.range.end && e.range.start < o.range.end)
+            }) {
+                continue;
+            }
+            fp.edits.extend(r.edits);
+            fp.items.extend(r.items);
+            g.extend(r.gone);
         }
         out.new_files.extend(hp.new_files);
         out.items.extend(hp.items);
@@ -1334,6 +1374,85 @@ pub fn prepare(ws: &Workspace) -> Prepared {
 }
 
 /// The identifiers used inside the `macro_rules!` definitions of a file.
+/// Interceptor functions of crate `c` moved to their connect shape ([`interceptors`]): a file
+/// whose functions are all registered through `TonicInterceptor::new` and named nowhere else in
+/// the crate (outside their file) is rewritten; the others are reported. Returns the functions.
+fn plan_interceptors(
+    ws: &Workspace,
+    c: &Crate,
+    files: &BTreeMap<PathBuf, (String, FileData)>,
+    plan: &mut HashMap<PathBuf, FilePlan>,
+    gone: &mut HashMap<PathBuf, Vec<Range<usize>>>,
+) -> HashSet<Vec<String>> {
+    let mut converted = HashSet::new();
+    let own: Vec<(&PathBuf, &FileData)> = c
+        .files
+        .iter()
+        .filter_map(|f| files.get(&f.path).map(|(_, d)| (&f.path, d)))
+        .collect();
+    let registered: Vec<(&PathBuf, &Vec<String>)> = own
+        .iter()
+        .flat_map(|(p, d)| d.registrations.iter().flatten().map(move |t| (*p, t)))
+        .collect();
+    for (p, d) in &own {
+        let fi = &d.interceptors;
+        let Some(result) = &fi.result else {
+            continue;
+        };
+        if !fi
+            .fns
+            .iter()
+            .any(|(f, _)| registered.iter().any(|(_, t)| *t == f))
+        {
+            continue;
+        }
+        let why = match result {
+            Err(why) => Some(why.clone()),
+            Ok(_) => fi.fns.iter().find_map(|(f, _)| {
+                let name = f.last().unwrap();
+                let elsewhere = own.iter().filter(|(q, _)| q != p).find(|(q, dq)| {
+                    let sites = registered
+                        .iter()
+                        .filter(|(r, t)| r == q && *t == f)
+                        .count();
+                    aliases::count_ident(&dq.text, name) > sites
+                });
+                elsewhere.map(|(q, _)| {
+                    format!(
+                        "`{name}` is also named in {} other than by a TonicInterceptor registration",
+                        rel(&ws.root, q)
+                    )
+                })
+            }),
+        };
+        let fp = plan.entry((*p).clone()).or_default();
+        match (why, result) {
+            (Some(why), _) => {
+                for (f, at) in &fi.fns {
+                    fp.items.push(item(
+                        *at,
+                        "interceptor",
+                        format!(
+                            "tonic interceptor `{}` stays on connect_shim::server::TonicInterceptor: {why}",
+                            f.last().unwrap()
+                        ),
+                        "rewrite it as `fn(connectrpc::RequestContext) -> Result<connectrpc::RequestContext, connectrpc::ConnectError>` (headers(), extensions_mut()) and register it through ServiceInterceptor (connect_compat) or your own connectrpc::Interceptor",
+                    ));
+                }
+            }
+            (None, Ok(edits)) => {
+                fp.edits.extend(edits.iter().cloned());
+                gone.entry((*p).clone())
+                    .or_default()
+                    .extend(edits.iter().map(|e| e.range.clone()));
+                converted.extend(fi.fns.iter().map(|(f, _)| f.clone()));
+            }
+            (None, Err(_)) => {}
+        }
+    }
+    converted
+}
+
 fn macro_rules_idents(file: &syn::File) -> HashSet<String> {
     fn walk(ts: proc_macro2::TokenStream, out: &mut HashSet<String>) {
         for tt in ts {

@@ -1,7 +1,7 @@
 //! Response metadata set in a tonic-style body (after step 2).
 
 use connectrpc::{RequestContext, ServiceRequest, ServiceResult};
-use tonic::{Response};
+use tonic::Response;
 use connectrpc::ConnectError;
 
 use crate::pb::{Entry, EntryId};

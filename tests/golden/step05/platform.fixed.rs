@@ -32,28 +32,25 @@ pub async fn run(
         })
         .expect("descriptors");
 
-    let catalog = tonic::service::interceptor::InterceptedService::new(
-        connect_shim::tonic_hosted!(pb::CATALOG_SERVICE_NAME, connectrpc::Router::new().add_service(std::sync::Arc::new(Catalog::default()))),
-        move |req| auth(req, &token),
-    );
+    let catalog = connectrpc::Router::new().add_service(std::sync::Arc::new(Catalog::default()));
 
     axum::serve(
         // gRPC-Web for the browser clients, over HTTP/1.1.
         connect_shim::hosting::incoming_listener(incoming),
-        connect_shim::hosting::mixed_app(
-            tonic::service::Routes::default()
-                .add_service(catalog),
+        connect_shim::hosting::connect_app(
             connectrpc::ConnectRpcService::new(
                 connectrpc::Router::new()
                     .merge(health_service)
                     .merge(reflection_v1)
-                    .merge(reflection_v1alpha),
+                    .merge(reflection_v1alpha)
+                    .merge(catalog),
             )
             .with_deadline_policy(
                 connectrpc::DeadlinePolicy::new()
                     .with_max(Duration::from_secs(30))
                     .with_default_timeout(Duration::from_secs(30)),
-            ),
+            )
+            .with_interceptor(connect_shim::server::TonicInterceptor::new(pb::CATALOG_SERVICE_NAME, move |req| auth(req, &token))),
         )
         .into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )

@@ -34,7 +34,7 @@ impl Greeter for MyGreeter {
 mod tests {
     use super::*;
     use futures::StreamExt;
-    use tonic::{Response};
+    use tonic::Response;
 
     #[tokio::test]
     async fn reply_through_a_chain() {

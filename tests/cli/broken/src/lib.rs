@@ -1,2 +1,3 @@
 mod good;
 mod bad;
+mod served;

@@ -4,7 +4,7 @@ mod client;
 mod legacy;
 
 use connectrpc::{RequestContext, ServiceRequest, ServiceResult};
-use tonic::{Response};
+use tonic::Response;
 use connectrpc::{ConnectError, ErrorCode};
 
 pub mod pb {

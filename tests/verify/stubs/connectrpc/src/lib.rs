@@ -5,3 +5,5 @@ impl ConnectError {
         ConnectError
     }
 }
+
+pub struct RequestContext;

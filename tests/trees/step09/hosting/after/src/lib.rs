@@ -3,7 +3,6 @@
 pub mod service;
 pub mod connect_compat;
 
-
 /// The app, for the binary and the tests.
 pub fn app() -> axum::Router {
     crate::connect_compat::connect_app(connectrpc::Router::new())

@@ -1,7 +1,7 @@
 //! A greeter on connectrpc only: steps 2 to 8 left nothing of tonic in the code.
 
 use connectrpc::{ConnectError, RequestContext, ServiceRequest, ServiceResult};
-use tonic::{Status};
+use tonic::Status;
 use prost::Message as _;
 
 pub mod pb {

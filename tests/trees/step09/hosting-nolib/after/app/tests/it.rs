@@ -1,4 +1,4 @@
-use connect_shim::hosting::{GrpcErrorFixLayer};
+use connect_shim::hosting::GrpcErrorFixLayer;
 
 mod connect_compat;
 

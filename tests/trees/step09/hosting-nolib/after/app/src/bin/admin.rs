@@ -1,4 +1,3 @@
-
 mod connect_compat;
 
 fn main() {

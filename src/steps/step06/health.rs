@@ -1,0 +1,922 @@
+//! Step 6, tonic-health clients: `tonic_health::pb::health_client::HealthClient` becomes
+//! `connectrpc_health::HealthClient`, its messages `connectrpc_health::wire::*`.
+//!
+//! Needs no `.proto` schema (the health API is fixed). Recognised through name resolution only:
+//! `use` leaves and written paths whose canonical path is one of tonic-health's client items.
+//!
+//! - simple `use` items naming them are rewritten to the connectrpc-health path (the alias is
+//!   kept); a group `use` is listed;
+//! - multi-segment paths in code (`pb::HealthCheckRequest`, full paths) get the new prefix;
+//! - `HealthClient::new(channel)` keeps the tonic channel as the transport
+//!   (`connect_shim::client::ChannelTransport`, listed) until the channel itself is native;
+//!   `HealthClient<Channel>` is `HealthClient<ChannelTransport<Channel>>`;
+//!   `HealthClient::connect(dst).await?` is a native client on `HttpClient` (`--protocol`);
+//! - `check(m)` on a known client (a `let` of a construction, a parameter of client type): the
+//!   call is native, `Request::new(m)` is unwrapped, the error is converted back to
+//!   `tonic::Status` for the code that inspects it (until step 7), `into_inner()` is
+//!   `into_owned()` and prost's enum accessor `status()` is `status.as_known().unwrap_or_default()`;
+//! - `HealthCheckRequest { service }` gets `..Default::default()` (buffa messages carry unknown
+//!   fields).
+//!
+//! A file where any health client site is not understood (`watch`, a call on a value it cannot
+//! follow, a response used another way, an import grouped with other names) is left whole and
+//! every such site is listed: a half-migrated file would not compile.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+use crate::edit::Edit;
+use crate::engine::{FileCtx, ItemKind, ManualItem, PassOutput};
+use crate::resolve::{range, FileIndex, Resolution, ScopeTracker, UTree};
+
+const CLIENT: &[&str] = &["tonic_health", "pb", "health_client", "HealthClient"];
+
+/// tonic-health client items and their connectrpc-health paths.
+const MAP: &[(&[&str], &str)] = &[
+    (CLIENT, "connectrpc_health::HealthClient"),
+    (
+        &["tonic_health", "pb", "HealthCheckRequest"],
+        "connectrpc_health::wire::HealthCheckRequest",
+    ),
+    (
+        &["tonic_health", "pb", "HealthCheckResponse"],
+        "connectrpc_health::wire::HealthCheckResponse",
+    ),
+    (
+        &[
+            "tonic_health",
+            "pb",
+            "health_check_response",
+            "ServingStatus",
+        ],
+        "connectrpc_health::wire::ServingStatus",
+    ),
+];
+
+const REQUEST: &[&str] = &["tonic_health", "pb", "HealthCheckRequest"];
+
+/// The mapped item `full` starts with: (index in MAP, its length).
+fn mapped(full: &[String]) -> Option<(usize, usize)> {
+    MAP.iter().enumerate().find_map(|(i, (p, _))| {
+        (full.len() >= p.len() && full.iter().zip(p.iter()).all(|(a, b)| a == b))
+            .then_some((i, p.len()))
+    })
+}
+
+fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
+    ManualItem {
+        offset,
+        rule: format!("step06/{rule}"),
+        message,
+        note: note.to_string(),
+        kind,
+    }
+}
+
+/// The health-client rewrites of one file (nothing unless it names `tonic_health`).
+pub(super) fn run(file: &FileCtx<'_>, out: &mut PassOutput) {
+    if !file.text.contains("tonic_health") {
+        return;
+    }
+    let mut w = Health {
+        file,
+        idx: file.index,
+        text: file.text,
+        tr: ScopeTracker::new(file.index),
+        edits: Vec::new(),
+        fails: Vec::new(),
+        notes: Vec::new(),
+        vars: vec![HashSet::new()],
+        bodies: Vec::new(),
+        stack: Vec::new(),
+        done: HashSet::new(),
+    };
+    w.uses();
+    if w.edits.is_empty() && w.fails.is_empty() {
+        // Nothing of the client side is imported by name: only full paths could name it.
+        if !file.text.contains("health_client")
+            && !file.text.contains("HealthCheckRequest")
+            && !file.text.contains("ServingStatus")
+        {
+            return;
+        }
+    }
+    w.visit_file(file.file);
+    if w.edits.is_empty() && w.fails.is_empty() {
+        return;
+    }
+    if !w.fails.is_empty() {
+        let n = w.fails.len();
+        for (at, why, what) in std::mem::take(&mut w.fails) {
+            out.items.push(item(
+                at,
+                "health-client",
+                ItemKind::Manual,
+                format!("tonic-health client site not rewritten: {why}; the file's health client stays on tonic-health ({n} site(s))"),
+                &what,
+            ));
+        }
+        return;
+    }
+    let at = w.edits.iter().map(|e| e.range.start).min().unwrap_or(0);
+    let suppressed = |off: usize| {
+        let (line, _) = crate::edit::line_col(w.text, off);
+        file.suppress_lines.contains(&line)
+            || (line > 1 && file.suppress_lines.contains(&(line - 1)))
+    };
+    if w.edits.iter().any(|e| suppressed(e.range.start)) {
+        out.items.push(item(
+            at,
+            "health-client",
+            ItemKind::Skipped,
+            "left alone (ignore marker)".into(),
+            "",
+        ));
+        return;
+    }
+    let mut edits = std::mem::take(&mut w.edits);
+    edits.sort_by_key(|e| (e.range.start, e.range.end));
+    edits.dedup_by(|a, b| a.range == b.range && a.text == b.text);
+    match out.commit(edits) {
+        Ok(()) => out.items.extend(w.notes),
+        Err(o) => out.items.push(item(
+            at,
+            "health-client",
+            ItemKind::Manual,
+            format!("tonic-health client not rewritten: {o}"),
+            "rewrite the health client by hand (connectrpc_health::HealthClient)",
+        )),
+    }
+}
+
+struct Health<'a, 'ast> {
+    file: &'a FileCtx<'a>,
+    idx: &'a FileIndex,
+    text: &'a str,
+    tr: ScopeTracker,
+    edits: Vec<Edit>,
+    /// (offset, why, what to do)
+    fails: Vec<(usize, String, String)>,
+    notes: Vec<ManualItem>,
+    /// Per function: locals bound to a health client.
+    vars: Vec<HashSet<String>>,
+    bodies: Vec<&'ast syn::Block>,
+    stack: Vec<&'ast syn::Expr>,
+    /// Path starts already rewritten.
+    done: HashSet<usize>,
+}
+
+impl<'a, 'ast> Health<'a, 'ast> {
+    fn edit(&mut self, r: Range<usize>, text: impl Into<String>, rule: &str) {
+        self.edits
+            .push(Edit::replace(r, text, &format!("step06/{rule}")));
+    }
+
+    fn fail(&mut self, at: usize, why: &str, what: &str) {
+        self.fails.push((at, why.to_string(), what.to_string()));
+    }
+
+    fn resolve(&self, p: &syn::Path) -> Option<Vec<String>> {
+        match self.idx.resolve(self.tr.current(), p)? {
+            Resolution::One(r) => Some(r.full),
+            Resolution::Ambiguous(_) => None,
+        }
+    }
+
+    fn is_client_path(&self, p: &syn::Path) -> bool {
+        self.resolve(p).is_some_and(|f| f == CLIENT)
+    }
+
+    // ---- use items ----------------------------------------------------------------------
+
+    fn uses(&mut self) {
+        let mut grouped = HashSet::new();
+        for (li, l) in self.idx.leaves.iter().enumerate() {
+            if l.is_glob {
+                continue;
+            }
+            let full = self.idx.canonical(self.idx.leaf_path(li));
+            let Some((i, len)) = mapped(&full) else {
+                continue;
+            };
+            if len != full.len() {
+                continue;
+            }
+            let ui = &self.idx.use_items[l.item];
+            let mut leaves = Vec::new();
+            ui.tree.leaves(&mut leaves);
+            if leaves.len() != 1 {
+                if grouped.insert(l.item) {
+                    self.grouped_use(l.item, &leaves);
+                }
+                continue;
+            }
+            // The path from the tree's start to the leaf's name (an `as` rename stays).
+            let (start, name_end) = match &ui.tree {
+                UTree::Path(_, r) => {
+                    let mut t = &ui.tree;
+                    while let UTree::Path(inner, _) = t {
+                        t = inner;
+                    }
+                    let UTree::Leaf(_, lr) = t else { continue };
+                    (r.start, lr.start + leaf_name_len(&self.text[lr.clone()]))
+                }
+                _ => continue,
+            };
+            let text = &self.text[start..name_end];
+            let lead = if text.starts_with("::") { "::" } else { "" };
+            self.edit(
+                start..name_end,
+                format!("{lead}{}", MAP[i].1),
+                "health-import",
+            );
+        }
+    }
+
+    /// `use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};`: rewritten as a
+    /// whole when every name in it is a mapped item, else listed.
+    fn grouped_use(&mut self, ui: usize, leaves: &[usize]) {
+        let item = &self.idx.use_items[ui];
+        let at = item.range.start;
+        let mut parts = Vec::new();
+        for &li in leaves {
+            let l = &self.idx.leaves[li];
+            let full = self.idx.canonical(self.idx.leaf_path(li));
+            let hit = mapped(&full).filter(|&(_, len)| len == full.len() && !l.is_glob);
+            let Some((i, _)) = hit else {
+                self.fail(
+                    at,
+                    &format!(
+                        "import of `{}` grouped with tonic-health's client items",
+                        full.join("::")
+                    ),
+                    "split the import: tonic-health's client items on their own `use`",
+                );
+                return;
+            };
+            let path = MAP[i].1.trim_start_matches("connectrpc_health::");
+            let last = path.rsplit("::").next().unwrap_or(path);
+            if l.name.is_empty() {
+                parts.push(format!("{path} as _"));
+            } else if l.name != last {
+                parts.push(format!("{path} as {}", l.name));
+            } else {
+                parts.push(path.to_string());
+            }
+        }
+        let r = item.tree.range();
+        let lead = if self.text[r.clone()].starts_with("::") {
+            "::"
+        } else {
+            ""
+        };
+        self.edit(
+            r,
+            format!("{lead}connectrpc_health::{{{}}}", parts.join(", ")),
+            "health-import",
+        );
+    }
+
+    // ---- code ---------------------------------------------------------------------------
+
+    /// `pb::HealthCheckRequest`, `tonic_health::pb::health_client::HealthClient::new`: the
+    /// written prefix up to the mapped item becomes the connectrpc-health path.
+    fn rewrite_path(&mut self, p: &'ast syn::Path) {
+        let r = range(p.span());
+        if self.done.contains(&r.start) {
+            return;
+        }
+        let Some(Resolution::One(res)) = self.idx.resolve(self.tr.current(), p) else {
+            return;
+        };
+        let full = res.full;
+        let Some((i, len)) = mapped(&full) else {
+            return;
+        };
+        let n = p.segments.len();
+        let extra = full.len() - len;
+        if n <= extra + 1 {
+            // A single written name for the item: its `use` is rewritten.
+            return;
+        }
+        let last = n - extra - 1;
+        let end = range(p.segments[last].ident.span()).end;
+        self.done.insert(r.start);
+        let lead = if p.leading_colon.is_some() { "::" } else { "" };
+        self.edit(r.start..end, format!("{lead}{}", MAP[i].1), "health-path");
+        // Type arguments of the client: the tonic channel is the transport.
+        if i == 0 {
+            self.client_args(&p.segments[last].arguments);
+        }
+    }
+
+    fn client_args(&mut self, args: &syn::PathArguments) {
+        let syn::PathArguments::AngleBracketed(a) = args else {
+            return;
+        };
+        for g in &a.args {
+            let syn::GenericArgument::Type(t) = g else {
+                continue;
+            };
+            let syn::Type::Path(tp) = t else { continue };
+            let full = self.resolve(&tp.path).unwrap_or_default();
+            if full.first().map(String::as_str) == Some("tonic")
+                && matches!(
+                    full.last().map(String::as_str),
+                    Some("Channel" | "InterceptedService")
+                )
+            {
+                let tr = range(t.span());
+                self.edits.push(Edit::insert(
+                    tr.start,
+                    "connect_shim::client::ChannelTransport<",
+                    "step06/health-client",
+                ));
+                self.edits
+                    .push(Edit::insert(tr.end, ">", "step06/health-client"));
+            } else if !matches!(t, syn::Type::Infer(_)) {
+                self.fail(
+                    range(t.span()).start,
+                    "health client over a transport the step does not know",
+                    "use a `connectrpc::client::HttpClient` transport",
+                );
+            }
+        }
+    }
+
+    /// Type of a client (parameter or annotated `let`), through references.
+    fn client_type(&self, t: &syn::Type) -> bool {
+        match t {
+            syn::Type::Reference(r) => self.client_type(&r.elem),
+            syn::Type::Paren(p) => self.client_type(&p.elem),
+            syn::Type::Path(p) if p.qself.is_none() => self.is_client_path(&p.path),
+            _ => false,
+        }
+    }
+
+    /// `HealthClient::new(..)` / `::connect(..)` under `.await`, `?`, `unwrap`, `clone`.
+    fn ctor_of(&self, e: &'ast syn::Expr) -> Option<&'ast syn::ExprCall> {
+        match e {
+            syn::Expr::Await(a) => self.ctor_of(&a.base),
+            syn::Expr::Try(t) => self.ctor_of(&t.expr),
+            syn::Expr::Paren(p) => self.ctor_of(&p.expr),
+            syn::Expr::MethodCall(m)
+                if matches!(m.method.to_string().as_str(), "unwrap" | "expect") =>
+            {
+                self.ctor_of(&m.receiver)
+            }
+            syn::Expr::Call(c) => {
+                let syn::Expr::Path(fp) = &*c.func else {
+                    return None;
+                };
+                let n = fp.path.segments.len();
+                if n < 2 {
+                    return None;
+                }
+                let mut ty = fp.path.clone();
+                ty.segments.pop();
+                let last = ty.segments.pop()?.into_value();
+                ty.segments.push(last);
+                self.is_client_path(&ty).then_some(c)
+            }
+            _ => None,
+        }
+    }
+
+    fn is_client_value(&self, e: &syn::Expr) -> bool {
+        match e {
+            syn::Expr::Path(p) => p
+                .path
+                .get_ident()
+                .is_some_and(|i| self.vars.last().is_some_and(|v| v.contains(&i.to_string()))),
+            syn::Expr::Paren(p) => self.is_client_value(&p.expr),
+            syn::Expr::Reference(r) => self.is_client_value(&r.expr),
+            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
+                self.is_client_value(&u.expr)
+            }
+            _ => false,
+        }
+    }
+
+    fn ctor(&mut self, c: &'ast syn::ExprCall) {
+        let syn::Expr::Path(fp) = &*c.func else {
+            return;
+        };
+        let name = fp.path.segments.last().unwrap().ident.to_string();
+        let at = range(c.span()).start;
+        match (name.as_str(), c.args.len()) {
+            ("new", 1) => {
+                let ar = range(c.args[0].span());
+                let arg = self.text[ar.clone()].to_string();
+                self.edit(
+                    ar,
+                    format!("connect_shim::client::ChannelTransport::new({arg}), connect_shim::client::channel_config()"),
+                    "health-client",
+                );
+                self.notes.push(item(
+                    at,
+                    "health-client",
+                    ItemKind::Manual,
+                    "`HealthClient` built on a tonic channel: kept as its transport (connect_shim::client::ChannelTransport)".into(),
+                    "build the client on `connectrpc::client::HttpClient` with a `ClientConfig` for the server's URI once the channel is native",
+                ));
+            }
+            ("connect", 1) => {
+                // `.await` then `?` / `.unwrap()` / `.expect(..)`, as for the user's clients.
+                let n = self.stack.len();
+                let up = |k: usize| n.checked_sub(k).map(|i| self.stack[i]);
+                let end = match (up(2), up(3)) {
+                    (Some(syn::Expr::Await(_)), Some(syn::Expr::Try(t))) => {
+                        Some((range(t.span()).end, "?".to_string()))
+                    }
+                    (Some(syn::Expr::Await(_)), Some(syn::Expr::MethodCall(m)))
+                        if m.method == "unwrap" || m.method == "expect" =>
+                    {
+                        let from = range(m.receiver.span()).end;
+                        let e = range(m.span()).end;
+                        Some((e, self.text[from..e].trim_start().to_string()))
+                    }
+                    _ => None,
+                };
+                let Some((end, suffix)) = end else {
+                    self.fail(
+                        at,
+                        "`HealthClient::connect` not awaited and checked in place",
+                        "build `connectrpc_health::HealthClient::new(HttpClient::plaintext_http2_only(), ClientConfig::new(uri).with_protocol(Protocol::Grpc))`",
+                    );
+                    return;
+                };
+                let (transport_fn, proto) = super::transport_for(super::protocol());
+                let dst = self.text[range(c.args[0].span())].to_string();
+                let seg = fp.path.segments.last().unwrap();
+                self.edit(range(seg.ident.span()), "new", "health-client");
+                self.edit(
+                    range(c.paren_token.span.open()).start..end,
+                    format!("(connectrpc::client::HttpClient::{transport_fn}(), connectrpc::client::ClientConfig::new({dst}.parse(){suffix}).with_protocol(connectrpc::Protocol::{proto}))"),
+                    "health-client",
+                );
+            }
+            _ => self.fail(
+                at,
+                &format!("`HealthClient::{name}`"),
+                "build `connectrpc_health::HealthClient::new(HttpClient::plaintext_http2_only(), ClientConfig::new(uri).with_protocol(Protocol::Grpc))`",
+            ),
+        }
+    }
+
+    /// `client.check(m)` on a known client.
+    fn call(&mut self, m: &'ast syn::ExprMethodCall) {
+        let name = m.method.to_string();
+        let at = range(m.span()).start;
+        if name == "clone" {
+            return;
+        }
+        if name != "check" || m.args.len() != 1 {
+            self.fail(
+                at,
+                &format!("call `{name}` on the health client"),
+                "call connectrpc_health::HealthClient's method (`watch` is a server stream: `message()` loop)",
+            );
+            return;
+        }
+        // The request: the message itself, or `Request::new(m)`.
+        let arg = &m.args[0];
+        if let syn::Expr::Call(c) = arg {
+            if let syn::Expr::Path(fp) = &*c.func {
+                let full = self.resolve(&fp.path).unwrap_or_default();
+                if full == ["tonic", "Request", "new"] && c.args.len() == 1 {
+                    let (ar, ir) = (range(arg.span()), range(c.args[0].span()));
+                    self.edit(ar.start..ir.start, "", "health-call");
+                    self.edit(ir.end..ar.end, "", "health-call");
+                } else if full.first().map(String::as_str) == Some("tonic") {
+                    self.fail(
+                        at,
+                        "request built by tonic",
+                        "pass the message; metadata and timeouts go to `CallOptions` (`check_with_options`)",
+                    );
+                    return;
+                }
+            }
+        }
+        // `.await`, then the error and the response.
+        let depth = self.stack.len();
+        let Some(syn::Expr::Await(aw)) = depth.checked_sub(2).map(|i| self.stack[i]) else {
+            self.fail(at, "call not awaited directly", "await the call");
+            return;
+        };
+        self.edits.push(Edit::insert(
+            range(aw.span()).end,
+            ".map_err(connect_shim::status::to_status)",
+            "step06/error-status",
+        ));
+        let mut i = depth - 2;
+        while let Some(up) = i.checked_sub(1).map(|j| self.stack[j]) {
+            let ok = match up {
+                syn::Expr::Try(_) => true,
+                syn::Expr::MethodCall(u) => {
+                    matches!(
+                        u.method.to_string().as_str(),
+                        "map_err" | "unwrap" | "expect"
+                    ) && ptr_eq_expr(&u.receiver, self.stack[i])
+                }
+                _ => false,
+            };
+            if !ok {
+                break;
+            }
+            i -= 1;
+        }
+        let top = self.stack[i];
+        if let Some(name) = self.let_name_of(top) {
+            self.let_uses(&name, at);
+            return;
+        }
+        let parent = i.checked_sub(1).map(|j| self.stack[j]);
+        let parent2 = i.checked_sub(2).map(|j| self.stack[j]);
+        let ok = match parent {
+            Some(syn::Expr::MethodCall(u)) if ptr_eq_expr(&u.receiver, top) => {
+                self.response_use(u, parent2)
+            }
+            _ => false,
+        };
+        if !ok {
+            self.fail(
+                at,
+                "response used in a way the step does not rewrite",
+                "read it with `into_owned()` / `view()`",
+            );
+        }
+    }
+
+    /// `resp.into_inner()` (and `.status()` after it): rewritten; false for anything else.
+    fn response_use(
+        &mut self,
+        u: &'ast syn::ExprMethodCall,
+        parent: Option<&'ast syn::Expr>,
+    ) -> bool {
+        match u.method.to_string().as_str() {
+            "into_inner" => {
+                self.edit(range(u.method.span()), "into_owned", "health-response");
+                let own: &syn::Expr = self.expr_of(u);
+                if let Some(syn::Expr::MethodCall(s)) = parent {
+                    if ptr_eq_expr(&s.receiver, own) && s.method == "status" && s.args.is_empty() {
+                        let r = range(s.method.span()).start..range(s.span()).end;
+                        self.edit(
+                            r,
+                            "status.as_known().unwrap_or_default()",
+                            "health-response",
+                        );
+                    }
+                }
+                // `let message = resp.into_inner();` (directly or under `?`/`unwrap`): its
+                // `status()` reads too.
+                let mut top = own;
+                let mut k = self.stack.iter().rposition(|e| std::ptr::eq(*e, own));
+                while let Some(j) = k.and_then(|k| k.checked_sub(1)) {
+                    let up = self.stack[j];
+                    let wraps = match up {
+                        syn::Expr::Try(t) => std::ptr::eq(&*t.expr, top),
+                        syn::Expr::MethodCall(x) => {
+                            matches!(
+                                x.method.to_string().as_str(),
+                                "unwrap" | "expect" | "map_err"
+                            ) && std::ptr::eq(&*x.receiver, top)
+                        }
+                        _ => false,
+                    };
+                    if !wraps {
+                        break;
+                    }
+                    top = up;
+                    k = Some(j);
+                }
+                if let Some(name) = self.let_name_of(top) {
+                    self.status_reads(&name);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn expr_of(&self, m: &'ast syn::ExprMethodCall) -> &'ast syn::Expr {
+        self.stack
+            .iter()
+            .rev()
+            .copied()
+            .find(|e| matches!(e, syn::Expr::MethodCall(x) if std::ptr::eq(x, m)))
+            .unwrap_or(self.stack[0])
+    }
+
+    /// The name bound by the `let` whose initialiser is `e`, in the current function body.
+    fn let_name_of(&self, e: &'ast syn::Expr) -> Option<String> {
+        let body = *self.bodies.last()?;
+        struct F<'x> {
+            e: &'x syn::Expr,
+            name: Option<Option<String>>,
+        }
+        impl<'x> Visit<'x> for F<'x> {
+            fn visit_local(&mut self, l: &'x syn::Local) {
+                if let Some(i) = &l.init {
+                    if std::ptr::eq(&*i.expr, self.e) {
+                        self.name = Some(match &l.pat {
+                            syn::Pat::Ident(p) => Some(p.ident.to_string()),
+                            _ => None,
+                        });
+                    }
+                }
+                syn::visit::visit_local(self, l);
+            }
+        }
+        let mut f = F { e, name: None };
+        f.visit_block(body);
+        f.name.flatten()
+    }
+
+    /// Every use of the response local `name` must be `name.into_inner()`.
+    fn let_uses(&mut self, name: &str, at: usize) {
+        let Some(body) = self.bodies.last().copied() else {
+            return;
+        };
+        struct U<'x> {
+            name: String,
+            stack: Vec<&'x syn::Expr>,
+            hits: Vec<(Option<&'x syn::Expr>, Option<&'x syn::Expr>)>,
+            other: bool,
+        }
+        impl<'x> Visit<'x> for U<'x> {
+            fn visit_expr(&mut self, e: &'x syn::Expr) {
+                if let syn::Expr::Path(p) = e {
+                    if p.path.is_ident(&self.name) {
+                        let n = self.stack.len();
+                        self.hits.push((
+                            n.checked_sub(1).map(|i| self.stack[i]),
+                            n.checked_sub(2).map(|i| self.stack[i]),
+                        ));
+                    }
+                }
+                self.stack.push(e);
+                syn::visit::visit_expr(self, e);
+                self.stack.pop();
+            }
+            fn visit_macro(&mut self, m: &'x syn::Macro) {
+                if m.tokens
+                    .to_string()
+                    .split(|c: char| !c.is_alphanumeric() && c != '_')
+                    .any(|t| t == self.name)
+                {
+                    self.other = true;
+                }
+            }
+        }
+        let mut u = U {
+            name: name.to_string(),
+            stack: Vec::new(),
+            hits: Vec::new(),
+            other: false,
+        };
+        u.visit_block(body);
+        if u.other || u.hits.is_empty() {
+            self.fail(
+                at,
+                "response read inside a macro or not at all",
+                "read it with `into_owned()`",
+            );
+            return;
+        }
+        for (p, p2) in u.hits {
+            let ok = match p {
+                Some(syn::Expr::MethodCall(m)) => {
+                    self.stack.push(p.unwrap());
+                    let ok = self.response_use(m, p2);
+                    self.stack.pop();
+                    ok
+                }
+                _ => false,
+            };
+            if !ok {
+                self.fail(
+                    at,
+                    &format!("response `{name}` used in a way the step does not rewrite"),
+                    "read it with `into_owned()` / `view()`",
+                );
+                return;
+            }
+        }
+    }
+
+    /// `message.status()` on the owned response `message`: buffa has the field only.
+    fn status_reads(&mut self, name: &str) {
+        let Some(body) = self.bodies.last().copied() else {
+            return;
+        };
+        struct S {
+            name: String,
+            hits: Vec<Range<usize>>,
+        }
+        impl S {
+            fn check(&mut self, e: &syn::Expr) {
+                if let syn::Expr::MethodCall(m) = e {
+                    if m.method == "status"
+                        && m.args.is_empty()
+                        && matches!(&*m.receiver, syn::Expr::Path(p) if p.path.is_ident(&self.name))
+                    {
+                        self.hits
+                            .push(range(m.method.span()).start..range(m.span()).end);
+                    }
+                }
+            }
+        }
+        impl<'x> Visit<'x> for S {
+            fn visit_expr(&mut self, e: &'x syn::Expr) {
+                self.check(e);
+                syn::visit::visit_expr(self, e);
+            }
+            fn visit_macro(&mut self, m: &'x syn::Macro) {
+                if let Some(exprs) = crate::resolve::macro_exprs(m) {
+                    for e in &exprs {
+                        self.visit_expr(e);
+                    }
+                }
+            }
+        }
+        let mut v = S {
+            name: name.to_string(),
+            hits: Vec::new(),
+        };
+        v.visit_block(body);
+        for r in v.hits {
+            self.edit(
+                r,
+                "status.as_known().unwrap_or_default()",
+                "health-response",
+            );
+        }
+    }
+
+    /// `HealthCheckRequest { service }`: buffa messages need the rest.
+    fn literal(&mut self, s: &'ast syn::ExprStruct) {
+        if s.rest.is_some() || s.qself.is_some() {
+            return;
+        }
+        if self.resolve(&s.path).is_none_or(|f| f != REQUEST) {
+            return;
+        }
+        let close = range(s.brace_token.span.close()).start;
+        let before = self.text[..close].trim_end();
+        let sep = if before.ends_with(',') || before.ends_with('{') {
+            ""
+        } else {
+            ","
+        };
+        let at = before.len();
+        let multi = self.text[at..close].contains('\n');
+        let text = if multi {
+            let indent = crate::edit::indent_at(
+                self.text,
+                range(s.fields.first().map_or(s.span(), |f| f.span())).start,
+            );
+            format!("{sep}\n{indent}..Default::default()")
+        } else {
+            format!("{sep} ..Default::default()")
+        };
+        self.edits
+            .push(Edit::insert(at, text, "step06/health-message"));
+    }
+}
+
+fn leaf_name_len(leaf: &str) -> usize {
+    leaf.find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(leaf.len())
+}
+
+fn ptr_eq_expr(a: &syn::Expr, b: &syn::Expr) -> bool {
+    std::ptr::eq(a, b)
+}
+
+impl<'ast> Visit<'ast> for Health<'_, 'ast> {
+    fn visit_block(&mut self, b: &'ast syn::Block) {
+        let p = self
+            .tr
+            .enter(self.idx, range(b.brace_token.span.open()).start);
+        syn::visit::visit_block(self, b);
+        self.tr.leave(p);
+    }
+
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        let p = match &m.content {
+            Some((b, _)) => self.tr.enter(self.idx, range(b.span.open()).start),
+            None => false,
+        };
+        syn::visit::visit_item_mod(self, m);
+        self.tr.leave(p);
+    }
+
+    fn visit_item_use(&mut self, _: &'ast syn::ItemUse) {}
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        // Format-style and assert macros: their arguments are expressions of the file.
+        if let Some(exprs) = crate::resolve::macro_exprs(m) {
+            for e in exprs {
+                let e: &'ast syn::Expr = Box::leak(Box::new(e));
+                self.visit_expr(e);
+            }
+        }
+    }
+
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        self.enter_fn(&f.sig, &f.block);
+        syn::visit::visit_item_fn(self, f);
+        self.vars.pop();
+        self.bodies.pop();
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        self.enter_fn(&f.sig, &f.block);
+        syn::visit::visit_impl_item_fn(self, f);
+        self.vars.pop();
+        self.bodies.pop();
+    }
+
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        syn::visit::visit_local(self, l);
+        let (pat, ty) = match &l.pat {
+            syn::Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
+            p => (p, None),
+        };
+        let syn::Pat::Ident(id) = pat else { return };
+        let is = ty.is_some_and(|t| self.client_type(t))
+            || l.init
+                .as_ref()
+                .is_some_and(|i| self.ctor_of(&i.expr).is_some() || self.is_client_value(&i.expr));
+        if is {
+            if let Some(v) = self.vars.last_mut() {
+                v.insert(id.ident.to_string());
+            }
+        }
+    }
+
+    fn visit_path(&mut self, p: &'ast syn::Path) {
+        self.rewrite_path(p);
+        syn::visit::visit_path(self, p);
+    }
+
+    fn visit_expr(&mut self, e: &'ast syn::Expr) {
+        self.stack.push(e);
+        match e {
+            syn::Expr::Call(_) => {
+                if let Some(c) = self.ctor_of(e) {
+                    self.ctor(c);
+                }
+            }
+            syn::Expr::MethodCall(m) => {
+                let on_client = self.is_client_value(&m.receiver)
+                    || matches!(&*m.receiver, syn::Expr::Call(_))
+                        && self.ctor_of(&m.receiver).is_some();
+                if on_client {
+                    self.call(m);
+                } else if matches!(m.method.to_string().as_str(), "check" | "watch")
+                    && m.args.len() == 1
+                {
+                    // Maybe a health client the step cannot see (a struct field, a function's
+                    // result): converting the rest of the file would leave it tonic-shaped.
+                    self.fail(
+                        range(m.span()).start,
+                        &format!(
+                            "`{}` call on a value the step cannot tell is a health client",
+                            m.method
+                        ),
+                        "call it on a local or parameter of client type, or rewrite it by hand",
+                    );
+                }
+            }
+            syn::Expr::Struct(s) => self.literal(s),
+            _ => {}
+        }
+        syn::visit::visit_expr(self, e);
+        self.stack.pop();
+    }
+}
+
+impl<'ast> Health<'_, 'ast> {
+    fn enter_fn(&mut self, sig: &'ast syn::Signature, body: &'ast syn::Block) {
+        let mut vars = HashSet::new();
+        for input in &sig.inputs {
+            let syn::FnArg::Typed(pt) = input else {
+                continue;
+            };
+            let syn::Pat::Ident(id) = &*pt.pat else {
+                continue;
+            };
+            if self.client_type(&pt.ty) {
+                vars.insert(id.ident.to_string());
+            }
+        }
+        self.vars.push(vars);
+        self.bodies.push(body);
+        let _ = self.file;
+    }
+}
