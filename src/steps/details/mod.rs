@@ -440,10 +440,15 @@ pub fn conversion(ctx: &FileCtx<'_>, kept: &[Range<usize>], rule: &str) -> Vec<E
     let mut edits = Vec::new();
     let mut toks = Vec::new();
     flatten(ctx.file.to_token_stream(), &mut toks);
-    // `use` items that only bring tonic-types' trait in scope unnamed.
+    // The module's trait is in scope already: an earlier run converted the file.
+    let module_trait = (0..idx.leaves.len()).any(|l| idx.leaf_path(l) == ["crate", MODULE, "StatusExt"]);
+    // `use` items that only bring tonic-types' trait in scope unnamed, for the kept regions
+    // (what an earlier run wrote; the user's own `as _` import moves to the module like the
+    // rest when nothing of the module's is in scope yet).
     let keep_uses: Vec<Range<usize>> = idx
         .use_items
         .iter()
+        .filter(|_| module_trait && !kept.is_empty())
         .filter(|u| {
             let mut ls = Vec::new();
             u.tree.leaves(&mut ls);
@@ -488,10 +493,7 @@ pub fn conversion(ctx: &FileCtx<'_>, kept: &[Range<usize>], rule: &str) -> Vec<E
     let mut trait_leaf = None;
     for (l, leaf) in idx.leaves.iter().enumerate() {
         let p = idx.leaf_path(l);
-        if p == ["tonic_types", "StatusExt"]
-            && !matches!(leaf.name.as_str(), "" | "_")
-            && keep_uses.is_empty()
-        {
+        if p == ["tonic_types", "StatusExt"] && !leaf.is_glob && keep_uses.is_empty() {
             trait_leaf = Some(leaf.item);
         }
     }

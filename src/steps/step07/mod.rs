@@ -442,6 +442,17 @@ impl Walker<'_, '_> {
                     "message.as_deref().unwrap_or(\"\")",
                     "step07/error-accessor",
                 )),
+                // `status.details().is_empty()`: whether any detail came, on the field.
+                ("details", Some(_))
+                    if toks.get(i + 5).is_some_and(|t| t.is_punct('.'))
+                        && toks.get(i + 6).is_some_and(|t| t.is_ident("is_empty")) =>
+                {
+                    self.edits.push(Edit::replace(
+                        toks[i + 2].range().start..toks[i + 4].range().end,
+                        "details",
+                        "step07/error-accessor",
+                    ))
+                }
                 ("to_string" | "clone", _) => {}
                 (other, _) if self.details_ok && crate::steps::details::READERS.contains(&other) => {}
                 (other, _) => self.keep_tonic(
