@@ -453,6 +453,22 @@ impl Walker<'_, '_> {
                         "step07/error-accessor",
                     ))
                 }
+                // `status.metadata().get("key")`: tonic merged the error's headers and trailers
+                // into its metadata; a ConnectError keeps them apart (trailers first, as tonic).
+                ("metadata", Some(_))
+                    if toks.get(i + 5).is_some_and(|t| t.is_punct('.'))
+                        && toks.get(i + 6).is_some_and(|t| t.is_ident("get"))
+                        && toks.get(i + 7).is_some_and(|t| t.is_open(Delimiter::Parenthesis))
+                        && matches!(toks.get(i + 8), Some(Tok::Lit(_)))
+                        && toks.get(i + 9).is_some_and(|t| t.is_close(Delimiter::Parenthesis)) =>
+                {
+                    let key = &self.text[toks[i + 8].range()];
+                    self.edits.push(Edit::replace(
+                        toks[i + 2].range().start..toks[i + 9].range().end,
+                        format!("trailers().get({key}).or_else(|| {name}.response_headers().get({key}))"),
+                        "step07/error-accessor",
+                    ))
+                }
                 ("to_string" | "clone", _) => {}
                 (other, _) if self.details_ok && crate::steps::details::READERS.contains(&other) => {}
                 (other, _) => self.keep_tonic(

@@ -27,3 +27,14 @@ pub fn missing(status: &ConnectError) -> Option<String> {
     let details: crate::google_rpc::ErrorDetails = Ext::get_error_details(status);
     details.resource_info().map(|r| r.resource_name.clone())
 }
+
+/// The request id the server echoed into the error's metadata.
+pub async fn echoed_id(client: &mut Client) -> Option<String> {
+    let err = client
+        .balance(String::new())
+        .await
+        .unwrap_err();
+    err.trailers().get("x-request-id").or_else(|| err.response_headers().get("x-request-id"))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}

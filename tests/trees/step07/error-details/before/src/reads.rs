@@ -28,3 +28,16 @@ pub fn missing(status: &Status) -> Option<String> {
     let details: tonic_types::ErrorDetails = Ext::get_error_details(status);
     details.resource_info().map(|r| r.resource_name.clone())
 }
+
+/// The request id the server echoed into the error's metadata.
+pub async fn echoed_id(client: &mut Client) -> Option<String> {
+    let err = client
+        .balance(String::new())
+        .await
+        .map_err(connect_shim::status::to_status)
+        .unwrap_err();
+    err.metadata()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
