@@ -6,4 +6,5 @@ pub mod pb {
 pub mod reads;
 pub mod blocked;
 pub mod empty;
+pub mod meta_key;
 pub mod google_rpc;

@@ -6,3 +6,4 @@ pub mod pb {
 pub mod reads;
 pub mod blocked;
 pub mod empty;
+pub mod meta_key;
