@@ -152,6 +152,10 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
         for g in &c.generated {
             // Generated files are never edited; those that hold constructs of the step are listed.
             if let Ok(bytes) = std::fs::read(g) {
+                // The tool's own google.rpc module (steps 3 and 7) is not the user's generated code.
+                if bytes.starts_with(crate::steps::details::MARKER.as_bytes()) {
+                    continue;
+                }
                 if step.prefilter(&bytes, false) {
                     items.push(ItemReport {
                         path: rel(&ws.root, g),

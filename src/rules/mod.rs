@@ -46,6 +46,10 @@ struct RenameDef {
     /// The rule does not rename in a file holding any of these texts; it reports instead.
     #[serde(default)]
     unless_file_contains: Vec<String>,
+    /// The rule renames only in a file whose tonic-types paths the step moves to the crate's
+    /// `google_rpc` module (see `steps::details`); it reports elsewhere.
+    #[serde(default)]
+    with_google_rpc: bool,
     /// A check in code that must accept the file for the rule to rename (otherwise it
     /// reports, with the check's reason): `descriptors` (step 1's descriptor analysis).
     #[serde(default)]
@@ -90,6 +94,8 @@ pub struct Rule {
     pub note: String,
     /// In a file containing any of these, the rule reports instead of renaming.
     pub unless_file_contains: Vec<String>,
+    /// Renames only where the file's tonic-types details move to the `google_rpc` module.
+    pub with_google_rpc: bool,
     /// A check in code that must accept the file for the rule to rename.
     pub guard: Option<Guard>,
 }
@@ -103,6 +109,20 @@ pub enum Guard {
 }
 
 impl Rule {
+    /// Why the rule reports instead of renaming in this file, if it does.
+    pub fn disabled_for(&self, ctx: &crate::engine::FileCtx<'_>) -> Option<String> {
+        if let Some(n) = self.disabled_in(ctx.text) {
+            return Some(format!("it contains `{n}`"));
+        }
+        if self.with_google_rpc && !crate::steps::details::converts(ctx) {
+            return Some(
+                "its tonic-types details do not move to a `google_rpc` module of the crate (see the other items)"
+                    .into(),
+            );
+        }
+        None
+    }
+
     /// Does this file turn the rule into a report?
     pub fn disabled_in(&self, text: &str) -> Option<&str> {
         self.unless_file_contains
@@ -250,7 +270,7 @@ pub fn load_file(file: &str, text: &str) -> Result<StepRules, RuleError> {
                 r.side,
                 r.message,
                 r.note,
-                r.unless_file_contains,
+                (r.unless_file_contains, r.with_google_rpc),
                 r.guard,
             )
         })
@@ -262,11 +282,11 @@ pub fn load_file(file: &str, text: &str) -> Result<StepRules, RuleError> {
                 r.side,
                 r.message,
                 r.note,
-                Vec::new(),
+                (Vec::new(), false),
                 None,
             )
         }));
-    for (id, from, to, side, message, note, unless_file_contains, guard) in defs {
+    for (id, from, to, side, message, note, (unless_file_contains, with_google_rpc), guard) in defs {
         if id.is_empty()
             || !id
                 .chars()
@@ -318,6 +338,7 @@ pub fn load_file(file: &str, text: &str) -> Result<StepRules, RuleError> {
             message,
             note,
             unless_file_contains,
+            with_google_rpc,
             guard,
         });
     }

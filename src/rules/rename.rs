@@ -552,8 +552,8 @@ fn disabled(
     ctx: &FileCtx<'_>,
     guard: &std::cell::OnceCell<Result<(), String>>,
 ) -> Option<String> {
-    if let Some(why) = rule.disabled_in(ctx.text) {
-        return Some(format!("it contains `{why}`"));
+    if let Some(why) = rule.disabled_for(ctx) {
+        return Some(why);
     }
     match rule.guard {
         None => None,

@@ -14,6 +14,7 @@ pub mod step06;
 pub mod step07;
 pub mod step08;
 pub mod step09;
+pub mod details;
 
 use aho_corasick::AhoCorasick;
 
@@ -184,6 +185,7 @@ impl Step {
         match self.number {
             1 => step01::prepare(ws),
             2 => step02::prepare(ws),
+            3 | 7 => details::prepare(self, ws),
             4 => step03::prepare_step4(ws),
             5 => step05::prepare(self, ws),
             9 => step09::prepare(ws),

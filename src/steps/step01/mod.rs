@@ -95,6 +95,8 @@ pub struct CrateCtx {
     /// clients and of functions returning one, across the workspace, with the service's full
     /// proto name.
     pub client_items: Vec<(Vec<String>, String)>,
+    /// Steps 3 and 7: where tonic-types' details move to the crate's `google_rpc` module.
+    pub details: Option<crate::steps::details::DetailsPlan>,
     /// The crate gets buffa-descriptor: files whose descriptor uses are all understood move
     /// their `prost_types` descriptor types to it ([`descriptors`]).
     pub descriptors: bool,

@@ -102,6 +102,7 @@ impl Pass for HandlersPass {
             converted_fns: HashSet::new(),
             kept_any: false,
             tonic_impl_left: false,
+            kept_regions: Vec::new(),
         };
         if self.step == 3 {
             w.converted_fns = w.fns_with_converted_signatures();
@@ -152,6 +153,7 @@ impl Pass for HandlersPass {
         if self.step == 3 {
             w.twin_from_impls();
             w.drop_moot_imports();
+            w.error_details();
         }
         w.add_stream_ext();
         w.remove_unused_imports();
@@ -176,6 +178,8 @@ struct Walker<'a, 'o> {
     kept_any: bool,
     /// An impl of a tonic server trait is left in the file: the file keeps tonic errors.
     tonic_impl_left: bool,
+    /// Regions (handler bodies, tests) that keep tonic errors.
+    kept_regions: Vec<Range<usize>>,
 }
 
 fn item(
@@ -564,6 +568,7 @@ impl<'a> Walker<'a, '_> {
 
     /// [`keep_tonic`](Self::keep_tonic) for any region (`tokens` are its tokens).
     fn keep_tonic_in(&mut self, body: Range<usize>, tokens: TokenStream) {
+        self.kept_regions.push(body.clone());
         let mut edits = self.revert_renames(&body);
         self.kept_any = true;
         let mut toks = Vec::new();
@@ -703,10 +708,50 @@ impl<'a> Walker<'a, '_> {
         }
     }
 
-    /// A tonic error name in the adapter's closure that the renames of this run do not change.
+    /// A tonic error name in the adapter's closure that the renames of this run do not change,
+    /// or a use of a renamed error that only tonic's `Status` has (its metadata).
     fn tonic_errors_left(&self, a: &Adapter<'_>) -> Option<String> {
         let mut toks = Vec::new();
         flatten(a.block.to_token_stream(), &mut toks);
+        // `let [mut] e = <renamed Status path>(..)` then `e.metadata_mut()` / `e.metadata()`.
+        for i in 0..toks.len() {
+            if !toks[i].is_ident("let") {
+                continue;
+            }
+            let mut j = i + 1;
+            if toks.get(j).is_some_and(|t| t.is_ident("mut")) {
+                j += 1;
+            }
+            let (Some(Tok::Ident(name, _)), Some(eq)) = (toks.get(j), toks.get(j + 1)) else {
+                continue;
+            };
+            if !eq.is_punct('=') {
+                continue;
+            }
+            let mut k = j + 2;
+            while toks.get(k).is_some_and(|t| t.ident().is_some() || t.is_punct(':')) {
+                k += 1;
+            }
+            let Some(head_end) = toks.get(k.saturating_sub(1)).map(|t| t.range().end) else {
+                continue;
+            };
+            let head = toks.get(j + 2).map_or(head_end, |t| t.range().start)..head_end;
+            if !self.renamed_status(head) {
+                continue;
+            }
+            for m in 0..toks.len() {
+                if toks[m].is_ident(name)
+                    && !(m > 0 && (toks[m - 1].is_punct('.') || toks[m - 1].is_punct(':')))
+                    && toks.get(m + 1).is_some_and(|t| t.is_punct('.'))
+                {
+                    if let Some(meth) = toks.get(m + 2).and_then(Tok::ident) {
+                        if matches!(meth, "metadata" | "metadata_mut" | "set_source" | "details") {
+                            return Some(format!("{name}.{meth}() on a tonic Status"));
+                        }
+                    }
+                }
+            }
+        }
         for (i, t) in toks.iter().enumerate() {
             let Tok::Ident(name, r) = t else { continue };
             if name != "Status" && name != "Code" {
@@ -736,6 +781,53 @@ impl<'a> Walker<'a, '_> {
             }
         }
         None
+    }
+
+    /// tonic-types paths move to the crate's `google_rpc` module (see `steps::details`) when the
+    /// step renamed the file's `Status::with_error_details` calls; kept regions keep
+    /// tonic-types' names in full.
+    fn error_details(&mut self) {
+        use crate::steps::details;
+        if let Some(e) = details::declaration(self.file, "step03/error-details") {
+            let _ = self.out.commit(vec![e]);
+        }
+        if !self.text.contains("tonic_types") {
+            return;
+        }
+        if !details::converts(self.file) {
+            let items = details::blocked_items(self.file, 3);
+            self.out.items.extend(items);
+            return;
+        }
+        // Every construction outside the kept regions must have been renamed, and no reader
+        // may be left there (its receiver's type is not known here).
+        let mut toks = Vec::new();
+        flatten(self.file.file.to_token_stream(), &mut toks);
+        let kept = |r: &Range<usize>| self.kept_regions.iter().any(|k| k.start <= r.start && r.end <= k.end);
+        for (i, t) in toks.iter().enumerate() {
+            let Tok::Ident(n, r) = t else { continue };
+            if kept(r) {
+                continue;
+            }
+            let construction = n.starts_with("with_error_details")
+                && !crate::steps::details::native_construction(self.file.index, &toks, i);
+            let read = details::READERS.contains(&n.as_str()) && i > 0 && toks[i - 1].is_punct('.');
+            let renamed = self.out.buffer.edits().iter().any(|e| {
+                e.rule == "step03/status-with-error-details" && e.range.end <= r.start && r.start <= e.range.end + 3
+            });
+            if (construction && !renamed) || read {
+                self.report(
+                    r.start,
+                    "error-details",
+                    ItemKind::Manual,
+                    format!("tonic-types error details stay on tonic in this file: `{n}` here is not a server-side construction the step converted"),
+                    "move it to ConnectError with the crate's google_rpc module (ConnectError::with_error_details, err.get_details_*()) by hand",
+                );
+                return;
+            }
+        }
+        let edits = details::conversion(self.file, &self.kept_regions, "step03/error-details");
+        let _ = self.out.commit(edits);
     }
 
     /// The native rewrite of an adapter call: the closure's body becomes the method's body.
@@ -1217,6 +1309,7 @@ impl<'a> Walker<'a, '_> {
         }
         let body = range(b.brace_token.span.open()).start..range(b.brace_token.span.close()).end;
         if tonic_only {
+            self.kept_regions.push(body.clone());
             let edits = self.revert_renames(&body);
             let _ = self.out.commit(edits);
             if !calls.is_empty() {

@@ -53,7 +53,11 @@ impl Pass for ClientErrorsPass {
             edits: Vec::new(),
             tonic_only: None,
             items: Vec::new(),
+            details_ok: crate::steps::details::converts(file),
         };
+        if let Some(e) = crate::steps::details::declaration(file, "step07/error-details") {
+            let _ = w.out.commit(vec![e]);
+        }
         // Calls still on tonic's generated clients (step 6 not applied) return tonic errors.
         let mut toks = Vec::new();
         flatten(file.file.to_token_stream(), &mut toks);
@@ -88,7 +92,12 @@ impl Pass for ClientErrorsPass {
         }
         if let Some((at, why)) = w.tonic_only.take() {
             // Nothing of the file changes: take back the renames too.
-            w.out.buffer.retain(|e| !e.rule.starts_with("step07/"));
+            w.out
+                .buffer
+                .retain(|e| !e.rule.starts_with("step07/") || e.rule == "step07/error-details");
+            if !w.details_ok {
+                w.out.items.extend(crate::steps::details::blocked_items(file, 7));
+            }
             w.out.items.retain(|i| !i.rule.starts_with("step07/"));
             w.out.items.push(item(
                 at,
@@ -108,10 +117,13 @@ impl Pass for ClientErrorsPass {
                 !e.rule.starts_with("step07/")
                     || e.rule == "step07/imports"
                     || e.rule == "step07/keep-tonic"
+                    || e.rule == "step07/error-details"
             });
         if moot {
             // Every rename was taken back: the import changes go too.
-            w.out.buffer.retain(|e| !e.rule.starts_with("step07/"));
+            w.out
+                .buffer
+                .retain(|e| !e.rule.starts_with("step07/") || e.rule == "step07/error-details");
         }
         let mut edits = std::mem::take(&mut w.edits);
         // Nested functions are seen from their enclosing one too.
@@ -119,6 +131,11 @@ impl Pass for ClientErrorsPass {
             (a.range.start, a.range.end, &a.text).cmp(&(b.range.start, b.range.end, &b.text))
         });
         edits.dedup_by(|a, b| a.range == b.range && a.text == b.text);
+        if w.details_ok && !moot && file.text.contains("tonic_types") {
+            edits.extend(crate::steps::details::conversion(file, &[], "step07/error-details"));
+        } else if !w.details_ok {
+            w.items.extend(crate::steps::details::blocked_items(file, 7));
+        }
         let items = std::mem::take(&mut w.items);
         if w.out.commit(edits).is_ok() {
             w.out.items.extend(items);
@@ -144,6 +161,9 @@ struct Walker<'a, 'o> {
     edits: Vec<Edit>,
     /// Why the file must keep tonic errors (first reason), and where.
     tonic_only: Option<(usize, String)>,
+    /// The file's tonic-types paths move to the crate's `google_rpc` module, whose `StatusExt`
+    /// reads details on `ConnectError` (`get_details_*`, `get_error_details`, ..).
+    details_ok: bool,
     items: Vec<ManualItem>,
 }
 
@@ -422,7 +442,35 @@ impl Walker<'_, '_> {
                     "message.as_deref().unwrap_or(\"\")",
                     "step07/error-accessor",
                 )),
+                // `status.details().is_empty()`: whether any detail came, on the field.
+                ("details", Some(_))
+                    if toks.get(i + 5).is_some_and(|t| t.is_punct('.'))
+                        && toks.get(i + 6).is_some_and(|t| t.is_ident("is_empty")) =>
+                {
+                    self.edits.push(Edit::replace(
+                        toks[i + 2].range().start..toks[i + 4].range().end,
+                        "details",
+                        "step07/error-accessor",
+                    ))
+                }
+                // `status.metadata().get("key")`: tonic merged the error's headers and trailers
+                // into its metadata; a ConnectError keeps them apart (trailers first, as tonic).
+                ("metadata", Some(_))
+                    if toks.get(i + 5).is_some_and(|t| t.is_punct('.'))
+                        && toks.get(i + 6).is_some_and(|t| t.is_ident("get"))
+                        && toks.get(i + 7).is_some_and(|t| t.is_open(Delimiter::Parenthesis))
+                        && matches!(toks.get(i + 8), Some(Tok::Lit(_)))
+                        && toks.get(i + 9).is_some_and(|t| t.is_close(Delimiter::Parenthesis)) =>
+                {
+                    let key = &self.text[toks[i + 8].range()];
+                    self.edits.push(Edit::replace(
+                        toks[i + 2].range().start..toks[i + 9].range().end,
+                        format!("trailers().get({key}).or_else(|| {name}.response_headers().get({key}))"),
+                        "step07/error-accessor",
+                    ))
+                }
                 ("to_string" | "clone", _) => {}
+                (other, _) if self.details_ok && crate::steps::details::READERS.contains(&other) => {}
                 (other, _) => self.keep_tonic(
                     r.start,
                     format!(
