@@ -114,23 +114,7 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
     let mut items = prepared.items;
     // Connect service code anywhere in the workspace (a helper crate serves another's handlers).
     let connect_server = ws.crates.iter().any(|c| c.evidence.connect_server);
-    let workspace_libs: std::sync::Arc<[String]> = ws
-        .crates
-        .iter()
-        .flat_map(|c| {
-            let libs: Vec<String> = c
-                .targets
-                .iter()
-                .filter(|t| t.is_lib())
-                .map(|t| t.name.replace('-', "_"))
-                .collect();
-            if libs.is_empty() && c.targets.is_empty() {
-                vec![c.name.replace('-', "_")]
-            } else {
-                libs
-            }
-        })
-        .collect();
+    let workspace_libs = ws.lib_names();
     for c in &ws.crates {
         let crate_ctx = prepared.ctx.get(&c.name).cloned();
         for f in &c.files {

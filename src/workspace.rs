@@ -76,6 +76,28 @@ pub struct Workspace {
     pub crates: Vec<Crate>,
 }
 
+impl Workspace {
+    /// Library crate names of the members (`platform_server` for package `platform-server`).
+    pub fn lib_names(&self) -> std::sync::Arc<[String]> {
+        self.crates
+            .iter()
+            .flat_map(|c| {
+                let libs: Vec<String> = c
+                    .targets
+                    .iter()
+                    .filter(|t| t.is_lib())
+                    .map(|t| t.name.replace('-', "_"))
+                    .collect();
+                if libs.is_empty() && c.targets.is_empty() {
+                    vec![c.name.replace('-', "_")]
+                } else {
+                    libs
+                }
+            })
+            .collect()
+    }
+}
+
 /// Does the start of this file say it is generated?
 pub fn is_generated(text: &[u8]) -> bool {
     let head_end = text

@@ -171,6 +171,7 @@ pub fn prepare(st: &crate::steps::Step, ws: &Workspace) -> Prepared {
     use crate::manifest::{self, DepKind, NewDep};
     let step = st.number;
     let connect_server = ws.crates.iter().any(|c| c.evidence.connect_server);
+    let libs = ws.lib_names();
     let mut out = Prepared::default();
     let mut manifests = manifest::ManifestEdits::new(ws.root.join("Cargo.toml"));
     let mut created: HashSet<PathBuf> = HashSet::new();
@@ -192,7 +193,7 @@ pub fn prepare(st: &crate::steps::Step, ws: &Workspace) -> Prepared {
             // that keeps tonic errors for another reason does not) need it.
             let files: Vec<&PathBuf> = files
                 .into_iter()
-                .filter(|p| trial_converts(st, c, t, p, connect_server))
+                .filter(|p| trial_converts(st, c, t, p, connect_server, &libs))
                 .collect();
             if files.is_empty() {
                 continue;
@@ -306,6 +307,7 @@ fn trial_converts(
     t: &crate::workspace::Target,
     p: &Path,
     connect_server: bool,
+    libs: &std::sync::Arc<[String]>,
 ) -> bool {
     let Ok(text) = std::fs::read_to_string(p) else {
         return false;
@@ -327,6 +329,7 @@ fn trial_converts(
             details: Some(plan),
             ..Default::default()
         })),
+        workspace_libs: libs.clone(),
     };
     let needle = format!("crate::{MODULE}");
     if text.contains(&needle) {
