@@ -58,12 +58,14 @@ impl Pass for ClientErrorsPass {
         if let Some(e) = crate::steps::details::declaration(file, "step07/error-details") {
             let _ = w.out.commit(vec![e]);
         }
-        // Calls still on tonic's generated clients (step 6 not applied) return tonic errors.
+        // Calls still on tonic's generated clients (step 6 not applied) return tonic errors
+        // (`x_client::XClient`; a workspace crate named `*_client` is not one).
         let mut toks = Vec::new();
         flatten(file.file.to_token_stream(), &mut toks);
         let tonic_client = toks.iter().enumerate().find(|(i, t)| {
-            t.ident().is_some_and(|n| n.ends_with("_client"))
-                && toks.get(i + 1).is_some_and(|t| t.is_punct(':'))
+            t.ident().is_some_and(|n| {
+                n.ends_with("_client") && !file.workspace_libs.iter().any(|l| l == n)
+            }) && toks.get(i + 1).is_some_and(|t| t.is_punct(':'))
                 && toks.get(i + 2).is_some_and(|t| t.is_punct(':'))
         });
         let connect_clients = file.crate_evidence.connect_client
@@ -469,6 +471,22 @@ impl Walker<'_, '_> {
                         "step07/error-accessor",
                     ))
                 }
+                // `format!("{:?}", status.metadata())`: a whole value only printed with `{:?}`;
+                // both maps print instead.
+                ("metadata", Some(_))
+                    if toks
+                        .get(i + 5)
+                        .is_some_and(|t| t.is_punct(',') || t.is_close(Delimiter::Parenthesis))
+                        && i > 0
+                        && toks[i - 1].is_punct(',')
+                        && in_format_macro(&toks, i) =>
+                {
+                    self.edits.push(Edit::replace(
+                        r.start..toks[i + 4].range().end,
+                        format!("({name}.response_headers(), {name}.trailers())"),
+                        "step07/error-accessor",
+                    ))
+                }
                 ("to_string" | "clone", _) => {}
                 (other, _) if self.details_ok && crate::steps::details::READERS.contains(&other) => {}
                 (other, _) => self.keep_tonic(
@@ -545,6 +563,33 @@ fn statement_end(toks: &[Tok], from: usize) -> usize {
 }
 
 /// The index of the token closing the group opened at `open`.
+/// Macros whose arguments after the format string are only formatted.
+const FORMAT_MACROS: &[&str] = &[
+    "format", "print", "println", "eprint", "eprintln", "write", "writeln", "panic", "format_args",
+    "trace", "debug", "info", "warn", "error", "unreachable", "todo", "unimplemented",
+];
+
+/// Is token `i` directly inside the parentheses of a formatting macro call (`format!(..)`)?
+fn in_format_macro(toks: &[Tok], i: usize) -> bool {
+    let mut depth = 0i32;
+    for k in (0..i).rev() {
+        match &toks[k] {
+            Tok::Close(..) => depth += 1,
+            Tok::Open(d, _) if depth == 0 => {
+                return *d == Delimiter::Parenthesis
+                    && k >= 2
+                    && toks[k - 1].is_punct('!')
+                    && toks[k - 2]
+                        .ident()
+                        .is_some_and(|n| FORMAT_MACROS.contains(&n));
+            }
+            Tok::Open(..) => depth -= 1,
+            _ => {}
+        }
+    }
+    false
+}
+
 fn close_of(toks: &[Tok], open: usize) -> usize {
     let mut depth = 0i32;
     for (k, t) in toks.iter().enumerate().skip(open) {
