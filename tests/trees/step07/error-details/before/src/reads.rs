@@ -41,3 +41,13 @@ pub async fn echoed_id(client: &mut Client) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
 }
+
+/// Everything the server sent with the error, for a log line.
+pub async fn logged(client: &mut Client) -> String {
+    let err = client
+        .balance(String::new())
+        .await
+        .map_err(connect_shim::status::to_status)
+        .unwrap_err();
+    format!("{}: {:?}", err.message(), err.metadata())
+}
