@@ -163,6 +163,7 @@ impl StepRules {
 pub const EMBEDDED: &[(&str, &str)] = &[
     ("rules/step01.toml", include_str!("../../rules/step01.toml")),
     ("rules/step03.toml", include_str!("../../rules/step03.toml")),
+    ("rules/step06.toml", include_str!("../../rules/step06.toml")),
     ("rules/step07.toml", include_str!("../../rules/step07.toml")),
 ];
 

@@ -319,7 +319,22 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
     }
     let mut manifests = manifest::ManifestEdits::new(ws.root.join("Cargo.toml"));
     for c in &ws.crates {
+        // `tonic::transport::Uri` is http's `Uri`: the step-6 rule renames it in any crate.
+        let uri = c.files.iter().any(|f| names_tonic_uri(&f.path));
         if !out.ctx.contains_key(&c.name) {
+            if uri {
+                let deps = [NewDep::new("http", "1", &[], DepKind::Normal)];
+                let Ok(member) = std::fs::read_to_string(&c.manifest_path) else {
+                    continue;
+                };
+                let root_cur = manifests.root_for(&c.manifest_path);
+                let dirs = (c.dir.as_path(), ws.root.as_path());
+                if let Ok((m, r)) =
+                    manifest::add_deps_in(&member, root_cur.as_deref(), &deps, Some(dirs))
+                {
+                    manifests.record(&c.manifest_path, member, m, r);
+                }
+            }
             continue;
         }
         let mut calls = false;
@@ -334,7 +349,7 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
                     && memchr::memmem::find(&b, b"server_reflection_client").is_some();
             }
         }
-        let http = plan.needs_http.contains(&c.name.replace('-', "_"));
+        let http = plan.needs_http.contains(&c.name.replace('-', "_")) || uri;
         if !calls && !http {
             continue;
         }
@@ -375,6 +390,26 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
     }
     out.manifests = manifests.finish();
     out
+}
+
+/// Does the file name `tonic::transport::Uri` (imported under any name, or written in full)?
+fn names_tonic_uri(path: &std::path::Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    if !text.contains("Uri") || !text.contains("tonic") {
+        return false;
+    }
+    if text.contains("tonic::transport::Uri") {
+        return true;
+    }
+    let Ok(file) = syn::parse_file(text.strip_prefix('\u{feff}').unwrap_or(&text)) else {
+        return false;
+    };
+    let idx = FileIndex::build(&file, None);
+    let found = (0..idx.leaves.len()).any(|l| idx.leaf_path(l) == ["tonic", "transport", "Uri"]);
+    proc_macro2::extra::invalidate_current_thread_spans();
+    found
 }
 
 // ---------------------------------------------------------------------------------------------
