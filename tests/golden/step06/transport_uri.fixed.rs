@@ -1,0 +1,16 @@
+//! tonic re-exports http's Uri: the re-export goes, the type stays.
+use tonic::transport::Channel;
+use http::Uri;
+
+pub struct Target {
+    pub origin: Uri,
+    pub channel: Option<Channel>,
+}
+
+pub fn origin(url: &str) -> Option<Uri> {
+    url.parse::<Uri>().ok()
+}
+
+pub fn written_in_full(url: &str) -> http::Uri {
+    url.parse().unwrap()
+}
