@@ -287,7 +287,8 @@ pub fn load_file(file: &str, text: &str) -> Result<StepRules, RuleError> {
                 None,
             )
         }));
-    for (id, from, to, side, message, note, (unless_file_contains, with_google_rpc), guard) in defs {
+    for (id, from, to, side, message, note, (unless_file_contains, with_google_rpc), guard) in defs
+    {
         if id.is_empty()
             || !id
                 .chars()

@@ -5,6 +5,7 @@
 //! not implemented yet says so: `plan` lists it and `--step N` refuses with exit code 2 rather than
 //! pretending to have migrated anything.
 
+pub mod details;
 pub mod metadata;
 pub mod step01;
 pub mod step02;
@@ -14,7 +15,6 @@ pub mod step06;
 pub mod step07;
 pub mod step08;
 pub mod step09;
-pub mod details;
 
 use aho_corasick::AhoCorasick;
 
@@ -61,7 +61,7 @@ impl Step {
             ),
             3 => (
                 true,
-                "Status/Code renames with constructors; unary handlers on step 2's adapters unwrapped natively where every request use has a connect idiom, the others moved to connect_shim::server::connect_errors; `impl From<E> for Status` bodies, details and metadata accessors are reported, not rewritten",
+                "Status/Code renames with constructors; unary handlers on step 2's adapters unwrapped natively where every request use has a connect idiom, the others moved to connect_shim::server::connect_errors; tonic-types details (`Status::with_error_details`, `ErrorDetails`) move to a `google_rpc` module the step writes into the crate; `impl From<E> for Status` bodies and error metadata (`metadata_mut()`) are reported, not rewritten",
             ),
             4 => (
                 true,
@@ -73,11 +73,11 @@ impl Step {
             ),
             6 => (
                 true,
-                "unary calls are native only where every use of the request and response is understood (the others, and every streaming call, stay tonic-shaped through connect_shim::client); clients built on a shared tonic channel or with a tonic interceptor keep the channel as their transport; errors are still tonic::Status until step 7",
+                "unary calls are native only where every use of the request and response is understood (per-call metadata and timeouts become CallOptions, request-building helpers of the file's root module return the message and its CallOptions; the others, and every streaming call, stay tonic-shaped through connect_shim::client); channels from the user's helper functions and header-only interceptor structs become an (HttpClient, ClientConfig) pair and default headers, all or nothing per group of crates; other shared channels and per-call interceptors keep the tonic channel as the transport; tonic-health and tonic-reflection clients move to connectrpc-health/-reflection; errors are still tonic::Status until step 7",
             ),
             7 => (
                 true,
-                "Code/Status renames in client code; step 6's `map_err(to_status)` removed, its tonic-shaped wrappers moved to their ConnectError twins, `code()`/`message()` of the errors of those calls rewritten; a file that reads tonic-only error parts (details, metadata) keeps tonic errors (listed)",
+                "Code/Status renames in client code; step 6's `map_err(to_status)` removed, its tonic-shaped wrappers moved to their ConnectError twins, `code()`/`message()` of the errors of those calls rewritten; tonic-types detail reads go through the crate's `google_rpc` module, `metadata().get(key)` reads trailers then headers; a file that reads other tonic-only error parts keeps tonic errors (listed)",
             ),
             8 => (
                 true,

@@ -729,7 +729,10 @@ impl<'a> Walker<'a, '_> {
                 continue;
             }
             let mut k = j + 2;
-            while toks.get(k).is_some_and(|t| t.ident().is_some() || t.is_punct(':')) {
+            while toks
+                .get(k)
+                .is_some_and(|t| t.ident().is_some() || t.is_punct(':'))
+            {
                 k += 1;
             }
             let Some(head_end) = toks.get(k.saturating_sub(1)).map(|t| t.range().end) else {
@@ -803,7 +806,11 @@ impl<'a> Walker<'a, '_> {
         // may be left there (its receiver's type is not known here).
         let mut toks = Vec::new();
         flatten(self.file.file.to_token_stream(), &mut toks);
-        let kept = |r: &Range<usize>| self.kept_regions.iter().any(|k| k.start <= r.start && r.end <= k.end);
+        let kept = |r: &Range<usize>| {
+            self.kept_regions
+                .iter()
+                .any(|k| k.start <= r.start && r.end <= k.end)
+        };
         for (i, t) in toks.iter().enumerate() {
             let Tok::Ident(n, r) = t else { continue };
             if kept(r) {
@@ -813,7 +820,9 @@ impl<'a> Walker<'a, '_> {
                 && !crate::steps::details::native_construction(self.file.index, &toks, i);
             let read = details::READERS.contains(&n.as_str()) && i > 0 && toks[i - 1].is_punct('.');
             let renamed = self.out.buffer.edits().iter().any(|e| {
-                e.rule == "step03/status-with-error-details" && e.range.end <= r.start && r.start <= e.range.end + 3
+                e.rule == "step03/status-with-error-details"
+                    && e.range.end <= r.start
+                    && r.start <= e.range.end + 3
             });
             if (construction && !renamed) || read {
                 self.report(

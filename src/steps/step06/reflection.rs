@@ -750,8 +750,10 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
                 if emit {
                     let cr = range(c.span());
                     if !a.pre.is_empty() {
-                        self.edits.push(Edit::insert(cr.start, a.pre, &format!("step06/{RULE}")));
-                        self.edits.push(Edit::insert(cr.end, a.post, &format!("step06/{RULE}")));
+                        self.edits
+                            .push(Edit::insert(cr.start, a.pre, &format!("step06/{RULE}")));
+                        self.edits
+                            .push(Edit::insert(cr.end, a.post, &format!("step06/{RULE}")));
                     }
                     self.edit(ar, args, RULE);
                     return Some(String::new());

@@ -98,7 +98,9 @@ impl Pass for ClientErrorsPass {
                 .buffer
                 .retain(|e| !e.rule.starts_with("step07/") || e.rule == "step07/error-details");
             if !w.details_ok {
-                w.out.items.extend(crate::steps::details::blocked_items(file, 7));
+                w.out
+                    .items
+                    .extend(crate::steps::details::blocked_items(file, 7));
             }
             w.out.items.retain(|i| !i.rule.starts_with("step07/"));
             w.out.items.push(item(
@@ -134,9 +136,14 @@ impl Pass for ClientErrorsPass {
         });
         edits.dedup_by(|a, b| a.range == b.range && a.text == b.text);
         if w.details_ok && !moot && file.text.contains("tonic_types") {
-            edits.extend(crate::steps::details::conversion(file, &[], "step07/error-details"));
+            edits.extend(crate::steps::details::conversion(
+                file,
+                &[],
+                "step07/error-details",
+            ));
         } else if !w.details_ok {
-            w.items.extend(crate::steps::details::blocked_items(file, 7));
+            w.items
+                .extend(crate::steps::details::blocked_items(file, 7));
         }
         let items = std::mem::take(&mut w.items);
         if w.out.commit(edits).is_ok() {
@@ -460,9 +467,13 @@ impl Walker<'_, '_> {
                 ("metadata", Some(_))
                     if toks.get(i + 5).is_some_and(|t| t.is_punct('.'))
                         && toks.get(i + 6).is_some_and(|t| t.is_ident("get"))
-                        && toks.get(i + 7).is_some_and(|t| t.is_open(Delimiter::Parenthesis))
+                        && toks
+                            .get(i + 7)
+                            .is_some_and(|t| t.is_open(Delimiter::Parenthesis))
                         && matches!(toks.get(i + 8), Some(Tok::Lit(_)))
-                        && toks.get(i + 9).is_some_and(|t| t.is_close(Delimiter::Parenthesis)) =>
+                        && toks
+                            .get(i + 9)
+                            .is_some_and(|t| t.is_close(Delimiter::Parenthesis)) =>
                 {
                     let key = &self.text[toks[i + 8].range()];
                     self.edits.push(Edit::replace(
@@ -488,7 +499,8 @@ impl Walker<'_, '_> {
                     ))
                 }
                 ("to_string" | "clone", _) => {}
-                (other, _) if self.details_ok && crate::steps::details::READERS.contains(&other) => {}
+                (other, _)
+                    if self.details_ok && crate::steps::details::READERS.contains(&other) => {}
                 (other, _) => self.keep_tonic(
                     r.start,
                     format!(
@@ -565,8 +577,23 @@ fn statement_end(toks: &[Tok], from: usize) -> usize {
 /// The index of the token closing the group opened at `open`.
 /// Macros whose arguments after the format string are only formatted.
 const FORMAT_MACROS: &[&str] = &[
-    "format", "print", "println", "eprint", "eprintln", "write", "writeln", "panic", "format_args",
-    "trace", "debug", "info", "warn", "error", "unreachable", "todo", "unimplemented",
+    "format",
+    "print",
+    "println",
+    "eprint",
+    "eprintln",
+    "write",
+    "writeln",
+    "panic",
+    "format_args",
+    "trace",
+    "debug",
+    "info",
+    "warn",
+    "error",
+    "unreachable",
+    "todo",
+    "unimplemented",
 ];
 
 /// Is token `i` directly inside the parentheses of a formatting macro call (`format!(..)`)?
