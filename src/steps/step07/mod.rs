@@ -574,7 +574,6 @@ fn statement_end(toks: &[Tok], from: usize) -> usize {
     toks.len().saturating_sub(1)
 }
 
-/// The index of the token closing the group opened at `open`.
 /// Macros whose arguments after the format string are only formatted.
 const FORMAT_MACROS: &[&str] = &[
     "format",
@@ -617,6 +616,7 @@ fn in_format_macro(toks: &[Tok], i: usize) -> bool {
     false
 }
 
+/// The index of the token closing the group opened at `open`.
 fn close_of(toks: &[Tok], open: usize) -> usize {
     let mut depth = 0i32;
     for (k, t) in toks.iter().enumerate().skip(open) {
