@@ -422,6 +422,67 @@ pub struct ClientsPass<'a> {
 
 impl Pass for ClientsPass<'_> {
     fn run(&self, file: &FileCtx<'_>, out: &mut PassOutput) {
+        self.rewrite(file, out);
+        unused_transport_imports(file, out);
+    }
+}
+
+/// tonic names the step's rewrites stop using (channels, interceptors, metadata values): their
+/// imports go in a file the step changed, so the next steps do not start with warnings.
+fn unused_transport_imports(file: &FileCtx<'_>, out: &mut PassOutput) {
+    const GONE: &[&str] = &[
+        "Channel",
+        "Endpoint",
+        "InterceptedService",
+        "MetadataValue",
+        "AsciiMetadataValue",
+        "BinaryMetadataValue",
+    ];
+    let touched: Vec<Range<usize>> = out.buffer.edits().iter().map(|e| e.range.clone()).collect();
+    if touched.is_empty() || !file.text.contains("tonic") {
+        return;
+    }
+    // `call` named anywhere may be a remaining use of the `Interceptor` trait.
+    let calls = file.text.contains("call");
+    // A name the rewritten text still writes (`ChannelTransport<InterceptedService<Channel, T>>`).
+    let written = |name: &str| {
+        out.buffer.edits().iter().any(|e| {
+            let t = e.text.as_bytes();
+            memchr::memmem::find_iter(t, name.as_bytes()).any(|i| {
+                let id = |c: u8| c == b'_' || c.is_ascii_alphanumeric();
+                let end = i + name.len();
+                (i == 0 || !id(t[i - 1])) && (end >= t.len() || !id(t[end]))
+            })
+        })
+    };
+    let edits = crate::rules::rename::unused_import_removals(
+        file.file,
+        file.index,
+        file.text,
+        &touched,
+        |segs| {
+            let last = segs.last().copied().unwrap_or("");
+            segs.first().map(|f| f.trim_start_matches("::")) == Some("tonic")
+                && (GONE.contains(&last) || (last == "Interceptor" && !calls))
+                && !written(last)
+        },
+        "step06/unused-import",
+    );
+    let edits: Vec<Edit> = edits
+        .into_iter()
+        .filter(|e| {
+            !touched
+                .iter()
+                .any(|r| r.start < e.range.end && e.range.start < r.end)
+        })
+        .collect();
+    if !edits.is_empty() {
+        let _ = out.commit(edits);
+    }
+}
+
+impl ClientsPass<'_> {
+    fn rewrite(&self, file: &FileCtx<'_>, out: &mut PassOutput) {
         let chan = channel::run(self.ctx, file, out).unwrap_or_default();
         health::run(file, out, &chan);
         reflection::run(file, out, &chan);

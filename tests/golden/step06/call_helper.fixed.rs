@@ -1,7 +1,5 @@
 use crate::pb::ShopClient;
 use crate::pb::GetRequest;
-use tonic::metadata::{BinaryMetadataValue, MetadataValue};
-use tonic::transport::Channel;
 
 /// A request carrying per-call metadata: returns the message and its `CallOptions` once every
 /// call of it is native.

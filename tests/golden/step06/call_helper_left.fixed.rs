@@ -1,6 +1,5 @@
 use crate::pb::ShopClient;
 use crate::pb::GetRequest;
-use tonic::transport::Channel;
 use tonic::Request;
 
 // Used by a streaming call too (kept tonic-shaped until step 8): the helper and all its calls

@@ -2,8 +2,7 @@ use std::time::Duration;
 
 use crate::pb::ShopClient;
 use crate::pb::GetRequest;
-use tonic::metadata::{BinaryMetadataValue, MetadataValue as Value};
-use tonic::transport::Channel;
+use tonic::metadata::MetadataValue as Value;
 use tonic::Request;
 
 const TRACE: &[u8] = &[0xde, 0xad, 0x00, 0xbe, 0xef];

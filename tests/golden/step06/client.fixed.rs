@@ -1,6 +1,6 @@
 use crate::pb::EchoClient;
 use crate::pb::Ping;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic::{Code, Request};
 
 type Client = EchoClient<connectrpc::client::HttpClient>;

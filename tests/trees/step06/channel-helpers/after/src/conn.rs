@@ -4,8 +4,7 @@
 use std::time::Duration;
 
 use crate::hello_world::GreeterClient;
-use tonic::metadata::MetadataValue;
-use tonic::service::{interceptor::InterceptedService, Interceptor as TonicInterceptor};
+use tonic::service::Interceptor as TonicInterceptor;
 use tonic::transport;
 
 pub const APP: &str = "greeter-conn";
