@@ -1275,31 +1275,19 @@ impl<'a> Scanner<'a> {
         if let syn::Expr::Path(rp) = strip(&m.receiver) {
             if let Some(id) = rp.path.get_ident() {
                 let rname = id.to_string();
-                struct FindLet<'x> {
-                    name: String,
-                    found: Vec<&'x syn::PatIdent>,
-                }
-                impl<'x> Visit<'x> for FindLet<'x> {
-                    fn visit_local(&mut self, l: &'x syn::Local) {
-                        if let syn::Pat::Ident(i) = &l.pat {
-                            if i.ident == self.name {
-                                self.found.push(i);
-                            }
-                        }
-                        syn::visit::visit_local(self, l);
-                    }
-                }
-                let mut fl = FindLet {
-                    name: rname.clone(),
-                    found: Vec::new(),
-                };
-                fl.visit_block(body);
+                let lets: Vec<&syn::PatIdent> = super::lets_binding(body, &rname)
+                    .into_iter()
+                    .filter_map(|l| match &l.pat {
+                        syn::Pat::Ident(i) => Some(i),
+                        _ => None,
+                    })
+                    .collect();
                 let only_calls = super::uses_in(&rname, |u| u.visit_block(body))
                     .iter()
                     .all(|(h, p)| {
                         matches!(p, Some(syn::Expr::MethodCall(pm)) if pm.method == "call" && std::ptr::eq(&*pm.receiver, *h))
                     });
-                if let ([pi], true) = (fl.found.as_slice(), only_calls) {
+                if let ([pi], true) = (lets.as_slice(), only_calls) {
                     if let Some(mt) = &pi.mutability {
                         let r = range(mt.span());
                         let end = r.end + self.text[r.end..].len()

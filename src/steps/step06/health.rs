@@ -920,18 +920,7 @@ impl<'ast> Visit<'ast> for Health<'_, 'ast> {
 
 impl<'ast> Health<'_, 'ast> {
     fn enter_fn(&mut self, sig: &'ast syn::Signature, body: &'ast syn::Block) {
-        let mut vars = HashSet::new();
-        for input in &sig.inputs {
-            let syn::FnArg::Typed(pt) = input else {
-                continue;
-            };
-            let syn::Pat::Ident(id) = &*pt.pat else {
-                continue;
-            };
-            if self.client_type(&pt.ty) {
-                vars.insert(id.ident.to_string());
-            }
-        }
+        let vars = super::typed_params(sig, |t| self.client_type(t));
         self.vars.push(vars);
         self.bodies.push(body);
         let _ = self.file;

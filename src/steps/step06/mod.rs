@@ -611,6 +611,47 @@ fn ptr_eq<T>(a: &T, b: &T) -> bool {
     std::ptr::eq(a, b)
 }
 
+/// The `let` statements of `body` (any block) that bind `name` by a plain identifier pattern.
+pub(super) fn lets_binding<'x>(body: &'x syn::Block, name: &str) -> Vec<&'x syn::Local> {
+    struct FindLet<'x, 'n> {
+        name: &'n str,
+        found: Vec<&'x syn::Local>,
+    }
+    impl<'x> Visit<'x> for FindLet<'x, '_> {
+        fn visit_local(&mut self, l: &'x syn::Local) {
+            if let syn::Pat::Ident(i) = &l.pat {
+                if i.ident == self.name {
+                    self.found.push(l);
+                }
+            }
+            syn::visit::visit_local(self, l);
+        }
+    }
+    let mut fl = FindLet {
+        name,
+        found: Vec::new(),
+    };
+    fl.visit_block(body);
+    fl.found
+}
+
+/// Names of the parameters of `sig` bound by a plain identifier whose type passes `keep`.
+pub(super) fn typed_params(
+    sig: &syn::Signature,
+    keep: impl Fn(&syn::Type) -> bool,
+) -> HashSet<String> {
+    sig.inputs
+        .iter()
+        .filter_map(|input| match input {
+            syn::FnArg::Typed(pt) => match &*pt.pat {
+                syn::Pat::Ident(id) if keep(&pt.ty) => Some(id.ident.to_string()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
 /// Occurrences of the local `name` (as a path expression) inside `node`, with their parent.
 fn uses_in<'ast>(
     name: &str,
@@ -1477,29 +1518,11 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         let name = p.path.get_ident()?.to_string();
         let body = *self.fn_bodies.last()?;
         // The `let` binding it, in the function body's statements (any block).
-        let mut found: Option<&syn::Local> = None;
-        struct FindLet<'x> {
-            name: String,
-            found: Vec<&'x syn::Local>,
-        }
-        impl<'x> Visit<'x> for FindLet<'x> {
-            fn visit_local(&mut self, l: &'x syn::Local) {
-                if let syn::Pat::Ident(i) = &l.pat {
-                    if i.ident == self.name {
-                        self.found.push(l);
-                    }
-                }
-                syn::visit::visit_local(self, l);
-            }
-        }
-        let mut fl = FindLet {
-            name: name.clone(),
-            found: Vec::new(),
+        let lets = lets_binding(body, &name);
+        let found = match lets.as_slice() {
+            [l] => Some(*l),
+            _ => None,
         };
-        fl.visit_block(body);
-        if fl.found.len() == 1 {
-            found = Some(fl.found[0]);
-        }
         let local = found?;
         let init = &local.init.as_ref()?.expr;
         let uses = uses_in(&name, |u| u.visit_block(body));
@@ -2540,29 +2563,11 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
     /// when `name` is used once.
     fn single_use_let(&self, name: &str) -> Option<Range<usize>> {
         let body = *self.fn_bodies.last()?;
-        struct FindLet<'x> {
-            name: String,
-            found: Vec<&'x syn::Local>,
-        }
-        impl<'x> Visit<'x> for FindLet<'x> {
-            fn visit_local(&mut self, l: &'x syn::Local) {
-                if let syn::Pat::Ident(i) = &l.pat {
-                    if i.ident == self.name {
-                        self.found.push(l);
-                    }
-                }
-                syn::visit::visit_local(self, l);
-            }
-        }
-        let mut fl = FindLet {
-            name: name.to_string(),
-            found: Vec::new(),
-        };
-        fl.visit_block(body);
-        if fl.found.len() != 1 || uses_in(name, |u| u.visit_block(body)).len() != 1 {
+        let found = lets_binding(body, name);
+        if found.len() != 1 || uses_in(name, |u| u.visit_block(body)).len() != 1 {
             return None;
         }
-        let r = range(fl.found[0].span());
+        let r = range(found[0].span());
         let line_start = self.text[..r.start].rfind('\n').map_or(0, |i| i + 1);
         let mut del = r.clone();
         if self.text[line_start..r.start].trim().is_empty() {
