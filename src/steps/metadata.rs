@@ -175,6 +175,9 @@ pub fn request_stmt(
     })
 }
 
+/// A byte range of the source and its new text.
+pub type Replacement = (Range<usize>, String);
+
 /// One `metadata_mut()` insertion (`insert`, `append`, `insert_bin`, `append_bin`; `m` is the
 /// insertion call, its receiver `x.metadata_mut()`) as the same insertion into an
 /// `http::HeaderMap` (`x.headers_mut()` of a `connectrpc::RequestContext`): the edits of the
@@ -185,7 +188,7 @@ pub fn header_insert(
     text: &str,
     m: &syn::ExprMethodCall,
     resolve: &dyn Fn(&syn::Path) -> Option<Vec<String>>,
-) -> Result<(Vec<(Range<usize>, String)>, bool), String> {
+) -> Result<(Vec<Replacement>, bool), String> {
     let src = |r: Range<usize>| text[r].to_string();
     let method = m.method.to_string();
     if m.args.len() != 2

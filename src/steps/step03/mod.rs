@@ -1274,12 +1274,16 @@ impl<'a> Walker<'a, '_> {
                     if toks[i].is_ident("tonic_call") {
                         calls.push((toks[i].range(), "tonic_call_connect"));
                     } else {
-                        let start = if k >= 2 && toks[k - 1].is_punct(':') && toks[k - 2].is_punct(':') {
-                            toks[k - 2].range().start
-                        } else {
-                            toks[k].range().start
-                        };
-                        calls.push((start..toks[i].range().end, "connect_shim::tonic_call_connect"));
+                        let start =
+                            if k >= 2 && toks[k - 1].is_punct(':') && toks[k - 2].is_punct(':') {
+                                toks[k - 2].range().start
+                            } else {
+                                toks[k].range().start
+                            };
+                        calls.push((
+                            start..toks[i].range().end,
+                            "connect_shim::tonic_call_connect",
+                        ));
                     }
                 }
             }
@@ -1365,11 +1369,7 @@ impl<'a> Walker<'a, '_> {
         }
         self.known_readers.extend(readers);
         for (c, new) in calls {
-            edits.push(Edit::replace(
-                c,
-                new,
-                "step03/handler-test",
-            ));
+            edits.push(Edit::replace(c, new, "step03/handler-test"));
         }
         for (at, what) in manual {
             self.report(

@@ -94,7 +94,9 @@ pub fn rewrite(text: &str, file: &syn::File, idx: &FileIndex) -> Rewrite {
     };
     syn::visit::Visit::visit_file(&mut prep, file);
     let Prep {
-        blocks, mut helpers, ..
+        blocks,
+        mut helpers,
+        ..
     } = prep;
     for h in &mut helpers {
         h.sites = (0..toks.len())
@@ -591,7 +593,11 @@ impl Calls<'_> {
                             ));
                         }
                         let clash = |n: &str| svc_names.iter().any(|s| s == n);
-                        let m = if clash("message") { "request_message" } else { "message" };
+                        let m = if clash("message") {
+                            "request_message"
+                        } else {
+                            "message"
+                        };
                         let c = if clash("ctx") { "request_ctx" } else { "ctx" };
                         setup = format!(
                             "let ({m}, {c}) = {};\n{ind}    ",
@@ -740,7 +746,8 @@ impl Calls<'_> {
             .blocks
             .iter()
             .filter(|(b, _)| {
-                let r = range(b.brace_token.span.open()).start..range(b.brace_token.span.close()).end;
+                let r =
+                    range(b.brace_token.span.open()).start..range(b.brace_token.span.close()).end;
                 r.start < at && at < r.end
             })
             .min_by_key(|(b, _)| {
@@ -827,7 +834,10 @@ impl Calls<'_> {
         }
         if extensions {
             let end = range(syn::spanned::Spanned::span(&stmts[li])).end;
-            let ind = indent_at(self.text, range(syn::spanned::Spanned::span(&stmts[li])).start);
+            let ind = indent_at(
+                self.text,
+                range(syn::spanned::Spanned::span(&stmts[li])).start,
+            );
             edits.push(Edit::insert(
                 end,
                 format!("\n{ind}let mut {ext} = {ctx}.extensions().clone();"),
@@ -1055,23 +1065,30 @@ impl Calls<'_> {
                         } else {
                             None
                         };
-                        if next == Some("get_bin") && at(root + 1).is_some_and(|t| t.is_punct('.')) {
+                        if next == Some("get_bin") && at(root + 1).is_some_and(|t| t.is_punct('.'))
+                        {
                             // `.metadata().get_bin(k).unwrap().to_bytes()` ->
                             // `grpc_bin_decode(.headers.get(k).unwrap())`.
                             let open = after + 2;
                             let mut k = self.close_of[open] + 1;
                             let step = |k: usize| -> Option<(&str, usize, usize)> {
-                                if !at(k)?.is_punct('.') || !at(k + 2)?.is_open(Delimiter::Parenthesis) {
+                                if !at(k)?.is_punct('.')
+                                    || !at(k + 2)?.is_open(Delimiter::Parenthesis)
+                                {
                                     return None;
                                 }
                                 Some((at(k + 1)?.ident()?, k + 2, self.close_of[k + 2] + 1))
                             };
-                            let Some((m, _, next_k)) = step(k).filter(|(m, _, _)| matches!(*m, "unwrap" | "expect")) else {
+                            let Some((m, _, next_k)) =
+                                step(k).filter(|(m, _, _)| matches!(*m, "unwrap" | "expect"))
+                            else {
                                 return Err("`.metadata().get_bin(k)` of the tonic Response is read in a way step 9 does not follow".into());
                             };
                             let _ = m;
                             k = next_k;
-                            let Some((_, o, end)) = step(k).filter(|(m, o, end)| *m == "to_bytes" && *end == o + 2) else {
+                            let Some((_, o, end)) =
+                                step(k).filter(|(m, o, end)| *m == "to_bytes" && *end == o + 2)
+                            else {
                                 return Err("`.metadata().get_bin(k)` of the tonic Response is not read with `.to_bytes()`".into());
                             };
                             let _ = o;
@@ -1339,7 +1356,9 @@ struct Prep<'ast, 'i> {
 
 impl<'ast> syn::visit::Visit<'ast> for Prep<'ast, '_> {
     fn visit_block(&mut self, b: &'ast syn::Block) {
-        let p = self.tr.enter(self.idx, range(b.brace_token.span.open()).start);
+        let p = self
+            .tr
+            .enter(self.idx, range(b.brace_token.span.open()).start);
         self.blocks.push((b, self.tr.current()));
         syn::visit::visit_block(self, b);
         self.tr.leave(p);
@@ -1369,7 +1388,7 @@ fn resolve_in(idx: &FileIndex, scope: ScopeId, p: &syn::Path) -> Option<Vec<Stri
 }
 
 /// `name.metadata_mut()` / `name.extensions_mut()` (or `(&mut name).x()`): which.
-fn request_accessor<'e>(e: &'e syn::Expr, name: &str) -> Option<&'static str> {
+fn request_accessor(e: &syn::Expr, name: &str) -> Option<&'static str> {
     let syn::Expr::MethodCall(m) = peel(e) else {
         return None;
     };
@@ -1427,10 +1446,14 @@ fn setter_edits(
     let resolve = |p: &syn::Path| resolve_in(idx, scope, p);
     for s in stmts {
         let syn::Stmt::Expr(e, Some(_)) = s else {
-            return Err(format!("a statement on `{name}` is not a metadata or extension insertion"));
+            return Err(format!(
+                "a statement on `{name}` is not a metadata or extension insertion"
+            ));
         };
         let syn::Expr::MethodCall(m) = e else {
-            return Err(format!("a statement on `{name}` is not a metadata or extension insertion"));
+            return Err(format!(
+                "a statement on `{name}` is not a metadata or extension insertion"
+            ));
         };
         match request_accessor(&m.receiver, name) {
             Some("metadata") => {
@@ -1560,7 +1583,9 @@ fn helper_of(
     ));
     let mut new = "connectrpc::RequestContext::new(Default::default())".to_string();
     if extensions {
-        new.push_str(&format!(";\n{ind}let mut {ext} = {name}.extensions().clone()"));
+        new.push_str(&format!(
+            ";\n{ind}let mut {ext} = {name}.extensions().clone()"
+        ));
     }
     edits.push(Edit::replace(
         range(syn::spanned::Spanned::span(&*init.expr)),
