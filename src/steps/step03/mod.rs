@@ -22,7 +22,8 @@
 //! the adapter to its `connect_shim::server::connect_errors` twin, whose closures return
 //! `ConnectError`s. Handler tests calling through `connect_shim::tonic_call!` move to
 //! `tonic_call_connect!` (connect errors), and `err.code()` / `err.message()` on the errors they
-//! return become the fields `err.code` / `err.message`.
+//! return become the fields `err.code` / `err.message`; tonic-types' readers on them stay when
+//! the file's details move to the crate's `google_rpc` module (see `steps::details`).
 //!
 //! **Step 4** (streaming handlers) unwraps the streaming adapters the same way: an inbound
 //! `let mut s = request.into_inner();` becomes an owned-message stream over the connect

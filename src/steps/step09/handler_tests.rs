@@ -726,7 +726,13 @@ impl Calls<'_> {
             .helpers
             .iter()
             .position(|h| h.name == name && h.module == module)?;
-        let evident = c.args.len() == 1 && type_evident(&c.args[0]);
+        let helper = &self.helpers[h];
+        let evident = !helper.generic_message
+            || c
+                .args
+                .iter()
+                .nth(helper.message_param)
+                .is_some_and(type_evident);
         Some((h, range(p.path.segments[0].ident.span()).start, evident))
     }
 
@@ -1343,6 +1349,10 @@ struct Helper {
     encode: bool,
     /// Offsets of every other mention of its name in the file.
     sites: Vec<usize>,
+    /// The parameter that is the message, and whether its type is a type parameter of the
+    /// function (the call's argument must then say the type).
+    message_param: usize,
+    generic_message: bool,
 }
 
 /// What the pre-pass finds: blocks (with their scope) and request helpers.
@@ -1554,6 +1564,23 @@ fn helper_of(
         return None;
     };
     let message = mp.path.get_ident()?.to_string();
+    let (message_param, message_ty) = f.sig.inputs.iter().enumerate().find_map(|(k, a)| match a {
+        syn::FnArg::Typed(pt) => match &*pt.pat {
+            syn::Pat::Ident(pi) if pi.ident == message => Some((k, &*pt.ty)),
+            _ => None,
+        },
+        _ => None,
+    })?;
+    let generic_message = match message_ty {
+        syn::Type::Path(tp) if tp.qself.is_none() => tp.path.get_ident().is_some_and(|i| {
+            f.sig
+                .generics
+                .type_params()
+                .any(|g| g.ident == *i)
+        }),
+        syn::Type::ImplTrait(_) => true,
+        _ => false,
+    };
     // `name` as the tail.
     let syn::Stmt::Expr(t, None) = tail else {
         return None;
@@ -1615,5 +1642,7 @@ fn helper_of(
         edits,
         encode,
         sites: Vec::new(),
+        message_param,
+        generic_message,
     })
 }

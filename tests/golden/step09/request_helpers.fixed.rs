@@ -31,6 +31,31 @@ mod tests {
         (hello, req.with_extensions(extensions))
     }
 
+    // A generic helper with a second parameter.
+    fn with_tenant<M>(tenant: &str, message: M) -> (M, connectrpc::RequestContext) {
+        let request = connectrpc::RequestContext::new(Default::default());
+        let mut extensions = request.extensions().clone();
+        extensions.insert(Tenant(tenant.into()));
+        (message, request.with_extensions(extensions))
+    }
+
+    #[tokio::test]
+    async fn tenant_helper() {
+        let a = async {
+            let (message, ctx) = with_tenant("a", HelloRequest::default());
+            let body = buffa::Message::encode_to_bytes(&message);
+            let view = buffa::view::MessageView::decode_view(&body).unwrap();
+            MyGreeter.say_hello(ctx, connectrpc::ServiceRequest::from_parts(&view, &body)).await
+        }.await;
+        let b = async {
+            let (message, ctx) = with_tenant("b", HelloRequest { name: "b".into(), ..Default::default() });
+            let body = buffa::Message::encode_to_bytes(&message);
+            let view = buffa::view::MessageView::decode_view(&body).unwrap();
+            MyGreeter.say_hello(ctx, connectrpc::ServiceRequest::from_parts(&view, &body)).await
+        }.await;
+        assert!(a.is_ok() && b.is_ok());
+    }
+
     // Used outside handler calls too: it stays, and so do the calls through it.
     fn traced<T>(message: T) -> tonic::Request<T> {
         let mut request = TonicRequest::new(message);

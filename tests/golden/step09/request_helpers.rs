@@ -30,6 +30,20 @@ mod tests {
         req
     }
 
+    // A generic helper with a second parameter.
+    fn with_tenant<M>(tenant: &str, message: M) -> TonicRequest<M> {
+        let mut request = TonicRequest::new(message);
+        request.extensions_mut().insert(Tenant(tenant.into()));
+        request
+    }
+
+    #[tokio::test]
+    async fn tenant_helper() {
+        let a = call!(MyGreeter, say_hello, with_tenant("a", HelloRequest::default())).await;
+        let b = call!(MyGreeter, say_hello, with_tenant("b", HelloRequest { name: "b".into(), ..Default::default() })).await;
+        assert!(a.is_ok() && b.is_ok());
+    }
+
     // Used outside handler calls too: it stays, and so do the calls through it.
     fn traced<T>(message: T) -> tonic::Request<T> {
         let mut request = TonicRequest::new(message);
