@@ -728,8 +728,7 @@ impl Calls<'_> {
             .position(|h| h.name == name && h.module == module)?;
         let helper = &self.helpers[h];
         let evident = !helper.generic_message
-            || c
-                .args
+            || c.args
                 .iter()
                 .nth(helper.message_param)
                 .is_some_and(type_evident);
@@ -1560,26 +1559,39 @@ fn helper_of(
     if c.args.len() != 1 || resolve_in(idx, scope, &fp.path)? != ["tonic", "Request", "new"] {
         return None;
     }
-    let syn::Expr::Path(mp) = &c.args[0] else {
-        return None;
-    };
-    let message = mp.path.get_ident()?.to_string();
-    let (message_param, message_ty) = f.sig.inputs.iter().enumerate().find_map(|(k, a)| match a {
-        syn::FnArg::Typed(pt) => match &*pt.pat {
-            syn::Pat::Ident(pi) if pi.ident == message => Some((k, &*pt.ty)),
-            _ => None,
-        },
-        _ => None,
-    })?;
-    let generic_message = match message_ty {
-        syn::Type::Path(tp) if tp.qself.is_none() => tp.path.get_ident().is_some_and(|i| {
-            f.sig
-                .generics
-                .type_params()
-                .any(|g| g.ident == *i)
+    // The message: a parameter (returned as it is), or any other expression (bound beside the
+    // context where the request was made).
+    let param = match &c.args[0] {
+        syn::Expr::Path(mp) if mp.qself.is_none() => mp.path.get_ident().and_then(|message| {
+            f.sig.inputs.iter().enumerate().find_map(|(k, a)| match a {
+                syn::FnArg::Typed(pt) => match &*pt.pat {
+                    syn::Pat::Ident(pi) if pi.ident == *message => {
+                        Some((k, &*pt.ty, message.to_string()))
+                    }
+                    _ => None,
+                },
+                _ => None,
+            })
         }),
+        _ => None,
+    };
+    let type_param = |t: &syn::Type| match t {
+        syn::Type::Path(tp) if tp.qself.is_none() => tp
+            .path
+            .get_ident()
+            .is_some_and(|i| f.sig.generics.type_params().any(|g| g.ident == *i)),
         syn::Type::ImplTrait(_) => true,
         _ => false,
+    };
+    let body = quote::ToTokens::to_token_stream(&f.block);
+    let (message_param, generic_message, message, bound) = match param {
+        Some((k, ty, m)) => (k, type_param(ty), m, false),
+        None => (
+            usize::MAX,
+            type_param(msg_ty),
+            free_name(body.clone(), "message", &name),
+            true,
+        ),
     };
     // `name` as the tail.
     let syn::Stmt::Expr(t, None) = tail else {
@@ -1588,7 +1600,6 @@ fn helper_of(
     if !is_name(t, &name) || matches!(t, syn::Expr::Reference(_) | syn::Expr::Paren(_)) {
         return None;
     }
-    let body = quote::ToTokens::to_token_stream(&f.block);
     let ext = free_name(body.clone(), "extensions", &name);
     let mut edits = Vec::new();
     let middle: Vec<&syn::Stmt> = middle.iter().collect();
@@ -1608,7 +1619,14 @@ fn helper_of(
         ),
         RULE,
     ));
-    let mut new = "connectrpc::RequestContext::new(Default::default())".to_string();
+    let mut new = if bound {
+        format!(
+            "({}, connectrpc::RequestContext::new(Default::default()))",
+            &text[range(syn::spanned::Spanned::span(&c.args[0]))]
+        )
+    } else {
+        "connectrpc::RequestContext::new(Default::default())".to_string()
+    };
     if extensions {
         new.push_str(&format!(
             ";\n{ind}let mut {ext} = {name}.extensions().clone()"
@@ -1619,7 +1637,13 @@ fn helper_of(
         new,
         RULE,
     ));
-    if let (Some(m), false) = (&pi.mutability, headers) {
+    if bound {
+        edits.push(Edit::replace(
+            range(syn::spanned::Spanned::span(pi)),
+            format!("({message}, {}{name})", if headers { "mut " } else { "" }),
+            RULE,
+        ));
+    } else if let (Some(m), false) = (&pi.mutability, headers) {
         edits.push(Edit::delete(
             range(m.span).start..range(pi.ident.span()).start,
             RULE,

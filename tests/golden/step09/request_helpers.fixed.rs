@@ -56,6 +56,27 @@ mod tests {
         assert!(a.is_ok() && b.is_ok());
     }
 
+    // A helper that makes the message itself.
+    fn hello_from(name: &str) -> (HelloRequest, connectrpc::RequestContext) {
+        let (message, mut request) = (HelloRequest {
+            name: name.into(),
+            ..Default::default()
+        }, connectrpc::RequestContext::new(Default::default()));
+        request.headers_mut().insert("x-from", name.parse().unwrap());
+        (message, request)
+    }
+
+    #[tokio::test]
+    async fn message_made_by_the_helper() {
+        let reply = async {
+            let (message, ctx) = hello_from("ann");
+            let body = buffa::Message::encode_to_bytes(&message);
+            let view = buffa::view::MessageView::decode_view(&body).unwrap();
+            MyGreeter.say_hello(ctx, connectrpc::ServiceRequest::from_parts(&view, &body)).await
+        }.await.unwrap();
+        assert_eq!(reply.body.message, "Hello ann!");
+    }
+
     // Used outside handler calls too: it stays, and so do the calls through it.
     fn traced<T>(message: T) -> tonic::Request<T> {
         let mut request = TonicRequest::new(message);

@@ -44,6 +44,22 @@ mod tests {
         assert!(a.is_ok() && b.is_ok());
     }
 
+    // A helper that makes the message itself.
+    fn hello_from(name: &str) -> TonicRequest<HelloRequest> {
+        let mut request = TonicRequest::new(HelloRequest {
+            name: name.into(),
+            ..Default::default()
+        });
+        request.metadata_mut().insert("x-from", name.parse().unwrap());
+        request
+    }
+
+    #[tokio::test]
+    async fn message_made_by_the_helper() {
+        let reply = call!(MyGreeter, say_hello, hello_from("ann")).await.unwrap();
+        assert_eq!(reply.get_ref().message, "Hello ann!");
+    }
+
     // Used outside handler calls too: it stays, and so do the calls through it.
     fn traced<T>(message: T) -> tonic::Request<T> {
         let mut request = TonicRequest::new(message);
