@@ -1070,8 +1070,7 @@ impl Calls<'_> {
                         } else {
                             None
                         };
-                        if next == Some("get_bin") && at(root + 1).is_some_and(|t| t.is_punct('.'))
-                        {
+                        if next == Some("get_bin") {
                             // `.metadata().get_bin(k).unwrap().to_bytes()` ->
                             // `grpc_bin_decode(.headers.get(k).unwrap())`.
                             let open = after + 2;

@@ -56,6 +56,23 @@ mod tests {
         assert!(a.is_ok() && b.is_ok());
     }
 
+    #[tokio::test]
+    async fn binary_metadata_on_the_chain() {
+        let trace = grpc_bin_decode(async {
+            let (message, ctx) = authed(HelloRequest::default());
+            let body = buffa::Message::encode_to_bytes(&message);
+            let view = buffa::view::MessageView::decode_view(&body).unwrap();
+            MyGreeter.say_hello(ctx, connectrpc::ServiceRequest::from_parts(&view, &body)).await
+        }
+            .await
+            .unwrap()
+            .headers
+            .get("x-trace-bin")
+            .unwrap())
+            .unwrap();
+        assert_eq!(&trace[..], b"\x01\x02");
+    }
+
     // A helper that makes the message itself.
     fn hello_from(name: &str) -> (HelloRequest, connectrpc::RequestContext) {
         let (message, mut request) = (HelloRequest {

@@ -44,6 +44,19 @@ mod tests {
         assert!(a.is_ok() && b.is_ok());
     }
 
+    #[tokio::test]
+    async fn binary_metadata_on_the_chain() {
+        let trace = call!(MyGreeter, say_hello, authed(HelloRequest::default()))
+            .await
+            .unwrap()
+            .metadata()
+            .get_bin("x-trace-bin")
+            .unwrap()
+            .to_bytes()
+            .unwrap();
+        assert_eq!(&trace[..], b"\x01\x02");
+    }
+
     // A helper that makes the message itself.
     fn hello_from(name: &str) -> TonicRequest<HelloRequest> {
         let mut request = TonicRequest::new(HelloRequest {
