@@ -463,7 +463,9 @@ fn unused_transport_imports(file: &FileCtx<'_>, out: &mut PassOutput) {
         let in_use = |at: usize| file.index.use_items.iter().any(|u| u.range.contains(&at));
         let mut seen: HashMap<&str, bool> = HashMap::new();
         for t in &toks {
-            let crate::steps::step03::Tok::Ident(n, r) = t else { continue };
+            let crate::steps::step03::Tok::Ident(n, r) = t else {
+                continue;
+            };
             if in_use(r.start) {
                 continue;
             }
