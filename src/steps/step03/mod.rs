@@ -1164,6 +1164,13 @@ impl<'a> Walker<'a, '_> {
                     && matches!(name.as_str(), "metadata_mut" | "metadata")
                     && empty_call_at(&toks, i - 2).is_some()
                 {
+                    if !toks.get(i + 3).is_some_and(|t| t.is_punct('.')) {
+                        // Passed whole (a MetadataMap, not the connect response's HeaderMap).
+                        return Err(format!(
+                            "`{}.{name}()` is used as a whole (a MetadataMap, not an http::HeaderMap)",
+                            toks[i - 2].ident().unwrap_or_default()
+                        ));
+                    }
                     edits.push(Edit::replace(
                         r.start..toks[i + 2].range().end,
                         "headers",
@@ -1500,8 +1507,25 @@ impl<'a> Walker<'a, '_> {
             },
             &format!("step{:02}/imports", self.step),
         );
-        // An import another rule of the step edited stays as it is.
-        let _ = self.out.commit(edits);
+        // An import another rule of the step edited stays as it is (the others go: one
+        // transaction per `use` item).
+        let mut groups: Vec<(Range<usize>, Vec<Edit>)> = Vec::new();
+        for e in edits {
+            let item = self
+                .idx
+                .use_items
+                .iter()
+                .map(|u| u.range.clone())
+                .find(|u| u.start <= e.range.start && e.range.start <= u.end)
+                .unwrap_or(e.range.clone());
+            match groups.iter_mut().find(|(r, _)| *r == item) {
+                Some((_, v)) => v.push(e),
+                None => groups.push((item, vec![e])),
+            }
+        }
+        for (_, g) in groups {
+            let _ = self.out.commit(g);
+        }
     }
 
     // -----------------------------------------------------------------------------------------
