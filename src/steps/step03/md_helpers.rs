@@ -385,3 +385,94 @@ pub(crate) fn mentions_in(_text: &str, file: &syn::File, name: &str) -> Vec<usiz
     flatten(file.to_token_stream(), &mut toks);
     mentions(&toks, name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analysed(src: &str) -> Vec<Helper> {
+        let file = syn::parse_file(src).unwrap();
+        let idx = FileIndex::build(&file, Some(vec!["crate".into()]));
+        helpers(&file, &idx, src)
+    }
+
+    #[test]
+    fn same_shaped_helpers_convert() {
+        let src = r#"
+use tonic::metadata::MetadataMap as Md;
+struct S;
+fn copy(to: &mut Md, from: &Md) {
+    if let Some(v) = from.get_bin("a-bin") { to.insert_bin("a-bin", v.clone()); }
+    if from.contains_key("b-bin") { to.remove("c"); }
+}
+impl S {
+    fn stamp(&self, n: u32, md: &mut tonic::metadata::MetadataMap) { md.remove_bin("d-bin"); }
+}
+"#;
+        let hs = analysed(src);
+        assert_eq!(hs.len(), 2);
+        let copy = &hs[0];
+        assert_eq!(copy.problem, None);
+        assert_eq!(copy.params, vec![(0, true), (1, false)]);
+        assert!(!copy.receiver);
+        let stamp = &hs[1];
+        assert_eq!(stamp.problem, None);
+        assert!(stamp.receiver);
+        assert_eq!(stamp.params, vec![(2, true)]);
+        assert_eq!(stamp.param_at(1, true), Some(true));
+        assert_eq!(stamp.param_at(2, false), Some(true));
+        assert_eq!(stamp.param_at(0, true), None);
+        // Types and the three `_bin` calls of `copy`, the type and `remove_bin` of `stamp`.
+        assert_eq!(copy.edits.len(), 4);
+        assert_eq!(stamp.edits.len(), 2);
+    }
+
+    #[test]
+    fn other_bodies_are_rejected_with_why() {
+        let cases = [
+            ("fn f(m: &MetadataMap) { for _ in m.iter() {} }", "loops"),
+            ("fn f(m: &MetadataMap) { let _ = m.keys(); }", "other than"),
+            (
+                "fn f(m: &MetadataMap) { if let Some(v) = m.get(\"a\") { let _ = v.to_bytes(); } }",
+                "`.to_bytes()`",
+            ),
+            (
+                "fn f(m: &MetadataMap) { m.get(\"a\").map(|v| v.to_str()); }",
+                "`.map()`",
+            ),
+            (
+                "fn f(m: &mut MetadataMap) { m.insert(\"a\", MetadataValue::from_static(\"b\")); }",
+                "MetadataValue",
+            ),
+            ("pub fn f(m: &MetadataMap) { m.get(\"a\"); }", "visible"),
+            ("fn f(m: &MetadataMap) { m.get(\"a-bin\"); }", "-bin key"),
+            (
+                "fn f(m: &MetadataMap, k: &str) { m.get(k); }",
+                "not a string literal",
+            ),
+            ("fn f(m: &MetadataMap) { g(m); }", "calls `g(..)`"),
+            (
+                "fn f(m: &MetadataMap) { let n = m; n.get(\"a\"); }",
+                "other than",
+            ),
+            (
+                "fn f(m: &MetadataMap) -> MetadataValue<Ascii> { todo() }",
+                "signature",
+            ),
+        ];
+        for (body, why) in cases {
+            let src = format!("use tonic::metadata::{{MetadataMap, MetadataValue}};\n{body}\n");
+            let hs = analysed(&src);
+            assert_eq!(hs.len(), 1, "{body}");
+            let p = hs[0].problem.clone().unwrap_or_default();
+            assert!(p.contains(why), "{body}: {p}");
+        }
+    }
+
+    #[test]
+    fn other_map_types_are_not_helpers() {
+        let src =
+            "use http::HeaderMap as MetadataMap;\nfn f(m: &MetadataMap) { for _ in m.iter() {} }\n";
+        assert!(analysed(src).is_empty());
+    }
+}
