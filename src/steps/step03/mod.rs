@@ -410,6 +410,31 @@ fn header_insert_value(toks: &[Tok], i: usize, responses: &HashSet<String>) -> b
         && !toks[k - 8].is_punct('.')
 }
 
+/// The name of the call whose argument list holds token `i` directly (`f(.., x, ..)` or
+/// `x.f(..)`), if any.
+fn enclosing_call(toks: &[Tok], i: usize) -> Option<&str> {
+    if i == 0 || !(toks[i - 1].is_punct(',') || toks[i - 1].is_open(Delimiter::Parenthesis)) {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut k = i - 1;
+    loop {
+        match &toks[k] {
+            Tok::Close(..) => depth += 1,
+            Tok::Open(d, _) if depth == 0 => {
+                if *d != Delimiter::Parenthesis {
+                    return None;
+                }
+                break;
+            }
+            Tok::Open(..) => depth -= 1,
+            _ => {}
+        }
+        k = k.checked_sub(1)?;
+    }
+    toks.get(k.checked_sub(1)?)?.ident()
+}
+
 /// An adapter call found as the whole body of a method.
 struct Adapter<'s> {
     kind: Kind,
@@ -873,6 +898,9 @@ impl<'a> Walker<'a, '_> {
                 {
                     if let Some(meth) = toks.get(m + 2).and_then(Tok::ident) {
                         if matches!(meth, "metadata" | "metadata_mut" | "set_source" | "details") {
+                            if let Some(f) = enclosing_call(&toks, m) {
+                                return Some(format!("{name}.{meth}() on a tonic Status, passed to `{f}(..)`, a helper it does not move to http::HeaderMap (see its step03/metadata-helper item, if any)"));
+                            }
                             return Some(format!("{name}.{meth}() on a tonic Status"));
                         }
                     }
@@ -1255,6 +1283,9 @@ impl<'a> Walker<'a, '_> {
                                 .and_then(Tok::ident)
                                 .is_some_and(|m| matches!(m, "get" | "contains_key"));
                         if !follow {
+                            if let Some(f) = enclosing_call(&toks, i) {
+                                return Err(format!("`{p}.metadata()` is passed whole to `{f}(..)`, which the step does not move to http::HeaderMap (only private helpers of this file whose every call it converts; see the step03/metadata-helper item, if any)"));
+                            }
                             return Err("request metadata is read other than with `get`/`contains_key` (HeaderMap differs: no `get_bin`, other iteration items)".into());
                         }
                         uses_ctx = true;

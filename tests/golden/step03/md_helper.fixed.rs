@@ -22,6 +22,11 @@ fn copy_ids(to: &mut http::HeaderMap, from: &http::HeaderMap) {
     }
 }
 
+/// Whether the correlation id is set.
+fn has_id(md: &http::HeaderMap) -> bool {
+    md.contains_key("x-correlation-id")
+}
+
 impl ProfileService {
     /// Marks the answer as served by this replica.
     fn stamp(&self, headers: &mut http::HeaderMap) {
@@ -42,11 +47,13 @@ impl crate::pb::ProfileApi for ProfileService {
         let Some(name) = self.names.get(id) else {
             let mut err = ConnectError::new(ErrorCode::NotFound, format!("no profile {id}"));
             copy_ids(err.trailers_mut(), ctx.headers());
+            assert!(has_id(err.trailers()) || !has_id(ctx.headers()));
             return Err(err);
         };
         let mut response = connectrpc::Response::new(Profile { name: name.clone(), ..Default::default() });
         copy_ids(&mut response.headers, ctx.headers());
         self.stamp(&mut response.headers);
+        debug_assert_eq!(has_id(&response.headers), has_id(ctx.headers()));
         response
             .headers
             .insert("x-source", http::HeaderValue::from_static("memory"));

@@ -23,6 +23,11 @@ fn copy_ids(to: &mut Md, from: &Md) {
     }
 }
 
+/// Whether the correlation id is set.
+fn has_id(md: &Md) -> bool {
+    md.contains_key("x-correlation-id")
+}
+
 impl ProfileService {
     /// Marks the answer as served by this replica.
     fn stamp(&self, headers: &mut tonic::metadata::MetadataMap) {
@@ -44,11 +49,13 @@ impl crate::pb::ProfileApi for ProfileService {
             let Some(name) = self.names.get(id) else {
                 let mut err = Status::new(Code::NotFound, format!("no profile {id}"));
                 copy_ids(err.metadata_mut(), req.metadata());
+                assert!(has_id(err.metadata()) || !has_id(req.metadata()));
                 return Err(err);
             };
             let mut response = Response::new(Profile { name: name.clone(), ..Default::default() });
             copy_ids(response.metadata_mut(), req.metadata());
             self.stamp(response.metadata_mut());
+            debug_assert_eq!(has_id(response.metadata()), has_id(req.metadata()));
             response
                 .metadata_mut()
                 .insert("x-source", MetadataValue::from_static("memory"));
