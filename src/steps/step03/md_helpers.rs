@@ -312,6 +312,14 @@ pub(crate) fn helpers(file: &syn::File, idx: &FileIndex, text: &str) -> Vec<Help
             _ => {}
         }
     }
+    // `http::` must name the http crate.
+    if http_taken(file, idx) {
+        for h in &mut out {
+            if h.problem.is_none() {
+                h.problem = Some("the file names something else `http`".into());
+            }
+        }
+    }
     // Two helpers of one name (methods of different types): neither is converted.
     let dup: Vec<String> = out
         .iter()
@@ -324,6 +332,17 @@ pub(crate) fn helpers(file: &syn::File, idx: &FileIndex, text: &str) -> Vec<Help
         }
     }
     out
+}
+
+/// Does the file bind `http` to something other than the http crate (so `http::HeaderMap`
+/// cannot be written)?
+pub(crate) fn http_taken(file: &syn::File, idx: &FileIndex) -> bool {
+    idx.binding_of(idx.root(), "http")
+        .is_some_and(|b| b != ["http"])
+        || file
+            .items
+            .iter()
+            .any(|it| matches!(it, syn::Item::Mod(m) if m.ident == "http"))
 }
 
 /// Where the helper named `name` is mentioned in the file, other than at its definition.
@@ -467,6 +486,26 @@ impl S {
             let p = hs[0].problem.clone().unwrap_or_default();
             assert!(p.contains(why), "{body}: {p}");
         }
+    }
+
+    #[test]
+    fn a_local_http_blocks() {
+        let src = "use tonic::metadata::MetadataMap;\nmod http {}\nfn f(m: &MetadataMap) { m.get(\"a\"); }\n";
+        let hs = analysed(src);
+        assert!(hs[0]
+            .problem
+            .as_deref()
+            .unwrap_or_default()
+            .contains("`http`"));
+        let src = "use tonic::metadata::MetadataMap;\nuse hyper::http;\nfn f(m: &MetadataMap) { m.get(\"a\"); }\n";
+        let hs = analysed(src);
+        assert!(hs[0]
+            .problem
+            .as_deref()
+            .unwrap_or_default()
+            .contains("`http`"));
+        let src = "use tonic::metadata::MetadataMap;\nfn f(m: &MetadataMap) { m.get(\"a\"); }\n";
+        assert_eq!(analysed(src)[0].problem, None);
     }
 
     #[test]

@@ -1380,6 +1380,7 @@ impl<'a> Walker<'a, '_> {
                 ]
             ) && path_end >= 3
                 && header_insert_value(&toks, i, &responses)
+                && !md_helpers::http_taken(self.file.file, self.idx)
             {
                 // The value of `r.metadata_mut().insert(k, MetadataValue::from_static(..))`,
                 // which becomes `r.headers.insert(..)`.
