@@ -195,6 +195,7 @@ impl HandlersPass {
             helpers,
             converted_calls: HashSet::new(),
             pending_calls: Vec::new(),
+            pending_replaced: Vec::new(),
             adapter_calls: Vec::new(),
         };
         if self.step == 3 {
@@ -281,6 +282,9 @@ struct Walker<'a, 'o> {
     converted_calls: HashSet<usize>,
     /// Helper calls of the native body being built.
     pending_calls: Vec<usize>,
+    /// Ranges of `.metadata()` calls the native body being built replaces (a `use
+    /// tonic::metadata;` may go).
+    pending_replaced: Vec<Range<usize>>,
     /// The adapter calls of the file.
     adapter_calls: Vec<Range<usize>>,
 }
@@ -586,6 +590,8 @@ impl<'a> Walker<'a, '_> {
                         Ok(edits) => {
                             if self.out.commit(edits).is_ok() {
                                 let calls = std::mem::take(&mut self.pending_calls);
+                                let gone = std::mem::take(&mut self.pending_replaced);
+                                self.replaced.extend(gone);
                                 self.converted_calls.extend(calls);
                                 return;
                             }
@@ -1113,6 +1119,7 @@ impl<'a> Walker<'a, '_> {
             }
         }
         self.pending_calls.clear();
+        self.pending_replaced.clear();
         let statuses = if self.step == 3 {
             self.status_locals(&toks)
         } else {
@@ -1129,7 +1136,9 @@ impl<'a> Walker<'a, '_> {
             };
             let after_dot = i > 0 && toks[i - 1].is_punct('.');
             let after_path = i > 0 && toks[i - 1].is_punct(':');
-            if let Some((h, method_syntax)) = self.helper_call_at(&toks, i) {
+            if let Some((h, method_syntax)) =
+                self.helper_call_at(&toks, i).map(|(h, m)| (h.clone(), m))
+            {
                 // A metadata helper moving to http::HeaderMap: its metadata arguments too.
                 let Some((args, _)) = md_helpers::call_args(&toks, i + 1) else {
                     return Err(format!("a call of `{name}` the step cannot read"));
@@ -1162,10 +1171,14 @@ impl<'a> Walker<'a, '_> {
                             edits.push(Edit::replace(method, "headers()", rule));
                         }
                         ("metadata_mut", true) if responses.contains(x) => {
-                            edits.push(Edit::replace(whole, format!("&mut {x}.headers"), rule));
+                            edits.push(Edit::replace(
+                                whole.clone(),
+                                format!("&mut {x}.headers"),
+                                rule,
+                            ));
                         }
                         ("metadata", false) if responses.contains(x) => {
-                            edits.push(Edit::replace(whole, format!("&{x}.headers"), rule));
+                            edits.push(Edit::replace(whole.clone(), format!("&{x}.headers"), rule));
                         }
                         // connectrpc sends a ConnectError's trailers as the gRPC trailers, where
                         // tonic sent a Status's metadata.
@@ -1177,6 +1190,7 @@ impl<'a> Walker<'a, '_> {
                         }
                         _ => return Err(unsupported()),
                     }
+                    self.pending_replaced.push(whole);
                     done.extend(arg.clone());
                 }
                 self.pending_calls.push(r.start);
@@ -1532,6 +1546,7 @@ impl<'a> Walker<'a, '_> {
                     ["tonic", "Request"]
                         | ["tonic", "Response"]
                         | ["tonic", "Streaming"]
+                        | ["tonic", "metadata"]
                         | ["tonic", "metadata", "MetadataMap"]
                         | ["tonic", "metadata", "MetadataValue"]
                         | ["tonic", "metadata", "AsciiMetadataValue"]
