@@ -6,6 +6,7 @@ use tonic::metadata::{MetadataMap, MetadataValue};
 use tonic::Response;
 
 use crate::pb::{Profile, ProfileId};
+use crate::util::echo_headers;
 
 pub struct ProfileService;
 
@@ -71,6 +72,20 @@ impl crate::pb::ProfileApi for ProfileService {
             copy_locale(request.metadata(), &mut copy);
             let mut response = Response::new(Profile::default());
             copy_locale(&copy, response.metadata_mut());
+            Ok(response)
+        })
+        .await
+    }
+
+    async fn touch(
+        &self,
+        ctx: RequestContext,
+        request: ServiceRequest<'_, ProfileId>,
+    ) -> ServiceResult<Profile> {
+        // A helper of another module: its other callers are not seen here.
+        connect_shim::server::unary(ctx, request, |request| async move {
+            let mut response = Response::new(Profile::default());
+            echo_headers(request.metadata(), response.metadata_mut());
             Ok(response)
         })
         .await
