@@ -20,7 +20,8 @@
 //! `to_owned_message()`, `get_ref()`, `metadata().get(..)` -> `ctx.headers()`, `remote_addr()` ->
 //! `ctx.peer_addr()`, `extensions()`, `Response::new` -> `connectrpc::Response::new`), or moves
 //! the adapter to its `connect_shim::server::connect_errors` twin, whose closures return
-//! `ConnectError`s. Handler tests calling through `connect_shim::tonic_call!` move to
+//! `ConnectError`s. Private helpers of the file that take tonic `MetadataMap`s move to
+//! `http::HeaderMap` with all their calls, or not at all (see `md_helpers`). Handler tests calling through `connect_shim::tonic_call!` move to
 //! `tonic_call_connect!` (connect errors), and `err.code()` / `err.message()` on the errors they
 //! return become the fields `err.code` / `err.message`.
 //!
