@@ -422,6 +422,19 @@ pub fn unused_import_removals(
     candidate: impl Fn(&[&str]) -> bool,
     rule: &str,
 ) -> Vec<Edit> {
+    unused_import_removals_named(file, idx, text, replaced, |segs, _| candidate(segs), rule)
+}
+
+/// [`unused_import_removals`] with the name a leaf binds (its alias, if any) passed to
+/// `candidate` after the full path.
+pub fn unused_import_removals_named(
+    file: &syn::File,
+    idx: &FileIndex,
+    text: &str,
+    replaced: &[Range<usize>],
+    candidate: impl Fn(&[&str], &str) -> bool,
+    rule: &str,
+) -> Vec<Edit> {
     // An identifier after `::` is a later segment of a path (`connectrpc::Response`), not a use
     // of an imported name.
     fn walk(t: proc_macro2::TokenStream, out: &mut HashMap<String, Vec<usize>>) {
@@ -458,7 +471,7 @@ pub fn unused_import_removals(
         }
         let full = idx.leaf_path(id);
         let segs: Vec<&str> = full.iter().map(String::as_str).collect();
-        if !candidate(&segs) {
+        if !candidate(&segs, &leaf.name) {
             continue;
         }
         let used = idents

@@ -175,6 +175,72 @@ pub fn request_stmt(
     })
 }
 
+/// A byte range of the source and its new text.
+pub type Replacement = (Range<usize>, String);
+
+/// One `metadata_mut()` insertion (`insert`, `append`, `insert_bin`, `append_bin`; `m` is the
+/// insertion call, its receiver `x.metadata_mut()`) as the same insertion into an
+/// `http::HeaderMap` (`x.headers_mut()` of a `connectrpc::RequestContext`): the edits of the
+/// method name and the value (the receiver is the caller's), and whether [`BIN_ENCODE`] is used.
+/// `from_static(s)` -> `s.parse().unwrap()`, `x.parse().unwrap()` (or `.expect(..)`) as it is,
+/// `BinaryMetadataValue::from_bytes(b)` -> `grpc_bin_encode(b).parse().unwrap()`.
+pub fn header_insert(
+    text: &str,
+    m: &syn::ExprMethodCall,
+    resolve: &dyn Fn(&syn::Path) -> Option<Vec<String>>,
+) -> Result<(Vec<Replacement>, bool), String> {
+    let src = |r: Range<usize>| text[r].to_string();
+    let method = m.method.to_string();
+    if m.args.len() != 2
+        || !matches!(
+            method.as_str(),
+            "insert" | "append" | "insert_bin" | "append_bin"
+        )
+    {
+        return Err(format!(
+            "`metadata_mut().{method}(..)` is not a header insertion"
+        ));
+    }
+    let key = &m.args[0];
+    if !matches!(peel(key), syn::Expr::Lit(_) | syn::Expr::Path(_)) {
+        return Err("the metadata key is not a string literal or a constant".into());
+    }
+    let value = &m.args[1];
+    let vr = range(value.span());
+    if let Some(plain) = method.strip_suffix("_bin") {
+        let arg = ctor_arg(value, &["from_bytes"], resolve)
+            .ok_or("the binary metadata value is not `BinaryMetadataValue::from_bytes(..)`")?;
+        return Ok((
+            vec![
+                (range(m.method.span()), plain.to_string()),
+                (
+                    vr,
+                    format!("{BIN_ENCODE}({}).parse().unwrap()", src(range(arg.span()))),
+                ),
+            ],
+            true,
+        ));
+    }
+    if let Some(arg) = ctor_arg(value, &["from_static"], resolve) {
+        return Ok((
+            vec![(vr, format!("{}.parse().unwrap()", src(range(arg.span()))))],
+            false,
+        ));
+    }
+    let (inner, suffix_start) = fallible(value)
+        .ok_or("the metadata value is not `from_static(..)` or `x.parse().unwrap()`")?;
+    let suffix = &text[suffix_start..vr.end];
+    let parse = matches!(peel(inner), syn::Expr::MethodCall(p)
+        if p.method == "parse" && p.args.is_empty() && p.turbofish.is_none());
+    if !parse || !(suffix == ".unwrap()" || suffix.starts_with(".expect(")) {
+        return Err(
+            "the metadata value is not `x.parse().unwrap()` (its error type changes with the header map)"
+                .into(),
+        );
+    }
+    Ok((Vec::new(), false))
+}
+
 /// `V(x)` where `V::f` resolves to tonic's metadata value type and `f` is one of `fns`.
 fn ctor_arg<'e>(
     e: &'e syn::Expr,

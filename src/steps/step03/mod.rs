@@ -23,7 +23,8 @@
 //! `ConnectError`s. Private helpers of the file that take tonic `MetadataMap`s move to
 //! `http::HeaderMap` with all their calls, or not at all (see `md_helpers`). Handler tests calling through `connect_shim::tonic_call!` move to
 //! `tonic_call_connect!` (connect errors), and `err.code()` / `err.message()` on the errors they
-//! return become the fields `err.code` / `err.message`.
+//! return become the fields `err.code` / `err.message`; tonic-types' readers on them stay when
+//! the file's details move to the crate's `google_rpc` module (see `steps::details`).
 //!
 //! **Step 4** (streaming handlers) unwraps the streaming adapters the same way: an inbound
 //! `let mut s = request.into_inner();` becomes an owned-message stream over the connect
@@ -193,6 +194,7 @@ impl HandlersPass {
             kept_any: false,
             tonic_impl_left: false,
             kept_regions: Vec::new(),
+            known_readers: Vec::new(),
             helpers,
             converted_calls: HashSet::new(),
             pending_calls: Vec::new(),
@@ -277,6 +279,10 @@ struct Walker<'a, 'o> {
     tonic_impl_left: bool,
     /// Regions (handler bodies, tests) that keep tonic errors.
     kept_regions: Vec<Range<usize>>,
+    /// tonic-types readers (`err.get_error_details()`, ..) called on errors this run moved to
+    /// `ConnectError` (a handler test's `tonic_call_connect!` result): the crate's `google_rpc`
+    /// module's `StatusExt` reads them.
+    known_readers: Vec<Range<usize>>,
     /// Metadata helpers assumed to move to `http::HeaderMap` in this run.
     helpers: Vec<Helper>,
     /// Offsets of the helper calls converted (in native handler bodies committed).
@@ -1055,7 +1061,10 @@ impl<'a> Walker<'a, '_> {
             }
             let construction = n.starts_with("with_error_details")
                 && !crate::steps::details::native_construction(self.file.index, &toks, i);
-            let read = details::READERS.contains(&n.as_str()) && i > 0 && toks[i - 1].is_punct('.');
+            let read = details::READERS.contains(&n.as_str())
+                && i > 0
+                && toks[i - 1].is_punct('.')
+                && !self.known_readers.contains(r);
             let renamed = self.out.buffer.edits().iter().any(|e| {
                 e.rule == "step03/status-with-error-details"
                     && e.range.end <= r.start
@@ -1582,9 +1591,11 @@ impl<'a> Walker<'a, '_> {
     /// `connect_shim::tonic_call!(..)` -> `tonic_call_connect!(..)`, and the accessors of the
     /// errors taken out of its result in the same block (`err.code()` -> `err.code`,
     /// `err.message()` -> `err.message.as_deref().unwrap_or("")`); the same accessors on locals
-    /// the renames made `ConnectError`s. A function that reads such an error in a way only tonic's
-    /// `Status` has (`get_error_details()`, `metadata()`, ..) keeps `tonic_call!` and tonic
-    /// errors throughout.
+    /// the renames made `ConnectError`s. tonic-types' readers (`get_error_details()`,
+    /// `get_details_bad_request()`, ..) stay as they are when the file's details move to the
+    /// crate's `google_rpc` module (its `StatusExt` has them on `ConnectError`). A function that
+    /// reads such an error in a way only tonic's `Status` has (`metadata()`, those readers when the
+    /// details stay on tonic-types, ..) keeps `tonic_call!` and tonic errors throughout.
     fn test_block(&mut self, b: &syn::Block) {
         // name, statement end, comes from tonic_call
         let mut errs: Vec<(String, usize, bool)> = Vec::new();
@@ -1621,7 +1632,8 @@ impl<'a> Walker<'a, '_> {
         flatten(b.to_token_stream(), &mut toks);
         let mut calls = Vec::new();
         for i in 0..toks.len() {
-            if toks[i].is_ident("tonic_call") && toks.get(i + 1).is_some_and(|t| t.is_punct('!')) {
+            // Any macro: `use connect_shim::tonic_call as call;` makes `call!` one.
+            if toks[i].ident().is_some() && toks.get(i + 1).is_some_and(|t| t.is_punct('!')) {
                 let mut k = i;
                 while k >= 3
                     && toks[k - 1].is_punct(':')
@@ -1636,7 +1648,21 @@ impl<'a> Walker<'a, '_> {
                     .resolve_str(&written.join("::"))
                     .is_some_and(|f| f == ["connect_shim", "tonic_call"])
                 {
-                    calls.push(toks[i].range());
+                    // `tonic_call` as written: its last segment; an alias: the whole path.
+                    if toks[i].is_ident("tonic_call") {
+                        calls.push((toks[i].range(), "tonic_call_connect"));
+                    } else {
+                        let start =
+                            if k >= 2 && toks[k - 1].is_punct(':') && toks[k - 2].is_punct(':') {
+                                toks[k - 2].range().start
+                            } else {
+                                toks[k].range().start
+                            };
+                        calls.push((
+                            start..toks[i].range().end,
+                            "connect_shim::tonic_call_connect",
+                        ));
+                    }
                 }
             }
         }
@@ -1646,6 +1672,7 @@ impl<'a> Walker<'a, '_> {
         let mut edits = Vec::new();
         let mut tonic_only = false;
         let mut manual = Vec::new();
+        let mut readers = Vec::new();
         for i in 0..toks.len() {
             let Tok::Ident(name, r) = &toks[i] else {
                 continue;
@@ -1680,6 +1707,15 @@ impl<'a> Walker<'a, '_> {
                     "message.as_deref().unwrap_or(\"\")",
                     "step03/error-accessor",
                 )),
+                // tonic-types' readers: the crate's `google_rpc` module has them on
+                // `ConnectError` when the file's details move there.
+                (m, _)
+                    if *from_call
+                        && crate::steps::details::READERS.contains(&m)
+                        && crate::steps::details::converts(self.file) =>
+                {
+                    readers.push(toks[i + 2].range());
+                }
                 _ if toks
                     .get(i + 3)
                     .is_some_and(|t| t.is_open(Delimiter::Parenthesis)) =>
@@ -1700,7 +1736,7 @@ impl<'a> Walker<'a, '_> {
             let _ = self.out.commit(edits);
             if !calls.is_empty() {
                 self.report(
-                    calls[0].start,
+                    calls[0].0.start,
                     "handler-test",
                     ItemKind::Manual,
                     "this test reads a handler error the way only tonic's Status can (tonic-types details, metadata): it keeps `tonic_call!` and tonic errors".into(),
@@ -1709,12 +1745,9 @@ impl<'a> Walker<'a, '_> {
             }
             return;
         }
-        for c in calls {
-            edits.push(Edit::replace(
-                c,
-                "tonic_call_connect",
-                "step03/handler-test",
-            ));
+        self.known_readers.extend(readers);
+        for (c, new) in calls {
+            edits.push(Edit::replace(c, new, "step03/handler-test"));
         }
         for (at, what) in manual {
             self.report(

@@ -455,16 +455,37 @@ fn unused_transport_imports(file: &FileCtx<'_>, out: &mut PassOutput) {
             })
         })
     };
-    let edits = crate::rules::rename::unused_import_removals(
+    // Names whose every use outside `use` items lay in text this step rewrote (the hyper client
+    // a gRPC-Web channel was built on): their imports go too, whatever crate they come from.
+    let emptied: HashSet<String> = {
+        let mut toks = Vec::new();
+        crate::steps::step03::flatten(quote::ToTokens::to_token_stream(file.file), &mut toks);
+        let in_use = |at: usize| file.index.use_items.iter().any(|u| u.range.contains(&at));
+        let mut seen: HashMap<&str, bool> = HashMap::new();
+        for t in &toks {
+            let crate::steps::step03::Tok::Ident(n, r) = t else { continue };
+            if in_use(r.start) {
+                continue;
+            }
+            let inside = touched.iter().any(|e| e.start <= r.start && r.end <= e.end);
+            let all = seen.entry(n.as_str()).or_insert(true);
+            *all &= inside;
+        }
+        seen.into_iter()
+            .filter(|(_, all)| *all)
+            .map(|(n, _)| n.to_string())
+            .collect()
+    };
+    let edits = crate::rules::rename::unused_import_removals_named(
         file.file,
         file.index,
         file.text,
         &touched,
-        |segs| {
+        |segs, name| {
             let last = segs.last().copied().unwrap_or("");
-            segs.first().map(|f| f.trim_start_matches("::")) == Some("tonic")
-                && (GONE.contains(&last) || (last == "Interceptor" && !calls))
-                && !written(last)
+            let tonic = segs.first().map(|f| f.trim_start_matches("::")) == Some("tonic")
+                && (GONE.contains(&last) || (last == "Interceptor" && !calls));
+            (tonic || emptied.contains(name)) && !written(name)
         },
         "step06/unused-import",
     );

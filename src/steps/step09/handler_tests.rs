@@ -25,10 +25,23 @@
 //! The error side is a `ConnectError` already (step 3). Server-streaming handlers go the same way
 //! (`.body` is the `ServiceStream`).
 //!
-//! Left on the macro and listed (`step09/handler-test`): a tonic request built elsewhere (it may
-//! carry metadata or extensions), a result used in a way that has no connectrpc equivalent
-//! (`metadata().get_bin(..)`, `extensions()`, passed on whole, matched), and `tonic_call!`, whose
-//! errors are tonic's. The `use tonic::{Request, Response}` items of the modules whose calls were
+//! Requests that carry metadata and extensions go native too. A request helper of the file
+//! (`fn with_caller<T>(message: T) -> tonic::Request<T>` that only does `Request::new`,
+//! `extensions_mut().insert(..)` and `metadata_mut().insert(..)` / `insert_bin(..)` and returns
+//! the request) returns `(T, connectrpc::RequestContext)` instead: the context gets the headers
+//! (`headers_mut().insert(k, v)`; binary values through the `grpc_bin_encode` helper step 6
+//! writes, [`crate::steps::metadata`]) and the extensions (`with_extensions`, on a clone of the
+//! context's, since connectrpc names no `http` type the crate could use); it changes only when
+//! every mention of it is a call rewritten here (else those calls stay, listed). A local request
+//! (`let mut request = helper(..)` or `Request::new(..)`) set up by such insertions in the same
+//! block and named nowhere after the call becomes `let (request, mut ctx) = ..;` with the
+//! insertions on `ctx`. On the response, `metadata().get_bin(k).unwrap().to_bytes()` becomes
+//! `grpc_bin_decode(headers.get(k).unwrap())`.
+//!
+//! Left on the macro and listed (`step09/handler-test`): a tonic request built another way (a
+//! value step 9 does not convert, a request read after the call), a result used in a way that
+//! has no connectrpc equivalent (`extensions()`, passed on whole, matched), and `tonic_call!`,
+//! whose errors are tonic's. The `use tonic::{Request, Response}` items of the modules whose calls were
 //! rewritten go when nothing else names them.
 
 use std::collections::HashSet;
@@ -72,6 +85,30 @@ pub fn rewrite(text: &str, file: &syn::File, idx: &FileIndex) -> Rewrite {
         &mut groups,
     );
     let close_of = matching(&toks);
+    let mut prep = Prep {
+        idx,
+        tr: crate::resolve::ScopeTracker::new(idx),
+        text,
+        blocks: Vec::new(),
+        helpers: Vec::new(),
+    };
+    syn::visit::Visit::visit_file(&mut prep, file);
+    let Prep {
+        blocks,
+        mut helpers,
+        ..
+    } = prep;
+    for h in &mut helpers {
+        h.sites = (0..toks.len())
+            .filter(|&i| {
+                toks[i].is_ident(&h.name)
+                    && !(i > 0 && toks[i - 1].is_punct('.'))
+                    && toks[i].range().start != h.decl
+            })
+            .map(|i| toks[i].range().start)
+            .collect();
+    }
+    let mut done: Vec<(usize, ScopeId, Converted)> = Vec::new();
     // The scope of every token (blocks and inline modules that hold names).
     let mut stack: Vec<(usize, ScopeId)> = vec![(usize::MAX, idx.root())];
     let mut replaced: Vec<Range<usize>> = Vec::new();
@@ -99,13 +136,12 @@ pub fn rewrite(text: &str, file: &syn::File, idx: &FileIndex) -> Rewrite {
                         close_of: &close_of,
                         idx,
                         scope,
+                        blocks: &blocks,
+                        helpers: &helpers,
+                        decode: std::cell::Cell::new(false),
                     };
                     match c.convert(&call) {
-                        Ok(edits) => {
-                            replaced.extend(edits.iter().map(|e| e.range.clone()));
-                            modules.insert(module_of(idx, scope));
-                            out.edits.extend(edits);
-                        }
+                        Ok(conv) => done.push((toks[call.start].range().start, scope, conv)),
                         Err((at, message, note)) => out.items.push(ManualItem {
                             offset: at,
                             rule: RULE.into(),
@@ -122,10 +158,120 @@ pub fn rewrite(text: &str, file: &syn::File, idx: &FileIndex) -> Rewrite {
         }
         i += 1;
     }
+    // A request helper changes only when every mention of it is in a call rewritten here; the
+    // calls through the others stay on the shim.
+    let used: Vec<usize> = done
+        .iter()
+        .filter_map(|(_, _, c)| c.helper.map(|(_, site)| site))
+        .collect();
+    let converted: Vec<bool> = helpers
+        .iter()
+        .map(|h| h.sites.iter().all(|s| used.contains(s)))
+        .collect();
+    let (mut encode_in, mut decode_in): (Vec<ScopeId>, Vec<ScopeId>) = (Vec::new(), Vec::new());
+    for (at, scope, conv) in done {
+        if let Some((h, _)) = conv.helper.filter(|(h, _)| !converted[*h]) {
+            out.items.push(ManualItem {
+                offset: at,
+                rule: RULE.into(),
+                message: format!(
+                    "the request helper `{}` is also used where step 9 does not rewrite it (outside handler calls it can make native): this handler test stays on the shim",
+                    helpers[h].name
+                ),
+                note: "make every use of the helper a handler call through `tonic_call_connect!` (or build those requests without it), then run step 9 again; connect-shim stays until then".into(),
+                kind: ItemKind::Manual,
+            });
+            continue;
+        }
+        let module = module_of(idx, scope);
+        replaced.extend(conv.edits.iter().map(|e| e.range.clone()));
+        modules.insert(module);
+        out.edits.extend(conv.edits);
+        if conv.encode {
+            encode_in.push(module);
+        }
+        if conv.decode {
+            decode_in.push(module);
+        }
+    }
+    for (h, ok) in helpers.iter().zip(&converted) {
+        if *ok && !h.sites.is_empty() {
+            replaced.extend(h.edits.iter().map(|e| e.range.clone()));
+            out.edits.extend(h.edits.iter().cloned());
+            if h.encode {
+                encode_in.push(h.module);
+            }
+        }
+    }
+    // The base64 helpers of binary metadata (step 6's), once per file, in the module that
+    // needs them.
+    let encode = !text.contains(&format!("fn {}(", crate::steps::metadata::BIN_ENCODE));
+    let decode = !text.contains(&format!("fn {}(", crate::steps::metadata::BIN_DECODE));
+    let enc_m = encode_in.first().copied().filter(|_| encode);
+    let dec_m = decode_in.first().copied().filter(|_| decode);
+    let places: Vec<(ScopeId, bool, bool)> = match (enc_m, dec_m) {
+        (Some(a), Some(b)) if a == b => vec![(a, true, true)],
+        (a, b) => a
+            .map(|a| (a, true, false))
+            .into_iter()
+            .chain(b.map(|b| (b, false, true)))
+            .collect(),
+    };
+    for (m, e, d) in places {
+        let helpers_text = crate::steps::metadata::bin_helpers(e, d);
+        out.edits
+            .push(helpers_edit(text, idx, &toks, &close_of, m, &helpers_text));
+    }
     if !replaced.is_empty() {
         out.imports = unused_imports(file, idx, text, &replaced, &modules);
     }
     out
+}
+
+/// Inserts `helpers` (items) at the end of module `m` (its closing brace's line, indented as
+/// its items), or at the end of the file for the file's own module.
+fn helpers_edit(
+    text: &str,
+    idx: &FileIndex,
+    toks: &[Tok],
+    close_of: &[usize],
+    m: ScopeId,
+    helpers: &str,
+) -> Edit {
+    let open = idx
+        .scope_at
+        .iter()
+        .find(|(_, s)| **s == m)
+        .map(|(o, _)| *o)
+        .filter(|_| m != idx.root());
+    let close = open.and_then(|o| {
+        let i = toks
+            .iter()
+            .position(|t| matches!(t, Tok::Open(Delimiter::Brace, r) if r.start == o))?;
+        Some(toks[close_of[i]].range().start)
+    });
+    match close {
+        Some(c) if text[crate::edit::line_start(text, c)..c].trim().is_empty() => {
+            let at = crate::edit::line_start(text, c);
+            let inner = format!("{}    ", &text[at..c]);
+            let mut s = String::new();
+            for line in helpers.lines() {
+                if !line.is_empty() {
+                    s.push_str(&inner);
+                }
+                s.push_str(line);
+                s.push('\n');
+            }
+            Edit::insert(at, s, RULE)
+        }
+        _ => {
+            let mut s = helpers.to_string();
+            if !text.ends_with('\n') {
+                s.insert(0, '\n');
+            }
+            Edit::insert(text.len(), s, RULE)
+        }
+    }
 }
 
 /// `use tonic::{Request, Response}` leaves of `modules` that nothing names once the calls in
@@ -358,10 +504,32 @@ struct Calls<'a> {
     close_of: &'a [usize],
     idx: &'a FileIndex,
     scope: ScopeId,
+    blocks: &'a [(&'a syn::Block, ScopeId)],
+    helpers: &'a [Helper],
+    /// A rewrite reads binary response metadata ([`crate::steps::metadata::BIN_DECODE`]).
+    decode: std::cell::Cell<bool>,
+}
+
+/// One converted call.
+struct Converted {
+    edits: Vec<Edit>,
+    /// The request helper it calls (index in the helpers, offset of the call's name).
+    helper: Option<(usize, usize)>,
+    encode: bool,
+    decode: bool,
+}
+
+/// A request built by `let [mut] r = Request::new(m)` / `helper(..)` and insertions on it.
+struct Built {
+    edits: Vec<Edit>,
+    message: String,
+    ctx: String,
+    helper: Option<(usize, usize)>,
+    encode: bool,
 }
 
 impl Calls<'_> {
-    fn convert(&self, call: &ShimCall) -> Result<Vec<Edit>, Keep> {
+    fn convert(&self, call: &ShimCall) -> Result<Converted, Keep> {
         let at = self.toks[call.start].range().start;
         if call.tonic_errors {
             return Err((
@@ -392,29 +560,88 @@ impl Calls<'_> {
             ));
         };
         let mut edits = Vec::new();
+        self.decode.set(false);
         let bound = self.bound_request(call, request);
+        let ind = indent_at(self.text, self.toks[call.start].range().start);
+        let svc_names = {
+            let mut names = Vec::new();
+            ident_names(quote::ToTokens::to_token_stream(svc), &mut names);
+            names
+        };
+        let mut ctx = "connectrpc::RequestContext::new(Default::default())".to_string();
+        let mut setup = String::new();
+        let mut helper = None;
+        let mut encode = false;
+        let mut why = None;
         let message = match &bound {
             Some((text, simple, stmt)) => {
                 edits.push(Edit::delete(
                     crate::edit::whole_lines(self.text, stmt.clone()),
                     RULE,
                 ));
-                Some((text.as_str(), *simple))
+                Some((text.clone(), *simple))
             }
-            None => self
-                .request_message(request)
-                .map(|(t, e)| (t, simple_operand(e))),
+            None => match self.request_message(request) {
+                Some((t, e)) => Some((t.to_string(), simple_operand(e))),
+                None => match self.helper_call(request) {
+                    Some((h, site, evident)) => {
+                        if !evident {
+                            return Err((
+                                at,
+                                "the message given to the request helper does not say its type (the native call encodes it through a generic `&M`): this handler test stays on the shim".into(),
+                                "name the message type (`HelloRequest::default()`, a struct literal or a typed `let`), then run step 9 again",
+                            ));
+                        }
+                        let clash = |n: &str| svc_names.iter().any(|s| s == n);
+                        let m = if clash("message") {
+                            "request_message"
+                        } else {
+                            "message"
+                        };
+                        let c = if clash("ctx") { "request_ctx" } else { "ctx" };
+                        setup = format!(
+                            "let ({m}, {c}) = {};\n{ind}    ",
+                            &self.text[range(syn::spanned::Spanned::span(request))]
+                        );
+                        ctx = c.to_string();
+                        helper = Some((h, site));
+                        Some((m.to_string(), true))
+                    }
+                    None => match self.built_request(call, request) {
+                        Ok(Some(b)) => {
+                            edits.extend(b.edits);
+                            ctx = b.ctx;
+                            helper = b.helper;
+                            encode = b.encode;
+                            Some((b.message, true))
+                        }
+                        Ok(None) => None,
+                        Err(w) => {
+                            why = Some(w);
+                            None
+                        }
+                    },
+                },
+            },
         };
         let Some(message) = message else {
+            let written = crate::steps::step09::scan::one_line(
+                &self.text[range(syn::spanned::Spanned::span(request))],
+            );
             return Err((
                 at,
-                format!(
-                    "the tonic request `{}` is not `tonic::Request::new(message)` (one built elsewhere may carry metadata or extensions): this handler test stays on the shim",
-                    crate::steps::step09::scan::one_line(&self.text[range(syn::spanned::Spanned::span(request))])
-                ),
+                match why {
+                    Some(w) => format!(
+                        "the tonic request `{written}` is built in a way step 9 does not rewrite ({w}): this handler test stays on the shim"
+                    ),
+                    None => format!(
+                        "the tonic request `{written}` is not `tonic::Request::new(message)`, a request helper of the file or a local request with metadata and extensions set on it (one built elsewhere may carry more): this handler test stays on the shim"
+                    ),
+                },
                 NOTE_REQUEST,
             ));
         };
+        let message = (message.0.as_str(), message.1);
         if !syn::parse_str::<syn::Expr>(message.0).is_ok_and(|e| type_evident(&e)) {
             return Err((
                 at,
@@ -447,11 +674,7 @@ impl Calls<'_> {
         } else {
             format!("({svc_text})")
         };
-        let clash = {
-            let mut names = Vec::new();
-            ident_names(quote::ToTokens::to_token_stream(svc), &mut names);
-            names.iter().any(|n| n == "body" || n == "view")
-        };
+        let clash = svc_names.iter().any(|n| n == "body" || n == "view");
         let (body, view) = if clash {
             ("request_body", "request_view")
         } else {
@@ -462,12 +685,181 @@ impl Calls<'_> {
         } else {
             format!("({})", message.0)
         };
-        let ind = indent_at(self.text, self.toks[call.start].range().start);
         let new = format!(
-            "async {{\n{ind}    let {body} = buffa::Message::encode_to_bytes(&{message});\n{ind}    let {view} = buffa::view::MessageView::decode_view(&{body}).unwrap();\n{ind}    {svc_text}.{method}(connectrpc::RequestContext::new(Default::default()), connectrpc::ServiceRequest::from_parts(&{view}, &{body})).await\n{ind}}}"
+            "async {{\n{ind}    {setup}let {body} = buffa::Message::encode_to_bytes(&{message});\n{ind}    let {view} = buffa::view::MessageView::decode_view(&{body}).unwrap();\n{ind}    {svc_text}.{method}({ctx}, connectrpc::ServiceRequest::from_parts(&{view}, &{body})).await\n{ind}}}"
         );
         edits.push(Edit::replace(call.range.clone(), new, RULE));
-        Ok(edits)
+        Ok(Converted {
+            edits,
+            helper,
+            encode,
+            decode: self.decode.get(),
+        })
+    }
+
+    /// `helper(message)` for a request helper of the call's module (the name bound by nothing
+    /// else there): the helper, the offset of the name, whether the message says its type.
+    fn helper_call(&self, e: &syn::Expr) -> Option<(usize, usize, bool)> {
+        self.helper_call_in(e, self.scope)
+    }
+
+    fn helper_call_in(&self, e: &syn::Expr, scope: ScopeId) -> Option<(usize, usize, bool)> {
+        let syn::Expr::Call(c) = e else { return None };
+        let syn::Expr::Path(p) = &*c.func else {
+            return None;
+        };
+        if p.qself.is_some() {
+            return None;
+        }
+        let name = p.path.get_ident()?.to_string();
+        // A `use` of the same name would shadow the module's own function.
+        if let Some(crate::resolve::Resolution::One(r)) =
+            self.idx
+                .resolve_segments(scope, std::slice::from_ref(&name), false)
+        {
+            if matches!(r.via, crate::resolve::Via::Import(_)) {
+                return None;
+            }
+        }
+        let module = module_of(self.idx, scope);
+        let h = self
+            .helpers
+            .iter()
+            .position(|h| h.name == name && h.module == module)?;
+        let helper = &self.helpers[h];
+        let evident = !helper.generic_message
+            || c.args
+                .iter()
+                .nth(helper.message_param)
+                .is_some_and(type_evident);
+        Some((h, range(p.path.segments[0].ident.span()).start, evident))
+    }
+
+    /// `request` names a local built in the call's block by `let [mut] request =
+    /// Request::new(m)` / `helper(m)` and set up only by metadata and extension insertions, named
+    /// nowhere else: that local becomes the message and a `connectrpc::RequestContext`.
+    /// `Ok(None)`: not such a local; `Err`: such a local step 9 cannot rewrite (why).
+    fn built_request(&self, call: &ShimCall, request: &syn::Expr) -> Result<Option<Built>, String> {
+        let syn::Expr::Path(p) = request else {
+            return Ok(None);
+        };
+        let Some(name) = p.path.get_ident().map(ToString::to_string) else {
+            return Ok(None);
+        };
+        let at = call.range.start;
+        let Some((block, scope)) = self
+            .blocks
+            .iter()
+            .filter(|(b, _)| {
+                let r =
+                    range(b.brace_token.span.open()).start..range(b.brace_token.span.close()).end;
+                r.start < at && at < r.end
+            })
+            .min_by_key(|(b, _)| {
+                range(b.brace_token.span.close()).end - range(b.brace_token.span.open()).start
+            })
+        else {
+            return Ok(None);
+        };
+        let stmts = &block.stmts;
+        let Some(ci) = stmts.iter().position(|s| {
+            let r = range(syn::spanned::Spanned::span(s));
+            r.start <= at && at < r.end
+        }) else {
+            return Ok(None);
+        };
+        let Some(li) = (0..ci).rev().find(|&k| match &stmts[k] {
+            syn::Stmt::Local(l) => mentions(quote::ToTokens::to_token_stream(&l.pat), &name) > 0,
+            _ => false,
+        }) else {
+            return Ok(None);
+        };
+        let syn::Stmt::Local(l) = &stmts[li] else {
+            return Ok(None);
+        };
+        let syn::Pat::Ident(pi) = &l.pat else {
+            return Ok(None);
+        };
+        if pi.by_ref.is_some() || pi.subpat.is_some() {
+            return Ok(None);
+        }
+        let Some(init) = l.init.as_ref().filter(|i| i.diverge.is_none()) else {
+            return Ok(None);
+        };
+        let mut edits = Vec::new();
+        let mut helper = None;
+        let mut from_new = None;
+        if let Some((h, site, evident)) = self.helper_call_in(&init.expr, *scope) {
+            if !evident {
+                return Err("the message given to the request helper does not say its type".into());
+            }
+            helper = Some((h, site));
+        } else if let Some((m, e)) = self.request_message_in(&init.expr, *scope) {
+            if !type_evident(e) {
+                return Err("the message does not say its type".into());
+            }
+            from_new = Some(m.to_string());
+        } else {
+            return Ok(None);
+        }
+        let block_toks = quote::ToTokens::to_token_stream(*block);
+        let ctx = free_name(block_toks.clone(), "ctx", &name);
+        let ext = free_name(block_toks, "extensions", &name);
+        let setters: Vec<&syn::Stmt> = stmts[li + 1..ci]
+            .iter()
+            .filter(|s| mentions(quote::ToTokens::to_token_stream(s), &name) > 0)
+            .collect();
+        let (headers, extensions, encode) = setter_edits(
+            self.text, self.idx, *scope, &setters, &name, &ctx, &ext, &mut edits,
+        )?;
+        if mentions(quote::ToTokens::to_token_stream(&stmts[ci]), &name) != 1 {
+            return Err(format!("`{name}` is named again where the call is made"));
+        }
+        for s in &stmts[ci + 1..] {
+            if let syn::Stmt::Local(l) = s {
+                if mentions(quote::ToTokens::to_token_stream(&l.pat), &name) > 0 {
+                    break;
+                }
+            }
+            if mentions(quote::ToTokens::to_token_stream(s), &name) > 0 {
+                return Err(format!("`{name}` is used after the call"));
+            }
+        }
+        edits.push(Edit::replace(
+            range(syn::spanned::Spanned::span(pi)),
+            format!("({name}, {}{ctx})", if headers { "mut " } else { "" }),
+            RULE,
+        ));
+        if let Some(m) = from_new {
+            edits.push(Edit::replace(
+                range(syn::spanned::Spanned::span(&*init.expr)),
+                format!("({m}, connectrpc::RequestContext::new(Default::default()))"),
+                RULE,
+            ));
+        }
+        if extensions {
+            let end = range(syn::spanned::Spanned::span(&stmts[li])).end;
+            let ind = indent_at(
+                self.text,
+                range(syn::spanned::Spanned::span(&stmts[li])).start,
+            );
+            edits.push(Edit::insert(
+                end,
+                format!("\n{ind}let mut {ext} = {ctx}.extensions().clone();"),
+                RULE,
+            ));
+        }
+        Ok(Some(Built {
+            edits,
+            message: name,
+            ctx: if extensions {
+                format!("{ctx}.with_extensions({ext})")
+            } else {
+                ctx
+            },
+            helper,
+            encode,
+        }))
     }
 
     /// `request` is a name bound by the statement just before the call's, `let request =
@@ -569,6 +961,14 @@ impl Calls<'_> {
 
     /// `tonic::Request::new(message)` (any spelling resolving there): the message's text.
     fn request_message<'e>(&self, e: &'e syn::Expr) -> Option<(&str, &'e syn::Expr)> {
+        self.request_message_in(e, self.scope)
+    }
+
+    fn request_message_in<'e>(
+        &self,
+        e: &'e syn::Expr,
+        scope: ScopeId,
+    ) -> Option<(&str, &'e syn::Expr)> {
         let syn::Expr::Call(c) = e else { return None };
         let syn::Expr::Path(p) = &*c.func else {
             return None;
@@ -576,7 +976,7 @@ impl Calls<'_> {
         if p.qself.is_some() || c.args.len() != 1 {
             return None;
         }
-        let r = self.idx.resolve(self.scope, &p.path)?;
+        let r = self.idx.resolve(scope, &p.path)?;
         let full = &r.resolved()?.full;
         if full != &["tonic", "Request", "new"] {
             return None;
@@ -670,6 +1070,47 @@ impl Calls<'_> {
                         } else {
                             None
                         };
+                        if next == Some("get_bin") {
+                            // `.metadata().get_bin(k).unwrap().to_bytes()` ->
+                            // `grpc_bin_decode(.headers.get(k).unwrap())`.
+                            let open = after + 2;
+                            let mut k = self.close_of[open] + 1;
+                            let step = |k: usize| -> Option<(&str, usize, usize)> {
+                                if !at(k)?.is_punct('.')
+                                    || !at(k + 2)?.is_open(Delimiter::Parenthesis)
+                                {
+                                    return None;
+                                }
+                                Some((at(k + 1)?.ident()?, k + 2, self.close_of[k + 2] + 1))
+                            };
+                            let Some((m, _, next_k)) =
+                                step(k).filter(|(m, _, _)| matches!(*m, "unwrap" | "expect"))
+                            else {
+                                return Err("`.metadata().get_bin(k)` of the tonic Response is read in a way step 9 does not follow".into());
+                            };
+                            let _ = m;
+                            k = next_k;
+                            let Some((_, o, end)) =
+                                step(k).filter(|(m, o, end)| *m == "to_bytes" && *end == o + 2)
+                            else {
+                                return Err("`.metadata().get_bin(k)` of the tonic Response is not read with `.to_bytes()`".into());
+                            };
+                            let _ = o;
+                            edits.push(Edit::insert(
+                                toks[root].range().start,
+                                format!("{}(", crate::steps::metadata::BIN_DECODE),
+                                RULE,
+                            ));
+                            edits.push(Edit::replace(self.span(j, after - 1), ".headers", RULE));
+                            edits.push(Edit::replace(toks[after + 1].range(), "get", RULE));
+                            edits.push(Edit::replace(
+                                toks[k - 1].range().end..toks[end - 1].range().end,
+                                ")",
+                                RULE,
+                            ));
+                            self.decode.set(true);
+                            return Ok(());
+                        }
                         match next {
                             Some("get" | "contains_key" | "len" | "is_empty") => {}
                             Some(n) => {
@@ -884,4 +1325,347 @@ fn simple_receiver(e: &syn::Expr) -> bool {
 /// Can `e` follow `&` as written?
 fn simple_operand(e: &syn::Expr) -> bool {
     simple_receiver(e) || matches!(e, syn::Expr::Struct(_) | syn::Expr::Array(_))
+}
+
+// ---------------------------------------------------------------------------------------------
+// requests built with metadata and extensions
+
+/// A function of the file that builds a tonic request for tests and does nothing else
+/// (`let mut r = Request::new(message);`, `r.extensions_mut().insert(..)`,
+/// `r.metadata_mut().insert(..)` / `insert_bin(..)`, `r`): it can return the message and a
+/// `connectrpc::RequestContext` instead.
+#[derive(Debug, Clone)]
+struct Helper {
+    name: String,
+    /// The module it is declared in.
+    module: ScopeId,
+    /// Start of the name in its declaration.
+    decl: usize,
+    /// The rewrite of the function.
+    edits: Vec<Edit>,
+    /// It uses [`crate::steps::metadata::BIN_ENCODE`].
+    encode: bool,
+    /// Offsets of every other mention of its name in the file.
+    sites: Vec<usize>,
+    /// The parameter that is the message, and whether its type is a type parameter of the
+    /// function (the call's argument must then say the type).
+    message_param: usize,
+    generic_message: bool,
+}
+
+/// What the pre-pass finds: blocks (with their scope) and request helpers.
+struct Prep<'ast, 'i> {
+    idx: &'i FileIndex,
+    tr: crate::resolve::ScopeTracker,
+    text: &'i str,
+    blocks: Vec<(&'ast syn::Block, ScopeId)>,
+    helpers: Vec<Helper>,
+}
+
+impl<'ast> syn::visit::Visit<'ast> for Prep<'ast, '_> {
+    fn visit_block(&mut self, b: &'ast syn::Block) {
+        let p = self
+            .tr
+            .enter(self.idx, range(b.brace_token.span.open()).start);
+        self.blocks.push((b, self.tr.current()));
+        syn::visit::visit_block(self, b);
+        self.tr.leave(p);
+    }
+
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        let p = match &m.content {
+            Some((b, _)) => self.tr.enter(self.idx, range(b.span.open()).start),
+            None => false,
+        };
+        syn::visit::visit_item_mod(self, m);
+        self.tr.leave(p);
+    }
+
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        let module = module_of(self.idx, self.tr.current());
+        if let Some(h) = helper_of(self.text, self.idx, self.tr.current(), module, f) {
+            self.helpers.push(h);
+        }
+        syn::visit::visit_item_fn(self, f);
+    }
+}
+
+fn resolve_in(idx: &FileIndex, scope: ScopeId, p: &syn::Path) -> Option<Vec<String>> {
+    let r = idx.resolve(scope, p)?;
+    Some(idx.canonical(r.resolved()?.full.clone()))
+}
+
+/// `name.metadata_mut()` / `name.extensions_mut()` (or `(&mut name).x()`): which.
+fn request_accessor(e: &syn::Expr, name: &str) -> Option<&'static str> {
+    let syn::Expr::MethodCall(m) = peel(e) else {
+        return None;
+    };
+    if !m.args.is_empty() || !is_name(&m.receiver, name) {
+        return None;
+    }
+    if m.method == "metadata_mut" {
+        Some("metadata")
+    } else if m.method == "extensions_mut" {
+        Some("extensions")
+    } else {
+        None
+    }
+}
+
+fn peel(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::Paren(p) => peel(&p.expr),
+        syn::Expr::Reference(r) => peel(&r.expr),
+        e => e,
+    }
+}
+
+fn is_name(e: &syn::Expr, name: &str) -> bool {
+    matches!(peel(e), syn::Expr::Path(p) if p.qself.is_none() && p.path.is_ident(name))
+}
+
+/// Does the token stream name `name` (not as a field or method, nor a path's later segment)?
+fn mentions(t: TokenStream, name: &str) -> usize {
+    let mut toks = Vec::new();
+    let mut groups = Vec::new();
+    flatten(t, &mut toks, &mut groups);
+    (0..toks.len())
+        .filter(|&i| {
+            toks[i].is_ident(name)
+                && !(i > 0 && (toks[i - 1].is_punct('.') || toks[i - 1].is_punct(':')))
+        })
+        .count()
+}
+
+/// The edits of the statements that set metadata or extensions on the request `name`
+/// (`stmts`, each mentioning it): receivers to `ctx.headers_mut()` / `ext`. Err: why not.
+#[allow(clippy::too_many_arguments)]
+fn setter_edits(
+    text: &str,
+    idx: &FileIndex,
+    scope: ScopeId,
+    stmts: &[&syn::Stmt],
+    name: &str,
+    ctx: &str,
+    ext: &str,
+    edits: &mut Vec<Edit>,
+) -> Result<(bool, bool, bool), String> {
+    let (mut headers, mut extensions, mut encode) = (false, false, false);
+    let resolve = |p: &syn::Path| resolve_in(idx, scope, p);
+    for s in stmts {
+        let syn::Stmt::Expr(e, Some(_)) = s else {
+            return Err(format!(
+                "a statement on `{name}` is not a metadata or extension insertion"
+            ));
+        };
+        let syn::Expr::MethodCall(m) = e else {
+            return Err(format!(
+                "a statement on `{name}` is not a metadata or extension insertion"
+            ));
+        };
+        match request_accessor(&m.receiver, name) {
+            Some("metadata") => {
+                let (es, enc) = crate::steps::metadata::header_insert(text, m, &resolve)?;
+                edits.push(Edit::replace(
+                    range(syn::spanned::Spanned::span(&m.receiver)),
+                    format!("{ctx}.headers_mut()"),
+                    RULE,
+                ));
+                edits.extend(es.into_iter().map(|(r, t)| Edit::replace(r, t, RULE)));
+                encode |= enc;
+                headers = true;
+            }
+            Some(_) if m.method == "insert" && m.args.len() == 1 => {
+                edits.push(Edit::replace(
+                    range(syn::spanned::Spanned::span(&m.receiver)),
+                    ext,
+                    RULE,
+                ));
+                extensions = true;
+            }
+            _ => {
+                return Err(format!(
+                    "`{name}.{}(..)` has no `connectrpc::RequestContext` equivalent step 9 writes",
+                    m.method
+                ))
+            }
+        }
+        if mentions(quote::ToTokens::to_token_stream(&m.args), name) > 0 {
+            return Err(format!("`{name}` is read while it is built"));
+        }
+    }
+    Ok((headers, extensions, encode))
+}
+
+/// A name not among the tokens of `t`: `base`, else `{prefix}_{base}`.
+fn free_name(t: TokenStream, base: &str, prefix: &str) -> String {
+    if mentions(t, base) == 0 {
+        base.to_string()
+    } else {
+        format!("{prefix}_{base}")
+    }
+}
+
+fn helper_of(
+    text: &str,
+    idx: &FileIndex,
+    scope: ScopeId,
+    module: ScopeId,
+    f: &syn::ItemFn,
+) -> Option<Helper> {
+    if f.sig.receiver().is_some() || f.sig.asyncness.is_some() {
+        return None;
+    }
+    let syn::ReturnType::Type(_, ty) = &f.sig.output else {
+        return None;
+    };
+    let syn::Type::Path(tp) = &**ty else {
+        return None;
+    };
+    if tp.qself.is_some() {
+        return None;
+    }
+    let last = tp.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let [syn::GenericArgument::Type(msg_ty)] = args.args.iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let mut bare = tp.path.clone();
+    bare.segments.last_mut()?.arguments = syn::PathArguments::None;
+    if resolve_in(idx, scope, &bare)? != ["tonic", "Request"] {
+        return None;
+    }
+    let stmts = &f.block.stmts;
+    let (first, rest) = stmts.split_first()?;
+    let (tail, middle) = rest.split_last()?;
+    // `let [mut] name = Request::new(message);`
+    let syn::Stmt::Local(l) = first else {
+        return None;
+    };
+    let syn::Pat::Ident(pi) = &l.pat else {
+        return None;
+    };
+    let name = pi.ident.to_string();
+    let init = l.init.as_ref().filter(|i| i.diverge.is_none())?;
+    let syn::Expr::Call(c) = &*init.expr else {
+        return None;
+    };
+    let syn::Expr::Path(fp) = &*c.func else {
+        return None;
+    };
+    if c.args.len() != 1 || resolve_in(idx, scope, &fp.path)? != ["tonic", "Request", "new"] {
+        return None;
+    }
+    // The message: a parameter (returned as it is), or any other expression (bound beside the
+    // context where the request was made).
+    let param = match &c.args[0] {
+        syn::Expr::Path(mp) if mp.qself.is_none() => mp.path.get_ident().and_then(|message| {
+            f.sig.inputs.iter().enumerate().find_map(|(k, a)| match a {
+                syn::FnArg::Typed(pt) => match &*pt.pat {
+                    syn::Pat::Ident(pi) if pi.ident == *message => {
+                        Some((k, &*pt.ty, message.to_string()))
+                    }
+                    _ => None,
+                },
+                _ => None,
+            })
+        }),
+        _ => None,
+    };
+    let type_param = |t: &syn::Type| match t {
+        syn::Type::Path(tp) if tp.qself.is_none() => tp
+            .path
+            .get_ident()
+            .is_some_and(|i| f.sig.generics.type_params().any(|g| g.ident == *i)),
+        syn::Type::ImplTrait(_) => true,
+        _ => false,
+    };
+    let body = quote::ToTokens::to_token_stream(&f.block);
+    let (message_param, generic_message, message, bound) = match param {
+        Some((k, ty, m)) => (k, type_param(ty), m, false),
+        None => (
+            usize::MAX,
+            type_param(msg_ty),
+            free_name(body.clone(), "message", &name),
+            true,
+        ),
+    };
+    // `name` as the tail.
+    let syn::Stmt::Expr(t, None) = tail else {
+        return None;
+    };
+    if !is_name(t, &name) || matches!(t, syn::Expr::Reference(_) | syn::Expr::Paren(_)) {
+        return None;
+    }
+    let ext = free_name(body.clone(), "extensions", &name);
+    let mut edits = Vec::new();
+    let middle: Vec<&syn::Stmt> = middle.iter().collect();
+    for s in &middle {
+        if mentions(quote::ToTokens::to_token_stream(s), &message) > 0 {
+            return None;
+        }
+    }
+    let (headers, extensions, encode) =
+        setter_edits(text, idx, scope, &middle, &name, &name, &ext, &mut edits).ok()?;
+    let ind = indent_at(text, range(syn::spanned::Spanned::span(first)).start);
+    edits.push(Edit::replace(
+        range(syn::spanned::Spanned::span(&**ty)),
+        format!(
+            "({}, connectrpc::RequestContext)",
+            &text[range(syn::spanned::Spanned::span(msg_ty))]
+        ),
+        RULE,
+    ));
+    let mut new = if bound {
+        format!(
+            "({}, connectrpc::RequestContext::new(Default::default()))",
+            &text[range(syn::spanned::Spanned::span(&c.args[0]))]
+        )
+    } else {
+        "connectrpc::RequestContext::new(Default::default())".to_string()
+    };
+    if extensions {
+        new.push_str(&format!(
+            ";\n{ind}let mut {ext} = {name}.extensions().clone()"
+        ));
+    }
+    edits.push(Edit::replace(
+        range(syn::spanned::Spanned::span(&*init.expr)),
+        new,
+        RULE,
+    ));
+    if bound {
+        edits.push(Edit::replace(
+            range(syn::spanned::Spanned::span(pi)),
+            format!("({message}, {}{name})", if headers { "mut " } else { "" }),
+            RULE,
+        ));
+    } else if let (Some(m), false) = (&pi.mutability, headers) {
+        edits.push(Edit::delete(
+            range(m.span).start..range(pi.ident.span()).start,
+            RULE,
+        ));
+    }
+    let ctx = if extensions {
+        format!("{name}.with_extensions({ext})")
+    } else {
+        name.clone()
+    };
+    edits.push(Edit::replace(
+        range(syn::spanned::Spanned::span(t)),
+        format!("({message}, {ctx})"),
+        RULE,
+    ));
+    Some(Helper {
+        name: f.sig.ident.to_string(),
+        module,
+        decl: range(f.sig.ident.span()).start,
+        edits,
+        encode,
+        sites: Vec::new(),
+        message_param,
+        generic_message,
+    })
 }

@@ -1,5 +1,5 @@
-//! Handler tests step 9 cannot move off the shim: they keep `tonic_call_connect!` (or
-//! `tonic_call!`) and are listed; their imports stay.
+//! Handler tests step 9 cannot move off the shim (but the first two, whose requests it builds as a
+//! context now): they keep `tonic_call_connect!` (or `tonic_call!`) and are listed.
 
 use tonic::{Request, Response};
 

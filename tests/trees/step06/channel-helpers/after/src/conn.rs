@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use crate::hello_world::GreeterClient;
-use tonic::service::Interceptor as TonicInterceptor;
 use tonic::transport;
 
 pub const APP: &str = "greeter-conn";
