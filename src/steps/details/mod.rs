@@ -178,12 +178,25 @@ pub fn prepare(st: &crate::steps::Step, ws: &Workspace) -> Prepared {
     let mut created: HashSet<PathBuf> = HashSet::new();
     for c in &ws.crates {
         let mut plan = DetailsPlan::default();
+        // Step 3 writes `http::HeaderMap` / `http::HeaderValue` where handlers' metadata
+        // helpers move off tonic's MetadataMap (`step03::md_helpers`).
+        let mut http = false;
         for t in &c.targets {
             if t.kinds
                 .iter()
                 .any(|k| k == "custom-build" || k == "proc-macro")
             {
                 continue;
+            }
+            if step == 3 && !http {
+                http = c.files[t.files.clone()].iter().any(|f| {
+                    std::fs::read_to_string(&f.path).is_ok_and(|s| {
+                        (s.contains("MetadataMap") || s.contains("MetadataValue"))
+                            && s.contains("connect_shim")
+                    }) && trial_output(st, c, t, &f.path, connect_server, &libs).is_some_and(
+                        |(old, new)| new.matches("http::").count() > old.matches("http::").count(),
+                    )
+                });
             }
             let wanted_files: Vec<&PathBuf> = c.files[t.files.clone()]
                 .iter()
@@ -269,6 +282,18 @@ pub fn prepare(st: &crate::steps::Step, ws: &Workspace) -> Prepared {
             }
             plan.files.extend(files.into_iter().cloned());
         }
+        if http && plan.files.is_empty() {
+            if let Ok(member) = std::fs::read_to_string(&c.manifest_path) {
+                let deps = [NewDep::new("http", "1", &[], DepKind::Normal)];
+                let root_cur = manifests.root_for(&c.manifest_path);
+                let dirs = (c.dir.as_path(), ws.root.as_path());
+                if let Ok((m, r)) =
+                    manifest::add_deps_in(&member, root_cur.as_deref(), &deps, Some(dirs))
+                {
+                    manifests.record(&c.manifest_path, member, m, r);
+                }
+            }
+        }
         if plan.files.is_empty() && plan.blocked.is_empty() {
             continue;
         }
@@ -283,11 +308,14 @@ pub fn prepare(st: &crate::steps::Step, ws: &Workspace) -> Prepared {
             continue;
         }
         if let Ok(member) = std::fs::read_to_string(&c.manifest_path) {
-            let deps = [
+            let mut deps = vec![
                 NewDep::new("buffa", "0.9", &[], DepKind::Normal),
                 NewDep::new("buffa-types", "0.9", &[], DepKind::Normal),
                 NewDep::new("connectrpc", "0.9", &[], DepKind::Normal),
             ];
+            if http {
+                deps.push(NewDep::new("http", "1", &[], DepKind::Normal));
+            }
             let root_cur = manifests.root_for(&c.manifest_path);
             let dirs = (c.dir.as_path(), ws.root.as_path());
             if let Ok((m, r)) =
@@ -318,12 +346,26 @@ fn trial_converts(
     connect_server: bool,
     libs: &std::sync::Arc<[String]>,
 ) -> bool {
-    let Ok(text) = std::fs::read_to_string(p) else {
-        return false;
-    };
-    let Some(f) = c.files.iter().find(|f| f.path == p) else {
-        return false;
-    };
+    let needle = format!("crate::{MODULE}");
+    if std::fs::read_to_string(p).is_ok_and(|text| text.contains(&needle)) {
+        // An earlier run moved paths to the module: its regions that kept tonic-types stay.
+        return true;
+    }
+    trial_output(st, c, t, p, connect_server, libs)
+        .is_some_and(|(old, new)| new.matches(&needle).count() > old.matches(&needle).count())
+}
+
+/// The file before and after the step's passes, run as if the module were there.
+fn trial_output(
+    st: &crate::steps::Step,
+    c: &Crate,
+    t: &crate::workspace::Target,
+    p: &Path,
+    connect_server: bool,
+    libs: &std::sync::Arc<[String]>,
+) -> Option<(String, String)> {
+    let text = std::fs::read_to_string(p).ok()?;
+    let f = c.files.iter().find(|f| f.path == p)?;
     let mut plan = DetailsPlan::default();
     plan.files.insert(p.to_path_buf());
     plan.decls.insert(t.root.clone(), format!("mod {MODULE};"));
@@ -340,11 +382,6 @@ fn trial_converts(
         })),
         workspace_libs: libs.clone(),
     };
-    let needle = format!("crate::{MODULE}");
-    if text.contains(&needle) {
-        // An earlier run moved paths to the module: its regions that kept tonic-types stay.
-        return true;
-    }
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         crate::engine::process(st, &text, &meta)
     }));
@@ -352,8 +389,8 @@ fn trial_converts(
         Ok(crate::engine::Outcome::Rewritten {
             new_text: Some(new),
             ..
-        }) => new.matches(&needle).count() > text.matches(&needle).count(),
-        _ => false,
+        }) => Some((text, new)),
+        _ => None,
     }
 }
 
@@ -560,9 +597,39 @@ pub fn conversion(ctx: &FileCtx<'_>, kept: &[Range<usize>], rule: &str) -> Vec<E
             .find('\n')
             .map_or(ctx.text.len(), |k| end + k);
         let indent = crate::edit::indent_at(ctx.text, idx.use_items[item].range.start).to_string();
+        // Only `#[cfg(test)]` modules keep tonic-types: the import is for tests only (no unused
+        // import in the other builds).
+        let test_mods: Vec<Range<usize>> = ctx
+            .file
+            .items
+            .iter()
+            .filter_map(|it| match it {
+                syn::Item::Mod(m)
+                    if m.content.is_some()
+                        && m.attrs.iter().any(|a| {
+                            a.path().is_ident("cfg")
+                                && a.to_token_stream().to_string().replace(' ', "")
+                                    == "#[cfg(test)]"
+                        }) =>
+                {
+                    Some(crate::resolve::range(syn::spanned::Spanned::span(m)))
+                }
+                _ => None,
+            })
+            .collect();
+        let tests_only = kept.iter().all(|k| {
+            test_mods
+                .iter()
+                .any(|m| m.start <= k.start && k.end <= m.end)
+        });
+        let attr = if tests_only {
+            format!("#[cfg(test)]\n{indent}")
+        } else {
+            String::new()
+        };
         edits.push(Edit::insert(
             line_end,
-            format!("\n{indent}use tonic_types::StatusExt as _;"),
+            format!("\n{indent}{attr}use tonic_types::StatusExt as _;"),
             rule,
         ));
     }

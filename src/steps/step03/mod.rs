@@ -20,7 +20,8 @@
 //! `to_owned_message()`, `get_ref()`, `metadata().get(..)` -> `ctx.headers()`, `remote_addr()` ->
 //! `ctx.peer_addr()`, `extensions()`, `Response::new` -> `connectrpc::Response::new`), or moves
 //! the adapter to its `connect_shim::server::connect_errors` twin, whose closures return
-//! `ConnectError`s. Handler tests calling through `connect_shim::tonic_call!` move to
+//! `ConnectError`s. Private helpers of the file that take tonic `MetadataMap`s move to
+//! `http::HeaderMap` with all their calls, or not at all (see `md_helpers`). Handler tests calling through `connect_shim::tonic_call!` move to
 //! `tonic_call_connect!` (connect errors), and `err.code()` / `err.message()` on the errors they
 //! return become the fields `err.code` / `err.message`; tonic-types' readers on them stay when
 //! the file's details move to the crate's `google_rpc` module (see `steps::details`).
@@ -43,6 +44,9 @@ use syn::visit::Visit;
 use crate::edit::{line_start, Edit};
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
 use crate::resolve::{range, FileIndex, ScopeTracker};
+
+mod md_helpers;
+use md_helpers::Helper;
 
 /// The four adapters, by the RPC kind they serve.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -91,6 +95,92 @@ impl Pass for HandlersPass {
         if self.step == 4 && !file.text.contains("connect_shim") {
             return;
         }
+        if self.step != 3 {
+            self.run_once(file, out, Vec::new());
+            return;
+        }
+        // Metadata helpers move to http::HeaderMap with all their calls or not at all: a run
+        // assumes the helpers still in `ok` convert, and runs again without those of which a
+        // mention was left.
+        let all = md_helpers::helpers(file.file, file.index, file.text);
+        let mut toks = Vec::new();
+        if !all.is_empty() {
+            flatten(file.file.to_token_stream(), &mut toks);
+        }
+        let mut ok: Vec<Helper> = all
+            .iter()
+            .filter(|h| h.problem.is_none())
+            .cloned()
+            .collect();
+        let mut failed: Vec<(Helper, String)> = Vec::new();
+        let snapshot = (out.buffer.clone(), out.items.clone());
+        let mut adapters: Option<Vec<Range<usize>>> = None;
+        loop {
+            let res = self.run_once(file, out, ok.clone());
+            let Some((converted, calls)) = res else {
+                // The file keeps tonic errors as a whole (its items say why).
+                return;
+            };
+            adapters.get_or_insert(calls);
+            let mut bad = Vec::new();
+            for h in &ok {
+                let left: Vec<usize> = md_helpers::mentions(&toks, &h.name)
+                    .into_iter()
+                    .filter(|m| !converted.contains(m))
+                    .collect();
+                if let Some(at) = left.first() {
+                    let (line, _) = crate::edit::line_col(file.text, *at);
+                    let why = if left.len() == 1 {
+                        format!("its use at line {line} is not a call the step converts (in a handler it makes native, with `request.metadata()`, `response.metadata_mut()` or a ConnectError's `metadata_mut()` passed whole)")
+                    } else {
+                        format!("{} of its uses (the first at line {line}) are not calls the step converts (in a handler it makes native, with `request.metadata()`, `response.metadata_mut()` or a ConnectError's `metadata_mut()` passed whole)", left.len())
+                    };
+                    bad.push((h.clone(), why));
+                }
+            }
+            if bad.is_empty() {
+                break;
+            }
+            out.buffer = snapshot.0.clone();
+            out.items = snapshot.1.clone();
+            ok.retain(|h| !bad.iter().any(|(b, _)| b.name == h.name));
+            failed.extend(bad);
+        }
+        let adapters = adapters.unwrap_or_default();
+        for h in &all {
+            // Only helpers that handlers on the shim adapters call matter here.
+            let in_handler = md_helpers::mentions(&toks, &h.name)
+                .iter()
+                .any(|m| adapters.iter().any(|a| a.start <= *m && *m < a.end));
+            if !in_handler {
+                continue;
+            }
+            let why = match (&h.problem, failed.iter().find(|(f, _)| f.name == h.name)) {
+                (Some(p), _) => p.clone(),
+                (None, Some((_, w))) => w.clone(),
+                (None, None) => continue,
+            };
+            out.items.push(item(
+                3,
+                h.def.start,
+                "metadata-helper",
+                ItemKind::Manual,
+                format!("`{}` keeps tonic's MetadataMap: {why}; the handlers that call it stay on the shim adapter", h.name),
+                "move it to http::HeaderMap by hand (request headers: `ctx.headers()`, response headers: `response.headers`, error trailers: `err.trailers_mut()`), together with its callers",
+            ));
+        }
+    }
+}
+
+impl HandlersPass {
+    /// One run of the pass with the metadata helpers `helpers` assumed to convert; `None` when
+    /// the file keeps tonic errors as a whole, else the offsets of the helper calls converted.
+    fn run_once(
+        &self,
+        file: &FileCtx<'_>,
+        out: &mut PassOutput,
+        helpers: Vec<Helper>,
+    ) -> Option<(HashSet<usize>, Vec<Range<usize>>)> {
         let mut w = Walker {
             step: self.step,
             file,
@@ -105,6 +195,11 @@ impl Pass for HandlersPass {
             tonic_impl_left: false,
             kept_regions: Vec::new(),
             known_readers: Vec::new(),
+            helpers,
+            converted_calls: HashSet::new(),
+            pending_calls: Vec::new(),
+            pending_replaced: Vec::new(),
+            adapter_calls: Vec::new(),
         };
         if self.step == 3 {
             w.converted_fns = w.fns_with_converted_signatures();
@@ -116,7 +211,7 @@ impl Pass for HandlersPass {
             w.out
                 .items
                 .retain(|i| !i.rule.starts_with("step03/") || i.rule == "step03/step2-first");
-            return;
+            return None;
         }
         if self.step == 3
             && !file.crate_evidence.connect_server
@@ -150,15 +245,17 @@ impl Pass for HandlersPass {
                     "apply step 2 first (see its items: a schema it can read, or the handlers it lists), then run step 3 again",
                 );
             }
-            return;
+            return None;
         }
         if self.step == 3 {
             w.twin_from_impls();
             w.drop_moot_imports();
             w.error_details();
+            w.convert_helpers();
         }
         w.add_stream_ext();
         w.remove_unused_imports();
+        Some((w.converted_calls, w.adapter_calls))
     }
 }
 
@@ -186,6 +283,17 @@ struct Walker<'a, 'o> {
     /// `ConnectError` (a handler test's `tonic_call_connect!` result): the crate's `google_rpc`
     /// module's `StatusExt` reads them.
     known_readers: Vec<Range<usize>>,
+    /// Metadata helpers assumed to move to `http::HeaderMap` in this run.
+    helpers: Vec<Helper>,
+    /// Offsets of the helper calls converted (in native handler bodies committed).
+    converted_calls: HashSet<usize>,
+    /// Helper calls of the native body being built.
+    pending_calls: Vec<usize>,
+    /// Ranges of `.metadata()` calls the native body being built replaces (a `use
+    /// tonic::metadata;` may go).
+    pending_replaced: Vec<Range<usize>>,
+    /// The adapter calls of the file.
+    adapter_calls: Vec<Range<usize>>,
 }
 
 fn item(
@@ -270,6 +378,72 @@ pub(crate) fn empty_call_at(toks: &[Tok], i: usize) -> Option<&str> {
     } else {
         None
     }
+}
+
+/// The token at `i` starts the last argument of `r.metadata_mut().insert(k, ..)` (or
+/// `append`) on a response `r` of `responses`.
+fn header_insert_value(toks: &[Tok], i: usize, responses: &HashSet<String>) -> bool {
+    if i == 0 || !toks[i - 1].is_punct(',') {
+        return false;
+    }
+    // The enclosing `(`.
+    let mut depth = 0usize;
+    let mut k = i - 1;
+    loop {
+        match &toks[k] {
+            Tok::Close(..) => depth += 1,
+            Tok::Open(..) if depth == 0 => break,
+            Tok::Open(..) => depth -= 1,
+            _ => {}
+        }
+        if k == 0 {
+            return false;
+        }
+        k -= 1;
+    }
+    // The value is the last argument.
+    let Some((args, _)) = md_helpers::call_args(toks, k) else {
+        return false;
+    };
+    if args.len() != 2 || args[1].start != i {
+        return false;
+    }
+    k >= 8
+        && toks[k - 1]
+            .ident()
+            .is_some_and(|m| m == "insert" || m == "append")
+        && toks[k - 2].is_punct('.')
+        && toks[k - 3].is_close(Delimiter::Parenthesis)
+        && toks[k - 4].is_open(Delimiter::Parenthesis)
+        && toks[k - 5].is_ident("metadata_mut")
+        && toks[k - 6].is_punct('.')
+        && toks[k - 7].ident().is_some_and(|n| responses.contains(n))
+        && !toks[k - 8].is_punct('.')
+}
+
+/// The name of the call whose argument list holds token `i` directly (`f(.., x, ..)` or
+/// `x.f(..)`), if any.
+fn enclosing_call(toks: &[Tok], i: usize) -> Option<&str> {
+    if i == 0 || !(toks[i - 1].is_punct(',') || toks[i - 1].is_open(Delimiter::Parenthesis)) {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut k = i - 1;
+    loop {
+        match &toks[k] {
+            Tok::Close(..) => depth += 1,
+            Tok::Open(d, _) if depth == 0 => {
+                if *d != Delimiter::Parenthesis {
+                    return None;
+                }
+                break;
+            }
+            Tok::Open(..) => depth -= 1,
+            _ => {}
+        }
+        k = k.checked_sub(1)?;
+    }
+    toks.get(k.checked_sub(1)?)?.ident()
 }
 
 /// An adapter call found as the whole body of a method.
@@ -400,6 +574,7 @@ impl<'a> Walker<'a, '_> {
         let Some(a) = self.adapter(sig, block) else {
             return;
         };
+        self.adapter_calls.push(a.expr.clone());
         let at = a.expr.start;
         match self.step {
             3 => {
@@ -421,6 +596,10 @@ impl<'a> Walker<'a, '_> {
                     match self.native(&a) {
                         Ok(edits) => {
                             if self.out.commit(edits).is_ok() {
+                                let calls = std::mem::take(&mut self.pending_calls);
+                                let gone = std::mem::take(&mut self.pending_replaced);
+                                self.replaced.extend(gone);
+                                self.converted_calls.extend(calls);
                                 return;
                             }
                         }
@@ -719,7 +898,34 @@ impl<'a> Walker<'a, '_> {
     fn tonic_errors_left(&self, a: &Adapter<'_>) -> Option<String> {
         let mut toks = Vec::new();
         flatten(a.block.to_token_stream(), &mut toks);
+        // `e.metadata_mut()` passed whole to a metadata helper that converts becomes
+        // `e.trailers_mut()` (see `native`).
+        let helper_args = self.helper_arg_starts(&toks);
         // `let [mut] e = <renamed Status path>(..)` then `e.metadata_mut()` / `e.metadata()`.
+        for name in self.status_locals(&toks) {
+            for m in 0..toks.len() {
+                if toks[m].is_ident(&name)
+                    && !(m > 0 && (toks[m - 1].is_punct('.') || toks[m - 1].is_punct(':')))
+                    && toks.get(m + 1).is_some_and(|t| t.is_punct('.'))
+                    && !helper_args.contains(&m)
+                {
+                    if let Some(meth) = toks.get(m + 2).and_then(Tok::ident) {
+                        if matches!(meth, "metadata" | "metadata_mut" | "set_source" | "details") {
+                            if let Some(f) = enclosing_call(&toks, m) {
+                                return Some(format!("{name}.{meth}() on a tonic Status, passed to `{f}(..)`, a helper it does not move to http::HeaderMap (see its step03/metadata-helper item, if any)"));
+                            }
+                            return Some(format!("{name}.{meth}() on a tonic Status"));
+                        }
+                    }
+                }
+            }
+        }
+        self.tonic_names_left(&toks)
+    }
+
+    /// Locals bound to a renamed tonic `Status` construction: `let [mut] e = Status::..(..)`.
+    fn status_locals(&self, toks: &[Tok]) -> Vec<String> {
+        let mut out = Vec::new();
         for i in 0..toks.len() {
             if !toks[i].is_ident("let") {
                 continue;
@@ -748,19 +954,50 @@ impl<'a> Walker<'a, '_> {
             if !self.renamed_status(head) {
                 continue;
             }
-            for m in 0..toks.len() {
-                if toks[m].is_ident(name)
-                    && !(m > 0 && (toks[m - 1].is_punct('.') || toks[m - 1].is_punct(':')))
-                    && toks.get(m + 1).is_some_and(|t| t.is_punct('.'))
-                {
-                    if let Some(meth) = toks.get(m + 2).and_then(Tok::ident) {
-                        if matches!(meth, "metadata" | "metadata_mut" | "set_source" | "details") {
-                            return Some(format!("{name}.{meth}() on a tonic Status"));
-                        }
-                    }
+            out.push(name.clone());
+        }
+        out
+    }
+
+    /// The metadata helper (of those assumed to convert) called at token `i`, and whether with
+    /// method syntax (`x.name(..)`).
+    fn helper_call_at(&self, toks: &[Tok], i: usize) -> Option<(&Helper, bool)> {
+        let name = toks[i].ident()?;
+        let h = self.helpers.iter().find(|h| h.name == name)?;
+        if !toks.get(i + 1)?.is_open(Delimiter::Parenthesis)
+            || (i > 0 && toks[i - 1].is_ident("fn"))
+        {
+            return None;
+        }
+        let method_syntax = i > 0 && toks[i - 1].is_punct('.');
+        if method_syntax && !h.receiver {
+            return None;
+        }
+        Some((h, method_syntax))
+    }
+
+    /// Token indices of the receivers `x` of `x.m()` arguments passed whole to metadata
+    /// parameters of helper calls.
+    fn helper_arg_starts(&self, toks: &[Tok]) -> HashSet<usize> {
+        let mut out = HashSet::new();
+        for i in 0..toks.len() {
+            let Some((h, ms)) = self.helper_call_at(toks, i) else {
+                continue;
+            };
+            let Some((args, _)) = md_helpers::call_args(toks, i + 1) else {
+                continue;
+            };
+            for (k, arg) in args.iter().enumerate() {
+                if h.param_at(k, ms).is_some() && md_helpers::whole_accessor(toks, arg).is_some() {
+                    out.insert(arg.start);
                 }
             }
         }
+        out
+    }
+
+    /// A tonic `Status` / `Code` name the renames of this run did not change.
+    fn tonic_names_left(&self, toks: &[Tok]) -> Option<String> {
         for (i, t) in toks.iter().enumerate() {
             let Tok::Ident(name, r) = t else { continue };
             if name != "Status" && name != "Code" {
@@ -891,12 +1128,84 @@ impl<'a> Walker<'a, '_> {
                 }
             }
         }
+        self.pending_calls.clear();
+        self.pending_replaced.clear();
+        let statuses = if self.step == 3 {
+            self.status_locals(&toks)
+        } else {
+            Vec::new()
+        };
+        // Token indices already rewritten (arguments of metadata helper calls).
+        let mut done: HashSet<usize> = HashSet::new();
         for i in 0..toks.len() {
+            if done.contains(&i) {
+                continue;
+            }
             let Tok::Ident(name, r) = &toks[i] else {
                 continue;
             };
             let after_dot = i > 0 && toks[i - 1].is_punct('.');
             let after_path = i > 0 && toks[i - 1].is_punct(':');
+            if let Some((h, method_syntax)) =
+                self.helper_call_at(&toks, i).map(|(h, m)| (h.clone(), m))
+            {
+                // A metadata helper moving to http::HeaderMap: its metadata arguments too.
+                let Some((args, _)) = md_helpers::call_args(&toks, i + 1) else {
+                    return Err(format!("a call of `{name}` the step cannot read"));
+                };
+                for (k, arg) in args.iter().enumerate() {
+                    let Some(mutable) = h.param_at(k, method_syntax) else {
+                        continue;
+                    };
+                    let whole = toks[arg.start].range().start..toks[arg.end - 1].range().end;
+                    let unsupported = || {
+                        format!(
+                            "`{}(..)` is passed `{}`, which the step cannot turn into an http::HeaderMap",
+                            h.name,
+                            &self.text[whole.clone()]
+                        )
+                    };
+                    let Some((x, m)) = md_helpers::whole_accessor(&toks, arg) else {
+                        return Err(unsupported());
+                    };
+                    let method = toks[arg.start + 2].range().start..toks[arg.start + 4].range().end;
+                    let is_status = statuses.iter().any(|s| s == x);
+                    match (m, mutable) {
+                        ("metadata", false) if x == p => {
+                            uses_ctx = true;
+                            edits.push(Edit::replace(
+                                toks[arg.start].range(),
+                                a.ctx_name.clone(),
+                                rule,
+                            ));
+                            edits.push(Edit::replace(method, "headers()", rule));
+                        }
+                        ("metadata_mut", true) if responses.contains(x) => {
+                            edits.push(Edit::replace(
+                                whole.clone(),
+                                format!("&mut {x}.headers"),
+                                rule,
+                            ));
+                        }
+                        ("metadata", false) if responses.contains(x) => {
+                            edits.push(Edit::replace(whole.clone(), format!("&{x}.headers"), rule));
+                        }
+                        // connectrpc sends a ConnectError's trailers as the gRPC trailers, where
+                        // tonic sent a Status's metadata.
+                        ("metadata_mut", true) if is_status => {
+                            edits.push(Edit::replace(method, "trailers_mut()", rule));
+                        }
+                        ("metadata", false) if is_status => {
+                            edits.push(Edit::replace(method, "trailers()", rule));
+                        }
+                        _ => return Err(unsupported()),
+                    }
+                    self.pending_replaced.push(whole);
+                    done.extend(arg.clone());
+                }
+                self.pending_calls.push(r.start);
+                continue;
+            }
             if after_dot {
                 // `r.metadata_mut()` / `r.metadata()` on a response built here with
                 // `Response::new`: connectrpc's response has the field `headers`.
@@ -907,6 +1216,13 @@ impl<'a> Walker<'a, '_> {
                     && matches!(name.as_str(), "metadata_mut" | "metadata")
                     && empty_call_at(&toks, i - 2).is_some()
                 {
+                    if !toks.get(i + 3).is_some_and(|t| t.is_punct('.')) {
+                        // Passed whole (a MetadataMap, not the connect response's HeaderMap).
+                        return Err(format!(
+                            "`{}.{name}()` is used as a whole (a MetadataMap, not an http::HeaderMap)",
+                            toks[i - 2].ident().unwrap_or_default()
+                        ));
+                    }
                     edits.push(Edit::replace(
                         r.start..toks[i + 2].range().end,
                         "headers",
@@ -991,6 +1307,9 @@ impl<'a> Walker<'a, '_> {
                                 .and_then(Tok::ident)
                                 .is_some_and(|m| matches!(m, "get" | "contains_key"));
                         if !follow {
+                            if let Some(f) = enclosing_call(&toks, i) {
+                                return Err(format!("`{p}.metadata()` is passed whole to `{f}(..)`, which the step does not move to http::HeaderMap (only private helpers of this file whose every call it converts; see the step03/metadata-helper item, if any)"));
+                            }
                             return Err("request metadata is read other than with `get`/`contains_key` (HeaderMap differs: no `get_bin`, other iteration items)".into());
                         }
                         uses_ctx = true;
@@ -1075,6 +1394,25 @@ impl<'a> Walker<'a, '_> {
                 continue;
             }
             let segs: Vec<&str> = full.iter().map(String::as_str).collect();
+            if matches!(
+                segs.as_slice(),
+                [
+                    "tonic",
+                    "metadata",
+                    "MetadataValue" | "AsciiMetadataValue",
+                    "from_static"
+                ]
+            ) && path_end >= 3
+                && header_insert_value(&toks, i, &responses)
+                && !md_helpers::http_taken(self.file.file, self.idx)
+            {
+                // The value of `r.metadata_mut().insert(k, MetadataValue::from_static(..))`,
+                // which becomes `r.headers.insert(..)`.
+                let ty_end = toks[path_end - 3].range().end;
+                edits.push(Edit::replace(r.start..ty_end, "http::HeaderValue", rule));
+                self.replaced.push(r.start..ty_end);
+                continue;
+            }
             if segs == ["tonic", "Response", "new"] {
                 // The written path minus its last segment is the type.
                 let ty_end = toks[path_end - 3].range().end;
@@ -1164,6 +1502,22 @@ impl<'a> Walker<'a, '_> {
         Ok(edits)
     }
 
+    /// The metadata helpers that converted with all their calls move to `http::HeaderMap`.
+    fn convert_helpers(&mut self) {
+        let helpers = std::mem::take(&mut self.helpers);
+        for h in &helpers {
+            let calls = md_helpers::mentions_in(self.text, self.file.file, &h.name);
+            if calls.iter().any(|c| !self.converted_calls.contains(c)) {
+                // `run` takes the run back and tries again without it.
+                continue;
+            }
+            if self.out.commit(h.edits.clone()).is_ok() {
+                self.replaced.extend(h.replaced.iter().cloned());
+            }
+        }
+        self.helpers = helpers;
+    }
+
     /// `use futures::StreamExt;` for native inbound streams, when nothing binds `StreamExt`.
     fn add_stream_ext(&mut self) {
         if !self.need_stream_ext {
@@ -1199,13 +1553,36 @@ impl<'a> Walker<'a, '_> {
             |segs| {
                 matches!(
                     segs,
-                    ["tonic", "Request"] | ["tonic", "Response"] | ["tonic", "Streaming"]
+                    ["tonic", "Request"]
+                        | ["tonic", "Response"]
+                        | ["tonic", "Streaming"]
+                        | ["tonic", "metadata"]
+                        | ["tonic", "metadata", "MetadataMap"]
+                        | ["tonic", "metadata", "MetadataValue"]
+                        | ["tonic", "metadata", "AsciiMetadataValue"]
                 )
             },
             &format!("step{:02}/imports", self.step),
         );
-        // An import another rule of the step edited stays as it is.
-        let _ = self.out.commit(edits);
+        // An import another rule of the step edited stays as it is (the others go: one
+        // transaction per `use` item).
+        let mut groups: Vec<(Range<usize>, Vec<Edit>)> = Vec::new();
+        for e in edits {
+            let item = self
+                .idx
+                .use_items
+                .iter()
+                .map(|u| u.range.clone())
+                .find(|u| u.start <= e.range.start && e.range.start <= u.end)
+                .unwrap_or(e.range.clone());
+            match groups.iter_mut().find(|(r, _)| *r == item) {
+                Some((_, v)) => v.push(e),
+                None => groups.push((item, vec![e])),
+            }
+        }
+        for (_, g) in groups {
+            let _ = self.out.commit(g);
+        }
     }
 
     // -----------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ use connectrpc::{RequestContext, ServiceRequest, ServiceResult};
 use tonic::Response;
 use connectrpc::{ConnectError, ErrorCode};
 use crate::google_rpc::{ErrorDetails, StatusExt};
+#[cfg(test)]
 use tonic_types::StatusExt as _;
 
 use crate::pb::{Entry, EntryId};
