@@ -56,6 +56,10 @@ pub mod channel;
 mod health;
 mod reflection;
 
+/// The shim function turning a request helper's `(message, CallOptions)` back into a tonic
+/// request for a call still on a shim wrapper.
+const REQUEST_FROM_OPTIONS: &str = "connect_shim::client::request_from_options";
+
 /// The wire protocol migrated clients speak (`--protocol`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 pub enum ClientProtocol {
@@ -1780,10 +1784,12 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             return Some(ReqPlan {
                 edits: Vec::new(),
                 helper: Some(h),
-                whole: Some(format!(
-                    "{{ let (message, options) = {}; {recv}.{}_with_options(message, options) }}",
+                whole: Some(crate::steps::metadata::parts_block(
+                    self.text,
+                    range(call.span()).start,
+                    "message",
                     self.src(range(arg.span())),
-                    call.method
+                    &format!("{recv}.{}_with_options(message, options)", call.method),
                 )),
                 options: None,
                 encode: false,
@@ -1991,6 +1997,19 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         match method.kind {
             StreamingKind::Unary => {}
             kind => {
+                // A request built by a converted request helper is `(message, CallOptions)`:
+                // turned back into a tonic request for the wrapper (step 8 passes both natively).
+                let parts = self.helper_parts(arg);
+                let wrap = |f: &str, closure: String| {
+                    let mut edits = wrap(f, closure);
+                    if let Some((_, more)) = &parts {
+                        edits[0].text.push_str(REQUEST_FROM_OPTIONS);
+                        edits[0].text.push('(');
+                        edits[1].text.insert(0, ')');
+                        edits.extend(more.iter().cloned());
+                    }
+                    edits
+                };
                 let (f, closure) = match kind {
                     StreamingKind::ServerStream => (
                         "tonic_server_stream",
@@ -2008,6 +2027,9 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                     ),
                 };
                 if self.commit(wrap(f, closure), start, "streaming-call") {
+                    if let Some((h, _)) = parts {
+                        self.helper_done.borrow_mut()[h] += 1;
+                    }
                     self.report(
                         start,
                         "streaming-call",
@@ -2200,6 +2222,41 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             return None;
         }
         Some(i)
+    }
+
+    /// The request of a streaming call built by a request helper of the file: `helper(..)`, or
+    /// a local bound once to `helper(..)` and used only as this argument. The helper's index
+    /// and the edits to the `let` (its `mut`, useless on the `(message, options)` pair, goes).
+    fn helper_parts(&self, arg: &'ast syn::Expr) -> Option<(usize, Vec<Edit>)> {
+        if let Some(h) = self.helper_call(arg) {
+            return Some((h, Vec::new()));
+        }
+        let syn::Expr::Path(p) = arg else { return None };
+        let name = p.path.get_ident()?.to_string();
+        let body = *self.fn_bodies.last()?;
+        let lets = lets_named(&name, body);
+        let [(local, _)] = lets[..] else { return None };
+        let syn::Pat::Ident(pi) = &local.pat else {
+            return None;
+        };
+        if pi.by_ref.is_some() || pi.subpat.is_some() {
+            return None;
+        }
+        let init = &local.init.as_ref()?;
+        if init.diverge.is_some() {
+            return None;
+        }
+        let h = self.helper_call(&init.expr)?;
+        if uses_in(&name, |u| u.visit_block(body)).len() != 1 {
+            return None;
+        }
+        let mut edits = Vec::new();
+        if let Some(m) = &pi.mutability {
+            let r = range(m.span());
+            let end = r.end + self.text[r.end..].len() - self.text[r.end..].trim_start().len();
+            edits.push(Edit::delete(r.start..end, "step06/request-helper"));
+        }
+        Some((h, edits))
     }
 
     /// The method call `arg` is the argument of (the call being converted).

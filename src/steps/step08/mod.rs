@@ -121,6 +121,7 @@ impl Pass for StreamsPass {
             stack: Vec::new(),
             fns: Vec::new(),
             options: Default::default(),
+            parts: Default::default(),
         };
         w.visit_file(file.file);
     }
@@ -151,6 +152,9 @@ struct Walker<'a, 'ast> {
     fns: Vec<(&'ast syn::Signature, &'ast syn::Block)>,
     /// The `CallOptions` local the request's metadata moved to, for the call being planned.
     options: std::cell::RefCell<Option<String>>,
+    /// The request is a helper's `(message, CallOptions)` pair (step 6 passed it to the wrapper
+    /// through `connect_shim::client::request_from_options`): its text.
+    parts: std::cell::RefCell<Option<String>>,
 }
 
 fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
@@ -596,6 +600,38 @@ impl<'a, 'ast> Walker<'a, 'ast> {
         Some(self.src(range(m.receiver.span())).to_string())
     }
 
+    /// `connect_shim::client::request_from_options(parts)`: `parts`, a request helper's
+    /// `(message, CallOptions)` pair.
+    fn options_pair_of<'e>(&self, e: &'e syn::Expr) -> Option<&'e syn::Expr> {
+        let syn::Expr::Call(c) = e else { return None };
+        let syn::Expr::Path(fp) = &*c.func else {
+            return None;
+        };
+        let full = self.resolve_full(&fp.path)?;
+        (full == ["connect_shim", "client", "request_from_options"] && c.args.len() == 1)
+            .then(|| &c.args[0])
+    }
+
+    /// A request given as a helper's `(message, CallOptions)` pair: recorded in `self.parts`.
+    /// `Err` when the receiver's text names `message`/`options` (the block binding them would
+    /// shadow it).
+    fn take_parts(&self, arg: &syn::Expr, recv: &str) -> Option<Result<(), Keep>> {
+        let parts = self.options_pair_of(arg)?;
+        let clash = recv
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .any(|w| matches!(w, "message" | "requests" | "options"));
+        if clash {
+            return Some(Err(keep(
+                "request-metadata",
+                "its request is a helper's `(message, CallOptions)` pair and the client expression names `message`, `requests` or `options`",
+                "bind the pair (`let (message, options) = helper(..);`) and call `<method>_with_options(message, options)`",
+            )));
+        }
+        self.parts
+            .replace(Some(self.src(range(parts.span())).to_string()));
+        Some(Ok(()))
+    }
+
     /// The request of a server-streaming call as a plain message: its text and edits elsewhere.
     fn message_arg(&self, arg: &'ast syn::Expr) -> Result<(String, Vec<Edit>), Keep> {
         let call_arg = arg;
@@ -991,6 +1027,7 @@ impl<'a, 'ast> Walker<'a, 'ast> {
             )
         })?;
         self.options.replace(None);
+        self.parts.replace(None);
         let (links, parent) = self.chain();
         if !matches!(links.get(1), Some(syn::Expr::Await(_))) {
             return Err(shape());
@@ -1023,6 +1060,19 @@ impl<'a, 'ast> Walker<'a, 'ast> {
         let mut prefix = String::new();
         let native_arg;
         match kind {
+            Kind::Server if self.take_parts(&call.args[0], &recv).transpose()?.is_some() => {
+                native_arg = String::new();
+            }
+            Kind::Client if self.take_parts(&call.args[0], &recv).transpose()?.is_some() => {
+                native_arg = String::new();
+            }
+            Kind::Bidi if self.options_pair_of(&call.args[0]).is_some() => {
+                return Err(keep(
+                    "request-metadata",
+                    "its outbound stream and call options come from a request helper's `(stream, CallOptions)` pair",
+                    "split the pair (`let (outbound, options) = helper(..);`), call `<method>_with_options(options)` and send `outbound` on the send half",
+                ));
+            }
             Kind::Server => {
                 let (a, e) = self.message_arg(&call.args[0])?;
                 native_arg = a;
@@ -1304,6 +1354,26 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                     "step08/bidi-pump",
                 ));
             }
+        }
+        if let Some(parts) = self.parts.borrow().as_deref() {
+            let first = if kind == Kind::Client {
+                "requests"
+            } else {
+                "message"
+            };
+            let block = crate::steps::metadata::parts_block(
+                self.text,
+                call_r.start,
+                first,
+                parts,
+                &format!("{recv}.{method}_with_options({first}, options)"),
+            );
+            edits.push(Edit::replace(
+                call_r,
+                format!("{prefix}{block}"),
+                "step08/native-call",
+            ));
+            return Ok(edits);
         }
         let native = match (self.options.borrow().as_deref(), kind) {
             (Some(o), Kind::Bidi) => format!("{prefix}{recv}.{method}_with_options({o})"),
