@@ -33,8 +33,10 @@
 //!   statements in place (`let r_options = CallOptions::default().with_header(k, v);`), passed
 //!   to `m_with_options(r, r_options)`; a root-module function building such a request
 //!   (`fn traced<T>(m: T, ..) -> Request<T>`) returns `(T, CallOptions)` instead when every call
-//!   of it in the file converts (`{ let (message, options) = traced(..); c.m_with_options(message, options) }`,
-//!   or `let (r, r_options) = traced(..);`), else it and its calls stay as they are (listed);
+//!   of it in the file converts (`{ let (message, options) = traced(..); c.m_with_options(message, options) }`
+//!   over lines, or `let (r, r_options) = traced(..);`; a streaming call of it keeps its shim
+//!   wrapper over `connect_shim::client::request_from_options(traced(..))`, for step 8), else it
+//!   and its calls stay as they are (listed);
 //!   a response bound by `let` may read `metadata()` as `headers()` (`get`, `get_bin(k)..to_bytes()`
 //!   through an added `grpc_bin_decode`; binary values sent through `grpc_bin_encode`);
 //! - streaming calls stay tonic-shaped through `connect_shim::client::tonic_server_stream`,

@@ -19,6 +19,11 @@
 //!   `ReceiverStream::new(rx)`, a `for` loop for `iter(..)`, `futures::StreamExt::next` on the
 //!   pinned stream otherwise); reads as for server streams.
 //!
+//! - a request helper's `(message, CallOptions)` pair that step 6 handed to a wrapper as
+//!   `connect_shim::client::request_from_options(pair)` is passed natively:
+//!   `{ let (message, options) = pair; c.m_with_options(message, options) }` (server and client
+//!   streams; a bidi call fed by one stays on its wrapper, listed).
+//!
 //! `prepare` adds the `futures` dependency to the crates whose rewritten code names it.
 //!
 //! Under the plain wrappers (errors still `tonic::Status`, step 7 not applied), errors are
