@@ -51,12 +51,13 @@ pub fn bin_helpers(encode: bool, decode: bool) -> String {
 /// The block passing a request helper's `(message, CallOptions)` pair to a native call, laid
 /// out over lines in the indentation of the line `at` (where the replaced call starts):
 /// `{ let (first, options) = parts; call }`, where `call` passes `first` and `options`.
-/// In statement position (or as a `match` arm) a block would end there, so it is parenthesised.
+/// As a `match` arm's body it is parenthesised (the arm would end with the block); in statement
+/// position `{ .. }.await` reads on as one expression (rustc and syn agree).
 pub fn parts_block(text: &str, at: usize, first: &str, parts: &str, call: &str) -> String {
     let i = crate::edit::indent_at(text, at);
     let block = format!("{{\n{i}    let ({first}, options) = {parts};\n{i}    {call}\n{i}}}");
     let before = text[..at].trim_end();
-    if before.is_empty() || before.ends_with([';', '{', '}']) || before.ends_with("=>") {
+    if before.ends_with("=>") {
         format!("({block})")
     } else {
         block

@@ -19,12 +19,24 @@ async fn all_kinds(mut shop: Shop<connectrpc::client::HttpClient>) -> Result<(),
     }
         .await.map_err(connect_shim::status::to_status)?
         .into_owned();
+    // A statement: `{ .. }.await?;` reads on as one expression.
+    {
+        let (message, options) = with_deadline(GetRequest::default(), "ping", 1);
+        shop.get_with_options(message, options)
+    }.await.map_err(connect_shim::status::to_status)?;
     let mut names = connect_shim::client::tonic_server_stream(connect_shim::client::request_from_options(with_deadline(GetRequest { id: first.name }, "acme", 30)), |request, options| shop.list_with_options(request, options))
         .await?
         .into_inner();
     while let Some(n) = names.message().await? {
         println!("{}", n.name);
     }
+    let _n = match std::env::args().count() {
+        0 => ({
+            let (message, options) = with_deadline(GetRequest::default(), "arm", 1);
+            shop.get_with_options(message, options)
+        }).await.map_err(connect_shim::status::to_status)?.into_owned().name,
+        _ => String::new(),
+    };
     let upload = with_deadline(tokio_stream::iter(vec![GetRequest::default()]), "acme", 10);
     let _sum = connect_shim::client::tonic_client_stream(connect_shim::client::request_from_options(upload), |requests, options| shop.upload_with_options(requests, options)).await?.into_inner();
     let second = with_deadline(tokio_stream::iter(vec![GetRequest::default()]), "b", 1);

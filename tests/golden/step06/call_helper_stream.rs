@@ -20,6 +20,8 @@ async fn all_kinds(mut shop: Shop<Channel>) -> Result<(), tonic::Status> {
         .get(with_deadline(GetRequest::default(), "acme", 5))
         .await?
         .into_inner();
+    // A statement: `{ .. }.await?;` reads on as one expression.
+    shop.get(with_deadline(GetRequest::default(), "ping", 1)).await?;
     let mut names = shop
         .list(with_deadline(GetRequest { id: first.name }, "acme", 30))
         .await?
@@ -27,6 +29,10 @@ async fn all_kinds(mut shop: Shop<Channel>) -> Result<(), tonic::Status> {
     while let Some(n) = names.message().await? {
         println!("{}", n.name);
     }
+    let _n = match std::env::args().count() {
+        0 => shop.get(with_deadline(GetRequest::default(), "arm", 1)).await?.into_inner().name,
+        _ => String::new(),
+    };
     let upload = with_deadline(tokio_stream::iter(vec![GetRequest::default()]), "acme", 10);
     let _sum = shop.upload(upload).await?.into_inner();
     let mut second = with_deadline(tokio_stream::iter(vec![GetRequest::default()]), "b", 1);

@@ -29,10 +29,10 @@ async fn all_kinds(mut shop: Shop<connectrpc::client::HttpClient>) -> Result<(),
         let (requests, options) = upload;
         shop.upload_with_options(requests, options)
     }.await?.into_owned();
-    ({
+    {
         let (requests, options) = with_deadline(tokio_stream::iter(vec![GetRequest::default()]), "b", 1);
         shop.upload_with_options(requests, options)
-    }).await?;
+    }.await?;
     // Bidi: the pair would have to be split between the call and the pump (listed).
     let _chat = connect_errors::tonic_bidi(tonic_request(with_deadline(tokio_stream::iter(vec![GetRequest::default()]), "acme", 60)), |options| shop.chat_with_options(options))
         .await?
