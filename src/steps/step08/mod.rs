@@ -22,7 +22,8 @@
 //! - a request helper's `(message, CallOptions)` pair that step 6 handed to a wrapper as
 //!   `connect_shim::client::request_from_options(pair)` is passed natively:
 //!   `{ let (message, options) = pair; c.m_with_options(message, options) }` (server and client
-//!   streams; a bidi call fed by one stays on its wrapper, listed).
+//!   streams); for a bidi call, `let (s_outbound, s_options) = pair;` before its `let`, the
+//!   options to `m_with_options`, the stream to the pump.
 //!
 //! `prepare` adds the `futures` dependency to the crates whose rewritten code names it.
 //!
@@ -1071,13 +1072,6 @@ impl<'a, 'ast> Walker<'a, 'ast> {
             Kind::Client if self.take_parts(&call.args[0], &recv).transpose()?.is_some() => {
                 native_arg = String::new();
             }
-            Kind::Bidi if self.options_pair_of(&call.args[0]).is_some() => {
-                return Err(keep(
-                    "request-metadata",
-                    "its outbound stream and call options come from a request helper's `(stream, CallOptions)` pair",
-                    "split the pair (`let (outbound, options) = helper(..);`), call `<method>_with_options(options)` and send `outbound` on the send half",
-                ));
-            }
             Kind::Server => {
                 let (a, e) = self.message_arg(&call.args[0])?;
                 native_arg = a;
@@ -1290,9 +1284,36 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                 } else {
                     self.reads(&name, status)?
                 };
-                let (outbound, more) = self.stream_arg(&call.args[0], 0)?;
-                edits.extend(more);
                 let indent = indent_at(self.text, range(local.span()).start).to_string();
+                let (outbound, more) = match self.options_pair_of(&call.args[0]) {
+                    // A request helper's `(stream, CallOptions)` pair: split before the call,
+                    // the options to the call, the stream to the pump.
+                    Some(pair) => {
+                        let base = name.trim_start_matches('_');
+                        let (out, opts) = (format!("{base}_outbound"), format!("{base}_options"));
+                        for n in [&out, &opts] {
+                            if !uses(n, body).hits.is_empty() || !lets(n, body).is_empty() {
+                                return Err(keep(
+                                    "stream-binding",
+                                    format!("`{n}`, the name for a half of the request helper's pair, is taken in this function"),
+                                    "rename that binding, then run the step again",
+                                ));
+                            }
+                        }
+                        edits.push(Edit::insert(
+                            range(local.span()).start,
+                            format!(
+                                "let ({out}, {opts}) = {};\n{indent}",
+                                self.src(range(pair.span()))
+                            ),
+                            "step08/request-options",
+                        ));
+                        self.options.replace(Some(opts));
+                        (Outbound::Stream(out), Vec::new())
+                    }
+                    None => self.stream_arg(&call.args[0], 0)?,
+                };
+                edits.extend(more);
                 let recv_mut = if pi.mutability.is_some() && matches!(reads, Reads::Native(_)) {
                     "mut "
                 } else {

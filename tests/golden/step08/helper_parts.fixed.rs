@@ -33,10 +33,20 @@ async fn all_kinds(mut shop: Shop<connectrpc::client::HttpClient>) -> Result<(),
         let (requests, options) = with_deadline(tokio_stream::iter(vec![GetRequest::default()]), "b", 1);
         shop.upload_with_options(requests, options)
     }.await?;
-    // Bidi: the pair would have to be split between the call and the pump (listed).
-    let _chat = connect_errors::tonic_bidi(tonic_request(with_deadline(tokio_stream::iter(vec![GetRequest::default()]), "acme", 60)), |options| shop.chat_with_options(options))
+    // Bidi: the pair is split before the call, the stream pumped.
+    let (chat_outbound, chat_options) = with_deadline(tokio_stream::iter(vec![GetRequest::default()]), "acme", 60);
+    let (mut chat_send, _chat) = shop.chat_with_options(chat_options)
         .await?
-        .into_inner();
+        .into_split();
+    tokio::spawn(async move {
+        let mut outbound = std::pin::pin!(chat_outbound);
+        while let Some(message) = futures::StreamExt::next(&mut outbound).await {
+            if chat_send.send(message).await.is_err() {
+                break;
+            }
+        }
+        chat_send.close_send();
+    });
     Ok(())
 }
 

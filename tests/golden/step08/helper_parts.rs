@@ -24,7 +24,7 @@ async fn all_kinds(mut shop: Shop<connectrpc::client::HttpClient>) -> Result<(),
     let upload = with_deadline(tokio_stream::iter(vec![GetRequest::default()]), "acme", 10);
     let _sum = connect_errors::tonic_client_stream(tonic_request(upload), |requests, options| shop.upload_with_options(requests, options)).await?.into_inner();
     connect_shim::client::connect_errors::tonic_client_stream(connect_shim::client::request_from_options(with_deadline(tokio_stream::iter(vec![GetRequest::default()]), "b", 1)), |requests, options| shop.upload_with_options(requests, options)).await?;
-    // Bidi: the pair would have to be split between the call and the pump (listed).
+    // Bidi: the pair is split before the call, the stream pumped.
     let _chat = connect_errors::tonic_bidi(tonic_request(with_deadline(tokio_stream::iter(vec![GetRequest::default()]), "acme", 60)), |options| shop.chat_with_options(options))
         .await?
         .into_inner();
