@@ -2001,7 +2001,9 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             kind => {
                 // A request built by a converted request helper is `(message, CallOptions)`:
                 // turned back into a tonic request for the wrapper (step 8 passes both natively).
-                let parts = self.helper_parts(arg);
+                let parts = self
+                    .helper_parts(arg)
+                    .or_else(|| self.helper_let_options(arg));
                 let wrap = |f: &str, closure: String| {
                     let mut edits = wrap(f, closure);
                     if let Some((_, more)) = &parts {
@@ -2258,6 +2260,31 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             let end = r.end + self.text[r.end..].len() - self.text[r.end..].trim_start().len();
             edits.push(Edit::delete(r.start..end, "step06/request-helper"));
         }
+        Some((h, edits))
+    }
+
+    /// A local `let mut r = helper(..);` changed by statements setting metadata or a timeout
+    /// before a streaming call `c.m(r)`: `let (r, r_options) = helper(..);`, the statements
+    /// building on `r_options` (as for a unary call), and the argument becomes the pair
+    /// `(r, r_options)`.
+    fn helper_let_options(&self, arg: &'ast syn::Expr) -> Option<(usize, Vec<Edit>)> {
+        if !matches!(arg, syn::Expr::Path(_)) {
+            return None;
+        }
+        let plan = self.native_request(arg)?;
+        let (Some(h), Some(opt)) = (plan.helper, &plan.options) else {
+            return None;
+        };
+        if plan.encode {
+            // The binary metadata encoder would have to be added for this path too.
+            return None;
+        }
+        let mut edits = plan.edits;
+        edits.push(Edit::replace(
+            range(arg.span()),
+            format!("({}, {opt})", self.src(range(arg.span()))),
+            "step06/request-helper",
+        ));
         Some((h, edits))
     }
 

@@ -128,6 +128,7 @@ impl Pass for StreamsPass {
             fns: Vec::new(),
             options: Default::default(),
             parts: Default::default(),
+            pair_tuple: Default::default(),
         };
         w.visit_file(file.file);
     }
@@ -161,6 +162,8 @@ struct Walker<'a, 'ast> {
     /// The request is a helper's `(message, CallOptions)` pair (step 6 passed it to the wrapper
     /// through `connect_shim::client::request_from_options`): its text.
     parts: std::cell::RefCell<Option<String>>,
+    /// The halves of that pair when it is written out as a tuple (`(r, r_options)`).
+    pair_tuple: std::cell::RefCell<Option<(String, String)>>,
 }
 
 fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
@@ -618,6 +621,18 @@ impl<'a, 'ast> Walker<'a, 'ast> {
             .then(|| &c.args[0])
     }
 
+    /// `(a, b)` written out: the texts of `a` and `b`.
+    fn tuple_halves(&self, e: &syn::Expr) -> Option<(String, String)> {
+        let syn::Expr::Tuple(t) = e else { return None };
+        let [a, b] = t.elems.iter().collect::<Vec<_>>()[..] else {
+            return None;
+        };
+        Some((
+            self.src(range(a.span())).to_string(),
+            self.src(range(b.span())).to_string(),
+        ))
+    }
+
     /// A request given as a helper's `(message, CallOptions)` pair: recorded in `self.parts`.
     /// `Err` when the receiver's text names `message`/`options` (the block binding them would
     /// shadow it).
@@ -635,6 +650,7 @@ impl<'a, 'ast> Walker<'a, 'ast> {
         }
         self.parts
             .replace(Some(self.src(range(parts.span())).to_string()));
+        self.pair_tuple.replace(self.tuple_halves(parts));
         Some(Ok(()))
     }
 
@@ -1034,6 +1050,7 @@ impl<'a, 'ast> Walker<'a, 'ast> {
         })?;
         self.options.replace(None);
         self.parts.replace(None);
+        self.pair_tuple.replace(None);
         let (links, parent) = self.chain();
         if !matches!(links.get(1), Some(syn::Expr::Await(_))) {
             return Err(shape());
@@ -1288,6 +1305,15 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                 let (outbound, more) = match self.options_pair_of(&call.args[0]) {
                     // A request helper's `(stream, CallOptions)` pair: split before the call,
                     // the options to the call, the stream to the pump.
+                    Some(pair)
+                        if self
+                            .tuple_halves(pair)
+                            .is_some_and(|(a, b)| is_ident(&a) && is_ident(&b)) =>
+                    {
+                        let (a, b) = self.tuple_halves(pair).unwrap();
+                        self.options.replace(Some(b));
+                        (Outbound::Stream(a), Vec::new())
+                    }
                     Some(pair) => {
                         let base = name.trim_start_matches('_');
                         let (out, opts) = (format!("{base}_outbound"), format!("{base}_options"));
@@ -1380,6 +1406,15 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                     "step08/bidi-pump",
                 ));
             }
+        }
+        if let Some((a, b)) = self.pair_tuple.borrow().as_ref() {
+            // The pair written out, `(r, r_options)`: its halves passed as they are.
+            edits.push(Edit::replace(
+                call_r,
+                format!("{prefix}{recv}.{method}_with_options({a}, {b})"),
+                "step08/native-call",
+            ));
+            return Ok(edits);
         }
         if let Some(parts) = self.parts.borrow().as_deref() {
             let first = if kind == Kind::Client {

@@ -16,7 +16,7 @@ fn authed<T>(message: T) -> Request<T> {
 async fn calls(client: &mut ShopClient<connectrpc::client::HttpClient>) {
     let _ = connect_shim::client::tonic_unary(authed(GetRequest::default()), |request, options| client.get_with_options(request, options)).await.unwrap().into_inner();
     let mut request = authed(GetRequest::default());
-    request.set_timeout(std::time::Duration::from_secs(1));
+    request.extensions_mut().insert(7u8);
     let _ = connect_shim::client::tonic_server_stream(request, |request, options| client.list_with_options(request, options)).await;
 }
 

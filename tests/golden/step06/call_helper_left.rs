@@ -17,7 +17,7 @@ fn authed<T>(message: T) -> Request<T> {
 async fn calls(client: &mut ShopClient<Channel>) {
     let _ = client.get(authed(GetRequest::default())).await.unwrap().into_inner();
     let mut request = authed(GetRequest::default());
-    request.set_timeout(std::time::Duration::from_secs(1));
+    request.extensions_mut().insert(7u8);
     let _ = client.list(request).await;
 }
 

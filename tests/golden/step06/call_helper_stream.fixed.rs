@@ -37,6 +37,13 @@ async fn all_kinds(mut shop: Shop<connectrpc::client::HttpClient>) -> Result<(),
         }).await.map_err(connect_shim::status::to_status)?.into_owned().name,
         _ => String::new(),
     };
+    let (longer, longer_options) = with_deadline(GetRequest::default(), "acme", 5);
+    let longer_options = longer_options.with_timeout(Duration::from_secs(50));
+    let longer_options = longer_options.with_header("x-more", "1");
+    let mut more = connect_shim::client::tonic_server_stream(connect_shim::client::request_from_options((longer, longer_options)), |request, options| shop.list_with_options(request, options)).await?.into_inner();
+    while let Some(n) = more.message().await? {
+        println!("{}", n.name);
+    }
     let upload = with_deadline(tokio_stream::iter(vec![GetRequest::default()]), "acme", 10);
     let _sum = connect_shim::client::tonic_client_stream(connect_shim::client::request_from_options(upload), |requests, options| shop.upload_with_options(requests, options)).await?.into_inner();
     let second = with_deadline(tokio_stream::iter(vec![GetRequest::default()]), "b", 1);

@@ -33,6 +33,13 @@ async fn all_kinds(mut shop: Shop<Channel>) -> Result<(), tonic::Status> {
         0 => shop.get(with_deadline(GetRequest::default(), "arm", 1)).await?.into_inner().name,
         _ => String::new(),
     };
+    let mut longer = with_deadline(GetRequest::default(), "acme", 5);
+    longer.set_timeout(Duration::from_secs(50));
+    longer.metadata_mut().insert("x-more", MetadataValue::from_static("1"));
+    let mut more = shop.list(longer).await?.into_inner();
+    while let Some(n) = more.message().await? {
+        println!("{}", n.name);
+    }
     let upload = with_deadline(tokio_stream::iter(vec![GetRequest::default()]), "acme", 10);
     let _sum = shop.upload(upload).await?.into_inner();
     let mut second = with_deadline(tokio_stream::iter(vec![GetRequest::default()]), "b", 1);

@@ -47,6 +47,28 @@ async fn all_kinds(mut shop: Shop<connectrpc::client::HttpClient>) -> Result<(),
         }
         chat_send.close_send();
     });
+    // Pairs written out (step 6 bound them: statements changed the options).
+    let (longer, longer_options) = with_deadline(GetRequest::default(), "acme", 5);
+    let longer_options = longer_options.with_timeout(Duration::from_secs(50));
+    let mut more = shop.list_with_options(longer, longer_options).await?;
+    while let Some(n) = more.message().await? {
+        let n = n.to_owned_message();
+        println!("{}", n.name);
+    }
+    let (talk, talk_options) = with_deadline(tokio_stream::iter(vec![GetRequest::default()]), "acme", 60);
+    let talk_options = talk_options.with_header("x-more", "1");
+    let (mut replies_send, _replies) = shop.chat_with_options(talk_options)
+        .await?
+        .into_split();
+    tokio::spawn(async move {
+        let mut outbound = std::pin::pin!(talk);
+        while let Some(message) = futures::StreamExt::next(&mut outbound).await {
+            if replies_send.send(message).await.is_err() {
+                break;
+            }
+        }
+        replies_send.close_send();
+    });
     Ok(())
 }
 

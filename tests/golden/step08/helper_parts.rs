@@ -28,6 +28,18 @@ async fn all_kinds(mut shop: Shop<connectrpc::client::HttpClient>) -> Result<(),
     let _chat = connect_errors::tonic_bidi(tonic_request(with_deadline(tokio_stream::iter(vec![GetRequest::default()]), "acme", 60)), |options| shop.chat_with_options(options))
         .await?
         .into_inner();
+    // Pairs written out (step 6 bound them: statements changed the options).
+    let (longer, longer_options) = with_deadline(GetRequest::default(), "acme", 5);
+    let longer_options = longer_options.with_timeout(Duration::from_secs(50));
+    let mut more = connect_errors::tonic_server_stream(tonic_request((longer, longer_options)), |request, options| shop.list_with_options(request, options)).await?.into_inner();
+    while let Some(n) = more.message().await? {
+        println!("{}", n.name);
+    }
+    let (talk, talk_options) = with_deadline(tokio_stream::iter(vec![GetRequest::default()]), "acme", 60);
+    let talk_options = talk_options.with_header("x-more", "1");
+    let _replies = connect_errors::tonic_bidi(tonic_request((talk, talk_options)), |options| shop.chat_with_options(options))
+        .await?
+        .into_inner();
     Ok(())
 }
 
