@@ -433,7 +433,8 @@ impl Pass for ClientsPass<'_> {
     }
 }
 
-/// tonic names the step's rewrites stop using (channels, interceptors, metadata values): their
+/// tonic names the step's rewrites stop using (channels, interceptors, metadata values, the
+/// `Request` of unwrapped calls and converted request helpers): their
 /// imports go in a file the step changed, so the next steps do not start with warnings.
 fn unused_transport_imports(file: &FileCtx<'_>, out: &mut PassOutput) {
     const GONE: &[&str] = &[
@@ -443,6 +444,7 @@ fn unused_transport_imports(file: &FileCtx<'_>, out: &mut PassOutput) {
         "MetadataValue",
         "AsciiMetadataValue",
         "BinaryMetadataValue",
+        "Request",
     ];
     let touched: Vec<Range<usize>> = out.buffer.edits().iter().map(|e| e.range.clone()).collect();
     if touched.is_empty() || !file.text.contains("tonic") {

@@ -1,7 +1,7 @@
 use crate::pb::EchoClient;
 use crate::pb::Ping;
 use tonic::transport::Channel;
-use tonic::{Code, Request};
+use tonic::Code;
 
 type Client = EchoClient<connectrpc::client::HttpClient>;
 

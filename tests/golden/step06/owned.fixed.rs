@@ -1,6 +1,5 @@
 use crate::pb::EchoClient;
 use crate::pb::Ping;
-use tonic::Request;
 
 // Fields a view cannot give as the owned message does (a repeated field compared with an array):
 // the response is made owned right after the call.
