@@ -66,6 +66,29 @@ pub fn call_options(metadata: MetadataMap) -> CallOptions {
     options
 }
 
+/// A tonic request from a message and its `CallOptions` (headers and timeout; other options
+/// are not carried): what step 6 writes where a request helper already returns
+/// `(message, CallOptions)` but the call it feeds is still tonic-shaped (a streaming call
+/// through [`tonic_server_stream`], [`tonic_client_stream`] or [`tonic_bidi`]), so the
+/// wrapper turns it back into the same `CallOptions`.
+///
+/// ```text
+/// connect_shim::client::tonic_server_stream(
+///     connect_shim::client::request_from_options(authed(request)),
+///     |request, options| client.list_items_with_options(request, options),
+/// )
+/// ```
+///
+/// **Removed by** step 8 (`{ let (message, options) = authed(request); client.list_items_with_options(message, options) }`).
+pub fn request_from_options<T>((message, options): (T, CallOptions)) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    *request.metadata_mut() = MetadataMap::from_headers(options.headers().clone());
+    if let Some(t) = options.timeout() {
+        request.set_timeout(t);
+    }
+    request
+}
+
 /// Parses a `grpc-timeout` value (`"100m"`, `"30S"`, `"5000000u"`, ...).
 pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
@@ -710,6 +733,27 @@ mod tests {
         assert_eq!(parse_grpc_timeout("S"), None);
         assert_eq!(parse_grpc_timeout("123456789S"), None);
         assert_eq!(parse_grpc_timeout("10x"), None);
+    }
+
+    #[test]
+    fn request_from_options_round_trips() {
+        let options = CallOptions::default()
+            .with_header("authorization", "Bearer t")
+            .with_header("x-bin", "AQI")
+            .with_timeout(Duration::from_millis(250));
+        let request = request_from_options((7u8, options));
+        assert_eq!(*request.get_ref(), 7);
+        let back = call_options(request.metadata().clone());
+        assert_eq!(back.headers()["authorization"], "Bearer t");
+        assert_eq!(back.headers()["x-bin"], "AQI");
+        assert_eq!(back.timeout(), Some(Duration::from_millis(250)));
+        let plain = call_options(
+            request_from_options(((), CallOptions::default()))
+                .into_parts()
+                .0,
+        );
+        assert!(plain.headers().is_empty());
+        assert_eq!(plain.timeout(), None);
     }
 
     #[test]

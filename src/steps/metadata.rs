@@ -48,6 +48,22 @@ pub fn bin_helpers(encode: bool, decode: bool) -> String {
     out
 }
 
+/// The block passing a request helper's `(message, CallOptions)` pair to a native call, laid
+/// out over lines in the indentation of the line `at` (where the replaced call starts):
+/// `{ let (first, options) = parts; call }`, where `call` passes `first` and `options`.
+/// As a `match` arm's body it is parenthesised (the arm would end with the block); in statement
+/// position `{ .. }.await` reads on as one expression (rustc and syn agree).
+pub fn parts_block(text: &str, at: usize, first: &str, parts: &str, call: &str) -> String {
+    let i = crate::edit::indent_at(text, at);
+    let block = format!("{{\n{i}    let ({first}, options) = {parts};\n{i}    {call}\n{i}}}");
+    let before = text[..at].trim_end();
+    if before.ends_with("=>") {
+        format!("({block})")
+    } else {
+        block
+    }
+}
+
 /// One request-building statement as a `CallOptions` builder step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OptionStep {

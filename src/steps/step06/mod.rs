@@ -33,8 +33,10 @@
 //!   statements in place (`let r_options = CallOptions::default().with_header(k, v);`), passed
 //!   to `m_with_options(r, r_options)`; a root-module function building such a request
 //!   (`fn traced<T>(m: T, ..) -> Request<T>`) returns `(T, CallOptions)` instead when every call
-//!   of it in the file converts (`{ let (message, options) = traced(..); c.m_with_options(message, options) }`,
-//!   or `let (r, r_options) = traced(..);`), else it and its calls stay as they are (listed);
+//!   of it in the file converts (`{ let (message, options) = traced(..); c.m_with_options(message, options) }`
+//!   over lines, or `let (r, r_options) = traced(..);`; a streaming call of it keeps its shim
+//!   wrapper over `connect_shim::client::request_from_options(traced(..))`, for step 8), else it
+//!   and its calls stay as they are (listed);
 //!   a response bound by `let` may read `metadata()` as `headers()` (`get`, `get_bin(k)..to_bytes()`
 //!   through an added `grpc_bin_decode`; binary values sent through `grpc_bin_encode`);
 //! - streaming calls stay tonic-shaped through `connect_shim::client::tonic_server_stream`,
@@ -55,6 +57,10 @@ use crate::steps::step01::CrateCtx;
 pub mod channel;
 mod health;
 mod reflection;
+
+/// The shim function turning a request helper's `(message, CallOptions)` back into a tonic
+/// request for a call still on a shim wrapper.
+const REQUEST_FROM_OPTIONS: &str = "connect_shim::client::request_from_options";
 
 /// The wire protocol migrated clients speak (`--protocol`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -427,7 +433,8 @@ impl Pass for ClientsPass<'_> {
     }
 }
 
-/// tonic names the step's rewrites stop using (channels, interceptors, metadata values): their
+/// tonic names the step's rewrites stop using (channels, interceptors, metadata values, the
+/// `Request` of unwrapped calls and converted request helpers): their
 /// imports go in a file the step changed, so the next steps do not start with warnings.
 fn unused_transport_imports(file: &FileCtx<'_>, out: &mut PassOutput) {
     const GONE: &[&str] = &[
@@ -437,6 +444,7 @@ fn unused_transport_imports(file: &FileCtx<'_>, out: &mut PassOutput) {
         "MetadataValue",
         "AsciiMetadataValue",
         "BinaryMetadataValue",
+        "Request",
     ];
     let touched: Vec<Range<usize>> = out.buffer.edits().iter().map(|e| e.range.clone()).collect();
     if touched.is_empty() || !file.text.contains("tonic") {
@@ -1803,10 +1811,12 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             return Some(ReqPlan {
                 edits: Vec::new(),
                 helper: Some(h),
-                whole: Some(format!(
-                    "{{ let (message, options) = {}; {recv}.{}_with_options(message, options) }}",
+                whole: Some(crate::steps::metadata::parts_block(
+                    self.text,
+                    range(call.span()).start,
+                    "message",
                     self.src(range(arg.span())),
-                    call.method
+                    &format!("{recv}.{}_with_options(message, options)", call.method),
                 )),
                 options: None,
                 encode: false,
@@ -2014,6 +2024,21 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         match method.kind {
             StreamingKind::Unary => {}
             kind => {
+                // A request built by a converted request helper is `(message, CallOptions)`:
+                // turned back into a tonic request for the wrapper (step 8 passes both natively).
+                let parts = self
+                    .helper_parts(arg)
+                    .or_else(|| self.helper_let_options(arg));
+                let wrap = |f: &str, closure: String| {
+                    let mut edits = wrap(f, closure);
+                    if let Some((_, more)) = &parts {
+                        edits[0].text.push_str(REQUEST_FROM_OPTIONS);
+                        edits[0].text.push('(');
+                        edits[1].text.insert(0, ')');
+                        edits.extend(more.iter().cloned());
+                    }
+                    edits
+                };
                 let (f, closure) = match kind {
                     StreamingKind::ServerStream => (
                         "tonic_server_stream",
@@ -2031,6 +2056,9 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                     ),
                 };
                 if self.commit(wrap(f, closure), start, "streaming-call") {
+                    if let Some((h, _)) = parts {
+                        self.helper_done.borrow_mut()[h] += 1;
+                    }
                     self.report(
                         start,
                         "streaming-call",
@@ -2223,6 +2251,66 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             return None;
         }
         Some(i)
+    }
+
+    /// The request of a streaming call built by a request helper of the file: `helper(..)`, or
+    /// a local bound once to `helper(..)` and used only as this argument. The helper's index
+    /// and the edits to the `let` (its `mut`, useless on the `(message, options)` pair, goes).
+    fn helper_parts(&self, arg: &'ast syn::Expr) -> Option<(usize, Vec<Edit>)> {
+        if let Some(h) = self.helper_call(arg) {
+            return Some((h, Vec::new()));
+        }
+        let syn::Expr::Path(p) = arg else { return None };
+        let name = p.path.get_ident()?.to_string();
+        let body = *self.fn_bodies.last()?;
+        let lets = lets_named(&name, body);
+        let [(local, _)] = lets[..] else { return None };
+        let syn::Pat::Ident(pi) = &local.pat else {
+            return None;
+        };
+        if pi.by_ref.is_some() || pi.subpat.is_some() {
+            return None;
+        }
+        let init = &local.init.as_ref()?;
+        if init.diverge.is_some() {
+            return None;
+        }
+        let h = self.helper_call(&init.expr)?;
+        if uses_in(&name, |u| u.visit_block(body)).len() != 1 {
+            return None;
+        }
+        let mut edits = Vec::new();
+        if let Some(m) = &pi.mutability {
+            let r = range(m.span());
+            let end = r.end + self.text[r.end..].len() - self.text[r.end..].trim_start().len();
+            edits.push(Edit::delete(r.start..end, "step06/request-helper"));
+        }
+        Some((h, edits))
+    }
+
+    /// A local `let mut r = helper(..);` changed by statements setting metadata or a timeout
+    /// before a streaming call `c.m(r)`: `let (r, r_options) = helper(..);`, the statements
+    /// building on `r_options` (as for a unary call), and the argument becomes the pair
+    /// `(r, r_options)`.
+    fn helper_let_options(&self, arg: &'ast syn::Expr) -> Option<(usize, Vec<Edit>)> {
+        if !matches!(arg, syn::Expr::Path(_)) {
+            return None;
+        }
+        let plan = self.native_request(arg)?;
+        let (Some(h), Some(opt)) = (plan.helper, &plan.options) else {
+            return None;
+        };
+        if plan.encode {
+            // The binary metadata encoder would have to be added for this path too.
+            return None;
+        }
+        let mut edits = plan.edits;
+        edits.push(Edit::replace(
+            range(arg.span()),
+            format!("({}, {opt})", self.src(range(arg.span()))),
+            "step06/request-helper",
+        ));
+        Some((h, edits))
     }
 
     /// The method call `arg` is the argument of (the call being converted).

@@ -19,6 +19,12 @@
 //!   `ReceiverStream::new(rx)`, a `for` loop for `iter(..)`, `futures::StreamExt::next` on the
 //!   pinned stream otherwise); reads as for server streams.
 //!
+//! - a request helper's `(message, CallOptions)` pair that step 6 handed to a wrapper as
+//!   `connect_shim::client::request_from_options(pair)` is passed natively:
+//!   `{ let (message, options) = pair; c.m_with_options(message, options) }` (server and client
+//!   streams); for a bidi call, `let (s_outbound, s_options) = pair;` before its `let`, the
+//!   options to `m_with_options`, the stream to the pump.
+//!
 //! `prepare` adds the `futures` dependency to the crates whose rewritten code names it.
 //!
 //! Under the plain wrappers (errors still `tonic::Status`, step 7 not applied), errors are
@@ -121,6 +127,8 @@ impl Pass for StreamsPass {
             stack: Vec::new(),
             fns: Vec::new(),
             options: Default::default(),
+            parts: Default::default(),
+            pair_tuple: Default::default(),
         };
         w.visit_file(file.file);
     }
@@ -151,6 +159,11 @@ struct Walker<'a, 'ast> {
     fns: Vec<(&'ast syn::Signature, &'ast syn::Block)>,
     /// The `CallOptions` local the request's metadata moved to, for the call being planned.
     options: std::cell::RefCell<Option<String>>,
+    /// The request is a helper's `(message, CallOptions)` pair (step 6 passed it to the wrapper
+    /// through `connect_shim::client::request_from_options`): its text.
+    parts: std::cell::RefCell<Option<String>>,
+    /// The halves of that pair when it is written out as a tuple (`(r, r_options)`).
+    pair_tuple: std::cell::RefCell<Option<(String, String)>>,
 }
 
 fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
@@ -596,6 +609,51 @@ impl<'a, 'ast> Walker<'a, 'ast> {
         Some(self.src(range(m.receiver.span())).to_string())
     }
 
+    /// `connect_shim::client::request_from_options(parts)`: `parts`, a request helper's
+    /// `(message, CallOptions)` pair.
+    fn options_pair_of<'e>(&self, e: &'e syn::Expr) -> Option<&'e syn::Expr> {
+        let syn::Expr::Call(c) = e else { return None };
+        let syn::Expr::Path(fp) = &*c.func else {
+            return None;
+        };
+        let full = self.resolve_full(&fp.path)?;
+        (full == ["connect_shim", "client", "request_from_options"] && c.args.len() == 1)
+            .then(|| &c.args[0])
+    }
+
+    /// `(a, b)` written out: the texts of `a` and `b`.
+    fn tuple_halves(&self, e: &syn::Expr) -> Option<(String, String)> {
+        let syn::Expr::Tuple(t) = e else { return None };
+        let [a, b] = t.elems.iter().collect::<Vec<_>>()[..] else {
+            return None;
+        };
+        Some((
+            self.src(range(a.span())).to_string(),
+            self.src(range(b.span())).to_string(),
+        ))
+    }
+
+    /// A request given as a helper's `(message, CallOptions)` pair: recorded in `self.parts`.
+    /// `Err` when the receiver's text names `message`/`options` (the block binding them would
+    /// shadow it).
+    fn take_parts(&self, arg: &syn::Expr, recv: &str) -> Option<Result<(), Keep>> {
+        let parts = self.options_pair_of(arg)?;
+        let clash = recv
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .any(|w| matches!(w, "message" | "requests" | "options"));
+        if clash {
+            return Some(Err(keep(
+                "request-metadata",
+                "its request is a helper's `(message, CallOptions)` pair and the client expression names `message`, `requests` or `options`",
+                "bind the pair (`let (message, options) = helper(..);`) and call `<method>_with_options(message, options)`",
+            )));
+        }
+        self.parts
+            .replace(Some(self.src(range(parts.span())).to_string()));
+        self.pair_tuple.replace(self.tuple_halves(parts));
+        Some(Ok(()))
+    }
+
     /// The request of a server-streaming call as a plain message: its text and edits elsewhere.
     fn message_arg(&self, arg: &'ast syn::Expr) -> Result<(String, Vec<Edit>), Keep> {
         let call_arg = arg;
@@ -991,6 +1049,8 @@ impl<'a, 'ast> Walker<'a, 'ast> {
             )
         })?;
         self.options.replace(None);
+        self.parts.replace(None);
+        self.pair_tuple.replace(None);
         let (links, parent) = self.chain();
         if !matches!(links.get(1), Some(syn::Expr::Await(_))) {
             return Err(shape());
@@ -1023,6 +1083,12 @@ impl<'a, 'ast> Walker<'a, 'ast> {
         let mut prefix = String::new();
         let native_arg;
         match kind {
+            Kind::Server if self.take_parts(&call.args[0], &recv).transpose()?.is_some() => {
+                native_arg = String::new();
+            }
+            Kind::Client if self.take_parts(&call.args[0], &recv).transpose()?.is_some() => {
+                native_arg = String::new();
+            }
             Kind::Server => {
                 let (a, e) = self.message_arg(&call.args[0])?;
                 native_arg = a;
@@ -1235,9 +1301,45 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                 } else {
                     self.reads(&name, status)?
                 };
-                let (outbound, more) = self.stream_arg(&call.args[0], 0)?;
-                edits.extend(more);
                 let indent = indent_at(self.text, range(local.span()).start).to_string();
+                let (outbound, more) = match self.options_pair_of(&call.args[0]) {
+                    // A request helper's `(stream, CallOptions)` pair: split before the call,
+                    // the options to the call, the stream to the pump.
+                    Some(pair)
+                        if self
+                            .tuple_halves(pair)
+                            .is_some_and(|(a, b)| is_ident(&a) && is_ident(&b)) =>
+                    {
+                        let (a, b) = self.tuple_halves(pair).unwrap();
+                        self.options.replace(Some(b));
+                        (Outbound::Stream(a), Vec::new())
+                    }
+                    Some(pair) => {
+                        let base = name.trim_start_matches('_');
+                        let (out, opts) = (format!("{base}_outbound"), format!("{base}_options"));
+                        for n in [&out, &opts] {
+                            if !uses(n, body).hits.is_empty() || !lets(n, body).is_empty() {
+                                return Err(keep(
+                                    "stream-binding",
+                                    format!("`{n}`, the name for a half of the request helper's pair, is taken in this function"),
+                                    "rename that binding, then run the step again",
+                                ));
+                            }
+                        }
+                        edits.push(Edit::insert(
+                            range(local.span()).start,
+                            format!(
+                                "let ({out}, {opts}) = {};\n{indent}",
+                                self.src(range(pair.span()))
+                            ),
+                            "step08/request-options",
+                        ));
+                        self.options.replace(Some(opts));
+                        (Outbound::Stream(out), Vec::new())
+                    }
+                    None => self.stream_arg(&call.args[0], 0)?,
+                };
+                edits.extend(more);
                 let recv_mut = if pi.mutability.is_some() && matches!(reads, Reads::Native(_)) {
                     "mut "
                 } else {
@@ -1304,6 +1406,35 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                     "step08/bidi-pump",
                 ));
             }
+        }
+        if let Some((a, b)) = self.pair_tuple.borrow().as_ref() {
+            // The pair written out, `(r, r_options)`: its halves passed as they are.
+            edits.push(Edit::replace(
+                call_r,
+                format!("{prefix}{recv}.{method}_with_options({a}, {b})"),
+                "step08/native-call",
+            ));
+            return Ok(edits);
+        }
+        if let Some(parts) = self.parts.borrow().as_deref() {
+            let first = if kind == Kind::Client {
+                "requests"
+            } else {
+                "message"
+            };
+            let block = crate::steps::metadata::parts_block(
+                self.text,
+                call_r.start,
+                first,
+                parts,
+                &format!("{recv}.{method}_with_options({first}, options)"),
+            );
+            edits.push(Edit::replace(
+                call_r,
+                format!("{prefix}{block}"),
+                "step08/native-call",
+            ));
+            return Ok(edits);
         }
         let native = match (self.options.borrow().as_deref(), kind) {
             (Some(o), Kind::Bidi) => format!("{prefix}{recv}.{method}_with_options({o})"),

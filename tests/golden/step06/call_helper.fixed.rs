@@ -11,11 +11,17 @@ fn traced<T>(message: T, request_id: &'static str) -> (T, connectrpc::client::Ca
 }
 
 async fn get(client: &mut ShopClient<connectrpc::client::HttpClient>) -> Result<String, tonic::Status> {
-    let name = { let (message, options) = traced(GetRequest::default(), "get"); client.get_with_options(message, options) }
+    let name = {
+        let (message, options) = traced(GetRequest::default(), "get");
+        client.get_with_options(message, options)
+    }
         .await.map_err(connect_shim::status::to_status)?
         .into_owned()
         .name;
-    match { let (message, options) = traced(GetRequest { id: "b".into() }, "missing"); client.get_with_options(message, options) }.await.map_err(connect_shim::status::to_status) {
+    match {
+        let (message, options) = traced(GetRequest { id: "b".into() }, "missing");
+        client.get_with_options(message, options)
+    }.await.map_err(connect_shim::status::to_status) {
         Ok(response) => Ok(format!("{name} {:?}", response.into_owned())),
         Err(status) => Err(status),
     }

@@ -2,8 +2,9 @@ use crate::pb::ShopClient;
 use crate::pb::GetRequest;
 use tonic::Request;
 
-// Used by a streaming call too (kept tonic-shaped until step 8): the helper and all its calls
-// stay as they are (listed).
+// Its request is changed after the helper returns it, before a streaming call (kept on a shim
+// wrapper until step 8, which takes a tonic request): the helper and all its calls stay as they
+// are (listed).
 fn authed<T>(message: T) -> Request<T> {
     let mut request = Request::new(message);
     request
@@ -14,7 +15,9 @@ fn authed<T>(message: T) -> Request<T> {
 
 async fn calls(client: &mut ShopClient<connectrpc::client::HttpClient>) {
     let _ = connect_shim::client::tonic_unary(authed(GetRequest::default()), |request, options| client.get_with_options(request, options)).await.unwrap().into_inner();
-    let _ = connect_shim::client::tonic_server_stream(authed(GetRequest::default()), |request, options| client.list_with_options(request, options)).await;
+    let mut request = authed(GetRequest::default());
+    request.extensions_mut().insert(7u8);
+    let _ = connect_shim::client::tonic_server_stream(request, |request, options| client.list_with_options(request, options)).await;
 }
 
 // Not a request helper: a different tonic request (extensions); left alone.

@@ -3,8 +3,9 @@ use crate::pb::GetRequest;
 use tonic::transport::Channel;
 use tonic::Request;
 
-// Used by a streaming call too (kept tonic-shaped until step 8): the helper and all its calls
-// stay as they are (listed).
+// Its request is changed after the helper returns it, before a streaming call (kept on a shim
+// wrapper until step 8, which takes a tonic request): the helper and all its calls stay as they
+// are (listed).
 fn authed<T>(message: T) -> Request<T> {
     let mut request = Request::new(message);
     request
@@ -15,7 +16,9 @@ fn authed<T>(message: T) -> Request<T> {
 
 async fn calls(client: &mut ShopClient<Channel>) {
     let _ = client.get(authed(GetRequest::default())).await.unwrap().into_inner();
-    let _ = client.list(authed(GetRequest::default())).await;
+    let mut request = authed(GetRequest::default());
+    request.extensions_mut().insert(7u8);
+    let _ = client.list(request).await;
 }
 
 // Not a request helper: a different tonic request (extensions); left alone.
