@@ -211,3 +211,100 @@ pub fn all() -> anyhow::Result<Vec<Step>> {
 pub fn get(steps: &[Step], n: u8) -> &Step {
     &steps[n as usize - 1]
 }
+
+/// Removals of the private imports a pass's edits (so far in `out`) left unused: a name whose
+/// every use outside `use` items lay in text the pass rewrote, or a leaf `also` accepts (by its
+/// full path) that nothing outside the rewritten text names. A name an edit writes stays.
+/// Removals overlapping an edit are dropped.
+pub fn emptied_import_removals(
+    file: &crate::engine::FileCtx<'_>,
+    out: &crate::engine::PassOutput,
+    also: impl Fn(&[&str]) -> bool,
+    rule: &str,
+) -> Vec<crate::edit::Edit> {
+    use std::collections::{HashMap, HashSet};
+    let touched: Vec<std::ops::Range<usize>> =
+        out.buffer.edits().iter().map(|e| e.range.clone()).collect();
+    if touched.is_empty() {
+        return Vec::new();
+    }
+    let written = |name: &str| {
+        out.buffer.edits().iter().any(|e| {
+            let t = e.text.as_bytes();
+            memchr::memmem::find_iter(t, name.as_bytes()).any(|i| {
+                let id = |c: u8| c == b'_' || c.is_ascii_alphanumeric();
+                let end = i + name.len();
+                (i == 0 || !id(t[i - 1])) && (end >= t.len() || !id(t[end]))
+            })
+        })
+    };
+    let emptied: HashSet<String> = {
+        let mut toks = Vec::new();
+        step03::flatten(quote::ToTokens::to_token_stream(file.file), &mut toks);
+        let in_use = |at: usize| file.index.use_items.iter().any(|u| u.range.contains(&at));
+        let mut seen: HashMap<&str, bool> = HashMap::new();
+        for t in &toks {
+            let step03::Tok::Ident(n, r) = t else {
+                continue;
+            };
+            if in_use(r.start) {
+                continue;
+            }
+            let inside = touched.iter().any(|e| e.start <= r.start && r.end <= e.end);
+            *seen.entry(n.as_str()).or_insert(true) &= inside;
+        }
+        // A trait's import may serve method calls elsewhere even when its name is gone: the
+        // usual trait names are never taken for emptied.
+        const TRAITS: &[&str] = &[
+            "Message",
+            "Name",
+            "Service",
+            "Layer",
+            "Interceptor",
+            "Future",
+            "Stream",
+            "Sink",
+            "Read",
+            "Write",
+            "Buf",
+            "BufMut",
+            "Iterator",
+            "IntoIterator",
+            "FromIterator",
+            "Extend",
+            "Borrow",
+            "Deref",
+            "Display",
+            "Debug",
+            "Error",
+            "Hash",
+            "Body",
+            "Serialize",
+            "Deserialize",
+            "Encode",
+            "Decode",
+            "View",
+            "MessageView",
+            "Executor",
+        ];
+        seen.into_iter()
+            .filter(|(n, all)| *all && !n.ends_with("Ext") && !TRAITS.contains(n))
+            .map(|(n, _)| n.to_string())
+            .collect()
+    };
+    crate::rules::rename::unused_import_removals_named(
+        file.file,
+        file.index,
+        file.text,
+        &touched,
+        |segs, name| (emptied.contains(name) || also(segs)) && !written(name),
+        rule,
+    )
+    .into_iter()
+    .filter(|e| {
+        !touched
+            .iter()
+            .any(|r| r.start < e.range.end && e.range.start < r.end)
+    })
+    .collect()
+}

@@ -141,6 +141,12 @@ impl Pass for MessagesPass<'_> {
                 && super::descriptors::migrates(file).is_ok(),
         };
         w.visit_file(file.file);
+        // `use std::collections::HashMap;` once every `HashMap::from([..])` went.
+        let edits =
+            crate::steps::emptied_import_removals(file, out, |_| false, "step01/unused-import");
+        if !edits.is_empty() {
+            let _ = out.commit(edits);
+        }
     }
 }
 

@@ -446,67 +446,33 @@ fn unused_transport_imports(file: &FileCtx<'_>, out: &mut PassOutput) {
         "BinaryMetadataValue",
         "Request",
     ];
-    let touched: Vec<Range<usize>> = out.buffer.edits().iter().map(|e| e.range.clone()).collect();
-    if touched.is_empty() || !file.text.contains("tonic") {
+    if out.buffer.edits().is_empty() || !file.text.contains("tonic") {
         return;
     }
-    // `call` named anywhere may be a remaining use of the `Interceptor` trait.
-    let calls = file.text.contains("call");
-    // A name the rewritten text still writes (`ChannelTransport<InterceptedService<Channel, T>>`).
-    let written = |name: &str| {
-        out.buffer.edits().iter().any(|e| {
-            let t = e.text.as_bytes();
-            memchr::memmem::find_iter(t, name.as_bytes()).any(|i| {
-                let id = |c: u8| c == b'_' || c.is_ascii_alphanumeric();
-                let end = i + name.len();
-                (i == 0 || !id(t[i - 1])) && (end >= t.len() || !id(t[end]))
-            })
-        })
-    };
-    // Names whose every use outside `use` items lay in text this step rewrote (the hyper client
-    // a gRPC-Web channel was built on): their imports go too, whatever crate they come from.
-    let emptied: HashSet<String> = {
+    // `call` named outside the rewritten text may be a remaining use of the `Interceptor` trait.
+    let calls = file.text.contains("call") && {
         let mut toks = Vec::new();
         crate::steps::step03::flatten(quote::ToTokens::to_token_stream(file.file), &mut toks);
-        let in_use = |at: usize| file.index.use_items.iter().any(|u| u.range.contains(&at));
-        let mut seen: HashMap<&str, bool> = HashMap::new();
-        for t in &toks {
-            let crate::steps::step03::Tok::Ident(n, r) = t else {
-                continue;
-            };
-            if in_use(r.start) {
-                continue;
-            }
-            let inside = touched.iter().any(|e| e.start <= r.start && r.end <= e.end);
-            let all = seen.entry(n.as_str()).or_insert(true);
-            *all &= inside;
-        }
-        seen.into_iter()
-            .filter(|(_, all)| *all)
-            .map(|(n, _)| n.to_string())
-            .collect()
+        toks.iter().any(|t| {
+            t.is_ident("call")
+                && !out.buffer.edits().iter().any(|e| {
+                    let r = t.range();
+                    e.range.start <= r.start && r.end <= e.range.end
+                })
+        })
     };
-    let edits = crate::rules::rename::unused_import_removals_named(
-        file.file,
-        file.index,
-        file.text,
-        &touched,
-        |segs, name| {
+    // Besides the names the step's rewrites emptied (the hyper client a gRPC-Web channel was
+    // built on), tonic's transport and metadata names go when nothing names them any more.
+    let edits = crate::steps::emptied_import_removals(
+        file,
+        out,
+        |segs| {
             let last = segs.last().copied().unwrap_or("");
-            let tonic = segs.first().map(|f| f.trim_start_matches("::")) == Some("tonic")
-                && (GONE.contains(&last) || (last == "Interceptor" && !calls));
-            (tonic || emptied.contains(name)) && !written(name)
+            segs.first().map(|f| f.trim_start_matches("::")) == Some("tonic")
+                && (GONE.contains(&last) || (last == "Interceptor" && !calls))
         },
         "step06/unused-import",
     );
-    let edits: Vec<Edit> = edits
-        .into_iter()
-        .filter(|e| {
-            !touched
-                .iter()
-                .any(|r| r.start < e.range.end && e.range.start < r.end)
-        })
-        .collect();
     if !edits.is_empty() {
         let _ = out.commit(edits);
     }
