@@ -135,21 +135,7 @@ pub fn request_stmt(
     if !is_metadata_mut(&m.receiver, var) {
         return Err("not a statement on the request's metadata".into());
     }
-    if m.args.len() != 2
-        || !matches!(
-            method.as_str(),
-            "insert" | "append" | "insert_bin" | "append_bin"
-        )
-    {
-        return Err(format!(
-            "`metadata_mut().{method}(..)` is not a header insertion"
-        ));
-    }
-    let key = &m.args[0];
-    if !matches!(peel(key), syn::Expr::Lit(_) | syn::Expr::Path(_)) {
-        return Err("the metadata key is not a string literal or a constant".into());
-    }
-    let key = src(range(key.span()));
+    let key = src(insertion_key(m)?);
     let value = &m.args[1];
     if method.ends_with("_bin") {
         let arg = ctor_arg(value, &["from_bytes"], resolve)
@@ -207,20 +193,7 @@ pub fn header_insert(
 ) -> Result<(Vec<Replacement>, bool), String> {
     let src = |r: Range<usize>| text[r].to_string();
     let method = m.method.to_string();
-    if m.args.len() != 2
-        || !matches!(
-            method.as_str(),
-            "insert" | "append" | "insert_bin" | "append_bin"
-        )
-    {
-        return Err(format!(
-            "`metadata_mut().{method}(..)` is not a header insertion"
-        ));
-    }
-    let key = &m.args[0];
-    if !matches!(peel(key), syn::Expr::Lit(_) | syn::Expr::Path(_)) {
-        return Err("the metadata key is not a string literal or a constant".into());
-    }
+    insertion_key(m)?;
     let value = &m.args[1];
     let vr = range(value.span());
     if let Some(plain) = method.strip_suffix("_bin") {
@@ -255,6 +228,27 @@ pub fn header_insert(
         );
     }
     Ok((Vec::new(), false))
+}
+
+/// The key's range of a `metadata_mut()` insertion `m` (`insert`, `append`, `insert_bin`,
+/// `append_bin` with a literal or constant key).
+fn insertion_key(m: &syn::ExprMethodCall) -> Result<Range<usize>, String> {
+    let method = m.method.to_string();
+    if m.args.len() != 2
+        || !matches!(
+            method.as_str(),
+            "insert" | "append" | "insert_bin" | "append_bin"
+        )
+    {
+        return Err(format!(
+            "`metadata_mut().{method}(..)` is not a header insertion"
+        ));
+    }
+    let key = &m.args[0];
+    if !matches!(peel(key), syn::Expr::Lit(_) | syn::Expr::Path(_)) {
+        return Err("the metadata key is not a string literal or a constant".into());
+    }
+    Ok(range(key.span()))
 }
 
 /// `V(x)` where `V::f` resolves to tonic's metadata value type and `f` is one of `fns`.
