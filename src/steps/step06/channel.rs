@@ -179,14 +179,6 @@ enum Ctx<'a> {
     Other,
 }
 
-/// The expression of a context, or null (equal to no expression).
-fn parent_expr<'a>(c: Option<Ctx<'a>>) -> *const syn::Expr {
-    match c {
-        Some(Ctx::Expr(e)) => e as *const syn::Expr,
-        _ => std::ptr::null(),
-    }
-}
-
 impl<'a> Scanner<'a> {
     pub fn new(
         schema: Option<&'a Schema>,
@@ -798,28 +790,9 @@ impl<'a> Scanner<'a> {
                     return;
                 };
                 if let Some(ctor) = self.is_client_ctor_path(&fp.path) {
-                    // A block `{ let (transport, config) = ..; X::new(..) }` as a method's
-                    // receiver would end the statement when it starts one: parenthesised.
-                    let receiver = matches!(
-                        n.checked_sub(depth + 3).map(|k| self.stack[k]),
-                        Some(Ctx::Expr(syn::Expr::MethodCall(m))) if std::ptr::eq(
-                            strip(&m.receiver),
-                            parent_expr(parent)
-                        )
-                    ) || matches!(
-                        n.checked_sub(depth + 3).map(|k| self.stack[k]),
-                        Some(Ctx::Expr(syn::Expr::Field(f))) if std::ptr::eq(strip(&f.base), parent_expr(parent))
-                    );
-                    let paren = |mut a: ChanArg| {
-                        if receiver && !a.pre.is_empty() {
-                            a.pre.insert(0, '(');
-                            a.post.push(')');
-                        }
-                        a
-                    };
                     match (ctor.as_str(), c.args.len(), i) {
                         ("new", 1, 0) => {
-                            let a = paren(self.chan_arg(v, None));
+                            let a = self.chan_arg(v, None);
                             self.out.args.insert(at, a);
                         }
                         ("with_interceptor", 2, 0) => {
@@ -848,7 +821,7 @@ impl<'a> Scanner<'a> {
                                 _ => format!("({itext})"),
                             };
                             self.out.refs.push(t);
-                            let a = paren(self.chan_arg(v, Some(format!("{recv}.headers()"))));
+                            let a = self.chan_arg(v, Some(format!("{recv}.headers()")));
                             self.out.args.insert(at, a);
                         }
                         _ => self.fail(

@@ -1973,8 +1973,39 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         };
         let arg_r = range(arg.span());
         let call_r = range(m.span());
-        let wrap = |f: &str, closure: String| {
-            vec![
+        // A client made in place (`X::connect(url).await?`, `X::new(ch)`) cannot be written
+        // again in the wrappers' closures (which neither await nor re-run it): it is bound before
+        // the wrapper, `{ let client = <receiver>; wrapper(.., |..| client.m_with_options(..)).await }`,
+        // its own text left to the construction's rewrite. Only where the call is awaited.
+        let inline = if place_like(&m.receiver) {
+            None
+        } else {
+            let Some(syn::Expr::Await(aw)) = self.stack_expr(1) else {
+                self.report(
+                    start,
+                    "unary-call",
+                    ItemKind::Manual,
+                    format!("call `{name}` on a client made in place, not awaited there: not rewritten"),
+                    &format!("bind the client to a local first, then run the step again (`{name}` takes the message itself)"),
+                );
+                return;
+            };
+            let arg_text = self.src(arg_r.clone());
+            let mut client = "client".to_string();
+            while arg_text
+                .split(|c: char| !(c == '_' || c.is_alphanumeric()))
+                .any(|w| w == client)
+            {
+                client.push('_');
+            }
+            Some((client, range(aw.span()).end))
+        };
+        let recv = match &inline {
+            Some((client, _)) => client.clone(),
+            None => recv,
+        };
+        let wrap = |f: &str, closure: String| match &inline {
+            None => vec![
                 Edit::replace(
                     call_r.start..arg_r.start,
                     format!("connect_shim::client::{f}("),
@@ -1985,7 +2016,28 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                     format!(", {closure})"),
                     "step06/call-shim",
                 ),
-            ]
+            ],
+            Some((client, await_end)) => {
+                let recv_r = range(m.receiver.span());
+                vec![
+                    Edit::insert(
+                        recv_r.start,
+                        format!("{{ let {client} = "),
+                        "step06/call-shim",
+                    ),
+                    Edit::replace(
+                        recv_r.end..arg_r.start,
+                        format!("; connect_shim::client::{f}("),
+                        "step06/call-shim",
+                    ),
+                    Edit::replace(
+                        arg_r.end..call_r.end,
+                        format!(", {closure})"),
+                        "step06/call-shim",
+                    ),
+                    Edit::insert(*await_end, " }", "step06/call-shim"),
+                ]
+            }
         };
         match method.kind {
             StreamingKind::Unary => {}
@@ -2624,6 +2676,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, 'ast> {
                 if let Some(svc) = self
                     .receiver_service(&m.receiver)
                     .or_else(|| self.ctor_call(&m.receiver).map(|x| x.1))
+                    .or_else(|| self.value_service(&m.receiver))
                 {
                     self.convert_call(m, svc);
                 }
@@ -2632,6 +2685,22 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, 'ast> {
         }
         syn::visit::visit_expr(self, e);
         self.stack.pop();
+    }
+}
+
+/// Can `e`, a call's receiver, be written again inside a closure (a local, a field, a reference
+/// or a clone of one)?
+fn place_like(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Path(_) => true,
+        syn::Expr::Field(f) => place_like(&f.base),
+        syn::Expr::Paren(p) => place_like(&p.expr),
+        syn::Expr::Reference(r) => place_like(&r.expr),
+        syn::Expr::Unary(u) => matches!(u.op, syn::UnOp::Deref(_)) && place_like(&u.expr),
+        syn::Expr::MethodCall(m) => {
+            m.method == "clone" && m.args.is_empty() && place_like(&m.receiver)
+        }
+        _ => false,
     }
 }
 
