@@ -292,6 +292,14 @@ impl FileIndex {
         })
     }
 
+    /// The full (canonical) path `path` written at `scope` names, when it names one thing.
+    pub fn resolve_full(&self, scope: ScopeId, path: &syn::Path) -> Option<Vec<String>> {
+        match self.resolve(scope, path)? {
+            Resolution::One(r) => Some(r.full),
+            Resolution::Ambiguous(_) => None,
+        }
+    }
+
     /// Follow re-exports of in-file modules: `crate::catalog::Item` where the crate root has
     /// `pub use platform::catalog::v1 as catalog;` is `crate::platform::catalog::v1::Item`.
     pub fn canonical(&self, mut full: Vec<String>) -> Vec<String> {

@@ -51,8 +51,8 @@ pub fn bin_helpers(encode: bool, decode: bool) -> String {
 /// The block passing a request helper's `(message, CallOptions)` pair to a native call, laid
 /// out over lines in the indentation of the line `at` (where the replaced call starts):
 /// `{ let (first, options) = parts; call }`, where `call` passes `first` and `options`.
-/// As a `match` arm's body it is parenthesised (the arm would end with the block); in statement
-/// position `{ .. }.await` reads on as one expression (rustc and syn agree).
+/// As a `match` arm's body it is parenthesised, for the reader: rustc and syn read a block
+/// receiver on (`{ .. }.await`) in statement and arm position alike.
 pub fn parts_block(text: &str, at: usize, first: &str, parts: &str, call: &str) -> String {
     let i = crate::edit::indent_at(text, at);
     let block = format!("{{\n{i}    let ({first}, options) = {parts};\n{i}    {call}\n{i}}}");
@@ -91,7 +91,8 @@ fn is_metadata_mut(e: &syn::Expr, var: &str) -> bool {
     m.method == "metadata_mut" && m.args.is_empty() && is_var(&m.receiver, var)
 }
 
-fn is_var(e: &syn::Expr, var: &str) -> bool {
+/// `var`, possibly parenthesised or borrowed (`(&mut var)`).
+pub(crate) fn is_var(e: &syn::Expr, var: &str) -> bool {
     match peel(e) {
         syn::Expr::Path(p) => p.path.is_ident(var),
         syn::Expr::Reference(r) => is_var(&r.expr, var),

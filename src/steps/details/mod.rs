@@ -597,26 +597,9 @@ pub fn conversion(ctx: &FileCtx<'_>, kept: &[Range<usize>], rule: &str) -> Vec<E
             .find('\n')
             .map_or(ctx.text.len(), |k| end + k);
         let indent = crate::edit::indent_at(ctx.text, idx.use_items[item].range.start).to_string();
-        // Only `#[cfg(test)]` modules keep tonic-types: the import is for tests only (no unused
+        // Only `#[cfg(test)]` items keep tonic-types: the import is for tests only (no unused
         // import in the other builds).
-        let test_mods: Vec<Range<usize>> = ctx
-            .file
-            .items
-            .iter()
-            .filter_map(|it| match it {
-                syn::Item::Mod(m)
-                    if m.content.is_some()
-                        && m.attrs.iter().any(|a| {
-                            a.path().is_ident("cfg")
-                                && a.to_token_stream().to_string().replace(' ', "")
-                                    == "#[cfg(test)]"
-                        }) =>
-                {
-                    Some(crate::resolve::range(syn::spanned::Spanned::span(m)))
-                }
-                _ => None,
-            })
-            .collect();
+        let test_mods = crate::steps::step09::scan::cfg_test_ranges(ctx.file);
         let tests_only = kept.iter().all(|k| {
             test_mods
                 .iter()

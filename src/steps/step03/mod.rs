@@ -386,21 +386,9 @@ fn header_insert_value(toks: &[Tok], i: usize, responses: &HashSet<String>) -> b
     if i == 0 || !toks[i - 1].is_punct(',') {
         return false;
     }
-    // The enclosing `(`.
-    let mut depth = 0usize;
-    let mut k = i - 1;
-    loop {
-        match &toks[k] {
-            Tok::Close(..) => depth += 1,
-            Tok::Open(..) if depth == 0 => break,
-            Tok::Open(..) => depth -= 1,
-            _ => {}
-        }
-        if k == 0 {
-            return false;
-        }
-        k -= 1;
-    }
+    let Some(k) = enclosing_open(toks, i) else {
+        return false;
+    };
     // The value is the last argument.
     let Some((args, _)) = md_helpers::call_args(toks, k) else {
         return false;
@@ -427,23 +415,26 @@ fn enclosing_call(toks: &[Tok], i: usize) -> Option<&str> {
     if i == 0 || !(toks[i - 1].is_punct(',') || toks[i - 1].is_open(Delimiter::Parenthesis)) {
         return None;
     }
+    let k = enclosing_open(toks, i)?;
+    if !toks[k].is_open(Delimiter::Parenthesis) {
+        return None;
+    }
+    toks.get(k.checked_sub(1)?)?.ident()
+}
+
+/// The index of the innermost group opening before token `i` that is still open at `i`.
+fn enclosing_open(toks: &[Tok], i: usize) -> Option<usize> {
     let mut depth = 0usize;
-    let mut k = i - 1;
+    let mut k = i.checked_sub(1)?;
     loop {
         match &toks[k] {
             Tok::Close(..) => depth += 1,
-            Tok::Open(d, _) if depth == 0 => {
-                if *d != Delimiter::Parenthesis {
-                    return None;
-                }
-                break;
-            }
+            Tok::Open(..) if depth == 0 => return Some(k),
             Tok::Open(..) => depth -= 1,
             _ => {}
         }
         k = k.checked_sub(1)?;
     }
-    toks.get(k.checked_sub(1)?)?.ident()
 }
 
 /// An adapter call found as the whole body of a method.

@@ -2673,9 +2673,9 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, 'ast> {
                 }
             }
             syn::Expr::MethodCall(m) => {
+                // A local's client, or one made in place (constructions, client functions).
                 if let Some(svc) = self
                     .receiver_service(&m.receiver)
-                    .or_else(|| self.ctor_call(&m.receiver).map(|x| x.1))
                     .or_else(|| self.value_service(&m.receiver))
                 {
                     self.convert_call(m, svc);

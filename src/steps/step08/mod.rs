@@ -1083,10 +1083,9 @@ impl<'a, 'ast> Walker<'a, 'ast> {
         let mut prefix = String::new();
         let native_arg;
         match kind {
-            Kind::Server if self.take_parts(&call.args[0], &recv).transpose()?.is_some() => {
-                native_arg = String::new();
-            }
-            Kind::Client if self.take_parts(&call.args[0], &recv).transpose()?.is_some() => {
+            Kind::Server | Kind::Client
+                if self.take_parts(&call.args[0], &recv).transpose()?.is_some() =>
+            {
                 native_arg = String::new();
             }
             Kind::Server => {
@@ -1302,19 +1301,17 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                     self.reads(&name, status)?
                 };
                 let indent = indent_at(self.text, range(local.span()).start).to_string();
-                let (outbound, more) = match self.options_pair_of(&call.args[0]) {
+                let pair = self
+                    .options_pair_of(&call.args[0])
+                    .map(|p| (p, self.tuple_halves(p)));
+                let (outbound, more) = match pair {
                     // A request helper's `(stream, CallOptions)` pair: split before the call,
                     // the options to the call, the stream to the pump.
-                    Some(pair)
-                        if self
-                            .tuple_halves(pair)
-                            .is_some_and(|(a, b)| is_ident(&a) && is_ident(&b)) =>
-                    {
-                        let (a, b) = self.tuple_halves(pair).unwrap();
+                    Some((_, Some((a, b)))) if is_ident(&a) && is_ident(&b) => {
                         self.options.replace(Some(b));
                         (Outbound::Stream(a), Vec::new())
                     }
-                    Some(pair) => {
+                    Some((pair, _)) => {
                         let base = name.trim_start_matches('_');
                         let (out, opts) = (format!("{base}_outbound"), format!("{base}_options"));
                         for n in [&out, &opts] {

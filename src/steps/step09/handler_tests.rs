@@ -976,9 +976,7 @@ impl Calls<'_> {
         if p.qself.is_some() || c.args.len() != 1 {
             return None;
         }
-        let r = self.idx.resolve(scope, &p.path)?;
-        let full = &r.resolved()?.full;
-        if full != &["tonic", "Request", "new"] {
+        if self.idx.resolve_full(scope, &p.path)? != ["tonic", "Request", "new"] {
             return None;
         }
         let arg = c.args.first()?;
@@ -1390,17 +1388,12 @@ impl<'ast> syn::visit::Visit<'ast> for Prep<'ast, '_> {
     }
 }
 
-fn resolve_in(idx: &FileIndex, scope: ScopeId, p: &syn::Path) -> Option<Vec<String>> {
-    let r = idx.resolve(scope, p)?;
-    Some(idx.canonical(r.resolved()?.full.clone()))
-}
-
 /// `name.metadata_mut()` / `name.extensions_mut()` (or `(&mut name).x()`): which.
 fn request_accessor(e: &syn::Expr, name: &str) -> Option<&'static str> {
     let syn::Expr::MethodCall(m) = peel(e) else {
         return None;
     };
-    if !m.args.is_empty() || !is_name(&m.receiver, name) {
+    if !m.args.is_empty() || !crate::steps::metadata::is_var(&m.receiver, name) {
         return None;
     }
     if m.method == "metadata_mut" {
@@ -1418,10 +1411,6 @@ fn peel(e: &syn::Expr) -> &syn::Expr {
         syn::Expr::Reference(r) => peel(&r.expr),
         e => e,
     }
-}
-
-fn is_name(e: &syn::Expr, name: &str) -> bool {
-    matches!(peel(e), syn::Expr::Path(p) if p.qself.is_none() && p.path.is_ident(name))
 }
 
 /// Does the token stream name `name` (not as a field or method, nor a path's later segment)?
@@ -1451,7 +1440,7 @@ fn setter_edits(
     edits: &mut Vec<Edit>,
 ) -> Result<(bool, bool, bool), String> {
     let (mut headers, mut extensions, mut encode) = (false, false, false);
-    let resolve = |p: &syn::Path| resolve_in(idx, scope, p);
+    let resolve = |p: &syn::Path| idx.resolve_full(scope, p);
     for s in stmts {
         let syn::Stmt::Expr(e, Some(_)) = s else {
             return Err(format!(
@@ -1534,7 +1523,7 @@ fn helper_of(
     };
     let mut bare = tp.path.clone();
     bare.segments.last_mut()?.arguments = syn::PathArguments::None;
-    if resolve_in(idx, scope, &bare)? != ["tonic", "Request"] {
+    if idx.resolve_full(scope, &bare)? != ["tonic", "Request"] {
         return None;
     }
     let stmts = &f.block.stmts;
@@ -1555,7 +1544,7 @@ fn helper_of(
     let syn::Expr::Path(fp) = &*c.func else {
         return None;
     };
-    if c.args.len() != 1 || resolve_in(idx, scope, &fp.path)? != ["tonic", "Request", "new"] {
+    if c.args.len() != 1 || idx.resolve_full(scope, &fp.path)? != ["tonic", "Request", "new"] {
         return None;
     }
     // The message: a parameter (returned as it is), or any other expression (bound beside the
@@ -1596,7 +1585,9 @@ fn helper_of(
     let syn::Stmt::Expr(t, None) = tail else {
         return None;
     };
-    if !is_name(t, &name) || matches!(t, syn::Expr::Reference(_) | syn::Expr::Paren(_)) {
+    if !crate::steps::metadata::is_var(t, &name)
+        || matches!(t, syn::Expr::Reference(_) | syn::Expr::Paren(_))
+    {
         return None;
     }
     let ext = free_name(body.clone(), "extensions", &name);

@@ -109,7 +109,7 @@ pub fn scan_file(text: &str, file: &syn::File, idx: &FileIndex, watch: &Watch<'_
 }
 
 /// Byte ranges of the items marked `#[cfg(test)]`.
-fn cfg_test_ranges(file: &syn::File) -> Vec<std::ops::Range<usize>> {
+pub(crate) fn cfg_test_ranges(file: &syn::File) -> Vec<std::ops::Range<usize>> {
     struct V(Vec<std::ops::Range<usize>>);
     impl<'ast> Visit<'ast> for V {
         fn visit_item(&mut self, i: &'ast syn::Item) {
