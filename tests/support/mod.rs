@@ -103,7 +103,12 @@ pub fn fixture_steps(name: &str) -> Vec<(u32, PathBuf)> {
 
 /// The shared target directory of every fixture build: `<repo>/target/fixtures`.
 pub fn fixture_target_dir() -> PathBuf {
-    repo_root().join("target").join("fixtures")
+    // Several checkouts (git worktrees) of this repository may share one fixture target dir: the
+    // tonic graph is then compiled once for all of them.
+    match std::env::var_os("CONNECT_MIGRATE_FIXTURE_TARGET") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => repo_root().join("target").join("fixtures"),
+    }
 }
 
 /// Path of the vendored `protoc` (the `protoc-bin-vendored` dev-dependency).
