@@ -66,8 +66,12 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
                 Err(_) => Some("no Cargo.toml there".to_string()),
                 Ok(m) => match crate::shim::package_version(m) {
                     Some((name, _)) if name == "connect-shim" => None,
-                    Some((name, _)) => Some(format!("that is the package `{name}`, not connect-shim")),
-                    None => Some("its Cargo.toml has no [package] (not the connect-shim crate)".into()),
+                    Some((name, _)) => {
+                        Some(format!("that is the package `{name}`, not connect-shim"))
+                    }
+                    None => {
+                        Some("its Cargo.toml has no [package] (not the connect-shim crate)".into())
+                    }
                 },
             };
             if let Some(what) = what {
@@ -104,7 +108,9 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
     if shim_source == crate::shim::ShimSource::Vendor && matches!(n, 1 | 2 | 6) {
         let existing = crate::shim::classify(
             vendor_dir.exists(),
-            std::fs::read_to_string(vendor_dir.join("Cargo.toml")).ok().as_deref(),
+            std::fs::read_to_string(vendor_dir.join("Cargo.toml"))
+                .ok()
+                .as_deref(),
         );
         if existing == crate::shim::Existing::Foreign {
             return fail(

@@ -331,7 +331,7 @@ fn process_one(
                 diff: None,
                 original: None,
                 created: false,
-        deleted: false,
+                deleted: false,
             };
             match mode {
                 Mode::Check => {}

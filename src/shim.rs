@@ -37,7 +37,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "Cargo.toml",
         include_str!("../templates/connect-shim/Cargo.toml.in"),
     ),
-    ("README.md", include_str!("../templates/connect-shim/README.md")),
+    (
+        "README.md",
+        include_str!("../templates/connect-shim/README.md"),
+    ),
     ("LICENSE", include_str!("../templates/connect-shim/LICENSE")),
     (
         "src/client.rs",
@@ -261,11 +264,9 @@ pub fn classify(exists: bool, manifest: Option<&str>) -> Existing {
         None if !exists => Existing::Missing,
         None => Existing::Foreign,
         Some(m) if !is_shim_manifest(m) => Existing::Foreign,
-        Some(m) if m.starts_with(MARKER) => Existing::Vendored(
-            package_version(m)
-                .map(|(_, v)| v)
-                .unwrap_or_default(),
-        ),
+        Some(m) if m.starts_with(MARKER) => {
+            Existing::Vendored(package_version(m).map(|(_, v)| v).unwrap_or_default())
+        }
         Some(_) => Existing::Checkout,
     }
 }
@@ -335,16 +336,17 @@ mod tests {
         for e in std::fs::read_dir(shim.join("src")).unwrap() {
             let p = e.unwrap().path();
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            want.insert(
-                format!("src/{name}"),
-                std::fs::read_to_string(&p).unwrap(),
-            );
+            want.insert(format!("src/{name}"), std::fs::read_to_string(&p).unwrap());
         }
         if std::env::var_os("CONNECT_MIGRATE_REFRESH_SHIM").is_some() {
             let t = repo().join("templates/connect-shim");
             let _ = std::fs::remove_dir_all(&t);
             for (p, text) in &want {
-                let name = if p == "Cargo.toml" { "Cargo.toml.in" } else { p };
+                let name = if p == "Cargo.toml" {
+                    "Cargo.toml.in"
+                } else {
+                    p
+                };
                 let dest = t.join(name);
                 std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
                 std::fs::write(dest, text).unwrap();
@@ -372,9 +374,10 @@ mod tests {
 
     #[test]
     fn version_and_requirement_come_from_the_manifest() {
-        let (name, v) =
-            package_version(&std::fs::read_to_string(repo().join("connect-shim/Cargo.toml")).unwrap())
-                .unwrap();
+        let (name, v) = package_version(
+            &std::fs::read_to_string(repo().join("connect-shim/Cargo.toml")).unwrap(),
+        )
+        .unwrap();
         assert_eq!(name, "connect-shim");
         assert_eq!(version(), v);
         let req = registry_requirement();
@@ -424,7 +427,10 @@ mod tests {
         assert_eq!(classify(false, None), Existing::Missing);
         assert_eq!(classify(true, None), Existing::Foreign);
         assert_eq!(
-            classify(true, Some("[package]\nname = \"other\"\nversion = \"1.0.0\"\n")),
+            classify(
+                true,
+                Some("[package]\nname = \"other\"\nversion = \"1.0.0\"\n")
+            ),
             Existing::Foreign
         );
         assert_eq!(
@@ -432,7 +438,10 @@ mod tests {
             Existing::Checkout
         );
         let old = format!("{MARKER} (connect-shim 0.0.9)\n[package]\nname = \"connect-shim\"\nversion = \"0.0.9\"\n");
-        assert_eq!(classify(true, Some(&old)), Existing::Vendored("0.0.9".into()));
+        assert_eq!(
+            classify(true, Some(&old)),
+            Existing::Vendored("0.0.9".into())
+        );
     }
 
     #[test]
@@ -472,7 +481,10 @@ mod tests {
         let read = |p: &str| (p != "LICENSE").then(|| format!("text of {p}"));
         let gone = remove(&Existing::Vendored(version()), read);
         assert_eq!(gone.len(), EMBEDDED.len() - 1);
-        assert!(gone.contains(&Change::Delete("src/lib.rs".into(), "text of src/lib.rs".into())));
+        assert!(gone.contains(&Change::Delete(
+            "src/lib.rs".into(),
+            "text of src/lib.rs".into()
+        )));
         assert!(remove(&Existing::Checkout, read).is_empty());
         assert!(remove(&Existing::Foreign, read).is_empty());
     }
@@ -486,9 +498,14 @@ mod tests {
         assert!(!names_path(member, root, &dir));
         let ws = "[workspace.dependencies]\nconnect-shim = { path = \"connect-shim\" }\n";
         assert!(names_path(ws, root, &dir));
-        let renamed = "[dependencies]\nshim = { package = \"connect-shim\", path = \"./connect-shim\" }\n";
+        let renamed =
+            "[dependencies]\nshim = { package = \"connect-shim\", path = \"./connect-shim\" }\n";
         assert!(names_path(renamed, root, &dir));
-        assert!(!names_path("[dependencies]\nconnect-shim = \"0.1\"\n", root, &dir));
+        assert!(!names_path(
+            "[dependencies]\nconnect-shim = \"0.1\"\n",
+            root,
+            &dir
+        ));
         assert!(names_shim("[dependencies]\nconnect-shim = \"0.1\"\n"));
         assert!(names_shim(ws));
         assert!(!names_shim("[dependencies]\ntonic = \"0.14\"\n"));
