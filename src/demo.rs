@@ -13,18 +13,12 @@ pub const FILES: &[(&str, &str)] = &[
         "Cargo.toml",
         include_str!("../templates/demo/Cargo.toml.in"),
     ),
-    (
-        "build.rs",
-        include_str!("../templates/demo/build.rs"),
-    ),
+    ("build.rs", include_str!("../templates/demo/build.rs")),
     (
         "proto/helloworld.proto",
         include_str!("../templates/demo/proto/helloworld.proto"),
     ),
-    (
-        "src/lib.rs",
-        include_str!("../templates/demo/src/lib.rs"),
-    ),
+    ("src/lib.rs", include_str!("../templates/demo/src/lib.rs")),
     (
         "src/bin/greeter-server.rs",
         include_str!("../templates/demo/src/bin/greeter-server.rs"),
