@@ -458,8 +458,7 @@ fn shim_changes(
     if !manifests.contains(&root_manifest) {
         manifests.push(root_manifest);
     }
-    // Each manifest as it is after the step.
-    // (manifest, its canonical folder, its text after the step)
+    // Each manifest, its canonical folder, and its text as it is after the step.
     let texts: Vec<(&PathBuf, PathBuf, String)> = manifests
         .iter()
         .filter_map(|p| {
