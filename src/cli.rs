@@ -21,6 +21,23 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub migrate: MigrateArgs,
+    /// Colour the output: `auto` (on a terminal, unless `NO_COLOR` is set), `always`, `never`.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto",
+        global = true
+    )]
+    pub color: ColorWhen,
+}
+
+/// When to colour the output (cargo's `--color`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -46,6 +63,10 @@ pub struct MigrateArgs {
     /// Allow writing into a git tree with uncommitted or staged changes.
     #[arg(long)]
     pub allow_dirty: bool,
+    /// Allow writing outside a version control system (git): without one, the changes can be
+    /// neither reviewed as a diff nor undone.
+    #[arg(long)]
+    pub allow_no_vcs: bool,
     /// After writing, run `cargo check --workspace --all-targets`; if it fails, restore every
     /// file the run wrote (exit code 3).
     #[arg(long, conflicts_with_all = ["check", "dry_run"])]

@@ -507,3 +507,83 @@ pub fn print_stdout(s: &str) -> Result<()> {
         Err(e) => Err(e.into()),
     }
 }
+
+/// One write run at a time per workspace: an exclusive advisory lock (`flock`, released by the
+/// system when the process ends, even on a crash) on a file in the git directory, where it never
+/// shows as an untracked file, or in the temporary directory outside git.
+#[derive(Debug)]
+pub struct WorkspaceLock {
+    _file: std::fs::File,
+}
+
+/// Where the lock of the workspace at `root` lives.
+pub fn lock_path(root: &Path) -> PathBuf {
+    let git_dir = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["rev-parse", "--absolute-git-dir"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim_end()));
+    match git_dir {
+        Some(d) if d.is_dir() => d.join("connect-migrate.lock"),
+        _ => {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            root.canonicalize()
+                .unwrap_or_else(|_| root.to_path_buf())
+                .hash(&mut h);
+            std::env::temp_dir().join(format!("connect-migrate-{:016x}.lock", h.finish()))
+        }
+    }
+}
+
+/// Take the lock at `path` without waiting: `None` while another run holds it.
+pub fn try_lock(path: &Path) -> std::io::Result<Option<WorkspaceLock>> {
+    lock_file(path, false)
+}
+
+/// Take the lock at `path`, waiting for the run that holds it to finish.
+pub fn lock(path: &Path) -> std::io::Result<WorkspaceLock> {
+    lock_file(path, true).map(|l| l.expect("a blocking lock is taken"))
+}
+
+#[cfg(unix)]
+fn lock_file(path: &Path, wait: bool) -> std::io::Result<Option<WorkspaceLock>> {
+    use std::os::unix::io::AsRawFd;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    let op = if wait {
+        libc::LOCK_EX
+    } else {
+        libc::LOCK_EX | libc::LOCK_NB
+    };
+    loop {
+        // SAFETY: flock on a file descriptor this function owns; no memory is shared.
+        if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
+            return Ok(Some(WorkspaceLock { _file: file }));
+        }
+        let e = std::io::Error::last_os_error();
+        match e.kind() {
+            std::io::ErrorKind::Interrupted => continue,
+            std::io::ErrorKind::WouldBlock if !wait => return Ok(None),
+            _ => return Err(e),
+        }
+    }
+}
+
+/// Elsewhere there is no lock yet (the README says so): every run proceeds.
+#[cfg(not(unix))]
+fn lock_file(path: &Path, _wait: bool) -> std::io::Result<Option<WorkspaceLock>> {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    Ok(Some(WorkspaceLock { _file: file }))
+}

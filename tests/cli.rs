@@ -385,3 +385,169 @@ fn shim_path_writes_a_relative_path_dependency() {
     let out = run(repo.path(), &["--step", "1", "--shim-path", "/nonexistent"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Issue 15: outside a VCS a write is refused (exit 2, nothing written) unless `--allow-no-vcs`;
+/// `--dry-run` and `--check` are never refused. (The trycmd case `no-vcs` shows the message.)
+#[test]
+fn no_vcs_write_is_refused_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/routes/step-2"),
+        dir.path(),
+    );
+    let before = snapshot(dir.path());
+    let out = run(dir.path(), &["--step", "3"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("not in a git work tree") && err.contains("--allow-no-vcs"),
+        "{err}"
+    );
+    // --allow-dirty is not --allow-no-vcs (as in cargo fix).
+    assert_eq!(
+        run(dir.path(), &["--step", "3", "--allow-dirty"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(snapshot(dir.path()), before);
+    assert_eq!(
+        run(dir.path(), &["--step", "3", "--check"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        run(dir.path(), &["--step", "3", "--dry-run"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(snapshot(dir.path()), before);
+    let out = run(dir.path(), &["--step", "3", "--allow-no-vcs"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_ne!(snapshot(dir.path()), before);
+}
+
+/// Issue 15: step 5 before step 1 would write a Connect server that cannot compile: it refuses
+/// like a usage error (exit 2, nothing written, even the dry run), and runs once step 1 is in.
+#[test]
+fn step5_refuses_before_step1() {
+    let repo = repo_with("fixtures/greeter/step-0");
+    let before = snapshot(repo.path());
+    for extra in [&[][..], &["--dry-run"], &["--check"]] {
+        let out = run(repo.path(), &[&["--step", "5"][..], extra].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(
+            err.contains("step 5 needs steps 1 and 2 first") && err.contains("crate `greeter`"),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty(), "{extra:?}: no diff is shown");
+    }
+    assert_eq!(snapshot(repo.path()), before);
+    let out = run(repo.path(), &["--step", "1"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(repo.path(), &["--step", "5", "--dry-run"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.stdout.is_empty());
+}
+
+/// Issue 15: a write run holds the workspace lock from before its dirty-tree check until its
+/// writes are done. A run started while another holds it waits (saying so), then sees the other
+/// run's uncommitted result and refuses (exit 2) instead of writing over it.
+#[test]
+fn a_second_run_waits_for_the_lock_then_sees_the_first_runs_changes() {
+    let repo = repo_with("fixtures/routes/step-2");
+    let path = cargo_connect_migrate::run::lock_path(repo.path());
+    assert!(
+        path.starts_with(repo.path().canonicalize().unwrap().join(".git")),
+        "the lock lives in .git, never in the tree: {}",
+        path.display()
+    );
+    let held = cargo_connect_migrate::run::lock(&path).unwrap();
+    let err_path = repo.path().join(".git/second-run.err");
+    let mut child = Command::new(bin())
+        .current_dir(repo.path())
+        .args(["--step", "3"])
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !std::fs::read_to_string(&err_path)
+        .unwrap()
+        .contains("Blocking")
+    {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run did not wait for the lock: {}",
+            std::fs::read_to_string(&err_path).unwrap()
+        );
+        assert!(std::time::Instant::now() < deadline, "no Blocking line");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // What the run holding the lock writes, uncommitted.
+    let lib = repo.path().join("src/lib.rs");
+    let mut text = std::fs::read_to_string(&lib).unwrap();
+    text.push_str("\n// the first run's edit\n");
+    std::fs::write(&lib, &text).unwrap();
+    let before = snapshot(repo.path());
+    drop(held);
+    let status = child.wait().unwrap();
+    let err = std::fs::read_to_string(&err_path).unwrap();
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("uncommitted changes") && err.contains("src/lib.rs"),
+        "{err}"
+    );
+    assert_eq!(snapshot(repo.path()), before, "the second run wrote");
+    assert!(
+        git(repo.path(), &["status", "--porcelain", "--ignored"]).stdout == b" M src/lib.rs\n",
+        "the lock left a file in the tree"
+    );
+}
+
+/// Issue 15: two write runs started together never both succeed with one's edits lost: one
+/// writes, the other refuses (the tree it would write is dirty by then).
+#[test]
+fn two_runs_started_together_lose_nothing() {
+    let repo = repo_with("fixtures/routes/step-2");
+    let out = run(repo.path(), &["--step", "3"]);
+    assert_eq!(out.status.code(), Some(0));
+    let want = snapshot(repo.path());
+    for round in 0..3 {
+        git(repo.path(), &["checkout", "-q", "--", "."]);
+        let spawn = || {
+            Command::new(bin())
+                .current_dir(repo.path())
+                .args(["--step", "3"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn(), spawn());
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        let mut codes = [a.status.code(), b.status.code()];
+        codes.sort();
+        assert_eq!(
+            codes,
+            [Some(0), Some(2)],
+            "round {round}:\n{}\n{}",
+            String::from_utf8_lossy(&a.stderr),
+            String::from_utf8_lossy(&b.stderr)
+        );
+        assert_eq!(snapshot(repo.path()), want, "round {round}");
+    }
+}
