@@ -551,3 +551,45 @@ fn two_runs_started_together_lose_nothing() {
         assert_eq!(snapshot(repo.path()), want, "round {round}");
     }
 }
+
+/// Issue 15: colour like cargo. Green bold verbs, yellow manual items, red errors with
+/// `--color always` (even under `NO_COLOR`, an explicit choice); none with `--color never`;
+/// `auto` colours when forced (`CLICOLOR_FORCE`, as on a terminal) unless `NO_COLOR` is set.
+#[test]
+fn colour_follows_color_and_no_color() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let stderr = |args: &[&str], env: &[(&str, &str)]| {
+        let out = Command::new(bin())
+            .current_dir(root.join("tests/cli/broken"))
+            .args(["--step", "3", "--check"])
+            .args(args)
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .env_remove("CLICOLOR")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let green_verb = "\x1b[1m\x1b[32mWould migrate\x1b[0m src/good.rs (3 edits)";
+    let red_error = "\x1b[1m\x1b[31merror\x1b[0m: src/bad.rs:4:14";
+    let yellow_warning = "\x1b[1m\x1b[33mwarning\x1b[0m: crate `half`";
+    let coloured = stderr(&["--color", "always"], &[("NO_COLOR", "1")]);
+    for want in [green_verb, red_error, yellow_warning] {
+        assert!(coloured.contains(want), "{want:?} in {coloured:?}");
+    }
+    assert_eq!(stderr(&[], &[("CLICOLOR_FORCE", "1")]), coloured);
+    for (args, env) in [
+        (&["--color", "never"][..], &[("CLICOLOR_FORCE", "1")][..]),
+        (&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]),
+        (&[], &[]),
+    ] {
+        let plain = stderr(args, env);
+        assert!(!plain.contains('\x1b'), "{args:?} {env:?}: {plain:?}");
+        assert!(
+            plain.contains("\nWould migrate src/good.rs (3 edits)"),
+            "{plain}"
+        );
+    }
+}
