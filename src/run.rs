@@ -140,7 +140,19 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
                 if bytes.starts_with(crate::steps::details::MARKER.as_bytes()) {
                     continue;
                 }
-                if step.prefilter(&bytes, false) {
+                if step.prefilter(&bytes, false)
+                    || would_edit(
+                        step,
+                        &bytes,
+                        &FileMeta {
+                            module_path: None,
+                            crate_evidence: c.evidence,
+                            path: Some(g.clone()),
+                            crate_ctx: crate_ctx.clone(),
+                            workspace_libs: workspace_libs.clone(),
+                        },
+                    )
+                {
                     items.push(ItemReport {
                         path: rel(&ws.root, g),
                         krate: c.name.clone(),
@@ -190,7 +202,12 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
         parsed += was_parsed as usize;
     }
     for (path, old, new) in &prepared.manifests {
-        files.push(manifest_change(ws, path, old, new, mode));
+        // toml_edit prints `\n` and no BOM: put the manifest's own form back (and drop a
+        // "change" that was only that).
+        let new = crate::manifest::keep_form(old, new);
+        if new != *old {
+            files.push(manifest_change(ws, path, old, &new, mode));
+        }
     }
     for (path, text) in &prepared.new_files {
         files.push(new_file(ws, path, text, mode));
@@ -207,6 +224,27 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
         items,
         files_scanned: jobs.len(),
         files_parsed: parsed,
+    }
+}
+
+/// Would the step edit (or list something in) this file if it were not generated? Asked of
+/// generated files in crates where the step works from the crate's context (step 1's message
+/// idioms), where the byte prefilter alone cannot tell.
+fn would_edit(step: &Step, bytes: &[u8], meta: &FileMeta) -> bool {
+    if meta.crate_ctx.is_none() || !step.prefilter(bytes, true) {
+        return false;
+    }
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        engine::process(step, text, meta)
+    }));
+    match outcome {
+        Ok(Outcome::Rewritten {
+            new_text, items, ..
+        }) => new_text.is_some() || !items.is_empty(),
+        _ => false,
     }
 }
 
