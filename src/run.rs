@@ -105,6 +105,40 @@ struct Job<'a> {
     path: &'a Path,
     krate: &'a str,
     meta: FileMeta,
+    place: Placement,
+}
+
+/// Where a source file really is, for files reached through a symbolic link (the file itself
+/// or a directory above it): the link is kept and its target edited in place, and reports and
+/// diffs name the target, the path `git` knows the content by (a diff through a link does
+/// not apply). A target outside the workspace is not edited: the link is reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Placement {
+    Plain,
+    Linked { real: PathBuf, rel_real: String },
+    Outside { real: PathBuf },
+}
+
+/// The placement of `path` and the real file (for telling files reached twice apart).
+fn placement(root: &Path, canon_root: Option<&Path>, path: &Path) -> (Placement, PathBuf) {
+    let abs = root.join(path);
+    let Ok(real) = abs.canonicalize() else {
+        return (Placement::Plain, abs);
+    };
+    let (Some(canon_root), Ok(rel)) = (canon_root, abs.strip_prefix(root)) else {
+        return (Placement::Plain, real);
+    };
+    if real == canon_root.join(rel) {
+        return (Placement::Plain, real);
+    }
+    let place = match real.strip_prefix(canon_root) {
+        Ok(r) => Placement::Linked {
+            rel_real: r.to_string_lossy().replace('\\', "/"),
+            real: real.clone(),
+        },
+        Err(_) => Placement::Outside { real: real.clone() },
+    };
+    (place, real)
 }
 
 /// Run one step over the workspace.
@@ -115,10 +149,18 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
     // Connect service code anywhere in the workspace (a helper crate serves another's handlers).
     let connect_server = ws.crates.iter().any(|c| c.evidence.connect_server);
     let workspace_libs = ws.lib_names();
+    let canon_root = ws.root.canonicalize().ok();
+    // A file reached twice (through a link, or from two crates' `#[path]`) is processed once.
+    let mut seen = std::collections::HashSet::new();
     for c in &ws.crates {
         let crate_ctx = prepared.ctx.get(&c.name).cloned();
         for f in &c.files {
+            let (place, real) = placement(&ws.root, canon_root.as_deref(), &f.path);
+            if !seen.insert(real) {
+                continue;
+            }
             jobs.push(Job {
+                place,
                 path: &f.path,
                 krate: &c.name,
                 meta: FileMeta {
@@ -254,7 +296,30 @@ fn process_one(
     job: &Job<'_>,
     mode: Mode,
 ) -> (Option<FileReport>, Vec<ItemReport>, bool) {
-    let relp = rel(&ws.root, job.path);
+    if let Placement::Outside { real } = &job.place {
+        let relp = rel(&ws.root, job.path);
+        let item = ItemReport {
+            path: relp.clone(),
+            krate: job.krate.to_string(),
+            line: 1,
+            column: 1,
+            rule: format!("step{:02}/symlink", step.number),
+            kind: ItemKind::Manual,
+            message: format!(
+                "{relp} is a symbolic link to {}, outside the workspace: not edited",
+                real.display()
+            ),
+            note: "run the step where that file lives (its own workspace), or replace the link with a copy".into(),
+        };
+        let touched =
+            std::fs::read(real).is_ok_and(|b| step.prefilter(&b, job.meta.crate_ctx.is_some()));
+        return (None, if touched { vec![item] } else { Vec::new() }, false);
+    }
+    // Through a link, the target is read, edited and named (the link stays a link).
+    let (path, relp): (&Path, String) = match &job.place {
+        Placement::Linked { real, rel_real } => (real, rel_real.clone()),
+        _ => (job.path, rel(&ws.root, job.path)),
+    };
     let fail = |error: String| FileReport {
         path: relp.clone(),
         krate: job.krate.to_string(),
@@ -267,7 +332,7 @@ fn process_one(
         original: None,
         created: false,
     };
-    let bytes = match std::fs::read(job.path) {
+    let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => return (Some(fail(format!("cannot read: {e}"))), Vec::new(), false),
     };
@@ -359,14 +424,14 @@ fn process_one(
                 Mode::Check => {}
                 Mode::DryRun => report.diff = Some(unified_diff(&relp, &text, &new_text)),
                 Mode::Write => {
-                    if let Err(e) = write_atomic(job.path, &new_text) {
+                    if let Err(e) = write_atomic(path, &new_text) {
                         return (
                             Some(fail(format!("cannot write: {e}; left unchanged"))),
                             items,
                             true,
                         );
                     }
-                    report.original = Some((job.path.to_path_buf(), text.clone()));
+                    report.original = Some((path.to_path_buf(), text.clone()));
                 }
             }
             (Some(report), items, true)
@@ -514,8 +579,16 @@ pub fn unified_diff(rel_path: &str, old: &str, new: &str) -> String {
 }
 
 /// Write `text` to `path` through a temporary file in the same directory and a rename, keeping
-/// the file's permissions.
+/// the file's permissions (and a link: the file it points to is the one replaced).
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    // A symbolic link stays one: its target is replaced, never the link.
+    let resolved;
+    let path = if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        resolved = path.canonicalize()?;
+        resolved.as_path()
+    } else {
+        path
+    };
     let dir = path.parent().unwrap_or(Path::new("."));
     let perms = std::fs::metadata(path).map(|m| m.permissions()).ok();
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;

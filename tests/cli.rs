@@ -695,3 +695,89 @@ fn manifest_keeps_bom_and_crlf() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Issue 15: a source file that is a symbolic link stays a link: its target is edited in place
+/// (a link replaced by a regular file would fork shared code), the dry run's diff names the
+/// target so `git apply` takes it, and a link leading out of the workspace is reported, not
+/// followed.
+#[test]
+fn symlinked_sources_are_edited_at_their_target() {
+    let repo = repo_with("fixtures/routes/step-2");
+    let shared = repo.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::rename(
+        repo.path().join("src/service.rs"),
+        shared.join("service.rs"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("../shared/service.rs", repo.path().join("src/service.rs")).unwrap();
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-qm", "shared service"]);
+    let before = std::fs::read_to_string(shared.join("service.rs")).unwrap();
+
+    let out = run(repo.path(), &["--step", "3", "--dry-run"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let diff = String::from_utf8(out.stdout).unwrap();
+    assert!(diff.contains("+++ b/shared/service.rs"), "{diff}");
+    let patch = repo.path().join(".git/step3.patch");
+    std::fs::write(&patch, &diff).unwrap();
+    git(repo.path(), &["apply", "--check", patch.to_str().unwrap()]);
+
+    let out = run(repo.path(), &["--step", "3"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let link = std::fs::symlink_metadata(repo.path().join("src/service.rs")).unwrap();
+    assert!(
+        link.file_type().is_symlink(),
+        "the link was replaced by a file"
+    );
+    let after = std::fs::read_to_string(shared.join("service.rs")).unwrap();
+    assert_ne!(after, before, "the target was not migrated");
+    // The write equals the dry run's diff.
+    let written = snapshot(repo.path());
+    git(repo.path(), &["checkout", "-q", "--", "."]);
+    git(repo.path(), &["apply", patch.to_str().unwrap()]);
+    assert_eq!(snapshot(repo.path()), written);
+
+    // A link out of the workspace: reported, its target untouched.
+    let repo = repo_with("fixtures/routes/step-2");
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::rename(
+        repo.path().join("src/service.rs"),
+        outside.path().join("service.rs"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("service.rs"),
+        repo.path().join("src/service.rs"),
+    )
+    .unwrap();
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-qm", "outside"]);
+    let out = run(repo.path(), &["--step", "3"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("step03/symlink") && err.contains("outside the workspace"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("service.rs")).unwrap(),
+        before
+    );
+    assert!(
+        std::fs::symlink_metadata(repo.path().join("src/service.rs"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
