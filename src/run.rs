@@ -154,7 +154,7 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
     let mut seen = std::collections::HashSet::new();
     for c in &ws.crates {
         let crate_ctx = prepared.ctx.get(&c.name).cloned();
-        for f in &c.files {
+        for f in c.files.iter().filter(|f| c.selected(&f.path)) {
             let (place, real) = placement(&ws.root, canon_root.as_deref(), &f.path);
             if !seen.insert(real) {
                 continue;
@@ -175,7 +175,7 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
                 },
             });
         }
-        for g in &c.generated {
+        for g in c.generated.iter().filter(|g| c.selected(g)) {
             // Generated files are never edited; those that hold constructs of the step are listed.
             if let Ok(bytes) = std::fs::read(g) {
                 // The tool's own google.rpc module (steps 3 and 7) is not the user's generated code.

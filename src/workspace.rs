@@ -47,6 +47,16 @@ pub struct Crate {
     pub build_rs: Option<PathBuf>,
     /// The cargo targets (empty for files given as paths).
     pub targets: Vec<Target>,
+    /// Paths given on the command line inside this cargo package: the files of `files` (and
+    /// `generated`) to process; the others only give the crate's context. `None`: all of them.
+    pub only: Option<HashSet<PathBuf>>,
+}
+
+impl Crate {
+    /// Is this file of the crate one the run processes?
+    pub fn selected(&self, path: &Path) -> bool {
+        self.only.as_ref().is_none_or(|o| o.contains(path))
+    }
 }
 
 /// One cargo target of a crate.
@@ -182,6 +192,7 @@ pub fn discover(sel: &Selection) -> Result<Workspace> {
                 .collect(),
             build_rs: None,
             targets: Vec::new(),
+            only: None,
         };
         let mut seen = HashSet::new();
         for t in &p.targets {
@@ -388,6 +399,7 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
     files.dedup();
     let root = std::env::current_dir()?;
     let mut package_of: BTreeMap<PathBuf, Option<PathBuf>> = BTreeMap::new();
+    let (in_crates, files) = crate_context(&root, paths, files, &mut package_of);
     let mut crates: BTreeMap<Option<PathBuf>, Crate> = BTreeMap::new();
     // Read and scan in parallel; group in order.
     use rayon::prelude::*;
@@ -420,6 +432,7 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
                 local_deps: Vec::new(),
                 build_rs: None,
                 targets: Vec::new(),
+                only: None,
             }
         });
         let Some((generated, ev)) = scan else {
@@ -441,8 +454,91 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
     }
     Ok(Workspace {
         root,
-        crates: crates.into_values().collect(),
+        crates: in_crates.into_iter().chain(crates.into_values()).collect(),
     })
+}
+
+/// Paths inside a cargo package are processed with the package's context, as a run on the
+/// package would (its targets, schema, build script, manifest): the package is discovered with
+/// cargo, and the given files its module tree reaches are selected in it (with its build script,
+/// which those files' code generation lives in). Returns those crates and the files left over,
+/// processed as plain files (not in a package, or not reached by its module tree).
+fn crate_context(
+    root: &Path,
+    paths: &[PathBuf],
+    files: Vec<PathBuf>,
+    package_of: &mut BTreeMap<PathBuf, Option<PathBuf>>,
+) -> (Vec<Crate>, Vec<PathBuf>) {
+    let mut manifests = Vec::new();
+    for p in paths {
+        let abs = root.join(p);
+        let dir = if abs.is_dir() {
+            abs
+        } else {
+            abs.parent().map(Path::to_path_buf).unwrap_or(abs)
+        };
+        if let Some(pkg) = package_dir(&dir, package_of) {
+            let m = pkg.join("Cargo.toml");
+            if !manifests.contains(&m) {
+                manifests.push(m);
+            }
+        }
+    }
+    // Compared lexically (no file system calls per file: a directory may hold a whole corpus).
+    let key = |p: &Path| normalize(&root.join(p));
+    let mut left: std::collections::HashMap<PathBuf, PathBuf> =
+        files.into_iter().map(|f| (key(&f), f)).collect();
+    let mut out = Vec::new();
+    for m in manifests {
+        let Ok(ws) = discover(&Selection {
+            manifest_path: Some(m.clone()),
+            workspace: true,
+            ..Default::default()
+        }) else {
+            continue;
+        };
+        let want = key(&m);
+        let Some(mut c) = ws
+            .crates
+            .into_iter()
+            .find(|c| key(&c.manifest_path) == want)
+        else {
+            continue;
+        };
+        let mut only = HashSet::new();
+        for f in c.files.iter().map(|f| &f.path).chain(&c.generated) {
+            if left.remove(&key(f)).is_some() {
+                only.insert(f.clone());
+            }
+        }
+        if only.is_empty() {
+            continue;
+        }
+        if let Some(b) = &c.build_rs {
+            only.insert(b.clone());
+        }
+        c.only = Some(only);
+        out.push(c);
+    }
+    let mut rest: Vec<PathBuf> = left.into_values().collect();
+    rest.sort();
+    (out, rest)
+}
+
+/// `p` without `.` components and with `..` taken lexically.
+fn normalize(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The nearest ancestor of `dir` (itself included) that holds a `Cargo.toml`.

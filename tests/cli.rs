@@ -781,3 +781,66 @@ fn symlinked_sources_are_edited_at_their_target() {
             .is_symlink()
     );
 }
+
+/// Issue 15: a path given inside a crate is migrated with the crate's context (its schema,
+/// build script and manifest), as a run on the crate would: the same edits in that file, and
+/// the crate-level files its edits need; the crate's other files are left alone.
+#[test]
+fn a_path_inside_a_crate_is_migrated_with_the_crates_context() {
+    let repo = repo_with("fixtures/greeter/step-0");
+    let json = |args: &[&str]| {
+        let out = run(
+            repo.path(),
+            &[&["--step", "1", "--check", "--format", "json"][..], args].concat(),
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        r["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_string(),
+                    f["edits"].as_u64().unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let whole = json(&[]);
+    let lib = whole
+        .iter()
+        .find(|f| f.0 == "src/lib.rs")
+        .expect("step 1 edits src/lib.rs");
+    assert!(lib.1 > 0);
+    let one = json(&["src/lib.rs"]);
+    assert!(one.contains(lib), "{one:?} vs {whole:?}");
+    assert!(one.iter().any(|f| f.0 == "build.rs"), "{one:?}");
+    assert!(!one.iter().any(|f| f.0.starts_with("src/bin/")), "{one:?}");
+    // The write: the given file, with what it needs, builds the same text as the whole run.
+    let out = run(repo.path(), &["--step", "1", "src/lib.rs"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let by_path = std::fs::read_to_string(repo.path().join("src/lib.rs")).unwrap();
+    git(repo.path(), &["checkout", "-q", "--", "."]);
+    let out = run(repo.path(), &["--step", "1"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("src/lib.rs")).unwrap(),
+        by_path
+    );
+}
