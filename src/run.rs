@@ -106,6 +106,9 @@ struct Job<'a> {
     krate: &'a str,
     meta: FileMeta,
     place: Placement,
+    /// The file does not lex (its modules were found by a line scan): reported even when the
+    /// step has nothing for it.
+    unlexed: bool,
 }
 
 /// Where a source file really is, for files reached through a symbolic link (the file itself
@@ -161,6 +164,7 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
             }
             jobs.push(Job {
                 place,
+                unlexed: c.unlexed.contains(&f.path),
                 path: &f.path,
                 krate: &c.name,
                 meta: FileMeta {
@@ -337,6 +341,19 @@ fn process_one(
         Err(e) => return (Some(fail(format!("cannot read: {e}"))), Vec::new(), false),
     };
     if !step.prefilter(&bytes, job.meta.crate_ctx.is_some()) {
+        if job.unlexed {
+            let text = String::from_utf8_lossy(&bytes);
+            if let Err(e) = syn::parse_file(text.strip_prefix('\u{feff}').unwrap_or(&text)) {
+                let start = e.span().start();
+                proc_macro2::extra::invalidate_current_thread_spans();
+                let mut f = fail(
+                    "does not parse: unbalanced delimiter or invalid token; left unchanged (the modules it declares were found line by line and processed)".into(),
+                );
+                f.line = Some(start.line);
+                f.column = Some(start.column + 1);
+                return (Some(f), Vec::new(), true);
+            }
+        }
         return (None, Vec::new(), false);
     }
     let text = match String::from_utf8(bytes) {

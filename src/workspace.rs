@@ -50,6 +50,9 @@ pub struct Crate {
     /// Paths given on the command line inside this cargo package: the files of `files` (and
     /// `generated`) to process; the others only give the crate's context. `None`: all of them.
     pub only: Option<HashSet<PathBuf>>,
+    /// Files of the module tree that do not lex (their modules were found by a line scan):
+    /// reported by every step, even one with nothing to change in them.
+    pub unlexed: Vec<PathBuf>,
 }
 
 impl Crate {
@@ -193,6 +196,7 @@ pub fn discover(sel: &Selection) -> Result<Workspace> {
             build_rs: None,
             targets: Vec::new(),
             only: None,
+            unlexed: Vec::new(),
         };
         let mut seen = HashSet::new();
         for t in &p.targets {
@@ -257,7 +261,11 @@ fn walk_modules(
         } else {
             dir.join(path.file_stem().unwrap_or_default())
         };
-        for decl in mod_decls(&text) {
+        let (decls, lexed) = mod_decls_checked(&text);
+        if !lexed {
+            c.unlexed.push(path.clone());
+        }
+        for decl in decls {
             let mut base = own_dir.clone();
             for p in &decl.inline_parents {
                 base.push(p);
@@ -302,15 +310,83 @@ pub struct ModDecl {
 /// Out-of-line module declarations of a file, with `#[path = ".."]` and enclosing inline modules.
 /// Lexing only (no parse): cheap, and right for any file that compiles.
 pub fn mod_decls(text: &str) -> Vec<ModDecl> {
+    mod_decls_checked(text).0
+}
+
+/// [`mod_decls`], and whether the file lexed. A file that does not (an unbalanced delimiter)
+/// still has its `mod name;` lines found by a line scan, so the modules of a broken crate root
+/// are processed.
+pub fn mod_decls_checked(text: &str) -> (Vec<ModDecl>, bool) {
     let mut out = Vec::new();
     if memchr::memmem::find(text.as_bytes(), b"mod").is_none() {
-        return out;
+        return (out, true);
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if let Ok(ts) = proc_macro2::TokenStream::from_str(text) {
-        scan_mods(ts, &mut Vec::new(), &mut out);
-    }
+    let lexed = match proc_macro2::TokenStream::from_str(text) {
+        Ok(ts) => {
+            scan_mods(ts, &mut Vec::new(), &mut out);
+            true
+        }
+        Err(_) => {
+            out = mod_decls_by_lines(text);
+            false
+        }
+    };
     proc_macro2::extra::invalidate_current_thread_spans();
+    (out, lexed)
+}
+
+/// `mod name;` declarations of a file that does not lex, one per line (with a `#[path]` on
+/// the same or an earlier attribute line); those inside inline modules are not found.
+fn mod_decls_by_lines(text: &str) -> Vec<ModDecl> {
+    let mut out = Vec::new();
+    let mut path_attr: Option<String> = None;
+    for line in text.lines() {
+        let mut t = line.trim();
+        while let Some(rest) = t.strip_prefix("#[") {
+            let Some(end) = rest.find(']') else {
+                break;
+            };
+            let attr = &rest[..end];
+            if attr.trim_start().starts_with("path") {
+                if let (Some(a), Some(b)) = (attr.find('"'), attr.rfind('"')) {
+                    if b > a {
+                        path_attr = Some(attr[a + 1..b].to_string());
+                    }
+                }
+            }
+            t = rest[end + 1..].trim_start();
+        }
+        if t.is_empty() || t.starts_with("//") {
+            continue;
+        }
+        let mut rest = t;
+        if let Some(r) = rest.strip_prefix("pub") {
+            rest = r.trim_start();
+            if rest.starts_with('(') {
+                rest = rest.find(')').map_or("", |i| rest[i + 1..].trim_start());
+            }
+        }
+        let name = rest
+            .strip_prefix("mod ")
+            .and_then(|r| r.trim().strip_suffix(';'))
+            .map(str::trim);
+        match name {
+            Some(n)
+                if !n.is_empty()
+                    && n.trim_start_matches("r#")
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '_') =>
+            {
+                out.push(ModDecl {
+                    name: n.trim_start_matches("r#").to_string(),
+                    path_attr: path_attr.take(),
+                    inline_parents: Vec::new(),
+                });
+            }
+            _ => path_attr = None,
+        }
+    }
     out
 }
 
@@ -433,6 +509,7 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
                 build_rs: None,
                 targets: Vec::new(),
                 only: None,
+                unlexed: Vec::new(),
             }
         });
         let Some((generated, ev)) = scan else {
@@ -666,6 +743,18 @@ mod tests {
         assert_eq!(v[2].path_attr.as_deref(), Some("other/c.rs"));
         assert_eq!(v[3].inline_parents, ["inline"]);
         assert_eq!(v[0].path_attr, None);
+    }
+
+    #[test]
+    fn modules_of_a_file_that_does_not_lex_are_found_by_lines() {
+        let src = "mod a;\npub(crate) mod b;\n#[path = \"x/c.rs\"]\n#[allow(dead_code)]\nmod c;\n// mod d;\nfn broken( {\n";
+        let (v, lexed) = mod_decls_checked(src);
+        assert!(!lexed);
+        let names: Vec<_> = v.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(v[2].path_attr.as_deref(), Some("x/c.rs"));
+        assert_eq!(v[0].path_attr, None);
+        assert!(mod_decls_checked("mod a;\nfn ok() {}\n").1);
     }
 
     #[test]

@@ -844,3 +844,28 @@ fn a_path_inside_a_crate_is_migrated_with_the_crates_context() {
         by_path
     );
 }
+
+/// Issue 15: a crate root that does not parse is reported (every step, even with nothing to
+/// change in it), and the modules it declares are still found and processed.
+#[test]
+fn a_crate_root_that_does_not_parse_is_reported_and_its_modules_processed() {
+    let repo = repo_with("tests/cli/broken");
+    std::fs::write(
+        repo.path().join("src/lib.rs"),
+        "mod good;\nmod bad;\nmod served;\n\nfn oops( {\n",
+    )
+    .unwrap();
+    git(repo.path(), &["commit", "-qam", "broken root"]);
+    let out = run(repo.path(), &["--step", "3"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("error: src/lib.rs:5:"), "{err}");
+    assert!(err.contains("does not parse"), "{err}");
+    let good = std::fs::read_to_string(repo.path().join("src/good.rs")).unwrap();
+    assert!(good.contains("ConnectError::aborted"), "{good}");
+    // A step with nothing to change still says the root is broken.
+    let out = run(repo.path(), &["--step", "8", "--check"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("error: src/lib.rs:5:"), "{err}");
+}
