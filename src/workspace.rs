@@ -555,6 +555,17 @@ fn crate_context(
             abs.parent().map(Path::to_path_buf).unwrap_or(abs)
         };
         if let Some(pkg) = package_dir(&dir, package_of) {
+            // Below a hidden or `target` directory of the package, nothing is its source (a
+            // corpus kept in `.corpus/`, build output): no cargo run for it.
+            let hidden = dir.strip_prefix(&pkg).is_ok_and(|r| {
+                r.components().any(|c| {
+                    let c = c.as_os_str().to_string_lossy();
+                    c.starts_with('.') || c == "target"
+                })
+            });
+            if hidden {
+                continue;
+            }
             let m = pkg.join("Cargo.toml");
             if !manifests.contains(&m) {
                 manifests.push(m);
