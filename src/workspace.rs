@@ -475,7 +475,24 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
     files.dedup();
     let root = std::env::current_dir()?;
     let mut package_of: BTreeMap<PathBuf, Option<PathBuf>> = BTreeMap::new();
-    let (in_crates, files) = crate_context(&root, paths, files, &mut package_of);
+    let (in_crates, mut files) = crate_context(&root, paths, files, &mut package_of);
+    // Reports and diffs are relative to the current directory, or to the package above it
+    // when a path given inside a package brings the package's manifest and build script in.
+    let mut report_root = root.clone();
+    for c in &in_crates {
+        let dir = normalize(&c.dir);
+        while !dir.starts_with(&report_root) {
+            if !report_root.pop() {
+                break;
+            }
+        }
+    }
+    if report_root.parent().is_none() {
+        report_root = root.clone();
+    }
+    if report_root != root {
+        files = files.into_iter().map(|f| root.join(f)).collect();
+    }
     let mut crates: BTreeMap<Option<PathBuf>, Crate> = BTreeMap::new();
     // Read and scan in parallel; group in order.
     use rayon::prelude::*;
@@ -530,7 +547,7 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
         });
     }
     Ok(Workspace {
-        root,
+        root: report_root,
         crates: in_crates.into_iter().chain(crates.into_values()).collect(),
     })
 }

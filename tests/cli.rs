@@ -822,6 +822,26 @@ fn a_path_inside_a_crate_is_migrated_with_the_crates_context() {
     assert!(one.contains(lib), "{one:?} vs {whole:?}");
     assert!(one.iter().any(|f| f.0 == "build.rs"), "{one:?}");
     assert!(!one.iter().any(|f| f.0.starts_with("src/bin/")), "{one:?}");
+    // Run from inside the package, the report and the diff are relative to the package, so
+    // the diff applies there.
+    let out = run(
+        &repo.path().join("src"),
+        &["--step", "1", "--dry-run", "lib.rs"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let diff = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        diff.contains("+++ b/src/lib.rs") && diff.contains("+++ b/build.rs"),
+        "{diff}"
+    );
+    let patch = repo.path().join(".git/path.patch");
+    std::fs::write(&patch, &diff).unwrap();
+    git(repo.path(), &["apply", "--check", patch.to_str().unwrap()]);
     // The write: the given file, with what it needs, builds the same text as the whole run.
     let out = run(repo.path(), &["--step", "1", "src/lib.rs"]);
     assert_eq!(
