@@ -122,17 +122,23 @@ enum Placement {
     Outside { real: PathBuf },
 }
 
-/// The placement of `path` and the real file (for telling files reached twice apart).
-fn placement(root: &Path, canon_root: Option<&Path>, path: &Path) -> (Placement, PathBuf) {
+/// The placement of `path` (whose real location discovery found to be `real`, when it is not
+/// the path itself) and the real file, to tell files reached twice apart.
+fn placement(
+    root: &Path,
+    canon_root: Option<&Path>,
+    path: &Path,
+    real: Option<&PathBuf>,
+) -> (Placement, PathBuf) {
+    let Some(real) = real else {
+        return (Placement::Plain, path.to_path_buf());
+    };
     let abs = root.join(path);
-    let Ok(real) = abs.canonicalize() else {
-        return (Placement::Plain, abs);
-    };
     let (Some(canon_root), Ok(rel)) = (canon_root, abs.strip_prefix(root)) else {
-        return (Placement::Plain, real);
+        return (Placement::Plain, real.clone());
     };
-    if real == canon_root.join(rel) {
-        return (Placement::Plain, real);
+    if *real == canon_root.join(rel) {
+        return (Placement::Plain, real.clone());
     }
     let place = match real.strip_prefix(canon_root) {
         Ok(r) => Placement::Linked {
@@ -141,7 +147,7 @@ fn placement(root: &Path, canon_root: Option<&Path>, path: &Path) -> (Placement,
         },
         Err(_) => Placement::Outside { real: real.clone() },
     };
-    (place, real)
+    (place, real.clone())
 }
 
 /// Run one step over the workspace.
@@ -158,7 +164,12 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
     for c in &ws.crates {
         let crate_ctx = prepared.ctx.get(&c.name).cloned();
         for f in c.files.iter().filter(|f| c.selected(&f.path)) {
-            let (place, real) = placement(&ws.root, canon_root.as_deref(), &f.path);
+            let (place, real) = placement(
+                &ws.root,
+                canon_root.as_deref(),
+                &f.path,
+                c.real.get(&f.path),
+            );
             if !seen.insert(real) {
                 continue;
             }
@@ -714,4 +725,38 @@ fn lock_file(path: &Path, _wait: bool) -> std::io::Result<Option<WorkspaceLock>>
         .truncate(false)
         .open(path)?;
     Ok(Some(WorkspaceLock { _file: file }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placement_of_linked_files() {
+        let root = Path::new("/ws");
+        let canon = Some(Path::new("/real/ws"));
+        let p = Path::new("/ws/src/a.rs");
+        // Not a link (discovery found the path to be the file), or only the root is linked.
+        assert_eq!(placement(root, canon, p, None).0, Placement::Plain);
+        let same = PathBuf::from("/real/ws/src/a.rs");
+        assert_eq!(
+            placement(root, canon, p, Some(&same)),
+            (Placement::Plain, same.clone())
+        );
+        // A link inside the workspace: the target, named from the root.
+        let shared = PathBuf::from("/real/ws/shared/a.rs");
+        assert_eq!(
+            placement(root, canon, p, Some(&shared)).0,
+            Placement::Linked {
+                real: shared.clone(),
+                rel_real: "shared/a.rs".into()
+            }
+        );
+        // Out of the workspace.
+        let out = PathBuf::from("/elsewhere/a.rs");
+        assert_eq!(
+            placement(root, canon, p, Some(&out)).0,
+            Placement::Outside { real: out.clone() }
+        );
+    }
 }

@@ -53,6 +53,9 @@ pub struct Crate {
     /// Files of the module tree that do not lex (their modules were found by a line scan):
     /// reported by every step, even one with nothing to change in them.
     pub unlexed: Vec<PathBuf>,
+    /// The real location of the files of the module tree whose path is not it (reached through
+    /// a symbolic link, or below a linked directory).
+    pub real: std::collections::HashMap<PathBuf, PathBuf>,
 }
 
 impl Crate {
@@ -197,6 +200,7 @@ pub fn discover(sel: &Selection) -> Result<Workspace> {
             targets: Vec::new(),
             only: None,
             unlexed: Vec::new(),
+            real: Default::default(),
         };
         let mut seen = HashSet::new();
         for t in &p.targets {
@@ -235,8 +239,12 @@ fn walk_modules(
         let Ok(canon) = path.canonicalize() else {
             continue;
         };
-        if !seen.insert(canon) || path.starts_with(target_dir) {
+        if seen.contains(&canon) || path.starts_with(target_dir) {
             continue;
+        }
+        seen.insert(canon.clone());
+        if canon != path {
+            c.real.insert(path.clone(), canon);
         }
         let Ok(bytes) = std::fs::read(&path) else {
             continue;
@@ -527,6 +535,7 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
                 targets: Vec::new(),
                 only: None,
                 unlexed: Vec::new(),
+                real: Default::default(),
             }
         });
         let Some((generated, ev)) = scan else {
