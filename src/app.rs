@@ -167,6 +167,9 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
     } else {
         Mode::Write
     };
+    for note in &ws.notes {
+        warning(note);
+    }
     if let Some(code) = refuse_out_of_order(step, &ws) {
         return code;
     }

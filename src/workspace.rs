@@ -90,6 +90,8 @@ impl Target {
 pub struct Workspace {
     pub root: PathBuf,
     pub crates: Vec<Crate>,
+    /// What discovery could not do as asked (paths in a package processed without its context).
+    pub notes: Vec<String>,
 }
 
 impl Workspace {
@@ -223,6 +225,7 @@ pub fn discover(sel: &Selection) -> Result<Workspace> {
     Ok(Workspace {
         root: meta.workspace_root.clone().into(),
         crates,
+        notes: Vec::new(),
     })
 }
 
@@ -483,7 +486,7 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
     files.dedup();
     let root = std::env::current_dir()?;
     let mut package_of: BTreeMap<PathBuf, Option<PathBuf>> = BTreeMap::new();
-    let (in_crates, mut files) = crate_context(&root, paths, files, &mut package_of);
+    let (in_crates, mut files, notes) = crate_context(&root, paths, files, &mut package_of);
     // Reports and diffs are relative to the current directory, or to the package above it
     // when a path given inside a package brings the package's manifest and build script in.
     let mut report_root = root.clone();
@@ -558,6 +561,7 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
     Ok(Workspace {
         root: report_root,
         crates: in_crates.into_iter().chain(crates.into_values()).collect(),
+        notes,
     })
 }
 
@@ -565,13 +569,14 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
 /// package would (its targets, schema, build script, manifest): the package is discovered with
 /// cargo, and the given files its module tree reaches are selected in it (with its build script,
 /// which those files' code generation lives in). Returns those crates and the files left over,
-/// processed as plain files (not in a package, or not reached by its module tree).
+/// processed as plain files (not in a package, or not reached by its module tree), and notes
+/// saying which files of a package were left without its context, and why.
 fn crate_context(
     root: &Path,
     paths: &[PathBuf],
     files: Vec<PathBuf>,
     package_of: &mut BTreeMap<PathBuf, Option<PathBuf>>,
-) -> (Vec<Crate>, Vec<PathBuf>) {
+) -> (Vec<Crate>, Vec<PathBuf>, Vec<String>) {
     let mut manifests = Vec::new();
     for p in paths {
         let abs = root.join(p);
@@ -603,15 +608,46 @@ fn crate_context(
     let mut left: std::collections::HashMap<PathBuf, PathBuf> =
         files.into_iter().map(|f| (key(&f), f)).collect();
     let mut out = Vec::new();
+    let mut notes = Vec::new();
     for m in manifests {
-        let Ok(ws) = discover(&Selection {
+        let want = key(&m);
+        let pkg_dir = want.parent().map(Path::to_path_buf).unwrap_or_default();
+        // The files left whose own package is this one (not one nested below it).
+        let mut under = |left: &std::collections::HashMap<PathBuf, PathBuf>| {
+            let mut v: Vec<String> = left
+                .keys()
+                .filter(|k| {
+                    k.starts_with(&pkg_dir)
+                        && k.parent()
+                            .and_then(|d| package_dir(d, package_of))
+                            .as_deref()
+                            == Some(pkg_dir.as_path())
+                })
+                .map(|k| rel(root, k))
+                .collect();
+            v.sort();
+            match v.len() {
+                0 => None,
+                1 => Some(v.remove(0)),
+                n => Some(format!("{n} files ({}, ..)", v[0])),
+            }
+        };
+        let ws = match discover(&Selection {
             manifest_path: Some(m.clone()),
             workspace: true,
             ..Default::default()
-        }) else {
-            continue;
+        }) {
+            Ok(ws) => ws,
+            Err(e) => {
+                if let Some(files) = under(&left) {
+                    notes.push(format!(
+                        "{files}: processed without the context of the package at {} (schema, build script): {e:#}",
+                        m.display()
+                    ));
+                }
+                continue;
+            }
         };
-        let want = key(&m);
         let Some(mut c) = ws
             .crates
             .into_iter()
@@ -625,6 +661,12 @@ fn crate_context(
                 only.insert(f.clone());
             }
         }
+        if let Some(files) = under(&left) {
+            notes.push(format!(
+                "{files}: in package `{}`, but no target of it reaches there (no `mod` leads to it): processed as plain files, without the package's context",
+                c.name,
+            ));
+        }
         if only.is_empty() {
             continue;
         }
@@ -636,7 +678,7 @@ fn crate_context(
     }
     let mut rest: Vec<PathBuf> = left.into_values().collect();
     rest.sort();
-    (out, rest)
+    (out, rest, notes)
 }
 
 /// `p` without `.` components and with `..` taken lexically.

@@ -863,6 +863,15 @@ fn a_path_inside_a_crate_is_migrated_with_the_crates_context() {
         std::fs::read_to_string(repo.path().join("src/lib.rs")).unwrap(),
         by_path
     );
+    // A file of the package that no target reaches: processed, and the run says it had no
+    // package context for it.
+    std::fs::write(repo.path().join("src/orphan.rs"), "pub fn f() {}\n").unwrap();
+    let out = run(repo.path(), &["--step", "3", "--check", "src/orphan.rs"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("src/orphan.rs: in package `greeter`, but no target of it reaches there"),
+        "{err}"
+    );
 }
 
 /// Issue 15: a crate root that does not parse is reported (every step, even with nothing to
