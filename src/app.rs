@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cli::{Cli, Command, MigrateArgs, SelectArgs};
+use crate::cli::{Cli, ColorWhen, Command, MigrateArgs, SelectArgs};
 use crate::report::{self, Format};
 use crate::run::{self, Mode, RunReport};
 use crate::steps::{self, Step};
@@ -23,11 +23,78 @@ pub mod exit {
 
 /// Print an error with a hint and give its exit code.
 fn fail(msg: impl std::fmt::Display, hint: Option<&str>) -> u8 {
-    eprintln!("error: {msg}");
+    error(&msg.to_string());
     if let Some(h) = hint {
-        eprintln!("  = help: {h}");
+        help(h);
     }
     exit::USAGE
+}
+
+fn error(msg: &str) {
+    anstream::eprintln!("{}: {msg}", report::paint(report::style::ERROR, "error"));
+}
+
+fn warning(msg: &str) {
+    anstream::eprintln!(
+        "{}: {msg}",
+        report::paint(report::style::WARNING, "warning")
+    );
+}
+
+fn help(msg: &str) {
+    anstream::eprintln!("  {} {msg}", report::paint(report::style::NOTE, "= help:"));
+}
+
+/// A cargo-style status line: the verb right-aligned, green and bold.
+fn status(verb: &str, msg: &str) {
+    anstream::eprintln!(
+        "{} {msg}",
+        report::paint(report::style::VERB, &format!("{verb:>13}"))
+    );
+}
+
+/// Steps that write code needing earlier steps refuse to run before them (exit 2, nothing
+/// written). Step 5 hosts the services on a connectrpc `Router` through connect-shim: a crate
+/// whose server code it would rewrite must depend on connectrpc (steps 1-2) or the result does
+/// not compile. (Steps 2 and 9 skip such crates themselves and list them.)
+fn refuse_out_of_order(step: &Step, ws: &Workspace) -> Option<u8> {
+    if step.number != 5 {
+        return None;
+    }
+    let unready: Vec<&workspace::Crate> = ws
+        .crates
+        .iter()
+        .filter(|c| c.tonic_req.is_some() && !c.has_connectrpc)
+        .collect();
+    if unready.is_empty() {
+        return None;
+    }
+    let probe = run::run_step(step, ws, Mode::Check, false);
+    let blocked: Vec<&str> = unready
+        .iter()
+        .filter(|c| {
+            probe
+                .files
+                .iter()
+                .any(|f| f.krate == c.name && f.status == run::FileStatus::Changed)
+        })
+        .map(|c| c.name.as_str())
+        .collect();
+    if blocked.is_empty() {
+        return None;
+    }
+    Some(fail(
+        format!(
+            "step 5 needs steps 1 and 2 first: {} {} not depend on connectrpc yet, so the Connect server step 5 would write cannot compile; nothing was changed",
+            blocked
+                .iter()
+                .map(|c| format!("crate `{c}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if blocked.len() == 1 { "does" } else { "do" },
+        ),
+        Some("apply step 1, then step 2 (`cargo connect-migrate --step 1`), then step 5"),
+    ))
 }
 
 fn selection(s: &SelectArgs, paths: &[PathBuf]) -> Selection {
@@ -41,6 +108,13 @@ fn selection(s: &SelectArgs, paths: &[PathBuf]) -> Selection {
 }
 
 pub fn run(cli: Cli) -> u8 {
+    // `auto` leaves anstream's detection: colour on a terminal unless `NO_COLOR` is set
+    // (`CLICOLOR_FORCE` forces it).
+    match cli.color {
+        ColorWhen::Auto => {}
+        ColorWhen::Always => anstream::ColorChoice::Always.write_global(),
+        ColorWhen::Never => anstream::ColorChoice::Never.write_global(),
+    }
     let steps = match steps::all() {
         Ok(s) => s,
         Err(e) => return fail(format!("the embedded rules do not load: {e}"), None),
@@ -98,7 +172,8 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
             Some("`cargo connect-migrate plan` lists the steps this version implements"),
         );
     }
-    let mut ws = match workspace::discover(&selection(&a.select, &a.paths)) {
+    let sel = selection(&a.select, &a.paths);
+    let mut ws = match workspace::discover(&sel) {
         Ok(ws) => ws,
         Err(e) => return fail(format!("{e:#}"), None),
     };
@@ -130,24 +205,81 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
     } else {
         Mode::Write
     };
-    if mode == Mode::Write && !a.allow_dirty {
-        match workspace::dirty_files(&ws.root) {
-            Some(dirty) if !dirty.is_empty() => {
-                eprintln!(
-                    "error: the working tree at {} has uncommitted changes:",
-                    ws.root.display()
+    for note in &ws.notes {
+        warning(note);
+    }
+    if let Some(code) = refuse_out_of_order(step, &ws) {
+        return code;
+    }
+    // One write run at a time: the lock is taken before the tree is checked and held until this
+    // function returns (after `--verify` restored what it had to).
+    let _lock = if mode == Mode::Write {
+        let path = run::lock_path(&ws.root);
+        let lock = match run::try_lock(&path) {
+            Ok(Some(l)) => l,
+            Ok(None) => {
+                status(
+                    "Blocking",
+                    &format!(
+                        "waiting for another cargo-connect-migrate run on {} to finish (lock {})",
+                        ws.root.display(),
+                        path.display()
+                    ),
                 );
+                let l = match run::lock(&path) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        return fail(
+                            format!("cannot lock the workspace ({}): {e}", path.display()),
+                            None,
+                        )
+                    }
+                };
+                // The other run may have added or removed files: look again.
+                ws = match workspace::discover(&sel) {
+                    Ok(ws) => ws,
+                    Err(e) => return fail(format!("{e:#}"), None),
+                };
+                l
+            }
+            Err(e) => {
+                return fail(
+                    format!("cannot lock the workspace ({}): {e}", path.display()),
+                    None,
+                )
+            }
+        };
+        Some(lock)
+    } else {
+        None
+    };
+    if mode == Mode::Write {
+        match workspace::dirty_files(&ws.root) {
+            Some(dirty) if !dirty.is_empty() && !a.allow_dirty => {
+                error(&format!(
+                    "the working tree at {} has uncommitted changes:",
+                    ws.root.display()
+                ));
                 for f in &dirty {
-                    eprintln!("  {f}");
+                    anstream::eprintln!("  {f}");
                 }
-                eprintln!("  = help: commit or stash them first so the migration can be reviewed as its own diff, or pass --allow-dirty");
+                help("commit or stash them first so the migration can be reviewed as its own diff, or pass --allow-dirty");
                 return exit::USAGE;
             }
             Some(_) => {}
-            None => eprintln!(
-                "warning: {} is not in a git work tree: changes cannot be reviewed or undone with git",
+            None if !a.allow_no_vcs => {
+                return fail(
+                    format!(
+                        "{} is not in a git work tree (or git cannot be run): the changes could be neither reviewed as a diff nor undone",
+                        ws.root.display()
+                    ),
+                    Some("run it in a git repository (`git init && git add -A && git commit`), look first with --dry-run, or pass --allow-no-vcs"),
+                );
+            }
+            None => warning(&format!(
+                "{} is not in a git work tree: changes cannot be reviewed or undone with git (--allow-no-vcs)",
                 ws.root.display()
-            ),
+            )),
         }
     }
     // Step 1 adds connectrpc to the crates that generate code (and step 2 to the crates that
@@ -155,10 +287,10 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
     if n >= 2 && !ws.crates.iter().any(|c| c.has_connectrpc) {
         for c in &ws.crates {
             if c.tonic_req.is_some() && !c.has_connectrpc {
-                eprintln!(
-                    "warning: crate `{}` does not depend on connectrpc yet: apply step 1 first, or the rewritten code will not compile",
+                warning(&format!(
+                    "crate `{}` does not depend on connectrpc yet: apply step 1 first, or the rewritten code will not compile",
                     c.name
-                );
+                ));
             }
         }
     }
@@ -180,7 +312,7 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
                     return exit::PARTIAL;
                 }
             }
-            eprint!("{}", report::human(&report));
+            anstream::eprint!("{}", report::human(&report));
             String::new()
         }
         Format::Json => report::json(&report),
@@ -192,15 +324,15 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
     }
     if a.verify && mode == Mode::Write && report.changed() > 0 {
         if !a.paths.is_empty() {
-            eprintln!("warning: --verify needs a cargo workspace: nothing was built");
+            warning("--verify needs a cargo workspace: nothing was built");
         } else {
             let manifest = ws.root.join("Cargo.toml");
-            eprintln!("    Checking the workspace (--verify)");
+            status("Checking", "the workspace (--verify)");
             if let Err(output) = run::verify(&report, &manifest) {
                 eprintln!("{}", output.trim_end());
-                eprintln!(
-                    "error: the workspace does not build after step {n}: every file the run wrote was restored"
-                );
+                error(&format!(
+                    "the workspace does not build after step {n}: every file the run wrote was restored"
+                ));
                 return exit::PARTIAL;
             }
         }
@@ -260,8 +392,22 @@ fn plan(steps: &[Step], sel: &Selection, format: Format) -> u8 {
                 &(serde_json::to_string_pretty(&plans).expect("plan serializes") + "\n"),
             );
         }
-        Format::Human | Format::Github | Format::Sarif => {
+        Format::Human => {
             let _ = run::print_stdout(&plan_human(&plans));
+        }
+        Format::Github => {
+            let mut out: String = reports
+                .iter()
+                .filter_map(|(_, r)| r.as_ref())
+                .map(report::github_annotations)
+                .collect();
+            out.push_str(&plan_total(&plans));
+            out.push('\n');
+            let _ = run::print_stdout(&out);
+        }
+        Format::Sarif => {
+            let rs: Vec<&RunReport> = reports.iter().filter_map(|(_, r)| r.as_ref()).collect();
+            let _ = run::print_stdout(&report::sarif_of(&rs));
         }
     }
     let failed = reports
@@ -366,8 +512,11 @@ fn plan_human(plans: &[CratePlan]) -> String {
                 "not-implemented" => "not implemented in this version".to_string(),
                 "done" => "done (nothing to change)".to_string(),
                 _ => format!(
-                    "{}: {} edits in {} files, {} items to review",
-                    st.state, st.edits, st.files, st.manual_items
+                    "{}: {} in {}, {} to review",
+                    st.state,
+                    report::plural(st.edits, "edit", "edits"),
+                    report::plural(st.files, "file", "files"),
+                    report::plural(st.manual_items, "item", "items")
                 ),
             };
             let _ = writeln!(s, "  step {} {:<64} {what}", st.step, st.title);
@@ -384,9 +533,18 @@ fn plan_human(plans: &[CratePlan]) -> String {
         }
         let _ = writeln!(s);
     }
-    let total: usize = plans.iter().map(|p| p.items.len()).sum();
-    let _ = writeln!(s, "{} crates, {} items need a human", plans.len(), total);
+    let _ = writeln!(s, "{}", plan_total(plans));
     s
+}
+
+/// "1 crate, 2 items need a human".
+fn plan_total(plans: &[CratePlan]) -> String {
+    let total: usize = plans.iter().map(|p| p.items.len()).sum();
+    format!(
+        "{}, {} a human",
+        report::plural(plans.len(), "crate", "crates"),
+        report::plural(total, "item needs", "items need")
+    )
 }
 
 fn demo(steps: &[Step], out: Option<PathBuf>) -> u8 {
@@ -431,6 +589,8 @@ fn demo(steps: &[Step], out: Option<PathBuf>) -> u8 {
             dry_run: true,
             check: false,
             allow_dirty: false,
+            // The demo writes into its own fresh folder.
+            allow_no_vcs: true,
             verify: false,
             shim: crate::cli::ShimMode::Vendor,
             shim_path: None,

@@ -21,6 +21,23 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub migrate: MigrateArgs,
+    /// Colour the output: `auto` (on a terminal, unless `NO_COLOR` is set), `always`, `never`.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto",
+        global = true
+    )]
+    pub color: ColorWhen,
+}
+
+/// When to colour the output (cargo's `--color`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -46,6 +63,10 @@ pub struct MigrateArgs {
     /// Allow writing into a git tree with uncommitted or staged changes.
     #[arg(long)]
     pub allow_dirty: bool,
+    /// Allow writing outside a version control system (git): without one, the changes can be
+    /// neither reviewed as a diff nor undone.
+    #[arg(long)]
+    pub allow_no_vcs: bool,
     /// After writing, run `cargo check --workspace --all-targets`; if it fails, restore every
     /// file the run wrote (exit code 3).
     #[arg(long, conflicts_with_all = ["check", "dry_run"])]
@@ -130,6 +151,24 @@ where
     if v.get(1).is_some_and(|a| a == "connect-migrate") {
         v.remove(1);
     }
+    // `--color WHEN` before a command (`cargo connect-migrate --color never plan`): clap reads
+    // any argument before a command as the migrate form's, so it goes after the command name.
+    let mut color = Vec::new();
+    while v.len() > 1 {
+        if v[1] == "--color" && v.len() > 2 {
+            color.extend(v.drain(1..3));
+        } else if v[1].to_str().is_some_and(|a| a.starts_with("--color=")) {
+            color.push(v.remove(1));
+        } else {
+            break;
+        }
+    }
+    let is_command = v.get(1).and_then(|a| a.to_str()).is_some_and(|a| {
+        use clap::CommandFactory;
+        Cli::command().get_subcommands().any(|c| c.get_name() == a)
+    });
+    let at = if is_command { 2 } else { 1 };
+    v.splice(at..at, color);
     Cli::try_parse_from(v)
 }
 
@@ -158,6 +197,18 @@ mod tests {
         let c = parse_from(["cargo-connect-migrate", "plan", "--format", "json"]).unwrap();
         assert!(matches!(c.command, Some(Command::Plan(_))));
         assert!(parse_from(["x", "--step", "10"]).is_err());
+        for args in [
+            &["x", "--color", "never", "plan"][..],
+            &["x", "connect-migrate", "--color=never", "plan"],
+            &["x", "plan", "--color", "never"],
+        ] {
+            let c = parse_from(args).unwrap();
+            assert!(matches!(c.command, Some(Command::Plan(_))), "{args:?}");
+            assert_eq!(c.color, ColorWhen::Never, "{args:?}");
+        }
+        let c = parse_from(["x", "--color", "always", "--step", "1", "plan"]).unwrap();
+        assert_eq!(c.migrate.paths, [PathBuf::from("plan")]);
+        assert_eq!(c.color, ColorWhen::Always);
         assert!(parse_from(["x", "--step", "3", "--check", "--dry-run"]).is_err());
     }
 }

@@ -566,6 +566,46 @@ mod upgrade_tests {
     }
 }
 
+/// `new` (a manifest as toml_edit prints it: no BOM, `\n` line ends) in the form of `old`: its
+/// byte-order mark and CRLF line ends are kept, as they are in `.rs` files, so an edit shows
+/// as the lines it changed.
+pub fn keep_form(old: &str, new: &str) -> String {
+    let (bom, old_body) = match old.strip_prefix('\u{feff}') {
+        Some(rest) => ("\u{feff}", rest),
+        None => ("", old),
+    };
+    let body = new.strip_prefix('\u{feff}').unwrap_or(new);
+    let body = match crate::edit::LineEnding::detect(old_body) {
+        crate::edit::LineEnding::CrLf => crate::edit::LineEnding::CrLf.convert(body),
+        crate::edit::LineEnding::Lf => body.to_string(),
+    };
+    format!("{bom}{body}")
+}
+
+#[cfg(test)]
+mod form_tests {
+    use super::*;
+
+    #[test]
+    fn bom_and_crlf_survive_a_toml_edit_round_trip() {
+        let old = "\u{feff}[package]\r\nname = \"x\" # kept\r\n\r\n[dependencies]\r\ntonic = \"0.14\"\r\n";
+        let (new, _) = add_deps(
+            old,
+            None,
+            &[NewDep::new("buffa", "0.9", &[], DepKind::Normal)],
+        )
+        .unwrap();
+        assert!(!new.contains('\r'), "toml_edit drops them: {new:?}");
+        assert_eq!(
+            keep_form(old, &new),
+            "\u{feff}[package]\r\nname = \"x\" # kept\r\n\r\n[dependencies]\r\nbuffa = \"0.9\"\r\ntonic = \"0.14\"\r\n"
+        );
+        // Unchanged content comes back byte for byte; LF files stay LF.
+        assert_eq!(keep_form(old, &old.replace("\r\n", "\n")), old);
+        assert_eq!(keep_form("a = 1\n", "a = 2\n"), "a = 2\n");
+    }
+}
+
 /// The manifest rewrites of one run: members' new texts, and the workspace root's, carried from
 /// crate to crate so each edit starts from the previous one.
 #[derive(Debug)]

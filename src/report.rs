@@ -16,7 +16,23 @@ pub enum Format {
     Sarif,
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+/// cargo's colours: green bold verbs, yellow warnings, red errors. Text is styled always and
+/// printed through `anstream`, which strips the styles when colour is off (`--color`,
+/// `NO_COLOR`, not a terminal).
+pub mod style {
+    use anstyle::{AnsiColor, Style};
+    pub const VERB: Style = AnsiColor::Green.on_default().bold();
+    pub const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+    pub const ERROR: Style = AnsiColor::Red.on_default().bold();
+    pub const NOTE: Style = AnsiColor::Cyan.on_default().bold();
+}
+
+/// `text` in `style`.
+pub fn paint(style: anstyle::Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
+}
+
+pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
@@ -34,7 +50,12 @@ pub fn human(r: &RunReport) -> String {
                     Mode::Write => "Created",
                     Mode::DryRun | Mode::Check => "Would create",
                 };
-                let _ = writeln!(s, "{created:>13} {}", f.path);
+                let _ = writeln!(
+                    s,
+                    "{} {}",
+                    paint(style::VERB, &format!("{created:>13}")),
+                    f.path
+                );
             }
             FileStatus::Changed if f.deleted => {
                 let deleted = match r.mode {
@@ -46,7 +67,8 @@ pub fn human(r: &RunReport) -> String {
             FileStatus::Changed => {
                 let _ = writeln!(
                     s,
-                    "{verb:>13} {} ({})",
+                    "{} {} ({})",
+                    paint(style::VERB, &format!("{verb:>13}")),
                     f.path,
                     plural(f.edits, "edit", "edits")
                 );
@@ -54,7 +76,8 @@ pub fn human(r: &RunReport) -> String {
             FileStatus::Failed => {
                 let _ = writeln!(
                     s,
-                    "error: {}{}: {}",
+                    "{}: {}{}: {}",
+                    paint(style::ERROR, "error"),
                     f.path,
                     location(f.line, f.column),
                     f.error.as_deref().unwrap_or("failed")
@@ -77,18 +100,22 @@ fn location(line: Option<usize>, column: Option<usize>) -> String {
 }
 
 fn item_human(s: &mut String, i: &ItemReport) {
-    let level = match i.kind {
-        ItemKind::Manual => "manual",
-        ItemKind::Unsure => "unsure",
-        ItemKind::Skipped => "skipped",
+    let (level, st) = match i.kind {
+        ItemKind::Manual => ("manual", style::WARNING),
+        ItemKind::Unsure => ("unsure", style::WARNING),
+        ItemKind::Skipped => ("skipped", style::NOTE),
     };
     let _ = writeln!(
         s,
-        "{level}[{}]: {}:{}:{}: {}",
-        i.rule, i.path, i.line, i.column, i.message
+        "{}: {}:{}:{}: {}",
+        paint(st, &format!("{level}[{}]", i.rule)),
+        i.path,
+        i.line,
+        i.column,
+        i.message
     );
     if !i.note.is_empty() {
-        let _ = writeln!(s, "  = help: {}", i.note);
+        let _ = writeln!(s, "  {} {}", paint(style::NOTE, "= help:"), i.note);
     }
 }
 
@@ -159,45 +186,68 @@ fn gh_prop(s: &str) -> String {
     gh_escape(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// SARIF 2.1.0: one result per manual item and per failed file.
+/// SARIF 2.1.0: one result per manual item, per failed file and per file the step changed (or
+/// would change).
 pub fn sarif(r: &RunReport) -> String {
+    sarif_of(&[r])
+}
+
+/// SARIF of several step runs (`plan`): one run of the tool, the results of every step.
+pub fn sarif_of(reports: &[&RunReport]) -> String {
     use serde_json::json;
-    let mut rules: Vec<String> = r.items.iter().map(|i| i.rule.clone()).collect();
-    rules.push("connect-migrate/file".into());
+    let mut rules: Vec<String> = vec!["connect-migrate/file".into()];
+    let mut results = Vec::new();
+    for r in reports {
+        let change_rule = format!("step{:02}/change", r.step);
+        for f in &r.files {
+            match f.status {
+                FileStatus::Failed => results.push(json!({
+                    "ruleId": "connect-migrate/file",
+                    "level": "error",
+                    "message": { "text": f.error.clone().unwrap_or_default() },
+                    "locations": [{ "physicalLocation": {
+                        "artifactLocation": { "uri": f.path },
+                        "region": { "startLine": f.line.unwrap_or(1), "startColumn": f.column.unwrap_or(1) }
+                    }}]
+                })),
+                FileStatus::Changed => {
+                    rules.push(change_rule.clone());
+                    results.push(json!({
+                        "ruleId": change_rule,
+                        "level": "note",
+                        "message": { "text": change_text(r, f) },
+                        "locations": [{ "physicalLocation": {
+                            "artifactLocation": { "uri": f.path },
+                            "region": { "startLine": 1, "startColumn": 1 }
+                        }}]
+                    }));
+                }
+            }
+        }
+        for i in &r.items {
+            rules.push(i.rule.clone());
+            let level = match i.kind {
+                ItemKind::Manual | ItemKind::Unsure => "warning",
+                ItemKind::Skipped => "note",
+            };
+            let text = if i.note.is_empty() {
+                i.message.clone()
+            } else {
+                format!("{} (help: {})", i.message, i.note)
+            };
+            results.push(json!({
+                "ruleId": i.rule,
+                "level": level,
+                "message": { "text": text },
+                "locations": [{ "physicalLocation": {
+                    "artifactLocation": { "uri": i.path },
+                    "region": { "startLine": i.line, "startColumn": i.column }
+                }}]
+            }));
+        }
+    }
     rules.sort();
     rules.dedup();
-    let mut results = Vec::new();
-    for f in r.files.iter().filter(|f| f.status == FileStatus::Failed) {
-        results.push(json!({
-            "ruleId": "connect-migrate/file",
-            "level": "error",
-            "message": { "text": f.error.clone().unwrap_or_default() },
-            "locations": [{ "physicalLocation": {
-                "artifactLocation": { "uri": f.path },
-                "region": { "startLine": f.line.unwrap_or(1), "startColumn": f.column.unwrap_or(1) }
-            }}]
-        }));
-    }
-    for i in &r.items {
-        let level = match i.kind {
-            ItemKind::Manual | ItemKind::Unsure => "warning",
-            ItemKind::Skipped => "note",
-        };
-        let text = if i.note.is_empty() {
-            i.message.clone()
-        } else {
-            format!("{} (help: {})", i.message, i.note)
-        };
-        results.push(json!({
-            "ruleId": i.rule,
-            "level": level,
-            "message": { "text": text },
-            "locations": [{ "physicalLocation": {
-                "artifactLocation": { "uri": i.path },
-                "region": { "startLine": i.line, "startColumn": i.column }
-            }}]
-        }));
-    }
     let doc = json!({
         "version": "2.1.0",
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -213,8 +263,34 @@ pub fn sarif(r: &RunReport) -> String {
     serde_json::to_string_pretty(&doc).expect("SARIF serializes") + "\n"
 }
 
-/// GitHub workflow commands: one annotation per manual item and failed file.
+/// "step 3 would change this file (2 edits)", "step 1 created this file".
+fn change_text(r: &RunReport, f: &crate::run::FileReport) -> String {
+    match (r.mode, f.created) {
+        (Mode::Write, true) => format!("step {} created this file", r.step),
+        (_, true) => format!("step {} would create this file", r.step),
+        (Mode::Write, false) => format!(
+            "step {} changed this file ({})",
+            r.step,
+            plural(f.edits, "edit", "edits")
+        ),
+        (_, false) => format!(
+            "step {} would change this file ({})",
+            r.step,
+            plural(f.edits, "edit", "edits")
+        ),
+    }
+}
+
+/// GitHub workflow commands: one annotation per manual item and failed file (and per file a
+/// `--check` or `--dry-run` would change), then the summary.
 pub fn github(r: &RunReport) -> String {
+    let mut s = github_annotations(r);
+    let _ = writeln!(s, "{}", summary(r));
+    s
+}
+
+/// The annotations of [`github`], without the summary line.
+pub fn github_annotations(r: &RunReport) -> String {
     let mut s = String::new();
     for f in &r.files {
         match f.status {
@@ -237,10 +313,7 @@ pub fn github(r: &RunReport) -> String {
                     "::notice file={},title={}::{}",
                     gh_prop(&f.path),
                     gh_prop(&format!("connect-migrate step {}", r.step)),
-                    gh_escape(&format!(
-                        "step {} would change this file ({} edits)",
-                        r.step, f.edits
-                    ))
+                    gh_escape(&change_text(r, f))
                 );
             }
             FileStatus::Changed => {}
@@ -266,6 +339,5 @@ pub fn github(r: &RunReport) -> String {
             gh_escape(&msg)
         );
     }
-    let _ = writeln!(s, "{}", summary(r));
     s
 }

@@ -109,6 +109,49 @@ struct Job<'a> {
     path: &'a Path,
     krate: &'a str,
     meta: FileMeta,
+    place: Placement,
+    /// The file does not lex (its modules were found by a line scan): reported even when the
+    /// step has nothing for it.
+    unlexed: bool,
+}
+
+/// Where a source file really is, for files reached through a symbolic link (the file itself
+/// or a directory above it): the link is kept and its target edited in place, and reports and
+/// diffs name the target, the path `git` knows the content by (a diff through a link does
+/// not apply). A target outside the workspace is not edited: the link is reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Placement {
+    Plain,
+    Linked { real: PathBuf, rel_real: String },
+    Outside { real: PathBuf },
+}
+
+/// The placement of `path` (whose real location discovery found to be `real`, when it is not
+/// the path itself) and the real file, to tell files reached twice apart.
+fn placement(
+    root: &Path,
+    canon_root: Option<&Path>,
+    path: &Path,
+    real: Option<&PathBuf>,
+) -> (Placement, PathBuf) {
+    let Some(real) = real else {
+        return (Placement::Plain, path.to_path_buf());
+    };
+    let abs = root.join(path);
+    let (Some(canon_root), Ok(rel)) = (canon_root, abs.strip_prefix(root)) else {
+        return (Placement::Plain, real.clone());
+    };
+    if *real == canon_root.join(rel) {
+        return (Placement::Plain, real.clone());
+    }
+    let place = match real.strip_prefix(canon_root) {
+        Ok(r) => Placement::Linked {
+            rel_real: r.to_string_lossy().replace('\\', "/"),
+            real: real.clone(),
+        },
+        Err(_) => Placement::Outside { real: real.clone() },
+    };
+    (place, real.clone())
 }
 
 /// Run one step over the workspace.
@@ -119,10 +162,24 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
     // Connect service code anywhere in the workspace (a helper crate serves another's handlers).
     let connect_server = ws.crates.iter().any(|c| c.evidence.connect_server);
     let workspace_libs = ws.lib_names();
+    let canon_root = ws.root.canonicalize().ok();
+    // A file reached twice (through a link, or from two crates' `#[path]`) is processed once.
+    let mut seen = std::collections::HashSet::new();
     for c in &ws.crates {
         let crate_ctx = prepared.ctx.get(&c.name).cloned();
-        for f in &c.files {
+        for f in c.files.iter().filter(|f| c.selected(&f.path)) {
+            let (place, real) = placement(
+                &ws.root,
+                canon_root.as_deref(),
+                &f.path,
+                c.real.get(&f.path),
+            );
+            if !seen.insert(real) {
+                continue;
+            }
             jobs.push(Job {
+                place,
+                unlexed: c.unlexed.contains(&f.path),
                 path: &f.path,
                 krate: &c.name,
                 meta: FileMeta {
@@ -137,14 +194,26 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
                 },
             });
         }
-        for g in &c.generated {
+        for g in c.generated.iter().filter(|g| c.selected(g)) {
             // Generated files are never edited; those that hold constructs of the step are listed.
             if let Ok(bytes) = std::fs::read(g) {
                 // The tool's own google.rpc module (steps 3 and 7) is not the user's generated code.
                 if bytes.starts_with(crate::steps::details::MARKER.as_bytes()) {
                     continue;
                 }
-                if step.prefilter(&bytes, false) {
+                if step.prefilter(&bytes, false)
+                    || would_edit(
+                        step,
+                        &bytes,
+                        &FileMeta {
+                            module_path: None,
+                            crate_evidence: c.evidence,
+                            path: Some(g.clone()),
+                            crate_ctx: crate_ctx.clone(),
+                            workspace_libs: workspace_libs.clone(),
+                        },
+                    )
+                {
                     items.push(ItemReport {
                         path: rel(&ws.root, g),
                         krate: c.name.clone(),
@@ -194,7 +263,12 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
         parsed += was_parsed as usize;
     }
     for (path, old, new) in &prepared.manifests {
-        files.push(manifest_change(ws, path, old, new, mode));
+        // toml_edit prints `\n` and no BOM: put the manifest's own form back (and drop a
+        // "change" that was only that).
+        let new = crate::manifest::keep_form(old, new);
+        if new != *old {
+            files.push(manifest_change(ws, path, old, &new, mode));
+        }
     }
     for (path, text) in &prepared.new_files {
         files.push(new_file(ws, path, text, mode));
@@ -226,13 +300,57 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
     }
 }
 
+/// Would the step edit (or list something in) this file if it were not generated? Asked of
+/// generated files in crates where the step works from the crate's context (step 1's message
+/// idioms), where the byte prefilter alone cannot tell.
+fn would_edit(step: &Step, bytes: &[u8], meta: &FileMeta) -> bool {
+    if meta.crate_ctx.is_none() || !step.prefilter(bytes, true) {
+        return false;
+    }
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        engine::process(step, text, meta)
+    }));
+    match outcome {
+        Ok(Outcome::Rewritten {
+            new_text, items, ..
+        }) => new_text.is_some() || !items.is_empty(),
+        _ => false,
+    }
+}
+
 fn process_one(
     step: &Step,
     ws: &Workspace,
     job: &Job<'_>,
     mode: Mode,
 ) -> (Option<FileReport>, Vec<ItemReport>, bool) {
-    let relp = rel(&ws.root, job.path);
+    if let Placement::Outside { real } = &job.place {
+        let relp = rel(&ws.root, job.path);
+        let item = ItemReport {
+            path: relp.clone(),
+            krate: job.krate.to_string(),
+            line: 1,
+            column: 1,
+            rule: format!("step{:02}/symlink", step.number),
+            kind: ItemKind::Manual,
+            message: format!(
+                "{relp} is a symbolic link to {}, outside the workspace: not edited",
+                real.display()
+            ),
+            note: "run the step where that file lives (its own workspace), or replace the link with a copy".into(),
+        };
+        let touched =
+            std::fs::read(real).is_ok_and(|b| step.prefilter(&b, job.meta.crate_ctx.is_some()));
+        return (None, if touched { vec![item] } else { Vec::new() }, false);
+    }
+    // Through a link, the target is read, edited and named (the link stays a link).
+    let (path, relp): (&Path, String) = match &job.place {
+        Placement::Linked { real, rel_real } => (real, rel_real.clone()),
+        _ => (job.path, rel(&ws.root, job.path)),
+    };
     let fail = |error: String| FileReport {
         path: relp.clone(),
         krate: job.krate.to_string(),
@@ -246,11 +364,24 @@ fn process_one(
         created: false,
         deleted: false,
     };
-    let bytes = match std::fs::read(job.path) {
+    let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => return (Some(fail(format!("cannot read: {e}"))), Vec::new(), false),
     };
     if !step.prefilter(&bytes, job.meta.crate_ctx.is_some()) {
+        if job.unlexed {
+            let text = String::from_utf8_lossy(&bytes);
+            if let Err(e) = syn::parse_file(text.strip_prefix('\u{feff}').unwrap_or(&text)) {
+                let start = e.span().start();
+                proc_macro2::extra::invalidate_current_thread_spans();
+                let mut f = fail(
+                    "does not parse: unbalanced delimiter or invalid token; left unchanged (the modules it declares were found line by line and processed)".into(),
+                );
+                f.line = Some(start.line);
+                f.column = Some(start.column + 1);
+                return (Some(f), Vec::new(), true);
+            }
+        }
         return (None, Vec::new(), false);
     }
     let text = match String::from_utf8(bytes) {
@@ -339,14 +470,14 @@ fn process_one(
                 Mode::Check => {}
                 Mode::DryRun => report.diff = Some(unified_diff(&relp, &text, &new_text)),
                 Mode::Write => {
-                    if let Err(e) = write_atomic(job.path, &new_text) {
+                    if let Err(e) = write_atomic(path, &new_text) {
                         return (
                             Some(fail(format!("cannot write: {e}; left unchanged"))),
                             items,
                             true,
                         );
                     }
-                    report.original = Some((job.path.to_path_buf(), text.clone()));
+                    report.original = Some((path.to_path_buf(), text.clone()));
                 }
             }
             (Some(report), items, true)
@@ -671,8 +802,16 @@ pub fn unified_diff(rel_path: &str, old: &str, new: &str) -> String {
 }
 
 /// Write `text` to `path` through a temporary file in the same directory and a rename, keeping
-/// the file's permissions.
+/// the file's permissions (and a link: the file it points to is the one replaced).
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    // A symbolic link stays one: its target is replaced, never the link.
+    let resolved;
+    let path = if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        resolved = path.canonicalize()?;
+        resolved.as_path()
+    } else {
+        path
+    };
     let dir = path.parent().unwrap_or(Path::new("."));
     let perms = std::fs::metadata(path).map(|m| m.permissions()).ok();
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
@@ -700,5 +839,119 @@ pub fn print_stdout(s: &str) -> Result<()> {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// One write run at a time per workspace: an exclusive advisory lock (`flock`, released by the
+/// system when the process ends, even on a crash) on a file in the git directory, where it never
+/// shows as an untracked file, or in the temporary directory outside git.
+#[derive(Debug)]
+pub struct WorkspaceLock {
+    _file: std::fs::File,
+}
+
+/// Where the lock of the workspace at `root` lives.
+pub fn lock_path(root: &Path) -> PathBuf {
+    let git_dir = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["rev-parse", "--absolute-git-dir"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim_end()));
+    match git_dir {
+        Some(d) if d.is_dir() => d.join("connect-migrate.lock"),
+        _ => {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            root.canonicalize()
+                .unwrap_or_else(|_| root.to_path_buf())
+                .hash(&mut h);
+            std::env::temp_dir().join(format!("connect-migrate-{:016x}.lock", h.finish()))
+        }
+    }
+}
+
+/// Take the lock at `path` without waiting: `None` while another run holds it.
+pub fn try_lock(path: &Path) -> std::io::Result<Option<WorkspaceLock>> {
+    lock_file(path, false)
+}
+
+/// Take the lock at `path`, waiting for the run that holds it to finish.
+pub fn lock(path: &Path) -> std::io::Result<WorkspaceLock> {
+    lock_file(path, true).map(|l| l.expect("a blocking lock is taken"))
+}
+
+#[cfg(unix)]
+fn lock_file(path: &Path, wait: bool) -> std::io::Result<Option<WorkspaceLock>> {
+    use std::os::unix::io::AsRawFd;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    let op = if wait {
+        libc::LOCK_EX
+    } else {
+        libc::LOCK_EX | libc::LOCK_NB
+    };
+    loop {
+        // SAFETY: flock on a file descriptor this function owns; no memory is shared.
+        if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
+            return Ok(Some(WorkspaceLock { _file: file }));
+        }
+        let e = std::io::Error::last_os_error();
+        match e.kind() {
+            std::io::ErrorKind::Interrupted => continue,
+            std::io::ErrorKind::WouldBlock if !wait => return Ok(None),
+            _ => return Err(e),
+        }
+    }
+}
+
+/// Elsewhere there is no lock yet (the README says so): every run proceeds.
+#[cfg(not(unix))]
+fn lock_file(path: &Path, _wait: bool) -> std::io::Result<Option<WorkspaceLock>> {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    Ok(Some(WorkspaceLock { _file: file }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placement_of_linked_files() {
+        let root = Path::new("/ws");
+        let canon = Some(Path::new("/real/ws"));
+        let p = Path::new("/ws/src/a.rs");
+        // Not a link (discovery found the path to be the file), or only the root is linked.
+        assert_eq!(placement(root, canon, p, None).0, Placement::Plain);
+        let same = PathBuf::from("/real/ws/src/a.rs");
+        assert_eq!(
+            placement(root, canon, p, Some(&same)),
+            (Placement::Plain, same.clone())
+        );
+        // A link inside the workspace: the target, named from the root.
+        let shared = PathBuf::from("/real/ws/shared/a.rs");
+        assert_eq!(
+            placement(root, canon, p, Some(&shared)).0,
+            Placement::Linked {
+                real: shared.clone(),
+                rel_real: "shared/a.rs".into()
+            }
+        );
+        // Out of the workspace.
+        let out = PathBuf::from("/elsewhere/a.rs");
+        assert_eq!(
+            placement(root, canon, p, Some(&out)).0,
+            Placement::Outside { real: out.clone() }
+        );
     }
 }

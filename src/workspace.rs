@@ -47,6 +47,22 @@ pub struct Crate {
     pub build_rs: Option<PathBuf>,
     /// The cargo targets (empty for files given as paths).
     pub targets: Vec<Target>,
+    /// Paths given on the command line inside this cargo package: the files of `files` (and
+    /// `generated`) to process; the others only give the crate's context. `None`: all of them.
+    pub only: Option<HashSet<PathBuf>>,
+    /// Files of the module tree that do not lex (their modules were found by a line scan):
+    /// reported by every step, even one with nothing to change in them.
+    pub unlexed: Vec<PathBuf>,
+    /// The real location of the files of the module tree whose path is not it (reached through
+    /// a symbolic link, or below a linked directory).
+    pub real: std::collections::HashMap<PathBuf, PathBuf>,
+}
+
+impl Crate {
+    /// Is this file of the crate one the run processes?
+    pub fn selected(&self, path: &Path) -> bool {
+        self.only.as_ref().is_none_or(|o| o.contains(path))
+    }
 }
 
 /// One cargo target of a crate.
@@ -79,6 +95,8 @@ pub struct Workspace {
     /// The manifests of every member of the workspace, selected or not (what still names the
     /// vendored shim).
     pub member_manifests: Vec<PathBuf>,
+    /// What discovery could not do as asked (paths in a package processed without its context).
+    pub notes: Vec<String>,
 }
 
 impl Workspace {
@@ -197,6 +215,9 @@ pub fn discover(sel: &Selection) -> Result<Workspace> {
                 .collect(),
             build_rs: None,
             targets: Vec::new(),
+            only: None,
+            unlexed: Vec::new(),
+            real: Default::default(),
         };
         let mut seen = HashSet::new();
         for t in &p.targets {
@@ -221,6 +242,7 @@ pub fn discover(sel: &Selection) -> Result<Workspace> {
         crates,
         shim: Default::default(),
         member_manifests,
+        notes: Vec::new(),
     })
 }
 
@@ -237,8 +259,12 @@ fn walk_modules(
         let Ok(canon) = path.canonicalize() else {
             continue;
         };
-        if !seen.insert(canon) || path.starts_with(target_dir) {
+        if seen.contains(&canon) || path.starts_with(target_dir) {
             continue;
+        }
+        seen.insert(canon.clone());
+        if canon != path {
+            c.real.insert(path.clone(), canon);
         }
         let Ok(bytes) = std::fs::read(&path) else {
             continue;
@@ -263,7 +289,11 @@ fn walk_modules(
         } else {
             dir.join(path.file_stem().unwrap_or_default())
         };
-        for decl in mod_decls(&text) {
+        let (decls, lexed) = mod_decls_checked(&text);
+        if !lexed {
+            c.unlexed.push(path.clone());
+        }
+        for decl in decls {
             let mut base = own_dir.clone();
             for p in &decl.inline_parents {
                 base.push(p);
@@ -308,15 +338,83 @@ pub struct ModDecl {
 /// Out-of-line module declarations of a file, with `#[path = ".."]` and enclosing inline modules.
 /// Lexing only (no parse): cheap, and right for any file that compiles.
 pub fn mod_decls(text: &str) -> Vec<ModDecl> {
+    mod_decls_checked(text).0
+}
+
+/// [`mod_decls`], and whether the file lexed. A file that does not (an unbalanced delimiter)
+/// still has its `mod name;` lines found by a line scan, so the modules of a broken crate root
+/// are processed.
+pub fn mod_decls_checked(text: &str) -> (Vec<ModDecl>, bool) {
     let mut out = Vec::new();
     if memchr::memmem::find(text.as_bytes(), b"mod").is_none() {
-        return out;
+        return (out, true);
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if let Ok(ts) = proc_macro2::TokenStream::from_str(text) {
-        scan_mods(ts, &mut Vec::new(), &mut out);
-    }
+    let lexed = match proc_macro2::TokenStream::from_str(text) {
+        Ok(ts) => {
+            scan_mods(ts, &mut Vec::new(), &mut out);
+            true
+        }
+        Err(_) => {
+            out = mod_decls_by_lines(text);
+            false
+        }
+    };
     proc_macro2::extra::invalidate_current_thread_spans();
+    (out, lexed)
+}
+
+/// `mod name;` declarations of a file that does not lex, one per line (with a `#[path]` on
+/// the same or an earlier attribute line); those inside inline modules are not found.
+fn mod_decls_by_lines(text: &str) -> Vec<ModDecl> {
+    let mut out = Vec::new();
+    let mut path_attr: Option<String> = None;
+    for line in text.lines() {
+        let mut t = line.trim();
+        while let Some(rest) = t.strip_prefix("#[") {
+            let Some(end) = rest.find(']') else {
+                break;
+            };
+            let attr = &rest[..end];
+            if attr.trim_start().starts_with("path") {
+                if let (Some(a), Some(b)) = (attr.find('"'), attr.rfind('"')) {
+                    if b > a {
+                        path_attr = Some(attr[a + 1..b].to_string());
+                    }
+                }
+            }
+            t = rest[end + 1..].trim_start();
+        }
+        if t.is_empty() || t.starts_with("//") {
+            continue;
+        }
+        let mut rest = t;
+        if let Some(r) = rest.strip_prefix("pub") {
+            rest = r.trim_start();
+            if rest.starts_with('(') {
+                rest = rest.find(')').map_or("", |i| rest[i + 1..].trim_start());
+            }
+        }
+        let name = rest
+            .strip_prefix("mod ")
+            .and_then(|r| r.trim().strip_suffix(';'))
+            .map(str::trim);
+        match name {
+            Some(n)
+                if !n.is_empty()
+                    && n.trim_start_matches("r#")
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '_') =>
+            {
+                out.push(ModDecl {
+                    name: n.trim_start_matches("r#").to_string(),
+                    path_attr: path_attr.take(),
+                    inline_parents: Vec::new(),
+                });
+            }
+            _ => path_attr = None,
+        }
+    }
     out
 }
 
@@ -405,6 +503,24 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
     files.dedup();
     let root = std::env::current_dir()?;
     let mut package_of: BTreeMap<PathBuf, Option<PathBuf>> = BTreeMap::new();
+    let (in_crates, mut files, notes) = crate_context(&root, paths, files, &mut package_of);
+    // Reports and diffs are relative to the current directory, or to the package above it
+    // when a path given inside a package brings the package's manifest and build script in.
+    let mut report_root = root.clone();
+    for c in &in_crates {
+        let dir = normalize(&c.dir);
+        while !dir.starts_with(&report_root) {
+            if !report_root.pop() {
+                break;
+            }
+        }
+    }
+    if report_root.parent().is_none() {
+        report_root = root.clone();
+    }
+    if report_root != root {
+        files = files.into_iter().map(|f| root.join(f)).collect();
+    }
     let mut crates: BTreeMap<Option<PathBuf>, Crate> = BTreeMap::new();
     // Read and scan in parallel; group in order.
     use rayon::prelude::*;
@@ -437,6 +553,9 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
                 local_deps: Vec::new(),
                 build_rs: None,
                 targets: Vec::new(),
+                only: None,
+                unlexed: Vec::new(),
+                real: Default::default(),
             }
         });
         let Some((generated, ev)) = scan else {
@@ -457,11 +576,144 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
         });
     }
     Ok(Workspace {
-        root,
-        crates: crates.into_values().collect(),
+        root: report_root,
+        crates: in_crates.into_iter().chain(crates.into_values()).collect(),
         shim: Default::default(),
         member_manifests: Vec::new(),
+        notes,
     })
+}
+
+/// Paths inside a cargo package are processed with the package's context, as a run on the
+/// package would (its targets, schema, build script, manifest): the package is discovered with
+/// cargo, and the given files its module tree reaches are selected in it (with its build script,
+/// which those files' code generation lives in). Returns those crates and the files left over,
+/// processed as plain files (not in a package, or not reached by its module tree), and notes
+/// saying which files of a package were left without its context, and why.
+fn crate_context(
+    root: &Path,
+    paths: &[PathBuf],
+    files: Vec<PathBuf>,
+    package_of: &mut BTreeMap<PathBuf, Option<PathBuf>>,
+) -> (Vec<Crate>, Vec<PathBuf>, Vec<String>) {
+    let mut manifests = Vec::new();
+    for p in paths {
+        let abs = root.join(p);
+        let dir = if abs.is_dir() {
+            abs
+        } else {
+            abs.parent().map(Path::to_path_buf).unwrap_or(abs)
+        };
+        if let Some(pkg) = package_dir(&dir, package_of) {
+            // Below a hidden or `target` directory of the package, nothing is its source (a
+            // corpus kept in `.corpus/`, build output): no cargo run for it.
+            let hidden = dir.strip_prefix(&pkg).is_ok_and(|r| {
+                r.components().any(|c| {
+                    let c = c.as_os_str().to_string_lossy();
+                    c.starts_with('.') || c == "target"
+                })
+            });
+            if hidden {
+                continue;
+            }
+            let m = pkg.join("Cargo.toml");
+            if !manifests.contains(&m) {
+                manifests.push(m);
+            }
+        }
+    }
+    // Compared lexically (no file system calls per file: a directory may hold a whole corpus).
+    let key = |p: &Path| normalize(&root.join(p));
+    let mut left: std::collections::HashMap<PathBuf, PathBuf> =
+        files.into_iter().map(|f| (key(&f), f)).collect();
+    let mut out = Vec::new();
+    let mut notes = Vec::new();
+    for m in manifests {
+        let want = key(&m);
+        let pkg_dir = want.parent().map(Path::to_path_buf).unwrap_or_default();
+        // The files left whose own package is this one (not one nested below it).
+        let mut under = |left: &std::collections::HashMap<PathBuf, PathBuf>| {
+            let mut v: Vec<String> = left
+                .keys()
+                .filter(|k| {
+                    k.starts_with(&pkg_dir)
+                        && k.parent()
+                            .and_then(|d| package_dir(d, package_of))
+                            .as_deref()
+                            == Some(pkg_dir.as_path())
+                })
+                .map(|k| rel(root, k))
+                .collect();
+            v.sort();
+            match v.len() {
+                0 => None,
+                1 => Some(v.remove(0)),
+                n => Some(format!("{n} files ({}, ..)", v[0])),
+            }
+        };
+        let ws = match discover(&Selection {
+            manifest_path: Some(m.clone()),
+            workspace: true,
+            ..Default::default()
+        }) {
+            Ok(ws) => ws,
+            Err(e) => {
+                if let Some(files) = under(&left) {
+                    notes.push(format!(
+                        "{files}: processed without the context of the package at {} (schema, build script): {e:#}",
+                        m.display()
+                    ));
+                }
+                continue;
+            }
+        };
+        let Some(mut c) = ws
+            .crates
+            .into_iter()
+            .find(|c| key(&c.manifest_path) == want)
+        else {
+            continue;
+        };
+        let mut only = HashSet::new();
+        for f in c.files.iter().map(|f| &f.path).chain(&c.generated) {
+            if left.remove(&key(f)).is_some() {
+                only.insert(f.clone());
+            }
+        }
+        if let Some(files) = under(&left) {
+            notes.push(format!(
+                "{files}: in package `{}`, but no target of it reaches there (no `mod` leads to it): processed as plain files, without the package's context",
+                c.name,
+            ));
+        }
+        if only.is_empty() {
+            continue;
+        }
+        if let Some(b) = &c.build_rs {
+            only.insert(b.clone());
+        }
+        c.only = Some(only);
+        out.push(c);
+    }
+    let mut rest: Vec<PathBuf> = left.into_values().collect();
+    rest.sort();
+    (out, rest, notes)
+}
+
+/// `p` without `.` components and with `..` taken lexically.
+fn normalize(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The nearest ancestor of `dir` (itself included) that holds a `Cargo.toml`.
@@ -589,6 +841,18 @@ mod tests {
         assert_eq!(v[2].path_attr.as_deref(), Some("other/c.rs"));
         assert_eq!(v[3].inline_parents, ["inline"]);
         assert_eq!(v[0].path_attr, None);
+    }
+
+    #[test]
+    fn modules_of_a_file_that_does_not_lex_are_found_by_lines() {
+        let src = "mod a;\npub(crate) mod b;\n#[path = \"x/c.rs\"]\n#[allow(dead_code)]\nmod c;\n// mod d;\nfn broken( {\n";
+        let (v, lexed) = mod_decls_checked(src);
+        assert!(!lexed);
+        let names: Vec<_> = v.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(v[2].path_attr.as_deref(), Some("x/c.rs"));
+        assert_eq!(v[0].path_attr, None);
+        assert!(mod_decls_checked("mod a;\nfn ok() {}\n").1);
     }
 
     #[test]

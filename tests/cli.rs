@@ -621,3 +621,517 @@ fn step9_deletes_the_vendored_shim_only_when_nothing_names_it() {
     );
     assert_eq!(vendored_folder(repo.path()), embedded_shim());
 }
+
+/// Issue 15: outside a VCS a write is refused (exit 2, nothing written) unless `--allow-no-vcs`;
+/// `--dry-run` and `--check` are never refused. (The trycmd case `no-vcs` shows the message.)
+#[test]
+fn no_vcs_write_is_refused_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/routes/step-2"),
+        dir.path(),
+    );
+    vendor_shim_if_named(dir.path());
+    let before = snapshot(dir.path());
+    let out = run(dir.path(), &["--step", "3"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("not in a git work tree") && err.contains("--allow-no-vcs"),
+        "{err}"
+    );
+    // --allow-dirty is not --allow-no-vcs (as in cargo fix).
+    assert_eq!(
+        run(dir.path(), &["--step", "3", "--allow-dirty"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(snapshot(dir.path()), before);
+    assert_eq!(
+        run(dir.path(), &["--step", "3", "--check"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        run(dir.path(), &["--step", "3", "--dry-run"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(snapshot(dir.path()), before);
+    let out = run(dir.path(), &["--step", "3", "--allow-no-vcs"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_ne!(snapshot(dir.path()), before);
+}
+
+/// Issue 15: step 5 before step 1 would write a Connect server that cannot compile: it refuses
+/// like a usage error (exit 2, nothing written, even the dry run), and runs once step 1 is in.
+#[test]
+fn step5_refuses_before_step1() {
+    let repo = repo_with("fixtures/greeter/step-0");
+    let before = snapshot(repo.path());
+    for extra in [&[][..], &["--dry-run"], &["--check"]] {
+        let out = run(repo.path(), &[&["--step", "5"][..], extra].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(
+            err.contains("step 5 needs steps 1 and 2 first") && err.contains("crate `greeter`"),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty(), "{extra:?}: no diff is shown");
+    }
+    assert_eq!(snapshot(repo.path()), before);
+    let out = run(repo.path(), &["--step", "1"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(repo.path(), &["--step", "5", "--dry-run"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.stdout.is_empty());
+}
+
+/// Issue 15: a write run holds the workspace lock from before its dirty-tree check until its
+/// writes are done. A run started while another holds it waits (saying so), then sees the other
+/// run's uncommitted result and refuses (exit 2) instead of writing over it.
+#[test]
+fn a_second_run_waits_for_the_lock_then_sees_the_first_runs_changes() {
+    let repo = repo_with("fixtures/routes/step-2");
+    let path = cargo_connect_migrate::run::lock_path(repo.path());
+    assert!(
+        path.starts_with(repo.path().canonicalize().unwrap().join(".git")),
+        "the lock lives in .git, never in the tree: {}",
+        path.display()
+    );
+    let held = cargo_connect_migrate::run::lock(&path).unwrap();
+    let err_path = repo.path().join(".git/second-run.err");
+    let mut child = Command::new(bin())
+        .current_dir(repo.path())
+        .args(["--step", "3"])
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !std::fs::read_to_string(&err_path)
+        .unwrap()
+        .contains("Blocking")
+    {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run did not wait for the lock: {}",
+            std::fs::read_to_string(&err_path).unwrap()
+        );
+        assert!(std::time::Instant::now() < deadline, "no Blocking line");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // What the run holding the lock writes, uncommitted.
+    let lib = repo.path().join("src/lib.rs");
+    let mut text = std::fs::read_to_string(&lib).unwrap();
+    text.push_str("\n// the first run's edit\n");
+    std::fs::write(&lib, &text).unwrap();
+    let before = snapshot(repo.path());
+    drop(held);
+    let status = child.wait().unwrap();
+    let err = std::fs::read_to_string(&err_path).unwrap();
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("uncommitted changes") && err.contains("src/lib.rs"),
+        "{err}"
+    );
+    assert_eq!(snapshot(repo.path()), before, "the second run wrote");
+    assert!(
+        git(repo.path(), &["status", "--porcelain", "--ignored"]).stdout == b" M src/lib.rs\n",
+        "the lock left a file in the tree"
+    );
+}
+
+/// Issue 15: two write runs started together never both succeed with one's edits lost: one
+/// writes, the other refuses (the tree it would write is dirty by then).
+#[test]
+fn two_runs_started_together_lose_nothing() {
+    let repo = repo_with("fixtures/routes/step-2");
+    let out = run(repo.path(), &["--step", "3"]);
+    assert_eq!(out.status.code(), Some(0));
+    let want = snapshot(repo.path());
+    for round in 0..3 {
+        git(repo.path(), &["checkout", "-q", "--", "."]);
+        let spawn = || {
+            Command::new(bin())
+                .current_dir(repo.path())
+                .args(["--step", "3"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn(), spawn());
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        let mut codes = [a.status.code(), b.status.code()];
+        codes.sort();
+        assert_eq!(
+            codes,
+            [Some(0), Some(2)],
+            "round {round}:\n{}\n{}",
+            String::from_utf8_lossy(&a.stderr),
+            String::from_utf8_lossy(&b.stderr)
+        );
+        assert_eq!(snapshot(repo.path()), want, "round {round}");
+    }
+}
+
+/// Issue 15: colour like cargo. Green bold verbs, yellow manual items, red errors with
+/// `--color always` (even under `NO_COLOR`, an explicit choice); none with `--color never`;
+/// `auto` colours when forced (`CLICOLOR_FORCE`, as on a terminal) unless `NO_COLOR` is set.
+#[test]
+fn colour_follows_color_and_no_color() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let stderr = |args: &[&str], env: &[(&str, &str)]| {
+        let out = Command::new(bin())
+            .current_dir(root.join("tests/cli/broken"))
+            .args(["--step", "3", "--check"])
+            .args(args)
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .env_remove("CLICOLOR")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let green_verb = "\x1b[1m\x1b[32mWould migrate\x1b[0m src/good.rs (3 edits)";
+    let red_error = "\x1b[1m\x1b[31merror\x1b[0m: src/bad.rs:4:14";
+    let yellow_warning = "\x1b[1m\x1b[33mwarning\x1b[0m: crate `half`";
+    let coloured = stderr(&["--color", "always"], &[("NO_COLOR", "1")]);
+    for want in [green_verb, red_error, yellow_warning] {
+        assert!(coloured.contains(want), "{want:?} in {coloured:?}");
+    }
+    assert_eq!(stderr(&[], &[("CLICOLOR_FORCE", "1")]), coloured);
+    for (args, env) in [
+        (&["--color", "never"][..], &[("CLICOLOR_FORCE", "1")][..]),
+        (&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]),
+        (&[], &[]),
+    ] {
+        let plain = stderr(args, env);
+        assert!(!plain.contains('\x1b'), "{args:?} {env:?}: {plain:?}");
+        assert!(
+            plain.contains("\nWould migrate src/good.rs (3 edits)"),
+            "{plain}"
+        );
+    }
+}
+
+/// Issue 15: a generated file (`@generated` / `DO NOT EDIT` header) is never edited, and every
+/// step that would have changed it says so (step 1 reaches message idioms through the crate's
+/// schema, which the byte prefilter alone does not see).
+#[test]
+fn generated_files_are_reported_by_the_steps_that_skip_them() {
+    let repo = repo_with("fixtures/greeter/step-0");
+    let canned = "// @generated by a script. DO NOT EDIT.\n\
+        use crate::hello_world::HelloRequest;\n\n\
+        pub fn canned() -> HelloRequest {\n    HelloRequest { name: \"canned\".into() }\n}\n\n\
+        pub fn refuse() -> tonic::Status {\n    tonic::Status::internal(\"no\")\n}\n";
+    std::fs::write(repo.path().join("src/canned.rs"), canned).unwrap();
+    let lib = repo.path().join("src/lib.rs");
+    let text = std::fs::read_to_string(&lib).unwrap() + "\npub mod canned;\n";
+    std::fs::write(&lib, text).unwrap();
+    for step in ["1", "3"] {
+        let out = run(
+            repo.path(),
+            &["--step", step, "--check", "--format", "json"],
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let rule = format!("step0{step}/generated-file");
+        assert!(
+            report["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["path"] == "src/canned.rs" && i["rule"] == rule.as_str()),
+            "step {step}: {report:#}"
+        );
+        assert!(
+            !report["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["path"] == "src/canned.rs"),
+            "step {step} would edit the generated file"
+        );
+    }
+}
+
+/// Issue 15: a `Cargo.toml` with a BOM and CRLF line ends keeps both through a step's edit (as
+/// `.rs` files do): the diff shows only the lines added, `git apply` takes it, and a second run
+/// has nothing to change.
+#[test]
+fn manifest_keeps_bom_and_crlf() {
+    let repo = repo_with("fixtures/greeter/step-0");
+    let manifest = repo.path().join("Cargo.toml");
+    let lf = std::fs::read_to_string(&manifest).unwrap();
+    let crlf = format!("\u{feff}{}", lf.replace('\n', "\r\n"));
+    std::fs::write(&manifest, &crlf).unwrap();
+    git(repo.path(), &["commit", "-qam", "crlf"]);
+    let out = run(repo.path(), &["--step", "1", "--dry-run"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let diff = String::from_utf8(out.stdout).unwrap();
+    let start = diff
+        .find("diff --git a/Cargo.toml")
+        .expect("the manifest changes");
+    let end = diff[start + 1..]
+        .find("diff --git")
+        .map_or(diff.len(), |e| start + 1 + e);
+    let removed = diff[start..end]
+        .lines()
+        .filter(|l| l.starts_with('-') && !l.starts_with("---"))
+        .count();
+    assert_eq!(removed, 0, "only additions: {}", &diff[start..end]);
+    let patch = repo.path().join(".git/step1.patch");
+    std::fs::write(&patch, &diff).unwrap();
+    git(repo.path(), &["apply", "--check", patch.to_str().unwrap()]);
+    let out = run(repo.path(), &["--step", "1"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = std::fs::read_to_string(&manifest).unwrap();
+    assert!(
+        after.starts_with("\u{feff}[package]"),
+        "BOM lost: {after:?}"
+    );
+    assert!(after.len() > crlf.len());
+    assert_eq!(
+        after.matches('\n').count(),
+        after.matches("\r\n").count(),
+        "CRLF lost: {after:?}"
+    );
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-qm", "step 1"]);
+    let out = run(repo.path(), &["--step", "1", "--check"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Issue 15: a source file that is a symbolic link stays a link: its target is edited in place
+/// (a link replaced by a regular file would fork shared code), the dry run's diff names the
+/// target so `git apply` takes it, and a link leading out of the workspace is reported, not
+/// followed.
+#[test]
+fn symlinked_sources_are_edited_at_their_target() {
+    let repo = repo_with("fixtures/routes/step-2");
+    let shared = repo.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::rename(
+        repo.path().join("src/service.rs"),
+        shared.join("service.rs"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("../shared/service.rs", repo.path().join("src/service.rs")).unwrap();
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-qm", "shared service"]);
+    let before = std::fs::read_to_string(shared.join("service.rs")).unwrap();
+
+    let out = run(repo.path(), &["--step", "3", "--dry-run"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let diff = String::from_utf8(out.stdout).unwrap();
+    assert!(diff.contains("+++ b/shared/service.rs"), "{diff}");
+    let patch = repo.path().join(".git/step3.patch");
+    std::fs::write(&patch, &diff).unwrap();
+    git(repo.path(), &["apply", "--check", patch.to_str().unwrap()]);
+
+    let out = run(repo.path(), &["--step", "3"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let link = std::fs::symlink_metadata(repo.path().join("src/service.rs")).unwrap();
+    assert!(
+        link.file_type().is_symlink(),
+        "the link was replaced by a file"
+    );
+    let after = std::fs::read_to_string(shared.join("service.rs")).unwrap();
+    assert_ne!(after, before, "the target was not migrated");
+    // The write equals the dry run's diff.
+    let written = snapshot(repo.path());
+    git(repo.path(), &["checkout", "-q", "--", "."]);
+    git(repo.path(), &["apply", patch.to_str().unwrap()]);
+    assert_eq!(snapshot(repo.path()), written);
+
+    // A link out of the workspace: reported, its target untouched.
+    let repo = repo_with("fixtures/routes/step-2");
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::rename(
+        repo.path().join("src/service.rs"),
+        outside.path().join("service.rs"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("service.rs"),
+        repo.path().join("src/service.rs"),
+    )
+    .unwrap();
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-qm", "outside"]);
+    let out = run(repo.path(), &["--step", "3"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("step03/symlink") && err.contains("outside the workspace"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("service.rs")).unwrap(),
+        before
+    );
+    assert!(
+        std::fs::symlink_metadata(repo.path().join("src/service.rs"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+/// Issue 15: a path given inside a crate is migrated with the crate's context (its schema,
+/// build script and manifest), as a run on the crate would: the same edits in that file, and
+/// the crate-level files its edits need; the crate's other files are left alone.
+#[test]
+fn a_path_inside_a_crate_is_migrated_with_the_crates_context() {
+    let repo = repo_with("fixtures/greeter/step-0");
+    let json = |args: &[&str]| {
+        let out = run(
+            repo.path(),
+            &[&["--step", "1", "--check", "--format", "json"][..], args].concat(),
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        r["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_string(),
+                    f["edits"].as_u64().unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let whole = json(&[]);
+    let lib = whole
+        .iter()
+        .find(|f| f.0 == "src/lib.rs")
+        .expect("step 1 edits src/lib.rs");
+    assert!(lib.1 > 0);
+    let one = json(&["src/lib.rs"]);
+    assert!(one.contains(lib), "{one:?} vs {whole:?}");
+    assert!(one.iter().any(|f| f.0 == "build.rs"), "{one:?}");
+    assert!(!one.iter().any(|f| f.0.starts_with("src/bin/")), "{one:?}");
+    // Run from inside the package, the report and the diff are relative to the package, so
+    // the diff applies there.
+    let out = run(
+        &repo.path().join("src"),
+        &["--step", "1", "--dry-run", "lib.rs"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let diff = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        diff.contains("+++ b/src/lib.rs") && diff.contains("+++ b/build.rs"),
+        "{diff}"
+    );
+    let patch = repo.path().join(".git/path.patch");
+    std::fs::write(&patch, &diff).unwrap();
+    git(repo.path(), &["apply", "--check", patch.to_str().unwrap()]);
+    // The write: the given file, with what it needs, builds the same text as the whole run.
+    let out = run(repo.path(), &["--step", "1", "src/lib.rs"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let by_path = std::fs::read_to_string(repo.path().join("src/lib.rs")).unwrap();
+    git(repo.path(), &["checkout", "-q", "--", "."]);
+    let out = run(repo.path(), &["--step", "1"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("src/lib.rs")).unwrap(),
+        by_path
+    );
+    // A file of the package that no target reaches: processed, and the run says it had no
+    // package context for it.
+    std::fs::write(repo.path().join("src/orphan.rs"), "pub fn f() {}\n").unwrap();
+    let out = run(repo.path(), &["--step", "3", "--check", "src/orphan.rs"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("src/orphan.rs: in package `greeter`, but no target of it reaches there"),
+        "{err}"
+    );
+}
+
+/// Issue 15: a crate root that does not parse is reported (every step, even with nothing to
+/// change in it), and the modules it declares are still found and processed.
+#[test]
+fn a_crate_root_that_does_not_parse_is_reported_and_its_modules_processed() {
+    let repo = repo_with("tests/cli/broken");
+    std::fs::write(
+        repo.path().join("src/lib.rs"),
+        "mod good;\nmod bad;\nmod served;\n\nfn oops( {\n",
+    )
+    .unwrap();
+    git(repo.path(), &["commit", "-qam", "broken root"]);
+    let out = run(repo.path(), &["--step", "3"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("error: src/lib.rs:5:"), "{err}");
+    assert!(err.contains("does not parse"), "{err}");
+    let good = std::fs::read_to_string(repo.path().join("src/good.rs")).unwrap();
+    assert!(good.contains("ConnectError::aborted"), "{good}");
+    // A step with nothing to change still says the root is broken.
+    let out = run(repo.path(), &["--step", "8", "--check"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("error: src/lib.rs:5:"), "{err}");
+}

@@ -142,7 +142,12 @@ fn files_of(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     tree_contents(root)
         .into_iter()
         .map(|(p, b)| (p.to_string_lossy().replace('\\', "/"), b))
-        .filter(|(p, _)| !p.starts_with("target/") && p != "Cargo.lock")
+        .filter(|(p, _)| {
+            !p.starts_with("target/")
+                && p != "Cargo.lock"
+                && p != ".gitignore"
+                && !p.starts_with(".git/")
+        })
         .collect()
 }
 
@@ -160,6 +165,20 @@ fn migrate_with_default_flags(name: &str) {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, bytes).unwrap();
     }
+    // As a user runs it: a git repository, one commit per step (the tool refuses a dirty tree).
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(work.path())
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    };
+    git(&["init", "-q"]);
+    std::fs::write(work.path().join(".gitignore"), "target/\nCargo.lock\n").unwrap();
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "step 0"]);
     for (n, tree) in steps.iter().skip(1) {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-connect-migrate"))
             .args(["--step", &n.to_string(), "--workspace", "--manifest-path"])
@@ -171,6 +190,8 @@ fn migrate_with_default_flags(name: &str) {
             "{name}: step {n}:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        git(&["add", "-A"]);
+        git(&["commit", "-qm", &format!("step {n}"), "--allow-empty"]);
         let mut want = files_of(tree);
         if support::names_vendored_shim(tree) {
             for (p, t) in shim::vendored_files() {
