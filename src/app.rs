@@ -486,6 +486,7 @@ fn demo(steps: &[Step], args: crate::cli::DemoArgs) -> u8 {
     let shim = demo_root().join("../../../connect-shim");
     let shim = shim.is_dir().then(|| shim.canonicalize().unwrap_or(shim));
     let mut applied = Vec::new();
+    let mut last_bins = step0_bins.clone();
     for n in &to_apply {
         let s = steps::get(steps, *n);
         let mut argv: Vec<std::ffi::OsString> = vec![
@@ -512,13 +513,25 @@ fn demo(steps: &[Step], args: crate::cli::DemoArgs) -> u8 {
         if code != exit::OK {
             return code;
         }
-        if let Err(e) = runner::commit_all(&dir, &format!("step {n}: {}", s.title())) {
-            return fail(format!("cannot commit step {n} in the demo: {e}"), None);
-        }
+        let changed = match runner::commit_all(&dir, &format!("step {n}: {}", s.title())) {
+            Ok(c) => c,
+            Err(e) => return fail(format!("cannot commit step {n} in the demo: {e}"), None),
+        };
         applied.push(*n);
         if let Some(bins0) = &step0_bins {
-            eprintln!("\n    Building step {n}");
-            let row = match runner::build(&dir, &format!("step-{n}"), &protoc) {
+            // A step that changed nothing runs the binaries of the step before.
+            let built = match (&last_bins, changed) {
+                (Some(prev), false) => {
+                    eprintln!("\n    Step {n} changed nothing: its binaries are the step before's");
+                    Ok(prev.clone())
+                }
+                _ => {
+                    eprintln!("\n    Building step {n}");
+                    runner::build(&dir, &format!("step-{n}"), &protoc)
+                }
+            };
+            last_bins = built.as_ref().ok().cloned();
+            let row = match built {
                 Ok(bins) => {
                     let old_client = runner::bin(bins0, runner::CLIENT);
                     let old_server = runner::bin(bins0, runner::SERVER);

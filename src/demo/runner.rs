@@ -64,11 +64,16 @@ pub fn init_repo(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Commit everything in `dir` (an unchanged tree still gets its commit, so there is one per step).
-pub fn commit_all(dir: &Path, message: &str) -> Result<(), String> {
+/// Commit everything in `dir` (an unchanged tree still gets its commit, so there is one per
+/// step); whether anything changed.
+pub fn commit_all(dir: &Path, message: &str) -> Result<bool, String> {
     git(dir, &["add", "-A"])?;
+    // `diff --cached --quiet` exits 1 when something is staged; before the first commit there is
+    // nothing to compare with.
+    let changed = git(dir, &["rev-parse", "--verify", "-q", "HEAD"]).is_err()
+        || git(dir, &["diff", "--cached", "--quiet"]).is_err();
     git(dir, &["commit", "-q", "--allow-empty", "-m", message])?;
-    Ok(())
+    Ok(changed)
 }
 
 /// Remove what an earlier demo left in `dir`, but its `target/` (kept so the build is reused).
