@@ -59,15 +59,32 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
             Some("`cargo connect-migrate plan` shows where each crate stands"),
         );
     };
-    if let Some(dir) = &a.shim_path {
-        if !dir.join("Cargo.toml").is_file() {
-            return fail(
-                format!("--shim-path {}: no Cargo.toml there", dir.display()),
-                Some("give the directory of the connect-shim crate"),
-            );
+    let shim_source = match (&a.shim_path, a.shim) {
+        (Some(dir), _) => {
+            let manifest = std::fs::read_to_string(dir.join("Cargo.toml"));
+            let what = match &manifest {
+                Err(_) => Some("no Cargo.toml there".to_string()),
+                Ok(m) => match crate::shim::package_version(m) {
+                    Some((name, _)) if name == "connect-shim" => None,
+                    Some((name, _)) => {
+                        Some(format!("that is the package `{name}`, not connect-shim"))
+                    }
+                    None => {
+                        Some("its Cargo.toml has no [package] (not the connect-shim crate)".into())
+                    }
+                },
+            };
+            if let Some(what) = what {
+                return fail(
+                    format!("--shim-path {}: {what}", dir.display()),
+                    Some("give the directory of the connect-shim crate (the one holding its Cargo.toml), or leave --shim-path out to use the shim embedded in this tool"),
+                );
+            }
+            crate::shim::ShimSource::Path(dir.clone())
         }
-        let _ = steps::step01::SHIM_PATH.set(dir.clone());
-    }
+        (None, crate::cli::ShimMode::Vendor) => crate::shim::ShimSource::Vendor,
+        (None, crate::cli::ShimMode::Registry) => crate::shim::ShimSource::Registry,
+    };
     if let Some(p) = a.protocol {
         let _ = steps::step06::PROTOCOL.set(p);
     }
@@ -81,10 +98,31 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
             Some("`cargo connect-migrate plan` lists the steps this version implements"),
         );
     }
-    let ws = match workspace::discover(&selection(&a.select, &a.paths)) {
+    let mut ws = match workspace::discover(&selection(&a.select, &a.paths)) {
         Ok(ws) => ws,
         Err(e) => return fail(format!("{e:#}"), None),
     };
+    // The steps that add connect-shim (1, 2 and 6) write the vendored copy: never over a folder
+    // of that name that is not the shim.
+    let vendor_dir = ws.root.join(crate::shim::VENDOR_DIR);
+    if shim_source == crate::shim::ShimSource::Vendor && matches!(n, 1 | 2 | 6) {
+        let existing = crate::shim::classify(
+            vendor_dir.exists(),
+            std::fs::read_to_string(vendor_dir.join("Cargo.toml"))
+                .ok()
+                .as_deref(),
+        );
+        if existing == crate::shim::Existing::Foreign {
+            return fail(
+                format!(
+                    "{} exists and is not the connect-shim crate: the step cannot write the shim there",
+                    vendor_dir.display()
+                ),
+                Some("move that folder, or pass --shim-path DIR (a checkout of connect-shim) or --shim registry"),
+            );
+        }
+    }
+    ws.shim = shim_source;
     let mode = if a.check {
         Mode::Check
     } else if a.dry_run {
@@ -481,15 +519,13 @@ fn demo(steps: &[Step], args: crate::cli::DemoArgs) -> u8 {
         rows.push(row);
     }
 
-    // The shim is not published yet: from a checkout of this repository, the demo depends on its
-    // connect-shim by path.
-    let shim = demo_root().join("../../../connect-shim");
-    let shim = shim.is_dir().then(|| shim.canonicalize().unwrap_or(shim));
     let mut applied = Vec::new();
     let mut last_bins = step0_bins.clone();
     for n in &to_apply {
         let s = steps::get(steps, *n);
-        let mut argv: Vec<std::ffi::OsString> = vec![
+        // The default flags, as a user would type them (the embedded shim is vendored into the
+        // demo by the step that first needs it).
+        let argv: Vec<std::ffi::OsString> = vec![
             "cargo-connect-migrate".into(),
             "--step".into(),
             n.to_string().into(),
@@ -497,10 +533,6 @@ fn demo(steps: &[Step], args: crate::cli::DemoArgs) -> u8 {
             manifest.clone().into(),
             "--no-progress".into(),
         ];
-        if let Some(shim) = &shim {
-            argv.push("--shim-path".into());
-            argv.push(shim.clone().into());
-        }
         eprintln!(
             "\n$ cargo connect-migrate --step {n} --manifest-path {}",
             manifest.display()

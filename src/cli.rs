@@ -55,9 +55,13 @@ pub struct MigrateArgs {
     /// Output format of the report.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
-    /// Write `connect-shim` as a path dependency on this directory instead of a version (until the
-    /// shim is published).
-    #[arg(long, value_name = "DIR")]
+    /// Where the steps that add `connect-shim` take it from: `vendor` writes the shim embedded in
+    /// this tool into `<workspace root>/connect-shim/` and depends on it by path (step 9 deletes
+    /// it); `registry` writes a version requirement (crates.io).
+    #[arg(long, value_enum, value_name = "WHERE", default_value = "vendor")]
+    pub shim: ShimMode,
+    /// Depend on the connect-shim crate at this directory by path instead (a checkout of it).
+    #[arg(long, value_name = "DIR", conflicts_with = "shim")]
     pub shim_path: Option<PathBuf>,
     /// Never draw a progress bar (it is only drawn when stderr is a terminal anyway).
     #[arg(long)]
@@ -72,6 +76,16 @@ pub struct MigrateArgs {
     /// skipping `target/` and hidden directories).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+}
+
+/// `--shim`: where the `connect-shim` dependency comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShimMode {
+    /// A copy in the workspace (`<root>/connect-shim/`), depended on by path.
+    #[default]
+    Vendor,
+    /// `connect-shim = "<version>"` from crates.io.
+    Registry,
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -17,5 +17,6 @@ pub mod resolve;
 pub mod rules;
 pub mod run;
 pub mod schema;
+pub mod shim;
 pub mod steps;
 pub mod workspace;

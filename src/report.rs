@@ -36,6 +36,13 @@ pub fn human(r: &RunReport) -> String {
                 };
                 let _ = writeln!(s, "{created:>13} {}", f.path);
             }
+            FileStatus::Changed if f.deleted => {
+                let deleted = match r.mode {
+                    Mode::Write => "Deleted",
+                    Mode::DryRun | Mode::Check => "Would delete",
+                };
+                let _ = writeln!(s, "{deleted:>13} {}", f.path);
+            }
             FileStatus::Changed => {
                 let _ = writeln!(
                     s,

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::edit::line_col;
 use crate::engine::{self, FileMeta, ItemKind, Outcome};
+use crate::shim;
 use crate::steps::Step;
 use crate::workspace::{rel, Workspace};
 
@@ -54,6 +55,9 @@ pub struct FileReport {
     /// The run created the file (`--verify` deletes it instead of restoring it).
     #[serde(skip)]
     pub created: bool,
+    /// The run deletes the file (step 9's vendored shim).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -195,6 +199,16 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
     for (path, text) in &prepared.new_files {
         files.push(new_file(ws, path, text, mode));
     }
+    for (path, change) in shim_changes(step, ws, &prepared.manifests) {
+        files.push(match change {
+            shim::Change::Create(_, text) => new_file(ws, &path, &text, mode),
+            shim::Change::Update(_, old, new) => text_change(ws, &path, &old, &new, mode),
+            shim::Change::Delete(_, old) => deleted_file(ws, &path, &old, mode),
+        });
+    }
+    if step.number == 9 && mode == Mode::Write {
+        remove_emptied_dirs(ws);
+    }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     items.sort_by(|a, b| {
         (&a.path, a.line, a.column, &a.rule).cmp(&(&b.path, b.line, b.column, &b.rule))
@@ -228,6 +242,7 @@ fn process_one(
         diff: None,
         original: None,
         created: false,
+        deleted: false,
     };
     let bytes = match std::fs::read(job.path) {
         Ok(b) => b,
@@ -316,6 +331,7 @@ fn process_one(
                 diff: None,
                 original: None,
                 created: false,
+                deleted: false,
             };
             match mode {
                 Mode::Check => {}
@@ -350,6 +366,7 @@ fn manifest_change(ws: &Workspace, path: &Path, old: &str, new: &str, mode: Mode
         diff: None,
         original: None,
         created: false,
+        deleted: false,
     };
     if let Err(e) = new.parse::<toml_edit::DocumentMut>() {
         report.status = FileStatus::Failed;
@@ -388,6 +405,7 @@ fn new_file(ws: &Workspace, path: &Path, text: &str, mode: Mode) -> FileReport {
         diff: None,
         original: None,
         created: true,
+        deleted: false,
     };
     match mode {
         Mode::Check => {}
@@ -414,6 +432,144 @@ fn new_file(ws: &Workspace, path: &Path, text: &str, mode: Mode) -> FileReport {
         }
     }
     report
+}
+
+/// The vendored shim's file changes this run makes ([`crate::shim`]): with the default
+/// [`shim::ShimSource::Vendor`], when a manifest of the workspace names `<root>/connect-shim` by
+/// path once the step's manifest edits are in, the folder gets the embedded shim (written when
+/// missing, updated when older, left alone when of the same version); step 9 deletes a copy the
+/// tool wrote once no manifest names connect-shim.
+fn shim_changes(
+    step: &Step,
+    ws: &Workspace,
+    edited: &[(PathBuf, String, String)],
+) -> Vec<(PathBuf, shim::Change)> {
+    if ws.member_manifests.is_empty() {
+        return Vec::new();
+    }
+    let root = ws.root.canonicalize().unwrap_or_else(|_| ws.root.clone());
+    // Compared with canonical manifest folders; files are named under the root as given.
+    let abs_dir = root.join(shim::VENDOR_DIR);
+    let dir = ws.root.join(shim::VENDOR_DIR);
+    let root_manifest = ws.root.join("Cargo.toml");
+    let mut manifests: Vec<PathBuf> = ws.member_manifests.clone();
+    if !manifests.contains(&root_manifest) {
+        manifests.push(root_manifest);
+    }
+    // Each manifest as it is after the step.
+    let texts: Vec<(PathBuf, String)> = manifests
+        .iter()
+        .filter_map(|p| {
+            let text = match edited.iter().find(|(e, _, _)| e == p) {
+                Some((_, _, new)) => new.clone(),
+                None => std::fs::read_to_string(p).ok()?,
+            };
+            let d = p.parent()?;
+            Some((d.canonicalize().unwrap_or_else(|_| d.to_path_buf()), text))
+        })
+        .collect();
+    let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).ok();
+    let existing = shim::classify(dir.exists(), read("Cargo.toml").as_deref());
+    let changes = if ws.shim == shim::ShimSource::Vendor
+        && texts.iter().any(|(d, t)| shim::names_path(t, d, &abs_dir))
+    {
+        shim::ensure(&existing, read)
+    } else if step.number == 9 && !texts.iter().any(|(_, t)| shim::names_shim(t)) {
+        shim::remove(&existing, read)
+    } else {
+        Vec::new()
+    };
+    changes
+        .into_iter()
+        .map(|c| {
+            let rel = match &c {
+                shim::Change::Create(p, _)
+                | shim::Change::Update(p, _, _)
+                | shim::Change::Delete(p, _) => p.clone(),
+            };
+            (dir.join(rel), c)
+        })
+        .collect()
+}
+
+/// After step 9 deleted the vendored shim's files: its directories that are now empty.
+fn remove_emptied_dirs(ws: &Workspace) {
+    let dir = ws.root.join(shim::VENDOR_DIR);
+    for d in [dir.join("src"), dir] {
+        // `remove_dir` only removes an empty directory: files the tool did not write stay.
+        let _ = std::fs::remove_dir(d);
+    }
+}
+
+/// A file (not a manifest) whose text a run replaces.
+fn text_change(ws: &Workspace, path: &Path, old: &str, new: &str, mode: Mode) -> FileReport {
+    let relp = rel(&ws.root, path);
+    let mut report = FileReport {
+        path: relp.clone(),
+        krate: String::new(),
+        status: FileStatus::Changed,
+        edits: 1,
+        line: None,
+        column: None,
+        error: None,
+        diff: None,
+        original: None,
+        created: false,
+        deleted: false,
+    };
+    match mode {
+        Mode::Check => {}
+        Mode::DryRun => report.diff = Some(unified_diff(&relp, old, new)),
+        Mode::Write => match write_atomic(path, new) {
+            Ok(()) => report.original = Some((path.to_path_buf(), old.to_string())),
+            Err(e) => {
+                report.status = FileStatus::Failed;
+                report.error = Some(format!("cannot write: {e}; left unchanged"));
+            }
+        },
+    }
+    report
+}
+
+/// A file a run deletes (step 9's vendored shim).
+fn deleted_file(ws: &Workspace, path: &Path, old: &str, mode: Mode) -> FileReport {
+    let relp = rel(&ws.root, path);
+    let mut report = FileReport {
+        path: relp.clone(),
+        krate: String::new(),
+        status: FileStatus::Changed,
+        edits: 1,
+        line: None,
+        column: None,
+        error: None,
+        diff: None,
+        original: None,
+        created: false,
+        deleted: true,
+    };
+    match mode {
+        Mode::Check => {}
+        Mode::DryRun => report.diff = Some(deleted_file_diff(&relp, old)),
+        Mode::Write => match std::fs::remove_file(path) {
+            Ok(()) => report.original = Some((path.to_path_buf(), old.to_string())),
+            Err(e) => {
+                report.status = FileStatus::Failed;
+                report.error = Some(format!("cannot delete: {e}"));
+            }
+        },
+    }
+    report
+}
+
+/// The diff that deletes a file, in the form `git apply` accepts.
+pub fn deleted_file_diff(rel_path: &str, text: &str) -> String {
+    let diff = similar::TextDiff::from_lines(text, "");
+    let body = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{rel_path}"), "/dev/null")
+        .to_string();
+    format!("diff --git a/{rel_path} b/{rel_path}\ndeleted file mode 100644\n{body}")
 }
 
 /// The diff that creates a file, in the form `git apply` accepts.
@@ -455,7 +611,11 @@ pub fn verify(report: &RunReport, manifest: &Path) -> Result<(), String> {
             continue;
         }
         if let Some((path, text)) = &f.original {
-            // Best effort: a file that cannot be restored is named in the message.
+            // Best effort: a file that cannot be restored is named in the message. (A file the
+            // run deleted, with its directory: the vendored shim of step 9.)
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
             if let Err(e) = write_atomic(path, text) {
                 return Err(format!("{}: cannot restore: {e}", path.display()));
             }

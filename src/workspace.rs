@@ -74,6 +74,11 @@ impl Target {
 pub struct Workspace {
     pub root: PathBuf,
     pub crates: Vec<Crate>,
+    /// Where the steps that add `connect-shim` take it from (set by the command line).
+    pub shim: crate::shim::ShimSource,
+    /// The manifests of every member of the workspace, selected or not (what still names the
+    /// vendored shim).
+    pub member_manifests: Vec<PathBuf>,
 }
 
 impl Workspace {
@@ -127,7 +132,17 @@ pub fn discover(sel: &Selection) -> Result<Workspace> {
         .exec()
         .context("`cargo metadata` failed: run inside a cargo workspace or pass --manifest-path")?;
     let target_dir: PathBuf = meta.target_directory.clone().into();
-    let members: Vec<&cargo_metadata::Package> = meta.workspace_packages();
+    // The shim is the tool's bridge, never migrated: a vendored copy (a path dependency inside
+    // the workspace) joins the workspace as a member.
+    let members: Vec<&cargo_metadata::Package> = meta
+        .workspace_packages()
+        .into_iter()
+        .filter(|p| p.name.as_str() != "connect-shim")
+        .collect();
+    let member_manifests: Vec<PathBuf> = members
+        .iter()
+        .map(|p| p.manifest_path.clone().into())
+        .collect();
     let member_names: HashSet<&str> = members.iter().map(|p| p.name.as_str()).collect();
     for p in sel.packages.iter().chain(&sel.exclude) {
         if !member_names.contains(p.as_str()) {
@@ -204,6 +219,8 @@ pub fn discover(sel: &Selection) -> Result<Workspace> {
     Ok(Workspace {
         root: meta.workspace_root.clone().into(),
         crates,
+        shim: Default::default(),
+        member_manifests,
     })
 }
 
@@ -442,6 +459,8 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
     Ok(Workspace {
         root,
         crates: crates.into_values().collect(),
+        shim: Default::default(),
+        member_manifests: Vec::new(),
     })
 }
 

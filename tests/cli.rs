@@ -50,6 +50,20 @@ fn git(dir: &Path, args: &[&str]) -> Output {
     out
 }
 
+/// Writes the vendored shim into `dir` when its root manifest depends on it (the fixture trees
+/// leave the folder out; a user's tree holds it, committed with step 1).
+fn vendor_shim_if_named(dir: &Path) {
+    use cargo_connect_migrate::shim;
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
+    if shim::names_path(&manifest, dir, &dir.join(shim::VENDOR_DIR)) {
+        for (p, text) in shim::vendored_files() {
+            let dest = dir.join(shim::VENDOR_DIR).join(p);
+            std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            std::fs::write(dest, text).unwrap();
+        }
+    }
+}
+
 /// A git repository holding a copy of `tree`, committed.
 fn repo_with(tree: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -57,6 +71,7 @@ fn repo_with(tree: &str) -> tempfile::TempDir {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join(tree),
         dir.path(),
     );
+    vendor_shim_if_named(dir.path());
     git(dir.path(), &["init", "-q"]);
     git(dir.path(), &["add", "-A"]);
     git(dir.path(), &["commit", "-qm", "base"]);
@@ -381,9 +396,226 @@ fn shim_path_writes_a_relative_path_dependency() {
         repo.path().join(rel).canonicalize().unwrap(),
         shim.canonicalize().unwrap()
     );
-    // A directory without a crate is refused.
+    assert!(
+        !repo.path().join("connect-shim").exists(),
+        "--shim-path vendors nothing"
+    );
+    // A directory without a crate, or with another crate (this tool's own root), is refused
+    // before anything is written.
+    git(repo.path(), &["checkout", "-q", "--", "."]);
+    let before = snapshot(repo.path());
     let out = run(repo.path(), &["--step", "1", "--shim-path", "/nonexistent"]);
     assert_eq!(out.status.code(), Some(2));
+    let own_root = env!("CARGO_MANIFEST_DIR");
+    let out = run(repo.path(), &["--step", "1", "--shim-path", own_root]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cargo-connect-migrate") && err.contains("not connect-shim"),
+        "{err}"
+    );
+    assert_eq!(
+        snapshot(repo.path()),
+        before,
+        "a refused run wrote something"
+    );
+}
+
+/// The files of `<dir>/connect-shim/` (relative path, text).
+fn vendored_folder(dir: &Path) -> Vec<(String, String)> {
+    let root = dir.join("connect-shim");
+    let mut v: Vec<(String, String)> = snapshot(&root)
+        .into_iter()
+        .map(|(p, b)| {
+            let rel = p
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (rel, String::from_utf8(b).unwrap())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn embedded_shim() -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = cargo_connect_migrate::shim::vendored_files()
+        .into_iter()
+        .map(|(p, t)| (p.to_string(), t))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Default flags: step 1 writes the embedded shim into the workspace and depends on it by path;
+/// the dry run shows the new files as diffs `git apply` accepts; a second run changes nothing.
+#[test]
+fn step1_vendors_the_embedded_shim_by_default() {
+    let repo = repo_with("fixtures/greeter/step-0");
+    let out = run(repo.path(), &["--step", "1", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(0));
+    let diff = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        diff.contains(
+            "diff --git a/connect-shim/src/lib.rs b/connect-shim/src/lib.rs\nnew file mode 100644"
+        ),
+        "{diff}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Would create connect-shim/Cargo.toml"),
+        "{err}"
+    );
+    let patch = repo.path().join("../step1.patch");
+    std::fs::write(&patch, &out.stdout).unwrap();
+    git(repo.path(), &["apply", "--check", patch.to_str().unwrap()]);
+    std::fs::remove_file(&patch).unwrap();
+    assert!(
+        !repo.path().join("connect-shim").exists(),
+        "--dry-run wrote the shim"
+    );
+
+    let out = run(repo.path(), &["--step", "1"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest = std::fs::read_to_string(repo.path().join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("connect-shim = { path = \"connect-shim\" }"),
+        "{manifest}"
+    );
+    assert_eq!(vendored_folder(repo.path()), embedded_shim());
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-qm", "step 1"]);
+    let after = snapshot(repo.path());
+    assert_eq!(
+        run(repo.path(), &["--step", "1", "--check"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(run(repo.path(), &["--step", "1"]).status.code(), Some(0));
+    assert_eq!(snapshot(repo.path()), after, "a second run changed files");
+}
+
+/// A copy of the same version is left alone, even where it differs; an older one is updated, and
+/// the dry run shows how.
+#[test]
+fn an_older_vendored_shim_is_updated_and_the_same_version_left_alone() {
+    let repo = repo_with("fixtures/greeter/step-1");
+    let lib = repo.path().join("connect-shim/src/lib.rs");
+    std::fs::write(&lib, "// patched by the user\n").unwrap();
+    git(repo.path(), &["commit", "-qam", "user patch"]);
+    let before = snapshot(repo.path());
+    assert_eq!(run(repo.path(), &["--step", "2"]).status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(&lib).unwrap(),
+        "// patched by the user\n",
+        "the same version was overwritten"
+    );
+    git(repo.path(), &["checkout", "-q", "--", "."]);
+    assert_eq!(snapshot(repo.path()), before);
+
+    // Mark the copy as written by an older tool.
+    let manifest = repo.path().join("connect-shim/Cargo.toml");
+    let version = cargo_connect_migrate::shim::version();
+    let old = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .replace(&format!("version = \"{version}\""), "version = \"0.0.1\"");
+    std::fs::write(&manifest, old).unwrap();
+    git(repo.path(), &["commit", "-qam", "an older shim"]);
+    let out = run(repo.path(), &["--step", "2", "--dry-run"]);
+    let diff = String::from_utf8_lossy(&out.stdout);
+    assert!(diff.contains("--- a/connect-shim/Cargo.toml"), "{diff}");
+    assert!(diff.contains("-// patched by the user"), "{diff}");
+    assert_eq!(run(repo.path(), &["--step", "2"]).status.code(), Some(0));
+    assert_eq!(vendored_folder(repo.path()), embedded_shim());
+}
+
+/// `--shim registry` writes a version requirement and vendors nothing; a folder named
+/// connect-shim that is not the shim is never written over (exit 2, nothing written).
+#[test]
+fn registry_mode_and_a_foreign_connect_shim_folder() {
+    let repo = repo_with("fixtures/greeter/step-0");
+    let out = run(repo.path(), &["--step", "1", "--shim", "registry"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest = std::fs::read_to_string(repo.path().join("Cargo.toml")).unwrap();
+    let want = format!(
+        "connect-shim = \"{}\"",
+        cargo_connect_migrate::shim::registry_requirement()
+    );
+    assert!(manifest.contains(&want), "{manifest}");
+    assert!(!repo.path().join("connect-shim").exists());
+
+    let repo = repo_with("fixtures/greeter/step-0");
+    std::fs::create_dir(repo.path().join("connect-shim")).unwrap();
+    std::fs::write(repo.path().join("connect-shim/notes.md"), "mine\n").unwrap();
+    git(repo.path(), &["add", "-A"]);
+    git(repo.path(), &["commit", "-qm", "a folder of the user"]);
+    let before = snapshot(repo.path());
+    let out = run(repo.path(), &["--step", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not the connect-shim crate"), "{err}");
+    assert_eq!(snapshot(repo.path()), before);
+}
+
+/// Step 9 deletes the vendored copy with the dependency once nothing names connect_shim (the
+/// deletion is a diff `git apply` accepts), and keeps both, listed, while something does.
+#[test]
+fn step9_deletes_the_vendored_shim_only_when_nothing_names_it() {
+    let repo = repo_with("fixtures/greeter/step-8");
+    assert!(repo.path().join("connect-shim/src/lib.rs").is_file());
+    let out = run(repo.path(), &["--step", "9", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(0));
+    let diff = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        diff.contains("diff --git a/connect-shim/src/lib.rs b/connect-shim/src/lib.rs\ndeleted file mode 100644"),
+        "{diff}"
+    );
+    let patch = repo.path().join("../step9.patch");
+    std::fs::write(&patch, &out.stdout).unwrap();
+    git(repo.path(), &["apply", "--check", patch.to_str().unwrap()]);
+    std::fs::remove_file(&patch).unwrap();
+    let out = run(repo.path(), &["--step", "9"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Deleted connect-shim/LICENSE"));
+    assert!(
+        !repo.path().join("connect-shim").exists(),
+        "the vendored folder stays"
+    );
+    let manifest = std::fs::read_to_string(repo.path().join("Cargo.toml")).unwrap();
+    assert!(!manifest.contains("connect-shim"), "{manifest}");
+
+    // A use of the shim left in the code: the dependency and the folder stay, and it is listed.
+    let repo = repo_with("fixtures/greeter/step-8");
+    let lib = repo.path().join("src/lib.rs");
+    let mut text = std::fs::read_to_string(&lib).unwrap();
+    text.push_str("\npub use connect_shim::codec::BuffaCodec as KeptCodec;\n");
+    std::fs::write(&lib, text).unwrap();
+    git(repo.path(), &["commit", "-qam", "a shim use"]);
+    let out = run(repo.path(), &["--step", "9"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`connect-shim` stays"), "{err}");
+    assert_eq!(vendored_folder(repo.path()), embedded_shim());
 }
 
 /// Every file under `dir` (`.git` and `target` left out), with its contents.

@@ -162,9 +162,26 @@ fn files_of(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// A copy of `tree` in a temporary directory, with the vendored shim a user's tree would hold
+/// (committed with the step that wrote it) where a manifest depends on it.
 fn copy_to_temp(tree: &Path) -> tempfile::TempDir {
+    use cargo_connect_migrate::shim;
     let dir = tempfile::tempdir().unwrap();
-    for (rel, bytes) in files_of(tree) {
+    let files = files_of(tree);
+    let vendored = files.iter().any(|(k, v)| {
+        k.ends_with("Cargo.toml")
+            && shim::names_path(
+                &String::from_utf8_lossy(v),
+                tree.join(k).parent().unwrap(),
+                &tree.join(shim::VENDOR_DIR),
+            )
+    });
+    let extra = vendored
+        .then(shim::vendored_files)
+        .into_iter()
+        .flatten()
+        .map(|(p, t)| (format!("{}/{p}", shim::VENDOR_DIR), t.into_bytes()));
+    for (rel, bytes) in files.into_iter().chain(extra) {
         let p = dir.path().join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, bytes).unwrap();
@@ -188,9 +205,49 @@ fn apply(dir: &Path, n: u32) {
     );
 }
 
+/// The files of `got`, but the vendored shim (`connect-shim/`): the committed trees leave it out
+/// (`.gitignore`), so it is checked here instead: present exactly when a manifest of `want`
+/// depends on it by path, and then equal to the copy the tool embeds.
+#[track_caller]
+fn without_vendored_shim(got: &Path, want: &Path, what: &str) -> BTreeMap<String, Vec<u8>> {
+    use cargo_connect_migrate::shim;
+    let mut g = files_of(got);
+    let prefix = format!("{}/", shim::VENDOR_DIR);
+    let found: BTreeMap<String, Vec<u8>> = g
+        .iter()
+        .filter(|(k, _)| k.starts_with(&prefix))
+        .map(|(k, v)| (k[prefix.len()..].to_string(), v.clone()))
+        .collect();
+    g.retain(|k, _| !k.starts_with(&prefix));
+    let dir = want.join(shim::VENDOR_DIR);
+    let expected = files_of(want).iter().any(|(k, v)| {
+        k.ends_with("Cargo.toml")
+            && shim::names_path(
+                &String::from_utf8_lossy(v),
+                want.join(k).parent().unwrap(),
+                &dir,
+            )
+    });
+    let vendored: BTreeMap<String, Vec<u8>> = if expected {
+        shim::vendored_files()
+            .into_iter()
+            .map(|(p, t)| (p.to_string(), t.into_bytes()))
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
+    assert!(
+        found == vendored,
+        "{what}: the vendored shim folder is not what the tool embeds (expected {} files, found {:?})",
+        vendored.len(),
+        found.keys().collect::<Vec<_>>()
+    );
+    g
+}
+
 #[track_caller]
 fn assert_same_tree(got: &Path, want: &Path, what: &str) {
-    let (g, w) = (files_of(got), files_of(want));
+    let (g, w) = (without_vendored_shim(got, want, what), files_of(want));
     let gk: Vec<_> = g.keys().collect();
     let wk: Vec<_> = w.keys().collect();
     assert_eq!(gk, wk, "{what}: file lists differ");

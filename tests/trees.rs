@@ -73,9 +73,49 @@ fn apply(dir: &Path, n: u8, case: &str) -> Vec<String> {
         .collect()
 }
 
+/// The files of `got`, but the vendored shim (`connect-shim/`): the committed trees leave it out
+/// (`.gitignore`), so it is checked here instead: present exactly when a manifest of `want`
+/// depends on it by path, and then equal to the copy the tool embeds.
+#[track_caller]
+fn without_vendored_shim(got: &Path, want: &Path, what: &str) -> BTreeMap<String, Vec<u8>> {
+    use cargo_connect_migrate::shim;
+    let mut g = files_of(got);
+    let prefix = format!("{}/", shim::VENDOR_DIR);
+    let found: BTreeMap<String, Vec<u8>> = g
+        .iter()
+        .filter(|(k, _)| k.starts_with(&prefix))
+        .map(|(k, v)| (k[prefix.len()..].to_string(), v.clone()))
+        .collect();
+    g.retain(|k, _| !k.starts_with(&prefix));
+    let dir = want.join(shim::VENDOR_DIR);
+    let expected = files_of(want).iter().any(|(k, v)| {
+        k.ends_with("Cargo.toml")
+            && shim::names_path(
+                &String::from_utf8_lossy(v),
+                want.join(k).parent().unwrap(),
+                &dir,
+            )
+    });
+    let vendored: BTreeMap<String, Vec<u8>> = if expected {
+        shim::vendored_files()
+            .into_iter()
+            .map(|(p, t)| (p.to_string(), t.into_bytes()))
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
+    assert!(
+        found == vendored,
+        "{what}: the vendored shim folder is not what the tool embeds (expected {} files, found {:?})",
+        vendored.len(),
+        found.keys().collect::<Vec<_>>()
+    );
+    g
+}
+
 #[track_caller]
 fn assert_same_tree(got: &Path, want: &Path, what: &str) {
-    let (g, w) = (files_of(got), files_of(want));
+    let (g, w) = (without_vendored_shim(got, want, what), files_of(want));
     assert_eq!(
         g.keys().collect::<Vec<_>>(),
         w.keys().collect::<Vec<_>>(),
@@ -115,8 +155,12 @@ fn tree_cases() {
             if std::env::var_os("GOLDEN_BLESS").is_some() {
                 let out = case.join("after");
                 let _ = std::fs::remove_dir_all(&out);
-                if files_of(work.path()) != files_of(&before) {
-                    for (rel, bytes) in files_of(work.path()) {
+                // The vendored shim stays out of the expected trees (see without_vendored_shim).
+                let prefix = format!("{}/", cargo_connect_migrate::shim::VENDOR_DIR);
+                let mut got = files_of(work.path());
+                got.retain(|k, _| !k.starts_with(&prefix));
+                if got != files_of(&before) {
+                    for (rel, bytes) in got {
                         let p = out.join(rel);
                         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
                         std::fs::write(p, bytes).unwrap();

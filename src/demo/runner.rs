@@ -72,7 +72,12 @@ pub fn commit_all(dir: &Path, message: &str) -> Result<bool, String> {
     // nothing to compare with.
     let changed = git(dir, &["rev-parse", "--verify", "-q", "HEAD"]).is_err()
         || git(dir, &["diff", "--cached", "--quiet"]).is_err();
-    git(dir, &["commit", "-q", "--allow-empty", "-m", message])?;
+    let message = if changed {
+        message.to_string()
+    } else {
+        format!("{message} (nothing to change in this workspace)")
+    };
+    git(dir, &["commit", "-q", "--allow-empty", "-m", &message])?;
     Ok(changed)
 }
 

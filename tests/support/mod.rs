@@ -6,10 +6,16 @@
 //! place: each tree is mirrored into `target/fixture-trees/<name>__step-N/`
 //! first, so no `target/` or `Cargo.lock` ever lands in `fixtures/`. The copy
 //! sits as deep below the repository root as `fixtures/<name>/step-N/`, so a
-//! relative path dependency on a crate of this repository (for example
-//! `connect-shim = { path = "../../../connect-shim" }`) resolves the same in
+//! relative path dependency on a crate of this repository resolves the same in
 //! both places. Unchanged files keep their timestamps, so rebuilding an
 //! unchanged tree is cheap.
+//!
+//! The trees from step 1 on depend on the shim the tool vendors into them
+//! (`connect-shim = { path = "connect-shim" }`, the default `--shim vendor`).
+//! The committed trees leave that folder out (`.gitignore`; `tests/golden.rs`
+//! checks that the tool writes exactly the embedded copy there): the working
+//! copy gets it from the same function the tool writes it with
+//! ([`cargo_connect_migrate::shim::vendored_files`]). No cargo `patch`.
 //!
 //! Every fixture build uses one shared `CARGO_TARGET_DIR` (`target/fixtures`)
 //! and the same environment, so the tonic/prost dependency graph is compiled
@@ -141,13 +147,6 @@ pub fn cargo(dir: &Path) -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(dir);
-    // Migrated trees depend on `connect-shim = "0.1"` (what the tool writes); until the shim is
-    // published, it comes from this repository.
-    let shim = repo_root().join("connect-shim");
-    cmd.arg("--config").arg(format!(
-        "patch.crates-io.connect-shim.path={:?}",
-        shim.to_string_lossy()
-    ));
     for (key, value) in fixture_env() {
         cmd.env(key, value);
     }
@@ -249,6 +248,11 @@ fn tree_label(tree: &Path) -> String {
 /// of `src` are never copied; `Cargo.lock` in `dest` is removed so that
 /// every build resolves the same (newest) versions.
 fn mirror_tree(src: &Path, dest: &Path) {
+    mirror_tree_keeping(src, dest, &[]);
+}
+
+/// [`mirror_tree`], leaving the entries of `dest` named in `keep` alone.
+fn mirror_tree_keeping(src: &Path, dest: &Path, keep: &[&str]) {
     fs::create_dir_all(dest).unwrap_or_else(|e| panic!("create {}: {e}", dest.display()));
     let mut wanted = Vec::new();
     for entry in fs::read_dir(src).unwrap_or_else(|e| panic!("read {}: {e}", src.display())) {
@@ -279,7 +283,11 @@ fn mirror_tree(src: &Path, dest: &Path) {
     }
     for entry in fs::read_dir(dest).expect("read dest") {
         let entry = entry.expect("read_dir entry");
-        if wanted.contains(&entry.file_name()) {
+        if wanted.contains(&entry.file_name())
+            || keep
+                .iter()
+                .any(|k| entry.file_name() == std::ffi::OsStr::new(k))
+        {
             continue;
         }
         let path = entry.path();
@@ -304,8 +312,60 @@ pub fn working_copy(tree: &Path) -> PathBuf {
         .join("target")
         .join("fixture-trees")
         .join(tree_label(tree));
-    mirror_tree(tree, &dest);
+    let vendored = names_vendored_shim(tree);
+    let keep: &[&str] = if vendored {
+        &[cargo_connect_migrate::shim::VENDOR_DIR]
+    } else {
+        &[]
+    };
+    mirror_tree_keeping(tree, &dest, keep);
+    if vendored {
+        write_vendored_shim(&dest);
+    }
     dest
+}
+
+/// Does a manifest of `tree` depend on the vendored shim (`<tree>/connect-shim` by path)?
+pub fn names_vendored_shim(tree: &Path) -> bool {
+    let dir = tree.join(cargo_connect_migrate::shim::VENDOR_DIR);
+    manifests_of(tree).iter().any(|m| {
+        let text = fs::read_to_string(m).unwrap_or_default();
+        cargo_connect_migrate::shim::names_path(&text, m.parent().unwrap(), &dir)
+    })
+}
+
+/// Every `Cargo.toml` of a tree (`target/` and the vendored shim left out).
+fn manifests_of(tree: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![tree.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).into_iter().flatten().map_while(Result::ok) {
+            let name = e.file_name();
+            let path = e.path();
+            if path.is_dir() {
+                if name != "target" && name != cargo_connect_migrate::shim::VENDOR_DIR {
+                    stack.push(path);
+                }
+            } else if name == "Cargo.toml" {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// Writes the vendored shim into `<dir>/connect-shim/` as the tool does, rewriting only the
+/// files whose content differs (so cargo sees the others as fresh) and removing any other file.
+pub fn write_vendored_shim(dir: &Path) {
+    let shim = dir.join(cargo_connect_migrate::shim::VENDOR_DIR);
+    let files = cargo_connect_migrate::shim::vendored_files();
+    let src = tempfile::tempdir().expect("temp dir");
+    for (rel, text) in &files {
+        let p = src.path().join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    }
+    mirror_tree(src.path(), &shim);
 }
 
 /// Sets the modification time of every file under `dir` (but `target/`) to now.
@@ -431,8 +491,8 @@ pub fn cached_bins(tree: &Path) -> PathBuf {
 }
 
 /// A fingerprint of what the binaries of `tree` are built from: the files of
-/// the tree and of `connect-shim/` (which the fixture builds patch in), paths
-/// and contents, `target/` and `Cargo.lock` left out. The toolchain and the
+/// the tree and of the shim vendored into it (`templates/connect-shim/`, the
+/// embedded copy), paths and contents, `target/` and `Cargo.lock` left out. The toolchain and the
 /// registry are not part of it.
 pub fn inputs_fingerprint(tree: &Path) -> String {
     fn walk(dir: &Path, rel: &Path, files: &mut Vec<(PathBuf, PathBuf)>) {
@@ -462,7 +522,7 @@ pub fn inputs_fingerprint(tree: &Path) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for (label, root) in [
         ("tree", tree.to_path_buf()),
-        ("shim", repo_root().join("connect-shim")),
+        ("shim", repo_root().join("templates").join("connect-shim")),
     ] {
         let mut files = Vec::new();
         walk(&root, Path::new(label), &mut files);

@@ -53,20 +53,20 @@ use crate::run::ItemReport;
 use crate::schema::Schema;
 use crate::workspace::{rel, Crate, Workspace};
 
-/// Version requirement written for the shim until it is published (`path:<dir>` for a path).
-pub const SHIM_VERSION: &str = "0.1";
-
-/// Where `--shim-path` says the shim is (written as a path dependency instead of a version).
-pub static SHIM_PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-
-/// The `connect-shim` dependency: a version, or the `--shim-path` directory.
-pub fn shim_dep() -> NewDep {
-    let version = match SHIM_PATH.get() {
-        Some(p) => format!(
+/// The `connect-shim` dependency, from where the workspace gets the shim
+/// ([`crate::shim::ShimSource`]): the vendored copy at `<root>/connect-shim` (by default), a
+/// version from crates.io, or the `--shim-path` directory. Paths are written relative to the
+/// manifest they land in (`[workspace.dependencies]` where the workspace uses them).
+pub fn shim_dep(ws: &Workspace) -> NewDep {
+    use crate::shim::ShimSource;
+    let abs = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let version = match &ws.shim {
+        ShimSource::Vendor => format!(
             "path:{}",
-            p.canonicalize().unwrap_or_else(|_| p.clone()).display()
+            abs(&ws.root).join(crate::shim::VENDOR_DIR).display()
         ),
-        None => SHIM_VERSION.to_string(),
+        ShimSource::Registry => crate::shim::registry_requirement(),
+        ShimSource::Path(p) => format!("path:{}", abs(p).display()),
     };
     NewDep::new("connect-shim", &version, &[], DepKind::Normal)
 }
@@ -277,7 +277,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             }
             new_deps.push(NewDep::new("serde", "1", &["derive"], DepKind::Normal));
             new_deps.push(NewDep::new("serde_json", "1", &[], DepKind::Normal));
-            new_deps.push(shim_dep());
+            new_deps.push(shim_dep(ws));
             new_deps.push(NewDep::new("connectrpc-build", "0.9", &[], DepKind::Build));
         } else {
             if mentions(b"prost::") {

@@ -1372,7 +1372,7 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
         }
         let deps = [
             NewDep::new("connectrpc", "0.9", &["client", "server"], DepKind::Normal),
-            crate::steps::step01::shim_dep(),
+            crate::steps::step01::shim_dep(ws),
         ];
         let Ok(member) = std::fs::read_to_string(&c.manifest_path) else {
             continue;

@@ -361,7 +361,7 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
         }
         let mut deps = vec![
             NewDep::new("connectrpc", "0.9", &["client"], DepKind::Normal),
-            crate::steps::step01::shim_dep(),
+            crate::steps::step01::shim_dep(ws),
         ];
         if http {
             // Interceptor headers and the URI error of channel helpers (channel.rs).
