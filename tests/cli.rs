@@ -760,3 +760,56 @@ fn demo_is_a_git_repository_with_one_commit_per_applied_step() {
         }
     }
 }
+
+/// The commands of the README's "Set up" section: its first `sh` block.
+fn readme_setup_commands() -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let setup = readme
+        .split("## Set up\n")
+        .nth(1)
+        .expect("a Set up section");
+    let setup = setup.split("\n## ").next().unwrap();
+    let block = setup.split("```sh\n").nth(1).expect("a sh block in Set up");
+    let block = block.split("```").next().unwrap();
+    block
+        .lines()
+        .map(|l| l.split(" #").next().unwrap().trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+#[test]
+fn readme_setup_is_the_demo_and_the_tests_with_install_beside_them() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert_eq!(
+        readme_setup_commands(),
+        [
+            "cargo run --locked --release -- demo --build",
+            "cargo test --workspace"
+        ]
+    );
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let setup = readme.split("## Set up\n").nth(1).unwrap();
+    let setup = setup.split("\n## ").next().unwrap();
+    assert!(setup.contains("cargo install --locked --path ."), "{setup}");
+    // What CI runs is the second command.
+    let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+    assert!(
+        ci.lines()
+            .any(|l| l.trim_start().trim_start_matches("time ").trim() == "cargo test --workspace"),
+        "{ci}"
+    );
+    // The first command's arguments parse, and name the demo with --build (tests/demo_build.rs
+    // runs exactly them).
+    let first = &readme_setup_commands()[0];
+    let args: Vec<&str> = first.split(" -- ").nth(1).unwrap().split(' ').collect();
+    let cli = cargo_connect_migrate::cli::parse_from(
+        std::iter::once("cargo-connect-migrate").chain(args.iter().copied()),
+    )
+    .unwrap();
+    match cli.command {
+        Some(cargo_connect_migrate::cli::Command::Demo(d)) => assert!(d.build),
+        other => panic!("{first}: {other:?}"),
+    }
+}

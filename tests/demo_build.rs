@@ -12,14 +12,36 @@ mod support;
 
 use std::process::Command;
 
-use support::{fixture_env, run_with_timeout, CARGO_TIMEOUT};
+use support::{fixture_env, mark_other_build, run_with_timeout, CARGO_TIMEOUT};
 
 #[test]
 fn demo_build_shows_every_step_building_and_answering() {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("demo");
+    // The README's first set-up command (`cargo run --locked --release -- demo --build`), its
+    // arguments after `--`, on this test's build of the binary.
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let setup = readme
+        .split("## Set up\n")
+        .nth(1)
+        .expect("a Set up section");
+    let first = setup
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.lines().next())
+        .expect("a command in Set up");
+    let args: Vec<&str> = first
+        .split(" #")
+        .next()
+        .and_then(|c| c.split(" -- ").nth(1))
+        .expect("cargo run ... -- <args>")
+        .split_whitespace()
+        .collect();
+    assert_eq!(args, ["demo", "--build"], "{first}");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-connect-migrate"));
-    cmd.args(["demo", "--build", "--out", dir.to_str().unwrap()]);
+    cmd.args(&args).args(["--out", dir.to_str().unwrap()]);
     for (key, value) in fixture_env() {
         if !key.starts_with("PROTOC") {
             cmd.env(key, value);
@@ -27,6 +49,9 @@ fn demo_build_shows_every_step_building_and_answering() {
     }
     cmd.env_remove("PROTOC").env_remove("PROTOC_INCLUDE");
     let out = run_with_timeout(&mut cmd, CARGO_TIMEOUT);
+    // The demo is the greeter package too: the fixture builds after it must not take its
+    // artifacts for theirs.
+    mark_other_build(&dir.to_string_lossy());
     assert!(out.success(), "demo --build failed\n{}", out.describe());
 
     // The closing table: a line per step, 0 to 9, each built, each call answered both ways.
