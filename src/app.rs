@@ -422,6 +422,15 @@ fn demo(steps: &[Step], args: crate::cli::DemoArgs) -> u8 {
                         );
                     }
                 }
+                Ok(OutDir::Taken(_)) if !d.is_dir() => {
+                    return fail(
+                        format!(
+                            "--out {}: that is a file, not a folder; nothing was written",
+                            d.display()
+                        ),
+                        Some("give a new or empty folder"),
+                    );
+                }
                 Ok(OutDir::Taken(names)) => {
                     let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
                     let more = if names.len() > 5 { ", ..." } else { "" };

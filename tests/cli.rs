@@ -671,6 +671,7 @@ fn demo_out_refuses_a_non_empty_folder_and_writes_nothing() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("that is a file"));
     assert_eq!(demo_dir_snapshot(&dir), before);
 }
 
