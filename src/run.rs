@@ -199,7 +199,9 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
     for (path, text) in &prepared.new_files {
         files.push(new_file(ws, path, text, mode));
     }
-    for (path, change) in shim_changes(step, ws, &prepared.manifests) {
+    let (shim_files, shim_items) = shim_changes(step, ws, &prepared.manifests);
+    items.extend(shim_items);
+    for (path, change) in shim_files {
         files.push(match change {
             shim::Change::Create(_, text) => new_file(ws, &path, &text, mode),
             shim::Change::Update(_, old, new) => text_change(ws, &path, &old, &new, mode),
@@ -438,14 +440,14 @@ fn new_file(ws: &Workspace, path: &Path, text: &str, mode: Mode) -> FileReport {
 /// [`shim::ShimSource::Vendor`], when a manifest of the workspace names `<root>/connect-shim` by
 /// path once the step's manifest edits are in, the folder gets the embedded shim (written when
 /// missing, updated when older, left alone when of the same version); step 9 deletes a copy the
-/// tool wrote once no manifest names connect-shim.
+/// tool wrote once no manifest names connect-shim, and lists it while one still does.
 fn shim_changes(
     step: &Step,
     ws: &Workspace,
     edited: &[(PathBuf, String, String)],
-) -> Vec<(PathBuf, shim::Change)> {
+) -> (Vec<(PathBuf, shim::Change)>, Vec<ItemReport>) {
     if ws.member_manifests.is_empty() {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     }
     let root = ws.root.canonicalize().unwrap_or_else(|_| ws.root.clone());
     // Compared with canonical manifest folders; files are named under the root as given.
@@ -456,8 +458,8 @@ fn shim_changes(
     if !manifests.contains(&root_manifest) {
         manifests.push(root_manifest);
     }
-    // Each manifest as it is after the step.
-    let texts: Vec<(PathBuf, String)> = manifests
+    // Each manifest, its canonical folder, and its text as it is after the step.
+    let texts: Vec<(&PathBuf, PathBuf, String)> = manifests
         .iter()
         .filter_map(|p| {
             let text = match edited.iter().find(|(e, _, _)| e == p) {
@@ -465,21 +467,53 @@ fn shim_changes(
                 None => std::fs::read_to_string(p).ok()?,
             };
             let d = p.parent()?;
-            Some((d.canonicalize().unwrap_or_else(|_| d.to_path_buf()), text))
+            Some((
+                p,
+                d.canonicalize().unwrap_or_else(|_| d.to_path_buf()),
+                text,
+            ))
         })
         .collect();
     let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).ok();
     let existing = shim::classify(dir.exists(), read("Cargo.toml").as_deref());
+    let mut items = Vec::new();
+    let naming: Vec<&PathBuf> = texts
+        .iter()
+        .filter(|(_, _, t)| shim::names_shim(t))
+        .map(|(p, _, _)| *p)
+        .collect();
     let changes = if ws.shim == shim::ShimSource::Vendor
-        && texts.iter().any(|(d, t)| shim::names_path(t, d, &abs_dir))
+        && texts
+            .iter()
+            .any(|(_, d, t)| shim::names_path(t, d, &abs_dir))
     {
         shim::ensure(&existing, read)
-    } else if step.number == 9 && !texts.iter().any(|(_, t)| shim::names_shim(t)) {
+    } else if step.number == 9 && naming.is_empty() {
         shim::remove(&existing, read)
     } else {
         Vec::new()
     };
-    changes
+    if step.number == 9 && !naming.is_empty() && matches!(existing, shim::Existing::Vendored(_)) {
+        items.push(ItemReport {
+            path: rel(&ws.root, &dir.join("Cargo.toml")),
+            krate: String::new(),
+            line: 1,
+            column: 1,
+            rule: "step09/shim-kept".into(),
+            kind: ItemKind::Manual,
+            message: format!(
+                "the vendored {}/ stays: {} still depend(s) on connect-shim",
+                shim::VENDOR_DIR,
+                naming
+                    .iter()
+                    .map(|p| rel(&ws.root, p))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            note: "see the step09/dep-kept and step09/still-used items; step 9 deletes the folder once nothing names connect_shim".into(),
+        });
+    }
+    let changes = changes
         .into_iter()
         .map(|c| {
             let rel = match &c {
@@ -489,7 +523,8 @@ fn shim_changes(
             };
             (dir.join(rel), c)
         })
-        .collect()
+        .collect();
+    (changes, items)
 }
 
 /// After step 9 deleted the vendored shim's files: its directories that are now empty.

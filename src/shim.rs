@@ -172,9 +172,16 @@ pub fn vendored_readme(original: &str) -> String {
     )
 }
 
+/// The vendored copy's `rustfmt.toml`: `cargo fmt --all` formats path dependencies too, and
+/// rustfmt takes the nearest configuration file, so the workspace's own style settings would
+/// otherwise apply to (and fail `--check` on) the shim's sources, formatted with the defaults.
+pub const RUSTFMT_TOML: &str =
+    "# The vendored connect-shim is formatted with rustfmt's defaults, whatever the workspace's\n\
+     # own rustfmt.toml says (cargo fmt --all formats path dependencies too).\n";
+
 /// Every file of the vendored copy: path inside the folder, text.
 pub fn vendored_files() -> Vec<(&'static str, String)> {
-    EMBEDDED
+    let mut files: Vec<(&'static str, String)> = EMBEDDED
         .iter()
         .map(|(p, t)| {
             let text = match *p {
@@ -184,7 +191,9 @@ pub fn vendored_files() -> Vec<(&'static str, String)> {
             };
             (*p, text)
         })
-        .collect()
+        .collect();
+    files.push(("rustfmt.toml", RUSTFMT_TOML.to_string()));
+    files
 }
 
 /// `base.join(rel)` with `.` and `..` resolved lexically (the folder may not exist yet).
@@ -303,13 +312,14 @@ pub fn ensure(existing: &Existing, read: impl Fn(&str) -> Option<String>) -> Vec
     }
 }
 
-/// The changes that delete a vendored copy: the files the tool writes that are there.
+/// The changes that delete a vendored copy: the files the tool writes that are there (files the
+/// user added stay, and so does the folder then).
 pub fn remove(existing: &Existing, read: impl Fn(&str) -> Option<String>) -> Vec<Change> {
     if !matches!(existing, Existing::Vendored(_)) {
         return Vec::new();
     }
-    EMBEDDED
-        .iter()
+    vendored_files()
+        .into_iter()
         .filter_map(|(p, _)| read(p).map(|t| Change::Delete(p.to_string(), t)))
         .collect()
 }
@@ -411,7 +421,12 @@ mod tests {
     #[test]
     fn vendored_files_are_the_embedded_ones_with_a_readme_saying_what_they_are() {
         let files = vendored_files();
-        assert_eq!(files.len(), EMBEDDED.len());
+        assert_eq!(files.len(), EMBEDDED.len() + 1);
+        let rustfmt = &files.iter().find(|(p, _)| *p == "rustfmt.toml").unwrap().1;
+        assert!(
+            rustfmt.parse::<toml::Table>().unwrap().is_empty(),
+            "rustfmt's defaults"
+        );
         let readme = &files.iter().find(|(p, _)| *p == "README.md").unwrap().1;
         assert!(readme.contains("cargo connect-migrate") && readme.contains("--step 9"));
         assert!(readme.ends_with(embedded("README.md")));
@@ -480,7 +495,7 @@ mod tests {
     fn remove_deletes_only_a_vendored_copy() {
         let read = |p: &str| (p != "LICENSE").then(|| format!("text of {p}"));
         let gone = remove(&Existing::Vendored(version()), read);
-        assert_eq!(gone.len(), EMBEDDED.len() - 1);
+        assert_eq!(gone.len(), vendored_files().len() - 1);
         assert!(gone.contains(&Change::Delete(
             "src/lib.rs".into(),
             "text of src/lib.rs".into()

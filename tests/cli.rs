@@ -615,6 +615,10 @@ fn step9_deletes_the_vendored_shim_only_when_nothing_names_it() {
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("`connect-shim` stays"), "{err}");
+    assert!(
+        err.contains("step09/shim-kept") && err.contains("the vendored connect-shim/ stays"),
+        "{err}"
+    );
     assert_eq!(vendored_folder(repo.path()), embedded_shim());
 }
 

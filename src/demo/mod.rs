@@ -2,6 +2,11 @@
 //! `demo` command says about it. This module is the pure part (which folder may take a demo, the
 //! client's verdicts, the table, the closing lines); [`runner`] does the IO (git, cargo, the
 //! server and client processes).
+//!
+//! The files come from `templates/demo/`, a copy of `fixtures/greeter/step-0/` (its manifest
+//! stored as `Cargo.toml.in`: `cargo package` leaves out folders holding a `Cargo.toml`, so the
+//! packaged crate could not include the fixture itself). `tests/cli.rs` checks that the copy
+//! equals the fixture byte for byte.
 
 pub mod runner;
 
@@ -12,27 +17,27 @@ use std::path::Path;
 pub const FILES: &[(&str, &str)] = &[
     (
         "Cargo.toml",
-        include_str!("../../fixtures/greeter/step-0/Cargo.toml"),
+        include_str!("../../templates/demo/Cargo.toml.in"),
     ),
     (
         "build.rs",
-        include_str!("../../fixtures/greeter/step-0/build.rs"),
+        include_str!("../../templates/demo/build.rs"),
     ),
     (
         "proto/helloworld.proto",
-        include_str!("../../fixtures/greeter/step-0/proto/helloworld.proto"),
+        include_str!("../../templates/demo/proto/helloworld.proto"),
     ),
     (
         "src/lib.rs",
-        include_str!("../../fixtures/greeter/step-0/src/lib.rs"),
+        include_str!("../../templates/demo/src/lib.rs"),
     ),
     (
         "src/bin/greeter-server.rs",
-        include_str!("../../fixtures/greeter/step-0/src/bin/greeter-server.rs"),
+        include_str!("../../templates/demo/src/bin/greeter-server.rs"),
     ),
     (
         "src/bin/greeter-client.rs",
-        include_str!("../../fixtures/greeter/step-0/src/bin/greeter-client.rs"),
+        include_str!("../../templates/demo/src/bin/greeter-client.rs"),
     ),
 ];
 

@@ -27,7 +27,8 @@
 //!   }
 //!   ```
 //! - `Cargo.toml`: `connectrpc`, `buffa`, `buffa-types` (when well-known types are used),
-//!   `serde`, `serde_json` (the generated JSON code needs them), `connect-shim`, and
+//!   `serde`, `serde_json` (the generated JSON code needs them), `connect-shim` ([`shim_dep`]: by
+//!   default a path to the copy the run writes into the workspace, see [`crate::shim`]), and
 //!   `connectrpc-build` as a build dependency.
 //! - Message idioms in every file of the crate and of crates using its messages ([`messages`]),
 //!   and `prost_types` / `prost::Message` paths (`rules/step01.toml`).
