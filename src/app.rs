@@ -559,6 +559,9 @@ fn demo(steps: &[Step], args: crate::cli::DemoArgs) -> u8 {
             Err(e) => return fail(format!("cannot commit step {n} in the demo: {e}"), None),
         };
         applied.push(*n);
+        if let Ok(hash) = runner::git(&dir, &["rev-parse", "--short", "HEAD"]) {
+            eprintln!("    Committed step {n} as {} (git show {0})", hash.trim());
+        }
         if let Some(bins0) = &step0_bins {
             // A step that changed nothing runs the binaries of the step before.
             let built = match (&last_bins, changed) {
