@@ -19,10 +19,7 @@ pub const FILES: &[(&str, &str)] = &[
         "Cargo.toml",
         include_str!("../../templates/demo/Cargo.toml.in"),
     ),
-    (
-        "build.rs",
-        include_str!("../../templates/demo/build.rs"),
-    ),
+    ("build.rs", include_str!("../../templates/demo/build.rs")),
     (
         "proto/helloworld.proto",
         include_str!("../../templates/demo/proto/helloworld.proto"),
