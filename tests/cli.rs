@@ -632,7 +632,9 @@ fn demo_dir_snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 /// The demo command with a machine's bare git: no global or system config (the demo sets its own
 /// committer in its repository).
 fn demo_cmd(args: &[&str]) -> Command {
-    let home = tempfile::tempdir().unwrap().keep();
+    // An empty home of the tests' own (git reads no config from it).
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("demo-home");
+    std::fs::create_dir_all(&home).unwrap();
     let mut cmd = Command::new(bin());
     cmd.arg("demo")
         .args(args)
