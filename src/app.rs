@@ -121,7 +121,7 @@ pub fn run(cli: Cli) -> u8 {
     };
     match cli.command {
         Some(Command::Plan(p)) => plan(&steps, &selection(&p.select, &[]), p.format),
-        Some(Command::Demo(d)) => demo(&steps, d.out),
+        Some(Command::Demo(d)) => demo(&steps, d),
         None => migrate(&steps, &cli.migrate),
     }
 }
@@ -547,9 +547,64 @@ fn plan_total(plans: &[CratePlan]) -> String {
     )
 }
 
-fn demo(steps: &[Step], out: Option<PathBuf>) -> u8 {
-    let dir = match out {
-        Some(d) => d,
+fn demo(steps: &[Step], args: crate::cli::DemoArgs) -> u8 {
+    use crate::demo::{self, runner, OutDir, Row};
+    // Everything that can refuse does so before anything is written.
+    if !runner::git_available() {
+        return fail(
+            "the demo keeps each step as a git commit, and `git` cannot be run here",
+            Some("install git and run the demo again"),
+        );
+    }
+    let protoc = if args.build {
+        match runner::protoc_env() {
+            Ok(env) => env,
+            Err(e) => return fail(e, None),
+        }
+    } else {
+        Vec::new()
+    };
+    let dir = match args.out {
+        Some(d) => {
+            match demo::classify(&d) {
+                Ok(OutDir::Empty) => {}
+                Ok(OutDir::EarlierDemo) => {
+                    eprintln!(
+                        "Replacing the earlier demo at {} (its target/ is kept)",
+                        d.display()
+                    );
+                    if let Err(e) = runner::clear_earlier(&d) {
+                        return fail(
+                            format!("cannot clear the earlier demo at {}: {e}", d.display()),
+                            None,
+                        );
+                    }
+                }
+                Ok(OutDir::Taken(_)) if !d.is_dir() => {
+                    return fail(
+                        format!(
+                            "--out {}: that is a file, not a folder; nothing was written",
+                            d.display()
+                        ),
+                        Some("give a new or empty folder"),
+                    );
+                }
+                Ok(OutDir::Taken(names)) => {
+                    let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
+                    let more = if names.len() > 5 { ", ..." } else { "" };
+                    return fail(
+                        format!(
+                            "--out {}: not an empty folder nor an earlier demo (it holds {}{more}); nothing was written",
+                            d.display(),
+                            shown.join(", ")
+                        ),
+                        Some("give a new or empty folder; a folder an earlier demo wrote (it has a .connect-migrate-demo file) is replaced"),
+                    );
+                }
+                Err(e) => return fail(format!("--out {}: {e}", d.display()), None),
+            }
+            d
+        }
         None => match tempfile::Builder::new()
             .prefix("connect-migrate-demo-")
             .tempdir()
@@ -564,7 +619,19 @@ fn demo(steps: &[Step], out: Option<PathBuf>) -> u8 {
             None,
         );
     }
-    eprintln!("Wrote the demo tonic workspace to {}", dir.display());
+    let dir = dir.canonicalize().unwrap_or(dir);
+    if let Err(e) = runner::init_repo(&dir).and_then(|()| {
+        runner::commit_all(
+            &dir,
+            "step 0: the tonic greeter (demo of cargo connect-migrate)",
+        )
+    }) {
+        return fail(format!("cannot make the demo a git repository: {e}"), None);
+    }
+    eprintln!(
+        "Wrote the demo tonic workspace to {} (a git repository: one commit per step)",
+        dir.display()
+    );
     let manifest = dir.join("Cargo.toml");
     let sel = Selection {
         manifest_path: Some(manifest.clone()),
@@ -578,66 +645,150 @@ fn demo(steps: &[Step], out: Option<PathBuf>) -> u8 {
     if code != exit::OK {
         return code;
     }
-    for s in steps.iter().filter(|s| s.implemented) {
+
+    let implemented: Vec<u8> = steps
+        .iter()
+        .filter(|s| s.implemented)
+        .map(|s| s.number)
+        .collect();
+    let until = args.until_step.unwrap_or(9);
+    let (to_apply, rest): (Vec<u8>, Vec<u8>) = implemented.iter().partition(|&&n| n <= until);
+
+    // Step 0, built and called by itself: the baseline every later step is measured against.
+    let mut rows: Vec<Row> = Vec::new();
+    let mut step0_bins: Option<PathBuf> = None;
+    if args.build {
         eprintln!(
-            "\n$ cargo connect-migrate --step {} --dry-run --manifest-path {}",
-            s.number,
+            "\n    Building step 0 (the first build compiles the tonic dependency graph: minutes)"
+        );
+        let row = match runner::build(&dir, "step-0", &protoc) {
+            Ok(bins) => {
+                let client = runner::bin(&bins, runner::CLIENT);
+                let server = runner::bin(&bins, runner::SERVER);
+                let calls = runner::call(&client, &server);
+                step0_bins = Some(bins);
+                Row {
+                    step: 0,
+                    builds: Some(true),
+                    calls: vec![("step-0 client -> step-0 server".into(), calls)],
+                }
+            }
+            Err(e) => {
+                eprintln!("{}", e.trim_end());
+                Row {
+                    step: 0,
+                    builds: Some(false),
+                    calls: Vec::new(),
+                }
+            }
+        };
+        eprint!("\n{}", demo::table(std::slice::from_ref(&row)));
+        rows.push(row);
+    }
+
+    let mut applied = Vec::new();
+    let mut last_bins = step0_bins.clone();
+    for n in &to_apply {
+        let s = steps::get(steps, *n);
+        // The default flags, as a user would type them (the embedded shim is vendored into the
+        // demo by the step that first needs it).
+        let argv: Vec<std::ffi::OsString> = vec![
+            "cargo-connect-migrate".into(),
+            "--step".into(),
+            n.to_string().into(),
+            "--manifest-path".into(),
+            manifest.clone().into(),
+            "--no-progress".into(),
+        ];
+        eprintln!(
+            "\n$ cargo connect-migrate --step {n} --manifest-path {}",
             manifest.display()
         );
-        let args = MigrateArgs {
-            step: Some(s.number),
-            dry_run: true,
-            check: false,
-            allow_dirty: false,
-            // The demo writes into its own fresh folder.
-            allow_no_vcs: true,
-            verify: false,
-            shim: crate::cli::ShimMode::Vendor,
-            shim_path: None,
-            protocol: None,
-            select: SelectArgs {
-                manifest_path: Some(manifest.clone()),
-                ..Default::default()
-            },
-            format: Format::Human,
-            no_progress: true,
-            jobs: None,
-            paths: Vec::new(),
+        let cli = match crate::cli::parse_from(argv) {
+            Ok(c) => c,
+            Err(e) => return fail(format!("the demo's own arguments do not parse: {e}"), None),
         };
-        let code = migrate(steps, &args);
-        if code > exit::CHANGES {
+        let code = migrate(steps, &cli.migrate);
+        if code != exit::OK {
             return code;
         }
-        // Apply the complete steps, so the next step's dry run starts from their result (the
-        // demo directory is not a git tree: nothing to protect). The last step has no next one:
-        // its dry run is the demo.
-        let last = steps
-            .iter()
-            .filter(|x| x.implemented)
-            .map(|x| x.number)
-            .max();
-        if !s.limits.starts_with("partial") && Some(s.number) != last {
-            eprintln!(
-                "\n$ cargo connect-migrate --step {} --manifest-path {}",
-                s.number,
-                manifest.display()
-            );
-            let apply = MigrateArgs {
-                dry_run: false,
-                allow_dirty: true,
-                ..args
+        let changed = match runner::commit_all(&dir, &format!("step {n}: {}", s.title())) {
+            Ok(c) => c,
+            Err(e) => return fail(format!("cannot commit step {n} in the demo: {e}"), None),
+        };
+        applied.push(*n);
+        if let Ok(hash) = runner::git(&dir, &["rev-parse", "--short", "HEAD"]) {
+            eprintln!("    Committed step {n} as {} (git show {0})", hash.trim());
+        }
+        if let Some(bins0) = &step0_bins {
+            // A step that changed nothing runs the binaries of the step before.
+            let built = match (&last_bins, changed) {
+                (Some(prev), false) => {
+                    eprintln!("\n    Step {n} changed nothing: its binaries are the step before's");
+                    Ok(prev.clone())
+                }
+                _ => {
+                    eprintln!("\n    Building step {n}");
+                    runner::build(&dir, &format!("step-{n}"), &protoc)
+                }
             };
-            let code = migrate(steps, &apply);
-            if code != exit::OK {
-                return code;
-            }
+            last_bins = built.as_ref().ok().cloned();
+            let row = match built {
+                Ok(bins) => {
+                    let old_client = runner::bin(bins0, runner::CLIENT);
+                    let old_server = runner::bin(bins0, runner::SERVER);
+                    let client = runner::bin(&bins, runner::CLIENT);
+                    let server = runner::bin(&bins, runner::SERVER);
+                    Row {
+                        step: *n,
+                        builds: Some(true),
+                        calls: vec![
+                            (
+                                "step-0 client -> this server".into(),
+                                runner::call(&old_client, &server),
+                            ),
+                            (
+                                "this client -> step-0 server".into(),
+                                runner::call(&client, &old_server),
+                            ),
+                        ],
+                    }
+                }
+                Err(e) => {
+                    eprintln!("{}", e.trim_end());
+                    Row {
+                        step: *n,
+                        builds: Some(false),
+                        calls: Vec::new(),
+                    }
+                }
+            };
+            eprint!("\n{}", demo::table(std::slice::from_ref(&row)));
+            rows.push(row);
+        } else if args.build {
+            rows.push(Row {
+                step: *n,
+                builds: None,
+                calls: Vec::new(),
+            });
         }
     }
-    eprintln!(
-        "\nThe demo workspace is at {}; apply a step there with --step N.",
-        dir.display()
-    );
-    exit::OK
+    let mut out = String::new();
+    if args.build {
+        out.push('\n');
+        out.push_str(&demo::table(&rows));
+    }
+    out.push('\n');
+    out.push_str(&demo::closing(&dir, &applied, &rest, args.build));
+    if run::print_stdout(&out).is_err() {
+        return exit::PARTIAL;
+    }
+    if rows.iter().all(Row::ok) {
+        exit::OK
+    } else {
+        eprintln!("error: not every step of the demo built and answered every call (table above)");
+        exit::PARTIAL
+    }
 }
 
 /// Where the demo's files come from, for tests.

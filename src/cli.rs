@@ -44,8 +44,8 @@ pub enum ColorWhen {
 pub enum Command {
     /// Say where each crate stands: tonic version, codegen kind, steps done, what needs a human.
     Plan(PlanArgs),
-    /// Write a small bundled tonic workspace, run `plan`, and each implemented step's dry run
-    /// (applying the complete steps in turn).
+    /// Write a small bundled tonic workspace as a git repository, run `plan`, and apply the steps
+    /// to it, one commit each (`--build`: build and call it after every step).
     Demo(DemoArgs),
 }
 
@@ -136,9 +136,17 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Directory to write the demo workspace to (default: a fresh temporary directory).
+    /// Directory to write the demo workspace to (default: a fresh temporary directory). It must
+    /// be empty or hold an earlier demo, which is replaced (its `target/` kept).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Build the demo after every step and run the step-0 tonic client against each step's
+    /// server (and each step's client against the step-0 server).
+    #[arg(long)]
+    pub build: bool,
+    /// Apply the steps up to this one only (default: every implemented step).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=9))]
+    pub until_step: Option<u8>,
 }
 
 /// Parse the process arguments, dropping the `connect-migrate` that cargo inserts.

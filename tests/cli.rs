@@ -275,8 +275,8 @@ fn demo_writes_the_bundled_workspace_and_runs() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("greeter (Cargo.toml)"), "{stdout}");
     assert!(
-        stdout.contains("+use connectrpc::"),
-        "the dry runs show diffs: {stdout}"
+        stdout.contains("Applied steps 1-9 to the demo at "),
+        "the closing lines say which steps were applied: {stdout}"
     );
     // The bundled files are the greeter fixture's step-0 tree, byte for byte; the demo applies
     // the complete steps in turn (saying so on stderr), so it ends as the fixture's tree of the
@@ -1134,4 +1134,203 @@ fn a_crate_root_that_does_not_parse_is_reported_and_its_modules_processed() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(err.contains("error: src/lib.rs:5:"), "{err}");
+}
+
+/// Every file under `dir` (`.git` and `target` left out), with its contents.
+fn demo_dir_snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut all = snapshot(dir);
+    all.sort();
+    all
+}
+
+/// The demo command with a machine's bare git: no global or system config (the demo sets its own
+/// committer in its repository).
+fn demo_cmd(args: &[&str]) -> Command {
+    // An empty home of the tests' own (git reads no config from it).
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("demo-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut cmd = Command::new(bin());
+    cmd.arg("demo")
+        .args(args)
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", &home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env_remove("GIT_AUTHOR_NAME")
+        .env_remove("GIT_AUTHOR_EMAIL")
+        .env_remove("GIT_COMMITTER_NAME")
+        .env_remove("GIT_COMMITTER_EMAIL");
+    cmd
+}
+
+#[test]
+fn demo_out_refuses_a_non_empty_folder_and_writes_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("project");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"mine\"\n").unwrap();
+    std::fs::write(dir.join("src/lib.rs"), "// mine\n").unwrap();
+    let before = demo_dir_snapshot(&dir);
+    for extra in [&[][..], &["--build"][..]] {
+        let out = demo_cmd(&["--out", dir.to_str().unwrap()])
+            .args(extra)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("not an empty folder nor an earlier demo"),
+            "{err}"
+        );
+        assert!(err.contains("Cargo.toml, src"), "{err}");
+        assert_eq!(demo_dir_snapshot(&dir), before, "nothing was written");
+        assert!(!dir.join(".git").exists());
+    }
+    // A file is refused too.
+    let file = dir.join("src/lib.rs");
+    let out = demo_cmd(&["--out", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("that is a file"));
+    assert_eq!(demo_dir_snapshot(&dir), before);
+}
+
+#[test]
+fn demo_out_replaces_an_earlier_demo_and_keeps_its_target() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("demo");
+    let first = demo_cmd(&["--out", dir.to_str().unwrap(), "--until-step", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    // What a build would leave, and a stray edit of the earlier demo.
+    std::fs::create_dir_all(dir.join("target/debug")).unwrap();
+    std::fs::write(dir.join("target/debug/cached"), "x").unwrap();
+    std::fs::write(dir.join("src/stray.rs"), "// stray\n").unwrap();
+    let second = demo_cmd(&["--out", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(0), "{err}");
+    assert!(err.contains("Replacing the earlier demo at "), "{err}");
+    assert!(dir.join("target/debug/cached").is_file(), "target/ is kept");
+    assert!(
+        !dir.join("src/stray.rs").exists(),
+        "the earlier demo is replaced"
+    );
+    // A fresh history: step 0 and the nine steps, not the earlier run's commits as well.
+    let log = git(&dir, &["log", "--format=%s"]);
+    assert_eq!(String::from_utf8_lossy(&log.stdout).lines().count(), 10);
+}
+
+#[test]
+fn demo_is_a_git_repository_with_one_commit_per_applied_step() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("demo");
+    let out = demo_cmd(&["--out", dir.to_str().unwrap(), "--until-step", "3"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Applied steps 1-3 to the demo at "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("--step 4 --dry-run"),
+        "what to run next: {stdout}"
+    );
+    let log = git(&dir, &["log", "--reverse", "--format=%H %s"]);
+    let commits: Vec<(String, String)> = String::from_utf8_lossy(&log.stdout)
+        .lines()
+        .map(|l| {
+            let (h, s) = l.split_once(' ').unwrap();
+            (h.to_string(), s.to_string())
+        })
+        .collect();
+    let subjects: Vec<&str> = commits.iter().map(|(_, s)| &s[..6]).collect();
+    assert_eq!(subjects, ["step 0", "step 1", "step 2", "step 3"]);
+    // Nothing is left uncommitted (build output and the lock file are ignored).
+    let status = git(&dir, &["status", "--porcelain", "--ignored=no"]);
+    assert_eq!(String::from_utf8_lossy(&status.stdout), "");
+    // Each commit holds that step's tree: its sources are the greeter fixture's of the step.
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/greeter");
+    for (n, (hash, _)) in commits.iter().enumerate() {
+        if n > 0 {
+            let stat = git(&dir, &["show", "--format=", "--stat", hash]);
+            assert!(!stat.stdout.is_empty(), "step {n} changed something");
+        }
+        for rel in [
+            "build.rs",
+            "src/lib.rs",
+            "src/bin/greeter-server.rs",
+            "src/bin/greeter-client.rs",
+        ] {
+            let shown = git(&dir, &["show", &format!("{hash}:{rel}")]);
+            assert_eq!(
+                String::from_utf8_lossy(&shown.stdout),
+                std::fs::read_to_string(fixture.join(format!("step-{n}")).join(rel)).unwrap(),
+                "{rel} at step {n}"
+            );
+        }
+    }
+}
+
+/// The commands of the README's "Set up" section: its first `sh` block.
+fn readme_setup_commands() -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let setup = readme
+        .split("## Set up\n")
+        .nth(1)
+        .expect("a Set up section");
+    let setup = setup.split("\n## ").next().unwrap();
+    let block = setup.split("```sh\n").nth(1).expect("a sh block in Set up");
+    let block = block.split("```").next().unwrap();
+    block
+        .lines()
+        .map(|l| l.split(" #").next().unwrap().trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+#[test]
+fn readme_setup_is_the_demo_and_the_tests_with_install_beside_them() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert_eq!(
+        readme_setup_commands(),
+        [
+            "cargo run --locked --release -- demo --build",
+            "cargo test --workspace"
+        ]
+    );
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let setup = readme.split("## Set up\n").nth(1).unwrap();
+    let setup = setup.split("\n## ").next().unwrap();
+    assert!(setup.contains("cargo install --locked --path ."), "{setup}");
+    // What CI runs is the second command.
+    let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+    assert!(
+        ci.lines()
+            .any(|l| l.trim_start().trim_start_matches("time ").trim() == "cargo test --workspace"),
+        "{ci}"
+    );
+    // The first command's arguments parse, and name the demo with --build (tests/demo_build.rs
+    // runs exactly them).
+    let first = &readme_setup_commands()[0];
+    let args: Vec<&str> = first.split(" -- ").nth(1).unwrap().split(' ').collect();
+    let cli = cargo_connect_migrate::cli::parse_from(
+        std::iter::once("cargo-connect-migrate").chain(args.iter().copied()),
+    )
+    .unwrap();
+    match cli.command {
+        Some(cargo_connect_migrate::cli::Command::Demo(d)) => assert!(d.build),
+        other => panic!("{first}: {other:?}"),
+    }
 }

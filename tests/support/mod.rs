@@ -400,6 +400,14 @@ fn mark_current_tree(copy: &Path) {
     }
 }
 
+/// Record that something else than a working copy (`label`, for example the demo of
+/// `tests/demo_build.rs`) was built in the shared target directory, so the next fixture build
+/// touches its files ([`mark_current_tree`]).
+pub fn mark_other_build(label: &str) {
+    let _ = fs::create_dir_all(fixture_target_dir());
+    let _ = fs::write(fixture_target_dir().join("last-fixture-tree"), label);
+}
+
 fn run_cargo(tree: &Path, args: &[&str]) -> (PathBuf, RunOutput) {
     let _guard = cargo_lock();
     let copy = working_copy(tree);
