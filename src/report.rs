@@ -59,6 +59,9 @@ pub fn human(r: &RunReport) -> String {
         item_human(&mut s, i);
     }
     let _ = writeln!(s, "{}", summary(r));
+    if let Some(v) = &r.verdict {
+        let _ = writeln!(s, "{}", v.text);
+    }
     s
 }
 
@@ -260,5 +263,8 @@ pub fn github(r: &RunReport) -> String {
         );
     }
     let _ = writeln!(s, "{}", summary(r));
+    if let Some(v) = &r.verdict {
+        let _ = writeln!(s, "{}", v.text);
+    }
     s
 }

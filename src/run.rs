@@ -79,6 +79,9 @@ pub struct RunReport {
     pub items: Vec<ItemReport>,
     pub files_scanned: usize,
     pub files_parsed: usize,
+    /// What the compiler said after a written step (None: not checked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<crate::verify::Verdict>,
 }
 
 impl RunReport {
@@ -207,6 +210,7 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
         items,
         files_scanned: jobs.len(),
         files_parsed: parsed,
+        verdict: None,
     }
 }
 
