@@ -126,7 +126,9 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
     }
     let checked = mode == Mode::Write && !a.no_verify && a.paths.is_empty();
     if mode == Mode::Write && !a.no_verify && !a.paths.is_empty() {
-        eprintln!("warning: files given as paths are not a cargo workspace: the build is not checked");
+        eprintln!(
+            "warning: files given as paths are not a cargo workspace: the build is not checked"
+        );
     }
     let opts = crate::verify::CheckOpts {
         features: a.features.clone(),
@@ -142,7 +144,10 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
         }
         match crate::verify::apply_step(step, &ws, &opts, !a.no_progress) {
             crate::verify::Applied::Report(r) => Ok(r),
-            crate::verify::Applied::Failed(e) => Err(fail(e, Some("pass --no-verify to apply the step without checking the build"))),
+            crate::verify::Applied::Failed(e) => Err(fail(
+                e,
+                Some("pass --no-verify to apply the step without checking the build"),
+            )),
             crate::verify::Applied::Refused(o) => Err(refuse_baseline(n, &o)),
         }
     };
@@ -178,7 +183,10 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
     if !out.is_empty() && run::print_stdout(&out).is_err() {
         return exit::PARTIAL;
     }
-    let unchecked = report.verdict.as_ref().is_some_and(|v| v.state != crate::verify::VerdictState::Checked);
+    let unchecked = report
+        .verdict
+        .as_ref()
+        .is_some_and(|v| v.state != crate::verify::VerdictState::Checked);
     if report.failed() > 0 || unchecked {
         exit::PARTIAL
     } else if mode == Mode::Check && report.changed() > 0 {

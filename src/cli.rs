@@ -57,7 +57,12 @@ pub struct MigrateArgs {
     #[arg(long, conflicts_with_all = ["check", "dry_run", "no_verify"])]
     pub broken_code: bool,
     /// Features to activate for the checks (passed to `cargo check`; repeatable).
-    #[arg(short = 'F', long, value_name = "FEATURES", help_heading = "Build check")]
+    #[arg(
+        short = 'F',
+        long,
+        value_name = "FEATURES",
+        help_heading = "Build check"
+    )]
     pub features: Vec<String>,
     /// Activate all features for the checks.
     #[arg(long, help_heading = "Build check")]

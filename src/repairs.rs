@@ -129,7 +129,9 @@ pub fn written_ranges(old: &str, new: &str) -> Vec<Range<usize>> {
     }
     let mut out: Vec<Range<usize>> = Vec::new();
     for op in diff.ops() {
-        if let similar::DiffOp::Insert { new_index, new_len, .. }
+        if let similar::DiffOp::Insert {
+            new_index, new_len, ..
+        }
         | similar::DiffOp::Replace {
             new_index, new_len, ..
         } = *op
@@ -290,9 +292,9 @@ fn type_repair(d: &Diag, text: &str) -> Option<Repair> {
     if expr.is_empty() || expr.contains('\n') {
         return None;
     }
-    let rule = TYPE_REPAIRS.iter().find(|r| {
-        r.code == code && exp.starts_with(r.expected) && found.starts_with(r.found)
-    })?;
+    let rule = TYPE_REPAIRS
+        .iter()
+        .find(|r| r.code == code && exp.starts_with(r.expected) && found.starts_with(r.found))?;
     let (range, inner) = if rule.found.starts_with('&') {
         let inner = expr.strip_prefix('&')?;
         (d.range.clone(), inner.trim_start())
@@ -397,11 +399,10 @@ struct LiteralAt {
 impl<'ast> syn::visit::Visit<'ast> for LiteralAt {
     fn visit_expr_struct(&mut self, e: &'ast syn::ExprStruct) {
         use syn::spanned::Spanned;
-        if self.found.is_none() && e.rest.is_none() && e.path.span().byte_range().start == self.at
-        {
+        if self.found.is_none() && e.rest.is_none() && e.path.span().byte_range().start == self.at {
             let open_end = e.brace_token.span.open().byte_range().end;
             let close = e.brace_token.span.close().byte_range().start;
-            let (last_end, trailing) = match e.fields.pairs().last() {
+            let (last_end, trailing) = match e.fields.pairs().next_back() {
                 None => (open_end, false),
                 Some(syn::punctuated::Pair::Punctuated(_, comma)) => {
                     (comma.span.byte_range().end, true)
@@ -464,10 +465,7 @@ pub fn rename_tonic_features(manifest: &str) -> Option<(String, usize)> {
         }
     }
     walk_deps(doc.as_table_mut(), &mut n);
-    if let Some(ws) = doc
-        .get_mut("workspace")
-        .and_then(|w| w.as_table_like_mut())
-    {
+    if let Some(ws) = doc.get_mut("workspace").and_then(|w| w.as_table_like_mut()) {
         walk_deps(ws, &mut n);
     }
     if let Some(targets) = doc.get_mut("target").and_then(|t| t.as_table_like_mut()) {
@@ -612,10 +610,11 @@ mod tests {
             "missing field `__buffa_unknown_fields` in initializer of `P`",
             "missing `__buffa_unknown_fields`",
             text,
-            "P {",
+            "    P {",
         );
+        // The literal's path, not the return type's.
         let d = Diag {
-            range: d.range.start..d.range.start + 1,
+            range: d.range.start + 4..d.range.start + 5,
             ..d
         };
         assert_eq!(
@@ -623,18 +622,14 @@ mod tests {
             "fn f() -> P {\n    P {\n        x: 1,\n        y: 2,\n        ..Default::default()\n    }\n}\n"
         );
         let text = "fn f() -> P { P { x: 1 } }";
-        let d = Diag {
-            range: 14..15,
-            ..d
-        };
+        let d = Diag { range: 14..15, ..d };
         assert_eq!(
             repaired(&d, text),
             "fn f() -> P { P { x: 1, ..Default::default() } }"
         );
         // A visible field missing: not defaulted.
         let d = Diag {
-            message: "missing fields `y` and `__buffa_unknown_fields` in initializer of `P`"
-                .into(),
+            message: "missing fields `y` and `__buffa_unknown_fields` in initializer of `P`".into(),
             ..d
         };
         assert!(repairs_for(&d, text, &[]).is_empty());
@@ -658,6 +653,8 @@ mod tests {
     }
 
     #[test]
+    // A list of written ranges that holds one range, not a mistaken `0..n` array.
+    #[allow(clippy::single_range_in_vec_init)]
     fn compiler_suggestions_only_inside_written_text() {
         // A machine-applicable suggestion (rustc's shape) replacing bytes 10..13.
         let raw = r#"{"message":"m","code":{"code":"E0308","explanation":null},"level":"error","spans":[{"file_name":"src/lib.rs","byte_start":10,"byte_end":13,"line_start":1,"line_end":1,"column_start":11,"column_end":14,"is_primary":true,"text":[{"text":"0123456789abcdef","highlight_start":11,"highlight_end":14}],"label":null,"suggested_replacement":null,"suggestion_applicability":null,"expansion":null}],"children":[{"message":"try","code":null,"level":"help","spans":[{"file_name":"src/lib.rs","byte_start":10,"byte_end":13,"line_start":1,"line_end":1,"column_start":11,"column_end":14,"is_primary":true,"text":[{"text":"0123456789abcdef","highlight_start":11,"highlight_end":14}],"label":null,"suggested_replacement":"XYZ","suggestion_applicability":"MachineApplicable","expansion":null}],"children":[],"rendered":null}],"rendered":"error"}"#;
@@ -669,9 +666,11 @@ mod tests {
             raw: raw.into(),
         };
         let text = "0123456789abcdef";
-        assert!(repairs_for(&d, text, &[0..5]).is_empty());
+        let whole: [Range<usize>; 1] = [0..text.len()];
+        let head: [Range<usize>; 1] = [0..5];
+        assert!(repairs_for(&d, text, &head).is_empty());
         assert_eq!(
-            apply(text, repairs_for(&d, text, &[0..16])).0,
+            apply(text, repairs_for(&d, text, &whole)).0,
             "0123456789XYZdef"
         );
     }

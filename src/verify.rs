@@ -95,7 +95,10 @@ pub enum Applied {
 fn package_args(packages: &Option<Vec<String>>) -> Vec<String> {
     match packages {
         None => vec!["--workspace".into()],
-        Some(p) => p.iter().flat_map(|n| ["-p".to_string(), n.clone()]).collect(),
+        Some(p) => p
+            .iter()
+            .flat_map(|n| ["-p".to_string(), n.clone()])
+            .collect(),
     }
 }
 
@@ -176,8 +179,7 @@ pub fn cargo_check(
             continue;
         }
         if m.message.code.is_none()
-            && (m.message.message.starts_with("aborting due to")
-                || m.message.spans.is_empty())
+            && (m.message.message.starts_with("aborting due to") || m.message.spans.is_empty())
         {
             continue;
         }
@@ -242,21 +244,19 @@ fn member_graph(root: &Path) -> Option<BTreeMap<String, (PathBuf, Vec<String>)>>
         .iter()
         .map(|p| p.name.to_string())
         .collect();
-    Some(
-        meta.workspace_packages()
-            .iter()
-            .map(|p| {
-                let dir: PathBuf = p.manifest_path.parent()?.to_path_buf().into();
-                let deps = p
-                    .dependencies
-                    .iter()
-                    .filter(|d| names.contains(d.name.as_str()) && d.path.is_some())
-                    .map(|d| d.name.to_string())
-                    .collect();
-                Some((p.name.to_string(), (dir, deps)))
-            })
-            .collect::<Option<_>>()?,
-    )
+    meta.workspace_packages()
+        .iter()
+        .map(|p| {
+            let dir: PathBuf = p.manifest_path.parent()?.to_path_buf().into();
+            let deps = p
+                .dependencies
+                .iter()
+                .filter(|d| names.contains(d.name.as_str()) && d.path.is_some())
+                .map(|d| d.name.to_string())
+                .collect();
+            Some((p.name.to_string(), (dir, deps)))
+        })
+        .collect::<Option<_>>()
 }
 
 /// Which member a path belongs to (the deepest member directory holding it).
@@ -409,7 +409,9 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
         };
         outcome.errors.retain(|e| !known.contains(&error_key(e)));
         outcome.errors.append(&mut carried);
-        let failed_cargo = !outcome.success && outcome.errors.is_empty() && !baseline_failed_same(&baseline, &outcome);
+        let failed_cargo = !outcome.success
+            && outcome.errors.is_empty()
+            && !baseline_failed_same(&baseline, &outcome);
         if outcome.errors.is_empty() && !failed_cargo {
             break;
         }
@@ -425,7 +427,10 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
             .iter()
             .any(|e| e.contains("`tonic`") && e.contains("feature"))
         {
-            for w in written.iter().filter(|w| !w.created && w.path.ends_with("Cargo.toml")) {
+            for w in written
+                .iter()
+                .filter(|w| !w.created && w.path.ends_with("Cargo.toml"))
+            {
                 let Ok(text) = std::fs::read_to_string(&w.path) else {
                     continue;
                 };
@@ -441,9 +446,7 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
         let mut by_file: BTreeMap<PathBuf, Vec<&CompileError>> = BTreeMap::new();
         for e in &outcome.errors {
             if let Some(f) = &e.file {
-                let in_member = graph
-                    .as_ref()
-                    .is_some_and(|g| crate_of(g, f).is_some());
+                let in_member = graph.as_ref().is_some_and(|g| crate_of(g, f).is_some());
                 if in_member && !f.starts_with(ws.root.join("target")) {
                     by_file.entry(f.clone()).or_default().push(e);
                 }
@@ -466,7 +469,8 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
                 continue;
             }
             let (new, k) = repairs::apply(&text, fixes);
-            if k == 0 || new == text || syn::parse_file(new.trim_start_matches('\u{feff}')).is_err() {
+            if k == 0 || new == text || syn::parse_file(new.trim_start_matches('\u{feff}')).is_err()
+            {
                 continue;
             }
             if run::write_atomic(&file, &new).is_err() {
@@ -509,7 +513,8 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
             _ => to_check = packages.clone(),
         }
     }
-    let failed_cargo = !outcome.success && outcome.errors.is_empty() && !baseline_failed_same(&baseline, &outcome);
+    let failed_cargo =
+        !outcome.success && outcome.errors.is_empty() && !baseline_failed_same(&baseline, &outcome);
     if outcome.errors.is_empty() && !failed_cargo {
         report.verdict = Some(Verdict {
             state: VerdictState::Checked,
@@ -651,8 +656,7 @@ fn restored_report(
             return true;
         };
         let w = written.iter().find(|w| &w.path == path);
-        let gone = all
-            || w.is_some_and(|w| w.krate.as_ref().is_some_and(|k| crates.contains(k)));
+        let gone = all || w.is_some_and(|w| w.krate.as_ref().is_some_and(|k| crates.contains(k)));
         !gone
     });
     r
@@ -712,7 +716,9 @@ fn error_items(
             (Some(w), true) => {
                 // Read before the restoration: map the line back through the diff of the
                 // original and the written text.
-                let now = std::fs::read_to_string(&w.path).ok().filter(|t| t != &w.original);
+                let now = std::fs::read_to_string(&w.path)
+                    .ok()
+                    .filter(|t| t != &w.original);
                 let snippet = now
                     .as_deref()
                     .and_then(|t| t.lines().nth(e.line.saturating_sub(1)))
@@ -723,7 +729,11 @@ fn error_items(
                         let line = repairs::old_line(&w.original, t, e.line);
                         let same = w.original.lines().nth(line.saturating_sub(1))
                             == t.lines().nth(e.line.saturating_sub(1));
-                        (line, if same { e.column } else { 1 }, snippet.filter(|_| !same))
+                        (
+                            line,
+                            if same { e.column } else { 1 },
+                            snippet.filter(|_| !same),
+                        )
                     }
                     None => (e.line, e.column, None),
                 }
@@ -769,9 +779,69 @@ fn error_items(
             column: 1,
             rule: format!("step{n:02}/compile-cargo"),
             kind: ItemKind::Manual,
-            message: first.lines().next().unwrap_or("cargo check failed").to_string(),
-            note: format!("cargo failed before compiling after step {n}: {}", first.replace('\n', " ")),
+            message: first
+                .lines()
+                .next()
+                .unwrap_or("cargo check failed")
+                .to_string(),
+            note: format!(
+                "cargo failed before compiling after step {n}: {}",
+                first.replace('\n', " ")
+            ),
         });
     }
     items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// app -> lib -> proto; tool is on its own.
+    fn graph() -> BTreeMap<String, (PathBuf, Vec<String>)> {
+        let m = |dir: &str, deps: &[&str]| {
+            (
+                PathBuf::from(dir),
+                deps.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+            )
+        };
+        BTreeMap::from([
+            ("app".to_string(), m("/w/app", &["lib"])),
+            ("lib".to_string(), m("/w/lib", &["proto"])),
+            ("proto".to_string(), m("/w/lib/proto", &[])),
+            ("tool".to_string(), m("/w/tool", &[])),
+        ])
+    }
+
+    fn set(v: &[&str]) -> BTreeSet<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn dependents_and_dependencies_are_transitive() {
+        let g = graph();
+        assert_eq!(
+            with_dependents(&g, &set(&["proto"])),
+            set(&["app", "lib", "proto"])
+        );
+        assert_eq!(with_dependents(&g, &set(&["tool"])), set(&["tool"]));
+        assert_eq!(
+            with_dependencies(&g, &set(&["app"])),
+            set(&["app", "lib", "proto"])
+        );
+    }
+
+    #[test]
+    fn a_file_belongs_to_the_deepest_member() {
+        let g = graph();
+        assert_eq!(
+            crate_of(&g, Path::new("/w/lib/proto/src/lib.rs")).as_deref(),
+            Some("proto")
+        );
+        assert_eq!(
+            crate_of(&g, Path::new("/w/lib/src/lib.rs")).as_deref(),
+            Some("lib")
+        );
+        assert_eq!(crate_of(&g, Path::new("/w/Cargo.toml")), None);
+    }
 }

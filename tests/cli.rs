@@ -66,7 +66,8 @@ fn repo_with(tree: &str) -> tempfile::TempDir {
 /// Run the tool in `dir`; a write skips the build checks (these trees are not built here; the
 /// compiler loop has its own tests in tests/compiler_loop.rs).
 fn run(dir: &Path, args: &[&str]) -> Output {
-    let write = args.contains(&"--step") && !args.contains(&"--check") && !args.contains(&"--dry-run");
+    let write =
+        args.contains(&"--step") && !args.contains(&"--check") && !args.contains(&"--dry-run");
     Command::new(bin())
         .current_dir(dir)
         .args(args)

@@ -102,7 +102,10 @@ fn a_construct_no_repair_knows_restores_every_file_and_lists_the_errors() {
         err.contains("manual[step03/compile-E0599]: src/lib.rs:25:21: no method named `into_http` found for struct `ConnectError`"),
         "{err}"
     );
-    assert!(err.contains("after the step's edits at src/lib.rs:1, 11, 13"), "{err}");
+    assert!(
+        err.contains("after the step's edits at src/lib.rs:1, 11, 13"),
+        "{err}"
+    );
     assert!(
         err.trim_end().ends_with(
             "Restored: step 3 left 1 error (listed above); restored every file the run wrote"
@@ -115,7 +118,10 @@ fn a_construct_no_repair_knows_restores_every_file_and_lists_the_errors() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["verdict"]["state"], "restored");
     assert_eq!(v["verdict"]["errors"], 1);
-    assert_eq!(v["verdict"]["restored_crates"], serde_json::json!(["single"]));
+    assert_eq!(
+        v["verdict"]["restored_crates"],
+        serde_json::json!(["single"])
+    );
     assert_eq!(v["files"], serde_json::json!([]));
     let item = &v["items"][0];
     assert_eq!(item["rule"], "step03/compile-E0599");
@@ -161,7 +167,10 @@ fn the_compilers_suggestion_in_written_text_repairs_the_step() {
         .args(["check", "--quiet"])
         .output()
         .unwrap();
-    assert!(!check.status.success(), "the bare rewrite builds: the test shows nothing");
+    assert!(
+        !check.status.success(),
+        "the bare rewrite builds: the test shows nothing"
+    );
     git(repo.path(), &["checkout", "-q", "--", "."]);
     // With the loop, the suggestion is applied and the result builds.
     let out = run(repo.path(), "repair", &["--step", "3", "--allow-dirty"]);
@@ -173,7 +182,10 @@ fn the_compilers_suggestion_in_written_text_repairs_the_step() {
         "{err}"
     );
     let after = std::fs::read_to_string(repo.path().join("repair/src/lib.rs")).unwrap();
-    assert!(after.contains("Err(ConnectError::internal(&msg))"), "{after}");
+    assert!(
+        after.contains("Err(ConnectError::internal(&msg))"),
+        "{after}"
+    );
     // A second run changes nothing.
     let again = snapshot(repo.path());
     let out = run(repo.path(), "repair", &["--step", "3", "--allow-dirty"]);
@@ -209,7 +221,8 @@ fn a_failing_baseline_is_refused_and_broken_code_proceeds() {
     // The errors the step added are listed (not those of the baseline); the result is kept.
     assert!(err.contains("[step03/compile-E0432]"), "{err}");
     assert!(
-        err.trim_end().ends_with("Broken: step 3 left 1 error (listed above); kept as --broken-code asks"),
+        err.trim_end()
+            .ends_with("Broken: step 3 left 1 error (listed above); kept as --broken-code asks"),
         "{err}"
     );
 }
@@ -222,7 +235,10 @@ fn no_verify_writes_without_building() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     let lib = std::fs::read_to_string(repo.path().join("app/src/lib.rs")).unwrap();
     assert!(lib.contains("ConnectError::internal"), "{lib}");
-    assert!(!err.contains("Checked") && !err.contains("Restored"), "{err}");
+    assert!(
+        !err.contains("Checked") && !err.contains("Restored"),
+        "{err}"
+    );
     // Nothing was built.
     assert!(!repo.path().join("target").exists());
     assert!(!repo.path().join("app/Cargo.lock").exists());

@@ -175,7 +175,13 @@ fn copy_to_temp(tree: &Path) -> tempfile::TempDir {
 /// Apply step `n` to the tree in `dir` (a write, in a tree without git).
 fn apply(dir: &Path, n: u32) {
     let out = Command::new(env!("CARGO_BIN_EXE_cargo-connect-migrate"))
-        .args(["--step", &n.to_string(), "--no-verify", "--workspace", "--manifest-path"])
+        .args([
+            "--step",
+            &n.to_string(),
+            "--no-verify",
+            "--workspace",
+            "--manifest-path",
+        ])
         .arg(dir.join("Cargo.toml"))
         .output()
         .unwrap();

@@ -44,7 +44,14 @@ fn files_of(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 /// Apply step `n` to the workspace in `dir`; the manual items as `path:line:col kind rule`.
 fn apply(dir: &Path, n: u8, case: &str) -> Vec<String> {
     let out = Command::new(env!("CARGO_BIN_EXE_cargo-connect-migrate"))
-        .args(["--step", &n.to_string(), "--no-verify", "--workspace", "--format", "json"])
+        .args([
+            "--step",
+            &n.to_string(),
+            "--no-verify",
+            "--workspace",
+            "--format",
+            "json",
+        ])
         .arg("--manifest-path")
         .arg(dir.join("Cargo.toml"))
         .output()
