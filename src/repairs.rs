@@ -110,6 +110,46 @@ pub const TYPE_REPAIRS: &[TypeRepair] = &[
     },
 ];
 
+/// A comparison the compiler refuses (E0277 `can't compare `L` with `R``): the right operand is
+/// rewritten (the left one is usually the message field the step changed).
+pub struct CompareRepair {
+    /// How the left type starts, module path dropped.
+    pub left: &'static str,
+    /// How the right type starts.
+    pub right: &'static str,
+    /// The right operand's replacement (`{}` its text).
+    pub template: &'static str,
+    pub rule: &'static str,
+}
+
+/// `EnumValue<E>` (buffa) where prost had an `i32`.
+pub const COMPARE_REPAIRS: &[CompareRepair] = &[
+    CompareRepair {
+        left: "EnumValue<",
+        right: "{integer}",
+        template: "::buffa::EnumValue::from({})",
+        rule: "integer-into-enum-value",
+    },
+    CompareRepair {
+        left: "EnumValue<",
+        right: "i32",
+        template: "::buffa::EnumValue::from({})",
+        rule: "integer-into-enum-value",
+    },
+    CompareRepair {
+        left: "{integer}",
+        right: "EnumValue<",
+        template: "{}.to_i32()",
+        rule: "enum-value-to-i32",
+    },
+    CompareRepair {
+        left: "i32",
+        right: "EnumValue<",
+        template: "{}.to_i32()",
+        rule: "enum-value-to-i32",
+    },
+];
+
 /// tonic features of 0.12/0.13 that 0.14 renamed (`None`: gone, the feature is dropped).
 pub const TONIC_FEATURES: &[(&str, Option<&str>)] = &[
     // 0.12's rustls with the ring provider.
@@ -200,6 +240,9 @@ pub fn repairs_for(d: &Diag, text: &str, written: &[Range<usize>]) -> Vec<Repair
         return from_compiler;
     }
     if let Some(r) = type_repair(d, text) {
+        return vec![r];
+    }
+    if let Some(r) = compare_repair(d, text) {
         return vec![r];
     }
     literal_default(d, text).into_iter().collect()
@@ -301,16 +344,74 @@ fn type_repair(d: &Diag, text: &str) -> Option<Repair> {
     } else {
         (d.range.clone(), expr)
     };
-    let inner = if rule.template.starts_with("{}.") && !postfix_safe(inner) {
-        format!("({inner})")
-    } else {
-        inner.to_string()
-    };
     Some(Repair {
         range,
-        text: rule.template.replace("{}", &inner),
+        text: fill(rule.template, inner),
         rule: rule.rule,
     })
+}
+
+/// Fill `template` with `expr`, parenthesised when the template calls a method on it.
+fn fill(template: &str, expr: &str) -> String {
+    let inner = if template.starts_with("{}.") && !postfix_safe(expr) {
+        format!("({expr})")
+    } else {
+        expr.to_string()
+    };
+    template.replace("{}", &inner)
+}
+
+fn compare_repair(d: &Diag, text: &str) -> Option<Repair> {
+    if d.code.as_deref() != Some("E0277") {
+        return None;
+    }
+    let rest = d.message.strip_prefix("can't compare `")?;
+    let (left, right) = rest.split_once("` with `")?;
+    let right = right.strip_suffix('`')?;
+    let (left, right) = (short_type(left), short_type(right));
+    let rule = COMPARE_REPAIRS
+        .iter()
+        .find(|r| left.starts_with(r.left) && right.starts_with(r.right))?;
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let bom = text.len() - body.len();
+    let file = syn::parse_file(body).ok()?;
+    let mut finder = ComparisonAt {
+        at: d.range.start.checked_sub(bom)?,
+        right: None,
+    };
+    syn::visit::Visit::visit_file(&mut finder, &file);
+    let r = finder.right?;
+    let expr = body.get(r.clone())?;
+    Some(Repair {
+        range: r.start + bom..r.end + bom,
+        text: fill(rule.template, expr),
+        rule: rule.rule,
+    })
+}
+
+/// Finds the comparison whose operator starts at `at`: its right operand's bytes.
+struct ComparisonAt {
+    at: usize,
+    right: Option<Range<usize>>,
+}
+
+impl<'ast> syn::visit::Visit<'ast> for ComparisonAt {
+    fn visit_expr_binary(&mut self, e: &'ast syn::ExprBinary) {
+        use syn::spanned::Spanned;
+        let is_cmp = matches!(
+            e.op,
+            syn::BinOp::Eq(_)
+                | syn::BinOp::Ne(_)
+                | syn::BinOp::Lt(_)
+                | syn::BinOp::Le(_)
+                | syn::BinOp::Gt(_)
+                | syn::BinOp::Ge(_)
+        );
+        if self.right.is_none() && is_cmp && e.op.span().byte_range().start == self.at {
+            self.right = Some(e.right.span().byte_range());
+        }
+        syn::visit::visit_expr_binary(self, e);
+    }
 }
 
 /// The field names of `missing field(s) `a`, `b` and `c` in initializer of `T``.
@@ -573,6 +674,33 @@ mod tests {
         assert_eq!(
             repaired(&d, text),
             "fn f(r: R) -> bool { r.kind == 2 && take(r.kind.to_i32()) }"
+        );
+    }
+
+    #[test]
+    fn an_enum_value_compared_with_an_integer() {
+        let text = "fn f(r: R) -> bool { r.kind == 1 || 2 != r.kind }";
+        let at = text.find("==").unwrap();
+        let d = Diag {
+            code: Some("E0277".into()),
+            message: "can't compare `EnumValue<Kind>` with `{integer}`".into(),
+            label: None,
+            range: at..at + 2,
+            raw: String::new(),
+        };
+        assert_eq!(
+            repaired(&d, text),
+            "fn f(r: R) -> bool { r.kind == ::buffa::EnumValue::from(1) || 2 != r.kind }"
+        );
+        let at = text.find("!=").unwrap();
+        let d = Diag {
+            message: "can't compare `{integer}` with `buffa::EnumValue<pb::Kind>`".into(),
+            range: at..at + 2,
+            ..d
+        };
+        assert_eq!(
+            repaired(&d, text),
+            "fn f(r: R) -> bool { r.kind == 1 || 2 != r.kind.to_i32() }"
         );
     }
 

@@ -269,3 +269,56 @@ fn greeter_chain_builds_after_every_step_with_the_loop_on() {
         );
     }
 }
+
+/// Step 1 moves messages to buffa; helpers written for prost's shapes (an `Option<Point>`
+/// parameter fed a message field, an enum field compared with an integer) no longer compile,
+/// and the syntax cannot see it. The loop repairs both from the compiler's diagnostics.
+#[test]
+fn step_1_type_mismatches_are_repaired_from_the_diagnostics() {
+    let repo = repo_with("tests/compiler-loop");
+    let dir = repo.path().join("messages");
+    let shim = support::repo_root().join("connect-shim");
+    let step1 = |extra: &[&str]| {
+        Command::new(bin())
+            .current_dir(&dir)
+            .envs(support::fixture_env())
+            .args(["--step", "1", "--allow-dirty", "--shim-path"])
+            .arg(&shim)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // The syntax rewrite alone does not build.
+    let out = step1(&["--no-verify"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let check = support::run_with_timeout(
+        support::cargo(&dir).args(["check", "--all-targets", "--quiet"]),
+        support::CARGO_TIMEOUT,
+    );
+    assert!(
+        !check.success(),
+        "the bare rewrite builds: the test shows nothing"
+    );
+    assert!(
+        check.stderr.contains("E0308") && check.stderr.contains("E0277"),
+        "{}",
+        check.describe()
+    );
+    git(repo.path(), &["checkout", "-q", "--", "."]);
+    git(repo.path(), &["clean", "-fdq", "-e", "target"]);
+    // With the loop: repaired, and it builds.
+    let out = step1(&[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.trim_end()
+            .ends_with("Checked: the workspace builds after step 1 (2 repairs)"),
+        "{err}"
+    );
+    let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+    assert!(lib.contains("owned(req.at.clone().into_option())"), "{lib}");
+    assert!(
+        lib.contains("req.kind == ::buffa::EnumValue::from(1)"),
+        "{lib}"
+    );
+}
