@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The cost of the compiler in the loop (issue 16). One command:
 #
-#     benches/loop.sh [CRATE...]
+#     benches/loop.sh [CRATE|DIR...]
 #
 # For each published crate of the ../shared/tools/fetch-real-crates.sh set (default: all of them
 # in benches/.corpus/real, fetched there when missing; give names like tonic-health-0.14.9 to
@@ -19,7 +19,7 @@
 #
 # Environment: BIN (the tool; default: a release build from this tree), CARGO_TARGET_DIR for the
 # crates' builds (default benches/.corpus/loop-target, shared by all crates so their common
-# dependencies build once), PROTOC (default: the protoc-bin-vendored one from cargo's registry).
+# dependencies build once), SHIM_PATH (passed as --shim-path until the shim is vendored), PROTOC (default: the protoc-bin-vendored one from cargo's registry).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -69,6 +69,8 @@ fi
 printf 'crate\tstep\tcheck_s\tstep_s\tratio\tverdict\n' | tee "$out"
 for c in "${crates[@]}"; do
   src=$corpus/$c
+  # A directory works too (a fixture of this repository, for a step that needs repairs).
+  [ -f "$c/Cargo.toml" ] && src=$(cd "$c" && pwd) && c=$(basename "$(dirname "$src")")/$(basename "$src")
   [ -f "$src/Cargo.toml" ] || { echo "skip $c: not in $corpus" >&2; continue; }
   work=$(mktemp -d -t loop-bench.XXXXXX)
   cp -r "$src/." "$work/"
@@ -87,7 +89,7 @@ for c in "${crates[@]}"; do
     [ "$code" = 1 ] || continue # nothing to change (0), or not applicable (2/3)
     ref=$(edit_check "$work")
     t0=$(now)
-    verdict=$(cd "$work" && "$BIN" --step "$n" --no-progress --allow-dirty 2>&1 >/dev/null \
+    verdict=$(cd "$work" && "$BIN" --step "$n" --no-progress --allow-dirty ${SHIM_PATH:+--shim-path "$SHIM_PATH"} 2>&1 >/dev/null \
       | grep -E '^(Checked|Restored|Broken):' | tail -1 || true)
     t1=$(now)
     step=$(secs "$t0" "$t1")

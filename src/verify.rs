@@ -102,6 +102,35 @@ fn package_args(packages: &Option<Vec<String>>) -> Vec<String> {
     }
 }
 
+/// The arguments of the check: the packages, the user's feature and target flags.
+fn check_args(root: &Path, packages: &Option<Vec<String>>, opts: &CheckOpts) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "check",
+        "--all-targets",
+        "--message-format=json",
+        "--manifest-path",
+    ]
+    .map(String::from)
+    .into();
+    a.push(root.join("Cargo.toml").to_string_lossy().into_owned());
+    a.extend(package_args(packages));
+    if !opts.features.is_empty() {
+        a.push("--features".into());
+        a.push(opts.features.join(","));
+    }
+    if opts.all_features {
+        a.push("--all-features".into());
+    }
+    if opts.no_default_features {
+        a.push("--no-default-features".into());
+    }
+    if let Some(t) = &opts.target {
+        a.push("--target".into());
+        a.push(t.clone());
+    }
+    a
+}
+
 /// Run `cargo check --all-targets --message-format=json` on `packages` (None: the workspace).
 pub fn cargo_check(
     root: &Path,
@@ -109,22 +138,7 @@ pub fn cargo_check(
     opts: &CheckOpts,
 ) -> std::io::Result<CheckOutcome> {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.args(["check", "--all-targets", "--message-format=json"])
-        .arg("--manifest-path")
-        .arg(root.join("Cargo.toml"))
-        .args(package_args(packages));
-    if !opts.features.is_empty() {
-        cmd.arg("--features").arg(opts.features.join(","));
-    }
-    if opts.all_features {
-        cmd.arg("--all-features");
-    }
-    if opts.no_default_features {
-        cmd.arg("--no-default-features");
-    }
-    if let Some(t) = &opts.target {
-        cmd.arg("--target").arg(t);
-    }
+    cmd.args(check_args(root, packages, opts));
     cmd.env("CARGO_TERM_COLOR", "never")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -149,7 +163,11 @@ pub fn cargo_check(
                 .or_else(|| t.strip_prefix("Compiling "))
             {
                 if let Some(b) = &bar {
-                    b.set_message(format!("checking {rest}"));
+                    // `foo v0.1.0 (/path)`: the name and version.
+                    b.set_message(format!(
+                        "checking {}",
+                        rest.split(" (").next().unwrap_or(rest)
+                    ));
                 }
             }
             if let Some(e) = t.strip_prefix("error") {
@@ -828,6 +846,37 @@ mod tests {
         assert_eq!(
             with_dependencies(&g, &set(&["app"])),
             set(&["app", "lib", "proto"])
+        );
+    }
+
+    #[test]
+    fn cargo_flags_pass_through() {
+        let opts = CheckOpts {
+            features: vec!["tls".into(), "gzip".into()],
+            no_default_features: true,
+            target: Some("x86_64-unknown-linux-musl".into()),
+            ..Default::default()
+        };
+        let a = check_args(
+            Path::new("/w"),
+            &Some(vec!["app".into(), "lib".into()]),
+            &opts,
+        );
+        assert_eq!(
+            a.join(" "),
+            "check --all-targets --message-format=json --manifest-path /w/Cargo.toml -p app -p lib --features tls,gzip --no-default-features --target x86_64-unknown-linux-musl"
+        );
+        let a = check_args(
+            Path::new("/w"),
+            &None,
+            &CheckOpts {
+                all_features: true,
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            a.join(" "),
+            "check --all-targets --message-format=json --manifest-path /w/Cargo.toml --workspace --all-features"
         );
     }
 
