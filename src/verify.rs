@@ -348,6 +348,14 @@ fn restore(files: &[&Written]) -> Result<(), String> {
     Ok(())
 }
 
+/// cargo refused to resolve because a tonic feature does not exist (renamed in 0.14).
+fn tonic_feature_error(cargo_errors: &[String]) -> bool {
+    cargo_errors.iter().any(|e| {
+        e.lines()
+            .any(|l| l.contains("depends on `tonic` with feature") && l.contains("does not have"))
+    })
+}
+
 /// Put the lock file back as it was before the run (removed when there was none).
 fn restore_lock(path: &Path, lock: &Option<String>) {
     match lock {
@@ -440,11 +448,7 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
         let mut repaired_crates = BTreeSet::new();
         let mut applied = 0;
         // cargo's own errors: a tonic feature 0.14 renamed, in a manifest the step wrote.
-        if outcome
-            .cargo_errors
-            .iter()
-            .any(|e| e.contains("`tonic`") && e.contains("feature"))
-        {
+        if tonic_feature_error(&outcome.cargo_errors) {
             for w in written
                 .iter()
                 .filter(|w| !w.created && w.path.ends_with("Cargo.toml"))
@@ -847,6 +851,16 @@ mod tests {
             with_dependencies(&g, &set(&["app"])),
             set(&["app", "lib", "proto"])
         );
+    }
+
+    #[test]
+    fn a_missing_tonic_feature_is_recognised_in_cargos_error() {
+        // cargo 1.95's words, on a crate asking tonic 0.14 for 0.12's `tls`.
+        let e = "error: failed to select a version for `tonic`.\n    ... required by package `app v0.1.0 (/w/app)`\nversions that meet the requirements `^0.14` are: 0.14.9\npackage `app` depends on `tonic` with feature `tls` but `tonic` does not have that feature.\n available features: tls-ring\nfailed to select a version for `tonic` which could resolve this conflict";
+        assert!(tonic_feature_error(&[e.to_string()]));
+        assert!(!tonic_feature_error(&[
+            "error: no matching package named `connect-shim` found".to_string()
+        ]));
     }
 
     #[test]
