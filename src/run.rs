@@ -48,10 +48,10 @@ pub struct FileReport {
     /// The unified diff (`--dry-run`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
-    /// What the file held before a write (for `--verify` to restore it).
+    /// What the file held before a write (for the compiler loop, `verify`, to restore it).
     #[serde(skip)]
     pub original: Option<(PathBuf, String)>,
-    /// The run created the file (`--verify` deletes it instead of restoring it).
+    /// The run created the file (a restoration deletes it).
     #[serde(skip)]
     pub created: bool,
 }
@@ -429,43 +429,6 @@ pub fn new_file_diff(rel_path: &str, text: &str) -> String {
         .header("/dev/null", &format!("b/{rel_path}"))
         .to_string();
     format!("diff --git a/{rel_path} b/{rel_path}\nnew file mode 100644\n{body}")
-}
-
-/// Build what a write run touched (`cargo check --workspace --all-targets`); when it fails,
-/// put back every file the run wrote. Returns the build's output when it failed.
-pub fn verify(report: &RunReport, manifest: &Path) -> Result<(), String> {
-    let out =
-        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .args([
-                "check",
-                "--workspace",
-                "--all-targets",
-                "--quiet",
-                "--message-format",
-                "short",
-            ])
-            .arg("--manifest-path")
-            .arg(manifest)
-            .output()
-            .map_err(|e| format!("cannot run cargo check: {e}"))?;
-    if out.status.success() {
-        return Ok(());
-    }
-    for f in &report.files {
-        if let (true, Some((path, _))) = (f.created, &f.original) {
-            if let Err(e) = std::fs::remove_file(path) {
-                return Err(format!("{}: cannot remove: {e}", path.display()));
-            }
-            continue;
-        }
-        if let Some((path, text)) = &f.original {
-            // Best effort: a file that cannot be restored is named in the message.
-            if let Err(e) = write_atomic(path, text) {
-                return Err(format!("{}: cannot restore: {e}", path.display()));
-            }
-        }
-    }
-    Err(String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 /// A unified diff that `git apply` accepts, with `a/` and `b/` prefixes.
