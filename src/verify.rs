@@ -424,6 +424,8 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
         .collect();
     let n = step.number;
     let mut repairs_done = 0;
+    // Repairs per file, for the report's file lines.
+    let mut repaired: BTreeMap<PathBuf, usize> = BTreeMap::new();
     let mut outcome;
     let mut to_check = packages.clone();
     let mut carried: Vec<CompileError> = Vec::new();
@@ -459,6 +461,7 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
                 if let Some((new, k)) = repairs::rename_tonic_features(&text) {
                     if run::write_atomic(&w.path, &new).is_ok() {
                         applied += k;
+                        *repaired.entry(w.path.clone()).or_default() += k;
                         repaired_crates.insert(w.krate.clone());
                     }
                 }
@@ -499,6 +502,7 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
                 continue;
             }
             applied += k;
+            *repaired.entry(file.clone()).or_default() += k;
             let krate = graph.as_ref().and_then(|g| crate_of(g, &file));
             repaired_crates.insert(krate.clone());
             if original.is_none() {
@@ -537,6 +541,7 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
     }
     let failed_cargo =
         !outcome.success && outcome.errors.is_empty() && !baseline_failed_same(&baseline, &outcome);
+    count_repairs(&mut report, ws, &graph, &repaired);
     if outcome.errors.is_empty() && !failed_cargo {
         report.verdict = Some(Verdict {
             state: VerdictState::Checked,
@@ -654,6 +659,43 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
         ),
     });
     Applied::Report(report)
+}
+
+/// The repairs in the report's file lines: added to the edits of a file the step changed, or a
+/// line of its own for a file only a repair changed.
+fn count_repairs(
+    report: &mut RunReport,
+    ws: &Workspace,
+    graph: &Option<BTreeMap<String, (PathBuf, Vec<String>)>>,
+    repaired: &BTreeMap<PathBuf, usize>,
+) {
+    for (path, k) in repaired {
+        if let Some(f) = report
+            .files
+            .iter_mut()
+            .find(|f| f.original.as_ref().is_some_and(|(p, _)| p == path))
+        {
+            f.edits += k;
+            continue;
+        }
+        report.files.push(run::FileReport {
+            path: rel(&ws.root, path),
+            krate: graph
+                .as_ref()
+                .and_then(|g| crate_of(g, path))
+                .unwrap_or_default(),
+            status: run::FileStatus::Changed,
+            edits: *k,
+            line: None,
+            column: None,
+            error: None,
+            diff: None,
+            // Marks the line as written by this run (a restoration drops it).
+            original: Some((path.clone(), String::new())),
+            created: false,
+        });
+    }
+    report.files.sort_by(|a, b| a.path.cmp(&b.path));
 }
 
 /// A failure whose cargo errors are those of the baseline (`--broken-code` on a workspace that

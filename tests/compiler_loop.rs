@@ -181,6 +181,8 @@ fn the_compilers_suggestion_in_written_text_repairs_the_step() {
             .ends_with("Checked: the workspace builds after step 3 (1 repair)"),
         "{err}"
     );
+    // The step's 3 edits and the repair.
+    assert!(err.contains("Migrated src/lib.rs (4 edits)"), "{err}");
     let after = std::fs::read_to_string(repo.path().join("repair/src/lib.rs")).unwrap();
     assert!(
         after.contains("Err(ConnectError::internal(&msg))"),
