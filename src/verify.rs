@@ -704,6 +704,32 @@ fn baseline_failed_same(baseline: &CheckOutcome, now: &CheckOutcome) -> bool {
     !baseline.success && baseline.cargo_errors == now.cargo_errors
 }
 
+/// The first lines of a cargo error after its own first line, at most a few hundred characters.
+fn brief(error: &str) -> String {
+    const MAX: usize = 300;
+    // A build script's failure says why on its stderr.
+    let body = match error.split_once("--- stderr") {
+        Some((_, after)) => format!("build script: {after}"),
+        None => error.lines().skip(1).collect::<Vec<_>>().join("\n"),
+    };
+    let mut s: String = body
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("note:"))
+        .take(4)
+        .collect::<Vec<_>>()
+        .join(" ");
+    if s.len() > MAX {
+        let cut = (0..=MAX)
+            .rev()
+            .find(|i| s.is_char_boundary(*i))
+            .unwrap_or(0);
+        s.truncate(cut);
+        s.push_str(" ...");
+    }
+    s
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -849,8 +875,8 @@ fn error_items(
                 .unwrap_or("cargo check failed")
                 .to_string(),
             note: format!(
-                "cargo failed before compiling after step {n}: {}",
-                first.replace('\n', " ")
+                "cargo failed before compiling after step {n}: {} (run `cargo check` after applying the step with --broken-code for the whole message)",
+                brief(&first)
             ),
         });
     }
@@ -903,6 +929,22 @@ mod tests {
         assert!(!tonic_feature_error(&[
             "error: no matching package named `connect-shim` found".to_string()
         ]));
+    }
+
+    #[test]
+    fn a_cargo_error_is_cut_short_in_the_note() {
+        let e = format!(
+            "error: failed to run custom build command for `x`\nnote: backtraces\n\nCaused by:\n  process didn't exit successfully\n  --- stdout\n{}",
+            "cargo:rerun-if-changed=a.proto\n".repeat(50)
+        );
+        let b = brief(&e);
+        assert!(b.starts_with("Caused by: process didn't exit successfully --- stdout cargo:rerun-if-changed=a.proto"), "{b}");
+        assert!(b.len() <= 304, "{b}");
+        let e = format!("{e}  --- stderr\n  thread 'main' panicked at build.rs:115:31:\n  Failed to fixup module\n  stack backtrace:\n");
+        assert_eq!(
+            brief(&e),
+            "build script: thread 'main' panicked at build.rs:115:31: Failed to fixup module stack backtrace:"
+        );
     }
 
     #[test]
