@@ -294,15 +294,46 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
             }
         }
     }
+    let checked = mode == Mode::Write && !a.no_verify && a.paths.is_empty();
+    if mode == Mode::Write && !a.no_verify && !a.paths.is_empty() {
+        eprintln!(
+            "warning: files given as paths are not a cargo workspace: the build is not checked"
+        );
+    }
+    let opts = crate::verify::CheckOpts {
+        features: a.features.clone(),
+        all_features: a.all_features,
+        no_default_features: a.no_default_features,
+        target: a.target.clone(),
+        broken_code: a.broken_code,
+        progress: !a.no_progress,
+    };
+    let apply = || -> Result<RunReport, u8> {
+        if !checked {
+            return Ok(run::run_step(step, &ws, mode, !a.no_progress));
+        }
+        match crate::verify::apply_step(step, &ws, &opts, !a.no_progress) {
+            crate::verify::Applied::Report(r) => Ok(r),
+            crate::verify::Applied::Failed(e) => Err(fail(
+                e,
+                Some("pass --no-verify to apply the step without checking the build"),
+            )),
+            crate::verify::Applied::Refused(o) => Err(refuse_baseline(n, &o)),
+        }
+    };
     let report = match a.jobs {
-        None => run::run_step(step, &ws, mode, !a.no_progress),
+        None => apply(),
         Some(j) => match rayon::ThreadPoolBuilder::new()
             .num_threads(j as usize)
             .build()
         {
-            Ok(pool) => pool.install(|| run::run_step(step, &ws, mode, !a.no_progress)),
+            Ok(pool) => pool.install(apply),
             Err(e) => return fail(format!("cannot start {j} worker threads: {e}"), None),
         },
+    };
+    let report = match report {
+        Ok(r) => r,
+        Err(code) => return code,
     };
     let out = match a.format {
         Format::Human => {
@@ -322,28 +353,34 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
     if !out.is_empty() && run::print_stdout(&out).is_err() {
         return exit::PARTIAL;
     }
-    if a.verify && mode == Mode::Write && report.changed() > 0 {
-        if !a.paths.is_empty() {
-            warning("--verify needs a cargo workspace: nothing was built");
-        } else {
-            let manifest = ws.root.join("Cargo.toml");
-            status("Checking", "the workspace (--verify)");
-            if let Err(output) = run::verify(&report, &manifest) {
-                eprintln!("{}", output.trim_end());
-                error(&format!(
-                    "the workspace does not build after step {n}: every file the run wrote was restored"
-                ));
-                return exit::PARTIAL;
-            }
-        }
-    }
-    if report.failed() > 0 {
+    let unchecked = report
+        .verdict
+        .as_ref()
+        .is_some_and(|v| v.state != crate::verify::VerdictState::Checked);
+    if report.failed() > 0 || unchecked {
         exit::PARTIAL
     } else if mode == Mode::Check && report.changed() > 0 {
         exit::CHANGES
     } else {
         exit::OK
     }
+}
+
+/// A workspace that does not build before the step: refused, with the first errors.
+fn refuse_baseline(n: u8, o: &crate::verify::CheckOutcome) -> u8 {
+    const SHOWN: usize = 3;
+    for e in o.errors.iter().take(SHOWN) {
+        eprintln!("{}", e.rendered.trim_end());
+    }
+    if o.errors.len() > SHOWN {
+        eprintln!("... and {} more errors", o.errors.len() - SHOWN);
+    }
+    for e in &o.cargo_errors {
+        eprintln!("{}", e.trim_end());
+    }
+    eprintln!("error: the workspace does not build before step {n}: nothing was changed");
+    eprintln!("  = help: fix the build first so the step's result can be checked, or pass --broken-code to apply it anyway (or --no-verify to skip the checks)");
+    exit::USAGE
 }
 
 #[derive(Serialize)]
@@ -691,17 +728,20 @@ fn demo(steps: &[Step], args: crate::cli::DemoArgs) -> u8 {
     for n in &to_apply {
         let s = steps::get(steps, *n);
         // The default flags, as a user would type them (the embedded shim is vendored into the
-        // demo by the step that first needs it).
+        // demo by the step that first needs it), but `--no-verify`: with `--build` the demo
+        // builds and calls every step itself (more than the compiler loop's `cargo check`), and
+        // without it the demo only shows the edits, in seconds.
         let argv: Vec<std::ffi::OsString> = vec![
             "cargo-connect-migrate".into(),
             "--step".into(),
             n.to_string().into(),
+            "--no-verify".into(),
             "--manifest-path".into(),
             manifest.clone().into(),
             "--no-progress".into(),
         ];
         eprintln!(
-            "\n$ cargo connect-migrate --step {n} --manifest-path {}",
+            "\n$ cargo connect-migrate --step {n} --no-verify --manifest-path {}",
             manifest.display()
         );
         let cli = match crate::cli::parse_from(argv) {

@@ -13,7 +13,7 @@ use crate::report::Format;
     bin_name = "cargo connect-migrate",
     version,
     about = "Migrate a Rust codebase from tonic to connectrpc, one reviewed step at a time",
-    after_help = "Exit codes: 0 done or nothing to do; 1 --check found changes; 2 usage error or refusal; 3 some files could not be processed (the others were).",
+    after_help = "Exit codes: 0 done or nothing to do; 1 --check found changes; 2 usage error or refusal (a workspace that does not build before the step included); 3 some files could not be processed (the others were), or the step did not build and was restored.",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -67,10 +67,33 @@ pub struct MigrateArgs {
     /// neither reviewed as a diff nor undone.
     #[arg(long)]
     pub allow_no_vcs: bool,
-    /// After writing, run `cargo check --workspace --all-targets`; if it fails, restore every
-    /// file the run wrote (exit code 3).
-    #[arg(long, conflicts_with_all = ["check", "dry_run"])]
+    /// Accepted for compatibility: applying a step checks the build by default.
+    #[arg(long, hide = true, conflicts_with_all = ["check", "dry_run", "no_verify"])]
     pub verify: bool,
+    /// Do not run `cargo check` before and after writing (no repairs, no restoration).
+    #[arg(long, conflicts_with_all = ["check", "dry_run"])]
+    pub no_verify: bool,
+    /// Apply the step even when the workspace does not build before it, and keep a result that
+    /// does not build (its errors are listed), like `cargo fix --broken-code`.
+    #[arg(long, conflicts_with_all = ["check", "dry_run", "no_verify"])]
+    pub broken_code: bool,
+    /// Features to activate for the checks (passed to `cargo check`; repeatable).
+    #[arg(
+        short = 'F',
+        long,
+        value_name = "FEATURES",
+        help_heading = "Build check"
+    )]
+    pub features: Vec<String>,
+    /// Activate all features for the checks.
+    #[arg(long, help_heading = "Build check")]
+    pub all_features: bool,
+    /// Do not activate the default features for the checks.
+    #[arg(long, help_heading = "Build check")]
+    pub no_default_features: bool,
+    /// Check for this target triple.
+    #[arg(long, value_name = "TRIPLE", help_heading = "Build check")]
+    pub target: Option<String>,
     #[command(flatten)]
     pub select: SelectArgs,
     /// Output format of the report.

@@ -89,6 +89,9 @@ pub fn human(r: &RunReport) -> String {
         item_human(&mut s, i);
     }
     let _ = writeln!(s, "{}", summary(r));
+    if let Some(v) = &r.verdict {
+        let _ = writeln!(s, "{}", v.text);
+    }
     s
 }
 
@@ -286,6 +289,9 @@ fn change_text(r: &RunReport, f: &crate::run::FileReport) -> String {
 pub fn github(r: &RunReport) -> String {
     let mut s = github_annotations(r);
     let _ = writeln!(s, "{}", summary(r));
+    if let Some(v) = &r.verdict {
+        let _ = writeln!(s, "{}", v.text);
+    }
     s
 }
 

@@ -49,10 +49,10 @@ pub struct FileReport {
     /// The unified diff (`--dry-run`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
-    /// What the file held before a write (for `--verify` to restore it).
+    /// What the file held before a write (for the compiler loop, `verify`, to restore it).
     #[serde(skip)]
     pub original: Option<(PathBuf, String)>,
-    /// The run created the file (`--verify` deletes it instead of restoring it).
+    /// The run created the file (a restoration deletes it).
     #[serde(skip)]
     pub created: bool,
     /// The run deletes the file (step 9's vendored shim).
@@ -83,6 +83,9 @@ pub struct RunReport {
     pub items: Vec<ItemReport>,
     pub files_scanned: usize,
     pub files_parsed: usize,
+    /// What the compiler said after a written step (None: not checked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<crate::verify::Verdict>,
 }
 
 impl RunReport {
@@ -297,6 +300,7 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
         items,
         files_scanned: jobs.len(),
         files_parsed: parsed,
+        verdict: None,
     }
 }
 
@@ -747,47 +751,6 @@ pub fn new_file_diff(rel_path: &str, text: &str) -> String {
         .header("/dev/null", &format!("b/{rel_path}"))
         .to_string();
     format!("diff --git a/{rel_path} b/{rel_path}\nnew file mode 100644\n{body}")
-}
-
-/// Build what a write run touched (`cargo check --workspace --all-targets`); when it fails,
-/// put back every file the run wrote. Returns the build's output when it failed.
-pub fn verify(report: &RunReport, manifest: &Path) -> Result<(), String> {
-    let out =
-        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .args([
-                "check",
-                "--workspace",
-                "--all-targets",
-                "--quiet",
-                "--message-format",
-                "short",
-            ])
-            .arg("--manifest-path")
-            .arg(manifest)
-            .output()
-            .map_err(|e| format!("cannot run cargo check: {e}"))?;
-    if out.status.success() {
-        return Ok(());
-    }
-    for f in &report.files {
-        if let (true, Some((path, _))) = (f.created, &f.original) {
-            if let Err(e) = std::fs::remove_file(path) {
-                return Err(format!("{}: cannot remove: {e}", path.display()));
-            }
-            continue;
-        }
-        if let Some((path, text)) = &f.original {
-            // Best effort: a file that cannot be restored is named in the message. (A file the
-            // run deleted, with its directory: the vendored shim of step 9.)
-            if let Some(dir) = path.parent() {
-                let _ = std::fs::create_dir_all(dir);
-            }
-            if let Err(e) = write_atomic(path, text) {
-                return Err(format!("{}: cannot restore: {e}", path.display()));
-            }
-        }
-    }
-    Err(String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 /// A unified diff that `git apply` accepts, with `a/` and `b/` prefixes.

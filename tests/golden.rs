@@ -195,6 +195,7 @@ fn apply(dir: &Path, n: u32) {
         .args([
             "--step",
             &n.to_string(),
+            "--no-verify",
             "--workspace",
             "--allow-no-vcs",
             "--manifest-path",

@@ -47,6 +47,7 @@ fn apply(dir: &Path, n: u8, case: &str) -> Vec<String> {
         .args([
             "--step",
             &n.to_string(),
+            "--no-verify",
             "--workspace",
             "--allow-no-vcs",
             "--format",

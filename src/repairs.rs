@@ -1,0 +1,815 @@
+//! Repairs keyed on the compiler's diagnostics, for the compiler loop (`run::check`): after a step
+//! is written, `cargo check` may still fail where a syntax rewrite could not see types (a field
+//! that became a buffa `MessageField`, an `i32` that became an `EnumValue`, a message literal that
+//! lacks buffa's hidden members, a tonic feature renamed in 0.14). This module is pure: from a
+//! diagnostic and a file's text it computes byte-range edits; the run layer writes them and checks
+//! again.
+//!
+//! Three sources, in this order:
+//! 1. the compiler's machine-applicable suggestions (read by the `rustfix` crate), only where
+//!    they fall in text the step wrote ([`written_ranges`]);
+//! 2. type mismatches between prost and buffa shapes, as data ([`TYPE_REPAIRS`]), keyed on the
+//!    error code and the expected and found types of the primary span's label;
+//! 3. code where a table does not fit: a struct literal missing only buffa's `__buffa_*`
+//!    members gets `..Default::default()` ([`literal_default`]); a tonic dependency's features
+//!    renamed in 0.14 ([`TONIC_FEATURES`], [`rename_tonic_features`]).
+//!
+//! Before (after step 1, the field is `MessageField<Point>`, the helper takes `Option<Point>`):
+//! ```text
+//! show(req.location)
+//! ```
+//! After:
+//! ```text
+//! show(req.location.into_option())
+//! ```
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+/// One compiler error, as the loop read it from `cargo check --message-format=json`.
+#[derive(Clone, Debug, Default)]
+pub struct Diag {
+    pub code: Option<String>,
+    pub message: String,
+    /// The primary span's label (`expected `X`, found `Y``).
+    pub label: Option<String>,
+    /// The primary span, in bytes of the file.
+    pub range: Range<usize>,
+    /// The diagnostic's JSON (rustc's shape), for rustfix.
+    pub raw: String,
+}
+
+/// A repair: replace `range` of the file with `text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repair {
+    pub range: Range<usize>,
+    pub text: String,
+    /// What the repair does (reported in the verdict's count, and in tests).
+    pub rule: &'static str,
+}
+
+/// A type mismatch the loop repairs by rewriting the expression the compiler points at.
+pub struct TypeRepair {
+    /// The error code it answers.
+    pub code: &'static str,
+    /// How the expected type starts, module path dropped (`Option<&`).
+    pub expected: &'static str,
+    /// How the found type starts, module path dropped (`&MessageField<`); `integer` for an
+    /// untyped integer literal.
+    pub found: &'static str,
+    /// The replacement; `{}` is the expression's text (a leading `&` dropped when `found` starts
+    /// with one), parenthesised when the template puts it before a method call.
+    pub template: &'static str,
+    pub rule: &'static str,
+}
+
+/// Mismatches between prost's and buffa's shapes of the same field, first match wins (the more
+/// specific borrowed shapes first).
+pub const TYPE_REPAIRS: &[TypeRepair] = &[
+    TypeRepair {
+        code: "E0308",
+        expected: "Option<&",
+        found: "&MessageField<",
+        template: "{}.as_option()",
+        rule: "message-field-as-option",
+    },
+    TypeRepair {
+        code: "E0308",
+        expected: "Option<",
+        found: "MessageField<",
+        template: "{}.into_option()",
+        rule: "message-field-into-option",
+    },
+    TypeRepair {
+        code: "E0308",
+        expected: "MessageField<",
+        found: "Option<",
+        template: "::buffa::MessageField::from({})",
+        rule: "option-into-message-field",
+    },
+    TypeRepair {
+        code: "E0308",
+        expected: "EnumValue<",
+        found: "integer",
+        template: "::buffa::EnumValue::from({})",
+        rule: "integer-into-enum-value",
+    },
+    TypeRepair {
+        code: "E0308",
+        expected: "EnumValue<",
+        found: "i32",
+        template: "::buffa::EnumValue::from({})",
+        rule: "integer-into-enum-value",
+    },
+    TypeRepair {
+        code: "E0308",
+        expected: "i32",
+        found: "EnumValue<",
+        template: "{}.to_i32()",
+        rule: "enum-value-to-i32",
+    },
+];
+
+/// A comparison the compiler refuses (E0277 `can't compare `L` with `R``): the right operand is
+/// rewritten (the left one is usually the message field the step changed).
+pub struct CompareRepair {
+    /// How the left type starts, module path dropped.
+    pub left: &'static str,
+    /// How the right type starts.
+    pub right: &'static str,
+    /// The right operand's replacement (`{}` its text).
+    pub template: &'static str,
+    pub rule: &'static str,
+}
+
+/// `EnumValue<E>` (buffa) where prost had an `i32`.
+pub const COMPARE_REPAIRS: &[CompareRepair] = &[
+    CompareRepair {
+        left: "EnumValue<",
+        right: "{integer}",
+        template: "::buffa::EnumValue::from({})",
+        rule: "integer-into-enum-value",
+    },
+    CompareRepair {
+        left: "EnumValue<",
+        right: "i32",
+        template: "::buffa::EnumValue::from({})",
+        rule: "integer-into-enum-value",
+    },
+    CompareRepair {
+        left: "{integer}",
+        right: "EnumValue<",
+        template: "{}.to_i32()",
+        rule: "enum-value-to-i32",
+    },
+    CompareRepair {
+        left: "i32",
+        right: "EnumValue<",
+        template: "{}.to_i32()",
+        rule: "enum-value-to-i32",
+    },
+];
+
+/// tonic features of 0.12/0.13 that 0.14 renamed (`None`: gone, the feature is dropped).
+pub const TONIC_FEATURES: &[(&str, Option<&str>)] = &[
+    // 0.12's rustls with the ring provider.
+    ("tls", Some("tls-ring")),
+    // 0.12's native root certificates.
+    ("tls-roots", Some("tls-native-roots")),
+    // prost support moved to the tonic-prost crate (step 1 adds it where codegen needs it).
+    ("prost", None),
+];
+
+/// The byte ranges of `new` that are not in `old`, by whole lines: the text a step wrote.
+pub fn written_ranges(old: &str, new: &str) -> Vec<Range<usize>> {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let mut starts = vec![0usize];
+    for l in new.split_inclusive('\n') {
+        starts.push(starts.last().unwrap() + l.len());
+    }
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for op in diff.ops() {
+        if let similar::DiffOp::Insert {
+            new_index, new_len, ..
+        }
+        | similar::DiffOp::Replace {
+            new_index, new_len, ..
+        } = *op
+        {
+            let r = starts[new_index]..starts[(new_index + new_len).min(starts.len() - 1)];
+            match out.last_mut() {
+                Some(last) if last.end >= r.start => last.end = last.end.max(r.end),
+                _ => out.push(r),
+            }
+        }
+    }
+    out
+}
+
+/// Map a line of `new` (1-based) to the line of `old` it came from (or the line where the edit
+/// that wrote it began).
+pub fn old_line(old: &str, new: &str, line: usize) -> usize {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let target = line.saturating_sub(1);
+    for op in diff.ops() {
+        let (o, n, nlen) = match *op {
+            similar::DiffOp::Equal {
+                old_index,
+                new_index,
+                len,
+            } => (old_index, new_index, len),
+            similar::DiffOp::Insert {
+                old_index,
+                new_index,
+                new_len,
+            } => (old_index, new_index, new_len),
+            similar::DiffOp::Replace {
+                old_index,
+                new_index,
+                new_len,
+                ..
+            } => (old_index, new_index, new_len),
+            similar::DiffOp::Delete { .. } => continue,
+        };
+        if target >= n && target < n + nlen {
+            let equal = matches!(op, similar::DiffOp::Equal { .. });
+            return if equal { o + (target - n) + 1 } else { o + 1 };
+        }
+    }
+    line
+}
+
+/// The lines of `old` (1-based) where each edit of `new` begins.
+pub fn edited_old_lines(old: &str, new: &str) -> Vec<usize> {
+    similar::TextDiff::from_lines(old, new)
+        .ops()
+        .iter()
+        .filter(|op| !matches!(op, similar::DiffOp::Equal { .. }))
+        .map(|op| op.old_range().start + 1)
+        .collect()
+}
+
+fn inside(r: &Range<usize>, written: &[Range<usize>]) -> bool {
+    written.iter().any(|w| w.start <= r.start && r.end <= w.end)
+}
+
+/// The repairs of one error in a file of `text`; `written` is the text the step wrote there.
+pub fn repairs_for(d: &Diag, text: &str, written: &[Range<usize>]) -> Vec<Repair> {
+    let from_compiler = compiler_suggestions(d, written);
+    if !from_compiler.is_empty() {
+        return from_compiler;
+    }
+    if let Some(r) = type_repair(d, text) {
+        return vec![r];
+    }
+    if let Some(r) = compare_repair(d, text) {
+        return vec![r];
+    }
+    literal_default(d, text).into_iter().collect()
+}
+
+/// The compiler's machine-applicable suggestions inside `written`.
+fn compiler_suggestions(d: &Diag, written: &[Range<usize>]) -> Vec<Repair> {
+    if d.raw.is_empty() {
+        return Vec::new();
+    }
+    let Ok(sugg) = rustfix::get_suggestions_from_json(
+        &d.raw,
+        &HashSet::new(),
+        rustfix::Filter::MachineApplicableOnly,
+    ) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for s in sugg {
+        // The first solution of a suggestion, whole or not at all.
+        let Some(sol) = s.solutions.first() else {
+            continue;
+        };
+        if sol
+            .replacements
+            .iter()
+            .all(|r| inside(&r.snippet.range, written))
+        {
+            out.extend(sol.replacements.iter().map(|r| Repair {
+                range: r.snippet.range.clone(),
+                text: r.replacement.clone(),
+                rule: "compiler-suggestion",
+            }));
+        }
+    }
+    out
+}
+
+/// `expected `X`, found `Y`` (or `found integer`) from a label.
+fn expected_found(label: &str) -> Option<(String, String)> {
+    let rest = label.strip_prefix("expected ")?;
+    let (exp, found) = rest.split_once(", found ")?;
+    let clean = |s: &str| {
+        let s = s.trim();
+        // `enum `Option<..>`` forms: keep what is inside the backticks.
+        match (s.find('`'), s.rfind('`')) {
+            (Some(a), Some(b)) if b > a => s[a + 1..b].to_string(),
+            _ => s.to_string(),
+        }
+    };
+    Some((short_type(&clean(exp)), short_type(&clean(found))))
+}
+
+/// A type with the module path of its head dropped: `&buffa::MessageField<pb::P>` ->
+/// `&MessageField<pb::P>`, `std::option::Option<&pb::P>` -> `Option<&pb::P>`.
+fn short_type(t: &str) -> String {
+    let (refs, rest) = match t.find(|c: char| c != '&' && c != ' ') {
+        Some(i) => t.split_at(i),
+        None => return t.to_string(),
+    };
+    let head_end = rest.find('<').unwrap_or(rest.len());
+    let head = rest[..head_end].rsplit("::").next().unwrap_or("");
+    let mut tail = rest[head_end..].to_string();
+    // The inner type of `Option<&a::B>` keeps its path, but `Option<&` must still match.
+    if let Some(stripped) = tail.strip_prefix('<') {
+        tail = format!("<{}", short_type(stripped));
+    }
+    format!("{}{head}{tail}", refs.replace(' ', ""))
+}
+
+/// Whether `expr` can take a method call as it is (`a.b(c)?`, `x[0]`), not `a + b` or `&x`.
+fn postfix_safe(expr: &str) -> bool {
+    let mut depth = 0i32;
+    for c in expr.chars() {
+        match c {
+            '(' | '[' | '{' | '<' => depth += 1,
+            ')' | ']' | '}' | '>' => depth -= 1,
+            _ if depth > 0 => {}
+            c if c.is_alphanumeric() || "_.:?!".contains(c) => {}
+            _ => return false,
+        }
+    }
+    !expr.starts_with('&') && !expr.starts_with('*') && !expr.starts_with('-')
+}
+
+fn type_repair(d: &Diag, text: &str) -> Option<Repair> {
+    let code = d.code.as_deref()?;
+    let (exp, found) = expected_found(d.label.as_deref()?)?;
+    let expr = text.get(d.range.clone())?;
+    if expr.is_empty() || expr.contains('\n') {
+        return None;
+    }
+    let rule = TYPE_REPAIRS
+        .iter()
+        .find(|r| r.code == code && exp.starts_with(r.expected) && found.starts_with(r.found))?;
+    let (range, inner) = if rule.found.starts_with('&') {
+        let inner = expr.strip_prefix('&')?;
+        (d.range.clone(), inner.trim_start())
+    } else {
+        (d.range.clone(), expr)
+    };
+    Some(Repair {
+        range,
+        text: fill(rule.template, inner),
+        rule: rule.rule,
+    })
+}
+
+/// Fill `template` with `expr`, parenthesised when the template calls a method on it.
+fn fill(template: &str, expr: &str) -> String {
+    let inner = if template.starts_with("{}.") && !postfix_safe(expr) {
+        format!("({expr})")
+    } else {
+        expr.to_string()
+    };
+    template.replace("{}", &inner)
+}
+
+fn compare_repair(d: &Diag, text: &str) -> Option<Repair> {
+    if d.code.as_deref() != Some("E0277") {
+        return None;
+    }
+    let rest = d.message.strip_prefix("can't compare `")?;
+    let (left, right) = rest.split_once("` with `")?;
+    let right = right.strip_suffix('`')?;
+    let (left, right) = (short_type(left), short_type(right));
+    let rule = COMPARE_REPAIRS
+        .iter()
+        .find(|r| left.starts_with(r.left) && right.starts_with(r.right))?;
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let bom = text.len() - body.len();
+    let file = syn::parse_file(body).ok()?;
+    let mut finder = ComparisonAt {
+        at: d.range.start.checked_sub(bom)?,
+        right: None,
+    };
+    syn::visit::Visit::visit_file(&mut finder, &file);
+    let r = finder.right?;
+    let expr = body.get(r.clone())?;
+    Some(Repair {
+        range: r.start + bom..r.end + bom,
+        text: fill(rule.template, expr),
+        rule: rule.rule,
+    })
+}
+
+/// Finds the comparison whose operator starts at `at`: its right operand's bytes.
+struct ComparisonAt {
+    at: usize,
+    right: Option<Range<usize>>,
+}
+
+impl<'ast> syn::visit::Visit<'ast> for ComparisonAt {
+    fn visit_expr_binary(&mut self, e: &'ast syn::ExprBinary) {
+        use syn::spanned::Spanned;
+        let is_cmp = matches!(
+            e.op,
+            syn::BinOp::Eq(_)
+                | syn::BinOp::Ne(_)
+                | syn::BinOp::Lt(_)
+                | syn::BinOp::Le(_)
+                | syn::BinOp::Gt(_)
+                | syn::BinOp::Ge(_)
+        );
+        if self.right.is_none() && is_cmp && e.op.span().byte_range().start == self.at {
+            self.right = Some(e.right.span().byte_range());
+        }
+        syn::visit::visit_expr_binary(self, e);
+    }
+}
+
+/// The field names of `missing field(s) `a`, `b` and `c` in initializer of `T``.
+fn missing_fields(message: &str) -> Option<Vec<&str>> {
+    let rest = message
+        .strip_prefix("missing fields ")
+        .or_else(|| message.strip_prefix("missing field "))?;
+    let list = rest.split(" in initializer of ").next()?;
+    let names: Vec<&str> = list
+        .split('`')
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 1)
+        .map(|(_, s)| s)
+        .collect();
+    (!names.is_empty()).then_some(names)
+}
+
+/// E0063 on a struct literal whose missing fields are all buffa's hidden members
+/// (`__buffa_unknown_fields`, ...): `..Default::default()` before its closing brace. A literal
+/// missing a field the user can see is left to the user (a default would hide it).
+pub fn literal_default(d: &Diag, text: &str) -> Option<Repair> {
+    if d.code.as_deref() != Some("E0063") {
+        return None;
+    }
+    let names = missing_fields(&d.message)?;
+    if !names.iter().all(|n| n.starts_with("__buffa")) {
+        return None;
+    }
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let bom = text.len() - body.len();
+    let file = syn::parse_file(body).ok()?;
+    let mut finder = LiteralAt {
+        at: d.range.start.checked_sub(bom)?,
+        found: None,
+    };
+    syn::visit::Visit::visit_file(&mut finder, &file);
+    let (close, last_end, trailing_comma, open_end) = finder.found?;
+    let inner = &body[open_end..close];
+    let r = if inner.contains('\n') {
+        // Multi-line: a line of its own, indented like the last field.
+        let line_start = body[..last_end].rfind('\n').map_or(0, |i| i + 1);
+        let indent: String = body[line_start..]
+            .chars()
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .collect();
+        let comma = if trailing_comma || last_end == open_end {
+            ""
+        } else {
+            ","
+        };
+        Repair {
+            range: last_end..last_end,
+            text: format!("{comma}\n{indent}..Default::default()"),
+            rule: "message-literal-default",
+        }
+    } else if last_end == open_end {
+        Repair {
+            range: open_end..close,
+            text: " ..Default::default() ".into(),
+            rule: "message-literal-default",
+        }
+    } else {
+        Repair {
+            range: last_end..last_end,
+            text: if trailing_comma {
+                " ..Default::default()".into()
+            } else {
+                ", ..Default::default()".into()
+            },
+            rule: "message-literal-default",
+        }
+    };
+    Some(Repair {
+        range: r.range.start + bom..r.range.end + bom,
+        ..r
+    })
+}
+
+/// Finds the struct literal whose path starts at `at`: (closing brace, end of the last field or
+/// its comma, whether that comma is there, end of the opening brace).
+struct LiteralAt {
+    at: usize,
+    found: Option<(usize, usize, bool, usize)>,
+}
+
+impl<'ast> syn::visit::Visit<'ast> for LiteralAt {
+    fn visit_expr_struct(&mut self, e: &'ast syn::ExprStruct) {
+        use syn::spanned::Spanned;
+        if self.found.is_none() && e.rest.is_none() && e.path.span().byte_range().start == self.at {
+            let open_end = e.brace_token.span.open().byte_range().end;
+            let close = e.brace_token.span.close().byte_range().start;
+            let (last_end, trailing) = match e.fields.pairs().next_back() {
+                None => (open_end, false),
+                Some(syn::punctuated::Pair::Punctuated(_, comma)) => {
+                    (comma.span.byte_range().end, true)
+                }
+                Some(syn::punctuated::Pair::End(f)) => (f.span().byte_range().end, false),
+            };
+            self.found = Some((close, last_end, trailing, open_end));
+        }
+        syn::visit::visit_expr_struct(self, e);
+    }
+}
+
+/// Rename the features of every `tonic` dependency (any table, `[workspace.dependencies]`
+/// included) after [`TONIC_FEATURES`]; `None` when nothing changes. Formatting is kept
+/// (toml_edit).
+pub fn rename_tonic_features(manifest: &str) -> Option<(String, usize)> {
+    let mut doc: toml_edit::DocumentMut = manifest.parse().ok()?;
+    let mut n = 0;
+    fn fix_dep(item: &mut toml_edit::Item, n: &mut usize) {
+        let Some(t) = item.as_table_like_mut() else {
+            return;
+        };
+        let Some(arr) = t.get_mut("features").and_then(|f| f.as_array_mut()) else {
+            return;
+        };
+        let mut i = 0;
+        while i < arr.len() {
+            let name = arr.get(i).and_then(|v| v.as_str()).map(str::to_string);
+            let hit = name
+                .as_deref()
+                .and_then(|n| TONIC_FEATURES.iter().find(|(old, _)| *old == n));
+            match hit {
+                Some((_, Some(new))) => {
+                    let already = arr.iter().any(|v| v.as_str() == Some(new));
+                    if already {
+                        arr.remove(i);
+                    } else {
+                        let decor = arr.get(i).unwrap().decor().clone();
+                        arr.replace(i, *new);
+                        *arr.get_mut(i).unwrap().decor_mut() = decor;
+                        i += 1;
+                    }
+                    *n += 1;
+                }
+                Some((_, None)) => {
+                    arr.remove(i);
+                    *n += 1;
+                }
+                None => i += 1,
+            }
+        }
+    }
+    fn walk_deps(t: &mut dyn toml_edit::TableLike, n: &mut usize) {
+        for key in ["dependencies", "dev-dependencies", "build-dependencies"] {
+            if let Some(deps) = t.get_mut(key).and_then(|d| d.as_table_like_mut()) {
+                if let Some(item) = deps.get_mut("tonic") {
+                    fix_dep(item, n);
+                }
+            }
+        }
+    }
+    walk_deps(doc.as_table_mut(), &mut n);
+    if let Some(ws) = doc.get_mut("workspace").and_then(|w| w.as_table_like_mut()) {
+        walk_deps(ws, &mut n);
+    }
+    if let Some(targets) = doc.get_mut("target").and_then(|t| t.as_table_like_mut()) {
+        for (_, cfg) in targets.iter_mut() {
+            if let Some(cfg) = cfg.as_table_like_mut() {
+                walk_deps(cfg, &mut n);
+            }
+        }
+    }
+    (n > 0).then(|| (doc.to_string(), n))
+}
+
+/// Apply disjoint repairs to `text` (overlapping ones after the first are dropped); the number
+/// applied.
+pub fn apply(text: &str, mut repairs: Vec<Repair>) -> (String, usize) {
+    repairs.sort_by_key(|r| (r.range.start, r.range.end));
+    repairs.dedup();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    let mut n = 0;
+    for r in repairs {
+        if r.range.start < at || r.range.end > text.len() {
+            continue;
+        }
+        out.push_str(&text[at..r.range.start]);
+        out.push_str(&r.text);
+        at = r.range.end;
+        n += 1;
+    }
+    out.push_str(&text[at..]);
+    (out, n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn diag(code: &str, message: &str, label: &str, text: &str, at: &str) -> Diag {
+        let start = text.find(at).unwrap();
+        Diag {
+            code: Some(code.into()),
+            message: message.into(),
+            label: Some(label.into()),
+            range: start..start + at.len(),
+            raw: String::new(),
+        }
+    }
+
+    fn repaired(d: &Diag, text: &str) -> String {
+        apply(text, repairs_for(d, text, &[])).0
+    }
+
+    #[test]
+    fn message_field_where_an_option_is_expected() {
+        let text = "fn f(r: R) { show(r.location); peek(&r.location); }";
+        let d = diag(
+            "E0308",
+            "mismatched types",
+            "expected `Option<Point>`, found `MessageField<Point>`",
+            text,
+            "r.location",
+        );
+        assert_eq!(
+            repaired(&d, text),
+            "fn f(r: R) { show(r.location.into_option()); peek(&r.location); }"
+        );
+        let d = diag(
+            "E0308",
+            "mismatched types",
+            "expected `Option<&pb::Point>`, found `&buffa::MessageField<pb::Point>`",
+            text,
+            "&r.location",
+        );
+        assert_eq!(
+            repaired(&d, text),
+            "fn f(r: R) { show(r.location); peek(r.location.as_option()); }"
+        );
+    }
+
+    #[test]
+    fn enum_values_and_integers() {
+        let text = "fn f(r: R) -> bool { r.kind == 2 && take(r.kind) }";
+        let d = diag(
+            "E0308",
+            "mismatched types",
+            "expected `EnumValue<Kind>`, found integer",
+            text,
+            "2",
+        );
+        assert_eq!(
+            repaired(&d, text),
+            "fn f(r: R) -> bool { r.kind == ::buffa::EnumValue::from(2) && take(r.kind) }"
+        );
+        let d = diag(
+            "E0308",
+            "mismatched types",
+            "expected `i32`, found `EnumValue<Kind>`",
+            text,
+            "r.kind)",
+        );
+        let d = Diag {
+            range: d.range.start..d.range.end - 1,
+            ..d
+        };
+        assert_eq!(
+            repaired(&d, text),
+            "fn f(r: R) -> bool { r.kind == 2 && take(r.kind.to_i32()) }"
+        );
+    }
+
+    #[test]
+    fn an_enum_value_compared_with_an_integer() {
+        let text = "fn f(r: R) -> bool { r.kind == 1 || 2 != r.kind }";
+        let at = text.find("==").unwrap();
+        let d = Diag {
+            code: Some("E0277".into()),
+            message: "can't compare `EnumValue<Kind>` with `{integer}`".into(),
+            label: None,
+            range: at..at + 2,
+            raw: String::new(),
+        };
+        assert_eq!(
+            repaired(&d, text),
+            "fn f(r: R) -> bool { r.kind == ::buffa::EnumValue::from(1) || 2 != r.kind }"
+        );
+        let at = text.find("!=").unwrap();
+        let d = Diag {
+            message: "can't compare `{integer}` with `buffa::EnumValue<pb::Kind>`".into(),
+            range: at..at + 2,
+            ..d
+        };
+        assert_eq!(
+            repaired(&d, text),
+            "fn f(r: R) -> bool { r.kind == 1 || 2 != r.kind.to_i32() }"
+        );
+    }
+
+    #[test]
+    fn an_expression_that_is_not_postfix_is_parenthesised() {
+        let text = "fn f() { take(a + b) }";
+        let d = diag(
+            "E0308",
+            "mismatched types",
+            "expected `i32`, found `EnumValue<K>`",
+            text,
+            "a + b",
+        );
+        assert_eq!(repaired(&d, text), "fn f() { take((a + b).to_i32()) }");
+    }
+
+    #[test]
+    fn unrelated_mismatches_are_left() {
+        let text = "fn f() { take(s) }";
+        let d = diag(
+            "E0308",
+            "mismatched types",
+            "expected `u64`, found `String`",
+            text,
+            "s",
+        );
+        assert!(repairs_for(&d, text, &[]).is_empty());
+    }
+
+    #[test]
+    fn literal_missing_only_buffa_members_gets_a_default_base() {
+        let text = "fn f() -> P {\n    P {\n        x: 1,\n        y: 2,\n    }\n}\n";
+        let d = diag(
+            "E0063",
+            "missing field `__buffa_unknown_fields` in initializer of `P`",
+            "missing `__buffa_unknown_fields`",
+            text,
+            "    P {",
+        );
+        // The literal's path, not the return type's.
+        let d = Diag {
+            range: d.range.start + 4..d.range.start + 5,
+            ..d
+        };
+        assert_eq!(
+            repaired(&d, text),
+            "fn f() -> P {\n    P {\n        x: 1,\n        y: 2,\n        ..Default::default()\n    }\n}\n"
+        );
+        let text = "fn f() -> P { P { x: 1 } }";
+        let d = Diag { range: 14..15, ..d };
+        assert_eq!(
+            repaired(&d, text),
+            "fn f() -> P { P { x: 1, ..Default::default() } }"
+        );
+        // A visible field missing: not defaulted.
+        let d = Diag {
+            message: "missing fields `y` and `__buffa_unknown_fields` in initializer of `P`".into(),
+            ..d
+        };
+        assert!(repairs_for(&d, text, &[]).is_empty());
+    }
+
+    #[test]
+    fn tonic_features_renamed_in_0_14() {
+        let m = "[dependencies]\ntonic = { version = \"0.14\", features = [\"tls\", \"gzip\", \"tls-roots\", \"prost\"] } # rpc\n";
+        let (out, n) = rename_tonic_features(m).unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(
+            out,
+            "[dependencies]\ntonic = { version = \"0.14\", features = [\"tls-ring\", \"gzip\", \"tls-native-roots\"] } # rpc\n"
+        );
+        assert!(rename_tonic_features("[dependencies]\ntonic = \"0.14\"\n").is_none());
+        let ws = "[workspace.dependencies.tonic]\nversion = \"0.14\"\nfeatures = [\"tls\"]\n";
+        assert_eq!(
+            rename_tonic_features(ws).unwrap().0,
+            "[workspace.dependencies.tonic]\nversion = \"0.14\"\nfeatures = [\"tls-ring\"]\n"
+        );
+    }
+
+    #[test]
+    // A list of written ranges that holds one range, not a mistaken `0..n` array.
+    #[allow(clippy::single_range_in_vec_init)]
+    fn compiler_suggestions_only_inside_written_text() {
+        // A machine-applicable suggestion (rustc's shape) replacing bytes 10..13.
+        let raw = r#"{"message":"m","code":{"code":"E0308","explanation":null},"level":"error","spans":[{"file_name":"src/lib.rs","byte_start":10,"byte_end":13,"line_start":1,"line_end":1,"column_start":11,"column_end":14,"is_primary":true,"text":[{"text":"0123456789abcdef","highlight_start":11,"highlight_end":14}],"label":null,"suggested_replacement":null,"suggestion_applicability":null,"expansion":null}],"children":[{"message":"try","code":null,"level":"help","spans":[{"file_name":"src/lib.rs","byte_start":10,"byte_end":13,"line_start":1,"line_end":1,"column_start":11,"column_end":14,"is_primary":true,"text":[{"text":"0123456789abcdef","highlight_start":11,"highlight_end":14}],"label":null,"suggested_replacement":"XYZ","suggestion_applicability":"MachineApplicable","expansion":null}],"children":[],"rendered":null}],"rendered":"error"}"#;
+        let d = Diag {
+            code: Some("E0308".into()),
+            message: "m".into(),
+            label: None,
+            range: 10..13,
+            raw: raw.into(),
+        };
+        let text = "0123456789abcdef";
+        let whole: [Range<usize>; 1] = [0..text.len()];
+        let head: [Range<usize>; 1] = [0..5];
+        assert!(repairs_for(&d, text, &head).is_empty());
+        assert_eq!(
+            apply(text, repairs_for(&d, text, &whole)).0,
+            "0123456789XYZdef"
+        );
+    }
+
+    #[test]
+    fn written_ranges_and_old_lines() {
+        let old = "a\nb\nc\n";
+        let new = "a\nB\nx\nc\n";
+        assert_eq!(written_ranges(old, new), vec![2..6]);
+        assert_eq!(old_line(old, new, 4), 3);
+        assert_eq!(old_line(old, new, 3), 2);
+        assert_eq!(old_line(old, new, 1), 1);
+    }
+}

@@ -1,0 +1,1008 @@
+//! The compiler in the loop: a step applied to a cargo workspace never leaves a broken build.
+//!
+//! Like `cargo fix`: check the affected packages before editing (a baseline that does not build
+//! is refused unless `--broken-code`), write the step, check again, repair what the compiler
+//! points at (the pure [`crate::repairs`]) for a few rounds, re-checking only the crates a round
+//! changed, and when errors remain restore what the run wrote, crate by crate where crates are
+//! independent, listing every remaining error as a manual item `stepNN/compile-EXXXX`.
+//!
+//! Packages checked: the crates whose files the step changes and the workspace members that
+//! depend on them (`cargo check --all-targets --message-format=json -p ..`), with the user's
+//! feature and target flags.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::io::{BufRead, BufReader, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::Serialize;
+
+use crate::engine::ItemKind;
+use crate::repairs::{self, Diag};
+use crate::run::{self, ItemReport, Mode, RunReport};
+use crate::steps::Step;
+use crate::workspace::{rel, Workspace};
+
+/// Repair rounds after the first check of a written step.
+pub const MAX_ROUNDS: usize = 3;
+
+/// The cargo flags of the check, and the loop's options.
+#[derive(Clone, Debug, Default)]
+pub struct CheckOpts {
+    pub features: Vec<String>,
+    pub all_features: bool,
+    pub no_default_features: bool,
+    pub target: Option<String>,
+    /// Keep going when the baseline fails, and keep a result that does not build.
+    pub broken_code: bool,
+    /// Draw a spinner naming the crate being checked (only on a terminal).
+    pub progress: bool,
+}
+
+/// How a checked step ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerdictState {
+    /// The workspace builds after the step (repairs included).
+    Checked,
+    /// Errors remained: what the run wrote was restored (in `restored_crates`, or everything).
+    Restored,
+    /// Errors remained and `--broken-code` kept them.
+    Broken,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Verdict {
+    pub state: VerdictState,
+    /// Repairs applied (kept or not).
+    pub repairs: usize,
+    /// Compiler errors left (each listed as an item).
+    pub errors: usize,
+    /// Crates whose edits were restored (every affected crate when the whole run was).
+    pub restored_crates: Vec<String>,
+    /// The verdict line of the summary.
+    pub text: String,
+}
+
+/// One compiler error, located.
+#[derive(Clone, Debug)]
+pub struct CompileError {
+    /// Absolute path of the primary span's file (None: no span, e.g. a cargo error).
+    pub file: Option<PathBuf>,
+    pub line: usize,
+    pub column: usize,
+    pub diag: Diag,
+    pub rendered: String,
+}
+
+#[derive(Debug, Default)]
+pub struct CheckOutcome {
+    pub success: bool,
+    pub errors: Vec<CompileError>,
+    /// cargo's own errors (`error: ...` lines of stderr), when it failed before compiling.
+    pub cargo_errors: Vec<String>,
+}
+
+/// What `apply_step` did.
+pub enum Applied {
+    Report(RunReport),
+    /// The baseline does not build (nothing was written).
+    Refused(CheckOutcome),
+    /// cargo could not be run.
+    Failed(String),
+}
+
+fn package_args(packages: &Option<Vec<String>>) -> Vec<String> {
+    match packages {
+        None => vec!["--workspace".into()],
+        Some(p) => p
+            .iter()
+            .flat_map(|n| ["-p".to_string(), n.clone()])
+            .collect(),
+    }
+}
+
+/// The arguments of the check: the packages, the user's feature and target flags.
+fn check_args(root: &Path, packages: &Option<Vec<String>>, opts: &CheckOpts) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "check",
+        "--all-targets",
+        "--message-format=json",
+        "--manifest-path",
+    ]
+    .map(String::from)
+    .into();
+    a.push(root.join("Cargo.toml").to_string_lossy().into_owned());
+    a.extend(package_args(packages));
+    if !opts.features.is_empty() {
+        a.push("--features".into());
+        a.push(opts.features.join(","));
+    }
+    if opts.all_features {
+        a.push("--all-features".into());
+    }
+    if opts.no_default_features {
+        a.push("--no-default-features".into());
+    }
+    if let Some(t) = &opts.target {
+        a.push("--target".into());
+        a.push(t.clone());
+    }
+    a
+}
+
+/// Run `cargo check --all-targets --message-format=json` on `packages` (None: the workspace).
+pub fn cargo_check(
+    root: &Path,
+    packages: &Option<Vec<String>>,
+    opts: &CheckOpts,
+) -> std::io::Result<CheckOutcome> {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.args(check_args(root, packages, opts));
+    cmd.env("CARGO_TERM_COLOR", "never")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn()?;
+    let spinner = (opts.progress && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.enable_steady_tick(std::time::Duration::from_millis(120));
+        b.set_message("checking the workspace");
+        b
+    });
+    let stderr = child.stderr.take().expect("piped stderr");
+    let bar = spinner.clone();
+    // cargo's status lines (`Checking foo v0.1.0`) name the crate being checked.
+    let err_thread = std::thread::spawn(move || {
+        let mut errors = Vec::new();
+        let mut current: Option<String> = None;
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let t = line.trim_start();
+            if let Some(rest) = t
+                .strip_prefix("Checking ")
+                .or_else(|| t.strip_prefix("Compiling "))
+            {
+                if let Some(b) = &bar {
+                    // `foo v0.1.0 (/path)`: the name and version.
+                    b.set_message(format!(
+                        "checking {}",
+                        rest.split(" (").next().unwrap_or(rest)
+                    ));
+                }
+            }
+            if let Some(e) = t.strip_prefix("error") {
+                if let Some(c) = current.take() {
+                    errors.push(c);
+                }
+                current = Some(format!("error{e}"));
+            } else if let Some(c) = &mut current {
+                if !t.is_empty() {
+                    c.push('\n');
+                    c.push_str(&line);
+                }
+            }
+        }
+        errors.extend(current);
+        errors
+    });
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut errors = Vec::new();
+    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        let Ok(cargo_metadata::Message::CompilerMessage(m)) =
+            serde_json::from_str::<cargo_metadata::Message>(&line)
+        else {
+            continue;
+        };
+        if m.message.level != cargo_metadata::diagnostic::DiagnosticLevel::Error {
+            continue;
+        }
+        if m.message.code.is_none()
+            && (m.message.message.starts_with("aborting due to") || m.message.spans.is_empty())
+        {
+            continue;
+        }
+        let raw = serde_json::from_str::<serde_json::Value>(&line)
+            .ok()
+            .map(|v| v["message"].to_string())
+            .unwrap_or_default();
+        let primary = m.message.spans.iter().find(|s| s.is_primary);
+        let file = primary.map(|s| {
+            let p = PathBuf::from(&s.file_name);
+            if p.is_absolute() {
+                p
+            } else {
+                root.join(p)
+            }
+        });
+        errors.push(CompileError {
+            file,
+            line: primary.map_or(1, |s| s.line_start),
+            column: primary.map_or(1, |s| s.column_start),
+            diag: Diag {
+                code: m.message.code.as_ref().map(|c| c.code.clone()),
+                message: m.message.message.clone(),
+                label: primary.and_then(|s| s.label.clone()),
+                range: primary.map_or(0..0, |s| s.byte_start as usize..s.byte_end as usize),
+                raw,
+            },
+            rendered: m.message.rendered.clone().unwrap_or_default(),
+        });
+    }
+    let status = child.wait()?;
+    let cargo_errors = err_thread.join().unwrap_or_default();
+    if let Some(b) = spinner {
+        b.finish_and_clear();
+    }
+    // The same error is reported once per target that compiles the file (lib and test).
+    let mut seen = HashSet::new();
+    errors.retain(|e| seen.insert((e.file.clone(), e.diag.range.clone(), e.diag.message.clone())));
+    Ok(CheckOutcome {
+        success: status.success(),
+        errors,
+        cargo_errors: if status.success() {
+            Vec::new()
+        } else {
+            cargo_errors
+                .into_iter()
+                .filter(|e| !e.starts_with("error: could not compile"))
+                .collect()
+        },
+    })
+}
+
+/// Workspace members and the members each depends on (from `cargo metadata --no-deps`).
+fn member_graph(root: &Path) -> Option<BTreeMap<String, (PathBuf, Vec<String>)>> {
+    let meta = cargo_metadata::MetadataCommand::new()
+        .no_deps()
+        .manifest_path(root.join("Cargo.toml"))
+        .exec()
+        .ok()?;
+    let names: HashSet<String> = meta
+        .workspace_packages()
+        .iter()
+        .map(|p| p.name.to_string())
+        .collect();
+    meta.workspace_packages()
+        .iter()
+        .map(|p| {
+            let dir: PathBuf = p.manifest_path.parent()?.to_path_buf().into();
+            let deps = p
+                .dependencies
+                .iter()
+                .filter(|d| names.contains(d.name.as_str()) && d.path.is_some())
+                .map(|d| d.name.to_string())
+                .collect();
+            Some((p.name.to_string(), (dir, deps)))
+        })
+        .collect::<Option<_>>()
+}
+
+/// Which member a path belongs to (the deepest member directory holding it).
+fn crate_of(graph: &BTreeMap<String, (PathBuf, Vec<String>)>, path: &Path) -> Option<String> {
+    graph
+        .iter()
+        .filter(|(_, (dir, _))| path.starts_with(dir))
+        .max_by_key(|(_, (dir, _))| dir.components().count())
+        .map(|(n, _)| n.clone())
+}
+
+/// `set` and every member that depends on one of them, transitively.
+fn with_dependents(
+    graph: &BTreeMap<String, (PathBuf, Vec<String>)>,
+    set: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    let mut out = set.clone();
+    loop {
+        let more: Vec<String> = graph
+            .iter()
+            .filter(|(n, (_, deps))| !out.contains(*n) && deps.iter().any(|d| out.contains(d)))
+            .map(|(n, _)| n.clone())
+            .collect();
+        if more.is_empty() {
+            return out;
+        }
+        out.extend(more);
+    }
+}
+
+/// `set` and every member they depend on, transitively.
+fn with_dependencies(
+    graph: &BTreeMap<String, (PathBuf, Vec<String>)>,
+    set: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    let mut out = set.clone();
+    let mut stack: Vec<String> = set.iter().cloned().collect();
+    while let Some(n) = stack.pop() {
+        if let Some((_, deps)) = graph.get(&n) {
+            for d in deps {
+                if out.insert(d.clone()) {
+                    stack.push(d.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A file the run (or a repair) wrote: what it held before, whether the run created it.
+struct Written {
+    path: PathBuf,
+    original: String,
+    created: bool,
+    krate: Option<String>,
+}
+
+fn restore(files: &[&Written]) -> Result<(), String> {
+    for f in files {
+        if f.created {
+            match std::fs::remove_file(&f.path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(format!("{}: cannot remove: {e}", f.path.display())),
+            }
+            // The folders the run created for it (the vendored shim's `src/`) go when emptied:
+            // `remove_dir` only removes an empty one, and the walk stops at the first that is not.
+            let mut dir = f.path.parent();
+            while let Some(d) = dir {
+                if std::fs::remove_dir(d).is_err() {
+                    break;
+                }
+                dir = d.parent();
+            }
+        } else if std::fs::read_to_string(&f.path).ok().as_deref() != Some(&f.original) {
+            // A file the run deleted (step 9's vendored shim) comes back with its folder.
+            if let Some(dir) = f.path.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            run::write_atomic(&f.path, &f.original)
+                .map_err(|e| format!("{}: cannot restore: {e}", f.path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// cargo refused to resolve because a tonic feature does not exist (renamed in 0.14).
+fn tonic_feature_error(cargo_errors: &[String]) -> bool {
+    cargo_errors.iter().any(|e| {
+        e.lines()
+            .any(|l| l.contains("depends on `tonic` with feature") && l.contains("does not have"))
+    })
+}
+
+/// Put the lock file back as it was before the run (removed when there was none).
+fn restore_lock(path: &Path, lock: &Option<String>) {
+    match lock {
+        Some(l) => {
+            if std::fs::read_to_string(path).ok().as_ref() != Some(l) {
+                let _ = run::write_atomic(path, l);
+            }
+        }
+        None => {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+fn error_key(e: &CompileError) -> (Option<PathBuf>, Option<String>, String) {
+    (e.file.clone(), e.diag.code.clone(), e.diag.message.clone())
+}
+
+/// Apply `step` in write mode with the compiler in the loop.
+pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool) -> Applied {
+    let preview = run::run_step(step, ws, Mode::Check, false);
+    if preview.changed() == 0 {
+        return Applied::Report(run::run_step(step, ws, Mode::Write, progress));
+    }
+    let graph = member_graph(&ws.root);
+    let affected: Option<BTreeSet<String>> = graph.as_ref().and_then(|g| {
+        preview
+            .files
+            .iter()
+            .filter(|f| f.status == run::FileStatus::Changed)
+            .map(|f| crate_of(g, &ws.root.join(&f.path)))
+            .collect::<Option<BTreeSet<String>>>()
+    });
+    // None: a file outside any one member (a virtual workspace's manifest): the whole workspace.
+    let packages: Option<Vec<String>> = match (&graph, &affected) {
+        (Some(g), Some(a)) => Some(with_dependents(g, a).into_iter().collect()),
+        _ => None,
+    };
+    // The lock file as it was before any check (the baseline check may create or update it).
+    let lock_path = ws.root.join("Cargo.lock");
+    let lock = std::fs::read_to_string(&lock_path).ok();
+    let baseline = match cargo_check(&ws.root, &packages, opts) {
+        Ok(o) => o,
+        Err(e) => return Applied::Failed(format!("cannot run cargo check: {e}")),
+    };
+    if !baseline.success && !opts.broken_code {
+        restore_lock(&lock_path, &lock);
+        return Applied::Refused(baseline);
+    }
+    let known: HashSet<_> = baseline.errors.iter().map(error_key).collect();
+
+    let mut report = run::run_step(step, ws, Mode::Write, progress);
+    let mut written: Vec<Written> = report
+        .files
+        .iter()
+        .filter_map(|f| {
+            let (path, original) = f.original.clone()?;
+            let krate = graph.as_ref().and_then(|g| crate_of(g, &path));
+            Some(Written {
+                path,
+                original,
+                created: f.created,
+                krate,
+            })
+        })
+        .collect();
+    let n = step.number;
+    let mut repairs_done = 0;
+    // Repairs per file, for the report's file lines.
+    let mut repaired: BTreeMap<PathBuf, usize> = BTreeMap::new();
+    let mut outcome;
+    let mut to_check = packages.clone();
+    let mut carried: Vec<CompileError> = Vec::new();
+    let mut round = 0;
+    loop {
+        outcome = match cargo_check(&ws.root, &to_check, opts) {
+            Ok(o) => o,
+            Err(e) => return Applied::Failed(format!("cannot run cargo check: {e}")),
+        };
+        outcome.errors.retain(|e| !known.contains(&error_key(e)));
+        outcome.errors.append(&mut carried);
+        let failed_cargo = !outcome.success
+            && outcome.errors.is_empty()
+            && !baseline_failed_same(&baseline, &outcome);
+        if outcome.errors.is_empty() && !failed_cargo {
+            break;
+        }
+        if round == MAX_ROUNDS {
+            break;
+        }
+        round += 1;
+        let mut repaired_crates = BTreeSet::new();
+        let mut applied = 0;
+        // cargo's own errors: a tonic feature 0.14 renamed, in a manifest the step wrote.
+        if tonic_feature_error(&outcome.cargo_errors) {
+            for w in written
+                .iter()
+                .filter(|w| !w.created && w.path.ends_with("Cargo.toml"))
+            {
+                let Ok(text) = std::fs::read_to_string(&w.path) else {
+                    continue;
+                };
+                if let Some((new, k)) = repairs::rename_tonic_features(&text) {
+                    if run::write_atomic(&w.path, &new).is_ok() {
+                        applied += k;
+                        *repaired.entry(w.path.clone()).or_default() += k;
+                        repaired_crates.insert(w.krate.clone());
+                    }
+                }
+            }
+        }
+        // Compiler errors, file by file, in the members of the workspace.
+        let mut by_file: BTreeMap<PathBuf, Vec<&CompileError>> = BTreeMap::new();
+        for e in &outcome.errors {
+            if let Some(f) = &e.file {
+                let in_member = graph.as_ref().is_some_and(|g| crate_of(g, f).is_some());
+                if in_member && !f.starts_with(ws.root.join("target")) {
+                    by_file.entry(f.clone()).or_default().push(e);
+                }
+            }
+        }
+        for (file, errs) in by_file {
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            let original = written
+                .iter()
+                .find(|w| w.path == file)
+                .map(|w| w.original.clone());
+            let wrote = repairs::written_ranges(original.as_deref().unwrap_or(&text), &text);
+            let fixes: Vec<_> = errs
+                .iter()
+                .flat_map(|e| repairs::repairs_for(&e.diag, &text, &wrote))
+                .collect();
+            if fixes.is_empty() {
+                continue;
+            }
+            let (new, k) = repairs::apply(&text, fixes);
+            if k == 0 || new == text || syn::parse_file(new.trim_start_matches('\u{feff}')).is_err()
+            {
+                continue;
+            }
+            if run::write_atomic(&file, &new).is_err() {
+                continue;
+            }
+            applied += k;
+            *repaired.entry(file.clone()).or_default() += k;
+            let krate = graph.as_ref().and_then(|g| crate_of(g, &file));
+            repaired_crates.insert(krate.clone());
+            if original.is_none() {
+                written.push(Written {
+                    path: file,
+                    original: text,
+                    created: false,
+                    krate,
+                });
+            }
+        }
+        if applied == 0 {
+            break;
+        }
+        repairs_done += applied;
+        // Re-check what the round changed (and what depends on it); the errors of crates it
+        // did not touch stay as they were.
+        match (&graph, repaired_crates.iter().all(Option::is_some)) {
+            (Some(g), true) if !failed_cargo => {
+                let changed: BTreeSet<String> = repaired_crates.into_iter().flatten().collect();
+                let again = with_dependents(g, &changed);
+                carried = outcome
+                    .errors
+                    .drain(..)
+                    .filter(|e| {
+                        e.file
+                            .as_ref()
+                            .and_then(|f| crate_of(g, f))
+                            .is_some_and(|c| !again.contains(&c))
+                    })
+                    .collect();
+                to_check = Some(again.into_iter().collect());
+            }
+            _ => to_check = packages.clone(),
+        }
+    }
+    let failed_cargo =
+        !outcome.success && outcome.errors.is_empty() && !baseline_failed_same(&baseline, &outcome);
+    count_repairs(&mut report, ws, &graph, &repaired);
+    if outcome.errors.is_empty() && !failed_cargo {
+        report.verdict = Some(Verdict {
+            state: VerdictState::Checked,
+            repairs: repairs_done,
+            errors: 0,
+            restored_crates: Vec::new(),
+            text: format!(
+                "Checked: the workspace builds after step {n}{}",
+                match repairs_done {
+                    0 => String::new(),
+                    1 => " (1 repair)".into(),
+                    k => format!(" ({k} repairs)"),
+                }
+            ),
+        });
+        return Applied::Report(report);
+    }
+    // Errors remain.
+    let errors_left = outcome.errors.len().max(failed_cargo as usize);
+    if opts.broken_code {
+        report
+            .items
+            .extend(error_items(ws, &graph, &outcome, &[], n, false));
+        report.verdict = Some(Verdict {
+            state: VerdictState::Broken,
+            repairs: repairs_done,
+            errors: errors_left,
+            restored_crates: Vec::new(),
+            text: format!(
+                "Broken: step {n} left {} (listed above); kept as --broken-code asks",
+                plural(errors_left, "error", "errors")
+            ),
+        });
+        return Applied::Report(report);
+    }
+    let mut items = error_items(ws, &graph, &outcome, &written, n, true);
+    // Which crates to restore: the broken ones, the members they depend on (the cause may be
+    // there), and every member depending on those (built against the restored code).
+    let all_affected: BTreeSet<String> = written.iter().filter_map(|w| w.krate.clone()).collect();
+    let mut partial: Option<BTreeSet<String>> = None;
+    if let (Some(g), false) = (&graph, failed_cargo) {
+        let broken: Option<BTreeSet<String>> = outcome
+            .errors
+            .iter()
+            .map(|e| e.file.as_ref().and_then(|f| crate_of(g, f)))
+            .collect();
+        if let Some(broken) = broken {
+            let set = with_dependents(g, &with_dependencies(g, &broken));
+            let keeps_some = all_affected.iter().any(|c| !set.contains(c));
+            let root_files = written.iter().any(|w| w.krate.is_none());
+            if keeps_some && !root_files {
+                partial = Some(set);
+            }
+        }
+    }
+    let snapshot = report.clone();
+    let mut restored_crates: Vec<String> = all_affected.iter().cloned().collect();
+    let mut restore_all = true;
+    if let Some(set) = &partial {
+        let files: Vec<&Written> = written
+            .iter()
+            .filter(|w| w.krate.as_ref().is_some_and(|k| set.contains(k)))
+            .collect();
+        if restore(&files).is_ok() {
+            let again = cargo_check(&ws.root, &packages, opts);
+            if again.is_ok_and(|o| {
+                o.errors.iter().all(|e| known.contains(&error_key(e)))
+                    && (o.success || !baseline.success)
+            }) {
+                restore_all = false;
+                restored_crates = all_affected.intersection(set).cloned().collect();
+            }
+        }
+    }
+    let mut restore_error = None;
+    if restore_all {
+        let files: Vec<&Written> = written.iter().collect();
+        if let Err(e) = restore(&files) {
+            restore_error = Some(e);
+        }
+        restore_lock(&lock_path, &lock);
+    }
+    if let Some(e) = restore_error {
+        items.push(ItemReport {
+            path: String::new(),
+            krate: String::new(),
+            line: 1,
+            column: 1,
+            rule: format!("step{n:02}/restore"),
+            kind: ItemKind::Manual,
+            message: format!("a file could not be restored: {e}"),
+            note: "restore it from git (`git checkout -- <file>`)".into(),
+        });
+    }
+    report = restored_report(snapshot, &written, restore_all, &restored_crates);
+    report.items.extend(items);
+    report.verdict = Some(Verdict {
+        state: VerdictState::Restored,
+        repairs: repairs_done,
+        errors: errors_left,
+        restored_crates: restored_crates.clone(),
+        text: format!(
+            "Restored: step {n} left {} (listed above); restored {}{}",
+            plural(errors_left, "error", "errors"),
+            if restore_all {
+                "every file the run wrote".to_string()
+            } else {
+                format!("crates {}", restored_crates.join(", "))
+            },
+            if restore_all || restored_crates.is_empty() {
+                String::new()
+            } else {
+                "; the other crates keep the step".into()
+            }
+        ),
+    });
+    Applied::Report(report)
+}
+
+/// The repairs in the report's file lines: added to the edits of a file the step changed, or a
+/// line of its own for a file only a repair changed.
+fn count_repairs(
+    report: &mut RunReport,
+    ws: &Workspace,
+    graph: &Option<BTreeMap<String, (PathBuf, Vec<String>)>>,
+    repaired: &BTreeMap<PathBuf, usize>,
+) {
+    for (path, k) in repaired {
+        if let Some(f) = report
+            .files
+            .iter_mut()
+            .find(|f| f.original.as_ref().is_some_and(|(p, _)| p == path))
+        {
+            f.edits += k;
+            continue;
+        }
+        report.files.push(run::FileReport {
+            path: rel(&ws.root, path),
+            krate: graph
+                .as_ref()
+                .and_then(|g| crate_of(g, path))
+                .unwrap_or_default(),
+            status: run::FileStatus::Changed,
+            edits: *k,
+            line: None,
+            column: None,
+            error: None,
+            diff: None,
+            // Marks the line as written by this run (a restoration drops it).
+            original: Some((path.clone(), String::new())),
+            created: false,
+            deleted: false,
+        });
+    }
+    report.files.sort_by(|a, b| a.path.cmp(&b.path));
+}
+
+/// A failure whose cargo errors are those of the baseline (`--broken-code` on a workspace that
+/// does not resolve) is not the step's.
+fn baseline_failed_same(baseline: &CheckOutcome, now: &CheckOutcome) -> bool {
+    !baseline.success && baseline.cargo_errors == now.cargo_errors
+}
+
+/// The first lines of a cargo error after its own first line, at most a few hundred characters.
+fn brief(error: &str) -> String {
+    const MAX: usize = 300;
+    // A build script's failure says why on its stderr.
+    let body = match error.split_once("--- stderr") {
+        Some((_, after)) => format!("build script: {after}"),
+        None => error.lines().skip(1).collect::<Vec<_>>().join("\n"),
+    };
+    let mut s: String = body
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("note:"))
+        .take(4)
+        .collect::<Vec<_>>()
+        .join(" ");
+    if s.len() > MAX {
+        let cut = (0..=MAX)
+            .rev()
+            .find(|i| s.is_char_boundary(*i))
+            .unwrap_or(0);
+        s.truncate(cut);
+        s.push_str(" ...");
+    }
+    s
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The report after a restoration: the restored files are no longer listed as changed.
+fn restored_report(
+    mut r: RunReport,
+    written: &[Written],
+    all: bool,
+    crates: &[String],
+) -> RunReport {
+    r.files.retain(|f| {
+        let Some((path, _)) = &f.original else {
+            return true;
+        };
+        let w = written.iter().find(|w| &w.path == path);
+        let gone = all || w.is_some_and(|w| w.krate.as_ref().is_some_and(|k| crates.contains(k)));
+        !gone
+    });
+    r
+}
+
+/// Where the run wrote, read before the restoration: `src/lib.rs:1, 11; Cargo.toml:7` (a few
+/// places at most).
+fn edits_summary(ws: &Workspace, written: &[Written], krate: &str) -> Option<String> {
+    const SHOWN: usize = 4;
+    let mut parts = Vec::new();
+    // The edits in the error's crate first, then the others (a dependency's edit may be why).
+    let mut order: Vec<&Written> = written.iter().collect();
+    order.sort_by_key(|w| w.krate.as_deref() != Some(krate));
+    for w in order {
+        let Ok(now) = std::fs::read_to_string(&w.path) else {
+            continue;
+        };
+        if now == w.original {
+            continue;
+        }
+        let lines: Vec<String> = repairs::edited_old_lines(&w.original, &now)
+            .iter()
+            .take(SHOWN)
+            .map(|l| l.to_string())
+            .collect();
+        parts.push(format!("{}:{}", rel(&ws.root, &w.path), lines.join(", ")));
+        if parts.len() == SHOWN {
+            break;
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// Each remaining error as a manual item. `restored`: the locations are mapped back to the
+/// restored text (the line the step's edit started at).
+fn error_items(
+    ws: &Workspace,
+    graph: &Option<BTreeMap<String, (PathBuf, Vec<String>)>>,
+    outcome: &CheckOutcome,
+    written: &[Written],
+    n: u8,
+    restored: bool,
+) -> Vec<ItemReport> {
+    let mut items = Vec::new();
+    for e in &outcome.errors {
+        let krate = e
+            .file
+            .as_ref()
+            .and_then(|f| graph.as_ref().and_then(|g| crate_of(g, f)))
+            .unwrap_or_default();
+        let code = e.diag.code.clone().unwrap_or_else(|| "error".into());
+        let w = e
+            .file
+            .as_ref()
+            .and_then(|f| written.iter().find(|w| &w.path == f));
+        let (line, column, edit) = match (w, restored) {
+            (Some(w), true) => {
+                // Read before the restoration: map the line back through the diff of the
+                // original and the written text.
+                let now = std::fs::read_to_string(&w.path)
+                    .ok()
+                    .filter(|t| t != &w.original);
+                let snippet = now
+                    .as_deref()
+                    .and_then(|t| t.lines().nth(e.line.saturating_sub(1)))
+                    .map(|l| l.trim().to_string())
+                    .filter(|l| !l.is_empty());
+                match &now {
+                    Some(t) => {
+                        let line = repairs::old_line(&w.original, t, e.line);
+                        let same = w.original.lines().nth(line.saturating_sub(1))
+                            == t.lines().nth(e.line.saturating_sub(1));
+                        (
+                            line,
+                            if same { e.column } else { 1 },
+                            snippet.filter(|_| !same),
+                        )
+                    }
+                    None => (e.line, e.column, None),
+                }
+            }
+            _ => (e.line, e.column, None),
+        };
+        let why = match &edit {
+            Some(s) => format!(" (the step wrote `{s}` here)"),
+            None if restored => edits_summary(ws, written, &krate)
+                .map(|s| format!(" (after the step's edits at {s})"))
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        items.push(ItemReport {
+            path: e
+                .file
+                .as_ref()
+                .map(|f| rel(&ws.root, f))
+                .unwrap_or_default(),
+            krate,
+            line,
+            column,
+            rule: format!("step{n:02}/compile-{code}"),
+            kind: ItemKind::Manual,
+            message: format!("{}{why}", e.diag.message),
+            note: if restored {
+                format!("step {n} was restored because this did not compile after it: change this code by hand (or apply the step with --broken-code and fix the errors it leaves), then run the step again")
+            } else {
+                "this does not compile after the step (kept by --broken-code): fix it by hand".into()
+            },
+        });
+    }
+    if !outcome.success && outcome.errors.is_empty() {
+        let first = outcome
+            .cargo_errors
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "cargo check failed".into());
+        items.push(ItemReport {
+            path: "Cargo.toml".into(),
+            krate: String::new(),
+            line: 1,
+            column: 1,
+            rule: format!("step{n:02}/compile-cargo"),
+            kind: ItemKind::Manual,
+            message: first
+                .lines()
+                .next()
+                .unwrap_or("cargo check failed")
+                .to_string(),
+            note: format!(
+                "cargo failed before compiling after step {n}: {} (run `cargo check` after applying the step with --broken-code for the whole message)",
+                brief(&first)
+            ),
+        });
+    }
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// app -> lib -> proto; tool is on its own.
+    fn graph() -> BTreeMap<String, (PathBuf, Vec<String>)> {
+        let m = |dir: &str, deps: &[&str]| {
+            (
+                PathBuf::from(dir),
+                deps.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
+            )
+        };
+        BTreeMap::from([
+            ("app".to_string(), m("/w/app", &["lib"])),
+            ("lib".to_string(), m("/w/lib", &["proto"])),
+            ("proto".to_string(), m("/w/lib/proto", &[])),
+            ("tool".to_string(), m("/w/tool", &[])),
+        ])
+    }
+
+    fn set(v: &[&str]) -> BTreeSet<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn dependents_and_dependencies_are_transitive() {
+        let g = graph();
+        assert_eq!(
+            with_dependents(&g, &set(&["proto"])),
+            set(&["app", "lib", "proto"])
+        );
+        assert_eq!(with_dependents(&g, &set(&["tool"])), set(&["tool"]));
+        assert_eq!(
+            with_dependencies(&g, &set(&["app"])),
+            set(&["app", "lib", "proto"])
+        );
+    }
+
+    #[test]
+    fn a_missing_tonic_feature_is_recognised_in_cargos_error() {
+        // cargo 1.95's words, on a crate asking tonic 0.14 for 0.12's `tls`.
+        let e = "error: failed to select a version for `tonic`.\n    ... required by package `app v0.1.0 (/w/app)`\nversions that meet the requirements `^0.14` are: 0.14.9\npackage `app` depends on `tonic` with feature `tls` but `tonic` does not have that feature.\n available features: tls-ring\nfailed to select a version for `tonic` which could resolve this conflict";
+        assert!(tonic_feature_error(&[e.to_string()]));
+        assert!(!tonic_feature_error(&[
+            "error: no matching package named `connect-shim` found".to_string()
+        ]));
+    }
+
+    #[test]
+    fn a_cargo_error_is_cut_short_in_the_note() {
+        let e = format!(
+            "error: failed to run custom build command for `x`\nnote: backtraces\n\nCaused by:\n  process didn't exit successfully\n  --- stdout\n{}",
+            "cargo:rerun-if-changed=a.proto\n".repeat(50)
+        );
+        let b = brief(&e);
+        assert!(b.starts_with("Caused by: process didn't exit successfully --- stdout cargo:rerun-if-changed=a.proto"), "{b}");
+        assert!(b.len() <= 304, "{b}");
+        let e = format!("{e}  --- stderr\n  thread 'main' panicked at build.rs:115:31:\n  Failed to fixup module\n  stack backtrace:\n");
+        assert_eq!(
+            brief(&e),
+            "build script: thread 'main' panicked at build.rs:115:31: Failed to fixup module stack backtrace:"
+        );
+    }
+
+    #[test]
+    fn cargo_flags_pass_through() {
+        let opts = CheckOpts {
+            features: vec!["tls".into(), "gzip".into()],
+            no_default_features: true,
+            target: Some("x86_64-unknown-linux-musl".into()),
+            ..Default::default()
+        };
+        let a = check_args(
+            Path::new("/w"),
+            &Some(vec!["app".into(), "lib".into()]),
+            &opts,
+        );
+        assert_eq!(
+            a.join(" "),
+            "check --all-targets --message-format=json --manifest-path /w/Cargo.toml -p app -p lib --features tls,gzip --no-default-features --target x86_64-unknown-linux-musl"
+        );
+        let a = check_args(
+            Path::new("/w"),
+            &None,
+            &CheckOpts {
+                all_features: true,
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            a.join(" "),
+            "check --all-targets --message-format=json --manifest-path /w/Cargo.toml --workspace --all-features"
+        );
+    }
+
+    #[test]
+    fn a_file_belongs_to_the_deepest_member() {
+        let g = graph();
+        assert_eq!(
+            crate_of(&g, Path::new("/w/lib/proto/src/lib.rs")).as_deref(),
+            Some("proto")
+        );
+        assert_eq!(
+            crate_of(&g, Path::new("/w/lib/src/lib.rs")).as_deref(),
+            Some("lib")
+        );
+        assert_eq!(crate_of(&g, Path::new("/w/Cargo.toml")), None);
+    }
+}

@@ -1,0 +1,300 @@
+//! The compiler in the loop (issue 16): applying a step checks the build before and after, repairs
+//! what the compiler points at, and restores what still fails. The trees under
+//! `tests/compiler-loop/` build offline against stand-ins for tonic and connectrpc, so each
+//! `cargo check` takes seconds; the greeter chain at the end runs on the real crates.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_cargo-connect-migrate"))
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == "target" || name == "Cargo.lock" {
+            continue;
+        }
+        let dest = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy_tree(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}");
+}
+
+/// A committed git repository holding `tests/compiler-loop` (or another tree of the repository).
+fn repo_with(tree: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&support::repo_root().join(tree), dir.path());
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "base"]);
+    dir
+}
+
+/// Run the tool in `dir` with its own target directory (inside the temporary repository; the
+/// stand-ins build in a second).
+fn run(repo: &Path, dir: &str, args: &[&str]) -> Output {
+    Command::new(bin())
+        .current_dir(repo.join(dir))
+        .env("CARGO_TARGET_DIR", repo.join("target"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Every file under `dir` but `.git`, `target` and `Cargo.lock`, with its bytes.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name();
+            if name == ".git" || name == "target" {
+                continue;
+            }
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push((e.path(), std::fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_construct_no_repair_knows_restores_every_file_and_lists_the_errors() {
+    let repo = repo_with("tests/compiler-loop");
+    let before = snapshot(repo.path());
+    let out = run(repo.path(), "single", &["--step", "3"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    // Byte for byte, and no lock file left behind by the checks.
+    assert!(snapshot(repo.path()) == before, "{err}");
+    assert!(
+        err.contains("manual[step03/compile-E0599]: src/lib.rs:25:21: no method named `into_http` found for struct `ConnectError`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("after the step's edits at src/lib.rs:1, 11, 13"),
+        "{err}"
+    );
+    assert!(
+        err.trim_end().ends_with(
+            "Restored: step 3 left 1 error (listed above); restored every file the run wrote"
+        ),
+        "{err}"
+    );
+    // The same in JSON: the item and the verdict.
+    let out = run(repo.path(), "single", &["--step", "3", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"]["state"], "restored");
+    assert_eq!(v["verdict"]["errors"], 1);
+    assert_eq!(
+        v["verdict"]["restored_crates"],
+        serde_json::json!(["single"])
+    );
+    assert_eq!(v["files"], serde_json::json!([]));
+    let item = &v["items"][0];
+    assert_eq!(item["rule"], "step03/compile-E0599");
+    assert_eq!(item["path"], "src/lib.rs");
+    assert_eq!(item["line"], 25);
+    assert!(snapshot(repo.path()) == before);
+}
+
+#[test]
+fn an_independent_crate_that_builds_keeps_the_step() {
+    let repo = repo_with("tests/compiler-loop");
+    let good = repo.path().join("pair/good/src/lib.rs");
+    let bad = repo.path().join("pair/bad/src/lib.rs");
+    let bad_before = std::fs::read(&bad).unwrap();
+    let out = run(repo.path(), "pair", &["--step", "3"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert_eq!(std::fs::read(&bad).unwrap(), bad_before, "{err}");
+    let good_after = std::fs::read_to_string(&good).unwrap();
+    assert!(
+        good_after.contains("Err(ConnectError::internal(\"no store\"))"),
+        "{good_after}"
+    );
+    assert!(
+        err.contains("Restored: step 3 left 1 error (listed above); restored crates bad; the other crates keep the step"),
+        "{err}"
+    );
+    assert!(
+        err.contains("manual[step03/compile-E0599]: bad/src/lib.rs:25:21"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_compilers_suggestion_in_written_text_repairs_the_step() {
+    let repo = repo_with("tests/compiler-loop");
+    // The syntax rewrite alone does not build.
+    let out = run(repo.path(), "repair", &["--step", "3", "--no-verify"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let check = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .current_dir(repo.path().join("repair"))
+        .env("CARGO_TARGET_DIR", repo.path().join("target"))
+        .args(["check", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        !check.status.success(),
+        "the bare rewrite builds: the test shows nothing"
+    );
+    git(repo.path(), &["checkout", "-q", "--", "."]);
+    // With the loop, the suggestion is applied and the result builds.
+    let out = run(repo.path(), "repair", &["--step", "3", "--allow-dirty"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.trim_end()
+            .ends_with("Checked: the workspace builds after step 3 (1 repair)"),
+        "{err}"
+    );
+    // The step's 3 edits and the repair.
+    assert!(err.contains("Migrated src/lib.rs (4 edits)"), "{err}");
+    let after = std::fs::read_to_string(repo.path().join("repair/src/lib.rs")).unwrap();
+    assert!(
+        after.contains("Err(ConnectError::internal(&msg))"),
+        "{after}"
+    );
+    // A second run changes nothing.
+    let again = snapshot(repo.path());
+    let out = run(repo.path(), "repair", &["--step", "3", "--allow-dirty"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(snapshot(repo.path()) == again);
+}
+
+/// `tests/verify/app` does not build before step 3 (it names connectrpc without depending on
+/// it).
+#[test]
+fn a_failing_baseline_is_refused_and_broken_code_proceeds() {
+    let repo = repo_with("tests/verify");
+    let before = snapshot(repo.path());
+    let out = run(repo.path(), "app", &["--step", "3"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("error: the workspace does not build before step 3: nothing was changed"),
+        "{err}"
+    );
+    // The compiler's first errors are shown.
+    assert!(err.contains("connectrpc"), "{err}");
+    assert!(snapshot(repo.path()) == before, "{err}");
+
+    let out = run(repo.path(), "app", &["--step", "3", "--broken-code"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    let lib = std::fs::read_to_string(repo.path().join("app/src/lib.rs")).unwrap();
+    assert!(
+        lib.contains("Err(ConnectError::internal(\"no store\"))"),
+        "{lib}"
+    );
+    // The errors the step added are listed (not those of the baseline); the result is kept.
+    assert!(err.contains("[step03/compile-E0432]"), "{err}");
+    assert!(
+        err.trim_end()
+            .ends_with("Broken: step 3 left 1 error (listed above); kept as --broken-code asks"),
+        "{err}"
+    );
+}
+
+#[test]
+fn no_verify_writes_without_building() {
+    let repo = repo_with("tests/verify");
+    let out = run(repo.path(), "app", &["--step", "3", "--no-verify"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let lib = std::fs::read_to_string(repo.path().join("app/src/lib.rs")).unwrap();
+    assert!(lib.contains("ConnectError::internal"), "{lib}");
+    assert!(
+        !err.contains("Checked") && !err.contains("Restored"),
+        "{err}"
+    );
+    // Nothing was built.
+    assert!(!repo.path().join("target").exists());
+    assert!(!repo.path().join("app/Cargo.lock").exists());
+}
+
+/// Step 1 moves messages to buffa; helpers written for prost's shapes (an `Option<Point>`
+/// parameter fed a message field, an enum field compared with an integer) no longer compile,
+/// and the syntax cannot see it. The loop repairs both from the compiler's diagnostics.
+#[test]
+fn step_1_type_mismatches_are_repaired_from_the_diagnostics() {
+    let repo = repo_with("tests/compiler-loop");
+    let dir = repo.path().join("messages");
+    let shim = support::repo_root().join("connect-shim");
+    let step1 = |extra: &[&str]| {
+        Command::new(bin())
+            .current_dir(&dir)
+            .envs(support::fixture_env())
+            .args(["--step", "1", "--allow-dirty", "--shim-path"])
+            .arg(&shim)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // The syntax rewrite alone does not build.
+    let out = step1(&["--no-verify"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let check = support::run_with_timeout(
+        support::cargo(&dir).args(["check", "--all-targets", "--quiet"]),
+        support::CARGO_TIMEOUT,
+    );
+    assert!(
+        !check.success(),
+        "the bare rewrite builds: the test shows nothing"
+    );
+    assert!(
+        check.stderr.contains("E0308") && check.stderr.contains("E0277"),
+        "{}",
+        check.describe()
+    );
+    git(repo.path(), &["checkout", "-q", "--", "."]);
+    git(repo.path(), &["clean", "-fdq", "-e", "target"]);
+    // With the loop: repaired, and it builds.
+    let out = step1(&[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.trim_end()
+            .ends_with("Checked: the workspace builds after step 1 (2 repairs)"),
+        "{err}"
+    );
+    let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+    assert!(lib.contains("owned(req.at.clone().into_option())"), "{lib}");
+    assert!(
+        lib.contains("req.kind == ::buffa::EnumValue::from(1)"),
+        "{lib}"
+    );
+}
