@@ -676,7 +676,7 @@ fn a_second_run_waits_for_the_lock_then_sees_the_first_runs_changes() {
     let err_path = repo.path().join(".git/second-run.err");
     let mut child = Command::new(bin())
         .current_dir(repo.path())
-        .args(["--step", "3"])
+        .args(["--step", "3", "--no-verify"])
         .stderr(std::fs::File::create(&err_path).unwrap())
         .spawn()
         .unwrap();
@@ -727,7 +727,7 @@ fn two_runs_started_together_lose_nothing() {
         let spawn = || {
             Command::new(bin())
                 .current_dir(repo.path())
-                .args(["--step", "3"])
+                .args(["--step", "3", "--no-verify"])
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
