@@ -7,6 +7,7 @@
 //! A dependency that is already there, under its name or renamed (`package = "..."`), is left as
 //! it is.
 
+use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
 use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, Value};
@@ -628,6 +629,12 @@ impl ManifestEdits {
 /// Remove `names` from the member's `[dependencies]` (target-specific ones included; build- and
 /// dev-dependencies are left alone). The workspace root's `[workspace.dependencies]` is not
 /// touched: an unused entry there is harmless and may serve other members.
+///
+/// `[features]` entries that name a removed dependency (`"dep:x"`, `"x/feat"`, `"x?/feat"`, or
+/// the implicit feature `"x"` of an optional dependency) go with it, unless a build-dependency of
+/// the same name remains: cargo refuses a feature naming a dependency that does not exist. The
+/// features themselves stay (`reflection = ["dep:tonic-reflection"]` becomes `reflection = []`),
+/// so `#[cfg(feature = "reflection")]` and `--features reflection` keep working.
 pub fn remove_deps(member: &str, names: &[&str]) -> Result<String, ManifestError> {
     let mut doc: DocumentMut = member.parse()?;
     let paths: Vec<Vec<String>> = dep_tables(&doc)
@@ -635,6 +642,7 @@ pub fn remove_deps(member: &str, names: &[&str]) -> Result<String, ManifestError
         .map(|(p, _)| p)
         .filter(|p| p.last().map(String::as_str) == Some("dependencies"))
         .collect();
+    let mut removed: Vec<String> = Vec::new();
     for path in paths {
         let t = table_mut(&mut doc, &path);
         let keys: Vec<String> = t
@@ -644,6 +652,35 @@ pub fn remove_deps(member: &str, names: &[&str]) -> Result<String, ManifestError
             .collect();
         for k in keys {
             t.remove(&k);
+            removed.push(k);
+        }
+    }
+    let remaining: HashSet<String> = dep_tables(&doc)
+        .into_iter()
+        .filter(|(p, _)| p.last().map(String::as_str) != Some("dev-dependencies"))
+        .flat_map(|(_, t)| t.iter().map(|(k, _)| k.to_string()).collect::<Vec<_>>())
+        .collect();
+    removed.retain(|k| !remaining.contains(k));
+    if let Some(features) = doc.get_mut("features").and_then(Item::as_table_like_mut) {
+        let defined: HashSet<String> = features.iter().map(|(k, _)| k.to_string()).collect();
+        let names_removed = |v: &str| {
+            removed.iter().any(|k| {
+                v == format!("dep:{k}")
+                    || (v == k.as_str() && !defined.contains(k))
+                    || v.starts_with(&format!("{k}/"))
+                    || v.starts_with(&format!("{k}?/"))
+            })
+        };
+        for (_, item) in features.iter_mut() {
+            if let Some(a) = item.as_array_mut() {
+                let first = a.get(0).map(|v| v.decor().clone());
+                let before = a.len();
+                a.retain(|v| !v.as_str().is_some_and(&names_removed));
+                // The new first value takes the old first's spacing (`[a, b]` less `a` is `[b]`).
+                if let (Some(d), true, Some(v)) = (first, a.len() < before, a.get_mut(0)) {
+                    *v.decor_mut() = d;
+                }
+            }
         }
     }
     Ok(doc.to_string())
@@ -659,5 +696,25 @@ mod remove_tests {
             out,
             "[dependencies]\ntonic = \"0.14\"\n\n[dev-dependencies]\ntonic-web = \"0.14\"\n"
         );
+    }
+
+    /// Before: an optional dependency named by features; after: the features stay, without it
+    /// (the manifest still parses for cargo). A feature of the removed dependency's name that the
+    /// table defines itself is kept where other features list it.
+    #[test]
+    fn features_naming_a_removed_dependency_lose_it() {
+        let m = "[features]\ndefault = [\"full\"]\nfull = [\"reflection\", \"health\", \"tonic/gzip\"] # all\nreflection = [\"dep:tonic-reflection\", \"tonic-reflection?/server\"]\nhealth = [\"tonic-health\", \"tonic-health/transport\"]\n\n[dependencies]\ntonic = \"0.14\"\ntonic-reflection = { version = \"0.14\", optional = true }\ntonic-health = { version = \"0.14\", optional = true }\n";
+        let out = super::remove_deps(m, &["tonic-reflection", "tonic-health"]).unwrap();
+        assert_eq!(
+            out,
+            "[features]\ndefault = [\"full\"]\nfull = [\"reflection\", \"health\", \"tonic/gzip\"] # all\nreflection = []\nhealth = []\n\n[dependencies]\ntonic = \"0.14\"\n"
+        );
+    }
+
+    #[test]
+    fn features_keep_a_dependency_that_stays_as_build_dependency() {
+        let m = "[features]\ngen = [\"dep:prost-build\"]\n\n[dependencies]\nprost-build = { version = \"0.14\", optional = true }\n\n[build-dependencies]\nprost-build = { version = \"0.14\", optional = true }\n";
+        let out = super::remove_deps(m, &["prost-build"]).unwrap();
+        assert!(out.contains("gen = [\"dep:prost-build\"]"), "{out}");
     }
 }
