@@ -251,7 +251,7 @@ def residue(tree, step):
 
 
 def cargo_check(tree, target, mode, all_features, env):
-    cmd = ["cargo", "check", "--quiet", "--message-format", "short",
+    cmd = ["cargo", "check", "--quiet", "--keep-going", "--message-format", "short",
            "--manifest-path", os.path.join(tree, "Cargo.toml")]
     cmd += ["--all-targets"] if mode == "all-targets" else ["--lib", "--bins"]
     if all_features:
@@ -259,7 +259,9 @@ def cargo_check(tree, target, mode, all_features, env):
     e = dict(env, CARGO_TARGET_DIR=target)
     code, out, err = run(cmd, env=e, timeout=3600)
     errors = [l for l in err.splitlines() if re.search(r"\berror(\[E\d+\])?:", l)]
-    return code == 0, errors
+    # Targets that failed ("could not compile `x` (bin "y" test)"), for --keep-going's count.
+    failed = sorted({m.group(1) for m in (re.search(r"could not compile `[^`]+` \(([^)]*)\)", l) for l in errors) if m})
+    return code == 0, [e for e in errors if "could not compile" not in e], failed
 
 
 def tool_step(tool, tree, step, shim_path, env):
@@ -332,7 +334,7 @@ def run_entry(entry, args, env, tool):
     result = {"id": eid, "tonic": entry["tonic"], "what": entry["what"], "steps": [], "mode": None}
     mode = None
     for m in (["all-targets"] if is_examples else ["all-targets", "lib-bins"]):
-        ok, errors = cargo_check(tree, target, m, is_examples, env)
+        ok, errors, _ = cargo_check(tree, target, m, is_examples, env)
         if ok:
             mode = m
             break
@@ -350,12 +352,13 @@ def run_entry(entry, args, env, tool):
     built_before = result["baseline_builds"]
     for step in args.steps:
         code, report, err, secs = tool_step(tool, tree, step, args.shim_path, env)
-        built, errors = cargo_check(tree, target, mode, is_examples, env)
+        built, errors, failed_targets = cargo_check(tree, target, mode, is_examples, env)
         s = score_step(step, code, report, built_before, built, residue(tree, step), errors)
         s["seconds"] = round(secs, 1)
         if not built:
             s["errors"] = len(errors)
             s["first_errors"] = errors[:5]
+            s["failed_targets"] = failed_targets
         if report is None:
             s["tool_error"] = err.strip().splitlines()[-3:] if err.strip() else []
         if step0 and code in (0, 3):
@@ -427,8 +430,9 @@ def render(results, commit, date, steps_note):
         for s in r["steps"]:
             note = "; ".join(s["silent"]) if s["silent"] else ""
             if not s["builds"] and s.get("first_errors"):
-                note = (note + "; " if note else "") + "%d errors, first: `%s`" % (
-                    s.get("errors", 0), s["first_errors"][0][:160].replace("|", "\\|").replace("`", "'"))
+                note = (note + "; " if note else "") + "%d errors in %d targets, first: `%s`" % (
+                    s.get("errors", 0), len(s.get("failed_targets", [])),
+                    s["first_errors"][0][:160].replace("|", "\\|").replace("`", "'"))
             if s.get("tool_error"):
                 note = (note + "; " if note else "") + "tool: " + " ".join(s["tool_error"])[:160].replace("|", "\\|")
             out.append("| %d | %d | %s | %d | %d | %d | %d | %d (%d) | %s | %s | %s |" % (

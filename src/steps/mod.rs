@@ -348,4 +348,13 @@ mod tests {
             src.replace("prost::Message", "buffa::Message")
         );
     }
+
+    /// Before: a custom tonic codec wrapping `ProstCodec<T, U>` (bounds `T: Message`) got
+    /// `use buffa::Message;` and no longer compiled (E0277: ProstCodec wants prost's trait).
+    /// After: code written against prost's codec keeps prost's trait.
+    #[test]
+    fn prost_codec_code_keeps_prost_message() {
+        let src = "use prost::Message;\nuse tonic_prost::ProstCodec;\npub struct C<T>(ProstCodec<T, T>);\nfn f<T: Message>() {}\n";
+        assert_eq!(step1(src, Some(Default::default())), src);
+    }
 }
