@@ -297,9 +297,14 @@ def score_step(step, code, report, built_before, built, resid, errors=()):
     shim = [i for i in items if SHIM_RULE.search(i.get("rule", ""))]
     listed = [i for i in items if not SHIM_RULE.search(i.get("rule", ""))]
     listed_paths = {os.path.normpath(i.get("path", "")) for i in items}
+    # An item on a manifest speaks for the whole package (`step01/stubs-elsewhere`,
+    # `step09/step1-first`: nothing of the crate was done, and it says so).
+    crate_dirs = {os.path.dirname(p) for p in listed_paths if os.path.basename(p) == "Cargo.toml"}
 
     def is_listed(rel):
         rel = os.path.normpath(rel)
+        if any(d == "" or rel.startswith(d + os.sep) for d in crate_dirs):
+            return True
         return any(rel == p or rel.endswith(os.sep + p) or p.endswith(os.sep + rel) for p in listed_paths)
 
     unlisted = {p: n for p, n in resid.items() if not is_listed(p)}
@@ -320,6 +325,16 @@ def score_step(step, code, report, built_before, built, resid, errors=()):
         "builds": built, "residue": sum(resid.values()), "unlisted_residue": sum(unlisted.values()),
         "silent": silent,
     }
+
+
+def save_work_result(args, eid, r):
+    """Keep an entry's figures in WORK/results.json (also after each step: a long run that is
+    stopped still leaves the steps it finished, marked `partial`)."""
+    path = os.path.join(args.work, "results.json")
+    kept = json.load(open(path)) if os.path.exists(path) else {}
+    kept[eid] = r
+    with open(path, "w") as f:
+        json.dump(kept, f, indent=1, sort_keys=True)
 
 
 def run_entry(entry, args, env, tool):
@@ -343,6 +358,9 @@ def run_entry(entry, args, env, tool):
     if mode is None:
         result["baseline_errors"] = errors[:10]
         mode = "all-targets"
+    # The check may have written a Cargo.lock: commit it, or step 1 finds a dirty tree.
+    git(tree, "add", "-A")
+    git(tree, "commit", "-q", "-m", "step 0 (cargo check)")
     log("   step 0: %s (%s)" % ("builds" if result["baseline_builds"] else "DOES NOT BUILD", mode))
     step0 = None
     if is_examples and not args.no_e2e:
@@ -365,6 +383,7 @@ def run_entry(entry, args, env, tool):
             s["e2e_migrated_servers"] = e2e(entry["e2e"], tree, step0, os.path.join(work, "target", eid + "-e2e"), env)
             s["e2e_migrated_clients"] = e2e(entry["e2e"], step0, tree, os.path.join(work, "target", eid + "-e2e"), env)
         result["steps"].append(s)
+        save_work_result(args, eid, dict(result, partial=True, commit=args.commit))
         git(tree, "add", "-A")
         git(tree, "commit", "-q", "--allow-empty", "-m", "step %d" % step)
         log("   step %d: exit %d, %d edits, %d shim, %d listed, %s%s" % (
@@ -404,7 +423,7 @@ def render(results, commit, date, steps_note):
         if last.get("e2e_migrated_servers"):
             e2e = "%s / %s" % (fmt_e2e(last, "e2e_migrated_servers"), fmt_e2e(last, "e2e_migrated_clients"))
         out.append("| %s | %s | %s | %s | %d/%d (%s) | %d | %d | %d | %d | %s | %s | %s | %s |" % (
-            eid, r["tonic"], r["mode"], "builds" if r["baseline_builds"] else "broken",
+            eid + (" (partial)" if r.get("partial") else ""), r["tonic"], r["mode"], "builds" if r["baseline_builds"] else "broken",
             len(built), len(st), ",".join(built) or "-", sum(s["edits"] for s in st),
             sum(s["shim"] for s in st), sum(s["listed"] for s in st), restored,
             " ".join(other) or "-", ",".join(silent) or "-", e2e or "n/a", r.get("minutes", "")))
@@ -510,6 +529,7 @@ def main():
     _, commit, _ = run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO)
     _, dirty, _ = run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO)
     commit = commit.strip() + ("+dirty" if dirty.strip() else "")
+    args.commit = commit
 
     results_path = os.path.join(HERE, "results.json")
     results = {}
@@ -542,10 +562,7 @@ def main():
         r["commit"] = commit
         fresh[eid] = r
         results[eid] = r
-        kept = json.load(open(work_results)) if os.path.exists(work_results) else {}
-        kept[eid] = r
-        with open(work_results, "w") as f:
-            json.dump(kept, f, indent=1, sort_keys=True)
+        save_work_result(args, eid, r)
         if not args.no_record:
             with open(results_path, "w") as f:
                 json.dump(results, f, indent=1, sort_keys=True)
