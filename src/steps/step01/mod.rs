@@ -323,7 +323,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                     c.name,
                     c.tonic_req.as_deref().unwrap_or("?")
                 ),
-                "check the 0.14 changes the step does not make: TLS feature names (`tls` -> `tls-ring`/`tls-aws-lc`), `transport::Server` incoming types, and any direct use of `tonic::codec::ProstCodec` (now in tonic-prost)",
+                "check the 0.14 changes the step does not make (tonic's features were renamed: `tls` -> `tls-ring`, `tls-roots` -> `tls-native-roots`, `prost` dropped; choose `tls-aws-lc` if you want aws-lc): `transport::Server` incoming types, and any direct use of `tonic::codec::ProstCodec` (now in tonic-prost)",
             ));
         }
         if !new_deps.is_empty() {
@@ -350,6 +350,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                                 .map(|n| (n.to_string(), "0.14".to_string()))
                                 .collect(),
                                 remove_build: vec!["tonic-build".into()],
+                                features: manifest::tonic_014_features(),
                             };
                             let root_now = r.clone().or(root_cur.clone());
                             let (m2, r2) = manifest::upgrade(&m, root_now.as_deref(), &up)?;
