@@ -122,7 +122,8 @@ RESIDUE = {
     5: [(r"\bServer::builder\s*\(\s*\)", None, ".rs")],
     6: [(r"\b\w+Client::connect\s*\(|\b(Channel|Endpoint)::(from_static|from_shared|new)\s*\(", None, ".rs")],
     7: [(r"\bCode::[A-Z]\w*", r"\btonic::(Code\b|\{[^}]*\bCode\b)", ".rs")],
-    8: [(r"\b(tonic::)?Streaming\s*<", None, ".rs")],
+    # Step 8 converts the streaming calls step 6 left on the shim's tonic-shaped helpers.
+    8: [(r"\b(tonic_server_stream|tonic_client_stream|tonic_bidi\w*)\b", r"connect_shim", ".rs")],
     9: [(r"(?m)^\s*(tonic|tonic-[\w-]+|prost|prost-[\w-]+|connect-shim)\s*=", None, "Cargo.toml"),
         (r"\b(tonic|prost)::", None, ".rs")],
 }
