@@ -784,12 +784,12 @@ fn extra_connect_inputs(first: &buildrs::CodegenCall, rest: &[&buildrs::CodegenC
             .iter()
             .zip(is)
             .filter(|(a, p)| {
-                !incs.contains(p)
-                    // The implied directory of the free `compile_protos`: only when needed.
-                    && !(a.source.is_empty()
-                        && new_files
-                            .iter()
-                            .all(|(_, f)| incs.iter().any(|i| f.starts_with(i))))
+                // The implied directory of the free `compile_protos`: only when needed.
+                let implied_and_covered = a.source.is_empty()
+                    && new_files
+                        .iter()
+                        .all(|(_, f)| incs.iter().any(|i| f.starts_with(i)));
+                !incs.contains(p) && !implied_and_covered
             })
             .filter_map(|(a, p)| Some((a.literal()?, p)))
             .collect();
