@@ -409,8 +409,8 @@ def render(results, commit, date, steps_note):
     out.append("# Gauntlet scoreboard\n")
     out.append("Figures of record: %s, tool at commit %s. Produced by `benches/gauntlet/gauntlet.py` "
                "(see benches/gauntlet/README.md for what each column means).\n" % (date, commit))
-    out.append("| crate | tonic | check | step 0 | steps that build | edits | shim | listed | restored (exit 3) | other exits | silent passes | e2e servers / clients (last step) | minutes |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    out.append("| crate | tool commit | tonic | check | step 0 | steps that build | edits | shim | listed | restored (exit 3) | other exits | silent passes | e2e servers / clients (last step) | minutes |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     tot = dict(crates=0, steps=0, built=0, edits=0, shim=0, listed=0, restored=0, other=0, silent=0)
     for eid in sorted(results):
         r = results[eid]
@@ -423,8 +423,8 @@ def render(results, commit, date, steps_note):
         e2e = ""
         if last.get("e2e_migrated_servers"):
             e2e = "%s / %s" % (fmt_e2e(last, "e2e_migrated_servers"), fmt_e2e(last, "e2e_migrated_clients"))
-        out.append("| %s | %s | %s | %s | %d/%d (%s) | %d | %d | %d | %d | %s | %s | %s | %s |" % (
-            eid + (" (partial)" if r.get("partial") else ""), r["tonic"], r["mode"], "builds" if r["baseline_builds"] else "broken",
+        out.append("| %s | %s | %s | %s | %s | %d/%d (%s) | %d | %d | %d | %d | %s | %s | %s | %s |" % (
+            eid + (" (partial)" if r.get("partial") else ""), r.get("commit", "?"), r["tonic"], r["mode"], "builds" if r["baseline_builds"] else "broken",
             len(built), len(st), ",".join(built) or "-", sum(s["edits"] for s in st),
             sum(s["shim"] for s in st), sum(s["listed"] for s in st), restored,
             " ".join(other) or "-", ",".join(silent) or "-", e2e or "n/a", r.get("minutes", "")))
@@ -437,7 +437,7 @@ def render(results, commit, date, steps_note):
         tot["restored"] += restored
         tot["other"] += len(other)
         tot["silent"] += len(silent)
-    out.append("| **total (%d crates)** | | | | %d/%d | %d | %d | %d | %d | %d | %d | | |" % (
+    out.append("| **total (%d crates)** | | | | | %d/%d | %d | %d | %d | %d | %d | %d | | |" % (
         tot["crates"], tot["built"], tot["steps"], tot["edits"], tot["shim"], tot["listed"],
         tot["restored"], tot["other"], tot["silent"]))
     out.append("")
@@ -445,6 +445,7 @@ def render(results, commit, date, steps_note):
     for eid in sorted(results):
         r = results[eid]
         out.append("### %s\n" % eid)
+        out.append("Tool at %s; check `%s`.\n" % (r.get("commit", "?"), r["mode"]))
         out.append("| step | exit | builds | edits | files | shim | listed | residue (unlisted) | e2e servers | e2e clients | first error / silent |")
         out.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for s in r["steps"]:
