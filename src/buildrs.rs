@@ -2719,7 +2719,9 @@ impl<'ast> Visit<'ast> for IncludeFinder {
         match self.tonic_macro(&mac.path).as_deref() {
             Some("include_proto") => {
                 if let Ok(pkg) = mac.parse_body::<syn::LitStr>() {
-                    let p = pkg.value();
+                    // tonic writes `concat!(env!("OUT_DIR"), "/", $pkg, ".rs")`: leading slashes
+                    // of the argument name the same file (`"/a.b"` reads `OUT_DIR//a.b.rs`).
+                    let p = pkg.value().trim_start_matches('/').to_string();
                     push(self, IncludeKind::IncludeProto, format!("{p}.rs"), Some(p));
                 }
                 return;
@@ -2729,7 +2731,7 @@ impl<'ast> Visit<'ast> for IncludeFinder {
                     push(
                         self,
                         IncludeKind::FileDescriptorSet,
-                        format!("{}.bin", name.value()),
+                        format!("{}.bin", name.value().trim_start_matches('/')),
                         None,
                     );
                 }
@@ -4002,5 +4004,22 @@ mod c { other::include_proto!("c.v1"); }
         assert_eq!(found[1].package.as_deref(), Some("b.v1"));
         assert_eq!(found[2].kind, IncludeKind::FileDescriptorSet);
         assert_eq!(found[2].out_dir_file, "d.bin");
+    }
+
+    /// Before: `include_proto!("/grpc.examples.echo")` was taken for the package
+    /// `/grpc.examples.echo` (no such package: the module was neither rewritten nor recognised by
+    /// step 9). After: the package and file tonic's macro reads.
+    #[test]
+    fn leading_slash_names_the_same_package() {
+        let src = r#"pub mod pb {
+    tonic::include_proto!("/grpc.examples.echo");
+    pub const FDS: &[u8] = tonic::include_file_descriptor_set!("//echo_descriptor");
+}
+"#;
+        let found = find_proto_includes(src).unwrap();
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert_eq!(found[0].package.as_deref(), Some("grpc.examples.echo"));
+        assert_eq!(found[0].out_dir_file, "grpc.examples.echo.rs");
+        assert_eq!(found[1].out_dir_file, "echo_descriptor.bin");
     }
 }

@@ -7,6 +7,7 @@
 //! A dependency that is already there, under its name or renamed (`package = "..."`), is left as
 //! it is.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, Value};
@@ -434,6 +435,58 @@ pub struct Upgrade {
     /// Crates to remove from `[build-dependencies]` (and from `[workspace.dependencies]` when
     /// nothing else inherits them there is not checked: only the member's entry goes).
     pub remove_build: Vec<String>,
+    /// Features renamed or gone in the new version: (crate, old feature, new feature or `None`
+    /// to drop it), applied to the dependency's `features` and to `[features]` entries naming
+    /// `dep/feature` or `dep?/feature`.
+    pub features: Vec<(String, String, Option<String>)>,
+}
+
+/// tonic's features from 0.12 / 0.13 to 0.14: `tls` is `tls-ring` (rustls on ring, as before),
+/// `tls-roots` is `tls-native-roots`, and `prost` is gone (the codec lives in tonic-prost).
+pub fn tonic_014_features() -> Vec<(String, String, Option<String>)> {
+    [
+        ("tls", Some("tls-ring")),
+        ("tls-roots", Some("tls-native-roots")),
+        ("prost", None),
+    ]
+    .into_iter()
+    .map(|(from, to)| {
+        (
+            "tonic".to_string(),
+            from.to_string(),
+            to.map(str::to_string),
+        )
+    })
+    .collect()
+}
+
+/// Rename or drop the array's string values that `map` knows (decor kept; `None`: unchanged,
+/// `Some(None)`: dropped).
+fn map_feature_values(a: &mut Array, map: impl Fn(&str) -> Option<Option<String>>) {
+    let first = a.get(0).map(|v| v.decor().clone());
+    let before = a.len();
+    let mut i = 0;
+    while i < a.len() {
+        let Some(new) = a.get(i).and_then(|v| v.as_str()).and_then(&map) else {
+            i += 1;
+            continue;
+        };
+        match new {
+            Some(n) => {
+                let decor = a.get(i).unwrap().decor().clone();
+                let mut v = Value::from(n);
+                *v.decor_mut() = decor;
+                a.replace(i, v);
+                i += 1;
+            }
+            None => {
+                a.remove(i);
+            }
+        }
+    }
+    if let (Some(d), true, Some(v)) = (first, a.len() < before, a.get_mut(0)) {
+        *v.decor_mut() = d;
+    }
 }
 
 fn set_version_item(item: &mut Item, version: &str) -> bool {
@@ -478,11 +531,27 @@ pub fn upgrade(
     let mut root_changed = false;
     let paths: Vec<Vec<String>> = dep_tables(&doc).into_iter().map(|(p, _)| p).collect();
     let mut inherited: Vec<String> = Vec::new();
+    // Dependency key -> package, for `[features]` entries (`key/feature`).
+    let mut key_pkg: HashMap<String, String> = HashMap::new();
+    let renamed = |pkg: &str, f: &str| {
+        up.features
+            .iter()
+            .find(|(p, from, _)| p == pkg && from == f)
+            .map(|(_, _, to)| to.clone())
+    };
     for path in &paths {
         let t = table_mut(&mut doc, path);
         let keys: Vec<String> = t.iter().map(|(k, _)| k.to_string()).collect();
         for key in keys {
             let pkg = package_of(&key, t.get(&key).unwrap()).to_string();
+            key_pkg.insert(key.clone(), pkg.clone());
+            if let Some(a) = t
+                .get_mut(&key)
+                .and_then(|i| i.get_mut("features"))
+                .and_then(Item::as_array_mut)
+            {
+                map_feature_values(a, |f| renamed(&pkg, f));
+            }
             if path.last().map(String::as_str) == Some("build-dependencies")
                 && up.remove_build.contains(&pkg)
             {
@@ -515,6 +584,18 @@ pub fn upgrade(
                 if let Some((_, v)) = up.versions.iter().find(|(n, _)| *n == pkg) {
                     root_changed |= set_version_item(ws.get_mut(&wk).unwrap(), v);
                 }
+            }
+        }
+    }
+    if let Some(features) = doc.get_mut("features").and_then(Item::as_table_like_mut) {
+        for (_, item) in features.iter_mut() {
+            if let Some(a) = item.as_array_mut() {
+                map_feature_values(a, |v| {
+                    let (dep, f) = v.split_once('/')?;
+                    let key = dep.strip_suffix('?').unwrap_or(dep);
+                    let new = renamed(key_pkg.get(key)?, f)?;
+                    Some(new.map(|n| format!("{dep}/{n}")))
+                });
             }
         }
     }
@@ -553,6 +634,7 @@ mod upgrade_tests {
                 ("prost".into(), "0.14".into()),
             ],
             remove_build: vec!["tonic-build".into()],
+            features: tonic_014_features(),
         };
         let member = "[dependencies]\ntonic = { version = \"0.13\", features = [\"gzip\"] } # rpc\nprost = \"0.13\"\n\n[build-dependencies]\ntonic-build = \"0.13\"\n";
         let (m, r) = upgrade(member, None, &up).unwrap();
@@ -563,6 +645,20 @@ mod upgrade_tests {
         let (m, r) = upgrade(member, Some(root), &up).unwrap();
         assert_eq!(m, member);
         assert_eq!(r.unwrap(), "[workspace.dependencies]\ntonic = \"0.14\"\n");
+    }
+
+    /// Before: tonic 0.12's feature names stayed after the move to 0.14 (`tonic/tls`: cargo
+    /// refuses the manifest, "package `tonic` does not have that feature"). After: 0.14's names.
+    #[test]
+    fn tonic_012_features_get_014_names() {
+        let up = Upgrade {
+            versions: vec![("tonic".into(), "0.14".into())],
+            remove_build: vec![],
+            features: tonic_014_features(),
+        };
+        let member = "[features]\ntls = [\"tonic/tls\"] # rustls\ntls-roots = [\"tls\", \"tonic/tls-roots\"]\nrpc = [\"dep:grpc\", \"grpc?/prost\", \"grpc?/gzip\"]\n\n[dependencies]\ntonic = { version = \"0.12\", features = [\"prost\", \"tls\", \"gzip\"] }\ngrpc = { package = \"tonic\", version = \"0.12\", optional = true }\n";
+        let (m, _) = upgrade(member, None, &up).unwrap();
+        assert_eq!(m, "[features]\ntls = [\"tonic/tls-ring\"] # rustls\ntls-roots = [\"tls\", \"tonic/tls-native-roots\"]\nrpc = [\"dep:grpc\", \"grpc?/gzip\"]\n\n[dependencies]\ntonic = { version = \"0.14\", features = [\"tls-ring\", \"gzip\"] }\ngrpc = { package = \"tonic\", version = \"0.14\", optional = true }\n");
     }
 }
 
@@ -668,6 +764,12 @@ impl ManifestEdits {
 /// Remove `names` from the member's `[dependencies]` (target-specific ones included; build- and
 /// dev-dependencies are left alone). The workspace root's `[workspace.dependencies]` is not
 /// touched: an unused entry there is harmless and may serve other members.
+///
+/// `[features]` entries that name a removed dependency (`"dep:x"`, `"x/feat"`, `"x?/feat"`, or
+/// the implicit feature `"x"` of an optional dependency) go with it, unless a build-dependency of
+/// the same name remains: cargo refuses a feature naming a dependency that does not exist. The
+/// features themselves stay (`reflection = ["dep:tonic-reflection"]` becomes `reflection = []`),
+/// so `#[cfg(feature = "reflection")]` and `--features reflection` keep working.
 pub fn remove_deps(member: &str, names: &[&str]) -> Result<String, ManifestError> {
     let mut doc: DocumentMut = member.parse()?;
     let paths: Vec<Vec<String>> = dep_tables(&doc)
@@ -675,6 +777,7 @@ pub fn remove_deps(member: &str, names: &[&str]) -> Result<String, ManifestError
         .map(|(p, _)| p)
         .filter(|p| p.last().map(String::as_str) == Some("dependencies"))
         .collect();
+    let mut removed: Vec<String> = Vec::new();
     for path in paths {
         let t = table_mut(&mut doc, &path);
         let keys: Vec<String> = t
@@ -684,6 +787,35 @@ pub fn remove_deps(member: &str, names: &[&str]) -> Result<String, ManifestError
             .collect();
         for k in keys {
             t.remove(&k);
+            removed.push(k);
+        }
+    }
+    let remaining: HashSet<String> = dep_tables(&doc)
+        .into_iter()
+        .filter(|(p, _)| p.last().map(String::as_str) != Some("dev-dependencies"))
+        .flat_map(|(_, t)| t.iter().map(|(k, _)| k.to_string()).collect::<Vec<_>>())
+        .collect();
+    removed.retain(|k| !remaining.contains(k));
+    if let Some(features) = doc.get_mut("features").and_then(Item::as_table_like_mut) {
+        let defined: HashSet<String> = features.iter().map(|(k, _)| k.to_string()).collect();
+        let names_removed = |v: &str| {
+            removed.iter().any(|k| {
+                v == format!("dep:{k}")
+                    || (v == k.as_str() && !defined.contains(k))
+                    || v.starts_with(&format!("{k}/"))
+                    || v.starts_with(&format!("{k}?/"))
+            })
+        };
+        for (_, item) in features.iter_mut() {
+            if let Some(a) = item.as_array_mut() {
+                let first = a.get(0).map(|v| v.decor().clone());
+                let before = a.len();
+                a.retain(|v| !v.as_str().is_some_and(&names_removed));
+                // The new first value takes the old first's spacing (`[a, b]` less `a` is `[b]`).
+                if let (Some(d), true, Some(v)) = (first, a.len() < before, a.get_mut(0)) {
+                    *v.decor_mut() = d;
+                }
+            }
         }
     }
     Ok(doc.to_string())
@@ -699,5 +831,25 @@ mod remove_tests {
             out,
             "[dependencies]\ntonic = \"0.14\"\n\n[dev-dependencies]\ntonic-web = \"0.14\"\n"
         );
+    }
+
+    /// Before: an optional dependency named by features; after: the features stay, without it
+    /// (the manifest still parses for cargo). A feature of the removed dependency's name that the
+    /// table defines itself is kept where other features list it.
+    #[test]
+    fn features_naming_a_removed_dependency_lose_it() {
+        let m = "[features]\ndefault = [\"full\"]\nfull = [\"reflection\", \"health\", \"tonic/gzip\"] # all\nreflection = [\"dep:tonic-reflection\", \"tonic-reflection?/server\"]\nhealth = [\"tonic-health\", \"tonic-health/transport\"]\n\n[dependencies]\ntonic = \"0.14\"\ntonic-reflection = { version = \"0.14\", optional = true }\ntonic-health = { version = \"0.14\", optional = true }\n";
+        let out = super::remove_deps(m, &["tonic-reflection", "tonic-health"]).unwrap();
+        assert_eq!(
+            out,
+            "[features]\ndefault = [\"full\"]\nfull = [\"reflection\", \"health\", \"tonic/gzip\"] # all\nreflection = []\nhealth = []\n\n[dependencies]\ntonic = \"0.14\"\n"
+        );
+    }
+
+    #[test]
+    fn features_keep_a_dependency_that_stays_as_build_dependency() {
+        let m = "[features]\ngen = [\"dep:prost-build\"]\n\n[dependencies]\nprost-build = { version = \"0.14\", optional = true }\n\n[build-dependencies]\nprost-build = { version = \"0.14\", optional = true }\n";
+        let out = super::remove_deps(m, &["prost-build"]).unwrap();
+        assert!(out.contains("gen = [\"dep:prost-build\"]"), "{out}");
     }
 }

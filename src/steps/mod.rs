@@ -147,7 +147,14 @@ impl Step {
         if !self.implemented {
             return Vec::new();
         }
-        let mut v: Vec<Box<dyn Pass + 'a>> = vec![Box::new(RenamePass { rules: &self.rules })];
+        let mut v: Vec<Box<dyn Pass + 'a>> = Vec::new();
+        // Step 1's renames (prost to buffa) belong to the crates whose messages the step moves to
+        // buffa (a prepared context: own codegen, or a workspace crate's). Elsewhere buffa is no
+        // dependency and the messages stay prost's (checked-in stubs, or another crate's: listed
+        // by prepare as `step01/stubs-elsewhere`), so `prost::Message` must stay too.
+        if self.number != 1 || ctx.is_some() {
+            v.push(Box::new(RenamePass { rules: &self.rules }));
+        }
         if let (1, Some(ctx)) = (self.number, ctx) {
             v.push(Box::new(step01::messages::MessagesPass { ctx }));
             v.push(Box::new(step01::BuildRsPass { ctx }));
@@ -307,4 +314,47 @@ pub fn emptied_import_removals(
             .any(|r| r.start < e.range.end && e.range.start < r.end)
     })
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{process, FileMeta, Outcome};
+    use std::sync::Arc;
+
+    fn step1(text: &str, ctx: Option<super::step01::CrateCtx>) -> String {
+        let s = super::all().unwrap().into_iter().next().unwrap();
+        let meta = FileMeta {
+            crate_ctx: ctx.map(Arc::new),
+            ..Default::default()
+        };
+        match process(&s, text, &meta) {
+            Outcome::Rewritten {
+                new_text: Some(t), ..
+            } => t,
+            _ => text.to_string(),
+        }
+    }
+
+    /// Before: `use prost::Message as _;` became `use buffa::Message as _;` in a crate whose
+    /// stubs are checked in (or come from another crate), where step 1 adds no buffa
+    /// dependency and the messages stay prost's: E0432 and E0599 on `decode`. After: such a
+    /// crate keeps prost; a crate whose messages step 1 moves still gets the rename.
+    #[test]
+    fn prost_renames_only_where_step_1_moves_the_messages() {
+        let src = "use prost::Message as _;\nfn f(b: &[u8]) { let _ = X::decode(b); }\n";
+        assert_eq!(step1(src, None), src);
+        assert_eq!(
+            step1(src, Some(Default::default())),
+            src.replace("prost::Message", "buffa::Message")
+        );
+    }
+
+    /// Before: a custom tonic codec wrapping `ProstCodec<T, U>` (bounds `T: Message`) got
+    /// `use buffa::Message;` and no longer compiled (E0277: ProstCodec wants prost's trait).
+    /// After: code written against prost's codec keeps prost's trait.
+    #[test]
+    fn prost_codec_code_keeps_prost_message() {
+        let src = "use prost::Message;\nuse tonic_prost::ProstCodec;\npub struct C<T>(ProstCodec<T, T>);\nfn f<T: Message>() {}\n";
+        assert_eq!(step1(src, Some(Default::default())), src);
+    }
 }

@@ -1089,8 +1089,23 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
             }
             return;
         }
-        for e in crate::resolve::macro_exprs(m).unwrap_or_default() {
-            self.visit_expr(&e);
+        match crate::resolve::macro_exprs(m) {
+            Some(es) => {
+                for e in es {
+                    self.visit_expr(&e);
+                }
+            }
+            None => {
+                // A body of statements (`async_stream::stream! { let n = Note { .. }; yield n; }`,
+                // `try_stream!`): visited like a block. Bodies that are neither (`select!` arms,
+                // `macro_rules!` rules) do not parse and stay as written.
+                use syn::parse::Parser;
+                if let Ok(stmts) = syn::Block::parse_within.parse2(m.tokens.clone()) {
+                    for st in &stmts {
+                        self.visit_stmt(st);
+                    }
+                }
+            }
         }
     }
 }
@@ -1182,6 +1197,17 @@ mod tests {
         check(
             "use crate::pb::Item;\nuse prost::Message;\nuse prost_types::Timestamp;\nfn f(b: Vec<u8>) -> Item {\n    let t = Timestamp { seconds: 1, nanos: 0 };\n    let _ = prost_types::FileDescriptorSet::decode(&b[..]);\n    Item::decode(b.as_slice()).unwrap()\n}\n",
             "use crate::pb::Item;\nuse buffa::Message;\nuse buffa_types::google::protobuf::Timestamp;\nfn f(b: Vec<u8>) -> Item {\n    let t = Timestamp { seconds: 1, nanos: 0, ..Default::default() };\n    let _ = <prost_types::FileDescriptorSet as prost::Message>::decode(&b[..]);\n    Item::decode_from_slice(b.as_slice()).unwrap()\n}\n",
+        );
+    }
+
+    /// Before: a message literal in a statement-bodied macro (`async_stream::stream!`) was
+    /// neither migrated nor listed (E0063 missing `__buffa_unknown_fields`, E0308 `Option` for
+    /// a `MessageField`). After: rewritten like the same code in a block.
+    #[test]
+    fn literals_in_statement_macros() {
+        check(
+            "use crate::pb::{Item, Price};\nfn f() {\n    let s = async_stream::stream! {\n        let mut n = 0;\n        loop {\n            n += 1;\n            let item = Item {\n                price: Some(Price { cents: n }),\n                name: format!(\"{n}\"),\n            };\n            yield item;\n        }\n    };\n}\n",
+            "use crate::pb::{Item, Price};\nfn f() {\n    let s = async_stream::stream! {\n        let mut n = 0;\n        loop {\n            n += 1;\n            let item = Item {\n                price: Price { cents: n, ..Default::default() }.into(),\n                name: format!(\"{n}\"),\n                ..Default::default()\n            };\n            yield item;\n        }\n    };\n}\n",
         );
     }
 

@@ -324,7 +324,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                     c.name,
                     c.tonic_req.as_deref().unwrap_or("?")
                 ),
-                "check the 0.14 changes the step does not make: TLS feature names (`tls` -> `tls-ring`/`tls-aws-lc`), `transport::Server` incoming types, and any direct use of `tonic::codec::ProstCodec` (now in tonic-prost)",
+                "check the 0.14 changes the step does not make (tonic's features were renamed: `tls` -> `tls-ring`, `tls-roots` -> `tls-native-roots`, `prost` dropped; choose `tls-aws-lc` if you want aws-lc): `transport::Server` incoming types, and any direct use of `tonic::codec::ProstCodec` (now in tonic-prost)",
             ));
         }
         if !new_deps.is_empty() {
@@ -351,6 +351,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                                 .map(|n| (n.to_string(), "0.14".to_string()))
                                 .collect(),
                                 remove_build: vec!["tonic-build".into()],
+                                features: manifest::tonic_014_features(),
                             };
                             let root_now = r.clone().or(root_cur.clone());
                             let (m2, r2) = manifest::upgrade(&m, root_now.as_deref(), &up)?;
@@ -633,20 +634,14 @@ impl Pass for BuildRsPass<'_> {
             .map(|(i, _)| i)
             .collect();
         let first = pending.first().copied();
-        let extra_inputs: String = pending
-            .iter()
-            .skip(1)
-            .map(|&i| {
-                let c = &scan.calls[i];
-                let same_includes =
-                    first.is_some_and(|f| scan.calls[f].includes.source == c.includes.source);
-                let mut s = format!("\n        .files({})", c.protos.source);
-                if !same_includes {
-                    s.push_str(&format!("\n        .includes({})", c.includes.source));
-                }
-                s
-            })
-            .collect();
+        let extra_inputs: String = match first {
+            Some(f) => {
+                let rest: Vec<&buildrs::CodegenCall> =
+                    pending.iter().skip(1).map(|&i| &scan.calls[i]).collect();
+                extra_connect_inputs(&scan.calls[f], &rest)
+            }
+            None => String::new(),
+        };
         for (index, call) in scan.calls.iter().enumerate() {
             // Already migrated: tonic runs on the buffa codec.
             if call.already_step1
@@ -727,6 +722,88 @@ fn merge_connect_inputs(replacement: &str, extra: &str) -> String {
         extra,
         &replacement[line_end..]
     )
+}
+
+/// The `.files(..)` / `.includes(..)` lines that add the inputs of the other codegen calls of a
+/// build.rs to the one connectrpc-build run (written by the first call's replacement). Each
+/// `.proto` is listed once, however many tonic configurations compile it (connectrpc-build would
+/// generate its messages twice); the lists are written from the resolved literals, so the free
+/// `compile_protos("dir/x.proto")` gives `.files(&["dir/x.proto"])` and its implied include
+/// directory `dir` only when no include already listed holds the file. A list that cannot be
+/// enumerated (a const, a computed `Vec`) is passed as written.
+///
+/// Before (the second and third calls of a build.rs):
+/// ```text
+/// tonic_prost_build::configure().out_dir(x).compile_protos(&["proto/a.proto"], &["proto"])?;
+/// tonic_prost_build::compile_protos("proto/echo/echo.proto")?;
+/// ```
+/// After (appended to the first call's connectrpc-build run, which has `proto/a.proto`):
+/// ```text
+///         .files(&["proto/echo/echo.proto"])
+/// ```
+fn extra_connect_inputs(first: &buildrs::CodegenCall, rest: &[&buildrs::CodegenCall]) -> String {
+    let mut files: Vec<PathBuf> = first
+        .protos
+        .items
+        .iter()
+        .filter_map(|a| a.path().map(Path::to_path_buf))
+        .collect();
+    let mut incs: Vec<PathBuf> = first
+        .includes
+        .items
+        .iter()
+        .filter_map(|a| a.path().map(Path::to_path_buf))
+        .collect();
+    let slice = |lits: &[&str]| {
+        let quoted: Vec<String> = lits.iter().map(|l| format!("{l:?}")).collect();
+        format!("&[{}]", quoted.join(", "))
+    };
+    let mut out = String::new();
+    for c in rest {
+        let (Some(ps), Some(is)) = (c.protos.resolved_paths(), c.includes.resolved_paths()) else {
+            // Not enumerable: as written (the old behaviour), includes only when they differ.
+            out.push_str(&format!("\n        .files({})", c.protos.source));
+            if !c.includes.source.is_empty() && c.includes.source != first.includes.source {
+                out.push_str(&format!("\n        .includes({})", c.includes.source));
+            }
+            continue;
+        };
+        let new_files: Vec<(&str, PathBuf)> = c
+            .protos
+            .items
+            .iter()
+            .zip(ps)
+            .filter(|(_, p)| !files.contains(p))
+            .filter_map(|(a, p)| Some((a.literal()?, p)))
+            .collect();
+        if new_files.is_empty() {
+            continue;
+        }
+        let new_incs: Vec<(&str, PathBuf)> = c
+            .includes
+            .items
+            .iter()
+            .zip(is)
+            .filter(|(a, p)| {
+                // The implied directory of the free `compile_protos`: only when needed.
+                let implied_and_covered = a.source.is_empty()
+                    && new_files
+                        .iter()
+                        .all(|(_, f)| incs.iter().any(|i| f.starts_with(i)));
+                !incs.contains(p) && !implied_and_covered
+            })
+            .filter_map(|(a, p)| Some((a.literal()?, p)))
+            .collect();
+        let lits: Vec<&str> = new_files.iter().map(|(l, _)| *l).collect();
+        out.push_str(&format!("\n        .files({})", slice(&lits)));
+        if !new_incs.is_empty() {
+            let lits: Vec<&str> = new_incs.iter().map(|(l, _)| *l).collect();
+            out.push_str(&format!("\n        .includes({})", slice(&lits)));
+        }
+        files.extend(new_files.into_iter().map(|(_, p)| p));
+        incs.extend(new_incs.into_iter().map(|(_, p)| p));
+    }
+    out
 }
 
 /// Remove the connectrpc-build statement from a replacement (another call runs it for all).
@@ -1057,4 +1134,63 @@ pub fn compat_block(accessors: &[&Accessor]) -> String {
         s.push_str("\n}");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn calls(src: &str) -> Vec<buildrs::CodegenCall> {
+        buildrs::scan_build_rs(src, Path::new("/c")).unwrap().calls
+    }
+
+    /// Before: the one-argument `compile_protos("proto/echo/echo.proto")` after another call
+    /// added `.files("proto/echo/echo.proto")` (not a slice) and `.includes()` (no argument),
+    /// and a `.proto` compiled by two tonic configurations was listed twice (its messages
+    /// generated twice). After: slices of the literals, each file once.
+    #[test]
+    fn extra_inputs_are_slices_and_each_file_once() {
+        let src = r#"fn main() {
+    tonic_prost_build::configure()
+        .compile_protos(&["proto/route/route.proto"], &["proto"])
+        .unwrap();
+    tonic_prost_build::configure()
+        .file_descriptor_set_path("x.bin")
+        .compile_protos(&["proto/hello/hello.proto"], &["proto"])
+        .unwrap();
+    tonic_prost_build::compile_protos("proto/echo/echo.proto").unwrap();
+    tonic_prost_build::compile_protos("other/ping.proto").unwrap();
+    tonic_prost_build::configure()
+        .out_dir("small")
+        .compile_protos(&["proto/hello/hello.proto", "proto/route/route.proto"], &["proto"])
+        .unwrap();
+}
+"#;
+        let cs = calls(src);
+        assert_eq!(cs.len(), 5);
+        let rest: Vec<&buildrs::CodegenCall> = cs[1..].iter().collect();
+        assert_eq!(
+            extra_connect_inputs(&cs[0], &rest),
+            "\n        .files(&[\"proto/hello/hello.proto\"])\
+             \n        .files(&[\"proto/echo/echo.proto\"])\
+             \n        .files(&[\"other/ping.proto\"])\
+             \n        .includes(&[\"other\"])"
+        );
+    }
+
+    #[test]
+    fn extra_inputs_keep_a_list_that_cannot_be_enumerated() {
+        let src = r#"const PROTOS: &[&str] = &["a.proto"];
+fn main() {
+    tonic_prost_build::configure().compile_protos(&["proto/x.proto"], &["proto"]).unwrap();
+    tonic_prost_build::configure().compile_protos(&protos(), &["more"]).unwrap();
+}
+"#;
+        let cs = calls(src);
+        assert_eq!(cs.len(), 2);
+        assert_eq!(
+            extra_connect_inputs(&cs[0], &[&cs[1]]),
+            "\n        .files(&protos())\n        .includes(&[\"more\"])"
+        );
+    }
 }

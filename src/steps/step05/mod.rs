@@ -114,6 +114,7 @@ impl Pass for HostingPass<'_> {
             kept: Vec::new(),
             consumed: HashSet::new(),
             impl_future_params: HashMap::new(),
+            untyped_parses: HashMap::new(),
         };
         w.visit_file(file.file);
         w.remove_unused_imports();
@@ -155,6 +156,25 @@ struct Walker<'a, 's> {
     consumed: HashSet<usize>,
     /// Parameters of the enclosing function typed `impl Future<..>`: name -> the type's range.
     impl_future_params: HashMap<String, Range<usize>>,
+    /// `let addr = "..".parse()..;` in the enclosing function (no type written, a `parse()`
+    /// without turbofish): name -> the end of the bound identifier. tonic's `serve(addr)` gave
+    /// the parse its type (`SocketAddr`); `TcpListener::bind(addr)` does not.
+    untyped_parses: HashMap<String, usize>,
+}
+
+/// The end of `parse` in a `..parse()` call without turbofish that `e` is, or whose result `e`
+/// unwraps (`.parse().unwrap()`, `.parse()?`, `.parse().expect(..)`).
+fn untyped_parse(e: &syn::Expr) -> Option<usize> {
+    match strip_parens(e) {
+        syn::Expr::MethodCall(mc) if mc.method == "parse" && mc.args.is_empty() => {
+            mc.turbofish.is_none().then(|| range(mc.method.span()).end)
+        }
+        syn::Expr::MethodCall(mc) if mc.method == "unwrap" || mc.method == "expect" => {
+            untyped_parse(&mc.receiver)
+        }
+        syn::Expr::Try(t) => untyped_parse(&t.expr),
+        _ => None,
+    }
 }
 
 /// One `.method(args)` of a chain.
@@ -753,8 +773,38 @@ impl<'a, 's> Walker<'a, 's> {
             self.text[end..].trim_start().to_string()
         });
         let (listener, signal) = match (serve.method.as_str(), serve.args.as_slice()) {
-            ("serve", [addr]) | ("serve_with_shutdown", [addr, _]) => {
-                let addr = self.expr_text(addr);
+            ("serve", [addr_expr]) | ("serve_with_shutdown", [addr_expr, _]) => {
+                // The address's type came from `serve(addr: SocketAddr)`: a `parse()` that
+                // relied on it gets the type written out (`bind` takes any `ToSocketAddrs`).
+                let typed = if let Some(at) = untyped_parse(addr_expr) {
+                    Some(Edit::insert(
+                        at,
+                        "::<std::net::SocketAddr>",
+                        "step05/server",
+                    ))
+                } else {
+                    local_name(addr_expr)
+                        .and_then(|n| self.untyped_parses.get(&n).copied())
+                        .map(|at| Edit::insert(at, ": std::net::SocketAddr", "step05/server"))
+                };
+                let addr = self.expr_text(addr_expr);
+                let addr = match &typed {
+                    // Inside the replaced chain: the turbofish goes into the written text.
+                    Some(e) if range(addr_expr.span()).contains(&e.range.start) => {
+                        let at = e.range.start - range(addr_expr.span()).start;
+                        let mut t = addr.clone();
+                        if t.get(at - 5..at) == Some("parse") {
+                            t.insert_str(at, "::<std::net::SocketAddr>");
+                        }
+                        t
+                    }
+                    _ => {
+                        if let Some(e) = typed {
+                            self.chain_extra.push(e);
+                        }
+                        addr
+                    }
+                };
                 let bind = format!("tokio::net::TcpListener::bind({addr}).await");
                 let l = match tail.as_deref() {
                     Some(t) if t.starts_with('?') => Some(format!("{bind}?")),
@@ -1213,6 +1263,7 @@ impl<'a, 's> Walker<'a, 's> {
 
 impl Walker<'_, '_> {
     fn enter_fn(&mut self, sig: &syn::Signature) -> HashMap<String, Range<usize>> {
+        self.untyped_parses.clear();
         let mut params = HashMap::new();
         for input in &sig.inputs {
             let syn::FnArg::Typed(pt) = input else {
@@ -1263,6 +1314,21 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     }
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
+        if let syn::Pat::Ident(pi) = &l.pat {
+            let name = pi.ident.to_string();
+            match l.init.as_ref().and_then(|i| untyped_parse(&i.expr)) {
+                Some(_) if pi.subpat.is_none() => {
+                    self.untyped_parses.insert(name, range(pi.ident.span()).end);
+                }
+                _ => {
+                    self.untyped_parses.remove(&name);
+                }
+            }
+        } else if let syn::Pat::Type(pt) = &l.pat {
+            if let syn::Pat::Ident(pi) = &*pt.pat {
+                self.untyped_parses.remove(&pi.ident.to_string());
+            }
+        }
         if self.health_local(l) || self.reflection_local(l) || self.hosted_local(l) {
             return;
         }
