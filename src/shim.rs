@@ -26,6 +26,8 @@ pub enum ShimSource {
 
 /// The folder of the vendored copy, relative to the workspace root.
 pub const VENDOR_DIR: &str = "connect-shim";
+/// The shim's package name.
+pub const PACKAGE: &str = "connect-shim";
 
 /// The first line of a vendored manifest: how a copy written by the tool is told from the
 /// user's own folder of that name (which is never deleted or overwritten).
@@ -104,6 +106,10 @@ pub fn package_version(manifest: &str) -> Option<(String, String)> {
     ))
 }
 
+/// The dev-dependencies the shim's `src/` unit tests use (`#[cfg(test)]` modules), kept in the
+/// vendored manifest; `vendored_unit_tests_use_only_kept_dev_dependencies` checks the list.
+pub const UNIT_TEST_DEV_DEPS: &[&str] = &["proptest"];
+
 /// Is `manifest` the manifest of the connect-shim package?
 pub fn is_shim_manifest(manifest: &str) -> bool {
     package_version(manifest).is_some_and(|(n, _)| n == "connect-shim")
@@ -119,16 +125,32 @@ pub fn older(a: &str, b: &str) -> bool {
     key(a) < key(b)
 }
 
-/// The manifest of the vendored copy: the shim's own, standalone in a user's workspace. No
-/// dev-dependencies (they name the shim's test service, which stays in its repository), so its
-/// unit tests and doc tests are switched off (`cargo test --workspace` of the user's workspace,
-/// which the copy joins as a path dependency inside it, must not build them), and it is never
-/// published from there.
+/// The manifest of the vendored copy: the shim's own, standalone in a user's workspace. Its unit
+/// tests and doc tests are switched off (`cargo test --workspace` of the user's workspace, which
+/// the copy joins as a path dependency inside it, must not run them), and it is never published
+/// from there. Of the dev-dependencies (most name the shim's test service, which stays in its
+/// repository) only [`UNIT_TEST_DEV_DEPS`] stay: `cargo check --all-targets` (or clippy) still
+/// compiles the lib's unit tests of a workspace member, `test = false` or not, and they must
+/// compile there.
 pub fn vendored_manifest(original: &str) -> String {
     use toml_edit::{value, DocumentMut, Item, Table};
     let mut doc: DocumentMut = original.parse().expect("the shim manifest parses");
+    let mut unit_test_deps = Table::new();
+    if let Some(dev) = doc.get("dev-dependencies").and_then(Item::as_table) {
+        for name in UNIT_TEST_DEV_DEPS {
+            if let Some(spec) = dev.get(name) {
+                unit_test_deps.insert(name, spec.clone());
+            }
+        }
+    }
     for key in ["dev-dependencies", "workspace", "example", "test", "bench"] {
         doc.remove(key);
+    }
+    if !unit_test_deps.is_empty() {
+        unit_test_deps.decor_mut().set_prefix(
+            "\n# What the lib's own unit tests use (`cargo check --all-targets` compiles them).\n",
+        );
+        doc.insert("dev-dependencies", Item::Table(unit_test_deps));
     }
     if let Some(p) = doc.get_mut("package").and_then(Item::as_table_mut) {
         for key in ["include", "exclude", "workspace"] {
@@ -394,12 +416,59 @@ mod tests {
         assert!(v.starts_with(&req) && req.len() < v.len(), "{req} for {v}");
     }
 
+    /// The crates the shim's `src/` names are its dependencies or [`UNIT_TEST_DEV_DEPS`]: the
+    /// vendored copy's unit tests compile under `cargo check --all-targets` in a user's
+    /// workspace.
+    #[test]
+    fn vendored_unit_tests_use_only_kept_dev_dependencies() {
+        let orig: toml::Table = embedded("Cargo.toml").parse().unwrap();
+        let normal: Vec<String> = orig["dependencies"]
+            .as_table()
+            .unwrap()
+            .keys()
+            .map(|k| k.replace('-', "_"))
+            .collect();
+        let dev: Vec<String> = orig["dev-dependencies"]
+            .as_table()
+            .unwrap()
+            .keys()
+            .map(|k| k.replace('-', "_"))
+            .collect();
+        for (path, text) in EMBEDDED.iter().filter(|(p, _)| p.ends_with(".rs")) {
+            for krate in &dev {
+                if normal.contains(krate) || UNIT_TEST_DEV_DEPS.contains(&krate.as_str()) {
+                    continue;
+                }
+                // `krate::` not preceded by an identifier character (`futures_util::` is not
+                // `futures::`).
+                // Comments do not count.
+                let needle = format!("{krate}::");
+                let named = text
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("//"))
+                    .any(|l| {
+                        l.match_indices(&needle).any(|(i, _)| {
+                            !l[..i]
+                                .chars()
+                                .next_back()
+                                .is_some_and(|c| c.is_alphanumeric() || c == '_')
+                        }) || l.contains(&format!("extern crate {krate}"))
+                    });
+                assert!(
+                    !named,
+                    "{path} names the dev-dependency `{krate}`: add it to UNIT_TEST_DEV_DEPS"
+                );
+            }
+        }
+    }
+
     #[test]
     fn vendored_manifest_is_standalone() {
         let m = vendored_manifest(embedded("Cargo.toml"));
         assert!(m.starts_with(MARKER), "{m}");
         let doc: toml::Table = m.parse().unwrap();
-        assert!(!doc.contains_key("dev-dependencies"), "{m}");
+        let dev: Vec<&String> = doc["dev-dependencies"].as_table().unwrap().keys().collect();
+        assert_eq!(dev, UNIT_TEST_DEV_DEPS, "{m}");
         assert!(!doc.contains_key("workspace"), "{m}");
         assert_eq!(doc["lib"]["test"].as_bool(), Some(false));
         assert_eq!(doc["lib"]["doctest"].as_bool(), Some(false));

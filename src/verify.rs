@@ -94,7 +94,18 @@ pub enum Applied {
 
 fn package_args(packages: &Option<Vec<String>>) -> Vec<String> {
     match packages {
-        None => vec!["--workspace".into()],
+        // The vendored shim joins a workspace whose root it sits in; it is not the user's code
+        // (cargo only warns when no member has that name).
+        None => vec![
+            "--workspace".into(),
+            "--exclude".into(),
+            crate::shim::PACKAGE.into(),
+        ],
+        Some(p) if p.is_empty() => vec![
+            "--workspace".into(),
+            "--exclude".into(),
+            crate::shim::PACKAGE.into(),
+        ],
         Some(p) => p
             .iter()
             .flat_map(|n| ["-p".to_string(), n.clone()])
@@ -403,8 +414,15 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
             .collect::<Option<BTreeSet<String>>>()
     });
     // None: a file outside any one member (a virtual workspace's manifest): the whole workspace.
+    // The vendored connect-shim is the tool's, not the user's: never checked on its own (its
+    // users' checks compile it).
     let packages: Option<Vec<String>> = match (&graph, &affected) {
-        (Some(g), Some(a)) => Some(with_dependents(g, a).into_iter().collect()),
+        (Some(g), Some(a)) => Some(
+            with_dependents(g, a)
+                .into_iter()
+                .filter(|p| p != crate::shim::PACKAGE)
+                .collect(),
+        ),
         _ => None,
     };
     // The lock file as it was before any check (the baseline check may create or update it).
@@ -988,7 +1006,7 @@ mod tests {
         );
         assert_eq!(
             a.join(" "),
-            "check --all-targets --message-format=json --manifest-path /w/Cargo.toml --workspace --all-features"
+            "check --all-targets --message-format=json --manifest-path /w/Cargo.toml --workspace --exclude connect-shim --all-features"
         );
     }
 
