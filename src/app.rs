@@ -133,31 +133,9 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
             Some("`cargo connect-migrate plan` shows where each crate stands"),
         );
     };
-    let shim_source = match (&a.shim_path, a.shim) {
-        (Some(dir), _) => {
-            let manifest = std::fs::read_to_string(dir.join("Cargo.toml"));
-            let what = match &manifest {
-                Err(_) => Some("no Cargo.toml there".to_string()),
-                Ok(m) => match crate::shim::package_version(m) {
-                    Some((name, _)) if name == "connect-shim" => None,
-                    Some((name, _)) => {
-                        Some(format!("that is the package `{name}`, not connect-shim"))
-                    }
-                    None => {
-                        Some("its Cargo.toml has no [package] (not the connect-shim crate)".into())
-                    }
-                },
-            };
-            if let Some(what) = what {
-                return fail(
-                    format!("--shim-path {}: {what}", dir.display()),
-                    Some("give the directory of the connect-shim crate (the one holding its Cargo.toml), or leave --shim-path out to use the shim embedded in this tool"),
-                );
-            }
-            crate::shim::ShimSource::Path(dir.clone())
-        }
-        (None, crate::cli::ShimMode::Vendor) => crate::shim::ShimSource::Vendor,
-        (None, crate::cli::ShimMode::Registry) => crate::shim::ShimSource::Registry,
+    let shim_source = match shim_source(a) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
     if let Some(p) = a.protocol {
         let _ = steps::step06::PROTOCOL.set(p);
@@ -212,76 +190,15 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
         return code;
     }
     // One write run at a time: the lock is taken before the tree is checked and held until this
-    // function returns (after `--verify` restored what it had to).
+    // function returns (after the compiler loop restored what it had to).
     let _lock = if mode == Mode::Write {
-        let path = run::lock_path(&ws.root);
-        let lock = match run::try_lock(&path) {
-            Ok(Some(l)) => l,
-            Ok(None) => {
-                status(
-                    "Blocking",
-                    &format!(
-                        "waiting for another cargo-connect-migrate run on {} to finish (lock {})",
-                        ws.root.display(),
-                        path.display()
-                    ),
-                );
-                let l = match run::lock(&path) {
-                    Ok(l) => l,
-                    Err(e) => {
-                        return fail(
-                            format!("cannot lock the workspace ({}): {e}", path.display()),
-                            None,
-                        )
-                    }
-                };
-                // The other run may have added or removed files: look again.
-                ws = match workspace::discover(&sel) {
-                    Ok(ws) => ws,
-                    Err(e) => return fail(format!("{e:#}"), None),
-                };
-                l
-            }
-            Err(e) => {
-                return fail(
-                    format!("cannot lock the workspace ({}): {e}", path.display()),
-                    None,
-                )
-            }
-        };
-        Some(lock)
+        match lock_and_check_tree(a, &sel, &mut ws) {
+            Ok(l) => Some(l),
+            Err(code) => return code,
+        }
     } else {
         None
     };
-    if mode == Mode::Write {
-        match workspace::dirty_files(&ws.root) {
-            Some(dirty) if !dirty.is_empty() && !a.allow_dirty => {
-                error(&format!(
-                    "the working tree at {} has uncommitted changes:",
-                    ws.root.display()
-                ));
-                for f in &dirty {
-                    anstream::eprintln!("  {f}");
-                }
-                help("commit or stash them first so the migration can be reviewed as its own diff, or pass --allow-dirty");
-                return exit::USAGE;
-            }
-            Some(_) => {}
-            None if !a.allow_no_vcs => {
-                return fail(
-                    format!(
-                        "{} is not in a git work tree (or git cannot be run): the changes could be neither reviewed as a diff nor undone",
-                        ws.root.display()
-                    ),
-                    Some("run it in a git repository (`git init && git add -A && git commit`), look first with --dry-run, or pass --allow-no-vcs"),
-                );
-            }
-            None => warning(&format!(
-                "{} is not in a git work tree: changes cannot be reviewed or undone with git (--allow-no-vcs)",
-                ws.root.display()
-            )),
-        }
-    }
     // Step 1 adds connectrpc to the crates that generate code (and step 2 to the crates that
     // serve them); a workspace where no crate has it yet has skipped step 1.
     if n >= 2 && !ws.crates.iter().any(|c| c.has_connectrpc) {
@@ -335,7 +252,12 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let out = match a.format {
+    print_report(&report, a.format, mode)
+}
+
+/// Print a step's report in `format` (the diffs first for a human dry run) and give the exit code.
+fn print_report(report: &RunReport, format: Format, mode: Mode) -> u8 {
+    let out = match format {
         Format::Human => {
             if mode == Mode::DryRun {
                 let diffs: String = report.files.iter().filter_map(|f| f.diff.clone()).collect();
@@ -343,12 +265,12 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
                     return exit::PARTIAL;
                 }
             }
-            anstream::eprint!("{}", report::human(&report));
+            anstream::eprint!("{}", report::human(report));
             String::new()
         }
-        Format::Json => report::json(&report),
-        Format::Github => report::github(&report),
-        Format::Sarif => report::sarif(&report),
+        Format::Json => report::json(report),
+        Format::Github => report::github(report),
+        Format::Sarif => report::sarif(report),
     };
     if !out.is_empty() && run::print_stdout(&out).is_err() {
         return exit::PARTIAL;
@@ -364,6 +286,112 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
     } else {
         exit::OK
     }
+}
+
+/// Where the steps that add `connect-shim` take it from (`--shim`, `--shim-path`, checked).
+fn shim_source(a: &MigrateArgs) -> Result<crate::shim::ShimSource, u8> {
+    Ok(match (&a.shim_path, a.shim) {
+        (Some(dir), _) => {
+            let manifest = std::fs::read_to_string(dir.join("Cargo.toml"));
+            let what = match &manifest {
+                Err(_) => Some("no Cargo.toml there".to_string()),
+                Ok(m) => match crate::shim::package_version(m) {
+                    Some((name, _)) if name == "connect-shim" => None,
+                    Some((name, _)) => {
+                        Some(format!("that is the package `{name}`, not connect-shim"))
+                    }
+                    None => {
+                        Some("its Cargo.toml has no [package] (not the connect-shim crate)".into())
+                    }
+                },
+            };
+            if let Some(what) = what {
+                return Err(fail(
+                    format!("--shim-path {}: {what}", dir.display()),
+                    Some("give the directory of the connect-shim crate (the one holding its Cargo.toml), or leave --shim-path out to use the shim embedded in this tool"),
+                ));
+            }
+            crate::shim::ShimSource::Path(dir.clone())
+        }
+        (None, crate::cli::ShimMode::Vendor) => crate::shim::ShimSource::Vendor,
+        (None, crate::cli::ShimMode::Registry) => crate::shim::ShimSource::Registry,
+    })
+}
+
+/// Take the workspace's lock (waiting for another run, then looking at the workspace again),
+/// then refuse a dirty tree (unless `--allow-dirty`) or a tree outside git (unless
+/// `--allow-no-vcs`). The lock is held as long as the value lives.
+fn lock_and_check_tree(
+    a: &MigrateArgs,
+    sel: &Selection,
+    ws: &mut Workspace,
+) -> Result<run::WorkspaceLock, u8> {
+    let path = run::lock_path(&ws.root);
+    let lock = match run::try_lock(&path) {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            status(
+                "Blocking",
+                &format!(
+                    "waiting for another cargo-connect-migrate run on {} to finish (lock {})",
+                    ws.root.display(),
+                    path.display()
+                ),
+            );
+            let l = match run::lock(&path) {
+                Ok(l) => l,
+                Err(e) => {
+                    return Err(fail(
+                        format!("cannot lock the workspace ({}): {e}", path.display()),
+                        None,
+                    ))
+                }
+            };
+            // The other run may have added or removed files: look again (keeping what the
+            // command line set on the workspace).
+            let shim = std::mem::take(&mut ws.shim);
+            *ws = match workspace::discover(sel) {
+                Ok(ws) => ws,
+                Err(e) => return Err(fail(format!("{e:#}"), None)),
+            };
+            ws.shim = shim;
+            l
+        }
+        Err(e) => {
+            return Err(fail(
+                format!("cannot lock the workspace ({}): {e}", path.display()),
+                None,
+            ))
+        }
+    };
+    match workspace::dirty_files(&ws.root) {
+        Some(dirty) if !dirty.is_empty() && !a.allow_dirty => {
+            error(&format!(
+                "the working tree at {} has uncommitted changes:",
+                ws.root.display()
+            ));
+            for f in &dirty {
+                anstream::eprintln!("  {f}");
+            }
+            help("commit or stash them first so the migration can be reviewed as its own diff, or pass --allow-dirty");
+            return Err(exit::USAGE);
+        }
+        Some(_) => {}
+        None if !a.allow_no_vcs => {
+            return Err(fail(
+                format!(
+                    "{} is not in a git work tree (or git cannot be run): the changes could be neither reviewed as a diff nor undone",
+                    ws.root.display()
+                ),
+                Some("run it in a git repository (`git init && git add -A && git commit`), look first with --dry-run, or pass --allow-no-vcs"),
+            ));
+        }
+        None => warning(&format!(
+            "{} is not in a git work tree: changes cannot be reviewed or undone with git (--allow-no-vcs)",
+            ws.root.display()
+        )),
+    }
+    Ok(lock)
 }
 
 /// A workspace that does not build before the step: refused, with the first errors.
@@ -584,8 +612,66 @@ fn plan_total(plans: &[CratePlan]) -> String {
     )
 }
 
+/// The demo's folder: `--out` when it is new, empty or an earlier demo (cleared, its `target/`
+/// kept), else refused before anything is written; a fresh temporary folder without `--out`.
+fn demo_dir(out: Option<PathBuf>) -> Result<PathBuf, u8> {
+    use crate::demo::{self, runner, OutDir};
+    match out {
+        Some(d) => {
+            match demo::classify(&d) {
+                Ok(OutDir::Empty) => {}
+                Ok(OutDir::EarlierDemo) => {
+                    eprintln!(
+                        "Replacing the earlier demo at {} (its target/ is kept)",
+                        d.display()
+                    );
+                    if let Err(e) = runner::clear_earlier(&d) {
+                        return Err(fail(
+                            format!("cannot clear the earlier demo at {}: {e}", d.display()),
+                            None,
+                        ));
+                    }
+                }
+                Ok(OutDir::Taken(_)) if !d.is_dir() => {
+                    return Err(fail(
+                        format!(
+                            "--out {}: that is a file, not a folder; nothing was written",
+                            d.display()
+                        ),
+                        Some("give a new or empty folder"),
+                    ));
+                }
+                Ok(OutDir::Taken(names)) => {
+                    let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
+                    let more = if names.len() > 5 { ", ..." } else { "" };
+                    return Err(fail(
+                        format!(
+                            "--out {}: not an empty folder nor an earlier demo (it holds {}{more}); nothing was written",
+                            d.display(),
+                            shown.join(", ")
+                        ),
+                        Some("give a new or empty folder; a folder an earlier demo wrote (it has a .connect-migrate-demo file) is replaced"),
+                    ));
+                }
+                Err(e) => return Err(fail(format!("--out {}: {e}", d.display()), None)),
+            }
+            Ok(d)
+        }
+        None => match tempfile::Builder::new()
+            .prefix("connect-migrate-demo-")
+            .tempdir()
+        {
+            Ok(t) => Ok(t.keep()),
+            Err(e) => Err(fail(
+                format!("cannot create a temporary directory: {e}"),
+                None,
+            )),
+        },
+    }
+}
+
 fn demo(steps: &[Step], args: crate::cli::DemoArgs) -> u8 {
-    use crate::demo::{self, runner, OutDir, Row};
+    use crate::demo::{self, runner, Row};
     // Everything that can refuse does so before anything is written.
     if !runner::git_available() {
         return fail(
@@ -601,54 +687,9 @@ fn demo(steps: &[Step], args: crate::cli::DemoArgs) -> u8 {
     } else {
         Vec::new()
     };
-    let dir = match args.out {
-        Some(d) => {
-            match demo::classify(&d) {
-                Ok(OutDir::Empty) => {}
-                Ok(OutDir::EarlierDemo) => {
-                    eprintln!(
-                        "Replacing the earlier demo at {} (its target/ is kept)",
-                        d.display()
-                    );
-                    if let Err(e) = runner::clear_earlier(&d) {
-                        return fail(
-                            format!("cannot clear the earlier demo at {}: {e}", d.display()),
-                            None,
-                        );
-                    }
-                }
-                Ok(OutDir::Taken(_)) if !d.is_dir() => {
-                    return fail(
-                        format!(
-                            "--out {}: that is a file, not a folder; nothing was written",
-                            d.display()
-                        ),
-                        Some("give a new or empty folder"),
-                    );
-                }
-                Ok(OutDir::Taken(names)) => {
-                    let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
-                    let more = if names.len() > 5 { ", ..." } else { "" };
-                    return fail(
-                        format!(
-                            "--out {}: not an empty folder nor an earlier demo (it holds {}{more}); nothing was written",
-                            d.display(),
-                            shown.join(", ")
-                        ),
-                        Some("give a new or empty folder; a folder an earlier demo wrote (it has a .connect-migrate-demo file) is replaced"),
-                    );
-                }
-                Err(e) => return fail(format!("--out {}: {e}", d.display()), None),
-            }
-            d
-        }
-        None => match tempfile::Builder::new()
-            .prefix("connect-migrate-demo-")
-            .tempdir()
-        {
-            Ok(t) => t.keep(),
-            Err(e) => return fail(format!("cannot create a temporary directory: {e}"), None),
-        },
+    let dir = match demo_dir(args.out.clone()) {
+        Ok(d) => d,
+        Err(code) => return code,
     };
     if let Err(e) = crate::demo::write(&dir) {
         return fail(
@@ -698,27 +739,8 @@ fn demo(steps: &[Step], args: crate::cli::DemoArgs) -> u8 {
         eprintln!(
             "\n    Building step 0 (the first build compiles the tonic dependency graph: minutes)"
         );
-        let row = match runner::build(&dir, "step-0", &protoc) {
-            Ok(bins) => {
-                let client = runner::bin(&bins, runner::CLIENT);
-                let server = runner::bin(&bins, runner::SERVER);
-                let calls = runner::call(&client, &server);
-                step0_bins = Some(bins);
-                Row {
-                    step: 0,
-                    builds: Some(true),
-                    calls: vec![("step-0 client -> step-0 server".into(), calls)],
-                }
-            }
-            Err(e) => {
-                eprintln!("{}", e.trim_end());
-                Row {
-                    step: 0,
-                    builds: Some(false),
-                    calls: Vec::new(),
-                }
-            }
-        };
+        let (row, bins) = demo_step0_row(&dir, &protoc);
+        step0_bins = bins;
         eprint!("\n{}", demo::table(std::slice::from_ref(&row)));
         rows.push(row);
     }
@@ -727,23 +749,11 @@ fn demo(steps: &[Step], args: crate::cli::DemoArgs) -> u8 {
     let mut last_bins = step0_bins.clone();
     for n in &to_apply {
         let s = steps::get(steps, *n);
-        // The default flags, as a user would type them (the embedded shim is vendored into the
-        // demo by the step that first needs it), but `--no-verify`: with `--build` the demo
-        // builds and calls every step itself (more than the compiler loop's `cargo check`), and
-        // without it the demo only shows the edits, in seconds.
-        let argv: Vec<std::ffi::OsString> = vec![
-            "cargo-connect-migrate".into(),
-            "--step".into(),
-            n.to_string().into(),
-            "--no-verify".into(),
-            "--manifest-path".into(),
-            manifest.clone().into(),
-            "--no-progress".into(),
-        ];
         eprintln!(
             "\n$ cargo connect-migrate --step {n} --no-verify --manifest-path {}",
             manifest.display()
         );
+        let argv = demo_step_argv(*n, &manifest);
         let cli = match crate::cli::parse_from(argv) {
             Ok(c) => c,
             Err(e) => return fail(format!("the demo's own arguments do not parse: {e}"), None),
@@ -773,36 +783,7 @@ fn demo(steps: &[Step], args: crate::cli::DemoArgs) -> u8 {
                 }
             };
             last_bins = built.as_ref().ok().cloned();
-            let row = match built {
-                Ok(bins) => {
-                    let old_client = runner::bin(bins0, runner::CLIENT);
-                    let old_server = runner::bin(bins0, runner::SERVER);
-                    let client = runner::bin(&bins, runner::CLIENT);
-                    let server = runner::bin(&bins, runner::SERVER);
-                    Row {
-                        step: *n,
-                        builds: Some(true),
-                        calls: vec![
-                            (
-                                "step-0 client -> this server".into(),
-                                runner::call(&old_client, &server),
-                            ),
-                            (
-                                "this client -> step-0 server".into(),
-                                runner::call(&client, &old_server),
-                            ),
-                        ],
-                    }
-                }
-                Err(e) => {
-                    eprintln!("{}", e.trim_end());
-                    Row {
-                        step: *n,
-                        builds: Some(false),
-                        calls: Vec::new(),
-                    }
-                }
-            };
+            let row = demo_row(*n, built, bins0);
             eprint!("\n{}", demo::table(std::slice::from_ref(&row)));
             rows.push(row);
         } else if args.build {
@@ -828,6 +809,91 @@ fn demo(steps: &[Step], args: crate::cli::DemoArgs) -> u8 {
     } else {
         eprintln!("error: not every step of the demo built and answered every call (table above)");
         exit::PARTIAL
+    }
+}
+
+/// The command line of the demo's step `n`: the default flags, as a user would type them (the
+/// embedded shim is vendored into the demo by the step that first needs it), but `--no-verify`:
+/// with `--build` the demo builds and calls every step itself (more than the compiler loop's
+/// `cargo check`), and without it the demo only shows the edits, in seconds.
+fn demo_step_argv(n: u8, manifest: &Path) -> Vec<std::ffi::OsString> {
+    vec![
+        "cargo-connect-migrate".into(),
+        "--step".into(),
+        n.to_string().into(),
+        "--no-verify".into(),
+        "--manifest-path".into(),
+        manifest.into(),
+        "--no-progress".into(),
+    ]
+}
+
+/// Step 0 built and called by itself: its row and, when it built, where its binaries are.
+fn demo_step0_row(
+    dir: &Path,
+    protoc: &[(&'static str, std::ffi::OsString)],
+) -> (crate::demo::Row, Option<PathBuf>) {
+    use crate::demo::{runner, Row};
+    match runner::build(dir, "step-0", protoc) {
+        Ok(bins) => {
+            let client = runner::bin(&bins, runner::CLIENT);
+            let server = runner::bin(&bins, runner::SERVER);
+            let calls = runner::call(&client, &server);
+            (
+                Row {
+                    step: 0,
+                    builds: Some(true),
+                    calls: vec![("step-0 client -> step-0 server".into(), calls)],
+                },
+                Some(bins),
+            )
+        }
+        Err(e) => {
+            eprintln!("{}", e.trim_end());
+            (
+                Row {
+                    step: 0,
+                    builds: Some(false),
+                    calls: Vec::new(),
+                },
+                None,
+            )
+        }
+    }
+}
+
+/// The table row of step `n`: whether it built, and the calls between its binaries and step 0's.
+fn demo_row(n: u8, built: Result<PathBuf, String>, bins0: &Path) -> crate::demo::Row {
+    use crate::demo::{runner, Row};
+    match built {
+        Ok(bins) => {
+            let old_client = runner::bin(bins0, runner::CLIENT);
+            let old_server = runner::bin(bins0, runner::SERVER);
+            let client = runner::bin(&bins, runner::CLIENT);
+            let server = runner::bin(&bins, runner::SERVER);
+            Row {
+                step: n,
+                builds: Some(true),
+                calls: vec![
+                    (
+                        "step-0 client -> this server".into(),
+                        runner::call(&old_client, &server),
+                    ),
+                    (
+                        "this client -> step-0 server".into(),
+                        runner::call(&client, &old_server),
+                    ),
+                ],
+            }
+        }
+        Err(e) => {
+            eprintln!("{}", e.trim_end());
+            Row {
+                step: n,
+                builds: Some(false),
+                calls: Vec::new(),
+            }
+        }
     }
 }
 
