@@ -1,8 +1,12 @@
 //! The CLI contract: transcripts in `tests/cli/*.toml` (trycmd), and the acceptance points that
 //! need a real git repository.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use support::{copy_tree, git, repo_with, snapshot};
 
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_cargo-connect-migrate"))
@@ -13,69 +17,6 @@ fn transcripts() {
     trycmd::TestCases::new()
         .register_bin("cargo-connect-migrate", bin())
         .case("tests/cli/*.toml");
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == "target" || name == "Cargo.lock" {
-            continue;
-        }
-        let dest = to.join(&name);
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-            copy_tree(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
-}
-
-fn git(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// Writes the vendored shim into `dir` when its root manifest depends on it (the fixture trees
-/// leave the folder out; a user's tree holds it, committed with step 1).
-fn vendor_shim_if_named(dir: &Path) {
-    use cargo_connect_migrate::shim;
-    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap_or_default();
-    if shim::names_path(&manifest, dir, &dir.join(shim::VENDOR_DIR)) {
-        for (p, text) in shim::vendored_files() {
-            let dest = dir.join(shim::VENDOR_DIR).join(p);
-            std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-            std::fs::write(dest, text).unwrap();
-        }
-    }
-}
-
-/// A git repository holding a copy of `tree`, committed.
-fn repo_with(tree: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join(tree),
-        dir.path(),
-    );
-    vendor_shim_if_named(dir.path());
-    git(dir.path(), &["init", "-q"]);
-    git(dir.path(), &["add", "-A"]);
-    git(dir.path(), &["commit", "-qm", "base"]);
-    dir
 }
 
 /// Run the tool in `dir`; a write skips the build checks (these trees are not built here; the
@@ -89,26 +30,6 @@ fn run(dir: &Path, args: &[&str]) -> Output {
         .args(write.then_some("--no-verify"))
         .output()
         .unwrap()
-}
-
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let e = e.unwrap();
-            if e.file_name() == ".git" || e.file_name() == "target" {
-                continue;
-            }
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            } else {
-                out.push((e.path(), std::fs::read(e.path()).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]
@@ -590,7 +511,9 @@ fn no_vcs_write_is_refused_unless_allowed() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/routes/step-2"),
         dir.path(),
     );
-    vendor_shim_if_named(dir.path());
+    if support::names_vendored_shim(dir.path()) {
+        support::write_vendored_shim(dir.path());
+    }
     let before = snapshot(dir.path());
     let out = run(dir.path(), &["--step", "3"]);
     let err = String::from_utf8_lossy(&out.stderr);

@@ -1,55 +1,18 @@
 //! The compiler in the loop (issue 16): applying a step checks the build before and after, repairs
 //! what the compiler points at, and restores what still fails. The trees under
 //! `tests/compiler-loop/` build offline against stand-ins for tonic and connectrpc, so each
-//! `cargo check` takes seconds; the greeter chain at the end runs on the real crates.
+//! `cargo check` takes seconds; `messages` is a real tonic crate. The nine-step chain with the loop
+//! on, as a user runs it, is `tests/fixture_builds.rs`'s `greeter` (default flags).
 
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use support::{git, repo_with, snapshot};
+
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_cargo-connect-migrate"))
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == "target" || name == "Cargo.lock" {
-            continue;
-        }
-        let dest = to.join(&name);
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-            copy_tree(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}");
-}
-
-/// A committed git repository holding `tests/compiler-loop` (or another tree of the repository).
-fn repo_with(tree: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(&support::repo_root().join(tree), dir.path());
-    git(dir.path(), &["init", "-q"]);
-    git(dir.path(), &["add", "-A"]);
-    git(dir.path(), &["commit", "-qm", "base"]);
-    dir
 }
 
 /// Run the tool in `dir` with its own target directory (inside the temporary repository; the
@@ -61,28 +24,6 @@ fn run(repo: &Path, dir: &str, args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-/// Every file under `dir` but `.git`, `target` and `Cargo.lock`, with its bytes.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let e = e.unwrap();
-            let name = e.file_name();
-            if name == ".git" || name == "target" {
-                continue;
-            }
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            } else {
-                out.push((e.path(), std::fs::read(e.path()).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 fn stderr(o: &Output) -> String {
