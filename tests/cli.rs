@@ -32,6 +32,17 @@ fn run(dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Idempotence on a committed result: `--check` finds nothing and a second write changes no file.
+fn assert_second_run_changes_nothing(dir: &Path, step: &str) {
+    let after = snapshot(dir);
+    assert_eq!(
+        run(dir, &["--step", step, "--check"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(run(dir, &["--step", step]).status.code(), Some(0));
+    assert_eq!(snapshot(dir), after, "a second run changed files");
+}
+
 #[test]
 fn dry_run_diff_applies_and_equals_the_write() {
     let repo = repo_with("fixtures/routes/step-2");
@@ -78,13 +89,7 @@ fn check_exits_1_until_applied_and_a_second_run_changes_nothing() {
     );
     assert_eq!(run(repo.path(), &["--step", "3"]).status.code(), Some(0));
     git(repo.path(), &["commit", "-qam", "step 3"]);
-    let after = snapshot(repo.path());
-    assert_eq!(
-        run(repo.path(), &["--step", "3", "--check"]).status.code(),
-        Some(0)
-    );
-    assert_eq!(run(repo.path(), &["--step", "3"]).status.code(), Some(0));
-    assert_eq!(snapshot(repo.path()), after, "a second run changed files");
+    assert_second_run_changes_nothing(repo.path(), "3");
 }
 
 #[test]
@@ -371,13 +376,7 @@ fn step1_vendors_the_embedded_shim_by_default() {
     assert_eq!(vendored_folder(repo.path()), embedded_shim());
     git(repo.path(), &["add", "-A"]);
     git(repo.path(), &["commit", "-qm", "step 1"]);
-    let after = snapshot(repo.path());
-    assert_eq!(
-        run(repo.path(), &["--step", "1", "--check"]).status.code(),
-        Some(0)
-    );
-    assert_eq!(run(repo.path(), &["--step", "1"]).status.code(), Some(0));
-    assert_eq!(snapshot(repo.path()), after, "a second run changed files");
+    assert_second_run_changes_nothing(repo.path(), "1");
 }
 
 /// A copy of the same version is left alone, even where it differs; an older one is updated, and
