@@ -433,6 +433,8 @@ struct CratePlan {
     codegen: String,
     steps: Vec<StepPlan>,
     items: Vec<run::ItemReport>,
+    /// What the catalogue says of each rule of `items`.
+    rules: Vec<crate::rules::catalogue::RuleInfo>,
 }
 
 fn plan(steps: &[Step], sel: &Selection, format: Format) -> u8 {
@@ -555,6 +557,7 @@ fn crate_plans(
                 connectrpc: c.has_connectrpc,
                 codegen: workspace::codegen_kind(c, &by_name),
                 steps: step_plans,
+                rules: report::rules_of(&items),
                 items,
             }
         })
@@ -594,6 +597,13 @@ fn plan_human(plans: &[CratePlan]) -> String {
                     "    {}:{}:{} [{}] {}",
                     i.path, i.line, i.column, i.rule, i.message
                 );
+            }
+            let _ = writeln!(s, "  rules:");
+            for r in &p.rules {
+                let _ = writeln!(s, "    {}: {}", r.id, r.message);
+                if !r.note.is_empty() {
+                    let _ = writeln!(s, "      = help: {}", r.note);
+                }
             }
         }
         let _ = writeln!(s);

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::engine::ItemKind;
+use crate::rules::catalogue::{self, RuleInfo};
 use crate::run::{FileStatus, ItemReport, Mode, RunReport};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -164,9 +165,12 @@ pub fn json(r: &RunReport) -> String {
         #[serde(flatten)]
         report: &'a RunReport,
         counts: Counts,
+        /// What the catalogue says of each rule of the items.
+        rules: Vec<RuleInfo>,
     }
     let out = Out {
         report: r,
+        rules: rules_of(&r.items),
         counts: Counts {
             files_changed: r.changed(),
             edits: r.edits(),
@@ -177,6 +181,11 @@ pub fn json(r: &RunReport) -> String {
         },
     };
     serde_json::to_string_pretty(&out).expect("report serializes") + "\n"
+}
+
+/// The catalogue's entries of the rules of `items`, each once, sorted by id.
+pub fn rules_of(items: &[ItemReport]) -> Vec<RuleInfo> {
+    catalogue::embedded().describe(items.iter().map(|i| i.rule.as_str()))
 }
 
 fn gh_escape(s: &str) -> String {
@@ -258,12 +267,29 @@ pub fn sarif_of(reports: &[&RunReport]) -> String {
             "tool": { "driver": {
                 "name": "cargo-connect-migrate",
                 "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>(),
+                "rules": catalogue::embedded()
+                    .describe(rules.iter().map(String::as_str))
+                    .iter()
+                    .map(sarif_rule)
+                    .collect::<Vec<_>>(),
             }},
             "results": results,
         }]
     });
     serde_json::to_string_pretty(&doc).expect("SARIF serializes") + "\n"
+}
+
+/// A SARIF `reportingDescriptor`: the catalogue's message as the short description, its note
+/// as the help.
+fn sarif_rule(r: &RuleInfo) -> serde_json::Value {
+    let mut d = serde_json::json!({
+        "id": r.id,
+        "shortDescription": { "text": r.message },
+    });
+    if !r.note.is_empty() {
+        d["help"] = serde_json::json!({ "text": r.note });
+    }
+    d
 }
 
 /// "step 3 would change this file (2 edits)", "step 1 created this file".

@@ -6,6 +6,7 @@
 //! unknown keys, a step number that does not match its file, duplicate ids, duplicate `from`
 //! paths and paths that do not parse, with a message that says what to fix.
 
+pub mod catalogue;
 pub mod rename;
 
 use std::collections::{BTreeMap, HashSet};
