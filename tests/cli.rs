@@ -14,6 +14,11 @@ fn bin() -> PathBuf {
 
 #[test]
 fn transcripts() {
+    // One variable refreshes every snapshot: `GOLDEN_BLESS=1` (golden and tree cases) means
+    // `TRYCMD=overwrite` here.
+    if std::env::var_os("GOLDEN_BLESS").is_some() {
+        std::env::set_var("TRYCMD", "overwrite");
+    }
     trycmd::TestCases::new()
         .register_bin("cargo-connect-migrate", bin())
         .case("tests/cli/*.toml");

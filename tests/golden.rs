@@ -2,6 +2,10 @@
 //!
 //! - `tests/golden/stepNN/<case>.rs` -> `<case>.fixed.rs` (+ `<case>.items`, the expected manual
 //!   items as `line:col kind rule`): one file through one step; a second run changes nothing.
+//!
+//! Each case is its own test (a `libtest-mimic` harness): `cargo test --test golden -- --list`
+//! names them (`file/step03/status`, `fixture/greeter`, ...), and `cargo test --test golden --
+//! file/step03/status --exact` runs one. `GOLDEN_BLESS=1` rewrites the expected files.
 //! - `fixtures/<name>/step-N/`: every expected tree equals step N applied to the tree of step N-1,
 //!   and the chain from `step-0` through every step equals the last tree; a second run of each step
 //!   changes nothing; `plain` comes out byte-identical from every implemented step.
@@ -61,79 +65,95 @@ fn meta_for(case: &Path) -> FileMeta {
     }
 }
 
-#[test]
-fn file_cases() {
-    let all = steps::all().unwrap();
-    let mut ran = 0;
+/// The file cases: `tests/golden/stepNN/<case>.rs`, as (test name, step, path).
+fn file_cases() -> Vec<(String, u8, PathBuf)> {
+    let mut out = Vec::new();
     for entry in std::fs::read_dir(root().join("tests/golden")).unwrap() {
         let dir = entry.unwrap().path();
-        let n: u8 = dir.file_name().unwrap().to_str().unwrap()["step".len()..]
-            .parse()
-            .unwrap();
-        let step = steps::get(&all, n);
+        let step_dir = dir.file_name().unwrap().to_str().unwrap().to_string();
+        let n: u8 = step_dir["step".len()..].parse().unwrap();
         for case in std::fs::read_dir(&dir).unwrap() {
             let path = case.unwrap().path();
             let name = path.file_name().unwrap().to_str().unwrap().to_string();
             if !name.ends_with(".rs") || name.ends_with(".fixed.rs") {
                 continue;
             }
-            let before = std::fs::read_to_string(&path).unwrap();
-            let fixed = std::fs::read_to_string(path.with_extension("fixed.rs")).unwrap();
-            let meta = meta_for(&path);
-            let (after, items) = match process(step, &before, &meta) {
-                Outcome::Rewritten {
-                    new_text, items, ..
-                } => (new_text.unwrap_or_else(|| before.clone()), items),
-                Outcome::NotApplicable => (before.clone(), Vec::new()),
-                o => panic!("{name}: {o:?}"),
-            };
-            // `GOLDEN_BLESS=1` writes what the step produces as the expected files (review the
-            // diff before committing), like `TRYCMD=overwrite` for the CLI transcripts.
-            let bless = std::env::var_os("GOLDEN_BLESS").is_some();
-            if bless {
-                std::fs::write(path.with_extension("fixed.rs"), &after).unwrap();
-            } else {
-                assert_eq!(
-                    after,
-                    fixed,
-                    "{}: output differs from {name} fixed",
-                    dir.display()
-                );
-            }
-            let got_items: Vec<String> = items
-                .iter()
-                .map(|i| {
-                    let (l, c) = cargo_connect_migrate::edit::line_col(&before, i.offset);
-                    format!("{l}:{c} {} {}", kind_name(i.kind), i.rule)
-                })
-                .collect();
-            let items_file = path.with_extension("items");
-            if bless {
-                if got_items.is_empty() {
-                    if items_file.exists() {
-                        std::fs::write(&items_file, "").unwrap();
-                    }
-                } else {
-                    std::fs::write(&items_file, got_items.join("\n") + "\n").unwrap();
-                }
-            }
-            let want_items: Vec<String> = std::fs::read_to_string(&items_file)
-                .map(|t| t.lines().map(str::to_string).collect())
-                .unwrap_or_default();
-            assert_eq!(
-                got_items,
-                want_items,
-                "{}: manual items",
-                items_file.display()
-            );
-            match process(step, &after, &meta) {
-                Outcome::Rewritten { new_text: None, .. } | Outcome::NotApplicable => {}
-                o => panic!("{name}: a second run changed something: {o:?}"),
-            }
-            ran += 1;
+            let stem = name.trim_end_matches(".rs");
+            out.push((format!("file/{step_dir}/{stem}"), n, path));
         }
     }
-    assert!(ran >= 3, "golden cases were found and run");
+    out.sort();
+    out
+}
+
+/// One file through step `n`: the output equals `<case>.fixed.rs`, the items `<case>.items`,
+/// every item's rule is in the catalogue, and a second run changes nothing.
+fn check_file_case(n: u8, path: &Path) {
+    let all = steps::all().unwrap();
+    let step = steps::get(&all, n);
+    let name = path.file_name().unwrap().to_str().unwrap().to_string();
+    let dir = path.parent().unwrap();
+    let before = std::fs::read_to_string(path).unwrap();
+    let fixed = std::fs::read_to_string(path.with_extension("fixed.rs")).unwrap();
+    let meta = meta_for(path);
+    let (after, items) = match process(step, &before, &meta) {
+        Outcome::Rewritten {
+            new_text, items, ..
+        } => (new_text.unwrap_or_else(|| before.clone()), items),
+        Outcome::NotApplicable => (before.clone(), Vec::new()),
+        o => panic!("{name}: {o:?}"),
+    };
+    // `GOLDEN_BLESS=1` writes what the step produces as the expected files (review the
+    // diff before committing); it refreshes the tree cases and the CLI transcripts too.
+    let bless = std::env::var_os("GOLDEN_BLESS").is_some();
+    if bless {
+        std::fs::write(path.with_extension("fixed.rs"), &after).unwrap();
+    } else {
+        assert_eq!(
+            after,
+            fixed,
+            "{}: output differs from {name} fixed",
+            dir.display()
+        );
+    }
+    let catalogue = cargo_connect_migrate::rules::catalogue::embedded();
+    for i in &items {
+        assert!(
+            catalogue.contains(&i.rule),
+            "{name}: rule `{}` is not in the catalogue (rules/code/)",
+            i.rule
+        );
+    }
+    let got_items: Vec<String> = items
+        .iter()
+        .map(|i| {
+            let (l, c) = cargo_connect_migrate::edit::line_col(&before, i.offset);
+            format!("{l}:{c} {} {}", kind_name(i.kind), i.rule)
+        })
+        .collect();
+    let items_file = path.with_extension("items");
+    if bless {
+        if got_items.is_empty() {
+            if items_file.exists() {
+                std::fs::write(&items_file, "").unwrap();
+            }
+        } else {
+            std::fs::write(&items_file, got_items.join("\n") + "\n").unwrap();
+        }
+    }
+    let want_items: Vec<String> = std::fs::read_to_string(&items_file)
+        .map(|t| t.lines().map(str::to_string).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        got_items,
+        want_items,
+        "{}: manual items",
+        items_file.display()
+    );
+    match process(step, &after, &meta) {
+        Outcome::Rewritten { new_text: None, .. } | Outcome::NotApplicable => {}
+        o => panic!("{name}: a second run changed something: {o:?}"),
+    }
 }
 
 fn files_of(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -324,29 +344,6 @@ fn check_fixture(name: &str) {
     }
 }
 
-#[test]
-fn fixture_greeter() {
-    check_fixture("greeter");
-}
-
-#[test]
-fn fixture_routes() {
-    check_fixture("routes");
-}
-
-#[test]
-fn fixture_legacy() {
-    check_fixture("legacy");
-}
-
-#[test]
-fn fixture_platform() {
-    if root().join("fixtures/platform").exists() {
-        check_fixture("platform");
-    }
-}
-
-#[test]
 fn plain_is_byte_identical_after_every_step() {
     let tree = root().join("fixtures/plain/step-0");
     let all = steps::all().unwrap();
@@ -365,7 +362,6 @@ fn plain_is_byte_identical_after_every_step() {
 
 /// After step 1 the fixtures' sources name no prost message type, no prost `Message` import and
 /// no prost well-known type, and tonic runs on the shim's buffa codec.
-#[test]
 fn step1_trees_are_prost_free_and_on_the_buffa_codec() {
     let descriptor_types = [
         "FileDescriptorSet",
@@ -465,7 +461,6 @@ fn family_idents(text: &str) -> Vec<(usize, String)> {
 
 /// After step 9 (issue 6): no fixture depends on tonic, prost or the shim, and no source names
 /// them. (What step 9 keeps and lists when something still does: `tests/trees/step09/*/items`.)
-#[test]
 fn step9_trees_leave_tonic_prost_and_the_shim() {
     for name in ["greeter", "routes", "legacy", "platform"] {
         let tree = root().join("fixtures").join(name).join("step-9");
@@ -489,4 +484,48 @@ fn step9_trees_leave_tonic_prost_and_the_shim() {
             }
         }
     }
+}
+
+fn main() {
+    use libtest_mimic::{Arguments, Trial};
+    let args = Arguments::from_args();
+    let mut trials: Vec<Trial> = Vec::new();
+    let cases = file_cases();
+    assert!(cases.len() >= 3, "golden cases were found");
+    for (name, n, path) in cases {
+        trials.push(Trial::test(name, move || {
+            check_file_case(n, &path);
+            Ok(())
+        }));
+    }
+    for fixture in ["greeter", "routes", "legacy", "platform"] {
+        // `platform` is optional (a checkout without it skips it); the others must exist.
+        if fixture != "platform" || root().join("fixtures").join(fixture).exists() {
+            trials.push(Trial::test(format!("fixture/{fixture}"), move || {
+                check_fixture(fixture);
+                Ok(())
+            }));
+        }
+    }
+    let named: [(&str, fn()); 3] = [
+        (
+            "plain_is_byte_identical_after_every_step",
+            plain_is_byte_identical_after_every_step,
+        ),
+        (
+            "step1_trees_are_prost_free_and_on_the_buffa_codec",
+            step1_trees_are_prost_free_and_on_the_buffa_codec,
+        ),
+        (
+            "step9_trees_leave_tonic_prost_and_the_shim",
+            step9_trees_leave_tonic_prost_and_the_shim,
+        ),
+    ];
+    for (name, f) in named {
+        trials.push(Trial::test(name, move || {
+            f();
+            Ok(())
+        }));
+    }
+    libtest_mimic::run(&args, trials).exit();
 }

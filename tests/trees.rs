@@ -139,9 +139,83 @@ fn assert_same_tree(got: &Path, want: &Path, what: &str) {
     }
 }
 
-#[test]
-fn tree_cases() {
-    let mut ran = 0;
+/// One case: step `n` on `case/before/`; the result, the items, and a second run.
+fn check_case(n: u8, case: &Path) {
+    let name = format!("step{n:02}/{}", case.file_name().unwrap().to_string_lossy());
+    let before = case.join("before");
+    let work = tempfile::tempdir().unwrap();
+    for (rel, bytes) in files_of(&before) {
+        let p = work.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    }
+    let items = apply(work.path(), n, &name);
+    let catalogue = cargo_connect_migrate::rules::catalogue::embedded();
+    for i in &items {
+        let rule = i.rsplit(' ').next().unwrap();
+        assert!(
+            catalogue.contains(rule),
+            "{name}: rule `{rule}` is not in the catalogue (rules/code/)"
+        );
+    }
+    // `GOLDEN_BLESS=1` writes what the step produces as the expected tree and items
+    // (review the diff before committing).
+    if std::env::var_os("GOLDEN_BLESS").is_some() {
+        let out = case.join("after");
+        let _ = std::fs::remove_dir_all(&out);
+        // The vendored shim stays out of the expected trees (see without_vendored_shim).
+        let prefix = format!("{}/", cargo_connect_migrate::shim::VENDOR_DIR);
+        let mut got = files_of(work.path());
+        got.retain(|k, _| !k.starts_with(&prefix));
+        if got != files_of(&before) {
+            for (rel, bytes) in got {
+                let p = out.join(rel);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(p, bytes).unwrap();
+            }
+        }
+        if items.is_empty() {
+            let _ = std::fs::remove_file(case.join("items"));
+        } else {
+            std::fs::write(case.join("items"), items.join("\n") + "\n").unwrap();
+        }
+        return;
+    }
+    let after = if case.join("after").exists() {
+        case.join("after")
+    } else {
+        before.clone()
+    };
+    assert_same_tree(work.path(), &after, &name);
+    let want: Vec<String> = std::fs::read_to_string(case.join("items"))
+        .map(|t| t.lines().map(str::to_string).collect())
+        .unwrap_or_default();
+    assert_eq!(items, want, "{name}: manual items");
+    let again = apply(work.path(), n, &name);
+    assert_same_tree(work.path(), &after, &format!("{name}, second run"));
+    // Lines move when the first run edited the file: the same items, wherever they are now.
+    let sites = |v: &[String]| -> Vec<String> {
+        v.iter()
+            .map(|i| {
+                let (loc, rest) = i.split_once(' ').unwrap();
+                format!("{} {rest}", loc.split(':').next().unwrap())
+            })
+            .collect()
+    };
+    assert_eq!(
+        sites(&again),
+        sites(&want),
+        "{name}: manual items of the second run"
+    );
+}
+
+/// Each case is its own test: `cargo test --test trees -- --list` names them
+/// (`step06/channel-helpers`, ...), `cargo test --test trees -- step06/channel-helpers --exact`
+/// runs one.
+fn main() {
+    use libtest_mimic::{Arguments, Trial};
+    let args = Arguments::from_args();
+    let mut trials = Vec::new();
     for step_dir in std::fs::read_dir(root().join("tests/trees")).unwrap() {
         let step_dir = step_dir.unwrap().path();
         let n: u8 = step_dir.file_name().unwrap().to_str().unwrap()["step".len()..]
@@ -150,66 +224,13 @@ fn tree_cases() {
         for case in std::fs::read_dir(&step_dir).unwrap() {
             let case = case.unwrap().path();
             let name = format!("step{n:02}/{}", case.file_name().unwrap().to_string_lossy());
-            let before = case.join("before");
-            let work = tempfile::tempdir().unwrap();
-            for (rel, bytes) in files_of(&before) {
-                let p = work.path().join(rel);
-                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-                std::fs::write(p, bytes).unwrap();
-            }
-            let items = apply(work.path(), n, &name);
-            // `GOLDEN_BLESS=1` writes what the step produces as the expected tree and items
-            // (review the diff before committing).
-            if std::env::var_os("GOLDEN_BLESS").is_some() {
-                let out = case.join("after");
-                let _ = std::fs::remove_dir_all(&out);
-                // The vendored shim stays out of the expected trees (see without_vendored_shim).
-                let prefix = format!("{}/", cargo_connect_migrate::shim::VENDOR_DIR);
-                let mut got = files_of(work.path());
-                got.retain(|k, _| !k.starts_with(&prefix));
-                if got != files_of(&before) {
-                    for (rel, bytes) in got {
-                        let p = out.join(rel);
-                        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-                        std::fs::write(p, bytes).unwrap();
-                    }
-                }
-                if items.is_empty() {
-                    let _ = std::fs::remove_file(case.join("items"));
-                } else {
-                    std::fs::write(case.join("items"), items.join("\n") + "\n").unwrap();
-                }
-                ran += 1;
-                continue;
-            }
-            let after = if case.join("after").exists() {
-                case.join("after")
-            } else {
-                before.clone()
-            };
-            assert_same_tree(work.path(), &after, &name);
-            let want: Vec<String> = std::fs::read_to_string(case.join("items"))
-                .map(|t| t.lines().map(str::to_string).collect())
-                .unwrap_or_default();
-            assert_eq!(items, want, "{name}: manual items");
-            let again = apply(work.path(), n, &name);
-            assert_same_tree(work.path(), &after, &format!("{name}, second run"));
-            // Lines move when the first run edited the file: the same items, wherever they are now.
-            let sites = |v: &[String]| -> Vec<String> {
-                v.iter()
-                    .map(|i| {
-                        let (loc, rest) = i.split_once(' ').unwrap();
-                        format!("{} {rest}", loc.split(':').next().unwrap())
-                    })
-                    .collect()
-            };
-            assert_eq!(
-                sites(&again),
-                sites(&want),
-                "{name}: manual items of the second run"
-            );
-            ran += 1;
+            trials.push(Trial::test(name, move || {
+                check_case(n, &case);
+                Ok(())
+            }));
         }
     }
-    assert!(ran >= 3, "tree cases were found and run");
+    assert!(trials.len() >= 3, "tree cases were found");
+    trials.sort_by(|a, b| a.name().cmp(b.name()));
+    libtest_mimic::run(&args, trials).exit();
 }
