@@ -31,7 +31,7 @@ pub const BIN_ENCODE: &str = "grpc_bin_encode";
 pub const BIN_DECODE: &str = "grpc_bin_decode";
 
 /// The helper functions for binary metadata, appended to a file that needs them.
-const BIN_HELPERS: &str = include_str!("metadata_helpers.rs.txt");
+const BIN_HELPERS: &str = include_str!("../../templates/metadata_helpers.rs");
 
 /// The text of the helpers a file needs (each once), to append to it.
 pub fn bin_helpers(encode: bool, decode: bool) -> String {
@@ -361,7 +361,7 @@ mod tests {
         #![allow(dead_code)]
         include!(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/src/steps/metadata_helpers.rs.txt"
+            "/templates/metadata_helpers.rs"
         ));
 
         #[test]
