@@ -1,10 +1,10 @@
 //! The hosting module step 9 writes into a user's crate (`connect_compat`, the template
-//! `src/steps/step09/connect_compat.rs.txt` of the tool), exercised as the shim's own hosting is:
+//! `templates/connect_compat.rs` of the tool), exercised as the shim's own hosting is:
 //! unmodified tonic clients get codes, messages, details and error trailers, early stream errors
 //! at the call, peer addresses in handlers; Connect clients of every protocol are untouched.
 mod common;
 
-#[path = "../../src/steps/step09/connect_compat.rs.txt"]
+#[path = "../../templates/connect_compat.rs"]
 #[allow(dead_code)]
 mod connect_compat;
 
