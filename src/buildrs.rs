@@ -12,8 +12,8 @@
 //! array, `vec![]`, `PathBuf::from`, `concat!` of literals and `env!("CARGO_MANIFEST_DIR")`)
 //! and reported as [`PathValue::Unresolved`] otherwise.
 //!
-//! [`plan_step1_build_rs`] turns one call into its step 1 replacement, following the verified
-//! recipe of `buffa-codec-findings.md`:
+//! [`plan_step1_build_rs`] turns one call into its step 1 replacement (tonic's stubs on the buffa
+//! messages through `extern_path` per package and `codec_path`: README, "Step 1 in practice"):
 //!
 //! Before:
 //! ```text
@@ -1729,8 +1729,8 @@ fn is_serde_derive(attr: &str) -> bool {
         || a.contains("serde")
 }
 
-/// What step 1 does with a tonic/prost builder option (`buffa-codec-findings.md` §2,
-/// `tonic-to-connectrpc.md` §1.3).
+/// What step 1 does with a tonic/prost builder option: moved to buffa's config, kept on tonic's
+/// builder, dropped, or reported (the `match` below is the reference).
 pub fn classify_option(name: &str, args: &[OptionArg]) -> (OptionClass, Option<String>) {
     use OptionClass::*;
     let first = args.first().map(|a| a.source.as_str()).unwrap_or("");

@@ -1,9 +1,16 @@
 //! tonic-shaped calls over a connectrpc client (migration steps 6 and 8).
 //!
-//! Step 6 moves clients to connectrpc. Where a call site cannot be rewritten yet, the tool points
-//! it at a per-service compat client declared with [`tonic_client!`](crate::tonic_client): the
-//! same method names and tonic's shapes (`impl IntoRequest<Req>`, `tonic::Response<Resp>`,
-//! `tonic::Streaming<Resp>`, `tonic::Status`), carried by connectrpc's `call_*` functions:
+//! Step 6 moves clients to connectrpc. Where a call site cannot be made native yet, the tool
+//! keeps it tonic-shaped over the connect client through the call helpers of this module
+//! ([`tonic_unary`], [`tonic_server_stream`], [`tonic_client_stream`], [`tonic_bidi`], and their
+//! [`connect_errors`] twins once step 7 moved the errors; [`request_from_options`] for a helper
+//! that returned a `tonic::Request`), and keeps a client that must stay on a tonic channel on
+//! [`ChannelTransport`] ([`channel_config`]); step 8 makes the streaming calls native.
+//!
+//! For call sites rewritten by hand, [`tonic_client!`](crate::tonic_client) declares a
+//! per-service compat client (the tool never writes it): the same method names and tonic's
+//! shapes (`impl IntoRequest<Req>`, `tonic::Response<Resp>`, `tonic::Streaming<Resp>`,
+//! `tonic::Status`), carried by connectrpc's `call_*` functions:
 //!
 //! ```text
 //! connect_shim::tonic_client! {

@@ -25,7 +25,10 @@
 //! any service) and inserts connectrpc's `PeerAddr` from tonic's `TcpConnectInfo`. The fix layer wraps the body;
 //! on success responses it only forwards frames.
 //!
-//! **Removed by** step 5 (`main` serves a connectrpc router through axum); keep
+//! **Written by** step 2 ([`tonic_hosted!`](crate::tonic_hosted): a converted service keeps
+//! serving inside tonic's `Server`) and step 5 ([`connect_app`]: `main` serves a connectrpc
+//! router through axum, [`incoming_listener`] for a tonic `TcpIncoming`); **removed by** step 9,
+//! which writes [`connect_app`]'s code into the crate (`connect_compat.rs`). Keep
 //! [`GrpcErrorFixLayer`] for as long as tonic clients call connect servers.
 
 use std::convert::Infallible;

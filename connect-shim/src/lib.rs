@@ -9,8 +9,8 @@
 //!   [`tonic_bridge!`] for whole tonic impls (steps 2 and 4).
 //! - [`hosting`]: connect services in a tonic server, tonic services on an axum app, and the
 //!   gRPC error-header fix (steps 2 and 5).
-//! - [`client`]: tonic-shaped calls over a connect client, and [`tonic_client!`] for per-service
-//!   compat clients (steps 6 and 8).
+//! - [`client`]: tonic-shaped calls over a connect client (steps 6 and 8), and
+//!   [`tonic_client!`] for per-service compat clients at call sites rewritten by hand.
 #![warn(missing_docs)]
 
 pub mod client;

@@ -1,9 +1,9 @@
 //! The nine migration steps, in order.
 //!
-//! Each step is a rule set from `rules/stepNN.toml` (the mechanical renames) plus, where code is
-//! needed, a module of its own named with its number (`step01_codegen.rs`, ...). A step that is
-//! not implemented yet says so: `plan` lists it and `--step N` refuses with exit code 2 rather than
-//! pretending to have migrated anything.
+//! Each step is a rule set from `rules/stepNN.toml` (the mechanical renames, for steps 1, 3, 6
+//! and 7) plus a folder of its own named with its number (`step01/`, ..., `step09/`; step 4's
+//! passes live in `step03/`), whose code rules are listed in `rules/code/stepNN.toml`. Every step
+//! is implemented; `Step::implemented` stays for `plan`'s output shape.
 
 pub mod details;
 pub mod metadata;

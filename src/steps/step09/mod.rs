@@ -1373,7 +1373,6 @@ pub fn prepare(ws: &Workspace) -> Prepared {
     out
 }
 
-/// The identifiers used inside the `macro_rules!` definitions of a file.
 /// Interceptor functions of crate `c` moved to their connect shape ([`interceptors`]): a file
 /// whose functions are all registered through `TonicInterceptor::new` and named nowhere else in
 /// the crate (outside their file) is rewritten; the others are reported. Returns the functions.
@@ -1453,6 +1452,7 @@ fn plan_interceptors(
     converted
 }
 
+/// The identifiers used inside the `macro_rules!` definitions of a file.
 fn macro_rules_idents(file: &syn::File) -> HashSet<String> {
     fn walk(ts: proc_macro2::TokenStream, out: &mut HashSet<String>) {
         for tt in ts {
