@@ -182,9 +182,9 @@ fn shim_paths(text: &str, out: &mut BTreeSet<String>) {
                 break;
             }
             let after = &s[end..];
-            if after.starts_with("::") {
+            if let Some(next) = after.strip_prefix("::") {
                 segs.push(seg);
-                s = &after[2..];
+                s = next;
             } else {
                 let bang = after.starts_with('!') && !after.starts_with("!=");
                 segs.push(seg);
