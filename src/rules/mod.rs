@@ -8,6 +8,7 @@
 
 pub mod catalogue;
 pub mod rename;
+pub mod tables;
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -210,7 +211,7 @@ pub enum RuleError {
     BadId { file: String, id: String },
 }
 
-fn parse_path(file: &str, id: &str, s: &str) -> Result<Vec<String>, RuleError> {
+pub(crate) fn parse_path(file: &str, id: &str, s: &str) -> Result<Vec<String>, RuleError> {
     let p: syn::Path = syn::parse_str(s).map_err(|e| RuleError::BadPath {
         file: file.into(),
         id: id.into(),

@@ -31,36 +31,23 @@ use syn::visit::Visit;
 use crate::edit::Edit;
 use crate::engine::{FileCtx, ItemKind, ManualItem, PassOutput};
 use crate::resolve::{range, FileIndex, Resolution, ScopeTracker, UTree};
+use crate::rules::tables::{self, PathRename};
 
 const CLIENT: &[&str] = &["tonic_health", "pb", "health_client", "HealthClient"];
 
-/// tonic-health client items and their connectrpc-health paths.
-const MAP: &[(&[&str], &str)] = &[
-    (CLIENT, "connectrpc_health::HealthClient"),
-    (
-        &["tonic_health", "pb", "HealthCheckRequest"],
-        "connectrpc_health::wire::HealthCheckRequest",
-    ),
-    (
-        &["tonic_health", "pb", "HealthCheckResponse"],
-        "connectrpc_health::wire::HealthCheckResponse",
-    ),
-    (
-        &[
-            "tonic_health",
-            "pb",
-            "health_check_response",
-            "ServingStatus",
-        ],
-        "connectrpc_health::wire::ServingStatus",
-    ),
-];
+/// tonic-health client items and their connectrpc-health paths: data, in
+/// `rules/tables/step06_health.toml`.
+fn map() -> &'static [PathRename] {
+    static MAP: std::sync::OnceLock<Vec<PathRename>> = std::sync::OnceLock::new();
+    MAP.get_or_init(|| tables::embedded_renames(tables::STEP06_HEALTH))
+}
 
 const REQUEST: &[&str] = &["tonic_health", "pb", "HealthCheckRequest"];
 
-/// The mapped item `full` starts with: (index in MAP, its length).
+/// The mapped item `full` starts with: (index in [`map`], its length).
 fn mapped(full: &[String]) -> Option<(usize, usize)> {
-    MAP.iter().enumerate().find_map(|(i, (p, _))| {
+    map().iter().enumerate().find_map(|(i, r)| {
+        let p = &r.from;
         (full.len() >= p.len() && full.iter().zip(p.iter()).all(|(a, b)| a == b))
             .then_some((i, p.len()))
     })
@@ -233,7 +220,7 @@ impl<'a, 'ast> Health<'a, 'ast> {
             let lead = if text.starts_with("::") { "::" } else { "" };
             self.edit(
                 start..name_end,
-                format!("{lead}{}", MAP[i].1),
+                format!("{lead}{}", map()[i].to),
                 "health-import",
             );
         }
@@ -260,7 +247,7 @@ impl<'a, 'ast> Health<'a, 'ast> {
                 );
                 return;
             };
-            let path = MAP[i].1.trim_start_matches("connectrpc_health::");
+            let path = map()[i].to.trim_start_matches("connectrpc_health::");
             let last = path.rsplit("::").next().unwrap_or(path);
             if l.name.is_empty() {
                 parts.push(format!("{path} as _"));
@@ -309,9 +296,13 @@ impl<'a, 'ast> Health<'a, 'ast> {
         let end = range(p.segments[last].ident.span()).end;
         self.done.insert(r.start);
         let lead = if p.leading_colon.is_some() { "::" } else { "" };
-        self.edit(r.start..end, format!("{lead}{}", MAP[i].1), "health-path");
+        self.edit(
+            r.start..end,
+            format!("{lead}{}", map()[i].to),
+            "health-path",
+        );
         // Type arguments of the client: the tonic channel is the transport.
-        if i == 0 {
+        if map()[i].from == CLIENT {
             self.client_args(&p.segments[last].arguments);
         }
     }
