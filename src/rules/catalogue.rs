@@ -133,7 +133,9 @@ pub enum CatalogueError {
     EveryStepOutsideCommon { file: String },
 }
 
+/// `native-handler`, or a family `compile-*` (ids formatted with a code: `compile-E0599`).
 fn is_word_id(id: &str) -> bool {
+    let id = id.strip_suffix("-*").unwrap_or(id);
     !id.is_empty()
         && !id.starts_with('-')
         && id
@@ -264,12 +266,19 @@ impl Catalogue {
         Ok(())
     }
 
+    /// The entry of `id`: its own, or its family's (`step03/compile-*` for
+    /// `step03/compile-E0599`).
     pub fn get(&self, id: &str) -> Option<&RuleInfo> {
-        self.rules.get(id)
+        self.rules.get(id).or_else(|| {
+            self.rules.iter().find_map(|(k, v)| {
+                let family = k.strip_suffix('*')?;
+                (id.len() > family.len() && id.starts_with(family)).then_some(v)
+            })
+        })
     }
 
     pub fn contains(&self, id: &str) -> bool {
-        self.rules.contains_key(id)
+        self.get(id).is_some()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &RuleInfo> {
@@ -292,7 +301,11 @@ impl Catalogue {
         ids.dedup();
         ids.into_iter()
             .map(|id| {
-                self.get(id).cloned().unwrap_or_else(|| RuleInfo {
+                let found = self.get(id).map(|r| RuleInfo {
+                    id: id.to_string(),
+                    ..r.clone()
+                });
+                found.unwrap_or_else(|| RuleInfo {
                     id: id.to_string(),
                     message: "(not in the catalogue)".into(),
                     note: String::new(),
@@ -395,5 +408,10 @@ mod tests {
         assert_eq!(d.len(), 2);
         assert_eq!(d[0].id, "step03/code-type");
         assert_eq!(d[1].message, "(not in the catalogue)");
+        // A family entry describes each of its ids.
+        let d = c.describe(["step03/compile-E0599"]);
+        assert_eq!(d[0].id, "step03/compile-E0599");
+        assert_eq!(d[0].message, c.get("step03/compile-*").unwrap().message);
+        assert!(!c.contains("step03/compile-"));
     }
 }
