@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::context::CrateCtx;
 use crate::edit::{Edit, EditBuffer, LineEnding, Overlap};
 use crate::resolve::FileIndex;
 use crate::rules::rename::SideEvidence;
-use crate::steps::step01::CrateCtx;
 use crate::steps::Step;
 
 /// The comment that keeps a construct (the statement or item on its line or the next) unchanged.

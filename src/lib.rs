@@ -8,6 +8,7 @@
 pub mod app;
 pub mod buildrs;
 pub mod cli;
+pub mod context;
 pub mod demo;
 pub mod edit;
 pub mod engine;

@@ -5,6 +5,7 @@
 //! not implemented yet says so: `plan` lists it and `--step N` refuses with exit code 2 rather than
 //! pretending to have migrated anything.
 
+pub mod common;
 pub mod details;
 pub mod metadata;
 pub mod step01;
@@ -18,9 +19,11 @@ pub mod step09;
 
 use aho_corasick::AhoCorasick;
 
+use crate::context::CrateCtx;
 use crate::engine::Pass;
 use crate::rules::rename::RenamePass;
 use crate::rules::StepRules;
+use common::prepare::Prepared;
 
 /// What each step does, as the README's table says it.
 pub const TITLES: [&str; 10] = [
@@ -143,7 +146,7 @@ impl Step {
         names_crate && self.idents.as_ref().is_some_and(|ac| ac.is_match(text))
     }
 
-    pub fn passes<'a>(&'a self, ctx: Option<&'a step01::CrateCtx>) -> Vec<Box<dyn Pass + 'a>> {
+    pub fn passes<'a>(&'a self, ctx: Option<&'a CrateCtx>) -> Vec<Box<dyn Pass + 'a>> {
         if !self.implemented {
             return Vec::new();
         }
@@ -188,17 +191,18 @@ impl Step {
     }
 
     /// Work on the whole workspace before the files: per-crate context and manifest changes.
-    pub fn prepare(&self, ws: &crate::workspace::Workspace) -> step01::Prepared {
+    /// Steps 2, 5 and 6 start from step 1's analysis of the workspace (the crates' schemas).
+    pub fn prepare(&self, ws: &crate::workspace::Workspace) -> Prepared {
         match self.number {
             1 => step01::prepare(ws),
-            2 => step02::prepare(ws),
+            2 => step02::prepare(ws, step01::prepare(ws)),
             3 | 7 => details::prepare(self, ws),
             4 => step03::prepare_step4(ws),
-            5 => step05::prepare(self, ws),
+            5 => step05::prepare(self, ws, step01::prepare(ws)),
             9 => step09::prepare(ws),
-            6 => step06::prepare(ws),
+            6 => step06::prepare(ws, step01::prepare(ws)),
             8 => step08::prepare(self, ws),
-            _ => step01::Prepared::default(),
+            _ => Prepared::default(),
         }
     }
 }
@@ -247,11 +251,11 @@ pub fn emptied_import_removals(
     };
     let emptied: HashSet<String> = {
         let mut toks = Vec::new();
-        step03::flatten(quote::ToTokens::to_token_stream(file.file), &mut toks);
+        common::tokens::flatten(quote::ToTokens::to_token_stream(file.file), &mut toks);
         let in_use = |at: usize| file.index.use_items.iter().any(|u| u.range.contains(&at));
         let mut seen: HashMap<&str, bool> = HashMap::new();
         for t in &toks {
-            let step03::Tok::Ident(n, r) = t else {
+            let common::tokens::Tok::Ident(n, r) = t else {
                 continue;
             };
             if in_use(r.start) {
@@ -321,7 +325,7 @@ mod tests {
     use crate::engine::{process, FileMeta, Outcome};
     use std::sync::Arc;
 
-    fn step1(text: &str, ctx: Option<super::step01::CrateCtx>) -> String {
+    fn step1(text: &str, ctx: Option<crate::context::CrateCtx>) -> String {
         let s = super::all().unwrap().into_iter().next().unwrap();
         let meta = FileMeta {
             crate_ctx: ctx.map(Arc::new),

@@ -217,7 +217,7 @@ const RULE_ONEOF: &str = "step01/oneof-box";
 const RULE_MAP: &str = "step01/map-field";
 const RULE_READ: &str = "step01/field-read";
 
-use crate::steps::step05::strip_parens;
+use crate::steps::common::syntax::strip_parens;
 
 /// Can `.method()` be appended to this expression without parentheses?
 fn is_postfix_safe(e: &syn::Expr) -> bool {

@@ -37,13 +37,14 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, TokenStream};
 use quote::ToTokens;
 use syn::visit::Visit;
 
 use crate::edit::{line_start, Edit};
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
 use crate::resolve::{range, FileIndex, ScopeTracker};
+use crate::steps::common::tokens::{empty_call_at, flatten, Tok};
 
 mod md_helpers;
 use md_helpers::Helper;
@@ -310,73 +311,6 @@ fn item(
         message,
         note: note.to_string(),
         kind,
-    }
-}
-
-/// A token of a flattened token stream, with its byte range.
-#[derive(Clone, Debug)]
-pub(crate) enum Tok {
-    Ident(String, Range<usize>),
-    Punct(char, Range<usize>),
-    Lit(Range<usize>),
-    Open(Delimiter, Range<usize>),
-    Close(Delimiter, Range<usize>),
-}
-
-impl Tok {
-    pub(crate) fn range(&self) -> Range<usize> {
-        match self {
-            Tok::Ident(_, r)
-            | Tok::Punct(_, r)
-            | Tok::Lit(r)
-            | Tok::Open(_, r)
-            | Tok::Close(_, r) => r.clone(),
-        }
-    }
-    pub(crate) fn is_ident(&self, s: &str) -> bool {
-        matches!(self, Tok::Ident(i, _) if i == s)
-    }
-    pub(crate) fn is_punct(&self, c: char) -> bool {
-        matches!(self, Tok::Punct(p, _) if *p == c)
-    }
-    pub(crate) fn is_open(&self, d: Delimiter) -> bool {
-        matches!(self, Tok::Open(x, _) if *x == d)
-    }
-    pub(crate) fn is_close(&self, d: Delimiter) -> bool {
-        matches!(self, Tok::Close(x, _) if *x == d)
-    }
-    pub(crate) fn ident(&self) -> Option<&str> {
-        match self {
-            Tok::Ident(i, _) => Some(i),
-            _ => None,
-        }
-    }
-}
-
-pub(crate) fn flatten(t: TokenStream, out: &mut Vec<Tok>) {
-    for tt in t {
-        match tt {
-            TokenTree::Group(g) => {
-                out.push(Tok::Open(g.delimiter(), range(g.span_open())));
-                flatten(g.stream(), out);
-                out.push(Tok::Close(g.delimiter(), range(g.span_close())));
-            }
-            TokenTree::Ident(i) => out.push(Tok::Ident(i.to_string(), range(i.span()))),
-            TokenTree::Punct(p) => out.push(Tok::Punct(p.as_char(), range(p.span()))),
-            TokenTree::Literal(l) => out.push(Tok::Lit(range(l.span()))),
-        }
-    }
-}
-
-/// `a . m ( )` at `i` (the receiver ident): the method name when the call has no arguments.
-pub(crate) fn empty_call_at(toks: &[Tok], i: usize) -> Option<&str> {
-    if toks.get(i + 1)?.is_punct('.')
-        && toks.get(i + 3)?.is_open(Delimiter::Parenthesis)
-        && toks.get(i + 4)?.is_close(Delimiter::Parenthesis)
-    {
-        toks.get(i + 2)?.ident()
-    } else {
-        None
     }
 }
 
@@ -1858,9 +1792,9 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
 
 /// Step 4's work before the files: crates with streaming handlers on the `connect_errors`
 /// adapters get `futures` (its `StreamExt` reads the native inbound streams).
-pub fn prepare_step4(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepared {
+pub fn prepare_step4(ws: &crate::workspace::Workspace) -> crate::steps::common::prepare::Prepared {
     use crate::manifest::{self, DepKind, NewDep};
-    let mut out = crate::steps::step01::Prepared::default();
+    let mut out = crate::steps::common::prepare::Prepared::default();
     let mut manifests = manifest::ManifestEdits::new(ws.root.join("Cargo.toml"));
     for c in &ws.crates {
         let streams = c.files.iter().any(|f| {
@@ -1880,7 +1814,7 @@ pub fn prepare_step4(ws: &crate::workspace::Workspace) -> crate::steps::step01::
         let dirs = (c.dir.as_path(), ws.root.as_path());
         match manifest::add_deps_in(&member, root_cur.as_deref(), &deps, Some(dirs)) {
             Ok((m, r)) => manifests.record(&c.manifest_path, member, m, r),
-            Err(e) => out.items.push(crate::run::ItemReport {
+            Err(e) => out.items.push(crate::report::ItemReport {
                 path: crate::workspace::rel(&ws.root, &c.manifest_path),
                 krate: c.name.clone(),
                 line: 1,

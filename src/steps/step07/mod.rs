@@ -31,7 +31,7 @@ use syn::visit::Visit;
 use crate::edit::Edit;
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
 use crate::resolve::{range, FileIndex, ScopeTracker};
-use crate::steps::step03::{empty_call_at, flatten, Tok};
+use crate::steps::common::tokens::{empty_call_at, flatten, Tok};
 
 const WRAPPERS: [&str; 4] = [
     "tonic_unary",
