@@ -12,6 +12,7 @@ pub mod context;
 pub mod demo;
 pub mod edit;
 pub mod engine;
+pub mod evidence;
 pub mod manifest;
 pub mod repairs;
 pub mod report;

@@ -177,7 +177,7 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
                 krate: &c.name,
                 meta: FileMeta {
                     module_path: f.module_path.clone(),
-                    crate_evidence: crate::rules::rename::SideEvidence {
+                    crate_evidence: crate::evidence::SideEvidence {
                         connect_server,
                         ..c.evidence
                     },

@@ -39,6 +39,12 @@ pub const TITLES: [&str; 10] = [
     "Stop generating gRPC code",
 ];
 
+/// The checks in code the rules of every step may depend on.
+const RULE_CHECKS: crate::rules::Checks = crate::rules::Checks {
+    details_converts: details::converts,
+    descriptors_migrate: step01::descriptors::migrates,
+};
+
 /// One migration step, ready to run.
 pub struct Step {
     pub number: u8,
@@ -156,7 +162,10 @@ impl Step {
         // dependency and the messages stay prost's (checked-in stubs, or another crate's: listed
         // by prepare as `step01/stubs-elsewhere`), so `prost::Message` must stay too.
         if self.number != 1 || ctx.is_some() {
-            v.push(Box::new(RenamePass { rules: &self.rules }));
+            v.push(Box::new(RenamePass {
+                rules: &self.rules,
+                checks: RULE_CHECKS,
+            }));
         }
         if let (1, Some(ctx)) = (self.number, ctx) {
             v.push(Box::new(step01::messages::MessagesPass { ctx }));
@@ -204,6 +213,15 @@ impl Step {
             8 => step08::prepare(self, ws),
             _ => Prepared::default(),
         }
+    }
+}
+
+impl crate::engine::Passes for Step {
+    fn prefilter(&self, text: &[u8], crate_ctx: bool) -> bool {
+        Step::prefilter(self, text, crate_ctx)
+    }
+    fn passes<'a>(&'a self, ctx: Option<&'a CrateCtx>) -> Vec<Box<dyn Pass + 'a>> {
+        Step::passes(self, ctx)
     }
 }
 

@@ -366,7 +366,7 @@ fn trial_output(
     plan.decls.insert(t.root.clone(), format!("mod {MODULE};"));
     let meta = crate::engine::FileMeta {
         module_path: f.module_path.clone(),
-        crate_evidence: crate::rules::rename::SideEvidence {
+        crate_evidence: crate::evidence::SideEvidence {
             connect_server,
             ..c.evidence
         },

@@ -216,7 +216,7 @@ impl HandlersPass {
         }
         if self.step == 3
             && !file.crate_evidence.connect_server
-            && !crate::rules::rename::SideEvidence::scan(file.text.as_bytes()).connect_server
+            && !crate::evidence::SideEvidence::scan(file.text.as_bytes()).connect_server
         {
             // No handler of the workspace is on connect yet (step 2 converted none): whatever
             // returns tonic errors here still serves tonic, so nothing of the file changes.

@@ -69,7 +69,7 @@ impl Pass for ClientErrorsPass {
                 && toks.get(i + 2).is_some_and(|t| t.is_punct(':'))
         });
         let connect_clients = file.crate_evidence.connect_client
-            || crate::rules::rename::SideEvidence::scan(file.text.as_bytes()).connect_client;
+            || crate::evidence::SideEvidence::scan(file.text.as_bytes()).connect_client;
         // What the rename pass did or could not decide (`unsure`: server or client side?).
         let renamed = w
             .out
