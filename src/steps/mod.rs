@@ -7,10 +7,12 @@
 
 pub mod common;
 pub mod details;
+pub mod handlers;
 pub mod metadata;
 pub mod step01;
 pub mod step02;
 pub mod step03;
+pub mod step04;
 pub mod step05;
 pub mod step06;
 pub mod step07;
@@ -178,8 +180,11 @@ impl Step {
         if let (2, Some(ctx)) = (self.number, ctx) {
             v.push(Box::new(step02::ServicesPass { ctx }));
         }
-        if matches!(self.number, 3 | 4) {
-            v.push(Box::new(step03::HandlersPass { step: self.number }));
+        if self.number == 3 {
+            v.push(Box::new(step03::handlers_pass()));
+        }
+        if self.number == 4 {
+            v.push(Box::new(step04::handlers_pass()));
         }
         if self.number == 7 {
             v.push(Box::new(step07::ClientErrorsPass));
@@ -206,7 +211,7 @@ impl Step {
             1 => step01::prepare(ws),
             2 => step02::prepare(ws, step01::prepare(ws)),
             3 | 7 => details::prepare(self, ws),
-            4 => step03::prepare_step4(ws),
+            4 => step04::prepare(ws),
             5 => step05::prepare(self, ws, step01::prepare(ws)),
             9 => step09::prepare(ws),
             6 => step06::prepare(ws, step01::prepare(ws)),

@@ -180,7 +180,7 @@ pub fn prepare(st: &crate::steps::Step, ws: &Workspace) -> Prepared {
     for c in &ws.crates {
         let mut plan = DetailsPlan::default();
         // Step 3 writes `http::HeaderMap` / `http::HeaderValue` where handlers' metadata
-        // helpers move off tonic's MetadataMap (`step03::md_helpers`).
+        // helpers move off tonic's MetadataMap (`handlers::md_helpers`).
         let mut http = false;
         for t in &c.targets {
             if t.kinds
