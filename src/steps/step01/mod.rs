@@ -36,6 +36,9 @@
 //! What it cannot do is reported: protos it cannot find, checked-in generated code, build
 //! options without a buffa equivalent, prost idioms whose receiver's type is unknown.
 
+mod definition;
+pub use definition::DEFINITION;
+
 pub mod descriptors;
 pub mod messages;
 

@@ -59,6 +59,9 @@
 //! the tonic parts), as are server options the hosting wrapper cannot carry, streaming handler
 //! tests, and impls the step could not convert.
 
+mod definition;
+pub use definition::DEFINITION;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 

@@ -16,6 +16,9 @@
 //! fn check(id: u32) -> Result<(), ConnectError> { Err(ConnectError::not_found("no such id")) }
 //! ```
 
+mod definition;
+pub use definition::DEFINITION;
+
 use crate::steps::handlers::HandlersPass;
 
 /// The step's pass over a file (after the rename rules).

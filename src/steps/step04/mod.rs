@@ -8,6 +8,9 @@
 //! `connect_shim` is left alone). A handler that stays on an adapter is listed with what blocked
 //! it.
 
+mod definition;
+pub use definition::DEFINITION;
+
 use crate::engine::ItemKind;
 use crate::steps::handlers::HandlersPass;
 

@@ -44,6 +44,9 @@
 //! .await?;
 //! ```
 
+mod definition;
+pub use definition::DEFINITION;
+
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 

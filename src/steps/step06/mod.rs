@@ -42,6 +42,9 @@
 //! - streaming calls stay tonic-shaped through `connect_shim::client::tonic_server_stream`,
 //!   `tonic_client_stream` and `tonic_bidi` over the native client, and are listed for step 8.
 
+mod definition;
+pub use definition::DEFINITION;
+
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 

@@ -21,6 +21,9 @@
 //! Behaviour differences are listed where they show: a client matching `Code::Cancelled` saw
 //! tonic's timeouts, which connectrpc reports as `DeadlineExceeded`.
 
+mod definition;
+pub use definition::DEFINITION;
+
 use std::collections::HashSet;
 use std::ops::Range;
 

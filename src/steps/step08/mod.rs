@@ -32,6 +32,9 @@
 //! produce them. A call whose request carries metadata, whose response metadata is read, or
 //! whose stream the step cannot follow stays on its wrapper and is listed.
 
+mod definition;
+pub use definition::DEFINITION;
+
 use std::ops::Range;
 
 use syn::spanned::Spanned;

@@ -50,6 +50,9 @@
 //! stub module is named (`step09/stub-used`, `step09/tonic-codegen-kept`). Found by name
 //! resolution ([`scan`]), never by a bare identifier.
 
+mod definition;
+pub use definition::DEFINITION;
+
 pub mod aliases;
 pub mod handler_tests;
 pub mod hosting;
