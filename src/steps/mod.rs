@@ -119,8 +119,6 @@ const RULE_CHECKS: crate::rules::Checks = crate::rules::Checks {
 pub struct Step {
     pub number: u8,
     pub rules: StepRules,
-    /// Whether this version of the tool implements the step (fully or in part).
-    pub implemented: bool,
     /// What the step does not do yet, for `plan` and the run summary.
     pub limits: &'static str,
     definition: &'static Definition,
@@ -143,7 +141,6 @@ impl Step {
         Step {
             number: definition.number,
             rules,
-            implemented: true,
             limits: definition.limits,
             definition,
             crates,
@@ -158,9 +155,6 @@ impl Step {
     /// Can this file hold a construct of the step? A byte scan, no parsing (see [`Triggers`]).
     /// `crate_ctx`: the step prepared context for the file's crate.
     pub fn prefilter(&self, text: &[u8], crate_ctx: bool) -> bool {
-        if !self.implemented {
-            return false;
-        }
         if crate_ctx {
             return true;
         }
@@ -180,9 +174,6 @@ impl Step {
 
     /// The rename pass of the step's rules, then the step's own passes.
     pub fn passes<'a>(&'a self, ctx: Option<&'a CrateCtx>) -> Vec<Box<dyn Pass + 'a>> {
-        if !self.implemented {
-            return Vec::new();
-        }
         let mut v: Vec<Box<dyn Pass + 'a>> = Vec::new();
         if self.definition.renames == Renames::Always || ctx.is_some() {
             v.push(Box::new(RenamePass {
