@@ -12,7 +12,7 @@
 //! ```
 
 use std::any::{Any, TypeId};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -30,14 +30,9 @@ pub struct CrateCtx {
     pub build_rs: Option<PathBuf>,
     /// Crate-absolute path of the `connect` module (`["crate", "connect"]`).
     pub connect_module: Vec<String>,
-    /// Names of the accessors generated for the messages this crate uses.
-    pub accessor_names: HashSet<String>,
     /// Crate-absolute paths (first segment the crate's name) of type aliases of tonic clients
     /// and of functions returning one, across the workspace, with the service's full proto name.
     pub client_items: Vec<(Vec<String>, String)>,
-    /// The crate gets buffa-descriptor: files whose descriptor uses are all understood move
-    /// their `prost_types` descriptor types to it.
-    pub descriptors: bool,
     /// Each step's own plan for the crate, by its type.
     pub plans: Plans,
 }
@@ -79,9 +74,7 @@ impl std::fmt::Debug for CrateCtx {
             .field("modules", &self.modules)
             .field("build_rs", &self.build_rs)
             .field("connect_module", &self.connect_module)
-            .field("accessor_names", &self.accessor_names)
             .field("client_items", &self.client_items)
-            .field("descriptors", &self.descriptors)
             .field("plans", &self.plans.0.len())
             .finish()
     }

@@ -837,7 +837,10 @@ impl<'a> Walker<'a, '_> {
                 if let Some(field) = self.field_by_name(&method) {
                     if matches!(field.kind, FieldKind::Enum(_))
                         && self.file_uses_messages()
-                        && !self.ctx.accessor_names.contains(&method)
+                        && !self
+                            .ctx
+                            .plan::<super::CodegenPlan>()
+                            .is_some_and(|p| p.accessor_names.contains(&method))
                     {
                         self.report(
                             range(m.method.span()).start,

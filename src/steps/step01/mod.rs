@@ -62,13 +62,19 @@ use crate::workspace::{rel, Crate, Workspace};
 pub use crate::context::CrateCtx;
 pub use crate::steps::common::prepare::Prepared;
 
-/// Step 1's own part of a crate's context ([`CrateCtx::plan`]): what its codegen passes rewrite.
+/// Step 1's own part of a crate's context ([`CrateCtx::plan`]): what its codegen and message
+/// passes need (every crate step 1 gives a context has one).
 #[derive(Debug, Default)]
 pub struct CodegenPlan {
     /// Include sites to rewrite, per file.
     pub includes: HashMap<PathBuf, Vec<ProtoInclude>>,
     /// Prost-style accessors to generate in the package modules (codegen crate only).
     pub accessors: Vec<Accessor>,
+    /// Names of the accessors generated for the messages this crate uses.
+    pub accessor_names: std::collections::HashSet<String>,
+    /// The crate gets buffa-descriptor: files whose descriptor uses are all understood move
+    /// their `prost_types` descriptor types to it ([`descriptors`]).
+    pub descriptors: bool,
 }
 
 fn item(
@@ -173,17 +179,16 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             continue;
         }
         let mut ctx = CrateCtx::default();
+        let mut plan = CodegenPlan::default();
         let mut schemas: Vec<Arc<Schema>> = Vec::new();
         for name in std::iter::once(&c.name).chain(deps.iter().map(|(n, _)| *n)) {
             for a in accessors.get(name).into_iter().flatten() {
-                ctx.accessor_names.insert(a.name.clone());
+                plan.accessor_names.insert(a.name.clone());
             }
         }
         if let Some(cg) = own {
-            let own_plan = CodegenPlan {
-                accessors: accessors.get(&c.name).cloned().unwrap_or_default(),
-                includes: cg.includes.clone(),
-            };
+            plan.accessors = accessors.get(&c.name).cloned().unwrap_or_default();
+            plan.includes = cg.includes.clone();
             ctx.modules.extend(cg.modules.iter().cloned());
             // Binaries, tests and examples of the package reach the library by its name.
             let lib = c.name.replace('-', "_");
@@ -194,7 +199,6 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             }
             ctx.build_rs = c.build_rs.clone();
             ctx.connect_module = cg.connect_module.clone();
-            ctx.set_plan(Arc::new(own_plan));
             schemas.push(cg.schema.clone());
         }
         for (dep_name, cg) in &deps {
@@ -253,7 +257,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             .filter(|f| descriptors::may_use(text_of(&f.path)))
             .map(|f| f.path.as_path())
             .collect();
-        ctx.descriptors = !descriptor_files.is_empty();
+        plan.descriptors = !descriptor_files.is_empty();
         if descriptor_files
             .iter()
             .any(|p| descriptors::file_migrates(text_of(p), p))
@@ -328,6 +332,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                 }
             }
         }
+        ctx.set_plan(Arc::new(plan));
         out.ctx.insert(c.name.clone(), Arc::new(ctx));
     }
     out.manifests = manifests.finish();
