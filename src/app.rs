@@ -141,15 +141,6 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
         let _ = steps::step06::PROTOCOL.set(p);
     }
     let step = steps::get(steps, n);
-    if !step.implemented {
-        return fail(
-            format!(
-                "step {n} ({}) is not implemented in this version of cargo-connect-migrate",
-                step.title()
-            ),
-            Some("`cargo connect-migrate plan` lists the steps this version implements"),
-        );
-    }
     let sel = selection(&a.select, &a.paths);
     let mut ws = match workspace::discover(&sel) {
         Ok(ws) => ws,
@@ -444,13 +435,7 @@ fn plan(steps: &[Step], sel: &Selection, format: Format) -> u8 {
     };
     let reports: Vec<(u8, Option<RunReport>)> = steps
         .iter()
-        .map(|s| {
-            (
-                s.number,
-                s.implemented
-                    .then(|| run::run_step(s, &ws, Mode::Check, false)),
-            )
-        })
+        .map(|s| (s.number, Some(run::run_step(s, &ws, Mode::Check, false))))
         .collect();
     let plans = crate_plans(steps, &ws, &reports);
     match format {
@@ -734,11 +719,7 @@ fn demo(steps: &[Step], args: crate::cli::DemoArgs) -> u8 {
         return code;
     }
 
-    let implemented: Vec<u8> = steps
-        .iter()
-        .filter(|s| s.implemented)
-        .map(|s| s.number)
-        .collect();
+    let implemented: Vec<u8> = steps.iter().map(|s| s.number).collect();
     let until = args.until_step.unwrap_or(9);
     let (to_apply, rest): (Vec<u8>, Vec<u8>) = implemented.iter().partition(|&&n| n <= until);
 

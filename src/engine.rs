@@ -1,4 +1,5 @@
-//! The pure core: (file text, step) -> (new text, edits, manual items). No IO here.
+//! The pure core: (file text, passes) -> (new text, edits, manual items). No IO here, and nothing
+//! of the layers above: what to run comes in as [`Passes`] (a step implements it).
 //!
 //! One file goes through: byte prefilter -> parse (syn, span locations) -> name resolution ->
 //! the step's passes, each committing its edits to one [`EditBuffer`] -> apply to the original
@@ -12,11 +13,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::context::CrateCtx;
 use crate::edit::{Edit, EditBuffer, LineEnding, Overlap};
+use crate::evidence::SideEvidence;
 use crate::resolve::FileIndex;
-use crate::rules::rename::SideEvidence;
-use crate::steps::step01::CrateCtx;
-use crate::steps::Step;
 
 /// The comment that keeps a construct (the statement or item on its line or the next) unchanged.
 pub const IGNORE_MARKER: &str = "connect-migrate: ignore";
@@ -91,6 +91,16 @@ pub trait Pass {
     fn run(&self, ctx: &FileCtx<'_>, out: &mut PassOutput);
 }
 
+/// What the engine runs over a file: a byte prefilter and the passes. A step implements it
+/// (`steps::Step`); the engine names no step.
+pub trait Passes {
+    /// Can this file hold a construct the passes rewrite? A byte scan, no parsing.
+    /// `crate_ctx`: a context was prepared for the file's crate.
+    fn prefilter(&self, text: &[u8], crate_ctx: bool) -> bool;
+    /// The passes to run, in order, over a file of a crate with this context.
+    fn passes<'a>(&'a self, ctx: Option<&'a CrateCtx>) -> Vec<Box<dyn Pass + 'a>>;
+}
+
 /// Where the file sits, for name resolution and side decisions.
 #[derive(Clone, Debug, Default)]
 pub struct FileMeta {
@@ -144,8 +154,8 @@ pub fn suppress_lines(text: &str) -> BTreeSet<usize> {
     out
 }
 
-/// Run `step` over one file's full text (BOM included).
-pub fn process(step: &Step, full_text: &str, meta: &FileMeta) -> Outcome {
+/// Run `step`'s passes over one file's full text (BOM included).
+pub fn process(step: &dyn Passes, full_text: &str, meta: &FileMeta) -> Outcome {
     if !step.prefilter(full_text.as_bytes(), meta.crate_ctx.is_some()) {
         return Outcome::NotApplicable;
     }
@@ -264,7 +274,7 @@ fn drop_suppressed(file: &syn::File, text: &str, lines: &BTreeSet<usize>, out: &
     out.buffer = buffer;
 }
 
-fn process_parsed(step: &Step, text: &str, meta: &FileMeta) -> Result<Done, Outcome> {
+fn process_parsed(step: &dyn Passes, text: &str, meta: &FileMeta) -> Result<Done, Outcome> {
     let file = syn::parse_file(text).map_err(|e| {
         let start = e.span().start();
         Outcome::ParseError {

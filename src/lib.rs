@@ -3,14 +3,17 @@
 //! Layout: [`cli`] (arguments) -> [`app`] (commands, exit codes) -> [`workspace`] (discovery) ->
 //! [`run`] (parallel IO around the pure [`engine`]) -> [`steps`] (the nine steps) built from
 //! [`rules`] (data files) with [`resolve`] (per-file name resolution) and [`edit`] (the edit
-//! buffer).
+//! buffer). The core ([`edit`], [`engine`], [`context`], [`evidence`], [`resolve`], [`schema`],
+//! [`manifest`]) names nothing above it (`tests/layering.rs`).
 
 pub mod app;
 pub mod buildrs;
 pub mod cli;
+pub mod context;
 pub mod demo;
 pub mod edit;
 pub mod engine;
+pub mod evidence;
 pub mod manifest;
 pub mod repairs;
 pub mod report;

@@ -6,7 +6,22 @@ use serde::Serialize;
 
 use crate::engine::ItemKind;
 use crate::rules::catalogue::{self, RuleInfo};
-use crate::run::{FileStatus, ItemReport, Mode, RunReport};
+use crate::run::{FileStatus, Mode, RunReport};
+
+/// A site the tool did not migrate, located in the workspace (file, line, crate), for every
+/// output format.
+#[derive(Clone, Debug, Serialize)]
+pub struct ItemReport {
+    pub path: String,
+    #[serde(rename = "crate")]
+    pub krate: String,
+    pub line: usize,
+    pub column: usize,
+    pub rule: String,
+    pub kind: ItemKind,
+    pub message: String,
+    pub note: String,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
 pub enum Format {

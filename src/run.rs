@@ -60,18 +60,8 @@ pub struct FileReport {
     pub deleted: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct ItemReport {
-    pub path: String,
-    #[serde(rename = "crate")]
-    pub krate: String,
-    pub line: usize,
-    pub column: usize,
-    pub rule: String,
-    pub kind: ItemKind,
-    pub message: String,
-    pub note: String,
-}
+/// Items are reported by [`crate::report`]; kept here by name for the callers of `run`.
+pub use crate::report::ItemReport;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct RunReport {
@@ -187,7 +177,7 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
                 krate: &c.name,
                 meta: FileMeta {
                     module_path: f.module_path.clone(),
-                    crate_evidence: crate::rules::rename::SideEvidence {
+                    crate_evidence: crate::evidence::SideEvidence {
                         connect_server,
                         ..c.evidence
                     },

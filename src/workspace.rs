@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use anyhow::{bail, Context, Result};
 
-use crate::rules::rename::SideEvidence;
+use crate::evidence::SideEvidence;
 
 /// Which crates (or paths) a run covers, as the CLI gives them.
 #[derive(Clone, Debug, Default)]

@@ -14,15 +14,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Deserialize;
 
-/// Which side of an RPC a rule applies to. The engine decides the side of each function (see
-/// [`rename`]); a site whose side it cannot tell is reported, not edited.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Side {
-    Server,
-    Client,
-    Any,
-}
+pub use crate::evidence::Side;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,17 +98,33 @@ pub struct Rule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Guard {
     /// Every use of protobuf descriptor types in the file is understood
-    /// (`crate::steps::step01::descriptors::migrates`).
+    /// ([`Checks::descriptors_migrate`]).
     Descriptors,
+}
+
+/// The checks in code that rules depend on, given by the steps that own them (the rules name no
+/// step): `steps/mod.rs` passes step 1's descriptor analysis and the error-details plan.
+#[derive(Clone, Copy)]
+pub struct Checks {
+    /// Do this file's tonic-types details move to the crate's `google_rpc` module
+    /// (`with_google_rpc` rules)?
+    pub details_converts: fn(&crate::engine::FileCtx<'_>) -> bool,
+    /// Does this file move its descriptor types to buffa-descriptor ([`Guard::Descriptors`])?
+    /// `Err(reason)` when it keeps them.
+    pub descriptors_migrate: fn(&crate::engine::FileCtx<'_>) -> Result<(), String>,
 }
 
 impl Rule {
     /// Why the rule reports instead of renaming in this file, if it does.
-    pub fn disabled_for(&self, ctx: &crate::engine::FileCtx<'_>) -> Option<String> {
+    pub fn disabled_for(
+        &self,
+        ctx: &crate::engine::FileCtx<'_>,
+        checks: &Checks,
+    ) -> Option<String> {
         if let Some(n) = self.disabled_in(ctx.text) {
             return Some(format!("it contains `{n}`"));
         }
-        if self.with_google_rpc && !crate::steps::details::converts(ctx) {
+        if self.with_google_rpc && !(checks.details_converts)(ctx) {
             return Some(
                 "its tonic-types details do not move to a `google_rpc` module of the crate (see the other items)"
                     .into(),

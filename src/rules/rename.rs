@@ -35,53 +35,7 @@ use crate::resolve::{
     range, FileIndex, LeafId, Resolution, Resolved, ScopeId, ScopeTracker, UTree, Via,
 };
 
-/// Evidence of the side of some code.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SideEvidence {
-    pub server: bool,
-    pub client: bool,
-    /// Connect clients are in use (step 6 ran): `connectrpc::client`, `connect_shim::client`.
-    pub connect_client: bool,
-    /// Connect service code is in the workspace (step 2 converted a handler somewhere):
-    /// `connectrpc` with `RequestContext`/`ServiceRequest`/`ServiceResult`, or the shim's server
-    /// adapters. Set for every crate of the workspace by the run layer.
-    pub connect_server: bool,
-}
-
-impl SideEvidence {
-    pub fn decide(self) -> Option<Side> {
-        match (self.server, self.client) {
-            (true, false) => Some(Side::Server),
-            (false, true) => Some(Side::Client),
-            _ => None,
-        }
-    }
-
-    /// Evidence from a byte scan (used for the crate level).
-    pub fn scan(text: &[u8]) -> SideEvidence {
-        SideEvidence {
-            server: memchr::memmem::find(text, b"_server::").is_some(),
-            client: memchr::memmem::find(text, b"_client::").is_some(),
-            connect_client: memchr::memmem::find(text, b"connectrpc::client").is_some()
-                || memchr::memmem::find(text, b"connect_shim::client").is_some()
-                || memchr::memmem::find(text, b"connect_shim::status::to_status").is_some(),
-            connect_server: {
-                let has = |n: &[u8]| memchr::memmem::find(text, n).is_some();
-                (has(b"connectrpc")
-                    && (has(b"RequestContext") || has(b"ServiceRequest") || has(b"ServiceResult")))
-                    || has(b"connect_shim::server")
-                    || has(b"tonic_hosted")
-            },
-        }
-    }
-
-    pub fn add(&mut self, o: SideEvidence) {
-        self.server |= o.server;
-        self.client |= o.client;
-        self.connect_client |= o.connect_client;
-        self.connect_server |= o.connect_server;
-    }
-}
+pub use crate::evidence::SideEvidence;
 
 fn path_evidence(full: &[String], workspace_libs: &[String]) -> SideEvidence {
     // Generated modules are `<service>_server` / `<service>_client`; the last segment is the
@@ -551,11 +505,12 @@ pub fn take_back_renames(
 
 pub struct RenamePass<'r> {
     pub rules: &'r StepRules,
+    pub checks: super::Checks,
 }
 
 impl Pass for RenamePass<'_> {
     fn run(&self, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput) {
-        run(self.rules, ctx, out)
+        run(self.rules, ctx, out, &self.checks)
     }
 }
 
@@ -564,20 +519,26 @@ fn disabled(
     rule: &Rule,
     ctx: &FileCtx<'_>,
     guard: &std::cell::OnceCell<Result<(), String>>,
+    checks: &super::Checks,
 ) -> Option<String> {
-    if let Some(why) = rule.disabled_for(ctx) {
+    if let Some(why) = rule.disabled_for(ctx, checks) {
         return Some(why);
     }
     match rule.guard {
         None => None,
         Some(super::Guard::Descriptors) => guard
-            .get_or_init(|| crate::steps::step01::descriptors::migrates(ctx))
+            .get_or_init(|| (checks.descriptors_migrate)(ctx))
             .clone()
             .err(),
     }
 }
 
-fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput) {
+fn run(
+    rules: &StepRules,
+    ctx: &FileCtx<'_>,
+    out: &mut crate::engine::PassOutput,
+    checks: &super::Checks,
+) {
     let idx = ctx.index;
     let guard = std::cell::OnceCell::new();
     let mut w = Walker {
@@ -658,7 +619,7 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
         else {
             continue;
         };
-        if disabled(rule, ctx, &guard).is_some() {
+        if disabled(rule, ctx, &guard, checks).is_some() {
             continue;
         }
         let Action::Rename(to) = &rule.action else {
@@ -713,7 +674,7 @@ fn run(rules: &StepRules, ctx: &FileCtx<'_>, out: &mut crate::engine::PassOutput
             }
         }
         let why = match &rule.action {
-            Action::Rename(_) => disabled(rule, ctx, &guard),
+            Action::Rename(_) => disabled(rule, ctx, &guard, checks),
             Action::Report => None,
         };
         if let Some(why) = why {

@@ -1,15 +1,22 @@
-//! The nine migration steps, in order.
+//! The nine migration steps, in order: [`STEPS`].
 //!
-//! Each step is a rule set from `rules/stepNN.toml` (the mechanical renames, for steps 1, 3, 6
-//! and 7) plus a folder of its own named with its number (`step01/`, ..., `step09/`; step 4's
-//! passes live in `step03/`), whose code rules are listed in `rules/code/stepNN.toml`. Every step
-//! is implemented; `Step::implemented` stays for `plan`'s output shape.
+//! Each step is a module named with its number (`step01/` .. `step09/`) that exports one
+//! [`Definition`] (`stepNN/definition.rs`): its number, title and limits, the byte triggers of its
+//! prefilter, its work on the workspace before the files (`prepare`) and the passes it runs on
+//! each file after the generic rename pass of its rules (`rules/stepNN.toml`); its code rules are listed in `rules/code/stepNN.toml`. No step imports
+//! another: what several steps share lives in [`common`], [`handlers`] (the handler pass of
+//! steps 3 and 4), [`details`] (tonic-types details, steps 3 and 7) and [`metadata`].
+//!
+//! To add a code rule to a step, change that step's module; its definition lists its passes.
 
+pub mod common;
 pub mod details;
+pub mod handlers;
 pub mod metadata;
 pub mod step01;
 pub mod step02;
 pub mod step03;
+pub mod step04;
 pub mod step05;
 pub mod step06;
 pub mod step07;
@@ -18,123 +25,145 @@ pub mod step09;
 
 use aho_corasick::AhoCorasick;
 
+use crate::context::CrateCtx;
 use crate::engine::Pass;
 use crate::rules::rename::RenamePass;
 use crate::rules::StepRules;
+use crate::workspace::Workspace;
+use common::prepare::Prepared;
 
-/// What each step does, as the README's table says it.
-pub const TITLES: [&str; 10] = [
-    "",
-    "Generate Connect code (buffa messages, tonic on the shim codec)",
-    "Service impls take connect requests and return connect responses",
-    "Connect errors (server side)",
-    "Streaming handlers",
-    "main on the Connect server",
-    "Downstream calls on connect clients",
-    "Client error inspection",
-    "Streaming calls",
-    "Stop generating gRPC code",
+/// The steps, in migration order.
+pub const STEPS: [&Definition; 9] = [
+    &step01::DEFINITION,
+    &step02::DEFINITION,
+    &step03::DEFINITION,
+    &step04::DEFINITION,
+    &step05::DEFINITION,
+    &step06::DEFINITION,
+    &step07::DEFINITION,
+    &step08::DEFINITION,
+    &step09::DEFINITION,
 ];
 
-/// One migration step, ready to run.
+/// Everything about one step but its rules (those are data: `rules/stepNN.toml`).
+pub struct Definition {
+    pub number: u8,
+    /// What the step does, as the README's table says it.
+    pub title: &'static str,
+    /// What the step does not do yet, for `plan` and the run summary.
+    pub limits: &'static str,
+    /// Where the rename pass of the step's rules runs.
+    pub renames: Renames,
+    /// Which files can hold a construct of the step (a byte scan).
+    pub triggers: Triggers,
+    /// The work on the whole workspace before the files.
+    pub prepare: Prepare,
+    /// The step's own passes over a file of a crate with this context (after the renames).
+    pub passes: for<'a> fn(Option<&'a CrateCtx>) -> Vec<Box<dyn Pass + 'a>>,
+}
+
+/// Where a step's rename rules apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Renames {
+    /// In every file the prefilter lets through.
+    Always,
+    /// Only in the crates its `prepare` gave a context. Step 1's renames (prost to buffa)
+    /// belong to the crates whose messages the step moves to buffa (a prepared context: own
+    /// codegen, or a workspace crate's). Elsewhere buffa is no dependency and the messages stay
+    /// prost's (checked-in stubs, or another crate's: listed by prepare as
+    /// `step01/stubs-elsewhere`), so `prost::Message` must stay too.
+    WithCrateCtx,
+}
+
+/// The byte triggers of a step's prefilter. A file of a crate with a prepared context always
+/// goes through (step 1 then reads every file of the crate: messages are used under names no
+/// byte scan can guess).
+pub struct Triggers {
+    /// Crate names besides the rules' own: a file must name one of them...
+    pub crates: &'static [&'static str],
+    /// ... and one of these identifiers or the rules' own.
+    pub idents: &'static [&'static str],
+    /// A file naming `connect_shim` goes through (the step works on the shim's adapters).
+    pub connect_shim: bool,
+    /// The step's own byte test, instead of crates and identifiers.
+    pub own: Option<fn(&[u8]) -> bool>,
+}
+
+impl Triggers {
+    /// The rules' crates and identifiers alone.
+    pub const RULES: Triggers = Triggers {
+        crates: &[],
+        idents: &[],
+        connect_shim: false,
+        own: None,
+    };
+}
+
+/// A step's work on the whole workspace before the files.
+pub enum Prepare {
+    /// From the workspace alone.
+    Workspace(fn(&Workspace) -> Prepared),
+    /// With the step (its rules).
+    Step(fn(&Step, &Workspace) -> Prepared),
+    /// Starting from step 1's analysis of the workspace (the crates' schemas and modules).
+    AfterStep1(fn(&Step, &Workspace, Prepared) -> Prepared),
+}
+
+/// The checks in code the rules of every step may depend on.
+const RULE_CHECKS: crate::rules::Checks = crate::rules::Checks {
+    details_converts: details::converts,
+    descriptors_migrate: step01::descriptors::migrates,
+};
+
+/// One migration step, ready to run: its definition and its rules.
 pub struct Step {
     pub number: u8,
     pub rules: StepRules,
-    /// Whether this version of the tool implements the step (fully or in part).
-    pub implemented: bool,
     /// What the step does not do yet, for `plan` and the run summary.
     pub limits: &'static str,
+    definition: &'static Definition,
     crates: Vec<Vec<u8>>,
     idents: Option<AhoCorasick>,
 }
 
 impl Step {
-    pub fn new(number: u8, rules: StepRules) -> Step {
-        let (implemented, limits) = match number {
-            1 => (
-                true,
-                "tonic 0.12/0.13 crates are not upgraded to 0.14; message reads whose type is unknown are reported",
-            ),
-            2 => (
-                true,
-                "only simple unary bodies are rewritten natively; the others are kept tonic-style inside connect_shim::server adapters; streaming handler tests are reported",
-            ),
-            3 => (
-                true,
-                "Status/Code renames with constructors; unary handlers on step 2's adapters unwrapped natively where every request use has a connect idiom, the others moved to connect_shim::server::connect_errors; tonic-types details (`Status::with_error_details`, `ErrorDetails`) move to a `google_rpc` module the step writes into the crate; `impl From<E> for Status` bodies and error metadata (`metadata_mut()`) are reported, not rewritten",
-            ),
-            4 => (
-                true,
-                "streaming handlers on step 3's adapters unwrapped natively where the inbound stream is read as `let s = request.into_inner();` and the answer is `Response::new(stream)`; the others stay on connect_shim::server::connect_errors (listed)",
-            ),
-            5 => (
-                true,
-                "TLS servers and servers built across several statements are reported, not converted; a tonic interceptor in front of a connect service runs through connect_shim::server::TonicInterceptor (step 9 makes it a connectrpc interceptor); services still on tonic stay hosted through tonic's routes on the same axum app",
-            ),
-            6 => (
-                true,
-                "unary calls are native only where every use of the request and response is understood (per-call metadata and timeouts become CallOptions, request-building helpers of the file's root module return the message and its CallOptions; the others, and every streaming call, stay tonic-shaped through connect_shim::client); channels from the user's helper functions and header-only interceptor structs become an (HttpClient, ClientConfig) pair and default headers, all or nothing per group of crates; other shared channels and per-call interceptors keep the tonic channel as the transport; tonic-health and tonic-reflection clients move to connectrpc-health/-reflection; errors are still tonic::Status until step 7",
-            ),
-            7 => (
-                true,
-                "Code/Status renames in client code; step 6's `map_err(to_status)` removed, its tonic-shaped wrappers moved to their ConnectError twins, `code()`/`message()` of the errors of those calls rewritten; tonic-types detail reads go through the crate's `google_rpc` module, `metadata().get(key)` reads trailers then headers; a file that reads other tonic-only error parts keeps tonic errors (listed)",
-            ),
-            8 => (
-                true,
-                "server-stream, client-stream and bidi calls on step 6/7's connect_shim wrappers become native where the request is a plain message or stream and the answer is read with `into_inner()` and `message().await`; requests carrying metadata, response metadata and other uses stay on the wrappers (listed)",
-            ),
-            9 => (
-                true,
-                "removes tonic codegen, the tonic stub includes and the tonic/prost/connect-shim dependencies only once nothing names them; servers on connect_shim::hosting::connect_app get the hosting code as a module of the crate (connect_compat); handler tests on tonic_call_connect! with a plain Request::new call the handler natively; unused family imports and unused private aliases of tonic::Response go; what else still names them is listed, not rewritten",
-            ),
-            _ => (false, "not implemented in this version"),
-        };
+    pub fn new(definition: &'static Definition, rules: StepRules) -> Step {
+        let t = &definition.triggers;
         let mut crates: Vec<Vec<u8>> = rules.crates.iter().map(|c| c.as_bytes().to_vec()).collect();
+        crates.extend(t.crates.iter().map(|c| c.as_bytes().to_vec()));
         let mut idents_list = rules.idents.clone();
-        if number == 5 {
-            // `tonic` also finds tonic_health, tonic_reflection and tonic_web.
-            crates.push(b"tonic".to_vec());
-            idents_list.extend(["builder", "health_reporter", "configure"].map(String::from));
-        }
+        idents_list.extend(t.idents.iter().map(|i| i.to_string()));
         let idents = if idents_list.is_empty() {
             None
         } else {
             Some(AhoCorasick::new(&idents_list).expect("identifiers build an automaton"))
         };
         Step {
-            number,
+            number: definition.number,
             rules,
-            implemented,
-            limits,
+            limits: definition.limits,
+            definition,
             crates,
             idents,
         }
     }
 
     pub fn title(&self) -> &'static str {
-        TITLES[self.number as usize]
+        self.definition.title
     }
 
-    /// Can this file hold a construct of the step? A byte scan, no parsing: the file must name
-    /// one of the crates the rules start from and one of the identifiers they mention.
-    /// `crate_ctx`: the step prepared context for the file's crate (step 1 then reads every
-    /// file of the crate: messages are used under names no byte scan can guess).
+    /// Can this file hold a construct of the step? A byte scan, no parsing (see [`Triggers`]).
+    /// `crate_ctx`: the step prepared context for the file's crate.
     pub fn prefilter(&self, text: &[u8], crate_ctx: bool) -> bool {
-        if !self.implemented {
-            return false;
-        }
         if crate_ctx {
             return true;
         }
-        if matches!(self.number, 3 | 4 | 7) && memchr::memmem::find(text, b"connect_shim").is_some()
-        {
+        let t = &self.definition.triggers;
+        if t.connect_shim && memchr::memmem::find(text, b"connect_shim").is_some() {
             return true;
         }
-        if self.number == 9 {
-            return step09::prefilter(text);
-        }
-        if self.number == 8 {
-            return step08::prefilter(text);
+        if let Some(own) = t.own {
+            return own(text);
         }
         let names_crate = self
             .crates
@@ -143,74 +172,46 @@ impl Step {
         names_crate && self.idents.as_ref().is_some_and(|ac| ac.is_match(text))
     }
 
-    pub fn passes<'a>(&'a self, ctx: Option<&'a step01::CrateCtx>) -> Vec<Box<dyn Pass + 'a>> {
-        if !self.implemented {
-            return Vec::new();
-        }
+    /// The rename pass of the step's rules, then the step's own passes.
+    pub fn passes<'a>(&'a self, ctx: Option<&'a CrateCtx>) -> Vec<Box<dyn Pass + 'a>> {
         let mut v: Vec<Box<dyn Pass + 'a>> = Vec::new();
-        // Step 1's renames (prost to buffa) belong to the crates whose messages the step moves to
-        // buffa (a prepared context: own codegen, or a workspace crate's). Elsewhere buffa is no
-        // dependency and the messages stay prost's (checked-in stubs, or another crate's: listed
-        // by prepare as `step01/stubs-elsewhere`), so `prost::Message` must stay too.
-        if self.number != 1 || ctx.is_some() {
-            v.push(Box::new(RenamePass { rules: &self.rules }));
+        if self.definition.renames == Renames::Always || ctx.is_some() {
+            v.push(Box::new(RenamePass {
+                rules: &self.rules,
+                checks: RULE_CHECKS,
+            }));
         }
-        if let (1, Some(ctx)) = (self.number, ctx) {
-            v.push(Box::new(step01::messages::MessagesPass { ctx }));
-            v.push(Box::new(step01::BuildRsPass { ctx }));
-            v.push(Box::new(step01::ModulePass { ctx }));
-        }
-        if self.number == 1 {
-            v.push(Box::new(step01::descriptors::DescriptorsPass));
-        }
-        if let (2, Some(ctx)) = (self.number, ctx) {
-            v.push(Box::new(step02::ServicesPass { ctx }));
-        }
-        if matches!(self.number, 3 | 4) {
-            v.push(Box::new(step03::HandlersPass { step: self.number }));
-        }
-        if self.number == 7 {
-            v.push(Box::new(step07::ClientErrorsPass));
-        }
-        if self.number == 5 {
-            v.push(Box::new(step05::HostingPass { ctx }));
-        }
-        if self.number == 8 {
-            v.push(Box::new(step08::StreamsPass));
-        }
-        if self.number == 9 {
-            v.push(Box::new(step09::CleanupPass { ctx }));
-        }
-        if let (6, Some(ctx)) = (self.number, ctx) {
-            v.push(Box::new(step06::ClientsPass { ctx }));
-        }
+        v.extend((self.definition.passes)(ctx));
         v
     }
 
     /// Work on the whole workspace before the files: per-crate context and manifest changes.
-    pub fn prepare(&self, ws: &crate::workspace::Workspace) -> step01::Prepared {
-        match self.number {
-            1 => step01::prepare(ws),
-            2 => step02::prepare(ws),
-            3 | 7 => details::prepare(self, ws),
-            4 => step03::prepare_step4(ws),
-            5 => step05::prepare(self, ws),
-            9 => step09::prepare(ws),
-            6 => step06::prepare(ws),
-            8 => step08::prepare(self, ws),
-            _ => step01::Prepared::default(),
+    pub fn prepare(&self, ws: &Workspace) -> Prepared {
+        match self.definition.prepare {
+            Prepare::Workspace(f) => f(ws),
+            Prepare::Step(f) => f(self, ws),
+            Prepare::AfterStep1(f) => f(self, ws, step01::prepare(ws)),
         }
     }
 }
 
-/// All steps, index = step number (index 0 unused).
+impl crate::engine::Passes for Step {
+    fn prefilter(&self, text: &[u8], crate_ctx: bool) -> bool {
+        Step::prefilter(self, text, crate_ctx)
+    }
+    fn passes<'a>(&'a self, ctx: Option<&'a CrateCtx>) -> Vec<Box<dyn Pass + 'a>> {
+        Step::passes(self, ctx)
+    }
+}
+
+/// All steps, in order, with their rules.
 pub fn all() -> anyhow::Result<Vec<Step>> {
     let rules = crate::rules::load_embedded()?;
     Ok(rules
         .into_iter()
-        .enumerate()
         .skip(1)
-        .map(|(n, r)| Step::new(n as u8, r))
+        .zip(STEPS)
+        .map(|(r, d)| Step::new(d, r))
         .collect())
 }
 
@@ -247,11 +248,11 @@ pub fn emptied_import_removals(
     };
     let emptied: HashSet<String> = {
         let mut toks = Vec::new();
-        step03::flatten(quote::ToTokens::to_token_stream(file.file), &mut toks);
+        common::tokens::flatten(quote::ToTokens::to_token_stream(file.file), &mut toks);
         let in_use = |at: usize| file.index.use_items.iter().any(|u| u.range.contains(&at));
         let mut seen: HashMap<&str, bool> = HashMap::new();
         for t in &toks {
-            let step03::Tok::Ident(n, r) = t else {
+            let common::tokens::Tok::Ident(n, r) = t else {
                 continue;
             };
             if in_use(r.start) {
@@ -321,7 +322,19 @@ mod tests {
     use crate::engine::{process, FileMeta, Outcome};
     use std::sync::Arc;
 
-    fn step1(text: &str, ctx: Option<super::step01::CrateCtx>) -> String {
+    #[test]
+    fn the_list_holds_the_nine_steps_in_order() {
+        let numbers: Vec<u8> = super::STEPS.iter().map(|d| d.number).collect();
+        assert_eq!(numbers, (1..=9).collect::<Vec<u8>>());
+        let all = super::all().unwrap();
+        assert_eq!(all.len(), 9);
+        assert!(all
+            .iter()
+            .enumerate()
+            .all(|(i, s)| s.number as usize == i + 1));
+    }
+
+    fn step1(text: &str, ctx: Option<crate::context::CrateCtx>) -> String {
         let s = super::all().unwrap().into_iter().next().unwrap();
         let meta = FileMeta {
             crate_ctx: ctx.map(Arc::new),

@@ -79,12 +79,13 @@ use std::path::{Path, PathBuf};
 
 use quote::ToTokens;
 
+use crate::context::CrateCtx;
 use crate::edit::Edit;
 use crate::engine::{FileCtx, ItemKind, ManualItem};
+use crate::report::ItemReport;
 use crate::resolve::FileIndex;
-use crate::run::ItemReport;
-use crate::steps::step01::{CrateCtx, Prepared};
-use crate::steps::step03::{flatten, Tok};
+use crate::steps::common::prepare::Prepared;
+use crate::steps::common::tokens::{flatten, Tok};
 use crate::workspace::{rel, Crate, Workspace};
 
 /// Where one crate's tonic-types paths move to.
@@ -179,7 +180,7 @@ pub fn prepare(st: &crate::steps::Step, ws: &Workspace) -> Prepared {
     for c in &ws.crates {
         let mut plan = DetailsPlan::default();
         // Step 3 writes `http::HeaderMap` / `http::HeaderValue` where handlers' metadata
-        // helpers move off tonic's MetadataMap (`step03::md_helpers`).
+        // helpers move off tonic's MetadataMap (`handlers::md_helpers`).
         let mut http = false;
         for t in &c.targets {
             if t.kinds
@@ -300,10 +301,7 @@ pub fn prepare(st: &crate::steps::Step, ws: &Workspace) -> Prepared {
         if plan.files.is_empty() {
             out.ctx.insert(
                 c.name.clone(),
-                std::sync::Arc::new(CrateCtx {
-                    details: Some(plan),
-                    ..Default::default()
-                }),
+                std::sync::Arc::new(CrateCtx::default().with_plan(plan)),
             );
             continue;
         }
@@ -326,10 +324,7 @@ pub fn prepare(st: &crate::steps::Step, ws: &Workspace) -> Prepared {
         }
         out.ctx.insert(
             c.name.clone(),
-            std::sync::Arc::new(CrateCtx {
-                details: Some(plan),
-                ..Default::default()
-            }),
+            std::sync::Arc::new(CrateCtx::default().with_plan(plan)),
         );
     }
     out.manifests = manifests.finish();
@@ -371,15 +366,12 @@ fn trial_output(
     plan.decls.insert(t.root.clone(), format!("mod {MODULE};"));
     let meta = crate::engine::FileMeta {
         module_path: f.module_path.clone(),
-        crate_evidence: crate::rules::rename::SideEvidence {
+        crate_evidence: crate::evidence::SideEvidence {
             connect_server,
             ..c.evidence
         },
         path: Some(p.to_path_buf()),
-        crate_ctx: Some(std::sync::Arc::new(CrateCtx {
-            details: Some(plan),
-            ..Default::default()
-        })),
+        crate_ctx: Some(std::sync::Arc::new(CrateCtx::default().with_plan(plan))),
         workspace_libs: libs.clone(),
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -491,8 +483,10 @@ fn path_continues_before(toks: &[Tok], i: usize) -> bool {
 
 /// Do this file's tonic-types paths move to the module in this run?
 pub fn converts(ctx: &FileCtx<'_>) -> bool {
-    let (Some(plan), Some(path)) = (ctx.crate_ctx.and_then(|c| c.details.as_ref()), ctx.path)
-    else {
+    let (Some(plan), Some(path)) = (
+        ctx.crate_ctx.and_then(|c| c.plan::<DetailsPlan>()),
+        ctx.path,
+    ) else {
         return false;
     };
     plan.files.contains(path) && blockers(ctx.text, ctx.file, ctx.index).is_empty()
@@ -599,7 +593,7 @@ pub fn conversion(ctx: &FileCtx<'_>, kept: &[Range<usize>], rule: &str) -> Vec<E
         let indent = crate::edit::indent_at(ctx.text, idx.use_items[item].range.start).to_string();
         // Only `#[cfg(test)]` items keep tonic-types: the import is for tests only (no unused
         // import in the other builds).
-        let test_mods = crate::steps::step09::scan::cfg_test_ranges(ctx.file);
+        let test_mods = crate::steps::common::syntax::cfg_test_ranges(ctx.file);
         let tests_only = kept.iter().all(|k| {
             test_mods
                 .iter()
@@ -622,7 +616,7 @@ pub fn conversion(ctx: &FileCtx<'_>, kept: &[Range<usize>], rule: &str) -> Vec<E
 /// The declaration of the module in a target root this run converts files of, when the file is
 /// one (after the last top-level `mod x;`, else the last top-level `use`, else at the top).
 pub fn declaration(ctx: &FileCtx<'_>, rule: &str) -> Option<Edit> {
-    let plan = ctx.crate_ctx.and_then(|c| c.details.as_ref())?;
+    let plan = ctx.crate_ctx.and_then(|c| c.plan::<DetailsPlan>())?;
     let decl = plan.decls.get(ctx.path?)?;
     if ctx
         .file
@@ -669,7 +663,7 @@ pub fn declaration(ctx: &FileCtx<'_>, rule: &str) -> Option<Edit> {
 
 /// Items for a file whose details stay on tonic-types.
 pub fn blocked_items(ctx: &FileCtx<'_>, step: u8) -> Vec<ManualItem> {
-    let Some(plan) = ctx.crate_ctx.and_then(|c| c.details.as_ref()) else {
+    let Some(plan) = ctx.crate_ctx.and_then(|c| c.plan::<DetailsPlan>()) else {
         return Vec::new();
     };
     if !ctx

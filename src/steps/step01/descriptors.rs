@@ -250,7 +250,10 @@ pub fn migrates(ctx: &FileCtx<'_>) -> Result<(), String> {
 }
 
 pub fn analyse(ctx: &FileCtx<'_>) -> Analysis {
-    let crate_ok = ctx.crate_ctx.is_some_and(|c| c.descriptors);
+    let crate_ok = ctx
+        .crate_ctx
+        .and_then(|c| c.plan::<super::CodegenPlan>())
+        .is_some_and(|p| p.descriptors);
     analyse_parts(ctx.file, ctx.index, crate_ok, ctx.text)
 }
 

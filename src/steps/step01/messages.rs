@@ -217,7 +217,7 @@ const RULE_ONEOF: &str = "step01/oneof-box";
 const RULE_MAP: &str = "step01/map-field";
 const RULE_READ: &str = "step01/field-read";
 
-use crate::steps::step05::strip_parens;
+use crate::steps::common::syntax::strip_parens;
 
 /// Can `.method()` be appended to this expression without parentheses?
 fn is_postfix_safe(e: &syn::Expr) -> bool {
@@ -837,7 +837,10 @@ impl<'a> Walker<'a, '_> {
                 if let Some(field) = self.field_by_name(&method) {
                     if matches!(field.kind, FieldKind::Enum(_))
                         && self.file_uses_messages()
-                        && !self.ctx.accessor_names.contains(&method)
+                        && !self
+                            .ctx
+                            .plan::<super::CodegenPlan>()
+                            .is_some_and(|p| p.accessor_names.contains(&method))
                     {
                         self.report(
                             range(m.method.span()).start,

@@ -36,6 +36,9 @@
 //! What it cannot do is reported: protos it cannot find, checked-in generated code, build
 //! options without a buffa equivalent, prost idioms whose receiver's type is unknown.
 
+mod definition;
+pub use definition::DEFINITION;
+
 pub mod descriptors;
 pub mod messages;
 
@@ -49,71 +52,29 @@ use crate::buildrs::{self, IncludeKind, ProtoInclude, Step1Config};
 use crate::edit::{indent_at, reindent, Edit};
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
 use crate::manifest::{self, DepKind, NewDep};
+use crate::report::ItemReport;
 use crate::resolve::range;
-use crate::run::ItemReport;
 use crate::schema::Schema;
+use crate::steps::common::prepare::shim_dep;
 use crate::workspace::{rel, Crate, Workspace};
 
-/// The `connect-shim` dependency, from where the workspace gets the shim
-/// ([`crate::shim::ShimSource`]): the vendored copy at `<root>/connect-shim` (by default), a
-/// version from crates.io, or the `--shim-path` directory. Paths are written relative to the
-/// manifest they land in (`[workspace.dependencies]` where the workspace uses them).
-pub fn shim_dep(ws: &Workspace) -> NewDep {
-    use crate::shim::ShimSource;
-    let abs = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    let version = match &ws.shim {
-        ShimSource::Vendor => format!(
-            "path:{}",
-            abs(&ws.root).join(crate::shim::VENDOR_DIR).display()
-        ),
-        ShimSource::Registry => crate::shim::registry_requirement(),
-        ShimSource::Path(p) => format!("path:{}", abs(p).display()),
-    };
-    NewDep::new("connect-shim", &version, &[], DepKind::Normal)
-}
+/// The crate context every step reads (re-exported: tests name it here).
+pub use crate::context::CrateCtx;
+pub use crate::steps::common::prepare::Prepared;
 
-/// What step 1 knows about one crate, shared by its files.
+/// Step 1's own part of a crate's context ([`CrateCtx::plan`]): what its codegen and message
+/// passes need (every crate step 1 gives a context has one).
 #[derive(Debug, Default)]
-pub struct CrateCtx {
-    /// The schema of the protos whose messages this crate's code uses.
-    pub schema: Option<Arc<Schema>>,
-    /// Crate-absolute Rust module path of each generated package module (`["crate", "pb"]`,
-    /// `["platform_proto", "v1"]` for a dependency's) and its proto package.
-    pub modules: Vec<(Vec<String>, String)>,
-    /// The crate runs tonic codegen in its `build.rs` (this file, when set).
-    pub build_rs: Option<PathBuf>,
-    /// Crate-absolute path of the `connect` module (`["crate", "connect"]`).
-    pub connect_module: Vec<String>,
+pub struct CodegenPlan {
     /// Include sites to rewrite, per file.
     pub includes: HashMap<PathBuf, Vec<ProtoInclude>>,
     /// Prost-style accessors to generate in the package modules (codegen crate only).
     pub accessors: Vec<Accessor>,
     /// Names of the accessors generated for the messages this crate uses.
     pub accessor_names: std::collections::HashSet<String>,
-    /// Step 9's plan for the workspace (shared by every crate).
-    pub step09: Option<Arc<crate::steps::step09::Plan>>,
-    /// Step 6: crate-absolute paths (first segment the crate's name) of type aliases of tonic
-    /// clients and of functions returning one, across the workspace, with the service's full
-    /// proto name.
-    pub client_items: Vec<(Vec<String>, String)>,
-    /// Steps 3 and 7: where tonic-types' details move to the crate's `google_rpc` module.
-    pub details: Option<crate::steps::details::DetailsPlan>,
     /// The crate gets buffa-descriptor: files whose descriptor uses are all understood move
     /// their `prost_types` descriptor types to it ([`descriptors`]).
     pub descriptors: bool,
-    /// Step 6: the workspace's channel helpers and interceptors ([`crate::steps::step06::channel`]).
-    pub channels: Option<Arc<crate::steps::step06::channel::Plan>>,
-}
-
-/// The result of [`prepare`].
-#[derive(Default)]
-pub struct Prepared {
-    pub ctx: HashMap<String, Arc<CrateCtx>>,
-    /// Manifests to rewrite: path, old text, new text.
-    pub manifests: Vec<(PathBuf, String, String)>,
-    /// Files to create (a new module): path, text. Never an existing file.
-    pub new_files: Vec<(PathBuf, String)>,
-    pub items: Vec<ItemReport>,
 }
 
 fn item(
@@ -218,14 +179,16 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             continue;
         }
         let mut ctx = CrateCtx::default();
+        let mut plan = CodegenPlan::default();
         let mut schemas: Vec<Arc<Schema>> = Vec::new();
         for name in std::iter::once(&c.name).chain(deps.iter().map(|(n, _)| *n)) {
             for a in accessors.get(name).into_iter().flatten() {
-                ctx.accessor_names.insert(a.name.clone());
+                plan.accessor_names.insert(a.name.clone());
             }
         }
         if let Some(cg) = own {
-            ctx.accessors = accessors.get(&c.name).cloned().unwrap_or_default();
+            plan.accessors = accessors.get(&c.name).cloned().unwrap_or_default();
+            plan.includes = cg.includes.clone();
             ctx.modules.extend(cg.modules.iter().cloned());
             // Binaries, tests and examples of the package reach the library by its name.
             let lib = c.name.replace('-', "_");
@@ -236,7 +199,6 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             }
             ctx.build_rs = c.build_rs.clone();
             ctx.connect_module = cg.connect_module.clone();
-            ctx.includes = cg.includes.clone();
             schemas.push(cg.schema.clone());
         }
         for (dep_name, cg) in &deps {
@@ -295,7 +257,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             .filter(|f| descriptors::may_use(text_of(&f.path)))
             .map(|f| f.path.as_path())
             .collect();
-        ctx.descriptors = !descriptor_files.is_empty();
+        plan.descriptors = !descriptor_files.is_empty();
         if descriptor_files
             .iter()
             .any(|p| descriptors::file_migrates(text_of(p), p))
@@ -370,6 +332,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                 }
             }
         }
+        ctx.set_plan(Arc::new(plan));
         out.ctx.insert(c.name.clone(), Arc::new(ctx));
     }
     out.manifests = manifests.finish();
@@ -653,7 +616,11 @@ impl Pass for BuildRsPass<'_> {
             }
             let plan = buildrs::plan_step1_build_rs(call, schema, &cfg);
             // The module pass rewrites the includes; that note is about it, not for the user.
-            let handled = |n: &str| n.contains("OUT_DIR/tonic") && !self.ctx.includes.is_empty();
+            let has_includes = self
+                .ctx
+                .plan::<CodegenPlan>()
+                .is_some_and(|p| !p.includes.is_empty());
+            let handled = |n: &str| n.contains("OUT_DIR/tonic") && has_includes;
             for note in plan.notes.iter().filter(|n| !handled(n)) {
                 out.items.push(ManualItem {
                     offset: call.stmt_range.start,
@@ -842,7 +809,10 @@ impl Pass for ModulePass<'_> {
         let (Some(path), Some(schema)) = (file.path, &self.ctx.schema) else {
             return;
         };
-        let Some(sites) = self.ctx.includes.get(path) else {
+        let Some(plan) = self.ctx.plan::<CodegenPlan>() else {
+            return;
+        };
+        let Some(sites) = plan.includes.get(path) else {
             return;
         };
         // Re-find the sites in this text (offsets after a BOM, and the file may have changed).
@@ -883,12 +853,7 @@ impl Pass for ModulePass<'_> {
                     text.pop();
                 }
             }
-            let accs: Vec<&Accessor> = self
-                .ctx
-                .accessors
-                .iter()
-                .filter(|a| a.package == pkg)
-                .collect();
+            let accs: Vec<&Accessor> = plan.accessors.iter().filter(|a| a.package == pkg).collect();
             let mut extra = Vec::new();
             if !accs.is_empty() {
                 // After the statement's `;`.

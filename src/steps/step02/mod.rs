@@ -59,6 +59,9 @@
 //! the tonic parts), as are server options the hosting wrapper cannot carry, streaming handler
 //! tests, and impls the step could not convert.
 
+mod definition;
+pub use definition::DEFINITION;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 
@@ -67,11 +70,11 @@ use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
+use crate::context::CrateCtx;
 use crate::edit::{indent_at, line_col, line_start, Edit};
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
 use crate::resolve::{range, FileIndex, Resolution, Resolved, ScopeId, ScopeTracker, UTree, Via};
 use crate::schema::{is_wkt, Schema, Service, StreamingKind};
-use crate::steps::step01::CrateCtx;
 
 /// Names step 2 writes in signatures, imported from `connectrpc` when free.
 const CONNECT_NAMES: [&str; 5] = [
@@ -1299,10 +1302,12 @@ mod tests;
 /// Step 2 before the files: the crate contexts of step 1 (schema, package modules), and
 /// `connectrpc` + `connect-shim` for crates that serve a migrated service but do not depend on
 /// them yet (a server crate using another crate's stubs).
-pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepared {
+pub fn prepare(
+    ws: &crate::workspace::Workspace,
+    base: crate::steps::common::prepare::Prepared,
+) -> crate::steps::common::prepare::Prepared {
     use crate::manifest::{self, DepKind, NewDep};
-    let base = crate::steps::step01::prepare(ws);
-    let mut out = crate::steps::step01::Prepared {
+    let mut out = crate::steps::common::prepare::Prepared {
         ctx: base.ctx,
         ..Default::default()
     };
@@ -1333,7 +1338,7 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
                 });
             if serves {
                 if not_ready.contains(&c.name) {
-                    out.items.push(crate::run::ItemReport {
+                    out.items.push(crate::report::ItemReport {
                         path: crate::workspace::rel(&ws.root, &c.manifest_path),
                         krate: c.name.clone(),
                         line: 1,
@@ -1348,7 +1353,7 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
                     });
                     continue;
                 }
-                out.items.push(crate::run::ItemReport {
+                out.items.push(crate::report::ItemReport {
                     path: crate::workspace::rel(&ws.root, &c.manifest_path),
                     krate: c.name.clone(),
                     line: 1,
@@ -1372,7 +1377,7 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
         }
         let deps = [
             NewDep::new("connectrpc", "0.9", &["client", "server"], DepKind::Normal),
-            crate::steps::step01::shim_dep(ws),
+            crate::steps::common::prepare::shim_dep(ws),
         ];
         let Ok(member) = std::fs::read_to_string(&c.manifest_path) else {
             continue;
@@ -1381,7 +1386,7 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
         let dirs = (c.dir.as_path(), ws.root.as_path());
         match manifest::add_deps_in(&member, root_cur.as_deref(), &deps, Some(dirs)) {
             Ok((m, r)) => manifests.record(&c.manifest_path, member, m, r),
-            Err(e) => out.items.push(crate::run::ItemReport {
+            Err(e) => out.items.push(crate::report::ItemReport {
                 path: crate::workspace::rel(&ws.root, &c.manifest_path),
                 krate: c.name.clone(),
                 line: 1,

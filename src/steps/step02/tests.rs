@@ -1,8 +1,9 @@
 use std::sync::Arc;
 
+use crate::context::CrateCtx;
 use crate::engine::{process, FileMeta, ItemKind, Outcome};
 use crate::schema::Schema;
-use crate::steps::{self, step01::CrateCtx};
+use crate::steps;
 
 const PROTO: &str = r#"
 syntax = "proto3";

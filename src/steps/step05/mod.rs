@@ -44,6 +44,9 @@
 //! .await?;
 //! ```
 
+mod definition;
+pub use definition::DEFINITION;
+
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
@@ -52,11 +55,12 @@ use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
+use crate::context::CrateCtx;
 use crate::edit::{indent_at, line_col, Edit};
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
 use crate::resolve::{range, FileIndex, Resolution, Resolved, ScopeTracker, Via};
 use crate::schema::Schema;
-use crate::steps::step01::CrateCtx;
+use crate::steps::common::syntax::strip_parens;
 
 /// Server builder options with no equivalent on `axum::serve`: dropped and reported.
 const DROPPED_OPTIONS: [&str; 22] = [
@@ -208,15 +212,6 @@ fn chain_of(e: &syn::Expr) -> (&syn::Expr, Vec<Link<'_>>) {
     }
     links.reverse();
     (cur, links)
-}
-
-/// `e` without the parentheses and invisible groups around it.
-pub(crate) fn strip_parens(e: &syn::Expr) -> &syn::Expr {
-    match e {
-        syn::Expr::Paren(p) => strip_parens(&p.expr),
-        syn::Expr::Group(g) => strip_parens(&g.expr),
-        _ => e,
-    }
 }
 
 /// The identifier of a plain local (`x`), if the expression is one.
@@ -1382,10 +1377,10 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
 pub fn prepare(
     step: &crate::steps::Step,
     ws: &crate::workspace::Workspace,
-) -> crate::steps::step01::Prepared {
+    base: crate::steps::common::prepare::Prepared,
+) -> crate::steps::common::prepare::Prepared {
     use crate::manifest::{self, DepKind, NewDep};
-    let base = crate::steps::step01::prepare(ws);
-    let mut out = crate::steps::step01::Prepared {
+    let mut out = crate::steps::common::prepare::Prepared {
         ctx: base.ctx,
         ..Default::default()
     };
@@ -1461,7 +1456,7 @@ pub fn prepare(
             .and_then(|(m, r)| Ok((manifest::remove_deps(&m, &gone)?, r)));
         match result {
             Ok((m, r)) => manifests.record(&c.manifest_path, member, m, r),
-            Err(e) => out.items.push(crate::run::ItemReport {
+            Err(e) => out.items.push(crate::report::ItemReport {
                 path: crate::workspace::rel(&ws.root, &c.manifest_path),
                 krate: c.name.clone(),
                 line: 1,

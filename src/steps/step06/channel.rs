@@ -1569,13 +1569,13 @@ pub fn scan(
 /// The pass's part: scan the file; in a converted crate commit the edits and return the scan
 /// for the client constructions, elsewhere list what blocks the group.
 pub fn run(
-    ctx: &crate::steps::step01::CrateCtx,
+    ctx: &crate::context::CrateCtx,
     file: &crate::engine::FileCtx<'_>,
     out: &mut crate::engine::PassOutput,
 ) -> Option<FileScan> {
     use crate::engine::{ItemKind, ManualItem};
     let local;
-    let (plan, krate): (&Plan, String) = match ctx.channels.as_deref() {
+    let (plan, krate): (&Plan, String) = match ctx.plan::<Plan>() {
         Some(p) => (p, p.file_crate.get(file.path?)?.clone()),
         None => {
             // No workspace preparation (a file on its own): the file is its own group.
@@ -1690,10 +1690,7 @@ fn returns_self(out: &syn::ReturnType, name: &str) -> bool {
 }
 
 /// The plan of one file taken alone (its crate named `crate`).
-fn file_plan(
-    ctx: &crate::steps::step01::CrateCtx,
-    file: &crate::engine::FileCtx<'_>,
-) -> Option<Plan> {
+fn file_plan(ctx: &crate::context::CrateCtx, file: &crate::engine::FileCtx<'_>) -> Option<Plan> {
     let schema = ctx.schema.as_deref();
     let defs = scan(schema, file.file, file.index, file.text, "crate", None);
     if defs.helpers.is_empty() {

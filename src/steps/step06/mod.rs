@@ -42,17 +42,20 @@
 //! - streaming calls stay tonic-shaped through `connect_shim::client::tonic_server_stream`,
 //!   `tonic_client_stream` and `tonic_bidi` over the native client, and are listed for step 8.
 
+mod definition;
+pub use definition::DEFINITION;
+
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
+use crate::context::CrateCtx;
 use crate::edit::{line_col, Edit};
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
 use crate::resolve::{range, FileIndex, Resolution, ScopeTracker, UTree};
 use crate::schema::{Schema, Service, StreamingKind};
-use crate::steps::step01::CrateCtx;
 
 pub mod channel;
 mod health;
@@ -226,10 +229,12 @@ fn client_of_type(
 }
 
 /// Step-6 work on the whole workspace: the client aliases/functions table, manifests.
-pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepared {
+pub fn prepare(
+    ws: &crate::workspace::Workspace,
+    base: crate::steps::common::prepare::Prepared,
+) -> crate::steps::common::prepare::Prepared {
     use crate::manifest::{self, DepKind, NewDep};
-    let base = crate::steps::step01::prepare(ws);
-    let mut out = crate::steps::step01::Prepared {
+    let mut out = crate::steps::common::prepare::Prepared {
         ctx: base.ctx,
         ..Default::default()
     };
@@ -260,7 +265,7 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
         if !calls {
             continue;
         }
-        out.items.push(crate::run::ItemReport {
+        out.items.push(crate::report::ItemReport {
             path: crate::workspace::rel(&ws.root, &c.manifest_path),
             krate: c.name.clone(),
             line: 1,
@@ -320,7 +325,7 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
     let plan = std::sync::Arc::new(channel_plan(ws, &out.ctx));
     for ctx in out.ctx.values_mut() {
         if let Some(c) = std::sync::Arc::get_mut(ctx) {
-            c.channels = Some(plan.clone());
+            c.set_plan(plan.clone());
         }
     }
     let mut manifests = manifest::ManifestEdits::new(ws.root.join("Cargo.toml"));
@@ -361,7 +366,7 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
         }
         let mut deps = vec![
             NewDep::new("connectrpc", "0.9", &["client"], DepKind::Normal),
-            crate::steps::step01::shim_dep(ws),
+            crate::steps::common::prepare::shim_dep(ws),
         ];
         if http {
             // Interceptor headers and the URI error of channel helpers (channel.rs).
@@ -452,7 +457,10 @@ fn unused_transport_imports(file: &FileCtx<'_>, out: &mut PassOutput) {
     // `call` named outside the rewritten text may be a remaining use of the `Interceptor` trait.
     let calls = file.text.contains("call") && {
         let mut toks = Vec::new();
-        crate::steps::step03::flatten(quote::ToTokens::to_token_stream(file.file), &mut toks);
+        crate::steps::common::tokens::flatten(
+            quote::ToTokens::to_token_stream(file.file),
+            &mut toks,
+        );
         toks.iter().any(|t| {
             t.is_ident("call")
                 && !out.buffer.edits().iter().any(|e| {

@@ -21,6 +21,9 @@
 //! Behaviour differences are listed where they show: a client matching `Code::Cancelled` saw
 //! tonic's timeouts, which connectrpc reports as `DeadlineExceeded`.
 
+mod definition;
+pub use definition::DEFINITION;
+
 use std::collections::HashSet;
 use std::ops::Range;
 
@@ -31,7 +34,7 @@ use syn::visit::Visit;
 use crate::edit::Edit;
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
 use crate::resolve::{range, FileIndex, ScopeTracker};
-use crate::steps::step03::{empty_call_at, flatten, Tok};
+use crate::steps::common::tokens::{empty_call_at, flatten, Tok};
 
 const WRAPPERS: [&str; 4] = [
     "tonic_unary",
@@ -69,7 +72,7 @@ impl Pass for ClientErrorsPass {
                 && toks.get(i + 2).is_some_and(|t| t.is_punct(':'))
         });
         let connect_clients = file.crate_evidence.connect_client
-            || crate::rules::rename::SideEvidence::scan(file.text.as_bytes()).connect_client;
+            || crate::evidence::SideEvidence::scan(file.text.as_bytes()).connect_client;
         // What the rename pass did or could not decide (`unsure`: server or client side?).
         let renamed = w
             .out

@@ -32,6 +32,9 @@
 //! produce them. A call whose request carries metadata, whose response metadata is read, or
 //! whose stream the step cannot follow stays on its wrapper and is listed.
 
+mod definition;
+pub use definition::DEFINITION;
+
 use std::ops::Range;
 
 use syn::spanned::Spanned;
@@ -1623,9 +1626,9 @@ impl<'ast> Visit<'ast> for Walker<'_, 'ast> {
 pub fn prepare(
     step: &crate::steps::Step,
     ws: &crate::workspace::Workspace,
-) -> crate::steps::step01::Prepared {
+) -> crate::steps::common::prepare::Prepared {
     use crate::manifest::{self, DepKind, NewDep};
-    let mut out = crate::steps::step01::Prepared::default();
+    let mut out = crate::steps::common::prepare::Prepared::default();
     let mut manifests = manifest::ManifestEdits::new(ws.root.join("Cargo.toml"));
     for c in &ws.crates {
         let needs = c.files.iter().any(|f| {
@@ -1659,7 +1662,7 @@ pub fn prepare(
         let dirs = (c.dir.as_path(), ws.root.as_path());
         match manifest::add_deps_in(&member, root_cur.as_deref(), &deps, Some(dirs)) {
             Ok((m, r)) => manifests.record(&c.manifest_path, member, m, r),
-            Err(e) => out.items.push(crate::run::ItemReport {
+            Err(e) => out.items.push(crate::report::ItemReport {
                 path: crate::workspace::rel(&ws.root, &c.manifest_path),
                 krate: c.name.clone(),
                 line: 1,

@@ -52,7 +52,7 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use crate::edit::{indent_at, Edit};
 use crate::engine::{ItemKind, ManualItem};
 use crate::resolve::{range, FileIndex, ScopeId, ScopeKind};
-use crate::steps::step03::Tok;
+use crate::steps::common::tokens::Tok;
 
 const RULE: &str = "step09/handler-test";
 

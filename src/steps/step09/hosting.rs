@@ -38,8 +38,8 @@ use syn::visit::Visit;
 
 use crate::edit::Edit;
 use crate::engine::{ItemKind, ManualItem};
+use crate::report::ItemReport;
 use crate::resolve::{range, FileIndex, LeafId, Resolution, ScopeTracker, Via};
-use crate::run::ItemReport;
 use crate::workspace::{rel, Crate, Workspace};
 
 /// The text of the generated module.

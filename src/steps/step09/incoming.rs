@@ -87,7 +87,7 @@ struct Finder<'a> {
     found: Found,
 }
 
-use crate::steps::step05::strip_parens as strip;
+use crate::steps::common::syntax::strip_parens as strip;
 
 impl Finder<'_> {
     fn resolve(&self, p: &syn::Path) -> Option<Vec<String>> {

@@ -50,6 +50,9 @@
 //! stub module is named (`step09/stub-used`, `step09/tonic-codegen-kept`). Found by name
 //! resolution ([`scan`]), never by a bare identifier.
 
+mod definition;
+pub use definition::DEFINITION;
+
 pub mod aliases;
 pub mod handler_tests;
 pub mod hosting;
@@ -67,12 +70,13 @@ use syn::visit::Visit;
 use toml_edit::{DocumentMut, Item};
 
 use crate::buildrs::{self, IncludeKind, ProtoInclude};
+use crate::context::CrateCtx;
 use crate::edit::{line_col, whole_lines, Edit};
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
+use crate::report::ItemReport;
 use crate::resolve::{range, FileIndex};
-use crate::run::ItemReport;
 use crate::schema::Schema;
-use crate::steps::step01::{CrateCtx, Prepared};
+use crate::steps::common::prepare::Prepared;
 use crate::workspace::{rel, Crate, Workspace};
 
 use scan::{is_family, FileScan, Ref, Watch};
@@ -105,7 +109,7 @@ pub struct CleanupPass<'c> {
 
 impl Pass for CleanupPass<'_> {
     fn run(&self, file: &FileCtx<'_>, out: &mut PassOutput) {
-        if let Some(plan) = self.ctx.and_then(|c| c.step09.as_deref()) {
+        if let Some(plan) = self.ctx.and_then(|c| c.plan::<Plan>()) {
             let Some(fp) = file.path.and_then(|p| plan.files.get(p)) else {
                 return;
             };
@@ -1362,10 +1366,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
         if relevant {
             out.ctx.insert(
                 c.name.clone(),
-                Arc::new(CrateCtx {
-                    step09: Some(plan.clone()),
-                    ..Default::default()
-                }),
+                Arc::new(CrateCtx::default().with_shared_plan(plan.clone())),
             );
         }
     }

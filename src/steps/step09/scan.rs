@@ -10,6 +10,7 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 use crate::resolve::{range, FileIndex, Resolution, ScopeTracker};
+use crate::steps::common::syntax::cfg_test_ranges;
 
 /// Is `name` (an extern crate name, `_` spelling) one that step 9 removes?
 pub fn is_family(name: &str) -> bool {
@@ -106,40 +107,6 @@ pub fn scan_file(text: &str, file: &syn::File, idx: &FileIndex, watch: &Watch<'_
     s.out.refs.sort_by_key(|r| r.range.start);
     s.out.stub_refs.sort_by_key(|r| r.range.start);
     s.out
-}
-
-/// Byte ranges of the items marked `#[cfg(test)]`.
-pub(crate) fn cfg_test_ranges(file: &syn::File) -> Vec<std::ops::Range<usize>> {
-    struct V(Vec<std::ops::Range<usize>>);
-    impl<'ast> Visit<'ast> for V {
-        fn visit_item(&mut self, i: &'ast syn::Item) {
-            let attrs: &[syn::Attribute] = match i {
-                syn::Item::Mod(m) => &m.attrs,
-                syn::Item::Fn(f) => &f.attrs,
-                syn::Item::Use(u) => &u.attrs,
-                syn::Item::Impl(x) => &x.attrs,
-                syn::Item::Struct(x) => &x.attrs,
-                syn::Item::Enum(x) => &x.attrs,
-                syn::Item::Const(x) => &x.attrs,
-                syn::Item::Static(x) => &x.attrs,
-                syn::Item::Trait(x) => &x.attrs,
-                syn::Item::Macro(x) => &x.attrs,
-                _ => &[],
-            };
-            let test = attrs.iter().any(|a| {
-                a.path().is_ident("cfg")
-                    && matches!(&a.meta, syn::Meta::List(l) if l.tokens.to_string() == "test")
-            });
-            if test {
-                self.0.push(range(i.span()));
-            } else {
-                syn::visit::visit_item(self, i);
-            }
-        }
-    }
-    let mut v = V(Vec::new());
-    v.visit_file(file);
-    v.0
 }
 
 /// The first line of a snippet, shortened.

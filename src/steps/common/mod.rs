@@ -1,0 +1,10 @@
+//! Helpers shared by the steps: no step imports another step, they all use these.
+//!
+//! - [`tokens`]: a file as a flat token list with byte ranges (`Tok`, `flatten`).
+//! - [`syntax`]: small syntax helpers (`strip_parens`, `cfg_test_ranges`).
+//! - [`prepare`]: what a step's `prepare` returns ([`prepare::Prepared`]) and the `connect-shim`
+//!   dependency several steps add ([`prepare::shim_dep`]).
+
+pub mod prepare;
+pub mod syntax;
+pub mod tokens;

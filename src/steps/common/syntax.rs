@@ -1,0 +1,50 @@
+//! Small syntax helpers several steps share: expressions without their parentheses, the test-only
+//! parts of a file.
+
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+use crate::resolve::range;
+
+/// `e` without the parentheses and invisible groups around it.
+pub(crate) fn strip_parens(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::Paren(p) => strip_parens(&p.expr),
+        syn::Expr::Group(g) => strip_parens(&g.expr),
+        _ => e,
+    }
+}
+
+/// Byte ranges of the items marked `#[cfg(test)]`.
+pub(crate) fn cfg_test_ranges(file: &syn::File) -> Vec<std::ops::Range<usize>> {
+    struct V(Vec<std::ops::Range<usize>>);
+    impl<'ast> Visit<'ast> for V {
+        fn visit_item(&mut self, i: &'ast syn::Item) {
+            let attrs: &[syn::Attribute] = match i {
+                syn::Item::Mod(m) => &m.attrs,
+                syn::Item::Fn(f) => &f.attrs,
+                syn::Item::Use(u) => &u.attrs,
+                syn::Item::Impl(x) => &x.attrs,
+                syn::Item::Struct(x) => &x.attrs,
+                syn::Item::Enum(x) => &x.attrs,
+                syn::Item::Const(x) => &x.attrs,
+                syn::Item::Static(x) => &x.attrs,
+                syn::Item::Trait(x) => &x.attrs,
+                syn::Item::Macro(x) => &x.attrs,
+                _ => &[],
+            };
+            let test = attrs.iter().any(|a| {
+                a.path().is_ident("cfg")
+                    && matches!(&a.meta, syn::Meta::List(l) if l.tokens.to_string() == "test")
+            });
+            if test {
+                self.0.push(range(i.span()));
+            } else {
+                syn::visit::visit_item(self, i);
+            }
+        }
+    }
+    let mut v = V(Vec::new());
+    v.visit_file(file);
+    v.0
+}

@@ -1,0 +1,25 @@
+//! Step 5's definition: what `steps/mod.rs` lists (see [`crate::steps::Definition`]).
+
+use crate::context::CrateCtx;
+use crate::engine::Pass;
+use crate::steps::{Definition, Prepare, Renames, Triggers};
+
+/// Step 5.
+pub const DEFINITION: Definition = Definition {
+    number: 5,
+    title: "main on the Connect server",
+    limits: "TLS servers and servers built across several statements are reported, not converted; a tonic interceptor in front of a connect service runs through connect_shim::server::TonicInterceptor (step 9 makes it a connectrpc interceptor); services still on tonic stay hosted through tonic's routes on the same axum app",
+    renames: Renames::Always,
+    triggers: Triggers {
+        // `tonic` also finds tonic_health, tonic_reflection and tonic_web.
+        crates: &["tonic"],
+        idents: &["builder", "health_reporter", "configure"],
+        ..Triggers::RULES
+    },
+    prepare: Prepare::AfterStep1(super::prepare),
+    passes,
+};
+
+fn passes(ctx: Option<&CrateCtx>) -> Vec<Box<dyn Pass + '_>> {
+    vec![Box::new(super::HostingPass { ctx })]
+}
