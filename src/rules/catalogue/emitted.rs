@@ -552,10 +552,17 @@ pub fn scan(src: &Path) -> Emitted {
 }
 
 /// The steps a site runs for when it formats the step number in at run time (`step{:02}/..`):
-/// the step-3 handler pass runs as steps 3 and 4, `details` for steps 3 and 7, the renames of
+/// the handler pass (`steps/handlers`, its modules `step03`/`step04`) runs as steps 3 and 4, `details` for steps 3 and 7, the renames of
 /// `rules::rename` for the steps with TOML rules, and the run layer for every step.
 fn steps_of_site(site: &str) -> Vec<u8> {
-    if site.starts_with("src/steps/step03/") {
+    if [
+        "src/steps/handlers/",
+        "src/steps/step03/",
+        "src/steps/step04/",
+    ]
+    .iter()
+    .any(|dir| site.starts_with(dir))
+    {
         vec![3, 4]
     } else if site.starts_with("src/steps/details/") {
         vec![3, 7]
