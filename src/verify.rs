@@ -508,6 +508,16 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
                 }
             }
         }
+        // Modules the step gave a glob re-export (for a name such a glob made ambiguous).
+        let glob_modules: BTreeSet<String> = written
+            .iter()
+            .filter(|w| w.path.extension().is_some_and(|e| e == "rs"))
+            .filter_map(|w| {
+                let now = std::fs::read_to_string(&w.path).ok()?;
+                Some(repairs::modules_given_a_glob(&w.original, &now))
+            })
+            .flatten()
+            .collect();
         for (file, errs) in by_file {
             let Ok(text) = std::fs::read_to_string(&file) else {
                 continue;
@@ -519,7 +529,16 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
             let wrote = repairs::written_ranges(original.as_deref().unwrap_or(&text), &text);
             let fixes: Vec<_> = errs
                 .iter()
-                .flat_map(|e| repairs::repairs_for(&e.diag, &text, &wrote))
+                .flat_map(|e| {
+                    repairs::repairs_for(
+                        &e.diag,
+                        &repairs::Site {
+                            text: &text,
+                            written: &wrote,
+                            glob_modules: &glob_modules,
+                        },
+                    )
+                })
                 .collect();
             if fixes.is_empty() {
                 continue;
