@@ -142,6 +142,54 @@ fn check_args(root: &Path, packages: &Option<Vec<String>>, opts: &CheckOpts) -> 
     a
 }
 
+/// The spinner of a check, drawn on `target` (stderr on a terminal).
+fn spinner(target: indicatif::ProgressDrawTarget) -> indicatif::ProgressBar {
+    let b = indicatif::ProgressBar::with_draw_target(None, target)
+        .with_style(indicatif::ProgressStyle::default_spinner());
+    b.enable_steady_tick(std::time::Duration::from_millis(120));
+    b.set_message("checking the workspace");
+    b
+}
+
+/// What the spinner says for a status line of cargo's stderr (`   Checking foo v0.1.0 (/p)`,
+/// `  Compiling bar v1.2.3`): the crate cargo started on, with its version.
+fn status_message(line: &str) -> Option<String> {
+    let t = line.trim_start();
+    let (verb, rest) = if let Some(r) = t.strip_prefix("Checking ") {
+        ("checking", r)
+    } else {
+        ("compiling", t.strip_prefix("Compiling ")?)
+    };
+    let name = rest.split(" (").next().unwrap_or(rest).trim();
+    (!name.is_empty()).then(|| format!("{verb} {name}"))
+}
+
+/// Read cargo's stderr: the spinner names the crate being checked; cargo's own errors
+/// (`error: ...` with their following lines) are returned.
+fn read_cargo_stderr(stderr: impl BufRead, bar: Option<&indicatif::ProgressBar>) -> Vec<String> {
+    let mut errors = Vec::new();
+    let mut current: Option<String> = None;
+    for line in stderr.lines().map_while(Result::ok) {
+        let t = line.trim_start();
+        if let (Some(b), Some(m)) = (bar, status_message(&line)) {
+            b.set_message(m);
+        }
+        if let Some(e) = t.strip_prefix("error") {
+            if let Some(c) = current.take() {
+                errors.push(c);
+            }
+            current = Some(format!("error{e}"));
+        } else if let Some(c) = &mut current {
+            if !t.is_empty() {
+                c.push('\n');
+                c.push_str(&line);
+            }
+        }
+    }
+    errors.extend(current);
+    errors
+}
+
 /// Run `cargo check --all-targets --message-format=json` on `packages` (None: the workspace).
 pub fn cargo_check(
     root: &Path,
@@ -155,47 +203,12 @@ pub fn cargo_check(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn()?;
-    let spinner = (opts.progress && std::io::stderr().is_terminal()).then(|| {
-        let b = indicatif::ProgressBar::new_spinner();
-        b.enable_steady_tick(std::time::Duration::from_millis(120));
-        b.set_message("checking the workspace");
-        b
-    });
+    let spinner = (opts.progress && std::io::stderr().is_terminal())
+        .then(|| spinner(indicatif::ProgressDrawTarget::stderr()));
     let stderr = child.stderr.take().expect("piped stderr");
     let bar = spinner.clone();
-    // cargo's status lines (`Checking foo v0.1.0`) name the crate being checked.
-    let err_thread = std::thread::spawn(move || {
-        let mut errors = Vec::new();
-        let mut current: Option<String> = None;
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let t = line.trim_start();
-            if let Some(rest) = t
-                .strip_prefix("Checking ")
-                .or_else(|| t.strip_prefix("Compiling "))
-            {
-                if let Some(b) = &bar {
-                    // `foo v0.1.0 (/path)`: the name and version.
-                    b.set_message(format!(
-                        "checking {}",
-                        rest.split(" (").next().unwrap_or(rest)
-                    ));
-                }
-            }
-            if let Some(e) = t.strip_prefix("error") {
-                if let Some(c) = current.take() {
-                    errors.push(c);
-                }
-                current = Some(format!("error{e}"));
-            } else if let Some(c) = &mut current {
-                if !t.is_empty() {
-                    c.push('\n');
-                    c.push_str(&line);
-                }
-            }
-        }
-        errors.extend(current);
-        errors
-    });
+    let err_thread =
+        std::thread::spawn(move || read_cargo_stderr(BufReader::new(stderr), bar.as_ref()));
     let stdout = child.stdout.take().expect("piped stdout");
     let mut errors = Vec::new();
     for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -1026,6 +1039,72 @@ mod tests {
         assert_eq!(
             a.join(" "),
             "check --all-targets --message-format=json --manifest-path /w/Cargo.toml --workspace --exclude connect-shim --all-features"
+        );
+    }
+
+    /// A terminal that records what is drawn on it.
+    #[derive(Debug, Clone, Default)]
+    struct Screen(std::sync::Arc<std::sync::Mutex<String>>);
+
+    impl indicatif::TermLike for Screen {
+        fn width(&self) -> u16 {
+            80
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.write_str(&format!("{s}\n"))
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.0.lock().unwrap().push_str(s);
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            self.write_str("\r")
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_spinner_names_the_crate_being_checked() {
+        assert_eq!(
+            status_message("    Checking repair v0.1.0 (/tmp/x/repair)").as_deref(),
+            Some("checking repair v0.1.0")
+        );
+        assert_eq!(
+            status_message("   Compiling proc-macro2 v1.0.95").as_deref(),
+            Some("compiling proc-macro2 v1.0.95")
+        );
+        assert_eq!(status_message("warning: unused import"), None);
+        assert_eq!(status_message("    Finished `dev` profile"), None);
+
+        // cargo's stderr, as the check reads it, drawn on a terminal.
+        let screen = Screen::default();
+        let bar = spinner(indicatif::ProgressDrawTarget::term_like(Box::new(
+            screen.clone(),
+        )));
+        let stderr = "    Checking repair v0.1.0 (/tmp/x/repair)\nerror: could not compile `repair` (lib) due to 1 previous error\n";
+        let errors = read_cargo_stderr(stderr.as_bytes(), Some(&bar));
+        assert_eq!(bar.message(), "checking repair v0.1.0");
+        bar.tick();
+        bar.finish_and_clear();
+        let drawn = screen.0.lock().unwrap().clone();
+        assert!(drawn.contains("checking repair v0.1.0"), "{drawn:?}");
+        assert_eq!(
+            errors,
+            ["error: could not compile `repair` (lib) due to 1 previous error"]
         );
     }
 
