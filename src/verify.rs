@@ -275,7 +275,18 @@ pub fn cargo_check(
 }
 
 /// Workspace members and the members each depends on (from `cargo metadata --no-deps`).
-fn member_graph(root: &Path) -> Option<BTreeMap<String, (PathBuf, Vec<String>)>> {
+type Graph = BTreeMap<String, (PathBuf, Vec<String>)>;
+
+/// What `cargo metadata --no-deps` says that the loop needs.
+struct Meta {
+    graph: Graph,
+    /// Where cargo builds (the check cache lives there).
+    target_dir: PathBuf,
+    /// Directories of path dependencies outside the workspace root (a check depends on them).
+    outside: Vec<PathBuf>,
+}
+
+fn metadata(root: &Path) -> Option<Meta> {
     let meta = cargo_metadata::MetadataCommand::new()
         .no_deps()
         .manifest_path(root.join("Cargo.toml"))
@@ -286,7 +297,17 @@ fn member_graph(root: &Path) -> Option<BTreeMap<String, (PathBuf, Vec<String>)>>
         .iter()
         .map(|p| p.name.to_string())
         .collect();
-    meta.workspace_packages()
+    let mut outside: Vec<PathBuf> = meta
+        .workspace_packages()
+        .iter()
+        .flat_map(|p| &p.dependencies)
+        .filter_map(|d| d.path.as_ref().map(|p| PathBuf::from(p.as_std_path())))
+        .filter(|p| !p.starts_with(root))
+        .collect();
+    outside.sort();
+    outside.dedup();
+    let graph = meta
+        .workspace_packages()
         .iter()
         .map(|p| {
             let dir: PathBuf = p.manifest_path.parent()?.to_path_buf().into();
@@ -298,7 +319,148 @@ fn member_graph(root: &Path) -> Option<BTreeMap<String, (PathBuf, Vec<String>)>>
                 .collect();
             Some((p.name.to_string(), (dir, deps)))
         })
-        .collect::<Option<_>>()
+        .collect::<Option<_>>()?;
+    Some(Meta {
+        graph,
+        target_dir: meta.target_directory.clone().into(),
+        outside,
+    })
+}
+
+/// With `CONNECT_MIGRATE_LOOP_TIMES` set, how long each phase of the loop took (on stderr; for
+/// `benches/loop.sh`).
+fn phase(since: std::time::Instant, what: &str) {
+    if std::env::var_os("CONNECT_MIGRATE_LOOP_TIMES").is_some() {
+        eprintln!("loop-time: {:.2}s {what}", since.elapsed().as_secs_f64());
+    }
+}
+
+/// Environment variables that do not change a build (shell bookkeeping).
+const NOISE_ENV: &[&str] = &[
+    "_",
+    "OLDPWD",
+    "PWD",
+    "SHLVL",
+    "TERM",
+    "COLUMNS",
+    "LINES",
+    "PS1",
+    "SSH_TTY",
+    "SSH_CLIENT",
+    "SSH_CONNECTION",
+    "TMUX_PANE",
+    "WINDOWID",
+];
+
+/// At most this many bytes of files are hashed for a key (a larger tree is always checked).
+const KEY_MAX_BYTES: u64 = 256 << 20;
+
+/// What a check's verdict depends on, as one hash: its arguments, the toolchain (`rustc -vV`
+/// from the workspace root, so `rust-toolchain.toml` counts), the environment (shell noise
+/// left out), and every file of the workspace and of the path dependencies outside it (cargo's
+/// target directories, found by their `CACHEDIR.TAG`, `target/` and `.git/` left out). None when
+/// the tree is too large or a file cannot be read: the check runs.
+fn tree_key(root: &Path, outside: &[PathBuf], args: &[String]) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    env!("CARGO_PKG_VERSION").hash(&mut h);
+    args.hash(&mut h);
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let v = Command::new(rustc)
+        .arg("-vV")
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    if !v.status.success() {
+        return None;
+    }
+    v.stdout.hash(&mut h);
+    let mut env: Vec<(std::ffi::OsString, std::ffi::OsString)> = std::env::vars_os()
+        .filter(|(k, _)| !NOISE_ENV.iter().any(|n| k == n))
+        .collect();
+    env.sort();
+    env.hash(&mut h);
+    let mut budget = KEY_MAX_BYTES;
+    for dir in std::iter::once(root).chain(outside.iter().map(PathBuf::as_path)) {
+        dir.hash(&mut h);
+        hash_dir(dir, dir, &mut h, &mut budget)?;
+    }
+    Some(h.finish())
+}
+
+fn hash_dir(
+    base: &Path,
+    dir: &Path,
+    h: &mut impl std::hash::Hasher,
+    budget: &mut u64,
+) -> Option<()> {
+    use std::hash::Hash;
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .ok()?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .ok()?;
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().unwrap_or_default();
+        if name == ".git" || name == "target" {
+            continue;
+        }
+        let meta = std::fs::symlink_metadata(&p).ok()?;
+        if meta.is_dir() && p.join("CACHEDIR.TAG").exists() {
+            continue;
+        }
+        p.strip_prefix(base).unwrap_or(&p).hash(h);
+        if meta.is_dir() {
+            hash_dir(base, &p, h, budget)?;
+        } else if meta.is_file() {
+            *budget = budget.checked_sub(meta.len())?;
+            std::fs::read(&p).ok()?.hash(h);
+        } else if meta.is_symlink() {
+            std::fs::read_link(&p).ok()?.hash(h);
+        }
+    }
+    Some(())
+}
+
+/// The keys ([`tree_key`]) of trees whose check passed, in the target directory (a few, the
+/// most recent last).
+struct CheckCache {
+    path: PathBuf,
+}
+
+impl CheckCache {
+    const KEPT: usize = 16;
+
+    fn new(target_dir: &Path) -> Self {
+        CheckCache {
+            path: target_dir.join("connect-migrate").join("checked-trees"),
+        }
+    }
+
+    fn keys(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.path)
+            .map(|t| t.lines().map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    fn has(&self, key: u64) -> bool {
+        self.keys().contains(&format!("{key:016x}"))
+    }
+
+    /// Best effort: a cache that cannot be written only costs a check.
+    fn add(&self, key: u64) {
+        let k = format!("{key:016x}");
+        let mut keys: Vec<String> = self.keys().into_iter().filter(|x| *x != k).collect();
+        keys.push(k);
+        let skip = keys.len().saturating_sub(Self::KEPT);
+        if let Some(dir) = self.path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = run::write_atomic(&self.path, &(keys[skip..].join("\n") + "\n"));
+    }
 }
 
 /// Which member a path belongs to (the deepest member directory holding it).
@@ -417,7 +579,10 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
     if preview.changed() == 0 {
         return Applied::Report(run::run_step(step, ws, Mode::Write, progress));
     }
-    let graph = member_graph(&ws.root);
+    let t0 = std::time::Instant::now();
+    let meta = metadata(&ws.root);
+    phase(t0, "metadata");
+    let graph = meta.as_ref().map(|m| m.graph.clone());
     let affected: Option<BTreeSet<String>> = graph.as_ref().and_then(|g| {
         preview
             .files
@@ -441,17 +606,53 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
     // The lock file as it was before any check (the baseline check may create or update it).
     let lock_path = ws.root.join("Cargo.lock");
     let lock = std::fs::read_to_string(&lock_path).ok();
-    let baseline = match cargo_check(&ws.root, &packages, opts) {
-        Ok(o) => o,
-        Err(e) => return Applied::Failed(format!("cannot run cargo check: {e}")),
+    // A tree that already passed this very check (same files, flags, toolchain and
+    // environment: the previous step's final check, usually) is not checked again.
+    let t0 = std::time::Instant::now();
+    let args = check_args(&ws.root, &packages, opts);
+    let cache = meta.as_ref().map(|m| CheckCache::new(&m.target_dir));
+    let key = meta
+        .as_ref()
+        .and_then(|m| tree_key(&ws.root, &m.outside, &args));
+    let passed = matches!((&cache, key), (Some(c), Some(k)) if c.has(k));
+    phase(t0, "baseline cache");
+    let t0 = std::time::Instant::now();
+    let baseline = if passed {
+        CheckOutcome {
+            success: true,
+            ..Default::default()
+        }
+    } else {
+        match cargo_check(&ws.root, &packages, opts) {
+            Ok(o) => o,
+            Err(e) => return Applied::Failed(format!("cannot run cargo check: {e}")),
+        }
     };
+    phase(
+        t0,
+        if passed {
+            "baseline (cached)"
+        } else {
+            "baseline check"
+        },
+    );
+    if baseline.success && !passed {
+        // Keyed after the check (it may have written the lock file).
+        if let (Some(c), Some(m)) = (&cache, &meta) {
+            if let Some(k) = tree_key(&ws.root, &m.outside, &args) {
+                c.add(k);
+            }
+        }
+    }
     if !baseline.success && !opts.broken_code {
         restore_lock(&lock_path, &lock);
         return Applied::Refused(baseline);
     }
     let known: HashSet<_> = baseline.errors.iter().map(error_key).collect();
 
+    let t0 = std::time::Instant::now();
     let mut report = run::run_step(step, ws, Mode::Write, progress);
+    phase(t0, "write");
     let mut written: Vec<Written> = report
         .files
         .iter()
@@ -475,10 +676,21 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
     let mut carried: Vec<CompileError> = Vec::new();
     let mut round = 0;
     loop {
+        let t0 = std::time::Instant::now();
         outcome = match cargo_check(&ws.root, &to_check, opts) {
             Ok(o) => o,
             Err(e) => return Applied::Failed(format!("cannot run cargo check: {e}")),
         };
+        phase(
+            t0,
+            &format!(
+                "check after the step, round {round} ({})",
+                match &to_check {
+                    Some(p) => p.join(" "),
+                    None => "the workspace".into(),
+                }
+            ),
+        );
         outcome.errors.retain(|e| !known.contains(&error_key(e)));
         outcome.errors.append(&mut carried);
         let failed_cargo = !outcome.success
@@ -606,6 +818,13 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
         !outcome.success && outcome.errors.is_empty() && !baseline_failed_same(&baseline, &outcome);
     count_repairs(&mut report, ws, &graph, &repaired);
     if outcome.errors.is_empty() && !failed_cargo {
+        // The tree builds as the step leaves it: the next step's baseline need not check it.
+        if let (Some(c), Some(m)) = (&cache, metadata(&ws.root)) {
+            if let Some(k) = tree_key(&ws.root, &m.outside, &check_args(&ws.root, &packages, opts))
+            {
+                c.add(k);
+            }
+        }
         report.verdict = Some(Verdict {
             state: VerdictState::Checked,
             repairs: repairs_done,
@@ -669,7 +888,17 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
             .filter(|w| w.krate.as_ref().is_some_and(|k| set.contains(k)))
             .collect();
         if restore(&files).is_ok() {
-            let again = cargo_check(&ws.root, &packages, opts);
+            // Only the restored crates (and their dependents, in the set) changed: the others
+            // passed the last check and do not depend on them.
+            let restored: Vec<String> = set
+                .iter()
+                .filter(|c| *c != crate::shim::PACKAGE)
+                .filter(|c| packages.as_ref().is_none_or(|p| p.contains(c)))
+                .cloned()
+                .collect();
+            let t0 = std::time::Instant::now();
+            let again = cargo_check(&ws.root, &Some(restored), opts);
+            phase(t0, "check after restoring crates");
             if again.is_ok_and(|o| {
                 o.errors.iter().all(|e| known.contains(&error_key(e)))
                     && (o.success || !baseline.success)
@@ -1106,6 +1335,57 @@ mod tests {
             errors,
             ["error: could not compile `repair` (lib) due to 1 previous error"]
         );
+    }
+
+    #[test]
+    fn a_tree_key_follows_the_files_the_flags_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::write(root.join("Cargo.toml"), "[package]\nname = \"a\"\n").unwrap();
+        std::fs::write(root.join("src/lib.rs"), "pub fn f() {}\n").unwrap();
+        let args = vec!["check".to_string(), "-p".into(), "a".into()];
+        let key = || tree_key(root, &[], &args).unwrap();
+        let k0 = key();
+        assert_eq!(key(), k0);
+        // Build output (a target directory, by name or by cargo's tag) and `.git` do not count.
+        for d in ["target/debug", "out/debug", ".git"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+            std::fs::write(root.join(d).join("x"), "1").unwrap();
+        }
+        std::fs::write(root.join("out/CACHEDIR.TAG"), "Signature").unwrap();
+        assert_eq!(key(), k0);
+        // A source, a new file, the flags: each changes it.
+        std::fs::write(root.join("src/lib.rs"), "pub fn f() { }\n").unwrap();
+        let k1 = key();
+        assert_ne!(k1, k0);
+        std::fs::write(root.join("Cargo.lock"), "version = 4\n").unwrap();
+        let k2 = key();
+        assert_ne!(k2, k1);
+        assert_ne!(
+            tree_key(root, &[], &["check".to_string(), "--all-features".into()]).unwrap(),
+            k2
+        );
+        // A path dependency outside the workspace counts too.
+        let dep = tempfile::tempdir().unwrap();
+        std::fs::write(dep.path().join("lib.rs"), "").unwrap();
+        let with_dep = tree_key(root, &[dep.path().to_path_buf()], &args).unwrap();
+        assert_ne!(with_dep, k2);
+        std::fs::write(dep.path().join("lib.rs"), "//").unwrap();
+        assert_ne!(
+            tree_key(root, &[dep.path().to_path_buf()], &args).unwrap(),
+            with_dep
+        );
+
+        let cache = CheckCache::new(&root.join("target"));
+        assert!(!cache.has(k2));
+        cache.add(k2);
+        assert!(cache.has(k2) && !cache.has(k1));
+        for k in 0..CheckCache::KEPT as u64 {
+            cache.add(k);
+        }
+        // The oldest go first.
+        assert!(!cache.has(k2) && cache.has(0));
     }
 
     #[test]

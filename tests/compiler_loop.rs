@@ -136,6 +136,37 @@ fn the_compilers_suggestion_in_written_text_repairs_the_step() {
     assert!(snapshot(repo.path()) == again);
 }
 
+/// Each round re-checks only what it changed: in `rounds`, step 3 rewrites both crates; the
+/// first check covers both, the repair round only `fixed`, whose file the repair changed.
+#[test]
+fn a_repair_round_re_checks_only_the_crates_it_changed() {
+    let repo = repo_with("tests/compiler-loop");
+    let out = Command::new(bin())
+        .current_dir(repo.path().join("rounds"))
+        .env("CARGO_TARGET_DIR", repo.path().join("target"))
+        .env("CONNECT_MIGRATE_LOOP_TIMES", "1")
+        .args(["--step", "3", "--no-progress"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.trim_end()
+            .ends_with("Checked: the workspace builds after step 3 (1 repair)"),
+        "{err}"
+    );
+    let rounds: Vec<&str> = err
+        .lines()
+        .filter_map(|l| l.split_once("s check after the step, ").map(|(_, r)| r))
+        .collect();
+    assert_eq!(rounds, ["round 0 (fixed good)", "round 1 (fixed)"], "{err}");
+    let fixed = std::fs::read_to_string(repo.path().join("rounds/fixed/src/lib.rs")).unwrap();
+    assert!(
+        fixed.contains("Err(ConnectError::internal(&msg))"),
+        "{fixed}"
+    );
+}
+
 /// `tests/verify/app` does not build before step 3 (it names connectrpc without depending on
 /// it).
 #[test]
