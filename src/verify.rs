@@ -573,6 +573,49 @@ fn error_key(e: &CompileError) -> (Option<PathBuf>, Option<String>, String) {
     (e.file.clone(), e.diag.code.clone(), e.diag.message.clone())
 }
 
+/// The check before the step, unless the tree already passed this very check (same files,
+/// flags, toolchain and environment: the previous step's final check, usually); a passing check
+/// is recorded. Also the cache, for the check after the step.
+fn baseline_check(
+    ws: &Workspace,
+    meta: Option<&Meta>,
+    packages: &Option<Vec<String>>,
+    opts: &CheckOpts,
+) -> Result<(CheckOutcome, Option<CheckCache>), String> {
+    let t0 = std::time::Instant::now();
+    let args = check_args(&ws.root, packages, opts);
+    let cache = meta.map(|m| CheckCache::new(&m.target_dir));
+    let key = meta.and_then(|m| tree_key(&ws.root, &m.outside, &args));
+    let passed = matches!((&cache, key), (Some(c), Some(k)) if c.has(k));
+    phase(t0, "baseline cache");
+    let t0 = std::time::Instant::now();
+    let baseline = if passed {
+        CheckOutcome {
+            success: true,
+            ..Default::default()
+        }
+    } else {
+        cargo_check(&ws.root, packages, opts).map_err(|e| format!("cannot run cargo check: {e}"))?
+    };
+    phase(
+        t0,
+        if passed {
+            "baseline (cached)"
+        } else {
+            "baseline check"
+        },
+    );
+    if baseline.success && !passed {
+        // Keyed after the check (it may have written the lock file).
+        if let (Some(c), Some(m)) = (&cache, meta) {
+            if let Some(k) = tree_key(&ws.root, &m.outside, &args) {
+                c.add(k);
+            }
+        }
+    }
+    Ok((baseline, cache))
+}
+
 /// Apply `step` in write mode with the compiler in the loop.
 pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool) -> Applied {
     let preview = run::run_step(step, ws, Mode::Check, false);
@@ -606,44 +649,10 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
     // The lock file as it was before any check (the baseline check may create or update it).
     let lock_path = ws.root.join("Cargo.lock");
     let lock = std::fs::read_to_string(&lock_path).ok();
-    // A tree that already passed this very check (same files, flags, toolchain and
-    // environment: the previous step's final check, usually) is not checked again.
-    let t0 = std::time::Instant::now();
-    let args = check_args(&ws.root, &packages, opts);
-    let cache = meta.as_ref().map(|m| CheckCache::new(&m.target_dir));
-    let key = meta
-        .as_ref()
-        .and_then(|m| tree_key(&ws.root, &m.outside, &args));
-    let passed = matches!((&cache, key), (Some(c), Some(k)) if c.has(k));
-    phase(t0, "baseline cache");
-    let t0 = std::time::Instant::now();
-    let baseline = if passed {
-        CheckOutcome {
-            success: true,
-            ..Default::default()
-        }
-    } else {
-        match cargo_check(&ws.root, &packages, opts) {
-            Ok(o) => o,
-            Err(e) => return Applied::Failed(format!("cannot run cargo check: {e}")),
-        }
+    let (baseline, cache) = match baseline_check(ws, meta.as_ref(), &packages, opts) {
+        Ok(b) => b,
+        Err(e) => return Applied::Failed(e),
     };
-    phase(
-        t0,
-        if passed {
-            "baseline (cached)"
-        } else {
-            "baseline check"
-        },
-    );
-    if baseline.success && !passed {
-        // Keyed after the check (it may have written the lock file).
-        if let (Some(c), Some(m)) = (&cache, &meta) {
-            if let Some(k) = tree_key(&ws.root, &m.outside, &args) {
-                c.add(k);
-            }
-        }
-    }
     if !baseline.success && !opts.broken_code {
         restore_lock(&lock_path, &lock);
         return Applied::Refused(baseline);
