@@ -304,6 +304,8 @@ fn metadata(root: &Path) -> Option<Meta> {
         .filter_map(|d| d.path.as_ref().map(|p| PathBuf::from(p.as_std_path())))
         .filter(|p| !p.starts_with(root))
         .collect();
+    outside.extend(patch_paths(root));
+    outside.retain(|p| !p.starts_with(root));
     outside.sort();
     outside.dedup();
     let graph = meta
@@ -325,6 +327,40 @@ fn metadata(root: &Path) -> Option<Meta> {
         target_dir: meta.target_directory.clone().into(),
         outside,
     })
+}
+
+/// The directories of the root manifest's `[patch.*]` and `[replace]` path entries (a check
+/// builds them; `cargo metadata --no-deps` does not list them).
+fn patch_paths(root: &Path) -> Vec<PathBuf> {
+    let Ok(doc) = std::fs::read_to_string(root.join("Cargo.toml"))
+        .unwrap_or_default()
+        .parse::<toml_edit::DocumentMut>()
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut entries = |t: &dyn toml_edit::TableLike| {
+        for (_, dep) in t.iter() {
+            if let Some(p) = dep
+                .as_table_like()
+                .and_then(|d| d.get("path"))
+                .and_then(|p| p.as_str())
+            {
+                out.push(root.join(p));
+            }
+        }
+    };
+    if let Some(patch) = doc.get("patch").and_then(|p| p.as_table_like()) {
+        for (_, source) in patch.iter() {
+            if let Some(t) = source.as_table_like() {
+                entries(t);
+            }
+        }
+    }
+    if let Some(t) = doc.get("replace").and_then(|p| p.as_table_like()) {
+        entries(t);
+    }
+    out
 }
 
 /// With `CONNECT_MIGRATE_LOOP_TIMES` set, how long each phase of the loop took (on stderr; for
@@ -382,6 +418,24 @@ fn tree_key(root: &Path, outside: &[PathBuf], args: &[String]) -> Option<u64> {
         .collect();
     env.sort();
     env.hash(&mut h);
+    // cargo's configuration outside the workspace (its parents' `.cargo/`, `CARGO_HOME`'s):
+    // flags, target settings, `[patch]`es the check would use.
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let configs = root
+        .ancestors()
+        .skip(1)
+        .map(|d| d.join(".cargo"))
+        .chain(home);
+    for dir in configs {
+        for name in ["config.toml", "config"] {
+            if let Ok(bytes) = std::fs::read(dir.join(name)) {
+                dir.join(name).hash(&mut h);
+                bytes.hash(&mut h);
+            }
+        }
+    }
     let mut budget = KEY_MAX_BYTES;
     for dir in std::iter::once(root).chain(outside.iter().map(PathBuf::as_path)) {
         dir.hash(&mut h);
@@ -1385,6 +1439,17 @@ mod tests {
             tree_key(root, &[dep.path().to_path_buf()], &args).unwrap(),
             with_dep
         );
+
+        // A `[patch]` by path outside the workspace is found.
+        std::fs::write(
+            root.join("Cargo.toml"),
+            format!(
+                "[package]\nname = \"a\"\n[patch.crates-io]\nb = {{ path = \"{}\" }}\n",
+                dep.path().display()
+            ),
+        )
+        .unwrap();
+        assert_eq!(patch_paths(root), [dep.path().to_path_buf()]);
 
         let cache = CheckCache::new(&root.join("target"));
         assert!(!cache.has(k2));
