@@ -167,6 +167,29 @@ fn a_repair_round_re_checks_only_the_crates_it_changed() {
     );
 }
 
+/// On a terminal, the spinner names the crate being checked. The tool runs under `script`
+/// (util-linux), which gives it a pseudo-terminal and records what it draws there.
+#[test]
+fn the_spinner_names_the_crate_being_checked_on_a_terminal() {
+    let repo = repo_with("tests/compiler-loop");
+    let typescript = repo.path().join("typescript");
+    let out = Command::new("script")
+        .current_dir(repo.path().join("repair"))
+        .env("CARGO_TARGET_DIR", repo.path().join("target"))
+        .args(["-qec"])
+        .arg(format!("'{}' --step 3", bin().display()))
+        .arg(&typescript)
+        .output()
+        .expect("`script` (util-linux) runs the tool on a pseudo-terminal");
+    let drawn = String::from_utf8_lossy(&std::fs::read(&typescript).unwrap()).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{drawn}");
+    assert!(
+        drawn.contains("Checked: the workspace builds after step 3 (1 repair)"),
+        "{drawn}"
+    );
+    assert!(drawn.contains("checking repair v0.1.0"), "{drawn}");
+}
+
 /// `tests/verify/app` does not build before step 3 (it names connectrpc without depending on
 /// it).
 #[test]
