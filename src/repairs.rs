@@ -5,14 +5,19 @@
 //! diagnostic and a file's text it computes byte-range edits; the run layer writes them and checks
 //! again.
 //!
-//! Three sources, in this order:
+//! The sources, in this order:
 //! 1. the compiler's machine-applicable suggestions (read by the `rustfix` crate), only where
 //!    they fall in text the step wrote ([`written_ranges`]);
 //! 2. type mismatches between prost and buffa shapes, as data ([`TYPE_REPAIRS`]), keyed on the
 //!    error code and the expected and found types of the primary span's label;
 //! 3. code where a table does not fit: a struct literal missing only buffa's `__buffa_*`
 //!    members gets `..Default::default()` ([`literal_default`]); a tonic dependency's features
-//!    renamed in 0.14 ([`TONIC_FEATURES`], [`rename_tonic_features`]).
+//!    renamed in 0.14 ([`TONIC_FEATURES`], [`rename_tonic_features`]);
+//! 4. a message field moved by a consuming call the step wrote (`into_option()`), which prost's
+//!    `Copy` field allowed: `.clone()` first ([`MOVE_REPAIRS`]);
+//! 5. a name two globs of a module now both bring (E0659, step 1's `pub use
+//!    crate::connect::<pkg>::*`): an explicit import from the glob that meant it
+//!    (`glob_ambiguity`, [`modules_given_a_glob`]).
 //!
 //! Before (after step 1, the field is `MessageField<Point>`, the helper takes `Option<Point>`):
 //! ```text
@@ -23,7 +28,7 @@
 //! show(req.location.into_option())
 //! ```
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::ops::Range;
 
 /// One compiler error, as the loop read it from `cargo check --message-format=json`.
@@ -233,16 +238,34 @@ fn inside(r: &Range<usize>, written: &[Range<usize>]) -> bool {
     written.iter().any(|w| w.start <= r.start && r.end <= w.end)
 }
 
-/// The repairs of one error in a file of `text`; `written` is the text the step wrote there.
-pub fn repairs_for(d: &Diag, text: &str, written: &[Range<usize>]) -> Vec<Repair> {
-    let from_compiler = compiler_suggestions(d, written);
+/// Where an error sits: its file's text and what the step wrote (in that file and elsewhere).
+#[derive(Clone, Copy, Debug)]
+pub struct Site<'a> {
+    pub text: &'a str,
+    /// The text the step wrote in this file ([`written_ranges`]).
+    pub written: &'a [Range<usize>],
+    /// Modules (by name) into which the step wrote a glob re-export, in any file
+    /// ([`modules_given_a_glob`]): step 1's `pub use crate::connect::<pkg>::*`.
+    pub glob_modules: &'a BTreeSet<String>,
+}
+
+/// The repairs of one error in a file of `site.text`.
+pub fn repairs_for(d: &Diag, site: &Site) -> Vec<Repair> {
+    let from_compiler = compiler_suggestions(d, site.written);
     if !from_compiler.is_empty() {
         return from_compiler;
     }
+    let text = site.text;
     if let Some(r) = type_repair(d, text) {
         return vec![r];
     }
     if let Some(r) = compare_repair(d, text) {
+        return vec![r];
+    }
+    if let Some(r) = move_repair(d, site) {
+        return vec![r];
+    }
+    if let Some(r) = glob_ambiguity(d, site) {
         return vec![r];
     }
     literal_default(d, text).into_iter().collect()
@@ -412,6 +435,295 @@ impl<'ast> syn::visit::Visit<'ast> for ComparisonAt {
         }
         syn::visit::visit_expr_binary(self, e);
     }
+}
+
+/// A move the compiler refuses (E0382 used after a move, E0505 moved while borrowed, E0507
+/// moved out of a borrow) of a value whose type the step changed to one that is not `Copy`,
+/// at a consuming call the step wrote: prost's message field was `Copy` (every field
+/// copyable), so the original code copied it; buffa's `MessageField` never is.
+pub struct MoveRepair {
+    /// The error codes it answers.
+    pub codes: &'static [&'static str],
+    /// How the moved value's type starts, module path dropped (from `... has type `X``).
+    pub moved_type: &'static str,
+    /// The consuming call the step wrote at the move site (`into_option()`).
+    pub call: &'static str,
+    /// Inserted before the call's `.`: what the copy did.
+    pub insert: &'static str,
+    pub rule: &'static str,
+}
+
+/// `if let Some(p) = req.at` became `req.at.into_option()` (step 1), which moves the field out
+/// of a borrowed message or before a later read of it.
+pub const MOVE_REPAIRS: &[MoveRepair] = &[MoveRepair {
+    codes: &["E0382", "E0505", "E0507"],
+    moved_type: "MessageField<",
+    call: "into_option()",
+    insert: ".clone()",
+    rule: "message-field-clone-before-move",
+}];
+
+/// The spans of a diagnostic's JSON, children's included: (file, bytes, primary, label, the
+/// message of the diagnostic holding the span).
+fn raw_spans(raw: &serde_json::Value) -> Vec<(String, Range<usize>, bool, String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![raw];
+    while let Some(d) = stack.pop() {
+        let message = d["message"].as_str().unwrap_or("").to_string();
+        for s in d["spans"].as_array().into_iter().flatten() {
+            let (Some(file), Some(a), Some(b)) = (
+                s["file_name"].as_str(),
+                s["byte_start"].as_u64(),
+                s["byte_end"].as_u64(),
+            ) else {
+                continue;
+            };
+            out.push((
+                file.to_string(),
+                a as usize..b as usize,
+                s["is_primary"].as_bool().unwrap_or(false),
+                s["label"].as_str().unwrap_or("").to_string(),
+                message.clone(),
+            ));
+        }
+        stack.extend(d["children"].as_array().into_iter().flatten());
+    }
+    out
+}
+
+/// The file of the diagnostic's primary span.
+fn primary_file(spans: &[(String, Range<usize>, bool, String, String)]) -> Option<&str> {
+    spans.iter().find(|s| s.2).map(|s| s.0.as_str())
+}
+
+/// The type in `... has type `X`...` of a label or note, module path dropped.
+fn moved_type(text: &str) -> Option<String> {
+    let rest = &text[text.find("has type `")? + "has type `".len()..];
+    Some(short_type(&rest[..rest.find('`')?]))
+}
+
+fn move_repair(d: &Diag, site: &Site) -> Option<Repair> {
+    let code = d.code.as_deref()?;
+    let raw: serde_json::Value = serde_json::from_str(&d.raw).ok()?;
+    let spans = raw_spans(&raw);
+    let file = primary_file(&spans)?;
+    // The type is in the primary label (E0507) or in a note without a span (E0382).
+    let mut notes = Vec::new();
+    let mut stack = vec![&raw];
+    while let Some(c) = stack.pop() {
+        notes.extend(c["message"].as_str());
+        stack.extend(c["children"].as_array().into_iter().flatten());
+    }
+    let ty = notes
+        .into_iter()
+        .chain(spans.iter().map(|s| s.3.as_str()))
+        .find_map(moved_type)?;
+    let rule = MOVE_REPAIRS
+        .iter()
+        .find(|r| r.codes.contains(&code) && ty.starts_with(r.moved_type))?;
+    // The move site: a span labelled as the move, on the call the step wrote.
+    spans.iter().find_map(|(f, r, _, label, _)| {
+        let is_move = label.contains("moved due to this method call")
+            || label.contains("value moved here")
+            || label.starts_with("move out of");
+        if f != file || !is_move || !inside(r, site.written) {
+            return None;
+        }
+        let at = site.text.get(r.clone())?;
+        let dot = if at.starts_with(rule.call) {
+            r.start.checked_sub(1)?
+        } else if at.ends_with(&format!(".{}", rule.call)) {
+            r.end - rule.call.len() - 1
+        } else {
+            return None;
+        };
+        (site.text.get(dot..dot + 1) == Some(".")).then(|| Repair {
+            range: dot..dot,
+            text: rule.insert.to_string(),
+            rule: rule.rule,
+        })
+    })
+}
+
+/// E0659: a name two glob imports of one module both bring. When the step wrote one of the globs
+/// (step 1's `pub use crate::connect::<pkg>::*` beside a glob the module had), the step's glob
+/// is what the name meant (it replaced the module's own items); when the step wrote neither but
+/// one of them imports a module the step gave a glob re-export (the user's `use pb::*` now
+/// also brings connectrpc's `Greeter`, `GreeterServer`, ...), the other is what it meant. The
+/// name is then imported explicitly from there, just after that glob, with the glob's
+/// visibility (an explicit import wins over globs): `use pb::greeter_server::Greeter;`.
+fn glob_ambiguity(d: &Diag, site: &Site) -> Option<Repair> {
+    if d.code.as_deref() != Some("E0659") {
+        return None;
+    }
+    let name = d
+        .message
+        .strip_prefix('`')?
+        .strip_suffix("` is ambiguous")?;
+    let raw: serde_json::Value = serde_json::from_str(&d.raw).ok()?;
+    let spans = raw_spans(&raw);
+    let file = primary_file(&spans)?;
+    let candidates: Vec<&Range<usize>> = spans
+        .iter()
+        .filter(|s| s.4.contains("could refer to") || s.4.contains("could also refer to"))
+        .map(|s| (s.0 == file).then_some(&s.1))
+        .collect::<Option<_>>()?;
+    let [a, b] = candidates[..] else {
+        return None;
+    };
+    let text = site.text;
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let bom = text.len() - body.len();
+    let syntax = syn::parse_file(body).ok()?;
+    let glob = |r: &Range<usize>| {
+        let mut g = GlobAt {
+            end: r.end.checked_sub(bom)?,
+            found: None,
+        };
+        syn::visit::Visit::visit_file(&mut g, &syntax);
+        g.found
+    };
+    let (ga, gb) = (glob(a)?, glob(b)?);
+    let by_step = |r: &Range<usize>| inside(r, site.written);
+    let gained = |g: &FoundGlob| g.path.last().is_some_and(|m| site.glob_modules.contains(m));
+    let meant = match (by_step(a), by_step(b)) {
+        (true, false) => ga,
+        (false, true) => gb,
+        (false, false) => match (gained(&ga), gained(&gb)) {
+            (true, false) => gb,
+            (false, true) => ga,
+            _ => return None,
+        },
+        (true, true) => return None,
+    };
+    let line_start = body[..meant.item.start].rfind('\n').map_or(0, |i| i + 1);
+    let indent: String = body[line_start..]
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect();
+    let vis = body.get(meant.vis.clone()).unwrap_or("");
+    let vis = if vis.is_empty() {
+        String::new()
+    } else {
+        format!("{vis} ")
+    };
+    let path = format!(
+        "{}{}",
+        if meant.leading_colon { "::" } else { "" },
+        meant.path.join("::")
+    );
+    let at = meant.item.end + bom;
+    Some(Repair {
+        range: at..at,
+        text: format!("\n{indent}{vis}use {path}::{name};"),
+        rule: "glob-ambiguity-explicit-import",
+    })
+}
+
+/// A glob import: the path it imports from, the `use` item's bytes and its visibility's.
+struct FoundGlob {
+    leading_colon: bool,
+    path: Vec<String>,
+    item: Range<usize>,
+    vis: Range<usize>,
+}
+
+/// Finds the glob import whose `*` ends at `end` (trees included: `use a::{b::*, c}`).
+struct GlobAt {
+    end: usize,
+    found: Option<FoundGlob>,
+}
+
+impl GlobAt {
+    fn walk(&self, tree: &syn::UseTree, path: &mut Vec<String>) -> Option<Vec<String>> {
+        use syn::spanned::Spanned;
+        match tree {
+            syn::UseTree::Path(p) => {
+                path.push(p.ident.to_string());
+                let r = self.walk(&p.tree, path);
+                path.pop();
+                r
+            }
+            syn::UseTree::Group(g) => g.items.iter().find_map(|t| self.walk(t, path)),
+            syn::UseTree::Glob(g) => {
+                (g.star_token.span().byte_range().end == self.end).then(|| path.clone())
+            }
+            _ => None,
+        }
+    }
+}
+
+impl<'ast> syn::visit::Visit<'ast> for GlobAt {
+    fn visit_item_use(&mut self, u: &'ast syn::ItemUse) {
+        use syn::spanned::Spanned;
+        if self.found.is_none() {
+            if let Some(path) = self.walk(&u.tree, &mut Vec::new()) {
+                // The item without its attributes: from the visibility (or `use`) to the `;`.
+                let start = match &u.vis {
+                    syn::Visibility::Inherited => u.use_token.span.byte_range().start,
+                    v => v.span().byte_range().start,
+                };
+                let vis = match &u.vis {
+                    syn::Visibility::Inherited => start..start,
+                    v => v.span().byte_range(),
+                };
+                self.found = Some(FoundGlob {
+                    leading_colon: u.leading_colon.is_some(),
+                    path,
+                    item: start..u.semi_token.span.byte_range().end,
+                    vis,
+                });
+            }
+        }
+    }
+}
+
+/// The modules (by name) into which the step wrote a glob `use` (the text of `new` not in
+/// `old`): step 1's `pub mod pb { pub use crate::connect::greet::v1::*; .. }`.
+pub fn modules_given_a_glob(old: &str, new: &str) -> Vec<String> {
+    let written = written_ranges(old, new);
+    let body = new.strip_prefix('\u{feff}').unwrap_or(new);
+    let bom = new.len() - body.len();
+    let Ok(file) = syn::parse_file(body) else {
+        return Vec::new();
+    };
+    struct Mods<'a> {
+        written: &'a [Range<usize>],
+        bom: usize,
+        out: Vec<String>,
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Mods<'_> {
+        fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+            use syn::spanned::Spanned;
+            for item in m.content.iter().flat_map(|(_, items)| items) {
+                let syn::Item::Use(u) = item else {
+                    continue;
+                };
+                let r = u.span().byte_range();
+                let r = r.start + self.bom..r.end + self.bom;
+                if has_glob(&u.tree) && inside(&r, self.written) {
+                    self.out.push(m.ident.to_string());
+                    break;
+                }
+            }
+            syn::visit::visit_item_mod(self, m);
+        }
+    }
+    fn has_glob(t: &syn::UseTree) -> bool {
+        match t {
+            syn::UseTree::Path(p) => has_glob(&p.tree),
+            syn::UseTree::Group(g) => g.items.iter().any(has_glob),
+            syn::UseTree::Glob(_) => true,
+            _ => false,
+        }
+    }
+    let mut v = Mods {
+        written: &written,
+        bom,
+        out: Vec::new(),
+    };
+    syn::visit::Visit::visit_file(&mut v, &file);
+    v.out
 }
 
 /// The field names of `missing field(s) `a`, `b` and `c` in initializer of `T``.
@@ -615,8 +927,17 @@ mod tests {
         }
     }
 
+    fn site<'a>(text: &'a str, written: &'a [Range<usize>]) -> Site<'a> {
+        static NONE: BTreeSet<String> = BTreeSet::new();
+        Site {
+            text,
+            written,
+            glob_modules: &NONE,
+        }
+    }
+
     fn repaired(d: &Diag, text: &str) -> String {
-        apply(text, repairs_for(d, text, &[])).0
+        apply(text, repairs_for(d, &site(text, &[]))).0
     }
 
     #[test]
@@ -727,7 +1048,7 @@ mod tests {
             text,
             "s",
         );
-        assert!(repairs_for(&d, text, &[]).is_empty());
+        assert!(repairs_for(&d, &site(text, &[])).is_empty());
     }
 
     #[test]
@@ -760,7 +1081,7 @@ mod tests {
             message: "missing fields `y` and `__buffa_unknown_fields` in initializer of `P`".into(),
             ..d
         };
-        assert!(repairs_for(&d, text, &[]).is_empty());
+        assert!(repairs_for(&d, &site(text, &[])).is_empty());
     }
 
     #[test]
@@ -796,10 +1117,136 @@ mod tests {
         let text = "0123456789abcdef";
         let whole: [Range<usize>; 1] = [0..text.len()];
         let head: [Range<usize>; 1] = [0..5];
-        assert!(repairs_for(&d, text, &head).is_empty());
+        assert!(repairs_for(&d, &site(text, &head)).is_empty());
         assert_eq!(
-            apply(text, repairs_for(&d, text, &whole)).0,
+            apply(text, repairs_for(&d, &site(text, &whole))).0,
             "0123456789XYZdef"
+        );
+    }
+
+    /// rustc's JSON of a diagnostic in `src/lib.rs`: the primary span, labelled secondary spans
+    /// and children notes (message, span).
+    fn raw(
+        code: &str,
+        message: &str,
+        primary: Range<usize>,
+        secondary: &[(Range<usize>, &str)],
+        notes: &[(&str, Option<Range<usize>>)],
+    ) -> Diag {
+        let span = |r: &Range<usize>, primary: bool, label: &str| {
+            serde_json::json!({"file_name": "src/lib.rs", "byte_start": r.start, "byte_end": r.end,
+                "is_primary": primary, "label": label})
+        };
+        let mut spans = vec![span(&primary, true, "")];
+        spans.extend(secondary.iter().map(|(r, l)| span(r, false, l)));
+        let children: Vec<_> = notes
+            .iter()
+            .map(|(m, r)| {
+                serde_json::json!({"message": m, "level": "note", "children": [],
+                    "spans": r.iter().map(|r| span(r, true, "")).collect::<Vec<_>>()})
+            })
+            .collect();
+        let v = serde_json::json!({"message": message, "code": {"code": code}, "level": "error",
+            "spans": spans, "children": children});
+        Diag {
+            code: Some(code.into()),
+            message: message.into(),
+            label: None,
+            range: primary,
+            raw: v.to_string(),
+        }
+    }
+
+    fn at(text: &str, s: &str) -> Range<usize> {
+        let i = text.find(s).unwrap();
+        i..i + s.len()
+    }
+
+    #[test]
+    fn a_message_field_moved_by_the_steps_into_option_is_cloned_first() {
+        let old = "fn f(r: R) -> i32 {\n    let n = match r.at { Some(p) => p.y, None => 0 };\n    n + g(r.at.as_ref())\n}\n";
+        let text = "fn f(r: R) -> i32 {\n    let n = match r.at.into_option() { Some(p) => p.y, None => 0 };\n    n + g(r.at.as_option())\n}\n";
+        let written = written_ranges(old, text);
+        let later = text.rfind("r.at").unwrap();
+        let d = raw(
+            "E0382",
+            "borrow of moved value: `r.at`",
+            later..later + 4,
+            &[(at(text, "into_option()"), "`r.at` moved due to this method call")],
+            &[("move occurs because `r.at` has type `buffa::MessageField<pb::Point, buffa::Inline<pb::Point>>`, which does not implement the `Copy` trait", None)],
+        );
+        assert_eq!(
+            apply(text, repairs_for(&d, &site(text, &written))).0,
+            text.replace("r.at.into_option()", "r.at.clone().into_option()")
+        );
+        // Not where the step did not write the call.
+        assert!(repairs_for(&d, &site(text, &[])).is_empty());
+        // Not for a type the step did not change (a `String` moved twice is the user's).
+        let d = Diag {
+            raw: d.raw.replace(
+                "buffa::MessageField<pb::Point, buffa::Inline<pb::Point>>",
+                "String",
+            ),
+            ..d
+        };
+        assert!(repairs_for(&d, &site(text, &written)).is_empty());
+    }
+
+    const GLOBS: &str = "pub mod serve {\n    use crate::atlas::{atlas_server::*, Kind};\n    use crate::atlas::*;\n    impl Atlas for Here {}\n}\n";
+
+    fn ambiguous(text: &str, used: &str, a: &str, b: &str) -> Diag {
+        raw(
+            "E0659",
+            "`Atlas` is ambiguous",
+            at(text, used),
+            &[],
+            &[
+                (
+                    "ambiguous because of multiple glob imports of a name in the same module",
+                    None,
+                ),
+                (
+                    "`Atlas` could refer to the trait imported here",
+                    Some(at(text, a)),
+                ),
+                (
+                    "`Atlas` could also refer to the trait imported here",
+                    Some(at(text, b)),
+                ),
+            ],
+        )
+    }
+
+    #[test]
+    fn a_name_made_ambiguous_by_the_steps_glob_comes_from_the_other_glob() {
+        let d = ambiguous(GLOBS, "Atlas for", "crate::atlas::*", "atlas_server::*");
+        let modules = BTreeSet::from(["atlas".to_string()]);
+        let s = Site {
+            text: GLOBS,
+            written: &[],
+            glob_modules: &modules,
+        };
+        assert_eq!(
+            apply(GLOBS, repairs_for(&d, &s)).0,
+            GLOBS.replace(
+                "Kind};\n",
+                "Kind};\n    use crate::atlas::atlas_server::Atlas;\n"
+            )
+        );
+        // Without knowing which module the step gave a glob, nothing is guessed.
+        assert!(repairs_for(&d, &site(GLOBS, &[])).is_empty());
+    }
+
+    #[test]
+    fn a_name_made_ambiguous_beside_a_glob_the_step_wrote_comes_from_the_steps_glob() {
+        let old = "pub mod pb {\n    pub use crate::common::*;\n    tonic::include_proto!(\"x\");\n}\nfn f(_: pb::Atlas) {}\n";
+        let text = "pub mod pb {\n    pub use crate::common::*;\n    pub use crate::connect::x::*;\n    include!(\"x.rs\");\n}\nfn f(_: pb::Atlas) {}\n";
+        let written = written_ranges(old, text);
+        assert_eq!(modules_given_a_glob(old, text), vec!["pb".to_string()]);
+        let d = ambiguous(text, "Atlas)", "crate::common::*", "crate::connect::x::*");
+        assert_eq!(
+            apply(text, repairs_for(&d, &site(text, &written))).0,
+            text.replace("x::*;\n", "x::*;\n    pub use crate::connect::x::Atlas;\n")
         );
     }
 

@@ -142,6 +142,54 @@ fn check_args(root: &Path, packages: &Option<Vec<String>>, opts: &CheckOpts) -> 
     a
 }
 
+/// The spinner of a check, drawn on `target` (stderr on a terminal).
+fn spinner(target: indicatif::ProgressDrawTarget) -> indicatif::ProgressBar {
+    let b = indicatif::ProgressBar::with_draw_target(None, target)
+        .with_style(indicatif::ProgressStyle::default_spinner());
+    b.enable_steady_tick(std::time::Duration::from_millis(120));
+    b.set_message("checking the workspace");
+    b
+}
+
+/// What the spinner says for a status line of cargo's stderr (`   Checking foo v0.1.0 (/p)`,
+/// `  Compiling bar v1.2.3`): the crate cargo started on, with its version.
+fn status_message(line: &str) -> Option<String> {
+    let t = line.trim_start();
+    let (verb, rest) = if let Some(r) = t.strip_prefix("Checking ") {
+        ("checking", r)
+    } else {
+        ("compiling", t.strip_prefix("Compiling ")?)
+    };
+    let name = rest.split(" (").next().unwrap_or(rest).trim();
+    (!name.is_empty()).then(|| format!("{verb} {name}"))
+}
+
+/// Read cargo's stderr: the spinner names the crate being checked; cargo's own errors
+/// (`error: ...` with their following lines) are returned.
+fn read_cargo_stderr(stderr: impl BufRead, bar: Option<&indicatif::ProgressBar>) -> Vec<String> {
+    let mut errors = Vec::new();
+    let mut current: Option<String> = None;
+    for line in stderr.lines().map_while(Result::ok) {
+        let t = line.trim_start();
+        if let (Some(b), Some(m)) = (bar, status_message(&line)) {
+            b.set_message(m);
+        }
+        if let Some(e) = t.strip_prefix("error") {
+            if let Some(c) = current.take() {
+                errors.push(c);
+            }
+            current = Some(format!("error{e}"));
+        } else if let Some(c) = &mut current {
+            if !t.is_empty() {
+                c.push('\n');
+                c.push_str(&line);
+            }
+        }
+    }
+    errors.extend(current);
+    errors
+}
+
 /// Run `cargo check --all-targets --message-format=json` on `packages` (None: the workspace).
 pub fn cargo_check(
     root: &Path,
@@ -155,47 +203,12 @@ pub fn cargo_check(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn()?;
-    let spinner = (opts.progress && std::io::stderr().is_terminal()).then(|| {
-        let b = indicatif::ProgressBar::new_spinner();
-        b.enable_steady_tick(std::time::Duration::from_millis(120));
-        b.set_message("checking the workspace");
-        b
-    });
+    let spinner = (opts.progress && std::io::stderr().is_terminal())
+        .then(|| spinner(indicatif::ProgressDrawTarget::stderr()));
     let stderr = child.stderr.take().expect("piped stderr");
     let bar = spinner.clone();
-    // cargo's status lines (`Checking foo v0.1.0`) name the crate being checked.
-    let err_thread = std::thread::spawn(move || {
-        let mut errors = Vec::new();
-        let mut current: Option<String> = None;
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let t = line.trim_start();
-            if let Some(rest) = t
-                .strip_prefix("Checking ")
-                .or_else(|| t.strip_prefix("Compiling "))
-            {
-                if let Some(b) = &bar {
-                    // `foo v0.1.0 (/path)`: the name and version.
-                    b.set_message(format!(
-                        "checking {}",
-                        rest.split(" (").next().unwrap_or(rest)
-                    ));
-                }
-            }
-            if let Some(e) = t.strip_prefix("error") {
-                if let Some(c) = current.take() {
-                    errors.push(c);
-                }
-                current = Some(format!("error{e}"));
-            } else if let Some(c) = &mut current {
-                if !t.is_empty() {
-                    c.push('\n');
-                    c.push_str(&line);
-                }
-            }
-        }
-        errors.extend(current);
-        errors
-    });
+    let err_thread =
+        std::thread::spawn(move || read_cargo_stderr(BufReader::new(stderr), bar.as_ref()));
     let stdout = child.stdout.take().expect("piped stdout");
     let mut errors = Vec::new();
     for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -262,7 +275,18 @@ pub fn cargo_check(
 }
 
 /// Workspace members and the members each depends on (from `cargo metadata --no-deps`).
-fn member_graph(root: &Path) -> Option<BTreeMap<String, (PathBuf, Vec<String>)>> {
+type Graph = BTreeMap<String, (PathBuf, Vec<String>)>;
+
+/// What `cargo metadata --no-deps` says that the loop needs.
+struct Meta {
+    graph: Graph,
+    /// Where cargo builds (the check cache lives there).
+    target_dir: PathBuf,
+    /// Directories of path dependencies outside the workspace root (a check depends on them).
+    outside: Vec<PathBuf>,
+}
+
+fn metadata(root: &Path) -> Option<Meta> {
     let meta = cargo_metadata::MetadataCommand::new()
         .no_deps()
         .manifest_path(root.join("Cargo.toml"))
@@ -273,7 +297,19 @@ fn member_graph(root: &Path) -> Option<BTreeMap<String, (PathBuf, Vec<String>)>>
         .iter()
         .map(|p| p.name.to_string())
         .collect();
-    meta.workspace_packages()
+    let mut outside: Vec<PathBuf> = meta
+        .workspace_packages()
+        .iter()
+        .flat_map(|p| &p.dependencies)
+        .filter_map(|d| d.path.as_ref().map(|p| PathBuf::from(p.as_std_path())))
+        .filter(|p| !p.starts_with(root))
+        .collect();
+    outside.extend(patch_paths(root));
+    outside.retain(|p| !p.starts_with(root));
+    outside.sort();
+    outside.dedup();
+    let graph = meta
+        .workspace_packages()
         .iter()
         .map(|p| {
             let dir: PathBuf = p.manifest_path.parent()?.to_path_buf().into();
@@ -285,7 +321,200 @@ fn member_graph(root: &Path) -> Option<BTreeMap<String, (PathBuf, Vec<String>)>>
                 .collect();
             Some((p.name.to_string(), (dir, deps)))
         })
-        .collect::<Option<_>>()
+        .collect::<Option<_>>()?;
+    Some(Meta {
+        graph,
+        target_dir: meta.target_directory.clone().into(),
+        outside,
+    })
+}
+
+/// The directories of the root manifest's `[patch.*]` and `[replace]` path entries (a check
+/// builds them; `cargo metadata --no-deps` does not list them).
+fn patch_paths(root: &Path) -> Vec<PathBuf> {
+    let Ok(doc) = std::fs::read_to_string(root.join("Cargo.toml"))
+        .unwrap_or_default()
+        .parse::<toml_edit::DocumentMut>()
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut entries = |t: &dyn toml_edit::TableLike| {
+        for (_, dep) in t.iter() {
+            if let Some(p) = dep
+                .as_table_like()
+                .and_then(|d| d.get("path"))
+                .and_then(|p| p.as_str())
+            {
+                out.push(root.join(p));
+            }
+        }
+    };
+    if let Some(patch) = doc.get("patch").and_then(|p| p.as_table_like()) {
+        for (_, source) in patch.iter() {
+            if let Some(t) = source.as_table_like() {
+                entries(t);
+            }
+        }
+    }
+    if let Some(t) = doc.get("replace").and_then(|p| p.as_table_like()) {
+        entries(t);
+    }
+    out
+}
+
+/// With `CONNECT_MIGRATE_LOOP_TIMES` set, how long each phase of the loop took (on stderr; for
+/// `benches/loop.sh`).
+fn phase(since: std::time::Instant, what: &str) {
+    if std::env::var_os("CONNECT_MIGRATE_LOOP_TIMES").is_some() {
+        eprintln!("loop-time: {:.2}s {what}", since.elapsed().as_secs_f64());
+    }
+}
+
+/// Environment variables that do not change a build (shell bookkeeping).
+const NOISE_ENV: &[&str] = &[
+    "_",
+    "OLDPWD",
+    "PWD",
+    "SHLVL",
+    "TERM",
+    "COLUMNS",
+    "LINES",
+    "PS1",
+    "SSH_TTY",
+    "SSH_CLIENT",
+    "SSH_CONNECTION",
+    "TMUX_PANE",
+    "WINDOWID",
+];
+
+/// At most this many bytes of files are hashed for a key (a larger tree is always checked).
+const KEY_MAX_BYTES: u64 = 256 << 20;
+
+/// What a check's verdict depends on, as one hash: its arguments, the toolchain (`rustc -vV`
+/// from the workspace root, so `rust-toolchain.toml` counts), the environment (shell noise
+/// left out), and every file of the workspace and of the path dependencies outside it (cargo's
+/// target directories, found by their `CACHEDIR.TAG`, `target/` and `.git/` left out). None when
+/// the tree is too large or a file cannot be read: the check runs.
+fn tree_key(root: &Path, outside: &[PathBuf], args: &[String]) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    env!("CARGO_PKG_VERSION").hash(&mut h);
+    args.hash(&mut h);
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let v = Command::new(rustc)
+        .arg("-vV")
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    if !v.status.success() {
+        return None;
+    }
+    v.stdout.hash(&mut h);
+    let mut env: Vec<(std::ffi::OsString, std::ffi::OsString)> = std::env::vars_os()
+        .filter(|(k, _)| !NOISE_ENV.iter().any(|n| k == n))
+        .collect();
+    env.sort();
+    env.hash(&mut h);
+    // cargo's configuration outside the workspace (its parents' `.cargo/`, `CARGO_HOME`'s):
+    // flags, target settings, `[patch]`es the check would use.
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let configs = root
+        .ancestors()
+        .skip(1)
+        .map(|d| d.join(".cargo"))
+        .chain(home);
+    for dir in configs {
+        for name in ["config.toml", "config"] {
+            if let Ok(bytes) = std::fs::read(dir.join(name)) {
+                dir.join(name).hash(&mut h);
+                bytes.hash(&mut h);
+            }
+        }
+    }
+    let mut budget = KEY_MAX_BYTES;
+    for dir in std::iter::once(root).chain(outside.iter().map(PathBuf::as_path)) {
+        dir.hash(&mut h);
+        hash_dir(dir, dir, &mut h, &mut budget)?;
+    }
+    Some(h.finish())
+}
+
+fn hash_dir(
+    base: &Path,
+    dir: &Path,
+    h: &mut impl std::hash::Hasher,
+    budget: &mut u64,
+) -> Option<()> {
+    use std::hash::Hash;
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .ok()?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .ok()?;
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().unwrap_or_default();
+        if name == ".git" || name == "target" {
+            continue;
+        }
+        let meta = std::fs::symlink_metadata(&p).ok()?;
+        if meta.is_dir() && p.join("CACHEDIR.TAG").exists() {
+            continue;
+        }
+        p.strip_prefix(base).unwrap_or(&p).hash(h);
+        if meta.is_dir() {
+            hash_dir(base, &p, h, budget)?;
+        } else if meta.is_file() {
+            *budget = budget.checked_sub(meta.len())?;
+            std::fs::read(&p).ok()?.hash(h);
+        } else if meta.is_symlink() {
+            std::fs::read_link(&p).ok()?.hash(h);
+        }
+    }
+    Some(())
+}
+
+/// The keys ([`tree_key`]) of trees whose check passed, in the target directory (a few, the
+/// most recent last).
+struct CheckCache {
+    path: PathBuf,
+}
+
+impl CheckCache {
+    const KEPT: usize = 16;
+
+    fn new(target_dir: &Path) -> Self {
+        CheckCache {
+            path: target_dir.join("connect-migrate").join("checked-trees"),
+        }
+    }
+
+    fn keys(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.path)
+            .map(|t| t.lines().map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    fn has(&self, key: u64) -> bool {
+        self.keys().contains(&format!("{key:016x}"))
+    }
+
+    /// Best effort: a cache that cannot be written only costs a check.
+    fn add(&self, key: u64) {
+        let k = format!("{key:016x}");
+        let mut keys: Vec<String> = self.keys().into_iter().filter(|x| *x != k).collect();
+        keys.push(k);
+        let skip = keys.len().saturating_sub(Self::KEPT);
+        if let Some(dir) = self.path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = run::write_atomic(&self.path, &(keys[skip..].join("\n") + "\n"));
+    }
 }
 
 /// Which member a path belongs to (the deepest member directory holding it).
@@ -398,13 +627,59 @@ fn error_key(e: &CompileError) -> (Option<PathBuf>, Option<String>, String) {
     (e.file.clone(), e.diag.code.clone(), e.diag.message.clone())
 }
 
+/// The check before the step, unless the tree already passed this very check (same files,
+/// flags, toolchain and environment: the previous step's final check, usually); a passing check
+/// is recorded. Also the cache, for the check after the step.
+fn baseline_check(
+    ws: &Workspace,
+    meta: Option<&Meta>,
+    packages: &Option<Vec<String>>,
+    opts: &CheckOpts,
+) -> Result<(CheckOutcome, Option<CheckCache>), String> {
+    let t0 = std::time::Instant::now();
+    let args = check_args(&ws.root, packages, opts);
+    let cache = meta.map(|m| CheckCache::new(&m.target_dir));
+    let key = meta.and_then(|m| tree_key(&ws.root, &m.outside, &args));
+    let passed = matches!((&cache, key), (Some(c), Some(k)) if c.has(k));
+    phase(t0, "baseline cache");
+    let t0 = std::time::Instant::now();
+    let baseline = if passed {
+        CheckOutcome {
+            success: true,
+            ..Default::default()
+        }
+    } else {
+        cargo_check(&ws.root, packages, opts).map_err(|e| format!("cannot run cargo check: {e}"))?
+    };
+    phase(
+        t0,
+        if passed {
+            "baseline (cached)"
+        } else {
+            "baseline check"
+        },
+    );
+    if baseline.success && !passed {
+        // Keyed after the check (it may have written the lock file).
+        if let (Some(c), Some(m)) = (&cache, meta) {
+            if let Some(k) = tree_key(&ws.root, &m.outside, &args) {
+                c.add(k);
+            }
+        }
+    }
+    Ok((baseline, cache))
+}
+
 /// Apply `step` in write mode with the compiler in the loop.
 pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool) -> Applied {
     let preview = run::run_step(step, ws, Mode::Check, false);
     if preview.changed() == 0 {
         return Applied::Report(run::run_step(step, ws, Mode::Write, progress));
     }
-    let graph = member_graph(&ws.root);
+    let t0 = std::time::Instant::now();
+    let meta = metadata(&ws.root);
+    phase(t0, "metadata");
+    let graph = meta.as_ref().map(|m| m.graph.clone());
     let affected: Option<BTreeSet<String>> = graph.as_ref().and_then(|g| {
         preview
             .files
@@ -428,9 +703,9 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
     // The lock file as it was before any check (the baseline check may create or update it).
     let lock_path = ws.root.join("Cargo.lock");
     let lock = std::fs::read_to_string(&lock_path).ok();
-    let baseline = match cargo_check(&ws.root, &packages, opts) {
-        Ok(o) => o,
-        Err(e) => return Applied::Failed(format!("cannot run cargo check: {e}")),
+    let (baseline, cache) = match baseline_check(ws, meta.as_ref(), &packages, opts) {
+        Ok(b) => b,
+        Err(e) => return Applied::Failed(e),
     };
     if !baseline.success && !opts.broken_code {
         restore_lock(&lock_path, &lock);
@@ -438,7 +713,9 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
     }
     let known: HashSet<_> = baseline.errors.iter().map(error_key).collect();
 
+    let t0 = std::time::Instant::now();
     let mut report = run::run_step(step, ws, Mode::Write, progress);
+    phase(t0, "write");
     let mut written: Vec<Written> = report
         .files
         .iter()
@@ -462,10 +739,21 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
     let mut carried: Vec<CompileError> = Vec::new();
     let mut round = 0;
     loop {
+        let t0 = std::time::Instant::now();
         outcome = match cargo_check(&ws.root, &to_check, opts) {
             Ok(o) => o,
             Err(e) => return Applied::Failed(format!("cannot run cargo check: {e}")),
         };
+        phase(
+            t0,
+            &format!(
+                "check after the step, round {round} ({})",
+                match &to_check {
+                    Some(p) => p.join(" "),
+                    None => "the workspace".into(),
+                }
+            ),
+        );
         outcome.errors.retain(|e| !known.contains(&error_key(e)));
         outcome.errors.append(&mut carried);
         let failed_cargo = !outcome.success
@@ -508,6 +796,16 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
                 }
             }
         }
+        // Modules the step gave a glob re-export (for a name such a glob made ambiguous).
+        let glob_modules: BTreeSet<String> = written
+            .iter()
+            .filter(|w| w.path.extension().is_some_and(|e| e == "rs"))
+            .filter_map(|w| {
+                let now = std::fs::read_to_string(&w.path).ok()?;
+                Some(repairs::modules_given_a_glob(&w.original, &now))
+            })
+            .flatten()
+            .collect();
         for (file, errs) in by_file {
             let Ok(text) = std::fs::read_to_string(&file) else {
                 continue;
@@ -519,7 +817,16 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
             let wrote = repairs::written_ranges(original.as_deref().unwrap_or(&text), &text);
             let fixes: Vec<_> = errs
                 .iter()
-                .flat_map(|e| repairs::repairs_for(&e.diag, &text, &wrote))
+                .flat_map(|e| {
+                    repairs::repairs_for(
+                        &e.diag,
+                        &repairs::Site {
+                            text: &text,
+                            written: &wrote,
+                            glob_modules: &glob_modules,
+                        },
+                    )
+                })
                 .collect();
             if fixes.is_empty() {
                 continue;
@@ -574,6 +881,13 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
         !outcome.success && outcome.errors.is_empty() && !baseline_failed_same(&baseline, &outcome);
     count_repairs(&mut report, ws, &graph, &repaired);
     if outcome.errors.is_empty() && !failed_cargo {
+        // The tree builds as the step leaves it: the next step's baseline need not check it.
+        if let (Some(c), Some(m)) = (&cache, metadata(&ws.root)) {
+            if let Some(k) = tree_key(&ws.root, &m.outside, &check_args(&ws.root, &packages, opts))
+            {
+                c.add(k);
+            }
+        }
         report.verdict = Some(Verdict {
             state: VerdictState::Checked,
             repairs: repairs_done,
@@ -637,7 +951,17 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
             .filter(|w| w.krate.as_ref().is_some_and(|k| set.contains(k)))
             .collect();
         if restore(&files).is_ok() {
-            let again = cargo_check(&ws.root, &packages, opts);
+            // Only the restored crates (and their dependents, in the set) changed: the others
+            // passed the last check and do not depend on them.
+            let restored: Vec<String> = set
+                .iter()
+                .filter(|c| *c != crate::shim::PACKAGE)
+                .filter(|c| packages.as_ref().is_none_or(|p| p.contains(c)))
+                .cloned()
+                .collect();
+            let t0 = std::time::Instant::now();
+            let again = cargo_check(&ws.root, &Some(restored), opts);
+            phase(t0, "check after restoring crates");
             if again.is_ok_and(|o| {
                 o.errors.iter().all(|e| known.contains(&error_key(e)))
                     && (o.success || !baseline.success)
@@ -1008,6 +1332,134 @@ mod tests {
             a.join(" "),
             "check --all-targets --message-format=json --manifest-path /w/Cargo.toml --workspace --exclude connect-shim --all-features"
         );
+    }
+
+    /// A terminal that records what is drawn on it.
+    #[derive(Debug, Clone, Default)]
+    struct Screen(std::sync::Arc<std::sync::Mutex<String>>);
+
+    impl indicatif::TermLike for Screen {
+        fn width(&self) -> u16 {
+            80
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.write_str(&format!("{s}\n"))
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.0.lock().unwrap().push_str(s);
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            self.write_str("\r")
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_spinner_names_the_crate_being_checked() {
+        assert_eq!(
+            status_message("    Checking repair v0.1.0 (/tmp/x/repair)").as_deref(),
+            Some("checking repair v0.1.0")
+        );
+        assert_eq!(
+            status_message("   Compiling proc-macro2 v1.0.95").as_deref(),
+            Some("compiling proc-macro2 v1.0.95")
+        );
+        assert_eq!(status_message("warning: unused import"), None);
+        assert_eq!(status_message("    Finished `dev` profile"), None);
+
+        // cargo's stderr, as the check reads it, drawn on a terminal.
+        let screen = Screen::default();
+        let bar = spinner(indicatif::ProgressDrawTarget::term_like(Box::new(
+            screen.clone(),
+        )));
+        let stderr = "    Checking repair v0.1.0 (/tmp/x/repair)\nerror: could not compile `repair` (lib) due to 1 previous error\n";
+        let errors = read_cargo_stderr(stderr.as_bytes(), Some(&bar));
+        assert_eq!(bar.message(), "checking repair v0.1.0");
+        bar.tick();
+        bar.finish_and_clear();
+        let drawn = screen.0.lock().unwrap().clone();
+        assert!(drawn.contains("checking repair v0.1.0"), "{drawn:?}");
+        assert_eq!(
+            errors,
+            ["error: could not compile `repair` (lib) due to 1 previous error"]
+        );
+    }
+
+    #[test]
+    fn a_tree_key_follows_the_files_the_flags_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::write(root.join("Cargo.toml"), "[package]\nname = \"a\"\n").unwrap();
+        std::fs::write(root.join("src/lib.rs"), "pub fn f() {}\n").unwrap();
+        let args = vec!["check".to_string(), "-p".into(), "a".into()];
+        let key = || tree_key(root, &[], &args).unwrap();
+        let k0 = key();
+        assert_eq!(key(), k0);
+        // Build output (a target directory, by name or by cargo's tag) and `.git` do not count.
+        for d in ["target/debug", "out/debug", ".git"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+            std::fs::write(root.join(d).join("x"), "1").unwrap();
+        }
+        std::fs::write(root.join("out/CACHEDIR.TAG"), "Signature").unwrap();
+        assert_eq!(key(), k0);
+        // A source, a new file, the flags: each changes it.
+        std::fs::write(root.join("src/lib.rs"), "pub fn f() { }\n").unwrap();
+        let k1 = key();
+        assert_ne!(k1, k0);
+        std::fs::write(root.join("Cargo.lock"), "version = 4\n").unwrap();
+        let k2 = key();
+        assert_ne!(k2, k1);
+        assert_ne!(
+            tree_key(root, &[], &["check".to_string(), "--all-features".into()]).unwrap(),
+            k2
+        );
+        // A path dependency outside the workspace counts too.
+        let dep = tempfile::tempdir().unwrap();
+        std::fs::write(dep.path().join("lib.rs"), "").unwrap();
+        let with_dep = tree_key(root, &[dep.path().to_path_buf()], &args).unwrap();
+        assert_ne!(with_dep, k2);
+        std::fs::write(dep.path().join("lib.rs"), "//").unwrap();
+        assert_ne!(
+            tree_key(root, &[dep.path().to_path_buf()], &args).unwrap(),
+            with_dep
+        );
+
+        // A `[patch]` by path outside the workspace is found.
+        std::fs::write(
+            root.join("Cargo.toml"),
+            format!(
+                "[package]\nname = \"a\"\n[patch.crates-io]\nb = {{ path = \"{}\" }}\n",
+                dep.path().display()
+            ),
+        )
+        .unwrap();
+        assert_eq!(patch_paths(root), [dep.path().to_path_buf()]);
+
+        let cache = CheckCache::new(&root.join("target"));
+        assert!(!cache.has(k2));
+        cache.add(k2);
+        assert!(cache.has(k2) && !cache.has(k1));
+        for k in 0..CheckCache::KEPT as u64 {
+            cache.add(k);
+        }
+        // The oldest go first.
+        assert!(!cache.has(k2) && cache.has(0));
     }
 
     #[test]

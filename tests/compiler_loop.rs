@@ -136,6 +136,60 @@ fn the_compilers_suggestion_in_written_text_repairs_the_step() {
     assert!(snapshot(repo.path()) == again);
 }
 
+/// Each round re-checks only what it changed: in `rounds`, step 3 rewrites both crates; the
+/// first check covers both, the repair round only `fixed`, whose file the repair changed.
+#[test]
+fn a_repair_round_re_checks_only_the_crates_it_changed() {
+    let repo = repo_with("tests/compiler-loop");
+    let out = Command::new(bin())
+        .current_dir(repo.path().join("rounds"))
+        .env("CARGO_TARGET_DIR", repo.path().join("target"))
+        .env("CONNECT_MIGRATE_LOOP_TIMES", "1")
+        .args(["--step", "3", "--no-progress"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.trim_end()
+            .ends_with("Checked: the workspace builds after step 3 (1 repair)"),
+        "{err}"
+    );
+    let rounds: Vec<&str> = err
+        .lines()
+        .filter_map(|l| l.split_once("s check after the step, ").map(|(_, r)| r))
+        .collect();
+    assert_eq!(rounds, ["round 0 (fixed good)", "round 1 (fixed)"], "{err}");
+    let fixed = std::fs::read_to_string(repo.path().join("rounds/fixed/src/lib.rs")).unwrap();
+    assert!(
+        fixed.contains("Err(ConnectError::internal(&msg))"),
+        "{fixed}"
+    );
+}
+
+/// On a terminal, the spinner names the crate being checked. The tool runs under `script`
+/// (util-linux), which gives it a pseudo-terminal and records what it draws there.
+#[test]
+fn the_spinner_names_the_crate_being_checked_on_a_terminal() {
+    let repo = repo_with("tests/compiler-loop");
+    let typescript = repo.path().join("typescript");
+    let out = Command::new("script")
+        .current_dir(repo.path().join("repair"))
+        .env("CARGO_TARGET_DIR", repo.path().join("target"))
+        .args(["-qec"])
+        .arg(format!("'{}' --step 3", bin().display()))
+        .arg(&typescript)
+        .output()
+        .expect("`script` (util-linux) runs the tool on a pseudo-terminal");
+    let drawn = String::from_utf8_lossy(&std::fs::read(&typescript).unwrap()).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{drawn}");
+    assert!(
+        drawn.contains("Checked: the workspace builds after step 3 (1 repair)"),
+        "{drawn}"
+    );
+    assert!(drawn.contains("checking repair v0.1.0"), "{drawn}");
+}
+
 /// `tests/verify/app` does not build before step 3 (it names connectrpc without depending on
 /// it).
 #[test]
@@ -187,13 +241,12 @@ fn no_verify_writes_without_building() {
     assert!(!repo.path().join("app/Cargo.lock").exists());
 }
 
-/// Step 1 moves messages to buffa; helpers written for prost's shapes (an `Option<Point>`
-/// parameter fed a message field, an enum field compared with an integer) no longer compile,
-/// and the syntax cannot see it. The loop repairs both from the compiler's diagnostics.
-#[test]
-fn step_1_type_mismatches_are_repaired_from_the_diagnostics() {
+/// Step 1 on the real tonic crate `tests/compiler-loop/<name>`: first the bare rewrite
+/// (`--no-verify`), whose `cargo check` must fail with each of `codes` (else the test shows
+/// nothing), then, from the same tree, the run with the loop on.
+fn step_1_bare_then_looped(name: &str, codes: &[&str]) -> (tempfile::TempDir, Output) {
     let repo = repo_with("tests/compiler-loop");
-    let dir = repo.path().join("messages");
+    let dir = repo.path().join(name);
     let shim = support::repo_root().join("connect-shim");
     let step1 = |extra: &[&str]| {
         Command::new(bin())
@@ -205,7 +258,6 @@ fn step_1_type_mismatches_are_repaired_from_the_diagnostics() {
             .output()
             .unwrap()
     };
-    // The syntax rewrite alone does not build.
     let out = step1(&["--no-verify"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let check = support::run_with_timeout(
@@ -216,15 +268,21 @@ fn step_1_type_mismatches_are_repaired_from_the_diagnostics() {
         !check.success(),
         "the bare rewrite builds: the test shows nothing"
     );
-    assert!(
-        check.stderr.contains("E0308") && check.stderr.contains("E0277"),
-        "{}",
-        check.describe()
-    );
+    for code in codes {
+        assert!(check.stderr.contains(code), "{code}: {}", check.describe());
+    }
     git(repo.path(), &["checkout", "-q", "--", "."]);
     git(repo.path(), &["clean", "-fdq", "-e", "target"]);
-    // With the loop: repaired, and it builds.
     let out = step1(&[]);
+    (repo, out)
+}
+
+/// Step 1 moves messages to buffa; helpers written for prost's shapes (an `Option<Point>`
+/// parameter fed a message field, an enum field compared with an integer) no longer compile,
+/// and the syntax cannot see it. The loop repairs both from the compiler's diagnostics.
+#[test]
+fn step_1_type_mismatches_are_repaired_from_the_diagnostics() {
+    let (repo, out) = step_1_bare_then_looped("messages", &["E0308", "E0277"]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(
@@ -232,10 +290,59 @@ fn step_1_type_mismatches_are_repaired_from_the_diagnostics() {
             .ends_with("Checked: the workspace builds after step 1 (2 repairs)"),
         "{err}"
     );
-    let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+    let lib = std::fs::read_to_string(repo.path().join("messages/src/lib.rs")).unwrap();
     assert!(lib.contains("owned(req.at.clone().into_option())"), "{lib}");
     assert!(
         lib.contains("req.kind == ::buffa::EnumValue::from(1)"),
         "{lib}"
     );
+}
+
+/// A server importing tonic's stubs by glob (`use atlas::atlas_server::*; use atlas::*;`):
+/// after step 1, `atlas::*` also brings connectrpc's `Atlas` and `AtlasServer` (through the
+/// step's `pub use crate::connect::atlas::*`), so both names are ambiguous (E0659, no compiler
+/// suggestion). The loop imports each explicitly from the glob that meant it before.
+#[test]
+fn step_1_a_name_made_ambiguous_by_a_glob_is_imported_explicitly() {
+    let (repo, out) = step_1_bare_then_looped("globs", &["E0659"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.trim_end()
+            .ends_with("Checked: the workspace builds after step 1 (2 repairs)"),
+        "{err}"
+    );
+    let lib = std::fs::read_to_string(repo.path().join("globs/src/lib.rs")).unwrap();
+    assert!(
+        lib.contains(
+            "    use crate::atlas::atlas_server::*;\n    use crate::atlas::atlas_server::Atlas;\n    use crate::atlas::atlas_server::AtlasServer;\n    use crate::atlas::*;\n"
+        ),
+        "{lib}"
+    );
+}
+
+/// `if let Some(p) = req.at` / `match req.at` copied prost's `Copy` field; step 1 writes
+/// `req.at.into_option()`, which moves buffa's `MessageField`: out of a borrowed request
+/// (E0507, where rustc suggests `.clone()`) and before a later read of the field (E0382, where
+/// it has no machine-applicable suggestion: the loop's own repair). Both get `.clone()`.
+#[test]
+fn step_1_a_partial_move_of_a_message_field_is_cloned() {
+    let (repo, out) = step_1_bare_then_looped("moves", &["E0507", "E0382"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.trim_end()
+            .ends_with("Checked: the workspace builds after step 1 (2 repairs)"),
+        "{err}"
+    );
+    let lib = std::fs::read_to_string(repo.path().join("moves/src/lib.rs")).unwrap();
+    assert!(
+        lib.contains("if let Some(p) = req.at.clone().into_option() {"),
+        "{lib}"
+    );
+    assert!(
+        lib.contains("let north = match req.at.clone().into_option() {"),
+        "{lib}"
+    );
+    assert!(lib.contains("north + norm(req.at.as_option())"), "{lib}");
 }
