@@ -91,6 +91,109 @@ pub(super) const BUILDER_ENTRY: &[&str] = &[
     "compile_fds_with_config",
 ];
 
+/// The start of a recognised codegen call: its builder (a root call or a variable) and its entry
+/// call.
+struct EntryPoint {
+    generation: Generation,
+    crate_path: String,
+    root_start: usize,
+    /// The builder's options before the entry call (a variable's earlier ones first).
+    options: Vec<CodegenOption>,
+    /// The statements that set the builder variable up.
+    setup: Vec<ByteRange>,
+    builder_var: Option<String>,
+    entry: Entry,
+    /// Index of the entry call in the chain; `None` for a free `compile_protos(..)`.
+    entry_call: Option<usize>,
+}
+
+/// What follows the entry call: its text (leading whitespace trimmed), whether it starts on a
+/// new line, and its kind.
+struct Ending {
+    text: String,
+    newline: bool,
+    kind: EndingKind,
+}
+
+/// The entry call's arguments, as step 1 reads them.
+struct EntryArgs {
+    protos: PathList,
+    includes: PathList,
+    config_arg: Option<OptionArg>,
+    fds_arg: Option<OptionArg>,
+}
+
+/// Notes an `out_dir` option that names a fixed directory (likely checked-in code).
+fn note_fixed_out_dir(options: &mut [CodegenOption]) {
+    for o in options.iter_mut() {
+        if o.name == "out_dir" {
+            if let Some(a) = o.args.first() {
+                let lit = first_string_literal(&a.source);
+                if lit.is_some_and(|l| !l.contains("OUT_DIR"))
+                    && !a.source.contains("OUT_DIR")
+                    && !a.source.contains("out_dir")
+                {
+                    o.note = Some(
+                        "tonic writes into a fixed directory, likely checked-in code: the \
+                         buffa messages go to OUT_DIR/connect and the module must include \
+                         them from there"
+                            .into(),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// An existing `PathBuf` of OUT_DIR in scope, reused rather than shadowed.
+fn existing_out_dir(lets: &HashMap<String, Expr>) -> Option<String> {
+    lets.iter().find_map(|(name, e)| {
+        let Expr::Call(c) = e else { return None };
+        let Expr::Path(p) = &*c.func else { return None };
+        let segs: Vec<String> = p
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        let is_pathbuf_from = segs.ends_with(&["PathBuf".to_string(), "from".to_string()]);
+        let text = quote::ToTokens::to_token_stream(e)
+            .to_string()
+            .replace(' ', "");
+        (is_pathbuf_from && text.contains("var(\"OUT_DIR\")")).then(|| name.clone())
+    })
+}
+
+/// The file name of `file_descriptor_set_path(..)`, read from a literal or a `let`.
+fn descriptor_set_file(options: &[CodegenOption], lets: &HashMap<String, Expr>) -> Option<String> {
+    options
+        .iter()
+        .find(|o| o.name == "file_descriptor_set_path")
+        .and_then(|o| o.args.first())
+        .and_then(|a| {
+            last_string_literal(&a.source).or_else(|| {
+                let name = a.source.trim_start_matches('&').trim();
+                lets.get(name).and_then(|e| {
+                    last_string_literal(&quote::ToTokens::to_token_stream(e).to_string())
+                })
+            })
+        })
+        .map(|name| {
+            Path::new(&name)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or(name)
+        })
+}
+
+/// A builder step 1 already rewrote: BuffaCodec as its codec, or buffa-types as an extern path.
+fn is_already_step1(options: &[CodegenOption]) -> bool {
+    options.iter().any(|o| {
+        (o.name == "codec_path" && o.args.iter().any(|a| a.source.contains("BuffaCodec")))
+            || (o.name == "extern_path" && o.args.iter().any(|a| a.source.contains("buffa_types")))
+    })
+}
+
 impl<'a> Scanner<'a> {
     fn text(&self, r: &ByteRange) -> String {
         src_of(self.src, r).to_string()
@@ -302,6 +405,8 @@ impl<'a> Scanner<'a> {
             .collect()
     }
 
+    /// Records `e` as a codegen call when it is one (a free `compile_protos(..)`, or a builder
+    /// reaching an entry call), with everything step 1 needs to rewrite its statement.
     fn try_call(
         &mut self,
         e: &Expr,
@@ -310,92 +415,18 @@ impl<'a> Scanner<'a> {
         has_semi: bool,
         env: &Env,
     ) -> bool {
-        let (vars, lets) = (&env.vars, &env.lets);
         // Peel the ending: `?`, `.unwrap()`, `.expect(..)`, or anything after the entry call.
         let mut core = e;
         while let Expr::Try(t) = core {
             core = &t.expr;
         }
         let chain = split_chain(core, self.names);
-        // Index of the entry call in the chain.
-        let entry_idx = chain
-            .calls
-            .iter()
-            .position(|(m, _)| BUILDER_ENTRY.contains(&m.method.to_string().as_str()));
-        let (
-            generation,
-            crate_path,
-            root_start,
-            mut options,
-            mut setup,
-            builder_var,
-            entry,
-            entry_call,
-        ) = match (&chain.root, entry_idx) {
-            (&ChainRoot::Call(c, g, FnKind::CompileProtos, ref path), _)
-            | (&ChainRoot::Call(c, g, FnKind::CompileFds, ref path), _) => {
-                let k = if matches!(chain.root, ChainRoot::Call(_, _, FnKind::CompileProtos, _)) {
-                    Entry::CompileProtosFn
-                } else {
-                    Entry::CompileFdsFn
-                };
-                (
-                    g,
-                    path.clone(),
-                    range(c.span()).start,
-                    vec![],
-                    vec![],
-                    None,
-                    k,
-                    None,
-                )
-            }
-            (&ChainRoot::Call(c, g, FnKind::Configure, ref path), Some(i)) => {
-                let opts = chain.calls[..i]
-                    .iter()
-                    .map(|(m, r)| self.option(m, r.clone()))
-                    .collect();
-                let m = chain.calls[i].0;
-                let entry = Entry::from_method(&m.method.to_string()).expect("entry");
-                (
-                    g,
-                    path.clone(),
-                    range(c.span()).start,
-                    opts,
-                    vec![],
-                    None,
-                    entry,
-                    Some(i),
-                )
-            }
-            (ChainRoot::Var(v), Some(i)) => {
-                let Some(b) = vars.get(v.as_str()) else {
-                    return false;
-                };
-                let mut opts = b.options.clone();
-                opts.extend(
-                    chain.calls[..i]
-                        .iter()
-                        .map(|(m, r)| self.option(m, r.clone())),
-                );
-                let m = chain.calls[i].0;
-                let entry = Entry::from_method(&m.method.to_string()).expect("entry");
-                (
-                    b.generation,
-                    b.crate_path.clone(),
-                    b.root_start,
-                    opts,
-                    b.setup.clone(),
-                    Some(v.clone()),
-                    entry,
-                    Some(i),
-                )
-            }
-            _ => return false,
+        let Some(mut start) = self.entry_point(&chain, &env.vars) else {
+            return false;
         };
         // The entry call and what comes after it.
         let (entry_range, entry_args, after_start): (ByteRange, Vec<&Expr>, usize) =
-            match entry_call {
+            match start.entry_call {
                 Some(i) => {
                     let (m, r) = &chain.calls[i];
                     (r.clone(), m.args.iter().collect(), r.end)
@@ -408,6 +439,130 @@ impl<'a> Scanner<'a> {
                     (r.clone(), c.args.iter().collect(), r.end)
                 }
             };
+        let entry_comments = match start.entry_call {
+            Some(i) => {
+                let (m, r) = &chain.calls[i];
+                self.comments_between(range(m.receiver.span()).end, r.start)
+            }
+            None => vec![],
+        };
+        let ending = self.ending(&chain, start.entry_call, after_start..expr_r.end);
+        self.consumed.insert(start.root_start);
+
+        let args = self.entry_args(&mut start, &entry_args, entry_range.end, env);
+        note_fixed_out_dir(&mut start.options);
+        let (out_dir_ident, out_dir_is_existing) = match existing_out_dir(&env.lets) {
+            Some(n) => (n, true),
+            None => (self.out_dir_ident.clone(), false),
+        };
+        let descriptor_set_file = descriptor_set_file(&start.options, &env.lets);
+        let already_step1 = is_already_step1(&start.options);
+        let prefix_r = stmt_r.start..expr_r.start;
+        let indent = line_indent(self.src, stmt_r.start);
+        self.scan.calls.push(CodegenCall {
+            stmt_prefix: self.text(&prefix_r),
+            stmt_source: self.text(&stmt_r),
+            stmt_range: stmt_r,
+            expr_range: expr_r,
+            has_semi,
+            indent,
+            generation: start.generation,
+            crate_path: start.crate_path,
+            entry: start.entry,
+            entry_range,
+            protos: args.protos,
+            includes: args.includes,
+            config_arg: args.config_arg,
+            fds_arg: args.fds_arg,
+            options: start.options,
+            entry_comments,
+            ending: ending.text,
+            ending_newline: ending.newline,
+            ending_kind: ending.kind,
+            builder_var: start.builder_var,
+            setup_stmts: start.setup,
+            already_step1,
+            fn_return: self.current_return(),
+            out_dir_ident,
+            out_dir_is_existing,
+            descriptor_set_file,
+        });
+        true
+    }
+
+    /// The builder and entry call of a chain: a free `compile_protos(..)`/`compile_fds(..)`, a
+    /// `configure()…` chain reaching an entry call, or a builder variable reaching one.
+    fn entry_point(
+        &self,
+        chain: &Chain<'_>,
+        vars: &HashMap<String, BuilderVar>,
+    ) -> Option<EntryPoint> {
+        // Index of the entry call in the chain.
+        let entry_idx = chain
+            .calls
+            .iter()
+            .position(|(m, _)| BUILDER_ENTRY.contains(&m.method.to_string().as_str()));
+        let entry_at = |i: usize| {
+            let m = chain.calls[i].0;
+            Entry::from_method(&m.method.to_string()).expect("entry")
+        };
+        Some(match (&chain.root, entry_idx) {
+            (&ChainRoot::Call(c, g, FnKind::CompileProtos, ref path), _)
+            | (&ChainRoot::Call(c, g, FnKind::CompileFds, ref path), _) => {
+                let k = if matches!(chain.root, ChainRoot::Call(_, _, FnKind::CompileProtos, _)) {
+                    Entry::CompileProtosFn
+                } else {
+                    Entry::CompileFdsFn
+                };
+                EntryPoint {
+                    generation: g,
+                    crate_path: path.clone(),
+                    root_start: range(c.span()).start,
+                    options: vec![],
+                    setup: vec![],
+                    builder_var: None,
+                    entry: k,
+                    entry_call: None,
+                }
+            }
+            (&ChainRoot::Call(c, g, FnKind::Configure, ref path), Some(i)) => EntryPoint {
+                generation: g,
+                crate_path: path.clone(),
+                root_start: range(c.span()).start,
+                options: chain.calls[..i]
+                    .iter()
+                    .map(|(m, r)| self.option(m, r.clone()))
+                    .collect(),
+                setup: vec![],
+                builder_var: None,
+                entry: entry_at(i),
+                entry_call: Some(i),
+            },
+            (ChainRoot::Var(v), Some(i)) => {
+                let b = vars.get(v.as_str())?;
+                let mut options = b.options.clone();
+                options.extend(
+                    chain.calls[..i]
+                        .iter()
+                        .map(|(m, r)| self.option(m, r.clone())),
+                );
+                EntryPoint {
+                    generation: b.generation,
+                    crate_path: b.crate_path.clone(),
+                    root_start: b.root_start,
+                    options,
+                    setup: b.setup.clone(),
+                    builder_var: Some(v.clone()),
+                    entry: entry_at(i),
+                    entry_call: Some(i),
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    /// What follows the entry call (`after`: from its end to the end of the expression).
+    fn ending(&self, chain: &Chain<'_>, entry_call: Option<usize>, after: ByteRange) -> Ending {
         // Methods after a free `compile_protos(..)` other than the ending are not a builder.
         let trailing: Vec<String> = match entry_call {
             Some(i) => chain.calls[i + 1..]
@@ -420,230 +575,159 @@ impl<'a> Scanner<'a> {
                 .map(|(m, _)| m.method.to_string())
                 .collect(),
         };
-        let entry_comments = match entry_call {
-            Some(i) => {
-                let (m, r) = &chain.calls[i];
-                self.comments_between(range(m.receiver.span()).end, r.start)
-            }
-            None => vec![],
-        };
-        let raw_ending = src_of(self.src, &(after_start..expr_r.end));
-        let ending = raw_ending.trim_start().to_string();
-        let ending_newline = raw_ending[..raw_ending.len() - ending.len()].contains('\n');
-        let ending_kind = match (trailing.as_slice(), ending.trim()) {
+        let raw_ending = src_of(self.src, &after);
+        let text = raw_ending.trim_start().to_string();
+        let newline = raw_ending[..raw_ending.len() - text.len()].contains('\n');
+        let kind = match (trailing.as_slice(), text.trim()) {
             ([], "") => EndingKind::None,
             ([], "?") => EndingKind::Try,
-            ([m], _) if m == "unwrap" && !ending.trim_end().ends_with('?') => EndingKind::Unwrap,
-            ([m], _) if m == "expect" && !ending.trim_end().ends_with('?') => EndingKind::Expect,
+            ([m], _) if m == "unwrap" && !text.trim_end().ends_with('?') => EndingKind::Unwrap,
+            ([m], _) if m == "expect" && !text.trim_end().ends_with('?') => EndingKind::Expect,
             _ => EndingKind::Other,
         };
-        self.consumed.insert(root_start);
+        Ending {
+            text,
+            newline,
+            kind,
+        }
+    }
 
+    fn option_arg(&self, e: &Expr) -> OptionArg {
+        let r = range(e.span());
+        OptionArg {
+            source: self.text(&r),
+            base_indent: line_indent(self.src, r.start),
+            range: r,
+        }
+    }
+
+    /// The `.proto` files, include directories, config and descriptor set values of the entry
+    /// call's arguments (`end`: where the entry call ends). A config variable set up by
+    /// statements is folded into `start`'s options and set-up statements.
+    fn entry_args(
+        &mut self,
+        start: &mut EntryPoint,
+        entry_args: &[&Expr],
+        end: usize,
+        env: &Env,
+    ) -> EntryArgs {
+        let lets = &env.lets;
         let mut config_arg = None;
         let mut fds_arg = None;
-        let arg = |e: &Expr| {
-            let r = range(e.span());
-            OptionArg {
-                source: self.text(&r),
-                base_indent: line_indent(self.src, r.start),
-                range: r,
-            }
-        };
         let empty = |why: &str| PathList {
             source: String::new(),
             base_indent: String::new(),
-            range: entry_range.end..entry_range.end,
+            range: end..end,
             items: vec![],
             unresolved: Some(why.to_string()),
         };
-        let (protos, includes) = match entry {
+        let (protos, includes) = match start.entry {
             Entry::CompileProtosFn => match entry_args.first() {
-                Some(p) => {
-                    let item = self.path_arg(p, lets, 0);
-                    let pr = range(p.span());
-                    let include = match &item.value {
-                        PathValue::Resolved { literal, .. } => {
-                            let parent = Path::new(literal)
-                                .parent()
-                                .map(|p| p.to_string_lossy().into_owned())
-                                .unwrap_or_default();
-                            PathArg {
-                                source: String::new(),
-                                range: pr.clone(),
-                                value: PathValue::Resolved {
-                                    path: self.crate_dir.join(&parent),
-                                    literal: parent,
-                                },
-                            }
-                        }
-                        PathValue::Unresolved(why) => PathArg {
-                            source: String::new(),
-                            range: pr.clone(),
-                            value: PathValue::Unresolved(format!(
-                                "the parent directory of an unresolved path ({why})"
-                            )),
-                        },
-                    };
-                    (
-                        PathList {
-                            source: self.text(&pr),
-                            base_indent: String::new(),
-                            range: pr.clone(),
-                            items: vec![item],
-                            unresolved: None,
-                        },
-                        PathList {
-                            source: String::new(),
-                            base_indent: String::new(),
-                            range: pr,
-                            items: vec![include],
-                            unresolved: None,
-                        },
-                    )
-                }
+                Some(p) => self.compile_protos_fn_paths(p, lets),
                 None => (empty("no argument"), empty("no argument")),
             },
-            Entry::Compile | Entry::CompileProtos => match entry_args.as_slice() {
+            Entry::Compile | Entry::CompileProtos => match entry_args {
                 [p, i] => (self.path_list(p, lets), self.path_list(i, lets)),
                 _ => (empty("unexpected arguments"), empty("unexpected arguments")),
             },
-            Entry::CompileWithConfig | Entry::CompileProtosWithConfig => {
-                match entry_args.as_slice() {
-                    [c, p, i] => {
-                        // A config variable set up by statements is folded into the builder:
-                        // its options are classified like the builder's own.
-                        let var = match c {
-                            Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
-                            _ => None,
-                        };
-                        match var.and_then(|v| env.configs.get(&v)) {
-                            Some(cfg) => {
-                                let mut merged = cfg.options.clone();
-                                merged.append(&mut options);
-                                options = merged;
-                                let mut s = cfg.setup.clone();
-                                s.append(&mut setup);
-                                setup = s;
-                                self.consumed.insert(cfg.root_start);
-                            }
-                            None => config_arg = Some(arg(c)),
+            Entry::CompileWithConfig | Entry::CompileProtosWithConfig => match entry_args {
+                [c, p, i] => {
+                    // A config variable set up by statements is folded into the builder:
+                    // its options are classified like the builder's own.
+                    let var = match c {
+                        Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+                        _ => None,
+                    };
+                    match var.and_then(|v| env.configs.get(&v)) {
+                        Some(cfg) => {
+                            let mut merged = cfg.options.clone();
+                            merged.append(&mut start.options);
+                            start.options = merged;
+                            let mut s = cfg.setup.clone();
+                            s.append(&mut start.setup);
+                            start.setup = s;
+                            self.consumed.insert(cfg.root_start);
                         }
-                        (self.path_list(p, lets), self.path_list(i, lets))
+                        None => config_arg = Some(self.option_arg(c)),
                     }
-                    _ => (empty("unexpected arguments"), empty("unexpected arguments")),
+                    (self.path_list(p, lets), self.path_list(i, lets))
                 }
-            }
+                _ => (empty("unexpected arguments"), empty("unexpected arguments")),
+            },
             Entry::CompileFds | Entry::CompileFdsFn | Entry::CompileFdsWithConfig => {
                 let why =
                     "generation from a FileDescriptorSet value: the .proto files are not named";
-                match entry_args.as_slice() {
-                    [f] => fds_arg = Some(arg(f)),
+                match entry_args {
+                    [f] => fds_arg = Some(self.option_arg(f)),
                     [a, b] => {
                         // 0.12/0.13: (config, fds); 0.14: (fds, config).
-                        let (c, f) = match generation {
+                        let (c, f) = match start.generation {
                             Generation::TonicBuild => (a, b),
                             Generation::TonicProstBuild => (b, a),
                         };
-                        config_arg = Some(arg(c));
-                        fds_arg = Some(arg(f));
+                        config_arg = Some(self.option_arg(c));
+                        fds_arg = Some(self.option_arg(f));
                     }
                     _ => {}
                 }
                 (empty(why), empty(why))
             }
         };
-        for o in options.iter_mut() {
-            if o.name == "out_dir" {
-                if let Some(a) = o.args.first() {
-                    let lit = first_string_literal(&a.source);
-                    if lit.is_some_and(|l| !l.contains("OUT_DIR"))
-                        && !a.source.contains("OUT_DIR")
-                        && !a.source.contains("out_dir")
-                    {
-                        o.note = Some(
-                            "tonic writes into a fixed directory, likely checked-in code: the \
-                             buffa messages go to OUT_DIR/connect and the module must include \
-                             them from there"
-                                .into(),
-                        );
-                    }
-                }
-            }
-        }
-        // An existing `PathBuf` of OUT_DIR in scope is reused rather than shadowed.
-        let existing_out = lets.iter().find_map(|(name, e)| {
-            let Expr::Call(c) = e else { return None };
-            let Expr::Path(p) = &*c.func else { return None };
-            let segs: Vec<String> = p
-                .path
-                .segments
-                .iter()
-                .map(|s| s.ident.to_string())
-                .collect();
-            let is_pathbuf_from = segs.ends_with(&["PathBuf".to_string(), "from".to_string()]);
-            let text = quote::ToTokens::to_token_stream(e)
-                .to_string()
-                .replace(' ', "");
-            (is_pathbuf_from && text.contains("var(\"OUT_DIR\")")).then(|| name.clone())
-        });
-        let (out_dir_ident, out_dir_is_existing) = match existing_out {
-            Some(n) => (n, true),
-            None => (self.out_dir_ident.clone(), false),
-        };
-        let descriptor_set_file = options
-            .iter()
-            .find(|o| o.name == "file_descriptor_set_path")
-            .and_then(|o| o.args.first())
-            .and_then(|a| {
-                last_string_literal(&a.source).or_else(|| {
-                    let name = a.source.trim_start_matches('&').trim();
-                    lets.get(name).and_then(|e| {
-                        last_string_literal(&quote::ToTokens::to_token_stream(e).to_string())
-                    })
-                })
-            })
-            .map(|name| {
-                Path::new(&name)
-                    .file_name()
-                    .map(|f| f.to_string_lossy().into_owned())
-                    .unwrap_or(name)
-            });
-        let already_step1 = options.iter().any(|o| {
-            (o.name == "codec_path" && o.args.iter().any(|a| a.source.contains("BuffaCodec")))
-                || (o.name == "extern_path"
-                    && o.args.iter().any(|a| a.source.contains("buffa_types")))
-        });
-        let prefix_r = stmt_r.start..expr_r.start;
-        let indent = line_indent(self.src, stmt_r.start);
-        self.scan.calls.push(CodegenCall {
-            stmt_prefix: self.text(&prefix_r),
-            stmt_source: self.text(&stmt_r),
-            stmt_range: stmt_r,
-            expr_range: expr_r,
-            has_semi,
-            indent,
-            generation,
-            crate_path,
-            entry,
-            entry_range,
+        EntryArgs {
             protos,
             includes,
             config_arg,
             fds_arg,
-            options,
-            entry_comments,
-            ending,
-            ending_newline,
-            ending_kind,
-            builder_var,
-            setup_stmts: setup,
-            already_step1,
-            fn_return: self.current_return(),
-            out_dir_ident,
-            out_dir_is_existing,
-            descriptor_set_file,
-        });
-        true
+        }
+    }
+
+    /// The free `compile_protos(path)`: the file, and its parent directory as the include.
+    fn compile_protos_fn_paths(
+        &self,
+        p: &Expr,
+        lets: &HashMap<String, Expr>,
+    ) -> (PathList, PathList) {
+        let item = self.path_arg(p, lets, 0);
+        let pr = range(p.span());
+        let include = match &item.value {
+            PathValue::Resolved { literal, .. } => {
+                let parent = Path::new(literal)
+                    .parent()
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                PathArg {
+                    source: String::new(),
+                    range: pr.clone(),
+                    value: PathValue::Resolved {
+                        path: self.crate_dir.join(&parent),
+                        literal: parent,
+                    },
+                }
+            }
+            PathValue::Unresolved(why) => PathArg {
+                source: String::new(),
+                range: pr.clone(),
+                value: PathValue::Unresolved(format!(
+                    "the parent directory of an unresolved path ({why})"
+                )),
+            },
+        };
+        (
+            PathList {
+                source: self.text(&pr),
+                base_indent: String::new(),
+                range: pr.clone(),
+                items: vec![item],
+                unresolved: None,
+            },
+            PathList {
+                source: String::new(),
+                base_indent: String::new(),
+                range: pr,
+                items: vec![include],
+                unresolved: None,
+            },
+        )
     }
 
     fn path_list(&self, e: &Expr, lets: &HashMap<String, Expr>) -> PathList {
