@@ -1,5 +1,7 @@
 //! Step 1 rewrite: one codegen call turned into its connectrpc-build + tonic-prost-build pair.
 
+use std::collections::BTreeSet;
+
 use super::*;
 
 /// Settings of the step 1 rewrite.
@@ -72,53 +74,92 @@ pub(super) fn original_statement(call: &CodegenCall) -> String {
     call.stmt_source.clone()
 }
 
+/// One level of indentation in the generated chains.
+const I1: &str = "    ";
+
 /// Plans the step 1 rewrite of one call: connectrpc-build into `OUT_DIR/<connect>`, then
 /// tonic-prost-build with `extern_path` per package (plus exact entries for differently spelled
 /// RPC types), WKTs to `buffa-types`, `codec_path` to the buffa codec, and the original options
 /// kept, moved to buffa's config, or reported.
 pub fn plan_step1_build_rs(call: &CodegenCall, schema: &Schema, cfg: &Step1Config) -> Step1BuildRs {
-    let mut notes: Vec<String> = vec![];
-    let mut deps: Vec<&'static str> = vec!["connectrpc-build", "tonic-prost-build"];
-    let fail = |notes: Vec<String>| Step1BuildRs {
-        replacement: None,
-        notes,
-        build_dependencies: vec![],
-        dependencies: vec![],
-        tonic_out_subdir: None,
+    if let Some(why) = refusal(call) {
+        return Step1BuildRs {
+            replacement: None,
+            notes: vec![why],
+            build_dependencies: vec![],
+            dependencies: vec![],
+            tonic_out_subdir: None,
+        };
+    }
+    let mut plan = Planner {
+        call,
+        schema,
+        cfg,
+        notes: unresolved_path_notes(call),
+        deps: vec!["connectrpc-build", "tonic-prost-build"],
     };
     let mut runtime: Vec<&'static str> =
         vec!["connectrpc", "buffa", "serde", "connect-shim", "tonic"];
+    let args = argument_texts(call);
+    let sorted = plan.sort_options();
+    let connect = plan.connect_chain(&args, sorted.buffa_cfg, sorted.connect);
+    let tonic = plan.tonic_chain(&args, sorted.tonic, sorted.tonic_out_subdir.as_deref());
+    if schema.uses_wkt() {
+        runtime.push("buffa-types");
+    }
+    let connect_ending = plan.connect_ending();
+    let text = render_statement(
+        call,
+        &connect,
+        &tonic,
+        &connect_ending,
+        sorted.tonic_out_subdir.as_deref(),
+    );
+    plan.closing_notes(sorted.tonic_out_subdir.as_deref());
+    Step1BuildRs {
+        replacement: Some(text),
+        notes: plan.notes,
+        build_dependencies: plan.deps,
+        dependencies: runtime,
+        tonic_out_subdir: sorted.tonic_out_subdir,
+    }
+}
 
+/// Why the call is not rewritten at all: already migrated, generated from a descriptor set
+/// value, or its `.proto` files unknown.
+fn refusal(call: &CodegenCall) -> Option<String> {
     if call.already_step1 {
-        notes.push("already on buffa messages (step 1 was applied); left unchanged".into());
-        return fail(notes);
+        return Some("already on buffa messages (step 1 was applied); left unchanged".into());
     }
     if call.entry.is_fds() {
-        notes.push(
+        return Some(
             "tonic generates from a FileDescriptorSet value: write it to a file and give \
              connectrpc-build `.descriptor_set(path)` with proto-relative `.files(..)`; \
              this call is not rewritten"
                 .into(),
         );
-        return fail(notes);
     }
     if let Some(why) = &call.protos.unresolved {
         // A named list we could not enumerate is still usable as source text for both builders.
         if call.protos.source.is_empty() {
-            notes.push(format!("the .proto files cannot be determined: {why}"));
-            return fail(notes);
+            return Some(format!("the .proto files cannot be determined: {why}"));
         }
     }
     if call.entry == Entry::CompileProtosFn {
         if let Some(PathValue::Unresolved(why)) = call.protos.items.first().map(|i| &i.value) {
-            notes.push(format!(
+            return Some(format!(
                 "`compile_protos({})`: the include directory is the file's parent, which \
                  cannot be determined ({why}); rewrite by hand",
                 call.protos.source
             ));
-            return fail(notes);
         }
     }
+    None
+}
+
+/// The path lists and items reused as written but not readable by the schema step.
+fn unresolved_path_notes(call: &CodegenCall) -> Vec<String> {
+    let mut notes = vec![];
     for list in [&call.protos, &call.includes] {
         if let Some(why) = &list.unresolved {
             notes.push(format!(
@@ -135,64 +176,130 @@ pub fn plan_step1_build_rs(call: &CodegenCall, schema: &Schema, cfg: &Step1Confi
             }
         }
     }
+    notes
+}
 
-    // Argument texts for both builders; multi-line ones re-indented to the chain's level
-    // (relative to the statement: `render` adds the statement's indentation).
-    let i1 = "    ";
-    let (files_text, includes_text) = match call.entry {
+/// The `.proto` files and include directories as argument texts for both builders.
+struct ArgTexts {
+    files: String,
+    includes: String,
+}
+
+/// Argument texts for both builders; multi-line ones re-indented to the chain's level
+/// (relative to the statement: [`render_statement`] adds the statement's indentation).
+fn argument_texts(call: &CodegenCall) -> ArgTexts {
+    let (files, includes) = match call.entry {
         Entry::CompileProtosFn => {
             let file = call.protos.items[0].literal().unwrap_or_default();
             let inc = call.includes.items[0].literal().unwrap_or_default();
             (format!("&[{file:?}]"), format!("&[{inc:?}]"))
         }
         _ => (
-            slice_text(&reindent(&call.protos.source, &call.protos.base_indent, i1)),
+            slice_text(&reindent(&call.protos.source, &call.protos.base_indent, I1)),
             slice_text(&reindent(
                 &call.includes.source,
                 &call.includes.base_indent,
-                i1,
+                I1,
             )),
         ),
     };
+    ArgTexts { files, includes }
+}
 
-    let out = &call.out_dir_ident;
-    let mut connect: Vec<String> = vec![];
-    let mut tonic: Vec<String> = vec![];
-    let mut buffa_cfg: Vec<String> = vec![];
+/// The call's options sorted by where they go.
+struct SortedOptions {
+    /// Lines of the connectrpc-build chain mirrored from tonic options.
+    connect: Vec<String>,
+    /// Lines kept on the tonic-prost-build chain (options and their comments).
+    tonic: Vec<String>,
+    /// Statements of the buffa `CodeGenConfig` block.
+    buffa_cfg: Vec<String>,
+    /// `OUT_DIR` sub-directory for tonic's stubs; `None` when the call keeps its `out_dir`.
+    tonic_out_subdir: Option<String>,
+}
 
-    let mut tonic_out_subdir = Some(cfg.tonic_subdir.clone());
-    for o in &call.options {
-        let owned: Vec<String> = o
+/// One option's text as it is written on the new chains.
+struct OptionText<'o> {
+    option: &'o CodegenOption,
+    /// Its arguments re-indented to the chain's level.
+    args: Vec<String>,
+    /// Its arguments re-indented one level deeper (inside the buffa config block).
+    deep: Vec<String>,
+    /// `.name(args)`.
+    kept: String,
+    /// ` // comment` after it on its line, or empty.
+    trailing: String,
+}
+
+impl<'o> OptionText<'o> {
+    fn new(o: &'o CodegenOption) -> Self {
+        let args: Vec<String> = o
             .args
             .iter()
-            .map(|a| reindent(&a.source, &a.base_indent, i1))
+            .map(|a| reindent(&a.source, &a.base_indent, I1))
             .collect();
         let deep: Vec<String> = o
             .args
             .iter()
-            .map(|a| reindent(&a.source, &a.base_indent, &format!("{i1}{i1}")))
+            .map(|a| reindent(&a.source, &a.base_indent, &format!("{I1}{I1}")))
             .collect();
-        let args: Vec<&str> = owned.iter().map(String::as_str).collect();
         let kept = format!(".{}({})", o.name, args.join(", "));
         let trailing = o
             .trailing_comment
             .as_ref()
             .map(|c| format!(" {c}"))
             .unwrap_or_default();
+        OptionText {
+            option: o,
+            args,
+            deep,
+            kept,
+            trailing,
+        }
+    }
+}
+
+/// The planning of one call's rewrite, collecting notes and build dependencies as it goes.
+struct Planner<'a> {
+    call: &'a CodegenCall,
+    schema: &'a Schema,
+    cfg: &'a Step1Config,
+    notes: Vec<String>,
+    deps: Vec<&'static str>,
+}
+
+impl Planner<'_> {
+    /// Sorts every option of the call to the chain (or buffa config) it goes to.
+    fn sort_options(&mut self) -> SortedOptions {
+        let mut out = SortedOptions {
+            connect: vec![],
+            tonic: vec![],
+            buffa_cfg: vec![],
+            tonic_out_subdir: Some(self.cfg.tonic_subdir.clone()),
+        };
+        for o in &self.call.options {
+            self.sort_option(&OptionText::new(o), &mut out);
+        }
+        out
+    }
+
+    fn sort_option(&mut self, ot: &OptionText<'_>, out: &mut SortedOptions) {
+        let o = ot.option;
+        let (kept, trailing) = (&ot.kept, &ot.trailing);
         if let Some(n) = &o.note {
-            notes.push(format!("`.{}(..)`: {n}", o.name));
+            self.notes.push(format!("`.{}(..)`: {n}", o.name));
         }
         // Comments go where the option goes; those of dropped options are listed.
         match &o.class {
             OptionClass::KeepOnTonic | OptionClass::KeepOnTonicAndConnect(_) => {
-                tonic.extend(o.comments.iter().cloned())
+                out.tonic.extend(o.comments.iter().cloned())
             }
-            OptionClass::MovesToBuffa(_) => {
-                buffa_cfg.extend(o.comments.iter().chain(&o.trailing_comment).cloned())
-            }
+            OptionClass::MovesToBuffa(_) => out
+                .buffa_cfg
+                .extend(o.comments.iter().chain(&o.trailing_comment).cloned()),
             OptionClass::Replaced(_) | OptionClass::Reported(_) => {
                 for c in o.comments.iter().chain(&o.trailing_comment) {
-                    notes.push(format!(
+                    self.notes.push(format!(
                         "the comment `{c}` above `{kept}` is dropped with it"
                     ));
                 }
@@ -201,323 +308,423 @@ pub fn plan_step1_build_rs(call: &CodegenCall, schema: &Schema, cfg: &Step1Confi
         match &o.class {
             OptionClass::KeepOnTonic => {
                 if o.name == "out_dir" {
-                    tonic_out_subdir = None;
+                    out.tonic_out_subdir = None;
                 }
-                tonic.push(format!("{kept}{trailing}"));
+                out.tonic.push(format!("{kept}{trailing}"));
             }
             OptionClass::KeepOnTonicAndConnect(what) => {
-                tonic.push(format!("{kept}{trailing}"));
+                out.tonic.push(format!("{kept}{trailing}"));
                 match what.as_str() {
-                    "emit_descriptor_set" => {
-                        match &call.descriptor_set_file {
-                            Some(file) => {
-                                connect.push(format!(".emit_descriptor_set({file:?})"));
-                            }
-                            None => notes.push(format!(
-                                "`.file_descriptor_set_path({})`: the file name is not a literal, \
-                                 so connectrpc-build emits no descriptor set; add \
-                                 `.emit_descriptor_set(\"<name>.bin\")` if the connect side needs one",
-                                args.join(", ")
-                            )),
+                    "emit_descriptor_set" => match &self.call.descriptor_set_file {
+                        Some(file) => {
+                            out.connect.push(format!(".emit_descriptor_set({file:?})"));
                         }
-                    }
-                    other => connect.push(format!(".{other}({})", args.join(", "))),
+                        None => self.notes.push(format!(
+                            "`.file_descriptor_set_path({})`: the file name is not a literal, \
+                             so connectrpc-build emits no descriptor set; add \
+                             `.emit_descriptor_set(\"<name>.bin\")` if the connect side needs one",
+                            ot.args.join(", ")
+                        )),
+                    },
+                    other => out
+                        .connect
+                        .push(format!(".{other}({})", ot.args.join(", "))),
                 }
             }
             OptionClass::MovesToBuffa(_) => match o.name.as_str() {
                 "type_attribute" | "message_attribute" | "enum_attribute" | "field_attribute" => {
-                    let field = match o.name.as_str() {
-                        "type_attribute" => "type_attributes",
-                        "message_attribute" => "message_attributes",
-                        "enum_attribute" => "enum_attributes",
-                        _ => "field_attributes",
-                    };
-                    let (p, a) = (
-                        deep.first().map(String::as_str).unwrap_or("\".\""),
-                        deep.get(1).map(String::as_str).unwrap_or("\"\""),
-                    );
-                    // prost matches a path without a leading dot as a suffix of the full name;
-                    // buffa only matches fully-qualified prefixes, so spell out each match.
-                    let suffix = syn::parse_str::<syn::LitStr>(p)
-                        .ok()
-                        .map(|l| l.value())
-                        .filter(|v| !v.starts_with('.'));
-                    match suffix {
-                        Some(sfx) => {
-                            let hits = suffix_matches(schema, &sfx, o.name == "field_attribute");
-                            if hits.is_empty() {
-                                notes.push(format!(
-                                    "`{kept}`: prost matches `{sfx}` as a name suffix and no \
-                                     type of the schema ends with it; buffa needs a \
-                                     fully-qualified `.package.Type` path"
-                                ));
-                            }
-                            for h in hits {
-                                buffa_cfg.push(format!(
-                                    "config.{field}.push(({h:?}.into(), {a}.into()));"
-                                ));
-                            }
-                        }
-                        None => buffa_cfg
-                            .push(format!("config.{field}.push(({p}.into(), {a}.into()));")),
-                    }
+                    let lines = self.buffa_attribute(ot);
+                    out.buffa_cfg.extend(lines);
                 }
                 "bytes" | "btree_map" | "boxed" => {
-                    let (field, repr) = match o.name.as_str() {
-                        "bytes" => ("bytes_fields", "buffa_codegen::BytesRepr::Bytes"),
-                        "btree_map" => ("map_fields", "buffa_codegen::MapRepr::BTreeMap"),
-                        _ => ("pointer_fields", "buffa_codegen::PointerRepr::Box"),
-                    };
-                    let paths = deep.first().map(String::as_str).unwrap_or("[\".\"]");
-                    match literal_strings(paths) {
-                        // Literal paths: one entry each, prost's suffix paths spelled out.
-                        Some(lits) => {
-                            for lit in lits {
-                                let full = if lit.starts_with('.') {
-                                    vec![lit.clone()]
-                                } else {
-                                    suffix_matches(schema, &lit, true)
-                                };
-                                if full.is_empty() {
-                                    notes.push(format!(
-                                        "`{kept}`: prost matches `{lit}` as a name suffix and no \
-                                         field of the schema ends with it"
-                                    ));
-                                }
-                                for f in full {
-                                    buffa_cfg
-                                        .push(format!("config.{field}.push(({f:?}.into(), {repr}));"));
-                                }
-                            }
-                        }
-                        None if o.name == "boxed" => buffa_cfg
-                            .push(format!("config.{field}.push(({paths}.to_string(), {repr}));")),
-                        None => buffa_cfg.push(format!(
-                            "config.{field}.extend(IntoIterator::into_iter({paths}).map(|path| (path.to_string(), {repr})));"
-                        )),
-                    }
-                    if !deps.contains(&"buffa-codegen") {
-                        deps.push("buffa-codegen");
+                    let lines = self.buffa_repr(ot);
+                    out.buffa_cfg.extend(lines);
+                    if !self.deps.contains(&"buffa-codegen") {
+                        self.deps.push("buffa-codegen");
                     }
                 }
-                _ => notes.push(format!("`{kept}` has no automatic buffa translation")),
+                _ => self
+                    .notes
+                    .push(format!("`{kept}` has no automatic buffa translation")),
             },
             OptionClass::Replaced(_) => {}
-            OptionClass::Reported(why) => notes.push(format!("`{kept}` is dropped: {why}")),
+            OptionClass::Reported(why) => self.notes.push(format!("`{kept}` is dropped: {why}")),
         }
     }
 
-    // connectrpc-build.
-    let mut c = vec!["connectrpc_build::Config::new()".to_string()];
-    if !buffa_cfg.is_empty() {
-        let mut b = String::from(".buffa_config({\n");
-        b.push_str(&format!(
-            "{i1}{i1}let mut config = connectrpc_build::CodeGenConfig::default();\n"
-        ));
-        b.push_str(&format!("{i1}{i1}config.generate_json = true;\n"));
-        for l in &buffa_cfg {
-            b.push_str(&format!("{i1}{i1}{l}\n"));
-        }
-        b.push_str(&format!("{i1}{i1}config\n{i1}}})"));
-        c.push(b);
-    }
-    c.push(format!(".files({files_text})"));
-    // prost generates the imported packages too (protoc runs with `--include_imports`); buffa
-    // generates only the files it is given: name the imported ones (proto-relative, found through
-    // the includes), well-known types excepted (buffa-types has them).
-    // connectrpc-build strips an include prefix from each file to name it: write each import
-    // as `<include>/<name>`, with the include it is found under.
-    let imports: Vec<String> = schema
-        .files
-        .iter()
-        .filter(|f| {
-            f.is_import && f.package != WKT_PACKAGE && !f.name.starts_with("google/protobuf/")
-        })
-        .filter_map(|f| {
-            call.includes.items.iter().find_map(|inc| match &inc.value {
-                PathValue::Resolved { literal, path } if path.join(&f.name).is_file() => {
-                    Some(format!(
-                        "{:?}",
-                        format!("{}/{}", literal.trim_end_matches('/'), f.name)
-                    ))
-                }
-                _ => None,
-            })
-        })
-        .collect();
-    if !imports.is_empty() {
-        if imports.len() <= 2 {
-            c.push(format!(".files(&[{}])", imports.join(", ")));
-        } else {
-            let mut f = String::from(".files(&[\n");
-            for i in &imports {
-                f.push_str(&format!("{i1}{i1}{i},\n"));
-            }
-            f.push_str(&format!("{i1}])"));
-            c.push(f);
-        }
-    }
-    c.push(format!(".includes({includes_text})"));
-    c.push(format!(".out_dir({out}.join({:?}))", cfg.connect_subdir));
-    c.push(format!(".include_file({:?})", cfg.include_file));
-    c.extend(connect);
-    c.push(".compile()".into());
-
-    // tonic-prost-build.
-    let mut t = vec!["tonic_prost_build::configure()".to_string()];
-    t.extend(tonic);
-    if let Some(sub) = &tonic_out_subdir {
-        t.push(format!(".out_dir({out}.join({sub:?}))"));
-    }
-    let needs_exact: HashSet<&str> = schema
-        .packages_needing_exact_paths()
-        .iter()
-        .map(|p| p.name.as_str())
-        .collect();
-    let pkg_root = |pkg: &str| -> String {
-        let mut root = cfg.connect_module.clone();
-        if let Some(p) = schema.package(pkg) {
-            for s in &p.buffa_module {
-                root.push_str("::");
-                root.push_str(s);
-            }
-        }
-        root
-    };
-    // Entries the user already maps (kept on the builder) must not be added twice: prost-build
-    // panics on a duplicate extern path.
-    let user_externs: HashSet<String> = call
-        .options
-        .iter()
-        .filter(|o| o.name == "extern_path" && o.class == OptionClass::KeepOnTonic)
-        .filter_map(|o| o.args.first().and_then(|a| first_string_literal(&a.source)))
-        .collect();
-    for p in schema.generated_packages() {
-        if p.name.is_empty()
-            || needs_exact.contains(p.name.as_str())
-            || user_externs.contains(&format!(".{}", p.name))
-        {
-            continue;
-        }
-        // prost-build snake-cases and keyword-escapes every segment of a prefix entry itself
-        // (`type` → `r#type`), and would mangle an `r#` written here (`r#type` → `r_type`).
-        let root = pkg_root(&p.name).replace("r#", "");
-        t.push(format!(
-            ".extern_path({:?}, {root:?})",
-            format!(".{}", p.name)
-        ));
-    }
-    let rpc = schema.rpc_types();
-    let mut exact: Vec<(String, String)> = vec![];
-    for d in schema.name_differences().iter().filter(|d| d.used_by_rpc) {
-        exact.push(d.extern_path(&pkg_root(&d.package)));
-    }
-    for full in &rpc {
-        let Some(m) = schema.message(full) else {
-            continue;
+    /// `type_attribute` & co as pushes onto buffa's attribute lists.
+    fn buffa_attribute(&mut self, ot: &OptionText<'_>) -> Vec<String> {
+        let o = ot.option;
+        let kept = &ot.kept;
+        let field = match o.name.as_str() {
+            "type_attribute" => "type_attributes",
+            "message_attribute" => "message_attributes",
+            "enum_attribute" => "enum_attributes",
+            _ => "field_attributes",
         };
-        if m.package.is_empty() || needs_exact.contains(m.package.as_str()) {
-            let mut rust = pkg_root(&m.package);
-            for s in &m.buffa_path {
-                rust.push_str("::");
-                rust.push_str(s);
+        let (p, a) = (
+            ot.deep.first().map(String::as_str).unwrap_or("\".\""),
+            ot.deep.get(1).map(String::as_str).unwrap_or("\"\""),
+        );
+        // prost matches a path without a leading dot as a suffix of the full name;
+        // buffa only matches fully-qualified prefixes, so spell out each match.
+        let suffix = syn::parse_str::<syn::LitStr>(p)
+            .ok()
+            .map(|l| l.value())
+            .filter(|v| !v.starts_with('.'));
+        let Some(sfx) = suffix else {
+            return vec![format!("config.{field}.push(({p}.into(), {a}.into()));")];
+        };
+        let hits = suffix_matches(self.schema, &sfx, o.name == "field_attribute");
+        if hits.is_empty() {
+            self.notes.push(format!(
+                "`{kept}`: prost matches `{sfx}` as a name suffix and no \
+                 type of the schema ends with it; buffa needs a \
+                 fully-qualified `.package.Type` path"
+            ));
+        }
+        hits.into_iter()
+            .map(|h| format!("config.{field}.push(({h:?}.into(), {a}.into()));"))
+            .collect()
+    }
+
+    /// `bytes`, `btree_map` and `boxed` as entries of buffa's representation lists.
+    fn buffa_repr(&mut self, ot: &OptionText<'_>) -> Vec<String> {
+        let o = ot.option;
+        let kept = &ot.kept;
+        let (field, repr) = match o.name.as_str() {
+            "bytes" => ("bytes_fields", "buffa_codegen::BytesRepr::Bytes"),
+            "btree_map" => ("map_fields", "buffa_codegen::MapRepr::BTreeMap"),
+            _ => ("pointer_fields", "buffa_codegen::PointerRepr::Box"),
+        };
+        let paths = ot.deep.first().map(String::as_str).unwrap_or("[\".\"]");
+        let mut lines = vec![];
+        match literal_strings(paths) {
+            // Literal paths: one entry each, prost's suffix paths spelled out.
+            Some(lits) => {
+                for lit in lits {
+                    let full = if lit.starts_with('.') {
+                        vec![lit.clone()]
+                    } else {
+                        suffix_matches(self.schema, &lit, true)
+                    };
+                    if full.is_empty() {
+                        self.notes.push(format!(
+                            "`{kept}`: prost matches `{lit}` as a name suffix and no \
+                             field of the schema ends with it"
+                        ));
+                    }
+                    for f in full {
+                        lines.push(format!("config.{field}.push(({f:?}.into(), {repr}));"));
+                    }
+                }
             }
-            let e = (format!(".{}", m.full_name), rust);
-            if !exact.contains(&e) {
-                exact.push(e);
+            None if o.name == "boxed" => {
+                lines.push(format!("config.{field}.push(({paths}.to_string(), {repr}));"))
+            }
+            None => lines.push(format!(
+                "config.{field}.extend(IntoIterator::into_iter({paths}).map(|path| (path.to_string(), {repr})));"
+            )),
+        }
+        lines
+    }
+
+    /// The connectrpc-build chain, one element per line.
+    fn connect_chain(
+        &self,
+        args: &ArgTexts,
+        buffa_cfg: Vec<String>,
+        connect: Vec<String>,
+    ) -> Vec<String> {
+        let mut c = vec!["connectrpc_build::Config::new()".to_string()];
+        if !buffa_cfg.is_empty() {
+            let mut b = String::from(".buffa_config({\n");
+            b.push_str(&format!(
+                "{I1}{I1}let mut config = connectrpc_build::CodeGenConfig::default();\n"
+            ));
+            b.push_str(&format!("{I1}{I1}config.generate_json = true;\n"));
+            for l in &buffa_cfg {
+                b.push_str(&format!("{I1}{I1}{l}\n"));
+            }
+            b.push_str(&format!("{I1}{I1}config\n{I1}}})"));
+            c.push(b);
+        }
+        c.push(format!(".files({})", args.files));
+        let imports = self.imported_files();
+        if !imports.is_empty() {
+            if imports.len() <= 2 {
+                c.push(format!(".files(&[{}])", imports.join(", ")));
+            } else {
+                let mut f = String::from(".files(&[\n");
+                for i in &imports {
+                    f.push_str(&format!("{I1}{I1}{i},\n"));
+                }
+                f.push_str(&format!("{I1}])"));
+                c.push(f);
             }
         }
+        c.push(format!(".includes({})", args.includes));
+        c.push(format!(
+            ".out_dir({}.join({:?}))",
+            self.call.out_dir_ident, self.cfg.connect_subdir
+        ));
+        c.push(format!(".include_file({:?})", self.cfg.include_file));
+        c.extend(connect);
+        c.push(".compile()".into());
+        c
     }
-    exact.sort();
-    exact.retain(|(proto, _)| !user_externs.contains(proto));
-    for (proto, rust) in &exact {
-        t.push(format!(".extern_path({proto:?}, {rust:?})"));
-    }
-    for p in schema.packages.iter().filter(|p| p.only_imported) {
-        if rpc
+
+    /// The imported `.proto` files buffa must be given, as string literals.
+    ///
+    /// prost generates the imported packages too (protoc runs with `--include_imports`); buffa
+    /// generates only the files it is given: name the imported ones (proto-relative, found
+    /// through the includes), well-known types excepted (buffa-types has them).
+    /// connectrpc-build strips an include prefix from each file to name it: write each import
+    /// as `<include>/<name>`, with the include it is found under.
+    fn imported_files(&self) -> Vec<String> {
+        self.schema
+            .files
             .iter()
-            .any(|r| schema.message(r).is_some_and(|m| m.package == p.name))
-        {
-            notes.push(format!(
-                "RPC types of package `{}` come from an imported file that this call does not \
-                 compile; map them with an `extern_path` to where their buffa types live",
-                p.name
-            ));
-        }
+            .filter(|f| {
+                f.is_import && f.package != WKT_PACKAGE && !f.name.starts_with("google/protobuf/")
+            })
+            .filter_map(|f| {
+                self.call
+                    .includes
+                    .items
+                    .iter()
+                    .find_map(|inc| match &inc.value {
+                        PathValue::Resolved { literal, path } if path.join(&f.name).is_file() => {
+                            Some(format!(
+                                "{:?}",
+                                format!("{}/{}", literal.trim_end_matches('/'), f.name)
+                            ))
+                        }
+                        _ => None,
+                    })
+            })
+            .collect()
     }
-    if !schema.descriptor_type_uses.is_empty() {
-        notes.push(format!(
-            "the schema uses descriptor types ({}) that buffa-types does not provide: map each \
-             with an exact `extern_path` to buffa's descriptor crate and check the build",
-            schema.descriptor_type_uses.join(", ")
-        ));
-    }
-    if schema.uses_wkt() {
-        t.push(".compile_well_known_types(true)".into());
-        t.push(format!(
-            ".extern_path({:?}, {BUFFA_TYPES_WKT_PATH:?})",
-            format!(".{WKT_PACKAGE}")
-        ));
-        runtime.push("buffa-types");
-    }
-    t.push(format!(".codec_path({:?})", cfg.codec_path));
-    let entry = match (call.entry, &call.config_arg) {
-        (Entry::CompileWithConfig | Entry::CompileProtosWithConfig, Some(c)) => {
-            notes.push(format!(
-                "`{}` is a prost_build::Config: its message options no longer apply (messages \
-                 are buffa types now) and tonic-prost-build 0.14 needs the prost-build 0.14 \
-                 `tonic_prost_build::Config`; review it",
-                c.source
-            ));
-            format!(
-                ".compile_with_config({}, {files_text}, {includes_text})",
-                reindent(&c.source, &c.base_indent, i1)
-            )
-        }
-        _ => format!(".compile_protos({files_text}, {includes_text})"),
-    };
-    t.extend(call.entry_comments.iter().cloned());
-    t.push(entry);
 
-    // Endings.
-    let tonic_ending = call.ending.trim().to_string();
-    let connect_ending = match call.ending_kind {
-        EndingKind::Unwrap => ".unwrap()".to_string(),
-        EndingKind::Expect => {
-            let msg = first_string_literal(&format!("x{}", call.ending))
-                .unwrap_or_else(|| "connectrpc-build".into());
-            format!(".expect({msg:?})")
+    /// The tonic-prost-build chain, one element per line: the kept options, the out dir, the
+    /// extern paths to the buffa types, WKTs, the codec and the entry call.
+    fn tonic_chain(
+        &mut self,
+        args: &ArgTexts,
+        kept: Vec<String>,
+        tonic_out_subdir: Option<&str>,
+    ) -> Vec<String> {
+        let (call, schema) = (self.call, self.schema);
+        let mut t = vec!["tonic_prost_build::configure()".to_string()];
+        t.extend(kept);
+        if let Some(sub) = tonic_out_subdir {
+            t.push(format!(".out_dir({}.join({sub:?}))", call.out_dir_ident));
         }
-        _ => match (&call.fn_return, call.ending.contains('?')) {
-            (FnReturn::IoResult, _) => ".map_err(std::io::Error::other)?".to_string(),
-            (FnReturn::Other(ty), _) if !ty.contains("anyhow") && !ty.contains("Box<dyn") => {
-                notes.push(format!(
-                    "the function returns `{ty}`: check that `?` converts connectrpc-build's \
-                     `anyhow::Error` into it"
+        let rpc = schema.rpc_types();
+        t.extend(self.extern_paths(&rpc));
+        for p in schema.packages.iter().filter(|p| p.only_imported) {
+            if rpc
+                .iter()
+                .any(|r| schema.message(r).is_some_and(|m| m.package == p.name))
+            {
+                self.notes.push(format!(
+                    "RPC types of package `{}` come from an imported file that this call does \
+                     not compile; map them with an `extern_path` to where their buffa types live",
+                    p.name
                 ));
-                "?".to_string()
             }
-            (FnReturn::Other(_), _) => "?".to_string(),
-            (FnReturn::Unit | FnReturn::Unknown, _) => {
-                ".expect(\"connectrpc-build failed\")".to_string()
+        }
+        if !schema.descriptor_type_uses.is_empty() {
+            self.notes.push(format!(
+                "the schema uses descriptor types ({}) that buffa-types does not provide: map \
+                 each with an exact `extern_path` to buffa's descriptor crate and check the build",
+                schema.descriptor_type_uses.join(", ")
+            ));
+        }
+        if schema.uses_wkt() {
+            t.push(".compile_well_known_types(true)".into());
+            t.push(format!(
+                ".extern_path({:?}, {BUFFA_TYPES_WKT_PATH:?})",
+                format!(".{WKT_PACKAGE}")
+            ));
+        }
+        t.push(format!(".codec_path({:?})", self.cfg.codec_path));
+        let entry = match (call.entry, &call.config_arg) {
+            (Entry::CompileWithConfig | Entry::CompileProtosWithConfig, Some(c)) => {
+                self.notes.push(format!(
+                    "`{}` is a prost_build::Config: its message options no longer apply \
+                     (messages are buffa types now) and tonic-prost-build 0.14 needs the \
+                     prost-build 0.14 `tonic_prost_build::Config`; review it",
+                    c.source
+                ));
+                format!(
+                    ".compile_with_config({}, {}, {})",
+                    reindent(&c.source, &c.base_indent, I1),
+                    args.files,
+                    args.includes
+                )
             }
-        },
-    };
+            _ => format!(".compile_protos({}, {})", args.files, args.includes),
+        };
+        t.extend(call.entry_comments.iter().cloned());
+        t.push(entry);
+        t
+    }
 
+    /// `.extern_path(..)` lines: one per generated package, plus exact entries for the RPC
+    /// types whose names differ or whose package needs them; the user's own entries skipped.
+    fn extern_paths(&self, rpc: &BTreeSet<&str>) -> Vec<String> {
+        let (call, schema) = (self.call, self.schema);
+        let needs_exact: HashSet<&str> = schema
+            .packages_needing_exact_paths()
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        let pkg_root = |pkg: &str| -> String {
+            let mut root = self.cfg.connect_module.clone();
+            if let Some(p) = schema.package(pkg) {
+                for s in &p.buffa_module {
+                    root.push_str("::");
+                    root.push_str(s);
+                }
+            }
+            root
+        };
+        // Entries the user already maps (kept on the builder) must not be added twice:
+        // prost-build panics on a duplicate extern path.
+        let user_externs: HashSet<String> = call
+            .options
+            .iter()
+            .filter(|o| o.name == "extern_path" && o.class == OptionClass::KeepOnTonic)
+            .filter_map(|o| o.args.first().and_then(|a| first_string_literal(&a.source)))
+            .collect();
+        let mut t = vec![];
+        for p in schema.generated_packages() {
+            if p.name.is_empty()
+                || needs_exact.contains(p.name.as_str())
+                || user_externs.contains(&format!(".{}", p.name))
+            {
+                continue;
+            }
+            // prost-build snake-cases and keyword-escapes every segment of a prefix entry
+            // itself (`type` → `r#type`), and would mangle an `r#` written here (`r#type` →
+            // `r_type`).
+            let root = pkg_root(&p.name).replace("r#", "");
+            t.push(format!(
+                ".extern_path({:?}, {root:?})",
+                format!(".{}", p.name)
+            ));
+        }
+        let mut exact: Vec<(String, String)> = vec![];
+        for d in schema.name_differences().iter().filter(|d| d.used_by_rpc) {
+            exact.push(d.extern_path(&pkg_root(&d.package)));
+        }
+        for full in rpc {
+            let Some(m) = schema.message(full) else {
+                continue;
+            };
+            if m.package.is_empty() || needs_exact.contains(m.package.as_str()) {
+                let mut rust = pkg_root(&m.package);
+                for s in &m.buffa_path {
+                    rust.push_str("::");
+                    rust.push_str(s);
+                }
+                let e = (format!(".{}", m.full_name), rust);
+                if !exact.contains(&e) {
+                    exact.push(e);
+                }
+            }
+        }
+        exact.sort();
+        exact.retain(|(proto, _)| !user_externs.contains(proto));
+        for (proto, rust) in &exact {
+            t.push(format!(".extern_path({proto:?}, {rust:?})"));
+        }
+        t
+    }
+
+    /// The connectrpc-build chain's ending, matching the call's (`unwrap`, `expect`, `?` or
+    /// what the enclosing function's return type allows).
+    fn connect_ending(&mut self) -> String {
+        let call = self.call;
+        match call.ending_kind {
+            EndingKind::Unwrap => ".unwrap()".to_string(),
+            EndingKind::Expect => {
+                let msg = first_string_literal(&format!("x{}", call.ending))
+                    .unwrap_or_else(|| "connectrpc-build".into());
+                format!(".expect({msg:?})")
+            }
+            _ => match &call.fn_return {
+                FnReturn::IoResult => ".map_err(std::io::Error::other)?".to_string(),
+                FnReturn::Other(ty) if !ty.contains("anyhow") && !ty.contains("Box<dyn") => {
+                    self.notes.push(format!(
+                        "the function returns `{ty}`: check that `?` converts connectrpc-build's \
+                         `anyhow::Error` into it"
+                    ));
+                    "?".to_string()
+                }
+                FnReturn::Other(_) => "?".to_string(),
+                FnReturn::Unit | FnReturn::Unknown => {
+                    ".expect(\"connectrpc-build failed\")".to_string()
+                }
+            },
+        }
+    }
+
+    /// What the user must know about the whole rewrite: the tonic upgrade, the folded builder
+    /// variable, where tonic's stubs now go.
+    fn closing_notes(&mut self, tonic_out_subdir: Option<&str>) {
+        let call = self.call;
+        if call.generation == Generation::TonicBuild {
+            self.notes.push(
+                "tonic 0.12/0.13 codegen moves to tonic-prost-build 0.14 (the shim runs on tonic \
+                 0.14): update `tonic`, drop `tonic-build`'s prost integration, and check the \
+                 `use tonic_build…` imports"
+                    .into(),
+            );
+        }
+        if !call.setup_stmts.is_empty() {
+            let what = match &call.builder_var {
+                Some(v) => format!("the builder variable `{v}`"),
+                None => "the prost_build::Config variable".to_string(),
+            };
+            self.notes.push(format!(
+                "{what} is folded into the new calls; its setup statements are removed"
+            ));
+        }
+        if let Some(sub) = tonic_out_subdir {
+            self.notes.push(format!(
+                "tonic's stubs are now written to OUT_DIR/{sub}: the module's include must read \
+                 them from there"
+            ));
+        }
+    }
+}
+
+/// The replacement statement: the `OUT_DIR` binding (unless one exists), the connectrpc-build
+/// chain, the tonic out dir's creation, and the tonic-prost-build chain.
+fn render_statement(
+    call: &CodegenCall,
+    connect: &[String],
+    tonic: &[String],
+    connect_ending: &str,
+    tonic_out_subdir: Option<&str>,
+) -> String {
+    let out = &call.out_dir_ident;
     let indent = &call.indent;
     let render = |lines: &[String], ending: &str, semi: bool| -> String {
         let mut s = lines[0].clone();
         for l in &lines[1..] {
             s.push('\n');
             s.push_str(indent);
-            s.push_str(i1);
+            s.push_str(I1);
             // Multi-line pieces (the buffa config block) are indented relative to the chain.
             s.push_str(&l.replace('\n', &format!("\n{indent}")));
         }
         if call.ending_newline && ending.starts_with('.') {
             s.push('\n');
             s.push_str(indent);
-            s.push_str(i1);
+            s.push_str(I1);
         }
         s.push_str(ending);
         if semi {
@@ -532,10 +739,10 @@ pub fn plan_step1_build_rs(call: &CodegenCall, schema: &Schema, cfg: &Step1Confi
             "let {out} = std::path::PathBuf::from(std::env::var(\"OUT_DIR\").expect(\"OUT_DIR is set by cargo\"));\n{indent}"
         )
     };
-    text.push_str(&render(&c, &connect_ending, true));
+    text.push_str(&render(connect, connect_ending, true));
     text.push('\n');
     text.push_str(indent);
-    if let Some(sub) = &tonic_out_subdir {
+    if let Some(sub) = tonic_out_subdir {
         // prost-build writes into `out_dir` without creating it (connectrpc-build does create
         // its own).
         let ending = if connect_ending.ends_with('?') {
@@ -548,38 +755,8 @@ pub fn plan_step1_build_rs(call: &CodegenCall, schema: &Schema, cfg: &Step1Confi
         ));
     }
     text.push_str(&call.stmt_prefix);
-    text.push_str(&render(&t, &tonic_ending, call.has_semi));
-
-    if call.generation == Generation::TonicBuild {
-        notes.push(
-            "tonic 0.12/0.13 codegen moves to tonic-prost-build 0.14 (the shim runs on tonic \
-             0.14): update `tonic`, drop `tonic-build`'s prost integration, and check the \
-             `use tonic_build…` imports"
-                .into(),
-        );
-    }
-    if !call.setup_stmts.is_empty() {
-        let what = match &call.builder_var {
-            Some(v) => format!("the builder variable `{v}`"),
-            None => "the prost_build::Config variable".to_string(),
-        };
-        notes.push(format!(
-            "{what} is folded into the new calls; its setup statements are removed"
-        ));
-    }
-    if let Some(sub) = &tonic_out_subdir {
-        notes.push(format!(
-            "tonic's stubs are now written to OUT_DIR/{sub}: the module's include must read \
-             them from there"
-        ));
-    }
-    Step1BuildRs {
-        replacement: Some(text),
-        notes,
-        build_dependencies: deps,
-        dependencies: runtime,
-        tonic_out_subdir,
-    }
+    text.push_str(&render(tonic, call.ending.trim(), call.has_semi));
+    text
 }
 
 /// The strings of a literal argument: `"a"`, `["a", "b"]`, `&["a"]`, `vec!["a"]`.
