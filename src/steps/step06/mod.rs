@@ -749,3 +749,6 @@ fn channel_plan(
     }
     plan
 }
+
+#[cfg(test)]
+mod tests;
