@@ -16,6 +16,80 @@ pub(super) struct ReqPlan {
     pub(super) encode: bool,
 }
 
+/// A client made in place, bound to a local before the shim wrapper.
+pub(super) struct InlineClient {
+    /// The local's name (`client`, with `_` added until no word of the argument is it).
+    client: String,
+    /// Where the call's `.await` ends (the block closes there).
+    await_end: usize,
+}
+
+/// One client call being converted.
+pub(super) struct CallSite<'ast> {
+    m: &'ast syn::ExprMethodCall,
+    /// The request argument.
+    arg: &'ast syn::Expr,
+    /// The receiver's text, or the local an in-place client is bound to.
+    recv: String,
+    inline: Option<InlineClient>,
+    /// The method's name.
+    name: String,
+}
+
+impl CallSite<'_> {
+    /// The edits putting the call on the shim wrapper `f` with `closure` calling the connect
+    /// client: `connect_shim::client::f(<arg>, <closure>)`.
+    fn shim_wrap(&self, f: &str, closure: String) -> Vec<Edit> {
+        let m = self.m;
+        let arg_r = range(self.arg.span());
+        let call_r = range(m.span());
+        match &self.inline {
+            None => vec![
+                Edit::replace(
+                    call_r.start..arg_r.start,
+                    format!("connect_shim::client::{f}("),
+                    "step06/call-shim",
+                ),
+                Edit::replace(
+                    arg_r.end..call_r.end,
+                    format!(", {closure})"),
+                    "step06/call-shim",
+                ),
+            ],
+            Some(InlineClient { client, await_end }) => {
+                let recv_r = range(m.receiver.span());
+                vec![
+                    Edit::insert(
+                        recv_r.start,
+                        format!("{{ let {client} = "),
+                        "step06/call-shim",
+                    ),
+                    Edit::replace(
+                        recv_r.end..arg_r.start,
+                        format!("; connect_shim::client::{f}("),
+                        "step06/call-shim",
+                    ),
+                    Edit::replace(
+                        arg_r.end..call_r.end,
+                        format!(", {closure})"),
+                        "step06/call-shim",
+                    ),
+                    Edit::insert(*await_end, " }", "step06/call-shim"),
+                ]
+            }
+        }
+    }
+}
+
+/// A unary call made native: its edits, whether they use the binary metadata encoder /
+/// decoder, and the request helper whose call it converts.
+pub(super) struct NativeUnary {
+    edits: Vec<Edit>,
+    encode: bool,
+    decode: bool,
+    helper: Option<usize>,
+}
+
 impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
     /// Is `e` a client value: a known local, or a construction of a client?
     pub(super) fn receiver_service(&self, e: &syn::Expr) -> Option<&'s Service> {
@@ -280,137 +354,124 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         let Some(method) = svc.methods.iter().find(|x| x.rust_name == name) else {
             return;
         };
-        let start = range(m.span()).start;
-        let recv = self.src(range(m.receiver.span())).to_string();
         let arg = match m.args.len() {
             1 => &m.args[0],
             _ => return,
         };
-        let arg_r = range(arg.span());
-        let call_r = range(m.span());
-        // A client made in place (`X::connect(url).await?`, `X::new(ch)`) cannot be written
-        // again in the wrappers' closures (which neither await nor re-run it): it is bound before
-        // the wrapper, `{ let client = <receiver>; wrapper(.., |..| client.m_with_options(..)).await }`,
-        // its own text left to the construction's rewrite. Only where the call is awaited.
-        let inline = if place_like(&m.receiver) {
-            None
-        } else {
-            let Some(syn::Expr::Await(aw)) = self.stack_expr(1) else {
-                self.report(
-                    start,
-                    "unary-call",
-                    ItemKind::Manual,
-                    format!("call `{name}` on a client made in place, not awaited there: not rewritten"),
-                    &format!("bind the client to a local first, then run the step again (`{name}` takes the message itself)"),
-                );
-                return;
-            };
-            let arg_text = self.src(arg_r.clone());
-            let mut client = "client".to_string();
-            while arg_text
-                .split(|c: char| !(c == '_' || c.is_alphanumeric()))
-                .any(|w| w == client)
-            {
-                client.push('_');
-            }
-            Some((client, range(aw.span()).end))
+        let Some(inline) = self.inline_client(m, &name, arg) else {
+            return;
         };
-        let recv = match &inline {
-            Some((client, _)) => client.clone(),
-            None => recv,
-        };
-        let wrap = |f: &str, closure: String| match &inline {
-            None => vec![
-                Edit::replace(
-                    call_r.start..arg_r.start,
-                    format!("connect_shim::client::{f}("),
-                    "step06/call-shim",
-                ),
-                Edit::replace(
-                    arg_r.end..call_r.end,
-                    format!(", {closure})"),
-                    "step06/call-shim",
-                ),
-            ],
-            Some((client, await_end)) => {
-                let recv_r = range(m.receiver.span());
-                vec![
-                    Edit::insert(
-                        recv_r.start,
-                        format!("{{ let {client} = "),
-                        "step06/call-shim",
-                    ),
-                    Edit::replace(
-                        recv_r.end..arg_r.start,
-                        format!("; connect_shim::client::{f}("),
-                        "step06/call-shim",
-                    ),
-                    Edit::replace(
-                        arg_r.end..call_r.end,
-                        format!(", {closure})"),
-                        "step06/call-shim",
-                    ),
-                    Edit::insert(*await_end, " }", "step06/call-shim"),
-                ]
-            }
+        let site = CallSite {
+            m,
+            arg,
+            recv: match &inline {
+                Some(i) => i.client.clone(),
+                None => self.src(range(m.receiver.span())).to_string(),
+            },
+            inline,
+            name,
         };
         match method.kind {
-            StreamingKind::Unary => {}
-            kind => {
-                // A request built by a converted request helper is `(message, CallOptions)`:
-                // turned back into a tonic request for the wrapper (step 8 passes both natively).
-                let parts = self
-                    .helper_parts(arg)
-                    .or_else(|| self.helper_let_options(arg));
-                let wrap = |f: &str, closure: String| {
-                    let mut edits = wrap(f, closure);
-                    if let Some((_, more)) = &parts {
-                        edits[0].text.push_str(REQUEST_FROM_OPTIONS);
-                        edits[0].text.push('(');
-                        edits[1].text.insert(0, ')');
-                        edits.extend(more.iter().cloned());
-                    }
-                    edits
-                };
-                let (f, closure) = match kind {
-                    StreamingKind::ServerStream => (
-                        "tonic_server_stream",
-                        format!("|request, options| {recv}.{name}_with_options(request, options)"),
-                    ),
-                    StreamingKind::ClientStream => (
-                        "tonic_client_stream",
-                        format!(
-                            "|requests, options| {recv}.{name}_with_options(requests, options)"
-                        ),
-                    ),
-                    _ => (
-                        "tonic_bidi",
-                        format!("|options| {recv}.{name}_with_options(options)"),
-                    ),
-                };
-                if self.commit(wrap(f, closure), start, "streaming-call") {
-                    if let Some((h, _)) = parts {
-                        self.helper_done.borrow_mut()[h] += 1;
-                    }
-                    self.report(
-                        start,
-                        "streaming-call",
-                        ItemKind::Manual,
-                        format!("streaming call `{name}` kept tonic-shaped over the connect client (connect_shim::client::{f})"),
-                        "step 8 makes streaming calls native",
-                    );
-                }
-                return;
-            }
+            StreamingKind::Unary => self.convert_unary(&site, method.output.as_str()),
+            kind => self.convert_streaming(&site, kind),
         }
+    }
+
+    /// A client made in place (`X::connect(url).await?`, `X::new(ch)`) cannot be written
+    /// again in the wrappers' closures (which neither await nor re-run it): it is bound before
+    /// the wrapper, `{ let client = <receiver>; wrapper(.., |..| client.m_with_options(..)).await }`,
+    /// its own text left to the construction's rewrite. Only where the call is awaited:
+    /// `None` (reported) otherwise; `Some(None)` for a receiver that is a place.
+    fn inline_client(
+        &mut self,
+        m: &'ast syn::ExprMethodCall,
+        name: &str,
+        arg: &'ast syn::Expr,
+    ) -> Option<Option<InlineClient>> {
+        if place_like(&m.receiver) {
+            return Some(None);
+        }
+        let Some(syn::Expr::Await(aw)) = self.stack_expr(1) else {
+            self.report(
+                range(m.span()).start,
+                "unary-call",
+                ItemKind::Manual,
+                format!("call `{name}` on a client made in place, not awaited there: not rewritten"),
+                &format!("bind the client to a local first, then run the step again (`{name}` takes the message itself)"),
+            );
+            return None;
+        };
+        let arg_text = self.src(range(arg.span()));
+        let mut client = "client".to_string();
+        while arg_text
+            .split(|c: char| !(c == '_' || c.is_alphanumeric()))
+            .any(|w| w == client)
+        {
+            client.push('_');
+        }
+        Some(Some(InlineClient {
+            client,
+            await_end: range(aw.span()).end,
+        }))
+    }
+
+    /// A streaming call kept tonic-shaped over the connect client through the shim's wrapper
+    /// (listed for step 8).
+    fn convert_streaming(&mut self, site: &CallSite<'ast>, kind: StreamingKind) {
+        let (m, recv, name) = (site.m, &site.recv, &site.name);
+        let start = range(m.span()).start;
+        // A request built by a converted request helper is `(message, CallOptions)`:
+        // turned back into a tonic request for the wrapper (step 8 passes both natively).
+        let parts = self
+            .helper_parts(site.arg)
+            .or_else(|| self.helper_let_options(site.arg));
+        let (f, closure) = match kind {
+            StreamingKind::ServerStream => (
+                "tonic_server_stream",
+                format!("|request, options| {recv}.{name}_with_options(request, options)"),
+            ),
+            StreamingKind::ClientStream => (
+                "tonic_client_stream",
+                format!("|requests, options| {recv}.{name}_with_options(requests, options)"),
+            ),
+            _ => (
+                "tonic_bidi",
+                format!("|options| {recv}.{name}_with_options(options)"),
+            ),
+        };
+        let mut edits = site.shim_wrap(f, closure);
+        if let Some((_, more)) = &parts {
+            edits[0].text.push_str(REQUEST_FROM_OPTIONS);
+            edits[0].text.push('(');
+            edits[1].text.insert(0, ')');
+            edits.extend(more.iter().cloned());
+        }
+        if self.commit(edits, start, "streaming-call") {
+            if let Some((h, _)) = parts {
+                self.helper_done.borrow_mut()[h] += 1;
+            }
+            self.report(
+                start,
+                "streaming-call",
+                ItemKind::Manual,
+                format!("streaming call `{name}` kept tonic-shaped over the connect client (connect_shim::client::{f})"),
+                "step 8 makes streaming calls native",
+            );
+        }
+    }
+
+    /// A unary call made native when its request and response are understood, else kept
+    /// tonic-shaped through `connect_shim::client::tonic_unary` (listed).
+    fn convert_unary(&mut self, site: &CallSite<'ast>, output: &str) {
+        let (m, recv, name) = (site.m, &site.recv, &site.name);
+        let start = range(m.span()).start;
         self.why.replace(None);
-        let native = self.plan_native_unary(m, method.output.as_str(), arg);
-        match native {
-            Some((edits, encode, decode, helper)) => {
-                if self.commit(edits, start, "unary-call") {
-                    self.need_encode |= encode;
-                    self.need_decode |= decode;
-                    if let Some(h) = helper {
+        match self.plan_native_unary(m, output, site.arg) {
+            Some(native) => {
+                if self.commit(native.edits, start, "unary-call") {
+                    self.need_encode |= native.encode;
+                    self.need_decode |= native.decode;
+                    if let Some(h) = native.helper {
                         self.helper_done.borrow_mut()[h] += 1;
                     }
                 }
@@ -421,7 +482,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 let why = self.why.take().unwrap_or_else(|| {
                     "its request or response is used in a way the step does not rewrite".into()
                 });
-                if self.commit(wrap("tonic_unary", closure), start, "unary-call") {
+                if self.commit(site.shim_wrap("tonic_unary", closure), start, "unary-call") {
                     self.report(
                         start,
                         "unary-call",
@@ -439,7 +500,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         m: &'ast syn::ExprMethodCall,
         output: &str,
         arg: &'ast syn::Expr,
-    ) -> Option<(Vec<Edit>, bool, bool, Option<usize>)> {
+    ) -> Option<NativeUnary> {
         let req = self.native_request(arg)?;
         let mut edits = req.edits;
         if let Some(whole) = &req.whole {
@@ -564,7 +625,12 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             // The binary metadata helpers are added at the file's root: out of reach here.
             return None;
         }
-        Some((edits, req.encode, self.decode.get(), req.helper))
+        Some(NativeUnary {
+            edits,
+            encode: req.encode,
+            decode: self.decode.get(),
+            helper: req.helper,
+        })
     }
 
     /// The method call `arg` is the argument of (the call being converted).

@@ -3,6 +3,21 @@
 
 use super::*;
 
+/// What a client constructor becomes.
+struct CtorPlan {
+    /// The transport and `ClientConfig` expressions of `XClient::new(transport, config)`.
+    transport: String,
+    config: String,
+    /// Where the replaced text ends (after `.await?` and the client options moved).
+    end: usize,
+    /// Index in the expression chain above the call where client options may start.
+    options_at: usize,
+    /// Edits beside the replacement (a channel or HTTP client `let` deleted).
+    extra_edits: Vec<Edit>,
+    /// Text around the new client (a converted channel helper's wrapping).
+    wrap: (String, String),
+}
+
 impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
     /// Links of a method/await/try chain from `e` down to its root, outermost first.
     pub(super) fn ctor_call(
@@ -114,83 +129,35 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         tyd.segments.push(last);
         let ty_text = self.path_text_without_mod(&tyd, svc);
         let chain = self.chain_up(0);
-        let (transport_fn, proto) = transport_for(protocol());
-        let mut end = range(c.span()).end;
-        let mut config_extra = String::new();
-        let mut i = 0;
         let args: Vec<String> = c
             .args
             .iter()
             .map(|a| self.src(range(a.span())).to_string())
             .collect();
-        let mut extra_edits: Vec<Edit> = Vec::new();
-        let mut wrap = (String::new(), String::new());
         let native = c
             .args
             .first()
             .and_then(|a| self.chan.args.get(&range(a.span()).start))
             .filter(|_| matches!(ctor.as_str(), "new" | "with_interceptor"))
             .cloned();
-        let (transport, mut config) = match ctor.as_str() {
+        let mut plan = CtorPlan {
+            transport: String::new(),
+            config: String::new(),
+            end: range(c.span()).end,
+            options_at: 0,
+            extra_edits: Vec::new(),
+            wrap: (String::new(), String::new()),
+        };
+        let planned = match ctor.as_str() {
             _ if native.is_some() => {
                 let a = native.unwrap();
-                wrap = (a.pre, a.post);
-                (a.transport, a.config)
+                plan.wrap = (a.pre, a.post);
+                plan.transport = a.transport;
+                plan.config = a.config;
+                true
             }
-            "connect" => {
-                // `.await` then `?` / `.unwrap()` / `.expect(..)`.
-                let Some(syn::Expr::Await(_)) = chain.first() else {
-                    self.report(start, "connect", ItemKind::Manual, format!("`{}::connect` not awaited in place: not rewritten", svc.tonic_client), "build the connect client: `XClient::new(HttpClient::plaintext_http2_only(), ClientConfig::new(uri).with_protocol(Protocol::Grpc))`");
-                    return;
-                };
-                let suffix = match chain.get(1) {
-                    Some(syn::Expr::Try(t)) => {
-                        end = range(t.span()).end;
-                        "?".to_string()
-                    }
-                    Some(syn::Expr::MethodCall(m))
-                        if m.method == "unwrap" || m.method == "expect" =>
-                    {
-                        end = range(m.span()).end;
-                        let from = range(m.receiver.span()).end;
-                        self.src(from..end).trim_start().to_string()
-                    }
-                    _ => {
-                        self.report(start, "connect", ItemKind::Manual, format!("the result of `{}::connect` is not handled with `?`, `unwrap` or `expect`: not rewritten", svc.tonic_client), "build the connect client: `XClient::new(HttpClient::plaintext_http2_only(), ClientConfig::new(uri).with_protocol(Protocol::Grpc))` (construction cannot fail; an unreachable server shows as `Unavailable` on the first call)");
-                        return;
-                    }
-                };
-                i = 2;
-                let dst = args.first().cloned().unwrap_or_default();
-                (
-                    format!("connectrpc::client::HttpClient::{transport_fn}()"),
-                    format!(
-                        "connectrpc::client::ClientConfig::new({dst}.parse(){suffix}).with_protocol(connectrpc::Protocol::{proto})"
-                    ),
-                )
-            }
-            "new" => {
-                let Some(arg) = c.args.first() else { return };
-                match self.native_channel(arg) {
-                    Some((t, cfg, del)) => {
-                        extra_edits.push(Edit::delete(del, "step06/client-new"));
-                        (t, cfg)
-                    }
-                    None => {
-                        self.report(
-                            start,
-                            "channel-transport",
-                            ItemKind::Manual,
-                            format!("`{}` built on a tonic channel: kept as its transport (connect_shim::client::ChannelTransport)", svc.tonic_client),
-                            "build the client on `HttpClient` / `Http2Connection` with `ClientConfig::new(uri)` once nothing else needs the channel",
-                        );
-                        (
-                            format!("connect_shim::client::ChannelTransport::new({})", args[0]),
-                            "connect_shim::client::channel_config()".to_string(),
-                        )
-                    }
-                }
-            }
+            "connect" => self.plan_connect(c, svc, &chain, &args, &mut plan),
+            "new" => self.plan_new(c, svc, &args, &mut plan),
             "with_interceptor" if args.len() == 2 => {
                 self.report(
                     start,
@@ -199,61 +166,164 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                     "tonic client interceptor kept on the tonic channel (connect_shim::client::ChannelTransport)".into(),
                     "an interceptor that only adds fixed headers becomes `ClientConfig::with_default_header(..)`; per-call values go to `CallOptions` (`_with_options` methods)",
                 );
-                (
-                    format!(
-                        "connect_shim::client::ChannelTransport::new(tonic::service::interceptor::InterceptedService::new({}, {}))",
-                        args[0], args[1]
-                    ),
-                    "connect_shim::client::channel_config()".to_string(),
-                )
+                plan.transport = format!(
+                    "connect_shim::client::ChannelTransport::new(tonic::service::interceptor::InterceptedService::new({}, {}))",
+                    args[0], args[1]
+                );
+                plan.config = "connect_shim::client::channel_config()".to_string();
+                true
             }
-            "with_origin" if args.len() == 2 => {
-                let grpc_web = match &c.args[0] {
-                    syn::Expr::Call(inner) => match &*inner.func {
-                        syn::Expr::Path(ip) => self.resolve_full(&ip.path).is_some_and(|f| {
-                            f.first().map(String::as_str) == Some("tonic_web")
-                                && f.iter().any(|s| s == "GrpcWebClientService")
-                        }),
-                        _ => false,
-                    },
-                    _ => false,
-                };
-                if !grpc_web {
-                    self.report(
-                        start,
-                        "with-origin",
-                        ItemKind::Manual,
-                        format!(
-                            "`{}::with_origin` on a custom service: not rewritten",
-                            svc.tonic_client
-                        ),
-                        "the origin is the `ClientConfig` base URI; pick a connectrpc transport",
-                    );
-                    return;
-                }
-                // The HTTP client handed to `GrpcWebClientService::new(http)`: its `let` goes
-                // when nothing else uses it (its type would no longer be inferred).
-                if let syn::Expr::Call(inner) = &c.args[0] {
-                    if let Some(syn::Expr::Path(hp)) = inner.args.first() {
-                        if let Some(id) = hp.path.get_ident() {
-                            match self.single_use_let(&id.to_string()) {
-                                Some(del) => extra_edits.push(Edit::delete(del, "step06/client-new")),
-                                None => self.report(start, "with-origin", ItemKind::Manual, format!("`{id}` was the HTTP client of the gRPC-Web service: the connect client brings its own"), "remove it when nothing else uses it"),
-                            }
-                        }
+            "with_origin" if args.len() == 2 => self.plan_with_origin(c, svc, &args, &mut plan),
+            _ => false,
+        };
+        if !planned {
+            return;
+        }
+        self.client_options(&chain, &mut plan);
+        let text = format!(
+            "{}{ty_text}::new({}, {}){}",
+            plan.wrap.0, plan.transport, plan.config, plan.wrap.1
+        );
+        let mut edits = vec![Edit::replace(start..plan.end, text, "step06/client-new")];
+        edits.extend(plan.extra_edits);
+        self.commit(edits, start, "client-new");
+    }
+
+    /// `XClient::connect(dst).await` then `?` / `.unwrap()` / `.expect(..)`: an `HttpClient`
+    /// and a `ClientConfig` on `dst`. `false` (reported) for any other shape.
+    fn plan_connect(
+        &mut self,
+        c: &'ast syn::ExprCall,
+        svc: &'s Service,
+        chain: &[&'ast syn::Expr],
+        args: &[String],
+        plan: &mut CtorPlan,
+    ) -> bool {
+        let start = range(c.span()).start;
+        let (transport_fn, proto) = transport_for(protocol());
+        // `.await` then `?` / `.unwrap()` / `.expect(..)`.
+        let Some(syn::Expr::Await(_)) = chain.first() else {
+            self.report(start, "connect", ItemKind::Manual, format!("`{}::connect` not awaited in place: not rewritten", svc.tonic_client), "build the connect client: `XClient::new(HttpClient::plaintext_http2_only(), ClientConfig::new(uri).with_protocol(Protocol::Grpc))`");
+            return false;
+        };
+        let suffix = match chain.get(1) {
+            Some(syn::Expr::Try(t)) => {
+                plan.end = range(t.span()).end;
+                "?".to_string()
+            }
+            Some(syn::Expr::MethodCall(m)) if m.method == "unwrap" || m.method == "expect" => {
+                plan.end = range(m.span()).end;
+                let from = range(m.receiver.span()).end;
+                self.src(from..plan.end).trim_start().to_string()
+            }
+            _ => {
+                self.report(start, "connect", ItemKind::Manual, format!("the result of `{}::connect` is not handled with `?`, `unwrap` or `expect`: not rewritten", svc.tonic_client), "build the connect client: `XClient::new(HttpClient::plaintext_http2_only(), ClientConfig::new(uri).with_protocol(Protocol::Grpc))` (construction cannot fail; an unreachable server shows as `Unavailable` on the first call)");
+                return false;
+            }
+        };
+        plan.options_at = 2;
+        let dst = args.first().cloned().unwrap_or_default();
+        plan.transport = format!("connectrpc::client::HttpClient::{transport_fn}()");
+        plan.config = format!(
+            "connectrpc::client::ClientConfig::new({dst}.parse(){suffix}).with_protocol(connectrpc::Protocol::{proto})"
+        );
+        true
+    }
+
+    /// `XClient::new(channel)`: built natively when the channel is a local chain used only
+    /// here, else on the tonic channel (reported).
+    fn plan_new(
+        &mut self,
+        c: &'ast syn::ExprCall,
+        svc: &'s Service,
+        args: &[String],
+        plan: &mut CtorPlan,
+    ) -> bool {
+        let start = range(c.span()).start;
+        let Some(arg) = c.args.first() else {
+            return false;
+        };
+        match self.native_channel(arg) {
+            Some((t, cfg, del)) => {
+                plan.extra_edits
+                    .push(Edit::delete(del, "step06/client-new"));
+                plan.transport = t;
+                plan.config = cfg;
+            }
+            None => {
+                self.report(
+                    start,
+                    "channel-transport",
+                    ItemKind::Manual,
+                    format!("`{}` built on a tonic channel: kept as its transport (connect_shim::client::ChannelTransport)", svc.tonic_client),
+                    "build the client on `HttpClient` / `Http2Connection` with `ClientConfig::new(uri)` once nothing else needs the channel",
+                );
+                plan.transport =
+                    format!("connect_shim::client::ChannelTransport::new({})", args[0]);
+                plan.config = "connect_shim::client::channel_config()".to_string();
+            }
+        }
+        true
+    }
+
+    /// `XClient::with_origin(GrpcWebClientService::new(http), origin)`: a gRPC-Web
+    /// `HttpClient` on `origin`. `false` (reported) for a custom service.
+    fn plan_with_origin(
+        &mut self,
+        c: &'ast syn::ExprCall,
+        svc: &'s Service,
+        args: &[String],
+        plan: &mut CtorPlan,
+    ) -> bool {
+        let start = range(c.span()).start;
+        let grpc_web = match &c.args[0] {
+            syn::Expr::Call(inner) => match &*inner.func {
+                syn::Expr::Path(ip) => self.resolve_full(&ip.path).is_some_and(|f| {
+                    f.first().map(String::as_str) == Some("tonic_web")
+                        && f.iter().any(|s| s == "GrpcWebClientService")
+                }),
+                _ => false,
+            },
+            _ => false,
+        };
+        if !grpc_web {
+            self.report(
+                start,
+                "with-origin",
+                ItemKind::Manual,
+                format!(
+                    "`{}::with_origin` on a custom service: not rewritten",
+                    svc.tonic_client
+                ),
+                "the origin is the `ClientConfig` base URI; pick a connectrpc transport",
+            );
+            return false;
+        }
+        // The HTTP client handed to `GrpcWebClientService::new(http)`: its `let` goes
+        // when nothing else uses it (its type would no longer be inferred).
+        if let syn::Expr::Call(inner) = &c.args[0] {
+            if let Some(syn::Expr::Path(hp)) = inner.args.first() {
+                if let Some(id) = hp.path.get_ident() {
+                    match self.single_use_let(&id.to_string()) {
+                        Some(del) => plan.extra_edits.push(Edit::delete(del, "step06/client-new")),
+                        None => self.report(start, "with-origin", ItemKind::Manual, format!("`{id}` was the HTTP client of the gRPC-Web service: the connect client brings its own"), "remove it when nothing else uses it"),
                     }
                 }
-                (
-                    "connectrpc::client::HttpClient::plaintext()".to_string(),
-                    format!(
-                        "connectrpc::client::ClientConfig::new({}).with_protocol(connectrpc::Protocol::GrpcWeb)",
-                        args[1]
-                    ),
-                )
             }
-            _ => return,
-        };
-        // Client options following the construction.
+        }
+        plan.transport = "connectrpc::client::HttpClient::plaintext()".to_string();
+        plan.config = format!(
+            "connectrpc::client::ClientConfig::new({}).with_protocol(connectrpc::Protocol::GrpcWeb)",
+            args[1]
+        );
+        true
+    }
+
+    /// Client options following the construction (from `plan.options_at` in the chain) move
+    /// to the config; the replaced text grows over them.
+    fn client_options(&mut self, chain: &[&'ast syn::Expr], plan: &mut CtorPlan) {
+        let mut config_extra = String::new();
+        let mut i = plan.options_at;
         while let Some(syn::Expr::MethodCall(m)) = chain.get(i) {
             match self.client_option(m) {
                 Some(Ok(t)) => config_extra.push_str(&t),
@@ -269,14 +339,10 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 }
                 None => break,
             }
-            end = range(m.span()).end;
+            plan.end = range(m.span()).end;
             i += 1;
         }
-        config.push_str(&config_extra);
-        let text = format!("{}{ty_text}::new({transport}, {config}){}", wrap.0, wrap.1);
-        let mut edits = vec![Edit::replace(start..end, text, "step06/client-new")];
-        edits.extend(extra_edits);
-        self.commit(edits, start, "client-new");
+        plan.config.push_str(&config_extra);
     }
 
     /// `arg` is a local bound to a `Channel`/`Endpoint` chain used only here: the transport
