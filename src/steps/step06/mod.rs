@@ -236,7 +236,6 @@ fn client_of_type(
 
 /// Step-6 work on the whole workspace: the client aliases/functions table, manifests.
 pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepared {
-    use crate::manifest::{self, DepKind, NewDep};
     let base = crate::steps::step01::prepare(ws);
     let mut out = crate::steps::step01::Prepared {
         ctx: base.ctx,
@@ -258,9 +257,31 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
             .find(|c| &c.name == name)
             .is_some_and(ready)
     });
-    // Crates calling tonic clients that the step cannot see the schema of: listed, not skipped.
+    out.items.extend(no_schema_items(ws, &out.ctx));
+    let table = client_items_table(ws, &out.ctx);
+    for ctx in out.ctx.values_mut() {
+        if let Some(c) = std::sync::Arc::get_mut(ctx) {
+            c.client_items = table.clone();
+        }
+    }
+    let plan = std::sync::Arc::new(channel_plan(ws, &out.ctx));
+    for ctx in out.ctx.values_mut() {
+        if let Some(c) = std::sync::Arc::get_mut(ctx) {
+            c.channels = Some(plan.clone());
+        }
+    }
+    out.manifests = manifest_edits(ws, &out.ctx, &plan);
+    out
+}
+
+/// Crates calling tonic clients that the step cannot see the schema of: listed, not skipped.
+fn no_schema_items(
+    ws: &crate::workspace::Workspace,
+    ctx: &HashMap<String, std::sync::Arc<CrateCtx>>,
+) -> Vec<crate::run::ItemReport> {
+    let mut items = Vec::new();
     for c in &ws.crates {
-        if out.ctx.get(&c.name).is_some_and(|x| x.schema.is_some()) || c.tonic_req.is_none() {
+        if ctx.get(&c.name).is_some_and(|x| x.schema.is_some()) || c.tonic_req.is_none() {
             continue;
         }
         let calls = c.files.iter().any(|f| {
@@ -269,7 +290,7 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
         if !calls {
             continue;
         }
-        out.items.push(crate::run::ItemReport {
+        items.push(crate::run::ItemReport {
             path: crate::workspace::rel(&ws.root, &c.manifest_path),
             krate: c.name.clone(),
             line: 1,
@@ -283,14 +304,22 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
             note: "apply step 1 to the crate that generates the stubs (select it too), then run step 6 again".into(),
         });
     }
-    // Two rounds: aliases may name aliases of other crates.
+    items
+}
+
+/// The workspace's type aliases of tonic clients and functions returning one (see
+/// [`client_items_of_file`]), in two rounds: aliases may name aliases of other crates.
+fn client_items_table(
+    ws: &crate::workspace::Workspace,
+    ctx: &HashMap<String, std::sync::Arc<CrateCtx>>,
+) -> Vec<(Vec<String>, String)> {
     let mut table: Vec<(Vec<String>, String)> = Vec::new();
     let mut parsed: Vec<(String, syn::File, FileIndex)> = Vec::new();
     for c in &ws.crates {
-        let Some(ctx) = out.ctx.get(&c.name) else {
+        let Some(cx) = ctx.get(&c.name) else {
             continue;
         };
-        if ctx.schema.is_none() {
+        if cx.schema.is_none() {
             continue;
         }
         for f in &c.files {
@@ -310,7 +339,7 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
     for _ in 0..2 {
         let mut found = Vec::new();
         for (cname, file, idx) in &parsed {
-            let Some(schema) = out.ctx.get(cname).and_then(|c| c.schema.clone()) else {
+            let Some(schema) = ctx.get(cname).and_then(|c| c.schema.clone()) else {
                 continue;
             };
             let lib = cname.replace('-', "_");
@@ -320,80 +349,31 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
         found.dedup();
         table = found;
     }
-    drop(parsed);
-    for ctx in out.ctx.values_mut() {
-        if let Some(c) = std::sync::Arc::get_mut(ctx) {
-            c.client_items = table.clone();
-        }
-    }
-    let plan = std::sync::Arc::new(channel_plan(ws, &out.ctx));
-    for ctx in out.ctx.values_mut() {
-        if let Some(c) = std::sync::Arc::get_mut(ctx) {
-            c.channels = Some(plan.clone());
-        }
-    }
+    table
+}
+
+/// The dependencies converted clients need (connectrpc, the shim, http, connectrpc-health,
+/// connectrpc-reflection), and http where `tonic::transport::Uri` is renamed.
+fn manifest_edits(
+    ws: &crate::workspace::Workspace,
+    ctx: &HashMap<String, std::sync::Arc<CrateCtx>>,
+    plan: &channel::Plan,
+) -> Vec<(std::path::PathBuf, String, String)> {
+    use crate::manifest::{self, DepKind, NewDep};
     let mut manifests = manifest::ManifestEdits::new(ws.root.join("Cargo.toml"));
     for c in &ws.crates {
         // `tonic::transport::Uri` is http's `Uri`: the step-6 rule renames it in any crate.
         let uri = c.files.iter().any(|f| names_tonic_uri(&f.path));
-        if !out.ctx.contains_key(&c.name) {
-            if uri {
-                let deps = [NewDep::new("http", "1", &[], DepKind::Normal)];
-                let Ok(member) = std::fs::read_to_string(&c.manifest_path) else {
-                    continue;
-                };
-                let root_cur = manifests.root_for(&c.manifest_path);
-                let dirs = (c.dir.as_path(), ws.root.as_path());
-                if let Ok((m, r)) =
-                    manifest::add_deps_in(&member, root_cur.as_deref(), &deps, Some(dirs))
-                {
-                    manifests.record(&c.manifest_path, member, m, r);
-                }
-            }
+        let deps = if ctx.contains_key(&c.name) {
+            let Some(deps) = client_deps(ws, c, plan, uri) else {
+                continue;
+            };
+            deps
+        } else if uri {
+            vec![NewDep::new("http", "1", &[], DepKind::Normal)]
+        } else {
             continue;
-        }
-        let mut calls = false;
-        let mut health = false;
-        let mut reflection = false;
-        for f in &c.files {
-            if let Ok(b) = std::fs::read(&f.path) {
-                calls |= memchr::memmem::find(&b, b"_client::").is_some();
-                health |= memchr::memmem::find(&b, b"tonic_health").is_some()
-                    && memchr::memmem::find(&b, b"health_client").is_some();
-                reflection |= memchr::memmem::find(&b, b"tonic_reflection").is_some()
-                    && memchr::memmem::find(&b, b"server_reflection_client").is_some();
-            }
-        }
-        let http = plan.needs_http.contains(&c.name.replace('-', "_")) || uri;
-        if !calls && !http {
-            continue;
-        }
-        let mut deps = vec![
-            NewDep::new("connectrpc", "0.9", &["client"], DepKind::Normal),
-            crate::steps::step01::shim_dep(ws),
-        ];
-        if http {
-            // Interceptor headers and the URI error of channel helpers (channel.rs).
-            deps.push(NewDep::new("http", "1", &[], DepKind::Normal));
-        }
-        if health {
-            // tonic-health's client moves to connectrpc-health's (health.rs).
-            deps.push(NewDep::new(
-                "connectrpc-health",
-                "0.9",
-                &[],
-                DepKind::Normal,
-            ));
-        }
-        if reflection {
-            // tonic-reflection's client moves to connectrpc-reflection's (reflection.rs).
-            deps.push(NewDep::new(
-                "connectrpc-reflection",
-                "0.9",
-                &["client"],
-                DepKind::Normal,
-            ));
-        }
+        };
         let Ok(member) = std::fs::read_to_string(&c.manifest_path) else {
             continue;
         };
@@ -403,8 +383,61 @@ pub fn prepare(ws: &crate::workspace::Workspace) -> crate::steps::step01::Prepar
             manifests.record(&c.manifest_path, member, m, r);
         }
     }
-    out.manifests = manifests.finish();
-    out
+    manifests.finish()
+}
+
+/// What crate `c` (past step 1) needs for its converted clients; `None` when it calls none
+/// and needs no `http`.
+fn client_deps(
+    ws: &crate::workspace::Workspace,
+    c: &crate::workspace::Crate,
+    plan: &channel::Plan,
+    uri: bool,
+) -> Option<Vec<crate::manifest::NewDep>> {
+    use crate::manifest::{DepKind, NewDep};
+    let mut calls = false;
+    let mut health = false;
+    let mut reflection = false;
+    for f in &c.files {
+        if let Ok(b) = std::fs::read(&f.path) {
+            calls |= memchr::memmem::find(&b, b"_client::").is_some();
+            health |= memchr::memmem::find(&b, b"tonic_health").is_some()
+                && memchr::memmem::find(&b, b"health_client").is_some();
+            reflection |= memchr::memmem::find(&b, b"tonic_reflection").is_some()
+                && memchr::memmem::find(&b, b"server_reflection_client").is_some();
+        }
+    }
+    let http = plan.needs_http.contains(&c.name.replace('-', "_")) || uri;
+    if !calls && !http {
+        return None;
+    }
+    let mut deps = vec![
+        NewDep::new("connectrpc", "0.9", &["client"], DepKind::Normal),
+        crate::steps::step01::shim_dep(ws),
+    ];
+    if http {
+        // Interceptor headers and the URI error of channel helpers (channel.rs).
+        deps.push(NewDep::new("http", "1", &[], DepKind::Normal));
+    }
+    if health {
+        // tonic-health's client moves to connectrpc-health's (health.rs).
+        deps.push(NewDep::new(
+            "connectrpc-health",
+            "0.9",
+            &[],
+            DepKind::Normal,
+        ));
+    }
+    if reflection {
+        // tonic-reflection's client moves to connectrpc-reflection's (reflection.rs).
+        deps.push(NewDep::new(
+            "connectrpc-reflection",
+            "0.9",
+            &["client"],
+            DepKind::Normal,
+        ));
+    }
+    Some(deps)
 }
 
 /// Does the file name `tonic::transport::Uri` (imported under any name, or written in full)?
