@@ -488,7 +488,7 @@ impl<'a, 's> Walker<'a, 's> {
         Ok(plan)
     }
 
-    /// 1. The trait path names the connect trait.
+    /// Phase 1: the trait path names the connect trait.
     fn plan_trait_path(
         &self,
         trait_path: &syn::Path,
@@ -522,7 +522,7 @@ impl<'a, 's> Walker<'a, 's> {
         Ok(())
     }
 
-    /// 2. Attributes: `#[async_trait]` becomes `#[allow(refining_impl_trait)]` (added when
+    /// Phase 2, attributes: `#[async_trait]` becomes `#[allow(refining_impl_trait)]` (added when
     /// absent).
     fn plan_attributes(&self, imp: &syn::ItemImpl, plan: &mut ImplPlan) {
         let mut attr_done = false;
@@ -556,7 +556,7 @@ impl<'a, 's> Walker<'a, 's> {
         }
     }
 
-    /// 3. Associated stream types move out of the impl, as aliases named after the type;
+    /// Phase 3: associated stream types move out of the impl, as aliases named after the type;
     /// returns them (associated name -> alias).
     fn plan_stream_types(
         &self,
@@ -631,7 +631,7 @@ impl<'a, 's> Walker<'a, 's> {
         Ok(aliases)
     }
 
-    /// 4. One method: the connect signature, and its body native (a simple unary one) or run in
+    /// Phase 4, one method: the connect signature, and its body native (a simple unary one) or run in
     /// the shim's adapter (listed).
     fn plan_method(
         &self,
