@@ -203,21 +203,7 @@ pub fn rewrite(text: &str, file: &syn::File, idx: &FileIndex) -> Rewrite {
             }
         }
     }
-    // The base64 helpers of binary metadata (step 6's), once per file, in the module that
-    // needs them.
-    let encode = !text.contains(&format!("fn {}(", crate::steps::metadata::BIN_ENCODE));
-    let decode = !text.contains(&format!("fn {}(", crate::steps::metadata::BIN_DECODE));
-    let enc_m = encode_in.first().copied().filter(|_| encode);
-    let dec_m = decode_in.first().copied().filter(|_| decode);
-    let places: Vec<(ScopeId, bool, bool)> = match (enc_m, dec_m) {
-        (Some(a), Some(b)) if a == b => vec![(a, true, true)],
-        (a, b) => a
-            .map(|a| (a, true, false))
-            .into_iter()
-            .chain(b.map(|b| (b, false, true)))
-            .collect(),
-    };
-    for (m, e, d) in places {
+    for (m, e, d) in bin_helper_places(text, &encode_in, &decode_in) {
         let helpers_text = crate::steps::metadata::bin_helpers(e, d);
         out.edits
             .push(helpers_edit(text, idx, &toks, &close_of, m, &helpers_text));
@@ -226,6 +212,28 @@ pub fn rewrite(text: &str, file: &syn::File, idx: &FileIndex) -> Rewrite {
         out.imports = unused_imports(file, idx, text, &replaced, &modules);
     }
     out
+}
+
+/// Where the base64 helpers of binary metadata (step 6's) go: once per file, in the first
+/// module that needs them (`encode_in`, `decode_in`), unless the file has them; each place
+/// with whether it gets the encoder and the decoder.
+fn bin_helper_places(
+    text: &str,
+    encode_in: &[ScopeId],
+    decode_in: &[ScopeId],
+) -> Vec<(ScopeId, bool, bool)> {
+    let encode = !text.contains(&format!("fn {}(", crate::steps::metadata::BIN_ENCODE));
+    let decode = !text.contains(&format!("fn {}(", crate::steps::metadata::BIN_DECODE));
+    let enc_m = encode_in.first().copied().filter(|_| encode);
+    let dec_m = decode_in.first().copied().filter(|_| decode);
+    match (enc_m, dec_m) {
+        (Some(a), Some(b)) if a == b => vec![(a, true, true)],
+        (a, b) => a
+            .map(|a| (a, true, false))
+            .into_iter()
+            .chain(b.map(|b| (b, false, true)))
+            .collect(),
+    }
 }
 
 /// Inserts `helpers` (items) at the end of module `m` (its closing brace's line, indented as
@@ -421,6 +429,40 @@ struct ShimCall {
     args: Option<Vec<syn::Expr>>,
 }
 
+/// The service, method name and request of a `tonic_call_connect!` (`at`: where it starts),
+/// refused for `tonic_call!` (tonic errors) and any other input.
+fn call_parts(call: &ShimCall, at: usize) -> Result<(&syn::Expr, &syn::Ident, &syn::Expr), Keep> {
+    if call.tonic_errors {
+        return Err((
+            at,
+            "`connect_shim::tonic_call!` gives tonic errors (`tonic::Status`): this handler test stays on the shim".into(),
+            "read the error as a ConnectError (`err.code`, `err.message`, `err.details`) through `connect_shim::tonic_call_connect!` (step 3 does it where it can), then run step 9 again",
+        ));
+    }
+    let Some([svc, method, request]) = call.args.as_deref() else {
+        return Err((
+            at,
+            "the input of this `tonic_call_connect!` is not `service, method, request`".into(),
+            NOTE_REQUEST,
+        ));
+    };
+    let syn::Expr::Path(m) = method else {
+        return Err((
+            at,
+            "the method of this `tonic_call_connect!` is not a name".into(),
+            NOTE_REQUEST,
+        ));
+    };
+    let Some(method) = m.path.get_ident() else {
+        return Err((
+            at,
+            "the method of this `tonic_call_connect!` is not a name".into(),
+            NOTE_REQUEST,
+        ));
+    };
+    Ok((svc, method, request))
+}
+
 /// The shim call whose macro name is the token at `i`, when its path resolves to the shim.
 fn shim_call(
     toks: &[Tok],
@@ -531,34 +573,7 @@ struct Built {
 impl Calls<'_> {
     fn convert(&self, call: &ShimCall) -> Result<Converted, Keep> {
         let at = self.toks[call.start].range().start;
-        if call.tonic_errors {
-            return Err((
-                at,
-                "`connect_shim::tonic_call!` gives tonic errors (`tonic::Status`): this handler test stays on the shim".into(),
-                "read the error as a ConnectError (`err.code`, `err.message`, `err.details`) through `connect_shim::tonic_call_connect!` (step 3 does it where it can), then run step 9 again",
-            ));
-        }
-        let Some([svc, method, request]) = call.args.as_deref() else {
-            return Err((
-                at,
-                "the input of this `tonic_call_connect!` is not `service, method, request`".into(),
-                NOTE_REQUEST,
-            ));
-        };
-        let syn::Expr::Path(m) = method else {
-            return Err((
-                at,
-                "the method of this `tonic_call_connect!` is not a name".into(),
-                NOTE_REQUEST,
-            ));
-        };
-        let Some(method) = m.path.get_ident() else {
-            return Err((
-                at,
-                "the method of this `tonic_call_connect!` is not a name".into(),
-                NOTE_REQUEST,
-            ));
-        };
+        let (svc, method, request) = call_parts(call, at)?;
         let mut edits = Vec::new();
         self.decode.set(false);
         let bound = self.bound_request(call, request);
@@ -1069,45 +1084,7 @@ impl Calls<'_> {
                             None
                         };
                         if next == Some("get_bin") {
-                            // `.metadata().get_bin(k).unwrap().to_bytes()` ->
-                            // `grpc_bin_decode(.headers.get(k).unwrap())`.
-                            let open = after + 2;
-                            let mut k = self.close_of[open] + 1;
-                            let step = |k: usize| -> Option<(&str, usize, usize)> {
-                                if !at(k)?.is_punct('.')
-                                    || !at(k + 2)?.is_open(Delimiter::Parenthesis)
-                                {
-                                    return None;
-                                }
-                                Some((at(k + 1)?.ident()?, k + 2, self.close_of[k + 2] + 1))
-                            };
-                            let Some((m, _, next_k)) =
-                                step(k).filter(|(m, _, _)| matches!(*m, "unwrap" | "expect"))
-                            else {
-                                return Err("`.metadata().get_bin(k)` of the tonic Response is read in a way step 9 does not follow".into());
-                            };
-                            let _ = m;
-                            k = next_k;
-                            let Some((_, o, end)) =
-                                step(k).filter(|(m, o, end)| *m == "to_bytes" && *end == o + 2)
-                            else {
-                                return Err("`.metadata().get_bin(k)` of the tonic Response is not read with `.to_bytes()`".into());
-                            };
-                            let _ = o;
-                            edits.push(Edit::insert(
-                                toks[root].range().start,
-                                format!("{}(", crate::steps::metadata::BIN_DECODE),
-                                RULE,
-                            ));
-                            edits.push(Edit::replace(self.span(j, after - 1), ".headers", RULE));
-                            edits.push(Edit::replace(toks[after + 1].range(), "get", RULE));
-                            edits.push(Edit::replace(
-                                toks[k - 1].range().end..toks[end - 1].range().end,
-                                ")",
-                                RULE,
-                            ));
-                            self.decode.set(true);
-                            return Ok(());
+                            return self.get_bin_read(root, j, after, edits);
                         }
                         match next {
                             Some("get" | "contains_key" | "len" | "is_empty") => {}
@@ -1144,6 +1121,57 @@ impl Calls<'_> {
             // The chain ends here with the Result or the Response as its value.
             return self.chain_end(root, j, st, depth, edits);
         }
+    }
+
+    /// `.metadata().get_bin(k).unwrap().to_bytes()` (from the `.` at `j`, `after` past
+    /// `metadata()`) -> `grpc_bin_decode(.headers.get(k).unwrap())`.
+    fn get_bin_read(
+        &self,
+        root: usize,
+        j: usize,
+        after: usize,
+        edits: &mut Vec<Edit>,
+    ) -> Result<(), String> {
+        let toks = self.toks;
+        let at = |k: usize| toks.get(k);
+        // `.metadata().get_bin(k).unwrap().to_bytes()` ->
+        // `grpc_bin_decode(.headers.get(k).unwrap())`.
+        let open = after + 2;
+        let mut k = self.close_of[open] + 1;
+        let step = |k: usize| -> Option<(&str, usize, usize)> {
+            if !at(k)?.is_punct('.') || !at(k + 2)?.is_open(Delimiter::Parenthesis) {
+                return None;
+            }
+            Some((at(k + 1)?.ident()?, k + 2, self.close_of[k + 2] + 1))
+        };
+        let Some((m, _, next_k)) = step(k).filter(|(m, _, _)| matches!(*m, "unwrap" | "expect"))
+        else {
+            return Err("`.metadata().get_bin(k)` of the tonic Response is read in a way step 9 does not follow".into());
+        };
+        let _ = m;
+        k = next_k;
+        let Some((_, o, end)) = step(k).filter(|(m, o, end)| *m == "to_bytes" && *end == o + 2)
+        else {
+            return Err(
+                "`.metadata().get_bin(k)` of the tonic Response is not read with `.to_bytes()`"
+                    .into(),
+            );
+        };
+        let _ = o;
+        edits.push(Edit::insert(
+            toks[root].range().start,
+            format!("{}(", crate::steps::metadata::BIN_DECODE),
+            RULE,
+        ));
+        edits.push(Edit::replace(self.span(j, after - 1), ".headers", RULE));
+        edits.push(Edit::replace(toks[after + 1].range(), "get", RULE));
+        edits.push(Edit::replace(
+            toks[k - 1].range().end..toks[end - 1].range().end,
+            ")",
+            RULE,
+        ));
+        self.decode.set(true);
+        Ok(())
     }
 
     /// `.get(k)` on the headers, from token `j` on: only what `Option<&HeaderValue>` and
@@ -1495,13 +1523,12 @@ fn free_name(t: TokenStream, base: &str, prefix: &str) -> String {
     }
 }
 
-fn helper_of(
-    text: &str,
+/// A free, non-async function returning `tonic::Request<M>`: the return type and `M`.
+fn returned_request<'f>(
     idx: &FileIndex,
     scope: ScopeId,
-    module: ScopeId,
-    f: &syn::ItemFn,
-) -> Option<Helper> {
+    f: &'f syn::ItemFn,
+) -> Option<(&'f syn::Type, &'f syn::Type)> {
     if f.sig.receiver().is_some() || f.sig.asyncness.is_some() {
         return None;
     }
@@ -1526,6 +1553,17 @@ fn helper_of(
     if idx.resolve_full(scope, &bare)? != ["tonic", "Request"] {
         return None;
     }
+    Some((ty, msg_ty))
+}
+
+fn helper_of(
+    text: &str,
+    idx: &FileIndex,
+    scope: ScopeId,
+    module: ScopeId,
+    f: &syn::ItemFn,
+) -> Option<Helper> {
+    let (ty, msg_ty) = returned_request(idx, scope, f)?;
     let stmts = &f.block.stmts;
     let (first, rest) = stmts.split_first()?;
     let (tail, middle) = rest.split_last()?;
@@ -1602,7 +1640,7 @@ fn helper_of(
         setter_edits(text, idx, scope, &middle, &name, &name, &ext, &mut edits).ok()?;
     let ind = indent_at(text, range(syn::spanned::Spanned::span(first)).start);
     edits.push(Edit::replace(
-        range(syn::spanned::Spanned::span(&**ty)),
+        range(syn::spanned::Spanned::span(ty)),
         format!(
             "({}, connectrpc::RequestContext)",
             &text[range(syn::spanned::Spanned::span(msg_ty))]
