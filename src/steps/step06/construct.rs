@@ -3,6 +3,14 @@
 
 use super::*;
 
+/// A channel built natively: the transport and `ClientConfig` expressions, and the range of
+/// the channel's `let` statement (deleted).
+pub(super) struct NativeChannel {
+    transport: String,
+    config: String,
+    let_stmt: Range<usize>,
+}
+
 /// What a client constructor becomes.
 struct CtorPlan {
     /// The transport and `ClientConfig` expressions of `XClient::new(transport, config)`.
@@ -244,11 +252,15 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             return false;
         };
         match self.native_channel(arg) {
-            Some((t, cfg, del)) => {
+            Some(NativeChannel {
+                transport,
+                config,
+                let_stmt,
+            }) => {
                 plan.extra_edits
-                    .push(Edit::delete(del, "step06/client-new"));
-                plan.transport = t;
-                plan.config = cfg;
+                    .push(Edit::delete(let_stmt, "step06/client-new"));
+                plan.transport = transport;
+                plan.config = config;
             }
             None => {
                 self.report(
@@ -347,10 +359,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
 
     /// `arg` is a local bound to a `Channel`/`Endpoint` chain used only here: the transport
     /// and config to build natively, and the `let` statement to delete.
-    pub(super) fn native_channel(
-        &mut self,
-        arg: &syn::Expr,
-    ) -> Option<(String, String, Range<usize>)> {
+    pub(super) fn native_channel(&mut self, arg: &syn::Expr) -> Option<NativeChannel> {
         let syn::Expr::Path(p) = arg else { return None };
         let name = p.path.get_ident()?.to_string();
         let body = *self.fn_bodies.last()?;
@@ -488,6 +497,10 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 del.end = r.end + 2;
             }
         }
-        Some((transport, config, del))
+        Some(NativeChannel {
+            transport,
+            config,
+            let_stmt: del,
+        })
     }
 }

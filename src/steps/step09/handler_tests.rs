@@ -824,7 +824,11 @@ impl Calls<'_> {
             .iter()
             .filter(|s| mentions(quote::ToTokens::to_token_stream(s), &name) > 0)
             .collect();
-        let (headers, extensions, encode) = setter_edits(
+        let Setters {
+            headers,
+            extensions,
+            encode,
+        } = setter_edits(
             self.text, self.idx, *scope, &setters, &name, &ctx, &ext, &mut edits,
         )?;
         if mentions(quote::ToTokens::to_token_stream(&stmts[ci]), &name) != 1 {
@@ -1454,6 +1458,14 @@ fn mentions(t: TokenStream, name: &str) -> usize {
         .count()
 }
 
+/// What the setter statements of a request set: headers (metadata), extensions, and whether
+/// a binary metadata value needs the encoder.
+struct Setters {
+    headers: bool,
+    extensions: bool,
+    encode: bool,
+}
+
 /// The edits of the statements that set metadata or extensions on the request `name`
 /// (`stmts`, each mentioning it): receivers to `ctx.headers_mut()` / `ext`. Err: why not.
 #[allow(clippy::too_many_arguments)]
@@ -1466,7 +1478,7 @@ fn setter_edits(
     ctx: &str,
     ext: &str,
     edits: &mut Vec<Edit>,
-) -> Result<(bool, bool, bool), String> {
+) -> Result<Setters, String> {
     let (mut headers, mut extensions, mut encode) = (false, false, false);
     let resolve = |p: &syn::Path| idx.resolve_full(scope, p);
     for s in stmts {
@@ -1511,7 +1523,11 @@ fn setter_edits(
             return Err(format!("`{name}` is read while it is built"));
         }
     }
-    Ok((headers, extensions, encode))
+    Ok(Setters {
+        headers,
+        extensions,
+        encode,
+    })
 }
 
 /// A name not among the tokens of `t`: `base`, else `{prefix}_{base}`.
@@ -1636,8 +1652,11 @@ fn helper_of(
             return None;
         }
     }
-    let (headers, extensions, encode) =
-        setter_edits(text, idx, scope, &middle, &name, &name, &ext, &mut edits).ok()?;
+    let Setters {
+        headers,
+        extensions,
+        encode,
+    } = setter_edits(text, idx, scope, &middle, &name, &name, &ext, &mut edits).ok()?;
     let ind = indent_at(text, range(syn::spanned::Spanned::span(first)).start);
     edits.push(Edit::replace(
         range(syn::spanned::Spanned::span(ty)),
