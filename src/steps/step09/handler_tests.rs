@@ -463,6 +463,16 @@ fn call_parts(call: &ShimCall, at: usize) -> Result<(&syn::Expr, &syn::Ident, &s
     Ok((svc, method, request))
 }
 
+/// A call of a request helper of the call's module.
+struct HelperCall {
+    /// The helper's index.
+    helper: usize,
+    /// The offset of its name in the call.
+    site: usize,
+    /// The message given to it says its type.
+    evident: bool,
+}
+
 /// The shim call whose macro name is the token at `i`, when its path resolves to the shim.
 fn shim_call(
     toks: &[Tok],
@@ -599,7 +609,11 @@ impl Calls<'_> {
             None => match self.request_message(request) {
                 Some((t, e)) => Some((t.to_string(), simple_operand(e))),
                 None => match self.helper_call(request) {
-                    Some((h, site, evident)) => {
+                    Some(HelperCall {
+                        helper: h,
+                        site,
+                        evident,
+                    }) => {
                         if !evident {
                             return Err((
                                 at,
@@ -714,11 +728,11 @@ impl Calls<'_> {
 
     /// `helper(message)` for a request helper of the call's module (the name bound by nothing
     /// else there): the helper, the offset of the name, whether the message says its type.
-    fn helper_call(&self, e: &syn::Expr) -> Option<(usize, usize, bool)> {
+    fn helper_call(&self, e: &syn::Expr) -> Option<HelperCall> {
         self.helper_call_in(e, self.scope)
     }
 
-    fn helper_call_in(&self, e: &syn::Expr, scope: ScopeId) -> Option<(usize, usize, bool)> {
+    fn helper_call_in(&self, e: &syn::Expr, scope: ScopeId) -> Option<HelperCall> {
         let syn::Expr::Call(c) = e else { return None };
         let syn::Expr::Path(p) = &*c.func else {
             return None;
@@ -747,7 +761,11 @@ impl Calls<'_> {
                 .iter()
                 .nth(helper.message_param)
                 .is_some_and(type_evident);
-        Some((h, range(p.path.segments[0].ident.span()).start, evident))
+        Some(HelperCall {
+            helper: h,
+            site: range(p.path.segments[0].ident.span()).start,
+            evident,
+        })
     }
 
     /// `request` names a local built in the call's block by `let [mut] request =
@@ -804,7 +822,12 @@ impl Calls<'_> {
         let mut edits = Vec::new();
         let mut helper = None;
         let mut from_new = None;
-        if let Some((h, site, evident)) = self.helper_call_in(&init.expr, *scope) {
+        if let Some(HelperCall {
+            helper: h,
+            site,
+            evident,
+        }) = self.helper_call_in(&init.expr, *scope)
+        {
             if !evident {
                 return Err("the message given to the request helper does not say its type".into());
             }
