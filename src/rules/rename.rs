@@ -563,35 +563,7 @@ fn run(
         w.file_evidence
             .add(path_evidence(&idx.leaf_path(leaf), ctx.workspace_libs));
     }
-
-    // A function without evidence of its own takes the side of the local functions it calls
-    // (one level: `let mut c = client().await;` where `fn client() -> FooClient<Channel>`).
-    let own: HashMap<&[String], SideEvidence> = w
-        .funcs
-        .iter()
-        .filter_map(|f| Some((f.name.as_deref()?, f.evidence)))
-        .collect();
-    let inherited: Vec<SideEvidence> = w
-        .funcs
-        .iter()
-        .map(|f| {
-            let mut ev = SideEvidence::default();
-            for l in &f.locals {
-                if let Some(e) = own.get(l.as_slice()) {
-                    ev.add(*e);
-                }
-            }
-            ev
-        })
-        .collect();
-    let side_of = |func: usize| -> Option<Side> {
-        let f = &w.funcs[func];
-        f.forced
-            .or_else(|| f.evidence.decide())
-            .or_else(|| inherited[func].decide())
-            .or_else(|| w.file_evidence.decide())
-            .or_else(|| ctx.crate_evidence.decide())
-    };
+    let sides = function_sides(&w, ctx);
 
     for &(at, _) in &w.ambiguous {
         out.items.push(ManualItem {
@@ -606,7 +578,70 @@ fn run(
     }
 
     let mut imports = ImportPlan::default();
-    // Imports of an item that keeps its name are replaced in place.
+    swap_kept_name_imports(rules, ctx, &guard, checks, &mut imports);
+    for hit in &w.hits {
+        apply_hit(
+            hit,
+            rules,
+            ctx,
+            &guard,
+            checks,
+            sides[hit.func],
+            &mut imports,
+            out,
+        );
+    }
+    report_opaque(&w, rules, out);
+
+    let opaque: HashSet<&str> = w.opaque_idents.iter().map(|(n, _, _)| n.as_str()).collect();
+    let edits = imports.finish(idx, ctx.text, &w.leaf_refs, &opaque, rules.step);
+    if let Err(o) = out.commit(edits) {
+        out.items.push(ManualItem {
+            offset: 0,
+            rule: format!("step{:02}/imports", rules.step),
+            message: format!("imports were not updated: {o}"),
+            note: "add the `use` items the new paths need by hand".into(),
+            kind: ItemKind::Manual,
+        });
+    }
+}
+
+/// The side of each function of the walk, when known: its own evidence, else that of the
+/// local functions it calls (one level: `let mut c = client().await;` where
+/// `fn client() -> FooClient<Channel>`), else the file's, else the crate's.
+fn function_sides(w: &Walker<'_>, ctx: &FileCtx<'_>) -> Vec<Option<Side>> {
+    let own: HashMap<&[String], SideEvidence> = w
+        .funcs
+        .iter()
+        .filter_map(|f| Some((f.name.as_deref()?, f.evidence)))
+        .collect();
+    w.funcs
+        .iter()
+        .map(|f| {
+            let mut inherited = SideEvidence::default();
+            for l in &f.locals {
+                if let Some(e) = own.get(l.as_slice()) {
+                    inherited.add(*e);
+                }
+            }
+            f.forced
+                .or_else(|| f.evidence.decide())
+                .or_else(|| inherited.decide())
+                .or_else(|| w.file_evidence.decide())
+                .or_else(|| ctx.crate_evidence.decide())
+        })
+        .collect()
+}
+
+/// Imports of an item that keeps its name are replaced in place.
+fn swap_kept_name_imports(
+    rules: &StepRules,
+    ctx: &FileCtx<'_>,
+    guard: &std::cell::OnceCell<Result<(), String>>,
+    checks: &super::Checks,
+    imports: &mut ImportPlan,
+) {
+    let idx = ctx.index;
     for (l, leaf) in idx.leaves.iter().enumerate() {
         if leaf.is_glob || leaf.name.is_empty() || idx.use_items[leaf.item].is_pub {
             continue;
@@ -619,7 +654,7 @@ fn run(
         else {
             continue;
         };
-        if disabled(rule, ctx, &guard, checks).is_some() {
+        if disabled(rule, ctx, guard, checks).is_some() {
             continue;
         }
         let Action::Rename(to) = &rule.action else {
@@ -637,94 +672,109 @@ fn run(
             .or_default()
             .insert((to.clone(), alias));
     }
-    for hit in &w.hits {
-        let rule = &rules.rules[hit.rule];
-        let start = hit.segs[0].0.start;
-        if hit.suppressed {
+}
+
+/// One path a rule matched: renamed (when its side is this step's and nothing disables the
+/// rule here), or reported.
+fn apply_hit(
+    hit: &Hit,
+    rules: &StepRules,
+    ctx: &FileCtx<'_>,
+    guard: &std::cell::OnceCell<Result<(), String>>,
+    checks: &super::Checks,
+    side: Option<Side>,
+    imports: &mut ImportPlan,
+    out: &mut crate::engine::PassOutput,
+) {
+    let rule = &rules.rules[hit.rule];
+    let start = hit.segs[0].0.start;
+    if hit.suppressed {
+        out.items.push(ManualItem {
+            offset: start,
+            rule: rule.id.clone(),
+            message: format!("skipped: {}", rule.message),
+            note: "suppressed by a `// connect-migrate: ignore` comment".into(),
+            kind: ItemKind::Skipped,
+        });
+        return;
+    }
+    match (rule.side, side) {
+        (Side::Any, _) => {}
+        (want, Some(got)) if want == got => {}
+        (_, Some(_)) => return, // the other step's business
+        (_, None) => {
             out.items.push(ManualItem {
                 offset: start,
                 rule: rule.id.clone(),
-                message: format!("skipped: {}", rule.message),
-                note: "suppressed by a `// connect-migrate: ignore` comment".into(),
-                kind: ItemKind::Skipped,
+                message: format!(
+                    "{}; not changed: cannot tell whether this code runs on the server or the client side",
+                    rule.message
+                ),
+                note: format!(
+                    "if it is {} code, make the change by hand (or add `// connect-migrate: ignore` to keep it); {}",
+                    if rule.side == Side::Server { "server" } else { "client" },
+                    rule.note
+                ),
+                kind: ItemKind::Unsure,
             });
-            continue;
+            return;
         }
-        let side = side_of(hit.func);
-        match (rule.side, side) {
-            (Side::Any, _) => {}
-            (want, Some(got)) if want == got => {}
-            (_, Some(_)) => continue, // the other step's business
-            (_, None) => {
-                out.items.push(ManualItem {
-                    offset: start,
-                    rule: rule.id.clone(),
-                    message: format!(
-                        "{}; not changed: cannot tell whether this code runs on the server or the client side",
-                        rule.message
-                    ),
-                    note: format!(
-                        "if it is {} code, make the change by hand (or add `// connect-migrate: ignore` to keep it); {}",
-                        if rule.side == Side::Server { "server" } else { "client" },
-                        rule.note
-                    ),
-                    kind: ItemKind::Unsure,
-                });
-                continue;
-            }
+    }
+    let why = match &rule.action {
+        Action::Rename(_) => disabled(rule, ctx, guard, checks),
+        Action::Report => None,
+    };
+    if let Some(why) = why {
+        if rule.guard.is_some() {
+            // The guard's own pass lists the sites it keeps.
+            return;
         }
-        let why = match &rule.action {
-            Action::Rename(_) => disabled(rule, ctx, &guard, checks),
-            Action::Report => None,
-        };
-        if let Some(why) = why {
-            if rule.guard.is_some() {
-                // The guard's own pass lists the sites it keeps.
-                continue;
+        out.items.push(ManualItem {
+            offset: start,
+            rule: rule.id.clone(),
+            message: format!("{}; not changed in this file: {why}", rule.message),
+            note: rule.note.clone(),
+            kind: ItemKind::Manual,
+        });
+        return;
+    }
+    match &rule.action {
+        Action::Report => out.items.push(ManualItem {
+            offset: start,
+            rule: rule.id.clone(),
+            message: rule.message.clone(),
+            note: rule.note.clone(),
+            kind: ItemKind::Manual,
+        }),
+        Action::Rename(to) => match plan_rename(ctx.index, ctx.text, hit, rule, to, imports) {
+            Ok(edits) => {
+                if let Err(o) = out.commit(edits) {
+                    out.items.push(ManualItem {
+                        offset: start,
+                        rule: rule.id.clone(),
+                        message: format!("{}; not changed: {o}", rule.message),
+                        note: "change it by hand".into(),
+                        kind: ItemKind::Manual,
+                    });
+                } else if let Via::Import(l) = hit.resolved.via {
+                    *imports.rewritten.entry(l).or_default() += 1;
+                }
             }
-            out.items.push(ManualItem {
+            Err(why) => out.items.push(ManualItem {
                 offset: start,
                 rule: rule.id.clone(),
-                message: format!("{}; not changed in this file: {why}", rule.message),
-                note: rule.note.clone(),
-                kind: ItemKind::Manual,
-            });
-            continue;
-        }
-        match &rule.action {
-            Action::Report => out.items.push(ManualItem {
-                offset: start,
-                rule: rule.id.clone(),
-                message: rule.message.clone(),
+                message: format!("{}; not changed: {why}", rule.message),
                 note: rule.note.clone(),
                 kind: ItemKind::Manual,
             }),
-            Action::Rename(to) => match plan_rename(idx, ctx.text, hit, rule, to, &mut imports) {
-                Ok(edits) => {
-                    if let Err(o) = out.commit(edits) {
-                        out.items.push(ManualItem {
-                            offset: start,
-                            rule: rule.id.clone(),
-                            message: format!("{}; not changed: {o}", rule.message),
-                            note: "change it by hand".into(),
-                            kind: ItemKind::Manual,
-                        });
-                    } else if let Via::Import(l) = hit.resolved.via {
-                        *imports.rewritten.entry(l).or_default() += 1;
-                    }
-                }
-                Err(why) => out.items.push(ManualItem {
-                    offset: start,
-                    rule: rule.id.clone(),
-                    message: format!("{}; not changed: {why}", rule.message),
-                    note: rule.note.clone(),
-                    kind: ItemKind::Manual,
-                }),
-            },
-        }
+        },
     }
+}
 
-    // Paths inside macros whose body is not Rust expressions: report those that name a rule.
+/// Paths inside macros whose body is not Rust expressions: those that name a rule are
+/// reported.
+fn report_opaque(w: &Walker<'_>, rules: &StepRules, out: &mut crate::engine::PassOutput) {
+    let idx = w.idx;
     for (name, at, mac) in &w.opaque_idents {
         let scope = idx.root();
         if let Some(full) = idx.binding_of(scope, name) {
@@ -738,18 +788,6 @@ fn run(
                 });
             }
         }
-    }
-
-    let opaque: HashSet<&str> = w.opaque_idents.iter().map(|(n, _, _)| n.as_str()).collect();
-    let edits = imports.finish(idx, ctx.text, &w.leaf_refs, &opaque, rules.step);
-    if let Err(o) = out.commit(edits) {
-        out.items.push(ManualItem {
-            offset: 0,
-            rule: format!("step{:02}/imports", rules.step),
-            message: format!("imports were not updated: {o}"),
-            note: "add the `use` items the new paths need by hand".into(),
-            kind: ItemKind::Manual,
-        });
     }
 }
 

@@ -216,84 +216,14 @@ pub fn prepare(st: &crate::steps::Step, ws: &Workspace) -> Prepared {
             if files.is_empty() {
                 continue;
             }
-            let Ok(root_text) = std::fs::read_to_string(&t.root) else {
+            if !target_module(ws, c, t, step, &mut created, &mut out, &mut plan) {
                 continue;
-            };
-            let dir = t.root.parent().unwrap_or(Path::new("."));
-            let candidates = [
-                dir.join(format!("{MODULE}.rs")),
-                dir.join(MODULE).join("mod.rs"),
-            ];
-            let existing: Vec<&PathBuf> = candidates.iter().filter(|p| p.exists()).collect();
-            let ours = match existing.as_slice() {
-                [] => None,
-                [p] => Some(std::fs::read_to_string(p).is_ok_and(|t| t.starts_with(MARKER))),
-                _ => Some(false),
-            };
-            let declared = declares(&root_text);
-            let report = |out: &mut Prepared, why: String| {
-                out.items.push(ItemReport {
-                    path: rel(&ws.root, &t.root),
-                    krate: c.name.clone(),
-                    line: 1,
-                    column: 1,
-                    rule: format!("step{step:02}/error-details"),
-                    kind: ItemKind::Manual,
-                    message: format!("tonic-types error details stay in this target: {why}"),
-                    note: "compile google/rpc/error_details.proto with connectrpc-build and build details with ConnectError::with_detail(ErrorDetail::from_message(..)) by hand".into(),
-                });
-            };
-            match (ours, declared) {
-                (_, None) => {
-                    report(&mut out, "its root file does not parse".into());
-                    continue;
-                }
-                (Some(false), _) => {
-                    report(
-                        &mut out,
-                        format!("a `{MODULE}` module file the tool did not write is there"),
-                    );
-                    continue;
-                }
-                (None, Some(true)) => {
-                    report(&mut out, format!("its root already names `{MODULE}`"));
-                    continue;
-                }
-                (None, Some(false)) => {
-                    let p = candidates[usize::from(autodiscovered(c, dir))].clone();
-                    if created.insert(p.clone()) {
-                        out.new_files.push((p, module_text()));
-                    }
-                    let decl = if t.is_lib() {
-                        format!("pub mod {MODULE};")
-                    } else {
-                        format!("mod {MODULE};")
-                    };
-                    plan.decls.insert(t.root.clone(), decl);
-                }
-                (Some(true), Some(false)) => {
-                    let decl = if t.is_lib() {
-                        format!("pub mod {MODULE};")
-                    } else {
-                        format!("mod {MODULE};")
-                    };
-                    plan.decls.insert(t.root.clone(), decl);
-                }
-                (Some(true), Some(true)) => {}
             }
             plan.files.extend(files.into_iter().cloned());
         }
         if http && plan.files.is_empty() {
-            if let Ok(member) = std::fs::read_to_string(&c.manifest_path) {
-                let deps = [NewDep::new("http", "1", &[], DepKind::Normal)];
-                let root_cur = manifests.root_for(&c.manifest_path);
-                let dirs = (c.dir.as_path(), ws.root.as_path());
-                if let Ok((m, r)) =
-                    manifest::add_deps_in(&member, root_cur.as_deref(), &deps, Some(dirs))
-                {
-                    manifests.record(&c.manifest_path, member, m, r);
-                }
-            }
+            let deps = [NewDep::new("http", "1", &[], DepKind::Normal)];
+            record_deps(&mut manifests, ws, c, &deps);
         }
         if plan.files.is_empty() && plan.blocked.is_empty() {
             continue;
@@ -305,23 +235,15 @@ pub fn prepare(st: &crate::steps::Step, ws: &Workspace) -> Prepared {
             );
             continue;
         }
-        if let Ok(member) = std::fs::read_to_string(&c.manifest_path) {
-            let mut deps = vec![
-                NewDep::new("buffa", "0.9", &[], DepKind::Normal),
-                NewDep::new("buffa-types", "0.9", &[], DepKind::Normal),
-                NewDep::new("connectrpc", "0.9", &[], DepKind::Normal),
-            ];
-            if http {
-                deps.push(NewDep::new("http", "1", &[], DepKind::Normal));
-            }
-            let root_cur = manifests.root_for(&c.manifest_path);
-            let dirs = (c.dir.as_path(), ws.root.as_path());
-            if let Ok((m, r)) =
-                manifest::add_deps_in(&member, root_cur.as_deref(), &deps, Some(dirs))
-            {
-                manifests.record(&c.manifest_path, member, m, r);
-            }
+        let mut deps = vec![
+            NewDep::new("buffa", "0.9", &[], DepKind::Normal),
+            NewDep::new("buffa-types", "0.9", &[], DepKind::Normal),
+            NewDep::new("connectrpc", "0.9", &[], DepKind::Normal),
+        ];
+        if http {
+            deps.push(NewDep::new("http", "1", &[], DepKind::Normal));
         }
+        record_deps(&mut manifests, ws, c, &deps);
         out.ctx.insert(
             c.name.clone(),
             std::sync::Arc::new(CrateCtx::default().with_plan(plan)),
@@ -329,6 +251,104 @@ pub fn prepare(st: &crate::steps::Step, ws: &Workspace) -> Prepared {
     }
     out.manifests = manifests.finish();
     out
+}
+
+/// The `google_rpc` module of target `t`: written (and declared) when absent, declared when
+/// ours but undeclared; `false` (reported, or a root that cannot be read) when the target
+/// cannot have it.
+fn target_module(
+    ws: &Workspace,
+    c: &Crate,
+    t: &crate::workspace::Target,
+    step: u8,
+    created: &mut HashSet<PathBuf>,
+    out: &mut Prepared,
+    plan: &mut DetailsPlan,
+) -> bool {
+    let Ok(root_text) = std::fs::read_to_string(&t.root) else {
+        return false;
+    };
+    let dir = t.root.parent().unwrap_or(Path::new("."));
+    let candidates = [
+        dir.join(format!("{MODULE}.rs")),
+        dir.join(MODULE).join("mod.rs"),
+    ];
+    let existing: Vec<&PathBuf> = candidates.iter().filter(|p| p.exists()).collect();
+    let ours = match existing.as_slice() {
+        [] => None,
+        [p] => Some(std::fs::read_to_string(p).is_ok_and(|t| t.starts_with(MARKER))),
+        _ => Some(false),
+    };
+    let declared = declares(&root_text);
+    let report = |out: &mut Prepared, why: String| {
+        out.items.push(ItemReport {
+            path: rel(&ws.root, &t.root),
+            krate: c.name.clone(),
+            line: 1,
+            column: 1,
+            rule: format!("step{step:02}/error-details"),
+            kind: ItemKind::Manual,
+            message: format!("tonic-types error details stay in this target: {why}"),
+            note: "compile google/rpc/error_details.proto with connectrpc-build and build details with ConnectError::with_detail(ErrorDetail::from_message(..)) by hand".into(),
+        });
+    };
+    match (ours, declared) {
+        (_, None) => {
+            report(out, "its root file does not parse".into());
+            return false;
+        }
+        (Some(false), _) => {
+            report(
+                out,
+                format!("a `{MODULE}` module file the tool did not write is there"),
+            );
+            return false;
+        }
+        (None, Some(true)) => {
+            report(out, format!("its root already names `{MODULE}`"));
+            return false;
+        }
+        (None, Some(false)) => {
+            let p = candidates[usize::from(autodiscovered(c, dir))].clone();
+            if created.insert(p.clone()) {
+                out.new_files.push((p, module_text()));
+            }
+            let decl = if t.is_lib() {
+                format!("pub mod {MODULE};")
+            } else {
+                format!("mod {MODULE};")
+            };
+            plan.decls.insert(t.root.clone(), decl);
+        }
+        (Some(true), Some(false)) => {
+            let decl = if t.is_lib() {
+                format!("pub mod {MODULE};")
+            } else {
+                format!("mod {MODULE};")
+            };
+            plan.decls.insert(t.root.clone(), decl);
+        }
+        (Some(true), Some(true)) => {}
+    }
+    true
+}
+
+/// Adds `deps` to crate `c`'s manifest (or the workspace's, for inherited ones).
+fn record_deps(
+    manifests: &mut crate::manifest::ManifestEdits,
+    ws: &Workspace,
+    c: &Crate,
+    deps: &[crate::manifest::NewDep],
+) {
+    let Ok(member) = std::fs::read_to_string(&c.manifest_path) else {
+        return;
+    };
+    let root_cur = manifests.root_for(&c.manifest_path);
+    let dirs = (c.dir.as_path(), ws.root.as_path());
+    if let Ok((m, r)) = crate::manifest::add_deps_in(&member, root_cur.as_deref(), deps, Some(dirs))
+    {
+        manifests.record(&c.manifest_path, member, m, r);
+    }
 }
 
 /// Does the step's pass, run on `p` as if the module were there, point any of its tonic-types

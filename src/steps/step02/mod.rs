@@ -193,6 +193,83 @@ fn multiline_literals(tokens: TokenStream, text: &str, out: &mut Vec<Range<usize
     }
 }
 
+/// The rule of a service impl's conversion.
+const IMPL_RULE: &str = "step02/service-impl";
+
+/// The conversion of one service impl.
+struct ImplPlan {
+    edits: Vec<Edit>,
+    items: Vec<ManualItem>,
+    /// connectrpc names used unqualified (imported into the module).
+    names: Vec<&'static str>,
+    /// Ranges replaced wholesale (paths inside them are not edited again).
+    replaced: Vec<Range<usize>>,
+    /// connectrpc names are written in full (`connectrpc::X`) rather than imported.
+    qualify: bool,
+}
+
+impl ImplPlan {
+    /// A connectrpc name as written: qualified, or recorded for import.
+    fn connect_name(&mut self, n: &'static str) -> String {
+        if self.qualify {
+            format!("connectrpc::{n}")
+        } else {
+            self.names.push(n);
+            n.to_string()
+        }
+    }
+
+    /// The connect method's parameter name, parameter type, return type, and the shim adapter
+    /// of a method of `kind`.
+    fn connect_types(
+        &mut self,
+        kind: StreamingKind,
+        in_ty: &str,
+        out_msg: &str,
+    ) -> (&'static str, String, String, &'static str) {
+        match kind {
+            StreamingKind::Unary => (
+                "request",
+                format!("{}<'_, {in_ty}>", self.connect_name("ServiceRequest")),
+                format!("{}<{out_msg}>", self.connect_name("ServiceResult")),
+                "unary",
+            ),
+            StreamingKind::ServerStream => (
+                "request",
+                format!("{}<'_, {in_ty}>", self.connect_name("ServiceRequest")),
+                format!(
+                    "{}<{}<{out_msg}>>",
+                    self.connect_name("ServiceResult"),
+                    self.connect_name("ServiceStream")
+                ),
+                "server_stream",
+            ),
+            StreamingKind::ClientStream => (
+                "requests",
+                format!("{}<{in_ty}>", self.connect_name("InboundStream")),
+                format!("{}<{out_msg}>", self.connect_name("ServiceResult")),
+                "client_stream",
+            ),
+            StreamingKind::Bidi => (
+                "requests",
+                format!("{}<{in_ty}>", self.connect_name("InboundStream")),
+                format!(
+                    "{}<{}<{out_msg}>>",
+                    self.connect_name("ServiceResult"),
+                    self.connect_name("ServiceStream")
+                ),
+                "bidi_stream",
+            ),
+        }
+    }
+}
+
+/// The package module of a service trait: crate-absolute, and as written at the impl.
+struct PackagePath {
+    full: Vec<String>,
+    written: String,
+}
+
 impl<'a, 's> Walker<'a, 's> {
     fn suppressed(&self, offset: usize) -> bool {
         let (line, _) = line_col(self.text, offset);
@@ -300,7 +377,13 @@ impl<'a, 's> Walker<'a, 's> {
             return;
         }
         match self.plan_impl(imp, trait_path, &r, svc) {
-            Ok((edits, items, names, replaced)) => {
+            Ok(ImplPlan {
+                edits,
+                items,
+                names,
+                replaced,
+                ..
+            }) => {
                 if let Err(o) = self.out.commit(edits) {
                     self.report(
                         at,
@@ -352,58 +435,99 @@ impl<'a, 's> Walker<'a, 's> {
         )
     }
 
-    #[allow(clippy::type_complexity)]
     fn plan_impl(
         &self,
         imp: &syn::ItemImpl,
         trait_path: &syn::Path,
         r: &Resolved,
         svc: &'s Service,
-    ) -> Result<
-        (
-            Vec<Edit>,
-            Vec<ManualItem>,
-            Vec<&'static str>,
-            Vec<Range<usize>>,
-        ),
-        String,
-    > {
-        let rule = "step02/service-impl";
-        let mut edits = Vec::new();
-        let mut items = Vec::new();
-        let mut names: Vec<&'static str> = Vec::new();
-        let mut replaced: Vec<Range<usize>> = Vec::new();
+    ) -> Result<ImplPlan, String> {
+        let mut plan = ImplPlan {
+            edits: Vec::new(),
+            items: Vec::new(),
+            names: Vec::new(),
+            replaced: Vec::new(),
+            qualify: false,
+        };
         let k = r.full.len() - 2;
-        let pkg_full: Vec<String> = r.full[..k].to_vec();
-        let pkg_written = self
-            .written_prefix(trait_path, r, k)
-            .ok_or("the package module of the trait cannot be named here")?;
+        let pkg = PackagePath {
+            full: r.full[..k].to_vec(),
+            written: self
+                .written_prefix(trait_path, r, k)
+                .ok_or("the package module of the trait cannot be named here")?,
+        };
+        self.plan_trait_path(trait_path, r, svc, &pkg.written, &mut plan)?;
+        self.plan_attributes(imp, &mut plan);
+        plan.qualify = self.qualify();
+        let aliases = self.plan_stream_types(imp, svc, &mut plan)?;
+        // 4. Methods.
+        let mut seen = HashSet::new();
+        for it in &imp.items {
+            let syn::ImplItem::Fn(f) = it else {
+                continue;
+            };
+            let Some(m) = svc
+                .methods
+                .iter()
+                .find(|m| f.sig.ident == m.rust_name.as_str())
+            else {
+                continue;
+            };
+            seen.insert(m.rust_name.as_str());
+            self.plan_method(f, m, &pkg, &aliases, &mut plan)?;
+        }
+        let missing: Vec<&str> = svc
+            .methods
+            .iter()
+            .map(|m| m.rust_name.as_str())
+            .filter(|m| !seen.contains(m))
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "methods {} are not implemented (connect traits have no default bodies)",
+                missing.join(", ")
+            ));
+        }
+        Ok(plan)
+    }
 
-        // 1. The trait path.
+    /// Phase 1: the trait path names the connect trait.
+    fn plan_trait_path(
+        &self,
+        trait_path: &syn::Path,
+        r: &Resolved,
+        svc: &'s Service,
+        pkg_written: &str,
+        plan: &mut ImplPlan,
+    ) -> Result<(), String> {
         let n = trait_path.segments.len();
         let same_name = svc.tonic_trait == svc.connect_trait;
         let last = trait_path.segments.last().unwrap();
         if n >= 2 && trait_path.segments[n - 2].ident == svc.tonic_server_mod && same_name {
             let a = range(trait_path.segments[n - 2].span()).start;
             let b = range(last.span()).start;
-            edits.push(Edit::delete(a..b, rule));
+            plan.edits.push(Edit::delete(a..b, IMPL_RULE));
         } else if let (1, Some(e), true) = (n, self.use_segment_edit(r, svc), same_name) {
-            edits.push(e);
+            plan.edits.push(e);
         } else {
             let full = range(trait_path.span());
-            replaced.push(full.clone());
+            plan.replaced.push(full.clone());
             let generics = last.arguments.to_token_stream();
             if !generics.is_empty() {
                 return Err("the trait path has generic arguments".into());
             }
-            edits.push(Edit::replace(
+            plan.edits.push(Edit::replace(
                 full,
                 format!("{pkg_written}::{}", svc.connect_trait),
-                rule,
+                IMPL_RULE,
             ));
         }
+        Ok(())
+    }
 
-        // 2. Attributes.
+    /// Phase 2, attributes: `#[async_trait]` becomes `#[allow(refining_impl_trait)]` (added when
+    /// absent).
+    fn plan_attributes(&self, imp: &syn::ItemImpl, plan: &mut ImplPlan) {
         let mut attr_done = false;
         for attr in &imp.attrs {
             let p = attr.path();
@@ -413,9 +537,13 @@ impl<'a, 's> Walker<'a, 's> {
                     let end = self.text[ar.end..]
                         .find(|c: char| !c.is_whitespace())
                         .map_or(ar.end, |i| ar.end + i);
-                    edits.push(Edit::delete(ar.start..end, rule));
+                    plan.edits.push(Edit::delete(ar.start..end, IMPL_RULE));
                 } else {
-                    edits.push(Edit::replace(ar, "#[allow(refining_impl_trait)]", rule));
+                    plan.edits.push(Edit::replace(
+                        ar,
+                        "#[allow(refining_impl_trait)]",
+                        IMPL_RULE,
+                    ));
                     attr_done = true;
                 }
             }
@@ -423,24 +551,22 @@ impl<'a, 's> Walker<'a, 's> {
         if !attr_done {
             let at = range(imp.impl_token.span).start;
             let ind = indent_at(self.text, at).to_string();
-            edits.push(Edit::insert(
+            plan.edits.push(Edit::insert(
                 at,
                 format!("#[allow(refining_impl_trait)]\n{ind}"),
-                rule,
+                IMPL_RULE,
             ));
         }
+    }
 
-        let qualify = self.qualify();
-        let name = |n: &'static str, names: &mut Vec<&'static str>| -> String {
-            if qualify {
-                format!("connectrpc::{n}")
-            } else {
-                names.push(n);
-                n.to_string()
-            }
-        };
-
-        // 3. Associated stream types move out of the impl.
+    /// Phase 3: associated stream types move out of the impl, as aliases named after the type;
+    /// returns them (associated name -> alias).
+    fn plan_stream_types(
+        &self,
+        imp: &syn::ItemImpl,
+        svc: &'s Service,
+        plan: &mut ImplPlan,
+    ) -> Result<HashMap<String, String>, String> {
         let self_ident = match &*imp.self_ty {
             syn::Type::Path(p) if p.qself.is_none() => {
                 p.path.segments.last().map(|s| s.ident.to_string())
@@ -491,189 +617,151 @@ impl<'a, 's> Walker<'a, 's> {
             let own = &self.text[start..tr.start];
             if !own.trim().is_empty() {
                 // Something else on the line: delete only the item.
-                edits.push(Edit::delete(tr.clone(), rule));
+                plan.edits.push(Edit::delete(tr.clone(), IMPL_RULE));
             } else {
-                edits.push(Edit::delete(start..end, rule));
+                plan.edits.push(Edit::delete(start..end, IMPL_RULE));
             }
-            edits.push(Edit::insert(
+            plan.edits.push(Edit::insert(
                 outer_start,
                 format!(
                     "{outer_indent}type {alias} = {ty_text};\n\n",
                     outer_indent = outer_indent
                 ),
-                rule,
+                IMPL_RULE,
             ));
             aliases.insert(tname, alias);
         }
+        Ok(aliases)
+    }
 
-        // 4. Methods.
-        let mut seen = HashSet::new();
-        for it in &imp.items {
-            let syn::ImplItem::Fn(f) = it else {
-                continue;
-            };
-            let Some(m) = svc
-                .methods
-                .iter()
-                .find(|m| f.sig.ident == m.rust_name.as_str())
-            else {
-                continue;
-            };
-            seen.insert(m.rust_name.as_str());
-            let fname = f.sig.ident.to_string();
-            if f.sig.asyncness.is_none() {
-                return Err(format!("`{fname}` is not an `async fn`"));
-            }
-            let mut inputs = f.sig.inputs.iter();
-            let Some(syn::FnArg::Receiver(recv)) = inputs.next() else {
-                return Err(format!("`{fname}` has no `self` receiver"));
-            };
-            if recv.reference.is_none() || recv.mutability.is_some() || recv.colon_token.is_some() {
-                return Err(format!("`{fname}` does not take `&self`"));
-            }
-            let Some(syn::FnArg::Typed(arg)) = inputs.next() else {
-                return Err(format!("`{fname}` has no request parameter"));
-            };
-            if inputs.next().is_some() {
-                return Err(format!("`{fname}` has extra parameters"));
-            }
-            let syn::ReturnType::Type(_, out_ty) = &f.sig.output else {
-                return Err(format!("`{fname}` has no return type"));
-            };
-            let pat = &self.text[range(arg.pat.span())];
-            let recv_text = &self.text[range(recv.span())];
-            let in_ty = self.type_text(&m.input, &pkg_full, &pkg_written);
-            let out_msg = self.type_text(&m.output, &pkg_full, &pkg_written);
-            let (param, param_ty, ret, adapter) = match m.kind {
-                StreamingKind::Unary => (
-                    "request",
-                    format!("{}<'_, {in_ty}>", name("ServiceRequest", &mut names)),
-                    format!("{}<{out_msg}>", name("ServiceResult", &mut names)),
-                    "unary",
-                ),
-                StreamingKind::ServerStream => (
-                    "request",
-                    format!("{}<'_, {in_ty}>", name("ServiceRequest", &mut names)),
+    /// Phase 4, one method: the connect signature, and its body native (a simple unary one) or run in
+    /// the shim's adapter (listed).
+    fn plan_method(
+        &self,
+        f: &syn::ImplItemFn,
+        m: &crate::schema::Method,
+        pkg: &PackagePath,
+        aliases: &HashMap<String, String>,
+        plan: &mut ImplPlan,
+    ) -> Result<(), String> {
+        let fname = f.sig.ident.to_string();
+        if f.sig.asyncness.is_none() {
+            return Err(format!("`{fname}` is not an `async fn`"));
+        }
+        let mut inputs = f.sig.inputs.iter();
+        let Some(syn::FnArg::Receiver(recv)) = inputs.next() else {
+            return Err(format!("`{fname}` has no `self` receiver"));
+        };
+        if recv.reference.is_none() || recv.mutability.is_some() || recv.colon_token.is_some() {
+            return Err(format!("`{fname}` does not take `&self`"));
+        }
+        let Some(syn::FnArg::Typed(arg)) = inputs.next() else {
+            return Err(format!("`{fname}` has no request parameter"));
+        };
+        if inputs.next().is_some() {
+            return Err(format!("`{fname}` has extra parameters"));
+        }
+        let syn::ReturnType::Type(_, out_ty) = &f.sig.output else {
+            return Err(format!("`{fname}` has no return type"));
+        };
+        let pat = &self.text[range(arg.pat.span())];
+        let recv_text = &self.text[range(recv.span())];
+        let in_ty = self.type_text(&m.input, &pkg.full, &pkg.written);
+        let out_msg = self.type_text(&m.output, &pkg.full, &pkg.written);
+        let (param, param_ty, ret, adapter) = plan.connect_types(m.kind, &in_ty, &out_msg);
+        let ctx_ty = plan.connect_name("RequestContext");
+        let fn_at = range(f.sig.fn_token.span).start;
+        let ind = indent_at(self.text, fn_at).to_string();
+        let sig_start = range(f.sig.paren_token.span.open()).start;
+        let sig_end = range(out_ty.span()).end;
+        plan.replaced.push(sig_start..sig_end);
+        if m.kind == StreamingKind::Unary {
+            if let Some(body_edits) = self.native_unary(f, &arg.pat) {
+                plan.edits.push(Edit::replace(
+                    sig_start..sig_end,
                     format!(
-                        "{}<{}<{out_msg}>>",
-                        name("ServiceResult", &mut names),
-                        name("ServiceStream", &mut names)
+                        "(\n{ind}    {recv_text},\n{ind}    _ctx: {ctx_ty},\n{ind}    {pat}: {param_ty},\n{ind}) -> {ret}"
                     ),
-                    "server_stream",
-                ),
-                StreamingKind::ClientStream => (
-                    "requests",
-                    format!("{}<{in_ty}>", name("InboundStream", &mut names)),
-                    format!("{}<{out_msg}>", name("ServiceResult", &mut names)),
-                    "client_stream",
-                ),
-                StreamingKind::Bidi => (
-                    "requests",
-                    format!("{}<{in_ty}>", name("InboundStream", &mut names)),
-                    format!(
-                        "{}<{}<{out_msg}>>",
-                        name("ServiceResult", &mut names),
-                        name("ServiceStream", &mut names)
-                    ),
-                    "bidi_stream",
-                ),
-            };
-            let ctx_ty = name("RequestContext", &mut names);
-            let fn_at = range(f.sig.fn_token.span).start;
-            let ind = indent_at(self.text, fn_at).to_string();
-            let sig_start = range(f.sig.paren_token.span.open()).start;
-            let sig_end = range(out_ty.span()).end;
-            replaced.push(sig_start..sig_end);
-            if m.kind == StreamingKind::Unary {
-                if let Some(body_edits) = self.native_unary(f, &arg.pat) {
-                    edits.push(Edit::replace(
-                        sig_start..sig_end,
-                        format!(
-                            "(\n{ind}    {recv_text},\n{ind}    _ctx: {ctx_ty},\n{ind}    {pat}: {param_ty},\n{ind}) -> {ret}"
-                        ),
-                        rule,
-                    ));
-                    replaced.extend(body_edits.iter().map(|e| e.range.clone()));
-                    edits.extend(body_edits);
-                    continue;
-                }
-            }
-            edits.push(Edit::replace(
-                sig_start..sig_end,
-                format!(
-                    "(\n{ind}    {recv_text},\n{ind}    ctx: {ctx_ty},\n{ind}    {param}: {param_ty},\n{ind}) -> {ret}"
-                ),
-                rule,
-            ));
-            // The body runs in the adapter, re-indented one level.
-            let open = range(f.block.brace_token.span.open()).start;
-            let close = range(f.block.brace_token.span.close()).start;
-            let call =
-                format!("connect_shim::server::{adapter}(ctx, {param}, |{pat}| async move {{");
-            let one_line = !self.text[open..close].contains('\n');
-            if one_line {
-                edits.push(Edit::insert(open + 1, format!(" {call}"), rule));
-                edits.push(Edit::insert(close, "}).await ", rule));
-            } else {
-                edits.push(Edit::insert(open + 1, format!("\n{ind}    {call}"), rule));
-                let mut lits = Vec::new();
-                multiline_literals(f.block.to_token_stream(), self.text, &mut lits);
-                let mut pos = open;
-                while let Some(i) = self.text[pos..close].find('\n') {
-                    let ls = pos + i + 1;
-                    pos = ls;
-                    if ls >= close {
-                        break;
-                    }
-                    let line_end = self.text[ls..]
-                        .find('\n')
-                        .map_or(self.text.len(), |j| ls + j);
-                    let blank = self.text[ls..line_end.min(close)].trim().is_empty();
-                    if blank || lits.iter().any(|l| l.start < ls && ls < l.end) {
-                        continue;
-                    }
-                    edits.push(Edit::insert(ls, "    ", rule));
-                }
-                edits.push(Edit::insert(
-                    close,
-                    format!("    }})\n{ind}    .await\n{ind}"),
-                    rule,
+                    IMPL_RULE,
                 ));
+                plan.replaced
+                    .extend(body_edits.iter().map(|e| e.range.clone()));
+                plan.edits.extend(body_edits);
+                return Ok(());
             }
-            // `Self::XStream` in the body names the moved alias.
-            if !aliases.is_empty() {
-                let mut v = SelfPaths {
-                    aliases: &aliases,
-                    found: Vec::new(),
-                };
-                v.visit_block(&f.block);
-                for (r, alias) in v.found {
-                    edits.push(Edit::replace(r, alias, rule));
-                }
+        }
+        plan.edits.push(Edit::replace(
+            sig_start..sig_end,
+            format!(
+                "(\n{ind}    {recv_text},\n{ind}    ctx: {ctx_ty},\n{ind}    {param}: {param_ty},\n{ind}) -> {ret}"
+            ),
+            IMPL_RULE,
+        ));
+        let call = format!("connect_shim::server::{adapter}(ctx, {param}, |{pat}| async move {{");
+        plan.edits.extend(self.body_in_adapter(f, &ind, &call));
+        // `Self::XStream` in the body names the moved alias.
+        if !aliases.is_empty() {
+            let mut v = SelfPaths {
+                aliases,
+                found: Vec::new(),
+            };
+            v.visit_block(&f.block);
+            for (r, alias) in v.found {
+                plan.edits.push(Edit::replace(r, alias, IMPL_RULE));
             }
-            items.push(item(
-                fn_at,
-                "shim-handler",
-                ItemKind::Manual,
-                format!(
-                    "`{fname}` kept tonic-style via connect_shim::server::{adapter}; rewrite natively (steps 3-4 will narrow this)"
-                ),
-                "read the request from `ctx` and the ServiceRequest/InboundStream, return connect responses and errors, then drop the adapter",
-            ));
         }
-        let missing: Vec<&str> = svc
-            .methods
-            .iter()
-            .map(|m| m.rust_name.as_str())
-            .filter(|m| !seen.contains(m))
-            .collect();
-        if !missing.is_empty() {
-            return Err(format!(
-                "methods {} are not implemented (connect traits have no default bodies)",
-                missing.join(", ")
-            ));
+        plan.items.push(item(
+            fn_at,
+            "shim-handler",
+            ItemKind::Manual,
+            format!(
+                "`{fname}` kept tonic-style via connect_shim::server::{adapter}; rewrite natively (steps 3-4 will narrow this)"
+            ),
+            "read the request from `ctx` and the ServiceRequest/InboundStream, return connect responses and errors, then drop the adapter",
+        ));
+        Ok(())
+    }
+
+    /// The body runs in the adapter (`call` opens it), re-indented one level.
+    fn body_in_adapter(&self, f: &syn::ImplItemFn, ind: &str, call: &str) -> Vec<Edit> {
+        let mut edits = Vec::new();
+        let open = range(f.block.brace_token.span.open()).start;
+        let close = range(f.block.brace_token.span.close()).start;
+        let one_line = !self.text[open..close].contains('\n');
+        if one_line {
+            edits.push(Edit::insert(open + 1, format!(" {call}"), IMPL_RULE));
+            edits.push(Edit::insert(close, "}).await ", IMPL_RULE));
+            return edits;
         }
-        Ok((edits, items, names, replaced))
+        edits.push(Edit::insert(
+            open + 1,
+            format!("\n{ind}    {call}"),
+            IMPL_RULE,
+        ));
+        let mut lits = Vec::new();
+        multiline_literals(f.block.to_token_stream(), self.text, &mut lits);
+        let mut pos = open;
+        while let Some(i) = self.text[pos..close].find('\n') {
+            let ls = pos + i + 1;
+            pos = ls;
+            if ls >= close {
+                break;
+            }
+            let line_end = self.text[ls..]
+                .find('\n')
+                .map_or(self.text.len(), |j| ls + j);
+            let blank = self.text[ls..line_end.min(close)].trim().is_empty();
+            if blank || lits.iter().any(|l| l.start < ls && ls < l.end) {
+                continue;
+            }
+            edits.push(Edit::insert(ls, "    ", IMPL_RULE));
+        }
+        edits.push(Edit::insert(
+            close,
+            format!("    }})\n{ind}    .await\n{ind}"),
+            IMPL_RULE,
+        ));
+        edits
     }
 
     /// The native rewrite of a simple unary body: it reads the request only through

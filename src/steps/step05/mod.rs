@@ -685,148 +685,36 @@ impl<'a, 's> Walker<'a, 's> {
         links: &[Link<'_>],
         awaited: Option<&syn::ExprAwait>,
     ) -> Result<(Edit, Vec<ManualItem>), String> {
-        let rule = "step05/server";
-        let mut items = Vec::new();
-        let mut parts: Vec<Part> = Vec::new();
-        let mut tonic: Vec<String> = Vec::new();
-        let mut interceptors: Vec<String> = Vec::new();
-        let mut layers: Vec<String> = Vec::new();
-        let mut timeout: Option<String> = None;
+        // A chain not converted keeps nothing its services recorded.
         let kept_before = self.kept.len();
-        let (serve, body) = links.split_last().ok_or("no serve call")?;
-        for l in body {
-            match (l.method.as_str(), l.args.as_slice()) {
-                ("add_service", [a]) => {
-                    self.classify(a, &mut parts, &mut tonic, &mut interceptors, &mut items)
-                }
-                ("add_optional_service", [a]) => {
-                    // `Some(x)` is an ordinary service; anything else needs an `if let`.
-                    match strip_parens(a) {
-                        syn::Expr::Call(c)
-                            if c.args.len() == 1
-                                && local_name(&c.func).as_deref() == Some("Some") =>
-                        {
-                            self.classify(
-                                &c.args[0],
-                                &mut parts,
-                                &mut tonic,
-                                &mut interceptors,
-                                &mut items,
-                            )
-                        }
-                        _ => {
-                            self.kept.truncate(kept_before);
-                            return Err("`add_optional_service` with an `Option` that is not `Some(..)`: add it with `if let Some(s) = opt { router = router.add_service(..) }`".into());
-                        }
-                    }
-                }
-                ("accept_http1", [_]) => {}
-                ("layer", [a]) => {
-                    if self.path_is(a, &[&["tonic_web", "GrpcWebLayer", "new"]]) {
-                        continue;
-                    }
-                    layers.push(self.expr_text(a));
-                    items.push(item(
-                        range(a.span()).start,
-                        "layer",
-                        ItemKind::Manual,
-                        "this tower layer now wraps the axum app (requests carry `axum::body::Body`)".into(),
-                        "check that it does not name tonic's body type; a tonic interceptor layer becomes a connectrpc Interceptor (`ConnectRpcService::with_interceptor`)",
-                    ));
-                }
-                ("timeout", [a]) => timeout = Some(self.expr_text(a)),
-                ("tls_config", _) => {
-                    self.kept.truncate(kept_before);
-                    return Err("the server uses TLS (`tls_config`): build a `rustls::ServerConfig` (ALPN `h2` and `http/1.1`) and serve with `connectrpc::axum::serve_tls` (connectrpc features `axum`, `server-tls`)".into());
-                }
-                (m, _) if DROPPED_OPTIONS.contains(&m) => {
-                    let text =
-                        self.src(l.at..range(l.args.last().map_or(root.span(), |a| a.span())).end);
-                    items.push(item(
-                        l.at,
-                        "server-option",
-                        ItemKind::Manual,
-                        format!("`{text})` was dropped: axum::serve has no such option"),
-                        "HTTP/2 and connection limits: serve with connectrpc::Server (with_http2_*, with_max_concurrent_streams, with_max_connection_age) or your own hyper loop; tower limits go on the axum app as layers",
-                    ));
-                }
-                (m, _) => {
-                    self.kept.truncate(kept_before);
-                    return Err(format!(
-                        "`.{m}(..)` on the server builder is not understood"
-                    ));
-                }
-            }
-            if l.turbofish {
-                self.kept.truncate(kept_before);
-                return Err(format!("`.{}::<..>(..)` has explicit generics", l.method));
-            }
+        let planned = self.plan_server(end, root, links, awaited);
+        if planned.is_err() {
+            self.kept.truncate(kept_before);
         }
+        planned
+    }
+
+    /// [`Self::plan_chain`] without the roll-back of `kept` on failure.
+    fn plan_server(
+        &mut self,
+        end: &syn::Expr,
+        root: &syn::Expr,
+        links: &[Link<'_>],
+        awaited: Option<&syn::ExprAwait>,
+    ) -> Result<(Edit, Vec<ManualItem>), String> {
+        let (serve, body) = links.split_last().ok_or("no serve call")?;
+        let mut b = self.read_builder(root, body)?;
         // Where it listens, and when it stops.
         let tail = awaited.map(|a| {
             let end = range(a.span()).end;
             self.text[end..].trim_start().to_string()
         });
-        let (listener, signal) = match (serve.method.as_str(), serve.args.as_slice()) {
-            ("serve", [addr_expr]) | ("serve_with_shutdown", [addr_expr, _]) => {
-                // The address's type came from `serve(addr: SocketAddr)`: a `parse()` that
-                // relied on it gets the type written out (`bind` takes any `ToSocketAddrs`).
-                let typed = if let Some(at) = untyped_parse(addr_expr) {
-                    Some(Edit::insert(
-                        at,
-                        "::<std::net::SocketAddr>",
-                        "step05/server",
-                    ))
-                } else {
-                    local_name(addr_expr)
-                        .and_then(|n| self.untyped_parses.get(&n).copied())
-                        .map(|at| Edit::insert(at, ": std::net::SocketAddr", "step05/server"))
-                };
-                let addr = self.expr_text(addr_expr);
-                let addr = match &typed {
-                    // Inside the replaced chain: the turbofish goes into the written text.
-                    Some(e) if range(addr_expr.span()).contains(&e.range.start) => {
-                        let at = e.range.start - range(addr_expr.span()).start;
-                        let mut t = addr.clone();
-                        if t.get(at - 5..at) == Some("parse") {
-                            t.insert_str(at, "::<std::net::SocketAddr>");
-                        }
-                        t
-                    }
-                    _ => {
-                        if let Some(e) = typed {
-                            self.chain_extra.push(e);
-                        }
-                        addr
-                    }
-                };
-                let bind = format!("tokio::net::TcpListener::bind({addr}).await");
-                let l = match tail.as_deref() {
-                    Some(t) if t.starts_with('?') => Some(format!("{bind}?")),
-                    Some(t) if t.starts_with(".unwrap()") => Some(format!("{bind}.unwrap()")),
-                    _ => None,
-                };
-                let Some(l) = l else {
-                    self.kept.truncate(kept_before);
-                    return Err("`serve(addr)` whose result is not propagated with `?`: bind a `tokio::net::TcpListener` yourself and pass it to `axum::serve`".into());
-                };
-                (l, serve.args.get(1))
-            }
-            ("serve_with_incoming", [inc]) | ("serve_with_incoming_shutdown", [inc, _]) => {
-                (self.listener_text(inc, &mut items), serve.args.get(1))
-            }
-            (m, _) => {
-                self.kept.truncate(kept_before);
-                return Err(format!("`.{m}(..)` has unexpected arguments"));
-            }
-        };
-        let signal = signal.map(|s| self.expr_text(s));
-        if let (Some(s), Some(sig_expr)) = (&signal, serve.args.get(1)) {
-            let _ = s;
-            self.shutdown_bound(sig_expr, &mut items);
+        let listener = self.listener(serve, tail.as_deref(), &mut b.items)?;
+        let signal = serve.args.get(1).map(|s| self.expr_text(s));
+        if let Some(sig_expr) = serve.args.get(1) {
+            self.shutdown_bound(sig_expr, &mut b.items);
         }
         if awaited.is_none() {
-            self.kept.truncate(kept_before);
             return Err("the server future is not awaited where it is built".into());
         }
 
@@ -846,46 +734,7 @@ impl<'a, 's> Walker<'a, 's> {
         let comments = self.chain_comments(start..endr, links);
         let ind = indent_at(self.text, start).to_string();
         let i1 = format!("{ind}    ");
-        let i2 = format!("{i1}    ");
-        let i3 = format!("{i2}    ");
-        let i4 = format!("{i3}    ");
-        let (svc_ind, inner_ind) = if timeout.is_some() || !interceptors.is_empty() {
-            (i3.clone(), i4.clone())
-        } else {
-            (i2.clone(), i3.clone())
-        };
-        let mut router = "connectrpc::Router::new()".to_string();
-        for p in &parts {
-            match p {
-                Part::Add(t) => router.push_str(&format!("\n{inner_ind}.add_service({t})")),
-                Part::Merge(t) => router.push_str(&format!("\n{inner_ind}.merge({t})")),
-            }
-        }
-        let mut service = match &timeout {
-            Some(d) => format!(
-                "connectrpc::ConnectRpcService::new(\n{svc_ind}{router},\n{i2})\n{i2}.with_deadline_policy(\n{i3}connectrpc::DeadlinePolicy::new()\n{i4}.with_max({d})\n{i4}.with_default_timeout({d}),\n{i2})"
-            ),
-            None if !interceptors.is_empty() => {
-                format!("connectrpc::ConnectRpcService::new(\n{svc_ind}{router},\n{i2})")
-            }
-            None => router,
-        };
-        for ic in &interceptors {
-            service.push_str(&format!("\n{i2}.with_interceptor({ic})"));
-        }
-        let app = if tonic.is_empty() {
-            format!("connect_shim::hosting::connect_app(\n{i2}{service},\n{i1})")
-        } else {
-            let mut routes = "tonic::service::Routes::default()".to_string();
-            for t in &tonic {
-                routes.push_str(&format!("\n{i3}.add_service({t})"));
-            }
-            format!("connect_shim::hosting::mixed_app(\n{i2}{routes},\n{i2}{service},\n{i1})")
-        };
-        let mut app = app;
-        for l in layers.iter().rev() {
-            app.push_str(&format!("\n{i1}.layer({l})"));
-        }
+        let app = connect_app_text(&b, &ind);
         let mut text = format!(
             "axum::serve(\n{comments}{i1}{listener},\n{i1}{app}\n{i1}.into_make_service_with_connect_info::<std::net::SocketAddr>(),\n{ind})"
         );
@@ -893,8 +742,8 @@ impl<'a, 's> Walker<'a, 's> {
             text.push_str(&format!("\n{ind}.with_graceful_shutdown({s})"));
         }
         text.push_str(&await_sep);
-        if timeout.is_some() && !tonic.is_empty() {
-            items.push(item(
+        if b.timeout.is_some() && !b.tonic.is_empty() {
+            b.items.push(item(
                 start,
                 "timeout",
                 ItemKind::Manual,
@@ -902,7 +751,158 @@ impl<'a, 's> Walker<'a, 's> {
                 "move them to connect, or add a tower timeout layer on their routes",
             ));
         }
-        Ok((Edit::replace(start..endr, text, rule), items))
+        Ok((Edit::replace(start..endr, text, "step05/server"), b.items))
+    }
+
+    /// The builder links before the serve call: services, layers, the timeout; options dropped
+    /// (listed); anything else refused.
+    fn read_builder(
+        &mut self,
+        root: &syn::Expr,
+        body: &[Link<'_>],
+    ) -> Result<ServerBuilder, String> {
+        let mut b = ServerBuilder {
+            parts: Vec::new(),
+            tonic: Vec::new(),
+            interceptors: Vec::new(),
+            layers: Vec::new(),
+            timeout: None,
+            items: Vec::new(),
+        };
+        for l in body {
+            match (l.method.as_str(), l.args.as_slice()) {
+                ("add_service", [a]) => self.classify(
+                    a,
+                    &mut b.parts,
+                    &mut b.tonic,
+                    &mut b.interceptors,
+                    &mut b.items,
+                ),
+                ("add_optional_service", [a]) => {
+                    // `Some(x)` is an ordinary service; anything else needs an `if let`.
+                    match strip_parens(a) {
+                        syn::Expr::Call(c)
+                            if c.args.len() == 1
+                                && local_name(&c.func).as_deref() == Some("Some") =>
+                        {
+                            self.classify(
+                                &c.args[0],
+                                &mut b.parts,
+                                &mut b.tonic,
+                                &mut b.interceptors,
+                                &mut b.items,
+                            )
+                        }
+                        _ => {
+                            return Err("`add_optional_service` with an `Option` that is not `Some(..)`: add it with `if let Some(s) = opt { router = router.add_service(..) }`".into());
+                        }
+                    }
+                }
+                ("accept_http1", [_]) => {}
+                ("layer", [a]) => {
+                    if self.path_is(a, &[&["tonic_web", "GrpcWebLayer", "new"]]) {
+                        continue;
+                    }
+                    b.layers.push(self.expr_text(a));
+                    b.items.push(item(
+                        range(a.span()).start,
+                        "layer",
+                        ItemKind::Manual,
+                        "this tower layer now wraps the axum app (requests carry `axum::body::Body`)".into(),
+                        "check that it does not name tonic's body type; a tonic interceptor layer becomes a connectrpc Interceptor (`ConnectRpcService::with_interceptor`)",
+                    ));
+                }
+                ("timeout", [a]) => b.timeout = Some(self.expr_text(a)),
+                ("tls_config", _) => {
+                    return Err("the server uses TLS (`tls_config`): build a `rustls::ServerConfig` (ALPN `h2` and `http/1.1`) and serve with `connectrpc::axum::serve_tls` (connectrpc features `axum`, `server-tls`)".into());
+                }
+                (m, _) if DROPPED_OPTIONS.contains(&m) => {
+                    let text =
+                        self.src(l.at..range(l.args.last().map_or(root.span(), |a| a.span())).end);
+                    b.items.push(item(
+                        l.at,
+                        "server-option",
+                        ItemKind::Manual,
+                        format!("`{text})` was dropped: axum::serve has no such option"),
+                        "HTTP/2 and connection limits: serve with connectrpc::Server (with_http2_*, with_max_concurrent_streams, with_max_connection_age) or your own hyper loop; tower limits go on the axum app as layers",
+                    ));
+                }
+                (m, _) => {
+                    return Err(format!(
+                        "`.{m}(..)` on the server builder is not understood"
+                    ));
+                }
+            }
+            if l.turbofish {
+                return Err(format!("`.{}::<..>(..)` has explicit generics", l.method));
+            }
+        }
+        Ok(b)
+    }
+
+    /// The listener `axum::serve` takes, from the serve call (`tail`: what follows its
+    /// `.await`).
+    fn listener(
+        &mut self,
+        serve: &Link<'_>,
+        tail: Option<&str>,
+        items: &mut Vec<ManualItem>,
+    ) -> Result<String, String> {
+        match (serve.method.as_str(), serve.args.as_slice()) {
+            ("serve", [addr_expr]) | ("serve_with_shutdown", [addr_expr, _]) => {
+                self.bind_listener(addr_expr, tail)
+            }
+            ("serve_with_incoming", [inc]) | ("serve_with_incoming_shutdown", [inc, _]) => {
+                Ok(self.listener_text(inc, items))
+            }
+            (m, _) => Err(format!("`.{m}(..)` has unexpected arguments")),
+        }
+    }
+
+    /// `serve(addr)`: a `tokio::net::TcpListener` bound to `addr`, its error propagated as the
+    /// serve call's was.
+    fn bind_listener(
+        &mut self,
+        addr_expr: &syn::Expr,
+        tail: Option<&str>,
+    ) -> Result<String, String> {
+        // The address's type came from `serve(addr: SocketAddr)`: a `parse()` that
+        // relied on it gets the type written out (`bind` takes any `ToSocketAddrs`).
+        let typed = if let Some(at) = untyped_parse(addr_expr) {
+            Some(Edit::insert(
+                at,
+                "::<std::net::SocketAddr>",
+                "step05/server",
+            ))
+        } else {
+            local_name(addr_expr)
+                .and_then(|n| self.untyped_parses.get(&n).copied())
+                .map(|at| Edit::insert(at, ": std::net::SocketAddr", "step05/server"))
+        };
+        let addr = self.expr_text(addr_expr);
+        let addr = match &typed {
+            // Inside the replaced chain: the turbofish goes into the written text.
+            Some(e) if range(addr_expr.span()).contains(&e.range.start) => {
+                let at = e.range.start - range(addr_expr.span()).start;
+                let mut t = addr.clone();
+                if t.get(at - 5..at) == Some("parse") {
+                    t.insert_str(at, "::<std::net::SocketAddr>");
+                }
+                t
+            }
+            _ => {
+                if let Some(e) = typed {
+                    self.chain_extra.push(e);
+                }
+                addr
+            }
+        };
+        let bind = format!("tokio::net::TcpListener::bind({addr}).await");
+        match tail {
+            Some(t) if t.starts_with('?') => Ok(format!("{bind}?")),
+            Some(t) if t.starts_with(".unwrap()") => Ok(format!("{bind}.unwrap()")),
+            _ => Err("`serve(addr)` whose result is not propagated with `?`: bind a `tokio::net::TcpListener` yourself and pass it to `axum::serve`".into()),
+        }
     }
 
     /// The comments between the links of a chain (outside their arguments), as lines for the
@@ -1254,6 +1254,67 @@ impl<'a, 's> Walker<'a, 's> {
         }
         let _ = self.out.commit(edits);
     }
+}
+
+/// What the builder links of a server chain hold.
+struct ServerBuilder {
+    /// Connect services, in order.
+    parts: Vec<Part>,
+    /// Services still on tonic.
+    tonic: Vec<String>,
+    interceptors: Vec<String>,
+    /// Tower layers (wrapping the axum app).
+    layers: Vec<String>,
+    /// `.timeout(d)`.
+    timeout: Option<String>,
+    items: Vec<ManualItem>,
+}
+
+/// The app `axum::serve` serves: the connect router (under a `ConnectRpcService` with the
+/// deadline policy and interceptors when there are any), with tonic's routes when services
+/// stay on tonic, then the layers. `ind`: the indentation of the `axum::serve(` line.
+fn connect_app_text(b: &ServerBuilder, ind: &str) -> String {
+    let i1 = format!("{ind}    ");
+    let i2 = format!("{i1}    ");
+    let i3 = format!("{i2}    ");
+    let i4 = format!("{i3}    ");
+    let (svc_ind, inner_ind) = if b.timeout.is_some() || !b.interceptors.is_empty() {
+        (i3.clone(), i4.clone())
+    } else {
+        (i2.clone(), i3.clone())
+    };
+    let mut router = "connectrpc::Router::new()".to_string();
+    for p in &b.parts {
+        match p {
+            Part::Add(t) => router.push_str(&format!("\n{inner_ind}.add_service({t})")),
+            Part::Merge(t) => router.push_str(&format!("\n{inner_ind}.merge({t})")),
+        }
+    }
+    let mut service = match &b.timeout {
+        Some(d) => format!(
+            "connectrpc::ConnectRpcService::new(\n{svc_ind}{router},\n{i2})\n{i2}.with_deadline_policy(\n{i3}connectrpc::DeadlinePolicy::new()\n{i4}.with_max({d})\n{i4}.with_default_timeout({d}),\n{i2})"
+        ),
+        None if !b.interceptors.is_empty() => {
+            format!("connectrpc::ConnectRpcService::new(\n{svc_ind}{router},\n{i2})")
+        }
+        None => router,
+    };
+    for ic in &b.interceptors {
+        service.push_str(&format!("\n{i2}.with_interceptor({ic})"));
+    }
+    let mut app = if b.tonic.is_empty() {
+        format!("connect_shim::hosting::connect_app(\n{i2}{service},\n{i1})")
+    } else {
+        let mut routes = "tonic::service::Routes::default()".to_string();
+        for t in &b.tonic {
+            routes.push_str(&format!("\n{i3}.add_service({t})"));
+        }
+        format!("connect_shim::hosting::mixed_app(\n{i2}{routes},\n{i2}{service},\n{i1})")
+    };
+    for l in b.layers.iter().rev() {
+        app.push_str(&format!("\n{i1}.layer({l})"));
+    }
+    app
 }
 
 impl Walker<'_, '_> {

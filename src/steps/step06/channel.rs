@@ -419,6 +419,12 @@ impl<'a> Scanner<'a> {
     // helper functions and parameters
 
     fn scan_fn(&mut self, sig: &'a syn::Signature, block: &'a syn::Block, free: bool) {
+        self.scan_channel_params(sig, free);
+        self.scan_channel_helper(sig, block, free);
+    }
+
+    /// `Channel` parameters of a free function become the `(HttpClient, ClientConfig)` pair.
+    fn scan_channel_params(&mut self, sig: &'a syn::Signature, free: bool) {
         let mut idxs = Vec::new();
         for (i, input) in sig.inputs.iter().enumerate() {
             let syn::FnArg::Typed(pt) = input else {
@@ -445,6 +451,11 @@ impl<'a> Scanner<'a> {
             let p = self.here(&sig.ident.to_string());
             self.out.params.push((p, idxs));
         }
+    }
+
+    /// A free function returning a tonic `Channel` built by a chain the step understands
+    /// returns the `(HttpClient, ClientConfig)` pair instead.
+    fn scan_channel_helper(&mut self, sig: &'a syn::Signature, block: &'a syn::Block, free: bool) {
         let syn::ReturnType::Type(_, rt) = &sig.output else {
             return;
         };
@@ -475,31 +486,7 @@ impl<'a> Scanner<'a> {
             }
             e => (e, false),
         };
-        // `let ch = <chain>; .. ch` / `Ok(ch)`: the chain is the `let`'s (`ch` used once).
-        let chain_expr: &'a syn::Expr = match strip(chain_expr) {
-            syn::Expr::Path(p) if p.path.get_ident().is_some() => {
-                let name = p.path.get_ident().unwrap().to_string();
-                let lets: Vec<&'a syn::Local> = block
-                    .stmts
-                    .iter()
-                    .filter_map(|st| match st {
-                        syn::Stmt::Local(l) => match &l.pat {
-                            syn::Pat::Ident(pi) if pi.ident == name => Some(l),
-                            _ => None,
-                        },
-                        _ => None,
-                    })
-                    .collect();
-                let uses = super::uses_in(&name, |u| u.visit_block(block)).len();
-                match (lets.as_slice(), uses) {
-                    ([l], 1) if l.init.as_ref().is_some_and(|i| i.diverge.is_none()) => {
-                        &l.init.as_ref().unwrap().expr
-                    }
-                    _ => chain_expr,
-                }
-            }
-            _ => chain_expr,
-        };
+        let chain_expr = let_bound_chain(block, chain_expr);
         let Some(chain) = self.parse_chain(chain_expr) else {
             self.fail(
                 at,
@@ -515,67 +502,23 @@ impl<'a> Scanner<'a> {
             return;
         }
         // Other `?` / `return` in the body would meet a new error type.
-        struct Q {
-            n: usize,
-            ret: bool,
-        }
-        impl<'x> Visit<'x> for Q {
-            fn visit_expr_try(&mut self, t: &'x syn::ExprTry) {
-                self.n += 1;
-                syn::visit::visit_expr_try(self, t);
-            }
-            fn visit_expr_return(&mut self, r: &'x syn::ExprReturn) {
-                self.ret = true;
-                syn::visit::visit_expr_return(self, r);
-            }
-            fn visit_expr_closure(&mut self, _: &'x syn::ExprClosure) {}
-            fn visit_item(&mut self, _: &'x syn::Item) {}
-        }
-        let mut q = Q { n: 0, ret: false };
-        q.visit_block(block);
-        let chain_tries = {
-            let mut q2 = Q { n: 0, ret: false };
-            q2.visit_expr(chain_expr);
-            q2.n
-        };
-        if q.ret || q.n != chain_tries {
+        let (tries, returns) = tries_and_returns(|q| q.visit_block(block));
+        let (chain_tries, _) = tries_and_returns(|q| q.visit_expr(chain_expr));
+        if returns || tries != chain_tries {
             self.fail(
                 at,
                 "channel helper with other `?` or `return` than its channel chain",
             );
             return;
         }
-        let mut new_ret = PAIR.to_string();
-        if result {
-            let e_text = match err {
-                Some(e) => {
-                    let is_transport = matches!(e, syn::Type::Path(p) if self.resolve(&p.path).is_some_and(|f| is_tonic(&f, "Error") && f.iter().any(|s| s == "transport")));
-                    let et = self.src(range(e.span())).to_string();
-                    let boxed = et.replace(' ', "").starts_with("Box<dyn")
-                        || matches!(e, syn::Type::Path(p) if p.path.segments.first().is_some_and(|s| s.ident == "anyhow" || s.ident == "eyre"));
-                    if is_transport {
-                        self.out.uses_http = true;
-                        "http::uri::InvalidUri".to_string()
-                    } else if boxed || !chain.uri_try {
-                        et
-                    } else {
-                        self.fail(
-                            at,
-                            format!("channel helper with error type `{et}` (an invalid URI must convert into it)"),
-                        );
-                        return;
-                    }
-                }
-                None => {
-                    self.fail(at, "channel helper with a `Result` alias");
-                    return;
-                }
+        let new_ret = if result {
+            let Some(r) = self.helper_result_type(at, rr.clone(), err, chain.uri_try) else {
+                return;
             };
-            // Keep the written `Result` path.
-            let rt_text = self.src(rr.clone());
-            let name_end = rt_text.find('<').unwrap_or(rt_text.len());
-            new_ret = format!("{}<{PAIR}, {e_text}>", &rt_text[..name_end]);
-        }
+            r
+        } else {
+            PAIR.to_string()
+        };
         let pair = format!("({}, {})", chain.transport, chain.config);
         let value = if result && !in_ok {
             format!("Ok({pair})")
@@ -607,6 +550,46 @@ impl<'a> Scanner<'a> {
             is_async: sig.asyncness.is_some(),
             result,
         });
+    }
+
+    /// The helper's new `Result<(HttpClient, ClientConfig), E>` return type (`rr`: the old
+    /// one's range), the written `Result` path kept; `None` (reported) when an invalid URI
+    /// cannot convert into its error type.
+    fn helper_result_type(
+        &mut self,
+        at: usize,
+        rr: Range<usize>,
+        err: Option<&syn::Type>,
+        uri_try: bool,
+    ) -> Option<String> {
+        let e_text = match err {
+            Some(e) => {
+                let is_transport = matches!(e, syn::Type::Path(p) if self.resolve(&p.path).is_some_and(|f| is_tonic(&f, "Error") && f.iter().any(|s| s == "transport")));
+                let et = self.src(range(e.span())).to_string();
+                let boxed = et.replace(' ', "").starts_with("Box<dyn")
+                    || matches!(e, syn::Type::Path(p) if p.path.segments.first().is_some_and(|s| s.ident == "anyhow" || s.ident == "eyre"));
+                if is_transport {
+                    self.out.uses_http = true;
+                    "http::uri::InvalidUri".to_string()
+                } else if boxed || !uri_try {
+                    et
+                } else {
+                    self.fail(
+                        at,
+                        format!("channel helper with error type `{et}` (an invalid URI must convert into it)"),
+                    );
+                    return None;
+                }
+            }
+            None => {
+                self.fail(at, "channel helper with a `Result` alias");
+                return None;
+            }
+        };
+        // Keep the written `Result` path.
+        let rt_text = self.src(rr);
+        let name_end = rt_text.find('<').unwrap_or(rt_text.len());
+        Some(format!("{}<{PAIR}, {e_text}>", &rt_text[..name_end]))
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1058,6 +1041,61 @@ impl<'a> Scanner<'a> {
         matches!(strip(e), syn::Expr::Field(f)
             if matches!(strip(&f.base), syn::Expr::Path(p) if p.path.is_ident("self")))
     }
+}
+
+/// `let ch = <chain>; .. ch` / `Ok(ch)`: the chain is the `let`'s (`ch` used once); any
+/// other expression is the chain itself.
+fn let_bound_chain<'a>(block: &'a syn::Block, chain_expr: &'a syn::Expr) -> &'a syn::Expr {
+    match strip(chain_expr) {
+        syn::Expr::Path(p) if p.path.get_ident().is_some() => {
+            let name = p.path.get_ident().unwrap().to_string();
+            let lets: Vec<&'a syn::Local> = block
+                .stmts
+                .iter()
+                .filter_map(|st| match st {
+                    syn::Stmt::Local(l) => match &l.pat {
+                        syn::Pat::Ident(pi) if pi.ident == name => Some(l),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect();
+            let uses = super::uses_in(&name, |u| u.visit_block(block)).len();
+            match (lets.as_slice(), uses) {
+                ([l], 1) if l.init.as_ref().is_some_and(|i| i.diverge.is_none()) => {
+                    &l.init.as_ref().unwrap().expr
+                }
+                _ => chain_expr,
+            }
+        }
+        _ => chain_expr,
+    }
+}
+
+/// Counts the `?` of what `visit` visits (closures and nested items excluded), and whether
+/// it has a `return`.
+fn tries_and_returns(visit: impl FnOnce(&mut TriesAndReturns)) -> (usize, bool) {
+    let mut q = TriesAndReturns { n: 0, ret: false };
+    visit(&mut q);
+    (q.n, q.ret)
+}
+
+struct TriesAndReturns {
+    n: usize,
+    ret: bool,
+}
+
+impl<'x> Visit<'x> for TriesAndReturns {
+    fn visit_expr_try(&mut self, t: &'x syn::ExprTry) {
+        self.n += 1;
+        syn::visit::visit_expr_try(self, t);
+    }
+    fn visit_expr_return(&mut self, r: &'x syn::ExprReturn) {
+        self.ret = true;
+        syn::visit::visit_expr_return(self, r);
+    }
+    fn visit_expr_closure(&mut self, _: &'x syn::ExprClosure) {}
+    fn visit_item(&mut self, _: &'x syn::Item) {}
 }
 
 // ---------------------------------------------------------------------------------------------

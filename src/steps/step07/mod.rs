@@ -221,11 +221,26 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn function(&mut self, sig: &syn::Signature, block: &syn::Block) {
+    /// Moves a function's client error handling off tonic's `Status`: the `to_status`
+    /// conversions go, the shim wrappers switch to their `connect_errors` twins, the errors
+    /// coming out of them are read through `ConnectError`'s accessors, and what only tonic's
+    /// `Status` can do keeps the function on tonic (listed).
+    fn convert_client_errors(&mut self, sig: &syn::Signature, block: &syn::Block) {
         let mut toks = Vec::new();
         flatten(block.to_token_stream(), &mut toks);
-        // Error bindings: (name, from offset, to offset).
-        let mut errs: Vec<(String, usize, usize)> = Vec::new();
+        let mut errs = self.error_params(sig);
+        let signals = self.remove_signals(&toks);
+        streams_and_error_bindings(&toks, &signals, &mut errs);
+        self.rewrite_accessors(&toks, &errs);
+        if !signals.is_empty() || !errs.is_empty() {
+            self.keep_unplaced_tonic_names(&toks);
+        }
+        self.report_cancelled(&toks);
+    }
+
+    /// Parameters whose type the renames made a `ConnectError`: errors throughout the function.
+    fn error_params(&self, sig: &syn::Signature) -> Vec<ErrBinding> {
+        let mut errs: Vec<ErrBinding> = Vec::new();
         for input in &sig.inputs {
             let syn::FnArg::Typed(t) = input else {
                 continue;
@@ -234,10 +249,19 @@ impl Walker<'_, '_> {
                 continue;
             };
             if self.renamed_status_in(&range(syn::spanned::Spanned::span(&*t.ty))) {
-                errs.push((pi.ident.to_string(), 0, usize::MAX));
+                errs.push(ErrBinding {
+                    name: pi.ident.to_string(),
+                    from: 0,
+                    to: usize::MAX,
+                });
             }
         }
-        // Signals: removed `map_err(to_status)` and wrappers (switched to their twins).
+        errs
+    }
+
+    /// Signals: removed `map_err(to_status)` and wrappers (switched to their twins). Returns
+    /// their ranges.
+    fn remove_signals(&mut self, toks: &[Tok]) -> Vec<Range<usize>> {
         let mut signals: Vec<Range<usize>> = Vec::new();
         let mut i = 0;
         while i < toks.len() {
@@ -320,104 +344,12 @@ impl Walker<'_, '_> {
             }
             i += 1;
         }
-        // Bindings fed by a signal: `let s = <..wrapper..>` (streams), and `Err(e)` arms of a
-        // `match` / `if let` on an expression holding one.
-        let has_signal =
-            |r: Range<usize>| signals.iter().any(|s| r.start <= s.start && s.end <= r.end);
-        let mut streams: HashSet<String> = HashSet::new();
-        for (i, t) in toks.iter().enumerate() {
-            if t.is_ident("let") {
-                // let [mut] NAME = ... ;
-                let mut j = i + 1;
-                if toks.get(j).is_some_and(|t| t.is_ident("mut")) {
-                    j += 1;
-                }
-                let (Some(Tok::Ident(name, _)), true) = (
-                    toks.get(j),
-                    toks.get(j + 1).is_some_and(|t| t.is_punct('=')),
-                ) else {
-                    continue;
-                };
-                let end = statement_end(&toks, j + 2).min(toks.len() - 1);
-                let r = toks[j + 2].range().start..toks[end].range().end;
-                if has_signal(r) {
-                    streams.insert(name.clone());
-                    // `let e = call.await.err()..`, `.unwrap_err()`, `match call { .. Err(e) => e }`:
-                    // `e` is the call's error from here on.
-                    let takes_err = (j + 2..end).any(|k| {
-                        (toks[k].is_ident("err")
-                            || toks[k].is_ident("unwrap_err")
-                            || toks[k].is_ident("expect_err"))
-                            && toks[k - 1].is_punct('.')
-                    }) || (j + 2..end).any(|k| {
-                        toks[k].is_ident("Err")
-                            && toks
-                                .get(k + 1)
-                                .is_some_and(|t| t.is_open(Delimiter::Parenthesis))
-                            && toks
-                                .get(k + 3)
-                                .is_some_and(|t| t.is_close(Delimiter::Parenthesis))
-                            && toks.get(k + 4).is_some_and(|t| t.is_punct('='))
-                            && toks.get(k + 5).is_some_and(|t| t.is_punct('>'))
-                            && toks.get(k + 6).and_then(Tok::ident)
-                                == toks.get(k + 2).and_then(Tok::ident)
-                    });
-                    if takes_err {
-                        errs.push((name.clone(), toks[end].range().end, usize::MAX));
-                    }
-                }
-            }
-            if t.is_ident("match")
-                || (t.is_ident("if") && toks.get(i + 1).is_some_and(|t| t.is_ident("let")))
-            {
-                let start = if t.is_ident("match") { i + 1 } else { i + 2 };
-                // The scrutinee runs to the `{` at depth 0.
-                let mut depth = 0i32;
-                let mut j = start;
-                while j < toks.len() {
-                    match &toks[j] {
-                        Tok::Open(Delimiter::Brace, _) if depth == 0 => break,
-                        Tok::Open(..) => depth += 1,
-                        Tok::Close(..) => depth -= 1,
-                        _ => {}
-                    }
-                    j += 1;
-                }
-                if j >= toks.len() {
-                    continue;
-                }
-                let scrut = toks[start].range().start..toks[j].range().start;
-                let from_stream =
-                    (start..j).any(|k| toks[k].ident().is_some_and(|n| streams.contains(n)));
-                if !has_signal(scrut.clone()) && !from_stream {
-                    continue;
-                }
-                // The `{ .. }` that follows.
-                let body_end = close_of(&toks, j);
-                let (from, to) = if t.is_ident("match") {
-                    (toks[j].range().start, toks[body_end].range().end)
-                } else {
-                    // `if let Err(e) = x {`: the pattern sits before the `=`.
-                    (toks[i].range().start, toks[body_end].range().end)
-                };
-                let scan_from = if t.is_ident("match") { j } else { i };
-                for k in scan_from..body_end {
-                    if toks[k].is_ident("Err")
-                        && toks
-                            .get(k + 1)
-                            .is_some_and(|t| t.is_open(Delimiter::Parenthesis))
-                        && toks
-                            .get(k + 3)
-                            .is_some_and(|t| t.is_close(Delimiter::Parenthesis))
-                    {
-                        if let Some(Tok::Ident(n, _)) = toks.get(k + 2) {
-                            errs.push((n.clone(), from, to));
-                        }
-                    }
-                }
-            }
-        }
-        // Accessors.
+        signals
+    }
+
+    /// Accessors of the errors (`code()`, `message()`, `details()`, `metadata()`) rewritten to
+    /// `ConnectError`'s; any other read keeps the function on tonic.
+    fn rewrite_accessors(&mut self, toks: &[Tok], errs: &[ErrBinding]) {
         for i in 0..toks.len() {
             let Tok::Ident(name, r) = &toks[i] else {
                 continue;
@@ -427,7 +359,7 @@ impl Walker<'_, '_> {
             }
             if !errs
                 .iter()
-                .any(|(n, from, to)| n == name && *from <= r.start && r.start < *to)
+                .any(|e| &e.name == name && e.from <= r.start && r.start < e.to)
             {
                 continue;
             }
@@ -443,7 +375,7 @@ impl Walker<'_, '_> {
             if !called {
                 continue;
             }
-            match (m, empty_call_at(&toks, i)) {
+            match (m, empty_call_at(toks, i)) {
                 ("code", Some(_)) => self.edits.push(Edit::replace(
                     toks[i + 2].range().start..toks[i + 4].range().end,
                     "code",
@@ -493,7 +425,7 @@ impl Walker<'_, '_> {
                         .is_some_and(|t| t.is_punct(',') || t.is_close(Delimiter::Parenthesis))
                         && i > 0
                         && toks[i - 1].is_punct(',')
-                        && in_format_macro(&toks, i) =>
+                        && in_format_macro(toks, i) =>
                 {
                     self.edits.push(Edit::replace(
                         r.start..toks[i + 4].range().end,
@@ -512,37 +444,38 @@ impl Walker<'_, '_> {
                 ),
             }
         }
-        // Tonic error names the renames did not place, in a function that handles client errors.
-        if !signals.is_empty() || !errs.is_empty() {
-            for (i, t) in toks.iter().enumerate() {
-                let Tok::Ident(n, r) = t else { continue };
-                if (n != "Status" && n != "Code") || (i > 0 && toks[i - 1].is_punct('.')) {
-                    continue;
-                }
-                if self.edited(r) {
-                    continue;
-                }
-                let qualified =
-                    i >= 3 && toks[i - 3].is_ident("tonic") && toks[i - 1].is_punct(':');
-                if qualified && self.edited(&(toks[i - 3].range().start..r.end)) {
-                    continue;
-                }
-                let tonic = qualified
-                    || self
-                        .resolve_written(&[n.as_str()])
-                        .is_some_and(|f| f.first().map(String::as_str) == Some("tonic"));
-                if tonic {
-                    self.keep_tonic(
-                        r.start,
-                        format!(
-                            "it still names tonic's `{n}` where the step could not tell the side"
-                        ),
-                    );
-                }
+    }
+
+    /// Tonic error names the renames did not place, in a function that handles client errors.
+    fn keep_unplaced_tonic_names(&mut self, toks: &[Tok]) {
+        for (i, t) in toks.iter().enumerate() {
+            let Tok::Ident(n, r) = t else { continue };
+            if (n != "Status" && n != "Code") || (i > 0 && toks[i - 1].is_punct('.')) {
+                continue;
+            }
+            if self.edited(r) {
+                continue;
+            }
+            let qualified = i >= 3 && toks[i - 3].is_ident("tonic") && toks[i - 1].is_punct(':');
+            if qualified && self.edited(&(toks[i - 3].range().start..r.end)) {
+                continue;
+            }
+            let tonic = qualified
+                || self
+                    .resolve_written(&[n.as_str()])
+                    .is_some_and(|f| f.first().map(String::as_str) == Some("tonic"));
+            if tonic {
+                self.keep_tonic(
+                    r.start,
+                    format!("it still names tonic's `{n}` where the step could not tell the side"),
+                );
             }
         }
-        // Behaviour: tonic reported client timeouts as Cancelled.
-        for t in &toks {
+    }
+
+    /// Behaviour: tonic reported client timeouts as Cancelled.
+    fn report_cancelled(&mut self, toks: &[Tok]) {
+        for t in toks {
             if let Tok::Ident(n, r) = t {
                 if n == "Cancelled" && self.edited(r) {
                     self.items.push(item(
@@ -552,6 +485,120 @@ impl Walker<'_, '_> {
                         "tonic reported client-side timeouts as Code::Cancelled; connectrpc reports them as ErrorCode::DeadlineExceeded".into(),
                         "check whether this arm was meant for timeouts, and match DeadlineExceeded for them",
                     ));
+                }
+            }
+        }
+    }
+}
+
+/// An error binding: its name and the offsets between which it names a client error.
+struct ErrBinding {
+    name: String,
+    from: usize,
+    to: usize,
+}
+
+/// Bindings fed by a signal: `let s = <..wrapper..>` (streams), and `Err(e)` arms of a
+/// `match` / `if let` on an expression holding one (added to `errs`).
+fn streams_and_error_bindings(toks: &[Tok], signals: &[Range<usize>], errs: &mut Vec<ErrBinding>) {
+    let has_signal = |r: Range<usize>| signals.iter().any(|s| r.start <= s.start && s.end <= r.end);
+    let mut streams: HashSet<String> = HashSet::new();
+    for (i, t) in toks.iter().enumerate() {
+        if t.is_ident("let") {
+            // let [mut] NAME = ... ;
+            let mut j = i + 1;
+            if toks.get(j).is_some_and(|t| t.is_ident("mut")) {
+                j += 1;
+            }
+            let (Some(Tok::Ident(name, _)), true) = (
+                toks.get(j),
+                toks.get(j + 1).is_some_and(|t| t.is_punct('=')),
+            ) else {
+                continue;
+            };
+            let end = statement_end(toks, j + 2).min(toks.len() - 1);
+            let r = toks[j + 2].range().start..toks[end].range().end;
+            if has_signal(r) {
+                streams.insert(name.clone());
+                // `let e = call.await.err()..`, `.unwrap_err()`, `match call { .. Err(e) => e }`:
+                // `e` is the call's error from here on.
+                let takes_err = (j + 2..end).any(|k| {
+                    (toks[k].is_ident("err")
+                        || toks[k].is_ident("unwrap_err")
+                        || toks[k].is_ident("expect_err"))
+                        && toks[k - 1].is_punct('.')
+                }) || (j + 2..end).any(|k| {
+                    toks[k].is_ident("Err")
+                        && toks
+                            .get(k + 1)
+                            .is_some_and(|t| t.is_open(Delimiter::Parenthesis))
+                        && toks
+                            .get(k + 3)
+                            .is_some_and(|t| t.is_close(Delimiter::Parenthesis))
+                        && toks.get(k + 4).is_some_and(|t| t.is_punct('='))
+                        && toks.get(k + 5).is_some_and(|t| t.is_punct('>'))
+                        && toks.get(k + 6).and_then(Tok::ident)
+                            == toks.get(k + 2).and_then(Tok::ident)
+                });
+                if takes_err {
+                    errs.push(ErrBinding {
+                        name: name.clone(),
+                        from: toks[end].range().end,
+                        to: usize::MAX,
+                    });
+                }
+            }
+        }
+        if t.is_ident("match")
+            || (t.is_ident("if") && toks.get(i + 1).is_some_and(|t| t.is_ident("let")))
+        {
+            let start = if t.is_ident("match") { i + 1 } else { i + 2 };
+            // The scrutinee runs to the `{` at depth 0.
+            let mut depth = 0i32;
+            let mut j = start;
+            while j < toks.len() {
+                match &toks[j] {
+                    Tok::Open(Delimiter::Brace, _) if depth == 0 => break,
+                    Tok::Open(..) => depth += 1,
+                    Tok::Close(..) => depth -= 1,
+                    _ => {}
+                }
+                j += 1;
+            }
+            if j >= toks.len() {
+                continue;
+            }
+            let scrut = toks[start].range().start..toks[j].range().start;
+            let from_stream =
+                (start..j).any(|k| toks[k].ident().is_some_and(|n| streams.contains(n)));
+            if !has_signal(scrut.clone()) && !from_stream {
+                continue;
+            }
+            // The `{ .. }` that follows.
+            let body_end = close_of(toks, j);
+            let (from, to) = if t.is_ident("match") {
+                (toks[j].range().start, toks[body_end].range().end)
+            } else {
+                // `if let Err(e) = x {`: the pattern sits before the `=`.
+                (toks[i].range().start, toks[body_end].range().end)
+            };
+            let scan_from = if t.is_ident("match") { j } else { i };
+            for k in scan_from..body_end {
+                if toks[k].is_ident("Err")
+                    && toks
+                        .get(k + 1)
+                        .is_some_and(|t| t.is_open(Delimiter::Parenthesis))
+                    && toks
+                        .get(k + 3)
+                        .is_some_and(|t| t.is_close(Delimiter::Parenthesis))
+                {
+                    if let Some(Tok::Ident(n, _)) = toks.get(k + 2) {
+                        errs.push(ErrBinding {
+                            name: n.clone(),
+                            from,
+                            to,
+                        });
+                    }
                 }
             }
         }
@@ -658,12 +705,12 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     }
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        self.function(&f.sig, &f.block);
+        self.convert_client_errors(&f.sig, &f.block);
         syn::visit::visit_item_fn(self, f);
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        self.function(&f.sig, &f.block);
+        self.convert_client_errors(&f.sig, &f.block);
         syn::visit::visit_impl_item_fn(self, f);
     }
 }

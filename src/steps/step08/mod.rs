@@ -1034,13 +1034,6 @@ impl<'a, 'ast> Walker<'a, 'ast> {
     }
 
     fn plan(&self, call: &'ast syn::ExprCall, kind: Kind, status: bool) -> Result<Vec<Edit>, Keep> {
-        let shape = || {
-            keep(
-                "call-shape",
-                "the way its answer is used is not one the step rewrites",
-                "call the native method (`client.<method>(..)`) and read the stream with `message().await`",
-            )
-        };
         if call.args.len() != 2 {
             return Err(shape());
         }
@@ -1083,18 +1076,51 @@ impl<'a, 'ast> Walker<'a, 'ast> {
         if status && !unwraps(links.get(2)) {
             edits.push(Edit::insert(await_end, TO_STATUS, "step08/error-status"));
         }
+        let native_arg = self.native_arg(call, kind, &recv, &mut edits)?;
+        let answer = Answer {
+            parent,
+            top: links.last().unwrap(),
+            rest: &links[i..],
+            exposed,
+            exposed_end,
+        };
         let mut prefix = String::new();
-        let native_arg;
         match kind {
+            Kind::Client => self.plan_client_answer(&answer, &mut edits)?,
+            Kind::Server => self.plan_server_answer(&answer, status, &mut edits, &mut prefix)?,
+            Kind::Bidi => self.plan_bidi(call, &answer, status, &mut edits)?,
+        }
+        let call = NativeCall {
+            range: call_r,
+            kind,
+            prefix,
+            recv,
+            method,
+            arg: native_arg,
+        };
+        edits.push(self.native_call(call));
+        Ok(edits)
+    }
+
+    /// The message (or request stream) argument of the native call, its edits pushed; empty
+    /// when a request helper's parts or a bidi pump carry it.
+    fn native_arg(
+        &self,
+        call: &'ast syn::ExprCall,
+        kind: Kind,
+        recv: &str,
+        edits: &mut Vec<Edit>,
+    ) -> Result<String, Keep> {
+        Ok(match kind {
             Kind::Server | Kind::Client
-                if self.take_parts(&call.args[0], &recv).transpose()?.is_some() =>
+                if self.take_parts(&call.args[0], recv).transpose()?.is_some() =>
             {
-                native_arg = String::new();
+                String::new()
             }
             Kind::Server => {
                 let (a, e) = self.message_arg(&call.args[0])?;
-                native_arg = a;
                 edits.extend(e);
+                a
             }
             Kind::Client => {
                 let arg = &call.args[0];
@@ -1103,318 +1129,318 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                     None => arg,
                 };
                 let (_, e) = self.stream_arg(arg, 0)?;
-                native_arg = self.src(range(inner.span())).to_string();
                 edits.extend(e);
+                self.src(range(inner.span())).to_string()
             }
-            Kind::Bidi => native_arg = String::new(),
+            Kind::Bidi => String::new(),
+        })
+    }
+
+    /// The `Result` itself: only error inspection or a `match` with `Ok(_)`.
+    fn ok_uses_discarded(rest: &[&'ast syn::Expr]) -> Result<(), Keep> {
+        match rest.first() {
+            Some(l)
+                if Self::method_named(
+                    l,
+                    &["err", "is_err", "is_ok", "unwrap_err", "expect_err"],
+                ) =>
+            {
+                Ok(())
+            }
+            Some(_) => Err(shape()),
+            None => Err(shape()),
         }
-        let top = *links.last().unwrap();
-        let rest = &links[i..];
-        let metadata = || {
-            keep(
-                "response-metadata",
-                "its response is used beyond `into_inner()` (metadata, extensions)",
-                "read headers with `headers()` on the native response (`trailers()` after the end)",
-            )
-        };
-        let ok_uses_discarded = |rest: &[&'ast syn::Expr]| -> Result<(), Keep> {
-            // The `Result` itself: only error inspection or a `match` with `Ok(_)`.
+    }
+
+    /// A client-streaming call's answer: `into_inner()` is `into_owned()`, a bound response
+    /// is read owned, a `match` reads its `Ok` arm.
+    fn plan_client_answer(&self, a: &Answer<'_, 'ast>, edits: &mut Vec<Edit>) -> Result<(), Keep> {
+        let (parent, top, rest) = (a.parent, a.top, a.rest);
+        if a.exposed {
             match rest.first() {
-                Some(l)
-                    if Self::method_named(
-                        l,
-                        &["err", "is_err", "is_ok", "unwrap_err", "expect_err"],
-                    ) =>
-                {
-                    Ok(())
-                }
-                Some(_) => Err(shape()),
-                None => Err(shape()),
-            }
-        };
-        match kind {
-            Kind::Client => {
-                if exposed {
-                    match rest.first() {
-                        Some(syn::Expr::MethodCall(m))
-                            if m.method == "into_inner" && m.args.is_empty() =>
-                        {
-                            edits.push(Edit::replace(
-                                range(m.method.span()),
-                                "into_owned",
-                                "step08/response",
-                            ));
-                        }
-                        Some(_) => return Err(metadata()),
-                        None => match parent {
-                            Some(Node::Stmt) => {}
-                            _ => {
-                                let (_, pi) = Self::let_ident(parent, top).ok_or_else(shape)?;
-                                edits.extend(
-                                    self.response_into_owned(&pi.ident.to_string())
-                                        .ok_or_else(metadata)?,
-                                );
-                            }
-                        },
-                    }
-                } else if rest.is_empty() {
-                    edits.extend(self.match_arms(parent, top, true).ok_or_else(shape)?);
-                } else {
-                    ok_uses_discarded(rest)?;
-                }
-            }
-            Kind::Server => {
-                if exposed {
-                    match rest.first() {
-                        Some(syn::Expr::MethodCall(m))
-                            if m.method == "into_inner" && m.args.is_empty() =>
-                        {
-                            let del = range(m.receiver.span()).end..range(m.span()).end;
-                            let bound = if rest.len() == 1 {
-                                Self::let_ident(parent, top)
-                            } else {
-                                None
-                            };
-                            let native_reads = match bound {
-                                Some((_, pi)) => match self.reads(&pi.ident.to_string(), status)? {
-                                    Reads::Native(e) => Some(e),
-                                    Reads::Adapter => None,
-                                },
-                                None => None,
-                            };
-                            match (native_reads, bound) {
-                                (Some(e), _) => {
-                                    edits.push(Edit::delete(del, "step08/into-inner"));
-                                    edits.extend(e);
-                                }
-                                (None, Some((local, pi))) => {
-                                    // `let s = <call>?;` then `let s = <Stream of owned messages>;`
-                                    // (the `mut` moves to the second binding).
-                                    let name = pi.ident.to_string();
-                                    edits.push(Edit::delete(del, "step08/into-inner"));
-                                    edits.push(Edit::replace(
-                                        range(pi.span()),
-                                        name.clone(),
-                                        "step08/stream-adapter",
-                                    ));
-                                    let m = if pi.mutability.is_some() { "mut " } else { "" };
-                                    edits.push(self.rebind_messages(local, &name, m, status));
-                                }
-                                (None, None) => {
-                                    let (pre, post) = stream_wrap(status);
-                                    prefix = pre;
-                                    edits.push(Edit::replace(del, post, "step08/stream-adapter"));
-                                }
-                            }
-                        }
-                        Some(_) => return Err(metadata()),
-                        None => {
-                            // `let response = <call>?;` then `response.into_inner()` once.
-                            let (_, pi) = Self::let_ident(parent, top).ok_or_else(shape)?;
-                            let (_, body) = *self.fns.last().ok_or_else(shape)?;
-                            let name = pi.ident.to_string();
-                            let u = uses(&name, body);
-                            if u.opaque || u.hits.len() != 1 || lets(&name, body).len() != 1 {
-                                return Err(metadata());
-                            }
-                            let anc = &u.hits[0];
-                            let n = anc.len();
-                            let Some(syn::Expr::MethodCall(m)) = n.checked_sub(2).map(|k| anc[k])
-                            else {
-                                return Err(metadata());
-                            };
-                            if m.method != "into_inner"
-                                || !m.args.is_empty()
-                                || !same(&*m.receiver, anc[n - 1])
-                            {
-                                return Err(metadata());
-                            }
-                            // The stream is read through its use `s.into_inner()`: `mut`
-                            // unless that is passed along or consumed by a by-value method.
-                            let m_needed = match n.checked_sub(3).map(|k| anc[k]) {
-                                Some(syn::Expr::MethodCall(p))
-                                    if same(&*p.receiver, anc[n - 2]) =>
-                                {
-                                    !BY_VALUE.iter().any(|b| p.method == b)
-                                }
-                                _ => false,
-                            };
-                            let (local, _) = Self::let_ident(parent, top).ok_or_else(shape)?;
-                            let mt = if m_needed { "mut " } else { "" };
-                            edits.push(self.rebind_messages(local, &name, mt, status));
-                            edits.push(Edit::delete(
-                                range(m.receiver.span()).end..range(m.span()).end,
-                                "step08/into-inner",
-                            ));
-                        }
-                    }
-                } else if rest.is_empty() {
-                    edits.extend(self.match_arms(parent, top, false).ok_or_else(shape)?);
-                } else {
-                    ok_uses_discarded(rest)?;
-                }
-            }
-            Kind::Bidi => {
-                let bidi_shape = || {
-                    keep(
-                        "bidi-shape",
-                        "it is not bound as `let stream = <call>.await?.into_inner();`",
-                        "call `client.<method>().await?` and use the handle: `send`, `close_send`, `message`, `into_split`",
-                    )
-                };
-                if !exposed {
-                    return Err(bidi_shape());
-                }
-                let (local, pi) = Self::let_ident(parent, top).ok_or_else(bidi_shape)?;
-                let name = pi.ident.to_string();
-                match rest {
-                    [syn::Expr::MethodCall(m)] if m.method == "into_inner" && m.args.is_empty() => {
-                        edits.push(Edit::replace(
-                            range(m.method.span()),
-                            "into_split",
-                            "step08/bidi",
-                        ));
-                    }
-                    [] => {
-                        let (_, body) = *self.fns.last().ok_or_else(bidi_shape)?;
-                        let u = uses(&name, body);
-                        if !u.hits.is_empty() || u.opaque {
-                            return Err(metadata());
-                        }
-                        edits.push(Edit::insert(
-                            exposed_end.unwrap(),
-                            ".into_split()",
-                            "step08/bidi",
-                        ));
-                    }
-                    _ => return Err(bidi_shape()),
-                }
-                let send = format!("{}_send", name.trim_start_matches('_'));
-                let (_, body) = *self.fns.last().ok_or_else(bidi_shape)?;
-                if !uses(&send, body).hits.is_empty() || !lets(&send, body).is_empty() {
-                    return Err(keep(
-                        "stream-binding",
-                        format!("`{send}`, the name for the send half, is taken in this function"),
-                        "rename that binding, then run the step again",
+                Some(syn::Expr::MethodCall(m)) if m.method == "into_inner" && m.args.is_empty() => {
+                    edits.push(Edit::replace(
+                        range(m.method.span()),
+                        "into_owned",
+                        "step08/response",
                     ));
                 }
-                let reads = if name.starts_with('_') && uses(&name, body).hits.is_empty() {
-                    Reads::Native(Vec::new())
-                } else {
-                    self.reads(&name, status)?
-                };
-                let indent = indent_at(self.text, range(local.span()).start).to_string();
-                let pair = self
-                    .options_pair_of(&call.args[0])
-                    .map(|p| (p, self.tuple_halves(p)));
-                let (outbound, more) = match pair {
-                    // A request helper's `(stream, CallOptions)` pair: split before the call,
-                    // the options to the call, the stream to the pump.
-                    Some((_, Some((a, b)))) if is_ident(&a) && is_ident(&b) => {
-                        self.options.replace(Some(b));
-                        (Outbound::Stream(a), Vec::new())
+                Some(_) => return Err(response_metadata()),
+                None => match parent {
+                    Some(Node::Stmt) => {}
+                    _ => {
+                        let (_, pi) = Self::let_ident(parent, top).ok_or_else(shape)?;
+                        edits.extend(
+                            self.response_into_owned(&pi.ident.to_string())
+                                .ok_or_else(response_metadata)?,
+                        );
                     }
-                    Some((pair, _)) => {
-                        let base = name.trim_start_matches('_');
-                        let (out, opts) = (format!("{base}_outbound"), format!("{base}_options"));
-                        for n in [&out, &opts] {
-                            if !uses(n, body).hits.is_empty() || !lets(n, body).is_empty() {
-                                return Err(keep(
-                                    "stream-binding",
-                                    format!("`{n}`, the name for a half of the request helper's pair, is taken in this function"),
-                                    "rename that binding, then run the step again",
-                                ));
-                            }
-                        }
-                        edits.push(Edit::insert(
-                            range(local.span()).start,
-                            format!(
-                                "let ({out}, {opts}) = {};\n{indent}",
-                                self.src(range(pair.span()))
-                            ),
-                            "step08/request-options",
+                },
+            }
+        } else if rest.is_empty() {
+            edits.extend(self.match_arms(parent, top, true).ok_or_else(shape)?);
+        } else {
+            Self::ok_uses_discarded(rest)?;
+        }
+        Ok(())
+    }
+
+    /// A server-streaming call's answer: the stream read natively when every read is
+    /// `message().await`, else over the shim's adapter to a `Stream` of owned messages
+    /// (`prefix`: text before the native call, for an adapter wrapped around it).
+    fn plan_server_answer(
+        &self,
+        a: &Answer<'_, 'ast>,
+        status: bool,
+        edits: &mut Vec<Edit>,
+        prefix: &mut String,
+    ) -> Result<(), Keep> {
+        let (parent, top, rest) = (a.parent, a.top, a.rest);
+        if !a.exposed {
+            if rest.is_empty() {
+                edits.extend(self.match_arms(parent, top, false).ok_or_else(shape)?);
+            } else {
+                Self::ok_uses_discarded(rest)?;
+            }
+            return Ok(());
+        }
+        match rest.first() {
+            Some(syn::Expr::MethodCall(m)) if m.method == "into_inner" && m.args.is_empty() => {
+                let del = range(m.receiver.span()).end..range(m.span()).end;
+                let bound = if rest.len() == 1 {
+                    Self::let_ident(parent, top)
+                } else {
+                    None
+                };
+                let native_reads = match bound {
+                    Some((_, pi)) => match self.reads(&pi.ident.to_string(), status)? {
+                        Reads::Native(e) => Some(e),
+                        Reads::Adapter => None,
+                    },
+                    None => None,
+                };
+                match (native_reads, bound) {
+                    (Some(e), _) => {
+                        edits.push(Edit::delete(del, "step08/into-inner"));
+                        edits.extend(e);
+                    }
+                    (None, Some((local, pi))) => {
+                        // `let s = <call>?;` then `let s = <Stream of owned messages>;`
+                        // (the `mut` moves to the second binding).
+                        let name = pi.ident.to_string();
+                        edits.push(Edit::delete(del, "step08/into-inner"));
+                        edits.push(Edit::replace(
+                            range(pi.span()),
+                            name.clone(),
+                            "step08/stream-adapter",
                         ));
-                        self.options.replace(Some(opts));
-                        (Outbound::Stream(out), Vec::new())
+                        let m = if pi.mutability.is_some() { "mut " } else { "" };
+                        edits.push(self.rebind_messages(local, &name, m, status));
                     }
-                    None => self.stream_arg(&call.args[0], 0)?,
-                };
-                edits.extend(more);
-                let recv_mut = if pi.mutability.is_some() && matches!(reads, Reads::Native(_)) {
-                    "mut "
-                } else {
-                    ""
-                };
-                let send_mut = "mut ";
+                    (None, None) => {
+                        let (pre, post) = stream_wrap(status);
+                        *prefix = pre;
+                        edits.push(Edit::replace(del, post, "step08/stream-adapter"));
+                    }
+                }
+            }
+            Some(_) => return Err(response_metadata()),
+            None => edits.extend(self.bound_server_response(a, status)?),
+        }
+        Ok(())
+    }
+
+    /// `let response = <call>?;` then `response.into_inner()` once: the stream rebound as
+    /// owned messages after the `let`, `.into_inner()` deleted.
+    fn bound_server_response(&self, a: &Answer<'_, 'ast>, status: bool) -> Result<Vec<Edit>, Keep> {
+        let (parent, top) = (a.parent, a.top);
+        let (_, pi) = Self::let_ident(parent, top).ok_or_else(shape)?;
+        let (_, body) = *self.fns.last().ok_or_else(shape)?;
+        let name = pi.ident.to_string();
+        let u = uses(&name, body);
+        if u.opaque || u.hits.len() != 1 || lets(&name, body).len() != 1 {
+            return Err(response_metadata());
+        }
+        let anc = &u.hits[0];
+        let n = anc.len();
+        let Some(syn::Expr::MethodCall(m)) = n.checked_sub(2).map(|k| anc[k]) else {
+            return Err(response_metadata());
+        };
+        if m.method != "into_inner" || !m.args.is_empty() || !same(&*m.receiver, anc[n - 1]) {
+            return Err(response_metadata());
+        }
+        // The stream is read through its use `s.into_inner()`: `mut`
+        // unless that is passed along or consumed by a by-value method.
+        let m_needed = match n.checked_sub(3).map(|k| anc[k]) {
+            Some(syn::Expr::MethodCall(p)) if same(&*p.receiver, anc[n - 2]) => {
+                !BY_VALUE.iter().any(|b| p.method == b)
+            }
+            _ => false,
+        };
+        let (local, _) = Self::let_ident(parent, top).ok_or_else(shape)?;
+        let mt = if m_needed { "mut " } else { "" };
+        Ok(vec![
+            self.rebind_messages(local, &name, mt, status),
+            Edit::delete(
+                range(m.receiver.span()).end..range(m.span()).end,
+                "step08/into-inner",
+            ),
+        ])
+    }
+
+    /// A bidi call bound as `let stream = <call>.await?.into_inner();`: split into its send and
+    /// receive halves, a task pumping the outbound messages into the send half.
+    fn plan_bidi(
+        &self,
+        call: &'ast syn::ExprCall,
+        a: &Answer<'_, 'ast>,
+        status: bool,
+        edits: &mut Vec<Edit>,
+    ) -> Result<(), Keep> {
+        if !a.exposed {
+            return Err(bidi_shape());
+        }
+        let (local, pi) = Self::let_ident(a.parent, a.top).ok_or_else(bidi_shape)?;
+        let name = pi.ident.to_string();
+        match a.rest {
+            [syn::Expr::MethodCall(m)] if m.method == "into_inner" && m.args.is_empty() => {
                 edits.push(Edit::replace(
-                    range(pi.span()),
-                    format!("({send_mut}{send}, {recv_mut}{name})"),
+                    range(m.method.span()),
+                    "into_split",
                     "step08/bidi",
                 ));
-                // The task forwarding the outbound messages, then closing the send side; it
-                // ends early when a send fails (the call is over). `pre`: statements run before
-                // the task (the outbound stream built where the call was).
-                let task = |pre: Option<String>, head: String| {
-                    let (open, i, close) = match pre {
-                        None => (
-                            "async move {".to_string(),
-                            indent.clone(),
-                            "});".to_string(),
-                        ),
-                        Some(p) => (
-                            format!("{{\n{indent}    {p}\n{indent}    async move {{"),
-                            format!("{indent}    "),
-                            format!("}}\n{indent}}});"),
-                        ),
-                    };
-                    format!(
-                        "\n{indent}tokio::spawn({open}\n{i}    {head} {{\n{i}        if {send}.send(message).await.is_err() {{\n{i}            break;\n{i}        }}\n{i}    }}\n{i}    {send}.close_send();\n{i}{close}"
-                    )
+            }
+            [] => {
+                let (_, body) = *self.fns.last().ok_or_else(bidi_shape)?;
+                let u = uses(&name, body);
+                if !u.hits.is_empty() || u.opaque {
+                    return Err(response_metadata());
+                }
+                edits.push(Edit::insert(
+                    a.exposed_end.unwrap(),
+                    ".into_split()",
+                    "step08/bidi",
+                ));
+            }
+            _ => return Err(bidi_shape()),
+        }
+        let send = format!("{}_send", name.trim_start_matches('_'));
+        let (_, body) = *self.fns.last().ok_or_else(bidi_shape)?;
+        if !uses(&send, body).hits.is_empty() || !lets(&send, body).is_empty() {
+            return Err(keep(
+                "stream-binding",
+                format!("`{send}`, the name for the send half, is taken in this function"),
+                "rename that binding, then run the step again",
+            ));
+        }
+        let reads = if name.starts_with('_') && uses(&name, body).hits.is_empty() {
+            Reads::Native(Vec::new())
+        } else {
+            self.reads(&name, status)?
+        };
+        let indent = indent_at(self.text, range(local.span()).start).to_string();
+        let outbound = self.bidi_outbound(call, local, &name, body, &indent, edits)?;
+        let recv_mut = if pi.mutability.is_some() && matches!(reads, Reads::Native(_)) {
+            "mut "
+        } else {
+            ""
+        };
+        let send_mut = "mut ";
+        edits.push(Edit::replace(
+            range(pi.span()),
+            format!("({send_mut}{send}, {recv_mut}{name})"),
+            "step08/bidi",
+        ));
+        let mut after = bidi_pump(&outbound, &send, &indent);
+        match reads {
+            Reads::Native(e) => edits.extend(e),
+            Reads::Adapter => {
+                let m = if pi.mutability.is_some() { "mut " } else { "" };
+                let wrapped = if status {
+                    format!("connect_shim::client::streaming_from_bidi({name})")
+                } else {
+                    owned_messages(&name, Some(&indent))
                 };
-                let next =
-                    "while let Some(message) = futures::StreamExt::next(&mut outbound).await";
-                let mut after = match &outbound {
-                    Outbound::Receiver(rx) => task(
-                        None,
-                        format!("let mut outbound = {rx};\n{indent}    while let Some(message) = outbound.recv().await"),
-                    ),
-                    Outbound::Iter(it) => task(None, format!("for message in {it}")),
-                    Outbound::Stream(s) if is_ident(s) => task(
-                        None,
-                        format!("let mut outbound = std::pin::pin!({s});\n{indent}    {next}"),
-                    ),
-                    Outbound::Stream(s) => task(
-                        Some(format!("let mut outbound = Box::pin({s});")),
-                        next.to_string(),
-                    ),
-                };
-                match reads {
-                    Reads::Native(e) => edits.extend(e),
-                    Reads::Adapter => {
-                        let m = if pi.mutability.is_some() { "mut " } else { "" };
-                        let wrapped = if status {
-                            format!("connect_shim::client::streaming_from_bidi({name})")
-                        } else {
-                            owned_messages(&name, Some(&indent))
-                        };
-                        after.push_str(&format!("\n{indent}let {m}{name} = {wrapped};"));
+                after.push_str(&format!("\n{indent}let {m}{name} = {wrapped};"));
+            }
+        }
+        edits.push(Edit::insert(
+            range(local.span()).end,
+            after,
+            "step08/bidi-pump",
+        ));
+        Ok(())
+    }
+
+    /// The outbound messages of a bidi call: its request stream, or the stream half of a
+    /// request helper's `(stream, CallOptions)` pair (split before the call, the options to the
+    /// call).
+    fn bidi_outbound(
+        &self,
+        call: &'ast syn::ExprCall,
+        local: &syn::Local,
+        name: &str,
+        body: &syn::Block,
+        indent: &str,
+        edits: &mut Vec<Edit>,
+    ) -> Result<Outbound, Keep> {
+        let pair = self
+            .options_pair_of(&call.args[0])
+            .map(|p| (p, self.tuple_halves(p)));
+        let (outbound, more) = match pair {
+            // A request helper's `(stream, CallOptions)` pair: split before the call,
+            // the options to the call, the stream to the pump.
+            Some((_, Some((a, b)))) if is_ident(&a) && is_ident(&b) => {
+                self.options.replace(Some(b));
+                (Outbound::Stream(a), Vec::new())
+            }
+            Some((pair, _)) => {
+                let base = name.trim_start_matches('_');
+                let (out, opts) = (format!("{base}_outbound"), format!("{base}_options"));
+                for n in [&out, &opts] {
+                    if !uses(n, body).hits.is_empty() || !lets(n, body).is_empty() {
+                        return Err(keep(
+                            "stream-binding",
+                            format!("`{n}`, the name for a half of the request helper's pair, is taken in this function"),
+                            "rename that binding, then run the step again",
+                        ));
                     }
                 }
                 edits.push(Edit::insert(
-                    range(local.span()).end,
-                    after,
-                    "step08/bidi-pump",
+                    range(local.span()).start,
+                    format!(
+                        "let ({out}, {opts}) = {};\n{indent}",
+                        self.src(range(pair.span()))
+                    ),
+                    "step08/request-options",
                 ));
+                self.options.replace(Some(opts));
+                (Outbound::Stream(out), Vec::new())
             }
-        }
+            None => self.stream_arg(&call.args[0], 0)?,
+        };
+        edits.extend(more);
+        Ok(outbound)
+    }
+
+    /// The native call replacing the wrapper call: with a request helper's pair written out,
+    /// its parts' block, its options, or the message alone.
+    fn native_call(&self, call: NativeCall) -> Edit {
+        let NativeCall {
+            range: call_r,
+            kind,
+            prefix,
+            recv,
+            method,
+            arg: native_arg,
+        } = call;
         if let Some((a, b)) = self.pair_tuple.borrow().as_ref() {
             // The pair written out, `(r, r_options)`: its halves passed as they are.
-            edits.push(Edit::replace(
+            return Edit::replace(
                 call_r,
                 format!("{prefix}{recv}.{method}_with_options({a}, {b})"),
                 "step08/native-call",
-            ));
-            return Ok(edits);
+            );
         }
         if let Some(parts) = self.parts.borrow().as_deref() {
             let first = if kind == Kind::Client {
@@ -1429,20 +1455,14 @@ impl<'a, 'ast> Walker<'a, 'ast> {
                 parts,
                 &format!("{recv}.{method}_with_options({first}, options)"),
             );
-            edits.push(Edit::replace(
-                call_r,
-                format!("{prefix}{block}"),
-                "step08/native-call",
-            ));
-            return Ok(edits);
+            return Edit::replace(call_r, format!("{prefix}{block}"), "step08/native-call");
         }
         let native = match (self.options.borrow().as_deref(), kind) {
             (Some(o), Kind::Bidi) => format!("{prefix}{recv}.{method}_with_options({o})"),
             (Some(o), _) => format!("{prefix}{recv}.{method}_with_options({native_arg}, {o})"),
             (None, _) => format!("{prefix}{recv}.{method}({native_arg})"),
         };
-        edits.push(Edit::replace(call_r, native, "step08/native-call"));
-        Ok(edits)
+        Edit::replace(call_r, native, "step08/native-call")
     }
 
     /// After `local` (binding a native response stream to `name`): `let [mut] name = <a
@@ -1533,6 +1553,95 @@ impl<'a, 'ast> Walker<'a, 'ast> {
             }
         }
         Some(edits)
+    }
+}
+
+/// The answer of a wrapper call: the links of the chain above it and where it goes.
+struct Answer<'l, 'ast> {
+    parent: Option<Node<'ast>>,
+    /// The outermost link of the chain.
+    top: &'ast syn::Expr,
+    /// The links after the call's `.await`, `map_err`s and `?` / `unwrap` / `expect`.
+    rest: &'l [&'ast syn::Expr],
+    /// The answer is exposed by `?` / `unwrap` / `expect`.
+    exposed: bool,
+    /// Where that exposing link ends.
+    exposed_end: Option<usize>,
+}
+
+/// The native call a wrapper call becomes.
+struct NativeCall {
+    range: Range<usize>,
+    kind: Kind,
+    /// Text before the call (an adapter wrapped around it).
+    prefix: String,
+    /// The client's text and the method.
+    recv: String,
+    method: String,
+    /// The message or request stream argument (empty when parts or a pump carry it).
+    arg: String,
+}
+
+fn shape() -> Keep {
+    keep(
+        "call-shape",
+        "the way its answer is used is not one the step rewrites",
+        "call the native method (`client.<method>(..)`) and read the stream with `message().await`",
+    )
+}
+
+fn response_metadata() -> Keep {
+    keep(
+        "response-metadata",
+        "its response is used beyond `into_inner()` (metadata, extensions)",
+        "read headers with `headers()` on the native response (`trailers()` after the end)",
+    )
+}
+
+fn bidi_shape() -> Keep {
+    keep(
+        "bidi-shape",
+        "it is not bound as `let stream = <call>.await?.into_inner();`",
+        "call `client.<method>().await?` and use the handle: `send`, `close_send`, `message`, `into_split`",
+    )
+}
+
+/// The task forwarding a bidi call's outbound messages to its send half `send`, then closing
+/// it; it ends early when a send fails (the call is over). Inserted after the call's `let`.
+fn bidi_pump(outbound: &Outbound, send: &str, indent: &str) -> String {
+    // `pre`: statements run before the task (the outbound stream built where the call was).
+    let task = |pre: Option<String>, head: String| {
+        let (open, i, close) = match pre {
+            None => (
+                "async move {".to_string(),
+                indent.to_string(),
+                "});".to_string(),
+            ),
+            Some(p) => (
+                format!("{{\n{indent}    {p}\n{indent}    async move {{"),
+                format!("{indent}    "),
+                format!("}}\n{indent}}});"),
+            ),
+        };
+        format!(
+            "\n{indent}tokio::spawn({open}\n{i}    {head} {{\n{i}        if {send}.send(message).await.is_err() {{\n{i}            break;\n{i}        }}\n{i}    }}\n{i}    {send}.close_send();\n{i}{close}"
+        )
+    };
+    let next = "while let Some(message) = futures::StreamExt::next(&mut outbound).await";
+    match outbound {
+        Outbound::Receiver(rx) => task(
+            None,
+            format!("let mut outbound = {rx};\n{indent}    while let Some(message) = outbound.recv().await"),
+        ),
+        Outbound::Iter(it) => task(None, format!("for message in {it}")),
+        Outbound::Stream(s) if is_ident(s) => task(
+            None,
+            format!("let mut outbound = std::pin::pin!({s});\n{indent}    {next}"),
+        ),
+        Outbound::Stream(s) => task(
+            Some(format!("let mut outbound = Box::pin({s});")),
+            next.to_string(),
+        ),
     }
 }
 

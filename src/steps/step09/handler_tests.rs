@@ -203,21 +203,7 @@ pub fn rewrite(text: &str, file: &syn::File, idx: &FileIndex) -> Rewrite {
             }
         }
     }
-    // The base64 helpers of binary metadata (step 6's), once per file, in the module that
-    // needs them.
-    let encode = !text.contains(&format!("fn {}(", crate::steps::metadata::BIN_ENCODE));
-    let decode = !text.contains(&format!("fn {}(", crate::steps::metadata::BIN_DECODE));
-    let enc_m = encode_in.first().copied().filter(|_| encode);
-    let dec_m = decode_in.first().copied().filter(|_| decode);
-    let places: Vec<(ScopeId, bool, bool)> = match (enc_m, dec_m) {
-        (Some(a), Some(b)) if a == b => vec![(a, true, true)],
-        (a, b) => a
-            .map(|a| (a, true, false))
-            .into_iter()
-            .chain(b.map(|b| (b, false, true)))
-            .collect(),
-    };
-    for (m, e, d) in places {
+    for (m, e, d) in bin_helper_places(text, &encode_in, &decode_in) {
         let helpers_text = crate::steps::metadata::bin_helpers(e, d);
         out.edits
             .push(helpers_edit(text, idx, &toks, &close_of, m, &helpers_text));
@@ -226,6 +212,28 @@ pub fn rewrite(text: &str, file: &syn::File, idx: &FileIndex) -> Rewrite {
         out.imports = unused_imports(file, idx, text, &replaced, &modules);
     }
     out
+}
+
+/// Where the base64 helpers of binary metadata (step 6's) go: once per file, in the first
+/// module that needs them (`encode_in`, `decode_in`), unless the file has them; each place
+/// with whether it gets the encoder and the decoder.
+fn bin_helper_places(
+    text: &str,
+    encode_in: &[ScopeId],
+    decode_in: &[ScopeId],
+) -> Vec<(ScopeId, bool, bool)> {
+    let encode = !text.contains(&format!("fn {}(", crate::steps::metadata::BIN_ENCODE));
+    let decode = !text.contains(&format!("fn {}(", crate::steps::metadata::BIN_DECODE));
+    let enc_m = encode_in.first().copied().filter(|_| encode);
+    let dec_m = decode_in.first().copied().filter(|_| decode);
+    match (enc_m, dec_m) {
+        (Some(a), Some(b)) if a == b => vec![(a, true, true)],
+        (a, b) => a
+            .map(|a| (a, true, false))
+            .into_iter()
+            .chain(b.map(|b| (b, false, true)))
+            .collect(),
+    }
 }
 
 /// Inserts `helpers` (items) at the end of module `m` (its closing brace's line, indented as
@@ -421,6 +429,50 @@ struct ShimCall {
     args: Option<Vec<syn::Expr>>,
 }
 
+/// The service, method name and request of a `tonic_call_connect!` (`at`: where it starts),
+/// refused for `tonic_call!` (tonic errors) and any other input.
+fn call_parts(call: &ShimCall, at: usize) -> Result<(&syn::Expr, &syn::Ident, &syn::Expr), Keep> {
+    if call.tonic_errors {
+        return Err((
+            at,
+            "`connect_shim::tonic_call!` gives tonic errors (`tonic::Status`): this handler test stays on the shim".into(),
+            "read the error as a ConnectError (`err.code`, `err.message`, `err.details`) through `connect_shim::tonic_call_connect!` (step 3 does it where it can), then run step 9 again",
+        ));
+    }
+    let Some([svc, method, request]) = call.args.as_deref() else {
+        return Err((
+            at,
+            "the input of this `tonic_call_connect!` is not `service, method, request`".into(),
+            NOTE_REQUEST,
+        ));
+    };
+    let syn::Expr::Path(m) = method else {
+        return Err((
+            at,
+            "the method of this `tonic_call_connect!` is not a name".into(),
+            NOTE_REQUEST,
+        ));
+    };
+    let Some(method) = m.path.get_ident() else {
+        return Err((
+            at,
+            "the method of this `tonic_call_connect!` is not a name".into(),
+            NOTE_REQUEST,
+        ));
+    };
+    Ok((svc, method, request))
+}
+
+/// A call of a request helper of the call's module.
+struct HelperCall {
+    /// The helper's index.
+    helper: usize,
+    /// The offset of its name in the call.
+    site: usize,
+    /// The message given to it says its type.
+    evident: bool,
+}
+
 /// The shim call whose macro name is the token at `i`, when its path resolves to the shim.
 fn shim_call(
     toks: &[Tok],
@@ -531,34 +583,7 @@ struct Built {
 impl Calls<'_> {
     fn convert(&self, call: &ShimCall) -> Result<Converted, Keep> {
         let at = self.toks[call.start].range().start;
-        if call.tonic_errors {
-            return Err((
-                at,
-                "`connect_shim::tonic_call!` gives tonic errors (`tonic::Status`): this handler test stays on the shim".into(),
-                "read the error as a ConnectError (`err.code`, `err.message`, `err.details`) through `connect_shim::tonic_call_connect!` (step 3 does it where it can), then run step 9 again",
-            ));
-        }
-        let Some([svc, method, request]) = call.args.as_deref() else {
-            return Err((
-                at,
-                "the input of this `tonic_call_connect!` is not `service, method, request`".into(),
-                NOTE_REQUEST,
-            ));
-        };
-        let syn::Expr::Path(m) = method else {
-            return Err((
-                at,
-                "the method of this `tonic_call_connect!` is not a name".into(),
-                NOTE_REQUEST,
-            ));
-        };
-        let Some(method) = m.path.get_ident() else {
-            return Err((
-                at,
-                "the method of this `tonic_call_connect!` is not a name".into(),
-                NOTE_REQUEST,
-            ));
-        };
+        let (svc, method, request) = call_parts(call, at)?;
         let mut edits = Vec::new();
         self.decode.set(false);
         let bound = self.bound_request(call, request);
@@ -584,7 +609,11 @@ impl Calls<'_> {
             None => match self.request_message(request) {
                 Some((t, e)) => Some((t.to_string(), simple_operand(e))),
                 None => match self.helper_call(request) {
-                    Some((h, site, evident)) => {
+                    Some(HelperCall {
+                        helper: h,
+                        site,
+                        evident,
+                    }) => {
                         if !evident {
                             return Err((
                                 at,
@@ -699,11 +728,11 @@ impl Calls<'_> {
 
     /// `helper(message)` for a request helper of the call's module (the name bound by nothing
     /// else there): the helper, the offset of the name, whether the message says its type.
-    fn helper_call(&self, e: &syn::Expr) -> Option<(usize, usize, bool)> {
+    fn helper_call(&self, e: &syn::Expr) -> Option<HelperCall> {
         self.helper_call_in(e, self.scope)
     }
 
-    fn helper_call_in(&self, e: &syn::Expr, scope: ScopeId) -> Option<(usize, usize, bool)> {
+    fn helper_call_in(&self, e: &syn::Expr, scope: ScopeId) -> Option<HelperCall> {
         let syn::Expr::Call(c) = e else { return None };
         let syn::Expr::Path(p) = &*c.func else {
             return None;
@@ -732,7 +761,11 @@ impl Calls<'_> {
                 .iter()
                 .nth(helper.message_param)
                 .is_some_and(type_evident);
-        Some((h, range(p.path.segments[0].ident.span()).start, evident))
+        Some(HelperCall {
+            helper: h,
+            site: range(p.path.segments[0].ident.span()).start,
+            evident,
+        })
     }
 
     /// `request` names a local built in the call's block by `let [mut] request =
@@ -789,7 +822,12 @@ impl Calls<'_> {
         let mut edits = Vec::new();
         let mut helper = None;
         let mut from_new = None;
-        if let Some((h, site, evident)) = self.helper_call_in(&init.expr, *scope) {
+        if let Some(HelperCall {
+            helper: h,
+            site,
+            evident,
+        }) = self.helper_call_in(&init.expr, *scope)
+        {
             if !evident {
                 return Err("the message given to the request helper does not say its type".into());
             }
@@ -809,7 +847,11 @@ impl Calls<'_> {
             .iter()
             .filter(|s| mentions(quote::ToTokens::to_token_stream(s), &name) > 0)
             .collect();
-        let (headers, extensions, encode) = setter_edits(
+        let Setters {
+            headers,
+            extensions,
+            encode,
+        } = setter_edits(
             self.text, self.idx, *scope, &setters, &name, &ctx, &ext, &mut edits,
         )?;
         if mentions(quote::ToTokens::to_token_stream(&stmts[ci]), &name) != 1 {
@@ -1069,45 +1111,7 @@ impl Calls<'_> {
                             None
                         };
                         if next == Some("get_bin") {
-                            // `.metadata().get_bin(k).unwrap().to_bytes()` ->
-                            // `grpc_bin_decode(.headers.get(k).unwrap())`.
-                            let open = after + 2;
-                            let mut k = self.close_of[open] + 1;
-                            let step = |k: usize| -> Option<(&str, usize, usize)> {
-                                if !at(k)?.is_punct('.')
-                                    || !at(k + 2)?.is_open(Delimiter::Parenthesis)
-                                {
-                                    return None;
-                                }
-                                Some((at(k + 1)?.ident()?, k + 2, self.close_of[k + 2] + 1))
-                            };
-                            let Some((m, _, next_k)) =
-                                step(k).filter(|(m, _, _)| matches!(*m, "unwrap" | "expect"))
-                            else {
-                                return Err("`.metadata().get_bin(k)` of the tonic Response is read in a way step 9 does not follow".into());
-                            };
-                            let _ = m;
-                            k = next_k;
-                            let Some((_, o, end)) =
-                                step(k).filter(|(m, o, end)| *m == "to_bytes" && *end == o + 2)
-                            else {
-                                return Err("`.metadata().get_bin(k)` of the tonic Response is not read with `.to_bytes()`".into());
-                            };
-                            let _ = o;
-                            edits.push(Edit::insert(
-                                toks[root].range().start,
-                                format!("{}(", crate::steps::metadata::BIN_DECODE),
-                                RULE,
-                            ));
-                            edits.push(Edit::replace(self.span(j, after - 1), ".headers", RULE));
-                            edits.push(Edit::replace(toks[after + 1].range(), "get", RULE));
-                            edits.push(Edit::replace(
-                                toks[k - 1].range().end..toks[end - 1].range().end,
-                                ")",
-                                RULE,
-                            ));
-                            self.decode.set(true);
-                            return Ok(());
+                            return self.get_bin_read(root, j, after, edits);
                         }
                         match next {
                             Some("get" | "contains_key" | "len" | "is_empty") => {}
@@ -1144,6 +1148,57 @@ impl Calls<'_> {
             // The chain ends here with the Result or the Response as its value.
             return self.chain_end(root, j, st, depth, edits);
         }
+    }
+
+    /// `.metadata().get_bin(k).unwrap().to_bytes()` (from the `.` at `j`, `after` past
+    /// `metadata()`) -> `grpc_bin_decode(.headers.get(k).unwrap())`.
+    fn get_bin_read(
+        &self,
+        root: usize,
+        j: usize,
+        after: usize,
+        edits: &mut Vec<Edit>,
+    ) -> Result<(), String> {
+        let toks = self.toks;
+        let at = |k: usize| toks.get(k);
+        // `.metadata().get_bin(k).unwrap().to_bytes()` ->
+        // `grpc_bin_decode(.headers.get(k).unwrap())`.
+        let open = after + 2;
+        let mut k = self.close_of[open] + 1;
+        let step = |k: usize| -> Option<(&str, usize, usize)> {
+            if !at(k)?.is_punct('.') || !at(k + 2)?.is_open(Delimiter::Parenthesis) {
+                return None;
+            }
+            Some((at(k + 1)?.ident()?, k + 2, self.close_of[k + 2] + 1))
+        };
+        let Some((m, _, next_k)) = step(k).filter(|(m, _, _)| matches!(*m, "unwrap" | "expect"))
+        else {
+            return Err("`.metadata().get_bin(k)` of the tonic Response is read in a way step 9 does not follow".into());
+        };
+        let _ = m;
+        k = next_k;
+        let Some((_, o, end)) = step(k).filter(|(m, o, end)| *m == "to_bytes" && *end == o + 2)
+        else {
+            return Err(
+                "`.metadata().get_bin(k)` of the tonic Response is not read with `.to_bytes()`"
+                    .into(),
+            );
+        };
+        let _ = o;
+        edits.push(Edit::insert(
+            toks[root].range().start,
+            format!("{}(", crate::steps::metadata::BIN_DECODE),
+            RULE,
+        ));
+        edits.push(Edit::replace(self.span(j, after - 1), ".headers", RULE));
+        edits.push(Edit::replace(toks[after + 1].range(), "get", RULE));
+        edits.push(Edit::replace(
+            toks[k - 1].range().end..toks[end - 1].range().end,
+            ")",
+            RULE,
+        ));
+        self.decode.set(true);
+        Ok(())
     }
 
     /// `.get(k)` on the headers, from token `j` on: only what `Option<&HeaderValue>` and
@@ -1426,6 +1481,14 @@ fn mentions(t: TokenStream, name: &str) -> usize {
         .count()
 }
 
+/// What the setter statements of a request set: headers (metadata), extensions, and whether
+/// a binary metadata value needs the encoder.
+struct Setters {
+    headers: bool,
+    extensions: bool,
+    encode: bool,
+}
+
 /// The edits of the statements that set metadata or extensions on the request `name`
 /// (`stmts`, each mentioning it): receivers to `ctx.headers_mut()` / `ext`. Err: why not.
 #[allow(clippy::too_many_arguments)]
@@ -1438,7 +1501,7 @@ fn setter_edits(
     ctx: &str,
     ext: &str,
     edits: &mut Vec<Edit>,
-) -> Result<(bool, bool, bool), String> {
+) -> Result<Setters, String> {
     let (mut headers, mut extensions, mut encode) = (false, false, false);
     let resolve = |p: &syn::Path| idx.resolve_full(scope, p);
     for s in stmts {
@@ -1483,7 +1546,11 @@ fn setter_edits(
             return Err(format!("`{name}` is read while it is built"));
         }
     }
-    Ok((headers, extensions, encode))
+    Ok(Setters {
+        headers,
+        extensions,
+        encode,
+    })
 }
 
 /// A name not among the tokens of `t`: `base`, else `{prefix}_{base}`.
@@ -1495,13 +1562,12 @@ fn free_name(t: TokenStream, base: &str, prefix: &str) -> String {
     }
 }
 
-fn helper_of(
-    text: &str,
+/// A free, non-async function returning `tonic::Request<M>`: the return type and `M`.
+fn returned_request<'f>(
     idx: &FileIndex,
     scope: ScopeId,
-    module: ScopeId,
-    f: &syn::ItemFn,
-) -> Option<Helper> {
+    f: &'f syn::ItemFn,
+) -> Option<(&'f syn::Type, &'f syn::Type)> {
     if f.sig.receiver().is_some() || f.sig.asyncness.is_some() {
         return None;
     }
@@ -1526,6 +1592,17 @@ fn helper_of(
     if idx.resolve_full(scope, &bare)? != ["tonic", "Request"] {
         return None;
     }
+    Some((ty, msg_ty))
+}
+
+fn helper_of(
+    text: &str,
+    idx: &FileIndex,
+    scope: ScopeId,
+    module: ScopeId,
+    f: &syn::ItemFn,
+) -> Option<Helper> {
+    let (ty, msg_ty) = returned_request(idx, scope, f)?;
     let stmts = &f.block.stmts;
     let (first, rest) = stmts.split_first()?;
     let (tail, middle) = rest.split_last()?;
@@ -1598,11 +1675,14 @@ fn helper_of(
             return None;
         }
     }
-    let (headers, extensions, encode) =
-        setter_edits(text, idx, scope, &middle, &name, &name, &ext, &mut edits).ok()?;
+    let Setters {
+        headers,
+        extensions,
+        encode,
+    } = setter_edits(text, idx, scope, &middle, &name, &name, &ext, &mut edits).ok()?;
     let ind = indent_at(text, range(syn::spanned::Spanned::span(first)).start);
     edits.push(Edit::replace(
-        range(syn::spanned::Spanned::span(&**ty)),
+        range(syn::spanned::Spanned::span(ty)),
         format!(
             "({}, connectrpc::RequestContext)",
             &text[range(syn::spanned::Spanned::span(msg_ty))]

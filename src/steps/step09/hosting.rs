@@ -173,22 +173,15 @@ impl<'ast> Visit<'ast> for Finder<'_> {
     }
 }
 
-/// Point every use of `connect_shim::hosting::connect_app` in one file at `local` (the path of
-/// the generated function as the file reaches it: `crate::connect_compat::connect_app`).
-/// `shim`: the names the crate's code gives connect-shim (`connect_shim`, a renamed key).
-/// `converted`: interceptor functions step 9 moves to their connect shape: the
-/// `connect_shim::server::TonicInterceptor::new` calls running one of them go to the module's
-/// `ServiceInterceptor::new`.
-pub fn rewrite(
+/// `use` leaves that import the function: a `use` of it alone names the local module's
+/// instead; a `pub use` among other names is listed. Returns the leaves rewritten.
+fn rewrite_use_leaves(
     text: &str,
-    file: &syn::File,
     idx: &FileIndex,
     shim: &HashSet<String>,
     local: &str,
-    converted: &HashSet<Vec<String>>,
-) -> Rewrite {
-    let mut out = Rewrite::default();
-    // `use` leaves that import the function.
+    out: &mut Rewrite,
+) -> HashSet<LeafId> {
     let mut single: HashSet<LeafId> = HashSet::new();
     for (l, leaf) in idx.leaves.iter().enumerate() {
         if leaf.is_glob || !is_target(shim, &idx.leaf_path(l)) {
@@ -233,6 +226,25 @@ pub fn rewrite(
             ));
         }
     }
+    single
+}
+
+/// Point every use of `connect_shim::hosting::connect_app` in one file at `local` (the path of
+/// the generated function as the file reaches it: `crate::connect_compat::connect_app`).
+/// `shim`: the names the crate's code gives connect-shim (`connect_shim`, a renamed key).
+/// `converted`: interceptor functions step 9 moves to their connect shape: the
+/// `connect_shim::server::TonicInterceptor::new` calls running one of them go to the module's
+/// `ServiceInterceptor::new`.
+pub fn rewrite(
+    text: &str,
+    file: &syn::File,
+    idx: &FileIndex,
+    shim: &HashSet<String>,
+    local: &str,
+    converted: &HashSet<Vec<String>>,
+) -> Rewrite {
+    let mut out = Rewrite::default();
+    let single = rewrite_use_leaves(text, idx, shim, local, &mut out);
     let mut f = Finder {
         idx,
         tr: ScopeTracker::new(idx),
@@ -558,23 +570,14 @@ pub struct CratePlan {
     pub needs_deps: bool,
 }
 
-/// Plan the rewrite of one crate. `texts`: the files step 9 read (path -> text); `shim`: the
-/// names connect-shim goes by in the crate's code.
-pub fn plan_crate(
-    ws: &Workspace,
+/// The files of crate `c` that name the function (or the shim's interceptor or health
+/// descriptor set), with their index in the crate's files.
+fn files_with_sites(
     c: &Crate,
     texts: &BTreeMap<PathBuf, &str>,
     shim: &HashSet<String>,
-    others: &HashMap<PathBuf, super::FilePlan>,
     converted: &HashSet<Vec<String>>,
-) -> CratePlan {
-    let mut out = CratePlan {
-        files: HashMap::new(),
-        new_files: Vec::new(),
-        items: Vec::new(),
-        needs_deps: false,
-    };
-    // Files that name the function, with their target.
+) -> Vec<(usize, PathBuf)> {
     let mut with_sites: Vec<(usize, PathBuf)> = Vec::new();
     for (i, f) in c.files.iter().enumerate() {
         let Some(text) = texts.get(&f.path) else {
@@ -604,6 +607,26 @@ pub fn plan_crate(
             with_sites.push((i, f.path.clone()));
         }
     }
+    with_sites
+}
+
+/// Plan the rewrite of one crate. `texts`: the files step 9 read (path -> text); `shim`: the
+/// names connect-shim goes by in the crate's code.
+pub fn plan_crate(
+    ws: &Workspace,
+    c: &Crate,
+    texts: &BTreeMap<PathBuf, &str>,
+    shim: &HashSet<String>,
+    others: &HashMap<PathBuf, super::FilePlan>,
+    converted: &HashSet<Vec<String>>,
+) -> CratePlan {
+    let mut out = CratePlan {
+        files: HashMap::new(),
+        new_files: Vec::new(),
+        items: Vec::new(),
+        needs_deps: false,
+    };
+    let with_sites = files_with_sites(c, texts, shim, converted);
     if with_sites.is_empty() {
         return out;
     }

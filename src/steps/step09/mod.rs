@@ -415,8 +415,8 @@ fn analyse_build(c: &Crate) -> Option<(Codegen, String)> {
     ))
 }
 
-/// Every member of the workspace (name, manifest, workspace dependencies), when cargo says.
-fn all_members(ws: &Workspace) -> Option<Vec<(String, PathBuf, Vec<String>)>> {
+/// Every member of the workspace, when cargo says.
+fn all_members(ws: &Workspace) -> Option<Vec<Member>> {
     let manifest = ws.root.join("Cargo.toml");
     if !manifest.is_file() {
         return None;
@@ -434,16 +434,15 @@ fn all_members(ws: &Workspace) -> Option<Vec<(String, PathBuf, Vec<String>)>> {
     Some(
         meta.workspace_packages()
             .iter()
-            .map(|p| {
-                (
-                    p.name.to_string(),
-                    p.manifest_path.clone().into(),
-                    p.dependencies
-                        .iter()
-                        .filter(|d| names.contains(d.name.as_str()))
-                        .map(|d| d.name.clone())
-                        .collect(),
-                )
+            .map(|p| Member {
+                name: p.name.to_string(),
+                manifest_path: p.manifest_path.clone().into(),
+                local_deps: p
+                    .dependencies
+                    .iter()
+                    .filter(|d| names.contains(d.name.as_str()))
+                    .map(|d| d.name.clone())
+                    .collect(),
             })
             .collect(),
     )
@@ -581,51 +580,180 @@ fn remove_entries(doc: &mut DocumentMut, entries: &[&DepEntry]) {
 
 /// Analyse the workspace: what still needs tonic, prost and the shim, and what can go.
 pub fn prepare(ws: &Workspace) -> Prepared {
-    use rayon::prelude::*;
-    let mut out = Prepared::default();
-    // Files given as paths (no module tree, no manifest to trust): each file on its own.
-    let crates: Vec<&Crate> = ws
+    let input = Input::read(ws);
+    let mut st = Planning::default();
+    for c in &input.crates {
+        st.plan_codegen(&input, c);
+    }
+    st.plan_handler_tests(&input);
+    let needs_deps: Vec<&Crate> = input
         .crates
         .iter()
-        .filter(|c| c.manifest_path.is_file() && c.files.iter().all(|f| f.module_path.is_some()))
+        .copied()
+        .filter(|c| !st.frozen.contains(&c.name) && st.plan_hosting(&input, c))
         .collect();
-    // Manifests.
-    let mut manifests: HashMap<PathBuf, String> = HashMap::new();
-    let mut entries: HashMap<String, Vec<DepEntry>> = HashMap::new();
-    for c in &crates {
-        let Ok(text) = std::fs::read_to_string(&c.manifest_path) else {
-            continue;
-        };
-        if let Ok(doc) = text.parse::<DocumentMut>() {
-            entries.insert(c.name.clone(), family_entries(&doc));
-        }
-        manifests.insert(c.manifest_path.clone(), text);
-    }
-    // Codegen.
-    let mut codegen: HashMap<String, Codegen> = HashMap::new();
-    let mut build_texts: HashMap<PathBuf, String> = HashMap::new();
-    for c in &crates {
-        if let Some((cg, text)) = analyse_build(c) {
-            build_texts.insert(cg.build_rs.clone().unwrap(), text);
-            codegen.insert(c.name.clone(), cg);
+    st.plan_aliases(&input);
+    st.plan_unused_imports(&input);
+    let left = st.references_left(&input);
+    let mut new_texts: HashMap<PathBuf, String> = HashMap::new();
+    for c in &input.crates {
+        if let Some(new) = st.plan_manifest(&input, c, &left) {
+            new_texts.insert(c.manifest_path.clone(), new);
         }
     }
-    let stubs_of = |name: &str| -> HashSet<String> {
-        codegen
-            .get(name)
-            .and_then(|cg| cg.schema.as_ref().ok())
-            .map(|s| {
-                s.services
-                    .iter()
-                    .flat_map(|s| [s.tonic_server_mod.clone(), s.tonic_client_mod.clone()])
-                    .collect()
+    for c in needs_deps {
+        st.add_hosting_deps(&input, c, &mut new_texts);
+    }
+    if let Some(m) = &input.members {
+        unused_workspace_deps(ws, m, &mut new_texts);
+    }
+    st.finish(input, new_texts)
+}
+
+/// A workspace member as cargo reports it.
+struct Member {
+    name: String,
+    manifest_path: PathBuf,
+    /// The workspace crates it depends on.
+    local_deps: Vec<String>,
+}
+
+/// One scanned source file: its data when step 9 may touch it, and the identifiers of its
+/// `macro_rules!` bodies (a macro may expand against the caller's imports).
+struct Scanned {
+    path: PathBuf,
+    krate: String,
+    data: Option<FileData>,
+    macro_idents: HashSet<String>,
+}
+
+/// What step 9 reads of the selection, once.
+struct Input<'w> {
+    ws: &'w Workspace,
+    /// The selected crates with a manifest and a module tree.
+    crates: Vec<&'w Crate>,
+    /// Manifest texts, by path.
+    manifests: HashMap<PathBuf, String>,
+    /// The family's dependency entries of each crate.
+    entries: HashMap<String, Vec<DepEntry>>,
+    codegen: HashMap<String, Codegen>,
+    /// `build.rs` texts, by path.
+    build_texts: HashMap<PathBuf, String>,
+    /// Generated files (an `@generated` header): never edited, but what they name counts.
+    generated: HashSet<&'w PathBuf>,
+    /// The scanned files step 9 may touch, with their crate.
+    files: BTreeMap<PathBuf, (String, FileData)>,
+    /// Identifiers used inside the workspace's `macro_rules!` bodies.
+    macro_names: HashSet<String>,
+    members: Option<Vec<Member>>,
+}
+
+impl<'w> Input<'w> {
+    fn read(ws: &'w Workspace) -> Self {
+        // Files given as paths (no module tree, no manifest to trust): each file on its own.
+        let crates: Vec<&Crate> = ws
+            .crates
+            .iter()
+            .filter(|c| {
+                c.manifest_path.is_file() && c.files.iter().all(|f| f.module_path.is_some())
             })
+            .collect();
+        // Manifests.
+        let mut manifests: HashMap<PathBuf, String> = HashMap::new();
+        let mut entries: HashMap<String, Vec<DepEntry>> = HashMap::new();
+        for c in &crates {
+            let Ok(text) = std::fs::read_to_string(&c.manifest_path) else {
+                continue;
+            };
+            if let Ok(doc) = text.parse::<DocumentMut>() {
+                entries.insert(c.name.clone(), family_entries(&doc));
+            }
+            manifests.insert(c.manifest_path.clone(), text);
+        }
+        // Codegen.
+        let mut codegen: HashMap<String, Codegen> = HashMap::new();
+        let mut build_texts: HashMap<PathBuf, String> = HashMap::new();
+        for c in &crates {
+            if let Some((cg, text)) = analyse_build(c) {
+                build_texts.insert(cg.build_rs.clone().unwrap(), text);
+                codegen.insert(c.name.clone(), cg);
+            }
+        }
+        let all_stubs: HashSet<String> =
+            codegen.keys().flat_map(|n| stubs_of(&codegen, n)).collect();
+        let generated: HashSet<&PathBuf> = crates.iter().flat_map(|c| c.generated.iter()).collect();
+        let mut macro_names: HashSet<String> = HashSet::new();
+        let mut files: BTreeMap<PathBuf, (String, FileData)> = BTreeMap::new();
+        for s in scan_files(&crates, &entries, &all_stubs) {
+            macro_names.extend(s.macro_idents);
+            if let Some(d) = s.data {
+                files.insert(s.path, (s.krate, d));
+            }
+        }
+        Input {
+            ws,
+            crates,
+            manifests,
+            entries,
+            codegen,
+            build_texts,
+            generated,
+            files,
+            macro_names,
+            members: all_members(ws),
+        }
+    }
+
+    /// `path:line` of an offset of a file, relative to the workspace root.
+    fn loc(&self, p: &Path, text: &str, at: usize) -> String {
+        let (l, _) = line_col(text, at);
+        format!("{}:{l}", rel(&self.ws.root, p))
+    }
+
+    /// The identifiers of the family's dependency entries of crate `name` (renames included).
+    fn entry_idents(&self, name: &str) -> HashSet<String> {
+        self.entries
+            .get(name)
+            .map(|v| v.iter().map(|e| e.ident.clone()).collect())
             .unwrap_or_default()
-    };
-    let all_stubs: HashSet<String> = codegen.keys().flat_map(|n| stubs_of(n)).collect();
-    // Scan the files.
-    // Generated files (an `@generated` header) are never edited, but what they name counts.
-    let generated: HashSet<&PathBuf> = crates.iter().flat_map(|c| c.generated.iter()).collect();
+    }
+}
+
+/// The names connect_shim goes by in crate `name` (`connect_shim` and its renames).
+fn shim_names(entries: &HashMap<String, Vec<DepEntry>>, name: &str) -> HashSet<String> {
+    let mut shim: HashSet<String> = ["connect_shim".to_string()].into();
+    shim.extend(
+        entries
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.package == "connect_shim")
+            .map(|e| e.ident.clone()),
+    );
+    shim
+}
+
+/// The tonic stub modules (server and client) of crate `name`'s codegen.
+fn stubs_of(codegen: &HashMap<String, Codegen>, name: &str) -> HashSet<String> {
+    codegen
+        .get(name)
+        .and_then(|cg| cg.schema.as_ref().ok())
+        .map(|s| {
+            s.services
+                .iter()
+                .flat_map(|s| [s.tonic_server_mod.clone(), s.tonic_client_mod.clone()])
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Scans the crates' files (generated ones included), in parallel.
+fn scan_files(
+    crates: &[&Crate],
+    entries: &HashMap<String, Vec<DepEntry>>,
+    all_stubs: &HashSet<String>,
+) -> Vec<Scanned> {
+    use rayon::prelude::*;
     let gen_files: Vec<crate::workspace::SourceFile> = crates
         .iter()
         .flat_map(|c| c.generated.iter())
@@ -643,114 +771,113 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                 .map(move |f| (*c, f))
         })
         .collect();
-    // Each file: its data when step 9 may touch it, and the identifiers of its `macro_rules!`
-    // bodies (a macro may expand against the caller's imports).
-    type Scanned = (PathBuf, String, Option<FileData>, HashSet<String>);
-    let scanned: Vec<Scanned> = jobs
-        .par_iter()
-        .filter_map(|(c, f)| {
-            let extra: HashSet<String> = entries
-                .get(&c.name)
-                .map(|v| v.iter().map(|e| e.ident.clone()).collect())
-                .unwrap_or_default();
-            let raw = std::fs::read_to_string(&f.path).ok()?;
-            let text = raw.strip_prefix('\u{feff}').unwrap_or(&raw).to_string();
-            let b = text.as_bytes();
-            let relevant = prefilter(b)
-                || memchr::memmem::find(b, b"OUT_DIR").is_some()
-                || extra
-                    .iter()
-                    .chain(all_stubs.iter())
-                    .any(|n| memchr::memmem::find(b, n.as_bytes()).is_some());
-            let has_macros = text.contains("macro_rules!");
-            if !relevant && !has_macros {
-                return None;
-            }
-            let file = syn::parse_file(&text).ok()?;
-            let macro_idents = if has_macros {
-                macro_rules_idents(&file)
-            } else {
-                HashSet::new()
-            };
-            if !relevant {
-                drop(file);
-                proc_macro2::extra::invalidate_current_thread_spans();
-                return Some((f.path.clone(), c.name.clone(), None, macro_idents));
-            }
-            let idx = FileIndex::build(&file, f.module_path.clone());
-            let watch = Watch {
-                extra: &extra,
-                stubs: &all_stubs,
-            };
-            let scan = scan::scan_file(&text, &file, &idx, &watch);
-            let tests = handler_tests::rewrite(&text, &file, &idx);
-            let aliases = if text.contains("Response") {
-                aliases::candidates(&file, &idx)
-            } else {
-                Vec::new()
-            };
-            let intercept =
-                interceptors::convert_file(&text, &file, &idx, f.module_path.as_deref());
-            let registrations = if text.contains("TonicInterceptor") {
-                let mut shim: HashSet<String> = ["connect_shim".to_string()].into();
-                shim.extend(
-                    entries
-                        .get(&c.name)
-                        .into_iter()
-                        .flatten()
-                        .filter(|e| e.package == "connect_shim")
-                        .map(|e| e.ident.clone()),
-                );
-                hosting::registrations(&file, &idx, &shim)
-            } else {
-                Vec::new()
-            };
-            drop(idx);
-            drop(file);
-            let includes = if text.contains("OUT_DIR") || text.contains("include_") {
-                buildrs::find_proto_includes(&text).unwrap_or_default()
-            } else {
-                Vec::new()
-            };
-            proc_macro2::extra::invalidate_current_thread_spans();
-            Some((
-                f.path.clone(),
-                c.name.clone(),
-                Some(FileData {
-                    text,
-                    scan,
-                    includes,
-                    tests,
-                    aliases,
-                    interceptors: intercept,
-                    registrations,
-                }),
-                macro_idents,
-            ))
-        })
-        .collect();
-    let mut macro_names: HashSet<String> = HashSet::new();
-    let mut files: BTreeMap<PathBuf, (String, FileData)> = BTreeMap::new();
-    for (p, c, d, m) in scanned {
-        macro_names.extend(m);
-        if let Some(d) = d {
-            files.insert(p, (c, d));
-        }
+    jobs.par_iter()
+        .filter_map(|(c, f)| scan_one(c, f, entries, all_stubs))
+        .collect()
+}
+
+/// Scans one file: `None` when it cannot be read or parsed.
+fn scan_one(
+    c: &Crate,
+    f: &crate::workspace::SourceFile,
+    entries: &HashMap<String, Vec<DepEntry>>,
+    all_stubs: &HashSet<String>,
+) -> Option<Scanned> {
+    let extra: HashSet<String> = entries
+        .get(&c.name)
+        .map(|v| v.iter().map(|e| e.ident.clone()).collect())
+        .unwrap_or_default();
+    let raw = std::fs::read_to_string(&f.path).ok()?;
+    let text = raw.strip_prefix('\u{feff}').unwrap_or(&raw).to_string();
+    let b = text.as_bytes();
+    let relevant = prefilter(b)
+        || memchr::memmem::find(b, b"OUT_DIR").is_some()
+        || extra
+            .iter()
+            .chain(all_stubs.iter())
+            .any(|n| memchr::memmem::find(b, n.as_bytes()).is_some());
+    let has_macros = text.contains("macro_rules!");
+    if !relevant && !has_macros {
+        return None;
     }
-    let members = all_members(ws);
-    let selected: HashSet<&str> = crates.iter().map(|c| c.name.as_str()).collect();
-    let mut plan: HashMap<PathBuf, FilePlan> = HashMap::new();
-    // Per file: ranges step 9 deletes or rewrites (the references inside them are gone).
-    let mut gone: HashMap<PathBuf, Vec<Range<usize>>> = HashMap::new();
-    // Crates whose tonic stubs stay, with where they are included.
-    let mut stubs_kept: HashMap<String, String> = HashMap::new();
-    let mut frozen: HashSet<String> = HashSet::new();
-    let loc = |p: &Path, text: &str, at: usize| {
-        let (l, _) = line_col(text, at);
-        format!("{}:{l}", rel(&ws.root, p))
+    let file = syn::parse_file(&text).ok()?;
+    let macro_idents = if has_macros {
+        macro_rules_idents(&file)
+    } else {
+        HashSet::new()
     };
-    for c in &crates {
-        let cg = codegen.get(&c.name);
+    if !relevant {
+        drop(file);
+        proc_macro2::extra::invalidate_current_thread_spans();
+        return Some(Scanned {
+            path: f.path.clone(),
+            krate: c.name.clone(),
+            data: None,
+            macro_idents,
+        });
+    }
+    let idx = FileIndex::build(&file, f.module_path.clone());
+    let watch = Watch {
+        extra: &extra,
+        stubs: all_stubs,
+    };
+    let scan = scan::scan_file(&text, &file, &idx, &watch);
+    let tests = handler_tests::rewrite(&text, &file, &idx);
+    let aliases = if text.contains("Response") {
+        aliases::candidates(&file, &idx)
+    } else {
+        Vec::new()
+    };
+    let intercept = interceptors::convert_file(&text, &file, &idx, f.module_path.as_deref());
+    let registrations = if text.contains("TonicInterceptor") {
+        hosting::registrations(&file, &idx, &shim_names(entries, &c.name))
+    } else {
+        Vec::new()
+    };
+    drop(idx);
+    drop(file);
+    let includes = if text.contains("OUT_DIR") || text.contains("include_") {
+        buildrs::find_proto_includes(&text).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    proc_macro2::extra::invalidate_current_thread_spans();
+    Some(Scanned {
+        path: f.path.clone(),
+        krate: c.name.clone(),
+        data: Some(FileData {
+            text,
+            scan,
+            includes,
+            tests,
+            aliases,
+            interceptors: intercept,
+            registrations,
+        }),
+        macro_idents,
+    })
+}
+
+/// What step 9 plans, built up phase by phase.
+#[derive(Default)]
+struct Planning {
+    out: Prepared,
+    plan: HashMap<PathBuf, FilePlan>,
+    /// Per file: ranges step 9 deletes or rewrites (the references inside them are gone).
+    gone: HashMap<PathBuf, Vec<Range<usize>>>,
+    /// Crates whose tonic stubs stay, with where they are included.
+    stubs_kept: HashMap<String, String>,
+    /// Crates that are not past step 1: left alone.
+    frozen: HashSet<String>,
+}
+
+impl Planning {
+    /// Crate `c`'s tonic codegen: removed (build.rs calls, module includes) when nothing needs
+    /// it any more, kept and reported otherwise; its descriptor-set macros re-targeted.
+    fn plan_codegen(&mut self, input: &Input<'_>, c: &Crate) {
+        let ws = input.ws;
+        let files = &input.files;
+        let cg = input.codegen.get(&c.name);
         let own_files: Vec<&PathBuf> = c.files.iter().map(|f| &f.path).collect();
         let tonic_includes: Vec<(PathBuf, ProtoInclude)> = own_files
             .iter()
@@ -782,8 +909,8 @@ pub fn prepare(ws: &Workspace) -> Prepared {
         let pre_step1 =
             calls.iter().any(|k| !k.already_step1) || include_proto.is_some() || !started;
         if pre_step1 {
-            frozen.insert(c.name.clone());
-            out.items.push(ItemReport {
+            self.frozen.insert(c.name.clone());
+            self.out.items.push(ItemReport {
                 path: rel(&ws.root, &c.manifest_path),
                 krate: c.name.clone(),
                 line: 1,
@@ -796,99 +923,21 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                 ),
                 note: "apply steps 1 to 8 first, then step 9".into(),
             });
-            continue;
+            return;
         }
         let build_text = cg
             .and_then(|g| g.build_rs.as_ref())
-            .and_then(|p| build_texts.get(p));
+            .and_then(|p| input.build_texts.get(p));
         if calls.is_empty() && tonic_includes.is_empty() {
             // No tonic codegen: only `include_file_descriptor_set!` may need a new target.
-            rewrite_descriptor_macros(c, cg, &[], &files, &mut plan, &mut gone);
-            continue;
+            rewrite_descriptor_macros(c, cg, &[], files, &mut self.plan, &mut self.gone);
+            return;
         }
         let cg = cg.expect("calls come from the codegen analysis");
-        let mut reasons: Vec<String> = Vec::new();
         let build_rs = cg.build_rs.clone().unwrap();
         let build_text = build_text.cloned().unwrap_or_default();
-        for u in &cg.unrecognised {
-            reasons.push(format!(
-                "build.rs runs tonic codegen in a form step 9 does not remove ({}: `{}`)",
-                loc(&build_rs, &build_text, u.range.start),
-                scan::one_line(&u.source)
-            ));
-        }
-        if let Err(e) = &cg.schema {
-            reasons.push(format!(
-                "the .proto schema of the tonic codegen does not load ({e}), so its stub modules are unknown"
-            ));
-        }
-        // Who names the stubs: this crate and the workspace crates that depend on it.
-        let stubs = stubs_of(&c.name);
-        let mut users: Vec<String> = Vec::new();
-        for (p, (owner, d)) in &files {
-            let dependent = *owner == c.name
-                || ws
-                    .crates
-                    .iter()
-                    .any(|o| &o.name == owner && o.local_deps.contains(&c.name));
-            if !dependent {
-                continue;
-            }
-            for s in d
-                .scan
-                .stub_refs
-                .iter()
-                .filter(|s| stubs.contains(&s.module))
-            {
-                users.push(format!("{} `{}`", loc(p, &d.text, s.range.start), s.what));
-            }
-        }
-        if !users.is_empty() {
-            reasons.push(format!(
-                "{} place(s) still use tonic's stub modules (first: {})",
-                users.len(),
-                users[0]
-            ));
-        }
-        if let Some(m) = &members {
-            for (name, _, deps) in m {
-                if !selected.contains(name.as_str()) && deps.contains(&c.name) {
-                    reasons.push(format!(
-                        "workspace member `{name}` depends on this crate and is not selected (select it too, or run with --workspace)"
-                    ));
-                }
-            }
-        }
-        // Each tonic call: its output and descriptor set.
-        let mut descriptors: Vec<(String, String)> = Vec::new();
-        for call in calls {
-            if let Some(o) = call.option("out_dir") {
-                let src = o.args.first().map(|a| a.source.as_str()).unwrap_or("");
-                if !src.contains("\"tonic\"") {
-                    reasons.push(format!(
-                        "tonic's stubs are generated into `{src}`, not OUT_DIR/tonic: code may include them from there"
-                    ));
-                }
-            }
-            if let Some(o) = call.option("file_descriptor_set_path") {
-                let src = o.args.first().map(|a| a.source.as_str()).unwrap_or("");
-                let in_out_dir = src.contains(&call.out_dir_ident) || src.contains("OUT_DIR");
-                let emitted = call.descriptor_set_file.as_ref().and_then(|n| {
-                    cg.facts
-                        .connect
-                        .iter()
-                        .find(|r| r.emits.contains(n))
-                        .and_then(|r| r.dir.clone())
-                        .map(|d| (n.clone(), d))
-                });
-                match emitted {
-                    Some(e) if in_out_dir => descriptors.push(e),
-                    _ => reasons.push(format!(
-                        "tonic writes a descriptor set (`.file_descriptor_set_path({src})`) that connectrpc-build does not emit into a known place: add `.emit_descriptor_set(\"<name>.bin\")` to the connectrpc-build call and point its readers at OUT_DIR/connect/<name>.bin"
-                    )),
-                }
-            }
-        }
+        let mut reasons = codegen_needed(input, c, cg, &build_text);
+        let descriptors = descriptor_sets(cg, &mut reasons);
         if !reasons.is_empty() {
             let at = tonic_includes
                 .first()
@@ -904,15 +953,15 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                         .get(p)
                         .map(|(_, d)| d.text.as_str())
                         .unwrap_or(build_text.as_str());
-                    loc(p, t, *o)
+                    input.loc(p, t, *o)
                 }
                 None => rel(&ws.root, &build_rs),
             };
-            stubs_kept.insert(c.name.clone(), where_);
+            self.stubs_kept.insert(c.name.clone(), where_);
             let message = format!("tonic's code generation stays: {}", reasons.join("; "));
             let note = "migrate what still uses tonic's stubs (steps 2, 5, 6 and 8), then run step 9 again";
             for (p, inc) in &tonic_includes {
-                plan.entry(p.clone()).or_default().items.push(item(
+                self.plan.entry(p.clone()).or_default().items.push(item(
                     inc.range.start,
                     "tonic-codegen-kept",
                     message.clone(),
@@ -920,101 +969,124 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                 ));
             }
             if let Some(k) = calls.first() {
-                plan.entry(build_rs.clone()).or_default().items.push(item(
-                    k.stmt_range.start,
-                    "tonic-codegen-kept",
-                    message.clone(),
-                    note,
-                ));
+                self.plan
+                    .entry(build_rs.clone())
+                    .or_default()
+                    .items
+                    .push(item(
+                        k.stmt_range.start,
+                        "tonic-codegen-kept",
+                        message.clone(),
+                        note,
+                    ));
             }
-            rewrite_descriptor_macros(c, Some(cg), &[], &files, &mut plan, &mut gone);
-            continue;
+            rewrite_descriptor_macros(c, Some(cg), &[], files, &mut self.plan, &mut self.gone);
+            return;
         }
+        self.remove_codegen(input, cg, &build_rs, &build_text, &tonic_includes);
+        rewrite_descriptor_macros(
+            c,
+            Some(cg),
+            &descriptors,
+            files,
+            &mut self.plan,
+            &mut self.gone,
+        );
+    }
+
+    /// Deletes the tonic codegen: the build.rs calls (and their set-up, directory statements
+    /// and imports), and the modules' includes of tonic's output.
+    fn remove_codegen(
+        &mut self,
+        input: &Input<'_>,
+        cg: &Codegen,
+        build_rs: &Path,
+        build_text: &str,
+        tonic_includes: &[(PathBuf, ProtoInclude)],
+    ) {
         // Remove: build.rs.
         let mut b_edits: Vec<Range<usize>> = Vec::new();
-        for call in calls {
-            b_edits.push(whole_lines(&build_text, call.stmt_range.clone()));
-            b_edits.extend(call.setup_removals(&build_text));
+        for call in &cg.calls {
+            b_edits.push(whole_lines(build_text, call.stmt_range.clone()));
+            b_edits.extend(call.setup_removals(build_text));
         }
         for r in cg.facts.dir_stmts.iter().chain(&cg.imports) {
-            b_edits.push(whole_lines(&build_text, r.clone()));
+            b_edits.push(whole_lines(build_text, r.clone()));
         }
         b_edits.sort_by_key(|r| (r.start, r.end));
         b_edits.dedup();
-        let fp = plan.entry(build_rs.clone()).or_default();
+        let fp = self.plan.entry(build_rs.to_path_buf()).or_default();
         for r in &b_edits {
             fp.edits.push(Edit::delete(r.clone(), "step09/build-rs"));
         }
-        gone.entry(build_rs.clone()).or_default().extend(b_edits);
+        self.gone
+            .entry(build_rs.to_path_buf())
+            .or_default()
+            .extend(b_edits);
         // The modules.
-        for (p, inc) in &tonic_includes {
-            let text = &files[p].1.text;
+        for (p, inc) in tonic_includes {
+            let text = &input.files[p].1.text;
             let mut r = inc.range.clone();
             if text[r.end..].starts_with(';') {
                 r.end += 1;
             }
             let r = whole_lines(text, r);
-            plan.entry(p.clone())
+            self.plan
+                .entry(p.clone())
                 .or_default()
                 .edits
                 .push(Edit::delete(r.clone(), "step09/module"));
-            gone.entry(p.clone()).or_default().push(r);
+            self.gone.entry(p.clone()).or_default().push(r);
         }
-        rewrite_descriptor_macros(c, Some(cg), &descriptors, &files, &mut plan, &mut gone);
     }
-    // Handler tests off the shim's `tonic_call_connect!`.
-    for (p, (owner, d)) in &files {
-        if frozen.contains(owner) || generated.contains(p) {
-            continue;
+
+    /// Handler tests off the shim's `tonic_call_connect!`.
+    fn plan_handler_tests(&mut self, input: &Input<'_>) {
+        for (p, (owner, d)) in &input.files {
+            if self.frozen.contains(owner) || input.generated.contains(p) {
+                continue;
+            }
+            let t = &d.tests;
+            if t.edits.is_empty() && t.items.is_empty() {
+                continue;
+            }
+            let fp = self.plan.entry(p.clone()).or_default();
+            fp.edits.extend(t.edits.iter().cloned());
+            fp.items.extend(t.items.iter().cloned());
+            self.gone
+                .entry(p.clone())
+                .or_default()
+                .extend(t.edits.iter().map(|e| e.range.clone()));
         }
-        let t = &d.tests;
-        if t.edits.is_empty() && t.items.is_empty() {
-            continue;
-        }
-        let fp = plan.entry(p.clone()).or_default();
-        fp.edits.extend(t.edits.iter().cloned());
-        fp.items.extend(t.items.iter().cloned());
-        gone.entry(p.clone())
-            .or_default()
-            .extend(t.edits.iter().map(|e| e.range.clone()));
     }
-    // Servers hosted through connect_shim::hosting::connect_app: the hosting code moves into
-    // the crate.
-    let mut needs_deps: Vec<&Crate> = Vec::new();
-    for c in &crates {
-        if frozen.contains(&c.name) {
-            continue;
-        }
+
+    /// Servers hosted through connect_shim::hosting::connect_app: the hosting code moves into
+    /// the crate. Returns whether the crate needs the hosting dependencies.
+    fn plan_hosting(&mut self, input: &Input<'_>, c: &Crate) -> bool {
         let texts: BTreeMap<PathBuf, &str> = c
             .files
             .iter()
             .filter_map(|f| {
-                files
+                input
+                    .files
                     .get(&f.path)
                     .map(|(_, d)| (f.path.clone(), d.text.as_str()))
             })
             .collect();
-        let mut shim: HashSet<String> = ["connect_shim".to_string()].into();
-        shim.extend(
-            entries
-                .get(&c.name)
-                .into_iter()
-                .flatten()
-                .filter(|e| e.package == "connect_shim")
-                .map(|e| e.ident.clone()),
-        );
-        let converted = plan_interceptors(ws, c, &files, &mut plan, &mut gone);
-        let hp = hosting::plan_crate(ws, c, &texts, &shim, &plan, &converted);
+        let shim = shim_names(&input.entries, &c.name);
+        let converted =
+            plan_interceptors(input.ws, c, &input.files, &mut self.plan, &mut self.gone);
+        let hp = hosting::plan_crate(input.ws, c, &texts, &shim, &self.plan, &converted);
         for (p, r) in hp.files {
-            let fp = plan.entry(p.clone()).or_default();
+            let fp = self.plan.entry(p.clone()).or_default();
             fp.edits.extend(r.edits);
             fp.items.extend(r.items);
-            gone.entry(p).or_default().extend(r.gone);
+            self.gone.entry(p).or_default().extend(r.gone);
         }
         // tonic's TcpIncoming served through the shim's incoming_listener ([`incoming`]).
         for (p, r) in incoming::plan_crate(c, &texts, &shim) {
-            let g = gone.entry(p.clone()).or_default();
-            let fp = plan.entry(p).or_default();
+            let g = self.gone.entry(p.clone()).or_default();
+            let fp = self.plan.entry(p).or_default();
             if r.edits.iter().any(|e| {
                 fp.edits
                     .iter()
@@ -1026,182 +1098,171 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             fp.items.extend(r.items);
             g.extend(r.gone);
         }
-        out.new_files.extend(hp.new_files);
-        out.items.extend(hp.items);
-        if hp.needs_deps {
-            needs_deps.push(c);
-        }
+        self.out.new_files.extend(hp.new_files);
+        self.out.items.extend(hp.items);
+        hp.needs_deps
     }
-    // Private aliases nothing uses any more that still name tonic's Response ([`aliases`]).
-    for c in &crates {
-        if frozen.contains(&c.name) {
-            continue;
-        }
-        let found: Vec<(&PathBuf, &(String, Edit))> = c
-            .files
-            .iter()
-            .filter(|f| !generated.contains(&f.path))
-            .filter_map(|f| files.get(&f.path).map(|(_, d)| (&f.path, d)))
-            .flat_map(|(p, d)| d.aliases.iter().map(move |a| (p, a)))
-            .collect();
-        if found.is_empty() {
-            continue;
-        }
-        // Whether a name appears anywhere in the crate besides its definition.
-        let texts: Vec<String> = c
-            .files
-            .iter()
-            .map(|f| match files.get(&f.path) {
-                Some((_, d)) => d.text.clone(),
-                None => std::fs::read_to_string(&f.path).unwrap_or_default(),
-            })
-            .collect();
-        for (p, (name, edit)) in found {
-            let uses: usize = texts.iter().map(|t| aliases::count_ident(t, name)).sum();
-            let g = gone.entry(p.clone()).or_default();
-            if uses > 1
-                || g.iter()
-                    .any(|r| r.start < edit.range.end && edit.range.start < r.end)
-            {
+
+    /// Private aliases nothing uses any more that still name tonic's Response ([`aliases`]).
+    fn plan_aliases(&mut self, input: &Input<'_>) {
+        for c in &input.crates {
+            if self.frozen.contains(&c.name) {
                 continue;
             }
-            g.push(edit.range.clone());
-            plan.entry(p.clone()).or_default().edits.push(edit.clone());
-        }
-    }
-    // Imports of the family that nothing uses once the edits above are made (or that nothing used
-    // in the first place): they go, so that they do not keep a dependency alive. A name that a
-    // `macro_rules!` body of the workspace uses may be the caller's import the macro expands
-    // against (`let mut req = Request::new($req);`): such imports stay (`macro_names`, from the
-    // scan).
-    for c in &crates {
-        if frozen.contains(&c.name) {
-            continue;
-        }
-        let extra: HashSet<String> = entries
-            .get(&c.name)
-            .map(|v| v.iter().map(|e| e.ident.clone()).collect())
-            .unwrap_or_default();
-        for f in &c.files {
-            if generated.contains(&f.path) {
+            let found: Vec<(&PathBuf, &(String, Edit))> = c
+                .files
+                .iter()
+                .filter(|f| !input.generated.contains(&f.path))
+                .filter_map(|f| input.files.get(&f.path).map(|(_, d)| (&f.path, d)))
+                .flat_map(|(p, d)| d.aliases.iter().map(move |a| (p, a)))
+                .collect();
+            if found.is_empty() {
                 continue;
             }
-            let Some((_, d)) = files.get(&f.path) else {
-                continue;
-            };
-            let Some(g) =
-                unused_family_imports(&d.text, f, &extra, &macro_names, gone.get(&f.path))
-            else {
-                continue;
-            };
-            gone.entry(f.path.clone())
-                .or_default()
-                .extend(g.iter().map(|e| e.range.clone()));
-            plan.entry(f.path.clone()).or_default().edits.extend(g);
+            // Whether a name appears anywhere in the crate besides its definition.
+            let texts: Vec<String> = c
+                .files
+                .iter()
+                .map(|f| match input.files.get(&f.path) {
+                    Some((_, d)) => d.text.clone(),
+                    None => std::fs::read_to_string(&f.path).unwrap_or_default(),
+                })
+                .collect();
+            for (p, (name, edit)) in found {
+                let uses: usize = texts.iter().map(|t| aliases::count_ident(t, name)).sum();
+                let g = self.gone.entry(p.clone()).or_default();
+                if uses > 1
+                    || g.iter()
+                        .any(|r| r.start < edit.range.end && edit.range.start < r.end)
+                {
+                    continue;
+                }
+                g.push(edit.range.clone());
+                self.plan
+                    .entry(p.clone())
+                    .or_default()
+                    .edits
+                    .push(edit.clone());
+            }
         }
     }
-    // References left, per file.
-    let mut left: HashMap<PathBuf, Vec<Ref>> = HashMap::new();
-    for (p, (owner, d)) in &files {
-        if frozen.contains(owner) {
-            continue;
+
+    /// Imports of the family that nothing uses once the edits above are made (or that nothing
+    /// used in the first place): they go, so that they do not keep a dependency alive. A name
+    /// that a `macro_rules!` body of the workspace uses may be the caller's import the macro
+    /// expands against (`let mut req = Request::new($req);`): such imports stay
+    /// (`macro_names`, from the scan).
+    fn plan_unused_imports(&mut self, input: &Input<'_>) {
+        for c in &input.crates {
+            if self.frozen.contains(&c.name) {
+                continue;
+            }
+            let extra = input.entry_idents(&c.name);
+            for f in &c.files {
+                if input.generated.contains(&f.path) {
+                    continue;
+                }
+                let Some((_, d)) = input.files.get(&f.path) else {
+                    continue;
+                };
+                let Some(g) = unused_family_imports(
+                    &d.text,
+                    f,
+                    &extra,
+                    &input.macro_names,
+                    self.gone.get(&f.path),
+                ) else {
+                    continue;
+                };
+                self.gone
+                    .entry(f.path.clone())
+                    .or_default()
+                    .extend(g.iter().map(|e| e.range.clone()));
+                self.plan.entry(f.path.clone()).or_default().edits.extend(g);
+            }
         }
-        let g = gone.get(p).map(Vec::as_slice).unwrap_or(&[]);
-        let refs: Vec<Ref> = d
-            .scan
-            .refs
-            .iter()
-            .filter(|r| !inside(&r.range, g))
-            .cloned()
-            .collect();
-        if generated.contains(p) {
-            if let Some(r) = refs.first() {
-                let (line, column) = line_col(&d.text, r.range.start);
-                out.items.push(ItemReport {
-                    path: rel(&ws.root, p),
-                    krate: owner.clone(),
-                    line,
-                    column,
-                    rule: "step09/generated-code".into(),
-                    kind: ItemKind::Manual,
-                    message: format!(
-                        "generated code names `{}` ({} place(s), first `{}`): the dependency stays",
-                        r.krate,
-                        refs.len(),
-                        r.what
+    }
+
+    /// References left, per file, each reported (and generated code's once per file).
+    fn references_left(&mut self, input: &Input<'_>) -> HashMap<PathBuf, Vec<Ref>> {
+        let mut left: HashMap<PathBuf, Vec<Ref>> = HashMap::new();
+        for (p, (owner, d)) in &input.files {
+            if self.frozen.contains(owner) {
+                continue;
+            }
+            let g = self.gone.get(p).map(Vec::as_slice).unwrap_or(&[]);
+            let refs: Vec<Ref> = d
+                .scan
+                .refs
+                .iter()
+                .filter(|r| !inside(&r.range, g))
+                .cloned()
+                .collect();
+            if input.generated.contains(p) {
+                if let Some(r) = refs.first() {
+                    let (line, column) = line_col(&d.text, r.range.start);
+                    self.out.items.push(ItemReport {
+                        path: rel(&input.ws.root, p),
+                        krate: owner.clone(),
+                        line,
+                        column,
+                        rule: "step09/generated-code".into(),
+                        kind: ItemKind::Manual,
+                        message: format!(
+                            "generated code names `{}` ({} place(s), first `{}`): the dependency stays",
+                            r.krate,
+                            refs.len(),
+                            r.what
+                        ),
+                        note: "regenerate it with connectrpc-build (buffa messages, Connect stubs) and delete the checked-in tonic/prost output".into(),
+                    });
+                }
+                left.insert(p.clone(), refs);
+                continue;
+            }
+            let fp = self.plan.entry(p.clone()).or_default();
+            for r in &refs {
+                fp.items.push(ref_item(r));
+            }
+            for s in &d.scan.stub_refs {
+                fp.items.push(item(
+                    s.range.start,
+                    "stub-used",
+                    format!(
+                        "`{}` uses tonic's generated `{}` module: tonic's code generation stays",
+                        s.what, s.module
                     ),
-                    note: "regenerate it with connectrpc-build (buffa messages, Connect stubs) and delete the checked-in tonic/prost output".into(),
-                });
+                    "move it to the connect stubs (server impls: step 2; hosting: step 5; clients: steps 6 and 8), then run step 9 again",
+                ));
             }
             left.insert(p.clone(), refs);
-            continue;
         }
-        let fp = plan.entry(p.clone()).or_default();
-        for r in &refs {
-            fp.items.push(ref_item(r));
-        }
-        for s in &d.scan.stub_refs {
-            fp.items.push(item(
-                s.range.start,
-                "stub-used",
-                format!(
-                    "`{}` uses tonic's generated `{}` module: tonic's code generation stays",
-                    s.what, s.module
-                ),
-                "move it to the connect stubs (server impls: step 2; hosting: step 5; clients: steps 6 and 8), then run step 9 again",
-            ));
-        }
-        left.insert(p.clone(), refs);
+        left
     }
-    // Manifests.
-    let mut new_texts: HashMap<PathBuf, String> = HashMap::new();
-    for c in &crates {
-        if frozen.contains(&c.name) {
-            continue;
+
+    /// Crate `c`'s manifest without the family's entries nothing uses any more (each kept one
+    /// reported); `None` when nothing changes.
+    fn plan_manifest(
+        &mut self,
+        input: &Input<'_>,
+        c: &Crate,
+        left: &HashMap<PathBuf, Vec<Ref>>,
+    ) -> Option<String> {
+        if self.frozen.contains(&c.name) {
+            return None;
         }
-        let (Some(es), Some(text)) = (entries.get(&c.name), manifests.get(&c.manifest_path)) else {
-            continue;
+        let (Some(es), Some(text)) = (
+            input.entries.get(&c.name),
+            input.manifests.get(&c.manifest_path),
+        ) else {
+            return None;
         };
         if es.is_empty() {
-            continue;
+            return None;
         }
-        let build_rs = c.build_rs.as_ref();
-        // What the build script, the crate's own code and its tests / examples / benches use.
-        let mut used_build: HashMap<String, String> = HashMap::new();
-        let mut used_other: HashMap<String, String> = HashMap::new();
-        let mut used_dev: HashMap<String, String> = HashMap::new();
-        let dev_dirs = ["tests", "benches", "examples"].map(|d| c.dir.join(d));
-        for path in c.files.iter().map(|f| &f.path).chain(&c.generated) {
-            let Some((_, d)) = files.get(path) else {
-                continue;
-            };
-            let dev_file = dev_dirs.iter().any(|d| path.starts_with(d));
-            for r in left.get(path).into_iter().flatten() {
-                let target = if Some(path) == build_rs {
-                    &mut used_build
-                } else if dev_file || r.dev {
-                    &mut used_dev
-                } else {
-                    &mut used_other
-                };
-                target.entry(r.krate.clone()).or_insert_with(|| {
-                    format!("{} `{}`", loc(path, &d.text, r.range.start), r.what)
-                });
-            }
-        }
-        // A dev-dependency serves what the crate's own code uses too.
-        for (k, v) in &used_other {
-            used_dev.entry(k.clone()).or_insert_with(|| v.clone());
-        }
-        if let Some(at) = stubs_kept.get(&c.name) {
-            for k in ["tonic", "connect_shim"] {
-                used_other
-                    .entry(k.to_string())
-                    .or_insert_with(|| format!("tonic's generated stubs (included at {at})"));
-            }
-        }
-        // Tests, examples and benches see the normal dependencies too: one they use stays unless
-        // a dev-dependency of the same crate serves them.
+        let used = self.used_crates(input, c, left);
+        // Tests, examples and benches see the normal dependencies too: one they use stays
+        // unless a dev-dependency of the same crate serves them.
         let dev_keys: HashSet<&str> = es
             .iter()
             .filter(|e| e.table.last().map(String::as_str) == Some("dev-dependencies"))
@@ -1210,17 +1271,17 @@ pub fn prepare(ws: &Workspace) -> Prepared {
         let mut remove: Vec<&DepEntry> = Vec::new();
         for e in es {
             let found = match e.table.last().map(String::as_str) {
-                Some("build-dependencies") => used_build.get(&e.ident),
-                Some("dev-dependencies") => used_dev.get(&e.ident),
-                _ => used_other.get(&e.ident).or_else(|| {
+                Some("build-dependencies") => used.build.get(&e.ident),
+                Some("dev-dependencies") => used.dev.get(&e.ident),
+                _ => used.other.get(&e.ident).or_else(|| {
                     (!dev_keys.contains(e.ident.as_str()))
-                        .then(|| used_dev.get(&e.ident))
+                        .then(|| used.dev.get(&e.ident))
                         .flatten()
                 }),
             };
             match found {
-                Some(first) => out.items.push(ItemReport {
-                    path: rel(&ws.root, &c.manifest_path),
+                Some(first) => self.out.items.push(ItemReport {
+                    path: rel(&input.ws.root, &c.manifest_path),
                     krate: c.name.clone(),
                     line: key_line(text, &e.table, &e.key),
                     column: 1,
@@ -1239,26 +1300,72 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             }
         }
         if remove.is_empty() {
-            continue;
+            return None;
         }
-        let Ok(mut doc) = text.parse::<DocumentMut>() else {
-            continue;
-        };
+        let mut doc = text.parse::<DocumentMut>().ok()?;
         remove_entries(&mut doc, &remove);
         let new = doc.to_string();
-        if &new != text {
-            new_texts.insert(c.manifest_path.clone(), new);
-        }
+        (&new != text).then_some(new)
     }
-    // What the hosting module needs (axum, connectrpc's `server` feature).
-    for c in needs_deps {
+
+    /// What the build script, the crate's own code and its tests / examples / benches still
+    /// use, by crate ident, with the first place.
+    fn used_crates(
+        &self,
+        input: &Input<'_>,
+        c: &Crate,
+        left: &HashMap<PathBuf, Vec<Ref>>,
+    ) -> UsedCrates {
+        let build_rs = c.build_rs.as_ref();
+        let mut used = UsedCrates::default();
+        let dev_dirs = ["tests", "benches", "examples"].map(|d| c.dir.join(d));
+        for path in c.files.iter().map(|f| &f.path).chain(&c.generated) {
+            let Some((_, d)) = input.files.get(path) else {
+                continue;
+            };
+            let dev_file = dev_dirs.iter().any(|d| path.starts_with(d));
+            for r in left.get(path).into_iter().flatten() {
+                let target = if Some(path) == build_rs {
+                    &mut used.build
+                } else if dev_file || r.dev {
+                    &mut used.dev
+                } else {
+                    &mut used.other
+                };
+                target.entry(r.krate.clone()).or_insert_with(|| {
+                    format!("{} `{}`", input.loc(path, &d.text, r.range.start), r.what)
+                });
+            }
+        }
+        // A dev-dependency serves what the crate's own code uses too.
+        for (k, v) in &used.other {
+            used.dev.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        if let Some(at) = self.stubs_kept.get(&c.name) {
+            for k in ["tonic", "connect_shim"] {
+                used.other
+                    .entry(k.to_string())
+                    .or_insert_with(|| format!("tonic's generated stubs (included at {at})"));
+            }
+        }
+        used
+    }
+
+    /// What the hosting module needs (axum, connectrpc's `server` feature).
+    fn add_hosting_deps(
+        &mut self,
+        input: &Input<'_>,
+        c: &Crate,
+        new_texts: &mut HashMap<PathBuf, String>,
+    ) {
+        let ws = input.ws;
         let root = ws.root.join("Cargo.toml");
         let Some(member) = new_texts
             .get(&c.manifest_path)
-            .or_else(|| manifests.get(&c.manifest_path))
+            .or_else(|| input.manifests.get(&c.manifest_path))
             .cloned()
         else {
-            continue;
+            return;
         };
         let root_text = (c.manifest_path != root).then(|| {
             new_texts
@@ -1276,7 +1383,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                     new_texts.insert(root, r);
                 }
             }
-            Err(e) => out.items.push(ItemReport {
+            Err(e) => self.out.items.push(ItemReport {
                 path: rel(&ws.root, &c.manifest_path),
                 krate: c.name.clone(),
                 line: 1,
@@ -1288,90 +1395,208 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             }),
         }
     }
-    // `[workspace.dependencies]` of the family that no member inherits any more.
-    if let Some(m) = &members {
-        let root = ws.root.join("Cargo.toml");
-        let current = |p: &Path| -> Option<String> {
-            new_texts
-                .get(p)
+
+    /// The manifests to rewrite, and every crate of the selection sharing the plan.
+    fn finish(mut self, input: Input<'_>, new_texts: HashMap<PathBuf, String>) -> Prepared {
+        let mut out = std::mem::take(&mut self.out);
+        for (p, new) in new_texts {
+            let old = input
+                .manifests
+                .get(&p)
                 .cloned()
-                .or_else(|| std::fs::read_to_string(p).ok())
-        };
-        if let Some(root_text) = current(&root) {
-            if let Ok(mut doc) = root_text.parse::<DocumentMut>() {
-                let inherited: HashSet<String> = m
-                    .iter()
-                    .filter_map(|(_, p, _)| current(p))
-                    .filter_map(|t| t.parse::<DocumentMut>().ok())
-                    .flat_map(|d| {
-                        crate::manifest::dep_tables(&d)
-                            .into_iter()
-                            .flat_map(|(_, t)| {
-                                t.iter()
-                                    .filter(|(_, i)| {
-                                        i.get("workspace").and_then(|w| w.as_bool()) == Some(true)
-                                    })
-                                    .map(|(k, _)| k.to_string())
-                                    .collect::<Vec<_>>()
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                    .collect();
-                let mut changed = false;
-                if let Some(wd) = doc
-                    .get_mut("workspace")
-                    .and_then(|w| w.get_mut("dependencies"))
-                    .and_then(Item::as_table_like_mut)
-                {
-                    let drop: Vec<String> = wd
-                        .iter()
-                        .filter(|(k, i)| {
-                            let pkg = i
-                                .get("package")
-                                .and_then(|p| p.as_str())
-                                .unwrap_or(k)
-                                .replace('-', "_");
-                            is_family(&pkg) && !inherited.contains(*k)
-                        })
-                        .map(|(k, _)| k.to_string())
-                        .collect();
-                    for k in drop {
-                        remove_keeping_comments(wd, &k);
-                        changed = true;
-                    }
-                }
-                if changed {
-                    new_texts.insert(root.clone(), doc.to_string());
-                }
+                .or_else(|| std::fs::read_to_string(&p).ok())
+                .unwrap_or_default();
+            if old != new {
+                out.manifests.push((p, old, new));
+            }
+        }
+        out.manifests.sort_by(|a, b| a.0.cmp(&b.0));
+        // Every crate of the selection shares the plan.
+        let plan = Arc::new(Plan { files: self.plan });
+        for c in &input.crates {
+            let relevant = input.entries.get(&c.name).is_some_and(|e| !e.is_empty())
+                || input.codegen.contains_key(&c.name)
+                || c.files.iter().any(|f| input.files.contains_key(&f.path));
+            if relevant {
+                out.ctx.insert(
+                    c.name.clone(),
+                    Arc::new(CrateCtx::default().with_shared_plan(plan.clone())),
+                );
+            }
+        }
+        out
+    }
+}
+
+/// Why crate `c`'s tonic codegen must stay: unrecognised calls, a schema that does not load,
+/// code (its own or a dependent crate's) that still names the stubs, unselected dependents.
+fn codegen_needed(input: &Input<'_>, c: &Crate, cg: &Codegen, build_text: &str) -> Vec<String> {
+    let ws = input.ws;
+    let build_rs = cg.build_rs.clone().unwrap();
+    let mut reasons: Vec<String> = Vec::new();
+    for u in &cg.unrecognised {
+        reasons.push(format!(
+            "build.rs runs tonic codegen in a form step 9 does not remove ({}: `{}`)",
+            input.loc(&build_rs, build_text, u.range.start),
+            scan::one_line(&u.source)
+        ));
+    }
+    if let Err(e) = &cg.schema {
+        reasons.push(format!(
+            "the .proto schema of the tonic codegen does not load ({e}), so its stub modules are unknown"
+        ));
+    }
+    // Who names the stubs: this crate and the workspace crates that depend on it.
+    let stubs = stubs_of(&input.codegen, &c.name);
+    let mut users: Vec<String> = Vec::new();
+    for (p, (owner, d)) in &input.files {
+        let dependent = *owner == c.name
+            || ws
+                .crates
+                .iter()
+                .any(|o| &o.name == owner && o.local_deps.contains(&c.name));
+        if !dependent {
+            continue;
+        }
+        for s in d
+            .scan
+            .stub_refs
+            .iter()
+            .filter(|s| stubs.contains(&s.module))
+        {
+            users.push(format!(
+                "{} `{}`",
+                input.loc(p, &d.text, s.range.start),
+                s.what
+            ));
+        }
+    }
+    if !users.is_empty() {
+        reasons.push(format!(
+            "{} place(s) still use tonic's stub modules (first: {})",
+            users.len(),
+            users[0]
+        ));
+    }
+    let selected: HashSet<&str> = input.crates.iter().map(|c| c.name.as_str()).collect();
+    if let Some(m) = &input.members {
+        for member in m {
+            if !selected.contains(member.name.as_str()) && member.local_deps.contains(&c.name) {
+                reasons.push(format!(
+                    "workspace member `{}` depends on this crate and is not selected (select it too, or run with --workspace)",
+                    member.name
+                ));
             }
         }
     }
-    for (p, new) in new_texts {
-        let old = manifests
-            .get(&p)
+    reasons
+}
+
+/// Each tonic call's output and descriptor set: the descriptor sets connectrpc-build emits
+/// (file name, directory), with a reason added for each output or set it cannot follow.
+fn descriptor_sets(cg: &Codegen, reasons: &mut Vec<String>) -> Vec<(String, String)> {
+    let mut descriptors: Vec<(String, String)> = Vec::new();
+    for call in &cg.calls {
+        if let Some(o) = call.option("out_dir") {
+            let src = o.args.first().map(|a| a.source.as_str()).unwrap_or("");
+            if !src.contains("\"tonic\"") {
+                reasons.push(format!(
+                    "tonic's stubs are generated into `{src}`, not OUT_DIR/tonic: code may include them from there"
+                ));
+            }
+        }
+        if let Some(o) = call.option("file_descriptor_set_path") {
+            let src = o.args.first().map(|a| a.source.as_str()).unwrap_or("");
+            let in_out_dir = src.contains(&call.out_dir_ident) || src.contains("OUT_DIR");
+            let emitted = call.descriptor_set_file.as_ref().and_then(|n| {
+                cg.facts
+                    .connect
+                    .iter()
+                    .find(|r| r.emits.contains(n))
+                    .and_then(|r| r.dir.clone())
+                    .map(|d| (n.clone(), d))
+            });
+            match emitted {
+                Some(e) if in_out_dir => descriptors.push(e),
+                _ => reasons.push(format!(
+                    "tonic writes a descriptor set (`.file_descriptor_set_path({src})`) that connectrpc-build does not emit into a known place: add `.emit_descriptor_set(\"<name>.bin\")` to the connectrpc-build call and point its readers at OUT_DIR/connect/<name>.bin"
+                )),
+            }
+        }
+    }
+    descriptors
+}
+
+/// The crates a crate's files still use, by where: its build script, its own code, its tests /
+/// examples / benches. Each with the first place, for the report.
+#[derive(Default)]
+struct UsedCrates {
+    build: HashMap<String, String>,
+    other: HashMap<String, String>,
+    dev: HashMap<String, String>,
+}
+
+/// `[workspace.dependencies]` of the family that no member inherits any more.
+fn unused_workspace_deps(
+    ws: &Workspace,
+    members: &[Member],
+    new_texts: &mut HashMap<PathBuf, String>,
+) {
+    let root = ws.root.join("Cargo.toml");
+    let current = |p: &Path| -> Option<String> {
+        new_texts
+            .get(p)
             .cloned()
-            .or_else(|| std::fs::read_to_string(&p).ok())
-            .unwrap_or_default();
-        if old != new {
-            out.manifests.push((p, old, new));
+            .or_else(|| std::fs::read_to_string(p).ok())
+    };
+    let Some(root_text) = current(&root) else {
+        return;
+    };
+    let Ok(mut doc) = root_text.parse::<DocumentMut>() else {
+        return;
+    };
+    let inherited: HashSet<String> = members
+        .iter()
+        .filter_map(|m| current(&m.manifest_path))
+        .filter_map(|t| t.parse::<DocumentMut>().ok())
+        .flat_map(|d| {
+            crate::manifest::dep_tables(&d)
+                .into_iter()
+                .flat_map(|(_, t)| {
+                    t.iter()
+                        .filter(|(_, i)| i.get("workspace").and_then(|w| w.as_bool()) == Some(true))
+                        .map(|(k, _)| k.to_string())
+                        .collect::<Vec<_>>()
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut changed = false;
+    if let Some(wd) = doc
+        .get_mut("workspace")
+        .and_then(|w| w.get_mut("dependencies"))
+        .and_then(Item::as_table_like_mut)
+    {
+        let drop: Vec<String> = wd
+            .iter()
+            .filter(|(k, i)| {
+                let pkg = i
+                    .get("package")
+                    .and_then(|p| p.as_str())
+                    .unwrap_or(k)
+                    .replace('-', "_");
+                is_family(&pkg) && !inherited.contains(*k)
+            })
+            .map(|(k, _)| k.to_string())
+            .collect();
+        for k in drop {
+            remove_keeping_comments(wd, &k);
+            changed = true;
         }
     }
-    out.manifests.sort_by(|a, b| a.0.cmp(&b.0));
-    // Every crate of the selection shares the plan.
-    let plan = Arc::new(Plan { files: plan });
-    for c in &crates {
-        let relevant = entries.get(&c.name).is_some_and(|e| !e.is_empty())
-            || codegen.contains_key(&c.name)
-            || c.files.iter().any(|f| files.contains_key(&f.path));
-        if relevant {
-            out.ctx.insert(
-                c.name.clone(),
-                Arc::new(CrateCtx::default().with_shared_plan(plan.clone())),
-            );
-        }
+    if changed {
+        new_texts.insert(root, doc.to_string());
     }
-    files.clear();
-    out
 }
 
 /// Interceptor functions of crate `c` moved to their connect shape ([`interceptors`]): a file

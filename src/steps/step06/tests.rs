@@ -1,0 +1,237 @@
+//! Before/after cases through step 6's pass, one per concern of the walker (paths,
+//! construction, calls, responses, request helpers), plus what the step leaves alone.
+
+use std::sync::Arc;
+
+use crate::context::CrateCtx;
+use crate::engine::{process, FileMeta, ItemKind, Outcome};
+use crate::rules::rename::SideEvidence;
+use crate::schema::Schema;
+use crate::steps;
+
+const PROTO: &str = r#"
+syntax = "proto3";
+package echo.v1;
+message Ping { string text = 1; int32 n = 2; }
+message Pong { string text = 1; int32 n = 2; }
+service Echo {
+  rpc Say(Ping) returns (Pong);
+  rpc Watch(Ping) returns (stream Pong);
+}
+"#;
+
+fn meta() -> FileMeta {
+    let schema = Schema::from_sources(&[("echo/v1/echo.proto", PROTO)], 1).unwrap();
+    FileMeta {
+        module_path: Some(vec!["crate".into()]),
+        crate_ctx: Some(Arc::new(CrateCtx {
+            schema: Some(Arc::new(schema)),
+            modules: vec![(vec!["crate".into(), "pb".into()], "echo.v1".into())],
+            ..Default::default()
+        })),
+        // Step 2 converted a handler somewhere in the workspace.
+        crate_evidence: SideEvidence {
+            connect_server: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// The text after step 6, and its items as `(line, rule, kind)`.
+fn run(before: &str) -> (String, Vec<(usize, String, ItemKind)>) {
+    let all = steps::all().unwrap();
+    let step = steps::get(&all, 6);
+    match process(step, before, &meta()) {
+        Outcome::Rewritten {
+            new_text, items, ..
+        } => (
+            new_text.unwrap_or_else(|| before.to_string()),
+            items
+                .into_iter()
+                .map(|i| (crate::edit::line_col(before, i.offset).0, i.rule, i.kind))
+                .collect(),
+        ),
+        Outcome::NotApplicable => (before.to_string(), vec![]),
+        o => panic!("{o:?}"),
+    }
+}
+
+/// Runs the step on `before`, checks the text is `after` and that a second run changes
+/// nothing; returns the items.
+#[track_caller]
+fn check_step(before: &str, after: &str) -> Vec<(usize, String, ItemKind)> {
+    let (got, items) = run(before);
+    assert_eq!(got, after, "\n--- got ---\n{got}");
+    let (again, _) = run(&got);
+    assert_eq!(again, got, "a second run changed the text");
+    items
+}
+
+#[test]
+fn client_paths_lose_the_client_module_and_channel_type_arguments_become_http_clients() {
+    let items = check_step(
+        r#"use crate::pb::echo_client::EchoClient;
+use tonic::transport::Channel;
+
+pub struct App {
+    // The client of the echo service.
+    client: EchoClient<Channel>,
+}
+"#,
+        r#"use crate::pb::EchoClient;
+
+pub struct App {
+    // The client of the echo service.
+    client: EchoClient<connectrpc::client::HttpClient>,
+}
+"#,
+    );
+    assert_eq!(items, vec![]);
+}
+
+#[test]
+fn connect_becomes_a_connect_client_over_http2_speaking_grpc() {
+    let items = check_step(
+        r#"use crate::pb::echo_client::EchoClient;
+
+async fn connect(url: String) -> Result<(), Box<dyn std::error::Error>> {
+    let _client = EchoClient::connect(url).await?;
+    Ok(())
+}
+"#,
+        r#"use crate::pb::EchoClient;
+
+async fn connect(url: String) -> Result<(), Box<dyn std::error::Error>> {
+    let _client = EchoClient::new(connectrpc::client::HttpClient::plaintext_http2_only(), connectrpc::client::ClientConfig::new(url.parse()?).with_protocol(connectrpc::Protocol::Grpc));
+    Ok(())
+}
+"#,
+    );
+    assert_eq!(items, vec![]);
+}
+
+#[test]
+fn unary_call_whose_response_is_understood_is_native_with_its_request_unwrapped() {
+    let items = check_step(
+        r#"use crate::pb::echo_client::EchoClient;
+use crate::pb::Ping;
+use tonic::transport::Channel;
+use tonic::Request;
+
+async fn call(client: &mut EchoClient<Channel>) -> Result<String, tonic::Status> {
+    let text = client.say(Request::new(Ping { text: "a".into(), ..Default::default() })).await?.into_inner().text;
+    Ok(text)
+}
+"#,
+        r#"use crate::pb::EchoClient;
+use crate::pb::Ping;
+
+async fn call(client: &mut EchoClient<connectrpc::client::HttpClient>) -> Result<String, tonic::Status> {
+    let text = client.say(Ping { text: "a".into(), ..Default::default() }).await.map_err(connect_shim::status::to_status)?.into_owned().text;
+    Ok(text)
+}
+"#,
+    );
+    assert_eq!(items, vec![]);
+}
+
+#[test]
+fn scalar_field_read_in_a_match_arm_goes_through_the_view() {
+    let items = check_step(
+        r#"use crate::pb::echo_client::EchoClient;
+use crate::pb::Ping;
+use tonic::transport::Channel;
+
+async fn call(client: &mut EchoClient<Channel>) -> bool {
+    match client.say(Ping::default()).await {
+        Ok(reply) if reply.get_ref().n == 1 => true,
+        _ => false,
+    }
+}
+"#,
+        r#"use crate::pb::EchoClient;
+use crate::pb::Ping;
+
+async fn call(client: &mut EchoClient<connectrpc::client::HttpClient>) -> bool {
+    match client.say(Ping::default()).await.map_err(connect_shim::status::to_status) {
+        Ok(reply) if reply.view().n == 1 => true,
+        _ => false,
+    }
+}
+"#,
+    );
+    assert_eq!(items, vec![]);
+}
+
+#[test]
+fn unary_call_whose_response_is_not_understood_stays_tonic_shaped_and_is_listed() {
+    let items = check_step(
+        r#"use crate::pb::echo_client::EchoClient;
+use crate::pb::Ping;
+use tonic::transport::Channel;
+
+async fn kept(client: &mut EchoClient<Channel>) {
+    let reply = client.say(Ping::default()).await;
+    println!("{reply:?}");
+}
+"#,
+        r#"use crate::pb::EchoClient;
+use crate::pb::Ping;
+
+async fn kept(client: &mut EchoClient<connectrpc::client::HttpClient>) {
+    let reply = connect_shim::client::tonic_unary(Ping::default(), |request, options| client.say_with_options(request, options)).await;
+    println!("{reply:?}");
+}
+"#,
+    );
+    assert_eq!(
+        items,
+        vec![(6, "step06/unary-call".to_string(), ItemKind::Manual)]
+    );
+}
+
+#[test]
+fn streaming_call_stays_on_the_shim_wrapper_and_is_listed_for_step_8() {
+    let items = check_step(
+        r#"use crate::pb::echo_client::EchoClient;
+use crate::pb::Ping;
+use tonic::transport::Channel;
+
+async fn stream(client: &mut EchoClient<Channel>) -> Result<(), tonic::Status> {
+    let mut s = client.watch(Ping::default()).await?.into_inner();
+    while let Some(_pong) = s.message().await? {}
+    Ok(())
+}
+"#,
+        r#"use crate::pb::EchoClient;
+use crate::pb::Ping;
+
+async fn stream(client: &mut EchoClient<connectrpc::client::HttpClient>) -> Result<(), tonic::Status> {
+    let mut s = connect_shim::client::tonic_server_stream(Ping::default(), |request, options| client.watch_with_options(request, options)).await?.into_inner();
+    while let Some(_pong) = s.message().await? {}
+    Ok(())
+}
+"#,
+    );
+    assert_eq!(
+        items,
+        vec![(6, "step06/streaming-call".to_string(), ItemKind::Manual)]
+    );
+}
+
+#[test]
+fn a_method_of_the_same_name_on_another_type_is_left_alone() {
+    let before = r#"use crate::pb::Ping;
+
+struct Other;
+impl Other {
+    fn say(&self, _: Ping) {}
+}
+fn other(o: Other) {
+    o.say(Ping::default());
+}
+"#;
+    let items = check_step(before, before);
+    assert_eq!(items, vec![]);
+}
