@@ -2,8 +2,8 @@
 //!
 //! Layout: [`cli`] (arguments) -> [`app`] (commands, exit codes) -> [`workspace`] (discovery) ->
 //! [`run`] (parallel IO around the pure [`engine`]) -> [`steps`] (the nine steps) built from
-//! [`rules`] (data files) with [`resolve`] (per-file name resolution) and [`edit`] (the edit
-//! buffer).
+//! [`rules`] (data files) with [`resolve`] (per-file name resolution, across files through the
+//! crate's symbol [`index`]) and [`edit`] (the edit buffer).
 
 pub mod app;
 pub mod buildrs;
@@ -11,6 +11,7 @@ pub mod cli;
 pub mod demo;
 pub mod edit;
 pub mod engine;
+pub mod index;
 pub mod manifest;
 pub mod repairs;
 pub mod report;

@@ -159,6 +159,7 @@ impl Step {
             v.push(Box::new(step01::messages::MessagesPass { ctx }));
             v.push(Box::new(step01::BuildRsPass { ctx }));
             v.push(Box::new(step01::ModulePass { ctx }));
+            v.push(Box::new(step01::stub_globs::StubGlobsPass { ctx }));
         }
         if self.number == 1 {
             v.push(Box::new(step01::descriptors::DescriptorsPass));

@@ -381,6 +381,7 @@ fn trial_output(
             ..Default::default()
         })),
         workspace_libs: libs.clone(),
+        symbols: None,
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         crate::engine::process(st, &text, &meta)

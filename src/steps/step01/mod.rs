@@ -38,6 +38,7 @@
 
 pub mod descriptors;
 pub mod messages;
+pub mod stub_globs;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
