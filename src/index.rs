@@ -111,6 +111,16 @@ fn camel(snake: &str) -> String {
         .collect()
 }
 
+/// Can a generated package module (prost/tonic, or buffa/connectrpc through step 1's re-export)
+/// hold a name like this? Types and consts (`HelloRequest`, `GREETER_SERVICE_NAME`) and tonic's
+/// `x_client` / `x_server` modules; not a lower-case name such as `connect_shim` or `tokio`, which
+/// is a crate (a message's nested module is not followed through a glob).
+pub fn generated_may_hold(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_uppercase())
+        || name.ends_with("_client")
+        || name.ends_with("_server")
+}
+
 impl CrateIndex {
     /// Index a crate from its files: each with its crate-absolute module path (files without
     /// one are left out: where they sit in the module tree is unknown).
@@ -225,7 +235,11 @@ impl CrateIndex {
             _ => {}
         }
         if m.generated {
-            return Lookup::Unknown;
+            return if generated_may_hold(name) {
+                Lookup::Unknown
+            } else {
+                Lookup::Absent
+            };
         }
         let mut unknown = false;
         for (g, public) in &m.globs {
@@ -541,6 +555,15 @@ mod tests {
         assert_eq!(
             ix.glob_lookup(&path("crate::proto::pb::greeter_client"), "Status", &from),
             Lookup::Absent
+        );
+        // A crate's name is not taken from generated code (`connect_shim::server::unary`).
+        assert_eq!(
+            ix.glob_lookup(&path("crate::proto::pb"), "connect_shim", &from),
+            Lookup::Absent
+        );
+        assert_eq!(
+            ix.glob_lookup(&path("crate::proto::pb"), "greeter_server", &from),
+            Lookup::Unknown
         );
     }
 

@@ -500,7 +500,13 @@ impl FileIndex {
                 let canon = s.canonical(prefix.to_vec());
                 s.glob_lookup(&canon, name, module)
             }
-            None => Lookup::Unknown,
+            None => match self.scope_of_module(prefix) {
+                // An in-file generated module (the file alone).
+                Some(t) if self.scopes[t].opaque && !crate::index::generated_may_hold(name) => {
+                    Lookup::Absent
+                }
+                _ => Lookup::Unknown,
+            },
         }
     }
 
@@ -1023,6 +1029,12 @@ mod tests {
         assert_eq!(
             full(resolve_at(src, "pb::HelloRequest")),
             "crate::pb::HelloRequest::default"
+        );
+        // A crate's name is not taken from the generated module.
+        let src = "pub mod pb { tonic::include_proto!(\"greet.v1\"); }\nuse pb::*;\nfn f() { connect_shim::server::unary(); }";
+        assert_eq!(
+            full(resolve_at(src, "connect_shim::server")),
+            "connect_shim::server::unary"
         );
         // A module with an ordinary macro (not an include) is still exact.
         let src = "mod a { macro_rules! m { () => {} } pub struct S; }\nuse a::*;\nfn f() { Status::ok(); }";
