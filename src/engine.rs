@@ -112,6 +112,8 @@ pub struct FileMeta {
     /// Library crate names (`platform_server`) of the workspace's members: a path starting
     /// with one names that crate, not a generated `*_server`/`*_client` module.
     pub workspace_libs: Arc<[String]>,
+    /// The symbol index of the file's crate (built once per crate per step).
+    pub symbols: Option<Arc<crate::index::CrateIndex>>,
 }
 
 /// The outcome for one file.
@@ -283,7 +285,8 @@ fn process_parsed(step: &dyn Passes, text: &str, meta: &FileMeta) -> Result<Done
             message: e.to_string(),
         }
     })?;
-    let index = FileIndex::build(&file, meta.module_path.clone());
+    let index =
+        FileIndex::build(&file, meta.module_path.clone()).with_symbols(meta.symbols.clone());
     let line_ending = LineEnding::detect(text);
     let ctx = FileCtx {
         text,

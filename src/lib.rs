@@ -2,9 +2,10 @@
 //!
 //! Layout: [`cli`] (arguments) -> [`app`] (commands, exit codes) -> [`workspace`] (discovery) ->
 //! [`run`] (parallel IO around the pure [`engine`]) -> [`steps`] (the nine steps) built from
-//! [`rules`] (data files) with [`resolve`] (per-file name resolution) and [`edit`] (the edit
-//! buffer). The core ([`edit`], [`engine`], [`context`], [`evidence`], [`resolve`], [`schema`],
-//! [`manifest`]) names nothing above it (`tests/layering.rs`).
+//! [`rules`] (data files) with [`resolve`] (per-file name resolution, across files through the
+//! crate's symbol [`index`]) and [`edit`] (the edit buffer). The core ([`edit`], [`engine`],
+//! [`context`], [`evidence`], [`index`], [`resolve`], [`schema`], [`manifest`]) names nothing
+//! above it (`tests/layering.rs`).
 
 pub mod app;
 pub mod buildrs;
@@ -14,6 +15,7 @@ pub mod demo;
 pub mod edit;
 pub mod engine;
 pub mod evidence;
+pub mod index;
 pub mod manifest;
 pub mod repairs;
 pub mod report;

@@ -17,10 +17,13 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
+
+use crate::index::{CrateIndex, Lookup};
 
 pub type ScopeId = usize;
 pub type LeafId = usize;
@@ -69,6 +72,9 @@ pub struct Scope {
     pub use_items: Vec<usize>,
     /// Byte offset where new items can be inserted when the scope has no `use` item.
     pub first_item_at: Option<usize>,
+    /// A module whose items come (also) from a macro call at item level (`include_proto!`,
+    /// `include!`): its names are not all in the text, so a glob of it is not exact.
+    pub opaque: bool,
 }
 
 /// One binding made by a `use` tree: `tonic::Status`, `Status as S`, `tonic::*`.
@@ -167,6 +173,9 @@ pub struct FileIndex {
     pub scope_at: HashMap<usize, ScopeId>,
     /// Crates bound by `extern crate` at the file root (name -> crate).
     pub extern_crates: HashMap<String, String>,
+    /// The symbol index of the file's crate: names reached through other files (globs of their
+    /// modules, `pub use`, type aliases). `None`: the file alone.
+    pub symbols: Option<Arc<CrateIndex>>,
 }
 
 impl FileIndex {
@@ -181,6 +190,7 @@ impl FileIndex {
                 use_items: Vec::new(),
                 scope_at: HashMap::new(),
                 extern_crates: HashMap::new(),
+                symbols: None,
             },
             stack: Vec::new(),
         };
@@ -196,6 +206,12 @@ impl FileIndex {
 
     pub fn root(&self) -> ScopeId {
         0
+    }
+
+    /// Resolve across files with the crate's symbol index (see [`crate::index`]).
+    pub fn with_symbols(mut self, symbols: Option<Arc<CrateIndex>>) -> FileIndex {
+        self.symbols = symbols;
+        self
     }
 
     /// The module path of the module enclosing `scope`.
@@ -301,8 +317,25 @@ impl FileIndex {
     }
 
     /// Follow re-exports of in-file modules: `crate::catalog::Item` where the crate root has
-    /// `pub use platform::catalog::v1 as catalog;` is `crate::platform::catalog::v1::Item`.
-    pub fn canonical(&self, mut full: Vec<String>) -> Vec<String> {
+    /// `pub use platform::catalog::v1 as catalog;` is `crate::platform::catalog::v1::Item`; with
+    /// the crate's symbol index, also those of other files and type aliases of generated items
+    /// ([`CrateIndex::canonical`]).
+    pub fn canonical(&self, full: Vec<String>) -> Vec<String> {
+        let full = self.canonical_in_file(full);
+        match &self.symbols {
+            Some(s) => {
+                let across = s.canonical(full.clone());
+                if across == full {
+                    full
+                } else {
+                    self.canonical_in_file(across)
+                }
+            }
+            None => full,
+        }
+    }
+
+    fn canonical_in_file(&self, mut full: Vec<String>) -> Vec<String> {
         for _ in 0..8 {
             let mut changed = false;
             for sc in &self.scopes {
@@ -384,20 +417,32 @@ impl FileIndex {
             }
             s = sc.parent;
         }
-        // Globs: in-file modules are followed exactly; external ones give candidates.
+        // Globs: in-file modules are followed exactly; other modules of the crate through its
+        // symbol index; external ones and generated code (not in the text) give candidates.
         let mut candidates = Vec::new();
         let mut s = Some(scope);
         while let Some(id) = s {
             let sc = &self.scopes[id];
             for &g in &sc.globs {
                 let prefix = self.leaf_path(g);
-                match self.scope_of_module(&prefix) {
-                    Some(target) => {
-                        if let Some((p, via)) = self.lookup_in_module_glob(target, first, 0) {
-                            return one(join(&p, &segs[1..]), via);
-                        }
+                if let Some(target) = self.scope_of_module(&prefix) {
+                    if let Some((p, via)) = self.lookup_in_module_glob(target, first, 0) {
+                        return one(join(&p, &segs[1..]), via);
                     }
-                    None => candidates.push(Resolved {
+                    // An in-file module is exact unless its items are generated, or the
+                    // crate's index knows its globs of other files' modules.
+                    let indexed = self
+                        .symbols
+                        .as_ref()
+                        .is_some_and(|s| s.modules.contains_key(&prefix));
+                    if !self.scopes[target].opaque && !indexed {
+                        continue;
+                    }
+                }
+                match self.glob_lookup(&prefix, first, &module) {
+                    Lookup::Found(p) => return one(join(&p, &segs[1..]), Via::Glob(g)),
+                    Lookup::Absent => {}
+                    Lookup::Unknown => candidates.push(Resolved {
                         full: join(&prefix, segs),
                         via: Via::Glob(g),
                         written,
@@ -447,6 +492,24 @@ impl FileIndex {
         None
     }
 
+    /// What a glob of the module `prefix` (not an exact in-file one), written in `module`,
+    /// brings for `name`: the symbol index decides when it knows the module.
+    fn glob_lookup(&self, prefix: &[String], name: &str, module: &[String]) -> Lookup {
+        match &self.symbols {
+            Some(s) => {
+                let canon = s.canonical(prefix.to_vec());
+                s.glob_lookup(&canon, name, module)
+            }
+            None => match self.scope_of_module(prefix) {
+                // An in-file generated module (the file alone).
+                Some(t) if self.scopes[t].opaque && !crate::index::generated_may_hold(name) => {
+                    Lookup::Absent
+                }
+                _ => Lookup::Unknown,
+            },
+        }
+    }
+
     /// The scope of an in-file module with this absolute path.
     fn scope_of_module(&self, path: &[String]) -> Option<ScopeId> {
         self.scopes
@@ -486,6 +549,7 @@ impl Builder {
             globs: Vec::new(),
             use_items: Vec::new(),
             first_item_at: None,
+            opaque: false,
         });
         self.idx.scopes.len() - 1
     }
@@ -530,6 +594,10 @@ impl Builder {
                 syn::Item::TraitAlias(i) => Some(&i.ident),
                 syn::Item::Const(i) => Some(&i.ident),
                 syn::Item::Static(i) => Some(&i.ident),
+                syn::Item::Macro(m) if is_include_macro(&m.mac) => {
+                    self.idx.scopes[scope].opaque = true;
+                    None
+                }
                 _ => None,
             };
             if let Some(ident) = local_name {
@@ -661,6 +729,15 @@ impl Builder {
     }
 }
 
+/// `include_proto!(..)`, `tonic::include_proto!(..)`, `include!(..)`: items that are not in
+/// the text (generated code).
+pub fn is_include_macro(m: &syn::Macro) -> bool {
+    m.path
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "include_proto" || s.ident == "include")
+}
+
 fn item_start(item: &syn::Item) -> usize {
     range(item.span()).start
 }
@@ -777,8 +854,19 @@ mod tests {
     use super::*;
 
     fn resolve_at(src: &str, needle: &str) -> Option<Resolution> {
+        resolve_with(src, needle, &["crate"], None)
+    }
+
+    /// Resolve the path at `needle` in `src` (the module `module`), with a crate index.
+    fn resolve_with(
+        src: &str,
+        needle: &str,
+        module: &[&str],
+        symbols: Option<Arc<CrateIndex>>,
+    ) -> Option<Resolution> {
         let file = syn::parse_file(src).unwrap();
-        let idx = FileIndex::build(&file, Some(vec!["crate".into()]));
+        let mp = module.iter().map(|s| s.to_string()).collect();
+        let idx = FileIndex::build(&file, Some(mp)).with_symbols(symbols);
         // Find the path expression/type whose text starts at `needle`'s offset.
         let at = src.find(needle).expect("needle");
         struct Find<'a> {
@@ -903,5 +991,177 @@ mod tests {
     fn underscore_import_binds_nothing() {
         let src = "use tonic::Status as _;\nfn f() { Status::ok(); }";
         assert_eq!(full(resolve_at(src, "Status::ok")), "Status::ok");
+    }
+
+    /// The crate index of these (module path, source) files.
+    fn crate_index(files: &[(&str, &str)]) -> Option<Arc<CrateIndex>> {
+        let parsed: Vec<(Vec<String>, syn::File)> = files
+            .iter()
+            .map(|(m, s)| {
+                (
+                    m.split("::").map(String::from).collect(),
+                    syn::parse_file(s).unwrap(),
+                )
+            })
+            .collect();
+        Some(Arc::new(CrateIndex::build(
+            parsed.iter().map(|(m, f)| (Some(m.as_slice()), f)),
+        )))
+    }
+
+    const PB: &str = "pub mod pb { tonic::include_proto!(\"greet.v1\"); }\n";
+
+    #[test]
+    fn glob_of_an_in_file_generated_module() {
+        // Before the index: the glob of a module whose items come from `include_proto!` brought
+        // nothing, and `HelloRequest` resolved to itself.
+        let src = "pub mod pb { tonic::include_proto!(\"greet.v1\"); }\nuse pb::*;\nfn f() { HelloRequest::default(); }";
+        assert_eq!(
+            full(resolve_at(src, "HelloRequest::default")),
+            "crate::pb::HelloRequest::default"
+        );
+        // `use crate::pb::{self, *};`
+        let src = "pub mod pb { tonic::include_proto!(\"greet.v1\"); }\nuse crate::pb::{self, *};\nfn f() { HelloReply::default(); pb::HelloRequest::default(); }";
+        assert_eq!(
+            full(resolve_at(src, "HelloReply::default")),
+            "crate::pb::HelloReply::default"
+        );
+        assert_eq!(
+            full(resolve_at(src, "pb::HelloRequest")),
+            "crate::pb::HelloRequest::default"
+        );
+        // A crate's name is not taken from the generated module.
+        let src = "pub mod pb { tonic::include_proto!(\"greet.v1\"); }\nuse pb::*;\nfn f() { connect_shim::server::unary(); }";
+        assert_eq!(
+            full(resolve_at(src, "connect_shim::server")),
+            "connect_shim::server::unary"
+        );
+        // A module with an ordinary macro (not an include) is still exact.
+        let src = "mod a { macro_rules! m { () => {} } pub struct S; }\nuse a::*;\nfn f() { Status::ok(); }";
+        assert_eq!(full(resolve_at(src, "Status::ok")), "Status::ok");
+    }
+
+    #[test]
+    fn super_glob_of_a_module_that_globs_a_generated_module_of_another_file() {
+        let src =
+            "use crate::pb::*;\nmod tests { use super::*; fn t() { HelloRequest::default(); } }";
+        // The file alone: `super`'s names are exact, and the generated glob is not followed.
+        assert_eq!(
+            full(resolve_with(
+                src,
+                "HelloRequest::default",
+                &["crate", "m"],
+                None
+            )),
+            "HelloRequest::default"
+        );
+        let ix = crate_index(&[("crate", PB), ("crate::m", src)]);
+        assert_eq!(
+            full(resolve_with(
+                src,
+                "HelloRequest::default",
+                &["crate", "m"],
+                ix
+            )),
+            "crate::pb::HelloRequest::default"
+        );
+    }
+
+    #[test]
+    fn grouped_globs_of_a_package_and_its_client_module() {
+        let src = "pub mod pb { tonic::include_proto!(\"greet.v1\"); }\nuse crate::{pb::greeter_client::*, pb::*};\nfn f() { GreeterClient::connect(u); HelloRequest::default(); }";
+        // The file alone cannot tell which glob brings `GreeterClient`.
+        assert_eq!(
+            full(resolve_at(src, "GreeterClient::connect")),
+            "ambiguous(2)"
+        );
+        // The index knows tonic's `greeter_client` module holds `GreeterClient`, and only it.
+        let ix = crate_index(&[("crate", src)]);
+        assert_eq!(
+            full(resolve_with(
+                src,
+                "GreeterClient::connect",
+                &["crate"],
+                ix.clone()
+            )),
+            "crate::pb::greeter_client::GreeterClient::connect"
+        );
+        assert_eq!(
+            full(resolve_with(src, "HelloRequest::default", &["crate"], ix)),
+            "crate::pb::HelloRequest::default"
+        );
+    }
+
+    #[test]
+    fn globs_and_pub_use_of_modules_in_other_files() {
+        let api = "pub use crate::pb::greeter_server::*;\nuse tonic::Status;\n";
+        let user =
+            "use crate::api::*;\nuse tokio::sync::*;\nfn f() { Greeter::say_hello; Status::ok(); }";
+        // Before: two external-looking globs, nothing decided.
+        assert_eq!(
+            full(resolve_with(user, "Greeter::say", &["crate", "user"], None)),
+            "ambiguous(2)"
+        );
+        let ix = crate_index(&[("crate", PB), ("crate::api", api), ("crate::user", user)]);
+        assert_eq!(
+            full(resolve_with(
+                user,
+                "Greeter::say",
+                &["crate", "user"],
+                ix.clone()
+            )),
+            "crate::pb::greeter_server::Greeter::say_hello"
+        );
+        // `Status` is a private import of `api`: its glob does not bring it; tokio's might.
+        assert_eq!(
+            full(resolve_with(user, "Status::ok", &["crate", "user"], ix)),
+            "tokio::sync::Status::ok"
+        );
+        // A named import through another file's `pub use` is followed to the generated item.
+        let user = "use crate::api::GreeterServer;\nfn f() { GreeterServer::new(s); }";
+        let ix = crate_index(&[("crate", PB), ("crate::api", api), ("crate::user", user)]);
+        assert_eq!(
+            full(resolve_with(
+                user,
+                "GreeterServer::new",
+                &["crate", "user"],
+                None
+            )),
+            "crate::api::GreeterServer::new"
+        );
+        assert_eq!(
+            full(resolve_with(
+                user,
+                "GreeterServer::new",
+                &["crate", "user"],
+                ix
+            )),
+            "crate::pb::greeter_server::GreeterServer::new"
+        );
+    }
+
+    #[test]
+    fn type_alias_in_another_file_resolves_to_the_generated_client() {
+        let util = "use crate::pb::greeter_client::GreeterClient;\nuse tonic::transport::Channel;\npub type TestClient = GreeterClient<Channel>;\n";
+        let user = "use crate::util::TestClient;\nasync fn f() { TestClient::connect(u).await; }";
+        assert_eq!(
+            full(resolve_with(
+                user,
+                "TestClient::connect",
+                &["crate", "user"],
+                None
+            )),
+            "crate::util::TestClient::connect"
+        );
+        let ix = crate_index(&[("crate", PB), ("crate::util", util), ("crate::user", user)]);
+        assert_eq!(
+            full(resolve_with(
+                user,
+                "TestClient::connect",
+                &["crate", "user"],
+                ix
+            )),
+            "crate::pb::greeter_client::GreeterClient::connect"
+        );
     }
 }

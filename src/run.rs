@@ -160,7 +160,13 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
     let mut seen = std::collections::HashSet::new();
     for c in &ws.crates {
         let crate_ctx = prepared.ctx.get(&c.name).cloned();
-        for f in c.files.iter().filter(|f| c.selected(&f.path)) {
+        let symbols = crate_symbols(c);
+        for (i, f) in c
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| c.selected(&f.path))
+        {
             let (place, real) = placement(
                 &ws.root,
                 canon_root.as_deref(),
@@ -184,6 +190,7 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
                     path: Some(f.path.clone()),
                     crate_ctx: crate_ctx.clone(),
                     workspace_libs: workspace_libs.clone(),
+                    symbols: symbols.get(i).cloned().flatten(),
                 },
             });
         }
@@ -204,6 +211,7 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
                             path: Some(g.clone()),
                             crate_ctx: crate_ctx.clone(),
                             workspace_libs: workspace_libs.clone(),
+                            symbols: None,
                         },
                     )
                 {
@@ -292,6 +300,59 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
         files_parsed: parsed,
         verdict: None,
     }
+}
+
+/// The symbol index of each file's crate (one per cargo target's module tree, built once per
+/// step; a bin's index also holds its package's library under the library's name), by the
+/// file's position in [`Crate::files`]. A file outside every target gets `None`.
+fn crate_symbols(
+    c: &crate::workspace::Crate,
+) -> Vec<Option<std::sync::Arc<crate::index::CrateIndex>>> {
+    use crate::index::CrateIndex;
+    use std::sync::Arc;
+    let parsed: Vec<Option<syn::File>> = c
+        .files
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f.path).ok()?;
+            syn::parse_file(text.strip_prefix('\u{feff}').unwrap_or(&text)).ok()
+        })
+        .collect();
+    let build = |range: std::ops::Range<usize>| {
+        CrateIndex::build(range.filter_map(|i| {
+            let file = parsed[i].as_ref()?;
+            Some((c.files[i].module_path.as_deref(), file))
+        }))
+    };
+    let mut out = vec![None; c.files.len()];
+    if c.targets.is_empty() {
+        let ix = Arc::new(build(0..c.files.len()));
+        out.iter_mut().for_each(|o| *o = Some(ix.clone()));
+    } else {
+        let lib = c
+            .targets
+            .iter()
+            .find(|t| t.is_lib())
+            .map(|t| (t.name.replace('-', "_"), build(t.files.clone())));
+        for t in &c.targets {
+            let ix = match &lib {
+                Some((_, l)) if t.is_lib() => l.clone(),
+                Some((name, l)) => {
+                    let mut ix = build(t.files.clone());
+                    ix.graft(name, l);
+                    ix
+                }
+                None => build(t.files.clone()),
+            };
+            let ix = Arc::new(ix);
+            for o in &mut out[t.files.clone()] {
+                *o = Some(ix.clone());
+            }
+        }
+    }
+    drop(parsed);
+    proc_macro2::extra::invalidate_current_thread_spans();
+    out
 }
 
 /// Would the step edit (or list something in) this file if it were not generated? Asked of

@@ -27,7 +27,7 @@ use syn::visit::Visit;
 
 /// The pure core (first segment of a crate-absolute module path).
 const CORE: &[&str] = &[
-    "edit", "engine", "resolve", "schema", "manifest", "context", "evidence",
+    "edit", "engine", "resolve", "schema", "manifest", "context", "evidence", "index",
 ];
 /// The layers above the core.
 const UPPER: &[&str] = &[

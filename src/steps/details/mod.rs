@@ -393,6 +393,7 @@ fn trial_output(
         path: Some(p.to_path_buf()),
         crate_ctx: Some(std::sync::Arc::new(CrateCtx::default().with_plan(plan))),
         workspace_libs: libs.clone(),
+        symbols: None,
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         crate::engine::process(st, &text, &meta)

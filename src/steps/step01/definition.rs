@@ -21,6 +21,7 @@ fn passes(ctx: Option<&CrateCtx>) -> Vec<Box<dyn Pass + '_>> {
         v.push(Box::new(super::messages::MessagesPass { ctx }));
         v.push(Box::new(super::BuildRsPass { ctx }));
         v.push(Box::new(super::ModulePass { ctx }));
+        v.push(Box::new(super::stub_globs::StubGlobsPass { ctx }));
     }
     v.push(Box::new(super::descriptors::DescriptorsPass));
     v

@@ -41,6 +41,7 @@ pub use definition::DEFINITION;
 
 pub mod descriptors;
 pub mod messages;
+pub mod stub_globs;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -62,7 +62,8 @@ impl Pass for ClientErrorsPass {
             let _ = w.out.commit(vec![e]);
         }
         // Calls still on tonic's generated clients (step 6 not applied) return tonic errors
-        // (`x_client::XClient`; a workspace crate named `*_client` is not one).
+        // (`x_client::XClient`; a workspace crate named `*_client` is not one, and a glob
+        // `x_client::*` left beside the package module's glob names no client by itself).
         let mut toks = Vec::new();
         flatten(file.file.to_token_stream(), &mut toks);
         let tonic_client = toks.iter().enumerate().find(|(i, t)| {
@@ -70,6 +71,7 @@ impl Pass for ClientErrorsPass {
                 n.ends_with("_client") && !file.workspace_libs.iter().any(|l| l == n)
             }) && toks.get(i + 1).is_some_and(|t| t.is_punct(':'))
                 && toks.get(i + 2).is_some_and(|t| t.is_punct(':'))
+                && !toks.get(i + 3).is_some_and(|t| t.is_punct('*'))
         });
         let connect_clients = file.crate_evidence.connect_client
             || crate::evidence::SideEvidence::scan(file.text.as_bytes()).connect_client;
