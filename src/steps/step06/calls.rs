@@ -38,7 +38,7 @@ pub(super) struct CallSite<'ast> {
 
 impl CallSite<'_> {
     /// The edits putting the call on the shim wrapper `f` with `closure` calling the connect
-    /// client: `connect_shim::client::f(<arg>, <closure>)`.
+    /// client: `connect_shim::client::<f>(<arg>, <closure>)`.
     fn shim_wrap(&self, f: &str, closure: String) -> Vec<Edit> {
         let m = self.m;
         let arg_r = range(self.arg.span());
