@@ -33,6 +33,7 @@ use crate::engine::{FileCtx, ItemKind, ManualItem, PassOutput};
 use crate::options::ClientProtocol;
 use crate::resolve::{range, FileIndex, Resolution, ScopeTracker, UTree};
 use crate::rules::tables::{self, PathRename};
+use crate::steps::common::items::item_at;
 
 const CLIENT: &[&str] = &["tonic_health", "pb", "health_client", "HealthClient"];
 
@@ -55,13 +56,7 @@ fn mapped(full: &[String]) -> Option<(usize, usize)> {
 }
 
 fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
-    ManualItem {
-        offset,
-        rule: format!("step06/{rule}"),
-        message,
-        note: note.to_string(),
-        kind,
-    }
+    item_at(offset, format!("step06/{rule}"), kind, message, note)
 }
 
 /// The health-client rewrites of one file (nothing unless it names `tonic_health`).

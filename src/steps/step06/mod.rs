@@ -57,6 +57,7 @@ use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
 use crate::options::ClientProtocol;
 use crate::resolve::{range, FileIndex, Resolution, ScopeTracker, UTree};
 use crate::schema::{Schema, Service, StreamingKind};
+use crate::steps::common::items::item_at;
 
 mod calls;
 pub mod channel;
@@ -102,13 +103,7 @@ fn on_channel(channel: &str) -> String {
 }
 
 fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
-    ManualItem {
-        offset,
-        rule: format!("{RULE}/{rule}"),
-        message,
-        note: note.to_string(),
-        kind,
-    }
+    item_at(offset, format!("{RULE}/{rule}"), kind, message, note)
 }
 
 /// Canonical crate-absolute path with `crate` replaced by the crate's name.

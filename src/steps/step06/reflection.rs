@@ -40,6 +40,7 @@ use crate::edit::Edit;
 use crate::engine::{FileCtx, ItemKind, ManualItem, PassOutput};
 use crate::options::ClientProtocol;
 use crate::resolve::{range, FileIndex, Resolution, ScopeTracker, UTree};
+use crate::steps::common::items::item_at;
 
 const RULE: &str = "reflection-client";
 const V1ALPHA_CLIENT: &str = "ServerReflectionV1alphaClient";
@@ -172,13 +173,7 @@ fn classify(full: &[String]) -> Option<Item> {
 }
 
 fn item(offset: usize, kind: ItemKind, message: String, note: &str) -> ManualItem {
-    ManualItem {
-        offset,
-        rule: format!("step06/{RULE}"),
-        message,
-        note: note.to_string(),
-        kind,
-    }
+    item_at(offset, format!("step06/{RULE}"), kind, message, note)
 }
 
 /// The reflection-client rewrites of one file (nothing unless it names tonic-reflection's
