@@ -137,9 +137,6 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    if let Some(p) = a.protocol {
-        let _ = steps::step06::PROTOCOL.set(p);
-    }
     let step = steps::get(steps, n);
     let sel = selection(&a.select, &a.paths);
     let mut ws = match workspace::discover(&sel) {
@@ -166,7 +163,10 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
             );
         }
     }
-    ws.shim = shim_source;
+    ws.options = crate::options::RunOptions {
+        shim: shim_source,
+        protocol: a.protocol.unwrap_or_default(),
+    };
     let mode = if a.check {
         Mode::Check
     } else if a.dry_run {
@@ -340,12 +340,12 @@ fn lock_and_check_tree(
             };
             // The other run may have added or removed files: look again (keeping what the
             // command line set on the workspace).
-            let shim = std::mem::take(&mut ws.shim);
+            let options = std::mem::take(&mut ws.options);
             *ws = match workspace::discover(sel) {
                 Ok(ws) => ws,
                 Err(e) => return Err(fail(format!("{e:#}"), None)),
             };
-            ws.shim = shim;
+            ws.options = options;
             l
         }
         Err(e) => {

@@ -112,7 +112,7 @@ pub struct MigrateArgs {
     pub no_progress: bool,
     /// Protocol of the clients step 6 builds (`grpc` talks to unmodified tonic servers).
     #[arg(long, value_enum, value_name = "PROTOCOL")]
-    pub protocol: Option<crate::steps::step06::ClientProtocol>,
+    pub protocol: Option<crate::options::ClientProtocol>,
     /// Number of files processed in parallel (default: one per core).
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,

@@ -1,9 +1,9 @@
 //! cargo connect-migrate: staged, span-preserving migration of Rust code from tonic to connectrpc.
 //!
-//! Layout: [`cli`] (arguments) -> [`app`] (commands, exit codes) -> [`workspace`] (discovery) ->
-//! [`run`] (parallel IO around the pure [`engine`]) -> [`steps`] (the nine steps) built from
-//! [`rules`] (data files) with [`resolve`] (per-file name resolution, across files through the
-//! crate's symbol [`index`]) and [`edit`] (the edit buffer). The core ([`edit`], [`engine`],
+//! Layout: [`cli`] (arguments) -> [`app`] (commands, exit codes; the run's [`options`]) ->
+//! [`workspace`] (discovery) -> [`run`] (parallel IO around the pure [`engine`]) -> [`steps`]
+//! (the nine steps) built from [`rules`] (data files) with [`resolve`] (per-file name
+//! resolution, across files through the crate's symbol [`index`]) and [`edit`] (the edit buffer). The core ([`edit`], [`engine`],
 //! [`context`], [`evidence`], [`index`], [`resolve`], [`schema`], [`manifest`]) names nothing
 //! above it (`tests/layering.rs`).
 
@@ -17,6 +17,7 @@ pub mod engine;
 pub mod evidence;
 pub mod index;
 pub mod manifest;
+pub mod options;
 pub mod repairs;
 pub mod report;
 pub mod resolve;

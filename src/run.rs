@@ -668,7 +668,7 @@ fn shim_changes(
         .filter(|(_, _, t)| shim::names_shim(t))
         .map(|(p, _, _)| *p)
         .collect();
-    let changes = if ws.shim == shim::ShimSource::Vendor
+    let changes = if ws.options.shim == shim::ShimSource::Vendor
         && texts
             .iter()
             .any(|(_, d, t)| shim::names_path(t, d, &abs_dir))

@@ -90,8 +90,8 @@ impl Target {
 pub struct Workspace {
     pub root: PathBuf,
     pub crates: Vec<Crate>,
-    /// Where the steps that add `connect-shim` take it from (set by the command line).
-    pub shim: crate::shim::ShimSource,
+    /// What the command line chose for the run (set by `app`, read by the steps' `prepare`).
+    pub options: crate::options::RunOptions,
     /// The manifests of every member of the workspace, selected or not (what still names the
     /// vendored shim).
     pub member_manifests: Vec<PathBuf>,
@@ -240,7 +240,7 @@ pub fn discover(sel: &Selection) -> Result<Workspace> {
     Ok(Workspace {
         root: meta.workspace_root.clone().into(),
         crates,
-        shim: Default::default(),
+        options: Default::default(),
         member_manifests,
         notes: Vec::new(),
     })
@@ -578,7 +578,7 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
     Ok(Workspace {
         root: report_root,
         crates: in_crates.into_iter().chain(crates.into_values()).collect(),
-        shim: Default::default(),
+        options: Default::default(),
         member_manifests: Vec::new(),
         notes,
     })

@@ -311,6 +311,31 @@ fn shim_path_writes_a_relative_path_dependency() {
     );
 }
 
+/// `--protocol` reaches the clients step 6 builds (command line -> the run's options on the
+/// workspace -> step 6's prepare -> its passes): the channel-helpers tree comes out as its
+/// committed result with Connect's transport and protocol in place of gRPC's.
+#[test]
+fn protocol_connect_builds_clients_speaking_connect() {
+    let case = support::repo_root().join("tests/trees/step06/channel-helpers");
+    let repo = repo_with("tests/trees/step06/channel-helpers/before");
+    let out = run(repo.path(), &["--step", "6", "--protocol", "connect"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for rel in ["src/conn.rs", "src/bin/greeter-client.rs"] {
+        let grpc = std::fs::read_to_string(case.join("after").join(rel)).unwrap();
+        let want = grpc
+            .replace("plaintext_http2_only()", "plaintext()")
+            .replace("Protocol::Grpc", "Protocol::Connect");
+        assert_ne!(want, grpc, "{rel}: the case builds no client");
+        let got = std::fs::read_to_string(repo.path().join(rel)).unwrap();
+        assert_eq!(got, want, "{rel}");
+    }
+}
+
 /// The files of `<dir>/connect-shim/` (relative path, text).
 fn vendored_folder(dir: &Path) -> Vec<(String, String)> {
     let root = dir.join("connect-shim");

@@ -43,6 +43,7 @@ const UPPER: &[&str] = &[
     "repairs",
     "shim",
     "demo",
+    "options",
 ];
 
 /// Violations still in the tree (`from-file -> target-module`), to be emptied.

@@ -4,7 +4,9 @@
 //! - [`syntax`]: small syntax helpers (`strip_parens`, `cfg_test_ranges`).
 //! - [`prepare`]: what a step's `prepare` returns ([`prepare::Prepared`]) and the `connect-shim`
 //!   dependency several steps add ([`prepare::shim_dep`]).
+//! - [`items`]: the items a step lists for what it could not do ([`items::item_at`]).
 
+pub mod items;
 pub mod prepare;
 pub mod syntax;
 pub mod tokens;

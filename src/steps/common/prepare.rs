@@ -16,7 +16,7 @@ use crate::workspace::Workspace;
 pub fn shim_dep(ws: &Workspace) -> NewDep {
     use crate::shim::ShimSource;
     let abs = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    let version = match &ws.shim {
+    let version = match &ws.options.shim {
         ShimSource::Vendor => format!(
             "path:{}",
             abs(&ws.root).join(crate::shim::VENDOR_DIR).display()

@@ -44,6 +44,7 @@ use syn::visit::Visit;
 use crate::edit::{line_start, Edit};
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
 use crate::resolve::{range, FileIndex, ScopeTracker};
+use crate::steps::common::items::item_at;
 use crate::steps::common::tokens::{empty_call_at, flatten, Tok};
 
 mod md_helpers;
@@ -305,13 +306,7 @@ fn item(
     message: String,
     note: &str,
 ) -> ManualItem {
-    ManualItem {
-        offset,
-        rule: format!("step{step:02}/{rule}"),
-        message,
-        note: note.to_string(),
-        kind,
-    }
+    item_at(offset, format!("step{step:02}/{rule}"), kind, message, note)
 }
 
 /// The token at `i` starts the last argument of `r.metadata_mut().insert(k, ..)` (or

@@ -75,6 +75,7 @@ use crate::edit::{indent_at, line_col, line_start, Edit};
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
 use crate::resolve::{range, FileIndex, Resolution, Resolved, ScopeId, ScopeTracker, UTree, Via};
 use crate::schema::{is_wkt, Schema, Service, StreamingKind};
+use crate::steps::common::items::item_at;
 
 /// Names step 2 writes in signatures, imported from `connectrpc` when free.
 const CONNECT_NAMES: [&str; 5] = [
@@ -157,13 +158,7 @@ struct Walker<'a, 's> {
 }
 
 fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
-    ManualItem {
-        offset,
-        rule: format!("step02/{rule}"),
-        message,
-        note: note.to_string(),
-        kind,
-    }
+    item_at(offset, format!("step02/{rule}"), kind, message, note)
 }
 
 /// The text of `segs` joined with `::` (with a leading `::` when asked).

@@ -60,6 +60,7 @@ use crate::edit::{indent_at, line_col, Edit};
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
 use crate::resolve::{range, FileIndex, Resolution, Resolved, ScopeTracker, Via};
 use crate::schema::Schema;
+use crate::steps::common::items::item_at;
 use crate::steps::common::syntax::strip_parens;
 
 /// Server builder options with no equivalent on `axum::serve`: dropped and reported.
@@ -126,13 +127,7 @@ impl Pass for HostingPass<'_> {
 }
 
 fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
-    ManualItem {
-        offset,
-        rule: format!("step05/{rule}"),
-        message,
-        note: note.to_string(),
-        kind,
-    }
+    item_at(offset, format!("step05/{rule}"), kind, message, note)
 }
 
 struct Walker<'a, 's> {

@@ -32,6 +32,7 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 use crate::edit::Edit;
+use crate::options::ClientProtocol;
 use crate::resolve::{range, FileIndex, Resolution, ScopeTracker};
 use crate::schema::Schema;
 
@@ -157,6 +158,8 @@ pub struct Scanner<'a> {
     pub text: &'a str,
     pub crate_name: String,
     pub plan: Option<&'a Plan>,
+    /// The protocol of the clients built (`--protocol`).
+    pub protocol: ClientProtocol,
     pub tr: ScopeTracker,
     pub out: FileScan,
     /// Channel locals of the function being visited.
@@ -186,8 +189,10 @@ impl<'a> Scanner<'a> {
         text: &'a str,
         crate_name: &str,
         plan: Option<&'a Plan>,
+        protocol: ClientProtocol,
     ) -> Scanner<'a> {
         Scanner {
+            protocol,
             schema,
             idx,
             text,
@@ -347,7 +352,7 @@ impl<'a> Scanner<'a> {
             }
             _ => return None,
         };
-        let (transport_fn, proto) = super::transport_for(super::protocol());
+        let (transport_fn, proto) = super::transport_for(self.protocol);
         let mut builder = String::new();
         let mut config = String::new();
         let mut connected = false;
@@ -1598,8 +1603,9 @@ pub fn scan(
     text: &str,
     crate_name: &str,
     plan: Option<&Plan>,
+    protocol: ClientProtocol,
 ) -> FileScan {
-    let mut s = Scanner::new(schema, idx, text, crate_name, plan);
+    let mut s = Scanner::new(schema, idx, text, crate_name, plan, protocol);
     s.visit_file(file);
     s.out
 }
@@ -1608,6 +1614,7 @@ pub fn scan(
 /// for the client constructions, elsewhere list what blocks the group.
 pub fn run(
     ctx: &crate::context::CrateCtx,
+    protocol: ClientProtocol,
     file: &crate::engine::FileCtx<'_>,
     out: &mut crate::engine::PassOutput,
 ) -> Option<FileScan> {
@@ -1617,7 +1624,7 @@ pub fn run(
         Some(p) => (p, p.file_crate.get(file.path?)?.clone()),
         None => {
             // No workspace preparation (a file on its own): the file is its own group.
-            local = file_plan(ctx, file)?;
+            local = file_plan(ctx, protocol, file)?;
             (&local, "crate".to_string())
         }
     };
@@ -1641,6 +1648,7 @@ pub fn run(
         file.text,
         krate,
         Some(plan),
+        protocol,
     );
     s.converted = plan.converted.contains(krate);
     let item =
@@ -1728,9 +1736,15 @@ fn returns_self(out: &syn::ReturnType, name: &str) -> bool {
 }
 
 /// The plan of one file taken alone (its crate named `crate`).
-fn file_plan(ctx: &crate::context::CrateCtx, file: &crate::engine::FileCtx<'_>) -> Option<Plan> {
+fn file_plan(
+    ctx: &crate::context::CrateCtx,
+    protocol: ClientProtocol,
+    file: &crate::engine::FileCtx<'_>,
+) -> Option<Plan> {
     let schema = ctx.schema.as_deref();
-    let defs = scan(schema, file.file, file.index, file.text, "crate", None);
+    let defs = scan(
+        schema, file.file, file.index, file.text, "crate", None, protocol,
+    );
     if defs.helpers.is_empty() {
         return None;
     }
@@ -1748,6 +1762,7 @@ fn file_plan(ctx: &crate::context::CrateCtx, file: &crate::engine::FileCtx<'_>) 
         file.text,
         "crate",
         Some(&plan),
+        protocol,
     );
     plan.involved.insert("crate".into());
     if uses.failures.is_empty() {

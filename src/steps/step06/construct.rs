@@ -208,7 +208,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         plan: &mut CtorPlan,
     ) -> bool {
         let start = range(c.span()).start;
-        let (transport_fn, proto) = transport_for(protocol());
+        let (transport_fn, proto) = transport_for(self.protocol);
         // `.await` then `?` / `.unwrap()` / `.expect(..)`.
         let Some(syn::Expr::Await(_)) = chain.first() else {
             self.report(start, "connect", ItemKind::Manual, format!("`{}::connect` not awaited in place: not rewritten", svc.tonic_client), "build the connect client: `XClient::new(HttpClient::plaintext_http2_only(), ClientConfig::new(uri).with_protocol(Protocol::Grpc))`");
@@ -427,7 +427,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             }
             _ => return None,
         };
-        let (transport_fn, proto) = transport_for(protocol());
+        let (transport_fn, proto) = transport_for(self.protocol);
         let mut builder = String::new();
         let mut config = String::new();
         let mut connected = false;

@@ -30,8 +30,10 @@ use syn::visit::Visit;
 
 use crate::edit::Edit;
 use crate::engine::{FileCtx, ItemKind, ManualItem, PassOutput};
+use crate::options::ClientProtocol;
 use crate::resolve::{range, FileIndex, Resolution, ScopeTracker, UTree};
 use crate::rules::tables::{self, PathRename};
+use crate::steps::common::items::item_at;
 
 const CLIENT: &[&str] = &["tonic_health", "pb", "health_client", "HealthClient"];
 
@@ -54,17 +56,16 @@ fn mapped(full: &[String]) -> Option<(usize, usize)> {
 }
 
 fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
-    ManualItem {
-        offset,
-        rule: format!("step06/{rule}"),
-        message,
-        note: note.to_string(),
-        kind,
-    }
+    item_at(offset, format!("step06/{rule}"), kind, message, note)
 }
 
 /// The health-client rewrites of one file (nothing unless it names `tonic_health`).
-pub(super) fn run(file: &FileCtx<'_>, out: &mut PassOutput, chan: &super::channel::FileScan) {
+pub(super) fn run(
+    file: &FileCtx<'_>,
+    out: &mut PassOutput,
+    chan: &super::channel::FileScan,
+    protocol: ClientProtocol,
+) {
     if !file.text.contains("tonic_health") {
         return;
     }
@@ -81,6 +82,7 @@ pub(super) fn run(file: &FileCtx<'_>, out: &mut PassOutput, chan: &super::channe
         stack: Vec::new(),
         done: HashSet::new(),
         chan,
+        protocol,
     };
     w.uses();
     if w.edits.is_empty() && w.fails.is_empty() {
@@ -143,6 +145,8 @@ pub(super) fn run(file: &FileCtx<'_>, out: &mut PassOutput, chan: &super::channe
 struct Health<'a, 'ast> {
     /// Converted channel values (channel.rs).
     chan: &'a super::channel::FileScan,
+    /// The protocol of the clients built (`--protocol`).
+    protocol: ClientProtocol,
     file: &'a FileCtx<'a>,
     idx: &'a FileIndex,
     text: &'a str,
@@ -457,7 +461,7 @@ impl<'a, 'ast> Health<'a, 'ast> {
                     );
                     return;
                 };
-                let (transport_fn, proto) = super::transport_for(super::protocol());
+                let (transport_fn, proto) = super::transport_for(self.protocol);
                 let dst = self.text[range(c.args[0].span())].to_string();
                 let seg = fp.path.segments.last().unwrap();
                 self.edit(range(seg.ident.span()), "new", "health-client");

@@ -54,8 +54,10 @@ use syn::visit::Visit;
 use crate::context::CrateCtx;
 use crate::edit::{line_col, Edit};
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
+use crate::options::ClientProtocol;
 use crate::resolve::{range, FileIndex, Resolution, ScopeTracker, UTree};
 use crate::schema::{Schema, Service, StreamingKind};
+use crate::steps::common::items::item_at;
 
 mod calls;
 pub mod channel;
@@ -74,23 +76,11 @@ use walker::*;
 /// request for a call still on a shim wrapper.
 const REQUEST_FROM_OPTIONS: &str = "connect_shim::client::request_from_options";
 
-/// The wire protocol migrated clients speak (`--protocol`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
-pub enum ClientProtocol {
-    /// Connect over HTTP/1.1 or HTTP/2 (the server must be a connect server).
-    Connect,
-    /// gRPC over HTTP/2: works against unmodified tonic servers.
-    #[default]
-    Grpc,
-    /// gRPC-Web over HTTP/1.1.
-    GrpcWeb,
-}
-
-/// The protocol chosen on the command line (gRPC when unset).
-pub static PROTOCOL: std::sync::OnceLock<ClientProtocol> = std::sync::OnceLock::new();
-
-fn protocol() -> ClientProtocol {
-    PROTOCOL.get().copied().unwrap_or_default()
+/// The protocol of the clients the step builds: the run's `--protocol`
+/// ([`crate::options::RunOptions::protocol`]), which [`prepare`] keeps in every crate's context
+/// (gRPC without it: a file processed without the step's preparation).
+fn protocol(ctx: &CrateCtx) -> ClientProtocol {
+    ctx.plan::<ClientProtocol>().copied().unwrap_or_default()
 }
 
 /// `(transport constructor, protocol variant)` for a client on a URI.
@@ -113,13 +103,7 @@ fn on_channel(channel: &str) -> String {
 }
 
 fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
-    ManualItem {
-        offset,
-        rule: format!("{RULE}/{rule}"),
-        message,
-        note: note.to_string(),
-        kind,
-    }
+    item_at(offset, format!("{RULE}/{rule}"), kind, message, note)
 }
 
 /// Canonical crate-absolute path with `crate` replaced by the crate's name.
@@ -270,9 +254,11 @@ pub fn prepare(
         }
     }
     let plan = std::sync::Arc::new(channel_plan(ws, &out.ctx));
+    let protocol = std::sync::Arc::new(ws.options.protocol);
     for ctx in out.ctx.values_mut() {
         if let Some(c) = std::sync::Arc::get_mut(ctx) {
             c.set_plan(plan.clone());
+            c.set_plan(protocol.clone());
         }
     }
     out.manifests = manifest_edits(ws, &out.ctx, &plan);
@@ -530,9 +516,10 @@ fn unused_transport_imports(file: &FileCtx<'_>, out: &mut PassOutput) {
 
 impl ClientsPass<'_> {
     fn rewrite(&self, file: &FileCtx<'_>, out: &mut PassOutput) {
-        let chan = channel::run(self.ctx, file, out).unwrap_or_default();
-        health::run(file, out, &chan);
-        reflection::run(file, out, &chan);
+        let protocol = protocol(self.ctx);
+        let chan = channel::run(self.ctx, protocol, file, out).unwrap_or_default();
+        health::run(file, out, &chan, protocol);
+        reflection::run(file, out, &chan, protocol);
         let Some(schema) = self.ctx.schema.as_deref() else {
             return;
         };
@@ -574,6 +561,7 @@ impl ClientsPass<'_> {
                 helpers: &helpers,
                 helper_done: std::cell::RefCell::new(vec![0; helpers.len()]),
                 chan: &chan,
+                protocol,
             };
             w.visit_file(file.file);
             let done = w.helper_done.borrow().clone();
@@ -642,6 +630,8 @@ struct Walker<'a, 's, 'ast> {
     fn_bodies: Vec<&'ast syn::Block>,
     /// Converted channel values and interceptors of the file (channel.rs).
     chan: &'a channel::FileScan,
+    /// The protocol of the clients built ([`protocol`]).
+    protocol: ClientProtocol,
     /// A committed rewrite uses the binary metadata encoder / decoder (added to the file).
     need_encode: bool,
     need_decode: bool,
@@ -660,6 +650,7 @@ fn channel_plan(
     ws: &crate::workspace::Workspace,
     ctx: &HashMap<String, std::sync::Arc<CrateCtx>>,
 ) -> channel::Plan {
+    let protocol = ws.options.protocol;
     let mut plan = channel::Plan::default();
     // Files are parsed only when they can hold a definition (`Channel`, `Interceptor`) or, in
     // the second round, name one.
@@ -696,7 +687,7 @@ fn channel_plan(
     for (cname, text, file, idx) in &parsed {
         let schema = ctx.get(cname).and_then(|c| c.schema.clone());
         let lib = cname.replace('-', "_");
-        let s = channel::scan(schema.as_deref(), file, idx, text, &lib, None);
+        let s = channel::scan(schema.as_deref(), file, idx, text, &lib, None, protocol);
         for h in s.helpers {
             def_crate.insert(h.path.clone(), lib.clone());
             plan.helpers.push(h);
@@ -742,7 +733,15 @@ fn channel_plan(
     for (cname, text, file, idx) in &parsed {
         let schema = ctx.get(cname).and_then(|c| c.schema.clone());
         let lib = cname.replace('-', "_");
-        let s = channel::scan(schema.as_deref(), file, idx, text, &lib, Some(&plan));
+        let s = channel::scan(
+            schema.as_deref(),
+            file,
+            idx,
+            text,
+            &lib,
+            Some(&plan),
+            protocol,
+        );
         for r in &s.refs {
             if let Some(d) = def_crate.get(r) {
                 let a = find(&mut group, &lib);

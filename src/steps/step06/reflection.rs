@@ -38,7 +38,9 @@ use syn::visit::Visit;
 
 use crate::edit::Edit;
 use crate::engine::{FileCtx, ItemKind, ManualItem, PassOutput};
+use crate::options::ClientProtocol;
 use crate::resolve::{range, FileIndex, Resolution, ScopeTracker, UTree};
+use crate::steps::common::items::item_at;
 
 const RULE: &str = "reflection-client";
 const V1ALPHA_CLIENT: &str = "ServerReflectionV1alphaClient";
@@ -171,18 +173,17 @@ fn classify(full: &[String]) -> Option<Item> {
 }
 
 fn item(offset: usize, kind: ItemKind, message: String, note: &str) -> ManualItem {
-    ManualItem {
-        offset,
-        rule: format!("step06/{RULE}"),
-        message,
-        note: note.to_string(),
-        kind,
-    }
+    item_at(offset, format!("step06/{RULE}"), kind, message, note)
 }
 
 /// The reflection-client rewrites of one file (nothing unless it names tonic-reflection's
 /// client side).
-pub(super) fn run(file: &FileCtx<'_>, out: &mut PassOutput, chan: &super::channel::FileScan) {
+pub(super) fn run(
+    file: &FileCtx<'_>,
+    out: &mut PassOutput,
+    chan: &super::channel::FileScan,
+    protocol: ClientProtocol,
+) {
     if !file.text.contains("tonic_reflection") {
         return;
     }
@@ -202,6 +203,7 @@ pub(super) fn run(file: &FileCtx<'_>, out: &mut PassOutput, chan: &super::channe
         alpha_client: false,
         taken: vec![HashSet::new()],
         chan,
+        protocol,
     };
     w.uses();
     w.visit_file(file.file);
@@ -357,6 +359,8 @@ struct Reflection<'a, 'ast> {
     taken: Vec<HashSet<String>>,
     /// Converted channel values (channel.rs).
     chan: &'a super::channel::FileScan,
+    /// The protocol of the clients built (`--protocol`).
+    protocol: ClientProtocol,
 }
 
 impl<'a, 'ast> Reflection<'a, 'ast> {
@@ -802,7 +806,7 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
                     );
                     return None;
                 };
-                let (transport_fn, proto) = super::transport_for(super::protocol());
+                let (transport_fn, proto) = super::transport_for(self.protocol);
                 let dst = self.text[range(c.args[0].span())].to_string();
                 let seg = fp.path.segments.last().unwrap();
                 self.edit(range(seg.ident.span()), "new", RULE);

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::context::CrateCtx;
 use crate::engine::{process, FileMeta, ItemKind, Outcome};
+use crate::options::ClientProtocol;
 use crate::rules::rename::SideEvidence;
 use crate::schema::Schema;
 use crate::steps;
@@ -38,11 +39,24 @@ fn meta() -> FileMeta {
     }
 }
 
+/// [`meta`] of a run whose `--protocol` is `p` (what step 6's prepare keeps in the context).
+fn speaking(p: ClientProtocol) -> FileMeta {
+    let mut m = meta();
+    let ctx = Arc::get_mut(m.crate_ctx.as_mut().unwrap()).unwrap();
+    ctx.set_plan(Arc::new(p));
+    m
+}
+
 /// The text after step 6, and its items as `(line, rule, kind)`.
 fn run(before: &str) -> (String, Vec<(usize, String, ItemKind)>) {
+    run_in(before, &meta())
+}
+
+/// [`run`] with the file's meta.
+fn run_in(before: &str, meta: &FileMeta) -> (String, Vec<(usize, String, ItemKind)>) {
     let all = steps::all().unwrap();
     let step = steps::get(&all, 6);
-    match process(step, before, &meta()) {
+    match process(step, before, meta) {
         Outcome::Rewritten {
             new_text, items, ..
         } => (
@@ -109,6 +123,43 @@ async fn connect(url: String) -> Result<(), Box<dyn std::error::Error>> {
 "#,
     );
     assert_eq!(items, vec![]);
+}
+
+/// The run's protocol comes through the crate context: the transport and the protocol of the
+/// client built follow it, and a second run changes nothing.
+#[test]
+fn connect_builds_a_client_speaking_the_runs_protocol() {
+    let before = r#"use crate::pb::echo_client::EchoClient;
+
+async fn connect(url: String) -> Result<(), Box<dyn std::error::Error>> {
+    let _client = EchoClient::connect(url).await?;
+    Ok(())
+}
+"#;
+    for (p, transport, variant) in [
+        (ClientProtocol::Connect, "plaintext", "Connect"),
+        (ClientProtocol::GrpcWeb, "plaintext", "GrpcWeb"),
+        (ClientProtocol::Grpc, "plaintext_http2_only", "Grpc"),
+    ] {
+        let meta = speaking(p);
+        let (got, items) = run_in(before, &meta);
+        let want = format!(
+            r#"use crate::pb::EchoClient;
+
+async fn connect(url: String) -> Result<(), Box<dyn std::error::Error>> {{
+    let _client = EchoClient::new(connectrpc::client::HttpClient::{transport}(), connectrpc::client::ClientConfig::new(url.parse()?).with_protocol(connectrpc::Protocol::{variant}));
+    Ok(())
+}}
+"#
+        );
+        assert_eq!(got, want, "{p:?}");
+        assert_eq!(items, vec![], "{p:?}");
+        assert_eq!(
+            run_in(&got, &meta).0,
+            got,
+            "{p:?}: a second run changed the text"
+        );
+    }
 }
 
 #[test]

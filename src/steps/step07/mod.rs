@@ -34,6 +34,7 @@ use syn::visit::Visit;
 use crate::edit::Edit;
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
 use crate::resolve::{range, FileIndex, ScopeTracker};
+use crate::steps::common::items::item_at;
 use crate::steps::common::tokens::{empty_call_at, flatten, Tok};
 
 const WRAPPERS: [&str; 4] = [
@@ -158,13 +159,7 @@ impl Pass for ClientErrorsPass {
 }
 
 fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
-    ManualItem {
-        offset,
-        rule: format!("step07/{rule}"),
-        message,
-        note: note.to_string(),
-        kind,
-    }
+    item_at(offset, format!("step07/{rule}"), kind, message, note)
 }
 
 struct Walker<'a, 'o> {

@@ -43,6 +43,7 @@ use syn::visit::Visit;
 use crate::edit::{indent_at, line_col, Edit};
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
 use crate::resolve::{range, FileIndex, Resolution, ScopeTracker};
+use crate::steps::common::items::item_at;
 
 const TO_STATUS: &str = ".map_err(connect_shim::status::to_status)";
 
@@ -170,13 +171,7 @@ struct Walker<'a, 'ast> {
 }
 
 fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
-    ManualItem {
-        offset,
-        rule: format!("step08/{rule}"),
-        message,
-        note: note.to_string(),
-        kind,
-    }
+    item_at(offset, format!("step08/{rule}"), kind, message, note)
 }
 
 fn is_ident(s: &str) -> bool {

@@ -30,8 +30,9 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 use crate::edit::Edit;
-use crate::engine::{ItemKind, ManualItem};
+use crate::engine::ManualItem;
 use crate::resolve::{range, FileIndex, Resolution, ScopeTracker};
+use crate::steps::common::items::manual_at;
 use crate::workspace::Crate;
 
 const RULE: &str = "step09/incoming";
@@ -52,13 +53,7 @@ pub struct FileRewrite {
 }
 
 fn item(offset: usize, message: String, note: &str) -> ManualItem {
-    ManualItem {
-        offset,
-        rule: RULE.into(),
-        message,
-        note: note.into(),
-        kind: ItemKind::Manual,
-    }
+    manual_at(offset, RULE.into(), message, note)
 }
 
 #[derive(Default)]

@@ -76,6 +76,7 @@ use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
 use crate::report::ItemReport;
 use crate::resolve::{range, FileIndex};
 use crate::schema::Schema;
+use crate::steps::common::items::manual_at;
 use crate::steps::common::prepare::Prepared;
 use crate::workspace::{rel, Crate, Workspace};
 
@@ -165,13 +166,7 @@ impl Pass for CleanupPass<'_> {
 }
 
 fn item(offset: usize, rule: &str, message: String, note: &str) -> ManualItem {
-    ManualItem {
-        offset,
-        rule: format!("step09/{rule}"),
-        message,
-        note: note.to_string(),
-        kind: ItemKind::Manual,
-    }
+    manual_at(offset, format!("step09/{rule}"), message, note)
 }
 
 fn inside(r: &Range<usize>, edits: &[Range<usize>]) -> bool {
