@@ -194,55 +194,10 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
                 },
             });
         }
-        for g in c.generated.iter().filter(|g| c.selected(g)) {
-            // Generated files are never edited; those that hold constructs of the step are listed.
-            if let Ok(bytes) = std::fs::read(g) {
-                // The tool's own google.rpc module (steps 3 and 7) is not the user's generated code.
-                if bytes.starts_with(crate::steps::details::MARKER.as_bytes()) {
-                    continue;
-                }
-                if step.prefilter(&bytes, false)
-                    || would_edit(
-                        step,
-                        &bytes,
-                        &FileMeta {
-                            module_path: None,
-                            crate_evidence: c.evidence,
-                            path: Some(g.clone()),
-                            crate_ctx: crate_ctx.clone(),
-                            workspace_libs: workspace_libs.clone(),
-                            symbols: None,
-                        },
-                    )
-                {
-                    items.push(ItemReport {
-                        path: rel(&ws.root, g),
-                        krate: c.name.clone(),
-                        line: 1,
-                        column: 1,
-                        rule: format!("step{:02}/generated-file", step.number),
-                        kind: ItemKind::Skipped,
-                        message: "generated file (its header says so): not edited".into(),
-                        note:
-                            "regenerate it from its source once the generator's input is migrated"
-                                .into(),
-                    });
-                }
-            }
-        }
+        items.extend(generated_items(step, ws, c, &crate_ctx, &workspace_libs));
     }
-    let bar = (progress && std::io::stderr().is_terminal() && jobs.len() > 50).then(|| {
-        let b = indicatif::ProgressBar::new(jobs.len() as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} step {msg} [{bar:30}] {pos}/{len} files",
-            )
-            .unwrap()
-            .progress_chars("=> "),
-        );
-        b.set_message(step.number.to_string());
-        b
-    });
+    let bar = (progress && std::io::stderr().is_terminal() && jobs.len() > 50)
+        .then(|| progress_bar(step, jobs.len()));
     let results: Vec<(Option<FileReport>, Vec<ItemReport>, bool)> = jobs
         .par_iter()
         .map(|job| {
@@ -300,6 +255,67 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
         files_parsed: parsed,
         verdict: None,
     }
+}
+
+/// The generated files of crate `c` that hold constructs of the step: never edited, listed.
+fn generated_items(
+    step: &Step,
+    ws: &Workspace,
+    c: &crate::workspace::Crate,
+    crate_ctx: &Option<std::sync::Arc<crate::context::CrateCtx>>,
+    workspace_libs: &std::sync::Arc<[String]>,
+) -> Vec<ItemReport> {
+    let mut items = Vec::new();
+    for g in c.generated.iter().filter(|g| c.selected(g)) {
+        // Generated files are never edited; those that hold constructs of the step are listed.
+        if let Ok(bytes) = std::fs::read(g) {
+            // The tool's own google.rpc module (steps 3 and 7) is not the user's generated code.
+            if bytes.starts_with(crate::steps::details::MARKER.as_bytes()) {
+                continue;
+            }
+            if step.prefilter(&bytes, false)
+                || would_edit(
+                    step,
+                    &bytes,
+                    &FileMeta {
+                        module_path: None,
+                        crate_evidence: c.evidence,
+                        path: Some(g.clone()),
+                        crate_ctx: crate_ctx.clone(),
+                        workspace_libs: workspace_libs.clone(),
+                        symbols: None,
+                    },
+                )
+            {
+                items.push(ItemReport {
+                    path: rel(&ws.root, g),
+                    krate: c.name.clone(),
+                    line: 1,
+                    column: 1,
+                    rule: format!("step{:02}/generated-file", step.number),
+                    kind: ItemKind::Skipped,
+                    message: "generated file (its header says so): not edited".into(),
+                    note: "regenerate it from its source once the generator's input is migrated"
+                        .into(),
+                });
+            }
+        }
+    }
+    items
+}
+
+/// The progress bar of a step over `n` files.
+fn progress_bar(step: &Step, n: usize) -> indicatif::ProgressBar {
+    let b = indicatif::ProgressBar::new(n as u64);
+    b.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} step {msg} [{bar:30}] {pos}/{len} files",
+        )
+        .unwrap()
+        .progress_chars("=> "),
+    );
+    b.set_message(step.number.to_string());
+    b
 }
 
 /// The symbol index of each file's crate (one per cargo target's module tree, built once per
