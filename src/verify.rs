@@ -678,7 +678,7 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
     }
     let scope = match Scope::before_step(ws, opts, &preview) {
         Ok(s) => s,
-        Err(applied) => return applied,
+        Err(applied) => return *applied,
     };
     let t0 = std::time::Instant::now();
     let mut report = run::run_step(step, ws, Mode::Write, progress);
@@ -761,7 +761,7 @@ impl<'a> Scope<'a> {
         ws: &'a Workspace,
         opts: &'a CheckOpts,
         preview: &RunReport,
-    ) -> Result<Self, Applied> {
+    ) -> Result<Self, Box<Applied>> {
         let t0 = std::time::Instant::now();
         let meta = metadata(&ws.root);
         phase(t0, "metadata");
@@ -769,11 +769,11 @@ impl<'a> Scope<'a> {
         let packages = packages_to_check(ws, &graph, preview);
         let lock_path = ws.root.join("Cargo.lock");
         let lock = std::fs::read_to_string(&lock_path).ok();
-        let (baseline, cache) =
-            baseline_check(ws, meta.as_ref(), &packages, opts).map_err(Applied::Failed)?;
+        let (baseline, cache) = baseline_check(ws, meta.as_ref(), &packages, opts)
+            .map_err(|e| Box::new(Applied::Failed(e)))?;
         if !baseline.success && !opts.broken_code {
             restore_lock(&lock_path, &lock);
-            return Err(Applied::Refused(baseline));
+            return Err(Box::new(Applied::Refused(baseline)));
         }
         let known = baseline.errors.iter().map(error_key).collect();
         Ok(Scope {
