@@ -194,55 +194,10 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
                 },
             });
         }
-        for g in c.generated.iter().filter(|g| c.selected(g)) {
-            // Generated files are never edited; those that hold constructs of the step are listed.
-            if let Ok(bytes) = std::fs::read(g) {
-                // The tool's own google.rpc module (steps 3 and 7) is not the user's generated code.
-                if bytes.starts_with(crate::steps::details::MARKER.as_bytes()) {
-                    continue;
-                }
-                if step.prefilter(&bytes, false)
-                    || would_edit(
-                        step,
-                        &bytes,
-                        &FileMeta {
-                            module_path: None,
-                            crate_evidence: c.evidence,
-                            path: Some(g.clone()),
-                            crate_ctx: crate_ctx.clone(),
-                            workspace_libs: workspace_libs.clone(),
-                            symbols: None,
-                        },
-                    )
-                {
-                    items.push(ItemReport {
-                        path: rel(&ws.root, g),
-                        krate: c.name.clone(),
-                        line: 1,
-                        column: 1,
-                        rule: format!("step{:02}/generated-file", step.number),
-                        kind: ItemKind::Skipped,
-                        message: "generated file (its header says so): not edited".into(),
-                        note:
-                            "regenerate it from its source once the generator's input is migrated"
-                                .into(),
-                    });
-                }
-            }
-        }
+        items.extend(generated_items(step, ws, c, &crate_ctx, &workspace_libs));
     }
-    let bar = (progress && std::io::stderr().is_terminal() && jobs.len() > 50).then(|| {
-        let b = indicatif::ProgressBar::new(jobs.len() as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} step {msg} [{bar:30}] {pos}/{len} files",
-            )
-            .unwrap()
-            .progress_chars("=> "),
-        );
-        b.set_message(step.number.to_string());
-        b
-    });
+    let bar = (progress && std::io::stderr().is_terminal() && jobs.len() > 50)
+        .then(|| progress_bar(step, jobs.len()));
     let results: Vec<(Option<FileReport>, Vec<ItemReport>, bool)> = jobs
         .par_iter()
         .map(|job| {
@@ -300,6 +255,67 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
         files_parsed: parsed,
         verdict: None,
     }
+}
+
+/// The generated files of crate `c` that hold constructs of the step: never edited, listed.
+fn generated_items(
+    step: &Step,
+    ws: &Workspace,
+    c: &crate::workspace::Crate,
+    crate_ctx: &Option<std::sync::Arc<crate::context::CrateCtx>>,
+    workspace_libs: &std::sync::Arc<[String]>,
+) -> Vec<ItemReport> {
+    let mut items = Vec::new();
+    for g in c.generated.iter().filter(|g| c.selected(g)) {
+        // Generated files are never edited; those that hold constructs of the step are listed.
+        if let Ok(bytes) = std::fs::read(g) {
+            // The tool's own google.rpc module (steps 3 and 7) is not the user's generated code.
+            if bytes.starts_with(crate::steps::details::MARKER.as_bytes()) {
+                continue;
+            }
+            if step.prefilter(&bytes, false)
+                || would_edit(
+                    step,
+                    &bytes,
+                    &FileMeta {
+                        module_path: None,
+                        crate_evidence: c.evidence,
+                        path: Some(g.clone()),
+                        crate_ctx: crate_ctx.clone(),
+                        workspace_libs: workspace_libs.clone(),
+                        symbols: None,
+                    },
+                )
+            {
+                items.push(ItemReport {
+                    path: rel(&ws.root, g),
+                    krate: c.name.clone(),
+                    line: 1,
+                    column: 1,
+                    rule: format!("step{:02}/generated-file", step.number),
+                    kind: ItemKind::Skipped,
+                    message: "generated file (its header says so): not edited".into(),
+                    note: "regenerate it from its source once the generator's input is migrated"
+                        .into(),
+                });
+            }
+        }
+    }
+    items
+}
+
+/// The progress bar of a step over `n` files.
+fn progress_bar(step: &Step, n: usize) -> indicatif::ProgressBar {
+    let b = indicatif::ProgressBar::new(n as u64);
+    b.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} step {msg} [{bar:30}] {pos}/{len} files",
+        )
+        .unwrap()
+        .progress_chars("=> "),
+    );
+    b.set_message(step.number.to_string());
+    b
 }
 
 /// The symbol index of each file's crate (one per cargo target's module tree, built once per
@@ -383,81 +399,132 @@ fn process_one(
     mode: Mode,
 ) -> (Option<FileReport>, Vec<ItemReport>, bool) {
     if let Placement::Outside { real } = &job.place {
-        let relp = rel(&ws.root, job.path);
-        let item = ItemReport {
-            path: relp.clone(),
-            krate: job.krate.to_string(),
-            line: 1,
-            column: 1,
-            rule: format!("step{:02}/symlink", step.number),
-            kind: ItemKind::Manual,
-            message: format!(
-                "{relp} is a symbolic link to {}, outside the workspace: not edited",
-                real.display()
-            ),
-            note: "run the step where that file lives (its own workspace), or replace the link with a copy".into(),
-        };
-        let touched =
-            std::fs::read(real).is_ok_and(|b| step.prefilter(&b, job.meta.crate_ctx.is_some()));
-        return (None, if touched { vec![item] } else { Vec::new() }, false);
+        return (None, outside_link(step, ws, job, real), false);
     }
-    // Through a link, the target is read, edited and named (the link stays a link).
-    let (path, relp): (&Path, String) = match &job.place {
-        Placement::Linked { real, rel_real } => (real, rel_real.clone()),
-        _ => (job.path, rel(&ws.root, job.path)),
-    };
-    let fail = |error: String| FileReport {
-        path: relp.clone(),
-        krate: job.krate.to_string(),
-        status: FileStatus::Failed,
-        edits: 0,
-        line: None,
-        column: None,
-        error: Some(error),
-        diff: None,
-        original: None,
-        created: false,
-        deleted: false,
-    };
-    let bytes = match std::fs::read(path) {
+    let t = Target::of(ws, job);
+    let bytes = match std::fs::read(t.path) {
         Ok(b) => b,
-        Err(e) => return (Some(fail(format!("cannot read: {e}"))), Vec::new(), false),
+        Err(e) => return (Some(t.fail(format!("cannot read: {e}"))), Vec::new(), false),
     };
     if !step.prefilter(&bytes, job.meta.crate_ctx.is_some()) {
-        if job.unlexed {
-            let text = String::from_utf8_lossy(&bytes);
-            if let Err(e) = syn::parse_file(text.strip_prefix('\u{feff}').unwrap_or(&text)) {
-                let start = e.span().start();
-                proc_macro2::extra::invalidate_current_thread_spans();
-                let mut f = fail(
-                    "does not parse: unbalanced delimiter or invalid token; left unchanged (the modules it declares were found line by line and processed)".into(),
-                );
-                f.line = Some(start.line);
-                f.column = Some(start.column + 1);
-                return (Some(f), Vec::new(), true);
-            }
-        }
-        return (None, Vec::new(), false);
+        return match job.unlexed.then(|| t.unparsed(&bytes)).flatten() {
+            Some(f) => (Some(f), Vec::new(), true),
+            None => (None, Vec::new(), false),
+        };
     }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(_) => {
             return (
-                Some(fail("not UTF-8: left unchanged".into())),
+                Some(t.fail("not UTF-8: left unchanged".into())),
                 Vec::new(),
                 false,
             )
         }
     };
-    let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let to_items = |items: Vec<engine::ManualItem>| -> Vec<ItemReport> {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        engine::process(step, &text, &job.meta)
+    }));
+    let Ok(outcome) = outcome else {
+        // A bug in a rule must not stop the run: the file is left as it is and reported.
+        return (
+            Some(t.fail(
+                "internal error while rewriting (the file was left unchanged); please report it with this file".into(),
+            )),
+            Vec::new(),
+            true,
+        );
+    };
+    t.outcome(outcome, text, mode)
+}
+
+/// A file reached through a symbolic link to a place outside the workspace: not edited, listed
+/// when the step has something for it.
+fn outside_link(step: &Step, ws: &Workspace, job: &Job<'_>, real: &Path) -> Vec<ItemReport> {
+    let relp = rel(&ws.root, job.path);
+    let item = ItemReport {
+        path: relp.clone(),
+        krate: job.krate.to_string(),
+        line: 1,
+        column: 1,
+        rule: format!("step{:02}/symlink", step.number),
+        kind: ItemKind::Manual,
+        message: format!(
+            "{relp} is a symbolic link to {}, outside the workspace: not edited",
+            real.display()
+        ),
+        note: "run the step where that file lives (its own workspace), or replace the link with a copy".into(),
+    };
+    let touched =
+        std::fs::read(real).is_ok_and(|b| step.prefilter(&b, job.meta.crate_ctx.is_some()));
+    if touched {
+        vec![item]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The file a job reads, edits and names: through a link, the target (the link stays a link).
+struct Target<'j> {
+    path: &'j Path,
+    relp: String,
+    krate: &'j str,
+}
+
+impl<'j> Target<'j> {
+    fn of(ws: &Workspace, job: &'j Job<'_>) -> Self {
+        let (path, relp): (&Path, String) = match &job.place {
+            Placement::Linked { real, rel_real } => (real, rel_real.clone()),
+            _ => (job.path, rel(&ws.root, job.path)),
+        };
+        Target {
+            path,
+            relp,
+            krate: job.krate,
+        }
+    }
+
+    fn fail(&self, error: String) -> FileReport {
+        FileReport {
+            path: self.relp.clone(),
+            krate: self.krate.to_string(),
+            status: FileStatus::Failed,
+            edits: 0,
+            line: None,
+            column: None,
+            error: Some(error),
+            diff: None,
+            original: None,
+            created: false,
+            deleted: false,
+        }
+    }
+
+    /// A file that does not lex and that the step has nothing for: the failure when it does
+    /// not parse either.
+    fn unparsed(&self, bytes: &[u8]) -> Option<FileReport> {
+        let text = String::from_utf8_lossy(bytes);
+        let e = syn::parse_file(text.strip_prefix('\u{feff}').unwrap_or(&text)).err()?;
+        let start = e.span().start();
+        proc_macro2::extra::invalidate_current_thread_spans();
+        let mut f = self.fail(
+            "does not parse: unbalanced delimiter or invalid token; left unchanged (the modules it declares were found line by line and processed)".into(),
+        );
+        f.line = Some(start.line);
+        f.column = Some(start.column + 1);
+        Some(f)
+    }
+
+    /// The manual items of the engine, located in `text`.
+    fn items(&self, text: &str, items: Vec<engine::ManualItem>) -> Vec<ItemReport> {
+        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
         items
             .into_iter()
             .map(|i| {
                 let (line, column) = line_col(body, i.offset);
                 ItemReport {
-                    path: relp.clone(),
-                    krate: job.krate.to_string(),
+                    path: self.relp.clone(),
+                    krate: self.krate.to_string(),
                     line,
                     column,
                     rule: i.rule,
@@ -467,75 +534,74 @@ fn process_one(
                 }
             })
             .collect()
-    };
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        engine::process(step, &text, &job.meta)
-    }));
-    let Ok(outcome) = outcome else {
-        // A bug in a rule must not stop the run: the file is left as it is and reported.
-        return (
-            Some(fail(
-                "internal error while rewriting (the file was left unchanged); please report it with this file".into(),
-            )),
-            Vec::new(),
-            true,
-        );
-    };
-    match outcome {
-        Outcome::NotApplicable => (None, Vec::new(), false),
-        Outcome::ParseError {
-            line,
-            column,
-            message,
-        } => {
-            let message = if message == "cannot parse string into token stream" {
-                "unbalanced delimiter or invalid token".to_string()
-            } else {
-                message
-            };
-            let mut f = fail(format!("does not parse: {message}; left unchanged"));
-            f.line = Some(line);
-            f.column = Some(column);
-            (Some(f), Vec::new(), true)
-        }
-        Outcome::InvalidOutput { message, items } => (Some(fail(message)), to_items(items), true),
-        Outcome::Rewritten {
-            new_text,
-            edits,
-            items,
-        } => {
-            let items = to_items(items);
-            let Some(new_text) = new_text else {
-                return (None, items, true);
-            };
-            let mut report = FileReport {
-                path: relp.clone(),
-                krate: job.krate.to_string(),
-                status: FileStatus::Changed,
-                edits,
-                line: None,
-                column: None,
-                error: None,
-                diff: None,
-                original: None,
-                created: false,
-                deleted: false,
-            };
-            match mode {
-                Mode::Check => {}
-                Mode::DryRun => report.diff = Some(unified_diff(&relp, &text, &new_text)),
-                Mode::Write => {
-                    if let Err(e) = write_atomic(path, &new_text) {
-                        return (
-                            Some(fail(format!("cannot write: {e}; left unchanged"))),
-                            items,
-                            true,
-                        );
-                    }
-                    report.original = Some((path.to_path_buf(), text.clone()));
-                }
+    }
+
+    /// The file's line, items and parse flag from what the engine made of `text`; in write
+    /// mode, the new text written.
+    fn outcome(
+        &self,
+        outcome: Outcome,
+        text: String,
+        mode: Mode,
+    ) -> (Option<FileReport>, Vec<ItemReport>, bool) {
+        match outcome {
+            Outcome::NotApplicable => (None, Vec::new(), false),
+            Outcome::ParseError {
+                line,
+                column,
+                message,
+            } => {
+                let message = if message == "cannot parse string into token stream" {
+                    "unbalanced delimiter or invalid token".to_string()
+                } else {
+                    message
+                };
+                let mut f = self.fail(format!("does not parse: {message}; left unchanged"));
+                f.line = Some(line);
+                f.column = Some(column);
+                (Some(f), Vec::new(), true)
             }
-            (Some(report), items, true)
+            Outcome::InvalidOutput { message, items } => {
+                (Some(self.fail(message)), self.items(&text, items), true)
+            }
+            Outcome::Rewritten {
+                new_text,
+                edits,
+                items,
+            } => {
+                let items = self.items(&text, items);
+                let Some(new_text) = new_text else {
+                    return (None, items, true);
+                };
+                let mut report = FileReport {
+                    path: self.relp.clone(),
+                    krate: self.krate.to_string(),
+                    status: FileStatus::Changed,
+                    edits,
+                    line: None,
+                    column: None,
+                    error: None,
+                    diff: None,
+                    original: None,
+                    created: false,
+                    deleted: false,
+                };
+                match mode {
+                    Mode::Check => {}
+                    Mode::DryRun => report.diff = Some(unified_diff(&self.relp, &text, &new_text)),
+                    Mode::Write => {
+                        if let Err(e) = write_atomic(self.path, &new_text) {
+                            return (
+                                Some(self.fail(format!("cannot write: {e}; left unchanged"))),
+                                items,
+                                true,
+                            );
+                        }
+                        report.original = Some((self.path.to_path_buf(), text));
+                    }
+                }
+                (Some(report), items, true)
+            }
         }
     }
 }

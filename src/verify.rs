@@ -676,47 +676,168 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
     if preview.changed() == 0 {
         return Applied::Report(run::run_step(step, ws, Mode::Write, progress));
     }
-    let t0 = std::time::Instant::now();
-    let meta = metadata(&ws.root);
-    phase(t0, "metadata");
-    let graph = meta.as_ref().map(|m| m.graph.clone());
-    let affected: Option<BTreeSet<String>> = graph.as_ref().and_then(|g| {
-        preview
-            .files
-            .iter()
-            .filter(|f| f.status == run::FileStatus::Changed)
-            .map(|f| crate_of(g, &ws.root.join(&f.path)))
-            .collect::<Option<BTreeSet<String>>>()
-    });
-    // None: a file outside any one member (a virtual workspace's manifest): the whole workspace.
-    // The vendored connect-shim is the tool's, not the user's: never checked on its own (its
-    // users' checks compile it).
-    let packages: Option<Vec<String>> = match (&graph, &affected) {
-        (Some(g), Some(a)) => Some(
-            with_dependents(g, a)
-                .into_iter()
-                .filter(|p| p != crate::shim::PACKAGE)
-                .collect(),
-        ),
-        _ => None,
+    let scope = match Scope::before_step(ws, opts, &preview) {
+        Ok(s) => s,
+        Err(applied) => return *applied,
     };
-    // The lock file as it was before any check (the baseline check may create or update it).
-    let lock_path = ws.root.join("Cargo.lock");
-    let lock = std::fs::read_to_string(&lock_path).ok();
-    let (baseline, cache) = match baseline_check(ws, meta.as_ref(), &packages, opts) {
-        Ok(b) => b,
-        Err(e) => return Applied::Failed(e),
-    };
-    if !baseline.success && !opts.broken_code {
-        restore_lock(&lock_path, &lock);
-        return Applied::Refused(baseline);
-    }
-    let known: HashSet<_> = baseline.errors.iter().map(error_key).collect();
-
     let t0 = std::time::Instant::now();
     let mut report = run::run_step(step, ws, Mode::Write, progress);
     phase(t0, "write");
-    let mut written: Vec<Written> = report
+    let written = written_files(&report, &scope.graph);
+    let end = match repair_loop(&scope, written) {
+        Ok(end) => end,
+        Err(e) => return Applied::Failed(e),
+    };
+    let n = step.number;
+    let failed_cargo = scope.cargo_failed(&end.outcome);
+    count_repairs(&mut report, ws, &scope.graph, &end.per_file);
+    if end.outcome.errors.is_empty() && !failed_cargo {
+        scope.record_passed();
+        report.verdict = Some(Verdict {
+            state: VerdictState::Checked,
+            repairs: end.repairs,
+            errors: 0,
+            restored_crates: Vec::new(),
+            text: format!(
+                "Checked: the workspace builds after step {n}{}",
+                match end.repairs {
+                    0 => String::new(),
+                    1 => " (1 repair)".into(),
+                    k => format!(" ({k} repairs)"),
+                }
+            ),
+        });
+        return Applied::Report(report);
+    }
+    // Errors remain.
+    let errors_left = end.outcome.errors.len().max(failed_cargo as usize);
+    if opts.broken_code {
+        report
+            .items
+            .extend(error_items(ws, &scope.graph, &end.outcome, &[], n, false));
+        report.verdict = Some(Verdict {
+            state: VerdictState::Broken,
+            repairs: end.repairs,
+            errors: errors_left,
+            restored_crates: Vec::new(),
+            text: format!(
+                "Broken: step {n} left {} (listed above); kept as --broken-code asks",
+                plural(errors_left, "error", "errors")
+            ),
+        });
+        return Applied::Report(report);
+    }
+    Applied::Report(restore_after_errors(
+        &scope,
+        report,
+        &end,
+        failed_cargo,
+        n,
+        errors_left,
+    ))
+}
+
+/// What the compiler loop of one step works with, settled before the step writes: the members,
+/// the packages to check, the baseline check and the lock file as it was.
+struct Scope<'a> {
+    ws: &'a Workspace,
+    opts: &'a CheckOpts,
+    graph: Option<Graph>,
+    /// The crates the step changes and their dependents (None: the whole workspace).
+    packages: Option<Vec<String>>,
+    baseline: CheckOutcome,
+    /// The baseline's errors (not the step's).
+    known: HashSet<(Option<PathBuf>, Option<String>, String)>,
+    cache: Option<CheckCache>,
+    lock_path: PathBuf,
+    /// The lock file as it was before any check (the baseline check may create or update it).
+    lock: Option<String>,
+}
+
+impl<'a> Scope<'a> {
+    /// The scope of the changes `preview` shows. `Err`: the step is not applied (the baseline
+    /// does not build, or cargo cannot be run).
+    fn before_step(
+        ws: &'a Workspace,
+        opts: &'a CheckOpts,
+        preview: &RunReport,
+    ) -> Result<Self, Box<Applied>> {
+        let t0 = std::time::Instant::now();
+        let meta = metadata(&ws.root);
+        phase(t0, "metadata");
+        let graph = meta.as_ref().map(|m| m.graph.clone());
+        let packages = packages_to_check(ws, &graph, preview);
+        let lock_path = ws.root.join("Cargo.lock");
+        let lock = std::fs::read_to_string(&lock_path).ok();
+        let (baseline, cache) = baseline_check(ws, meta.as_ref(), &packages, opts)
+            .map_err(|e| Box::new(Applied::Failed(e)))?;
+        if !baseline.success && !opts.broken_code {
+            restore_lock(&lock_path, &lock);
+            return Err(Box::new(Applied::Refused(baseline)));
+        }
+        let known = baseline.errors.iter().map(error_key).collect();
+        Ok(Scope {
+            ws,
+            opts,
+            graph,
+            packages,
+            baseline,
+            known,
+            cache,
+            lock_path,
+            lock,
+        })
+    }
+
+    /// cargo failed without a compiler error, and not as it failed on the baseline.
+    fn cargo_failed(&self, outcome: &CheckOutcome) -> bool {
+        !outcome.success
+            && outcome.errors.is_empty()
+            && !baseline_failed_same(&self.baseline, outcome)
+    }
+
+    /// The tree builds as the step leaves it: the next step's baseline need not check it.
+    fn record_passed(&self) {
+        let root = &self.ws.root;
+        if let (Some(c), Some(m)) = (&self.cache, metadata(root)) {
+            if let Some(k) = tree_key(
+                root,
+                &m.outside,
+                &check_args(root, &self.packages, self.opts),
+            ) {
+                c.add(k);
+            }
+        }
+    }
+}
+
+/// The members holding the files `preview` changes and every member depending on them. None: a
+/// file outside any one member (a virtual workspace's manifest): the whole workspace. The
+/// vendored connect-shim is the tool's, not the user's: never checked on its own (its users'
+/// checks compile it).
+fn packages_to_check(
+    ws: &Workspace,
+    graph: &Option<Graph>,
+    preview: &RunReport,
+) -> Option<Vec<String>> {
+    let g = graph.as_ref()?;
+    let affected: BTreeSet<String> = preview
+        .files
+        .iter()
+        .filter(|f| f.status == run::FileStatus::Changed)
+        .map(|f| crate_of(g, &ws.root.join(&f.path)))
+        .collect::<Option<BTreeSet<String>>>()?;
+    Some(
+        with_dependents(g, &affected)
+            .into_iter()
+            .filter(|p| p != crate::shim::PACKAGE)
+            .collect(),
+    )
+}
+
+/// The files the run wrote, with what they held before.
+fn written_files(report: &RunReport, graph: &Option<Graph>) -> Vec<Written> {
+    report
         .files
         .iter()
         .filter_map(|f| {
@@ -729,21 +850,33 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
                 krate,
             })
         })
-        .collect();
-    let n = step.number;
-    let mut repairs_done = 0;
-    // Repairs per file, for the report's file lines.
-    let mut repaired: BTreeMap<PathBuf, usize> = BTreeMap::new();
-    let mut outcome;
-    let mut to_check = packages.clone();
+        .collect()
+}
+
+/// Where the compiler loop ended.
+struct LoopEnd {
+    /// The last check, without the baseline's errors.
+    outcome: CheckOutcome,
+    /// The files the run and the repairs wrote.
+    written: Vec<Written>,
+    /// The repairs made.
+    repairs: usize,
+    /// Repairs per file, for the report's file lines.
+    per_file: BTreeMap<PathBuf, usize>,
+}
+
+/// Check, repair what the errors allow, re-check what the repairs changed: at most
+/// [`MAX_ROUNDS`] rounds of repairs. `Err`: cargo could not be run.
+fn repair_loop(scope: &Scope, mut written: Vec<Written>) -> Result<LoopEnd, String> {
+    let mut repairs = 0;
+    let mut per_file: BTreeMap<PathBuf, usize> = BTreeMap::new();
+    let mut to_check = scope.packages.clone();
     let mut carried: Vec<CompileError> = Vec::new();
     let mut round = 0;
     loop {
         let t0 = std::time::Instant::now();
-        outcome = match cargo_check(&ws.root, &to_check, opts) {
-            Ok(o) => o,
-            Err(e) => return Applied::Failed(format!("cannot run cargo check: {e}")),
-        };
+        let mut outcome = cargo_check(&scope.ws.root, &to_check, scope.opts)
+            .map_err(|e| format!("cannot run cargo check: {e}"))?;
         phase(
             t0,
             &format!(
@@ -754,248 +887,226 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
                 }
             ),
         );
-        outcome.errors.retain(|e| !known.contains(&error_key(e)));
+        outcome
+            .errors
+            .retain(|e| !scope.known.contains(&error_key(e)));
         outcome.errors.append(&mut carried);
-        let failed_cargo = !outcome.success
-            && outcome.errors.is_empty()
-            && !baseline_failed_same(&baseline, &outcome);
-        if outcome.errors.is_empty() && !failed_cargo {
-            break;
+        let failed_cargo = scope.cargo_failed(&outcome);
+        let done = (outcome.errors.is_empty() && !failed_cargo) || round == MAX_ROUNDS;
+        let mut this = Round::default();
+        if !done {
+            round += 1;
+            // cargo's own errors: a tonic feature 0.14 renamed, in a manifest the step wrote.
+            if tonic_feature_error(&outcome.cargo_errors) {
+                repair_manifests(&written, &mut this, &mut per_file);
+            }
+            repair_sources(scope, &outcome, &mut written, &mut this, &mut per_file);
         }
-        if round == MAX_ROUNDS {
-            break;
+        if this.applied == 0 {
+            return Ok(LoopEnd {
+                outcome,
+                written,
+                repairs,
+                per_file,
+            });
         }
-        round += 1;
-        let mut repaired_crates = BTreeSet::new();
-        let mut applied = 0;
-        // cargo's own errors: a tonic feature 0.14 renamed, in a manifest the step wrote.
-        if tonic_feature_error(&outcome.cargo_errors) {
-            for w in written
-                .iter()
-                .filter(|w| !w.created && w.path.ends_with("Cargo.toml"))
-            {
-                let Ok(text) = std::fs::read_to_string(&w.path) else {
-                    continue;
-                };
-                if let Some((new, k)) = repairs::rename_tonic_features(&text) {
-                    if run::write_atomic(&w.path, &new).is_ok() {
-                        applied += k;
-                        *repaired.entry(w.path.clone()).or_default() += k;
-                        repaired_crates.insert(w.krate.clone());
-                    }
-                }
+        repairs += this.applied;
+        (to_check, carried) = next_check(scope, outcome.errors, this.crates, failed_cargo);
+    }
+}
+
+/// What one round of repairs did.
+#[derive(Default)]
+struct Round {
+    applied: usize,
+    /// The crates the round changed (None: a file outside any member).
+    crates: BTreeSet<Option<String>>,
+}
+
+impl Round {
+    fn record(
+        &mut self,
+        per_file: &mut BTreeMap<PathBuf, usize>,
+        path: &Path,
+        k: usize,
+        krate: Option<String>,
+    ) {
+        self.applied += k;
+        *per_file.entry(path.to_path_buf()).or_default() += k;
+        self.crates.insert(krate);
+    }
+}
+
+/// The tonic features 0.14 renamed, in the manifests the step wrote (not created).
+fn repair_manifests(
+    written: &[Written],
+    round: &mut Round,
+    per_file: &mut BTreeMap<PathBuf, usize>,
+) {
+    for w in written
+        .iter()
+        .filter(|w| !w.created && w.path.ends_with("Cargo.toml"))
+    {
+        let Ok(text) = std::fs::read_to_string(&w.path) else {
+            continue;
+        };
+        if let Some((new, k)) = repairs::rename_tonic_features(&text) {
+            if run::write_atomic(&w.path, &new).is_ok() {
+                round.record(per_file, &w.path, k, w.krate.clone());
             }
         }
-        // Compiler errors, file by file, in the members of the workspace.
-        let mut by_file: BTreeMap<PathBuf, Vec<&CompileError>> = BTreeMap::new();
-        for e in &outcome.errors {
-            if let Some(f) = &e.file {
-                let in_member = graph.as_ref().is_some_and(|g| crate_of(g, f).is_some());
-                if in_member && !f.starts_with(ws.root.join("target")) {
-                    by_file.entry(f.clone()).or_default().push(e);
-                }
+    }
+}
+
+/// Compiler errors, file by file, in the members of the workspace: the repairs they allow, kept
+/// when the file still parses. A file only a repair wrote joins `written`.
+fn repair_sources(
+    scope: &Scope,
+    outcome: &CheckOutcome,
+    written: &mut Vec<Written>,
+    round: &mut Round,
+    per_file: &mut BTreeMap<PathBuf, usize>,
+) {
+    let graph = &scope.graph;
+    let mut by_file: BTreeMap<PathBuf, Vec<&CompileError>> = BTreeMap::new();
+    for e in &outcome.errors {
+        if let Some(f) = &e.file {
+            let in_member = graph.as_ref().is_some_and(|g| crate_of(g, f).is_some());
+            if in_member && !f.starts_with(scope.ws.root.join("target")) {
+                by_file.entry(f.clone()).or_default().push(e);
             }
         }
-        // Modules the step gave a glob re-export (for a name such a glob made ambiguous).
-        let glob_modules: BTreeSet<String> = written
+    }
+    // Modules the step gave a glob re-export (for a name such a glob made ambiguous).
+    let glob_modules: BTreeSet<String> = written
+        .iter()
+        .filter(|w| w.path.extension().is_some_and(|e| e == "rs"))
+        .filter_map(|w| {
+            let now = std::fs::read_to_string(&w.path).ok()?;
+            Some(repairs::modules_given_a_glob(&w.original, &now))
+        })
+        .flatten()
+        .collect();
+    for (file, errs) in by_file {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let original = written
             .iter()
-            .filter(|w| w.path.extension().is_some_and(|e| e == "rs"))
-            .filter_map(|w| {
-                let now = std::fs::read_to_string(&w.path).ok()?;
-                Some(repairs::modules_given_a_glob(&w.original, &now))
+            .find(|w| w.path == file)
+            .map(|w| w.original.clone());
+        let wrote = repairs::written_ranges(original.as_deref().unwrap_or(&text), &text);
+        let fixes: Vec<_> = errs
+            .iter()
+            .flat_map(|e| {
+                repairs::repairs_for(
+                    &e.diag,
+                    &repairs::Site {
+                        text: &text,
+                        written: &wrote,
+                        glob_modules: &glob_modules,
+                    },
+                )
             })
-            .flatten()
             .collect();
-        for (file, errs) in by_file {
-            let Ok(text) = std::fs::read_to_string(&file) else {
-                continue;
-            };
-            let original = written
-                .iter()
-                .find(|w| w.path == file)
-                .map(|w| w.original.clone());
-            let wrote = repairs::written_ranges(original.as_deref().unwrap_or(&text), &text);
-            let fixes: Vec<_> = errs
-                .iter()
-                .flat_map(|e| {
-                    repairs::repairs_for(
-                        &e.diag,
-                        &repairs::Site {
-                            text: &text,
-                            written: &wrote,
-                            glob_modules: &glob_modules,
-                        },
-                    )
+        if fixes.is_empty() {
+            continue;
+        }
+        let (new, k) = repairs::apply(&text, fixes);
+        if k == 0 || new == text || syn::parse_file(new.trim_start_matches('\u{feff}')).is_err() {
+            continue;
+        }
+        if run::write_atomic(&file, &new).is_err() {
+            continue;
+        }
+        let krate = graph.as_ref().and_then(|g| crate_of(g, &file));
+        round.record(per_file, &file, k, krate.clone());
+        if original.is_none() {
+            written.push(Written {
+                path: file,
+                original: text,
+                created: false,
+                krate,
+            });
+        }
+    }
+}
+
+/// What to check after a round of repairs, and the errors carried over: the crates the round
+/// changed and their dependents, the errors of the other crates kept as they were; the first
+/// packages again (nothing carried) when a repair touched a file outside any member or cargo
+/// itself failed.
+fn next_check(
+    scope: &Scope,
+    errors: Vec<CompileError>,
+    crates: BTreeSet<Option<String>>,
+    failed_cargo: bool,
+) -> (Option<Vec<String>>, Vec<CompileError>) {
+    match (&scope.graph, crates.iter().all(Option::is_some)) {
+        (Some(g), true) if !failed_cargo => {
+            let changed: BTreeSet<String> = crates.into_iter().flatten().collect();
+            let again = with_dependents(g, &changed);
+            let carried = errors
+                .into_iter()
+                .filter(|e| {
+                    e.file
+                        .as_ref()
+                        .and_then(|f| crate_of(g, f))
+                        .is_some_and(|c| !again.contains(&c))
                 })
                 .collect();
-            if fixes.is_empty() {
-                continue;
-            }
-            let (new, k) = repairs::apply(&text, fixes);
-            if k == 0 || new == text || syn::parse_file(new.trim_start_matches('\u{feff}')).is_err()
-            {
-                continue;
-            }
-            if run::write_atomic(&file, &new).is_err() {
-                continue;
-            }
-            applied += k;
-            *repaired.entry(file.clone()).or_default() += k;
-            let krate = graph.as_ref().and_then(|g| crate_of(g, &file));
-            repaired_crates.insert(krate.clone());
-            if original.is_none() {
-                written.push(Written {
-                    path: file,
-                    original: text,
-                    created: false,
-                    krate,
-                });
-            }
+            (Some(again.into_iter().collect()), carried)
         }
-        if applied == 0 {
-            break;
-        }
-        repairs_done += applied;
-        // Re-check what the round changed (and what depends on it); the errors of crates it
-        // did not touch stay as they were.
-        match (&graph, repaired_crates.iter().all(Option::is_some)) {
-            (Some(g), true) if !failed_cargo => {
-                let changed: BTreeSet<String> = repaired_crates.into_iter().flatten().collect();
-                let again = with_dependents(g, &changed);
-                carried = outcome
-                    .errors
-                    .drain(..)
-                    .filter(|e| {
-                        e.file
-                            .as_ref()
-                            .and_then(|f| crate_of(g, f))
-                            .is_some_and(|c| !again.contains(&c))
-                    })
-                    .collect();
-                to_check = Some(again.into_iter().collect());
-            }
-            _ => to_check = packages.clone(),
-        }
+        _ => (scope.packages.clone(), Vec::new()),
     }
-    let failed_cargo =
-        !outcome.success && outcome.errors.is_empty() && !baseline_failed_same(&baseline, &outcome);
-    count_repairs(&mut report, ws, &graph, &repaired);
-    if outcome.errors.is_empty() && !failed_cargo {
-        // The tree builds as the step leaves it: the next step's baseline need not check it.
-        if let (Some(c), Some(m)) = (&cache, metadata(&ws.root)) {
-            if let Some(k) = tree_key(&ws.root, &m.outside, &check_args(&ws.root, &packages, opts))
-            {
-                c.add(k);
-            }
-        }
-        report.verdict = Some(Verdict {
-            state: VerdictState::Checked,
-            repairs: repairs_done,
-            errors: 0,
-            restored_crates: Vec::new(),
-            text: format!(
-                "Checked: the workspace builds after step {n}{}",
-                match repairs_done {
-                    0 => String::new(),
-                    1 => " (1 repair)".into(),
-                    k => format!(" ({k} repairs)"),
-                }
-            ),
-        });
-        return Applied::Report(report);
-    }
-    // Errors remain.
-    let errors_left = outcome.errors.len().max(failed_cargo as usize);
-    if opts.broken_code {
-        report
-            .items
-            .extend(error_items(ws, &graph, &outcome, &[], n, false));
-        report.verdict = Some(Verdict {
-            state: VerdictState::Broken,
-            repairs: repairs_done,
-            errors: errors_left,
-            restored_crates: Vec::new(),
-            text: format!(
-                "Broken: step {n} left {} (listed above); kept as --broken-code asks",
-                plural(errors_left, "error", "errors")
-            ),
-        });
-        return Applied::Report(report);
-    }
-    let mut items = error_items(ws, &graph, &outcome, &written, n, true);
-    // Which crates to restore: the broken ones, the members they depend on (the cause may be
-    // there), and every member depending on those (built against the restored code).
+}
+
+/// Errors remain: list them and restore the broken crates (with the members they depend on and
+/// those depending on them) when the others still build without them, else every file the run
+/// wrote and the lock file.
+fn restore_after_errors(
+    scope: &Scope,
+    report: RunReport,
+    end: &LoopEnd,
+    failed_cargo: bool,
+    n: u8,
+    errors_left: usize,
+) -> RunReport {
+    let written = &end.written;
+    // Read before the restoration.
+    let mut items = error_items(scope.ws, &scope.graph, &end.outcome, written, n, true);
     let all_affected: BTreeSet<String> = written.iter().filter_map(|w| w.krate.clone()).collect();
-    let mut partial: Option<BTreeSet<String>> = None;
-    if let (Some(g), false) = (&graph, failed_cargo) {
-        let broken: Option<BTreeSet<String>> = outcome
-            .errors
-            .iter()
-            .map(|e| e.file.as_ref().and_then(|f| crate_of(g, f)))
-            .collect();
-        if let Some(broken) = broken {
-            let set = with_dependents(g, &with_dependencies(g, &broken));
-            let keeps_some = all_affected.iter().any(|c| !set.contains(c));
-            let root_files = written.iter().any(|w| w.krate.is_none());
-            if keeps_some && !root_files {
-                partial = Some(set);
-            }
-        }
-    }
-    let snapshot = report.clone();
-    let mut restored_crates: Vec<String> = all_affected.iter().cloned().collect();
-    let mut restore_all = true;
-    if let Some(set) = &partial {
-        let files: Vec<&Written> = written
-            .iter()
-            .filter(|w| w.krate.as_ref().is_some_and(|k| set.contains(k)))
-            .collect();
-        if restore(&files).is_ok() {
-            // Only the restored crates (and their dependents, in the set) changed: the others
-            // passed the last check and do not depend on them.
-            let restored: Vec<String> = set
-                .iter()
-                .filter(|c| *c != crate::shim::PACKAGE)
-                .filter(|c| packages.as_ref().is_none_or(|p| p.contains(c)))
-                .cloned()
-                .collect();
-            let t0 = std::time::Instant::now();
-            let again = cargo_check(&ws.root, &Some(restored), opts);
-            phase(t0, "check after restoring crates");
-            if again.is_ok_and(|o| {
-                o.errors.iter().all(|e| known.contains(&error_key(e)))
-                    && (o.success || !baseline.success)
-            }) {
-                restore_all = false;
-                restored_crates = all_affected.intersection(set).cloned().collect();
-            }
-        }
-    }
-    let mut restore_error = None;
+    let partial = match (&scope.graph, failed_cargo) {
+        (Some(g), false) => crates_to_restore(g, &end.outcome, written, &all_affected),
+        _ => None,
+    };
+    let kept = partial
+        .as_ref()
+        .and_then(|set| restore_crates(scope, written, set, &all_affected));
+    let restore_all = kept.is_none();
+    let restored_crates: Vec<String> =
+        kept.unwrap_or_else(|| all_affected.iter().cloned().collect());
     if restore_all {
         let files: Vec<&Written> = written.iter().collect();
         if let Err(e) = restore(&files) {
-            restore_error = Some(e);
+            items.push(ItemReport {
+                path: String::new(),
+                krate: String::new(),
+                line: 1,
+                column: 1,
+                rule: format!("step{n:02}/restore"),
+                kind: ItemKind::Manual,
+                message: format!("a file could not be restored: {e}"),
+                note: "restore it from git (`git checkout -- <file>`)".into(),
+            });
         }
-        restore_lock(&lock_path, &lock);
+        restore_lock(&scope.lock_path, &scope.lock);
     }
-    if let Some(e) = restore_error {
-        items.push(ItemReport {
-            path: String::new(),
-            krate: String::new(),
-            line: 1,
-            column: 1,
-            rule: format!("step{n:02}/restore"),
-            kind: ItemKind::Manual,
-            message: format!("a file could not be restored: {e}"),
-            note: "restore it from git (`git checkout -- <file>`)".into(),
-        });
-    }
-    report = restored_report(snapshot, &written, restore_all, &restored_crates);
+    let mut report = restored_report(report, written, restore_all, &restored_crates);
     report.items.extend(items);
     report.verdict = Some(Verdict {
         state: VerdictState::Restored,
-        repairs: repairs_done,
+        repairs: end.repairs,
         errors: errors_left,
         restored_crates: restored_crates.clone(),
         text: format!(
@@ -1013,7 +1124,60 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
             }
         ),
     });
-    Applied::Report(report)
+    report
+}
+
+/// Which crates to restore: the broken ones, the members they depend on (the cause may be
+/// there), and every member depending on those (built against the restored code). None: restore
+/// everything (an error outside any member, a file outside any member written, or no affected
+/// crate would keep the step).
+fn crates_to_restore(
+    g: &Graph,
+    outcome: &CheckOutcome,
+    written: &[Written],
+    all_affected: &BTreeSet<String>,
+) -> Option<BTreeSet<String>> {
+    let broken: BTreeSet<String> = outcome
+        .errors
+        .iter()
+        .map(|e| e.file.as_ref().and_then(|f| crate_of(g, f)))
+        .collect::<Option<_>>()?;
+    let set = with_dependents(g, &with_dependencies(g, &broken));
+    let keeps_some = all_affected.iter().any(|c| !set.contains(c));
+    let root_files = written.iter().any(|w| w.krate.is_none());
+    (keeps_some && !root_files).then_some(set)
+}
+
+/// Restore the files of the crates in `set` alone. Some(the affected crates restored) when the
+/// check of the restored crates then shows no error of the step's.
+fn restore_crates(
+    scope: &Scope,
+    written: &[Written],
+    set: &BTreeSet<String>,
+    all_affected: &BTreeSet<String>,
+) -> Option<Vec<String>> {
+    let files: Vec<&Written> = written
+        .iter()
+        .filter(|w| w.krate.as_ref().is_some_and(|k| set.contains(k)))
+        .collect();
+    restore(&files).ok()?;
+    // Only the restored crates (and their dependents, in the set) changed: the others passed
+    // the last check and do not depend on them.
+    let restored: Vec<String> = set
+        .iter()
+        .filter(|c| *c != crate::shim::PACKAGE)
+        .filter(|c| scope.packages.as_ref().is_none_or(|p| p.contains(c)))
+        .cloned()
+        .collect();
+    let t0 = std::time::Instant::now();
+    let again = cargo_check(&scope.ws.root, &Some(restored), scope.opts);
+    phase(t0, "check after restoring crates");
+    again
+        .is_ok_and(|o| {
+            o.errors.iter().all(|e| scope.known.contains(&error_key(e)))
+                && (o.success || !scope.baseline.success)
+        })
+        .then(|| all_affected.intersection(set).cloned().collect())
 }
 
 /// The repairs in the report's file lines: added to the edits of a file the step changed, or a

@@ -135,6 +135,43 @@ fn lit_text<'t>(text: &'t str, t: Option<&Tok>) -> Option<&'t str> {
     }
 }
 
+/// The metadata parameters of a signature and their rewrite.
+#[derive(Default)]
+struct MetadataParams {
+    /// Index in the inputs and `&mut`, as [`Helper::params`].
+    params: Vec<(usize, bool)>,
+    /// Their names.
+    names: Vec<String>,
+    edits: Vec<Edit>,
+    replaced: Vec<Range<usize>>,
+    /// A parameter that is not a plain name.
+    problem: Option<String>,
+}
+
+fn metadata_params(idx: &FileIndex, sig: &syn::Signature) -> MetadataParams {
+    let mut out = MetadataParams::default();
+    for (i, a) in sig.inputs.iter().enumerate() {
+        let syn::FnArg::Typed(t) = a else { continue };
+        let Some((m, r)) = is_metadata_map(idx, &t.ty) else {
+            continue;
+        };
+        out.params.push((i, m));
+        out.replaced.push(r.clone());
+        out.edits.push(Edit::replace(
+            r,
+            "http::HeaderMap",
+            "step03/metadata-helper",
+        ));
+        match &*t.pat {
+            syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                out.names.push(pi.ident.to_string())
+            }
+            _ => out.problem = Some("a metadata parameter is not a plain name".into()),
+        }
+    }
+    out
+}
+
 fn analyse(
     idx: &FileIndex,
     text: &str,
@@ -142,30 +179,13 @@ fn analyse(
     sig: &syn::Signature,
     block: &syn::Block,
 ) -> Option<Helper> {
-    let mut params = Vec::new();
-    let mut names = Vec::new();
-    let mut edits = Vec::new();
-    let mut replaced = Vec::new();
-    let mut problem: Option<String> = None;
-    for (i, a) in sig.inputs.iter().enumerate() {
-        let syn::FnArg::Typed(t) = a else { continue };
-        let Some((m, r)) = is_metadata_map(idx, &t.ty) else {
-            continue;
-        };
-        params.push((i, m));
-        replaced.push(r.clone());
-        edits.push(Edit::replace(
-            r,
-            "http::HeaderMap",
-            "step03/metadata-helper",
-        ));
-        match &*t.pat {
-            syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
-                names.push(pi.ident.to_string())
-            }
-            _ => problem = Some("a metadata parameter is not a plain name".into()),
-        }
-    }
+    let MetadataParams {
+        params,
+        names,
+        mut edits,
+        replaced,
+        mut problem,
+    } = metadata_params(idx, sig);
     if params.is_empty() {
         return None;
     }
@@ -200,85 +220,8 @@ fn analyse(
     if let Some(t) = names_tonic(idx, &toks, &[]) {
         set(format!("its body names `{t}`"));
     }
-    for (i, t) in toks.iter().enumerate() {
-        let Tok::Ident(n, r) = t else {
-            if t.is_punct('!') && i > 0 && toks[i - 1].ident().is_some() {
-                set("its body uses a macro (the values' types change)".into());
-            }
-            continue;
-        };
-        let after_dot = i > 0 && toks[i - 1].is_punct('.');
-        let after_path = i > 0 && toks[i - 1].is_punct(':');
-        let called = toks
-            .get(i + 1)
-            .is_some_and(|t| t.is_open(Delimiter::Parenthesis) || t.is_punct(':'));
-        if n == "for" || n == "while" || n == "loop" {
-            set("its body loops (map iteration items differ)".into());
-            continue;
-        }
-        if after_dot {
-            if called && !MAP_METHODS.contains(&n.as_str()) && n != "clone" {
-                set(format!(
-                    "its body calls `.{n}()` (not the same on http::HeaderMap or HeaderValue)"
-                ));
-            }
-            continue;
-        }
-        if after_path {
-            continue;
-        }
-        if names.contains(n) {
-            let m = toks.get(i + 2).and_then(Tok::ident);
-            let ok = toks.get(i + 1).is_some_and(|t| t.is_punct('.'))
-                && toks
-                    .get(i + 3)
-                    .is_some_and(|t| t.is_open(Delimiter::Parenthesis))
-                && m.is_some_and(|m| MAP_METHODS.contains(&m));
-            if !ok {
-                set(format!(
-                    "its body uses `{n}` other than with get/insert/contains_key/remove/append"
-                ));
-                continue;
-            }
-            let m = m.unwrap_or_default();
-            // The key: a string literal whose `-bin` suffix matches the method.
-            let Some(key) = lit_text(text, toks.get(i + 4)) else {
-                set(format!(
-                    "`{n}.{m}(..)` has a key that is not a string literal"
-                ));
-                continue;
-            };
-            let bin_key = key.trim_end_matches('"').ends_with("-bin");
-            let bin = m.ends_with("_bin");
-            // `contains_key` takes either kind of key.
-            if bin != bin_key && m != "contains_key" {
-                set(format!(
-                    "`{n}.{m}({key})`: a -bin key read as text or the other way round"
-                ));
-                continue;
-            }
-            if bin {
-                let mr = toks[i + 2].range();
-                edits.push(Edit::replace(
-                    mr,
-                    m.trim_end_matches("_bin"),
-                    "step03/metadata-helper",
-                ));
-            }
-            continue;
-        }
-        if called
-            && toks
-                .get(i + 1)
-                .is_some_and(|t| t.is_open(Delimiter::Parenthesis))
-        {
-            if !matches!(n.as_str(), "Some" | "Ok" | "Err") {
-                set(format!(
-                    "its body calls `{n}(..)` (the values' types change)"
-                ));
-            }
-            let _ = r;
-        }
+    for p in body_problems(text, &names, &toks, &mut edits) {
+        set(p);
     }
     Some(Helper {
         name: sig.ident.to_string(),
@@ -289,6 +232,103 @@ fn analyse(
         edits,
         replaced,
     })
+}
+
+/// What in a helper's body `toks` keeps it from moving to `http::HeaderMap`, in the order met;
+/// the `_bin` calls on its metadata parameters `names` are rewritten into `edits`.
+fn body_problems(text: &str, names: &[String], toks: &[Tok], edits: &mut Vec<Edit>) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        let Tok::Ident(n, _) = t else {
+            if t.is_punct('!') && i > 0 && toks[i - 1].ident().is_some() {
+                problems.push("its body uses a macro (the values' types change)".into());
+            }
+            continue;
+        };
+        let after_dot = i > 0 && toks[i - 1].is_punct('.');
+        let after_path = i > 0 && toks[i - 1].is_punct(':');
+        let called = toks
+            .get(i + 1)
+            .is_some_and(|t| t.is_open(Delimiter::Parenthesis) || t.is_punct(':'));
+        if n == "for" || n == "while" || n == "loop" {
+            problems.push("its body loops (map iteration items differ)".into());
+            continue;
+        }
+        if after_dot {
+            if called && !MAP_METHODS.contains(&n.as_str()) && n != "clone" {
+                problems.push(format!(
+                    "its body calls `.{n}()` (not the same on http::HeaderMap or HeaderValue)"
+                ));
+            }
+            continue;
+        }
+        if after_path {
+            continue;
+        }
+        if names.contains(n) {
+            if let Err(p) = map_call(text, toks, i, n, edits) {
+                problems.push(p);
+            }
+            continue;
+        }
+        if called
+            && toks
+                .get(i + 1)
+                .is_some_and(|t| t.is_open(Delimiter::Parenthesis))
+            && !matches!(n.as_str(), "Some" | "Ok" | "Err")
+        {
+            problems.push(format!(
+                "its body calls `{n}(..)` (the values' types change)"
+            ));
+        }
+    }
+    problems
+}
+
+/// A use at token `i` of the metadata parameter `n`: one of the map methods with a string
+/// literal key whose `-bin` suffix matches the method (`get_bin` becomes `get`).
+fn map_call(
+    text: &str,
+    toks: &[Tok],
+    i: usize,
+    n: &str,
+    edits: &mut Vec<Edit>,
+) -> Result<(), String> {
+    let m = toks.get(i + 2).and_then(Tok::ident);
+    let ok = toks.get(i + 1).is_some_and(|t| t.is_punct('.'))
+        && toks
+            .get(i + 3)
+            .is_some_and(|t| t.is_open(Delimiter::Parenthesis))
+        && m.is_some_and(|m| MAP_METHODS.contains(&m));
+    if !ok {
+        return Err(format!(
+            "its body uses `{n}` other than with get/insert/contains_key/remove/append"
+        ));
+    }
+    let m = m.unwrap_or_default();
+    // The key: a string literal whose `-bin` suffix matches the method.
+    let Some(key) = lit_text(text, toks.get(i + 4)) else {
+        return Err(format!(
+            "`{n}.{m}(..)` has a key that is not a string literal"
+        ));
+    };
+    let bin_key = key.trim_end_matches('"').ends_with("-bin");
+    let bin = m.ends_with("_bin");
+    // `contains_key` takes either kind of key.
+    if bin != bin_key && m != "contains_key" {
+        return Err(format!(
+            "`{n}.{m}({key})`: a -bin key read as text or the other way round"
+        ));
+    }
+    if bin {
+        let mr = toks[i + 2].range();
+        edits.push(Edit::replace(
+            mr,
+            m.trim_end_matches("_bin"),
+            "step03/metadata-helper",
+        ));
+    }
+    Ok(())
 }
 
 /// The file's metadata helpers (top level and inherent impls at the top level).

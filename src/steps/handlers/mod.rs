@@ -367,6 +367,202 @@ fn enclosing_open(toks: &[Tok], i: usize) -> Option<usize> {
 }
 
 /// An adapter call found as the whole body of a method.
+/// What the native rewrite of one adapter's body gathers, token by token.
+struct NativeBody {
+    rule: &'static str,
+    edits: Vec<Edit>,
+    /// Inbound streams read as `let s = p.into_inner();`.
+    streams: HashSet<String>,
+    /// The answer is built with `Response::new`.
+    answered: bool,
+    /// The body reads the call's context (headers, peer address, extensions).
+    uses_ctx: bool,
+    /// `let mut r = Response::new(..)` bindings.
+    responses: HashSet<String>,
+    /// The body's `Status` locals (step 3).
+    statuses: Vec<String>,
+    /// Token indices already rewritten (arguments of metadata helper calls).
+    done: HashSet<usize>,
+}
+
+/// A method called at token `i` (after a `.`): `r.metadata_mut()` / `r.metadata()` /
+/// `r.disable_compression()` on a response built here with `Response::new` (connectrpc's
+/// response has the fields `headers` and `compress`); the response methods connect has no
+/// equivalent of refuse the rewrite.
+fn response_method(toks: &[Tok], i: usize, b: &mut NativeBody) -> Result<(), String> {
+    let rule = b.rule;
+    let Tok::Ident(name, r) = &toks[i] else {
+        return Ok(());
+    };
+    let on_response = i >= 2
+        && toks[i - 2].ident().is_some_and(|n| b.responses.contains(n))
+        && !(i >= 3 && toks[i - 3].is_punct('.'));
+    if on_response
+        && matches!(name.as_str(), "metadata_mut" | "metadata")
+        && empty_call_at(toks, i - 2).is_some()
+    {
+        if !toks.get(i + 3).is_some_and(|t| t.is_punct('.')) {
+            // Passed whole (a MetadataMap, not the connect response's HeaderMap).
+            return Err(format!(
+                "`{}.{name}()` is used as a whole (a MetadataMap, not an http::HeaderMap)",
+                toks[i - 2].ident().unwrap_or_default()
+            ));
+        }
+        b.edits.push(Edit::replace(
+            r.start..toks[i + 2].range().end,
+            "headers",
+            rule,
+        ));
+        return Ok(());
+    }
+    if on_response && name == "disable_compression" && empty_call_at(toks, i - 2).is_some() {
+        // `r.disable_compression();` -> `r.compress = Some(false);`
+        b.edits.push(Edit::replace(
+            r.start..toks[i + 2].range().end,
+            "compress = Some(false)",
+            rule,
+        ));
+        return Ok(());
+    }
+    if matches!(
+        name.as_str(),
+        "metadata_mut" | "set_compression" | "disable_compression" | "into_parts" | "trailers"
+    ) {
+        return Err(format!(
+            "`.{name}()` has no connect equivalent this step writes"
+        ));
+    }
+    Ok(())
+}
+
+/// The tonic request at token `i`, with the method called on it: the message, the inbound
+/// stream, or the context's part that replaces it.
+fn request_use(a: &Adapter<'_>, toks: &[Tok], i: usize, b: &mut NativeBody) -> Result<(), String> {
+    let (rule, p) = (b.rule, a.param.as_str());
+    let r = toks[i].range();
+    let Some(m) = empty_call_at(toks, i) else {
+        return Err(format!(
+            "the tonic request `{p}` is used as a whole (passed on or moved)"
+        ));
+    };
+    // Receiver and method are replaced separately, so line breaks between them stay.
+    let method = toks[i + 2].range().start..toks[i + 4].range().end;
+    let ctx = &a.ctx_name;
+    let req = &a.req_name;
+    let (recv, text) = match (m, a.kind.inbound()) {
+        ("into_inner", false) => (req.to_string(), "to_owned_message()".to_string()),
+        ("into_inner", true) => {
+            // `let [mut] s = p.into_inner();` only.
+            let at_let = i >= 2
+                && toks[i - 1].is_punct('=')
+                && toks.get(i + 5).is_some_and(|t| t.is_punct(';'));
+            let binding = (i >= 3 && toks[i - 3].is_ident("let"))
+                || (i >= 4 && toks[i - 3].is_ident("mut") && toks[i - 4].is_ident("let"));
+            match (&toks[i - 2], at_let && binding) {
+                (Tok::Ident(s, _), true) => {
+                    b.streams.insert(s.clone());
+                }
+                _ => {
+                    return Err(format!(
+                        "the inbound stream is not read as `let s = {p}.into_inner();`"
+                    ))
+                }
+            }
+            (
+                req.to_string(),
+                "map(|item| item.map(|message| message.to_owned_message()))".to_string(),
+            )
+        }
+        ("get_ref", false) => {
+            if toks.get(i + 5).is_some_and(|t| t.is_punct('.')) {
+                (req.to_string(), "to_owned_message()".to_string())
+            } else {
+                (format!("&{req}"), "to_owned_message()".to_string())
+            }
+        }
+        ("metadata", _) => {
+            let follow = toks.get(i + 5).is_some_and(|t| t.is_punct('.'))
+                && toks
+                    .get(i + 6)
+                    .and_then(Tok::ident)
+                    .is_some_and(|m| matches!(m, "get" | "contains_key"));
+            if !follow {
+                if let Some(f) = enclosing_call(toks, i) {
+                    return Err(format!("`{p}.metadata()` is passed whole to `{f}(..)`, which the step does not move to http::HeaderMap (only private helpers of this file whose every call it converts; see the step03/metadata-helper item, if any)"));
+                }
+                return Err("request metadata is read other than with `get`/`contains_key` (HeaderMap differs: no `get_bin`, other iteration items)".into());
+            }
+            b.uses_ctx = true;
+            (ctx.to_string(), "headers()".to_string())
+        }
+        ("remote_addr", _) => {
+            b.uses_ctx = true;
+            (ctx.to_string(), "peer_addr()".to_string())
+        }
+        ("extensions", _) => {
+            b.uses_ctx = true;
+            (ctx.to_string(), "extensions()".to_string())
+        }
+        (m, _) => {
+            return Err(format!(
+                "`{p}.{m}()` has no connect equivalent this step writes"
+            ))
+        }
+    };
+    if recv != p {
+        b.edits.push(Edit::replace(r, recv, rule));
+    }
+    b.edits.push(Edit::replace(method, text, rule));
+    Ok(())
+}
+
+/// An inbound stream at token `i`: `s.message().await` becomes `s.next().await.transpose()`.
+fn stream_use(toks: &[Tok], i: usize, b: &mut NativeBody) -> Result<(), String> {
+    let Some(m) = empty_call_at(toks, i) else {
+        return Ok(());
+    };
+    if m == "message" {
+        let awaited = toks.get(i + 5).is_some_and(|t| t.is_punct('.'))
+            && toks.get(i + 6).is_some_and(|t| t.is_ident("await"));
+        if !awaited {
+            let name = toks[i].ident().unwrap_or_default();
+            return Err(format!("`{name}.message()` is not awaited in place"));
+        }
+        b.edits
+            .push(Edit::replace(toks[i + 2].range(), "next", b.rule));
+        b.edits.push(Edit::insert(
+            toks[i + 6].range().end,
+            ".transpose()",
+            b.rule,
+        ));
+    } else if m == "trailers" {
+        return Err("inbound `trailers()` has no connect equivalent".into());
+    }
+    Ok(())
+}
+
+/// A `let` binding of a handler error in a test.
+struct ErrorLocal {
+    name: String,
+    /// Where its statement ends (the binding is in scope after it).
+    from: usize,
+    /// From `tonic_call!` (not a `Status` the renames converted).
+    from_call: bool,
+}
+
+/// What a test reads of its handler errors.
+#[derive(Default)]
+struct Accessors {
+    /// `code()` / `message()`, rewritten to ConnectError's fields.
+    edits: Vec<Edit>,
+    /// A `tonic_call!` error is read the way only tonic's Status can.
+    tonic_only: bool,
+    /// Other methods on a converted Status: where, and what.
+    manual: Vec<(usize, String)>,
+    /// tonic-types' readers on `tonic_call!` errors, which the crate's `google_rpc` module has.
+    readers: Vec<Range<usize>>,
+}
+
 struct Adapter<'s> {
     kind: Kind,
     /// Already the `connect_errors` twin.
@@ -1020,12 +1216,53 @@ impl<'a> Walker<'a, '_> {
             return Err("unexpected body".into());
         };
         let (open, close) = (open.clone(), close.clone());
-        let mut edits = Vec::new();
-        let p = a.param.as_str();
-        let mut streams: HashSet<String> = HashSet::new();
-        let mut answered = false;
-        let mut uses_ctx = false;
-        // `let mut r = Response::new(..)` bindings (tonic's `Response`, connectrpc's once native).
+        let responses = self.response_bindings(&toks);
+        self.pending_calls.clear();
+        self.pending_replaced.clear();
+        let statuses = if self.step == 3 {
+            self.status_locals(&toks)
+        } else {
+            Vec::new()
+        };
+        let mut b = NativeBody {
+            rule,
+            edits: Vec::new(),
+            streams: HashSet::new(),
+            answered: false,
+            uses_ctx: false,
+            responses,
+            statuses,
+            done: HashSet::new(),
+        };
+        for i in 0..toks.len() {
+            if !b.done.contains(&i) {
+                self.native_token(a, &toks, i, &mut b)?;
+            }
+        }
+        if !b.answered {
+            return Err("the answer is not built with `Response::new`".into());
+        }
+        let mut edits = b.edits;
+        if let (false, Some(r)) = (b.uses_ctx, &a.ctx_param) {
+            if !a.ctx_name.starts_with('_') {
+                edits.push(Edit::replace(r.clone(), format!("_{}", a.ctx_name), rule));
+            }
+        }
+        if a.kind.inbound()
+            && !b.streams.is_empty()
+            && self
+                .idx
+                .binding_of(self.tr.current(), "StreamExt")
+                .is_none()
+        {
+            self.need_stream_ext = true;
+        }
+        self.unwrap_adapter_edits(a, &toks, &open, &close, rule, &mut edits)?;
+        Ok(edits)
+    }
+
+    /// `let mut r = Response::new(..)` bindings (tonic's `Response`, connectrpc's once native).
+    fn response_bindings(&self, toks: &[Tok]) -> HashSet<String> {
         let mut responses: HashSet<String> = HashSet::new();
         for i in 0..toks.len() {
             if toks[i].is_ident("let")
@@ -1048,323 +1285,214 @@ impl<'a> Walker<'a, '_> {
                 }
             }
         }
-        self.pending_calls.clear();
-        self.pending_replaced.clear();
-        let statuses = if self.step == 3 {
-            self.status_locals(&toks)
-        } else {
-            Vec::new()
+        responses
+    }
+
+    /// The native rewrite at token `i` of the body: what it names decides.
+    fn native_token(
+        &mut self,
+        a: &Adapter<'_>,
+        toks: &[Tok],
+        i: usize,
+        b: &mut NativeBody,
+    ) -> Result<(), String> {
+        let Tok::Ident(name, r) = &toks[i] else {
+            return Ok(());
         };
-        // Token indices already rewritten (arguments of metadata helper calls).
-        let mut done: HashSet<usize> = HashSet::new();
-        for i in 0..toks.len() {
-            if done.contains(&i) {
-                continue;
-            }
-            let Tok::Ident(name, r) = &toks[i] else {
-                continue;
-            };
-            let after_dot = i > 0 && toks[i - 1].is_punct('.');
-            let after_path = i > 0 && toks[i - 1].is_punct(':');
-            if let Some((h, method_syntax)) =
-                self.helper_call_at(&toks, i).map(|(h, m)| (h.clone(), m))
-            {
-                // A metadata helper moving to http::HeaderMap: its metadata arguments too.
-                let Some((args, _)) = md_helpers::call_args(&toks, i + 1) else {
-                    return Err(format!("a call of `{name}` the step cannot read"));
-                };
-                for (k, arg) in args.iter().enumerate() {
-                    let Some(mutable) = h.param_at(k, method_syntax) else {
-                        continue;
-                    };
-                    let whole = toks[arg.start].range().start..toks[arg.end - 1].range().end;
-                    let unsupported = || {
-                        format!(
-                            "`{}(..)` is passed `{}`, which the step cannot turn into an http::HeaderMap",
-                            h.name,
-                            &self.text[whole.clone()]
-                        )
-                    };
-                    let Some((x, m)) = md_helpers::whole_accessor(&toks, arg) else {
-                        return Err(unsupported());
-                    };
-                    let method = toks[arg.start + 2].range().start..toks[arg.start + 4].range().end;
-                    let is_status = statuses.iter().any(|s| s == x);
-                    match (m, mutable) {
-                        ("metadata", false) if x == p => {
-                            uses_ctx = true;
-                            edits.push(Edit::replace(
-                                toks[arg.start].range(),
-                                a.ctx_name.clone(),
-                                rule,
-                            ));
-                            edits.push(Edit::replace(method, "headers()", rule));
-                        }
-                        ("metadata_mut", true) if responses.contains(x) => {
-                            edits.push(Edit::replace(
-                                whole.clone(),
-                                format!("&mut {x}.headers"),
-                                rule,
-                            ));
-                        }
-                        ("metadata", false) if responses.contains(x) => {
-                            edits.push(Edit::replace(whole.clone(), format!("&{x}.headers"), rule));
-                        }
-                        // connectrpc sends a ConnectError's trailers as the gRPC trailers, where
-                        // tonic sent a Status's metadata.
-                        ("metadata_mut", true) if is_status => {
-                            edits.push(Edit::replace(method, "trailers_mut()", rule));
-                        }
-                        ("metadata", false) if is_status => {
-                            edits.push(Edit::replace(method, "trailers()", rule));
-                        }
-                        _ => return Err(unsupported()),
-                    }
-                    self.pending_replaced.push(whole);
-                    done.extend(arg.clone());
-                }
-                self.pending_calls.push(r.start);
-                continue;
-            }
-            if after_dot {
-                // `r.metadata_mut()` / `r.metadata()` on a response built here with
-                // `Response::new`: connectrpc's response has the field `headers`.
-                let on_response = i >= 2
-                    && toks[i - 2].ident().is_some_and(|n| responses.contains(n))
-                    && !(i >= 3 && toks[i - 3].is_punct('.'));
-                if on_response
-                    && matches!(name.as_str(), "metadata_mut" | "metadata")
-                    && empty_call_at(&toks, i - 2).is_some()
-                {
-                    if !toks.get(i + 3).is_some_and(|t| t.is_punct('.')) {
-                        // Passed whole (a MetadataMap, not the connect response's HeaderMap).
-                        return Err(format!(
-                            "`{}.{name}()` is used as a whole (a MetadataMap, not an http::HeaderMap)",
-                            toks[i - 2].ident().unwrap_or_default()
-                        ));
-                    }
-                    edits.push(Edit::replace(
-                        r.start..toks[i + 2].range().end,
-                        "headers",
-                        rule,
-                    ));
-                    continue;
-                }
-                if on_response
-                    && name == "disable_compression"
-                    && empty_call_at(&toks, i - 2).is_some()
-                {
-                    // `r.disable_compression();` -> `r.compress = Some(false);`
-                    edits.push(Edit::replace(
-                        r.start..toks[i + 2].range().end,
-                        "compress = Some(false)",
-                        rule,
-                    ));
-                    continue;
-                }
-                if matches!(
-                    name.as_str(),
-                    "metadata_mut"
-                        | "set_compression"
-                        | "disable_compression"
-                        | "into_parts"
-                        | "trailers"
-                ) {
-                    return Err(format!(
-                        "`.{name}()` has no connect equivalent this step writes"
-                    ));
-                }
-                continue;
-            }
-            if name == p && !after_path {
-                let Some(m) = empty_call_at(&toks, i) else {
-                    return Err(format!(
-                        "the tonic request `{p}` is used as a whole (passed on or moved)"
-                    ));
-                };
-                // Receiver and method are replaced separately, so line breaks between them stay.
-                let method = toks[i + 2].range().start..toks[i + 4].range().end;
-                let ctx = &a.ctx_name;
-                let req = &a.req_name;
-                let (recv, text) = match (m, a.kind.inbound()) {
-                    ("into_inner", false) => (req.to_string(), "to_owned_message()".to_string()),
-                    ("into_inner", true) => {
-                        // `let [mut] s = p.into_inner();` only.
-                        let at_let = i >= 2
-                            && toks[i - 1].is_punct('=')
-                            && toks.get(i + 5).is_some_and(|t| t.is_punct(';'));
-                        let binding = (i >= 3 && toks[i - 3].is_ident("let"))
-                            || (i >= 4
-                                && toks[i - 3].is_ident("mut")
-                                && toks[i - 4].is_ident("let"));
-                        match (&toks[i - 2], at_let && binding) {
-                            (Tok::Ident(s, _), true) => {
-                                streams.insert(s.clone());
-                            }
-                            _ => {
-                                return Err(format!(
-                                    "the inbound stream is not read as `let s = {p}.into_inner();`"
-                                ))
-                            }
-                        }
-                        (
-                            req.to_string(),
-                            "map(|item| item.map(|message| message.to_owned_message()))"
-                                .to_string(),
-                        )
-                    }
-                    ("get_ref", false) => {
-                        if toks.get(i + 5).is_some_and(|t| t.is_punct('.')) {
-                            (req.to_string(), "to_owned_message()".to_string())
-                        } else {
-                            (format!("&{req}"), "to_owned_message()".to_string())
-                        }
-                    }
-                    ("metadata", _) => {
-                        let follow = toks.get(i + 5).is_some_and(|t| t.is_punct('.'))
-                            && toks
-                                .get(i + 6)
-                                .and_then(Tok::ident)
-                                .is_some_and(|m| matches!(m, "get" | "contains_key"));
-                        if !follow {
-                            if let Some(f) = enclosing_call(&toks, i) {
-                                return Err(format!("`{p}.metadata()` is passed whole to `{f}(..)`, which the step does not move to http::HeaderMap (only private helpers of this file whose every call it converts; see the step03/metadata-helper item, if any)"));
-                            }
-                            return Err("request metadata is read other than with `get`/`contains_key` (HeaderMap differs: no `get_bin`, other iteration items)".into());
-                        }
-                        uses_ctx = true;
-                        (ctx.to_string(), "headers()".to_string())
-                    }
-                    ("remote_addr", _) => {
-                        uses_ctx = true;
-                        (ctx.to_string(), "peer_addr()".to_string())
-                    }
-                    ("extensions", _) => {
-                        uses_ctx = true;
-                        (ctx.to_string(), "extensions()".to_string())
-                    }
-                    (m, _) => {
-                        return Err(format!(
-                            "`{p}.{m}()` has no connect equivalent this step writes"
-                        ))
-                    }
-                };
-                if recv != p {
-                    edits.push(Edit::replace(r.clone(), recv, rule));
-                }
-                edits.push(Edit::replace(method, text, rule));
-                continue;
-            }
-            if (name == &a.ctx_name || name == &a.req_name) && name != p && !after_path {
-                return Err(format!(
-                    "the body names `{name}`, which the native body would shadow"
-                ));
-            }
-            if streams.contains(name) && !after_path {
-                if let Some(m) = empty_call_at(&toks, i) {
-                    if m == "message" {
-                        let awaited = toks.get(i + 5).is_some_and(|t| t.is_punct('.'))
-                            && toks.get(i + 6).is_some_and(|t| t.is_ident("await"));
-                        if !awaited {
-                            return Err(format!("`{name}.message()` is not awaited in place"));
-                        }
-                        edits.push(Edit::replace(toks[i + 2].range(), "next", rule));
-                        edits.push(Edit::insert(toks[i + 6].range().end, ".transpose()", rule));
-                    } else if m == "trailers" {
-                        return Err("inbound `trailers()` has no connect equivalent".into());
-                    }
-                }
-                continue;
-            }
-            // Paths into tonic.
-            if after_path {
-                continue;
-            }
-            let path_end = {
-                let mut j = i;
-                while toks.get(j + 1).is_some_and(|t| t.is_punct(':'))
-                    && toks.get(j + 2).is_some_and(|t| t.is_punct(':'))
-                    && toks.get(j + 3).and_then(Tok::ident).is_some()
-                {
-                    j += 3;
-                }
-                j
-            };
-            let written: Vec<&str> = (i..=path_end)
-                .step_by(3)
-                .filter_map(|k| toks[k].ident())
-                .collect();
-            let Ok(path) = syn::parse_str::<syn::Path>(&written.join("::")) else {
-                continue;
-            };
-            let full = match self
-                .idx
-                .resolve(self.tr.current(), &path)
-                .and_then(|r| r.resolved().cloned())
-            {
-                Some(r) => r.full,
-                None if written[0] == "tonic" => written.iter().map(|s| s.to_string()).collect(),
-                None => continue,
-            };
-            if full.first().map(String::as_str) != Some("tonic") {
-                continue;
-            }
-            let span = r.start..toks[path_end].range().end;
-            if self.edited(&span) {
-                continue;
-            }
-            let segs: Vec<&str> = full.iter().map(String::as_str).collect();
-            if matches!(
-                segs.as_slice(),
-                [
-                    "tonic",
-                    "metadata",
-                    "MetadataValue" | "AsciiMetadataValue",
-                    "from_static"
-                ]
-            ) && path_end >= 3
-                && header_insert_value(&toks, i, &responses)
-                && !md_helpers::http_taken(self.file.file, self.idx)
-            {
-                // The value of `r.metadata_mut().insert(k, MetadataValue::from_static(..))`,
-                // which becomes `r.headers.insert(..)`.
-                let ty_end = toks[path_end - 3].range().end;
-                edits.push(Edit::replace(r.start..ty_end, "http::HeaderValue", rule));
-                self.replaced.push(r.start..ty_end);
-                continue;
-            }
-            if segs == ["tonic", "Response", "new"] {
-                // The written path minus its last segment is the type.
-                let ty_end = toks[path_end - 3].range().end;
-                edits.push(Edit::replace(r.start..ty_end, "connectrpc::Response", rule));
-                if a.kind.outbound() {
-                    edits.push(Edit::replace(toks[path_end].range(), "stream", rule));
-                }
-                self.replaced.push(r.start..ty_end);
-                answered = true;
-                continue;
-            }
-            return Err(format!("it uses `{}`", segs.join("::")));
-        }
-        if !answered {
-            return Err("the answer is not built with `Response::new`".into());
-        }
-        if let (false, Some(r)) = (uses_ctx, &a.ctx_param) {
-            if !a.ctx_name.starts_with('_') {
-                edits.push(Edit::replace(r.clone(), format!("_{}", a.ctx_name), rule));
-            }
-        }
-        if a.kind.inbound()
-            && !streams.is_empty()
-            && self
-                .idx
-                .binding_of(self.tr.current(), "StreamExt")
-                .is_none()
+        let after_dot = i > 0 && toks[i - 1].is_punct('.');
+        let after_path = i > 0 && toks[i - 1].is_punct(':');
+        if let Some((h, method_syntax)) = self.helper_call_at(toks, i).map(|(h, m)| (h.clone(), m))
         {
-            self.need_stream_ext = true;
+            return self.helper_call_args(a, toks, i, &h, method_syntax, b);
         }
-        // Structure: `adapter(ctx, req, |p| async move {` on its own line(s) up to the block's
-        // `{`, the body lines, then `})` and `.await`.
+        if after_dot {
+            return response_method(toks, i, b);
+        }
+        let p = a.param.as_str();
+        if name == p && !after_path {
+            return request_use(a, toks, i, b);
+        }
+        if (name == &a.ctx_name || name == &a.req_name) && name != p && !after_path {
+            return Err(format!(
+                "the body names `{name}`, which the native body would shadow"
+            ));
+        }
+        if b.streams.contains(name) && !after_path {
+            return stream_use(toks, i, b);
+        }
+        // Paths into tonic.
+        if after_path {
+            return Ok(());
+        }
+        self.tonic_path_use(a, toks, i, r, b)
+    }
+
+    /// A call at token `i` of a metadata helper moving to http::HeaderMap: its metadata
+    /// arguments too.
+    fn helper_call_args(
+        &mut self,
+        a: &Adapter<'_>,
+        toks: &[Tok],
+        i: usize,
+        h: &Helper,
+        method_syntax: bool,
+        b: &mut NativeBody,
+    ) -> Result<(), String> {
+        let (rule, p) = (b.rule, a.param.as_str());
+        let Tok::Ident(name, r) = &toks[i] else {
+            return Ok(());
+        };
+        let Some((args, _)) = md_helpers::call_args(toks, i + 1) else {
+            return Err(format!("a call of `{name}` the step cannot read"));
+        };
+        for (k, arg) in args.iter().enumerate() {
+            let Some(mutable) = h.param_at(k, method_syntax) else {
+                continue;
+            };
+            let whole = toks[arg.start].range().start..toks[arg.end - 1].range().end;
+            let unsupported = || {
+                format!(
+                    "`{}(..)` is passed `{}`, which the step cannot turn into an http::HeaderMap",
+                    h.name,
+                    &self.text[whole.clone()]
+                )
+            };
+            let Some((x, m)) = md_helpers::whole_accessor(toks, arg) else {
+                return Err(unsupported());
+            };
+            let method = toks[arg.start + 2].range().start..toks[arg.start + 4].range().end;
+            let is_status = b.statuses.iter().any(|s| s == x);
+            match (m, mutable) {
+                ("metadata", false) if x == p => {
+                    b.uses_ctx = true;
+                    b.edits.push(Edit::replace(
+                        toks[arg.start].range(),
+                        a.ctx_name.clone(),
+                        rule,
+                    ));
+                    b.edits.push(Edit::replace(method, "headers()", rule));
+                }
+                ("metadata_mut", true) if b.responses.contains(x) => {
+                    b.edits.push(Edit::replace(
+                        whole.clone(),
+                        format!("&mut {x}.headers"),
+                        rule,
+                    ));
+                }
+                ("metadata", false) if b.responses.contains(x) => {
+                    b.edits
+                        .push(Edit::replace(whole.clone(), format!("&{x}.headers"), rule));
+                }
+                // connectrpc sends a ConnectError's trailers as the gRPC trailers, where
+                // tonic sent a Status's metadata.
+                ("metadata_mut", true) if is_status => {
+                    b.edits.push(Edit::replace(method, "trailers_mut()", rule));
+                }
+                ("metadata", false) if is_status => {
+                    b.edits.push(Edit::replace(method, "trailers()", rule));
+                }
+                _ => return Err(unsupported()),
+            }
+            self.pending_replaced.push(whole);
+            b.done.extend(arg.clone());
+        }
+        self.pending_calls.push(r.start);
+        Ok(())
+    }
+
+    /// A path at token `i` (not after `::`) that resolves into tonic: the few the native body
+    /// writes (`Response::new`, a header value), any other refuses the rewrite.
+    fn tonic_path_use(
+        &mut self,
+        a: &Adapter<'_>,
+        toks: &[Tok],
+        i: usize,
+        r: &Range<usize>,
+        b: &mut NativeBody,
+    ) -> Result<(), String> {
+        let rule = b.rule;
+        let path_end = {
+            let mut j = i;
+            while toks.get(j + 1).is_some_and(|t| t.is_punct(':'))
+                && toks.get(j + 2).is_some_and(|t| t.is_punct(':'))
+                && toks.get(j + 3).and_then(Tok::ident).is_some()
+            {
+                j += 3;
+            }
+            j
+        };
+        let written: Vec<&str> = (i..=path_end)
+            .step_by(3)
+            .filter_map(|k| toks[k].ident())
+            .collect();
+        let Ok(path) = syn::parse_str::<syn::Path>(&written.join("::")) else {
+            return Ok(());
+        };
+        let full = match self
+            .idx
+            .resolve(self.tr.current(), &path)
+            .and_then(|r| r.resolved().cloned())
+        {
+            Some(r) => r.full,
+            None if written[0] == "tonic" => written.iter().map(|s| s.to_string()).collect(),
+            None => return Ok(()),
+        };
+        if full.first().map(String::as_str) != Some("tonic") {
+            return Ok(());
+        }
+        let span = r.start..toks[path_end].range().end;
+        if self.edited(&span) {
+            return Ok(());
+        }
+        let segs: Vec<&str> = full.iter().map(String::as_str).collect();
+        if matches!(
+            segs.as_slice(),
+            [
+                "tonic",
+                "metadata",
+                "MetadataValue" | "AsciiMetadataValue",
+                "from_static"
+            ]
+        ) && path_end >= 3
+            && header_insert_value(toks, i, &b.responses)
+            && !md_helpers::http_taken(self.file.file, self.idx)
+        {
+            // The value of `r.metadata_mut().insert(k, MetadataValue::from_static(..))`,
+            // which becomes `r.headers.insert(..)`.
+            let ty_end = toks[path_end - 3].range().end;
+            b.edits
+                .push(Edit::replace(r.start..ty_end, "http::HeaderValue", rule));
+            self.replaced.push(r.start..ty_end);
+            return Ok(());
+        }
+        if segs == ["tonic", "Response", "new"] {
+            // The written path minus its last segment is the type.
+            let ty_end = toks[path_end - 3].range().end;
+            b.edits
+                .push(Edit::replace(r.start..ty_end, "connectrpc::Response", rule));
+            if a.kind.outbound() {
+                b.edits
+                    .push(Edit::replace(toks[path_end].range(), "stream", rule));
+            }
+            self.replaced.push(r.start..ty_end);
+            b.answered = true;
+            return Ok(());
+        }
+        Err(format!("it uses `{}`", segs.join("::")))
+    }
+
+    /// Structure: `adapter(ctx, req, |p| async move {` on its own line(s) up to the block's
+    /// `{`, the body lines, then `})` and `.await`: the lines around the body go, the body is
+    /// dedented.
+    fn unwrap_adapter_edits(
+        &self,
+        a: &Adapter<'_>,
+        toks: &[Tok],
+        open: &Range<usize>,
+        close: &Range<usize>,
+        rule: &'static str,
+        edits: &mut Vec<Edit>,
+    ) -> Result<(), String> {
         let text = self.text;
         let call_line = line_start(text, a.expr.start);
         if !text[call_line..a.expr.start].trim().is_empty() {
@@ -1419,7 +1547,7 @@ impl<'a> Walker<'a, '_> {
             }
             ls = le;
         }
-        Ok(edits)
+        Ok(())
     }
 
     /// The metadata helpers that converted with all their calls move to `http::HeaderMap`.
@@ -1517,8 +1645,55 @@ impl<'a> Walker<'a, '_> {
     /// reads such an error in a way only tonic's `Status` has (`metadata()`, those readers when the
     /// details stay on tonic-types, ..) keeps `tonic_call!` and tonic errors throughout.
     fn test_block(&mut self, b: &syn::Block) {
-        // name, statement end, comes from tonic_call
-        let mut errs: Vec<(String, usize, bool)> = Vec::new();
+        let errs = self.error_locals(b);
+        let mut toks = Vec::new();
+        flatten(b.to_token_stream(), &mut toks);
+        let calls = self.tonic_call_macros(&toks);
+        if errs.is_empty() && calls.is_empty() {
+            return;
+        }
+        let Accessors {
+            mut edits,
+            tonic_only,
+            manual,
+            readers,
+        } = self.error_accessors(&toks, &errs);
+        let body = range(b.brace_token.span.open()).start..range(b.brace_token.span.close()).end;
+        if tonic_only {
+            self.kept_regions.push(body.clone());
+            let edits = self.revert_renames(&body);
+            let _ = self.out.commit(edits);
+            if !calls.is_empty() {
+                self.report(
+                    calls[0].0.start,
+                    "handler-test",
+                    ItemKind::Manual,
+                    "this test reads a handler error the way only tonic's Status can (tonic-types details, metadata): it keeps `tonic_call!` and tonic errors".into(),
+                    "read `err.details` (Vec<ErrorDetail>) / `err.trailers()` of the ConnectError instead, through `connect_shim::tonic_call_connect!`",
+                );
+            }
+            return;
+        }
+        self.known_readers.extend(readers);
+        for (c, new) in calls {
+            edits.push(Edit::replace(c, new, "step03/handler-test"));
+        }
+        for (at, what) in manual {
+            self.report(
+                at,
+                "error-accessor",
+                ItemKind::Manual,
+                format!("{what} of a tonic Status has no same-shaped ConnectError accessor"),
+                "ConnectError has the fields `code`, `message` (Option<String>), `details` (Vec<ErrorDetail>) and `response_headers()`/`trailers()`",
+            );
+        }
+        let _ = self.out.commit(edits);
+    }
+
+    /// The block's `let` bindings of handler errors: from `tonic_call!(..).unwrap_err()`, or a
+    /// `Status` the renames converted.
+    fn error_locals(&self, b: &syn::Block) -> Vec<ErrorLocal> {
+        let mut errs = Vec::new();
         for s in &b.stmts {
             let syn::Stmt::Local(l) = s else { continue };
             let (pat, ty) = match &l.pat {
@@ -1530,7 +1705,11 @@ impl<'a> Walker<'a, '_> {
             let name = pi.ident.to_string();
             let init = l.init.as_ref().map(|i| &*i.expr);
             if init.is_some_and(|e| self.error_of_tonic_call(e)) {
-                errs.push((name, end, true));
+                errs.push(ErrorLocal {
+                    name,
+                    from: end,
+                    from_call: true,
+                });
                 continue;
             }
             let typed =
@@ -1545,14 +1724,21 @@ impl<'a> Walker<'a, '_> {
                 _ => false,
             };
             if typed || built || init.is_some_and(|e| self.error_of_converted_fn(e)) {
-                errs.push((name, end, false));
+                errs.push(ErrorLocal {
+                    name,
+                    from: end,
+                    from_call: false,
+                });
             }
         }
-        let mut toks = Vec::new();
-        flatten(b.to_token_stream(), &mut toks);
+        errs
+    }
+
+    /// The `tonic_call!` macros of the block (any macro path resolving to it: `use
+    /// connect_shim::tonic_call as call;` makes `call!` one), with what replaces their path.
+    fn tonic_call_macros(&self, toks: &[Tok]) -> Vec<(Range<usize>, &'static str)> {
         let mut calls = Vec::new();
         for i in 0..toks.len() {
-            // Any macro: `use connect_shim::tonic_call as call;` makes `call!` one.
             if toks[i].ident().is_some() && toks.get(i + 1).is_some_and(|t| t.is_punct('!')) {
                 let mut k = i;
                 while k >= 3
@@ -1586,13 +1772,12 @@ impl<'a> Walker<'a, '_> {
                 }
             }
         }
-        if errs.is_empty() && calls.is_empty() {
-            return;
-        }
-        let mut edits = Vec::new();
-        let mut tonic_only = false;
-        let mut manual = Vec::new();
-        let mut readers = Vec::new();
+        calls
+    }
+
+    /// The methods called on the error locals `errs` after their binding.
+    fn error_accessors(&self, toks: &[Tok], errs: &[ErrorLocal]) -> Accessors {
+        let mut acc = Accessors::default();
         for i in 0..toks.len() {
             let Tok::Ident(name, r) = &toks[i] else {
                 continue;
@@ -1600,13 +1785,14 @@ impl<'a> Walker<'a, '_> {
             if i > 0 && (toks[i - 1].is_punct('.') || toks[i - 1].is_punct(':')) {
                 continue;
             }
-            let Some((_, _, from_call)) = errs
+            let Some(e) = errs
                 .iter()
                 .rev()
-                .find(|(n, from, _)| n == name && r.start >= *from)
+                .find(|e| &e.name == name && r.start >= e.from)
             else {
                 continue;
             };
+            let from_call = e.from_call;
             if !toks.get(i + 1).is_some_and(|t| t.is_punct('.')) {
                 continue;
             }
@@ -1621,8 +1807,11 @@ impl<'a> Walker<'a, '_> {
                     .is_some_and(|t| t.is_close(Delimiter::Parenthesis));
             let call = toks[i + 2].range().start..toks.get(i + 4).map_or(r.end, |t| t.range().end);
             match (m, empty) {
-                ("code", true) => edits.push(Edit::replace(call, "code", "step03/error-accessor")),
-                ("message", true) => edits.push(Edit::replace(
+                ("code", true) => {
+                    acc.edits
+                        .push(Edit::replace(call, "code", "step03/error-accessor"))
+                }
+                ("message", true) => acc.edits.push(Edit::replace(
                     call,
                     "message.as_deref().unwrap_or(\"\")",
                     "step03/error-accessor",
@@ -1630,55 +1819,26 @@ impl<'a> Walker<'a, '_> {
                 // tonic-types' readers: the crate's `google_rpc` module has them on
                 // `ConnectError` when the file's details move there.
                 (m, _)
-                    if *from_call
+                    if from_call
                         && crate::steps::details::READERS.contains(&m)
                         && crate::steps::details::converts(self.file) =>
                 {
-                    readers.push(toks[i + 2].range());
+                    acc.readers.push(toks[i + 2].range());
                 }
                 _ if toks
                     .get(i + 3)
                     .is_some_and(|t| t.is_open(Delimiter::Parenthesis)) =>
                 {
-                    if *from_call {
-                        tonic_only = true;
+                    if from_call {
+                        acc.tonic_only = true;
                     } else {
-                        manual.push((r.start, format!("`{name}.{m}(..)`")));
+                        acc.manual.push((r.start, format!("`{name}.{m}(..)`")));
                     }
                 }
                 _ => {}
             }
         }
-        let body = range(b.brace_token.span.open()).start..range(b.brace_token.span.close()).end;
-        if tonic_only {
-            self.kept_regions.push(body.clone());
-            let edits = self.revert_renames(&body);
-            let _ = self.out.commit(edits);
-            if !calls.is_empty() {
-                self.report(
-                    calls[0].0.start,
-                    "handler-test",
-                    ItemKind::Manual,
-                    "this test reads a handler error the way only tonic's Status can (tonic-types details, metadata): it keeps `tonic_call!` and tonic errors".into(),
-                    "read `err.details` (Vec<ErrorDetail>) / `err.trailers()` of the ConnectError instead, through `connect_shim::tonic_call_connect!`",
-                );
-            }
-            return;
-        }
-        self.known_readers.extend(readers);
-        for (c, new) in calls {
-            edits.push(Edit::replace(c, new, "step03/handler-test"));
-        }
-        for (at, what) in manual {
-            self.report(
-                at,
-                "error-accessor",
-                ItemKind::Manual,
-                format!("{what} of a tonic Status has no same-shaped ConnectError accessor"),
-                "ConnectError has the fields `code`, `message` (Option<String>), `details` (Vec<ErrorDetail>) and `response_headers()`/`trailers()`",
-            );
-        }
-        let _ = self.out.commit(edits);
+        acc
     }
 
     /// Is `e` `<call of a helper whose signature the renames converted>...unwrap_err()`?

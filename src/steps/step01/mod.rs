@@ -122,15 +122,7 @@ impl Sources {
 /// their messages, and the manifest changes.
 pub fn prepare(ws: &Workspace) -> Prepared {
     let mut out = Prepared::default();
-    // Every source file of the crates that can matter, read once.
-    let sources = Sources(
-        ws.crates
-            .iter()
-            .filter(|c| c.tonic_req.is_some() || c.build_rs.is_some() || !c.local_deps.is_empty())
-            .flat_map(|c| c.files.iter())
-            .filter_map(|f| Some((f.path.clone(), std::fs::read_to_string(&f.path).ok()?)))
-            .collect(),
-    );
+    let sources = Sources::read(ws);
     let text_of = |p: &Path| sources.text(p);
     let mut codegen: HashMap<String, Codegen> = HashMap::new();
     for c in &ws.crates {
@@ -161,99 +153,11 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             .filter_map(|d| codegen.get_key_value(d))
             .collect();
         if own.is_none() && deps.is_empty() {
-            if c.tonic_req.is_some() && c.build_rs.is_none() {
-                // Stubs from a crate outside the selection, or checked-in code.
-                let uses_stubs = c.files.iter().any(|f| {
-                    Some(text_of(&f.path).as_bytes()).is_some_and(|b| {
-                        memchr::memmem::find(b, b"_server::").is_some()
-                            || memchr::memmem::find(b, b"_client::").is_some()
-                    })
-                });
-                if uses_stubs {
-                    out.items.push(item(
-                        ws,
-                        c,
-                        &c.manifest_path,
-                        "stubs-elsewhere",
-                        format!("crate `{}` uses tonic stubs generated outside it (another crate, or checked-in code): its messages were not migrated", c.name),
-                        "migrate the crate that generates the stubs first (select it with -p, or run on the whole workspace); checked-in generated code must be regenerated with connectrpc-build",
-                    ));
-                }
-            }
+            out.items.extend(stubs_elsewhere(ws, c, &sources));
             continue;
         }
-        let mut ctx = CrateCtx::default();
-        let mut plan = CodegenPlan::default();
-        let mut schemas: Vec<Arc<Schema>> = Vec::new();
-        for name in std::iter::once(&c.name).chain(deps.iter().map(|(n, _)| *n)) {
-            for a in accessors.get(name).into_iter().flatten() {
-                plan.accessor_names.insert(a.name.clone());
-            }
-        }
-        if let Some(cg) = own {
-            plan.accessors = accessors.get(&c.name).cloned().unwrap_or_default();
-            plan.includes = cg.includes.clone();
-            ctx.modules.extend(cg.modules.iter().cloned());
-            // Binaries, tests and examples of the package reach the library by its name.
-            let lib = c.name.replace('-', "_");
-            for (m, p) in &cg.modules {
-                let mut abs = vec![lib.clone()];
-                abs.extend(m.iter().skip(1).cloned());
-                ctx.modules.push((abs, p.clone()));
-            }
-            ctx.build_rs = c.build_rs.clone();
-            ctx.connect_module = cg.connect_module.clone();
-            schemas.push(cg.schema.clone());
-        }
-        for (dep_name, cg) in &deps {
-            let dep_lib = dep_name.replace('-', "_");
-            for (m, p) in &cg.modules {
-                let mut abs = vec![dep_lib.clone()];
-                abs.extend(m.iter().skip(1).cloned());
-                ctx.modules.push((abs, p.clone()));
-            }
-            schemas.push(cg.schema.clone());
-        }
-        ctx.schema = Some(if schemas.len() == 1 {
-            schemas.pop().unwrap()
-        } else {
-            Arc::new(merge(&schemas))
-        });
-        // Manifest.
-        let mentions = |needle: &[u8]| {
-            c.files
-                .iter()
-                .any(|f| memchr::memmem::find(text_of(&f.path).as_bytes(), needle).is_some())
-        };
-        let mut new_deps = Vec::new();
-        if let Some(cg) = own {
-            new_deps.push(NewDep::new(
-                "connectrpc",
-                "0.9",
-                &["client", "server"],
-                DepKind::Normal,
-            ));
-            new_deps.push(NewDep::new("buffa", "0.9", &["json"], DepKind::Normal));
-            if cg.uses_wkt || mentions(b"prost_types") {
-                new_deps.push(NewDep::new(
-                    "buffa-types",
-                    "0.9",
-                    &["json"],
-                    DepKind::Normal,
-                ));
-            }
-            new_deps.push(NewDep::new("serde", "1", &["derive"], DepKind::Normal));
-            new_deps.push(NewDep::new("serde_json", "1", &[], DepKind::Normal));
-            new_deps.push(shim_dep(ws));
-            new_deps.push(NewDep::new("connectrpc-build", "0.9", &[], DepKind::Build));
-        } else {
-            if mentions(b"prost::") {
-                new_deps.push(NewDep::new("buffa", "0.9", &[], DepKind::Normal));
-            }
-            if mentions(b"prost_types") {
-                new_deps.push(NewDep::new("buffa-types", "0.9", &[], DepKind::Normal));
-            }
-        }
+        let (mut ctx, mut plan) = crate_plan(c, own, &deps, &accessors);
+        let mut new_deps = message_deps(ws, c, own, &sources);
         // Descriptor types move to buffa-descriptor where a file's uses are all understood.
         let descriptor_files: Vec<&Path> = c
             .files
@@ -294,46 +198,15 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             ));
         }
         if !new_deps.is_empty() {
-            if let Ok(member) = std::fs::read_to_string(&c.manifest_path) {
-                let root_cur = manifests.root_for(&c.manifest_path);
-                let dirs = (c.dir.as_path(), ws.root.as_path());
-                let result =
-                    manifest::add_deps_in(&member, root_cur.as_deref(), &new_deps, Some(dirs))
-                        .and_then(|(m, r)| {
-                            if !old_tonic {
-                                return Ok((m, r));
-                            }
-                            let up = manifest::Upgrade {
-                                versions: [
-                                    "tonic",
-                                    "prost",
-                                    "prost-types",
-                                    "tonic-health",
-                                    "tonic-reflection",
-                                    "tonic-web",
-                                    "tonic-types",
-                                ]
-                                .iter()
-                                .map(|n| (n.to_string(), "0.14".to_string()))
-                                .collect(),
-                                remove_build: vec!["tonic-build".into()],
-                                features: manifest::tonic_014_features(),
-                            };
-                            let root_now = r.clone().or(root_cur.clone());
-                            let (m2, r2) = manifest::upgrade(&m, root_now.as_deref(), &up)?;
-                            Ok((m2, r2.or(r)))
-                        });
-                match result {
-                    Ok((m, r)) => manifests.record(&c.manifest_path, member, m, r),
-                    Err(e) => out.items.push(item(
-                        ws,
-                        c,
-                        &c.manifest_path,
-                        "manifest",
-                        format!("Cargo.toml does not parse: {e}"),
-                        "fix the manifest and run the step again",
-                    )),
-                }
+            if let Err(e) = edit_manifest(ws, c, &mut manifests, &new_deps, old_tonic) {
+                out.items.push(item(
+                    ws,
+                    c,
+                    &c.manifest_path,
+                    "manifest",
+                    format!("Cargo.toml does not parse: {e}"),
+                    "fix the manifest and run the step again",
+                ));
             }
         }
         ctx.set_plan(Arc::new(plan));
@@ -341,6 +214,182 @@ pub fn prepare(ws: &Workspace) -> Prepared {
     }
     out.manifests = manifests.finish();
     out
+}
+
+impl Sources {
+    /// Every source file of the crates that can matter, read once.
+    fn read(ws: &Workspace) -> Self {
+        Sources(
+            ws.crates
+                .iter()
+                .filter(|c| {
+                    c.tonic_req.is_some() || c.build_rs.is_some() || !c.local_deps.is_empty()
+                })
+                .flat_map(|c| c.files.iter())
+                .filter_map(|f| Some((f.path.clone(), std::fs::read_to_string(&f.path).ok()?)))
+                .collect(),
+        )
+    }
+}
+
+/// A crate with neither codegen of its own nor a codegen dependency: the item when it uses
+/// tonic stubs anyway (from a crate outside the selection, or checked-in code).
+fn stubs_elsewhere(ws: &Workspace, c: &Crate, sources: &Sources) -> Option<ItemReport> {
+    if c.tonic_req.is_none() || c.build_rs.is_some() {
+        return None;
+    }
+    let uses_stubs = c.files.iter().any(|f| {
+        Some(sources.text(&f.path).as_bytes()).is_some_and(|b| {
+            memchr::memmem::find(b, b"_server::").is_some()
+                || memchr::memmem::find(b, b"_client::").is_some()
+        })
+    });
+    uses_stubs.then(|| item(
+        ws,
+        c,
+        &c.manifest_path,
+        "stubs-elsewhere",
+        format!("crate `{}` uses tonic stubs generated outside it (another crate, or checked-in code): its messages were not migrated", c.name),
+        "migrate the crate that generates the stubs first (select it with -p, or run on the whole workspace); checked-in generated code must be regenerated with connectrpc-build",
+    ))
+}
+
+/// The context and codegen plan of crate `c`: its own codegen (`own`) and that of the local
+/// dependencies it uses messages of (`deps`): generated modules, schema, accessors.
+fn crate_plan(
+    c: &Crate,
+    own: Option<&Codegen>,
+    deps: &[(&String, &Codegen)],
+    accessors: &HashMap<String, Vec<Accessor>>,
+) -> (CrateCtx, CodegenPlan) {
+    let mut ctx = CrateCtx::default();
+    let mut plan = CodegenPlan::default();
+    let mut schemas: Vec<Arc<Schema>> = Vec::new();
+    for name in std::iter::once(&c.name).chain(deps.iter().map(|(n, _)| *n)) {
+        for a in accessors.get(name).into_iter().flatten() {
+            plan.accessor_names.insert(a.name.clone());
+        }
+    }
+    if let Some(cg) = own {
+        plan.accessors = accessors.get(&c.name).cloned().unwrap_or_default();
+        plan.includes = cg.includes.clone();
+        ctx.modules.extend(cg.modules.iter().cloned());
+        // Binaries, tests and examples of the package reach the library by its name.
+        let lib = c.name.replace('-', "_");
+        for (m, p) in &cg.modules {
+            let mut abs = vec![lib.clone()];
+            abs.extend(m.iter().skip(1).cloned());
+            ctx.modules.push((abs, p.clone()));
+        }
+        ctx.build_rs = c.build_rs.clone();
+        ctx.connect_module = cg.connect_module.clone();
+        schemas.push(cg.schema.clone());
+    }
+    for (dep_name, cg) in deps {
+        let dep_lib = dep_name.replace('-', "_");
+        for (m, p) in &cg.modules {
+            let mut abs = vec![dep_lib.clone()];
+            abs.extend(m.iter().skip(1).cloned());
+            ctx.modules.push((abs, p.clone()));
+        }
+        schemas.push(cg.schema.clone());
+    }
+    ctx.schema = Some(if schemas.len() == 1 {
+        schemas.pop().unwrap()
+    } else {
+        Arc::new(merge(&schemas))
+    });
+    (ctx, plan)
+}
+
+/// The dependencies crate `c` needs for connectrpc and buffa: the whole set for a codegen crate,
+/// buffa (and buffa-types) for a crate naming prost's.
+fn message_deps(
+    ws: &Workspace,
+    c: &Crate,
+    own: Option<&Codegen>,
+    sources: &Sources,
+) -> Vec<NewDep> {
+    let mentions = |needle: &[u8]| {
+        c.files
+            .iter()
+            .any(|f| memchr::memmem::find(sources.text(&f.path).as_bytes(), needle).is_some())
+    };
+    let mut new_deps = Vec::new();
+    if let Some(cg) = own {
+        new_deps.push(NewDep::new(
+            "connectrpc",
+            "0.9",
+            &["client", "server"],
+            DepKind::Normal,
+        ));
+        new_deps.push(NewDep::new("buffa", "0.9", &["json"], DepKind::Normal));
+        if cg.uses_wkt || mentions(b"prost_types") {
+            new_deps.push(NewDep::new(
+                "buffa-types",
+                "0.9",
+                &["json"],
+                DepKind::Normal,
+            ));
+        }
+        new_deps.push(NewDep::new("serde", "1", &["derive"], DepKind::Normal));
+        new_deps.push(NewDep::new("serde_json", "1", &[], DepKind::Normal));
+        new_deps.push(shim_dep(ws));
+        new_deps.push(NewDep::new("connectrpc-build", "0.9", &[], DepKind::Build));
+    } else {
+        if mentions(b"prost::") {
+            new_deps.push(NewDep::new("buffa", "0.9", &[], DepKind::Normal));
+        }
+        if mentions(b"prost_types") {
+            new_deps.push(NewDep::new("buffa-types", "0.9", &[], DepKind::Normal));
+        }
+    }
+    new_deps
+}
+
+/// Add `new_deps` to the manifest of crate `c` (and the root's workspace dependencies), with the
+/// tonic 0.14 upgrade when `old_tonic`; recorded in `manifests`. `Err`: the manifest does not
+/// parse. A manifest that cannot be read is left alone.
+fn edit_manifest(
+    ws: &Workspace,
+    c: &Crate,
+    manifests: &mut manifest::ManifestEdits,
+    new_deps: &[NewDep],
+    old_tonic: bool,
+) -> Result<(), manifest::ManifestError> {
+    let Ok(member) = std::fs::read_to_string(&c.manifest_path) else {
+        return Ok(());
+    };
+    let root_cur = manifests.root_for(&c.manifest_path);
+    let dirs = (c.dir.as_path(), ws.root.as_path());
+    let result = manifest::add_deps_in(&member, root_cur.as_deref(), new_deps, Some(dirs))
+        .and_then(|(m, r)| {
+            if !old_tonic {
+                return Ok((m, r));
+            }
+            let up = manifest::Upgrade {
+                versions: [
+                    "tonic",
+                    "prost",
+                    "prost-types",
+                    "tonic-health",
+                    "tonic-reflection",
+                    "tonic-web",
+                    "tonic-types",
+                ]
+                .iter()
+                .map(|n| (n.to_string(), "0.14".to_string()))
+                .collect(),
+                remove_build: vec!["tonic-build".into()],
+                features: manifest::tonic_014_features(),
+            };
+            let root_now = r.clone().or(root_cur.clone());
+            let (m2, r2) = manifest::upgrade(&m, root_now.as_deref(), &up)?;
+            Ok((m2, r2.or(r)))
+        });
+    let (m, r) = result?;
+    manifests.record(&c.manifest_path, member, m, r);
+    Ok(())
 }
 
 fn merge(schemas: &[Arc<Schema>]) -> Schema {
@@ -362,7 +411,28 @@ fn analyse_codegen(
     sources: &Sources,
     items: &mut Vec<ItemReport>,
 ) -> Option<Codegen> {
-    let text_of = |p: &Path| sources.text(p);
+    let schema = load_schema(ws, c, items)?;
+    let IncludeSites {
+        sites,
+        mut modules,
+        connect_module,
+    } = include_sites(c, sources, &schema);
+    // The connect module goes in the innermost module around every include site.
+    let connect_module = connect_module.unwrap_or_else(|| innermost_module(c, &sites));
+    add_root_reexports(c, sources, &mut modules);
+    let uses_wkt = schema.uses_wkt();
+    Some(Codegen {
+        schema,
+        modules,
+        connect_module,
+        includes: sites,
+        uses_wkt,
+    })
+}
+
+/// The schema of the tonic codegen calls in the build.rs of `c`. None: no such call, or an item
+/// says why the schema cannot be loaded.
+fn load_schema(ws: &Workspace, c: &Crate, items: &mut Vec<ItemReport>) -> Option<Arc<Schema>> {
     let build_rs = c.build_rs.as_ref()?;
     let src = std::fs::read_to_string(build_rs).ok()?;
     if !src.contains("tonic_build") && !src.contains("tonic_prost_build") {
@@ -414,8 +484,8 @@ fn analyse_codegen(
             }
         })
         .collect();
-    let schema = match Schema::load(&files, &includes) {
-        Ok(s) => Arc::new(s),
+    match Schema::load(&files, &includes) {
+        Ok(s) => Some(Arc::new(s)),
         Err(e) => {
             items.push(item(
                 ws,
@@ -425,15 +495,27 @@ fn analyse_codegen(
                 format!("the .proto files do not load: {e}"),
                 "check the paths in build.rs",
             ));
-            return None;
+            None
         }
-    };
-    // Include sites.
+    }
+}
+
+/// Where the sources of a codegen crate include the generated code.
+struct IncludeSites {
+    /// The include sites step 1 rewrites, per file.
+    sites: HashMap<PathBuf, Vec<ProtoInclude>>,
+    /// The generated modules (crate-absolute path) and their proto package.
+    modules: Vec<(Vec<String>, String)>,
+    /// Where a `_connectrpc.rs` file is already included.
+    connect_module: Option<Vec<String>>,
+}
+
+fn include_sites(c: &Crate, sources: &Sources, schema: &Schema) -> IncludeSites {
     let mut sites: HashMap<PathBuf, Vec<ProtoInclude>> = HashMap::new();
     let mut modules = Vec::new();
     let mut connect_module: Option<Vec<String>> = None;
     for f in &c.files {
-        let text = text_of(&f.path);
+        let text = sources.text(&f.path);
         if !text.contains("include_proto") && !text.contains("OUT_DIR") {
             continue;
         }
@@ -469,41 +551,50 @@ fn analyse_codegen(
             }
         }
     }
-    // The connect module goes in the innermost module around every include site.
-    let connect_module = connect_module.unwrap_or_else(|| {
-        let mut parents = sites.iter().flat_map(|(path, incs)| {
-            let file_mod = c
-                .files
-                .iter()
-                .find(|f| &f.path == path)
-                .and_then(|f| f.module_path.clone())
-                .unwrap_or_else(|| vec!["crate".into()]);
-            incs.iter().map(move |inc| {
-                let mut m = file_mod.clone();
-                m.extend(inc.module_path.iter().cloned());
-                if !inc.module_path.is_empty() {
-                    m.pop();
-                }
-                m
-            })
-        });
-        let mut p = parents.next().unwrap_or_else(|| vec!["crate".into()]);
-        for q in parents {
-            let n = p.iter().zip(&q).take_while(|(a, b)| a == b).count();
-            p.truncate(n);
-        }
-        p.push("connect".into());
-        p
+    IncludeSites {
+        sites,
+        modules,
+        connect_module,
+    }
+}
+
+/// `connect` in the innermost module around every include site of `sites`.
+fn innermost_module(c: &Crate, sites: &HashMap<PathBuf, Vec<ProtoInclude>>) -> Vec<String> {
+    let mut parents = sites.iter().flat_map(|(path, incs)| {
+        let file_mod = c
+            .files
+            .iter()
+            .find(|f| &f.path == path)
+            .and_then(|f| f.module_path.clone())
+            .unwrap_or_else(|| vec!["crate".into()]);
+        incs.iter().map(move |inc| {
+            let mut m = file_mod.clone();
+            m.extend(inc.module_path.iter().cloned());
+            if !inc.module_path.is_empty() {
+                m.pop();
+            }
+            m
+        })
     });
-    // Re-exports of the generated modules at the crate root (`pub use pb::v1 as v1;`,
-    // `pub use pb::*;`): other crates name the messages through them.
+    let mut p = parents.next().unwrap_or_else(|| vec!["crate".into()]);
+    for q in parents {
+        let n = p.iter().zip(&q).take_while(|(a, b)| a == b).count();
+        p.truncate(n);
+    }
+    p.push("connect".into());
+    p
+}
+
+/// Re-exports of the generated `modules` at the crate root (`pub use pb::v1 as v1;`,
+/// `pub use pb::*;`), added to them: other crates name the messages through them.
+fn add_root_reexports(c: &Crate, sources: &Sources, modules: &mut Vec<(Vec<String>, String)>) {
     let root_mod = vec!["crate".to_string()];
     for f in c
         .files
         .iter()
         .filter(|f| f.module_path.as_ref() == Some(&root_mod))
     {
-        let text = text_of(&f.path);
+        let text = sources.text(&f.path);
         if !text.contains("pub use") {
             continue;
         }
@@ -518,7 +609,7 @@ fn analyse_codegen(
                 continue;
             }
             let target = idx.canonical(idx.leaf_path(l));
-            for (m, pkg) in &modules {
+            for (m, pkg) in modules.iter() {
                 if *m == target {
                     if leaf.is_glob {
                         extra.push((root_mod.clone(), pkg.clone()));
@@ -530,14 +621,6 @@ fn analyse_codegen(
         }
         modules.extend(extra);
     }
-    let uses_wkt = schema.uses_wkt();
-    Some(Codegen {
-        schema,
-        modules,
-        connect_module,
-        includes: sites,
-        uses_wkt,
-    })
 }
 
 /// `crate::a::b` for a crate-absolute module path.
