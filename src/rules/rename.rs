@@ -514,22 +514,27 @@ impl Pass for RenamePass<'_> {
     }
 }
 
-/// Why the rule does not rename in this file, if it does not (`unless_file_contains`, guard).
-fn disabled(
-    rule: &Rule,
-    ctx: &FileCtx<'_>,
-    guard: &std::cell::OnceCell<Result<(), String>>,
-    checks: &super::Checks,
-) -> Option<String> {
-    if let Some(why) = rule.disabled_for(ctx, checks) {
-        return Some(why);
-    }
-    match rule.guard {
-        None => None,
-        Some(super::Guard::Descriptors) => guard
-            .get_or_init(|| (checks.descriptors_migrate)(ctx))
-            .clone()
-            .err(),
+/// What decides whether a rule renames in this file: the checks passed in by the steps, and the
+/// guard's verdict, computed once per file.
+struct Gate<'c> {
+    guard: std::cell::OnceCell<Result<(), String>>,
+    checks: &'c super::Checks,
+}
+
+impl Gate<'_> {
+    /// Why the rule does not rename in this file, if it does not (`unless_file_contains`, guard).
+    fn disabled(&self, rule: &Rule, ctx: &FileCtx<'_>) -> Option<String> {
+        if let Some(why) = rule.disabled_for(ctx, self.checks) {
+            return Some(why);
+        }
+        match rule.guard {
+            None => None,
+            Some(super::Guard::Descriptors) => self
+                .guard
+                .get_or_init(|| (self.checks.descriptors_migrate)(ctx))
+                .clone()
+                .err(),
+        }
     }
 }
 
@@ -540,7 +545,10 @@ fn run(
     checks: &super::Checks,
 ) {
     let idx = ctx.index;
-    let guard = std::cell::OnceCell::new();
+    let gate = Gate {
+        guard: std::cell::OnceCell::new(),
+        checks,
+    };
     let mut w = Walker {
         idx,
         rules,
@@ -578,18 +586,9 @@ fn run(
     }
 
     let mut imports = ImportPlan::default();
-    swap_kept_name_imports(rules, ctx, &guard, checks, &mut imports);
+    swap_kept_name_imports(rules, ctx, &gate, &mut imports);
     for hit in &w.hits {
-        apply_hit(
-            hit,
-            rules,
-            ctx,
-            &guard,
-            checks,
-            sides[hit.func],
-            &mut imports,
-            out,
-        );
+        apply_hit(hit, rules, ctx, &gate, sides[hit.func], &mut imports, out);
     }
     report_opaque(&w, rules, out);
 
@@ -637,8 +636,7 @@ fn function_sides(w: &Walker<'_>, ctx: &FileCtx<'_>) -> Vec<Option<Side>> {
 fn swap_kept_name_imports(
     rules: &StepRules,
     ctx: &FileCtx<'_>,
-    guard: &std::cell::OnceCell<Result<(), String>>,
-    checks: &super::Checks,
+    gate: &Gate<'_>,
     imports: &mut ImportPlan,
 ) {
     let idx = ctx.index;
@@ -654,7 +652,7 @@ fn swap_kept_name_imports(
         else {
             continue;
         };
-        if disabled(rule, ctx, guard, checks).is_some() {
+        if gate.disabled(rule, ctx).is_some() {
             continue;
         }
         let Action::Rename(to) = &rule.action else {
@@ -680,8 +678,7 @@ fn apply_hit(
     hit: &Hit,
     rules: &StepRules,
     ctx: &FileCtx<'_>,
-    guard: &std::cell::OnceCell<Result<(), String>>,
-    checks: &super::Checks,
+    gate: &Gate<'_>,
     side: Option<Side>,
     imports: &mut ImportPlan,
     out: &mut crate::engine::PassOutput,
@@ -721,7 +718,7 @@ fn apply_hit(
         }
     }
     let why = match &rule.action {
-        Action::Rename(_) => disabled(rule, ctx, guard, checks),
+        Action::Rename(_) => gate.disabled(rule, ctx),
         Action::Report => None,
     };
     if let Some(why) = why {
