@@ -160,7 +160,7 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
     let mut seen = std::collections::HashSet::new();
     for c in &ws.crates {
         let crate_ctx = prepared.ctx.get(&c.name).cloned();
-        let symbols = crate_symbols(c);
+        let symbols = crate_symbols(step, c, crate_ctx.is_some());
         for (i, f) in c
             .files
             .iter()
@@ -320,18 +320,34 @@ fn progress_bar(step: &Step, n: usize) -> indicatif::ProgressBar {
 
 /// The symbol index of each file's crate (one per cargo target's module tree, built once per
 /// step; a bin's index also holds its package's library under the library's name), by the
-/// file's position in [`Crate::files`]. A file outside every target gets `None`.
+/// file's position in [`Crate::files`]. A file outside every target gets `None`. Only the files
+/// the step processes read the index: a crate none of whose files pass the step's byte
+/// prefilter gets no index (nothing is parsed for it).
 fn crate_symbols(
+    step: &Step,
     c: &crate::workspace::Crate,
+    with_ctx: bool,
 ) -> Vec<Option<std::sync::Arc<crate::index::CrateIndex>>> {
     use crate::index::CrateIndex;
     use std::sync::Arc;
-    let parsed: Vec<Option<syn::File>> = c
+    let texts: Vec<Option<String>> = c
         .files
         .iter()
-        .map(|f| {
-            let text = std::fs::read_to_string(&f.path).ok()?;
-            syn::parse_file(text.strip_prefix('\u{feff}').unwrap_or(&text)).ok()
+        .map(|f| std::fs::read_to_string(&f.path).ok())
+        .collect();
+    let relevant = c.files.iter().zip(&texts).any(|(f, t)| {
+        c.selected(&f.path)
+            && t.as_ref()
+                .is_some_and(|t| step.prefilter(t.as_bytes(), with_ctx))
+    });
+    if !relevant {
+        return vec![None; c.files.len()];
+    }
+    let parsed: Vec<Option<syn::File>> = texts
+        .iter()
+        .map(|text| {
+            let text = text.as_deref()?;
+            syn::parse_file(text.strip_prefix('\u{feff}').unwrap_or(text)).ok()
         })
         .collect();
     let build = |range: std::ops::Range<usize>| {
