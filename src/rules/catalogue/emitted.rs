@@ -352,15 +352,13 @@ fn strip_tests(items: &mut Vec<syn::Item>) -> Vec<String> {
 }
 
 /// The ids emitted by the Rust sources under `src` (test code left out).
-pub fn scan(src: &Path) -> Emitted {
+/// The sources under `src`, sorted, parsed with their `#[cfg(test)]` items stripped, and the
+/// files of `#[cfg(test)] mod x;` (test code is left out of the scan).
+fn parse_sources(src: &Path) -> (Vec<PathBuf>, Vec<syn::File>, BTreeSet<PathBuf>) {
     let mut paths = Vec::new();
     rs_files(src, &mut paths);
     paths.sort();
-    let mut files = Vec::new();
-    let mut fns = Vec::new();
     let mut test_only: BTreeSet<PathBuf> = BTreeSet::new();
-    let mut em = Emitted::default();
-    // Test code is left out: `#[cfg(test)]` items, and the files of `#[cfg(test)] mod x;`.
     let mut asts = Vec::new();
     for p in &paths {
         let text = std::fs::read_to_string(p).unwrap();
@@ -375,58 +373,39 @@ pub fn scan(src: &Path) -> Emitted {
         }
         asts.push(ast);
     }
-    for (p, ast) in paths.iter().zip(asts) {
-        let rel = p
-            .strip_prefix(src.parent().unwrap())
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
-        if test_only.contains(p) {
-            continue;
+    (paths, asts, test_only)
+}
+
+/// Every literal `stepNN/<id>` of a file, and fixed templates (`step{:02}/imports`); a literal
+/// that looks like an id but that the scan cannot read is listed as unresolved (but in the
+/// loaders, which make the ids of the TOML files).
+fn literal_ids(rel: &str, ast: &syn::File, consts: &BTreeMap<String, String>, em: &mut Emitted) {
+    let mut lits = Vec::new();
+    string_literals(quote::quote!(#ast), &mut lits);
+    let loader = rel == "src/rules/mod.rs" || rel == "src/rules/catalogue.rs";
+    for (s, line) in &lits {
+        let looks_like_id = !loader
+            && s.split_once('/').is_some_and(|(head, tail)| {
+                (is_step_prefix(head) || head.starts_with("step{"))
+                    && !tail.is_empty()
+                    && !tail.contains(char::is_whitespace)
+            });
+        if looks_like_id && template(s, consts).is_none() {
+            em.unresolved.push(format!("{rel}:{line}: `{s}`"));
         }
-        let mut consts = BTreeMap::new();
-        Consts(&mut consts).visit_file(&ast);
-        // Every literal `stepNN/<id>`, and fixed templates (`step{:02}/imports`).
-        let mut lits = Vec::new();
-        string_literals(quote::quote!(#ast), &mut lits);
-        for (s, line) in &lits {
-            // A literal that looks like an id but that the scan cannot read would be missed
-            // (but in the loaders, which make the ids of the TOML files).
-            let loader = rel == "src/rules/mod.rs" || rel == "src/rules/catalogue.rs";
-            let looks_like_id = !loader
-                && s.split_once('/').is_some_and(|(head, tail)| {
-                    (is_step_prefix(head) || head.starts_with("step{"))
-                        && !tail.is_empty()
-                        && !tail.contains(char::is_whitespace)
-                });
-            if looks_like_id && template(s, &consts).is_none() {
-                em.unresolved.push(format!("{rel}:{line}: `{s}`"));
-            }
-            if let Some(Template::Fixed(id)) = template(s, &consts) {
-                em.ids
-                    .entry(id)
-                    .or_default()
-                    .insert(format!("{rel}:{line}"));
-            }
+        if let Some(Template::Fixed(id)) = template(s, consts) {
+            em.ids
+                .entry(id)
+                .or_default()
+                .insert(format!("{rel}:{line}"));
         }
-        Collect {
-            file: files.len(),
-            out: &mut fns,
-        }
-        .visit_file(&ast);
-        let folder = match rel.strip_prefix("src/steps/") {
-            Some(r) => format!("src/steps/{}", r.split('/').next().unwrap()),
-            None => rel.clone(),
-        };
-        files.push(FileInfo {
-            rel,
-            folder,
-            consts,
-        });
     }
-    // The sinks: parameters formatted into an id.
-    let mut sinks: BTreeSet<Sink> = BTreeSet::new();
-    for f in &fns {
+}
+
+/// The sinks: parameters formatted into an id (`format!("step08/{rule}")`) in a function's body.
+fn direct_sinks(fns: &[Fn], files: &[FileInfo]) -> BTreeSet<Sink> {
+    let mut sinks = BTreeSet::new();
+    for f in fns {
         let b = &f.body;
         let mut lits = Vec::new();
         string_literals(quote::quote!(#b), &mut lits);
@@ -443,6 +422,42 @@ pub fn scan(src: &Path) -> Emitted {
             }
         }
     }
+    sinks
+}
+
+pub fn scan(src: &Path) -> Emitted {
+    let (paths, asts, test_only) = parse_sources(src);
+    let mut files = Vec::new();
+    let mut fns = Vec::new();
+    let mut em = Emitted::default();
+    for (p, ast) in paths.iter().zip(asts) {
+        let rel = p
+            .strip_prefix(src.parent().unwrap())
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if test_only.contains(p) {
+            continue;
+        }
+        let mut consts = BTreeMap::new();
+        Consts(&mut consts).visit_file(&ast);
+        literal_ids(&rel, &ast, &consts, &mut em);
+        Collect {
+            file: files.len(),
+            out: &mut fns,
+        }
+        .visit_file(&ast);
+        let folder = match rel.strip_prefix("src/steps/") {
+            Some(r) => format!("src/steps/{}", r.split('/').next().unwrap()),
+            None => rel.clone(),
+        };
+        files.push(FileInfo {
+            rel,
+            folder,
+            consts,
+        });
+    }
+    let mut sinks = direct_sinks(&fns, &files);
     // The sinks a call can reach: a function of the same file by that name, else one of the
     // same folder (`super::item`).
     let targets = |sinks: &BTreeSet<Sink>, file: usize, name: &str| -> Vec<Sink> {
