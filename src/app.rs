@@ -423,7 +423,7 @@ struct CratePlan {
     connectrpc: bool,
     codegen: String,
     steps: Vec<StepPlan>,
-    items: Vec<run::ItemReport>,
+    items: Vec<crate::report::ItemReport>,
     /// What the catalogue says of each rule of `items`.
     rules: Vec<crate::rules::catalogue::RuleInfo>,
 }

@@ -61,7 +61,7 @@ pub struct FileReport {
 }
 
 /// Items are reported by [`crate::report`]; kept here by name for the callers of `run`.
-pub use crate::report::ItemReport;
+use crate::report::ItemReport;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct RunReport {

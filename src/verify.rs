@@ -19,7 +19,8 @@ use serde::Serialize;
 
 use crate::engine::ItemKind;
 use crate::repairs::{self, Diag};
-use crate::run::{self, ItemReport, Mode, RunReport};
+use crate::report::ItemReport;
+use crate::run::{self, Mode, RunReport};
 use crate::steps::Step;
 use crate::workspace::{rel, Workspace};
 

@@ -34,7 +34,7 @@ fn kind_name(k: cargo_connect_migrate::engine::ItemKind) -> &'static str {
 /// package module being `crate::pb` (steps that need the schema: 6). Every case sits in a
 /// workspace where step 2 converted some handler (a workspace without one: `tests/trees`).
 fn meta_for(case: &Path) -> FileMeta {
-    let after_step2 = cargo_connect_migrate::rules::rename::SideEvidence {
+    let after_step2 = cargo_connect_migrate::evidence::SideEvidence {
         connect_server: true,
         ..Default::default()
     };
@@ -55,11 +55,13 @@ fn meta_for(case: &Path) -> FileMeta {
         .unwrap_or_default();
     FileMeta {
         module_path: Some(vec!["crate".into()]),
-        crate_ctx: Some(std::sync::Arc::new(steps::step01::CrateCtx {
-            schema: Some(std::sync::Arc::new(schema)),
-            modules: vec![(vec!["crate".into(), "pb".into()], package)],
-            ..Default::default()
-        })),
+        crate_ctx: Some(std::sync::Arc::new(
+            cargo_connect_migrate::context::CrateCtx {
+                schema: Some(std::sync::Arc::new(schema)),
+                modules: vec![(vec!["crate".into(), "pb".into()], package)],
+                ..Default::default()
+            },
+        )),
         crate_evidence: after_step2,
         ..Default::default()
     }

@@ -35,7 +35,7 @@ use crate::resolve::{
     range, FileIndex, LeafId, Resolution, Resolved, ScopeId, ScopeTracker, UTree, Via,
 };
 
-pub use crate::evidence::SideEvidence;
+use crate::evidence::SideEvidence;
 
 fn path_evidence(full: &[String], workspace_libs: &[String]) -> SideEvidence {
     // Generated modules are `<service>_server` / `<service>_client`; the last segment is the

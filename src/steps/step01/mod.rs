@@ -63,8 +63,8 @@ use crate::steps::common::prepare::shim_dep;
 use crate::workspace::{rel, Crate, Workspace};
 
 /// The crate context every step reads (re-exported: tests name it here).
-pub use crate::context::CrateCtx;
-pub use crate::steps::common::prepare::Prepared;
+use crate::context::CrateCtx;
+use crate::steps::common::prepare::Prepared;
 
 /// Step 1's own part of a crate's context ([`CrateCtx::plan`]): what its codegen and message
 /// passes need (every crate step 1 gives a context has one).

@@ -142,9 +142,9 @@ impl Pass for StubGlobsPass<'_> {
 mod tests {
     use std::sync::Arc;
 
+    use crate::context::CrateCtx;
     use crate::engine::{process, FileMeta, Outcome};
     use crate::schema::Schema;
-    use crate::steps::step01::CrateCtx;
 
     const PROTO: &str = "syntax = \"proto3\";\npackage helloworld;\nservice Greeter { rpc SayHello(HelloRequest) returns (HelloReply); }\nmessage HelloRequest { string name = 1; }\nmessage HelloReply { string message = 1; }\n";
 

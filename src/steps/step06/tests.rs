@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crate::context::CrateCtx;
 use crate::engine::{process, FileMeta, ItemKind, Outcome};
+use crate::evidence::SideEvidence;
 use crate::options::ClientProtocol;
-use crate::rules::rename::SideEvidence;
 use crate::schema::Schema;
 use crate::steps;
 
