@@ -316,9 +316,9 @@ fn lock_and_check_tree(
     a: &MigrateArgs,
     sel: &Selection,
     ws: &mut Workspace,
-) -> Result<run::WorkspaceLock, u8> {
-    let path = run::lock_path(&ws.root);
-    let lock = match run::try_lock(&path) {
+) -> Result<crate::lock::WorkspaceLock, u8> {
+    let path = crate::lock::lock_path(&ws.root);
+    let lock = match crate::lock::try_lock(&path) {
         Ok(Some(l)) => l,
         Ok(None) => {
             status(
@@ -329,7 +329,7 @@ fn lock_and_check_tree(
                     path.display()
                 ),
             );
-            let l = match run::lock(&path) {
+            let l = match crate::lock::lock(&path) {
                 Ok(l) => l,
                 Err(e) => {
                     return Err(fail(

@@ -16,6 +16,7 @@ pub mod edit;
 pub mod engine;
 pub mod evidence;
 pub mod index;
+pub mod lock;
 pub mod manifest;
 pub mod options;
 pub mod repairs;

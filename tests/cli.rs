@@ -618,13 +618,13 @@ fn step5_refuses_before_step1() {
 #[test]
 fn a_second_run_waits_for_the_lock_then_sees_the_first_runs_changes() {
     let repo = repo_with("fixtures/routes/step-2");
-    let path = cargo_connect_migrate::run::lock_path(repo.path());
+    let path = cargo_connect_migrate::lock::lock_path(repo.path());
     assert!(
         path.starts_with(repo.path().canonicalize().unwrap().join(".git")),
         "the lock lives in .git, never in the tree: {}",
         path.display()
     );
-    let held = cargo_connect_migrate::run::lock(&path).unwrap();
+    let held = cargo_connect_migrate::lock::lock(&path).unwrap();
     let err_path = repo.path().join(".git/second-run.err");
     let mut child = Command::new(bin())
         .current_dir(repo.path())

@@ -44,6 +44,7 @@ const UPPER: &[&str] = &[
     "shim",
     "demo",
     "options",
+    "lock",
 ];
 
 /// Violations still in the tree (`from-file -> target-module`), to be emptied.
