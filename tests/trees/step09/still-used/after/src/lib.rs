@@ -38,7 +38,7 @@ macro_rules! old_request {
 
 /// Errors of the old helper API, still on tonic.
 pub fn legacy_error(e: ConnectError) -> tonic::Status {
-    connect_shim::status::to_tonic(e)
+    connect_shim::status::to_status(e)
 }
 
 #[derive(Default)]
