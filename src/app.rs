@@ -406,8 +406,9 @@ fn refuse_baseline(n: u8, o: &crate::verify::CheckOutcome) -> u8 {
 struct StepPlan {
     step: u8,
     title: &'static str,
+    /// Always true (every step exists); kept in the JSON for the consumers that read it.
     implemented: bool,
-    /// `done`, `todo`, `review` (no edits left, manual items remain), or `not-implemented`.
+    /// `done`, `todo`, or `review` (no edits left, manual items remain).
     state: &'static str,
     files: usize,
     edits: usize,
@@ -433,9 +434,9 @@ fn plan(steps: &[Step], sel: &Selection, format: Format) -> u8 {
         Ok(ws) => ws,
         Err(e) => return fail(format!("{e:#}"), None),
     };
-    let reports: Vec<(u8, Option<RunReport>)> = steps
+    let reports: Vec<(u8, RunReport)> = steps
         .iter()
-        .map(|s| (s.number, Some(run::run_step(s, &ws, Mode::Check, false))))
+        .map(|s| (s.number, run::run_step(s, &ws, Mode::Check, false)))
         .collect();
     let plans = crate_plans(steps, &ws, &reports);
     match format {
@@ -450,22 +451,18 @@ fn plan(steps: &[Step], sel: &Selection, format: Format) -> u8 {
         Format::Github => {
             let mut out: String = reports
                 .iter()
-                .filter_map(|(_, r)| r.as_ref())
-                .map(report::github_annotations)
+                .map(|(_, r)| report::github_annotations(r))
                 .collect();
             out.push_str(&plan_total(&plans));
             out.push('\n');
             let _ = run::print_stdout(&out);
         }
         Format::Sarif => {
-            let rs: Vec<&RunReport> = reports.iter().filter_map(|(_, r)| r.as_ref()).collect();
+            let rs: Vec<&RunReport> = reports.iter().map(|(_, r)| r).collect();
             let _ = run::print_stdout(&report::sarif_of(&rs));
         }
     }
-    let failed = reports
-        .iter()
-        .filter_map(|(_, r)| r.as_ref())
-        .any(|r| r.failed() > 0);
+    let failed = reports.iter().any(|(_, r)| r.failed() > 0);
     if failed {
         exit::PARTIAL
     } else {
@@ -473,11 +470,7 @@ fn plan(steps: &[Step], sel: &Selection, format: Format) -> u8 {
     }
 }
 
-fn crate_plans(
-    steps: &[Step],
-    ws: &Workspace,
-    reports: &[(u8, Option<RunReport>)],
-) -> Vec<CratePlan> {
+fn crate_plans(steps: &[Step], ws: &Workspace, reports: &[(u8, RunReport)]) -> Vec<CratePlan> {
     let by_name: BTreeMap<String, &workspace::Crate> =
         ws.crates.iter().map(|c| (c.name.clone(), c)).collect();
     ws.crates
@@ -488,51 +481,36 @@ fn crate_plans(
                 .iter()
                 .map(|(n, r)| {
                     let s = steps::get(steps, *n);
-                    match r {
-                        None => StepPlan {
-                            step: *n,
-                            title: s.title(),
-                            implemented: false,
-                            state: "not-implemented",
-                            files: 0,
-                            edits: 0,
-                            manual_items: 0,
-                            limits: s.limits,
-                        },
-                        Some(r) => {
-                            let files: Vec<_> =
-                                r.files.iter().filter(|f| f.krate == c.name).collect();
-                            let its: Vec<_> = r
-                                .items
-                                .iter()
-                                .filter(|i| i.krate == c.name)
-                                .cloned()
-                                .collect();
-                            let edits = files.iter().map(|f| f.edits).sum();
-                            let state = if edits > 0 || files.iter().any(|f| f.error.is_some()) {
-                                "todo"
-                            } else if its
-                                .iter()
-                                .any(|i| i.kind != crate::engine::ItemKind::Skipped)
-                            {
-                                "review"
-                            } else {
-                                "done"
-                            };
-                            let p = StepPlan {
-                                step: *n,
-                                title: s.title(),
-                                implemented: true,
-                                state,
-                                files: files.len(),
-                                edits,
-                                manual_items: its.len(),
-                                limits: s.limits,
-                            };
-                            items.extend(its);
-                            p
-                        }
-                    }
+                    let files: Vec<_> = r.files.iter().filter(|f| f.krate == c.name).collect();
+                    let its: Vec<_> = r
+                        .items
+                        .iter()
+                        .filter(|i| i.krate == c.name)
+                        .cloned()
+                        .collect();
+                    let edits = files.iter().map(|f| f.edits).sum();
+                    let state = if edits > 0 || files.iter().any(|f| f.error.is_some()) {
+                        "todo"
+                    } else if its
+                        .iter()
+                        .any(|i| i.kind != crate::engine::ItemKind::Skipped)
+                    {
+                        "review"
+                    } else {
+                        "done"
+                    };
+                    let p = StepPlan {
+                        step: *n,
+                        title: s.title(),
+                        implemented: true,
+                        state,
+                        files: files.len(),
+                        edits,
+                        manual_items: its.len(),
+                        limits: s.limits,
+                    };
+                    items.extend(its);
+                    p
                 })
                 .collect();
             CratePlan {
@@ -562,7 +540,6 @@ fn plan_human(plans: &[CratePlan]) -> String {
         );
         for st in &p.steps {
             let what = match st.state {
-                "not-implemented" => "not implemented in this version".to_string(),
                 "done" => "done (nothing to change)".to_string(),
                 _ => format!(
                     "{}: {} in {}, {} to review",
