@@ -333,6 +333,15 @@ impl Finder<'_> {
     }
 }
 
+/// One file of the crate that names tonic's `TcpIncoming` or the shim's listener: what the
+/// finder saw there, with the parse and the file's name index the rewrite needs.
+struct Scanned {
+    path: PathBuf,
+    found: Found,
+    file: syn::File,
+    idx: FileIndex,
+}
+
 /// Plan the rewrite of one crate: per file, or nothing (with the reasons listed) when one site
 /// is not understood.
 pub fn plan_crate(
@@ -340,7 +349,7 @@ pub fn plan_crate(
     texts: &BTreeMap<PathBuf, &str>,
     shim: &HashSet<String>,
 ) -> HashMap<PathBuf, FileRewrite> {
-    let mut per_file: Vec<(PathBuf, Found, syn::File, FileIndex)> = Vec::new();
+    let mut per_file: Vec<Scanned> = Vec::new();
     for f in &c.files {
         let Some(text) = texts.get(&f.path) else {
             continue;
@@ -363,7 +372,12 @@ pub fn plan_crate(
         };
         fd.visit_file(&file);
         let found = fd.found;
-        per_file.push((f.path.clone(), found, file, idx));
+        per_file.push(Scanned {
+            path: f.path.clone(),
+            found,
+            file,
+            idx,
+        });
     }
     let out = plan_files(per_file, texts);
     proc_macro2::extra::invalidate_current_thread_spans();
@@ -371,21 +385,20 @@ pub fn plan_crate(
 }
 
 fn plan_files(
-    per_file: Vec<(PathBuf, Found, syn::File, FileIndex)>,
+    per_file: Vec<Scanned>,
     texts: &BTreeMap<PathBuf, &str>,
 ) -> HashMap<PathBuf, FileRewrite> {
     let mut out: HashMap<PathBuf, FileRewrite> = HashMap::new();
     if per_file
         .iter()
-        .all(|(_, f, _, _)| f.edits.is_empty() && f.listeners.is_empty())
+        .all(|s| s.found.edits.is_empty() && s.found.listeners.is_empty())
     {
         return out;
     }
-    let nodelay = per_file.iter().any(|(_, f, _, _)| f.nodelay);
+    let nodelay = per_file.iter().any(|s| s.found.nodelay);
     // Paths naming the type outside `use` items that no rewrite covers.
     let mut blocked = false;
-    for (path, f, _, idx) in &per_file {
-        let text = texts[path];
+    for Scanned { found: f, idx, .. } in &per_file {
         let in_use = |at: usize| idx.use_items.iter().any(|u| u.range.contains(&at));
         let stray = f
             .named
@@ -395,10 +408,15 @@ fn plan_files(
         if stray > 0 || !f.blockers.is_empty() {
             blocked = true;
         }
-        let _ = text;
     }
     if blocked {
-        for (path, f, _, idx) in per_file {
+        for Scanned {
+            path,
+            found: f,
+            idx,
+            ..
+        } in per_file
+        {
             let in_use = |at: usize| idx.use_items.iter().any(|u| u.range.contains(&at));
             let fr = out.entry(path).or_default();
             for (at, why) in f.blockers {
@@ -414,7 +432,13 @@ fn plan_files(
         }
         return out;
     }
-    for (path, f, file, idx) in per_file {
+    for Scanned {
+        path,
+        found: f,
+        file,
+        idx,
+    } in per_file
+    {
         let text = texts[&path];
         let fr = out.entry(path).or_default();
         fr.edits = f.edits;
