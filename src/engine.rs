@@ -478,3 +478,131 @@ fn finish(text: &str, bom: &str, out: PassOutput) -> Outcome {
         without: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::DepKind;
+
+    /// Passes made of closures over the file's text.
+    struct Fake(Vec<Box<dyn Fn(&FileCtx<'_>, &mut PassOutput) + Sync>>);
+
+    struct FakePass<'a>(&'a (dyn Fn(&FileCtx<'_>, &mut PassOutput) + Sync));
+
+    impl Pass for FakePass<'_> {
+        fn run(&self, ctx: &FileCtx<'_>, out: &mut PassOutput) {
+            (self.0)(ctx, out)
+        }
+    }
+
+    impl Passes for Fake {
+        fn prefilter(&self, _: &[u8], _: bool) -> bool {
+            true
+        }
+        fn passes<'a>(&'a self, _: Option<&'a CrateCtx>) -> Vec<Box<dyn Pass + 'a>> {
+            self.0
+                .iter()
+                .map(|f| Box::new(FakePass(f.as_ref())) as Box<dyn Pass + 'a>)
+                .collect()
+        }
+    }
+
+    fn futures() -> Need {
+        Need::Dependency(NewDep::new("futures", "0.3", &[], DepKind::Normal))
+    }
+
+    fn rewritten(
+        o: Outcome,
+    ) -> (
+        Option<String>,
+        Vec<Need>,
+        Option<(Vec<PathBuf>, Box<Outcome>)>,
+    ) {
+        match o {
+            Outcome::Rewritten {
+                new_text,
+                needs,
+                without,
+                ..
+            } => (new_text, needs, without),
+            o => panic!("{o:?}"),
+        }
+    }
+
+    /// A pass that replaces `a()` by `futures::a()` (the text's first call) and declares
+    /// `futures` when it writes `futures::`.
+    fn writes_futures() -> Box<dyn Fn(&FileCtx<'_>, &mut PassOutput) + Sync> {
+        Box::new(|ctx, out| {
+            if let Some(at) = ctx.text.find("a()") {
+                let _ = out.commit(vec![Edit::replace(at..at + 1, "futures::a", "t/x")]);
+            }
+            out.need(futures(), When::Writes("futures::"));
+        })
+    }
+
+    /// A need declared with a witness holds where the new text names the witness more often
+    /// than the old one: not when nothing was written, not when the edit was taken back by an
+    /// ignore comment.
+    #[test]
+    fn a_need_holds_where_the_new_text_shows_it() {
+        let step = Fake(vec![writes_futures()]);
+        let meta = FileMeta::default();
+        let (new, needs, without) = rewritten(process(&step, "fn f() { a(); }\n", &meta));
+        assert_eq!(new.as_deref(), Some("fn f() { futures::a(); }\n"));
+        assert_eq!(needs, vec![futures()]);
+        assert!(without.is_none());
+        // Nothing to write.
+        let (new, needs, _) = rewritten(process(&step, "fn f() { b(); }\n", &meta));
+        assert_eq!((new, needs), (None, vec![]));
+        // Already named, nothing more written.
+        let (_, needs, _) = rewritten(process(&step, "use futures::b;\nfn f() {}\n", &meta));
+        assert!(needs.is_empty());
+        // Written, then taken back by the ignore comment.
+        let text = "fn f() {\n    // connect-migrate: ignore\n    a();\n}\n";
+        let (new, needs, _) = rewritten(process(&step, text, &meta));
+        assert_eq!((new, needs), (None, vec![]));
+        // `When::Always` holds without an edit.
+        let always = Fake(vec![Box::new(|_: &FileCtx<'_>, out: &mut PassOutput| {
+            out.need(futures(), When::Always)
+        })]);
+        let (_, needs, _) = rewritten(process(&always, "fn f() {}\n", &meta));
+        assert_eq!(needs, vec![futures()]);
+    }
+
+    /// A held declaration is in the new text, and the outcome also holds the file's text
+    /// without it: what the passes make of the file without the declaration, an edit that the
+    /// declaration kept out included.
+    #[test]
+    fn a_held_declaration_comes_with_the_text_without_it() {
+        let module = PathBuf::from("src/m.rs");
+        let m = module.clone();
+        let declare: Box<dyn Fn(&FileCtx<'_>, &mut PassOutput) + Sync> =
+            Box::new(move |ctx, out| {
+                let at = ctx.text.find('\n').unwrap();
+                let _ = out.commit_declaration(&m, vec![Edit::insert(at, "\nmod m;", "t/decl")]);
+            });
+        // A later edit over the declaration's place (the whole first line).
+        let over: Box<dyn Fn(&FileCtx<'_>, &mut PassOutput) + Sync> = Box::new(|ctx, out| {
+            let end = ctx.text.find('\n').unwrap() + 1;
+            let _ = out.commit(vec![Edit::replace(0..end, "use x::Z;\n", "t/over")]);
+        });
+        let meta = FileMeta::default();
+        let text = "use x::Y;\nfn f() { a(); }\n";
+        let step = Fake(vec![declare, writes_futures(), over]);
+        let (new, needs, without) = rewritten(process(&step, text, &meta));
+        assert_eq!(
+            new.as_deref(),
+            Some("use x::Y;\nmod m;\nfn f() { futures::a(); }\n")
+        );
+        assert_eq!(needs, vec![futures()]);
+        let (modules, without) = without.expect("the text without the declaration");
+        assert_eq!(modules, vec![module]);
+        let (new, needs, again) = rewritten(*without);
+        assert_eq!(
+            new.as_deref(),
+            Some("use x::Z;\nfn f() { futures::a(); }\n")
+        );
+        assert_eq!(needs, vec![futures()]);
+        assert!(again.is_none());
+    }
+}
