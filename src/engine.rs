@@ -373,18 +373,12 @@ fn process_parsed(step: &dyn Passes, text: &str, meta: &FileMeta, bom: &str) -> 
     };
     let out = run_passes(step, &ctx, meta, false);
     // The held declarations that made it into the text (a later pass may have taken one back).
-    let held: Vec<PathBuf> = out
-        .needs
-        .held
-        .iter()
-        .filter(|(_, e)| out.buffer.edits().contains(e))
-        .map(|(m, _)| m.clone())
-        .fold(Vec::new(), |mut v, m| {
-            if !v.contains(&m) {
-                v.push(m);
-            }
-            v
-        });
+    let mut held: Vec<PathBuf> = Vec::new();
+    for (m, e) in &out.needs.held {
+        if out.buffer.edits().contains(e) && !held.contains(m) {
+            held.push(m.clone());
+        }
+    }
     let outcome = finish(text, bom, out);
     if held.is_empty() {
         return outcome;

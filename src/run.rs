@@ -228,34 +228,29 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
     let mut files = Vec::new();
     let mut parsed = 0;
     let mut pending = Vec::new();
-    for (job, r) in jobs.iter().zip(results) {
+    let mut take = |job: &Job<'_>, r: JobDone, collected: &mut needs::Collected| {
         files.extend(r.file);
         items.extend(r.items);
         parsed += r.parsed as usize;
-        match r.pending {
-            Some(p) => pending.push((job, p)),
-            None => {
-                for krate in &owners[&job.real] {
-                    collected.add(krate, &r.needs);
-                    collected.names(krate, &r.named);
-                }
+        for krate in &owners[&job.real] {
+            collected.add(krate, &r.needs);
+            collected.names(krate, &r.named);
+        }
+    };
+    for (job, mut r) in jobs.iter().zip(results) {
+        if let Some(p) = r.pending.take() {
+            // What the file needs with its declarations (it may need its module itself).
+            for krate in &owners[&job.real] {
+                collected.add(krate, needs::of(&p.outcome));
             }
+            pending.push((job, p));
         }
+        take(job, r, &mut collected);
     }
-    // Files that hold a module's declaration: kept where a file of the target needs the module.
-    for (job, p) in &pending {
-        for krate in &owners[&job.real] {
-            collected.add(krate, needs::of(&p.outcome));
-        }
-    }
+    // Files that hold a module's declaration, once every file said what it needs.
     for (job, p) in pending {
-        let (f, its, needs, named) = finish_pending(ws, job, p, mode, &collected, &watched);
-        files.extend(f);
-        items.extend(its);
-        for krate in &owners[&job.real] {
-            collected.add(krate, &needs);
-            collected.names(krate, &named);
-        }
+        let r = finish_pending(ws, job, p, mode, &collected, &watched);
+        take(job, r, &mut collected);
     }
     let (manifests, manifest_items) = needs::manifests(ws, &prepared, &collected);
     items.extend(manifest_items);
@@ -474,7 +469,7 @@ struct Pending {
 }
 
 /// A pending file, finished: with its declarations when some file of its target needs one of
-/// the modules, else without them. Its report, items, needs and names.
+/// the modules, else without them.
 fn finish_pending(
     ws: &Workspace,
     job: &Job<'_>,
@@ -482,19 +477,21 @@ fn finish_pending(
     mode: Mode,
     collected: &needs::Collected,
     watched: &[&'static str],
-) -> (
-    Option<FileReport>,
-    Vec<ItemReport>,
-    Vec<engine::Need>,
-    Vec<&'static str>,
-) {
+) -> JobDone {
     let (modules, without) = p.without;
     let keep = modules.iter().any(|m| collected.declares(job.path, m));
     let outcome = if keep { p.outcome } else { without };
     let needs = needs::of(&outcome).to_vec();
     let named = needs::named_in(final_text(&outcome, &p.text), watched);
-    let (f, items, _) = Target::of(ws, job).outcome(outcome, p.text, mode);
-    (f, items, needs, named)
+    let (file, items, parsed) = Target::of(ws, job).outcome(outcome, p.text, mode);
+    JobDone {
+        file,
+        items,
+        parsed,
+        needs,
+        named,
+        pending: None,
+    }
 }
 
 /// The file's text after the step: the new text, or the text it had.
@@ -574,7 +571,6 @@ fn process_one(
     if let Outcome::Rewritten { without, .. } = &mut outcome {
         if let Some((modules, w)) = without.take() {
             return JobDone {
-                parsed: true,
                 pending: Some(Pending {
                     text,
                     outcome,
