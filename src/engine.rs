@@ -478,10 +478,13 @@ mod tests {
     use super::*;
     use crate::manifest::DepKind;
 
-    /// Passes made of closures over the file's text.
-    struct Fake(Vec<Box<dyn Fn(&FileCtx<'_>, &mut PassOutput) + Sync>>);
+    /// A pass as a closure.
+    type PassFn = Box<dyn Fn(&FileCtx<'_>, &mut PassOutput) + Sync>;
 
-    struct FakePass<'a>(&'a (dyn Fn(&FileCtx<'_>, &mut PassOutput) + Sync));
+    /// Passes made of closures over the file's text.
+    struct Fake(Vec<PassFn>);
+
+    struct FakePass<'a>(&'a PassFn);
 
     impl Pass for FakePass<'_> {
         fn run(&self, ctx: &FileCtx<'_>, out: &mut PassOutput) {
@@ -496,7 +499,7 @@ mod tests {
         fn passes<'a>(&'a self, _: Option<&'a CrateCtx>) -> Vec<Box<dyn Pass + 'a>> {
             self.0
                 .iter()
-                .map(|f| Box::new(FakePass(f.as_ref())) as Box<dyn Pass + 'a>)
+                .map(|f| Box::new(FakePass(f)) as Box<dyn Pass + 'a>)
                 .collect()
         }
     }
@@ -505,13 +508,14 @@ mod tests {
         Need::Dependency(NewDep::new("futures", "0.3", &[], DepKind::Normal))
     }
 
-    fn rewritten(
-        o: Outcome,
-    ) -> (
+    /// The new text, the needs, and the outcome without the held declarations.
+    type Parts = (
         Option<String>,
         Vec<Need>,
         Option<(Vec<PathBuf>, Box<Outcome>)>,
-    ) {
+    );
+
+    fn rewritten(o: Outcome) -> Parts {
         match o {
             Outcome::Rewritten {
                 new_text,
@@ -525,7 +529,7 @@ mod tests {
 
     /// A pass that replaces `a()` by `futures::a()` (the text's first call) and declares
     /// `futures` when it writes `futures::`.
-    fn writes_futures() -> Box<dyn Fn(&FileCtx<'_>, &mut PassOutput) + Sync> {
+    fn writes_futures() -> PassFn {
         Box::new(|ctx, out| {
             if let Some(at) = ctx.text.find("a()") {
                 let _ = out.commit(vec![Edit::replace(at..at + 1, "futures::a", "t/x")]);
@@ -570,13 +574,12 @@ mod tests {
     fn a_held_declaration_comes_with_the_text_without_it() {
         let module = PathBuf::from("src/m.rs");
         let m = module.clone();
-        let declare: Box<dyn Fn(&FileCtx<'_>, &mut PassOutput) + Sync> =
-            Box::new(move |ctx, out| {
-                let at = ctx.text.find('\n').unwrap();
-                let _ = out.commit_declaration(&m, vec![Edit::insert(at, "\nmod m;", "t/decl")]);
-            });
+        let declare: PassFn = Box::new(move |ctx, out| {
+            let at = ctx.text.find('\n').unwrap();
+            let _ = out.commit_declaration(&m, vec![Edit::insert(at, "\nmod m;", "t/decl")]);
+        });
         // A later edit over the declaration's place (the whole first line).
-        let over: Box<dyn Fn(&FileCtx<'_>, &mut PassOutput) + Sync> = Box::new(|ctx, out| {
+        let over: PassFn = Box::new(|ctx, out| {
             let end = ctx.text.find('\n').unwrap() + 1;
             let _ = out.commit(vec![Edit::replace(0..end, "use x::Z;\n", "t/over")]);
         });
