@@ -6,6 +6,12 @@
 //! text -> re-parse. A result that does not parse is an internal error: the file is not written.
 //! A BOM is kept (the text after it is what is parsed and edited); CRLF files get CRLF in
 //! inserted text.
+//!
+//! What a file's new code needs beyond the file (a dependency of its crate, a new module) is
+//! declared by the passes ([`PassOutput::need`]) and carried in the outcome ([`Need`]); the run
+//! layer applies it once per crate after all files. A new module's declaration in a target root
+//! is committed as a held edit ([`PassOutput::commit_declaration`]): the outcome then also holds
+//! the file's text without it, for a run in which no file needs the module.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -16,6 +22,7 @@ use serde::Serialize;
 use crate::context::CrateCtx;
 use crate::edit::{Edit, EditBuffer, LineEnding, Overlap};
 use crate::evidence::SideEvidence;
+use crate::manifest::NewDep;
 use crate::resolve::FileIndex;
 
 /// The comment that keeps a construct (the statement or item on its line or the next) unchanged.
@@ -64,14 +71,82 @@ pub struct FileCtx<'a> {
     pub workspace_libs: &'a [String],
 }
 
+/// What a file's new code needs beyond the file. The run layer applies each once per crate
+/// (a dependency) or per run (a module), whichever files declared it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// A dependency of the file's crate (added to its manifest when missing).
+    Dependency(NewDep),
+    /// The module file `path` of the target whose root file is `root`: created with `text`
+    /// when it is not there (`None`: it is); the root's declaration of it is a held edit of the
+    /// root ([`PassOutput::commit_declaration`]), kept where some file needs the module.
+    Module {
+        path: PathBuf,
+        root: PathBuf,
+        text: Option<Arc<str>>,
+    },
+}
+
+/// When a declared [`Need`] holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum When {
+    Always,
+    /// The step wrote this text: the file's new text names it more often than the old one
+    /// (edits taken back, by a later pass or an ignore comment, do not count).
+    Writes(&'static str),
+}
+
+/// The needs the passes declared on one file, and the declarations they hold back.
+#[derive(Debug, Default)]
+pub struct Needs {
+    declared: Vec<(Need, When)>,
+    /// Held edits: a module's declaration, kept only where the run needs the module.
+    held: Vec<(PathBuf, Edit)>,
+    /// The passes run without the held edits (the file's text for a run without the modules).
+    without_held: bool,
+}
+
 /// Edits and manual items produced by the passes of a step on one file.
 pub struct PassOutput {
     pub buffer: EditBuffer,
     pub items: Vec<ManualItem>,
     line_ending: LineEnding,
+    /// What the new code needs beyond the file.
+    pub needs: Needs,
 }
 
 impl PassOutput {
+    /// Declare that the file's new code needs `need` (see [`When`]).
+    pub fn need(&mut self, need: Need, when: When) {
+        if !self
+            .needs
+            .declared
+            .iter()
+            .any(|(n, w)| *n == need && *w == when)
+        {
+            self.needs.declared.push((need, when));
+        }
+    }
+
+    /// Commit the declaration of the new module `module` (a [`Need::Module`] path) as a held
+    /// transaction: it stays in the file's text where some file of the run needs the module,
+    /// and goes otherwise (the engine also runs the passes without it: see
+    /// [`Outcome::Rewritten::without`]).
+    pub fn commit_declaration(&mut self, module: &Path, edits: Vec<Edit>) -> Result<(), Overlap> {
+        if self.needs.without_held {
+            return Ok(());
+        }
+        let start = self.needs.held.len();
+        for e in &edits {
+            self.needs.held.push((module.to_path_buf(), e.clone()));
+        }
+        let r = self.commit(edits);
+        if r.is_err() {
+            self.needs.held.truncate(start);
+        }
+        r
+    }
+
     /// Commit one rule's edits as a transaction (see [`EditBuffer::commit`]); inserted text is
     /// converted to the file's line ending.
     pub fn commit(&mut self, mut edits: Vec<Edit>) -> Result<(), Overlap> {
@@ -126,6 +201,11 @@ pub enum Outcome {
         new_text: Option<String>,
         edits: usize,
         items: Vec<ManualItem>,
+        /// What the new text needs beyond the file (see [`Need`]).
+        needs: Vec<Need>,
+        /// The new text declares new modules (held edits): the modules, and the file's outcome
+        /// without their declarations, for a run in which no file needs them.
+        without: Option<(Vec<PathBuf>, Box<Outcome>)>,
     },
     /// The file does not parse: left untouched.
     ParseError {
@@ -165,24 +245,12 @@ pub fn process(step: &dyn Passes, full_text: &str, meta: &FileMeta) -> Outcome {
         Some(rest) => ("\u{feff}", rest),
         None => ("", full_text),
     };
-    let outcome = process_parsed(step, text, meta).map(|(new, edits, items)| {
-        let new_text = new.map(|n| format!("{bom}{n}"));
-        (new_text, edits, items)
-    });
+    let outcome = process_parsed(step, text, meta, bom);
     // Spans of this file are no longer needed: keep the per-thread source map from growing with
     // the corpus.
     proc_macro2::extra::invalidate_current_thread_spans();
-    match outcome {
-        Ok((new_text, edits, items)) => Outcome::Rewritten {
-            new_text,
-            edits,
-            items,
-        },
-        Err(o) => o,
-    }
+    outcome
 }
-
-type Done = (Option<String>, usize, Vec<ManualItem>);
 
 /// The byte ranges that `// connect-migrate: ignore` protects: every item, statement, impl
 /// item or field that starts on the marker's line or the next one (the outermost one wins).
@@ -276,15 +344,18 @@ fn drop_suppressed(file: &syn::File, text: &str, lines: &BTreeSet<usize>, out: &
     out.buffer = buffer;
 }
 
-fn process_parsed(step: &dyn Passes, text: &str, meta: &FileMeta) -> Result<Done, Outcome> {
-    let file = syn::parse_file(text).map_err(|e| {
-        let start = e.span().start();
-        Outcome::ParseError {
-            line: start.line,
-            column: start.column + 1,
-            message: e.to_string(),
+fn process_parsed(step: &dyn Passes, text: &str, meta: &FileMeta, bom: &str) -> Outcome {
+    let file = match syn::parse_file(text) {
+        Ok(f) => f,
+        Err(e) => {
+            let start = e.span().start();
+            return Outcome::ParseError {
+                line: start.line,
+                column: start.column + 1,
+                message: e.to_string(),
+            };
         }
-    })?;
+    };
     let index =
         FileIndex::build(&file, meta.module_path.clone()).with_symbols(meta.symbols.clone());
     let line_ending = LineEnding::detect(text);
@@ -300,37 +371,235 @@ fn process_parsed(step: &dyn Passes, text: &str, meta: &FileMeta) -> Result<Done
         crate_ctx: meta.crate_ctx.as_deref(),
         workspace_libs: &meta.workspace_libs,
     };
+    let out = run_passes(step, &ctx, meta, false);
+    // The held declarations that made it into the text (a later pass may have taken one back).
+    let mut held: Vec<PathBuf> = Vec::new();
+    for (m, e) in &out.needs.held {
+        if out.buffer.edits().contains(e) && !held.contains(m) {
+            held.push(m.clone());
+        }
+    }
+    let outcome = finish(text, bom, out);
+    if held.is_empty() {
+        return outcome;
+    }
+    match outcome {
+        Outcome::Rewritten {
+            new_text,
+            edits,
+            items,
+            needs,
+            without: _,
+        } => {
+            // The passes again, without the held edits: exactly what they make of the file when
+            // the declarations were never asked for (a held edit may have kept a later one out).
+            let without = finish(text, bom, run_passes(step, &ctx, meta, true));
+            Outcome::Rewritten {
+                new_text,
+                edits,
+                items,
+                needs,
+                without: Some((held, Box::new(without))),
+            }
+        }
+        o => o,
+    }
+}
+
+/// The step's passes over one parsed file (`without_held`: held edits are not committed).
+fn run_passes(
+    step: &dyn Passes,
+    ctx: &FileCtx<'_>,
+    meta: &FileMeta,
+    without_held: bool,
+) -> PassOutput {
     let mut out = PassOutput {
-        buffer: EditBuffer::new(text.len()),
+        buffer: EditBuffer::new(ctx.text.len()),
         items: Vec::new(),
-        line_ending,
+        line_ending: ctx.line_ending,
+        needs: Needs {
+            without_held,
+            ..Needs::default()
+        },
     };
     for pass in step.passes(meta.crate_ctx.as_deref()) {
-        pass.run(&ctx, &mut out);
+        pass.run(ctx, &mut out);
     }
     if !ctx.suppress_lines.is_empty() {
-        drop_suppressed(&file, text, &ctx.suppress_lines, &mut out);
+        drop_suppressed(ctx.file, ctx.text, &ctx.suppress_lines, &mut out);
     }
+    out
+}
+
+/// The outcome of the passes' output on `text`: the new text (re-parsed), the items, and the
+/// needs that hold.
+fn finish(text: &str, bom: &str, out: PassOutput) -> Outcome {
     let mut items = out.items;
     items.sort_by(|a, b| (a.offset, &a.rule).cmp(&(b.offset, &b.rule)));
     items.dedup();
-    if out.buffer.is_empty() {
-        return Ok((None, 0, items));
+    let new = (!out.buffer.is_empty())
+        .then(|| out.buffer.apply(text))
+        .filter(|n| n != text);
+    if let Some(n) = &new {
+        if let Err(e) = syn::parse_file(n) {
+            let start = e.span().start();
+            return Outcome::InvalidOutput {
+                message: format!(
+                    "the rewritten file would not parse ({}:{}: {e}); it was left unchanged",
+                    start.line,
+                    start.column + 1
+                ),
+                items,
+            };
+        }
     }
-    let new = out.buffer.apply(text);
-    if new == text {
-        return Ok((None, 0, items));
+    let after = new.as_deref().unwrap_or(text);
+    let needs = out
+        .needs
+        .declared
+        .into_iter()
+        .filter(|(_, when)| match when {
+            When::Always => true,
+            When::Writes(w) => after.matches(w).count() > text.matches(w).count(),
+        })
+        .map(|(n, _)| n)
+        .collect();
+    Outcome::Rewritten {
+        edits: if new.is_some() { out.buffer.len() } else { 0 },
+        new_text: new.map(|n| format!("{bom}{n}")),
+        items,
+        needs,
+        without: None,
     }
-    if let Err(e) = syn::parse_file(&new) {
-        let start = e.span().start();
-        return Err(Outcome::InvalidOutput {
-            message: format!(
-                "the rewritten file would not parse ({}:{}: {e}); it was left unchanged",
-                start.line,
-                start.column + 1
-            ),
-            items,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::DepKind;
+
+    /// A pass as a closure.
+    type PassFn = Box<dyn Fn(&FileCtx<'_>, &mut PassOutput) + Sync>;
+
+    /// Passes made of closures over the file's text.
+    struct Fake(Vec<PassFn>);
+
+    struct FakePass<'a>(&'a PassFn);
+
+    impl Pass for FakePass<'_> {
+        fn run(&self, ctx: &FileCtx<'_>, out: &mut PassOutput) {
+            (self.0)(ctx, out)
+        }
+    }
+
+    impl Passes for Fake {
+        fn prefilter(&self, _: &[u8], _: bool) -> bool {
+            true
+        }
+        fn passes<'a>(&'a self, _: Option<&'a CrateCtx>) -> Vec<Box<dyn Pass + 'a>> {
+            self.0
+                .iter()
+                .map(|f| Box::new(FakePass(f)) as Box<dyn Pass + 'a>)
+                .collect()
+        }
+    }
+
+    fn futures() -> Need {
+        Need::Dependency(NewDep::new("futures", "0.3", &[], DepKind::Normal))
+    }
+
+    /// The new text, the needs, and the outcome without the held declarations.
+    type Parts = (
+        Option<String>,
+        Vec<Need>,
+        Option<(Vec<PathBuf>, Box<Outcome>)>,
+    );
+
+    fn rewritten(o: Outcome) -> Parts {
+        match o {
+            Outcome::Rewritten {
+                new_text,
+                needs,
+                without,
+                ..
+            } => (new_text, needs, without),
+            o => panic!("{o:?}"),
+        }
+    }
+
+    /// A pass that replaces `a()` by `futures::a()` (the text's first call) and declares
+    /// `futures` when it writes `futures::`.
+    fn writes_futures() -> PassFn {
+        Box::new(|ctx, out| {
+            if let Some(at) = ctx.text.find("a()") {
+                let _ = out.commit(vec![Edit::replace(at..at + 1, "futures::a", "t/x")]);
+            }
+            out.need(futures(), When::Writes("futures::"));
+        })
+    }
+
+    /// A need declared with a witness holds where the new text names the witness more often
+    /// than the old one: not when nothing was written, not when the edit was taken back by an
+    /// ignore comment.
+    #[test]
+    fn a_need_holds_where_the_new_text_shows_it() {
+        let step = Fake(vec![writes_futures()]);
+        let meta = FileMeta::default();
+        let (new, needs, without) = rewritten(process(&step, "fn f() { a(); }\n", &meta));
+        assert_eq!(new.as_deref(), Some("fn f() { futures::a(); }\n"));
+        assert_eq!(needs, vec![futures()]);
+        assert!(without.is_none());
+        // Nothing to write.
+        let (new, needs, _) = rewritten(process(&step, "fn f() { b(); }\n", &meta));
+        assert_eq!((new, needs), (None, vec![]));
+        // Already named, nothing more written.
+        let (_, needs, _) = rewritten(process(&step, "use futures::b;\nfn f() {}\n", &meta));
+        assert!(needs.is_empty());
+        // Written, then taken back by the ignore comment.
+        let text = "fn f() {\n    // connect-migrate: ignore\n    a();\n}\n";
+        let (new, needs, _) = rewritten(process(&step, text, &meta));
+        assert_eq!((new, needs), (None, vec![]));
+        // `When::Always` holds without an edit.
+        let always = Fake(vec![Box::new(|_: &FileCtx<'_>, out: &mut PassOutput| {
+            out.need(futures(), When::Always)
+        })]);
+        let (_, needs, _) = rewritten(process(&always, "fn f() {}\n", &meta));
+        assert_eq!(needs, vec![futures()]);
+    }
+
+    /// A held declaration is in the new text, and the outcome also holds the file's text
+    /// without it: what the passes make of the file without the declaration, an edit that the
+    /// declaration kept out included.
+    #[test]
+    fn a_held_declaration_comes_with_the_text_without_it() {
+        let module = PathBuf::from("src/m.rs");
+        let m = module.clone();
+        let declare: PassFn = Box::new(move |ctx, out| {
+            let at = ctx.text.find('\n').unwrap();
+            let _ = out.commit_declaration(&m, vec![Edit::insert(at, "\nmod m;", "t/decl")]);
         });
+        // A later edit over the declaration's place (the whole first line).
+        let over: PassFn = Box::new(|ctx, out| {
+            let end = ctx.text.find('\n').unwrap() + 1;
+            let _ = out.commit(vec![Edit::replace(0..end, "use x::Z;\n", "t/over")]);
+        });
+        let meta = FileMeta::default();
+        let text = "use x::Y;\nfn f() { a(); }\n";
+        let step = Fake(vec![declare, writes_futures(), over]);
+        let (new, needs, without) = rewritten(process(&step, text, &meta));
+        assert_eq!(
+            new.as_deref(),
+            Some("use x::Y;\nmod m;\nfn f() { futures::a(); }\n")
+        );
+        assert_eq!(needs, vec![futures()]);
+        let (modules, without) = without.expect("the text without the declaration");
+        assert_eq!(modules, vec![module]);
+        let (new, needs, again) = rewritten(*without);
+        assert_eq!(
+            new.as_deref(),
+            Some("use x::Z;\nfn f() { futures::a(); }\n")
+        );
+        assert_eq!(needs, vec![futures()]);
+        assert!(again.is_none());
     }
-    Ok((Some(new), out.buffer.len(), items))
 }

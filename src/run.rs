@@ -1,5 +1,8 @@
 //! The thin IO layer around the engine: read, process in parallel, re-parse (in the engine),
-//! write atomically or print a diff, and collect one report.
+//! write atomically or print a diff, and collect one report. What the files need beyond
+//! themselves (dependencies, new modules) is applied once after them ([`needs`]).
+
+mod needs;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -100,6 +103,8 @@ impl RunReport {
 
 struct Job<'a> {
     path: &'a Path,
+    /// The file it really is (see [`placement`]).
+    real: PathBuf,
     krate: &'a str,
     meta: FileMeta,
     place: Placement,
@@ -149,35 +154,44 @@ fn placement(
 
 /// Run one step over the workspace.
 pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunReport {
-    let prepared = step.prepare(ws);
+    let mut prepared = step.prepare(ws);
+    let watched = needs::watched(&prepared);
     let mut jobs = Vec::new();
-    let mut items = prepared.items;
+    let mut items = std::mem::take(&mut prepared.items);
     // Connect service code anywhere in the workspace (a helper crate serves another's handlers).
     let connect_server = ws.crates.iter().any(|c| c.evidence.connect_server);
     let workspace_libs = ws.lib_names();
     let canon_root = ws.root.canonicalize().ok();
-    // A file reached twice (through a link, or from two crates' `#[path]`) is processed once.
-    let mut seen = std::collections::HashSet::new();
+    // A file reached twice (through a link, or from two crates' `#[path]`) is processed once;
+    // what it needs goes to each crate that holds it.
+    let mut owners: std::collections::HashMap<PathBuf, Vec<&str>> = Default::default();
+    let mut collected = needs::Collected::default();
     for c in &ws.crates {
         let crate_ctx = prepared.ctx.get(&c.name).cloned();
         let symbols = crate_symbols(step, c, crate_ctx.is_some());
-        for (i, f) in c
-            .files
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| c.selected(&f.path))
-        {
+        for (i, f) in c.files.iter().enumerate() {
+            if !c.selected(&f.path) {
+                // Not processed: its text stays as it is.
+                if prepared.drop_unless_named.contains_key(&c.name) {
+                    let text = std::fs::read_to_string(&f.path).unwrap_or_default();
+                    collected.names(&c.name, &needs::named_in(&text, &watched));
+                }
+                continue;
+            }
             let (place, real) = placement(
                 &ws.root,
                 canon_root.as_deref(),
                 &f.path,
                 c.real.get(&f.path),
             );
-            if !seen.insert(real) {
+            let seen = owners.entry(real.clone()).or_default();
+            seen.push(&c.name);
+            if seen.len() > 1 {
                 continue;
             }
             jobs.push(Job {
                 place,
+                real,
                 unlexed: c.unlexed.contains(&f.path),
                 path: &f.path,
                 krate: &c.name,
@@ -198,10 +212,10 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
     }
     let bar = (progress && std::io::stderr().is_terminal() && jobs.len() > 50)
         .then(|| progress_bar(step, jobs.len()));
-    let results: Vec<(Option<FileReport>, Vec<ItemReport>, bool)> = jobs
+    let results: Vec<JobDone> = jobs
         .par_iter()
         .map(|job| {
-            let r = process_one(step, ws, job, mode);
+            let r = process_one(step, ws, job, mode, &watched);
             if let Some(b) = &bar {
                 b.inc(1);
             }
@@ -213,12 +227,34 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
     }
     let mut files = Vec::new();
     let mut parsed = 0;
-    for (f, its, was_parsed) in results {
-        files.extend(f);
-        items.extend(its);
-        parsed += was_parsed as usize;
+    let mut pending = Vec::new();
+    let mut take = |job: &Job<'_>, r: JobDone, collected: &mut needs::Collected| {
+        files.extend(r.file);
+        items.extend(r.items);
+        parsed += r.parsed as usize;
+        for krate in &owners[&job.real] {
+            collected.add(krate, &r.needs);
+            collected.names(krate, &r.named);
+        }
+    };
+    for (job, mut r) in jobs.iter().zip(results) {
+        if let Some(p) = r.pending.take() {
+            // What the file needs with its declarations (it may need its module itself).
+            for krate in &owners[&job.real] {
+                collected.add(krate, needs::of(&p.outcome));
+            }
+            pending.push((job, p));
+        }
+        take(job, r, &mut collected);
     }
-    for (path, old, new) in &prepared.manifests {
+    // Files that hold a module's declaration, once every file said what it needs.
+    for (job, p) in pending {
+        let r = finish_pending(ws, job, p, mode, &collected, &watched);
+        take(job, r, &mut collected);
+    }
+    let (manifests, manifest_items) = needs::manifests(ws, &prepared, &collected);
+    items.extend(manifest_items);
+    for (path, old, new) in &manifests {
         // toml_edit prints `\n` and no BOM: put the manifest's own form back (and drop a
         // "change" that was only that).
         let new = crate::manifest::keep_form(old, new);
@@ -226,10 +262,10 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
             files.push(manifest_change(ws, path, old, &new, mode));
         }
     }
-    for (path, text) in &prepared.new_files {
+    for (path, text) in prepared.new_files.iter().chain(&collected.new_files()) {
         files.push(new_file(ws, path, text, mode));
     }
-    let (shim_files, shim_items) = shim_changes(step, ws, &prepared.manifests);
+    let (shim_files, shim_items) = shim_changes(step, ws, &manifests);
     items.extend(shim_items);
     for (path, change) in shim_files {
         files.push(match change {
@@ -408,50 +444,153 @@ fn would_edit(step: &Step, bytes: &[u8], meta: &FileMeta) -> bool {
     }
 }
 
+/// What the run made of one file.
+#[derive(Default)]
+struct JobDone {
+    file: Option<FileReport>,
+    items: Vec<ItemReport>,
+    parsed: bool,
+    /// What its new text needs beyond the file.
+    needs: Vec<engine::Need>,
+    /// The identifiers of the run's removal conditions its final text names.
+    named: Vec<&'static str>,
+    /// The file holds a module's declaration: it is finished once the run knows whether some
+    /// file needs the module.
+    pending: Option<Pending>,
+}
+
+/// A file whose text depends on what the other files need (a held declaration).
+struct Pending {
+    text: String,
+    /// With the declarations.
+    outcome: Outcome,
+    /// The modules declared, and the outcome without their declarations.
+    without: (Vec<PathBuf>, Outcome),
+}
+
+/// A pending file, finished: with its declarations when some file of its target needs one of
+/// the modules, else without them.
+fn finish_pending(
+    ws: &Workspace,
+    job: &Job<'_>,
+    p: Pending,
+    mode: Mode,
+    collected: &needs::Collected,
+    watched: &[&'static str],
+) -> JobDone {
+    let (modules, without) = p.without;
+    let keep = modules.iter().any(|m| collected.declares(job.path, m));
+    let outcome = if keep { p.outcome } else { without };
+    let needs = needs::of(&outcome).to_vec();
+    let named = needs::named_in(final_text(&outcome, &p.text), watched);
+    let (file, items, parsed) = Target::of(ws, job).outcome(outcome, p.text, mode);
+    JobDone {
+        file,
+        items,
+        parsed,
+        needs,
+        named,
+        pending: None,
+    }
+}
+
+/// The file's text after the step: the new text, or the text it had.
+fn final_text<'t>(outcome: &'t Outcome, text: &'t str) -> &'t str {
+    match outcome {
+        Outcome::Rewritten {
+            new_text: Some(n), ..
+        } => n,
+        _ => text,
+    }
+}
+
 fn process_one(
     step: &Step,
     ws: &Workspace,
     job: &Job<'_>,
     mode: Mode,
-) -> (Option<FileReport>, Vec<ItemReport>, bool) {
+    watched: &[&'static str],
+) -> JobDone {
     if let Placement::Outside { real } = &job.place {
-        return (None, outside_link(step, ws, job, real), false);
+        return JobDone {
+            items: outside_link(step, ws, job, real),
+            named: std::fs::read_to_string(real)
+                .map(|t| needs::named_in(&t, watched))
+                .unwrap_or_default(),
+            ..Default::default()
+        };
     }
     let t = Target::of(ws, job);
     let bytes = match std::fs::read(t.path) {
         Ok(b) => b,
-        Err(e) => return (Some(t.fail(format!("cannot read: {e}"))), Vec::new(), false),
+        Err(e) => {
+            return JobDone {
+                file: Some(t.fail(format!("cannot read: {e}"))),
+                ..Default::default()
+            }
+        }
     };
     if !step.prefilter(&bytes, job.meta.crate_ctx.is_some()) {
+        let named = needs::named_in(&String::from_utf8_lossy(&bytes), watched);
         return match job.unlexed.then(|| t.unparsed(&bytes)).flatten() {
-            Some(f) => (Some(f), Vec::new(), true),
-            None => (None, Vec::new(), false),
+            Some(f) => JobDone {
+                file: Some(f),
+                parsed: true,
+                named,
+                ..Default::default()
+            },
+            None => JobDone {
+                named,
+                ..Default::default()
+            },
         };
     }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(_) => {
-            return (
-                Some(t.fail("not UTF-8: left unchanged".into())),
-                Vec::new(),
-                false,
-            )
+            return JobDone {
+                file: Some(t.fail("not UTF-8: left unchanged".into())),
+                ..Default::default()
+            }
         }
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         engine::process(step, &text, &job.meta)
     }));
-    let Ok(outcome) = outcome else {
+    let Ok(mut outcome) = outcome else {
         // A bug in a rule must not stop the run: the file is left as it is and reported.
-        return (
-            Some(t.fail(
+        return JobDone {
+            file: Some(t.fail(
                 "internal error while rewriting (the file was left unchanged); please report it with this file".into(),
             )),
-            Vec::new(),
-            true,
-        );
+            parsed: true,
+            named: needs::named_in(&text, watched),
+            ..Default::default()
+        };
     };
-    t.outcome(outcome, text, mode)
+    if let Outcome::Rewritten { without, .. } = &mut outcome {
+        if let Some((modules, w)) = without.take() {
+            return JobDone {
+                pending: Some(Pending {
+                    text,
+                    outcome,
+                    without: (modules, *w),
+                }),
+                ..Default::default()
+            };
+        }
+    }
+    let needs = needs::of(&outcome).to_vec();
+    let named = needs::named_in(final_text(&outcome, &text), watched);
+    let (file, items, parsed) = t.outcome(outcome, text, mode);
+    JobDone {
+        file,
+        items,
+        parsed,
+        needs,
+        named,
+        pending: None,
+    }
 }
 
 /// A file reached through a symbolic link to a place outside the workspace: not edited, listed
@@ -584,6 +723,7 @@ impl<'j> Target<'j> {
                 new_text,
                 edits,
                 items,
+                ..
             } => {
                 let items = self.items(&text, items);
                 let Some(new_text) = new_text else {

@@ -1,4 +1,11 @@
 //! What a step's `prepare` hands the run layer, and the dependency several steps add.
+//!
+//! A `prepare` reads the workspace; it never runs the step's passes. What the rewritten files
+//! need (a dependency, a new module) the passes declare themselves
+//! ([`crate::engine::PassOutput::need`]), and the run layer applies it once per crate after the
+//! files (`run::needs`). What depends on the whole crate after the step (a dependency that goes
+//! once no file names it) `prepare` declares here, for the run layer to decide over the final
+//! texts ([`Prepared::drop_unless_named`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -37,4 +44,11 @@ pub struct Prepared {
     /// Files to create (a new module): path, text. Never an existing file.
     pub new_files: Vec<(PathBuf, String)>,
     pub items: Vec<ItemReport>,
+    /// Per crate (by name): dependencies to remove from its `[dependencies]` unless a file of
+    /// the crate still names them once the step is applied, as (package, identifier):
+    /// `("tonic-web", "tonic_web")`.
+    pub drop_unless_named: HashMap<String, Vec<(&'static str, &'static str)>>,
+    /// The rule id of the item that reports a manifest the needs of the files cannot be
+    /// applied to (it does not parse); `None`: not reported.
+    pub manifest_rule: Option<&'static str>,
 }

@@ -17,6 +17,13 @@
 //! The user's code then only needs its `tonic_types::` paths pointed at the module: every
 //! spelling of the tonic-types API (builder chains, `set_*`/`add_*` on a mutable builder,
 //! aliases, full paths) keeps its meaning.
+//!
+//! `prepare` plans, per target, the files whose paths may move (those that use tonic-types only
+//! through the module's names) and where the module would go; the passes run as if it were
+//! there. A file whose new text points at the module declares that it needs it (and `buffa`,
+//! `buffa-types`, `connectrpc`: [`declare_needs`]); the target root's declaration of the module
+//! is a held edit ([`commit_declaration`]). The run layer creates the module, keeps the
+//! declaration and adds the dependencies only when some file needs the module.
 
 /// The module file's text.
 pub fn module_text() -> String {
@@ -79,25 +86,41 @@ use std::path::{Path, PathBuf};
 
 use quote::ToTokens;
 
+use std::sync::Arc;
+
 use crate::context::CrateCtx;
 use crate::edit::Edit;
-use crate::engine::{FileCtx, ItemKind, ManualItem};
+use crate::engine::{FileCtx, ItemKind, ManualItem, Need, PassOutput, When};
 use crate::report::ItemReport;
 use crate::resolve::FileIndex;
 use crate::steps::common::prepare::Prepared;
 use crate::steps::common::tokens::{flatten, Tok};
 use crate::workspace::{rel, Crate, Workspace};
 
-/// Where one crate's tonic-types paths move to.
+/// Where one crate's tonic-types paths may move to.
 #[derive(Debug, Default, Clone)]
 pub struct DetailsPlan {
-    /// Files whose tonic-types paths may move to `crate::google_rpc` (their target root
-    /// declares, or will declare, the module).
-    pub files: HashSet<PathBuf>,
-    /// Target roots that get the declaration (`pub mod google_rpc;` / `mod google_rpc;`).
-    pub decls: HashMap<PathBuf, String>,
+    /// Files whose tonic-types paths may move to `crate::google_rpc` (they use tonic-types only
+    /// through the module's names, and their target can have the module), with the module each
+    /// then needs (one per target that holds the file).
+    pub files: HashMap<PathBuf, Vec<TargetModule>>,
+    /// Target roots that declare the module when some file needs it: root -> the module.
+    pub decls: HashMap<PathBuf, TargetModule>,
     /// Files that use tonic-types in a way the module cannot take over (listed).
     pub blocked: HashSet<PathBuf>,
+}
+
+/// The `google_rpc` module of one target.
+#[derive(Debug, Clone)]
+pub struct TargetModule {
+    /// The module file.
+    pub path: PathBuf,
+    /// The target's root file.
+    pub root: PathBuf,
+    /// Its text when the file is not there yet (`None`: the tool wrote it in an earlier run).
+    pub text: Option<Arc<str>>,
+    /// The root's declaration (`pub mod google_rpc;` / `mod google_rpc;`) when it has none.
+    pub decl: Option<String>,
 }
 
 /// Does the file at `p` use tonic-types only through names the module has?
@@ -167,37 +190,23 @@ fn declares(root_text: &str) -> Option<bool> {
 }
 
 /// Steps 3 and 7, before the files: per crate whose code builds (step 3) or reads (step 7)
-/// tonic-types details, the `google_rpc` module beside each target root concerned, its
-/// declaration, and the dependencies it needs (`buffa`, `buffa-types`, `connectrpc`).
+/// tonic-types details, the files whose paths may move to a `google_rpc` module beside their
+/// target root, that module (written by the run when some file needs it) and its declaration.
+/// The passes declare the module and the dependencies it needs (`buffa`, `buffa-types`,
+/// `connectrpc`) where they point paths at it.
 pub fn prepare(st: &crate::steps::Step, ws: &Workspace) -> Prepared {
-    use crate::manifest::{self, DepKind, NewDep};
     let step = st.number;
-    let connect_server = ws.crates.iter().any(|c| c.evidence.connect_server);
-    let libs = ws.lib_names();
     let mut out = Prepared::default();
-    let mut manifests = manifest::ManifestEdits::new(ws.root.join("Cargo.toml"));
-    let mut created: HashSet<PathBuf> = HashSet::new();
+    // One module text for every target that gets the module.
+    let text: Arc<str> = module_text().into();
     for c in &ws.crates {
         let mut plan = DetailsPlan::default();
-        // Step 3 writes `http::HeaderMap` / `http::HeaderValue` where handlers' metadata
-        // helpers move off tonic's MetadataMap (`handlers::md_helpers`).
-        let mut http = false;
         for t in &c.targets {
             if t.kinds
                 .iter()
                 .any(|k| k == "custom-build" || k == "proc-macro")
             {
                 continue;
-            }
-            if step == 3 && !http {
-                http = c.files[t.files.clone()].iter().any(|f| {
-                    std::fs::read_to_string(&f.path).is_ok_and(|s| {
-                        (s.contains("MetadataMap") || s.contains("MetadataValue"))
-                            && s.contains("connect_shim")
-                    }) && trial_output(st, c, t, &f.path, connect_server, &libs).is_some_and(
-                        |(old, new)| new.matches("http::").count() > old.matches("http::").count(),
-                    )
-                });
             }
             let wanted_files: Vec<&PathBuf> = c.files[t.files.clone()]
                 .iter()
@@ -207,67 +216,45 @@ pub fn prepare(st: &crate::steps::Step, ws: &Workspace) -> Prepared {
             let (files, blocked): (Vec<&PathBuf>, Vec<&PathBuf>) =
                 wanted_files.into_iter().partition(|p| convertible(p));
             plan.blocked.extend(blocked.into_iter().cloned());
-            // Only files whose pass really moves their tonic-types paths to the module (a file
-            // that keeps tonic errors for another reason does not) need it.
-            let files: Vec<&PathBuf> = files
-                .into_iter()
-                .filter(|p| trial_converts(st, c, t, p, connect_server, &libs))
-                .collect();
             if files.is_empty() {
                 continue;
             }
-            if !target_module(ws, c, t, step, &mut created, &mut out, &mut plan) {
+            let Some(module) = target_module(ws, c, t, step, &text, &mut out) else {
                 continue;
+            };
+            if module.decl.is_some() {
+                plan.decls.insert(t.root.clone(), module.clone());
             }
-            plan.files.extend(files.into_iter().cloned());
-        }
-        if http && plan.files.is_empty() {
-            let deps = [NewDep::new("http", "1", &[], DepKind::Normal)];
-            record_deps(&mut manifests, ws, c, &deps);
+            for f in files {
+                plan.files
+                    .entry(f.clone())
+                    .or_default()
+                    .push(module.clone());
+            }
         }
         if plan.files.is_empty() && plan.blocked.is_empty() {
             continue;
         }
-        if plan.files.is_empty() {
-            out.ctx.insert(
-                c.name.clone(),
-                std::sync::Arc::new(CrateCtx::default().with_plan(plan)),
-            );
-            continue;
-        }
-        let mut deps = vec![
-            NewDep::new("buffa", "0.9", &[], DepKind::Normal),
-            NewDep::new("buffa-types", "0.9", &[], DepKind::Normal),
-            NewDep::new("connectrpc", "0.9", &[], DepKind::Normal),
-        ];
-        if http {
-            deps.push(NewDep::new("http", "1", &[], DepKind::Normal));
-        }
-        record_deps(&mut manifests, ws, c, &deps);
         out.ctx.insert(
             c.name.clone(),
-            std::sync::Arc::new(CrateCtx::default().with_plan(plan)),
+            Arc::new(CrateCtx::default().with_plan(plan)),
         );
     }
-    out.manifests = manifests.finish();
     out
 }
 
-/// The `google_rpc` module of target `t`: written (and declared) when absent, declared when
-/// ours but undeclared; `false` (reported, or a root that cannot be read) when the target
-/// cannot have it.
+/// The `google_rpc` module of target `t`: to write (and declare) when absent, to declare when
+/// ours but undeclared; `None` (reported, or a root that cannot be read) when the target cannot
+/// have it.
 fn target_module(
     ws: &Workspace,
     c: &Crate,
     t: &crate::workspace::Target,
     step: u8,
-    created: &mut HashSet<PathBuf>,
+    text: &Arc<str>,
     out: &mut Prepared,
-    plan: &mut DetailsPlan,
-) -> bool {
-    let Ok(root_text) = std::fs::read_to_string(&t.root) else {
-        return false;
-    };
+) -> Option<TargetModule> {
+    let root_text = std::fs::read_to_string(&t.root).ok()?;
     let dir = t.root.parent().unwrap_or(Path::new("."));
     let candidates = [
         dir.join(format!("{MODULE}.rs")),
@@ -292,118 +279,85 @@ fn target_module(
             note: "compile google/rpc/error_details.proto with connectrpc-build and build details with ConnectError::with_detail(ErrorDetail::from_message(..)) by hand".into(),
         });
     };
+    let decl = || {
+        Some(if t.is_lib() {
+            format!("pub mod {MODULE};")
+        } else {
+            format!("mod {MODULE};")
+        })
+    };
     match (ours, declared) {
         (_, None) => {
             report(out, "its root file does not parse".into());
-            return false;
+            None
         }
         (Some(false), _) => {
             report(
                 out,
                 format!("a `{MODULE}` module file the tool did not write is there"),
             );
-            return false;
+            None
         }
         (None, Some(true)) => {
             report(out, format!("its root already names `{MODULE}`"));
-            return false;
+            None
         }
-        (None, Some(false)) => {
-            let p = candidates[usize::from(autodiscovered(c, dir))].clone();
-            if created.insert(p.clone()) {
-                out.new_files.push((p, module_text()));
-            }
-            let decl = if t.is_lib() {
-                format!("pub mod {MODULE};")
+        (None, Some(false)) => Some(TargetModule {
+            path: candidates[usize::from(autodiscovered(c, dir))].clone(),
+            root: t.root.clone(),
+            text: Some(text.clone()),
+            decl: decl(),
+        }),
+        (Some(true), declared) => Some(TargetModule {
+            path: existing[0].clone(),
+            root: t.root.clone(),
+            text: None,
+            decl: if declared == Some(false) {
+                decl()
             } else {
-                format!("mod {MODULE};")
-            };
-            plan.decls.insert(t.root.clone(), decl);
-        }
-        (Some(true), Some(false)) => {
-            let decl = if t.is_lib() {
-                format!("pub mod {MODULE};")
-            } else {
-                format!("mod {MODULE};")
-            };
-            plan.decls.insert(t.root.clone(), decl);
-        }
-        (Some(true), Some(true)) => {}
+                None
+            },
+        }),
     }
-    true
 }
 
-/// Adds `deps` to crate `c`'s manifest (or the workspace's, for inherited ones).
-fn record_deps(
-    manifests: &mut crate::manifest::ManifestEdits,
-    ws: &Workspace,
-    c: &Crate,
-    deps: &[crate::manifest::NewDep],
-) {
-    let Ok(member) = std::fs::read_to_string(&c.manifest_path) else {
+/// The module path a converted file names.
+const MODULE_PATH: &str = "crate::google_rpc";
+
+/// Declare what the file's new code needs when its tonic-types paths move to the module: the
+/// module of each target that holds the file and the dependencies of the module's code, when
+/// the step points paths at it (or an earlier run did: the module stays).
+pub fn declare_needs(ctx: &FileCtx<'_>, out: &mut PassOutput) {
+    use crate::manifest::{DepKind, NewDep};
+    let (Some(plan), Some(path)) = (
+        ctx.crate_ctx.and_then(|c| c.plan::<DetailsPlan>()),
+        ctx.path,
+    ) else {
         return;
     };
-    let root_cur = manifests.root_for(&c.manifest_path);
-    let dirs = (c.dir.as_path(), ws.root.as_path());
-    if let Ok((m, r)) = crate::manifest::add_deps_in(&member, root_cur.as_deref(), deps, Some(dirs))
-    {
-        manifests.record(&c.manifest_path, member, m, r);
-    }
-}
-
-/// Does the step's pass, run on `p` as if the module were there, point any of its tonic-types
-/// paths at it?
-fn trial_converts(
-    st: &crate::steps::Step,
-    c: &Crate,
-    t: &crate::workspace::Target,
-    p: &Path,
-    connect_server: bool,
-    libs: &std::sync::Arc<[String]>,
-) -> bool {
-    let needle = format!("crate::{MODULE}");
-    if std::fs::read_to_string(p).is_ok_and(|text| text.contains(&needle)) {
-        // An earlier run moved paths to the module: its regions that kept tonic-types stay.
-        return true;
-    }
-    trial_output(st, c, t, p, connect_server, libs)
-        .is_some_and(|(old, new)| new.matches(&needle).count() > old.matches(&needle).count())
-}
-
-/// The file before and after the step's passes, run as if the module were there.
-fn trial_output(
-    st: &crate::steps::Step,
-    c: &Crate,
-    t: &crate::workspace::Target,
-    p: &Path,
-    connect_server: bool,
-    libs: &std::sync::Arc<[String]>,
-) -> Option<(String, String)> {
-    let text = std::fs::read_to_string(p).ok()?;
-    let f = c.files.iter().find(|f| f.path == p)?;
-    let mut plan = DetailsPlan::default();
-    plan.files.insert(p.to_path_buf());
-    plan.decls.insert(t.root.clone(), format!("mod {MODULE};"));
-    let meta = crate::engine::FileMeta {
-        module_path: f.module_path.clone(),
-        crate_evidence: crate::evidence::SideEvidence {
-            connect_server,
-            ..c.evidence
-        },
-        path: Some(p.to_path_buf()),
-        crate_ctx: Some(std::sync::Arc::new(CrateCtx::default().with_plan(plan))),
-        workspace_libs: libs.clone(),
-        symbols: None,
+    let Some(modules) = plan.files.get(path) else {
+        return;
     };
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::engine::process(st, &text, &meta)
-    }));
-    match outcome {
-        Ok(crate::engine::Outcome::Rewritten {
-            new_text: Some(new),
-            ..
-        }) => Some((text, new)),
-        _ => None,
+    let when = if ctx.text.contains(MODULE_PATH) {
+        When::Always
+    } else {
+        When::Writes(MODULE_PATH)
+    };
+    for m in modules {
+        out.need(
+            Need::Module {
+                path: m.path.clone(),
+                root: m.root.clone(),
+                text: m.text.clone(),
+            },
+            when.clone(),
+        );
+    }
+    for dep in ["buffa", "buffa-types", "connectrpc"] {
+        out.need(
+            Need::Dependency(NewDep::new(dep, "0.9", &[], DepKind::Normal)),
+            when.clone(),
+        );
     }
 }
 
@@ -510,7 +464,7 @@ pub fn converts(ctx: &FileCtx<'_>) -> bool {
     ) else {
         return false;
     };
-    plan.files.contains(path) && blockers(ctx.text, ctx.file, ctx.index).is_empty()
+    plan.files.contains_key(path) && blockers(ctx.text, ctx.file, ctx.index).is_empty()
 }
 
 /// The edits that point the file's tonic-types paths at `crate::google_rpc`. In `kept` (regions
@@ -634,16 +588,30 @@ pub fn conversion(ctx: &FileCtx<'_>, kept: &[Range<usize>], rule: &str) -> Vec<E
     edits
 }
 
-/// The declaration of the module in a target root this run converts files of, when the file is
-/// one (after the last top-level `mod x;`, else the last top-level `use`, else at the top).
-pub fn declaration(ctx: &FileCtx<'_>, rule: &str) -> Option<Edit> {
-    let plan = ctx.crate_ctx.and_then(|c| c.plan::<DetailsPlan>())?;
-    let decl = plan.decls.get(ctx.path?)?;
-    if ctx
-        .file
-        .items
-        .iter()
-        .any(|i| matches!(i, syn::Item::Mod(m) if m.ident == MODULE))
+/// Commit the declaration of the module in a target root whose target may convert files
+/// (after the last top-level `mod x;`, else the last top-level `use`, else at the top), held:
+/// it stays only where some file of the run needs the module.
+pub fn commit_declaration(ctx: &FileCtx<'_>, out: &mut PassOutput, rule: &str) {
+    let Some(plan) = ctx.crate_ctx.and_then(|c| c.plan::<DetailsPlan>()) else {
+        return;
+    };
+    let Some(module) = ctx.path.and_then(|p| plan.decls.get(p)) else {
+        return;
+    };
+    let Some(edit) = declaration(ctx, module.decl.as_deref().unwrap_or_default(), rule) else {
+        return;
+    };
+    let _ = out.commit_declaration(&module.path, vec![edit]);
+}
+
+/// The insertion of `decl` in the file, unless it declares the module already.
+fn declaration(ctx: &FileCtx<'_>, decl: &str, rule: &str) -> Option<Edit> {
+    if decl.is_empty()
+        || ctx
+            .file
+            .items
+            .iter()
+            .any(|i| matches!(i, syn::Item::Mod(m) if m.ident == MODULE))
     {
         return None;
     }
@@ -689,7 +657,7 @@ pub fn blocked_items(ctx: &FileCtx<'_>, step: u8) -> Vec<ManualItem> {
     };
     if !ctx
         .path
-        .is_some_and(|p| plan.files.contains(p) || plan.blocked.contains(p))
+        .is_some_and(|p| plan.files.contains_key(p) || plan.blocked.contains(p))
     {
         return Vec::new();
     }

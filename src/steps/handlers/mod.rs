@@ -101,6 +101,7 @@ impl Pass for HandlersPass {
             self.run_once(file, out, Vec::new());
             return;
         }
+        declare_needs(file, out);
         // Metadata helpers move to http::HeaderMap with all their calls or not at all: a run
         // assumes the helpers still in `ok` convert, and runs again without those of which a
         // mention was left.
@@ -172,6 +173,21 @@ impl Pass for HandlersPass {
             ));
         }
     }
+}
+
+/// What step 3's new code needs beyond the file: `http` where metadata helpers move to
+/// `http::HeaderMap` / `http::HeaderValue` (see `md_helpers`), and what the tonic-types
+/// details need where they move to the crate's `google_rpc` module.
+fn declare_needs(file: &FileCtx<'_>, out: &mut PassOutput) {
+    use crate::manifest::{DepKind, NewDep};
+    let t = file.text;
+    if (t.contains("MetadataMap") || t.contains("MetadataValue")) && t.contains("connect_shim") {
+        out.need(
+            crate::engine::Need::Dependency(NewDep::new("http", "1", &[], DepKind::Normal)),
+            crate::engine::When::Writes("http::"),
+        );
+    }
+    crate::steps::details::declare_needs(file, out);
 }
 
 impl HandlersPass {
@@ -1150,9 +1166,7 @@ impl<'a> Walker<'a, '_> {
     /// tonic-types' names in full.
     fn error_details(&mut self) {
         use crate::steps::details;
-        if let Some(e) = details::declaration(self.file, "step03/error-details") {
-            let _ = self.out.commit(vec![e]);
-        }
+        details::commit_declaration(self.file, self.out, "step03/error-details");
         if !self.text.contains("tonic_types") {
             return;
         }

@@ -57,7 +57,8 @@ use syn::visit::Visit;
 
 use crate::context::CrateCtx;
 use crate::edit::{indent_at, line_col, Edit};
-use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
+use crate::engine::{FileCtx, ItemKind, ManualItem, Need, Pass, PassOutput, When};
+use crate::manifest::{DepKind, NewDep};
 use crate::resolve::{range, FileIndex, Resolution, Resolved, ScopeTracker, Via};
 use crate::schema::Schema;
 use crate::steps::common::items::item_at;
@@ -123,6 +124,29 @@ impl Pass for HostingPass<'_> {
         };
         w.visit_file(file.file);
         w.remove_unused_imports();
+        declare_needs(out);
+    }
+}
+
+/// The dependencies the new code needs, each when the step wrote what names it: `axum` for
+/// `axum::serve(..)`, `connectrpc-health` and `connectrpc-reflection` for their routers.
+fn declare_needs(out: &mut PassOutput) {
+    let needs = [
+        (
+            NewDep::new("axum", "0.8", &["http1", "http2", "tokio"], DepKind::Normal),
+            "axum::serve(",
+        ),
+        (
+            NewDep::new("connectrpc-health", "0.9", &[], DepKind::Normal),
+            "connectrpc_health::",
+        ),
+        (
+            NewDep::new("connectrpc-reflection", "0.9", &[], DepKind::Normal),
+            "connectrpc_reflection::",
+        ),
+    ];
+    for (dep, witness) in needs {
+        out.need(Need::Dependency(dep), When::Writes(witness));
     }
 }
 
@@ -1425,105 +1449,32 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     }
 }
 
-/// Step 5 before the files: the crate contexts (schema, for service names), and the manifest
-/// changes the rewritten files need: `axum`, `connectrpc-health`, `connectrpc-reflection` where
-/// the new code uses them; `tonic-web`, `tonic-health`, `tonic-reflection` removed from
-/// `[dependencies]` when no file of the crate names them any more. The files are rewritten here
-/// in memory (the pass is pure) to know that.
+/// Step 5 before the files: the crate contexts (schema, for service names), and, for each
+/// crate on tonic, `tonic-web`, `tonic-health` and `tonic-reflection` to remove from its
+/// `[dependencies]` when no file of the crate names them once the step is applied (the run layer
+/// decides over the rewritten files; the dependencies the new code needs the pass declares).
 pub fn prepare(
-    step: &crate::steps::Step,
+    _step: &crate::steps::Step,
     ws: &crate::workspace::Workspace,
     base: crate::steps::common::prepare::Prepared,
 ) -> crate::steps::common::prepare::Prepared {
-    use crate::manifest::{self, DepKind, NewDep};
-    let mut out = crate::steps::common::prepare::Prepared {
-        ctx: base.ctx,
-        ..Default::default()
-    };
-    let mut manifests = manifest::ManifestEdits::new(ws.root.join("Cargo.toml"));
-    for c in &ws.crates {
-        if c.tonic_req.is_none() {
-            continue;
-        }
-        let ctx = out.ctx.get(&c.name).cloned();
-        let mut texts: Vec<String> = Vec::new();
-        for f in &c.files {
-            let Ok(text) = std::fs::read_to_string(&f.path) else {
-                continue;
-            };
-            let meta = crate::engine::FileMeta {
-                module_path: f.module_path.clone(),
-                crate_evidence: c.evidence,
-                path: Some(f.path.clone()),
-                crate_ctx: ctx.clone(),
-                ..Default::default()
-            };
-            match crate::engine::process(step, &text, &meta) {
-                crate::engine::Outcome::Rewritten {
-                    new_text: Some(n), ..
-                } => texts.push(n),
-                _ => texts.push(text),
-            }
-        }
-        let uses = |needle: &str| texts.iter().any(|t| t.contains(needle));
-        let mut deps = Vec::new();
-        if uses("axum::serve(") {
-            deps.push(NewDep::new(
-                "axum",
-                "0.8",
-                &["http1", "http2", "tokio"],
-                DepKind::Normal,
-            ));
-        }
-        if uses("connectrpc_health::") {
-            deps.push(NewDep::new(
-                "connectrpc-health",
-                "0.9",
-                &[],
-                DepKind::Normal,
-            ));
-        }
-        if uses("connectrpc_reflection::") {
-            deps.push(NewDep::new(
-                "connectrpc-reflection",
-                "0.9",
-                &[],
-                DepKind::Normal,
-            ));
-        }
-        let gone: Vec<&str> = [
-            ("tonic-web", "tonic_web"),
-            ("tonic-health", "tonic_health"),
-            ("tonic-reflection", "tonic_reflection"),
-        ]
-        .into_iter()
-        .filter(|(_, ident)| !uses(ident))
-        .map(|(name, _)| name)
+    let drop_unless_named = ws
+        .crates
+        .iter()
+        .filter(|c| c.tonic_req.is_some())
+        .map(|c| {
+            let gone = vec![
+                ("tonic-web", "tonic_web"),
+                ("tonic-health", "tonic_health"),
+                ("tonic-reflection", "tonic_reflection"),
+            ];
+            (c.name.clone(), gone)
+        })
         .collect();
-        if deps.is_empty() && gone.is_empty() {
-            continue;
-        }
-        let Ok(member) = std::fs::read_to_string(&c.manifest_path) else {
-            continue;
-        };
-        let root_cur = manifests.root_for(&c.manifest_path);
-        let dirs = (c.dir.as_path(), ws.root.as_path());
-        let result = manifest::add_deps_in(&member, root_cur.as_deref(), &deps, Some(dirs))
-            .and_then(|(m, r)| Ok((manifest::remove_deps(&m, &gone)?, r)));
-        match result {
-            Ok((m, r)) => manifests.record(&c.manifest_path, member, m, r),
-            Err(e) => out.items.push(crate::report::ItemReport {
-                path: crate::workspace::rel(&ws.root, &c.manifest_path),
-                krate: c.name.clone(),
-                line: 1,
-                column: 1,
-                rule: "step05/manifest".into(),
-                kind: ItemKind::Manual,
-                message: format!("Cargo.toml does not parse: {e}"),
-                note: "fix the manifest and run the step again".into(),
-            }),
-        }
+    crate::steps::common::prepare::Prepared {
+        ctx: base.ctx,
+        drop_unless_named,
+        manifest_rule: Some("step05/manifest"),
+        ..Default::default()
     }
-    out.manifests = manifests.finish();
-    out
 }

@@ -49,6 +49,7 @@ pub struct ClientErrorsPass;
 
 impl Pass for ClientErrorsPass {
     fn run(&self, file: &FileCtx<'_>, out: &mut PassOutput) {
+        crate::steps::details::declare_needs(file, out);
         let mut w = Walker {
             idx: file.index,
             text: file.text,
@@ -59,9 +60,7 @@ impl Pass for ClientErrorsPass {
             items: Vec::new(),
             details_ok: crate::steps::details::converts(file),
         };
-        if let Some(e) = crate::steps::details::declaration(file, "step07/error-details") {
-            let _ = w.out.commit(vec![e]);
-        }
+        crate::steps::details::commit_declaration(file, w.out, "step07/error-details");
         // Calls still on tonic's generated clients (step 6 not applied) return tonic errors
         // (`x_client::XClient`; a workspace crate named `*_client` is not one, and a glob
         // `x_client::*` left beside the package module's glob names no client by itself).

@@ -14,7 +14,7 @@ pub const DEFINITION: Definition = Definition {
         own: Some(super::prefilter),
         ..Triggers::RULES
     },
-    prepare: Prepare::Step(super::prepare),
+    prepare: Prepare::Workspace(super::prepare),
     passes,
 };
 

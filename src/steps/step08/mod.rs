@@ -25,7 +25,8 @@
 //!   streams); for a bidi call, `let (s_outbound, s_options) = pair;` before its `let`, the
 //!   options to `m_with_options`, the stream to the pump.
 //!
-//! `prepare` adds the `futures` dependency to the crates whose rewritten code names it.
+//! The pass declares the `futures` dependency where the rewritten code names it; the run layer adds
+//! it once to the crate (`run::needs`).
 //!
 //! Under the plain wrappers (errors still `tonic::Status`, step 7 not applied), errors are
 //! converted back with `.map_err(connect_shim::status::to_status)` where the call and the reads
@@ -41,7 +42,8 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 use crate::edit::{indent_at, line_col, Edit};
-use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
+use crate::engine::{FileCtx, ItemKind, ManualItem, Need, Pass, PassOutput, When};
+use crate::manifest::{DepKind, NewDep};
 use crate::resolve::{range, FileIndex, Resolution, ScopeTracker};
 use crate::steps::common::items::item_at;
 
@@ -135,6 +137,12 @@ impl Pass for StreamsPass {
             pair_tuple: Default::default(),
         };
         w.visit_file(file.file);
+        // The pump task over a `Stream` and response streams read as a `Stream` of owned
+        // messages name `futures`.
+        out.need(
+            Need::Dependency(NewDep::new("futures", "0.3", &[], DepKind::Normal)),
+            When::Writes("futures::"),
+        );
     }
 }
 
@@ -1724,60 +1732,11 @@ impl<'ast> Visit<'ast> for Walker<'_, 'ast> {
     }
 }
 
-/// The `futures` dependency for the crates whose native streaming code names it (the pump task
-/// over a `Stream`, response streams read as a `Stream` of owned messages): the step runs on
-/// each file of a crate first to find out.
-pub fn prepare(
-    step: &crate::steps::Step,
-    ws: &crate::workspace::Workspace,
-) -> crate::steps::common::prepare::Prepared {
-    use crate::manifest::{self, DepKind, NewDep};
-    let mut out = crate::steps::common::prepare::Prepared::default();
-    let mut manifests = manifest::ManifestEdits::new(ws.root.join("Cargo.toml"));
-    for c in &ws.crates {
-        let needs = c.files.iter().any(|f| {
-            let Ok(text) = std::fs::read_to_string(&f.path) else {
-                return false;
-            };
-            if !prefilter(text.as_bytes()) {
-                return false;
-            }
-            let meta = crate::engine::FileMeta {
-                module_path: f.module_path.clone(),
-                crate_evidence: c.evidence,
-                path: Some(f.path.clone()),
-                crate_ctx: None,
-                ..Default::default()
-            };
-            let count = |t: &str| t.matches("futures::").count();
-            matches!(
-                crate::engine::process(step, &text, &meta),
-                crate::engine::Outcome::Rewritten { new_text: Some(n), .. } if count(&n) > count(&text)
-            )
-        });
-        if !needs {
-            continue;
-        }
-        let Ok(member) = std::fs::read_to_string(&c.manifest_path) else {
-            continue;
-        };
-        let deps = [NewDep::new("futures", "0.3", &[], DepKind::Normal)];
-        let root_cur = manifests.root_for(&c.manifest_path);
-        let dirs = (c.dir.as_path(), ws.root.as_path());
-        match manifest::add_deps_in(&member, root_cur.as_deref(), &deps, Some(dirs)) {
-            Ok((m, r)) => manifests.record(&c.manifest_path, member, m, r),
-            Err(e) => out.items.push(crate::report::ItemReport {
-                path: crate::workspace::rel(&ws.root, &c.manifest_path),
-                krate: c.name.clone(),
-                line: 1,
-                column: 1,
-                rule: "step08/manifest".into(),
-                kind: ItemKind::Manual,
-                message: format!("Cargo.toml does not parse: {e}"),
-                note: "fix the manifest and run the step again".into(),
-            }),
-        }
+/// Step 8 before the files: nothing to learn; the `futures` dependency the native streaming
+/// code may need is declared by the pass.
+pub fn prepare(_ws: &crate::workspace::Workspace) -> crate::steps::common::prepare::Prepared {
+    crate::steps::common::prepare::Prepared {
+        manifest_rule: Some("step08/manifest"),
+        ..Default::default()
     }
-    out.manifests = manifests.finish();
-    out
 }

@@ -1,0 +1,3 @@
+//! The services.
+
+pub struct Greeter;

@@ -1,0 +1,5 @@
+//! The gRPC-Web layer, for the tonic services of another binary.
+
+pub use tonic_web::GrpcWebLayer;
+
+pub struct Greeter;
