@@ -31,6 +31,8 @@ use crate::steps::common::items::item_at;
 
 mod health;
 mod reflection;
+#[cfg(test)]
+mod tests;
 
 /// The helper-client rewrites of one file: health, then reflection.
 pub(super) fn run(
