@@ -1,7 +1,11 @@
 //! connect-shim's public API is what the tool writes plus what users need, documented:
 //! - every `connect_shim::...` path the tool writes (in the expected trees and golden files, and
 //!   in the tool's own sources: the text of its edits) names an item the shim exports;
-//! - every exported item has a doc comment (what it is for, which step removes it).
+//! - every exported item has a doc comment (what it is for, which step removes it);
+//! - every exported item is written by the tool (directly, through a macro the shim exports, or
+//!   as the `connect_errors` twin of a written item), is a method of such a type, or is on the
+//!   short list [`USER_FACING`] of items user code calls (each saying which step removes the
+//!   need for it); everything else is `#[doc(hidden)]`.
 //!
 //! The API is read from `connect-shim/src` with syn: public modules, items, inherent methods,
 //! `pub use` re-exports and `#[macro_export]` macros; `#[doc(hidden)]` items are not API.
@@ -19,6 +23,12 @@ struct Api {
     paths: BTreeSet<String>,
     /// Exported items without a doc comment.
     undocumented: Vec<String>,
+    /// The public modules among `paths`.
+    modules: BTreeSet<String>,
+    /// Doc text of each exported item (its `///` lines joined).
+    docs: std::collections::BTreeMap<String, String>,
+    /// `$crate::a::b` paths in the shim's `macro_rules!` bodies (as `a::b`).
+    macro_paths: BTreeSet<String>,
 }
 
 fn has_attr(attrs: &[syn::Attribute], name: &str) -> bool {
@@ -30,6 +40,25 @@ fn hidden(attrs: &[syn::Attribute]) -> bool {
         a.path().is_ident("doc")
             && matches!(&a.meta, syn::Meta::List(l) if l.tokens.to_string() == "hidden")
     })
+}
+
+fn doc_text(attrs: &[syn::Attribute]) -> String {
+    let mut out = String::new();
+    for a in attrs {
+        if let syn::Meta::NameValue(nv) = &a.meta {
+            if nv.path.is_ident("doc") {
+                if let syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) = &nv.value
+                {
+                    out.push_str(&s.value());
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    out
 }
 
 fn documented(attrs: &[syn::Attribute]) -> bool {
@@ -68,7 +97,14 @@ fn items(api: &mut Api, at: &str, list: &[syn::Item], dir: &Path) {
             syn::Item::Const(c) if public(&c.vis) => (c.ident.to_string(), &c.attrs),
             syn::Item::Static(s) if public(&s.vis) => (s.ident.to_string(), &s.attrs),
             syn::Item::Macro(m) if has_attr(&m.attrs, "macro_export") => {
+                let body = m
+                    .mac
+                    .tokens
+                    .to_string()
+                    .replace("$ crate :: ", "connect_shim::");
+                shim_paths(&body.replace(" :: ", "::"), &mut api.macro_paths);
                 if let Some(i) = &m.ident {
+                    api.docs.insert(format!("{i}!"), doc_text(&m.attrs));
                     if !hidden(&m.attrs) {
                         api.paths.insert(format!("{i}!"));
                         if !documented(&m.attrs) {
@@ -89,6 +125,7 @@ fn items(api: &mut Api, at: &str, list: &[syn::Item], dir: &Path) {
             syn::Item::Mod(m) if public(&m.vis) && !hidden(&m.attrs) => {
                 let path = join(at, &m.ident.to_string());
                 api.paths.insert(path.clone());
+                api.modules.insert(path.clone());
                 // An inline module's `//!` docs are among its attributes.
                 let inner_docs = match &m.content {
                     Some((_, inner)) => {
@@ -120,6 +157,7 @@ fn items(api: &mut Api, at: &str, list: &[syn::Item], dir: &Path) {
                             if !documented(&f.attrs) {
                                 api.undocumented.push(p.clone());
                             }
+                            api.docs.insert(p.clone(), doc_text(&f.attrs));
                             api.paths.insert(p);
                         }
                     }
@@ -135,6 +173,7 @@ fn items(api: &mut Api, at: &str, list: &[syn::Item], dir: &Path) {
         if !documented(attrs) {
             api.undocumented.push(p.clone());
         }
+        api.docs.insert(p.clone(), doc_text(attrs));
         api.paths.insert(p);
     }
 }
@@ -208,10 +247,8 @@ fn exists(api: &Api, path: &str) -> bool {
     api.paths.contains(path) || api.paths.contains(&format!("{path}!"))
 }
 
-#[test]
-fn every_shim_path_the_tool_writes_exists() {
-    let api = shim_api();
-    assert!(api.paths.contains("client::tonic_unary") && api.paths.contains("tonic_call!"));
+/// The `connect_shim::` paths the tool writes, each with a file that writes it.
+fn written_paths() -> BTreeSet<(String, String)> {
     let mut written = BTreeSet::new();
     let mut sources = Vec::new();
     // What the tool writes: the expected trees, tree cases and golden files ...
@@ -250,6 +287,14 @@ fn every_shim_path_the_tool_writes_exists() {
             written.insert((path, p.strip_prefix(root()).unwrap().display().to_string()));
         }
     }
+    written
+}
+
+#[test]
+fn every_shim_path_the_tool_writes_exists() {
+    let api = shim_api();
+    assert!(api.paths.contains("client::tonic_unary") && api.paths.contains("tonic_call!"));
+    let written = written_paths();
     assert!(written.len() > 20, "shim paths were found: {written:?}");
     let missing: Vec<String> = written
         .iter()
@@ -271,6 +316,134 @@ fn every_exported_shim_item_is_documented() {
         "connect-shim exports items without a doc comment: {:?}",
         api.undocumented
     );
+}
+
+/// Exported items that no step writes but user code calls, and why. Each one's doc says which
+/// user code calls it and which step removes the need for it (it names a step).
+const USER_FACING: &[(&str, &str)] = &[
+    (
+        "tonic_client!",
+        "a per-service tonic-shaped client for call sites rewritten by hand",
+    ),
+    (
+        "tonic_bridge!",
+        "serves a whole tonic service impl as a connect service, by hand",
+    ),
+    (
+        "codec::LimitedBuffaCodec",
+        "a build.rs codec path with decode limits of the user's",
+    ),
+    ("codec::Limits", "the limits parameter of LimitedBuffaCodec"),
+    (
+        "codec::DecodeLimits",
+        "the trait of LimitedBuffaCodec's limits, for limits of one's own",
+    ),
+    (
+        "status::to_connect",
+        "a tonic::Status converted to a ConnectError by hand",
+    ),
+    (
+        "status::IntoConnectResult",
+        "`.into_connect()` on a tonic result in half-migrated code",
+    ),
+    (
+        "status::IntoStatusResult",
+        "`.into_status()` on a connect result in half-migrated code",
+    ),
+    (
+        "status::RpcError",
+        "the error of helpers shared by tonic-style and connect-style code",
+    ),
+    (
+        "server::MessageStreamExt",
+        "`.message().await` on a connect inbound stream",
+    ),
+    (
+        "hosting::peer_addr",
+        "the peer address of a request whatever transport accepted it",
+    ),
+];
+
+/// `client::tonic_unary` is written and step 7 inserts `::connect_errors` into it: the twin
+/// `client::connect_errors::tonic_unary` is written too.
+fn twin(path: &str) -> Option<String> {
+    let (module, rest) = path.split_once("::connect_errors::")?;
+    Some(format!("{module}::{rest}"))
+}
+
+#[test]
+fn every_exported_shim_item_is_written_or_user_facing() {
+    let api = shim_api();
+    let written: BTreeSet<String> = written_paths().into_iter().map(|(p, _)| p).collect();
+    let tool_inserts_twins = {
+        let mut sources = Vec::new();
+        files(
+            &root().join("src"),
+            &|p: &Path| p.extension().is_some_and(|e| e == "rs"),
+            &mut sources,
+        );
+        sources.iter().any(|p| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .contains("\"::connect_errors")
+        })
+    };
+    assert!(
+        tool_inserts_twins,
+        "the `connect_errors` twin rule is out of date"
+    );
+    let user: BTreeSet<&str> = USER_FACING.iter().map(|(p, _)| *p).collect();
+    let reached = |p: &str| {
+        let bare = p.trim_end_matches('!');
+        written.contains(p)
+            || written.contains(bare)
+            || api.macro_paths.contains(p)
+            || api.macro_paths.contains(bare)
+            || twin(p).is_some_and(|t| written.contains(&t))
+            || user.contains(p)
+            // A module something under it is written.
+            || (api.modules.contains(p)
+                && written
+                    .iter()
+                    .chain(&api.macro_paths)
+                    .any(|w| w.starts_with(&format!("{p}::"))))
+    };
+    let mut stray = Vec::new();
+    for p in &api.paths {
+        // An inherent method is API with its type (and not at all when its type is hidden).
+        let ok = match p.rsplit_once("::") {
+            Some((parent, _)) if !api.modules.contains(parent) => {
+                !api.paths.contains(parent) || reached(parent)
+            }
+            _ => reached(p),
+        };
+        if !ok {
+            stray.push(p.clone());
+        }
+    }
+    assert!(
+        stray.is_empty(),
+        "connect-shim exports items the tool never writes and that are not in USER_FACING: \
+         hide them (#[doc(hidden)]), make them pub(crate), or list them with a reason:\n{}",
+        stray.join("\n")
+    );
+    for (p, why) in USER_FACING {
+        assert!(
+            api.paths.contains(*p),
+            "USER_FACING names `{p}`, which the shim does not export"
+        );
+        assert!(!why.is_empty());
+        let bare = p.trim_end_matches('!');
+        assert!(
+            !written.contains(*p) && !written.contains(bare),
+            "`{p}` is written by the tool: drop it from USER_FACING"
+        );
+        let doc = &api.docs[*p];
+        assert!(
+            ["step ", "steps ", "Step "].iter().any(|s| doc.contains(s)),
+            "`{p}` is user-facing: its doc must say which step removes the need for it:\n{doc}"
+        );
+    }
 }
 
 #[test]

@@ -58,6 +58,7 @@ use crate::status::{headers_to_metadata, merge_headers_and_trailers, strip_reser
 
 /// `CallOptions` from tonic request metadata: headers (reserved keys and `grpc-timeout`
 /// removed) and the timeout.
+#[doc(hidden)]
 pub fn call_options(metadata: MetadataMap) -> CallOptions {
     let mut headers = metadata.into_headers();
     let timeout = headers
@@ -97,6 +98,7 @@ pub fn request_from_options<T>((message, options): (T, CallOptions)) -> tonic::R
 }
 
 /// Parses a `grpc-timeout` value (`"100m"`, `"30S"`, `"5000000u"`, ...).
+#[doc(hidden)]
 pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
     if digits.is_empty() || digits.len() > 8 {
@@ -272,6 +274,7 @@ where
 }
 
 /// A `tonic::Streaming` over a stream of protobuf-encoded messages (or errors).
+#[doc(hidden)]
 pub fn streaming_from_wire<M, S>(messages: S) -> tonic::Streaming<M>
 where
     M: buffa::Message + Send + 'static,
@@ -334,6 +337,7 @@ pub fn channel_config() -> ClientConfig {
 
 /// An error of the channel under a [`ChannelTransport`].
 #[derive(Debug)]
+#[doc(hidden)]
 pub struct ChannelError(pub Box<dyn std::error::Error + Send + Sync>);
 
 impl std::fmt::Display for ChannelError {
@@ -605,6 +609,7 @@ where
 /// ```
 ///
 /// **Removed by** hand: send from where the stream's messages are produced.
+#[doc(hidden)]
 pub fn pump<Req, S>(
     mut send: connectrpc::client::BidiSendHalf<Req>,
     outbound: S,
@@ -640,6 +645,9 @@ where
 ///
 /// The struct is `EchoCompatClient<T: ClientTransport>` with `new(transport, config)`,
 /// `config()`, `config_mut()`, and one `&mut self` method per line.
+///
+/// User-facing (the tool never writes it): call sites rewritten by hand declare a compat client
+/// with it; steps 6 and 8 make the calls native, after which it can go.
 #[macro_export]
 macro_rules! tonic_client {
     (
@@ -881,6 +889,7 @@ pub mod connect_errors {
     /// A native server stream as a `Stream` of owned messages (`message().await`,
     /// `StreamExt`): what step 8 writes where a response stream is used as a `Stream` (`next()`,
     /// `collect()`, passed along) rather than read with `message().await`.
+    #[doc(hidden)]
     pub fn server_stream_messages<B, V, M>(
         stream: connectrpc::client::ServerStream<B, V>,
     ) -> Inbound<M>
@@ -909,6 +918,7 @@ pub mod connect_errors {
 
     /// The receive half of a native bidi call as a `Stream` of owned messages (see
     /// [`server_stream_messages`]).
+    #[doc(hidden)]
     pub fn bidi_messages<B, V, M>(recv: connectrpc::client::BidiRecvHalf<B, V>) -> Inbound<M>
     where
         B: Body<Data = Bytes> + Unpin + Send + 'static,

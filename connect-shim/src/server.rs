@@ -123,6 +123,7 @@ where
 }
 
 /// The `tonic::Request` a tonic handler would have received for this call.
+#[doc(hidden)]
 pub fn tonic_request<T>(mut ctx: RequestContext, message: T) -> tonic::Request<T> {
     let deadline = ctx.deadline();
     let mut extensions = std::mem::take(ctx.extensions_mut());
@@ -147,6 +148,7 @@ pub fn tonic_request<T>(mut ctx: RequestContext, message: T) -> tonic::Request<T
 }
 
 /// A tonic response as a connect response: metadata to headers, compression override kept.
+#[doc(hidden)]
 pub fn connect_response<T>(response: tonic::Response<T>) -> connectrpc::Response<T> {
     let (metadata, body, extensions) = response.into_parts();
     let mut out = connectrpc::Response::new(body);
@@ -160,6 +162,7 @@ pub fn connect_response<T>(response: tonic::Response<T>) -> connectrpc::Response
 }
 
 /// A tonic-style stream (`Result<T, Status>` items) as a connect `ServiceStream`.
+#[doc(hidden)]
 pub fn status_stream<T, S>(stream: S) -> ServiceStream<T>
 where
     S: Stream<Item = Result<T, Status>> + Send + 'static,
@@ -168,6 +171,7 @@ where
 }
 
 /// A connect inbound stream as a real `tonic::Streaming`, decoded with [`BuffaCodec`].
+#[doc(hidden)]
 pub fn streaming_from_inbound<M>(requests: InboundStream<M>) -> tonic::Streaming<M>
 where
     M: buffa::view::HasMessageView + Send + 'static,
@@ -259,6 +263,7 @@ pub fn tonic_result<B>(result: ServiceResult<B>) -> Result<tonic::Response<B>, S
 }
 
 /// A connect response stream as a tonic-style stream (`Result<T, Status>` items).
+#[doc(hidden)]
 pub fn tonic_stream<T: Send + 'static>(
     stream: ServiceStream<T>,
 ) -> impl Stream<Item = Result<T, Status>> + Send + Unpin + 'static {
@@ -267,6 +272,7 @@ pub fn tonic_stream<T: Send + 'static>(
 
 /// Inbound connect stream with owned messages, for loops written against tonic's `Streaming`
 /// (`while let Some(m) = s.next().await { let m = m?; .. }`).
+#[doc(hidden)]
 pub fn owned_messages<M>(
     requests: InboundStream<M>,
 ) -> impl Stream<Item = Result<M, ConnectError>> + Send + Unpin + 'static
@@ -277,6 +283,9 @@ where
 }
 
 /// `message().await` on any stream of results, as `tonic::Streaming` has it.
+///
+/// User-facing: handler code that keeps `stream.message().await` on a connect inbound stream
+/// imports it; step 4 makes streaming handlers native (`next().await`).
 pub trait MessageStreamExt<T, E>: Stream<Item = Result<T, E>> + Unpin {
     /// The next message, `Ok(None)` at the end of the stream.
     fn message(&mut self) -> impl Future<Output = Result<Option<T>, E>> + Send + '_
@@ -325,6 +334,9 @@ impl<T> TonicBridge<T> {
 ///
 /// Must be invoked in the crate that owns the connect trait (the orphan rule allows
 /// `impl LocalTrait for TonicBridge<T>`).
+///
+/// User-facing (the tool never writes it): a whole tonic service impl served as a connect service
+/// by hand; steps 2 and 4 convert handlers one by one instead, after which it can go.
 #[macro_export]
 macro_rules! tonic_bridge {
     (
@@ -533,6 +545,7 @@ pub mod connect_errors {
 
     /// An error type a response stream item may carry: converted with [`to_connect`] for
     /// `tonic::Status`, as is for `ConnectError`.
+    #[doc(hidden)]
     pub trait IntoConnectError {
         /// The connect error.
         fn into_connect_error(self) -> ConnectError;
@@ -634,6 +647,7 @@ pub mod connect_errors {
 
     /// An inbound stream of owned messages, shaped like `tonic::Streaming` (`message().await`,
     /// `Stream<Item = Result<M, ConnectError>>`).
+    #[doc(hidden)]
     pub struct Inbound<M> {
         inner: std::pin::Pin<Box<dyn Stream<Item = Result<M, ConnectError>> + Send>>,
     }

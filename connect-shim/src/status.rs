@@ -44,13 +44,16 @@ use tonic::metadata::MetadataMap;
 use tonic::{Code, Status};
 
 /// The `Any` type URL prefix used by gRPC; Connect error details use bare names.
+#[doc(hidden)]
 pub const TYPE_URL_PREFIX: &str = "type.googleapis.com/";
 
 /// Type name of the detail that carries `Status::details()` bytes that are not a valid
 /// `google.rpc.Status`, so they survive a round trip through a `ConnectError`.
+#[doc(hidden)]
 pub const OPAQUE_DETAILS_TYPE: &str = "connect_shim.OpaqueStatusDetails";
 
 /// Metadata keys owned by the protocols, never copied between the two error types.
+#[doc(hidden)]
 pub const RESERVED_KEYS: &[&str] = &[
     "grpc-status",
     "grpc-message",
@@ -68,6 +71,7 @@ const B64_PADDED: base64::engine::GeneralPurpose = base64::engine::general_purpo
 // Codes
 
 /// `tonic::Code` -> `ErrorCode`; `None` for `Code::Ok`, the only code without a counterpart.
+#[doc(hidden)]
 pub fn code_to_connect(code: Code) -> Option<ErrorCode> {
     match code {
         Code::Ok => None,
@@ -76,6 +80,7 @@ pub fn code_to_connect(code: Code) -> Option<ErrorCode> {
 }
 
 /// `ErrorCode` -> `tonic::Code`, by gRPC number.
+#[doc(hidden)]
 pub fn code_to_tonic(code: ErrorCode) -> Code {
     Code::from_i32(code.grpc_code() as i32)
 }
@@ -85,6 +90,7 @@ pub fn code_to_tonic(code: ErrorCode) -> Code {
 
 /// `google.protobuf.Any`, as carried in `google.rpc.Status.details`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[doc(hidden)]
 pub struct RpcAny {
     /// Field 1; usually `type.googleapis.com/<full.name>`.
     pub type_url: String,
@@ -94,6 +100,7 @@ pub struct RpcAny {
 
 /// `google.rpc.Status`: what `tonic::Status::details()` and `grpc-status-details-bin` hold.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[doc(hidden)]
 pub struct RpcStatus {
     /// Field 1, the gRPC code number.
     pub code: i32,
@@ -187,11 +194,13 @@ fn take_len_delimited<'a>(buf: &mut &'a [u8]) -> Result<&'a [u8], buffa::DecodeE
 }
 
 /// `type.googleapis.com/a.B` -> `a.B`; anything else unchanged.
+#[doc(hidden)]
 pub fn strip_type_prefix(type_url: &str) -> &str {
     type_url.strip_prefix(TYPE_URL_PREFIX).unwrap_or(type_url)
 }
 
 /// `a.B` -> `type.googleapis.com/a.B`; a URL that already has a host part is unchanged.
+#[doc(hidden)]
 pub fn add_type_prefix(type_name: &str) -> String {
     if type_name.contains('/') {
         type_name.to_owned()
@@ -201,6 +210,7 @@ pub fn add_type_prefix(type_name: &str) -> String {
 }
 
 /// One `Any` -> one connect detail (value as unpadded base64, as Connect requires).
+#[doc(hidden)]
 pub fn any_to_detail(any: &RpcAny) -> ErrorDetail {
     ErrorDetail {
         type_url: strip_type_prefix(&any.type_url).to_owned(),
@@ -211,6 +221,7 @@ pub fn any_to_detail(any: &RpcAny) -> ErrorDetail {
 
 /// One connect detail -> one `Any`. `None` if the value is not base64 (connectrpc itself drops
 /// such a value on the gRPC path).
+#[doc(hidden)]
 pub fn detail_to_any(detail: &ErrorDetail) -> Option<RpcAny> {
     let value = match &detail.value {
         None => Vec::new(),
@@ -224,6 +235,7 @@ pub fn detail_to_any(detail: &ErrorDetail) -> Option<RpcAny> {
 
 /// `Status::details()` bytes -> connect details. Bytes that do not decode as
 /// `google.rpc.Status` become one [`OPAQUE_DETAILS_TYPE`] detail.
+#[doc(hidden)]
 pub fn details_to_connect(details: &[u8]) -> Vec<ErrorDetail> {
     if details.is_empty() {
         return Vec::new();
@@ -240,6 +252,7 @@ pub fn details_to_connect(details: &[u8]) -> Vec<ErrorDetail> {
 
 /// Connect details -> `Status::details()` bytes (an encoded `google.rpc.Status` holding `code`
 /// and `message` too, as tonic-types writes it). Empty when there are no details.
+#[doc(hidden)]
 pub fn details_to_tonic(code: Code, message: &str, details: &[ErrorDetail]) -> Bytes {
     if details.is_empty() {
         return Bytes::new();
@@ -263,11 +276,13 @@ pub fn details_to_tonic(code: Code, message: &str, details: &[ErrorDetail]) -> B
 // Metadata
 
 /// Is `key` one of [`RESERVED_KEYS`]?
+#[doc(hidden)]
 pub fn is_reserved_key(key: &str) -> bool {
     RESERVED_KEYS.iter().any(|r| r.eq_ignore_ascii_case(key))
 }
 
 /// tonic metadata -> HTTP headers without the reserved keys. `-bin` values stay base64 text.
+#[doc(hidden)]
 pub fn metadata_to_headers(metadata: &MetadataMap) -> HeaderMap {
     let mut headers = metadata.clone().into_headers();
     strip_reserved(&mut headers);
@@ -275,6 +290,7 @@ pub fn metadata_to_headers(metadata: &MetadataMap) -> HeaderMap {
 }
 
 /// HTTP headers -> tonic metadata without the reserved keys.
+#[doc(hidden)]
 pub fn headers_to_metadata(headers: &HeaderMap) -> MetadataMap {
     let mut headers = headers.clone();
     strip_reserved(&mut headers);
@@ -282,6 +298,7 @@ pub fn headers_to_metadata(headers: &HeaderMap) -> MetadataMap {
 }
 
 /// Remove every [`RESERVED_KEYS`] entry from `headers`.
+#[doc(hidden)]
 pub fn strip_reserved(headers: &mut HeaderMap) {
     for key in RESERVED_KEYS {
         headers.remove(*key);
@@ -289,6 +306,7 @@ pub fn strip_reserved(headers: &mut HeaderMap) {
 }
 
 /// Headers and trailers merged into one map; for a key present in both, the trailer values win.
+#[doc(hidden)]
 pub fn merge_headers_and_trailers(headers: &HeaderMap, trailers: &HeaderMap) -> HeaderMap {
     let mut merged = headers.clone();
     for key in trailers.keys() {
@@ -304,11 +322,15 @@ pub fn merge_headers_and_trailers(headers: &HeaderMap, trailers: &HeaderMap) -> 
 // Status <-> ConnectError
 
 /// `tonic::Status` -> `ConnectError` (by reference; the clone is kept as `source()`).
+#[doc(hidden)]
 pub fn status_to_connect(status: &Status) -> ConnectError {
     to_connect(status.clone())
 }
 
 /// `tonic::Status` -> `ConnectError`; shaped for `.map_err(to_connect)`.
+///
+/// User-facing: half-migrated user code converts a `tonic::Status` by hand with it
+/// (`.map_err(connect_shim::status::to_connect)`); step 7 makes errors native.
 pub fn to_connect(status: Status) -> ConnectError {
     let code = code_to_connect(status.code()).unwrap_or(ErrorCode::Unknown);
     let mut err = ConnectError::new(code, status.message());
@@ -324,6 +346,7 @@ pub fn to_connect(status: Status) -> ConnectError {
 }
 
 /// `ConnectError` -> `tonic::Status` (by reference; the clone is kept as `source()`).
+#[doc(hidden)]
 pub fn connect_to_status(err: &ConnectError) -> Status {
     to_status(err.clone())
 }
@@ -349,21 +372,29 @@ pub fn to_status(err: ConnectError) -> Status {
 // Result extension traits
 
 /// `.into_connect()` on results whose error converts to a `ConnectError`.
+///
+/// User-facing: `.into_connect()` in user code between connect and tonic halves; step 7 makes
+/// errors native.
 pub trait IntoConnectResult<T> {
     /// Convert the error with [`to_connect`] (or `RpcError`'s `From`).
     fn into_connect(self) -> Result<T, ConnectError>;
 }
 
 /// `.into_status()` on results whose error converts to a `tonic::Status`.
+///
+/// User-facing: `.into_status()` in user code between connect and tonic halves; step 7 makes errors
+/// native.
 pub trait IntoStatusResult<T> {
     /// Convert the error with [`to_status`] (or `RpcError`'s `From`).
     fn into_status(self) -> Result<T, Status>;
 }
 
 /// Alias kept for readability at tonic-side call sites: `Result<T, Status>` gains `into_connect`.
+#[doc(hidden)]
 pub use IntoConnectResult as StatusResultExt;
 /// Alias kept for readability at connect-side call sites: `Result<T, ConnectError>` gains
 /// `into_status`.
+#[doc(hidden)]
 pub use IntoStatusResult as ConnectResultExt;
 
 impl<T> IntoConnectResult<T> for Result<T, Status> {
@@ -395,6 +426,9 @@ impl<T> IntoStatusResult<T> for Result<T, RpcError> {
 /// `From<RpcError>` for both comes out (legal because `RpcError` is local to the shim).
 ///
 /// Stored as a `ConnectError`, so converting to connect is free and to tonic is [`to_status`].
+///
+/// User-facing: the error type of a user's helpers called from both tonic-style and connect-style
+/// code; step 7 makes errors native.
 #[derive(Debug, Clone)]
 pub struct RpcError(pub ConnectError);
 

@@ -62,9 +62,8 @@ use crate::steps::common::items::item_at;
 mod calls;
 pub mod channel;
 mod construct;
-mod health;
+mod helpers;
 mod paths;
-mod reflection;
 mod request_helpers;
 mod responses;
 mod walker;
@@ -518,8 +517,7 @@ impl ClientsPass<'_> {
     fn rewrite(&self, file: &FileCtx<'_>, out: &mut PassOutput) {
         let protocol = protocol(self.ctx);
         let chan = channel::run(self.ctx, protocol, file, out).unwrap_or_default();
-        health::run(file, out, &chan, protocol);
-        reflection::run(file, out, &chan, protocol);
+        helpers::run(file, out, &chan, protocol);
         let Some(schema) = self.ctx.schema.as_deref() else {
             return;
         };

@@ -48,6 +48,9 @@ use tonic::Status;
 type Marker<T> = PhantomData<fn() -> T>;
 
 /// Chooses the [`buffa::DecodeOptions`] a [`LimitedBuffaCodec`] decodes with.
+///
+/// User-facing: implemented by user code for limits of its own on a [`LimitedBuffaCodec`]; gone
+/// with the codec at step 9.
 pub trait DecodeLimits: Send + Sync + 'static {
     /// The options used for every message this codec decodes.
     fn options() -> buffa::DecodeOptions;
@@ -55,6 +58,7 @@ pub trait DecodeLimits: Send + Sync + 'static {
 
 /// buffa's default limits; what [`BuffaCodec`] uses.
 #[derive(Debug, Clone, Copy, Default)]
+#[doc(hidden)]
 pub struct DefaultLimits;
 
 impl DecodeLimits for DefaultLimits {
@@ -65,6 +69,9 @@ impl DecodeLimits for DefaultLimits {
 
 /// Limits given as const parameters: recursion depth, unknown-field count, element memory in
 /// bytes.
+///
+/// User-facing: the limits parameter of a [`LimitedBuffaCodec`] a user's `build.rs` names; gone
+/// with the codec at step 9.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Limits<const RECURSION: u32, const UNKNOWN_FIELDS: usize, const ELEMENT_MEMORY: usize>;
 
@@ -146,6 +153,9 @@ where
 }
 
 /// tonic codec for buffa messages whose decode limits come from `L`.
+///
+/// User-facing: a `build.rs` that needs decode limits names it as the codec path itself (the tool
+/// writes [`BuffaCodec`]); step 9 removes tonic's codegen and with it the codec.
 pub struct LimitedBuffaCodec<E, D, L> {
     _pd: Marker<(E, D, L)>,
 }
@@ -197,6 +207,7 @@ where
 }
 
 /// Encodes a buffa message into tonic's frame buffer.
+#[doc(hidden)]
 pub struct BuffaEncoder<E> {
     _pd: PhantomData<fn(E)>,
     buffer_settings: BufferSettings,
@@ -232,6 +243,7 @@ impl<E: buffa::Message> Encoder for BuffaEncoder<E> {
 }
 
 /// Decodes a buffa message with buffa's default limits.
+#[doc(hidden)]
 pub struct BuffaDecoder<D> {
     _pd: PhantomData<fn() -> D>,
     buffer_settings: BufferSettings,
@@ -264,6 +276,7 @@ impl<D: buffa::Message> Decoder for BuffaDecoder<D> {
 }
 
 /// Decodes a buffa message with the limits chosen by `L`.
+#[doc(hidden)]
 pub struct LimitedBuffaDecoder<D, L> {
     _pd: PhantomData<fn() -> (D, L)>,
     buffer_settings: BufferSettings,

@@ -52,6 +52,7 @@ pub trait ServiceName: Send + Sync + 'static {
 }
 
 /// Declares a [`ServiceName`] marker: `service_name!(pub EchoName = "shimtest.v1.Echo");`.
+#[doc(hidden)]
 #[macro_export]
 macro_rules! service_name {
     ($vis:vis $ty:ident = $name:expr) => {
@@ -124,6 +125,7 @@ impl<N: ServiceName> TonicHosted<N> {
 }
 
 /// What [`TonicHosted::new`] accepts.
+#[doc(hidden)]
 pub struct HostedService(ConnectRpcService);
 
 impl From<Router> for HostedService {
@@ -143,9 +145,11 @@ impl<N: ServiceName> tonic::server::NamedService for TonicHosted<N> {
 
 /// Body of a hosted response: the connect body (with the error-header fix when it moved status
 /// keys into the trailers), or a replay of an error response gathered into a trailers-only one.
+#[doc(hidden)]
 pub type HostedBody =
     http_body_util::Either<GrpcStatusBody<connectrpc::ConnectRpcBody>, ReplayBody>;
 /// Frames of a response read to its end, sent again.
+#[doc(hidden)]
 pub type ReplayBody = http_body_util::StreamBody<
     futures_util::stream::Iter<std::vec::IntoIter<Result<Frame<Bytes>, Infallible>>>,
 >;
@@ -166,6 +170,7 @@ fn is_grpc(headers: &HeaderMap) -> bool {
 /// returns, as from a tonic server (for streaming methods too), with details and metadata. A
 /// response with messages before its error keeps its messages and gets the status moved into its
 /// trailers ([`fix_grpc_error_headers`]).
+#[doc(hidden)]
 pub async fn trailers_only(resp: http::Response<connectrpc::ConnectRpcBody>) -> HostedResponse {
     use http_body_util::BodyExt as _;
     if !(is_grpc(resp.headers()) && resp.headers().contains_key(&STATUS_KEYS[0])) {
@@ -245,6 +250,9 @@ impl<N: ServiceName> Service<http::Request<tonic::body::Body>> for TonicHosted<N
 
 /// The peer address a transport recorded in the request extensions: connectrpc's `PeerAddr`,
 /// tonic's `TcpConnectInfo` or axum's `ConnectInfo<SocketAddr>`, in that order.
+///
+/// User-facing: user middleware reads the client's address with it whatever server accepted the
+/// connection; step 9 removes the tonic server.
 pub fn peer_addr(extensions: &http::Extensions) -> Option<SocketAddr> {
     extensions
         .get::<connectrpc::server::PeerAddr>()
@@ -262,6 +270,7 @@ pub fn peer_addr(extensions: &http::Extensions) -> Option<SocketAddr> {
 }
 
 /// Make `ctx.peer_addr()` work in connect handlers whatever transport accepted the connection.
+#[doc(hidden)]
 pub fn insert_peer_addr(extensions: &mut http::Extensions) {
     if extensions.get::<connectrpc::server::PeerAddr>().is_none() {
         if let Some(addr) = peer_addr(extensions) {
@@ -276,6 +285,7 @@ pub fn insert_peer_addr(extensions: &mut http::Extensions) {
 /// One axum app: the tonic services in `tonic_routes` first, every other path to the connect
 /// `router` behind [`GrpcErrorFixLayer`]. Serve it with `axum::serve(listener, app)` (or
 /// `app.into_make_service_with_connect_info::<SocketAddr>()` to give handlers the peer address).
+#[doc(hidden)]
 pub fn axum_app(tonic_routes: tonic::service::Routes, router: Router) -> axum::Router {
     tonic_routes
         .into_axum_router()
@@ -290,6 +300,7 @@ pub fn connect_service(router: Router) -> GrpcErrorFix<PeerAddrService<ConnectRp
 
 /// Inserts connectrpc's `PeerAddr` from axum's or tonic's connection info (see [`peer_addr`]).
 #[derive(Debug, Clone)]
+#[doc(hidden)]
 pub struct PeerAddrService<S>(pub S);
 
 impl<S, B> Service<http::Request<B>> for PeerAddrService<S>
@@ -340,6 +351,7 @@ pub fn mixed_app(
 /// server-streaming method sees it when the call returns), a later one carries its details and
 /// metadata in the trailers ([`trailers_only`]).
 #[derive(Clone)]
+#[doc(hidden)]
 pub struct AxumHosted {
     inner: ConnectRpcService,
 }
@@ -388,6 +400,7 @@ where
 /// `serve_with_incoming`. Accept errors are skipped (after a pause for resource exhaustion);
 /// when the stream ends, no further connection is accepted. The peer address is each
 /// connection's, so `into_make_service_with_connect_info::<SocketAddr>()` works.
+#[doc(hidden)]
 pub struct IncomingListener<S> {
     incoming: Pin<Box<S>>,
 }
@@ -452,6 +465,7 @@ where
 pub struct GrpcErrorFixLayer;
 
 /// `GrpcErrorFixLayer` as a function, for `.layer(grpc_error_fix_layer())`.
+#[doc(hidden)]
 pub fn grpc_error_fix_layer() -> GrpcErrorFixLayer {
     GrpcErrorFixLayer
 }
@@ -465,6 +479,7 @@ impl<S> Layer<S> for GrpcErrorFixLayer {
 
 /// Service produced by [`GrpcErrorFixLayer`].
 #[derive(Debug, Clone)]
+#[doc(hidden)]
 pub struct GrpcErrorFix<S>(pub S);
 
 type FixFn<B> = fn(http::Response<B>) -> http::Response<GrpcStatusBody<B>>;
@@ -496,6 +511,7 @@ const STATUS_KEYS: [HeaderName; 3] = [
 /// On an `application/grpc` response (not gRPC-Web) whose headers carry `grpc-status`, move the
 /// status keys out of the headers; the returned body delivers them in its trailers (keeping any
 /// value the trailers already have). Any other response passes through unchanged.
+#[doc(hidden)]
 pub fn fix_grpc_error_headers<B>(resp: http::Response<B>) -> http::Response<GrpcStatusBody<B>> {
     let (mut parts, body) = resp.into_parts();
     let is_grpc = parts

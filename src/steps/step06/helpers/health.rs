@@ -28,20 +28,22 @@ use std::ops::Range;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
+use super::{client_type, ctor_of, item, Common};
 use crate::edit::Edit;
-use crate::engine::{FileCtx, ItemKind, ManualItem, PassOutput};
+use crate::engine::{FileCtx, ItemKind, PassOutput};
 use crate::options::ClientProtocol;
-use crate::resolve::{range, FileIndex, Resolution, ScopeTracker, UTree};
-use crate::rules::tables::{self, PathRename};
-use crate::steps::common::items::item_at;
+use crate::resolve::{range, Resolution};
+use crate::rules::tables::PathRename;
 
-const CLIENT: &[&str] = &["tonic_health", "pb", "health_client", "HealthClient"];
+/// The tonic client's path: data, in `rules/tables/step06_health.toml`.
+fn client() -> &'static [String] {
+    &super::health_table().client
+}
 
 /// tonic-health client items and their connectrpc-health paths: data, in
 /// `rules/tables/step06_health.toml`.
 fn map() -> &'static [PathRename] {
-    static MAP: std::sync::OnceLock<Vec<PathRename>> = std::sync::OnceLock::new();
-    MAP.get_or_init(|| tables::embedded_renames(tables::STEP06_HEALTH))
+    &super::health_table().renames
 }
 
 const REQUEST: &[&str] = &["tonic_health", "pb", "HealthCheckRequest"];
@@ -55,37 +57,22 @@ fn mapped(full: &[String]) -> Option<(usize, usize)> {
     })
 }
 
-fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
-    item_at(offset, format!("step06/{rule}"), kind, message, note)
-}
-
 /// The health-client rewrites of one file (nothing unless it names `tonic_health`).
 pub(super) fn run(
     file: &FileCtx<'_>,
     out: &mut PassOutput,
-    chan: &super::channel::FileScan,
+    chan: &super::super::channel::FileScan,
     protocol: ClientProtocol,
 ) {
     if !file.text.contains("tonic_health") {
         return;
     }
     let mut w = Health {
-        file,
-        idx: file.index,
-        text: file.text,
-        tr: ScopeTracker::new(file.index),
-        edits: Vec::new(),
-        fails: Vec::new(),
-        notes: Vec::new(),
-        vars: vec![HashSet::new()],
-        bodies: Vec::new(),
-        stack: Vec::new(),
+        c: Common::new(super::health_table(), file, chan, protocol),
         done: HashSet::new(),
-        chan,
-        protocol,
     };
     w.uses();
-    if w.edits.is_empty() && w.fails.is_empty() {
+    if w.c.edits.is_empty() && w.c.fails.is_empty() {
         // Nothing of the client side is imported by name: only full paths could name it.
         if !file.text.contains("health_client")
             && !file.text.contains("HealthCheckRequest")
@@ -95,111 +82,44 @@ pub(super) fn run(
         }
     }
     w.visit_file(file.file);
-    if w.edits.is_empty() && w.fails.is_empty() {
+    if w.c.edits.is_empty() && w.c.fails.is_empty() {
         return;
     }
-    if !w.fails.is_empty() {
-        let n = w.fails.len();
-        for (at, why, what) in std::mem::take(&mut w.fails) {
-            out.items.push(item(
-                at,
-                "health-client",
-                ItemKind::Manual,
-                format!("tonic-health client site not rewritten: {why}; the file's health client stays on tonic-health ({n} site(s))"),
-                &what,
-            ));
-        }
-        return;
-    }
-    let at = w.edits.iter().map(|e| e.range.start).min().unwrap_or(0);
-    let suppressed = |off: usize| {
-        let (line, _) = crate::edit::line_col(w.text, off);
-        file.suppress_lines.contains(&line)
-            || (line > 1 && file.suppress_lines.contains(&(line - 1)))
-    };
-    if w.edits.iter().any(|e| suppressed(e.range.start)) {
-        out.items.push(item(
-            at,
-            "health-client",
-            ItemKind::Skipped,
-            "left alone (ignore marker)".into(),
-            "",
-        ));
-        return;
-    }
-    let mut edits = std::mem::take(&mut w.edits);
-    edits.sort_by_key(|e| (e.range.start, e.range.end));
-    edits.dedup_by(|a, b| a.range == b.range && a.text == b.text);
-    match out.commit(edits) {
-        Ok(()) => out.items.extend(w.notes),
-        Err(o) => out.items.push(item(
-            at,
-            "health-client",
-            ItemKind::Manual,
-            format!("tonic-health client not rewritten: {o}"),
-            "rewrite the health client by hand (connectrpc_health::HealthClient)",
-        )),
-    }
+    let edits = std::mem::take(&mut w.c.edits);
+    w.c.finish(file, out, edits, "health-client", |_, _, _| {});
 }
 
 struct Health<'a, 'ast> {
-    /// Converted channel values (channel.rs).
-    chan: &'a super::channel::FileScan,
-    /// The protocol of the clients built (`--protocol`).
-    protocol: ClientProtocol,
-    file: &'a FileCtx<'a>,
-    idx: &'a FileIndex,
-    text: &'a str,
-    tr: ScopeTracker,
-    edits: Vec<Edit>,
-    /// (offset, why, what to do)
-    fails: Vec<(usize, String, String)>,
-    notes: Vec<ManualItem>,
-    /// Per function: locals bound to a health client.
-    vars: Vec<HashSet<String>>,
-    bodies: Vec<&'ast syn::Block>,
-    stack: Vec<&'ast syn::Expr>,
+    c: Common<'a, 'ast>,
     /// Path starts already rewritten.
     done: HashSet<usize>,
 }
 
 impl<'a, 'ast> Health<'a, 'ast> {
-    fn edit(&mut self, r: Range<usize>, text: impl Into<String>, rule: &str) {
-        self.edits
-            .push(Edit::replace(r, text, &format!("step06/{rule}")));
-    }
-
-    fn fail(&mut self, at: usize, why: &str, what: &str) {
-        self.fails.push((at, why.to_string(), what.to_string()));
-    }
-
     fn resolve(&self, p: &syn::Path) -> Option<Vec<String>> {
-        match self.idx.resolve(self.tr.current(), p)? {
-            Resolution::One(r) => Some(r.full),
-            Resolution::Ambiguous(_) => None,
-        }
+        self.c.resolve(p)
     }
 
     fn is_client_path(&self, p: &syn::Path) -> bool {
-        self.resolve(p).is_some_and(|f| f == CLIENT)
+        self.resolve(p).is_some_and(|f| f == client())
     }
 
     // ---- use items ----------------------------------------------------------------------
 
     fn uses(&mut self) {
         let mut grouped = HashSet::new();
-        for (li, l) in self.idx.leaves.iter().enumerate() {
+        for (li, l) in self.c.idx.leaves.iter().enumerate() {
             if l.is_glob {
                 continue;
             }
-            let full = self.idx.canonical(self.idx.leaf_path(li));
+            let full = self.c.idx.canonical(self.c.idx.leaf_path(li));
             let Some((i, len)) = mapped(&full) else {
                 continue;
             };
             if len != full.len() {
                 continue;
             }
-            let ui = &self.idx.use_items[l.item];
+            let ui = &self.c.idx.use_items[l.item];
             let mut leaves = Vec::new();
             ui.tree.leaves(&mut leaves);
             if leaves.len() != 1 {
@@ -209,20 +129,16 @@ impl<'a, 'ast> Health<'a, 'ast> {
                 continue;
             }
             // The path from the tree's start to the leaf's name (an `as` rename stays).
-            let (start, name_end) = match &ui.tree {
-                UTree::Path(_, r) => {
-                    let mut t = &ui.tree;
-                    while let UTree::Path(inner, _) = t {
-                        t = inner;
-                    }
-                    let UTree::Leaf(_, lr) = t else { continue };
-                    (r.start, lr.start + leaf_name_len(&self.text[lr.clone()]))
-                }
-                _ => continue,
+            let Some(Range {
+                start,
+                end: name_end,
+            }) = self.c.use_span(l.item, false)
+            else {
+                continue;
             };
-            let text = &self.text[start..name_end];
+            let text = &self.c.text[start..name_end];
             let lead = if text.starts_with("::") { "::" } else { "" };
-            self.edit(
+            self.c.edit(
                 start..name_end,
                 format!("{lead}{}", map()[i].to),
                 "health-import",
@@ -233,15 +149,15 @@ impl<'a, 'ast> Health<'a, 'ast> {
     /// `use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};`: rewritten as a
     /// whole when every name in it is a mapped item, else listed.
     fn grouped_use(&mut self, ui: usize, leaves: &[usize]) {
-        let item = &self.idx.use_items[ui];
+        let item = &self.c.idx.use_items[ui];
         let at = item.range.start;
         let mut parts = Vec::new();
         for &li in leaves {
-            let l = &self.idx.leaves[li];
-            let full = self.idx.canonical(self.idx.leaf_path(li));
+            let l = &self.c.idx.leaves[li];
+            let full = self.c.idx.canonical(self.c.idx.leaf_path(li));
             let hit = mapped(&full).filter(|&(_, len)| len == full.len() && !l.is_glob);
             let Some((i, _)) = hit else {
-                self.fail(
+                self.c.fail(
                     at,
                     &format!(
                         "import of `{}` grouped with tonic-health's client items",
@@ -262,12 +178,12 @@ impl<'a, 'ast> Health<'a, 'ast> {
             }
         }
         let r = item.tree.range();
-        let lead = if self.text[r.clone()].starts_with("::") {
+        let lead = if self.c.text[r.clone()].starts_with("::") {
             "::"
         } else {
             ""
         };
-        self.edit(
+        self.c.edit(
             r,
             format!("{lead}connectrpc_health::{{{}}}", parts.join(", ")),
             "health-import",
@@ -283,7 +199,7 @@ impl<'a, 'ast> Health<'a, 'ast> {
         if self.done.contains(&r.start) {
             return;
         }
-        let Some(Resolution::One(res)) = self.idx.resolve(self.tr.current(), p) else {
+        let Some(Resolution::One(res)) = self.c.idx.resolve(self.c.tr.current(), p) else {
             return;
         };
         let full = res.full;
@@ -300,111 +216,26 @@ impl<'a, 'ast> Health<'a, 'ast> {
         let end = range(p.segments[last].ident.span()).end;
         self.done.insert(r.start);
         let lead = if p.leading_colon.is_some() { "::" } else { "" };
-        self.edit(
+        self.c.edit(
             r.start..end,
             format!("{lead}{}", map()[i].to),
             "health-path",
         );
         // Type arguments of the client: the tonic channel is the transport.
-        if map()[i].from == CLIENT {
-            self.client_args(&p.segments[last].arguments);
-        }
-    }
-
-    fn client_args(&mut self, args: &syn::PathArguments) {
-        let syn::PathArguments::AngleBracketed(a) = args else {
-            return;
-        };
-        for g in &a.args {
-            let syn::GenericArgument::Type(t) = g else {
-                continue;
-            };
-            let syn::Type::Path(tp) = t else { continue };
-            let full = self.resolve(&tp.path).unwrap_or_default();
-            if full.first().map(String::as_str) == Some("tonic")
-                && matches!(
-                    full.last().map(String::as_str),
-                    Some("Channel" | "InterceptedService")
-                )
-            {
-                let tr = range(t.span());
-                if self.chan.converted && full.last().map(String::as_str) == Some("Channel") {
-                    self.edits.push(Edit::replace(
-                        tr,
-                        "connectrpc::client::HttpClient",
-                        "step06/health-client",
-                    ));
-                    continue;
-                }
-                self.edits.push(Edit::insert(
-                    tr.start,
-                    "connect_shim::client::ChannelTransport<",
-                    "step06/health-client",
-                ));
-                self.edits
-                    .push(Edit::insert(tr.end, ">", "step06/health-client"));
-            } else if !matches!(t, syn::Type::Infer(_)) {
-                self.fail(
-                    range(t.span()).start,
-                    "health client over a transport the step does not know",
-                    "use a `connectrpc::client::HttpClient` transport",
-                );
-            }
+        if map()[i].from == client() {
+            self.c
+                .client_args(&p.segments[last].arguments, true, "health-client");
         }
     }
 
     /// Type of a client (parameter or annotated `let`), through references.
     fn client_type(&self, t: &syn::Type) -> bool {
-        match t {
-            syn::Type::Reference(r) => self.client_type(&r.elem),
-            syn::Type::Paren(p) => self.client_type(&p.elem),
-            syn::Type::Path(p) if p.qself.is_none() => self.is_client_path(&p.path),
-            _ => false,
-        }
+        client_type(t, &|p| self.is_client_path(p))
     }
 
     /// `HealthClient::new(..)` / `::connect(..)` under `.await`, `?`, `unwrap`, `clone`.
     fn ctor_of(&self, e: &'ast syn::Expr) -> Option<&'ast syn::ExprCall> {
-        match e {
-            syn::Expr::Await(a) => self.ctor_of(&a.base),
-            syn::Expr::Try(t) => self.ctor_of(&t.expr),
-            syn::Expr::Paren(p) => self.ctor_of(&p.expr),
-            syn::Expr::MethodCall(m)
-                if matches!(m.method.to_string().as_str(), "unwrap" | "expect") =>
-            {
-                self.ctor_of(&m.receiver)
-            }
-            syn::Expr::Call(c) => {
-                let syn::Expr::Path(fp) = &*c.func else {
-                    return None;
-                };
-                let n = fp.path.segments.len();
-                if n < 2 {
-                    return None;
-                }
-                let mut ty = fp.path.clone();
-                ty.segments.pop();
-                let last = ty.segments.pop()?.into_value();
-                ty.segments.push(last);
-                self.is_client_path(&ty).then_some(c)
-            }
-            _ => None,
-        }
-    }
-
-    fn is_client_value(&self, e: &syn::Expr) -> bool {
-        match e {
-            syn::Expr::Path(p) => p
-                .path
-                .get_ident()
-                .is_some_and(|i| self.vars.last().is_some_and(|v| v.contains(&i.to_string()))),
-            syn::Expr::Paren(p) => self.is_client_value(&p.expr),
-            syn::Expr::Reference(r) => self.is_client_value(&r.expr),
-            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
-                self.is_client_value(&u.expr)
-            }
-            _ => false,
-        }
+        ctor_of(e, &|p| self.is_client_path(p))
     }
 
     fn ctor(&mut self, c: &'ast syn::ExprCall) {
@@ -414,21 +245,21 @@ impl<'a, 'ast> Health<'a, 'ast> {
         let name = fp.path.segments.last().unwrap().ident.to_string();
         let at = range(c.span()).start;
         match (name.as_str(), c.args.len()) {
-            ("new", 1) if self.chan.args.contains_key(&range(c.args[0].span()).start) => {
+            ("new", 1) if self.c.chan.args.contains_key(&range(c.args[0].span()).start) => {
                 let ar = range(c.args[0].span());
-                let a = self.chan.args[&ar.start].clone();
+                let a = self.c.chan.args[&ar.start].clone();
                 let cr = range(c.span());
                 if !a.pre.is_empty() {
-                    self.edit(cr.start..cr.start, a.pre, "health-client");
-                    self.edit(cr.end..cr.end, a.post, "health-client");
+                    self.c.edit(cr.start..cr.start, a.pre, "health-client");
+                    self.c.edit(cr.end..cr.end, a.post, "health-client");
                 }
-                self.edit(ar, format!("{}, {}", a.transport, a.config), "health-client");
+                self.c.edit(ar, format!("{}, {}", a.transport, a.config), "health-client");
             }
             ("new", 1) => {
                 let ar = range(c.args[0].span());
-                let arg = self.text[ar.clone()].to_string();
-                self.edit(ar, super::on_channel(&arg), "health-client");
-                self.notes.push(item(
+                let arg = self.c.text[ar.clone()].to_string();
+                self.c.edit(ar, super::super::on_channel(&arg), "health-client");
+                self.c.notes.push(item(
                     at,
                     "health-client",
                     ItemKind::Manual,
@@ -438,40 +269,17 @@ impl<'a, 'ast> Health<'a, 'ast> {
             }
             ("connect", 1) => {
                 // `.await` then `?` / `.unwrap()` / `.expect(..)`, as for the user's clients.
-                let n = self.stack.len();
-                let up = |k: usize| n.checked_sub(k).map(|i| self.stack[i]);
-                let end = match (up(2), up(3)) {
-                    (Some(syn::Expr::Await(_)), Some(syn::Expr::Try(t))) => {
-                        Some((range(t.span()).end, "?".to_string()))
-                    }
-                    (Some(syn::Expr::Await(_)), Some(syn::Expr::MethodCall(m)))
-                        if m.method == "unwrap" || m.method == "expect" =>
-                    {
-                        let from = range(m.receiver.span()).end;
-                        let e = range(m.span()).end;
-                        Some((e, self.text[from..e].trim_start().to_string()))
-                    }
-                    _ => None,
-                };
-                let Some((end, suffix)) = end else {
-                    self.fail(
+                let Some((end, suffix)) = self.c.connect_end() else {
+                    self.c.fail(
                         at,
                         "`HealthClient::connect` not awaited and checked in place",
                         "build `connectrpc_health::HealthClient::new(HttpClient::plaintext_http2_only(), ClientConfig::new(uri).with_protocol(Protocol::Grpc))`",
                     );
                     return;
                 };
-                let (transport_fn, proto) = super::transport_for(self.protocol);
-                let dst = self.text[range(c.args[0].span())].to_string();
-                let seg = fp.path.segments.last().unwrap();
-                self.edit(range(seg.ident.span()), "new", "health-client");
-                self.edit(
-                    range(c.paren_token.span.open()).start..end,
-                    format!("(connectrpc::client::HttpClient::{transport_fn}(), connectrpc::client::ClientConfig::new({dst}.parse(){suffix}).with_protocol(connectrpc::Protocol::{proto}))"),
-                    "health-client",
-                );
+                self.c.connect_native(c, end, &suffix, "health-client");
             }
-            _ => self.fail(
+            _ => self.c.fail(
                 at,
                 &format!("`HealthClient::{name}`"),
                 "build `connectrpc_health::HealthClient::new(HttpClient::plaintext_http2_only(), ClientConfig::new(uri).with_protocol(Protocol::Grpc))`",
@@ -487,7 +295,7 @@ impl<'a, 'ast> Health<'a, 'ast> {
             return;
         }
         if name != "check" || m.args.len() != 1 {
-            self.fail(
+            self.c.fail(
                 at,
                 &format!("call `{name}` on the health client"),
                 "call connectrpc_health::HealthClient's method (`watch` is a server stream: `message()` loop)",
@@ -501,10 +309,10 @@ impl<'a, 'ast> Health<'a, 'ast> {
                 let full = self.resolve(&fp.path).unwrap_or_default();
                 if full == ["tonic", "Request", "new"] && c.args.len() == 1 {
                     let (ar, ir) = (range(arg.span()), range(c.args[0].span()));
-                    self.edit(ar.start..ir.start, "", "health-call");
-                    self.edit(ir.end..ar.end, "", "health-call");
+                    self.c.edit(ar.start..ir.start, "", "health-call");
+                    self.c.edit(ir.end..ar.end, "", "health-call");
                 } else if full.first().map(String::as_str) == Some("tonic") {
-                    self.fail(
+                    self.c.fail(
                         at,
                         "request built by tonic",
                         "pass the message; metadata and timeouts go to `CallOptions` (`check_with_options`)",
@@ -514,25 +322,26 @@ impl<'a, 'ast> Health<'a, 'ast> {
             }
         }
         // `.await`, then the error and the response.
-        let depth = self.stack.len();
-        let Some(syn::Expr::Await(aw)) = depth.checked_sub(2).map(|i| self.stack[i]) else {
-            self.fail(at, "call not awaited directly", "await the call");
+        let depth = self.c.stack.len();
+        let Some(syn::Expr::Await(aw)) = depth.checked_sub(2).map(|i| self.c.stack[i]) else {
+            self.c
+                .fail(at, "call not awaited directly", "await the call");
             return;
         };
-        self.edits.push(Edit::insert(
+        self.c.edits.push(Edit::insert(
             range(aw.span()).end,
             ".map_err(connect_shim::status::to_status)",
             "step06/error-status",
         ));
         let mut i = depth - 2;
-        while let Some(up) = i.checked_sub(1).map(|j| self.stack[j]) {
+        while let Some(up) = i.checked_sub(1).map(|j| self.c.stack[j]) {
             let ok = match up {
                 syn::Expr::Try(_) => true,
                 syn::Expr::MethodCall(u) => {
                     matches!(
                         u.method.to_string().as_str(),
                         "map_err" | "unwrap" | "expect"
-                    ) && ptr_eq_expr(&u.receiver, self.stack[i])
+                    ) && ptr_eq_expr(&u.receiver, self.c.stack[i])
                 }
                 _ => false,
             };
@@ -541,13 +350,13 @@ impl<'a, 'ast> Health<'a, 'ast> {
             }
             i -= 1;
         }
-        let top = self.stack[i];
+        let top = self.c.stack[i];
         if let Some(name) = self.let_name_of(top) {
             self.let_uses(&name, at);
             return;
         }
-        let parent = i.checked_sub(1).map(|j| self.stack[j]);
-        let parent2 = i.checked_sub(2).map(|j| self.stack[j]);
+        let parent = i.checked_sub(1).map(|j| self.c.stack[j]);
+        let parent2 = i.checked_sub(2).map(|j| self.c.stack[j]);
         let ok = match parent {
             Some(syn::Expr::MethodCall(u)) if ptr_eq_expr(&u.receiver, top) => {
                 self.response_use(u, parent2)
@@ -555,7 +364,7 @@ impl<'a, 'ast> Health<'a, 'ast> {
             _ => false,
         };
         if !ok {
-            self.fail(
+            self.c.fail(
                 at,
                 "response used in a way the step does not rewrite",
                 "read it with `into_owned()` / `view()`",
@@ -571,12 +380,13 @@ impl<'a, 'ast> Health<'a, 'ast> {
     ) -> bool {
         match u.method.to_string().as_str() {
             "into_inner" => {
-                self.edit(range(u.method.span()), "into_owned", "health-response");
+                self.c
+                    .edit(range(u.method.span()), "into_owned", "health-response");
                 let own: &syn::Expr = self.expr_of(u);
                 if let Some(syn::Expr::MethodCall(s)) = parent {
                     if ptr_eq_expr(&s.receiver, own) && s.method == "status" && s.args.is_empty() {
                         let r = range(s.method.span()).start..range(s.span()).end;
-                        self.edit(
+                        self.c.edit(
                             r,
                             "status.as_known().unwrap_or_default()",
                             "health-response",
@@ -586,9 +396,9 @@ impl<'a, 'ast> Health<'a, 'ast> {
                 // `let message = resp.into_inner();` (directly or under `?`/`unwrap`): its
                 // `status()` reads too.
                 let mut top = own;
-                let mut k = self.stack.iter().rposition(|e| std::ptr::eq(*e, own));
+                let mut k = self.c.stack.iter().rposition(|e| std::ptr::eq(*e, own));
                 while let Some(j) = k.and_then(|k| k.checked_sub(1)) {
-                    let up = self.stack[j];
+                    let up = self.c.stack[j];
                     let wraps = match up {
                         syn::Expr::Try(t) => std::ptr::eq(&*t.expr, top),
                         syn::Expr::MethodCall(x) => {
@@ -615,17 +425,18 @@ impl<'a, 'ast> Health<'a, 'ast> {
     }
 
     fn expr_of(&self, m: &'ast syn::ExprMethodCall) -> &'ast syn::Expr {
-        self.stack
+        self.c
+            .stack
             .iter()
             .rev()
             .copied()
             .find(|e| matches!(e, syn::Expr::MethodCall(x) if std::ptr::eq(x, m)))
-            .unwrap_or(self.stack[0])
+            .unwrap_or(self.c.stack[0])
     }
 
     /// The name bound by the `let` whose initialiser is `e`, in the current function body.
     fn let_name_of(&self, e: &'ast syn::Expr) -> Option<String> {
-        let body = *self.bodies.last()?;
+        let body = *self.c.bodies.last()?;
         struct F<'x> {
             e: &'x syn::Expr,
             name: Option<Option<String>>,
@@ -650,7 +461,7 @@ impl<'a, 'ast> Health<'a, 'ast> {
 
     /// Every use of the response local `name` must be `name.into_inner()`.
     fn let_uses(&mut self, name: &str, at: usize) {
-        let Some(body) = self.bodies.last().copied() else {
+        let Some(body) = self.c.bodies.last().copied() else {
             return;
         };
         struct U<'x> {
@@ -692,7 +503,7 @@ impl<'a, 'ast> Health<'a, 'ast> {
         };
         u.visit_block(body);
         if u.other || u.hits.is_empty() {
-            self.fail(
+            self.c.fail(
                 at,
                 "response read inside a macro or not at all",
                 "read it with `into_owned()`",
@@ -702,15 +513,15 @@ impl<'a, 'ast> Health<'a, 'ast> {
         for (p, p2) in u.hits {
             let ok = match p {
                 Some(syn::Expr::MethodCall(m)) => {
-                    self.stack.push(p.unwrap());
+                    self.c.stack.push(p.unwrap());
                     let ok = self.response_use(m, p2);
-                    self.stack.pop();
+                    self.c.stack.pop();
                     ok
                 }
                 _ => false,
             };
             if !ok {
-                self.fail(
+                self.c.fail(
                     at,
                     &format!("response `{name}` used in a way the step does not rewrite"),
                     "read it with `into_owned()` / `view()`",
@@ -722,7 +533,7 @@ impl<'a, 'ast> Health<'a, 'ast> {
 
     /// `message.status()` on the owned response `message`: buffa has the field only.
     fn status_reads(&mut self, name: &str) {
-        let Some(body) = self.bodies.last().copied() else {
+        let Some(body) = self.c.bodies.last().copied() else {
             return;
         };
         struct S {
@@ -761,7 +572,7 @@ impl<'a, 'ast> Health<'a, 'ast> {
         };
         v.visit_block(body);
         for r in v.hits {
-            self.edit(
+            self.c.edit(
                 r,
                 "status.as_known().unwrap_or_default()",
                 "health-response",
@@ -777,32 +588,8 @@ impl<'a, 'ast> Health<'a, 'ast> {
         if self.resolve(&s.path).is_none_or(|f| f != REQUEST) {
             return;
         }
-        let close = range(s.brace_token.span.close()).start;
-        let before = self.text[..close].trim_end();
-        let sep = if before.ends_with(',') || before.ends_with('{') {
-            ""
-        } else {
-            ","
-        };
-        let at = before.len();
-        let multi = self.text[at..close].contains('\n');
-        let text = if multi {
-            let indent = crate::edit::indent_at(
-                self.text,
-                range(s.fields.first().map_or(s.span(), |f| f.span())).start,
-            );
-            format!("{sep}\n{indent}..Default::default()")
-        } else {
-            format!("{sep} ..Default::default()")
-        };
-        self.edits
-            .push(Edit::insert(at, text, "step06/health-message"));
+        self.c.default_rest(s, "health-message");
     }
-}
-
-fn leaf_name_len(leaf: &str) -> usize {
-    leaf.find(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .unwrap_or(leaf.len())
 }
 
 fn ptr_eq_expr(a: &syn::Expr, b: &syn::Expr) -> bool {
@@ -812,19 +599,20 @@ fn ptr_eq_expr(a: &syn::Expr, b: &syn::Expr) -> bool {
 impl<'ast> Visit<'ast> for Health<'_, 'ast> {
     fn visit_block(&mut self, b: &'ast syn::Block) {
         let p = self
+            .c
             .tr
-            .enter(self.idx, range(b.brace_token.span.open()).start);
+            .enter(self.c.idx, range(b.brace_token.span.open()).start);
         syn::visit::visit_block(self, b);
-        self.tr.leave(p);
+        self.c.tr.leave(p);
     }
 
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
         let p = match &m.content {
-            Some((b, _)) => self.tr.enter(self.idx, range(b.span.open()).start),
+            Some((b, _)) => self.c.tr.enter(self.c.idx, range(b.span.open()).start),
             None => false,
         };
         syn::visit::visit_item_mod(self, m);
-        self.tr.leave(p);
+        self.c.tr.leave(p);
     }
 
     fn visit_item_use(&mut self, _: &'ast syn::ItemUse) {}
@@ -842,32 +630,22 @@ impl<'ast> Visit<'ast> for Health<'_, 'ast> {
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         self.enter_fn(&f.sig, &f.block);
         syn::visit::visit_item_fn(self, f);
-        self.vars.pop();
-        self.bodies.pop();
+        self.c.leave_fn();
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
         self.enter_fn(&f.sig, &f.block);
         syn::visit::visit_impl_item_fn(self, f);
-        self.vars.pop();
-        self.bodies.pop();
+        self.c.leave_fn();
     }
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
         syn::visit::visit_local(self, l);
-        let (pat, ty) = match &l.pat {
-            syn::Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
-            p => (p, None),
-        };
-        let syn::Pat::Ident(id) = pat else { return };
-        let is = ty.is_some_and(|t| self.client_type(t))
-            || l.init
-                .as_ref()
-                .is_some_and(|i| self.ctor_of(&i.expr).is_some() || self.is_client_value(&i.expr));
-        if is {
-            if let Some(v) = self.vars.last_mut() {
-                v.insert(id.ident.to_string());
-            }
+        let name = self
+            .c
+            .client_local(l, |t| self.client_type(t), |e| self.ctor_of(e).is_some());
+        if let Some(name) = name {
+            self.c.bind(name);
         }
     }
 
@@ -877,7 +655,7 @@ impl<'ast> Visit<'ast> for Health<'_, 'ast> {
     }
 
     fn visit_expr(&mut self, e: &'ast syn::Expr) {
-        self.stack.push(e);
+        self.c.stack.push(e);
         match e {
             syn::Expr::Call(_) => {
                 if let Some(c) = self.ctor_of(e) {
@@ -885,7 +663,7 @@ impl<'ast> Visit<'ast> for Health<'_, 'ast> {
                 }
             }
             syn::Expr::MethodCall(m) => {
-                let on_client = self.is_client_value(&m.receiver)
+                let on_client = self.c.is_client_value(&m.receiver)
                     || matches!(&*m.receiver, syn::Expr::Call(_))
                         && self.ctor_of(&m.receiver).is_some();
                 if on_client {
@@ -895,7 +673,7 @@ impl<'ast> Visit<'ast> for Health<'_, 'ast> {
                 {
                     // Maybe a health client the step cannot see (a struct field, a function's
                     // result): converting the rest of the file would leave it tonic-shaped.
-                    self.fail(
+                    self.c.fail(
                         range(m.span()).start,
                         &format!(
                             "`{}` call on a value the step cannot tell is a health client",
@@ -909,15 +687,13 @@ impl<'ast> Visit<'ast> for Health<'_, 'ast> {
             _ => {}
         }
         syn::visit::visit_expr(self, e);
-        self.stack.pop();
+        self.c.stack.pop();
     }
 }
 
 impl<'ast> Health<'_, 'ast> {
     fn enter_fn(&mut self, sig: &'ast syn::Signature, body: &'ast syn::Block) {
-        let vars = super::typed_params(sig, |t| self.client_type(t));
-        self.vars.push(vars);
-        self.bodies.push(body);
-        let _ = self.file;
+        let vars = super::super::typed_params(sig, |t| self.client_type(t));
+        self.c.enter_fn(vars, body);
     }
 }

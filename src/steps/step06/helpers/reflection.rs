@@ -36,34 +36,21 @@ use std::ops::Range;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
+use super::{client_type, ctor_of, Common};
 use crate::edit::Edit;
 use crate::engine::{FileCtx, ItemKind, ManualItem, PassOutput};
 use crate::options::ClientProtocol;
-use crate::resolve::{range, FileIndex, Resolution, ScopeTracker, UTree};
-use crate::steps::common::items::item_at;
+use crate::resolve::range;
+use crate::rules::tables::ServiceTable;
 
 const RULE: &str = "reflection-client";
 const V1ALPHA_CLIENT: &str = "ServerReflectionV1alphaClient";
 
-const MESSAGES: &[&str] = &[
-    "ServerReflectionRequest",
-    "ServerReflectionResponse",
-    "ExtensionRequest",
-    "FileDescriptorResponse",
-    "ExtensionNumberResponse",
-    "ListServiceResponse",
-    "ServiceResponse",
-    "ErrorResponse",
-];
-
-/// Oneof variants holding a message (boxed in buffa).
-const BOXED: &[(&str, &str)] = &[
-    ("MessageRequest", "FileContainingExtension"),
-    ("MessageResponse", "FileDescriptorResponse"),
-    ("MessageResponse", "AllExtensionNumbersResponse"),
-    ("MessageResponse", "ListServicesResponse"),
-    ("MessageResponse", "ErrorResponse"),
-];
+/// The reflection table: messages, oneofs and their boxed variants, the client
+/// (`rules/tables/step06_reflection.toml`).
+fn table() -> &'static ServiceTable {
+    super::reflection_table()
+}
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Ver {
@@ -133,9 +120,10 @@ impl Item {
     fn boxed_variant(&self) -> bool {
         self.kind == Kind::Oneof
             && self.rest.len() == 3
-            && BOXED
+            && table()
+                .oneofs
                 .iter()
-                .any(|(e, v)| self.rest[1] == *e && self.rest[2] == *v)
+                .any(|o| self.rest[1] == o.name && o.boxed.contains(&self.rest[2]))
     }
 }
 
@@ -152,15 +140,19 @@ fn classify(full: &[String]) -> Option<Item> {
         // tonic-reflection before 0.11: `pb` is v1alpha.
         Some(_) => (Ver::V1alpha, true, full[2..].to_vec()),
     };
+    let t = table();
+    // `server_reflection_client::ServerReflectionClient`: the client's module and name.
+    let client = &t.client[t.client.len() - 2..];
+    let oneof_module = |m: &str| t.oneofs.iter().any(|o| o.module == m);
+    let oneof = |m: &str, e: &str| t.oneofs.iter().any(|o| o.module == m && o.name == e);
     let r: Vec<&str> = rest.iter().map(String::as_str).collect();
     let (kind, len) = match r.as_slice() {
         [] => (Kind::Module, 0),
-        ["server_reflection_client"] => (Kind::ClientModule, 1),
-        ["server_reflection_client", "ServerReflectionClient", ..] => (Kind::Client, 2),
-        [m, ..] if MESSAGES.contains(m) => (Kind::Message, 1),
-        ["server_reflection_request" | "server_reflection_response"] => (Kind::OneofModule, 1),
-        ["server_reflection_request", "MessageRequest", ..]
-        | ["server_reflection_response", "MessageResponse", ..] => (Kind::Oneof, 2),
+        [m] if *m == client[0] => (Kind::ClientModule, 1),
+        [m, c, ..] if *m == client[0] && *c == client[1] => (Kind::Client, 2),
+        [m, ..] if t.messages.iter().any(|x| x == m) => (Kind::Message, 1),
+        [m] if oneof_module(m) => (Kind::OneofModule, 1),
+        [m, e, ..] if oneof(m, e) => (Kind::Oneof, 2),
         _ => (Kind::Unknown, r.len()),
     };
     Some(Item {
@@ -173,7 +165,7 @@ fn classify(full: &[String]) -> Option<Item> {
 }
 
 fn item(offset: usize, kind: ItemKind, message: String, note: &str) -> ManualItem {
-    item_at(offset, format!("step06/{RULE}"), kind, message, note)
+    super::item(offset, RULE, kind, message, note)
 }
 
 /// The reflection-client rewrites of one file (nothing unless it names tonic-reflection's
@@ -181,29 +173,19 @@ fn item(offset: usize, kind: ItemKind, message: String, note: &str) -> ManualIte
 pub(super) fn run(
     file: &FileCtx<'_>,
     out: &mut PassOutput,
-    chan: &super::channel::FileScan,
+    chan: &super::super::channel::FileScan,
     protocol: ClientProtocol,
 ) {
     if !file.text.contains("tonic_reflection") {
         return;
     }
     let mut w = Reflection {
-        idx: file.index,
-        text: file.text,
-        tr: ScopeTracker::new(file.index),
-        edits: Vec::new(),
-        fails: Vec::new(),
-        notes: Vec::new(),
-        vars: vec![HashSet::new()],
-        bodies: Vec::new(),
-        stack: Vec::new(),
+        c: Common::new(table(), file, chan, protocol),
         stmts: Vec::new(),
         replaced: Vec::new(),
         client_side: false,
         alpha_client: false,
         taken: vec![HashSet::new()],
-        chan,
-        protocol,
     };
     w.uses();
     w.visit_file(file.file);
@@ -211,31 +193,19 @@ pub(super) fn run(
         // Server-side names only (the descriptor set, the server builder): other steps.
         return;
     }
-    if w.text.contains("original_request") {
-        let at = w.text.find("original_request").unwrap_or(0);
-        w.fail(
+    if w.c.text.contains("original_request") {
+        let at = w.c.text.find("original_request").unwrap_or(0);
+        w.c.fail(
             at,
             "`original_request` is a `buffa::MessageField` in connectrpc-reflection (an `Option` in prost)",
             "read it with `as_option()` after migrating the file by hand",
         );
     }
-    if w.edits.is_empty() && w.fails.is_empty() {
-        return;
-    }
-    if !w.fails.is_empty() {
-        let n = w.fails.len();
-        for (at, why, what) in std::mem::take(&mut w.fails) {
-            out.items.push(item(
-                at,
-                ItemKind::Manual,
-                format!("tonic-reflection client site not rewritten: {why}; the file's reflection client stays on tonic-reflection ({n} site(s))"),
-                &what,
-            ));
-        }
+    if w.c.edits.is_empty() && w.c.fails.is_empty() {
         return;
     }
     let replaced = std::mem::take(&mut w.replaced);
-    let mut edits: Vec<Edit> = std::mem::take(&mut w.edits)
+    let edits: Vec<Edit> = std::mem::take(&mut w.c.edits)
         .into_iter()
         .filter(|e| {
             !replaced.iter().any(|r| {
@@ -243,47 +213,24 @@ pub(super) fn run(
             })
         })
         .collect();
-    let at = edits.iter().map(|e| e.range.start).min().unwrap_or(0);
-    let suppressed = |off: usize| {
-        let (line, _) = crate::edit::line_col(w.text, off);
-        file.suppress_lines.contains(&line)
-            || (line > 1 && file.suppress_lines.contains(&(line - 1)))
-    };
-    if edits.iter().any(|e| suppressed(e.range.start)) {
-        out.items.push(item(
-            at,
-            ItemKind::Skipped,
-            "left alone (ignore marker)".into(),
-            "",
-        ));
-        return;
-    }
-    if w.alpha_client {
-        let end = w.text.len();
-        let sep = if w.text.ends_with('\n') { "\n" } else { "\n\n" };
-        edits.push(Edit::insert(
-            end,
-            format!("{sep}{}", v1alpha_client()),
-            "step06/reflection-v1alpha-client",
-        ));
-        w.notes.push(item(
-            at,
-            ItemKind::Manual,
-            format!("connectrpc-reflection exports no v1alpha client: `{V1ALPHA_CLIENT}` added at the end of the file (connectrpc::client::call_bidi_stream)"),
-            "prefer `connectrpc_reflection::ServerReflectionClient` (v1) where the server speaks v1",
-        ));
-    }
-    edits.sort_by_key(|e| (e.range.start, e.range.end));
-    edits.dedup_by(|a, b| a.range == b.range && a.text == b.text);
-    match out.commit(edits) {
-        Ok(()) => out.items.extend(w.notes),
-        Err(o) => out.items.push(item(
-            at,
-            ItemKind::Manual,
-            format!("tonic-reflection client not rewritten: {o}"),
-            "rewrite the reflection client by hand (connectrpc_reflection::ServerReflectionClient)",
-        )),
-    }
+    let (alpha_client, text) = (w.alpha_client, w.c.text);
+    w.c.finish(file, out, edits, RULE, |edits, notes, at| {
+        if alpha_client {
+            let end = text.len();
+            let sep = if text.ends_with('\n') { "\n" } else { "\n\n" };
+            edits.push(Edit::insert(
+                end,
+                format!("{sep}{}", v1alpha_client()),
+                "step06/reflection-v1alpha-client",
+            ));
+            notes.push(item(
+                at,
+                ItemKind::Manual,
+                format!("connectrpc-reflection exports no v1alpha client: `{V1ALPHA_CLIENT}` added at the end of the file (connectrpc::client::call_bidi_stream)"),
+                "prefer `connectrpc_reflection::ServerReflectionClient` (v1) where the server speaks v1",
+            ));
+        }
+    });
 }
 
 /// The v1alpha client added to a file that used tonic-reflection's (a brand-new item).
@@ -336,17 +283,7 @@ fn v1alpha_client() -> String {
 }
 
 struct Reflection<'a, 'ast> {
-    idx: &'a FileIndex,
-    text: &'a str,
-    tr: ScopeTracker,
-    edits: Vec<Edit>,
-    /// (offset, why, what to do)
-    fails: Vec<(usize, String, String)>,
-    notes: Vec<ManualItem>,
-    /// Per function: locals bound to a reflection client.
-    vars: Vec<HashSet<String>>,
-    bodies: Vec<&'ast syn::Block>,
-    stack: Vec<&'ast syn::Expr>,
+    c: Common<'a, 'ast>,
     /// The statements being visited, innermost last.
     stmts: Vec<&'ast syn::Stmt>,
     /// Ranges whose text is rewritten wholesale (edits inside them are dropped).
@@ -357,27 +294,11 @@ struct Reflection<'a, 'ast> {
     alpha_client: bool,
     /// Per function: names of the locals added.
     taken: Vec<HashSet<String>>,
-    /// Converted channel values (channel.rs).
-    chan: &'a super::channel::FileScan,
-    /// The protocol of the clients built (`--protocol`).
-    protocol: ClientProtocol,
 }
 
 impl<'a, 'ast> Reflection<'a, 'ast> {
-    fn edit(&mut self, r: Range<usize>, text: impl Into<String>, rule: &str) {
-        self.edits
-            .push(Edit::replace(r, text, &format!("step06/{rule}")));
-    }
-
-    fn fail(&mut self, at: usize, why: &str, what: &str) {
-        self.fails.push((at, why.to_string(), what.to_string()));
-    }
-
     fn resolve(&self, p: &syn::Path) -> Option<Vec<String>> {
-        match self.idx.resolve(self.tr.current(), p)? {
-            Resolution::One(r) => Some(self.idx.canonical(r.full)),
-            Resolution::Ambiguous(_) => None,
-        }
+        self.c.resolve(p).map(|full| self.c.idx.canonical(full))
     }
 
     fn item_of(&self, p: &syn::Path) -> Option<Item> {
@@ -397,23 +318,23 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
     }
 
     fn in_root_module(&self) -> bool {
-        self.idx.module_scope(self.tr.current()) == self.idx.root()
+        self.c.idx.module_scope(self.c.tr.current()) == self.c.idx.root()
     }
 
     // ---- use items ----------------------------------------------------------------------
 
     fn uses(&mut self) {
         let mut grouped = HashSet::new();
-        for (li, l) in self.idx.leaves.iter().enumerate() {
-            let full = self.idx.canonical(self.idx.leaf_path(li));
+        for (li, l) in self.c.idx.leaves.iter().enumerate() {
+            let full = self.c.idx.canonical(self.c.idx.leaf_path(li));
             let Some(it) = classify(&full) else {
                 continue;
             };
             self.note_item(&it);
-            let ui = &self.idx.use_items[l.item];
+            let ui = &self.c.idx.use_items[l.item];
             let at = ui.range.start;
             if l.is_glob {
-                self.fail(
+                self.c.fail(
                     at,
                     "glob import of tonic-reflection's generated module",
                     "import the reflection items by name",
@@ -422,9 +343,9 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
             }
             if it.kind == Kind::Client
                 && it.ver != Ver::V1
-                && self.idx.module_scope(l.scope) != self.idx.root()
+                && self.c.idx.module_scope(l.scope) != self.c.idx.root()
             {
-                self.fail(
+                self.c.fail(
                     at,
                     "v1alpha client imported inside a module",
                     "import it at the top level of the file, or use the v1 client",
@@ -441,7 +362,7 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
             }
             let Some(target) = it.target(true) else {
                 if it.kind == Kind::ClientModule {
-                    self.fail(
+                    self.c.fail(
                         at,
                         &format!("import of `{}`", full.join("::")),
                         "import the client itself (`connectrpc_reflection::ServerReflectionClient`)",
@@ -450,19 +371,14 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
                 // Other items of the crate (the descriptor set) stay tonic-reflection's.
                 continue;
             };
-            let (start, name_end) = match &ui.tree {
-                UTree::Path(_, r) => {
-                    let mut t = &ui.tree;
-                    while let UTree::Path(inner, _) = t {
-                        t = inner;
-                    }
-                    let UTree::Leaf(_, lr) = t else { continue };
-                    (r.start, lr.start + leaf_name_len(&self.text[lr.clone()]))
-                }
-                UTree::Leaf(_, lr) => (lr.start, lr.start + leaf_name_len(&self.text[lr.clone()])),
-                _ => continue,
+            let Some(Range {
+                start,
+                end: name_end,
+            }) = self.c.use_span(l.item, true)
+            else {
+                continue;
             };
-            let written = &self.text[start..name_end];
+            let written = &self.c.text[start..name_end];
             let lead = if written.starts_with("::") && !target.starts_with("self") {
                 "::"
             } else {
@@ -472,14 +388,15 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
             // `use v1::server_reflection_client::ServerReflectionClient;`: the alias keeps the
             // written name where the target's differs.
             let written_last = written.rsplit("::").next().unwrap_or(written).trim();
-            let alias_follows = self.text[name_end..].trim_start().starts_with("as ");
+            let alias_follows = self.c.text[name_end..].trim_start().starts_with("as ");
             let alias = if !alias_follows && written_last != last {
                 format!(" as {written_last}")
             } else {
                 String::new()
             };
             if format!("{lead}{target}{alias}") != written {
-                self.edit(start..name_end, format!("{lead}{target}{alias}"), RULE);
+                self.c
+                    .edit(start..name_end, format!("{lead}{target}{alias}"), RULE);
             }
         }
     }
@@ -487,17 +404,17 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
     /// `use tonic_reflection::pb::{v1, v1alpha};`: rewritten as a whole when every name in it
     /// has a twin under one common prefix, else listed.
     fn grouped_use(&mut self, ui: usize, leaves: &[usize]) {
-        let item = &self.idx.use_items[ui];
+        let item = &self.c.idx.use_items[ui];
         let at = item.range.start;
         let mut targets = Vec::new();
         for &li in leaves {
-            let l = &self.idx.leaves[li];
-            let full = self.idx.canonical(self.idx.leaf_path(li));
+            let l = &self.c.idx.leaves[li];
+            let full = self.c.idx.canonical(self.c.idx.leaf_path(li));
             let target = classify(&full)
                 .filter(|_| !l.is_glob)
                 .and_then(|it| it.target(false));
             let Some(target) = target else {
-                self.fail(
+                self.c.fail(
                     at,
                     &format!(
                         "import of `{}` grouped with tonic-reflection's client items",
@@ -520,7 +437,7 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
             common = (0..common).take_while(|&i| s[i] == split[0][i]).count();
         }
         if common == 0 {
-            self.fail(
+            self.c.fail(
                 at,
                 "tonic-reflection items grouped in one import have no common connect module",
                 "split the import: one `use` per item",
@@ -541,7 +458,7 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
             }
         }
         let r = item.tree.range();
-        let lead = if self.text[r.clone()].starts_with("::") {
+        let lead = if self.c.text[r.clone()].starts_with("::") {
             "::"
         } else {
             ""
@@ -551,7 +468,7 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
         } else {
             format!("{lead}{prefix}::{{{}}}", parts.join(", "))
         };
-        self.edit(r, text, RULE);
+        self.c.edit(r, text, RULE);
     }
 
     // ---- code ---------------------------------------------------------------------------
@@ -582,9 +499,9 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
             // `tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET` written in full stays valid; through
             // a module import the step rewrites it would not.
             if it.kind != Kind::Module && via.as_ref().is_some_and(|v| v.kind == Kind::Module) {
-                self.fail(
+                self.c.fail(
                     r.start,
-                    &format!("`{}`", self.text[r.clone()].trim()),
+                    &format!("`{}`", self.c.text[r.clone()].trim()),
                     "tonic-reflection's item has no connectrpc-reflection twin: rewrite by hand",
                 );
             }
@@ -606,7 +523,7 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
             _ => {}
         }
         if it.kind == Kind::Client && it.ver != Ver::V1 && !self.in_root_module() {
-            self.fail(
+            self.c.fail(
                 r.start,
                 "v1alpha client named inside a module",
                 "use it at the top level of the file, or use the v1 client",
@@ -625,14 +542,15 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
 
     fn rewrite_path(&mut self, p: &'ast syn::Path) {
         if let Some((r, text)) = self.path_rewrite(p) {
-            self.edit(r, text, RULE);
+            self.c.edit(r, text, RULE);
         }
         let Some(it) = self.item_of(p) else { return };
         if it.kind == Kind::Client {
             let n = p.segments.len();
             let extra = it.rest.len() - it.len;
             if n > extra {
-                self.client_args(&p.segments[n - extra - 1].arguments);
+                self.c
+                    .client_args(&p.segments[n - extra - 1].arguments, false, RULE);
             }
         }
     }
@@ -641,42 +559,8 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
     fn path_text(&mut self, p: &syn::Path) -> String {
         let r = range(p.span());
         match self.path_rewrite(p) {
-            Some((pr, text)) => format!("{text}{}", &self.text[pr.end..r.end]),
-            None => self.text[r].to_string(),
-        }
-    }
-
-    fn client_args(&mut self, args: &syn::PathArguments) {
-        let syn::PathArguments::AngleBracketed(a) = args else {
-            return;
-        };
-        for g in &a.args {
-            let syn::GenericArgument::Type(t) = g else {
-                continue;
-            };
-            let syn::Type::Path(tp) = t else { continue };
-            let full = self.resolve(&tp.path).unwrap_or_default();
-            if full.first().map(String::as_str) == Some("tonic")
-                && matches!(
-                    full.last().map(String::as_str),
-                    Some("Channel" | "InterceptedService")
-                )
-            {
-                let tr = range(t.span());
-                self.edits.push(Edit::insert(
-                    tr.start,
-                    "connect_shim::client::ChannelTransport<",
-                    "step06/reflection-client",
-                ));
-                self.edits
-                    .push(Edit::insert(tr.end, ">", "step06/reflection-client"));
-            } else if !matches!(t, syn::Type::Infer(_)) {
-                self.fail(
-                    range(t.span()).start,
-                    "reflection client over a transport the step does not know",
-                    "use a `connectrpc::client::HttpClient` transport",
-                );
-            }
+            Some((pr, text)) => format!("{text}{}", &self.c.text[pr.end..r.end]),
+            None => self.c.text[r].to_string(),
         }
     }
 
@@ -686,55 +570,12 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
     }
 
     fn client_type(&self, t: &syn::Type) -> bool {
-        match t {
-            syn::Type::Reference(r) => self.client_type(&r.elem),
-            syn::Type::Paren(p) => self.client_type(&p.elem),
-            syn::Type::Path(p) if p.qself.is_none() => self.is_client_path(&p.path),
-            _ => false,
-        }
+        client_type(t, &|p| self.is_client_path(p))
     }
 
     /// `ServerReflectionClient::new(..)` / `::connect(..)` under `.await`, `?`, `unwrap`.
     fn ctor_of(&self, e: &'ast syn::Expr) -> Option<&'ast syn::ExprCall> {
-        match e {
-            syn::Expr::Await(a) => self.ctor_of(&a.base),
-            syn::Expr::Try(t) => self.ctor_of(&t.expr),
-            syn::Expr::Paren(p) => self.ctor_of(&p.expr),
-            syn::Expr::MethodCall(m)
-                if matches!(m.method.to_string().as_str(), "unwrap" | "expect") =>
-            {
-                self.ctor_of(&m.receiver)
-            }
-            syn::Expr::Call(c) => {
-                let syn::Expr::Path(fp) = &*c.func else {
-                    return None;
-                };
-                if fp.path.segments.len() < 2 {
-                    return None;
-                }
-                let mut ty = fp.path.clone();
-                ty.segments.pop();
-                let last = ty.segments.pop()?.into_value();
-                ty.segments.push(last);
-                self.is_client_path(&ty).then_some(c)
-            }
-            _ => None,
-        }
-    }
-
-    fn is_client_value(&self, e: &syn::Expr) -> bool {
-        match e {
-            syn::Expr::Path(p) => p
-                .path
-                .get_ident()
-                .is_some_and(|i| self.vars.last().is_some_and(|v| v.contains(&i.to_string()))),
-            syn::Expr::Paren(p) => self.is_client_value(&p.expr),
-            syn::Expr::Reference(r) => self.is_client_value(&r.expr),
-            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
-                self.is_client_value(&u.expr)
-            }
-            _ => false,
-        }
+        ctor_of(e, &|p| self.is_client_path(p))
     }
 
     /// The constructor's text once rewritten (`new(channel)` on the channel as transport).
@@ -746,20 +587,28 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
         let name = fp.path.segments.last().unwrap().ident.to_string();
         let at = range(c.span()).start;
         match (name.as_str(), c.args.len()) {
-            ("new", 1) if self.chan.args.contains_key(&range(c.args[0].span()).start) => {
+            ("new", 1)
+                if self
+                    .c
+                    .chan
+                    .args
+                    .contains_key(&range(c.args[0].span()).start) =>
+            {
                 // A channel step 6 makes native (channel.rs): its transport and config.
                 let ar = range(c.args[0].span());
-                let a = self.chan.args[&ar.start].clone();
+                let a = self.c.chan.args[&ar.start].clone();
                 let args = format!("{}, {}", a.transport, a.config);
                 if emit {
                     let cr = range(c.span());
                     if !a.pre.is_empty() {
-                        self.edits
+                        self.c
+                            .edits
                             .push(Edit::insert(cr.start, a.pre, &format!("step06/{RULE}")));
-                        self.edits
+                        self.c
+                            .edits
                             .push(Edit::insert(cr.end, a.post, &format!("step06/{RULE}")));
                     }
-                    self.edit(ar, args, RULE);
+                    self.c.edit(ar, args, RULE);
                     return Some(String::new());
                 }
                 let path = self.path_text(&fp.path);
@@ -767,58 +616,35 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
             }
             ("new", 1) => {
                 let ar = range(c.args[0].span());
-                let arg = self.text[ar.clone()].to_string();
-                let args = super::on_channel(&arg);
-                self.notes.push(item(
+                let arg = self.c.text[ar.clone()].to_string();
+                let args = super::super::on_channel(&arg);
+                self.c.notes.push(item(
                     at,
                     ItemKind::Manual,
                     "`ServerReflectionClient` built on a tonic channel: kept as its transport (connect_shim::client::ChannelTransport)".into(),
                     "build the client on `connectrpc::client::HttpClient` with a `ClientConfig` for the server's URI once the channel is native",
                 ));
                 if emit {
-                    self.edit(ar, args, RULE);
+                    self.c.edit(ar, args, RULE);
                     return Some(String::new());
                 }
                 let path = self.path_text(&fp.path);
                 Some(format!("{path}({args})"))
             }
             ("connect", 1) if emit => {
-                let n = self.stack.len();
-                let up = |k: usize| n.checked_sub(k).map(|i| self.stack[i]);
-                let end = match (up(2), up(3)) {
-                    (Some(syn::Expr::Await(_)), Some(syn::Expr::Try(t))) => {
-                        Some((range(t.span()).end, "?".to_string()))
-                    }
-                    (Some(syn::Expr::Await(_)), Some(syn::Expr::MethodCall(m)))
-                        if m.method == "unwrap" || m.method == "expect" =>
-                    {
-                        let from = range(m.receiver.span()).end;
-                        let e = range(m.span()).end;
-                        Some((e, self.text[from..e].trim_start().to_string()))
-                    }
-                    _ => None,
-                };
-                let Some((end, suffix)) = end else {
-                    self.fail(
+                let Some((end, suffix)) = self.c.connect_end() else {
+                    self.c.fail(
                         at,
                         "`ServerReflectionClient::connect` not awaited and checked in place",
                         "build `connectrpc_reflection::ServerReflectionClient::new(HttpClient::plaintext_http2_only(), ClientConfig::new(uri).with_protocol(Protocol::Grpc))`",
                     );
                     return None;
                 };
-                let (transport_fn, proto) = super::transport_for(self.protocol);
-                let dst = self.text[range(c.args[0].span())].to_string();
-                let seg = fp.path.segments.last().unwrap();
-                self.edit(range(seg.ident.span()), "new", RULE);
-                self.edit(
-                    range(c.paren_token.span.open()).start..end,
-                    format!("(connectrpc::client::HttpClient::{transport_fn}(), connectrpc::client::ClientConfig::new({dst}.parse(){suffix}).with_protocol(connectrpc::Protocol::{proto}))"),
-                    RULE,
-                );
+                self.c.connect_native(c, end, &suffix, RULE);
                 Some(String::new())
             }
             _ => {
-                self.fail(
+                self.c.fail(
                     at,
                     &format!("`ServerReflectionClient::{name}` (in this position)"),
                     "build `connectrpc_reflection::ServerReflectionClient::new(transport, config)` and bind it to a local",
@@ -837,7 +663,7 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
             return;
         }
         if name != "server_reflection_info" || m.args.len() != 1 {
-            self.fail(
+            self.c.fail(
                 at,
                 &format!("call `{name}` on the reflection client"),
                 "call connectrpc_reflection::ServerReflectionClient's method (`server_reflection_info_with_options` takes the `CallOptions`)",
@@ -847,11 +673,11 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
         let arg_r = range(m.args[0].span());
         let call_r = range(m.span());
         let recv = match inline {
-            None => self.text[range(m.receiver.span())].trim().to_string(),
+            None => self.c.text[range(m.receiver.span())].trim().to_string(),
             Some(c) => {
                 // Bind the client before the statement: the closure borrows it.
                 let Some(stmt) = self.stmts.last().copied() else {
-                    self.fail(
+                    self.c.fail(
                         at,
                         "client built in place outside a statement",
                         "bind the client to a local",
@@ -859,12 +685,12 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
                     return;
                 };
                 let sr = range(stmt.span());
-                let crosses = self.stack.iter().any(|e| {
+                let crosses = self.c.stack.iter().any(|e| {
                     matches!(e, syn::Expr::Closure(_) | syn::Expr::Async(_))
                         && range(e.span()).start >= sr.start
                 });
                 if crosses {
-                    self.fail(
+                    self.c.fail(
                         at,
                         "client built in place inside a closure or async block",
                         "bind the client to a local and call `server_reflection_info` on it",
@@ -875,9 +701,10 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
                     return;
                 };
                 let body = self
+                    .c
                     .bodies
                     .last()
-                    .map(|b| self.text[range(b.span())].to_string());
+                    .map(|b| self.c.text[range(b.span())].to_string());
                 let mut local = "reflection_client".to_string();
                 let mut k = 2;
                 while body.as_deref().is_some_and(|b| has_word(b, &local))
@@ -889,10 +716,10 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
                 if let Some(t) = self.taken.last_mut() {
                     t.insert(local.clone());
                 }
-                let indent = crate::edit::indent_at(self.text, sr.start).to_string();
+                let indent = crate::edit::indent_at(self.c.text, sr.start).to_string();
                 let rr = range(m.receiver.span());
                 self.replaced.push(rr.clone());
-                self.edit(
+                self.c.edit(
                     sr.start..sr.start,
                     format!("let {local} = {ctor};\n{indent}"),
                     "hoist",
@@ -900,17 +727,17 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
                 local
             }
         };
-        self.edit(
+        self.c.edit(
             call_r.start..arg_r.start,
             "connect_shim::client::tonic_bidi(",
             "reflection-call",
         );
-        self.edit(
+        self.c.edit(
             arg_r.end..call_r.end,
             format!(", |options| {recv}.server_reflection_info_with_options(options))"),
             "reflection-call",
         );
-        self.notes.push(item(
+        self.c.notes.push(item(
             at,
             ItemKind::Manual,
             "reflection call `server_reflection_info` kept tonic-shaped over the connect client (connect_shim::client::tonic_bidi)".into(),
@@ -929,26 +756,7 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
         {
             return;
         }
-        let close = range(s.brace_token.span.close()).start;
-        let before = self.text[..close].trim_end();
-        let sep = if before.ends_with(',') || before.ends_with('{') {
-            ""
-        } else {
-            ","
-        };
-        let at = before.len();
-        let multi = self.text[at..close].contains('\n');
-        let text = if multi {
-            let indent = crate::edit::indent_at(
-                self.text,
-                range(s.fields.first().map_or(s.span(), |f| f.span())).start,
-            );
-            format!("{sep}\n{indent}..Default::default()")
-        } else {
-            format!("{sep} ..Default::default()")
-        };
-        self.edits
-            .push(Edit::insert(at, text, "step06/reflection-message"));
+        self.c.default_rest(s, "reflection-message");
     }
 
     /// `Variant(m)` of a boxed oneof variant: `Variant(Box::new(m))`.
@@ -960,12 +768,13 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
             return;
         }
         let r = range(c.args[0].span());
-        self.edits.push(Edit::insert(
+        self.c.edits.push(Edit::insert(
             r.start,
             "Box::new(",
             "step06/reflection-message",
         ));
-        self.edits
+        self.c
+            .edits
             .push(Edit::insert(r.end, ")", "step06/reflection-message"));
     }
 }
@@ -994,27 +803,23 @@ fn has_word(text: &str, word: &str) -> bool {
         .any(|t| t == word)
 }
 
-fn leaf_name_len(leaf: &str) -> usize {
-    leaf.find(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .unwrap_or(leaf.len())
-}
-
 impl<'ast> Visit<'ast> for Reflection<'_, 'ast> {
     fn visit_block(&mut self, b: &'ast syn::Block) {
         let p = self
+            .c
             .tr
-            .enter(self.idx, range(b.brace_token.span.open()).start);
+            .enter(self.c.idx, range(b.brace_token.span.open()).start);
         syn::visit::visit_block(self, b);
-        self.tr.leave(p);
+        self.c.tr.leave(p);
     }
 
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
         let p = match &m.content {
-            Some((b, _)) => self.tr.enter(self.idx, range(b.span.open()).start),
+            Some((b, _)) => self.c.tr.enter(self.c.idx, range(b.span.open()).start),
             None => false,
         };
         syn::visit::visit_item_mod(self, m);
-        self.tr.leave(p);
+        self.c.tr.leave(p);
     }
 
     fn visit_item_use(&mut self, _: &'ast syn::ItemUse) {}
@@ -1045,16 +850,14 @@ impl<'ast> Visit<'ast> for Reflection<'_, 'ast> {
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         self.enter_fn(&f.sig, &f.block);
         syn::visit::visit_item_fn(self, f);
-        self.vars.pop();
-        self.bodies.pop();
+        self.c.leave_fn();
         self.taken.pop();
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
         self.enter_fn(&f.sig, &f.block);
         syn::visit::visit_impl_item_fn(self, f);
-        self.vars.pop();
-        self.bodies.pop();
+        self.c.leave_fn();
         self.taken.pop();
     }
 
@@ -1066,19 +869,11 @@ impl<'ast> Visit<'ast> for Reflection<'_, 'ast> {
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
         syn::visit::visit_local(self, l);
-        let (pat, ty) = match &l.pat {
-            syn::Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
-            p => (p, None),
-        };
-        let syn::Pat::Ident(id) = pat else { return };
-        let is = ty.is_some_and(|t| self.client_type(t))
-            || l.init
-                .as_ref()
-                .is_some_and(|i| self.ctor_of(&i.expr).is_some() || self.is_client_value(&i.expr));
-        if is {
-            if let Some(v) = self.vars.last_mut() {
-                v.insert(id.ident.to_string());
-            }
+        let name = self
+            .c
+            .client_local(l, |t| self.client_type(t), |e| self.ctor_of(e).is_some());
+        if let Some(name) = name {
+            self.c.bind(name);
         }
     }
 
@@ -1097,7 +892,7 @@ impl<'ast> Visit<'ast> for Reflection<'_, 'ast> {
                         || matches!(e, syn::Pat::Ident(i) if i.subpat.is_none())
                 });
                 if !ok {
-                    self.fail(
+                    self.c.fail(
                         range(t.span()).start,
                         "pattern inside a oneof variant boxed in buffa",
                         "bind the variant's message to a name and match on its fields",
@@ -1110,13 +905,13 @@ impl<'ast> Visit<'ast> for Reflection<'_, 'ast> {
                     .is_some_and(|it| it.kind == Kind::Message && it.rest.len() == 1);
                 if msg && s.rest.is_none() && s.qself.is_none() {
                     let close = range(s.brace_token.span.close()).start;
-                    let before = self.text[..close].trim_end();
+                    let before = self.c.text[..close].trim_end();
                     let sep = if before.ends_with(',') || before.ends_with('{') {
                         " "
                     } else {
                         ", "
                     };
-                    self.edits.push(Edit::insert(
+                    self.c.edits.push(Edit::insert(
                         before.len(),
                         format!("{sep}.."),
                         "step06/reflection-message",
@@ -1129,13 +924,13 @@ impl<'ast> Visit<'ast> for Reflection<'_, 'ast> {
     }
 
     fn visit_expr(&mut self, e: &'ast syn::Expr) {
-        self.stack.push(e);
+        self.c.stack.push(e);
         match e {
             syn::Expr::Call(c) => {
                 if let Some(c) = self.ctor_of(e) {
                     // A client built in place and called at once is handled with the call.
-                    let called = self.stack.len() >= 2
-                        && matches!(self.stack[self.stack.len() - 2], syn::Expr::MethodCall(m) if std::ptr::eq(&*m.receiver, e));
+                    let called = self.c.stack.len() >= 2
+                        && matches!(self.c.stack[self.c.stack.len() - 2], syn::Expr::MethodCall(m) if std::ptr::eq(&*m.receiver, e));
                     if !called {
                         self.ctor(c, true);
                     }
@@ -1144,14 +939,14 @@ impl<'ast> Visit<'ast> for Reflection<'_, 'ast> {
                 }
             }
             syn::Expr::MethodCall(m) => {
-                if self.is_client_value(&m.receiver) {
+                if self.c.is_client_value(&m.receiver) {
                     self.call(m, None);
                 } else if let (syn::Expr::Call(c), Some(_)) =
                     (&*m.receiver, self.ctor_of(&m.receiver))
                 {
                     self.call(m, Some(c));
                 } else if m.method == "server_reflection_info" {
-                    self.fail(
+                    self.c.fail(
                         range(m.span()).start,
                         "`server_reflection_info` call on a value the step cannot tell is a reflection client",
                         "call it on a local or parameter of client type, or rewrite it by hand",
@@ -1162,15 +957,14 @@ impl<'ast> Visit<'ast> for Reflection<'_, 'ast> {
             _ => {}
         }
         syn::visit::visit_expr(self, e);
-        self.stack.pop();
+        self.c.stack.pop();
     }
 }
 
 impl<'ast> Reflection<'_, 'ast> {
     fn enter_fn(&mut self, sig: &'ast syn::Signature, body: &'ast syn::Block) {
-        let vars = super::typed_params(sig, |t| self.client_type(t));
-        self.vars.push(vars);
-        self.bodies.push(body);
+        let vars = super::super::typed_params(sig, |t| self.client_type(t));
+        self.c.enter_fn(vars, body);
         self.taken.push(HashSet::new());
     }
 }
