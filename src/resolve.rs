@@ -434,7 +434,7 @@ impl FileIndex {
                     let indexed = self
                         .symbols
                         .as_ref()
-                        .is_some_and(|s| s.modules.contains_key(&prefix));
+                        .is_some_and(|s| s.has_module(&prefix));
                     if !self.scopes[target].opaque && !indexed {
                         continue;
                     }
