@@ -128,10 +128,7 @@ impl FileSyms {
     /// The names of `file`, from its in-file index (built without a crate index).
     fn of(file: &syn::File, idx: &FileIndex) -> FileSyms {
         let mut syms = FileSyms::default();
-        let mut w = Walker {
-            ix: &mut syms,
-            idx,
-        };
+        let mut w = Walker { ix: &mut syms, idx };
         w.module(&file.items, idx.root());
         syms
     }
@@ -316,7 +313,10 @@ impl CrateIndex {
     ) -> CrateIndex {
         let files: Vec<_> = files.into_iter().collect();
         let part = Part::new(
-            files.iter().map(|(mp, _)| mp.map(<[String]>::to_vec)).collect(),
+            files
+                .iter()
+                .map(|(mp, _)| mp.map(<[String]>::to_vec))
+                .collect(),
             None,
         );
         for (slot, (_, file)) in files.iter().enumerate() {
@@ -897,7 +897,10 @@ mod tests {
     #[test]
     fn a_lazy_index_reads_only_the_files_a_lookup_reaches() {
         let files = [
-            ("crate", "pub mod pb { tonic::include_proto!(\"x\"); }\nmod svc;\nmod other;\n"),
+            (
+                "crate",
+                "pub mod pb { tonic::include_proto!(\"x\"); }\nmod svc;\nmod other;\n",
+            ),
             ("crate::svc", "pub use crate::pb::greeter_client::*;\n"),
             // Unrelated, and does not even parse: never read.
             ("crate::other", "fn broken( {\n"),
@@ -921,7 +924,11 @@ mod tests {
         );
         let mut got = read.lock().unwrap().clone();
         got.sort();
-        assert_eq!(got, vec![0, 1], "only the root and the service module are read");
+        assert_eq!(
+            got,
+            vec![0, 1],
+            "only the root and the service module are read"
+        );
         // Each file is read once, however many lookups reach it.
         assert_eq!(
             ix.canonical(path("crate::svc::GreeterClient")),
@@ -957,7 +964,11 @@ mod tests {
             ix.canonical(path("crate::svc::HelloRequest")),
             path("crate::pb::HelloRequest")
         );
-        assert_eq!(*read.lock().unwrap(), vec![0], "the offered file is not read");
+        assert_eq!(
+            *read.lock().unwrap(),
+            vec![0],
+            "the offered file is not read"
+        );
     }
 
     #[test]
@@ -966,7 +977,10 @@ mod tests {
         // that a later file also declares: the later file wins, as when all are indexed.
         let files = [
             ("crate::dup", "pub struct FromFile;\n"),
-            ("crate", "mod sys;\npub mod dup { pub struct Inline; }\npub use sys::*;\n"),
+            (
+                "crate",
+                "mod sys;\npub mod dup { pub struct Inline; }\npub use sys::*;\n",
+            ),
             ("crate::sys", "pub struct Unix;\n"),
             ("crate::sys", "pub struct Windows;\n"),
         ];

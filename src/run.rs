@@ -332,7 +332,10 @@ fn crate_symbols(c: &crate::workspace::Crate) -> Vec<Option<crate::index::FileSy
         let start = range.start;
         let paths = paths.clone();
         CrateIndex::lazy(
-            c.files[range].iter().map(|f| f.module_path.clone()).collect(),
+            c.files[range]
+                .iter()
+                .map(|f| f.module_path.clone())
+                .collect(),
             Arc::new(move |slot| std::fs::read_to_string(&paths[start + slot]).ok()),
         )
     };
