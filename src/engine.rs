@@ -187,8 +187,9 @@ pub struct FileMeta {
     /// Library crate names (`platform_server`) of the workspace's members: a path starting
     /// with one names that crate, not a generated `*_server`/`*_client` module.
     pub workspace_libs: Arc<[String]>,
-    /// The symbol index of the file's crate (built once per crate per step).
-    pub symbols: Option<Arc<crate::index::CrateIndex>>,
+    /// The symbol index of the file's crate (one per crate per step, read as lookups reach
+    /// its files), and the file's place in it.
+    pub symbols: Option<crate::index::FileSymbols>,
 }
 
 /// The outcome for one file.
@@ -356,8 +357,12 @@ fn process_parsed(step: &dyn Passes, text: &str, meta: &FileMeta, bom: &str) -> 
             };
         }
     };
-    let index =
-        FileIndex::build(&file, meta.module_path.clone()).with_symbols(meta.symbols.clone());
+    let index = FileIndex::build(&file, meta.module_path.clone());
+    // The crate's index reads this file from this parse, not from disk again.
+    if let Some(s) = &meta.symbols {
+        s.offer(&file, &index);
+    }
+    let index = index.with_symbols(meta.symbols.as_ref().map(|s| s.index.clone()));
     let line_ending = LineEnding::detect(text);
     let ctx = FileCtx {
         text,

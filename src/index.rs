@@ -25,6 +25,7 @@
 //! A core module: it reads syntax only (no IO) and names nothing above [`crate::resolve`].
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use crate::resolve::{Binding, FileIndex, ScopeId, ScopeKind};
 
@@ -75,17 +76,6 @@ pub enum Lookup {
     Unknown,
 }
 
-/// The symbol index of one crate. Paths are crate-absolute (`["crate", "pb", "X"]`); a library
-/// of the same package grafted in ([`CrateIndex::graft`]) is under its crate name.
-#[derive(Debug, Clone, Default)]
-pub struct CrateIndex {
-    pub modules: HashMap<ItemPath, ModuleSyms>,
-    pub aliases: HashMap<ItemPath, TypeRef>,
-    pub fns: HashMap<ItemPath, FnSig>,
-    /// Struct path -> its named fields and their declared types, in order.
-    pub fields: HashMap<ItemPath, Vec<(String, TypeRef)>>,
-}
-
 fn join(a: &[String], b: &[String]) -> ItemPath {
     let mut v = a.to_vec();
     v.extend_from_slice(b);
@@ -121,90 +111,281 @@ pub fn generated_may_hold(name: &str) -> bool {
         || name.ends_with("_server")
 }
 
+/// Reads the text of a file of an index by its slot (the caller's IO: this module does none).
+pub type Loader = Arc<dyn Fn(usize) -> Option<String> + Send + Sync>;
+
+/// What one file declares: its modules (its own and its inline ones), type aliases, functions
+/// and struct fields, with crate-absolute paths.
+#[derive(Debug, Default)]
+struct FileSyms {
+    modules: HashMap<ItemPath, ModuleSyms>,
+    aliases: HashMap<ItemPath, TypeRef>,
+    fns: HashMap<ItemPath, FnSig>,
+    fields: HashMap<ItemPath, Vec<(String, TypeRef)>>,
+}
+
+impl FileSyms {
+    /// The names of `file`, from its in-file index (built without a crate index).
+    fn of(file: &syn::File, idx: &FileIndex) -> FileSyms {
+        let mut syms = FileSyms::default();
+        let mut w = Walker { ix: &mut syms, idx };
+        w.module(&file.items, idx.root());
+        syms
+    }
+}
+
+/// The files of one cargo target, each indexed the first time a lookup reaches it: a lookup of
+/// a path reads the files whose module is a prefix of it (`crate`, `crate::a` for
+/// `crate::a::X`), so a step that processes a few files of a large crate indexes those and their
+/// ancestors, not the crate. Where two files declare the same path, the later one (by slot)
+/// wins, whatever order the lookups came in.
+#[derive(Default)]
+struct Part {
+    /// Each slot's crate-absolute module path (files without one are left out).
+    paths: Vec<Option<ItemPath>>,
+    /// Module path -> the slots of the files with that path.
+    by_module: HashMap<ItemPath, Vec<usize>>,
+    /// Each file's names, once read: `None` when it is left out, unreadable or does not parse.
+    syms: Vec<OnceLock<Option<FileSyms>>>,
+    load: Option<Loader>,
+}
+
+impl std::fmt::Debug for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let read = self.syms.iter().filter(|s| s.get().is_some()).count();
+        write!(f, "Part({} files, {read} read)", self.paths.len())
+    }
+}
+
+impl Part {
+    fn new(paths: Vec<Option<ItemPath>>, load: Option<Loader>) -> Part {
+        let paths: Vec<Option<ItemPath>> = paths
+            .into_iter()
+            .map(|p| p.filter(|p| p.first().map(String::as_str) == Some("crate")))
+            .collect();
+        let mut by_module: HashMap<ItemPath, Vec<usize>> = HashMap::new();
+        for (slot, p) in paths.iter().enumerate() {
+            if let Some(p) = p {
+                by_module.entry(p.clone()).or_default().push(slot);
+            }
+        }
+        Part {
+            syms: paths.iter().map(|_| OnceLock::new()).collect(),
+            paths,
+            by_module,
+            load,
+        }
+    }
+
+    /// The names of the file in `slot`, read and parsed the first time.
+    fn file(&self, slot: usize) -> Option<&FileSyms> {
+        self.syms[slot]
+            .get_or_init(|| {
+                let mp = self.paths[slot].clone()?;
+                let text = (self.load.as_ref()?)(slot)?;
+                let file = syn::parse_file(text.strip_prefix('\u{feff}').unwrap_or(&text)).ok()?;
+                Some(FileSyms::of(&file, &FileIndex::build(&file, Some(mp))))
+            })
+            .as_ref()
+    }
+
+    /// Give the part the parse a caller already has of the file in `slot` (`idx` built from
+    /// `file` with the slot's module path and no crate index), so that it is not read again.
+    fn offer(&self, slot: usize, file: &syn::File, idx: &FileIndex) {
+        let Some(mp) = self.paths.get(slot) else {
+            return;
+        };
+        if mp.as_deref() != Some(idx.module_path(idx.root())) || idx.symbols.is_some() {
+            return;
+        }
+        self.syms[slot].get_or_init(|| Some(FileSyms::of(file, idx)));
+    }
+
+    /// What the files that can declare `path` (those of its prefixes) say about it: the last
+    /// file's answer.
+    fn get<'a, T>(
+        &'a self,
+        path: &[String],
+        pick: fn(&'a FileSyms, &[String]) -> Option<&'a T>,
+    ) -> Option<&'a T> {
+        let mut best = None;
+        for n in 1..=path.len() {
+            for &slot in self.by_module.get(&path[..n]).into_iter().flatten() {
+                if let Some(v) = self.file(slot).and_then(|f| pick(f, path)) {
+                    if best.is_none_or(|(b, _)| slot > b) {
+                        best = Some((slot, v));
+                    }
+                }
+            }
+        }
+        best.map(|(_, v)| v)
+    }
+
+    /// What any file says about `path` (inherent methods are declared where the impl is):
+    /// every file is read.
+    fn get_anywhere<'a, T>(
+        &'a self,
+        path: &[String],
+        pick: fn(&'a FileSyms, &[String]) -> Option<&'a T>,
+    ) -> Option<&'a T> {
+        (0..self.paths.len())
+            .rev()
+            .find_map(|slot| self.file(slot).and_then(|f| pick(f, path)))
+    }
+}
+
+/// A module's names as seen from an index: a grafted library's paths (`crate::..` in its own
+/// files) are put under the library's name.
+#[derive(Clone, Copy)]
+struct View<'a> {
+    m: &'a ModuleSyms,
+    lib: Option<&'a str>,
+}
+
+fn rebase(lib: Option<&str>, p: &ItemPath) -> ItemPath {
+    match lib {
+        Some(lib) if p.first().map(String::as_str) == Some("crate") => {
+            let mut v = vec![lib.to_string()];
+            v.extend_from_slice(&p[1..]);
+            v
+        }
+        _ => p.clone(),
+    }
+}
+
+fn rebase_ty(lib: Option<&str>, t: &TypeRef) -> TypeRef {
+    TypeRef {
+        text: t.text.clone(),
+        head: t.head.as_ref().map(|h| rebase(lib, h)),
+    }
+}
+
+impl View<'_> {
+    fn names(&self, name: &str) -> Option<Sym> {
+        Some(match self.m.names.get(name)? {
+            Sym::Import { target, public } => Sym::Import {
+                target: rebase(self.lib, target),
+                public: *public,
+            },
+            s => s.clone(),
+        })
+    }
+
+    fn globs(&self) -> impl Iterator<Item = (ItemPath, bool)> + '_ {
+        self.m.globs.iter().map(|(g, p)| (rebase(self.lib, g), *p))
+    }
+}
+
+/// The symbol index of one crate. Paths are crate-absolute (`["crate", "pb", "X"]`); a library
+/// of the same package grafted in ([`CrateIndex::graft`]) is under its crate name. Built from
+/// parsed files ([`CrateIndex::build`]) or read on demand ([`CrateIndex::lazy`]); the answers
+/// are the same.
+#[derive(Debug, Clone, Default)]
+pub struct CrateIndex {
+    own: Arc<Part>,
+    /// Libraries of the same package, by crate name (the last one grafted first).
+    grafts: Vec<(String, Arc<Part>)>,
+}
+
+/// A file's handle on its crate's index: the index, and the file's slot in it when the file is
+/// one of the index's own (the engine gives the index the parse it has of that file).
+#[derive(Debug, Clone)]
+pub struct FileSymbols {
+    pub index: Arc<CrateIndex>,
+    pub slot: Option<usize>,
+}
+
+impl FileSymbols {
+    /// Give the index this file's parse (`idx` built without a crate index), if it has not read
+    /// the file yet.
+    pub fn offer(&self, file: &syn::File, idx: &FileIndex) {
+        if let Some(slot) = self.slot {
+            self.index.own.offer(slot, file, idx);
+        }
+    }
+}
+
 impl CrateIndex {
     /// Index a crate from its files: each with its crate-absolute module path (files without
     /// one are left out: where they sit in the module tree is unknown).
     pub fn build<'a>(
         files: impl IntoIterator<Item = (Option<&'a [String]>, &'a syn::File)>,
     ) -> CrateIndex {
-        let mut ix = CrateIndex::default();
-        for (module_path, file) in files {
-            let Some(mp) = module_path else {
-                continue;
-            };
-            if mp.first().map(String::as_str) != Some("crate") {
-                continue;
+        let files: Vec<_> = files.into_iter().collect();
+        let part = Part::new(
+            files
+                .iter()
+                .map(|(mp, _)| mp.map(<[String]>::to_vec))
+                .collect(),
+            None,
+        );
+        for (slot, (_, file)) in files.iter().enumerate() {
+            if let Some(mp) = part.paths[slot].clone() {
+                part.offer(slot, file, &FileIndex::build(file, Some(mp)));
             }
-            let idx = FileIndex::build(file, Some(mp.to_vec()));
-            let mut w = Walker {
-                ix: &mut ix,
-                idx: &idx,
-            };
-            w.module(&file.items, idx.root());
         }
-        ix
+        CrateIndex {
+            own: Arc::new(part),
+            grafts: Vec::new(),
+        }
+    }
+
+    /// The index of a crate whose files (by slot: their crate-absolute module paths) are read
+    /// through `load` and indexed when a lookup first reaches them.
+    pub fn lazy(paths: Vec<Option<ItemPath>>, load: Loader) -> CrateIndex {
+        CrateIndex {
+            own: Arc::new(Part::new(paths, Some(load))),
+            grafts: Vec::new(),
+        }
     }
 
     /// Add the modules of a library of the same package (`greeter` for a bin's
     /// `use greeter::pb::*;`) under its crate name.
     pub fn graft(&mut self, lib: &str, other: &CrateIndex) {
-        let rebase = |p: &ItemPath| -> ItemPath {
-            if p.first().map(String::as_str) == Some("crate") {
-                let mut v = vec![lib.to_string()];
-                v.extend_from_slice(&p[1..]);
-                v
-            } else {
-                p.clone()
-            }
-        };
-        let rebase_ty = |t: &TypeRef| TypeRef {
-            text: t.text.clone(),
-            head: t.head.as_ref().map(rebase),
-        };
-        for (k, m) in &other.modules {
-            let m = ModuleSyms {
-                names: m
-                    .names
-                    .iter()
-                    .map(|(n, s)| {
-                        let s = match s {
-                            Sym::Import { target, public } => Sym::Import {
-                                target: rebase(target),
-                                public: *public,
-                            },
-                            s => s.clone(),
-                        };
-                        (n.clone(), s)
-                    })
-                    .collect(),
-                globs: m.globs.iter().map(|(g, p)| (rebase(g), *p)).collect(),
-                generated: m.generated,
-            };
-            self.modules.insert(rebase(k), m);
+        self.grafts.insert(0, (lib.to_string(), other.own.clone()));
+    }
+
+    /// The part that holds `path`, the path inside it, and the library name it is under.
+    fn part<'a>(&'a self, path: &[String]) -> Option<(&'a Part, ItemPath, Option<&'a str>)> {
+        let first = path.first()?;
+        if first == "crate" {
+            return Some((&self.own, path.to_vec(), None));
         }
-        for (k, t) in &other.aliases {
-            self.aliases.insert(rebase(k), rebase_ty(t));
-        }
-        for (k, f) in &other.fns {
-            let f = FnSig {
-                params: f
-                    .params
-                    .iter()
-                    .map(|(n, t)| (n.clone(), rebase_ty(t)))
-                    .collect(),
-                ret: f.ret.as_ref().map(rebase_ty),
-            };
-            self.fns.insert(rebase(k), f);
-        }
-        for (k, v) in &other.fields {
-            let v = v.iter().map(|(n, t)| (n.clone(), rebase_ty(t))).collect();
-            self.fields.insert(rebase(k), v);
-        }
+        let (lib, part) = self.grafts.iter().find(|(lib, _)| lib == first)?;
+        let mut inner = vec!["crate".to_string()];
+        inner.extend_from_slice(&path[1..]);
+        Some((part, inner, Some(lib.as_str())))
+    }
+
+    fn view(&self, module: &[String]) -> Option<View<'_>> {
+        let (part, inner, lib) = self.part(module)?;
+        let m = part.get(&inner, |f, p| f.modules.get(p))?;
+        Some(View { m, lib })
+    }
+
+    /// Is `module` a module of the crate (or of a grafted library) that the index knows?
+    pub fn has_module(&self, module: &[String]) -> bool {
+        self.view(module).is_some()
+    }
+
+    /// A module's names (a grafted library's under its name).
+    pub fn module(&self, module: &[String]) -> Option<ModuleSyms> {
+        let v = self.view(module)?;
+        Some(ModuleSyms {
+            names: v
+                .m
+                .names
+                .keys()
+                .filter_map(|n| Some((n.clone(), v.names(n)?)))
+                .collect(),
+            globs: v.globs().collect(),
+            generated: v.m.generated,
+        })
     }
 
     /// Is `module` generated code, or inside it?
     pub fn is_generated(&self, module: &[String]) -> bool {
-        (1..=module.len()).any(|n| self.modules.get(&module[..n]).is_some_and(|m| m.generated))
+        (1..=module.len()).any(|n| self.view(&module[..n]).is_some_and(|v| v.m.generated))
     }
 
     /// What a glob import of `module` (written in the module `from`) brings for `name`.
@@ -222,19 +403,19 @@ impl CrateIndex {
         if depth > 8 {
             return Lookup::Unknown;
         }
-        let Some(m) = self.modules.get(module) else {
+        let Some(m) = self.view(module) else {
             return self.generated_child(module, name);
         };
-        match m.names.get(name) {
-            Some(Sym::Import { target, public }) if visible(*public, module, from) => {
-                return Lookup::Found(self.canonical(target.clone()));
+        match m.names(name) {
+            Some(Sym::Import { target, public }) if visible(public, module, from) => {
+                return Lookup::Found(self.canonical(target));
             }
-            Some(Sym::Item { public }) if visible(*public, module, from) => {
+            Some(Sym::Item { public }) if visible(public, module, from) => {
                 return Lookup::Found(join(module, std::slice::from_ref(&name.to_string())));
             }
             _ => {}
         }
-        if m.generated {
+        if m.m.generated {
             return if generated_may_hold(name) {
                 Lookup::Unknown
             } else {
@@ -242,11 +423,11 @@ impl CrateIndex {
             };
         }
         let mut unknown = false;
-        for (g, public) in &m.globs {
-            if !visible(*public, module, from) {
+        for (g, public) in m.globs() {
+            if !visible(public, module, from) {
                 continue;
             }
-            match self.glob_lookup_depth(g, name, from, depth + 1) {
+            match self.glob_lookup_depth(&g, name, from, depth + 1) {
                 Lookup::Found(p) => return Lookup::Found(p),
                 Lookup::Unknown => unknown = true,
                 Lookup::Absent => {}
@@ -265,7 +446,7 @@ impl CrateIndex {
         let Some((last, parent)) = module.split_last() else {
             return Lookup::Unknown;
         };
-        if !self.modules.get(parent).is_some_and(|m| m.generated) {
+        if !self.view(parent).is_some_and(|m| m.m.generated) {
             return Lookup::Unknown;
         }
         let found = if let Some(svc) = last.strip_suffix("_client") {
@@ -306,31 +487,30 @@ impl CrateIndex {
 
     fn step(&self, full: &[String], depth: usize) -> Option<ItemPath> {
         // The longest known module that is a proper prefix of the path.
-        let n = (1..full.len())
+        let (n, m) = (1..full.len())
             .rev()
-            .find(|&n| self.modules.contains_key(&full[..n]))?;
+            .find_map(|n| Some((n, self.view(&full[..n])?)))?;
         let module = &full[..n];
-        let m = &self.modules[module];
         let name = &full[n];
         let rest = &full[n + 1..];
-        match m.names.get(name) {
-            Some(Sym::Import { target, .. }) => return Some(join(target, rest)),
+        match m.names(name) {
+            Some(Sym::Import { target, .. }) => return Some(join(&target, rest)),
             Some(Sym::Item { .. }) => {
                 let here = &full[..=n];
-                let t = self.aliases.get(here)?;
-                let head = self.canonical_depth(t.head.clone()?, depth + 1);
+                let t = self.alias(here)?;
+                let head = self.canonical_depth(t.head?, depth + 1);
                 let module = &head[..head.len().saturating_sub(1)];
                 return self.is_generated(module).then(|| join(&head, rest));
             }
             None => {}
         }
-        if m.generated {
+        if m.m.generated {
             return None;
         }
         // Through the module's globs: the one that has it, else the only one that may.
         let mut maybe = Vec::new();
-        for (g, _) in &m.globs {
-            match self.glob_lookup(g, name, module) {
+        for (g, _) in m.globs() {
+            match self.glob_lookup(&g, name, module) {
                 Lookup::Found(p) => return Some(join(&p, rest)),
                 Lookup::Unknown => maybe.push(g),
                 Lookup::Absent => {}
@@ -343,27 +523,46 @@ impl CrateIndex {
     }
 
     /// The declared type of a type alias.
-    pub fn alias(&self, full: &[String]) -> Option<&TypeRef> {
-        self.aliases.get(full)
+    pub fn alias(&self, full: &[String]) -> Option<TypeRef> {
+        let (part, inner, lib) = self.part(full)?;
+        let t = part.get(&inner, |f, p| f.aliases.get(p))?;
+        Some(rebase_ty(lib, t))
     }
 
     /// The signature of a function (`crate::m::f`) or inherent method (`crate::m::S::f`).
-    pub fn function(&self, full: &[String]) -> Option<&FnSig> {
-        self.fns.get(full)
+    pub fn function(&self, full: &[String]) -> Option<FnSig> {
+        let rebased = |lib: Option<&str>, f: &FnSig| FnSig {
+            params: f
+                .params
+                .iter()
+                .map(|(n, t)| (n.clone(), rebase_ty(lib, t)))
+                .collect(),
+            ret: f.ret.as_ref().map(|t| rebase_ty(lib, t)),
+        };
+        // A grafted library's own declaration first; then the crate's files (an inherent
+        // method is declared where its impl is, under the path of its type).
+        if let Some((part, inner, Some(lib))) = self.part(full) {
+            if let Some(f) = part.get_anywhere(&inner, |f, p| f.fns.get(p)) {
+                return Some(rebased(Some(lib), f));
+            }
+        }
+        let f = self.own.get_anywhere(full, |f, p| f.fns.get(p))?;
+        Some(rebased(None, f))
     }
 
     /// The declared type of a struct's field.
-    pub fn field(&self, strukt: &[String], field: &str) -> Option<&TypeRef> {
-        self.fields
-            .get(strukt)?
+    pub fn field(&self, strukt: &[String], field: &str) -> Option<TypeRef> {
+        let (part, inner, lib) = self.part(strukt)?;
+        let fields = part.get(&inner, |f, p| f.fields.get(p))?;
+        fields
             .iter()
             .find(|(n, _)| n == field)
-            .map(|(_, t)| t)
+            .map(|(_, t)| rebase_ty(lib, t))
     }
 }
 
 struct Walker<'a> {
-    ix: &'a mut CrateIndex,
+    ix: &'a mut FileSyms,
     idx: &'a FileIndex,
 }
 
@@ -675,8 +874,167 @@ mod tests {
             Lookup::Found(path("greeter::hello_world::greeter_client::GreeterClient"))
         );
         assert_eq!(
-            bin.modules[&path("crate")].globs,
+            bin.module(&path("crate")).unwrap().globs,
             vec![(path("greeter::hello_world"), false)]
         );
+    }
+
+    /// A lazy index over (module path, source) files, and the slots its loader was asked for.
+    fn lazy(files: &[(&str, &str)]) -> (CrateIndex, Arc<std::sync::Mutex<Vec<usize>>>) {
+        let texts: Vec<String> = files.iter().map(|(_, s)| s.to_string()).collect();
+        let read = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = read.clone();
+        let ix = CrateIndex::lazy(
+            files.iter().map(|(m, _)| Some(path(m))).collect(),
+            Arc::new(move |slot| {
+                log.lock().unwrap().push(slot);
+                Some(texts[slot].clone())
+            }),
+        );
+        (ix, read)
+    }
+
+    #[test]
+    fn a_lazy_index_reads_only_the_files_a_lookup_reaches() {
+        let files = [
+            (
+                "crate",
+                "pub mod pb { tonic::include_proto!(\"x\"); }\nmod svc;\nmod other;\n",
+            ),
+            ("crate::svc", "pub use crate::pb::greeter_client::*;\n"),
+            // Unrelated, and does not even parse: never read.
+            ("crate::other", "fn broken( {\n"),
+            ("crate::other::deep", "pub struct Deep;\n"),
+        ];
+        let (ix, read) = lazy(&files);
+        assert!(read.lock().unwrap().is_empty(), "nothing is read up front");
+        // A glob of the generated module, seen from the service module.
+        assert_eq!(
+            ix.glob_lookup(&path("crate::pb"), "HelloRequest", &path("crate::svc")),
+            Lookup::Unknown
+        );
+        assert_eq!(
+            ix.canonical(path("crate::svc::GreeterClient::connect")),
+            path("crate::pb::greeter_client::GreeterClient::connect")
+        );
+        // An external path reads nothing.
+        assert_eq!(
+            ix.canonical(path("tokio::sync::Mutex")),
+            path("tokio::sync::Mutex")
+        );
+        let mut got = read.lock().unwrap().clone();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![0, 1],
+            "only the root and the service module are read"
+        );
+        // Each file is read once, however many lookups reach it.
+        assert_eq!(
+            ix.canonical(path("crate::svc::GreeterClient")),
+            path("crate::pb::greeter_client::GreeterClient")
+        );
+        assert_eq!(read.lock().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn an_offered_parse_is_not_read_again() {
+        let files = [
+            ("crate", "pub mod pb { tonic::include_proto!(\"x\"); }\nmod svc;\n"),
+            ("crate::svc", "pub use crate::pb::*;\npub type Alias = crate::pb::greeter_client::GreeterClient<u8>;\n"),
+        ];
+        let (ix, read) = lazy(&files);
+        let ix = Arc::new(ix);
+        let svc = syn::parse_file(files[1].1).unwrap();
+        let fs = FileSymbols {
+            index: ix.clone(),
+            slot: Some(1),
+        };
+        // A parse of another module's file, or one built with a crate index, is not taken.
+        let other = FileIndex::build(&svc, Some(path("crate::elsewhere")));
+        fs.offer(&svc, &other);
+        let with = FileIndex::build(&svc, Some(path("crate::svc"))).with_symbols(Some(ix.clone()));
+        fs.offer(&svc, &with);
+        fs.offer(&svc, &FileIndex::build(&svc, Some(path("crate::svc"))));
+        assert_eq!(
+            ix.canonical(path("crate::svc::Alias::connect")),
+            path("crate::pb::greeter_client::GreeterClient::connect")
+        );
+        assert_eq!(
+            ix.canonical(path("crate::svc::HelloRequest")),
+            path("crate::pb::HelloRequest")
+        );
+        assert_eq!(
+            *read.lock().unwrap(),
+            vec![0],
+            "the offered file is not read"
+        );
+    }
+
+    #[test]
+    fn lazy_answers_are_the_eager_ones_whatever_the_order() {
+        // Two files declare `crate::sys` (a `#[path]` pair) and the root an inline `crate::dup`
+        // that a later file also declares: the later file wins, as when all are indexed.
+        let files = [
+            ("crate::dup", "pub struct FromFile;\n"),
+            (
+                "crate",
+                "mod sys;\npub mod dup { pub struct Inline; }\npub use sys::*;\n",
+            ),
+            ("crate::sys", "pub struct Unix;\n"),
+            ("crate::sys", "pub struct Windows;\n"),
+        ];
+        let eager = index(&files);
+        let queries = [
+            (path("crate::dup"), "Inline"),
+            (path("crate::dup"), "FromFile"),
+            (path("crate::sys"), "Unix"),
+            (path("crate::sys"), "Windows"),
+            (path("crate"), "Windows"),
+        ];
+        for order in [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0]] {
+            let (ix, _) = lazy(&files);
+            for &q in &order {
+                let (m, name) = &queries[q];
+                assert_eq!(
+                    ix.glob_lookup(m, name, &path("crate")),
+                    eager.glob_lookup(m, name, &path("crate")),
+                    "{m:?} {name}"
+                );
+            }
+        }
+        assert_eq!(
+            eager.glob_lookup(&path("crate::dup"), "Inline", &path("crate")),
+            Lookup::Found(path("crate::dup::Inline"))
+        );
+        assert_eq!(
+            eager.glob_lookup(&path("crate"), "Windows", &path("crate")),
+            Lookup::Found(path("crate::sys::Windows"))
+        );
+    }
+
+    #[test]
+    fn a_grafted_lazy_library_is_read_once_for_all_its_bins() {
+        let (lib, read) = lazy(&[(
+            "crate",
+            "pub mod hello_world { tonic::include_proto!(\"helloworld\"); }\n",
+        )]);
+        let mut bins = Vec::new();
+        for _ in 0..2 {
+            let mut bin = index(&[("crate", "use greeter::hello_world::*;\nfn main() {}\n")]);
+            bin.graft("greeter", &lib);
+            bins.push(bin);
+        }
+        for bin in &bins {
+            assert_eq!(
+                bin.glob_lookup(
+                    &path("greeter::hello_world::greeter_client"),
+                    "GreeterClient",
+                    &path("crate")
+                ),
+                Lookup::Found(path("greeter::hello_world::greeter_client::GreeterClient"))
+            );
+        }
+        assert_eq!(*read.lock().unwrap(), vec![0]);
     }
 }

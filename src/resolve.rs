@@ -431,10 +431,7 @@ impl FileIndex {
                     }
                     // An in-file module is exact unless its items are generated, or the
                     // crate's index knows its globs of other files' modules.
-                    let indexed = self
-                        .symbols
-                        .as_ref()
-                        .is_some_and(|s| s.modules.contains_key(&prefix));
+                    let indexed = self.symbols.as_ref().is_some_and(|s| s.has_module(&prefix));
                     if !self.scopes[target].opaque && !indexed {
                         continue;
                     }

@@ -168,7 +168,7 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
     let mut collected = needs::Collected::default();
     for c in &ws.crates {
         let crate_ctx = prepared.ctx.get(&c.name).cloned();
-        let symbols = crate_symbols(step, c, crate_ctx.is_some());
+        let symbols = crate_symbols(c);
         for (i, f) in c.files.iter().enumerate() {
             if !c.selected(&f.path) {
                 // Not processed: its text stays as it is.
@@ -354,72 +354,59 @@ fn progress_bar(step: &Step, n: usize) -> indicatif::ProgressBar {
     b
 }
 
-/// The symbol index of each file's crate (one per cargo target's module tree, built once per
-/// step; a bin's index also holds its package's library under the library's name), by the
-/// file's position in [`Crate::files`]. A file outside every target gets `None`. Only the files
-/// the step processes read the index: a crate none of whose files pass the step's byte
-/// prefilter gets no index (nothing is parsed for it).
-fn crate_symbols(
-    step: &Step,
-    c: &crate::workspace::Crate,
-    with_ctx: bool,
-) -> Vec<Option<std::sync::Arc<crate::index::CrateIndex>>> {
-    use crate::index::CrateIndex;
+/// The symbol index of each file's crate (one per cargo target's module tree, one per step; a
+/// bin's index also holds its package's library under the library's name), by the file's
+/// position in [`Crate::files`]. A file outside every target gets `None`. Nothing is read here:
+/// the index reads a file when a lookup first reaches it (from the workers, in parallel), and a
+/// file the step processes gives the index the engine's parse of it, so a crate none of whose
+/// files the step processes is never read for its index.
+fn crate_symbols(c: &crate::workspace::Crate) -> Vec<Option<crate::index::FileSymbols>> {
+    use crate::index::{CrateIndex, FileSymbols};
     use std::sync::Arc;
-    let texts: Vec<Option<String>> = c
-        .files
-        .iter()
-        .map(|f| std::fs::read_to_string(&f.path).ok())
-        .collect();
-    let relevant = c.files.iter().zip(&texts).any(|(f, t)| {
-        c.selected(&f.path)
-            && t.as_ref()
-                .is_some_and(|t| step.prefilter(t.as_bytes(), with_ctx))
-    });
-    if !relevant {
-        return vec![None; c.files.len()];
-    }
-    let parsed: Vec<Option<syn::File>> = texts
-        .iter()
-        .map(|text| {
-            let text = text.as_deref()?;
-            syn::parse_file(text.strip_prefix('\u{feff}').unwrap_or(text)).ok()
-        })
-        .collect();
-    let build = |range: std::ops::Range<usize>| {
-        CrateIndex::build(range.filter_map(|i| {
-            let file = parsed[i].as_ref()?;
-            Some((c.files[i].module_path.as_deref(), file))
-        }))
+    let paths: Arc<[PathBuf]> = c.files.iter().map(|f| f.path.clone()).collect();
+    let lazy = |range: std::ops::Range<usize>| {
+        let start = range.start;
+        let paths = paths.clone();
+        CrateIndex::lazy(
+            c.files[range]
+                .iter()
+                .map(|f| f.module_path.clone())
+                .collect(),
+            Arc::new(move |slot| std::fs::read_to_string(&paths[start + slot]).ok()),
+        )
     };
     let mut out = vec![None; c.files.len()];
+    let mut give = |range: std::ops::Range<usize>, ix: &Arc<CrateIndex>, own: bool| {
+        for (i, o) in out[range].iter_mut().enumerate() {
+            *o = Some(FileSymbols {
+                index: ix.clone(),
+                slot: own.then_some(i),
+            });
+        }
+    };
     if c.targets.is_empty() {
-        let ix = Arc::new(build(0..c.files.len()));
-        out.iter_mut().for_each(|o| *o = Some(ix.clone()));
-    } else {
-        let lib = c
-            .targets
-            .iter()
-            .find(|t| t.is_lib())
-            .map(|t| (t.name.replace('-', "_"), build(t.files.clone())));
-        for t in &c.targets {
-            let ix = match &lib {
-                Some((_, l)) if t.is_lib() => l.clone(),
-                Some((name, l)) => {
-                    let mut ix = build(t.files.clone());
-                    ix.graft(name, l);
-                    ix
-                }
-                None => build(t.files.clone()),
-            };
-            let ix = Arc::new(ix);
-            for o in &mut out[t.files.clone()] {
-                *o = Some(ix.clone());
+        give(0..c.files.len(), &Arc::new(lazy(0..c.files.len())), true);
+        return out;
+    }
+    let lib = c.targets.iter().find(|t| t.is_lib()).map(|t| {
+        (
+            t.name.replace('-', "_"),
+            t.files.clone(),
+            Arc::new(lazy(t.files.clone())),
+        )
+    });
+    for t in &c.targets {
+        match &lib {
+            // (A second library target is given the first one's index, as before: not its own.)
+            Some((_, range, l)) if t.is_lib() => give(t.files.clone(), l, *range == t.files),
+            Some((name, _, l)) => {
+                let mut ix = lazy(t.files.clone());
+                ix.graft(name, l);
+                give(t.files.clone(), &Arc::new(ix), true);
             }
+            None => give(t.files.clone(), &Arc::new(lazy(t.files.clone())), true),
         }
     }
-    drop(parsed);
-    proc_macro2::extra::invalidate_current_thread_spans();
     out
 }
 
