@@ -58,6 +58,34 @@ fn imported_files_are_named_for_connectrpc_build() {
     assert!(!text.contains("google/protobuf"), "{text}");
 }
 
+/// Messages the code needs `Eq` / `Hash` on: unknown fields dropped and one attribute each in
+/// buffa's config; nothing of it without such messages.
+#[test]
+fn message_derives_go_to_the_buffa_config() {
+    let c = one(
+        "fn main() {\n    tonic_prost_build::configure()\n        .compile_protos(&[\"greet/v1/greet.proto\"], &[\"proto\"])\n        .unwrap();\n}\n",
+    );
+    let before = plan(&c, &["greet/v1/greet.proto"]).replacement.unwrap();
+    assert!(!before.contains("buffa_config"), "{before}");
+    let cfg = Step1Config {
+        message_derives: vec![(
+            "message_attributes".into(),
+            ".greet.v1.HelloRequest".into(),
+            "#[derive(Eq, Hash)]".into(),
+        )],
+        ..Step1Config::default()
+    };
+    let after = plan_step1_build_rs(&c, &schema(&["greet/v1/greet.proto"]), &cfg)
+        .replacement
+        .unwrap();
+    let expected = "    connectrpc_build::Config::new()\n        .buffa_config({\n            let mut config = connectrpc_build::CodeGenConfig::default();\n            config.generate_json = true;\n";
+    assert!(after.contains(expected), "{after}");
+    assert!(
+        after.contains("            config.preserve_unknown_fields = false;\n            config.message_attributes.push((\".greet.v1.HelloRequest\".into(), \"#[derive(Eq, Hash)]\".into()));\n            config\n        })\n"),
+        "{after}"
+    );
+}
+
 // ---- recognition: forms and versions ------------------------------------------------
 
 #[test]
