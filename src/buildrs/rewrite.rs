@@ -107,7 +107,12 @@ pub fn plan_step1_build_rs(call: &CodegenCall, schema: &Schema, cfg: &Step1Confi
         vec!["connectrpc", "buffa", "serde", "connect-shim", "tonic"];
     let args = argument_texts(call);
     let mut sorted = plan.sort_options();
-    sorted.buffa_cfg.extend(derive_lines(&cfg.message_derives));
+    let user_derives = call.options.iter().any(|o| {
+        matches!(o.class, OptionClass::MovesToBuffa(_))
+            && o.args.get(1).is_some_and(|a| derives_eq_or_hash(&a.source))
+    });
+    let derives = derive_lines(&cfg.message_derives, user_derives);
+    sorted.buffa_cfg.splice(0..0, derives);
     let connect = plan.connect_chain(&args, sorted.buffa_cfg, sorted.connect);
     let tonic = plan.tonic_chain(&args, sorted.tonic, sorted.tonic_out_subdir.as_deref());
     if schema.uses_wkt() {
@@ -133,16 +138,17 @@ pub fn plan_step1_build_rs(call: &CodegenCall, schema: &Schema, cfg: &Step1Confi
 
 /// The buffa config statements of [`Step1Config::message_derives`]: unknown fields dropped
 /// (their member is not `Eq`; prost never kept them), then one attribute per message.
-fn derive_lines(derives: &[(String, String, String)]) -> Vec<String> {
-    if derives.is_empty() {
+/// `user_derives`: an attribute of the user's derives `Eq` / `Hash` / `Ord`, which needs the same.
+fn derive_lines(derives: &[(String, String, String)], user_derives: bool) -> Vec<String> {
+    if derives.is_empty() && !user_derives {
         return vec![];
     }
     let mut lines = vec![
-        "// `Eq` / `Hash` for the messages the code uses as map keys or in `Eq` / `Hash` types"
+        "// `Eq` / `Hash` on messages (map keys, `Eq` / `Hash` types, derive attributes; prost"
             .to_string(),
-        "// (prost derived them): buffa derives them only without the unknown-fields member,"
+        "// derived them): buffa derives them only without the unknown-fields member, which"
             .to_string(),
-        "// which prost never kept either.".to_string(),
+        "// prost never kept either.".to_string(),
         "config.preserve_unknown_fields = false;".to_string(),
     ];
     for (list, path, attr) in derives {

@@ -580,6 +580,12 @@ fn classify_each_option() {
         c("type_attribute", &["\".\"", "\"#[derive(Eq)]\""]),
         MovesToBuffa("type_attributes".into())
     );
+    assert!(derives_eq_or_hash("\"#[derive(Clone, std::hash::Hash)]\""));
+    assert!(derives_eq_or_hash("\"#[derive(PartialOrd, Ord)]\""));
+    assert!(!derives_eq_or_hash(
+        "\"#[derive(PartialEq)] #[serde(rename = \\\"Eq\\\")]\""
+    ));
+    assert!(!derives_eq_or_hash("\"#[allow(dead_code)]\""));
     assert_eq!(
         c("message_attribute", &["\".\"", "\"#[x]\""]),
         MovesToBuffa("message_attributes".into())
@@ -776,6 +782,11 @@ fn step1_moves_prost_options_to_buffa_and_reports_the_rest() {
     assert!(
         text.contains(r##"config.type_attributes.push((".".into(), "#[derive(Hash)]".into()));"##)
     );
+    // A `Hash` derive needs the unknown-fields member gone.
+    assert!(
+        text.contains("config.preserve_unknown_fields = false;"),
+        "{text}"
+    );
     assert!(!text.contains("serde::Serialize"));
     assert!(
         text.contains("config.bytes_fields.push((\".\".into(), buffa_codegen::BytesRepr::Bytes));"),
@@ -916,7 +927,7 @@ fn step1_reindents_multiline_arguments() {
     let src = "fn main() {\n    {\n        tonic_build::configure()\n            .type_attribute(\n                \".\",\n                \"#[derive(Eq)]\",\n            )\n            .compile(\n                &[\n                    \"a.proto\",\n                    \"b.proto\",\n                ],\n                &[\".\"],\n            )\n            .unwrap();\n    }\n}\n";
     let c = one(src);
     let t = plan(&c, &["greet/v1/greet.proto"]).replacement.unwrap();
-    let expected_files = "        connectrpc_build::Config::new()\n            .buffa_config({\n                let mut config = connectrpc_build::CodeGenConfig::default();\n                config.generate_json = true;\n                config.type_attributes.push((\".\".into(), \"#[derive(Eq)]\".into()));\n                config\n            })\n            .files(&[\n                \"a.proto\",\n                \"b.proto\",\n            ])\n";
+    let expected_files = "        connectrpc_build::Config::new()\n            .buffa_config({\n                let mut config = connectrpc_build::CodeGenConfig::default();\n                config.generate_json = true;\n                // `Eq` / `Hash` on messages (map keys, `Eq` / `Hash` types, derive attributes; prost\n                // derived them): buffa derives them only without the unknown-fields member, which\n                // prost never kept either.\n                config.preserve_unknown_fields = false;\n                config.type_attributes.push((\".\".into(), \"#[derive(Eq)]\".into()));\n                config\n            })\n            .files(&[\n                \"a.proto\",\n                \"b.proto\",\n            ])\n";
     assert!(t.contains(expected_files), "{t}");
     assert!(t.contains("            .compile_protos(&[\n                \"a.proto\",\n                \"b.proto\",\n            ], &[\".\"])\n            .unwrap();"), "{t}");
     // A multi-line string literal keeps its content.
