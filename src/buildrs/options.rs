@@ -10,6 +10,27 @@ pub(super) fn is_serde_derive(attr: &str) -> bool {
         || a.contains("serde")
 }
 
+/// An attribute deriving `Eq`, `Hash` or `Ord` (which needs `Eq`): on a buffa message these
+/// need `preserve_unknown_fields = false`.
+pub(super) fn derives_eq_or_hash(attr_arg: &str) -> bool {
+    use syn::parse::Parser;
+    let Ok(lit) = syn::parse_str::<syn::LitStr>(attr_arg) else {
+        return false;
+    };
+    let Ok(attrs) = syn::Attribute::parse_outer.parse_str(&lit.value()) else {
+        return false;
+    };
+    let mut found = false;
+    for at in attrs.iter().filter(|at| at.path().is_ident("derive")) {
+        let _ = at.parse_nested_meta(|m| {
+            let last = m.path.segments.last().map(|s| s.ident.to_string());
+            found |= matches!(last.as_deref(), Some("Eq" | "Hash" | "Ord"));
+            Ok(())
+        });
+    }
+    found
+}
+
 /// What step 1 does with a tonic/prost builder option: moved to buffa's config, kept on tonic's
 /// builder, dropped, or reported (the `match` below is the reference).
 pub fn classify_option(name: &str, args: &[OptionArg]) -> (OptionClass, Option<String>) {
@@ -104,9 +125,11 @@ pub fn classify_option(name: &str, args: &[OptionArg]) -> (OptionClass, Option<S
                     "enum_attribute" => "enum_attributes",
                     _ => "field_attributes",
                 };
-                let note = second.contains("Eq").then(|| {
-                    "`Eq`/`Hash` derives fail on buffa messages unless \
-                         `preserve_unknown_fields = false`"
+                let note = derives_eq_or_hash(second).then(|| {
+                    "buffa messages derive `Eq` / `Hash` only without their unknown-fields \
+                     member: step 1 sets `preserve_unknown_fields = false` (prost kept no \
+                     unknown fields either); a message with a message field still cannot \
+                     derive `Hash` (buffa's `MessageField` is not `Hash`)"
                         .to_string()
                 });
                 (MovesToBuffa(field.into()), note)

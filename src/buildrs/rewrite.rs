@@ -17,6 +17,10 @@ pub struct Step1Config {
     pub tonic_subdir: String,
     /// connectrpc-build's include file.
     pub include_file: String,
+    /// `Eq` / `Hash` derives the code needs on messages: `(CodeGenConfig list, proto path,
+    /// attribute)` (`message_attributes`, `.pkg.Point`, `#[derive(Eq, Hash)]`); they need
+    /// `preserve_unknown_fields = false`.
+    pub message_derives: Vec<(String, String, String)>,
 }
 
 impl Default for Step1Config {
@@ -27,6 +31,7 @@ impl Default for Step1Config {
             connect_subdir: "connect".into(),
             tonic_subdir: "tonic".into(),
             include_file: "_connectrpc.rs".into(),
+            message_derives: Vec::new(),
         }
     }
 }
@@ -101,7 +106,13 @@ pub fn plan_step1_build_rs(call: &CodegenCall, schema: &Schema, cfg: &Step1Confi
     let mut runtime: Vec<&'static str> =
         vec!["connectrpc", "buffa", "serde", "connect-shim", "tonic"];
     let args = argument_texts(call);
-    let sorted = plan.sort_options();
+    let mut sorted = plan.sort_options();
+    let user_derives = call.options.iter().any(|o| {
+        matches!(o.class, OptionClass::MovesToBuffa(_))
+            && o.args.get(1).is_some_and(|a| derives_eq_or_hash(&a.source))
+    });
+    let derives = derive_lines(&cfg.message_derives, user_derives);
+    sorted.buffa_cfg.splice(0..0, derives);
     let connect = plan.connect_chain(&args, sorted.buffa_cfg, sorted.connect);
     let tonic = plan.tonic_chain(&args, sorted.tonic, sorted.tonic_out_subdir.as_deref());
     if schema.uses_wkt() {
@@ -123,6 +134,29 @@ pub fn plan_step1_build_rs(call: &CodegenCall, schema: &Schema, cfg: &Step1Confi
         dependencies: runtime,
         tonic_out_subdir: sorted.tonic_out_subdir,
     }
+}
+
+/// The buffa config statements of [`Step1Config::message_derives`]: unknown fields dropped
+/// (their member is not `Eq`; prost never kept them), then one attribute per message.
+/// `user_derives`: an attribute of the user's derives `Eq` / `Hash` / `Ord`, which needs the same.
+fn derive_lines(derives: &[(String, String, String)], user_derives: bool) -> Vec<String> {
+    if derives.is_empty() && !user_derives {
+        return vec![];
+    }
+    let mut lines = vec![
+        "// `Eq` / `Hash` on messages (map keys, `Eq` / `Hash` types, derive attributes; prost"
+            .to_string(),
+        "// derived them): buffa derives them only without the unknown-fields member, which"
+            .to_string(),
+        "// prost never kept either.".to_string(),
+        "config.preserve_unknown_fields = false;".to_string(),
+    ];
+    for (list, path, attr) in derives {
+        lines.push(format!(
+            "config.{list}.push(({path:?}.into(), {attr:?}.into()));"
+        ));
+    }
+    lines
 }
 
 /// Why the call is not rewritten at all: already migrated, generated from a descriptor set

@@ -58,6 +58,34 @@ fn imported_files_are_named_for_connectrpc_build() {
     assert!(!text.contains("google/protobuf"), "{text}");
 }
 
+/// Messages the code needs `Eq` / `Hash` on: unknown fields dropped and one attribute each in
+/// buffa's config; nothing of it without such messages.
+#[test]
+fn message_derives_go_to_the_buffa_config() {
+    let c = one(
+        "fn main() {\n    tonic_prost_build::configure()\n        .compile_protos(&[\"greet/v1/greet.proto\"], &[\"proto\"])\n        .unwrap();\n}\n",
+    );
+    let before = plan(&c, &["greet/v1/greet.proto"]).replacement.unwrap();
+    assert!(!before.contains("buffa_config"), "{before}");
+    let cfg = Step1Config {
+        message_derives: vec![(
+            "message_attributes".into(),
+            ".greet.v1.HelloRequest".into(),
+            "#[derive(Eq, Hash)]".into(),
+        )],
+        ..Step1Config::default()
+    };
+    let after = plan_step1_build_rs(&c, &schema(&["greet/v1/greet.proto"]), &cfg)
+        .replacement
+        .unwrap();
+    let expected = "    connectrpc_build::Config::new()\n        .buffa_config({\n            let mut config = connectrpc_build::CodeGenConfig::default();\n            config.generate_json = true;\n";
+    assert!(after.contains(expected), "{after}");
+    assert!(
+        after.contains("            config.preserve_unknown_fields = false;\n            config.message_attributes.push((\".greet.v1.HelloRequest\".into(), \"#[derive(Eq, Hash)]\".into()));\n            config\n        })\n"),
+        "{after}"
+    );
+}
+
 // ---- recognition: forms and versions ------------------------------------------------
 
 #[test]
@@ -552,6 +580,12 @@ fn classify_each_option() {
         c("type_attribute", &["\".\"", "\"#[derive(Eq)]\""]),
         MovesToBuffa("type_attributes".into())
     );
+    assert!(derives_eq_or_hash("\"#[derive(Clone, std::hash::Hash)]\""));
+    assert!(derives_eq_or_hash("\"#[derive(PartialOrd, Ord)]\""));
+    assert!(!derives_eq_or_hash(
+        "\"#[derive(PartialEq)] #[serde(rename = \\\"Eq\\\")]\""
+    ));
+    assert!(!derives_eq_or_hash("\"#[allow(dead_code)]\""));
     assert_eq!(
         c("message_attribute", &["\".\"", "\"#[x]\""]),
         MovesToBuffa("message_attributes".into())
@@ -748,6 +782,11 @@ fn step1_moves_prost_options_to_buffa_and_reports_the_rest() {
     assert!(
         text.contains(r##"config.type_attributes.push((".".into(), "#[derive(Hash)]".into()));"##)
     );
+    // A `Hash` derive needs the unknown-fields member gone.
+    assert!(
+        text.contains("config.preserve_unknown_fields = false;"),
+        "{text}"
+    );
     assert!(!text.contains("serde::Serialize"));
     assert!(
         text.contains("config.bytes_fields.push((\".\".into(), buffa_codegen::BytesRepr::Bytes));"),
@@ -888,7 +927,7 @@ fn step1_reindents_multiline_arguments() {
     let src = "fn main() {\n    {\n        tonic_build::configure()\n            .type_attribute(\n                \".\",\n                \"#[derive(Eq)]\",\n            )\n            .compile(\n                &[\n                    \"a.proto\",\n                    \"b.proto\",\n                ],\n                &[\".\"],\n            )\n            .unwrap();\n    }\n}\n";
     let c = one(src);
     let t = plan(&c, &["greet/v1/greet.proto"]).replacement.unwrap();
-    let expected_files = "        connectrpc_build::Config::new()\n            .buffa_config({\n                let mut config = connectrpc_build::CodeGenConfig::default();\n                config.generate_json = true;\n                config.type_attributes.push((\".\".into(), \"#[derive(Eq)]\".into()));\n                config\n            })\n            .files(&[\n                \"a.proto\",\n                \"b.proto\",\n            ])\n";
+    let expected_files = "        connectrpc_build::Config::new()\n            .buffa_config({\n                let mut config = connectrpc_build::CodeGenConfig::default();\n                config.generate_json = true;\n                // `Eq` / `Hash` on messages (map keys, `Eq` / `Hash` types, derive attributes; prost\n                // derived them): buffa derives them only without the unknown-fields member, which\n                // prost never kept either.\n                config.preserve_unknown_fields = false;\n                config.type_attributes.push((\".\".into(), \"#[derive(Eq)]\".into()));\n                config\n            })\n            .files(&[\n                \"a.proto\",\n                \"b.proto\",\n            ])\n";
     assert!(t.contains(expected_files), "{t}");
     assert!(t.contains("            .compile_protos(&[\n                \"a.proto\",\n                \"b.proto\",\n            ], &[\".\"])\n            .unwrap();"), "{t}");
     // A multi-line string literal keeps its content.

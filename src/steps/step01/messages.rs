@@ -105,7 +105,7 @@ fn lookup_rel<'s>(schema: &'s Schema, package: &str, rel: &[String]) -> Option<N
 }
 
 /// The kind every message of the schema gives a field of this Rust name, when they all agree.
-fn field_kind_by_name<'s>(schema: &'s Schema, name: &str) -> Option<&'s Field> {
+pub(super) fn field_kind_by_name<'s>(schema: &'s Schema, name: &str) -> Option<&'s Field> {
     let mut found: Option<&Field> = None;
     for m in &schema.messages {
         if let Some(f) = m.fields.iter().find(|f| f.prost_name == name) {

@@ -42,6 +42,7 @@
 mod definition;
 pub use definition::DEFINITION;
 
+pub mod derives;
 pub mod descriptors;
 pub mod messages;
 pub mod stub_globs;
@@ -79,6 +80,8 @@ pub struct CodegenPlan {
     /// The crate gets buffa-descriptor: files whose descriptor uses are all understood move
     /// their `prost_types` descriptor types to it ([`descriptors`]).
     pub descriptors: bool,
+    /// `Eq` / `Hash` derives the crate's code needs on its messages (codegen crate only).
+    pub derives: derives::DerivePlan,
 }
 
 fn item(
@@ -144,6 +147,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             (name.clone(), used_accessors(&cg.schema, &users))
         })
         .collect();
+    let derive_needs = derive_needs(ws, &codegen, &accessors, &sources);
     let mut manifests = manifest::ManifestEdits::new(ws.root.join("Cargo.toml"));
     for c in &ws.crates {
         let own = codegen.get(&c.name);
@@ -157,6 +161,10 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             continue;
         }
         let (mut ctx, mut plan) = crate_plan(c, own, &deps, &accessors);
+        if let Some(cg) = own {
+            let sites = derive_needs.get(&c.name).map(Vec::as_slice).unwrap_or(&[]);
+            plan.derives = plan_derive_items(ws, c, cg, sites, &sources, &mut out.items);
+        }
         let mut new_deps = message_deps(ws, c, own, &sources);
         // Descriptor types move to buffa-descriptor where a file's uses are all understood.
         let descriptor_files: Vec<&Path> = c
@@ -214,6 +222,98 @@ pub fn prepare(ws: &Workspace) -> Prepared {
     }
     out.manifests = manifests.finish();
     out
+}
+
+/// The uses of each codegen crate's messages that need `Eq` / `Hash` ([`derives`]), across the
+/// crates that use them: by codegen crate, with the file of each use.
+fn derive_needs(
+    ws: &Workspace,
+    codegen: &HashMap<String, Codegen>,
+    accessors: &HashMap<String, Vec<Accessor>>,
+    sources: &Sources,
+) -> HashMap<String, Vec<(PathBuf, derives::Need)>> {
+    let mut out: HashMap<String, Vec<(PathBuf, derives::Need)>> = HashMap::new();
+    for c in &ws.crates {
+        let own = codegen.get(&c.name);
+        let deps: Vec<(&String, &Codegen)> = c
+            .local_deps
+            .iter()
+            .filter_map(|d| codegen.get_key_value(d))
+            .collect();
+        if own.is_none() && deps.is_empty() {
+            continue;
+        }
+        let (ctx, _) = crate_plan(c, own, &deps, accessors);
+        let owners: Vec<(&String, &Codegen)> = own
+            .map(|cg| (&c.name, cg))
+            .into_iter()
+            .chain(deps.iter().copied())
+            .collect();
+        for f in &c.files {
+            let text = sources.text(&f.path);
+            // Byte gate: every construct of `derives` names one of these.
+            if !["Hash", "Eq", "IndexMap", "IndexSet"]
+                .iter()
+                .any(|n| text.contains(n))
+            {
+                continue;
+            }
+            let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+            let Ok(file) = syn::parse_file(body) else {
+                continue;
+            };
+            let idx = crate::resolve::FileIndex::build(&file, f.module_path.clone());
+            let found = derives::find_needs(&ctx, &file, &idx);
+            proc_macro2::extra::invalidate_current_thread_spans();
+            for n in found {
+                let owner = owners
+                    .iter()
+                    .find(|(_, cg)| cg.schema.messages.iter().any(|m| m.full_name == n.message));
+                if let Some((name, _)) = owner {
+                    out.entry((*name).clone())
+                        .or_default()
+                        .push((f.path.clone(), n));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The derives of codegen crate `c` from the uses found; an item at each use of a message that
+/// buffa cannot derive what it needs for.
+fn plan_derive_items(
+    ws: &Workspace,
+    c: &Crate,
+    cg: &Codegen,
+    sites: &[(PathBuf, derives::Need)],
+    sources: &Sources,
+    items: &mut Vec<ItemReport>,
+) -> derives::DerivePlan {
+    let needs: Vec<derives::Need> = sites.iter().map(|(_, n)| n.clone()).collect();
+    let plan = derives::plan_derives(&cg.schema, &needs);
+    for (path, n) in sites {
+        let Some(why) = plan.refused.get(&n.message) else {
+            continue;
+        };
+        let text = sources.text(path);
+        let (line, column) = crate::edit::line_col(text, n.offset);
+        let traits = match n.traits {
+            derives::Traits::Eq => "`Eq`",
+            derives::Traits::EqHash => "`Eq` and `Hash`",
+        };
+        items.push(ItemReport {
+            line,
+            column,
+            message: format!(
+                "`{}` needs {traits} here (prost derived them); buffa cannot derive them: {why}",
+                n.message
+            ),
+            note: "key the map by a value built from the message's fields (a tuple or a struct of yours), or implement the comparison by hand".into(),
+            ..item(ws, c, path, "message-derive", String::new(), "")
+        });
+    }
+    plan
 }
 
 impl Sources {
@@ -647,6 +747,11 @@ impl Pass for BuildRsPass<'_> {
         };
         let cfg = Step1Config {
             connect_module: rust_path(&self.ctx.connect_module),
+            message_derives: self
+                .ctx
+                .plan::<CodegenPlan>()
+                .map(|p| p.derives.attributes.clone())
+                .unwrap_or_default(),
             ..Step1Config::default()
         };
         // Code outside the function that runs the codegen and reads OUT_DIR (post-processing
