@@ -387,6 +387,18 @@ impl<'a> Walker<'a, '_> {
         }
     }
 
+    /// The declared return type of `owner::name` (an inherent method of a crate type, or a
+    /// function of a crate module), from the crate's symbol index; `Self` is `owner`.
+    fn returned(&self, owner: &[String], name: &str) -> Option<Ty<'a>> {
+        let mut full = owner.to_vec();
+        full.push(name.to_string());
+        let ret = self.idx.symbols.as_ref()?.function(&full)?.ret.clone()?;
+        if ret.text == "Self" {
+            return Some(Ty::Struct(owner.to_vec()));
+        }
+        self.ty_of_full(ret.head?)
+    }
+
     /// The declared type of field `name` of the crate's struct `s`.
     fn struct_field(&self, s: &[String], name: &str) -> Option<Ty<'a>> {
         if let Some(fields) = self.structs.get(s) {
@@ -438,6 +450,39 @@ impl<'a> Walker<'a, '_> {
             }
             syn::Expr::MethodCall(m) if m.method == "clone" && m.args.is_empty() => {
                 self.ty_of_expr(&m.receiver)
+            }
+            // A method of the crate's own type: its declared return type.
+            syn::Expr::MethodCall(m) => match self.ty_of_expr(&m.receiver)? {
+                Ty::Struct(s) => self.returned(&s, &m.method.to_string()),
+                Ty::Message(_) => None,
+            },
+            // `T::f(..)` of the crate's own type, or a crate function.
+            syn::Expr::Call(c) => {
+                let syn::Expr::Path(p) = &*c.func else {
+                    return None;
+                };
+                if p.qself.is_some() || p.path.segments.len() < 2 {
+                    let full = self.idx.resolve_full(self.tr.current(), &p.path)?;
+                    let (name, owner) = full.split_last()?;
+                    return self.returned(owner, name);
+                }
+                let owner = path_without_last(&p.path, p.path.segments.len() - 1);
+                let name = p.path.segments.last()?.ident.to_string();
+                let owner = if owner.is_ident("Self") {
+                    match self.self_ty.last().cloned().flatten()? {
+                        Ty::Struct(s) => s,
+                        Ty::Message(m) => return (name == "default").then_some(Ty::Message(m)),
+                    }
+                } else {
+                    match self.resolve(&owner) {
+                        Some(Named::Message(m)) => {
+                            return (name == "default").then_some(Ty::Message(m))
+                        }
+                        Some(_) => return None,
+                        None => self.idx.resolve_full(self.tr.current(), &owner)?,
+                    }
+                };
+                self.returned(&owner, &name)
             }
             syn::Expr::Struct(s) if s.qself.is_none() => {
                 if s.path.is_ident("Self") {
@@ -793,11 +838,22 @@ mod tests {
     }
 
     fn run(before: &str) -> (String, Vec<ManualItem>) {
+        run_with(before, false)
+    }
+
+    /// With `symbols`, the file is indexed as the whole crate (functions' return types).
+    fn run_with(before: &str, symbols: bool) -> (String, Vec<ManualItem>) {
         let all = steps::all().unwrap();
         let step = steps::get(&all, 1);
+        let root = vec!["crate".to_string()];
+        let symbols = symbols.then(|| {
+            let file = syn::parse_file(before).unwrap();
+            Arc::new(crate::index::CrateIndex::build([(Some(&root[..]), &file)]))
+        });
         let meta = FileMeta {
-            module_path: Some(vec!["crate".into()]),
+            module_path: Some(root.clone()),
             crate_ctx: Some(ctx()),
+            symbols,
             ..Default::default()
         };
         match process(step, before, &meta) {
@@ -890,16 +946,37 @@ mod tests {
              pub struct Wrap { inner: Member }\n\
              impl Opts {\n    pub fn ttl(&self) -> i64 { self.0.ttl }\n    pub fn set(mut self, id: i64) -> Self { self.0.id = id; self }\n}\n\
              impl PartialEq for Wrap { fn eq(&self, other: &Self) -> bool { self.inner.id == other.inner.id } }\n\
-             fn f(src: &Member, boxed: Box<PbGrant>) -> i64 { let m: Member = src.clone(); let g = PbGrant::default(); m.grant.ttl + boxed.ttl + g.id + src.peer_ur_ls.len() as i64 }\n",
+             fn f(src: &Member, boxed: Box<PbGrant>) -> i64 { let m: Member = src.clone(); let g = PbGrant::default(); m.grant.ttl + boxed.ttl + g.id + src.peer_ur_ls.len() as i64 + make().ttl }\n",
             "use crate::pb::{LeaseGrantRequest as PbGrant, Member};\n\
              pub struct Opts(PbGrant);\n\
              pub struct Wrap { inner: Member }\n\
              impl Opts {\n    pub fn ttl(&self) -> i64 { self.0.TTL }\n    pub fn set(mut self, id: i64) -> Self { self.0.ID = id; self }\n}\n\
              impl PartialEq for Wrap { fn eq(&self, other: &Self) -> bool { self.inner.ID == other.inner.ID } }\n\
-             fn f(src: &Member, boxed: Box<PbGrant>) -> i64 { let m: Member = src.clone(); let g = PbGrant::default(); m.grant.TTL + boxed.TTL + g.id + src.peerURLs.len() as i64 }\n",
-            // `g`'s type comes from a call the pass does not type: listed, not guessed.
+             fn f(src: &Member, boxed: Box<PbGrant>) -> i64 { let m: Member = src.clone(); let g = PbGrant::default(); m.grant.TTL + boxed.TTL + g.ID + src.peerURLs.len() as i64 + make().ttl }\n",
+            // `make()`'s type needs the crate's symbol index (below): listed, not guessed.
             &["step01/name-field-unsure"],
         );
+    }
+
+    #[test]
+    fn return_types_of_the_crates_functions_and_methods() {
+        let before = "use crate::pb::LeaseGrantRequest as PbGrant;\n\
+                      pub struct Opts(PbGrant);\n\
+                      impl Opts { pub fn new() -> Self { Opts(PbGrant::default()) } pub fn req(self) -> PbGrant { self.0 } }\n\
+                      fn make() -> PbGrant { PbGrant::default() }\n\
+                      fn f() -> i64 { let o = Opts::new(); o.req().ttl + make().id + Opts::new().req().ttl }\n";
+        let after = "use crate::pb::LeaseGrantRequest as PbGrant;\n\
+                     pub struct Opts(PbGrant);\n\
+                     impl Opts { pub fn new() -> Self { Opts(PbGrant::default()) } pub fn req(self) -> PbGrant { self.0 } }\n\
+                     fn make() -> PbGrant { PbGrant::default() }\n\
+                     fn f() -> i64 { let o = Opts::new(); o.req().TTL + make().ID + Opts::new().req().TTL }\n";
+        let (got, items) = run_with(before, true);
+        assert_eq!(got, after, "\n--- got ---\n{got}");
+        assert!(items.is_empty(), "{items:#?}");
+        // Without the index the same reads are listed.
+        let (got, items) = run_with(before, false);
+        assert_eq!(got, before);
+        assert_eq!(items.len(), 3, "{items:#?}");
     }
 
     #[test]
