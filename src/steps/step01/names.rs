@@ -548,8 +548,16 @@ impl<'a> Walker<'a, '_> {
         path: &syn::Path,
         members: impl Iterator<Item = (&'m syn::Member, bool, Range<usize>)>,
     ) {
-        let Some(Named::Message(m)) = self.resolve(path) else {
-            return;
+        let m = if path.is_ident("Self") {
+            match self.self_ty.last().cloned().flatten() {
+                Some(Ty::Message(m)) => m,
+                _ => return,
+            }
+        } else {
+            match self.resolve(path) {
+                Some(Named::Message(m)) => m,
+                _ => return,
+            }
         };
         for (member, shorthand, whole) in members {
             let syn::Member::Named(ident) = member else {
@@ -921,10 +929,12 @@ mod tests {
         check(
             "use crate::pb::{LeaseGrantRequest, Member};\n\
              fn f(ttl: i64) -> LeaseGrantRequest { LeaseGrantRequest { ttl, id: 0, ..Default::default() } }\n\
-             fn g(m: Member) -> u64 { let Member { id, peer_ur_ls: urls, .. } = m; id + urls.len() as u64 }\n",
+             fn g(m: Member) -> u64 { let Member { id, peer_ur_ls: urls, .. } = m; id + urls.len() as u64 }\n\
+             impl From<i64> for LeaseGrantRequest { fn from(ttl: i64) -> Self { Self { ttl, ..Default::default() } } }\n",
             "use crate::pb::{LeaseGrantRequest, Member};\n\
              fn f(ttl: i64) -> LeaseGrantRequest { LeaseGrantRequest { TTL: ttl, ID: 0, ..Default::default() } }\n\
-             fn g(m: Member) -> u64 { let Member { ID: id, peerURLs: urls, .. } = m; id + urls.len() as u64 }\n",
+             fn g(m: Member) -> u64 { let Member { ID: id, peerURLs: urls, .. } = m; id + urls.len() as u64 }\n\
+             impl From<i64> for LeaseGrantRequest { fn from(ttl: i64) -> Self { Self { TTL: ttl, ..Default::default() } } }\n",
             &[],
         );
     }
