@@ -550,6 +550,12 @@ impl CrateIndex {
         Some(rebased(None, f))
     }
 
+    /// Does the crate declare a struct (with named fields) at this path?
+    pub fn has_struct(&self, strukt: &[String]) -> bool {
+        self.part(strukt)
+            .is_some_and(|(part, inner, _)| part.get(&inner, |f, p| f.fields.get(p)).is_some())
+    }
+
     /// The declared type of a struct's field.
     pub fn field(&self, strukt: &[String], field: &str) -> Option<TypeRef> {
         let (part, inner, lib) = self.part(strukt)?;

@@ -28,6 +28,8 @@ use protox::prost_reflect::{
 };
 use serde::Serialize;
 
+use naming::NameKind;
+
 /// Errors from [`Schema::load`].
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -754,8 +756,8 @@ fn prost_type_path(scope: &[String]) -> Vec<String> {
     let (last, parents) = scope.split_last().expect("non-empty scope");
     parents
         .iter()
-        .map(|p| naming::prost_snake(p))
-        .chain(std::iter::once(naming::prost_upper_camel(last)))
+        .map(|p| naming::prost_ident(NameKind::NestedModule, p))
+        .chain(std::iter::once(naming::prost_ident(NameKind::Type, last)))
         .collect()
 }
 
@@ -832,7 +834,7 @@ fn buffa_type_path(scope: &[String], package: &str, top: &TopModules) -> Vec<Str
         full.push_str(p);
         out.push(buffa_message_module(&full, p, top));
     }
-    out.push(naming::buffa_type_ident(last));
+    out.push(naming::buffa_ident(NameKind::Type, last));
     out
 }
 
@@ -879,8 +881,8 @@ fn convert_message(m: &MessageDescriptor, top: &TopModules) -> Message {
             Field {
                 name: f.name().to_string(),
                 number: f.number(),
-                prost_name: naming::prost_snake(f.name()),
-                buffa_name: naming::buffa_field_ident(f.name()),
+                prost_name: naming::prost_ident(NameKind::Field, f.name()),
+                buffa_name: naming::buffa_ident(NameKind::Field, f.name()),
                 kind: field_kind(&f),
                 label,
                 proto3_optional,
@@ -898,7 +900,7 @@ fn convert_message(m: &MessageDescriptor, top: &TopModules) -> Message {
         .oneofs()
         .filter(|o| !o.is_synthetic())
         .map(|o| {
-            let mut prost_type = naming::prost_upper_camel(o.name());
+            let mut prost_type = naming::prost_ident(NameKind::OneofEnum, o.name());
             if nested_names
                 .iter()
                 .any(|n| naming::prost_upper_camel(n) == prost_type)
@@ -910,19 +912,19 @@ fn convert_message(m: &MessageDescriptor, top: &TopModules) -> Message {
             prost_enum_path.push(prost_type);
             let mut buffa_enum_path = parent_buffa.clone();
             buffa_enum_path.push(buffa_mod.clone());
-            buffa_enum_path.push(naming::buffa_pascal(o.name()));
+            buffa_enum_path.push(naming::buffa_ident(NameKind::OneofEnum, o.name()));
             Oneof {
                 name: o.name().to_string(),
-                prost_field: naming::prost_snake(o.name()),
-                buffa_field: naming::buffa_field_ident(o.name()),
+                prost_field: naming::prost_ident(NameKind::Field, o.name()),
+                buffa_field: naming::buffa_ident(NameKind::Field, o.name()),
                 prost_enum_path,
                 buffa_enum_path,
                 variants: o
                     .fields()
                     .map(|f| OneofVariant {
                         field: f.name().to_string(),
-                        prost_variant: naming::prost_upper_camel(f.name()),
-                        buffa_variant: naming::buffa_field_ident(&naming::buffa_pascal(f.name())),
+                        prost_variant: naming::prost_ident(NameKind::OneofVariant, f.name()),
+                        buffa_variant: naming::buffa_ident(NameKind::OneofVariant, f.name()),
                         kind: field_kind(&f),
                     })
                     .collect(),
@@ -947,7 +949,6 @@ fn convert_message(m: &MessageDescriptor, top: &TopModules) -> Message {
 fn convert_enum(e: &EnumDescriptor, top: &TopModules) -> Enum {
     let package = e.package_name().to_string();
     let scope = scope_names(e.full_name(), &package);
-    let prost_enum_name = naming::prost_upper_camel(e.name());
     let mut seen = BTreeSet::new();
     // Declaration order from the descriptor proto (the pool's value list is not in it when
     // `allow_alias` duplicates exist).
@@ -957,16 +958,23 @@ fn convert_enum(e: &EnumDescriptor, top: &TopModules) -> Enum {
         .iter()
         .map(|v| {
             let prost_variant = seen.insert(v.number()).then(|| {
-                naming::prost_strip_enum_prefix(
-                    &prost_enum_name,
-                    &naming::prost_upper_camel(v.name()),
+                naming::prost_ident(
+                    NameKind::EnumValue {
+                        enum_name: e.name(),
+                    },
+                    v.name(),
                 )
             });
             EnumValue {
                 name: v.name().to_string(),
                 number: v.number(),
                 prost_variant,
-                buffa_variant: naming::buffa_field_ident(v.name()),
+                buffa_variant: naming::buffa_ident(
+                    NameKind::EnumValue {
+                        enum_name: e.name(),
+                    },
+                    v.name(),
+                ),
                 buffa_alias: None,
             }
         })
@@ -1499,6 +1507,54 @@ pub mod naming {
             .collect()
     }
 
+    /// What a proto name names, for the two spellings [`prost_ident`] and [`buffa_ident`].
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum NameKind<'a> {
+        /// A message or enum type (its own segment, not the modules above it).
+        Type,
+        /// The module holding a message's nested types and oneof enums.
+        NestedModule,
+        /// A field, or the struct field of a oneof.
+        Field,
+        /// The enum type of a oneof (prost's `OneOf` suffix on a clash is the schema's concern).
+        OneofEnum,
+        /// A variant of a oneof enum (the proto name of the member field).
+        OneofVariant,
+        /// A value of the enum named `enum_name` (its proto name).
+        EnumValue { enum_name: &'a str },
+    }
+
+    /// The identifier prost-build gives a proto name of this kind: heck's word splitting, then
+    /// UpperCamel for types and variants (an enum's own name stripped from its values), snake
+    /// for fields and modules, then keyword sanitizing. `HashKVRequest` -> `HashKvRequest`,
+    /// `TTL` -> `ttl`, `peerURLs` -> `peer_ur_ls`.
+    pub fn prost_ident(kind: NameKind<'_>, name: &str) -> String {
+        match kind {
+            NameKind::Type | NameKind::OneofEnum | NameKind::OneofVariant => {
+                prost_upper_camel(name)
+            }
+            NameKind::NestedModule | NameKind::Field => prost_snake(name),
+            NameKind::EnumValue { enum_name } => {
+                prost_strip_enum_prefix(&prost_upper_camel(enum_name), &prost_upper_camel(name))
+            }
+        }
+    }
+
+    /// The identifier buffa-codegen 0.9 gives a proto name of this kind (its defaults: no
+    /// `idiomatic_field_names`): types, fields and enum values verbatim (keywords escaped),
+    /// nested modules by its own snake-casing (a module that clashes with a sub-package gets
+    /// `_` appended: the schema's concern), oneof enums and variants by splitting on `_` only.
+    /// `HashKVRequest` -> `HashKVRequest`, `TTL` -> `TTL`, `peerURLs` -> `peerURLs`.
+    pub fn buffa_ident(kind: NameKind<'_>, name: &str) -> String {
+        match kind {
+            NameKind::Type => buffa_type_ident(name),
+            NameKind::NestedModule => buffa_path_segment(&buffa_snake(name)),
+            NameKind::Field | NameKind::EnumValue { .. } => buffa_field_ident(name),
+            NameKind::OneofEnum => buffa_pascal(name),
+            NameKind::OneofVariant => buffa_field_ident(&buffa_pascal(name)),
+        }
+    }
+
     /// tonic-build's `naive_snake_case`: `_` before every uppercase letter but the first.
     pub fn tonic_naive_snake(name: &str) -> String {
         let mut s = String::new();
@@ -1589,6 +1645,77 @@ mod tests {
         assert_eq!(prost_snake("extern"), "extern_");
         assert_eq!(tonic_naive_snake("HttpService"), "http_service");
         assert_eq!(tonic_naive_snake("Greeter"), "greeter");
+    }
+
+    /// The two spellings of one proto name, as prost-build (heck 0.5) and buffa-codegen 0.9
+    /// write them (the prost column checked against heck's `to_snake_case` /
+    /// `to_upper_camel_case`).
+    #[test]
+    fn prost_and_buffa_spell_proto_names() {
+        let cases: &[(NameKind, &str, &str, &str)] = &[
+            (
+                NameKind::Type,
+                "HashKVRequest",
+                "HashKvRequest",
+                "HashKVRequest",
+            ),
+            (NameKind::Type, "HTTPHeader", "HttpHeader", "HTTPHeader"),
+            (NameKind::Type, "IPv4", "IPv4", "IPv4"),
+            (NameKind::Type, "foo_bar2", "FooBar2", "foo_bar2"),
+            (NameKind::Type, "Greeting", "Greeting", "Greeting"),
+            (NameKind::Field, "TTL", "ttl", "TTL"),
+            (NameKind::Field, "ID", "id", "ID"),
+            (NameKind::Field, "IPv4", "i_pv4", "IPv4"),
+            (NameKind::Field, "foo_bar2", "foo_bar2", "foo_bar2"),
+            (NameKind::Field, "peerURLs", "peer_ur_ls", "peerURLs"),
+            (NameKind::Field, "grantedTTL", "granted_ttl", "grantedTTL"),
+            (NameKind::Field, "type", "r#type", "r#type"),
+            (NameKind::Field, "self", "self_", "self_"),
+            (
+                NameKind::NestedModule,
+                "HTTPHeader",
+                "http_header",
+                "http_header",
+            ),
+            (NameKind::NestedModule, "foo_bar2", "foo_bar2", "foo_bar2"),
+            (NameKind::NestedModule, "Foo2Bar", "foo2_bar", "foo2bar"),
+            (NameKind::OneofEnum, "IPv4", "IPv4", "IPv4"),
+            (
+                NameKind::OneofEnum,
+                "http_header",
+                "HttpHeader",
+                "HttpHeader",
+            ),
+            (
+                NameKind::OneofVariant,
+                "HTTPHeader",
+                "HttpHeader",
+                "HTTPHeader",
+            ),
+            (NameKind::OneofVariant, "ID", "Id", "ID"),
+            (
+                NameKind::EnumValue { enum_name: "Addr" },
+                "ADDR_IPV4",
+                "Ipv4",
+                "ADDR_IPV4",
+            ),
+            (
+                NameKind::EnumValue { enum_name: "Addr" },
+                "IPv4",
+                "IPv4",
+                "IPv4",
+            ),
+            (
+                NameKind::EnumValue { enum_name: "Event" },
+                "PUT",
+                "Put",
+                "PUT",
+            ),
+        ];
+        for (kind, proto, prost, buffa) in cases {
+            assert_eq!(prost_ident(*kind, proto), *prost, "prost {kind:?} {proto}");
+            assert_eq!(buffa_ident(*kind, proto), *buffa, "buffa {kind:?} {proto}");
+        }
     }
 
     #[test]

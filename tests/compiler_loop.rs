@@ -356,3 +356,46 @@ fn step_1_a_partial_move_of_a_message_field_is_cloned() {
     );
     assert!(lib.contains("north + norm(req.at.as_option())"), "{lib}");
 }
+
+/// Code written against prost's spellings of names buffa keeps as written (a message
+/// `HashKVRequest` used as `HashKvRequest`, fields `TTL` / `ID` / `peerURLs` as `ttl` / `id` /
+/// `peer_ur_ls`) and a `const fn` that builds a message: step 1 renames what resolution and
+/// local types show (`step01/names.rs`) and drops the `const` that buffa's messages cannot keep,
+/// so the check passes with no repair (without the renames the loop restores the run: E0432,
+/// E0560, E0609, E0015).
+#[test]
+fn step_1_prost_spellings_and_const_builders_build_with_buffa_names() {
+    let repo = repo_with("tests/compiler-loop");
+    let dir = repo.path().join("names");
+    let out = Command::new(bin())
+        .current_dir(&dir)
+        .envs(support::fixture_env())
+        .args(["--step", "1", "--allow-dirty", "--shim-path"])
+        .arg(support::repo_root().join("connect-shim"))
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.trim_end()
+            .ends_with("Checked: the workspace builds after step 1"),
+        "{err}"
+    );
+    assert!(
+        err.contains("manual[step01/const-fn]: src/lib.rs:15:9: `const fn new` builds or converts a buffa message"),
+        "{err}"
+    );
+    let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+    for expected in [
+        "use lease::{HashKVRequest, LeaseGrantRequest as PbGrant, LeaseStatus};",
+        "    pub fn new() -> Self {\n        GrantOptions(PbGrant { TTL: 0, ID: 0, ..Default::default() })",
+        "    pub const fn with_id(mut self, id: i64) -> Self {\n        self.0.ID = id;",
+        "        self.0.TTL = ttl;",
+        "pub fn hash_kv(revision: i64) -> HashKVRequest {\n    HashKVRequest { revision, ..Default::default() }",
+        "    LeaseStatus { ID: 7, TTL: ttl, peerURLs: peer_ur_ls, ..Default::default() }",
+        "    let LeaseStatus { ID: id, peerURLs: peer_ur_ls, .. } = s;\n    format!(\"{id} {} {}\", s.TTL, peer_ur_ls.len())",
+        "        assert_eq!(g.into_request().ID, 3);",
+    ] {
+        assert!(lib.contains(expected), "{expected}\n--- lib.rs ---\n{lib}");
+    }
+}

@@ -19,6 +19,8 @@ fn passes(ctx: Option<&CrateCtx>) -> Vec<Box<dyn Pass + '_>> {
     let mut v: Vec<Box<dyn Pass + '_>> = Vec::new();
     if let Some(ctx) = ctx {
         v.push(Box::new(super::messages::MessagesPass { ctx }));
+        // After the message pass: it reads that pass's edits (see `names`).
+        v.push(Box::new(super::names::NamesPass { ctx }));
         v.push(Box::new(super::BuildRsPass { ctx }));
         v.push(Box::new(super::ModulePass { ctx }));
         v.push(Box::new(super::stub_globs::StubGlobsPass { ctx }));

@@ -88,11 +88,13 @@ fn lookup_rel<'s>(schema: &'s Schema, package: &str, rel: &[String]) -> Option<N
         .iter()
         .filter(|m| m.package == package && !m.is_map_entry)
     {
-        if eq(&m.prost_path) {
+        // buffa's spelling too: code that step 1 already renamed (`HashKVRequest`) still names
+        // the message.
+        if eq(&m.prost_path) || eq(&m.buffa_path) {
             return Some(Named::Message(m));
         }
         for o in &m.oneofs {
-            if eq(&o.prost_enum_path) {
+            if eq(&o.prost_enum_path) || eq(&o.buffa_enum_path) {
                 return Some(Named::Oneof(m, o));
             }
         }
@@ -100,7 +102,7 @@ fn lookup_rel<'s>(schema: &'s Schema, package: &str, rel: &[String]) -> Option<N
     schema
         .enums
         .iter()
-        .find(|e| e.package == package && eq(&e.prost_path))
+        .find(|e| e.package == package && (eq(&e.prost_path) || eq(&e.buffa_path)))
         .map(Named::Enum)
 }
 

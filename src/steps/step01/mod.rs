@@ -45,6 +45,7 @@ pub use definition::DEFINITION;
 pub mod derives;
 pub mod descriptors;
 pub mod messages;
+pub mod names;
 pub mod stub_globs;
 
 use std::collections::HashMap;
