@@ -98,6 +98,21 @@ CRATES = [
     ("tonic-web", "0.12.3", "5299dd20801ad736dccb4a5ea0da7376e59cd98f213bf1c3d478cf53f4834b58", "0.12", "gRPC-Web layer"),
     ("tonic-types", "0.12.3", "0081d8ee0847d01271392a5aebe960a4600f5d4da6c67648a6382a0940f8b367", "0.12", "richer error details"),
     ("opentelemetry-otlp", "0.27.0", "91cf61a1868dacc576bf2b2a1c3e9ab150af7272909e80085c3173384fe11f76", "0.12", "exporter clients on tonic 0.12"),
+    # Service crates: servers and clients of their own protos (mostly build.rs codegen), added in
+    # session 9 (issue 18 point 3). Each was checked at step 0 on its own (see README.md).
+    ("agones", "1.61.0", "c81409d08adcbc20764edaf8d2db2079086940558d65662b8ce261536afdcbde", "0.12", "game-server SDK client: unary, client-streaming health, server-streaming watch; build.rs"),
+    ("zeebe-rs", "0.4.1", "456fb5edd9cedb4a7cafe3e87c09d0a435d0670ead8f07335dd882f7c17f6615", "0.12", "workflow client: OAuth interceptor, server-streaming job activation; build.rs, examples"),
+    ("skywalking", "0.10.0", "bc5118ba77d80fdf16c3846aae8967c59182c05d7f9f4a1503bd60b6819055ae", "0.12", "tracing reporter clients: client-streaming collect, auth interceptor; build.rs"),
+    ("eventstore", "4.0.0", "56ebfd86fe91fd06992baf7ef21efb6acf1f17b23f8ea57030147c6e3e060b92", "0.12", "event-store client: server-streaming reads, bidi subscriptions, interceptors; stubs checked in"),
+    ("fedimint-tonic-lnd", "0.4.0", "544e07140e0b295035d28068a66ed752ada57762571ddbb3ac54124c3d9cc892", "0.13", "LND client: macaroon interceptor, server-streaming subscriptions, bidi HTLC interceptor; build.rs, examples"),
+    ("tonic-mock", "0.4.0", "d68923c32dd947a72c17f6300ab6ffcd444ae25893af02aa80fbe4ed96bb5d4d", "0.13", "test helpers: mock services and clients, all four kinds, interceptors; examples, tests"),
+    ("armada-client", "0.2.2", "61fdda3d2f0f99137a9450d05f0156506fc90436603b1125c5b0191646cee937", "0.14", "batch-scheduler client: unary, server-streaming watch, auth interceptor; build.rs, examples"),
+    ("spiffe", "0.19.0", "bb3330f98f1b0c56c42e8d25f4793b242ffd2df57cb21d0cfdd8dfc24cc444b8", "0.14", "workload API client: server-streaming, interceptors; test servers; stubs checked in"),
+    ("openfga-client", "0.6.1", "3438259557f04f8e5cd036fa1cfa4a32a9e381a538d146fec475fdb95a719ac4", "0.14", "authorization client: auth interceptors, server-streaming reads; stubs checked in"),
+    ("tokio-console", "0.1.14", "6b67cfbdda24190c5ba3af613e7d11fc9d796634ba0987bda1ef205c4cf95915", "0.14", "application (bin): server-streaming watch client of console-api"),
+    ("chirpstack_api", "4.20.0", "d4316cf119a41e4925eeeadd3aa4078eab63ab0c136228db17f4fa9d27c636d2", "0.14", "API stubs of 20 protos, servers and clients; build.rs with tonic-prost-build"),
+    ("cln-grpc", "0.7.0", "69b7edcedcc92344cac1aa910cfff455ca818168b5bf9175f3a7b8b0d3a20dfc", "0.14", "a server: Node service over cln-rpc, server streaming; build.rs with tonic-prost-build"),
+    ("lnd_grpc_rust", "2.16.0", "3ab830aa9c82cdd6b4d32d9d6b95ed70bf02695a1b22d47cd30a2f2c81056f53", "0.14", "LND clients: macaroon interceptors, bidi HTLC interceptor, tonic-openssl; build.rs, examples"),
 ]
 EXAMPLES = "tonic-examples"
 # The default selection: small crates of the three tonic majors (measured under 30 minutes on 2
@@ -328,6 +343,36 @@ def score_step(step, code, report, built_before, built, resid, errors=()):
     }
 
 
+def dir_bytes(path):
+    """Bytes under PATH (files counted once, symlinks not followed)."""
+    total, seen = 0, set()
+    for root, _, files in os.walk(path):
+        for f in files:
+            try:
+                st = os.lstat(os.path.join(root, f))
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_blocks * 512
+    return total
+
+
+def free_bytes(path):
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+GB = 1 << 30
+
+
+def prune_entry(work, eid):
+    """Remove an entry's target directories and trees (the unpacked sources stay: they are small)."""
+    for d in (os.path.join(work, "target", eid), os.path.join(work, "target", eid + "-e2e"),
+              os.path.join(work, "runs", eid)):
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def save_work_result(args, eid, r):
     """Keep an entry's figures in WORK/results.json (also after each step: a long run that is
     stopped still leaves the steps it finished, marked `partial`)."""
@@ -480,9 +525,21 @@ def main():
     ap.add_argument("--tool", help="the cargo-connect-migrate binary (default: cargo build --release of this checkout)")
     ap.add_argument("--no-e2e", action="store_true", help="skip e2e.sh for tonic-examples")
     ap.add_argument("--no-record", action="store_true", help="do not update results.json / SCOREBOARD.md")
+    ap.add_argument("--prune", action=argparse.BooleanOptionalAction, default=None,
+                    help="delete each entry's target directories and trees once it is scored (default: on "
+                         "with --full, off otherwise, so that a re-run of a few entries is warm)")
+    ap.add_argument("--min-free-gb", type=float, default=10.0,
+                    help="do not start an entry while the work directory's disk has less free space (default 10)")
+    ap.add_argument("--clean", action="store_true", help="delete the work directory (--work) and exit")
     ap.add_argument("--merge", nargs="+", metavar="JSON",
                     help="run nothing: merge these WORK/results.json files into results.json and render")
     args = ap.parse_args()
+    if args.clean:
+        work = os.path.abspath(args.work)
+        if os.path.isdir(work):
+            log("removing %s (%.1f GB)" % (work, dir_bytes(work) / GB))
+            shutil.rmtree(work)
+        return 0
 
     entries = {}
     for name, ver, sha, tonic, what in CRATES:
@@ -493,6 +550,8 @@ def main():
         for e in entries.values():
             print("%-40s tonic %-5s %s%s" % (e["id"], e["tonic"], e["what"], "  [quick]" if e["id"] in QUICK else ""))
         return 0
+    if args.prune is None:
+        args.prune = args.full
     if args.full:
         chosen = list(entries)
     elif args.crates:
@@ -544,9 +603,20 @@ def main():
     # Every run also keeps its own entries in WORK/results.json (merged later with --merge).
     work_results = os.path.join(args.work, "results.json")
     os.makedirs(args.work, exist_ok=True)
+    if chosen:
+        # Each entry's target directory takes 0.5-3 GB (tonic-examples with e2e: about 10 GB) and is
+        # kept for warm re-runs unless --prune: say what the work directory holds before adding to it.
+        log("work directory %s: %.1f GB; %.1f GB free on its disk%s" % (
+            args.work, dir_bytes(args.work) / GB, free_bytes(args.work) / GB,
+            "; targets pruned after each entry" if args.prune else
+            "; targets kept (--prune to delete them, --clean to delete the work directory)"))
     fresh = {}
     for eid in chosen:
         e = entries[eid]
+        free = free_bytes(args.work) / GB
+        if free < args.min_free_gb:
+            log("stop before %s: %.1f GB free, under --min-free-gb %.1f (--prune, --clean)" % (eid, free, args.min_free_gb))
+            break
         try:
             if e["name"] == EXAMPLES:
                 src = os.path.abspath(args.examples)
@@ -565,6 +635,8 @@ def main():
         fresh[eid] = r
         results[eid] = r
         save_work_result(args, eid, r)
+        if args.prune:
+            prune_entry(args.work, eid)
         if not args.no_record:
             with open(results_path, "w") as f:
                 json.dump(results, f, indent=1, sort_keys=True)
@@ -575,6 +647,8 @@ def main():
         with open(results_path, "w") as f:
             json.dump(results, f, indent=1, sort_keys=True)
         commit = ", ".join(sorted({r.get("commit", "?") for r in results.values()}))
+    if chosen:
+        log("work directory %s now holds %.1f GB" % (args.work, dir_bytes(args.work) / GB))
     board = render(results if not args.no_record else fresh, commit, date, note)
     print(board)
     if not args.no_record:
