@@ -126,6 +126,8 @@ STATUS_CTORS = (r"new|ok|cancelled|unknown|invalid_argument|deadline_exceeded|no
                 r"unimplemented|internal|unavailable|data_loss|unauthenticated|with_details|"
                 r"with_error_details|with_metadata|from_error")
 
+NOT_GENERATED_CLIENT = r"^(?![\s\S]*\btonic::client::Grpc\s*<)"
+
 # Residue: the constructs each step is about, as (regex, file filter) over the crate's text after
 # the step. A filter names a regex the file must match to be counted (None: every file).
 RESIDUE = {
@@ -135,7 +137,12 @@ RESIDUE = {
     3: [(r"\bStatus::(%s)\s*\(" % STATUS_CTORS, r"\bServiceRequest\s*<", ".rs")],
     4: [(r"\bRequest\s*<\s*(tonic::)?Streaming\s*<", r"\bServiceRequest\s*<|\bInboundStream\s*<", ".rs")],
     5: [(r"\bServer::builder\s*\(\s*\)", None, ".rs")],
-    6: [(r"\b\w+Client::connect\s*\(|\b(Channel|Endpoint)::(from_static|from_shared|new)\s*\(", None, ".rs")],
+    # Not in generated client code checked into a crate (a file with `inner: tonic::client::Grpc<T>`): its
+    # `connect` builds an `Endpoint` and its `with_interceptor` a client; that is step 1's code.
+    6: [(r"\b\w+Client::connect\s*\(|\b(Channel|Endpoint)::(from_static|from_shared|new)\s*\(", NOT_GENERATED_CLIENT, ".rs"),
+        # Clients built on a channel (`XClient::new(ch)`, `XClient::with_interceptor(ch, f)`) in files
+        # that name a generated `x_client` module.
+        (r"\b\w+Client::(new|with_interceptor|with_origin)\s*\(", NOT_GENERATED_CLIENT + r"[\s\S]*\b\w+_client::", ".rs")],
     7: [(r"\bCode::[A-Z]\w*", r"\btonic::(Code\b|\{[^}]*\bCode\b)", ".rs")],
     # Step 8 converts the streaming calls step 6 left on the shim's tonic-shaped helpers.
     8: [(r"\b(tonic_server_stream|tonic_client_stream|tonic_bidi\w*)\b", r"connect_shim", ".rs")],
@@ -415,7 +422,9 @@ def run_entry(entry, args, env, tool):
         shutil.copytree(entry["src"], step0, ignore=shutil.ignore_patterns("target", ".git"), symlinks=True)
     built_before = result["baseline_builds"]
     for step in args.steps:
-        code, report, err, secs = tool_step(tool, tree, step, args.shim_path, env)
+        # The tool's compiler loop checks in the entry's target directory too (else each entry
+        # builds its dependency graph twice, once into TREE/target).
+        code, report, err, secs = tool_step(tool, tree, step, args.shim_path, dict(env, CARGO_TARGET_DIR=target))
         built, errors, failed_targets = cargo_check(tree, target, mode, is_examples, env)
         s = score_step(step, code, report, built_before, built, residue(tree, step), errors)
         s["seconds"] = round(secs, 1)
