@@ -115,9 +115,12 @@ CRATES = [
     ("lnd_grpc_rust", "2.16.0", "3ab830aa9c82cdd6b4d32d9d6b95ed70bf02695a1b22d47cd30a2f2c81056f53", "0.14", "LND clients: macaroon interceptors, bidi HTLC interceptor, tonic-openssl; build.rs, examples"),
 ]
 EXAMPLES = "tonic-examples"
-# The default selection: small crates of the three tonic majors (measured under 30 minutes on 2
-# busy cores, the dependency builds included).
-QUICK = ["tonic-health-0.14.9", "tonic-reflection-0.13.1", "tonic-middleware-0.2.3", "ginepro-0.8.2"]
+# The default selection: one entry per tonic major, a server and clients of the three streaming
+# kinds: tonic-health 0.14.9 (server, server-streaming watch), agones 1.61.0 (tonic 0.12 client
+# with build.rs codegen: unary, client and server streaming), fedimint-tonic-lnd 0.4.0 (tonic 0.13
+# client: interceptor, bidi). Cold, the dependency builds included, measured per entry on 2 cores
+# at load 16 (session 9): about 6.5 + 15.5 + 5 minutes (README.md, "Quick set").
+QUICK = ["tonic-health-0.14.9", "agones-1.61.0", "fedimint-tonic-lnd-0.4.0"]
 
 SHIM_RULE = re.compile(r"shim|adapter|hosted|hosting|keep-tonic|kept-tonic|wrapper|compat-accessor")
 
