@@ -316,6 +316,17 @@ def e2e(script, server_tree, client_tree, target, env):
     return {"passed": int(m.group(1)), "failed": int(m.group(2)), "fails": fails[:40]}
 
 
+def items_sample(items, per_rule=3):
+    out, seen = [], {}
+    for i in items:
+        r = i.get("rule", "")
+        seen[r] = seen.get(r, 0) + 1
+        if seen[r] <= per_rule:
+            out.append({"rule": r, "at": "%s:%s" % (i.get("path", ""), i.get("line", "")),
+                        "message": (i.get("message") or "")[:240]})
+    return out
+
+
 def score_step(step, code, report, built_before, built, resid, errors=()):
     items = (report or {}).get("items", [])
     edits = sum(f.get("edits", 0) for f in (report or {}).get("files", []))
@@ -350,6 +361,9 @@ def score_step(step, code, report, built_before, built, resid, errors=()):
         "files_failed": failed_files, "shim": len(shim), "listed": len(listed), "rules": rules,
         "builds": built, "residue": sum(resid.values()), "unlisted_residue": sum(unlisted.values()),
         "silent": silent,
+        # What the listed items say (the first few per rule), for reading a restored step's
+        # classes without re-running it.
+        "items_sample": items_sample(items),
     }
 
 
