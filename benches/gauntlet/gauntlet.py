@@ -6,6 +6,7 @@ step by step with default flags, built after every step, and scored.
     benches/gauntlet/gauntlet.py --crates a,b          # these entries only (names or name-version)
     benches/gauntlet/gauntlet.py --full                # every pinned crate and tonic-examples
     benches/gauntlet/gauntlet.py --list                # the pinned entries and the quick set
+    benches/gauntlet/gauntlet.py --clean               # delete the work directory (target dirs: GBs)
 
 Every entry is a published crate pinned by version and by the sha256 of its .crate (fetched with
 cargo only: from cargo's download cache, else `cargo info NAME@VER`, else `cargo fetch` of a
