@@ -6,6 +6,7 @@ step by step with default flags, built after every step, and scored.
     benches/gauntlet/gauntlet.py --crates a,b          # these entries only (names or name-version)
     benches/gauntlet/gauntlet.py --full                # every pinned crate and tonic-examples
     benches/gauntlet/gauntlet.py --list                # the pinned entries and the quick set
+    benches/gauntlet/gauntlet.py --clean               # delete the work directory (target dirs: GBs)
 
 Every entry is a published crate pinned by version and by the sha256 of its .crate (fetched with
 cargo only: from cargo's download cache, else `cargo info NAME@VER`, else `cargo fetch` of a
@@ -98,11 +99,29 @@ CRATES = [
     ("tonic-web", "0.12.3", "5299dd20801ad736dccb4a5ea0da7376e59cd98f213bf1c3d478cf53f4834b58", "0.12", "gRPC-Web layer"),
     ("tonic-types", "0.12.3", "0081d8ee0847d01271392a5aebe960a4600f5d4da6c67648a6382a0940f8b367", "0.12", "richer error details"),
     ("opentelemetry-otlp", "0.27.0", "91cf61a1868dacc576bf2b2a1c3e9ab150af7272909e80085c3173384fe11f76", "0.12", "exporter clients on tonic 0.12"),
+    # Service crates: servers and clients of their own protos (mostly build.rs codegen), added in
+    # session 9 (issue 18 point 3). Each was checked at step 0 on its own (see README.md).
+    ("agones", "1.61.0", "c81409d08adcbc20764edaf8d2db2079086940558d65662b8ce261536afdcbde", "0.12", "game-server SDK client: unary, client-streaming health, server-streaming watch; build.rs"),
+    ("zeebe-rs", "0.4.1", "456fb5edd9cedb4a7cafe3e87c09d0a435d0670ead8f07335dd882f7c17f6615", "0.12", "workflow client: OAuth interceptor, server-streaming job activation; build.rs, examples"),
+    ("skywalking", "0.10.0", "bc5118ba77d80fdf16c3846aae8967c59182c05d7f9f4a1503bd60b6819055ae", "0.12", "tracing reporter clients: client-streaming collect, auth interceptor; build.rs"),
+    ("eventstore", "4.0.0", "56ebfd86fe91fd06992baf7ef21efb6acf1f17b23f8ea57030147c6e3e060b92", "0.12", "event-store client: server-streaming reads, bidi subscriptions, interceptors; stubs checked in"),
+    ("fedimint-tonic-lnd", "0.4.0", "544e07140e0b295035d28068a66ed752ada57762571ddbb3ac54124c3d9cc892", "0.13", "LND client: macaroon interceptor, server-streaming subscriptions, bidi HTLC interceptor; build.rs, examples"),
+    ("tonic-mock", "0.4.0", "d68923c32dd947a72c17f6300ab6ffcd444ae25893af02aa80fbe4ed96bb5d4d", "0.13", "test helpers: mock services and clients, all four kinds, interceptors; examples, tests"),
+    ("armada-client", "0.2.2", "61fdda3d2f0f99137a9450d05f0156506fc90436603b1125c5b0191646cee937", "0.14", "batch-scheduler client: unary, server-streaming watch, auth interceptor; build.rs, examples"),
+    ("spiffe", "0.19.0", "bb3330f98f1b0c56c42e8d25f4793b242ffd2df57cb21d0cfdd8dfc24cc444b8", "0.14", "workload API client: server-streaming, interceptors; test servers; stubs checked in"),
+    ("openfga-client", "0.6.1", "3438259557f04f8e5cd036fa1cfa4a32a9e381a538d146fec475fdb95a719ac4", "0.14", "authorization client: auth interceptors, server-streaming reads; stubs checked in"),
+    ("tokio-console", "0.1.14", "6b67cfbdda24190c5ba3af613e7d11fc9d796634ba0987bda1ef205c4cf95915", "0.14", "application (bin): server-streaming watch client of console-api"),
+    ("chirpstack_api", "4.20.0", "d4316cf119a41e4925eeeadd3aa4078eab63ab0c136228db17f4fa9d27c636d2", "0.14", "API stubs of 20 protos, servers and clients; build.rs with tonic-prost-build"),
+    ("cln-grpc", "0.7.0", "69b7edcedcc92344cac1aa910cfff455ca818168b5bf9175f3a7b8b0d3a20dfc", "0.14", "a server: Node service over cln-rpc, server streaming; build.rs with tonic-prost-build"),
+    ("lnd_grpc_rust", "2.16.0", "3ab830aa9c82cdd6b4d32d9d6b95ed70bf02695a1b22d47cd30a2f2c81056f53", "0.14", "LND clients: macaroon interceptors, bidi HTLC interceptor, tonic-openssl; build.rs, examples"),
 ]
 EXAMPLES = "tonic-examples"
-# The default selection: small crates of the three tonic majors (measured under 30 minutes on 2
-# busy cores, the dependency builds included).
-QUICK = ["tonic-health-0.14.9", "tonic-reflection-0.13.1", "tonic-middleware-0.2.3", "ginepro-0.8.2"]
+# The default selection: one entry per tonic major, a server and clients of the three streaming
+# kinds: tonic-health 0.14.9 (server, server-streaming watch), agones 1.61.0 (tonic 0.12 client
+# with build.rs codegen: unary, client and server streaming), fedimint-tonic-lnd 0.4.0 (tonic 0.13
+# client: interceptor, bidi). Cold, the dependency builds included, measured per entry on 2 cores
+# at load 16 (session 9): about 6.5 + 15.5 + 5 minutes (README.md, "Quick set").
+QUICK = ["tonic-health-0.14.9", "agones-1.61.0", "fedimint-tonic-lnd-0.4.0"]
 
 SHIM_RULE = re.compile(r"shim|adapter|hosted|hosting|keep-tonic|kept-tonic|wrapper|compat-accessor")
 
@@ -110,6 +129,8 @@ STATUS_CTORS = (r"new|ok|cancelled|unknown|invalid_argument|deadline_exceeded|no
                 r"permission_denied|resource_exhausted|failed_precondition|aborted|out_of_range|"
                 r"unimplemented|internal|unavailable|data_loss|unauthenticated|with_details|"
                 r"with_error_details|with_metadata|from_error")
+
+NOT_GENERATED_CLIENT = r"^(?![\s\S]*\btonic::client::Grpc\s*<)"
 
 # Residue: the constructs each step is about, as (regex, file filter) over the crate's text after
 # the step. A filter names a regex the file must match to be counted (None: every file).
@@ -120,7 +141,12 @@ RESIDUE = {
     3: [(r"\bStatus::(%s)\s*\(" % STATUS_CTORS, r"\bServiceRequest\s*<", ".rs")],
     4: [(r"\bRequest\s*<\s*(tonic::)?Streaming\s*<", r"\bServiceRequest\s*<|\bInboundStream\s*<", ".rs")],
     5: [(r"\bServer::builder\s*\(\s*\)", None, ".rs")],
-    6: [(r"\b\w+Client::connect\s*\(|\b(Channel|Endpoint)::(from_static|from_shared|new)\s*\(", None, ".rs")],
+    # Not in generated client code checked into a crate (a file with `inner: tonic::client::Grpc<T>`): its
+    # `connect` builds an `Endpoint` and its `with_interceptor` a client; that is step 1's code.
+    6: [(r"\b\w+Client::connect\s*\(|\b(Channel|Endpoint)::(from_static|from_shared|new)\s*\(", NOT_GENERATED_CLIENT, ".rs"),
+        # Clients built on a channel (`XClient::new(ch)`, `XClient::with_interceptor(ch, f)`) in files
+        # that name a generated `x_client` module.
+        (r"\b\w+Client::(new|with_interceptor|with_origin)\s*\(", NOT_GENERATED_CLIENT + r"[\s\S]*\b\w+_client::", ".rs")],
     7: [(r"\bCode::[A-Z]\w*", r"\btonic::(Code\b|\{[^}]*\bCode\b)", ".rs")],
     # Step 8 converts the streaming calls step 6 left on the shim's tonic-shaped helpers.
     8: [(r"\b(tonic_server_stream|tonic_client_stream|tonic_bidi\w*)\b", r"connect_shim", ".rs")],
@@ -291,6 +317,17 @@ def e2e(script, server_tree, client_tree, target, env):
     return {"passed": int(m.group(1)), "failed": int(m.group(2)), "fails": fails[:40]}
 
 
+def items_sample(items, per_rule=3):
+    out, seen = [], {}
+    for i in items:
+        r = i.get("rule", "")
+        seen[r] = seen.get(r, 0) + 1
+        if seen[r] <= per_rule:
+            out.append({"rule": r, "at": "%s:%s" % (i.get("path", ""), i.get("line", "")),
+                        "message": (i.get("message") or "")[:240]})
+    return out
+
+
 def score_step(step, code, report, built_before, built, resid, errors=()):
     items = (report or {}).get("items", [])
     edits = sum(f.get("edits", 0) for f in (report or {}).get("files", []))
@@ -325,7 +362,40 @@ def score_step(step, code, report, built_before, built, resid, errors=()):
         "files_failed": failed_files, "shim": len(shim), "listed": len(listed), "rules": rules,
         "builds": built, "residue": sum(resid.values()), "unlisted_residue": sum(unlisted.values()),
         "silent": silent,
+        # What the listed items say (the first few per rule), for reading a restored step's
+        # classes without re-running it.
+        "items_sample": items_sample(items),
     }
+
+
+def dir_bytes(path):
+    """Bytes under PATH (files counted once, symlinks not followed)."""
+    total, seen = 0, set()
+    for root, _, files in os.walk(path):
+        for f in files:
+            try:
+                st = os.lstat(os.path.join(root, f))
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_blocks * 512
+    return total
+
+
+def free_bytes(path):
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+GB = 1 << 30
+
+
+def prune_entry(work, eid):
+    """Remove an entry's target directories and trees (the unpacked sources stay: they are small)."""
+    for d in (os.path.join(work, "target", eid), os.path.join(work, "target", eid + "-e2e"),
+              os.path.join(work, "runs", eid)):
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def save_work_result(args, eid, r):
@@ -370,7 +440,9 @@ def run_entry(entry, args, env, tool):
         shutil.copytree(entry["src"], step0, ignore=shutil.ignore_patterns("target", ".git"), symlinks=True)
     built_before = result["baseline_builds"]
     for step in args.steps:
-        code, report, err, secs = tool_step(tool, tree, step, args.shim_path, env)
+        # The tool's compiler loop checks in the entry's target directory too (else each entry
+        # builds its dependency graph twice, once into TREE/target).
+        code, report, err, secs = tool_step(tool, tree, step, args.shim_path, dict(env, CARGO_TARGET_DIR=target))
         built, errors, failed_targets = cargo_check(tree, target, mode, is_examples, env)
         s = score_step(step, code, report, built_before, built, residue(tree, step), errors)
         s["seconds"] = round(secs, 1)
@@ -480,9 +552,21 @@ def main():
     ap.add_argument("--tool", help="the cargo-connect-migrate binary (default: cargo build --release of this checkout)")
     ap.add_argument("--no-e2e", action="store_true", help="skip e2e.sh for tonic-examples")
     ap.add_argument("--no-record", action="store_true", help="do not update results.json / SCOREBOARD.md")
+    ap.add_argument("--prune", action=argparse.BooleanOptionalAction, default=None,
+                    help="delete each entry's target directories and trees once it is scored (default: on "
+                         "with --full, off otherwise, so that a re-run of a few entries is warm)")
+    ap.add_argument("--min-free-gb", type=float, default=10.0,
+                    help="do not start an entry while the work directory's disk has less free space (default 10)")
+    ap.add_argument("--clean", action="store_true", help="delete the work directory (--work) and exit")
     ap.add_argument("--merge", nargs="+", metavar="JSON",
                     help="run nothing: merge these WORK/results.json files into results.json and render")
     args = ap.parse_args()
+    if args.clean:
+        work = os.path.abspath(args.work)
+        if os.path.isdir(work):
+            log("removing %s (%.1f GB)" % (work, dir_bytes(work) / GB))
+            shutil.rmtree(work)
+        return 0
 
     entries = {}
     for name, ver, sha, tonic, what in CRATES:
@@ -493,6 +577,8 @@ def main():
         for e in entries.values():
             print("%-40s tonic %-5s %s%s" % (e["id"], e["tonic"], e["what"], "  [quick]" if e["id"] in QUICK else ""))
         return 0
+    if args.prune is None:
+        args.prune = args.full
     if args.full:
         chosen = list(entries)
     elif args.crates:
@@ -544,9 +630,20 @@ def main():
     # Every run also keeps its own entries in WORK/results.json (merged later with --merge).
     work_results = os.path.join(args.work, "results.json")
     os.makedirs(args.work, exist_ok=True)
+    if chosen:
+        # Each entry's target directory takes 0.5-3 GB (tonic-examples with e2e: about 10 GB) and is
+        # kept for warm re-runs unless --prune: say what the work directory holds before adding to it.
+        log("work directory %s: %.1f GB; %.1f GB free on its disk%s" % (
+            args.work, dir_bytes(args.work) / GB, free_bytes(args.work) / GB,
+            "; targets pruned after each entry" if args.prune else
+            "; targets kept (--prune to delete them, --clean to delete the work directory)"))
     fresh = {}
     for eid in chosen:
         e = entries[eid]
+        free = free_bytes(args.work) / GB
+        if free < args.min_free_gb:
+            log("stop before %s: %.1f GB free, under --min-free-gb %.1f (--prune, --clean)" % (eid, free, args.min_free_gb))
+            break
         try:
             if e["name"] == EXAMPLES:
                 src = os.path.abspath(args.examples)
@@ -565,6 +662,8 @@ def main():
         fresh[eid] = r
         results[eid] = r
         save_work_result(args, eid, r)
+        if args.prune:
+            prune_entry(args.work, eid)
         if not args.no_record:
             with open(results_path, "w") as f:
                 json.dump(results, f, indent=1, sort_keys=True)
@@ -575,6 +674,8 @@ def main():
         with open(results_path, "w") as f:
             json.dump(results, f, indent=1, sort_keys=True)
         commit = ", ".join(sorted({r.get("commit", "?") for r in results.values()}))
+    if chosen:
+        log("work directory %s now holds %.1f GB" % (args.work, dir_bytes(args.work) / GB))
     board = render(results if not args.no_record else fresh, commit, date, note)
     print(board)
     if not args.no_record:
