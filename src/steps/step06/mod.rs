@@ -410,7 +410,7 @@ fn client_deps(
         deps.push(NewDep::new("http", "1", &[], DepKind::Normal));
     }
     if health {
-        // tonic-health's client moves to connectrpc-health's (health.rs).
+        // tonic-health's client moves to connectrpc-health's (helpers/health.rs).
         deps.push(NewDep::new(
             "connectrpc-health",
             "0.9",
@@ -419,7 +419,7 @@ fn client_deps(
         ));
     }
     if reflection {
-        // tonic-reflection's client moves to connectrpc-reflection's (reflection.rs).
+        // tonic-reflection's client moves to connectrpc-reflection's (helpers/reflection.rs).
         deps.push(NewDep::new(
             "connectrpc-reflection",
             "0.9",

@@ -147,47 +147,14 @@ impl<'a, 'ast> Health<'a, 'ast> {
     }
 
     /// `use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};`: rewritten as a
-    /// whole when every name in it is a mapped item, else listed.
+    /// whole (under `connectrpc_health`) when every name in it is a mapped item, else listed.
     fn grouped_use(&mut self, ui: usize, leaves: &[usize]) {
-        let item = &self.c.idx.use_items[ui];
-        let at = item.range.start;
-        let mut parts = Vec::new();
-        for &li in leaves {
-            let l = &self.c.idx.leaves[li];
-            let full = self.c.idx.canonical(self.c.idx.leaf_path(li));
-            let hit = mapped(&full).filter(|&(_, len)| len == full.len() && !l.is_glob);
-            let Some((i, _)) = hit else {
-                self.c.fail(
-                    at,
-                    &format!(
-                        "import of `{}` grouped with tonic-health's client items",
-                        full.join("::")
-                    ),
-                    "split the import: tonic-health's client items on their own `use`",
-                );
-                return;
-            };
-            let path = map()[i].to.trim_start_matches("connectrpc_health::");
-            let last = path.rsplit("::").next().unwrap_or(path);
-            if l.name.is_empty() {
-                parts.push(format!("{path} as _"));
-            } else if l.name != last {
-                parts.push(format!("{path} as {}", l.name));
-            } else {
-                parts.push(path.to_string());
-            }
-        }
-        let r = item.tree.range();
-        let lead = if self.c.text[r.clone()].starts_with("::") {
-            "::"
-        } else {
-            ""
+        let target = |full: &[String], glob: bool| {
+            let (i, len) = mapped(full)?;
+            (len == full.len() && !glob).then(|| map()[i].to.clone())
         };
-        self.c.edit(
-            r,
-            format!("{lead}connectrpc_health::{{{}}}", parts.join(", ")),
-            "health-import",
-        );
+        self.c
+            .grouped_use(ui, leaves, target, true, "health-import");
     }
 
     // ---- code ---------------------------------------------------------------------------
@@ -598,19 +565,15 @@ fn ptr_eq_expr(a: &syn::Expr, b: &syn::Expr) -> bool {
 
 impl<'ast> Visit<'ast> for Health<'_, 'ast> {
     fn visit_block(&mut self, b: &'ast syn::Block) {
-        let p = self
-            .c
-            .tr
-            .enter(self.c.idx, range(b.brace_token.span.open()).start);
+        let p = self.c.enter_scope(Some(b.brace_token.span.open()));
         syn::visit::visit_block(self, b);
         self.c.tr.leave(p);
     }
 
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
-        let p = match &m.content {
-            Some((b, _)) => self.c.tr.enter(self.c.idx, range(b.span.open()).start),
-            None => false,
-        };
+        let p = self
+            .c
+            .enter_scope(m.content.as_ref().map(|(b, _)| b.span.open()));
         syn::visit::visit_item_mod(self, m);
         self.c.tr.leave(p);
     }

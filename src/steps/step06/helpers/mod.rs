@@ -264,6 +264,93 @@ impl<'a, 'ast> Common<'a, 'ast> {
         }
     }
 
+    /// A `use` item naming several of the crate's items (`use pb::{a::A, B};`): rewritten as a
+    /// whole when every name in it has a twin (`target` of its canonical path, `None` for a
+    /// glob), under the connect crate's root (`under_root`) or else the longest module prefix
+    /// the twins share; listed otherwise.
+    fn grouped_use(
+        &mut self,
+        ui: usize,
+        leaves: &[usize],
+        target: impl Fn(&[String], bool) -> Option<String>,
+        under_root: bool,
+        rule: &str,
+    ) {
+        let item = &self.idx.use_items[ui];
+        let at = item.range.start;
+        let label = &self.table.label;
+        let mut targets = Vec::new();
+        for &li in leaves {
+            let l = &self.idx.leaves[li];
+            let full = self.idx.canonical(self.idx.leaf_path(li));
+            let Some(t) = target(&full, l.is_glob) else {
+                let why = format!(
+                    "import of `{}` grouped with tonic-{label}'s client items",
+                    full.join("::")
+                );
+                let what =
+                    format!("split the import: tonic-{label}'s client items on their own `use`");
+                self.fail(at, &why, &what);
+                return;
+            };
+            targets.push((t, l.name.clone()));
+        }
+        let split: Vec<Vec<&str>> = targets
+            .iter()
+            .map(|(t, _)| t.split("::").collect())
+            .collect();
+        let common = if under_root {
+            1
+        } else {
+            let mut common = split[0].len() - 1;
+            for s in &split[1..] {
+                common = common.min(s.len() - 1);
+                common = (0..common).take_while(|&i| s[i] == split[0][i]).count();
+            }
+            common
+        };
+        if common == 0 {
+            let why =
+                format!("tonic-{label} items grouped in one import have no common connect module");
+            self.fail(at, &why, "split the import: one `use` per item");
+            return;
+        }
+        let prefix = split[0][..common].join("::");
+        let mut parts = Vec::new();
+        for (s, (_, name)) in split.iter().zip(&targets) {
+            let path = s[common..].join("::");
+            let last = s.last().copied().unwrap_or("");
+            if name.is_empty() {
+                parts.push(format!("{path} as _"));
+            } else if name != last {
+                parts.push(format!("{path} as {name}"));
+            } else {
+                parts.push(path);
+            }
+        }
+        let r = item.tree.range();
+        let lead = if self.text[r.clone()].starts_with("::") {
+            "::"
+        } else {
+            ""
+        };
+        let text = if parts.len() == 1 {
+            format!("{lead}{prefix}::{}", parts[0])
+        } else {
+            format!("{lead}{prefix}::{{{}}}", parts.join(", "))
+        };
+        self.edit(r, text, rule);
+    }
+
+    /// Enter the scope of a block or inline module opening at `open` (none: an outline
+    /// module); the result goes to `self.tr.leave` when the walk leaves it.
+    fn enter_scope(&mut self, open: Option<proc_macro2::Span>) -> bool {
+        match open {
+            Some(o) => self.tr.enter(self.idx, range(o).start),
+            None => false,
+        }
+    }
+
     /// Enter a function whose parameters `vars` are clients ([`super::typed_params`]).
     fn enter_fn(&mut self, vars: HashSet<String>, body: &'ast syn::Block) {
         self.vars.push(vars);

@@ -404,71 +404,12 @@ impl<'a, 'ast> Reflection<'a, 'ast> {
     /// `use tonic_reflection::pb::{v1, v1alpha};`: rewritten as a whole when every name in it
     /// has a twin under one common prefix, else listed.
     fn grouped_use(&mut self, ui: usize, leaves: &[usize]) {
-        let item = &self.c.idx.use_items[ui];
-        let at = item.range.start;
-        let mut targets = Vec::new();
-        for &li in leaves {
-            let l = &self.c.idx.leaves[li];
-            let full = self.c.idx.canonical(self.c.idx.leaf_path(li));
-            let target = classify(&full)
-                .filter(|_| !l.is_glob)
-                .and_then(|it| it.target(false));
-            let Some(target) = target else {
-                self.c.fail(
-                    at,
-                    &format!(
-                        "import of `{}` grouped with tonic-reflection's client items",
-                        full.join("::")
-                    ),
-                    "split the import: tonic-reflection's client items on their own `use`",
-                );
-                return;
-            };
-            targets.push((target, l.name.clone()));
-        }
-        // The longest common module prefix.
-        let split: Vec<Vec<&str>> = targets
-            .iter()
-            .map(|(t, _)| t.split("::").collect())
-            .collect();
-        let mut common = split[0].len() - 1;
-        for s in &split[1..] {
-            common = common.min(s.len() - 1);
-            common = (0..common).take_while(|&i| s[i] == split[0][i]).count();
-        }
-        if common == 0 {
-            self.c.fail(
-                at,
-                "tonic-reflection items grouped in one import have no common connect module",
-                "split the import: one `use` per item",
-            );
-            return;
-        }
-        let prefix = split[0][..common].join("::");
-        let mut parts = Vec::new();
-        for (s, (_, name)) in split.iter().zip(&targets) {
-            let path = s[common..].join("::");
-            let last = s.last().copied().unwrap_or("");
-            if name.is_empty() {
-                parts.push(format!("{path} as _"));
-            } else if name != last {
-                parts.push(format!("{path} as {name}"));
-            } else {
-                parts.push(path);
-            }
-        }
-        let r = item.tree.range();
-        let lead = if self.c.text[r.clone()].starts_with("::") {
-            "::"
-        } else {
-            ""
+        let target = |full: &[String], glob: bool| {
+            classify(full)
+                .filter(|_| !glob)
+                .and_then(|it| it.target(false))
         };
-        let text = if parts.len() == 1 {
-            format!("{lead}{prefix}::{}", parts[0])
-        } else {
-            format!("{lead}{prefix}::{{{}}}", parts.join(", "))
-        };
-        self.c.edit(r, text, RULE);
+        self.c.grouped_use(ui, leaves, target, false, RULE);
     }
 
     // ---- code ---------------------------------------------------------------------------
@@ -805,19 +746,15 @@ fn has_word(text: &str, word: &str) -> bool {
 
 impl<'ast> Visit<'ast> for Reflection<'_, 'ast> {
     fn visit_block(&mut self, b: &'ast syn::Block) {
-        let p = self
-            .c
-            .tr
-            .enter(self.c.idx, range(b.brace_token.span.open()).start);
+        let p = self.c.enter_scope(Some(b.brace_token.span.open()));
         syn::visit::visit_block(self, b);
         self.c.tr.leave(p);
     }
 
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
-        let p = match &m.content {
-            Some((b, _)) => self.c.tr.enter(self.c.idx, range(b.span.open()).start),
-            None => false,
-        };
+        let p = self
+            .c
+            .enter_scope(m.content.as_ref().map(|(b, _)| b.span.open()));
         syn::visit::visit_item_mod(self, m);
         self.c.tr.leave(p);
     }
