@@ -559,3 +559,54 @@ fn a_step_may_use_itself_shared_modules_and_details() {
     // `steps/mod.rs` lists the steps: it is no step.
     assert!(keys("steps/mod.rs", "use step01::X;\nfn f() { step03::g(); }\n").is_empty());
 }
+
+/// The names under `src/` and `src/steps/` the README's module map ("## Layout") names, and
+/// those missing from it: every top-level module of the crate and every step folder.
+fn unmapped_modules(layout: &str, root: &std::path::Path) -> Vec<String> {
+    let mut missing = Vec::new();
+    let mut check = |dir: &std::path::Path, prefix: &str| {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".rs") || !n.contains('.'))
+            .filter(|n| !matches!(n.as_str(), "lib.rs" | "main.rs" | "mod.rs"))
+            .collect();
+        names.sort();
+        for n in names {
+            let shown = if n.ends_with(".rs") {
+                format!("{prefix}{n}")
+            } else {
+                format!("{prefix}{n}/")
+            };
+            // `src/steps/step06/` is written `step06/` inside the steps entry.
+            let short = shown.trim_start_matches("src/steps/").to_string();
+            if !layout.contains(&shown) && !layout.contains(&short) {
+                missing.push(shown);
+            }
+        }
+    };
+    check(&root.join("src"), "src/");
+    check(&root.join("src/steps"), "src/steps/");
+    missing
+}
+
+/// Issue 17: the README's module map matches the tree (a new module or step folder must be
+/// placed in it).
+#[test]
+fn the_readme_layout_names_every_module() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let layout = readme
+        .split("## Layout")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("README has a Layout section");
+    let missing = unmapped_modules(layout, root);
+    assert!(
+        missing.is_empty(),
+        "README's Layout does not name: {missing:?}"
+    );
+    // The check itself finds a module the map leaves out.
+    let without_lock = layout.replace("src/lock.rs", "");
+    assert_eq!(unmapped_modules(&without_lock, root), ["src/lock.rs"]);
+}

@@ -594,7 +594,7 @@ impl<'a> Walker<'a, '_> {
 
     /// A function: its signature visited (paths renamed), then its parameters typed, then its
     /// body walked with them.
-    fn function(
+    fn walk_function(
         &mut self,
         attrs: &[syn::Attribute],
         sig: &syn::Signature,
@@ -689,15 +689,15 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     }
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        self.function(&f.attrs, &f.sig, Some(&f.block));
+        self.walk_function(&f.attrs, &f.sig, Some(&f.block));
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        self.function(&f.attrs, &f.sig, Some(&f.block));
+        self.walk_function(&f.attrs, &f.sig, Some(&f.block));
     }
 
     fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
-        self.function(&f.attrs, &f.sig, f.default.as_ref());
+        self.walk_function(&f.attrs, &f.sig, f.default.as_ref());
     }
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {

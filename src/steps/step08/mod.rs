@@ -809,7 +809,7 @@ impl<'a, 'ast> Walker<'a, 'ast> {
 
     /// The chain of expressions from the call up: `call`, `.await`, `.map_err(..)`, `?`, ...;
     /// and the node holding the last one.
-    fn chain(&self) -> (Vec<&'ast syn::Expr>, Option<Node<'ast>>) {
+    fn enclosing_chain(&self) -> (Vec<&'ast syn::Expr>, Option<Node<'ast>>) {
         let mut links = Vec::new();
         let mut i = self.stack.len();
         let Some(Node::Expr(first)) = self.stack.last().copied() else {
@@ -1011,7 +1011,7 @@ impl<'a, 'ast> Walker<'a, 'ast> {
             ));
             return;
         }
-        let result = self.plan(call, kind, status);
+        let result = self.plan_call_rewrite(call, kind, status);
         let report = |k: Keep| {
             item(
                 at,
@@ -1036,7 +1036,14 @@ impl<'a, 'ast> Walker<'a, 'ast> {
         }
     }
 
-    fn plan(&self, call: &'ast syn::ExprCall, kind: Kind, status: bool) -> Result<Vec<Edit>, Keep> {
+    /// The edits that move one streaming call off the shim's tonic-shaped helper, or why it
+    /// stays.
+    fn plan_call_rewrite(
+        &self,
+        call: &'ast syn::ExprCall,
+        kind: Kind,
+        status: bool,
+    ) -> Result<Vec<Edit>, Keep> {
         if call.args.len() != 2 {
             return Err(shape());
         }
@@ -1050,7 +1057,7 @@ impl<'a, 'ast> Walker<'a, 'ast> {
         self.options.replace(None);
         self.parts.replace(None);
         self.pair_tuple.replace(None);
-        let (links, parent) = self.chain();
+        let (links, parent) = self.enclosing_chain();
         if !matches!(links.get(1), Some(syn::Expr::Await(_))) {
             return Err(shape());
         }

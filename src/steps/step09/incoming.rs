@@ -125,7 +125,7 @@ impl Finder<'_> {
     }
 
     /// A constructor call with options chained on it: the replacement, or why not.
-    fn chain(&mut self, e: &syn::Expr) -> Option<Result<String, String>> {
+    fn constructor_chain(&mut self, e: &syn::Expr) -> Option<Result<String, String>> {
         let mut links: Vec<&syn::ExprMethodCall> = Vec::new();
         let mut cur = strip(e);
         let mut try_after_ctor = false;
@@ -245,7 +245,7 @@ impl<'ast> Visit<'ast> for Finder<'_> {
             strip(e),
             syn::Expr::MethodCall(_) | syn::Expr::Call(_) | syn::Expr::Try(_)
         ) {
-            match self.chain(e) {
+            match self.constructor_chain(e) {
                 Some(Ok(_)) => {
                     // Arguments may hold more sites.
                     if let syn::Expr::Call(c) = strip(e) {
