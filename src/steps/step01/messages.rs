@@ -376,6 +376,12 @@ impl<'a> Walker<'a, '_> {
         {
             return Vec::new();
         }
+        if let (FieldKind::Message(full), None) = (&field.kind, &field.oneof) {
+            if let Some(wrapper) = wrapper_type(full) {
+                let short = shorthand.map(|m| self.src(range(m.span())).to_string());
+                return wrapper_edits(value, v, wrapper, short.as_deref());
+            }
+        }
         match (&field.kind, field.label) {
             (FieldKind::Message(_), Label::Implicit | Label::Optional | Label::Required)
                 if field.oneof.is_none() =>
@@ -1115,6 +1121,71 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     }
 }
 
+/// The buffa type of a `google.protobuf` wrapper message (`Int64Value`), which prost spells as
+/// the `Option` of its primitive (`Option<i64>`).
+fn wrapper_type(full: &str) -> Option<&str> {
+    let name = full.strip_prefix("google.protobuf.")?;
+    matches!(
+        name,
+        "BoolValue"
+            | "DoubleValue"
+            | "FloatValue"
+            | "Int32Value"
+            | "Int64Value"
+            | "UInt32Value"
+            | "UInt64Value"
+            | "StringValue"
+            | "BytesValue"
+    )
+    .then_some(name)
+}
+
+/// A wrapper field's prost value (an `Option` of the primitive) as buffa's `MessageField` of
+/// the wrapper: `Some(e)` names the wrapper with `e` as its `value` (so `e`'s type is the
+/// primitive, as it was: `Some(n.into())` still converts to `i64`), another `Option` maps
+/// through the wrapper's `From` of its primitive, `None` is the default.
+fn wrapper_edits(
+    value: &syn::Expr,
+    v: &syn::Expr,
+    wrapper: &str,
+    shorthand: Option<&str>,
+) -> Vec<Edit> {
+    let r = range(value.span());
+    let path = format!("::buffa_types::google::protobuf::{wrapper}");
+    if let Some(name) = shorthand {
+        return vec![Edit::insert(
+            r.end,
+            format!(": {name}.map({path}::from).into()"),
+            RULE_FIELD,
+        )];
+    }
+    match v {
+        syn::Expr::Call(c) if is_path(&c.func, "Some") && c.args.len() == 1 => {
+            let ir = range(c.args[0].span());
+            vec![
+                Edit::replace(r.start..ir.start, format!("{path} {{ value: "), RULE_FIELD),
+                Edit::replace(
+                    ir.end..r.end,
+                    ", ..::core::default::Default::default() }.into()",
+                    RULE_FIELD,
+                ),
+            ]
+        }
+        syn::Expr::Path(p) if p.path.is_ident("None") => {
+            vec![Edit::replace(r, "Default::default()", RULE_FIELD)]
+        }
+        _ if is_postfix_safe(value) => vec![Edit::insert(
+            r.end,
+            format!(".map({path}::from).into()"),
+            RULE_FIELD,
+        )],
+        _ => vec![
+            Edit::insert(r.start, "(", RULE_FIELD),
+            Edit::insert(r.end, format!(").map({path}::from).into()"), RULE_FIELD),
+        ],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -1128,6 +1199,7 @@ mod tests {
         syntax = "proto3";
         package shop.v1;
         import "google/protobuf/timestamp.proto";
+        import "google/protobuf/wrappers.proto";
         enum Kind { KIND_UNSPECIFIED = 0; KIND_BOOK = 1; KIND_TOOL = 2; }
         message Price { int64 cents = 1; }
         message Item {
@@ -1140,6 +1212,7 @@ mod tests {
           google.protobuf.Timestamp created_at = 7;
           oneof delivery { Price shipping = 8; string url = 9; }
         }
+        message Stock { google.protobuf.Int64Value count = 1; google.protobuf.StringValue label = 2; }
         service Shop { rpc Get(Item) returns (Item); }
     "#;
 
@@ -1164,6 +1237,17 @@ mod tests {
             Outcome::Rewritten { new_text, .. } => new_text.unwrap_or_else(|| before.to_string()),
             o => panic!("{o:?}"),
         }
+    }
+
+    /// prost spells a `google.protobuf` wrapper field as the `Option` of its primitive; buffa
+    /// as a `MessageField` of the wrapper: `Some(e)` names the wrapper with `e` as its value (so
+    /// a conversion inside keeps its target type), another `Option` maps through the wrapper.
+    #[test]
+    fn wrapper_fields_name_the_wrapper() {
+        check(
+            "use crate::pb::Stock;\nfn f(n: i32, label: Option<String>, c: Option<i64>) -> Vec<Stock> {\n    vec![\n        Stock { count: Some(n.into()), label: None },\n        Stock { count: c, label },\n    ]\n}\n",
+            "use crate::pb::Stock;\nfn f(n: i32, label: Option<String>, c: Option<i64>) -> Vec<Stock> {\n    vec![\n        Stock { count: ::buffa_types::google::protobuf::Int64Value { value: n.into(), ..::core::default::Default::default() }.into(), label: Default::default(), ..Default::default() },\n        Stock { count: c.map(::buffa_types::google::protobuf::Int64Value::from).into(), label: label.map(::buffa_types::google::protobuf::StringValue::from).into(), ..Default::default() },\n    ]\n}\n",
+        );
     }
 
     #[track_caller]
