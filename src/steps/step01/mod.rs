@@ -892,6 +892,79 @@ impl Pass for BuildRsPass<'_> {
                 });
             }
         }
+        let rewrote_tonic_build =
+            scan.calls.iter().enumerate().any(|(i, c)| {
+                pending.contains(&i) && c.generation == buildrs::Generation::TonicBuild
+            });
+        if rewrote_tonic_build {
+            tonic_build_imports(file, &scan.imports, out);
+        }
+    }
+}
+
+/// The names a `use` tree imports (`*` for a glob; a rename's original name).
+fn use_leaves(tree: &syn::UseTree, out: &mut Vec<String>) {
+    match tree {
+        syn::UseTree::Path(p) => use_leaves(&p.tree, out),
+        syn::UseTree::Name(n) => out.push(n.ident.to_string()),
+        syn::UseTree::Rename(r) => out.push(r.ident.to_string()),
+        syn::UseTree::Glob(_) => out.push("*".into()),
+        syn::UseTree::Group(g) => g.items.iter().for_each(|t| use_leaves(t, out)),
+    }
+}
+
+/// What tonic-prost-build 0.14 exports under the names tonic-build 0.12/0.13 had them.
+const TONIC_PROST_BUILD_NAMES: &[&str] = &[
+    "Config",
+    "configure",
+    "compile_protos",
+    "compile_fds",
+    "manual",
+    "Builder",
+    "FileDescriptorSet",
+];
+
+/// tonic-build's `use` items once step 1 has replaced the build-dependency with
+/// tonic-prost-build: an import of names tonic-prost-build exports under the same name (`use
+/// tonic_build::Config;`: both prost-build's `Config`) names the new crate; any other is listed
+/// (it no longer resolves).
+fn tonic_build_imports(file: &FileCtx<'_>, imports: &[buildrs::TonicImport], out: &mut PassOutput) {
+    for imp in imports {
+        if imp.generation != buildrs::Generation::TonicBuild {
+            continue;
+        }
+        let text = &file.text[imp.range.clone()];
+        let at = text.find("tonic_build");
+        let names_known = syn::parse_str::<syn::ItemUse>(text).is_ok_and(|u| {
+            let mut names = Vec::new();
+            use_leaves(&u.tree, &mut names);
+            !names.is_empty()
+                && names
+                    .iter()
+                    .all(|n| TONIC_PROST_BUILD_NAMES.contains(&n.as_str()))
+        });
+        let edit = at.filter(|_| names_known && text.starts_with("use tonic_build::"));
+        let committed = edit.is_some_and(|i| {
+            let start = imp.range.start + i;
+            out.commit(vec![Edit::replace(
+                start..start + "tonic_build".len(),
+                "tonic_prost_build",
+                "step01/build-rs",
+            )])
+            .is_ok()
+        });
+        if !committed {
+            out.items.push(ManualItem {
+                offset: imp.range.start,
+                rule: "step01/build-rs".into(),
+                message: format!(
+                    "`{}` names tonic-build, which step 1 replaced with tonic-prost-build",
+                    text.trim()
+                ),
+                note: "import what the build script still uses from tonic_prost_build (or drop the import)".into(),
+                kind: ItemKind::Manual,
+            });
+        }
     }
 }
 
@@ -1376,6 +1449,59 @@ mod tests {
 
     fn calls(src: &str) -> Vec<buildrs::CodegenCall> {
         buildrs::scan_build_rs(src, Path::new("/c")).unwrap().calls
+    }
+
+    /// tonic-build 0.12's imports once step 1 replaced it with tonic-prost-build: names the new
+    /// crate exports alike move to it (skywalking's `use tonic_build::Config;` broke its build
+    /// script), others are listed; a build.rs already on tonic-prost-build is left alone.
+    #[test]
+    fn tonic_build_imports_move_to_tonic_prost_build_or_are_listed() {
+        let proto = "syntax = \"proto3\";\npackage shop.v1;\nmessage Item { string sku = 1; }\nservice Stock { rpc Get(Item) returns (Item); }\n";
+        let schema = Schema::from_sources(&[("shop.proto", proto)], 1).unwrap();
+        let build_rs = PathBuf::from("/c/build.rs");
+        let ctx = Arc::new(CrateCtx {
+            schema: Some(Arc::new(schema)),
+            build_rs: Some(build_rs.clone()),
+            connect_module: vec!["crate".into(), "connect".into()],
+            ..Default::default()
+        });
+        let run = |src: &str| {
+            let all = crate::steps::all().unwrap();
+            let meta = crate::engine::FileMeta {
+                path: Some(build_rs.clone()),
+                crate_ctx: Some(ctx.clone()),
+                ..Default::default()
+            };
+            match crate::engine::process(crate::steps::get(&all, 1), src, &meta) {
+                crate::engine::Outcome::Rewritten {
+                    new_text, items, ..
+                } => (
+                    new_text.unwrap_or_else(|| src.to_string()),
+                    items
+                        .iter()
+                        .filter(|i| i.message.contains("names tonic-build"))
+                        .count(),
+                ),
+                o => panic!("{o:?}"),
+            }
+        };
+        let (out, listed) = run("use tonic_build::{configure, Config};\nuse tonic_build::Service;\n\nfn main() {\n    let c = Config::new();\n    configure().compile_protos_with_config(c, &[\"shop.proto\"], &[\".\"]).unwrap();\n}\n");
+        assert!(
+            out.starts_with(
+                "use tonic_prost_build::{configure, Config};\nuse tonic_build::Service;\n"
+            ),
+            "{out}"
+        );
+        assert_eq!(
+            listed, 1,
+            "the import of a name tonic-prost-build lacks is listed"
+        );
+        let (out2, listed2) = run("use tonic_prost_build::Config;\nfn main() { tonic_prost_build::configure().compile_protos(&[\"shop.proto\"], &[\".\"]).unwrap(); }\n");
+        assert!(
+            out2.starts_with("use tonic_prost_build::Config;\n"),
+            "{out2}"
+        );
+        assert_eq!(listed2, 0);
     }
 
     /// Before: the one-argument `compile_protos("proto/echo/echo.proto")` after another call
