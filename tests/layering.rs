@@ -610,3 +610,107 @@ fn the_readme_layout_names_every_module() {
     let without_lock = layout.replace("src/lock.rs", "");
     assert_eq!(unmapped_modules(&without_lock, root), ["src/lock.rs"]);
 }
+
+/// Functions outside tests longer than `limit` lines (from `fn` to the closing brace):
+/// `path:line name (lines)`. Test modules (`#[cfg(test)]`) and `tests.rs` files are left out.
+fn long_functions(rel: &str, src: &str, limit: usize) -> Vec<String> {
+    struct Finder<'a> {
+        rel: &'a str,
+        limit: usize,
+        out: Vec<String>,
+    }
+    impl Finder<'_> {
+        fn check(
+            &mut self,
+            name: &syn::Ident,
+            fn_token: proc_macro2::Span,
+            end: proc_macro2::Span,
+        ) {
+            let (a, b) = (fn_token.start().line, end.end().line);
+            if b + 1 - a > self.limit {
+                self.out
+                    .push(format!("{}:{a} {name} ({} lines)", self.rel, b + 1 - a));
+            }
+        }
+    }
+    fn is_test(attrs: &[syn::Attribute]) -> bool {
+        attrs.iter().any(|a| {
+            a.path().is_ident("cfg")
+                && a.parse_args::<syn::Meta>()
+                    .is_ok_and(|m| m.path().is_ident("test"))
+        }) || attrs.iter().any(|a| a.path().is_ident("test"))
+    }
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+            if !is_test(&m.attrs) {
+                syn::visit::visit_item_mod(self, m);
+            }
+        }
+        fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+            if !is_test(&f.attrs) {
+                use syn::spanned::Spanned;
+                self.check(&f.sig.ident, f.sig.fn_token.span, f.block.span());
+                syn::visit::visit_item_fn(self, f);
+            }
+        }
+        fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+            use syn::spanned::Spanned;
+            self.check(&f.sig.ident, f.sig.fn_token.span, f.block.span());
+            syn::visit::visit_impl_item_fn(self, f);
+        }
+        fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
+            if let Some(b) = &f.default {
+                use syn::spanned::Spanned;
+                self.check(&f.sig.ident, f.sig.fn_token.span, b.span());
+            }
+            syn::visit::visit_trait_item_fn(self, f);
+        }
+    }
+    if rel.ends_with("/tests.rs") || rel == "tests.rs" {
+        return Vec::new();
+    }
+    let file = syn::parse_file(src).expect("parses");
+    let mut f = Finder {
+        rel,
+        limit,
+        out: Vec::new(),
+    };
+    f.visit_file(&file);
+    f.out
+}
+
+/// Issue 17: no function outside tests over 150 lines (the decisions a reader must follow stay
+/// in pieces of a screen or two).
+#[test]
+fn no_function_outside_tests_is_over_150_lines() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut long = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let rel = p
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                long.extend(long_functions(
+                    &rel,
+                    &std::fs::read_to_string(&p).unwrap(),
+                    150,
+                ));
+            }
+        }
+    }
+    assert!(long.is_empty(), "functions over 150 lines: {long:#?}");
+    // The check finds one: a 152-line function, and not the same in a test module.
+    let body = "    let x = 1;\n".repeat(150);
+    let src = format!("fn long() {{\n{body}}}\n#[cfg(test)]\nmod tests {{\n    fn long_test() {{\n{body}    }}\n}}\n");
+    assert_eq!(
+        long_functions("a.rs", &src, 150),
+        ["a.rs:1 long (152 lines)"]
+    );
+}
