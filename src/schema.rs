@@ -1147,6 +1147,22 @@ impl Schema {
         pick_service(hits, path)
     }
 
+    /// The service whose tonic client is `path` (module and type, as in
+    /// [`Self::service_by_tonic_client_path`]) in the proto package `package`: what decides
+    /// between services of one name in several packages when the path names the generated
+    /// module by the user's own name (`crate::sdk::api::sdk_client::SdkClient`, where `api`
+    /// holds `agones.dev.sdk`).
+    pub fn service_by_tonic_client_in(&self, path: &[&str], package: &str) -> Option<&Service> {
+        let [.., module, name] = path else {
+            return None;
+        };
+        let mut hits = self.services.iter().filter(|s| {
+            s.package == package && s.tonic_client_mod == *module && s.tonic_client == *name
+        });
+        let one = hits.next()?;
+        hits.next().is_none().then_some(one)
+    }
+
     /// Full names of the messages used as an RPC input or output.
     pub fn rpc_types(&self) -> BTreeSet<&str> {
         self.services
@@ -1839,6 +1855,28 @@ mod tests {
         assert_eq!(svc.methods[5].input, "greet.v1.Rich.Inner");
         assert!(StreamingKind::Bidi.client_streaming() && StreamingKind::Bidi.server_streaming());
         assert!(!StreamingKind::ServerStream.client_streaming());
+    }
+
+    /// Services of one name in two packages (agones' `SDK` in `agones.dev.sdk` and
+    /// `agones.dev.sdk.alpha`): a path under the user's own module name (`api::sdk_client::
+    /// SdkClient`) cannot tell them apart; the package the module holds can.
+    #[test]
+    fn a_client_of_a_service_named_in_two_packages_is_found_by_package() {
+        let a = "syntax = \"proto3\";\npackage sdk.v1;\nmessage E {}\nservice SDK { rpc Ready(E) returns (E); }\n";
+        let b = "syntax = \"proto3\";\npackage sdk.v1.alpha;\nmessage E {}\nservice SDK { rpc Count(E) returns (E); }\n";
+        let sc = Schema::from_sources(&[("sdk.proto", a), ("alpha.proto", b)], 2).unwrap();
+        let path = ["crate", "api", "sdk_client", "SdkClient"];
+        assert!(
+            sc.service_by_tonic_client_path(&path).is_none(),
+            "ambiguous by path"
+        );
+        let alpha = sc
+            .service_by_tonic_client_in(&path, "sdk.v1.alpha")
+            .unwrap();
+        assert_eq!(alpha.full_name, "sdk.v1.alpha.SDK");
+        let sdk = sc.service_by_tonic_client_in(&path, "sdk.v1").unwrap();
+        assert_eq!(sdk.full_name, "sdk.v1.SDK");
+        assert!(sc.service_by_tonic_client_in(&path, "other").is_none());
     }
 
     #[test]

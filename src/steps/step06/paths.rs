@@ -34,8 +34,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         for (li, l) in self.idx.leaves.iter().enumerate() {
             let segs: Vec<&str> = l.written.iter().map(String::as_str).collect();
             let full = self.idx.canonical(self.idx.leaf_path(li));
-            let fs: Vec<&str> = full.iter().map(String::as_str).collect();
-            let Some(svc) = self.schema.service_by_tonic_client_path(&fs) else {
+            let Some(svc) = self.service_of_client(&full) else {
                 continue;
             };
             if segs.last() != Some(&svc.tonic_client.as_str()) {

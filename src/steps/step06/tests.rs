@@ -286,3 +286,40 @@ fn other(o: Other) {
     let items = check_step(before, before);
     assert_eq!(items, vec![]);
 }
+
+/// A service named alike in two packages, each generated into the user's own module: the path
+/// (`crate::api::echo_client::EchoClient`) cannot tell the two apart, the module's package
+/// can. Before, the client was neither migrated nor listed (agones: 0 edits, 0 items).
+#[test]
+fn a_client_under_a_module_holding_one_of_two_packages_with_that_service_is_migrated() {
+    let alpha = "syntax = \"proto3\";\npackage echo.v1.alpha;\nmessage Ping {}\nservice Echo { rpc Say(Ping) returns (Ping); }\n";
+    let schema =
+        Schema::from_sources(&[("echo/v1/echo.proto", PROTO), ("alpha.proto", alpha)], 2).unwrap();
+    let meta = FileMeta {
+        module_path: Some(vec!["crate".into()]),
+        crate_ctx: Some(Arc::new(CrateCtx {
+            schema: Some(Arc::new(schema)),
+            modules: vec![
+                (vec!["crate".into(), "api".into()], "echo.v1".into()),
+                (
+                    vec!["crate".into(), "alpha_api".into()],
+                    "echo.v1.alpha".into(),
+                ),
+            ],
+            ..Default::default()
+        })),
+        crate_evidence: SideEvidence {
+            connect_server: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let before = "use crate::api::echo_client::EchoClient;\nuse tonic::transport::Channel;\n\npub struct App {\n    client: EchoClient<Channel>,\n}\n";
+    let (got, items) = run_in(before, &meta);
+    assert_eq!(
+        got,
+        "use crate::api::EchoClient;\n\npub struct App {\n    client: EchoClient<connectrpc::client::HttpClient>,\n}\n"
+    );
+    assert_eq!(items, vec![]);
+    assert_eq!(run_in(&got, &meta).0, got, "a second run changes nothing");
+}

@@ -356,8 +356,26 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
     /// The service of a tonic client type path (`XClient`, `pb::x_client::XClient`).
     pub(super) fn client_path_service(&self, p: &syn::Path) -> Option<&'s Service> {
         let full = self.resolve_full(p)?;
+        self.service_of_client(&full)
+    }
+
+    /// The service of a resolved tonic client path (crate-absolute).
+    pub(super) fn service_of_client(&self, full: &[String]) -> Option<&'s Service> {
         let segs: Vec<&str> = full.iter().map(String::as_str).collect();
-        self.schema.service_by_tonic_client_path(&segs)
+        self.schema
+            .service_by_tonic_client_path(&segs)
+            .or_else(|| self.client_in_generated_module(full))
+    }
+
+    /// A client path under a generated module of the crate (`crate::sdk::api::sdk_client::
+    /// SdkClient`, `api` holding one package): the service of that package, where the path
+    /// alone cannot tell between services of one name in several packages.
+    fn client_in_generated_module(&self, full: &[String]) -> Option<&'s Service> {
+        let module = full.get(..full.len().checked_sub(2)?)?;
+        let modules = &self.file.crate_ctx?.modules;
+        let (_, package) = modules.iter().find(|(m, _)| m.as_slice() == module)?;
+        let segs: Vec<&str> = full.iter().map(String::as_str).collect();
+        self.schema.service_by_tonic_client_in(&segs, package)
     }
 
     pub(super) fn client_type_service(&self, ty: &syn::Type) -> Option<&'s Service> {
