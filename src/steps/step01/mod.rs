@@ -830,6 +830,20 @@ impl Pass for BuildRsPass<'_> {
             .map(|(i, _)| i)
             .collect();
         let first = pending.first().copied();
+        // Calls in different branches of one `if` (`if DOCS_RS { .. } else { .. }`): only one
+        // runs, so each keeps its own connectrpc-build run.
+        let exclusive = pending.len() > 1 && {
+            let branches = if_branches(file.file);
+            pending.iter().enumerate().all(|(k, &i)| {
+                pending[k + 1..].iter().all(|&j| {
+                    in_other_branches(
+                        &branches,
+                        &scan.calls[i].stmt_range,
+                        &scan.calls[j].stmt_range,
+                    )
+                })
+            })
+        };
         let extra_inputs: String = match first {
             Some(f) => {
                 let rest: Vec<&buildrs::CodegenCall> =
@@ -866,7 +880,7 @@ impl Pass for BuildRsPass<'_> {
             let Some(mut replacement) = plan.replacement else {
                 continue;
             };
-            if pending.len() > 1 {
+            if pending.len() > 1 && !exclusive {
                 replacement = if Some(index) == first {
                     merge_connect_inputs(&replacement, &extra_inputs)
                 } else {
@@ -966,6 +980,37 @@ fn tonic_build_imports(file: &FileCtx<'_>, imports: &[buildrs::TonicImport], out
             });
         }
     }
+}
+
+/// The byte ranges of the `then` and `else` branches of every `if … else` in `file`.
+fn if_branches(file: &syn::File) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    struct Ifs(Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>);
+    impl<'ast> syn::visit::Visit<'ast> for Ifs {
+        fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
+            if let Some((_, other)) = &e.else_branch {
+                self.0
+                    .push((range(e.then_branch.span()), range(other.span())));
+            }
+            syn::visit::visit_expr_if(self, e);
+        }
+    }
+    let mut v = Ifs(Vec::new());
+    syn::visit::Visit::visit_file(&mut v, file);
+    v.0
+}
+
+/// Are `a` and `b` in different branches of one `if … else` (so at most one of them runs)?
+fn in_other_branches(
+    branches: &[(std::ops::Range<usize>, std::ops::Range<usize>)],
+    a: &std::ops::Range<usize>,
+    b: &std::ops::Range<usize>,
+) -> bool {
+    let within = |r: &std::ops::Range<usize>, o: &std::ops::Range<usize>| {
+        o.start <= r.start && r.end <= o.end
+    };
+    branches
+        .iter()
+        .any(|(t, e)| (within(a, t) && within(b, e)) || (within(a, e) && within(b, t)))
 }
 
 /// Add the other calls' `.files(..)` / `.includes(..)` to the connectrpc-build chain of a
@@ -1449,6 +1494,49 @@ mod tests {
 
     fn calls(src: &str) -> Vec<buildrs::CodegenCall> {
         buildrs::scan_build_rs(src, Path::new("/c")).unwrap().calls
+    }
+
+    /// Codegen calls in the two branches of one `if` (zeebe-rs: `if DOCS_RS { configure()..
+    /// } else { compile_protos(..) }`): only one runs, so each keeps its own connectrpc-build
+    /// run; before, the else branch lost its run and an ordinary build had no connect code.
+    /// Calls in sequence still share one run.
+    #[test]
+    fn codegen_calls_in_both_branches_of_an_if_each_keep_their_connect_run() {
+        let proto = "syntax = \"proto3\";\npackage shop.v1;\nmessage Item { string sku = 1; }\nservice Stock { rpc Get(Item) returns (Item); }\n";
+        let schema = Schema::from_sources(&[("shop.proto", proto)], 1).unwrap();
+        let build_rs = PathBuf::from("/c/build.rs");
+        let ctx = Arc::new(CrateCtx {
+            schema: Some(Arc::new(schema)),
+            build_rs: Some(build_rs.clone()),
+            connect_module: vec!["crate".into(), "connect".into()],
+            ..Default::default()
+        });
+        let run = |src: &str| {
+            let all = crate::steps::all().unwrap();
+            let meta = crate::engine::FileMeta {
+                path: Some(build_rs.clone()),
+                crate_ctx: Some(ctx.clone()),
+                ..Default::default()
+            };
+            match crate::engine::process(crate::steps::get(&all, 1), src, &meta) {
+                crate::engine::Outcome::Rewritten { new_text, .. } => new_text.unwrap(),
+                o => panic!("{o:?}"),
+            }
+        };
+        let branches = run("fn main() {\n    if std::env::var(\"DOCS_RS\").is_ok() {\n        tonic_prost_build::configure().build_client(false).compile_protos(&[\"shop.proto\"], &[\".\"]).unwrap();\n    } else {\n        tonic_prost_build::compile_protos(\"shop.proto\").unwrap();\n    }\n}\n");
+        assert_eq!(
+            branches.matches("connectrpc_build::Config::new()").count(),
+            2,
+            "{branches}"
+        );
+        let (then, other) = branches.split_once("} else {").unwrap();
+        assert!(then.contains("connectrpc_build") && other.contains("connectrpc_build"));
+        let sequence = run("fn main() {\n    tonic_prost_build::configure().build_client(false).compile_protos(&[\"shop.proto\"], &[\".\"]).unwrap();\n    tonic_prost_build::compile_protos(\"shop.proto\").unwrap();\n}\n");
+        assert_eq!(
+            sequence.matches("connectrpc_build::Config::new()").count(),
+            1,
+            "{sequence}"
+        );
     }
 
     /// tonic-build 0.12's imports once step 1 replaced it with tonic-prost-build: names the new
