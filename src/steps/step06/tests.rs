@@ -23,11 +23,20 @@ service Echo {
 
 fn meta() -> FileMeta {
     let schema = Schema::from_sources(&[("echo/v1/echo.proto", PROTO)], 1).unwrap();
+    meta_of(schema, &[("pb", "echo.v1")])
+}
+
+/// The meta of a root file of a crate with `schema`, its generated modules at the root
+/// (`pb` holding `echo.v1`), in a workspace where step 2 converted a handler.
+fn meta_of(schema: Schema, modules: &[(&str, &str)]) -> FileMeta {
     FileMeta {
         module_path: Some(vec!["crate".into()]),
         crate_ctx: Some(Arc::new(CrateCtx {
             schema: Some(Arc::new(schema)),
-            modules: vec![(vec!["crate".into(), "pb".into()], "echo.v1".into())],
+            modules: modules
+                .iter()
+                .map(|(m, p)| (vec!["crate".to_string(), m.to_string()], p.to_string()))
+                .collect(),
             ..Default::default()
         })),
         // Step 2 converted a handler somewhere in the workspace.
@@ -295,25 +304,10 @@ fn a_client_under_a_module_holding_one_of_two_packages_with_that_service_is_migr
     let alpha = "syntax = \"proto3\";\npackage echo.v1.alpha;\nmessage Ping {}\nservice Echo { rpc Say(Ping) returns (Ping); }\n";
     let schema =
         Schema::from_sources(&[("echo/v1/echo.proto", PROTO), ("alpha.proto", alpha)], 2).unwrap();
-    let meta = FileMeta {
-        module_path: Some(vec!["crate".into()]),
-        crate_ctx: Some(Arc::new(CrateCtx {
-            schema: Some(Arc::new(schema)),
-            modules: vec![
-                (vec!["crate".into(), "api".into()], "echo.v1".into()),
-                (
-                    vec!["crate".into(), "alpha_api".into()],
-                    "echo.v1.alpha".into(),
-                ),
-            ],
-            ..Default::default()
-        })),
-        crate_evidence: SideEvidence {
-            connect_server: true,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    let meta = meta_of(
+        schema,
+        &[("api", "echo.v1"), ("alpha_api", "echo.v1.alpha")],
+    );
     let before = "use crate::api::echo_client::EchoClient;\nuse tonic::transport::Channel;\n\npub struct App {\n    client: EchoClient<Channel>,\n}\n";
     let (got, items) = run_in(before, &meta);
     assert_eq!(
