@@ -468,9 +468,20 @@ fn finish_pending(
     let (modules, without) = p.without;
     let keep = modules.iter().any(|m| collected.declares(job.path, m));
     let outcome = if keep { p.outcome } else { without };
+    job_done(Target::of(ws, job), outcome, p.text, mode, watched)
+}
+
+/// A file's final outcome as the run reports it, with what its new text needs and names.
+fn job_done(
+    t: Target<'_>,
+    outcome: Outcome,
+    text: String,
+    mode: Mode,
+    watched: &[&'static str],
+) -> JobDone {
     let needs = needs::of(&outcome).to_vec();
-    let named = needs::named_in(final_text(&outcome, &p.text), watched);
-    let (file, items, parsed) = Target::of(ws, job).outcome(outcome, p.text, mode);
+    let named = needs::named_in(final_text(&outcome, &text), watched);
+    let (file, items, parsed) = t.outcome(outcome, text, mode);
     JobDone {
         file,
         items,
@@ -567,17 +578,7 @@ fn process_one(
             };
         }
     }
-    let needs = needs::of(&outcome).to_vec();
-    let named = needs::named_in(final_text(&outcome, &text), watched);
-    let (file, items, parsed) = t.outcome(outcome, text, mode);
-    JobDone {
-        file,
-        items,
-        parsed,
-        needs,
-        named,
-        pending: None,
-    }
+    job_done(t, outcome, text, mode, watched)
 }
 
 /// A file reached through a symbolic link to a place outside the workspace: not edited, listed

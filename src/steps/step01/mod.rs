@@ -128,6 +128,20 @@ impl Sources {
     }
 }
 
+/// The codegen of `c` itself, and that of the workspace crates it depends on.
+fn codegen_of<'g>(
+    c: &Crate,
+    codegen: &'g HashMap<String, Codegen>,
+) -> (Option<&'g Codegen>, Vec<(&'g String, &'g Codegen)>) {
+    let own = codegen.get(&c.name);
+    let deps = c
+        .local_deps
+        .iter()
+        .filter_map(|d| codegen.get_key_value(d))
+        .collect();
+    (own, deps)
+}
+
 /// Analyse the workspace: codegen crates (build.rs, protos, include sites), the crates that use
 /// their messages, and the manifest changes.
 pub fn prepare(ws: &Workspace) -> Prepared {
@@ -157,12 +171,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
     let derive_needs = derive_needs(ws, &codegen, &accessors, &sources);
     let mut manifests = manifest::ManifestEdits::new(ws.root.join("Cargo.toml"));
     for c in &ws.crates {
-        let own = codegen.get(&c.name);
-        let deps: Vec<(&String, &Codegen)> = c
-            .local_deps
-            .iter()
-            .filter_map(|d| codegen.get_key_value(d))
-            .collect();
+        let (own, deps) = codegen_of(c, &codegen);
         if own.is_none() && deps.is_empty() {
             out.items.extend(stubs_elsewhere(ws, c, &sources));
             continue;
@@ -241,12 +250,7 @@ fn derive_needs(
 ) -> HashMap<String, Vec<(PathBuf, derives::Need)>> {
     let mut out: HashMap<String, Vec<(PathBuf, derives::Need)>> = HashMap::new();
     for c in &ws.crates {
-        let own = codegen.get(&c.name);
-        let deps: Vec<(&String, &Codegen)> = c
-            .local_deps
-            .iter()
-            .filter_map(|d| codegen.get_key_value(d))
-            .collect();
+        let (own, deps) = codegen_of(c, codegen);
         if own.is_none() && deps.is_empty() {
             continue;
         }
