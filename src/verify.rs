@@ -3,7 +3,8 @@
 //! Like `cargo fix`: check the affected packages before editing (a baseline that does not build
 //! is refused unless `--broken-code`), write the step, check again, repair what the compiler
 //! points at (the pure [`crate::repairs`]) for a few rounds, re-checking only the crates a round
-//! changed, and when errors remain restore what the run wrote, crate by crate where crates are
+//! changed, and when errors remain restore what the run wrote, file by file where the errors are
+//! in files the step wrote and the rest builds without them, else crate by crate where crates are
 //! independent, listing every remaining error as a manual item `stepNN/compile-EXXXX`.
 //!
 //! Packages checked: the crates whose files the step changes and the workspace members that
@@ -61,6 +62,9 @@ pub struct Verdict {
     pub errors: usize,
     /// Crates whose edits were restored (every affected crate when the whole run was).
     pub restored_crates: Vec<String>,
+    /// Files restored on their own, the rest of the step kept (relative to the workspace root;
+    /// empty when whole crates were restored).
+    pub restored_files: Vec<String>,
     /// The verdict line of the summary.
     pub text: String,
 }
@@ -699,6 +703,7 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
             repairs: end.repairs,
             errors: 0,
             restored_crates: Vec::new(),
+            restored_files: Vec::new(),
             text: format!(
                 "Checked: the workspace builds after step {n}{}",
                 match end.repairs {
@@ -721,6 +726,7 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
             repairs: end.repairs,
             errors: errors_left,
             restored_crates: Vec::new(),
+            restored_files: Vec::new(),
             text: format!(
                 "Broken: step {n} left {} (listed above); kept as --broken-code asks",
                 plural(errors_left, "error", "errors")
@@ -1076,6 +1082,11 @@ fn restore_after_errors(
     let written = &end.written;
     // Read before the restoration.
     let mut items = error_items(scope.ws, &scope.graph, &end.outcome, written, n, true);
+    if !failed_cargo {
+        if let Some(files) = restore_files(scope, written, &end.outcome, n, &mut items) {
+            return files_restored_report(scope, report, end, items, &files, n);
+        }
+    }
     let all_affected: BTreeSet<String> = written.iter().filter_map(|w| w.krate.clone()).collect();
     let partial = match (&scope.graph, failed_cargo) {
         (Some(g), false) => crates_to_restore(g, &end.outcome, written, &all_affected),
@@ -1110,6 +1121,7 @@ fn restore_after_errors(
         repairs: end.repairs,
         errors: errors_left,
         restored_crates: restored_crates.clone(),
+        restored_files: Vec::new(),
         text: format!(
             "Restored: step {n} left {} (listed above); restored {}{}",
             plural(errors_left, "error", "errors"),
@@ -1123,6 +1135,124 @@ fn restore_after_errors(
             } else {
                 "; the other crates keep the step".into()
             }
+        ),
+    });
+    report
+}
+
+/// Attempts at restoring files on their own, each followed by a check.
+const FILE_ATTEMPTS: usize = 3;
+
+/// Restore only the files holding the step's errors and keep the rest of the step, when the
+/// affected crates then build: the errors of each check name the files restored next (each one a
+/// file the run wrote, else the cause is elsewhere and this gives up). Some(the files restored);
+/// None: nothing was kept this way (the caller restores whole crates, which covers any file
+/// restored here). The items of errors a later attempt finds are added to `items` (read before
+/// those files are restored). Not tried when the step rewrote a build script in the crates
+/// concerned: the errors are then against regenerated code, which the files' old text does not
+/// fit either.
+fn restore_files(
+    scope: &Scope,
+    written: &[Written],
+    first: &CheckOutcome,
+    n: u8,
+    items: &mut Vec<ItemReport>,
+) -> Option<Vec<PathBuf>> {
+    let g = scope.graph.as_ref()?;
+    let mut restored: Vec<PathBuf> = Vec::new();
+    let mut outcome: Option<CheckOutcome> = None;
+    for _ in 0..FILE_ATTEMPTS {
+        let errors = &outcome.as_ref().unwrap_or(first).errors;
+        let mut next: Vec<&Written> = Vec::new();
+        for e in errors {
+            let w = written.iter().find(|w| Some(&w.path) == e.file.as_ref())?;
+            if restored.contains(&w.path) {
+                // Restored already and still failing: the cause is in another file.
+                return None;
+            }
+            if !next.iter().any(|x| x.path == w.path) {
+                next.push(w);
+            }
+        }
+        let crates: BTreeSet<String> = next
+            .iter()
+            .map(|w| w.krate.clone())
+            .collect::<Option<_>>()?;
+        let rewrote_build_script = written.iter().any(|w| {
+            w.path.file_name().is_some_and(|f| f == "build.rs")
+                && w.krate.as_ref().is_some_and(|k| crates.contains(k))
+        });
+        if next.is_empty() || rewrote_build_script {
+            return None;
+        }
+        // Something of the step must stay in each crate, or this is a crate restoration.
+        let keeps = |krate: &String| {
+            written.iter().any(|w| {
+                w.krate.as_ref() == Some(krate)
+                    && !restored.contains(&w.path)
+                    && !next.iter().any(|x| x.path == w.path)
+                    && std::fs::read_to_string(&w.path).ok().as_deref() != Some(&w.original)
+            })
+        };
+        if !crates.iter().all(keeps) {
+            return None;
+        }
+        if let Some(o) = &outcome {
+            items.extend(error_items(scope.ws, &scope.graph, o, written, n, true));
+        }
+        restore(&next).ok()?;
+        restored.extend(next.iter().map(|w| w.path.clone()));
+        let again: Vec<String> = with_dependents(g, &crates)
+            .into_iter()
+            .filter(|c| c != crate::shim::PACKAGE)
+            .collect();
+        let t0 = std::time::Instant::now();
+        let mut o = cargo_check(&scope.ws.root, &Some(again), scope.opts).ok()?;
+        phase(t0, "check after restoring files");
+        o.errors.retain(|e| !scope.known.contains(&error_key(e)));
+        if o.errors.is_empty() && (o.success || !scope.baseline.success) {
+            return Some(restored);
+        }
+        if scope.cargo_failed(&o) {
+            return None;
+        }
+        outcome = Some(o);
+    }
+    None
+}
+
+/// The report after files were restored on their own: their lines go, the errors are listed,
+/// and the verdict names them.
+fn files_restored_report(
+    scope: &Scope,
+    mut report: RunReport,
+    end: &LoopEnd,
+    items: Vec<ItemReport>,
+    files: &[PathBuf],
+    n: u8,
+) -> RunReport {
+    report.files.retain(|f| {
+        f.original
+            .as_ref()
+            .is_none_or(|(path, _)| !files.contains(path))
+    });
+    let errors = items
+        .iter()
+        .filter(|i| i.rule.starts_with(&format!("step{n:02}/compile-")))
+        .count();
+    report.items.extend(items);
+    let names: Vec<String> = files.iter().map(|f| rel(&scope.ws.root, f)).collect();
+    report.verdict = Some(Verdict {
+        state: VerdictState::Restored,
+        repairs: end.repairs,
+        errors,
+        restored_crates: Vec::new(),
+        restored_files: names.clone(),
+        text: format!(
+            "Restored: step {n} left {} (listed above); restored {} {}; the other files keep the step",
+            plural(errors, "error", "errors"),
+            if names.len() == 1 { "file" } else { "files" },
+            names.join(", "),
         ),
     });
     report
