@@ -14,7 +14,10 @@
 #   step     `cargo-connect-migrate --step N` with the build checks on (baseline check, write,
 #            check, repair rounds, restoration when it does not build)
 #
-# and prints one row per step: the two times, their ratio, the verdict (checked / restored, with
+#   after    the same one-line check on the crate as the step leaves it (after step 1 it carries
+#            buffa's generated code beside tonic's stubs: a different crate to check)
+#
+# and prints one row per step: the times, the ratios, the verdict (checked / restored, with
 # the number of repairs). Each step's stderr goes to benches/.corpus/loop-logs/, with the time
 # of each phase of the loop (CONNECT_MIGRATE_LOOP_TIMES). Before the steps, the crate's
 # dependencies and those step 1 adds are built once, untimed. Targets: ratio <= 2.5 for a step that needs no repair, <= 4 with one
@@ -74,7 +77,7 @@ crates=("$@")
 if [ ${#crates[@]} -eq 0 ]; then
   mapfile -t crates < <(ls "$corpus")
 fi
-printf 'crate\tstep\tcheck_s\tstep_s\tratio\tverdict\n' | tee "$out"
+printf 'crate\tstep\tcheck_s\tstep_s\tratio\tcheck_after_s\tratio_after\tverdict\n' | tee "$out"
 for c in "${crates[@]}"; do
   src=$corpus/$c
   # A directory works too (a fixture of this repository, for a step that needs repairs).
@@ -111,8 +114,12 @@ for c in "${crates[@]}"; do
     verdict=$(grep -E '^(Checked|Restored|Broken):' "$log" | tail -1 || true)
     step=$(secs "$t0" "$t1")
     ratio=$(python3 -c "import sys; r=float(sys.argv[1]); print(f'{float(sys.argv[2])/r:.2f}' if r > 0 else 'n/a')" "$ref" "$step")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$n" "$ref" "$step" "$ratio" "${verdict:-none}" | tee -a "$out"
     (cd "$work" && git add -A && git -c user.name=b -c user.email=b@b commit -qm "step $n" >/dev/null 2>&1 || true)
+    # The same one-line check on the crate as the step leaves it: after step 1 the crate carries
+    # buffa's generated code beside tonic's stubs, which may cost more to check than before.
+    after=$(edit_check "$work")
+    ratio_after=$(python3 -c "import sys; r=float(sys.argv[1]); print(f'{float(sys.argv[2])/r:.2f}' if r > 0 else 'n/a')" "$after" "$step")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$n" "$ref" "$step" "$ratio" "$after" "$ratio_after" "${verdict:-none}" | tee -a "$out"
   done
   rm -rf "$work"
 done
