@@ -99,6 +99,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 let s = self.vars.last()?.get(&name)?;
                 self.service(s)
             }
+            syn::Expr::Field(f) => self.field_service(f),
             syn::Expr::Paren(p) => self.receiver_service(&p.expr),
             syn::Expr::Reference(r) => self.receiver_service(&r.expr),
             syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
@@ -146,7 +147,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 })?;
                 self.service(s)
             }
-            syn::Expr::Path(_) => self.receiver_service(e),
+            syn::Expr::Path(_) | syn::Expr::Field(_) => self.receiver_service(e),
             _ => None,
         }
     }
@@ -372,7 +373,11 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             name,
         };
         match method.kind {
-            StreamingKind::Unary => self.convert_unary(&site, method.output.as_str()),
+            StreamingKind::Unary => self.convert_unary(&site, method),
+            // A client-streaming call on a plain stream of messages answers like a unary call.
+            StreamingKind::ClientStream if self.plain_stream(arg) => {
+                self.convert_unary(&site, method)
+            }
             kind => self.convert_streaming(&site, kind),
         }
     }
@@ -462,11 +467,12 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
 
     /// A unary call made native when its request and response are understood, else kept
     /// tonic-shaped through `connect_shim::client::tonic_unary` (listed).
-    fn convert_unary(&mut self, site: &CallSite<'ast>, output: &str) {
+    fn convert_unary(&mut self, site: &CallSite<'ast>, method: &crate::schema::Method) {
+        let stream = matches!(method.kind, StreamingKind::ClientStream);
         let (m, recv, name) = (site.m, &site.recv, &site.name);
         let start = range(m.span()).start;
         self.why.replace(None);
-        match self.plan_native_unary(m, output, site.arg) {
+        match self.plan_native_unary(m, &method.input, &method.output, site.arg, stream) {
             Some(native) => {
                 if self.commit(native.edits, start, "unary-call") {
                     self.need_encode |= native.encode;
@@ -476,6 +482,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                     }
                 }
             }
+            None if stream => self.convert_streaming(site, method.kind),
             None => {
                 let closure =
                     format!("|request, options| {recv}.{name}_with_options(request, options)");
@@ -498,10 +505,23 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
     pub(super) fn plan_native_unary(
         &self,
         m: &'ast syn::ExprMethodCall,
+        input: &str,
         output: &str,
         arg: &'ast syn::Expr,
+        stream: bool,
     ) -> Option<NativeUnary> {
-        let req = self.native_request(arg)?;
+        // A crate function declared to return the request message gives the message itself,
+        // as does a plain stream of messages to a client-streaming call.
+        let req = match stream || self.returns_message(arg, input) {
+            true => ReqPlan {
+                edits: Vec::new(),
+                helper: None,
+                whole: None,
+                options: None,
+                encode: false,
+            },
+            false => self.native_request(arg)?,
+        };
         let mut edits = req.edits;
         if let Some(whole) = &req.whole {
             edits.push(Edit::replace(
@@ -539,6 +559,10 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 self.response_chain(&chain[2..], output, &mut edits)?;
             }
             Some(syn::Expr::Try(_)) => self.response_chain(&chain[2..], output, &mut edits)?,
+            // `.map(|r| ..)`: what follows is the closure's value, not the response.
+            Some(syn::Expr::MethodCall(u)) if u.method == "map" => {
+                edits.extend(self.mapped_response(u, output)?);
+            }
             Some(syn::Expr::MethodCall(u)) if u.method == "map_err" => match chain.get(2) {
                 Some(syn::Expr::Try(_)) => self.response_chain(&chain[3..], output, &mut edits)?,
                 Some(syn::Expr::MethodCall(u)) if u.method == "unwrap" || u.method == "expect" => {
@@ -551,6 +575,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                     u.method.to_string().as_str(),
                     "unwrap_err" | "err" | "is_err" | "is_ok"
                 ) => {}
+            None if self.discarded(chain[0]) => {}
             None => {
                 // `match <call>.await { .. }`
                 let depth = chain.len();
