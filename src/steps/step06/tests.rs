@@ -323,7 +323,7 @@ fn a_client_under_a_module_holding_one_of_two_packages_with_that_service_is_migr
 fn run_indexed(before: &str) -> (String, Vec<(usize, String, ItemKind)>) {
     let mut m = meta();
     let file = syn::parse_file(before).unwrap();
-    let root = vec!["crate".to_string()];
+    let root = ["crate".to_string()];
     m.symbols = Some(crate::index::FileSymbols {
         index: Arc::new(crate::index::CrateIndex::build([(Some(&root[..]), &file)])),
         slot: None,
