@@ -374,8 +374,14 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         };
         match method.kind {
             StreamingKind::Unary => self.convert_unary(&site, method),
-            // A client-streaming call on a plain stream of messages answers like a unary call.
-            StreamingKind::ClientStream if self.plain_stream(arg) => {
+            // A client-streaming call on a plain stream of messages whose answer nothing reads
+            // is native (the shim's wrapper does not compile inside `tokio::spawn`: its view
+            // type's lifetime is not general enough); one whose answer is read stays on the
+            // wrapper for step 8.
+            StreamingKind::ClientStream
+                if self.plain_stream(arg)
+                    && matches!(self.chain_up(0).first(), Some(aw @ syn::Expr::Await(_)) if self.discarded(aw)) =>
+            {
                 self.convert_unary(&site, method)
             }
             kind => self.convert_streaming(&site, kind),

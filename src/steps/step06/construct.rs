@@ -187,6 +187,12 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         if !planned {
             return;
         }
+        if !plan
+            .transport
+            .starts_with("connect_shim::client::ChannelTransport")
+        {
+            self.native_found.insert(svc.full_name.clone());
+        }
         self.client_options(&chain, &mut plan);
         let text = format!(
             "{}{ty_text}::new({}, {}){}",

@@ -567,9 +567,13 @@ impl ClientsPass<'_> {
                 protocol,
                 channel_kept: &channel_kept,
                 kept_found: HashSet::new(),
+                native_found: HashSet::new(),
             };
             w.visit_file(file.file);
-            let found = std::mem::take(&mut w.kept_found);
+            // A service also built natively in the file keeps its types as they were (mixed).
+            let native = std::mem::take(&mut w.native_found);
+            let mut found = std::mem::take(&mut w.kept_found);
+            found.retain(|s| !native.contains(s));
             let done = w.helper_done.borrow().clone();
             let bad: Vec<usize> = (0..helpers.len())
                 .filter(|&i| done[i] != helpers[i].uses)
@@ -657,8 +661,9 @@ struct Walker<'a, 's, 'ast> {
     /// Services whose clients this file builds on a kept tonic channel: their types'
     /// `Channel` argument is `ChannelTransport<Channel>` (the previous walk's findings).
     channel_kept: &'a HashSet<String>,
-    /// The services this walk built on a kept tonic channel.
+    /// The services this walk built on a kept tonic channel, and natively.
     kept_found: HashSet<String>,
+    native_found: HashSet<String>,
 }
 
 /// The workspace's channel plan (channel.rs): helpers, `Channel` parameters and interceptors,
