@@ -173,6 +173,22 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         }
     }
 
+    /// [`Walker::native_request`], or no edits where `arg` is known to be the message itself
+    /// (a crate function declared to return the request message `input`) or, to a
+    /// client-streaming call (`stream`), a plain stream of messages.
+    fn request_plan(&self, arg: &'ast syn::Expr, input: &str, stream: bool) -> Option<ReqPlan> {
+        if stream || self.returns_message(arg, input) {
+            return Some(ReqPlan {
+                edits: Vec::new(),
+                helper: None,
+                whole: None,
+                options: None,
+                encode: false,
+            });
+        }
+        self.native_request(arg)
+    }
+
     /// Edits that pass `arg` natively (a message), or `None` when it may be a `tonic::Request`
     /// the step cannot take apart. A local request built by `let mut r = Request::new(m);` and
     /// statements setting its metadata and timeout (`crate::steps::metadata`) gives the message
@@ -516,18 +532,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         arg: &'ast syn::Expr,
         stream: bool,
     ) -> Option<NativeUnary> {
-        // A crate function declared to return the request message gives the message itself,
-        // as does a plain stream of messages to a client-streaming call.
-        let req = match stream || self.returns_message(arg, input) {
-            true => ReqPlan {
-                edits: Vec::new(),
-                helper: None,
-                whole: None,
-                options: None,
-                encode: false,
-            },
-            false => self.native_request(arg)?,
-        };
+        let req = self.request_plan(arg, input, stream)?;
         let mut edits = req.edits;
         if let Some(whole) = &req.whole {
             edits.push(Edit::replace(
