@@ -99,6 +99,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 let s = self.vars.last()?.get(&name)?;
                 self.service(s)
             }
+            syn::Expr::Field(f) => self.field_service(f),
             syn::Expr::Paren(p) => self.receiver_service(&p.expr),
             syn::Expr::Reference(r) => self.receiver_service(&r.expr),
             syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
@@ -146,7 +147,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 })?;
                 self.service(s)
             }
-            syn::Expr::Path(_) => self.receiver_service(e),
+            syn::Expr::Path(_) | syn::Expr::Field(_) => self.receiver_service(e),
             _ => None,
         }
     }
@@ -170,6 +171,22 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             }
             _ => false,
         }
+    }
+
+    /// [`Walker::native_request`], or no edits where `arg` is known to be the message itself
+    /// (a crate function declared to return the request message `input`) or, to a
+    /// client-streaming call (`stream`), a plain stream of messages.
+    fn request_plan(&self, arg: &'ast syn::Expr, input: &str, stream: bool) -> Option<ReqPlan> {
+        if stream || self.returns_message(arg, input) {
+            return Some(ReqPlan {
+                edits: Vec::new(),
+                helper: None,
+                whole: None,
+                options: None,
+                encode: false,
+            });
+        }
+        self.native_request(arg)
     }
 
     /// Edits that pass `arg` natively (a message), or `None` when it may be a `tonic::Request`
@@ -372,7 +389,17 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             name,
         };
         match method.kind {
-            StreamingKind::Unary => self.convert_unary(&site, method.output.as_str()),
+            StreamingKind::Unary => self.convert_unary(&site, method),
+            // A client-streaming call on a plain stream of messages whose answer nothing reads
+            // is native (the shim's wrapper does not compile inside `tokio::spawn`: its view
+            // type's lifetime is not general enough); one whose answer is read stays on the
+            // wrapper for step 8.
+            StreamingKind::ClientStream
+                if self.plain_stream(arg)
+                    && matches!(self.chain_up(0).first(), Some(aw @ syn::Expr::Await(_)) if self.discarded(aw)) =>
+            {
+                self.convert_unary(&site, method)
+            }
             kind => self.convert_streaming(&site, kind),
         }
     }
@@ -462,11 +489,12 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
 
     /// A unary call made native when its request and response are understood, else kept
     /// tonic-shaped through `connect_shim::client::tonic_unary` (listed).
-    fn convert_unary(&mut self, site: &CallSite<'ast>, output: &str) {
+    fn convert_unary(&mut self, site: &CallSite<'ast>, method: &crate::schema::Method) {
+        let stream = matches!(method.kind, StreamingKind::ClientStream);
         let (m, recv, name) = (site.m, &site.recv, &site.name);
         let start = range(m.span()).start;
         self.why.replace(None);
-        match self.plan_native_unary(m, output, site.arg) {
+        match self.plan_native_unary(m, &method.input, &method.output, site.arg, stream) {
             Some(native) => {
                 if self.commit(native.edits, start, "unary-call") {
                     self.need_encode |= native.encode;
@@ -476,6 +504,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                     }
                 }
             }
+            None if stream => self.convert_streaming(site, method.kind),
             None => {
                 let closure =
                     format!("|request, options| {recv}.{name}_with_options(request, options)");
@@ -498,10 +527,12 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
     pub(super) fn plan_native_unary(
         &self,
         m: &'ast syn::ExprMethodCall,
+        input: &str,
         output: &str,
         arg: &'ast syn::Expr,
+        stream: bool,
     ) -> Option<NativeUnary> {
-        let req = self.native_request(arg)?;
+        let req = self.request_plan(arg, input, stream)?;
         let mut edits = req.edits;
         if let Some(whole) = &req.whole {
             edits.push(Edit::replace(
@@ -539,6 +570,10 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 self.response_chain(&chain[2..], output, &mut edits)?;
             }
             Some(syn::Expr::Try(_)) => self.response_chain(&chain[2..], output, &mut edits)?,
+            // `.map(|r| ..)`: what follows is the closure's value, not the response.
+            Some(syn::Expr::MethodCall(u)) if u.method == "map" => {
+                edits.extend(self.mapped_response(u, output)?);
+            }
             Some(syn::Expr::MethodCall(u)) if u.method == "map_err" => match chain.get(2) {
                 Some(syn::Expr::Try(_)) => self.response_chain(&chain[3..], output, &mut edits)?,
                 Some(syn::Expr::MethodCall(u)) if u.method == "unwrap" || u.method == "expect" => {
@@ -551,6 +586,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                     u.method.to_string().as_str(),
                     "unwrap_err" | "err" | "is_err" | "is_ok"
                 ) => {}
+            None if self.discarded(chain[0]) => {}
             None => {
                 // `match <call>.await { .. }`
                 let depth = chain.len();

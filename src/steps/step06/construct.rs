@@ -187,6 +187,12 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         if !planned {
             return;
         }
+        if !plan
+            .transport
+            .starts_with("connect_shim::client::ChannelTransport")
+        {
+            self.native_found.insert(svc.full_name.clone());
+        }
         self.client_options(&chain, &mut plan);
         let text = format!(
             "{}{ty_text}::new({}, {}){}",
@@ -270,6 +276,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                     format!("`{}` built on a tonic channel: kept as its transport (connect_shim::client::ChannelTransport)", svc.tonic_client),
                     "build the client on `HttpClient` / `Http2Connection` with `ClientConfig::new(uri)` once nothing else needs the channel",
                 );
+                self.kept_found.insert(svc.full_name.clone());
                 plan.transport =
                     format!("connect_shim::client::ChannelTransport::new({})", args[0]);
                 plan.config = "connect_shim::client::channel_config()".to_string();

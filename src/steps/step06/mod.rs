@@ -62,6 +62,7 @@ use crate::steps::common::items::item_at;
 mod calls;
 pub mod channel;
 mod construct;
+mod fields;
 mod helpers;
 mod paths;
 mod request_helpers;
@@ -521,9 +522,8 @@ impl ClientsPass<'_> {
         let Some(schema) = self.ctx.schema.as_deref() else {
             return;
         };
-        if !file.text.contains("Client") {
-            return;
-        }
+        // A file may call a client held in a struct field without naming a client type
+        // (fields.rs): every file of a crate with a schema is walked.
         let crate_name = None;
         let mut known = self.ctx.client_items.clone();
         client_items_of_file(
@@ -538,6 +538,9 @@ impl ClientsPass<'_> {
         // with their call sites when every call site converts, else left (listed).
         let mut helpers = request_helpers(file);
         let snapshot = (out.buffer.clone(), out.items.len());
+        // Services built on a kept tonic channel in this file (construct.rs): their client types'
+        // `Channel` arguments follow (paths.rs), found by one walk and written by the next.
+        let mut channel_kept: HashSet<String> = HashSet::new();
         loop {
             let mut w = Walker {
                 schema,
@@ -549,6 +552,8 @@ impl ClientsPass<'_> {
                 known: known.clone(),
                 stack: Vec::new(),
                 vars: vec![HashMap::new()],
+                struct_vars: vec![HashMap::new()],
+                self_ty: Vec::new(),
                 replaced: Vec::new(),
                 done_ctor: HashSet::new(),
                 fn_bodies: Vec::new(),
@@ -560,13 +565,22 @@ impl ClientsPass<'_> {
                 helper_done: std::cell::RefCell::new(vec![0; helpers.len()]),
                 chan: &chan,
                 protocol,
+                channel_kept: &channel_kept,
+                kept_found: HashSet::new(),
+                native_found: HashSet::new(),
             };
             w.visit_file(file.file);
+            // A service also built natively in the file keeps its types as they were (mixed).
+            let native = std::mem::take(&mut w.native_found);
+            let mut found = std::mem::take(&mut w.kept_found);
+            found.retain(|s| !native.contains(s));
             let done = w.helper_done.borrow().clone();
             let bad: Vec<usize> = (0..helpers.len())
                 .filter(|&i| done[i] != helpers[i].uses)
                 .collect();
-            if !bad.is_empty() {
+            let retype = !found.is_subset(&channel_kept);
+            if !bad.is_empty() || retype {
+                channel_kept.extend(found);
                 for i in bad.into_iter().rev() {
                     let h = helpers.remove(i);
                     out.items.push(item(
@@ -621,6 +635,10 @@ struct Walker<'a, 's, 'ast> {
     stack: Vec<Node<'ast>>,
     /// Per function: local names bound to clients -> service full name.
     vars: Vec<HashMap<String, String>>,
+    /// Per function: local names bound to crate structs -> the struct's path (fields.rs).
+    struct_vars: Vec<HashMap<String, Vec<String>>>,
+    /// The type of `self` in the `impl` blocks being visited, when a crate struct.
+    self_ty: Vec<Option<Vec<String>>>,
     /// Ranges replaced wholesale (paths inside them are not edited again).
     replaced: Vec<Range<usize>>,
     done_ctor: HashSet<usize>,
@@ -640,6 +658,12 @@ struct Walker<'a, 's, 'ast> {
     /// Request helpers to convert, and how many of each one's calls were converted.
     helpers: &'a [Helper],
     helper_done: std::cell::RefCell<Vec<usize>>,
+    /// Services whose clients this file builds on a kept tonic channel: their types'
+    /// `Channel` argument is `ChannelTransport<Channel>` (the previous walk's findings).
+    channel_kept: &'a HashSet<String>,
+    /// The services this walk built on a kept tonic channel, and natively.
+    kept_found: HashSet<String>,
+    native_found: HashSet<String>,
 }
 
 /// The workspace's channel plan (channel.rs): helpers, `Channel` parameters and interceptors,

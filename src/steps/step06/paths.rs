@@ -105,6 +105,25 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 let full = self.resolve_full(tp).unwrap_or_default();
                 let tr = range(t.span());
                 match full.last().map(String::as_str) {
+                    Some("Channel")
+                        if full.first().map(String::as_str) == Some("tonic")
+                            && self.channel_kept.contains(&svc.full_name) =>
+                    {
+                        // The file builds this client on a kept tonic channel: its types say so.
+                        edits.push(Edit::insert(
+                            tr.start,
+                            "connect_shim::client::ChannelTransport<",
+                            "step06/client-type",
+                        ));
+                        edits.push(Edit::insert(tr.end, ">", "step06/client-type"));
+                        self.report(
+                            tr.start,
+                            "channel-transport",
+                            ItemKind::Manual,
+                            format!("`{}` type kept on the tonic channel (connect_shim::client::ChannelTransport), as the file builds it on one", svc.tonic_client),
+                            "once the client is built on `HttpClient`, make this `HttpClient` too",
+                        );
+                    }
                     Some("Channel") if full.first().map(String::as_str) == Some("tonic") => {
                         edits.push(Edit::replace(
                             tr,

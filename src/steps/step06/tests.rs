@@ -317,3 +317,104 @@ fn a_client_under_a_module_holding_one_of_two_packages_with_that_service_is_migr
     assert_eq!(items, vec![]);
     assert_eq!(run_in(&got, &meta).0, got, "a second run changes nothing");
 }
+
+/// [`run`] with the file indexed as the whole crate (struct fields' and functions' declared
+/// types come from the crate symbol index).
+fn run_indexed(before: &str) -> (String, Vec<(usize, String, ItemKind)>) {
+    let mut m = meta();
+    let file = syn::parse_file(before).unwrap();
+    let root = ["crate".to_string()];
+    m.symbols = Some(crate::index::FileSymbols {
+        index: Arc::new(crate::index::CrateIndex::build([(Some(&root[..]), &file)])),
+        slot: None,
+    });
+    run_in(before, &m)
+}
+
+#[test]
+fn calls_through_a_struct_field_are_native_and_their_errors_still_convert_from_status() {
+    let before = r#"use crate::pb::echo_client::EchoClient;
+use crate::pb::Ping;
+
+pub enum Error {
+    Rpc(tonic::Status),
+}
+
+impl From<tonic::Status> for Error {
+    fn from(s: tonic::Status) -> Self {
+        Error::Rpc(s)
+    }
+}
+
+fn ping() -> Ping {
+    Ping::default()
+}
+
+#[derive(Clone)]
+pub struct App {
+    client: EchoClient<connectrpc::client::HttpClient>,
+}
+
+impl App {
+    async fn text(&mut self) -> Result<String, Error> {
+        Ok(self.client.say(ping()).await.map(|r| r.into_inner().text)?)
+    }
+
+    async fn from_a_clone(&self) -> Result<(), Error> {
+        let app = self.clone();
+        let mut c = app.client.clone();
+        c.say(tonic::Request::new(Ping::default())).await.map(|_| ())?;
+        Ok(())
+    }
+}
+"#;
+    let (got, items) = run_indexed(before);
+    assert!(
+        got.contains("Ok(self.client.say(ping()).await.map_err(connect_shim::status::to_status).map(|r| r.into_owned().text)?)"),
+        "{got}"
+    );
+    assert!(
+        got.contains(
+            "c.say(Ping::default()).await.map_err(connect_shim::status::to_status).map(|_| ())?;"
+        ),
+        "{got}"
+    );
+    assert_eq!(items, vec![]);
+    let (again, _) = run_indexed(&got);
+    assert_eq!(again, got, "a second run changed the text");
+}
+
+#[test]
+fn a_client_type_follows_a_construction_kept_on_the_tonic_channel() {
+    let (got, items) = run_indexed(
+        r#"use crate::pb::echo_client::EchoClient;
+use tonic::transport::Channel;
+
+pub struct App {
+    client: EchoClient<Channel>,
+}
+
+impl App {
+    pub fn new(ch: Channel) -> Self {
+        Self { client: EchoClient::new(ch) }
+    }
+}
+"#,
+    );
+    assert!(
+        got.contains("client: EchoClient<connect_shim::client::ChannelTransport<Channel>>,"),
+        "{got}"
+    );
+    assert!(
+        got.contains("EchoClient::new(connect_shim::client::ChannelTransport::new(ch), connect_shim::client::channel_config())"),
+        "{got}"
+    );
+    let kept: Vec<_> = items.iter().map(|(l, r, _)| (*l, r.as_str())).collect();
+    assert_eq!(
+        kept,
+        vec![
+            (5, "step06/channel-transport"),
+            (10, "step06/channel-transport")
+        ]
+    );
+}

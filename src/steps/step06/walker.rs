@@ -239,13 +239,21 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, 'ast> {
         self.enter_fn(&f.sig, &f.block);
         syn::visit::visit_item_fn(self, f);
         self.vars.pop();
+        self.struct_vars.pop();
         self.fn_bodies.pop();
+    }
+
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        self.enter_impl(i);
+        syn::visit::visit_item_impl(self, i);
+        self.self_ty.pop();
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
         self.enter_fn(&f.sig, &f.block);
         syn::visit::visit_impl_item_fn(self, f);
         self.vars.pop();
+        self.struct_vars.pop();
         self.fn_bodies.pop();
     }
 
@@ -264,6 +272,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, 'ast> {
             p => (p, None),
         };
         let syn::Pat::Ident(id) = pat else { return };
+        self.bind_struct(&id.ident.to_string(), ty, l.init.as_ref().map(|i| &*i.expr));
         let svc = ty
             .and_then(|t| self.client_type_service(t))
             .or_else(|| l.init.as_ref().and_then(|i| self.value_service(&i.expr)));
@@ -273,6 +282,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, 'ast> {
     }
 
     fn visit_path(&mut self, p: &'ast syn::Path) {
+        self.relist_kept(p);
         self.rewrite_type_path(p);
         syn::visit::visit_path(self, p);
     }
@@ -444,6 +454,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
 
     pub(super) fn enter_fn(&mut self, sig: &'ast syn::Signature, body: &'ast syn::Block) {
         let mut vars = HashMap::new();
+        let mut structs = HashMap::new();
         for input in &sig.inputs {
             let syn::FnArg::Typed(pt) = input else {
                 continue;
@@ -453,9 +464,12 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             };
             if let Some(svc) = self.client_type_service(&pt.ty) {
                 vars.insert(id.ident.to_string(), svc.full_name.clone());
+            } else if let Some(s) = self.struct_type(&pt.ty) {
+                structs.insert(id.ident.to_string(), s);
             }
         }
         self.vars.push(vars);
+        self.struct_vars.push(structs);
         self.fn_bodies.push(body);
     }
 }
