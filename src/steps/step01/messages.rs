@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
+use super::types::{Ty, Types};
 use super::CrateCtx;
 use crate::edit::{indent_at, line_start, Edit};
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
@@ -136,11 +137,13 @@ impl Pass for MessagesPass<'_> {
             text: file.text,
             tr: ScopeTracker::new(file.index),
             out,
+            types: Types::new(self.ctx, file.index, file.file),
             field_names: HashMap::new(),
             uses: vec![HashMap::new()],
             bound: vec![HashMap::new()],
             descriptors_move: super::descriptors::may_use(file.text)
                 && super::descriptors::migrates(file).is_ok(),
+            receivers: Default::default(),
         };
         w.visit_file(file.file);
         // `use std::collections::HashMap;` once every `HashMap::from([..])` went.
@@ -158,6 +161,8 @@ struct Walker<'a, 'o> {
     text: &'a str,
     tr: ScopeTracker,
     out: &'o mut PassOutput,
+    /// Types of receivers, parameters and locals.
+    types: Types<'a>,
     field_names: HashMap<String, Option<&'a Field>>,
     /// Per enclosing function: how often each single-identifier path is used. prost messages
     /// of scalar fields are `Copy`, buffa's never are: a variable used more than once is cloned
@@ -168,6 +173,9 @@ struct Walker<'a, 'o> {
     /// The file's descriptor types move to buffa-descriptor (their decode calls are rewritten
     /// by [`super::descriptors`]).
     descriptors_move: bool,
+    /// Starts of expressions that are the receiver of a method call, the base of a field read
+    /// or dereferenced: a boxed clone there needs no `*`.
+    receivers: std::collections::HashSet<usize>,
 }
 
 /// Counts single-identifier path expressions in a function, and notes the locals bound to a
@@ -285,6 +293,19 @@ impl<'a> Walker<'a, '_> {
         self.bound.pop();
     }
 
+    /// A function: its signature visited, then its parameters typed, then its body walked.
+    fn walk_function(&mut self, attrs: &[syn::Attribute], sig: &syn::Signature, body: &syn::Block) {
+        self.enter_fn(body);
+        for a in attrs {
+            self.visit_attribute(a);
+        }
+        self.visit_signature(sig);
+        self.types.enter_fn(sig, self.tr.current());
+        self.visit_block(body);
+        self.types.leave_fn();
+        self.leave_fn();
+    }
+
     fn used_more_than_once(&self, name: &str) -> bool {
         self.uses
             .last()
@@ -393,7 +414,17 @@ impl<'a> Walker<'a, '_> {
                     {
                         let inner = &c.args[0];
                         let ir = range(inner.span());
-                        if is_postfix_safe(inner) {
+                        if ends_with_call(inner, &["into", "try_into", "collect", "parse"])
+                            || is_default_call(inner)
+                        {
+                            // `x.into().into()` would not infer: the field's type names the
+                            // conversion's target.
+                            vec![Edit::replace(
+                                r.start..ir.start,
+                                "::buffa::MessageField::some(",
+                                RULE_FIELD,
+                            )]
+                        } else if is_postfix_safe(inner) {
                             vec![
                                 Edit::delete(r.start..ir.start, RULE_FIELD),
                                 Edit::replace(ir.end..r.end, ".into()", RULE_FIELD),
@@ -750,7 +781,7 @@ impl<'a> Walker<'a, '_> {
             let syn::Member::Named(name) = &f.member else {
                 continue;
             };
-            let Some(field) = self.field_by_name(&name.to_string()) else {
+            let Some(field) = self.field_of(f, name) else {
                 continue;
             };
             if !matches!(field.kind, FieldKind::Enum(_)) || field.label != Label::Implicit {
@@ -764,6 +795,19 @@ impl<'a> Walker<'a, '_> {
                 vec![Edit::delete(inner.end..r.end, RULE_ENUM)],
             );
             return;
+        }
+    }
+
+    /// The schema field that `x.name` reads: the field of `x`'s message when its type is
+    /// known, none when `x` is a struct of the crate, else the kind every message gives a field
+    /// of that name ([`field_kind_by_name`]).
+    fn field_of(&mut self, f: &syn::ExprField, name: &syn::Ident) -> Option<&'a Field> {
+        match self.types.ty_of_expr(&f.base, self.tr.current()) {
+            Some(ty @ (Ty::Message(_) | Ty::Boxed(_))) => {
+                ty.message()?.field_by_rust_name(&name.to_string())
+            }
+            Some(Ty::Struct(s)) if self.types.knows_struct(&s) => None,
+            _ => self.field_by_name(&name.to_string()),
         }
     }
 
@@ -784,7 +828,7 @@ impl<'a> Walker<'a, '_> {
         let syn::Member::Named(name) = &f.member else {
             return;
         };
-        let Some(field) = self.field_by_name(&name.to_string()) else {
+        let Some(field) = self.field_of(f, name) else {
             return;
         };
         // Only values whose prost shape is certain: `Some(..)`/`None` for messages, casts for
@@ -808,8 +852,45 @@ impl<'a> Walker<'a, '_> {
         self.commit(range(a.span()).start, RULE_FIELD, edits);
     }
 
+    /// `r.clone()` of a oneof's message variant bound by a pattern (`Kind::Put(r)`), which buffa
+    /// boxes: `*r.clone()` is the message whether `r` is bound by value or by reference;
+    /// `.into()` on it converts the message, not the box. As the receiver of another method,
+    /// auto-deref reaches the message already.
+    fn boxed_clone(&mut self, m: &syn::ExprMethodCall) {
+        let is_boxed_clone = |this: &Self, e: &syn::Expr| match strip_parens(e) {
+            syn::Expr::MethodCall(c) if c.method == "clone" && c.args.is_empty() => {
+                matches!(strip_parens(&c.receiver), syn::Expr::Path(p)
+                    if p.path.get_ident().is_some_and(|i| this.types.is_boxed_local(&i.to_string())))
+            }
+            _ => false,
+        };
+        if m.method == "into" && m.args.is_empty() && is_boxed_clone(self, &m.receiver) {
+            let r = range(m.receiver.span());
+            self.commit(
+                r.start,
+                RULE_ONEOF,
+                vec![
+                    Edit::insert(r.start, "(*", RULE_ONEOF),
+                    Edit::insert(r.end, ")", RULE_ONEOF),
+                ],
+            );
+        }
+        let r = range(m.span());
+        if !self.receivers.contains(&r.start)
+            && is_boxed_clone(self, &syn::Expr::MethodCall(m.clone()))
+        {
+            self.commit(
+                r.start,
+                RULE_ONEOF,
+                vec![Edit::insert(r.start, "*", RULE_ONEOF)],
+            );
+        }
+        self.receivers.insert(range(m.receiver.span()).start);
+    }
+
     /// `m.inner.is_some()` and friends on a singular message field.
     fn method_call(&mut self, m: &syn::ExprMethodCall) {
+        self.boxed_clone(m);
         let method = m.method.to_string();
         // Setters of enum fields: `m.set_kind(E::X)` -> `m.kind = E::X.into()`.
         if let Some(fname) = method.strip_prefix("set_") {
@@ -826,9 +907,13 @@ impl<'a> Walker<'a, '_> {
                 }
             }
         }
+        let mut typed = None;
         let receiver_field = match strip_parens(&m.receiver) {
             syn::Expr::Field(f) => match &f.member {
-                syn::Member::Named(n) => Some(n.to_string()),
+                syn::Member::Named(n) => {
+                    typed = Some(self.field_of(f, n));
+                    Some(n.to_string())
+                }
                 _ => None,
             },
             syn::Expr::Path(p) => p.path.get_ident().and_then(|i| {
@@ -861,7 +946,11 @@ impl<'a> Walker<'a, '_> {
             }
             return;
         };
-        let Some(field) = self.field_by_name(&fname) else {
+        let field = match typed {
+            Some(f) => f,
+            None => self.field_by_name(&fname),
+        };
+        let Some(field) = field else {
             return;
         };
         if !field.is_message_field() {
@@ -924,7 +1013,7 @@ impl<'a> Walker<'a, '_> {
         let syn::Member::Named(name) = &f.member else {
             return;
         };
-        let Some(field) = self.field_by_name(&name.to_string()) else {
+        let Some(field) = self.field_of(f, name) else {
             return;
         };
         if !field.is_message_field() {
@@ -1010,15 +1099,36 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     crate::scoped_visit!();
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        self.enter_fn(&f.block);
-        syn::visit::visit_item_fn(self, f);
-        self.leave_fn();
+        self.walk_function(&f.attrs, &f.sig, &f.block);
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        self.enter_fn(&f.block);
-        syn::visit::visit_impl_item_fn(self, f);
-        self.leave_fn();
+        self.walk_function(&f.attrs, &f.sig, &f.block);
+    }
+
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        self.types.enter_impl(i, self.tr.current());
+        syn::visit::visit_item_impl(self, i);
+        self.types.leave_impl();
+    }
+
+    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        for p in &c.inputs {
+            self.visit_pat(p);
+        }
+        let saved = self.types.enter_closure(c, self.tr.current());
+        self.visit_expr(&c.body);
+        self.types.leave_closure(saved);
+    }
+
+    fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+        self.types.shadow(p.ident.to_string());
+        syn::visit::visit_pat_ident(self, p);
+    }
+
+    fn visit_pat_tuple_struct(&mut self, p: &'ast syn::PatTupleStruct) {
+        syn::visit::visit_pat_tuple_struct(self, p);
+        self.types.tuple_struct_pat(p, self.tr.current());
     }
 
     fn visit_expr_struct(&mut self, e: &'ast syn::ExprStruct) {
@@ -1047,6 +1157,20 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         syn::visit::visit_expr_assign(self, a);
     }
 
+    fn visit_expr_field(&mut self, f: &'ast syn::ExprField) {
+        // A field read auto-derefs its base (a boxed clone stays).
+        self.receivers.insert(range(f.base.span()).start);
+        syn::visit::visit_expr_field(self, f);
+    }
+
+    fn visit_expr_unary(&mut self, u: &'ast syn::ExprUnary) {
+        // Dereferenced already (a second run).
+        if matches!(u.op, syn::UnOp::Deref(_)) {
+            self.receivers.insert(range(u.expr.span()).start);
+        }
+        syn::visit::visit_expr_unary(self, u);
+    }
+
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         self.method_call(m);
         syn::visit::visit_expr_method_call(self, m);
@@ -1066,7 +1190,9 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
                 self.option_scrutinee(&init.expr);
             }
         }
+        let ty = self.types.init_ty(l, self.tr.current());
         syn::visit::visit_local(self, l);
+        self.types.local(l, ty, self.tr.current());
     }
 
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
@@ -1213,6 +1339,7 @@ mod tests {
           oneof delivery { Price shipping = 8; string url = 9; }
         }
         message Stock { google.protobuf.Int64Value count = 1; google.protobuf.StringValue label = 2; }
+        message Flag { bool price = 1; }
         service Shop { rpc Get(Item) returns (Item); }
     "#;
 
@@ -1297,6 +1424,40 @@ mod tests {
         check(
             "use crate::pb::{Item, Price};\nfn f() {\n    let s = async_stream::stream! {\n        let mut n = 0;\n        loop {\n            n += 1;\n            let item = Item {\n                price: Some(Price { cents: n }),\n                name: format!(\"{n}\"),\n            };\n            yield item;\n        }\n    };\n}\n",
             "use crate::pb::{Item, Price};\nfn f() {\n    let s = async_stream::stream! {\n        let mut n = 0;\n        loop {\n            n += 1;\n            let item = Item {\n                price: Price { cents: n, ..Default::default() }.into(),\n                name: format!(\"{n}\"),\n                ..Default::default()\n            };\n            yield item;\n        }\n    };\n}\n",
+        );
+    }
+
+    /// Before: `prev_kv`-like fields (a message here, a `bool` in another message) kept
+    /// `.as_ref()` / `.as_mut()` on the `MessageField` (E0599), and a field of the crate's own
+    /// struct that a message also has got `.is_unset()` on its `Option` (E0599). After: the
+    /// receiver's type decides (`self.0` of a wrapper, a struct's `Option` field unwrapped).
+    #[test]
+    fn typed_receivers_decide_message_field_methods() {
+        check(
+            "use crate::pb::{Item, Price};\nuse prost_types::Timestamp;\nstruct Wrap(Item);\nstruct Own { created_at: Option<Timestamp> }\nstruct Builder { own: Option<Own> }\nimpl Wrap {\n    fn price(&self) -> Option<&Price> { self.0.price.as_ref() }\n    fn bump(&mut self) { if let Some(p) = self.0.price.as_mut() { p.cents += 1; } }\n}\nimpl Builder {\n    fn unset(&mut self) -> bool { let o = self.own.as_mut().unwrap(); o.created_at.is_none() }\n}\n",
+            "use crate::pb::{Item, Price};\nuse buffa_types::google::protobuf::Timestamp;\nstruct Wrap(Item);\nstruct Own { created_at: Option<Timestamp> }\nstruct Builder { own: Option<Own> }\nimpl Wrap {\n    fn price(&self) -> Option<&Price> { self.0.price.as_option() }\n    fn bump(&mut self) { if let Some(p) = self.0.price.as_option_mut() { p.cents += 1; } }\n}\nimpl Builder {\n    fn unset(&mut self) -> bool { let o = self.own.as_mut().unwrap(); o.created_at.is_none() }\n}\n",
+        );
+    }
+
+    /// Before: `price: Some(p.into())` became `p.into().into()` (E0282, type annotations
+    /// needed). After: `MessageField::some` names the target of the inner conversion.
+    #[test]
+    fn some_of_a_conversion_names_the_message_field() {
+        check(
+            "use crate::pb::Item;\nfn f(p: (i64,)) -> Item {\n    Item { price: Some(p.into()), created_at: Some(Default::default()), ..Default::default() }\n}\n",
+            "use crate::pb::Item;\nfn f(p: (i64,)) -> Item {\n    Item { price: ::buffa::MessageField::some(p.into()), created_at: ::buffa::MessageField::some(Default::default()), ..Default::default() }\n}\n",
+        );
+    }
+
+    /// Before: a oneof's message variant bound by a pattern is a `Box` in buffa, and
+    /// `p.clone()` passed on as the message was a `Box<Price>` (E0308), `p.clone().into()` a
+    /// conversion of the box (E0277). After: the clone is dereferenced (by value or by
+    /// reference alike); a method call on it auto-derefs and stays.
+    #[test]
+    fn boxed_oneof_bindings_are_dereferenced_where_moved() {
+        check(
+            "use crate::pb::{item::Delivery, Price};\nfn f(d: &Delivery) -> (Price, Price, i64) {\n    match d {\n        Delivery::Shipping(p) => (p.clone(), p.clone().into(), p.clone().cents),\n        _ => (Price::default(), Price::default(), 0),\n    }\n}\n",
+            "use crate::pb::{item::Delivery, Price};\nfn f(d: &Delivery) -> (Price, Price, i64) {\n    match d {\n        Delivery::Shipping(p) => (*p.clone(), (*p.clone()).into(), p.clone().cents),\n        _ => (Price::default(), Price::default(), 0),\n    }\n}\n",
         );
     }
 

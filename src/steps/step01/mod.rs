@@ -47,6 +47,7 @@ pub mod descriptors;
 pub mod messages;
 pub mod names;
 pub mod stub_globs;
+mod types;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
