@@ -301,6 +301,7 @@ impl<'a> Walker<'a, '_> {
         }
         self.visit_signature(sig);
         self.types.enter_fn(sig, self.tr.current());
+        self.i32_tail(sig, body);
         self.visit_block(body);
         self.types.leave_fn();
         self.leave_fn();
@@ -1001,6 +1002,45 @@ impl<'a> Walker<'a, '_> {
         !self.ctx.modules.is_empty()
     }
 
+    /// The enum field `m.kind` read as the `i32` prost gave: its number (`.to_i32()`).
+    fn enum_read_as_i32(&mut self, e: &syn::Expr) {
+        let syn::Expr::Field(f) = strip_parens(e) else {
+            return;
+        };
+        let syn::Member::Named(name) = &f.member else {
+            return;
+        };
+        let Some(field) = self.field_of(f, name) else {
+            return;
+        };
+        if !matches!(field.kind, FieldKind::Enum(_))
+            || field.label != Label::Implicit
+            || field.oneof.is_some()
+        {
+            return;
+        }
+        let r = range(e.span());
+        self.commit(
+            r.start,
+            RULE_ENUM,
+            vec![Edit::insert(r.end, ".to_i32()", RULE_ENUM)],
+        );
+    }
+
+    /// `fn kind(&self) -> i32 { self.0.kind }`: a function declared to return the `i32` that
+    /// prost's enum field was returns the number of buffa's `EnumValue`.
+    fn i32_tail(&mut self, sig: &syn::Signature, body: &syn::Block) {
+        let syn::ReturnType::Type(_, t) = &sig.output else {
+            return;
+        };
+        if !matches!(&**t, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("i32")) {
+            return;
+        }
+        if let Some(syn::Stmt::Expr(e, None)) = body.stmts.last() {
+            self.enum_read_as_i32(e);
+        }
+    }
+
     /// `if let Some(x) = m.inner` / `match m.inner { Some(..) .. }` on a message field.
     fn option_scrutinee(&mut self, e: &syn::Expr) {
         let (target, borrowed) = match strip_parens(e) {
@@ -1082,6 +1122,16 @@ fn path_ends(e: &syn::Expr, tail: &[&str]) -> bool {
                     .zip(tail)
                     .all(|(a, b)| a == b)
         }
+        _ => false,
+    }
+}
+
+/// An integer literal pattern (`0`, `1 | 2`, `3..=5`).
+fn pattern_is_int(p: &syn::Pat) -> bool {
+    match p {
+        syn::Pat::Lit(l) => matches!(l.lit, syn::Lit::Int(_)),
+        syn::Pat::Range(_) => true,
+        syn::Pat::Or(o) => o.cases.iter().any(pattern_is_int),
         _ => false,
     }
 }
@@ -1198,6 +1248,10 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
         if m.arms.iter().any(|a| pattern_is_some(&a.pat)) {
             self.option_scrutinee(&m.expr);
+        }
+        // `match m.kind { 0 => .., 1 => .. }` on an enum field: the patterns match its number.
+        if m.arms.iter().any(|a| pattern_is_int(&a.pat)) {
+            self.enum_read_as_i32(&m.expr);
         }
         syn::visit::visit_expr_match(self, m);
     }
@@ -1458,6 +1512,18 @@ mod tests {
         check(
             "use crate::pb::{item::Delivery, Price};\nfn f(d: &Delivery) -> (Price, Price, i64) {\n    match d {\n        Delivery::Shipping(p) => (p.clone(), p.clone().into(), p.clone().cents),\n        _ => (Price::default(), Price::default(), 0),\n    }\n}\n",
             "use crate::pb::{item::Delivery, Price};\nfn f(d: &Delivery) -> (Price, Price, i64) {\n    match d {\n        Delivery::Shipping(p) => (*p.clone(), (*p.clone()).into(), p.clone().cents),\n        _ => (Price::default(), Price::default(), 0),\n    }\n}\n",
+        );
+    }
+
+    /// Before: an enum field read where prost's `i32` was (a function declared `-> i32`, a
+    /// `match` on integer patterns) stayed an `EnumValue` (E0308; the compiler loop's repair
+    /// then wrote a call in a pattern, E0164, or in a `const fn`, E0015). After: its number,
+    /// `.to_i32()`, and the `const` goes (listed).
+    #[test]
+    fn enum_fields_read_as_i32_give_their_number() {
+        check(
+            "use crate::pb::Item;\nstruct W(Item);\nimpl W {\n    const fn kind(&self) -> i32 { self.0.kind }\n    fn word(&self) -> &str { match self.0.kind { 0 => \"none\", 1 | 2 => \"some\", _ => \"other\" } }\n}\n",
+            "use crate::pb::Item;\nstruct W(Item);\nimpl W {\n    fn kind(&self) -> i32 { self.0.kind.to_i32() }\n    fn word(&self) -> &str { match self.0.kind.to_i32() { 0 => \"none\", 1 | 2 => \"some\", _ => \"other\" } }\n}\n",
         );
     }
 
