@@ -144,6 +144,8 @@ impl Pass for MessagesPass<'_> {
             descriptors_move: super::descriptors::may_use(file.text)
                 && super::descriptors::migrates(file).is_ok(),
             receivers: Default::default(),
+            by_value_arms: false,
+            owned_boxed: Default::default(),
         };
         w.visit_file(file.file);
         // `use std::collections::HashMap;` once every `HashMap::from([..])` went.
@@ -176,6 +178,10 @@ struct Walker<'a, 'o> {
     /// Starts of expressions that are the receiver of a method call, the base of a field read
     /// or dereferenced: a boxed clone there needs no `*`.
     receivers: std::collections::HashSet<usize>,
+    /// The arm patterns being visited bind by value (a `match` on a parameter taken by value).
+    by_value_arms: bool,
+    /// Boxed oneof variants bound by value (`match owned { Kind::Put(r) => .. }`).
+    owned_boxed: std::collections::HashSet<String>,
 }
 
 /// Counts single-identifier path expressions in a function, and notes the locals bound to a
@@ -865,6 +871,25 @@ impl<'a> Walker<'a, '_> {
             }
             _ => false,
         };
+        // `r.into()` of a variant bound by value: the message, out of its box.
+        if m.method == "into" && m.args.is_empty() {
+            if let syn::Expr::Path(p) = strip_parens(&m.receiver) {
+                if p.path.get_ident().is_some_and(|i| {
+                    let i = i.to_string();
+                    self.owned_boxed.contains(&i) && self.types.is_boxed_local(&i)
+                }) {
+                    let r = range(m.receiver.span());
+                    self.commit(
+                        r.start,
+                        RULE_ONEOF,
+                        vec![
+                            Edit::insert(r.start, "(*", RULE_ONEOF),
+                            Edit::insert(r.end, ")", RULE_ONEOF),
+                        ],
+                    );
+                }
+            }
+        }
         if m.method == "into" && m.args.is_empty() && is_boxed_clone(self, &m.receiver) {
             let r = range(m.receiver.span());
             self.commit(
@@ -1179,6 +1204,14 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     fn visit_pat_tuple_struct(&mut self, p: &'ast syn::PatTupleStruct) {
         syn::visit::visit_pat_tuple_struct(self, p);
         self.types.tuple_struct_pat(p, self.tr.current());
+        if let Some(syn::Pat::Ident(pi)) = p.elems.first() {
+            let name = pi.ident.to_string();
+            if self.by_value_arms && pi.by_ref.is_none() && self.types.is_boxed_local(&name) {
+                self.owned_boxed.insert(name);
+            } else {
+                self.owned_boxed.remove(&name);
+            }
+        }
     }
 
     fn visit_expr_struct(&mut self, e: &'ast syn::ExprStruct) {
@@ -1253,7 +1286,23 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         if m.arms.iter().any(|a| pattern_is_int(&a.pat)) {
             self.enum_read_as_i32(&m.expr);
         }
-        syn::visit::visit_expr_match(self, m);
+        for a in &m.attrs {
+            self.visit_attribute(a);
+        }
+        self.visit_expr(&m.expr);
+        let by_value = self.types.is_owned_param(strip_parens(&m.expr));
+        for arm in &m.arms {
+            for a in &arm.attrs {
+                self.visit_attribute(a);
+            }
+            self.by_value_arms = by_value;
+            self.visit_pat(&arm.pat);
+            self.by_value_arms = false;
+            if let Some((_, g)) = &arm.guard {
+                self.visit_expr(g);
+            }
+            self.visit_expr(&arm.body);
+        }
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
@@ -1512,6 +1561,17 @@ mod tests {
         check(
             "use crate::pb::{item::Delivery, Price};\nfn f(d: &Delivery) -> (Price, Price, i64) {\n    match d {\n        Delivery::Shipping(p) => (p.clone(), p.clone().into(), p.clone().cents),\n        _ => (Price::default(), Price::default(), 0),\n    }\n}\n",
             "use crate::pb::{item::Delivery, Price};\nfn f(d: &Delivery) -> (Price, Price, i64) {\n    match d {\n        Delivery::Shipping(p) => (*p.clone(), (*p.clone()).into(), p.clone().cents),\n        _ => (Price::default(), Price::default(), 0),\n    }\n}\n",
+        );
+    }
+
+    /// Before: `match owned { Delivery::Shipping(p) => Mine::from(..) p.into() }` of a
+    /// parameter taken by value converted the `Box` (E0277, no `From<Box<Price>>`). After:
+    /// the message out of its box; a match on a reference stays (its binding is `&Box`).
+    #[test]
+    fn boxed_oneof_bindings_by_value_convert_the_message() {
+        check(
+            "use crate::pb::{item::Delivery, Price};\nstruct Mine(i64);\nimpl From<Price> for Mine { fn from(p: Price) -> Self { Mine(p.cents) } }\nfn f(d: Delivery, e: &Delivery) -> Option<Mine> {\n    let _ = match e { Delivery::Shipping(q) => Some(q.cents), _ => None };\n    match d {\n        Delivery::Shipping(p) => Some(p.into()),\n        _ => None,\n    }\n}\n",
+            "use crate::pb::{item::Delivery, Price};\nstruct Mine(i64);\nimpl From<Price> for Mine { fn from(p: Price) -> Self { Mine(p.cents) } }\nfn f(d: Delivery, e: &Delivery) -> Option<Mine> {\n    let _ = match e { Delivery::Shipping(q) => Some(q.cents), _ => None };\n    match d {\n        Delivery::Shipping(p) => Some((*p).into()),\n        _ => None,\n    }\n}\n",
         );
     }
 

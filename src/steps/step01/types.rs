@@ -56,6 +56,9 @@ pub(super) struct Types<'a> {
     /// Per enclosing function or closure: locals of known type (`None`: shadowed by a binding
     /// of unknown type).
     env: Vec<HashMap<String, Option<Ty<'a>>>>,
+    /// Per enclosing function: parameters taken by value (a declared type that is not a
+    /// reference), so a `match` on one binds its parts by value.
+    owned: Vec<std::collections::HashSet<String>>,
 }
 
 /// This file's structs and their fields (named, or `0`, `1`, .. for tuple structs).
@@ -109,6 +112,7 @@ impl<'a> Types<'a> {
             structs,
             self_ty: Vec::new(),
             env: Vec::new(),
+            owned: Vec::new(),
         }
     }
 
@@ -136,18 +140,35 @@ impl<'a> Types<'a> {
     /// A function's body begins: its typed parameters are known.
     pub(super) fn enter_fn(&mut self, sig: &syn::Signature, scope: ScopeId) {
         self.env.push(HashMap::new());
+        let mut owned = std::collections::HashSet::new();
         for a in &sig.inputs {
             if let syn::FnArg::Typed(t) = a {
                 if let syn::Pat::Ident(pi) = &*t.pat {
                     let ty = self.ty_of_type(&t.ty, scope);
                     self.bind(pi.ident.to_string(), ty);
+                    if pi.by_ref.is_none() && matches!(&*t.ty, syn::Type::Path(_)) {
+                        owned.insert(pi.ident.to_string());
+                    }
                 }
             }
         }
+        self.owned.push(owned);
     }
 
     pub(super) fn leave_fn(&mut self) {
         self.env.pop();
+        self.owned.pop();
+    }
+
+    /// Is `e` a parameter taken by value (and not shadowed since)?
+    pub(super) fn is_owned_param(&self, e: &syn::Expr) -> bool {
+        let syn::Expr::Path(p) = e else {
+            return false;
+        };
+        let Some(id) = p.path.get_ident().map(|i| i.to_string()) else {
+            return false;
+        };
+        self.owned.last().is_some_and(|o| o.contains(&id))
     }
 
     /// A closure's parameters shadow: typed ones are known, the others are not. Returns what
@@ -232,6 +253,9 @@ impl<'a> Types<'a> {
 
     /// Any binding that was not typed shadows what was known.
     pub(super) fn shadow(&mut self, name: String) {
+        if let Some(o) = self.owned.last_mut() {
+            o.remove(&name);
+        }
         self.bind(name, None);
     }
 
