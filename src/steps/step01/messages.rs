@@ -399,6 +399,11 @@ impl<'a> Walker<'a, '_> {
                 )];
             }
         }
+        if let (FieldKind::Enum(_), Label::Repeated, None) = (&field.kind, field.label, shorthand) {
+            if ends_with_call(v, &["collect"]) {
+                return self.mapped_casts(v);
+            }
+        }
         if shorthand.is_none()
             && (ends_with_call(v, &["into", "into_iter", "collect"]) || is_default_call(v))
         {
@@ -540,6 +545,24 @@ impl<'a> Walker<'a, '_> {
                 Edit::insert(r.end, ").into()", RULE_ENUM),
             ],
         }
+    }
+
+    /// `xs.into_iter().map(|x| x as i32).collect()` for a repeated enum field: the casts in
+    /// the chain's `map` closures convert to buffa's `EnumValue` (`x.into()`).
+    fn mapped_casts(&self, v: &syn::Expr) -> Vec<Edit> {
+        let mut edits = Vec::new();
+        let mut e = strip_parens(v);
+        while let syn::Expr::MethodCall(m) = e {
+            if m.method == "map" && m.args.len() == 1 {
+                if let syn::Expr::Closure(c) = strip_parens(&m.args[0]) {
+                    if matches!(strip_parens(&c.body), syn::Expr::Cast(_)) {
+                        edits.extend(self.enum_value_edits(&c.body, None, true));
+                    }
+                }
+            }
+            e = strip_parens(&m.receiver);
+        }
+        edits
     }
 
     fn enum_list_edits(&self, mac: &syn::Macro) -> Vec<Edit> {
@@ -846,7 +869,10 @@ impl<'a> Walker<'a, '_> {
                 matches!(v, syn::Expr::Call(c) if is_path(&c.func, "Some"))
                     || matches!(v, syn::Expr::Path(p) if p.path.is_ident("None"))
             }
-            FieldKind::Enum(_) => matches!(v, syn::Expr::Cast(_)),
+            FieldKind::Enum(_) => {
+                matches!(v, syn::Expr::Cast(_))
+                    || (field.label == Label::Repeated && ends_with_call(v, &["collect"]))
+            }
             FieldKind::Map { .. } => {
                 matches!(v, syn::Expr::Call(c) if path_ends(&c.func, &["HashMap", "new"]) || path_ends(&c.func, &["BTreeMap", "new"]))
             }
@@ -1584,6 +1610,16 @@ mod tests {
         check(
             "use crate::pb::Item;\nstruct W(Item);\nimpl W {\n    const fn kind(&self) -> i32 { self.0.kind }\n    fn word(&self) -> &str { match self.0.kind { 0 => \"none\", 1 | 2 => \"some\", _ => \"other\" } }\n}\n",
             "use crate::pb::Item;\nstruct W(Item);\nimpl W {\n    fn kind(&self) -> i32 { self.0.kind.to_i32() }\n    fn word(&self) -> &str { match self.0.kind.to_i32() { 0 => \"none\", 1 | 2 => \"some\", _ => \"other\" } }\n}\n",
+        );
+    }
+
+    /// Before: `item.tags = kinds.iter().map(|k| *k as i32).collect()` collected `i32`s into
+    /// buffa's `Vec<EnumValue<Kind>>` (E0277). After: the mapped casts convert.
+    #[test]
+    fn mapped_enum_casts_into_a_repeated_enum_field() {
+        check(
+            "use crate::pb::{Item, Kind};\nfn f(item: &mut Item, kinds: &[Kind]) {\n    item.tags = kinds.iter().map(|k| *k as i32).collect();\n}\n",
+            "use crate::pb::{Item, Kind};\nfn f(item: &mut Item, kinds: &[Kind]) {\n    item.tags = kinds.iter().map(|k| (*k).into()).collect();\n}\n",
         );
     }
 
