@@ -548,7 +548,8 @@ impl<'a> Walker<'a, '_> {
     }
 
     /// `xs.into_iter().map(|x| x as i32).collect()` for a repeated enum field: the casts in
-    /// the chain's `map` closures convert to buffa's `EnumValue` (`x.into()`).
+    /// the chain's `map` closures convert their number to buffa's `EnumValue`
+    /// (`(x as i32).into()`: `x` may be the crate's own enum, which has no `EnumValue` `From`).
     fn mapped_casts(&self, v: &syn::Expr) -> Vec<Edit> {
         let mut edits = Vec::new();
         let mut e = strip_parens(v);
@@ -556,7 +557,9 @@ impl<'a> Walker<'a, '_> {
             if m.method == "map" && m.args.len() == 1 {
                 if let syn::Expr::Closure(c) = strip_parens(&m.args[0]) {
                     if matches!(strip_parens(&c.body), syn::Expr::Cast(_)) {
-                        edits.extend(self.enum_value_edits(&c.body, None, true));
+                        let r = range(c.body.span());
+                        edits.push(Edit::insert(r.start, "(", RULE_ENUM));
+                        edits.push(Edit::insert(r.end, ").into()", RULE_ENUM));
                     }
                 }
             }
@@ -1619,7 +1622,7 @@ mod tests {
     fn mapped_enum_casts_into_a_repeated_enum_field() {
         check(
             "use crate::pb::{Item, Kind};\nfn f(item: &mut Item, kinds: &[Kind]) {\n    item.tags = kinds.iter().map(|k| *k as i32).collect();\n}\n",
-            "use crate::pb::{Item, Kind};\nfn f(item: &mut Item, kinds: &[Kind]) {\n    item.tags = kinds.iter().map(|k| (*k).into()).collect();\n}\n",
+            "use crate::pb::{Item, Kind};\nfn f(item: &mut Item, kinds: &[Kind]) {\n    item.tags = kinds.iter().map(|k| (*k as i32).into()).collect();\n}\n",
         );
     }
 
