@@ -424,29 +424,7 @@ impl<'a> Walker<'a, '_> {
                     syn::Expr::Call(c)
                         if is_path(&c.func, "Some") && c.args.len() == 1 && shorthand.is_none() =>
                     {
-                        let inner = &c.args[0];
-                        let ir = range(inner.span());
-                        if ends_with_call(inner, &["into", "try_into", "collect", "parse"])
-                            || is_default_call(inner)
-                        {
-                            // `x.into().into()` would not infer: the field's type names the
-                            // conversion's target.
-                            vec![Edit::replace(
-                                r.start..ir.start,
-                                "::buffa::MessageField::some(",
-                                RULE_FIELD,
-                            )]
-                        } else if is_postfix_safe(inner) {
-                            vec![
-                                Edit::delete(r.start..ir.start, RULE_FIELD),
-                                Edit::replace(ir.end..r.end, ".into()", RULE_FIELD),
-                            ]
-                        } else {
-                            vec![
-                                Edit::replace(r.start..ir.start, "(", RULE_FIELD),
-                                Edit::replace(ir.end..r.end, ").into()", RULE_FIELD),
-                            ]
-                        }
+                        some_message_edits(r, &c.args[0])
                     }
                     syn::Expr::Path(p) if p.path.is_ident("None") && shorthand.is_none() => {
                         vec![Edit::replace(r, "Default::default()", RULE_FIELD)]
@@ -1127,6 +1105,30 @@ impl<'a> Walker<'a, '_> {
             ],
         };
         self.commit(r.start, RULE_READ, edits);
+    }
+}
+
+/// `Some(x)` (range `r`) of a singular message field: `x.into()`; `MessageField::some(x)` when
+/// `x` is itself a conversion (`x.into().into()` would not infer: the field's type names the
+/// conversion's target).
+fn some_message_edits(r: std::ops::Range<usize>, inner: &syn::Expr) -> Vec<Edit> {
+    let ir = range(inner.span());
+    if ends_with_call(inner, &["into", "try_into", "collect", "parse"]) || is_default_call(inner) {
+        vec![Edit::replace(
+            r.start..ir.start,
+            "::buffa::MessageField::some(",
+            RULE_FIELD,
+        )]
+    } else if is_postfix_safe(inner) {
+        vec![
+            Edit::delete(r.start..ir.start, RULE_FIELD),
+            Edit::replace(ir.end..r.end, ".into()", RULE_FIELD),
+        ]
+    } else {
+        vec![
+            Edit::replace(r.start..ir.start, "(", RULE_FIELD),
+            Edit::replace(ir.end..r.end, ").into()", RULE_FIELD),
+        ]
     }
 }
 
