@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
+use super::types::{Ty, Types};
 use super::CrateCtx;
 use crate::edit::{indent_at, line_start, Edit};
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
@@ -136,11 +137,15 @@ impl Pass for MessagesPass<'_> {
             text: file.text,
             tr: ScopeTracker::new(file.index),
             out,
+            types: Types::new(self.ctx, file.index, file.file),
             field_names: HashMap::new(),
             uses: vec![HashMap::new()],
             bound: vec![HashMap::new()],
             descriptors_move: super::descriptors::may_use(file.text)
                 && super::descriptors::migrates(file).is_ok(),
+            receivers: Default::default(),
+            by_value_arms: false,
+            owned_boxed: Default::default(),
         };
         w.visit_file(file.file);
         // `use std::collections::HashMap;` once every `HashMap::from([..])` went.
@@ -158,6 +163,8 @@ struct Walker<'a, 'o> {
     text: &'a str,
     tr: ScopeTracker,
     out: &'o mut PassOutput,
+    /// Types of receivers, parameters and locals.
+    types: Types<'a>,
     field_names: HashMap<String, Option<&'a Field>>,
     /// Per enclosing function: how often each single-identifier path is used. prost messages
     /// of scalar fields are `Copy`, buffa's never are: a variable used more than once is cloned
@@ -168,6 +175,13 @@ struct Walker<'a, 'o> {
     /// The file's descriptor types move to buffa-descriptor (their decode calls are rewritten
     /// by [`super::descriptors`]).
     descriptors_move: bool,
+    /// Starts of expressions that are the receiver of a method call, the base of a field read
+    /// or dereferenced: a boxed clone there needs no `*`.
+    receivers: std::collections::HashSet<usize>,
+    /// The arm patterns being visited bind by value (a `match` on a parameter taken by value).
+    by_value_arms: bool,
+    /// Boxed oneof variants bound by value (`match owned { Kind::Put(r) => .. }`).
+    owned_boxed: std::collections::HashSet<String>,
 }
 
 /// Counts single-identifier path expressions in a function, and notes the locals bound to a
@@ -285,6 +299,20 @@ impl<'a> Walker<'a, '_> {
         self.bound.pop();
     }
 
+    /// A function: its signature visited, then its parameters typed, then its body walked.
+    fn walk_function(&mut self, attrs: &[syn::Attribute], sig: &syn::Signature, body: &syn::Block) {
+        self.enter_fn(body);
+        for a in attrs {
+            self.visit_attribute(a);
+        }
+        self.visit_signature(sig);
+        self.types.enter_fn(sig, self.tr.current());
+        self.i32_tail(sig, body);
+        self.visit_block(body);
+        self.types.leave_fn();
+        self.leave_fn();
+    }
+
     fn used_more_than_once(&self, name: &str) -> bool {
         self.uses
             .last()
@@ -371,6 +399,11 @@ impl<'a> Walker<'a, '_> {
                 )];
             }
         }
+        if let (FieldKind::Enum(_), Label::Repeated, None) = (&field.kind, field.label, shorthand) {
+            if ends_with_call(v, &["collect"]) {
+                return self.mapped_casts(v);
+            }
+        }
         if shorthand.is_none()
             && (ends_with_call(v, &["into", "into_iter", "collect"]) || is_default_call(v))
         {
@@ -391,19 +424,7 @@ impl<'a> Walker<'a, '_> {
                     syn::Expr::Call(c)
                         if is_path(&c.func, "Some") && c.args.len() == 1 && shorthand.is_none() =>
                     {
-                        let inner = &c.args[0];
-                        let ir = range(inner.span());
-                        if is_postfix_safe(inner) {
-                            vec![
-                                Edit::delete(r.start..ir.start, RULE_FIELD),
-                                Edit::replace(ir.end..r.end, ".into()", RULE_FIELD),
-                            ]
-                        } else {
-                            vec![
-                                Edit::replace(r.start..ir.start, "(", RULE_FIELD),
-                                Edit::replace(ir.end..r.end, ").into()", RULE_FIELD),
-                            ]
-                        }
+                        some_message_edits(r, &c.args[0])
                     }
                     syn::Expr::Path(p) if p.path.is_ident("None") && shorthand.is_none() => {
                         vec![Edit::replace(r, "Default::default()", RULE_FIELD)]
@@ -502,6 +523,27 @@ impl<'a> Walker<'a, '_> {
                 Edit::insert(r.end, ").into()", RULE_ENUM),
             ],
         }
+    }
+
+    /// `xs.into_iter().map(|x| x as i32).collect()` for a repeated enum field: the casts in
+    /// the chain's `map` closures convert their number to buffa's `EnumValue`
+    /// (`(x as i32).into()`: `x` may be the crate's own enum, which has no `EnumValue` `From`).
+    fn mapped_casts(&self, v: &syn::Expr) -> Vec<Edit> {
+        let mut edits = Vec::new();
+        let mut e = strip_parens(v);
+        while let syn::Expr::MethodCall(m) = e {
+            if m.method == "map" && m.args.len() == 1 {
+                if let syn::Expr::Closure(c) = strip_parens(&m.args[0]) {
+                    if matches!(strip_parens(&c.body), syn::Expr::Cast(_)) {
+                        let r = range(c.body.span());
+                        edits.push(Edit::insert(r.start, "(", RULE_ENUM));
+                        edits.push(Edit::insert(r.end, ").into()", RULE_ENUM));
+                    }
+                }
+            }
+            e = strip_parens(&m.receiver);
+        }
+        edits
     }
 
     fn enum_list_edits(&self, mac: &syn::Macro) -> Vec<Edit> {
@@ -750,7 +792,7 @@ impl<'a> Walker<'a, '_> {
             let syn::Member::Named(name) = &f.member else {
                 continue;
             };
-            let Some(field) = self.field_by_name(&name.to_string()) else {
+            let Some(field) = self.field_of(f, name) else {
                 continue;
             };
             if !matches!(field.kind, FieldKind::Enum(_)) || field.label != Label::Implicit {
@@ -764,6 +806,19 @@ impl<'a> Walker<'a, '_> {
                 vec![Edit::delete(inner.end..r.end, RULE_ENUM)],
             );
             return;
+        }
+    }
+
+    /// The schema field that `x.name` reads: the field of `x`'s message when its type is
+    /// known, none when `x` is a struct of the crate, else the kind every message gives a field
+    /// of that name ([`field_kind_by_name`]).
+    fn field_of(&mut self, f: &syn::ExprField, name: &syn::Ident) -> Option<&'a Field> {
+        match self.types.ty_of_expr(&f.base, self.tr.current()) {
+            Some(ty @ (Ty::Message(_) | Ty::Boxed(_))) => {
+                ty.message()?.field_by_rust_name(&name.to_string())
+            }
+            Some(Ty::Struct(s)) if self.types.knows_struct(&s) => None,
+            _ => self.field_by_name(&name.to_string()),
         }
     }
 
@@ -784,7 +839,7 @@ impl<'a> Walker<'a, '_> {
         let syn::Member::Named(name) = &f.member else {
             return;
         };
-        let Some(field) = self.field_by_name(&name.to_string()) else {
+        let Some(field) = self.field_of(f, name) else {
             return;
         };
         // Only values whose prost shape is certain: `Some(..)`/`None` for messages, casts for
@@ -795,7 +850,10 @@ impl<'a> Walker<'a, '_> {
                 matches!(v, syn::Expr::Call(c) if is_path(&c.func, "Some"))
                     || matches!(v, syn::Expr::Path(p) if p.path.is_ident("None"))
             }
-            FieldKind::Enum(_) => matches!(v, syn::Expr::Cast(_)),
+            FieldKind::Enum(_) => {
+                matches!(v, syn::Expr::Cast(_))
+                    || (field.label == Label::Repeated && ends_with_call(v, &["collect"]))
+            }
             FieldKind::Map { .. } => {
                 matches!(v, syn::Expr::Call(c) if path_ends(&c.func, &["HashMap", "new"]) || path_ends(&c.func, &["BTreeMap", "new"]))
             }
@@ -808,8 +866,64 @@ impl<'a> Walker<'a, '_> {
         self.commit(range(a.span()).start, RULE_FIELD, edits);
     }
 
+    /// `r.clone()` of a oneof's message variant bound by a pattern (`Kind::Put(r)`), which buffa
+    /// boxes: `*r.clone()` is the message whether `r` is bound by value or by reference;
+    /// `.into()` on it converts the message, not the box. As the receiver of another method,
+    /// auto-deref reaches the message already.
+    fn boxed_clone(&mut self, m: &syn::ExprMethodCall) {
+        let is_boxed_clone = |this: &Self, e: &syn::Expr| match strip_parens(e) {
+            syn::Expr::MethodCall(c) if c.method == "clone" && c.args.is_empty() => {
+                matches!(strip_parens(&c.receiver), syn::Expr::Path(p)
+                    if p.path.get_ident().is_some_and(|i| this.types.is_boxed_local(&i.to_string())))
+            }
+            _ => false,
+        };
+        // `r.into()` of a variant bound by value: the message, out of its box.
+        if m.method == "into" && m.args.is_empty() {
+            if let syn::Expr::Path(p) = strip_parens(&m.receiver) {
+                if p.path.get_ident().is_some_and(|i| {
+                    let i = i.to_string();
+                    self.owned_boxed.contains(&i) && self.types.is_boxed_local(&i)
+                }) {
+                    let r = range(m.receiver.span());
+                    self.commit(
+                        r.start,
+                        RULE_ONEOF,
+                        vec![
+                            Edit::insert(r.start, "(*", RULE_ONEOF),
+                            Edit::insert(r.end, ")", RULE_ONEOF),
+                        ],
+                    );
+                }
+            }
+        }
+        if m.method == "into" && m.args.is_empty() && is_boxed_clone(self, &m.receiver) {
+            let r = range(m.receiver.span());
+            self.commit(
+                r.start,
+                RULE_ONEOF,
+                vec![
+                    Edit::insert(r.start, "(*", RULE_ONEOF),
+                    Edit::insert(r.end, ")", RULE_ONEOF),
+                ],
+            );
+        }
+        let r = range(m.span());
+        if !self.receivers.contains(&r.start)
+            && is_boxed_clone(self, &syn::Expr::MethodCall(m.clone()))
+        {
+            self.commit(
+                r.start,
+                RULE_ONEOF,
+                vec![Edit::insert(r.start, "*", RULE_ONEOF)],
+            );
+        }
+        self.receivers.insert(range(m.receiver.span()).start);
+    }
+
     /// `m.inner.is_some()` and friends on a singular message field.
     fn method_call(&mut self, m: &syn::ExprMethodCall) {
+        self.boxed_clone(m);
         let method = m.method.to_string();
         // Setters of enum fields: `m.set_kind(E::X)` -> `m.kind = E::X.into()`.
         if let Some(fname) = method.strip_prefix("set_") {
@@ -826,9 +940,13 @@ impl<'a> Walker<'a, '_> {
                 }
             }
         }
+        let mut typed = None;
         let receiver_field = match strip_parens(&m.receiver) {
             syn::Expr::Field(f) => match &f.member {
-                syn::Member::Named(n) => Some(n.to_string()),
+                syn::Member::Named(n) => {
+                    typed = Some(self.field_of(f, n));
+                    Some(n.to_string())
+                }
                 _ => None,
             },
             syn::Expr::Path(p) => p.path.get_ident().and_then(|i| {
@@ -861,7 +979,11 @@ impl<'a> Walker<'a, '_> {
             }
             return;
         };
-        let Some(field) = self.field_by_name(&fname) else {
+        let field = match typed {
+            Some(f) => f,
+            None => self.field_by_name(&fname),
+        };
+        let Some(field) = field else {
             return;
         };
         if !field.is_message_field() {
@@ -912,6 +1034,45 @@ impl<'a> Walker<'a, '_> {
         !self.ctx.modules.is_empty()
     }
 
+    /// The enum field `m.kind` read as the `i32` prost gave: its number (`.to_i32()`).
+    fn enum_read_as_i32(&mut self, e: &syn::Expr) {
+        let syn::Expr::Field(f) = strip_parens(e) else {
+            return;
+        };
+        let syn::Member::Named(name) = &f.member else {
+            return;
+        };
+        let Some(field) = self.field_of(f, name) else {
+            return;
+        };
+        if !matches!(field.kind, FieldKind::Enum(_))
+            || field.label != Label::Implicit
+            || field.oneof.is_some()
+        {
+            return;
+        }
+        let r = range(e.span());
+        self.commit(
+            r.start,
+            RULE_ENUM,
+            vec![Edit::insert(r.end, ".to_i32()", RULE_ENUM)],
+        );
+    }
+
+    /// `fn kind(&self) -> i32 { self.0.kind }`: a function declared to return the `i32` that
+    /// prost's enum field was returns the number of buffa's `EnumValue`.
+    fn i32_tail(&mut self, sig: &syn::Signature, body: &syn::Block) {
+        let syn::ReturnType::Type(_, t) = &sig.output else {
+            return;
+        };
+        if !matches!(&**t, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("i32")) {
+            return;
+        }
+        if let Some(syn::Stmt::Expr(e, None)) = body.stmts.last() {
+            self.enum_read_as_i32(e);
+        }
+    }
+
     /// `if let Some(x) = m.inner` / `match m.inner { Some(..) .. }` on a message field.
     fn option_scrutinee(&mut self, e: &syn::Expr) {
         let (target, borrowed) = match strip_parens(e) {
@@ -924,7 +1085,7 @@ impl<'a> Walker<'a, '_> {
         let syn::Member::Named(name) = &f.member else {
             return;
         };
-        let Some(field) = self.field_by_name(&name.to_string()) else {
+        let Some(field) = self.field_of(f, name) else {
             return;
         };
         if !field.is_message_field() {
@@ -944,6 +1105,30 @@ impl<'a> Walker<'a, '_> {
             ],
         };
         self.commit(r.start, RULE_READ, edits);
+    }
+}
+
+/// `Some(x)` (range `r`) of a singular message field: `x.into()`; `MessageField::some(x)` when
+/// `x` is itself a conversion (`x.into().into()` would not infer: the field's type names the
+/// conversion's target).
+fn some_message_edits(r: std::ops::Range<usize>, inner: &syn::Expr) -> Vec<Edit> {
+    let ir = range(inner.span());
+    if ends_with_call(inner, &["into", "try_into", "collect", "parse"]) || is_default_call(inner) {
+        vec![Edit::replace(
+            r.start..ir.start,
+            "::buffa::MessageField::some(",
+            RULE_FIELD,
+        )]
+    } else if is_postfix_safe(inner) {
+        vec![
+            Edit::delete(r.start..ir.start, RULE_FIELD),
+            Edit::replace(ir.end..r.end, ".into()", RULE_FIELD),
+        ]
+    } else {
+        vec![
+            Edit::replace(r.start..ir.start, "(", RULE_FIELD),
+            Edit::replace(ir.end..r.end, ").into()", RULE_FIELD),
+        ]
     }
 }
 
@@ -997,6 +1182,16 @@ fn path_ends(e: &syn::Expr, tail: &[&str]) -> bool {
     }
 }
 
+/// An integer literal pattern (`0`, `1 | 2`, `3..=5`).
+fn pattern_is_int(p: &syn::Pat) -> bool {
+    match p {
+        syn::Pat::Lit(l) => matches!(l.lit, syn::Lit::Int(_)),
+        syn::Pat::Range(_) => true,
+        syn::Pat::Or(o) => o.cases.iter().any(pattern_is_int),
+        _ => false,
+    }
+}
+
 fn pattern_is_some(p: &syn::Pat) -> bool {
     match p {
         syn::Pat::TupleStruct(t) => t.path.is_ident("Some"),
@@ -1010,15 +1205,44 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     crate::scoped_visit!();
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        self.enter_fn(&f.block);
-        syn::visit::visit_item_fn(self, f);
-        self.leave_fn();
+        self.walk_function(&f.attrs, &f.sig, &f.block);
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        self.enter_fn(&f.block);
-        syn::visit::visit_impl_item_fn(self, f);
-        self.leave_fn();
+        self.walk_function(&f.attrs, &f.sig, &f.block);
+    }
+
+    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+        self.types.enter_impl(i, self.tr.current());
+        syn::visit::visit_item_impl(self, i);
+        self.types.leave_impl();
+    }
+
+    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        for p in &c.inputs {
+            self.visit_pat(p);
+        }
+        let saved = self.types.enter_closure(c, self.tr.current());
+        self.visit_expr(&c.body);
+        self.types.leave_closure(saved);
+    }
+
+    fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+        self.types.shadow(p.ident.to_string());
+        syn::visit::visit_pat_ident(self, p);
+    }
+
+    fn visit_pat_tuple_struct(&mut self, p: &'ast syn::PatTupleStruct) {
+        syn::visit::visit_pat_tuple_struct(self, p);
+        self.types.tuple_struct_pat(p, self.tr.current());
+        if let Some(syn::Pat::Ident(pi)) = p.elems.first() {
+            let name = pi.ident.to_string();
+            if self.by_value_arms && pi.by_ref.is_none() && self.types.is_boxed_local(&name) {
+                self.owned_boxed.insert(name);
+            } else {
+                self.owned_boxed.remove(&name);
+            }
+        }
     }
 
     fn visit_expr_struct(&mut self, e: &'ast syn::ExprStruct) {
@@ -1047,6 +1271,20 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         syn::visit::visit_expr_assign(self, a);
     }
 
+    fn visit_expr_field(&mut self, f: &'ast syn::ExprField) {
+        // A field read auto-derefs its base (a boxed clone stays).
+        self.receivers.insert(range(f.base.span()).start);
+        syn::visit::visit_expr_field(self, f);
+    }
+
+    fn visit_expr_unary(&mut self, u: &'ast syn::ExprUnary) {
+        // Dereferenced already (a second run).
+        if matches!(u.op, syn::UnOp::Deref(_)) {
+            self.receivers.insert(range(u.expr.span()).start);
+        }
+        syn::visit::visit_expr_unary(self, u);
+    }
+
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         self.method_call(m);
         syn::visit::visit_expr_method_call(self, m);
@@ -1066,14 +1304,36 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
                 self.option_scrutinee(&init.expr);
             }
         }
+        let ty = self.types.init_ty(l, self.tr.current());
         syn::visit::visit_local(self, l);
+        self.types.local(l, ty, self.tr.current());
     }
 
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
         if m.arms.iter().any(|a| pattern_is_some(&a.pat)) {
             self.option_scrutinee(&m.expr);
         }
-        syn::visit::visit_expr_match(self, m);
+        // `match m.kind { 0 => .., 1 => .. }` on an enum field: the patterns match its number.
+        if m.arms.iter().any(|a| pattern_is_int(&a.pat)) {
+            self.enum_read_as_i32(&m.expr);
+        }
+        for a in &m.attrs {
+            self.visit_attribute(a);
+        }
+        self.visit_expr(&m.expr);
+        let by_value = self.types.is_owned_param(strip_parens(&m.expr));
+        for arm in &m.arms {
+            for a in &arm.attrs {
+                self.visit_attribute(a);
+            }
+            self.by_value_arms = by_value;
+            self.visit_pat(&arm.pat);
+            self.by_value_arms = false;
+            if let Some((_, g)) = &arm.guard {
+                self.visit_expr(g);
+            }
+            self.visit_expr(&arm.body);
+        }
     }
 
     fn visit_macro(&mut self, m: &'ast syn::Macro) {
@@ -1213,6 +1473,7 @@ mod tests {
           oneof delivery { Price shipping = 8; string url = 9; }
         }
         message Stock { google.protobuf.Int64Value count = 1; google.protobuf.StringValue label = 2; }
+        message Flag { bool price = 1; }
         service Shop { rpc Get(Item) returns (Item); }
     "#;
 
@@ -1297,6 +1558,73 @@ mod tests {
         check(
             "use crate::pb::{Item, Price};\nfn f() {\n    let s = async_stream::stream! {\n        let mut n = 0;\n        loop {\n            n += 1;\n            let item = Item {\n                price: Some(Price { cents: n }),\n                name: format!(\"{n}\"),\n            };\n            yield item;\n        }\n    };\n}\n",
             "use crate::pb::{Item, Price};\nfn f() {\n    let s = async_stream::stream! {\n        let mut n = 0;\n        loop {\n            n += 1;\n            let item = Item {\n                price: Price { cents: n, ..Default::default() }.into(),\n                name: format!(\"{n}\"),\n                ..Default::default()\n            };\n            yield item;\n        }\n    };\n}\n",
+        );
+    }
+
+    /// Before: `prev_kv`-like fields (a message here, a `bool` in another message) kept
+    /// `.as_ref()` / `.as_mut()` on the `MessageField` (E0599), and a field of the crate's own
+    /// struct that a message also has got `.is_unset()` on its `Option` (E0599). After: the
+    /// receiver's type decides (`self.0` of a wrapper, a struct's `Option` field unwrapped).
+    #[test]
+    fn typed_receivers_decide_message_field_methods() {
+        check(
+            "use crate::pb::{Item, Price};\nuse prost_types::Timestamp;\nstruct Wrap(Item);\nstruct Own { created_at: Option<Timestamp> }\nstruct Builder { own: Option<Own> }\nimpl Wrap {\n    fn price(&self) -> Option<&Price> { self.0.price.as_ref() }\n    fn bump(&mut self) { if let Some(p) = self.0.price.as_mut() { p.cents += 1; } }\n}\nimpl Builder {\n    fn unset(&mut self) -> bool { let o = self.own.as_mut().unwrap(); o.created_at.is_none() }\n}\n",
+            "use crate::pb::{Item, Price};\nuse buffa_types::google::protobuf::Timestamp;\nstruct Wrap(Item);\nstruct Own { created_at: Option<Timestamp> }\nstruct Builder { own: Option<Own> }\nimpl Wrap {\n    fn price(&self) -> Option<&Price> { self.0.price.as_option() }\n    fn bump(&mut self) { if let Some(p) = self.0.price.as_option_mut() { p.cents += 1; } }\n}\nimpl Builder {\n    fn unset(&mut self) -> bool { let o = self.own.as_mut().unwrap(); o.created_at.is_none() }\n}\n",
+        );
+    }
+
+    /// Before: `price: Some(p.into())` became `p.into().into()` (E0282, type annotations
+    /// needed). After: `MessageField::some` names the target of the inner conversion.
+    #[test]
+    fn some_of_a_conversion_names_the_message_field() {
+        check(
+            "use crate::pb::Item;\nfn f(p: (i64,)) -> Item {\n    Item { price: Some(p.into()), created_at: Some(Default::default()), ..Default::default() }\n}\n",
+            "use crate::pb::Item;\nfn f(p: (i64,)) -> Item {\n    Item { price: ::buffa::MessageField::some(p.into()), created_at: ::buffa::MessageField::some(Default::default()), ..Default::default() }\n}\n",
+        );
+    }
+
+    /// Before: a oneof's message variant bound by a pattern is a `Box` in buffa, and
+    /// `p.clone()` passed on as the message was a `Box<Price>` (E0308), `p.clone().into()` a
+    /// conversion of the box (E0277). After: the clone is dereferenced (by value or by
+    /// reference alike); a method call on it auto-derefs and stays.
+    #[test]
+    fn boxed_oneof_bindings_are_dereferenced_where_moved() {
+        check(
+            "use crate::pb::{item::Delivery, Price};\nfn f(d: &Delivery) -> (Price, Price, i64) {\n    match d {\n        Delivery::Shipping(p) => (p.clone(), p.clone().into(), p.clone().cents),\n        _ => (Price::default(), Price::default(), 0),\n    }\n}\n",
+            "use crate::pb::{item::Delivery, Price};\nfn f(d: &Delivery) -> (Price, Price, i64) {\n    match d {\n        Delivery::Shipping(p) => (*p.clone(), (*p.clone()).into(), p.clone().cents),\n        _ => (Price::default(), Price::default(), 0),\n    }\n}\n",
+        );
+    }
+
+    /// Before: `match owned { Delivery::Shipping(p) => Mine::from(..) p.into() }` of a
+    /// parameter taken by value converted the `Box` (E0277, no `From<Box<Price>>`). After:
+    /// the message out of its box; a match on a reference stays (its binding is `&Box`).
+    #[test]
+    fn boxed_oneof_bindings_by_value_convert_the_message() {
+        check(
+            "use crate::pb::{item::Delivery, Price};\nstruct Mine(i64);\nimpl From<Price> for Mine { fn from(p: Price) -> Self { Mine(p.cents) } }\nfn f(d: Delivery, e: &Delivery) -> Option<Mine> {\n    let _ = match e { Delivery::Shipping(q) => Some(q.cents), _ => None };\n    match d {\n        Delivery::Shipping(p) => Some(p.into()),\n        _ => None,\n    }\n}\n",
+            "use crate::pb::{item::Delivery, Price};\nstruct Mine(i64);\nimpl From<Price> for Mine { fn from(p: Price) -> Self { Mine(p.cents) } }\nfn f(d: Delivery, e: &Delivery) -> Option<Mine> {\n    let _ = match e { Delivery::Shipping(q) => Some(q.cents), _ => None };\n    match d {\n        Delivery::Shipping(p) => Some((*p).into()),\n        _ => None,\n    }\n}\n",
+        );
+    }
+
+    /// Before: an enum field read where prost's `i32` was (a function declared `-> i32`, a
+    /// `match` on integer patterns) stayed an `EnumValue` (E0308; the compiler loop's repair
+    /// then wrote a call in a pattern, E0164, or in a `const fn`, E0015). After: its number,
+    /// `.to_i32()`, and the `const` goes (listed).
+    #[test]
+    fn enum_fields_read_as_i32_give_their_number() {
+        check(
+            "use crate::pb::Item;\nstruct W(Item);\nimpl W {\n    const fn kind(&self) -> i32 { self.0.kind }\n    fn word(&self) -> &str { match self.0.kind { 0 => \"none\", 1 | 2 => \"some\", _ => \"other\" } }\n}\n",
+            "use crate::pb::Item;\nstruct W(Item);\nimpl W {\n    fn kind(&self) -> i32 { self.0.kind.to_i32() }\n    fn word(&self) -> &str { match self.0.kind.to_i32() { 0 => \"none\", 1 | 2 => \"some\", _ => \"other\" } }\n}\n",
+        );
+    }
+
+    /// Before: `item.tags = kinds.iter().map(|k| *k as i32).collect()` collected `i32`s into
+    /// buffa's `Vec<EnumValue<Kind>>` (E0277). After: the mapped casts convert.
+    #[test]
+    fn mapped_enum_casts_into_a_repeated_enum_field() {
+        check(
+            "use crate::pb::{Item, Kind};\nfn f(item: &mut Item, kinds: &[Kind]) {\n    item.tags = kinds.iter().map(|k| *k as i32).collect();\n}\n",
+            "use crate::pb::{Item, Kind};\nfn f(item: &mut Item, kinds: &[Kind]) {\n    item.tags = kinds.iter().map(|k| (*k as i32).into()).collect();\n}\n",
         );
     }
 

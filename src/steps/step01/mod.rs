@@ -47,6 +47,7 @@ pub mod descriptors;
 pub mod messages;
 pub mod names;
 pub mod stub_globs;
+mod types;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -218,7 +219,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                     c.name,
                     c.tonic_req.as_deref().unwrap_or("?")
                 ),
-                "check the 0.14 changes the step does not make (tonic's features were renamed: `tls` -> `tls-ring`, `tls-roots` -> `tls-native-roots`, `prost` dropped; choose `tls-aws-lc` if you want aws-lc): `transport::Server` incoming types, and any direct use of `tonic::codec::ProstCodec` (now in tonic-prost)",
+                "check the 0.14 changes the step does not make (tonic's features were renamed: `tls` -> `tls-ring`, `tls-roots` -> `tls-native-roots`, `prost` dropped; choose `tls-aws-lc` if you want aws-lc): `transport::Server` incoming types, `tower::discover::Change` sent to `Channel::balance_channel` (now `tonic::transport::channel::Change`), and any direct use of `tonic::codec::ProstCodec` (now in tonic-prost)",
             ));
         }
         if !new_deps.is_empty() {
@@ -479,29 +480,47 @@ fn edit_manifest(
             if !old_tonic {
                 return Ok((m, r));
             }
-            let up = manifest::Upgrade {
-                versions: [
-                    "tonic",
-                    "prost",
-                    "prost-types",
-                    "tonic-health",
-                    "tonic-reflection",
-                    "tonic-web",
-                    "tonic-types",
-                ]
-                .iter()
-                .map(|n| (n.to_string(), "0.14".to_string()))
-                .collect(),
-                remove_build: vec!["tonic-build".into()],
-                features: manifest::tonic_014_features(),
-            };
             let root_now = r.clone().or(root_cur.clone());
+            let up = tonic_014_upgrade(&m, root_now.as_deref());
             let (m2, r2) = manifest::upgrade(&m, root_now.as_deref(), &up)?;
             Ok((m2, r2.or(r)))
         });
     let (m, r) = result?;
     manifests.record(&c.manifest_path, member, m, r);
     Ok(())
+}
+
+/// The manifest changes of the tonic 0.14 upgrade. A crate on tower 0.4 (tonic 0.12's) moves
+/// to tower 0.5, tonic 0.14's: the tower types it hands to tonic (`tower::discover::Change` for
+/// `Channel::balance_channel`, layers) must be tonic's, and the tower features it used without
+/// naming them (`discover`, `balance`, `buffer`) came from tonic's own tower, now 0.5.
+fn tonic_014_upgrade(member: &str, root: Option<&str>) -> manifest::Upgrade {
+    let mut versions: Vec<(String, String)> = [
+        "tonic",
+        "prost",
+        "prost-types",
+        "tonic-health",
+        "tonic-reflection",
+        "tonic-web",
+        "tonic-types",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), "0.14".to_string()))
+    .collect();
+    let tower_04 = manifest::dep_version(member, root, "tower").is_some_and(|v| {
+        v.trim_start_matches(['^', '~', '=', ' '])
+            .split('.')
+            .take(2)
+            .eq(["0", "4"])
+    });
+    if tower_04 {
+        versions.push(("tower".to_string(), "0.5".to_string()));
+    }
+    manifest::Upgrade {
+        versions,
+        remove_build: vec!["tonic-build".into()],
+        features: manifest::tonic_014_features(),
+    }
 }
 
 fn merge(schemas: &[Arc<Schema>]) -> Schema {
@@ -1493,6 +1512,22 @@ pub fn compat_block(accessors: &[&Accessor]) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// Before: tonic moved to 0.14 (tower 0.5) and the crate's `tower = "0.4"` stayed, so
+    /// `tower::discover::Change` (a feature tonic 0.12 enabled on tower 0.4) no longer
+    /// resolved (E0432) and its types were not tonic's. After: tower 0.4 moves to 0.5; a
+    /// tower already on 0.5 is left as written.
+    #[test]
+    fn tower_04_moves_with_tonic_to_0_5() {
+        let old = "[dependencies]\ntonic = \"0.12.3\"\ntower = { version = \"0.4\", default-features = false }\n";
+        let (m, _) =
+            crate::manifest::upgrade(old, None, &super::tonic_014_upgrade(old, None)).unwrap();
+        assert_eq!(m, "[dependencies]\ntonic = \"0.14\"\ntower = { version = \"0.5\", default-features = false }\n");
+        let new = "[dependencies]\ntonic = \"0.13\"\ntower = \"0.5.2\"\n";
+        let (m, _) =
+            crate::manifest::upgrade(new, None, &super::tonic_014_upgrade(new, None)).unwrap();
+        assert_eq!(m, "[dependencies]\ntonic = \"0.14\"\ntower = \"0.5.2\"\n");
+    }
+
     use super::*;
 
     fn calls(src: &str) -> Vec<buildrs::CodegenCall> {

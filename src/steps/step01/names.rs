@@ -33,17 +33,17 @@
 //! already made to know which `const fn` bodies now call non-const code, and to join a renamed
 //! shorthand field with the value that pass wrote after it.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 use super::messages::Named;
+use super::types::{Ty, Types};
 use super::CrateCtx;
 use crate::edit::Edit;
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
-use crate::resolve::{range, FileIndex, Resolution, ScopeId, ScopeTracker};
+use crate::resolve::{range, FileIndex, Resolution, ScopeTracker};
 use crate::schema::{Message, Schema};
 
 pub const RULE_TYPE: &str = "step01/name-type";
@@ -60,17 +60,13 @@ impl Pass for NamesPass<'_> {
         let Some(schema) = self.ctx.schema.as_deref() else {
             return;
         };
-        let mut structs = HashMap::new();
-        collect_structs(file.index, &file.file.items, 0, &mut structs);
         let mut w = Walker {
             ctx: self.ctx,
             schema,
             idx: file.index,
             tr: ScopeTracker::new(file.index),
             out,
-            structs,
-            self_ty: Vec::new(),
-            env: Vec::new(),
+            types: Types::new(self.ctx, file.index, file.file),
             const_fns: Vec::new(),
             unsure: Vec::new(),
             names_generated: false,
@@ -112,14 +108,6 @@ fn item(offset: usize, rule: &str, message: String, note: &str, kind: ItemKind) 
     }
 }
 
-/// A type as far as field reads need it.
-#[derive(Clone, Debug)]
-enum Ty<'s> {
-    Message(&'s Message),
-    /// A struct of the crate (its absolute path).
-    Struct(Vec<String>),
-}
-
 /// A `const fn`: the range of its `const` keyword and of its body.
 struct ConstFn {
     name: String,
@@ -133,14 +121,8 @@ struct Walker<'a, 'o> {
     idx: &'a FileIndex,
     tr: ScopeTracker,
     out: &'o mut PassOutput,
-    /// This file's structs: absolute path -> fields (name or tuple index) with their types and
-    /// the scope they are written in.
-    structs: HashMap<Vec<String>, Vec<(String, syn::Type, ScopeId)>>,
-    /// The self type of each enclosing impl (`None`: not a struct or message we know).
-    self_ty: Vec<Option<Ty<'a>>>,
-    /// Per enclosing function or closure: locals of known type (`None`: shadowed by a binding
-    /// of unknown type).
-    env: Vec<HashMap<String, Option<Ty<'a>>>>,
+    /// Types of receivers, parameters and locals.
+    types: Types<'a>,
     const_fns: Vec<ConstFn>,
     /// Field reads of unknown receivers, listed when the file names generated code.
     unsure: Vec<ManualItem>,
@@ -148,44 +130,6 @@ struct Walker<'a, 'o> {
     names_generated: bool,
     /// Edit groups with their offset, committed after the walk (so a failed group is listed).
     edits: Vec<(usize, Vec<Edit>)>,
-}
-
-/// This file's structs and their fields (named, or `0`, `1`, .. for tuple structs).
-fn collect_structs(
-    idx: &FileIndex,
-    items: &[syn::Item],
-    scope: ScopeId,
-    out: &mut HashMap<Vec<String>, Vec<(String, syn::Type, ScopeId)>>,
-) {
-    for it in items {
-        match it {
-            syn::Item::Struct(s) => {
-                let mut path = idx.module_path(scope).to_vec();
-                path.push(s.ident.to_string());
-                let fields = s
-                    .fields
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| {
-                        let name = f
-                            .ident
-                            .as_ref()
-                            .map_or_else(|| i.to_string(), |n| n.to_string());
-                        (name, f.ty.clone(), scope)
-                    })
-                    .collect();
-                out.insert(path, fields);
-            }
-            syn::Item::Mod(m) => {
-                if let Some((brace, items)) = &m.content {
-                    if let Some(&s) = idx.scope_at.get(&range(brace.span.open()).start) {
-                        collect_structs(idx, items, s, out);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
 }
 
 fn unraw(s: &str) -> &str {
@@ -349,160 +293,6 @@ impl<'a> Walker<'a, '_> {
         }
     }
 
-    /// The type a written type denotes, for field reads (references, `Box`, `Arc`, `Rc`
-    /// looked through).
-    fn ty_of_type(&self, ty: &syn::Type, scope: ScopeId) -> Option<Ty<'a>> {
-        match ty {
-            syn::Type::Reference(r) => self.ty_of_type(&r.elem, scope),
-            syn::Type::Paren(p) => self.ty_of_type(&p.elem, scope),
-            syn::Type::Group(g) => self.ty_of_type(&g.elem, scope),
-            syn::Type::Path(tp) if tp.qself.is_none() => {
-                let last = tp.path.segments.last()?;
-                if matches!(last.ident.to_string().as_str(), "Box" | "Arc" | "Rc") {
-                    if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
-                        if let Some(syn::GenericArgument::Type(inner)) = a.args.first() {
-                            return self.ty_of_type(inner, scope);
-                        }
-                    }
-                    return None;
-                }
-                if tp.path.is_ident("Self") {
-                    return self.self_ty.last().cloned().flatten();
-                }
-                let full = match self.idx.resolve(scope, &tp.path)? {
-                    Resolution::One(r) => r.full,
-                    Resolution::Ambiguous(_) => return None,
-                };
-                self.ty_of_full(full)
-            }
-            _ => None,
-        }
-    }
-
-    fn ty_of_full(&self, full: Vec<String>) -> Option<Ty<'a>> {
-        match self.ctx.named(&full) {
-            Some(Named::Message(m)) => Some(Ty::Message(m)),
-            Some(_) => None,
-            None => Some(Ty::Struct(full)),
-        }
-    }
-
-    /// The declared return type of `owner::name` (an inherent method of a crate type, or a
-    /// function of a crate module), from the crate's symbol index; `Self` is `owner`.
-    fn returned(&self, owner: &[String], name: &str) -> Option<Ty<'a>> {
-        let mut full = owner.to_vec();
-        full.push(name.to_string());
-        let ret = self.idx.symbols.as_ref()?.function(&full)?.ret.clone()?;
-        if ret.text == "Self" {
-            return Some(Ty::Struct(owner.to_vec()));
-        }
-        self.ty_of_full(ret.head?)
-    }
-
-    /// The declared type of field `name` of the crate's struct `s`.
-    fn struct_field(&self, s: &[String], name: &str) -> Option<Ty<'a>> {
-        if let Some(fields) = self.structs.get(s) {
-            let (_, ty, scope) = fields.iter().find(|(n, _, _)| n == name)?;
-            return self.ty_of_type(ty, *scope);
-        }
-        let syms = self.idx.symbols.as_ref()?;
-        let head = syms.field(s, name)?.head.clone()?;
-        self.ty_of_full(head)
-    }
-
-    /// The type of an expression, where this pass can know it.
-    fn ty_of_expr(&self, e: &syn::Expr) -> Option<Ty<'a>> {
-        match e {
-            syn::Expr::Paren(p) => self.ty_of_expr(&p.expr),
-            syn::Expr::Group(g) => self.ty_of_expr(&g.expr),
-            syn::Expr::Reference(r) => self.ty_of_expr(&r.expr),
-            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => self.ty_of_expr(&u.expr),
-            syn::Expr::Path(p) if p.qself.is_none() => {
-                let id = p.path.get_ident()?.to_string();
-                if id == "self" {
-                    return self.self_ty.last().cloned().flatten();
-                }
-                self.env.last()?.get(&id).cloned().flatten()
-            }
-            syn::Expr::Field(f) => {
-                let name = match &f.member {
-                    syn::Member::Named(n) => n.to_string(),
-                    syn::Member::Unnamed(i) => i.index.to_string(),
-                };
-                match self.ty_of_expr(&f.base)? {
-                    Ty::Struct(s) => self.struct_field(&s, &name),
-                    Ty::Message(m) => {
-                        let field = m.field_by_rust_name(&name)?;
-                        match &field.kind {
-                            crate::schema::FieldKind::Message(full)
-                                if field.oneof.is_none()
-                                    && !matches!(
-                                        field.label,
-                                        crate::schema::Label::Repeated | crate::schema::Label::Map
-                                    ) =>
-                            {
-                                self.schema.message(full).map(Ty::Message)
-                            }
-                            _ => None,
-                        }
-                    }
-                }
-            }
-            syn::Expr::MethodCall(m) if m.method == "clone" && m.args.is_empty() => {
-                self.ty_of_expr(&m.receiver)
-            }
-            // A method of the crate's own type: its declared return type.
-            syn::Expr::MethodCall(m) => match self.ty_of_expr(&m.receiver)? {
-                Ty::Struct(s) => self.returned(&s, &m.method.to_string()),
-                Ty::Message(_) => None,
-            },
-            // `T::f(..)` of the crate's own type, or a crate function.
-            syn::Expr::Call(c) => {
-                let syn::Expr::Path(p) = &*c.func else {
-                    return None;
-                };
-                if p.qself.is_some() || p.path.segments.len() < 2 {
-                    let full = self.idx.resolve_full(self.tr.current(), &p.path)?;
-                    let (name, owner) = full.split_last()?;
-                    return self.returned(owner, name);
-                }
-                let owner = path_without_last(&p.path, p.path.segments.len() - 1);
-                let name = p.path.segments.last()?.ident.to_string();
-                let owner = if owner.is_ident("Self") {
-                    match self.self_ty.last().cloned().flatten()? {
-                        Ty::Struct(s) => s,
-                        Ty::Message(m) => return (name == "default").then_some(Ty::Message(m)),
-                    }
-                } else {
-                    match self.resolve(&owner) {
-                        Some(Named::Message(m)) => {
-                            return (name == "default").then_some(Ty::Message(m))
-                        }
-                        Some(_) => return None,
-                        None => self.idx.resolve_full(self.tr.current(), &owner)?,
-                    }
-                };
-                self.returned(&owner, &name)
-            }
-            syn::Expr::Struct(s) if s.qself.is_none() => {
-                if s.path.is_ident("Self") {
-                    return self.self_ty.last().cloned().flatten();
-                }
-                match self.resolve(&s.path) {
-                    Some(Named::Message(m)) => Some(Ty::Message(m)),
-                    _ => None,
-                }
-            }
-            _ => None,
-        }
-    }
-
-    fn bind(&mut self, name: String, ty: Option<Ty<'a>>) {
-        if let Some(env) = self.env.last_mut() {
-            env.insert(name, ty);
-        }
-    }
-
     /// `x.f` on a receiver of known type; reported when unknown and `f` is spelled differently.
     fn field_read(&mut self, f: &syn::ExprField) {
         let syn::Member::Named(ident) = &f.member else {
@@ -510,13 +300,13 @@ impl<'a> Walker<'a, '_> {
         };
         let name = ident.to_string();
         let r = range(ident.span());
-        match self.ty_of_expr(&f.base) {
-            Some(Ty::Message(m)) => {
+        match self.types.ty_of_expr(&f.base, self.tr.current()) {
+            Some(Ty::Message(m) | Ty::Boxed(m)) => {
                 if let Some(new) = member_rename(m, &name) {
                     self.push(r.start, vec![Edit::replace(r, new, RULE_FIELD)]);
                 }
             }
-            Some(Ty::Struct(s)) if self.knows_struct(&s) => {}
+            Some(Ty::Struct(s)) if self.types.knows_struct(&s) => {}
             _ => {
                 if differs_somewhere(self.schema, &name) {
                     let spelled: Vec<String> = self
@@ -549,8 +339,8 @@ impl<'a> Walker<'a, '_> {
         members: impl Iterator<Item = (&'m syn::Member, bool, Range<usize>)>,
     ) {
         let m = if path.is_ident("Self") {
-            match self.self_ty.last().cloned().flatten() {
-                Some(Ty::Message(m)) => m,
+            match self.types.self_ty().as_ref().and_then(Ty::message) {
+                Some(m) => m,
                 _ => return,
             }
         } else {
@@ -588,10 +378,6 @@ impl<'a> Walker<'a, '_> {
             .any(|e| e.range == (at..at) && e.text.starts_with(':'))
     }
 
-    fn knows_struct(&self, s: &[String]) -> bool {
-        self.structs.contains_key(s) || self.idx.symbols.as_ref().is_some_and(|x| x.has_struct(s))
-    }
-
     /// A function: its signature visited (paths renamed), then its parameters typed, then its
     /// body walked with them.
     fn walk_function(
@@ -606,21 +392,12 @@ impl<'a> Walker<'a, '_> {
         for a in attrs {
             self.visit_attribute(a);
         }
-        self.env.push(HashMap::new());
         self.visit_signature(sig);
-        let scope = self.tr.current();
-        for a in &sig.inputs {
-            if let syn::FnArg::Typed(t) = a {
-                if let syn::Pat::Ident(pi) = &*t.pat {
-                    let ty = self.ty_of_type(&t.ty, scope);
-                    self.bind(pi.ident.to_string(), ty);
-                }
-            }
-        }
+        self.types.enter_fn(sig, self.tr.current());
         if let Some(b) = body {
             self.visit_block(b);
         }
-        self.env.pop();
+        self.types.leave_fn();
     }
 }
 
@@ -682,10 +459,9 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     }
 
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
-        let ty = self.ty_of_type(&i.self_ty, self.tr.current());
-        self.self_ty.push(ty);
+        self.types.enter_impl(i, self.tr.current());
         syn::visit::visit_item_impl(self, i);
-        self.self_ty.pop();
+        self.types.leave_impl();
     }
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
@@ -701,68 +477,41 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     }
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
-        // Closure parameters shadow: typed ones are known, the others are not.
-        let scope = self.tr.current();
-        let mut shadow = Vec::new();
-        for p in &c.inputs {
-            match p {
-                syn::Pat::Type(t) => {
-                    if let syn::Pat::Ident(pi) = &*t.pat {
-                        shadow.push((pi.ident.to_string(), self.ty_of_type(&t.ty, scope)));
-                    }
-                }
-                syn::Pat::Ident(pi) => shadow.push((pi.ident.to_string(), None)),
-                _ => {}
-            }
-        }
-        let saved = self.env.last().cloned();
         for p in &c.inputs {
             self.visit_pat(p);
         }
         if let syn::ReturnType::Type(_, t) = &c.output {
             self.visit_type(t);
         }
-        for (n, t) in shadow {
-            self.bind(n, t);
-        }
+        let saved = self.types.enter_closure(c, self.tr.current());
         self.visit_expr(&c.body);
-        if let (Some(env), Some(saved)) = (self.env.last_mut(), saved) {
-            *env = saved;
-        }
+        self.types.leave_closure(saved);
     }
 
     fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
         // Any binding this pass did not type shadows what it knew.
-        self.bind(p.ident.to_string(), None);
+        self.types.shadow(p.ident.to_string());
         syn::visit::visit_pat_ident(self, p);
+    }
+
+    fn visit_pat_tuple_struct(&mut self, p: &'ast syn::PatTupleStruct) {
+        syn::visit::visit_pat_tuple_struct(self, p);
+        self.types.tuple_struct_pat(p, self.tr.current());
     }
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
         for a in &l.attrs {
             self.visit_attribute(a);
         }
-        let mut ty = None;
         if let Some(init) = &l.init {
             self.visit_expr(&init.expr);
             if let Some((_, d)) = &init.diverge {
                 self.visit_expr(d);
             }
-            ty = self.ty_of_expr(&init.expr);
         }
+        let ty = self.types.init_ty(l, self.tr.current());
         self.visit_pat(&l.pat);
-        let scope = self.tr.current();
-        match &l.pat {
-            syn::Pat::Type(t) => {
-                if let syn::Pat::Ident(pi) = &*t.pat {
-                    let declared = self.ty_of_type(&t.ty, scope);
-                    self.bind(pi.ident.to_string(), declared);
-                }
-            }
-            syn::Pat::Ident(pi) if pi.subpat.is_none() => {
-                self.bind(pi.ident.to_string(), ty);
-            }
-            _ => {}
-        }
+        self.types.local(l, ty, self.tr.current());
     }
 
     fn visit_expr_field(&mut self, f: &'ast syn::ExprField) {

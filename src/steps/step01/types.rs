@@ -1,0 +1,448 @@
+//! Step 1, local type knowledge: the types of receivers that the message idioms
+//! ([`super::messages`]) and field renames ([`super::names`]) need, from syntax, the schema and
+//! the crate's symbol index. Known are `self` in an impl, typed parameters (closures' too),
+//! annotated or literal-initialised lets, fields of the crate's structs (tuple fields of this
+//! file's structs included), fields of messages, methods and functions of the crate with a
+//! declared return type, and bindings of a oneof's message variant in a pattern
+//! (`Kind::Put(r)`: `r` is the variant's message, boxed in buffa).
+//!
+//! Before (a walker keeps one [`Types`] in step with its visit):
+//! ```text
+//! struct Resp(pb::PutResponse);
+//! impl Resp { fn kv(&self) -> Option<&pb::KeyValue> { self.0.prev_kv.as_ref() } }
+//! ```
+//! After: `self.0` is known as `PutResponse` and `self.0.prev_kv` as its message field, so the
+//! message pass writes `.as_option()` even where another message's `prev_kv` is a `bool`.
+
+use std::collections::HashMap;
+
+use super::messages::Named;
+use super::CrateCtx;
+use crate::resolve::{range, FileIndex, Resolution, ScopeId};
+use crate::schema::{FieldKind, Label, Message, Schema};
+
+/// A type as far as field reads need it.
+#[derive(Clone, Debug)]
+pub(super) enum Ty<'s> {
+    Message(&'s Message),
+    /// A oneof's message variant bound by a pattern: buffa boxes it (`Box<M>`).
+    Boxed(&'s Message),
+    /// A struct of the crate (its absolute path).
+    Struct(Vec<String>),
+}
+
+impl<'s> Ty<'s> {
+    /// The message, boxed or not.
+    pub(super) fn message(&self) -> Option<&'s Message> {
+        match self {
+            Ty::Message(m) | Ty::Boxed(m) => Some(m),
+            Ty::Struct(_) => None,
+        }
+    }
+}
+
+type Fields = HashMap<Vec<String>, Vec<(String, syn::Type, ScopeId)>>;
+
+/// The type environment of one walk over a file.
+pub(super) struct Types<'a> {
+    ctx: &'a CrateCtx,
+    schema: Option<&'a Schema>,
+    idx: &'a FileIndex,
+    /// This file's structs: absolute path -> fields (name or tuple index) with their types and
+    /// the scope they are written in.
+    structs: Fields,
+    /// The self type of each enclosing impl (`None`: not a struct or message we know).
+    self_ty: Vec<Option<Ty<'a>>>,
+    /// Per enclosing function or closure: locals of known type (`None`: shadowed by a binding
+    /// of unknown type).
+    env: Vec<HashMap<String, Option<Ty<'a>>>>,
+    /// Per enclosing function: parameters taken by value (a declared type that is not a
+    /// reference), so a `match` on one binds its parts by value.
+    owned: Vec<std::collections::HashSet<String>>,
+}
+
+/// This file's structs and their fields (named, or `0`, `1`, .. for tuple structs).
+fn collect_structs(idx: &FileIndex, items: &[syn::Item], scope: ScopeId, out: &mut Fields) {
+    for it in items {
+        match it {
+            syn::Item::Struct(s) => {
+                let mut path = idx.module_path(scope).to_vec();
+                path.push(s.ident.to_string());
+                let fields = s
+                    .fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| {
+                        let name = f
+                            .ident
+                            .as_ref()
+                            .map_or_else(|| i.to_string(), |n| n.to_string());
+                        (name, f.ty.clone(), scope)
+                    })
+                    .collect();
+                out.insert(path, fields);
+            }
+            syn::Item::Mod(m) => {
+                if let Some((brace, items)) = &m.content {
+                    if let Some(&s) = idx.scope_at.get(&range(brace.span.open()).start) {
+                        collect_structs(idx, items, s, out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn path_without_last(p: &syn::Path, keep: usize) -> syn::Path {
+    syn::Path {
+        leading_colon: p.leading_colon,
+        segments: p.segments.iter().take(keep).cloned().collect(),
+    }
+}
+
+impl<'a> Types<'a> {
+    pub(super) fn new(ctx: &'a CrateCtx, idx: &'a FileIndex, file: &syn::File) -> Types<'a> {
+        let mut structs = HashMap::new();
+        collect_structs(idx, &file.items, 0, &mut structs);
+        Types {
+            ctx,
+            schema: ctx.schema.as_deref(),
+            idx,
+            structs,
+            self_ty: Vec::new(),
+            env: Vec::new(),
+            owned: Vec::new(),
+        }
+    }
+
+    fn resolve(&self, scope: ScopeId, p: &syn::Path) -> Option<Named<'a>> {
+        match self.idx.resolve(scope, p)? {
+            Resolution::One(r) => self.ctx.named(&r.full),
+            Resolution::Ambiguous(_) => None,
+        }
+    }
+
+    /// The self type of the innermost impl.
+    pub(super) fn self_ty(&self) -> Option<Ty<'a>> {
+        self.self_ty.last().cloned().flatten()
+    }
+
+    pub(super) fn enter_impl(&mut self, i: &syn::ItemImpl, scope: ScopeId) {
+        let ty = self.ty_of_type(&i.self_ty, scope);
+        self.self_ty.push(ty);
+    }
+
+    pub(super) fn leave_impl(&mut self) {
+        self.self_ty.pop();
+    }
+
+    /// A function's body begins: its typed parameters are known.
+    pub(super) fn enter_fn(&mut self, sig: &syn::Signature, scope: ScopeId) {
+        self.env.push(HashMap::new());
+        let mut owned = std::collections::HashSet::new();
+        for a in &sig.inputs {
+            if let syn::FnArg::Typed(t) = a {
+                if let syn::Pat::Ident(pi) = &*t.pat {
+                    let ty = self.ty_of_type(&t.ty, scope);
+                    self.bind(pi.ident.to_string(), ty);
+                    if pi.by_ref.is_none() && matches!(&*t.ty, syn::Type::Path(_)) {
+                        owned.insert(pi.ident.to_string());
+                    }
+                }
+            }
+        }
+        self.owned.push(owned);
+    }
+
+    pub(super) fn leave_fn(&mut self) {
+        self.env.pop();
+        self.owned.pop();
+    }
+
+    /// Is `e` a parameter taken by value (and not shadowed since)?
+    pub(super) fn is_owned_param(&self, e: &syn::Expr) -> bool {
+        let syn::Expr::Path(p) = e else {
+            return false;
+        };
+        let Some(id) = p.path.get_ident().map(|i| i.to_string()) else {
+            return false;
+        };
+        self.owned.last().is_some_and(|o| o.contains(&id))
+    }
+
+    /// A closure's parameters shadow: typed ones are known, the others are not. Returns what
+    /// to give back to [`Types::leave_closure`].
+    pub(super) fn enter_closure(
+        &mut self,
+        c: &syn::ExprClosure,
+        scope: ScopeId,
+    ) -> Option<HashMap<String, Option<Ty<'a>>>> {
+        let mut shadow = Vec::new();
+        for p in &c.inputs {
+            match p {
+                syn::Pat::Type(t) => {
+                    if let syn::Pat::Ident(pi) = &*t.pat {
+                        shadow.push((pi.ident.to_string(), self.ty_of_type(&t.ty, scope)));
+                    }
+                }
+                syn::Pat::Ident(pi) => shadow.push((pi.ident.to_string(), None)),
+                _ => {}
+            }
+        }
+        let saved = self.env.last().cloned();
+        for (n, t) in shadow {
+            self.bind(n, t);
+        }
+        saved
+    }
+
+    pub(super) fn leave_closure(&mut self, saved: Option<HashMap<String, Option<Ty<'a>>>>) {
+        if let (Some(env), Some(saved)) = (self.env.last_mut(), saved) {
+            *env = saved;
+        }
+    }
+
+    /// The type of a `let`'s initializer, taken before its pattern is visited (the pattern
+    /// may shadow a name the initializer reads).
+    pub(super) fn init_ty(&self, l: &syn::Local, scope: ScopeId) -> Option<Ty<'a>> {
+        l.init
+            .as_ref()
+            .and_then(|i| self.ty_of_expr(&i.expr, scope))
+    }
+
+    /// A `let` after its pattern was visited: its binding's type (`ty`: from
+    /// [`Types::init_ty`]).
+    pub(super) fn local(&mut self, l: &syn::Local, ty: Option<Ty<'a>>, scope: ScopeId) {
+        match &l.pat {
+            syn::Pat::Type(t) => {
+                if let syn::Pat::Ident(pi) = &*t.pat {
+                    let declared = self.ty_of_type(&t.ty, scope);
+                    self.bind(pi.ident.to_string(), declared);
+                }
+            }
+            syn::Pat::Ident(pi) if pi.subpat.is_none() => {
+                self.bind(pi.ident.to_string(), ty);
+            }
+            _ => {}
+        }
+    }
+
+    /// A tuple-struct pattern after it was visited: `Kind::Put(r)` of a oneof's message
+    /// variant binds `r` to the (boxed) message.
+    pub(super) fn tuple_struct_pat(&mut self, p: &syn::PatTupleStruct, scope: ScopeId) {
+        let [syn::Pat::Ident(pi)] = p.elems.iter().collect::<Vec<_>>()[..] else {
+            return;
+        };
+        if pi.subpat.is_some() || p.path.segments.len() < 2 {
+            return;
+        }
+        let n = p.path.segments.len();
+        let parent = path_without_last(&p.path, n - 1);
+        let variant = p.path.segments[n - 1].ident.to_string();
+        let Some(Named::Oneof(_, o)) = self.resolve(scope, &parent) else {
+            return;
+        };
+        let Some(FieldKind::Message(full)) = o.variant_by_rust_name(&variant).map(|v| &v.kind)
+        else {
+            return;
+        };
+        let ty = self.schema.and_then(|s| s.message(full)).map(Ty::Boxed);
+        self.bind(pi.ident.to_string(), ty);
+    }
+
+    /// Any binding that was not typed shadows what was known.
+    pub(super) fn shadow(&mut self, name: String) {
+        if let Some(o) = self.owned.last_mut() {
+            o.remove(&name);
+        }
+        self.bind(name, None);
+    }
+
+    fn bind(&mut self, name: String, ty: Option<Ty<'a>>) {
+        if let Some(env) = self.env.last_mut() {
+            env.insert(name, ty);
+        }
+    }
+
+    /// Is `name` a local bound to a oneof's boxed message variant?
+    pub(super) fn is_boxed_local(&self, name: &str) -> bool {
+        matches!(
+            self.env.last().and_then(|e| e.get(name)),
+            Some(Some(Ty::Boxed(_)))
+        )
+    }
+
+    pub(super) fn knows_struct(&self, s: &[String]) -> bool {
+        self.structs.contains_key(s) || self.idx.symbols.as_ref().is_some_and(|x| x.has_struct(s))
+    }
+
+    /// The type a written type denotes, for field reads (references, `Box`, `Arc`, `Rc`
+    /// looked through).
+    pub(super) fn ty_of_type(&self, ty: &syn::Type, scope: ScopeId) -> Option<Ty<'a>> {
+        match ty {
+            syn::Type::Reference(r) => self.ty_of_type(&r.elem, scope),
+            syn::Type::Paren(p) => self.ty_of_type(&p.elem, scope),
+            syn::Type::Group(g) => self.ty_of_type(&g.elem, scope),
+            syn::Type::Path(tp) if tp.qself.is_none() => {
+                let last = tp.path.segments.last()?;
+                // `Option<T>` too: only its `T` has fields, and the methods that reach it
+                // (`as_mut().unwrap()`) keep the type (see `ty_of_expr`).
+                if matches!(
+                    last.ident.to_string().as_str(),
+                    "Box" | "Arc" | "Rc" | "Option"
+                ) {
+                    if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
+                        if let Some(syn::GenericArgument::Type(inner)) = a.args.first() {
+                            return self.ty_of_type(inner, scope);
+                        }
+                    }
+                    return None;
+                }
+                if tp.path.is_ident("Self") {
+                    return self.self_ty();
+                }
+                let full = match self.idx.resolve(scope, &tp.path)? {
+                    Resolution::One(r) => r.full,
+                    Resolution::Ambiguous(_) => return None,
+                };
+                self.ty_of_full(full)
+            }
+            _ => None,
+        }
+    }
+
+    fn ty_of_full(&self, full: Vec<String>) -> Option<Ty<'a>> {
+        match self.ctx.named(&full) {
+            Some(Named::Message(m)) => Some(Ty::Message(m)),
+            Some(_) => None,
+            None => Some(Ty::Struct(full)),
+        }
+    }
+
+    /// The declared return type of `owner::name` (an inherent method of a crate type, or a
+    /// function of a crate module), from the crate's symbol index; `Self` is `owner`.
+    fn returned(&self, owner: &[String], name: &str) -> Option<Ty<'a>> {
+        let mut full = owner.to_vec();
+        full.push(name.to_string());
+        let ret = self.idx.symbols.as_ref()?.function(&full)?.ret.clone()?;
+        if ret.text == "Self" {
+            return Some(Ty::Struct(owner.to_vec()));
+        }
+        self.ty_of_full(ret.head?)
+    }
+
+    /// The declared type of field `name` of the crate's struct `s`.
+    fn struct_field(&self, s: &[String], name: &str) -> Option<Ty<'a>> {
+        if let Some(fields) = self.structs.get(s) {
+            let (_, ty, scope) = fields.iter().find(|(n, _, _)| n == name)?;
+            return self.ty_of_type(ty, *scope);
+        }
+        let syms = self.idx.symbols.as_ref()?;
+        let head = syms.field(s, name)?.head.clone()?;
+        self.ty_of_full(head)
+    }
+
+    /// The type of an expression, where it can be known.
+    pub(super) fn ty_of_expr(&self, e: &syn::Expr, scope: ScopeId) -> Option<Ty<'a>> {
+        match e {
+            syn::Expr::Paren(p) => self.ty_of_expr(&p.expr, scope),
+            syn::Expr::Group(g) => self.ty_of_expr(&g.expr, scope),
+            syn::Expr::Reference(r) => self.ty_of_expr(&r.expr, scope),
+            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
+                self.ty_of_expr(&u.expr, scope)
+            }
+            syn::Expr::Path(p) if p.qself.is_none() => {
+                let id = p.path.get_ident()?.to_string();
+                if id == "self" {
+                    return self.self_ty();
+                }
+                self.env.last()?.get(&id).cloned().flatten()
+            }
+            syn::Expr::Field(f) => {
+                let name = match &f.member {
+                    syn::Member::Named(n) => n.to_string(),
+                    syn::Member::Unnamed(i) => i.index.to_string(),
+                };
+                match self.ty_of_expr(&f.base, scope)? {
+                    Ty::Struct(s) => self.struct_field(&s, &name),
+                    Ty::Message(m) | Ty::Boxed(m) => {
+                        let field = m.field_by_rust_name(&name)?;
+                        match &field.kind {
+                            FieldKind::Message(full)
+                                if field.oneof.is_none()
+                                    && !matches!(field.label, Label::Repeated | Label::Map) =>
+                            {
+                                self.schema?.message(full).map(Ty::Message)
+                            }
+                            _ => None,
+                        }
+                    }
+                }
+            }
+            // Methods that keep the type, `Option`'s and `MessageField`'s included (an
+            // `Option<T>` is known as its `T`).
+            syn::Expr::MethodCall(m)
+                if matches!(
+                    m.method.to_string().as_str(),
+                    "clone"
+                        | "as_ref"
+                        | "as_mut"
+                        | "as_option"
+                        | "as_option_mut"
+                        | "unwrap"
+                        | "expect"
+                        | "unwrap_or_default"
+                        | "get_or_insert_default"
+                ) =>
+            {
+                self.ty_of_expr(&m.receiver, scope)
+            }
+            // A method of the crate's own type: its declared return type.
+            syn::Expr::MethodCall(m) => match self.ty_of_expr(&m.receiver, scope)? {
+                Ty::Struct(s) => self.returned(&s, &m.method.to_string()),
+                Ty::Message(_) | Ty::Boxed(_) => None,
+            },
+            // `T::f(..)` of the crate's own type, or a crate function.
+            syn::Expr::Call(c) => {
+                let syn::Expr::Path(p) = &*c.func else {
+                    return None;
+                };
+                if p.qself.is_some() || p.path.segments.len() < 2 {
+                    let full = self.idx.resolve_full(scope, &p.path)?;
+                    let (name, owner) = full.split_last()?;
+                    return self.returned(owner, name);
+                }
+                let owner = path_without_last(&p.path, p.path.segments.len() - 1);
+                let name = p.path.segments.last()?.ident.to_string();
+                let owner = if owner.is_ident("Self") {
+                    match self.self_ty()? {
+                        Ty::Struct(s) => s,
+                        Ty::Message(m) | Ty::Boxed(m) => {
+                            return (name == "default").then_some(Ty::Message(m))
+                        }
+                    }
+                } else {
+                    match self.resolve(scope, &owner) {
+                        Some(Named::Message(m)) => {
+                            return (name == "default").then_some(Ty::Message(m))
+                        }
+                        Some(_) => return None,
+                        None => self.idx.resolve_full(scope, &owner)?,
+                    }
+                };
+                self.returned(&owner, &name)
+            }
+            syn::Expr::Struct(s) if s.qself.is_none() => {
+                if s.path.is_ident("Self") {
+                    return self.self_ty();
+                }
+                match self.resolve(scope, &s.path) {
+                    Some(Named::Message(m)) => Some(Ty::Message(m)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+}
