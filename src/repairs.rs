@@ -361,6 +361,9 @@ fn type_repair(d: &Diag, text: &str) -> Option<Repair> {
     let rule = TYPE_REPAIRS
         .iter()
         .find(|r| r.code == code && exp.starts_with(r.expected) && found.starts_with(r.found))?;
+    if !expression_site(text, d.range.start) {
+        return None;
+    }
     let (range, inner) = if rule.found.starts_with('&') {
         let inner = expr.strip_prefix('&')?;
         (d.range.clone(), inner.trim_start())
@@ -410,6 +413,82 @@ fn compare_repair(d: &Diag, text: &str) -> Option<Repair> {
         text: fill(rule.template, expr),
         rule: rule.rule,
     })
+}
+
+/// Whether the bytes at `at` may take an expression with a call: not inside a pattern (`0 =>`
+/// of a match on a field that is now an `EnumValue`: a call there is no pattern, E0164) nor in a
+/// const context (`const fn`, `const`, `static`: the conversions are not const, E0015). A file
+/// that does not parse gets no repair.
+fn expression_site(text: &str, at: usize) -> bool {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let Some(at) = at.checked_sub(text.len() - body.len()) else {
+        return false;
+    };
+    let Ok(file) = syn::parse_file(body) else {
+        return false;
+    };
+    let mut finder = SiteAt {
+        at,
+        refused: false,
+        in_const: false,
+    };
+    syn::visit::Visit::visit_file(&mut finder, &file);
+    !finder.refused
+}
+
+/// Finds whether `at` lies in a pattern or a const context.
+struct SiteAt {
+    at: usize,
+    refused: bool,
+    in_const: bool,
+}
+
+impl SiteAt {
+    fn covers(&self, node: &impl syn::spanned::Spanned) -> bool {
+        node.span().byte_range().contains(&self.at)
+    }
+}
+
+impl<'ast> syn::visit::Visit<'ast> for SiteAt {
+    fn visit_pat(&mut self, p: &'ast syn::Pat) {
+        if self.covers(p) {
+            self.refused = true;
+        }
+    }
+    fn visit_expr(&mut self, e: &'ast syn::Expr) {
+        if self.in_const && self.covers(e) {
+            self.refused = true;
+        }
+        syn::visit::visit_expr(self, e);
+    }
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        let was = self.in_const;
+        self.in_const |= f.sig.constness.is_some();
+        syn::visit::visit_item_fn(self, f);
+        self.in_const = was;
+    }
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        let was = self.in_const;
+        self.in_const |= f.sig.constness.is_some();
+        syn::visit::visit_impl_item_fn(self, f);
+        self.in_const = was;
+    }
+    fn visit_item_const(&mut self, c: &'ast syn::ItemConst) {
+        let was = std::mem::replace(&mut self.in_const, true);
+        syn::visit::visit_item_const(self, c);
+        self.in_const = was;
+    }
+    fn visit_item_static(&mut self, c: &'ast syn::ItemStatic) {
+        let was = std::mem::replace(&mut self.in_const, true);
+        syn::visit::visit_item_static(self, c);
+        self.in_const = was;
+    }
+    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        // A closure's parameters are patterns, its body is not const.
+        let was = std::mem::replace(&mut self.in_const, false);
+        syn::visit::visit_expr_closure(self, c);
+        self.in_const = was;
+    }
 }
 
 /// Finds the comparison whose operator starts at `at`: its right operand's bytes.
@@ -965,6 +1044,40 @@ mod tests {
             repaired(&d, text),
             "fn f(r: R) { show(r.location); peek(r.location.as_option()); }"
         );
+    }
+
+    #[test]
+    fn no_call_is_written_into_a_pattern_or_a_const_context() {
+        // `0 =>` on a field that is now an `EnumValue`: `EnumValue::from(0)` is no pattern.
+        let text = "fn f(r: R) -> u8 { match r.kind { 0 => 1, _ => 2 } }";
+        let d = diag(
+            "E0308",
+            "mismatched types",
+            "expected `EnumValue<Kind>`, found integer",
+            text,
+            "0",
+        );
+        assert_eq!(repaired(&d, text), text);
+        // `.to_i32()` is not const.
+        let text = "const fn f(r: &R) -> i32 { r.kind }";
+        let d = diag(
+            "E0308",
+            "mismatched types",
+            "expected `i32`, found `EnumValue<Kind>`",
+            text,
+            "r.kind",
+        );
+        assert_eq!(repaired(&d, text), text);
+        // The same outside a const fn is repaired.
+        let text = "fn f(r: &R) -> i32 { r.kind }";
+        let d = diag(
+            "E0308",
+            "mismatched types",
+            "expected `i32`, found `EnumValue<Kind>`",
+            text,
+            "r.kind",
+        );
+        assert_eq!(repaired(&d, text), "fn f(r: &R) -> i32 { r.kind.to_i32() }");
     }
 
     #[test]
