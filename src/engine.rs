@@ -363,6 +363,11 @@ fn process_parsed(step: &dyn Passes, text: &str, meta: &FileMeta, bom: &str) -> 
         s.offer(&file, &index);
     }
     let index = index.with_symbols(meta.symbols.as_ref().map(|s| s.index.clone()));
+    // A file reached through `include!` resolves through the including module's names too.
+    let index = match &meta.symbols {
+        Some(s) if s.included() && meta.module_path.is_some() => index.with_outer(),
+        _ => index,
+    };
     let line_ending = LineEnding::detect(text);
     let ctx = FileCtx {
         text,
