@@ -239,7 +239,11 @@ pub fn suppress_lines(text: &str) -> BTreeSet<usize> {
 
 /// Run `step`'s passes over one file's full text (BOM included).
 pub fn process(step: &dyn Passes, full_text: &str, meta: &FileMeta) -> Outcome {
-    if !step.prefilter(full_text.as_bytes(), meta.crate_ctx.is_some()) {
+    // A file reached through `include!` may name nothing of the step itself (its names come
+    // from the including module): always parsed.
+    if !meta.symbols.as_ref().is_some_and(|s| s.included())
+        && !step.prefilter(full_text.as_bytes(), meta.crate_ctx.is_some())
+    {
         return Outcome::NotApplicable;
     }
     let (bom, text) = match full_text.strip_prefix('\u{feff}') {

@@ -547,7 +547,8 @@ fn process_one(
             }
         }
     };
-    if !step.prefilter(&bytes, job.meta.crate_ctx.is_some()) {
+    let included = job.meta.symbols.as_ref().is_some_and(|s| s.included());
+    if !included && !step.prefilter(&bytes, job.meta.crate_ctx.is_some()) {
         let named = needs::named_in(&String::from_utf8_lossy(&bytes), watched);
         return match job.unlexed.then(|| t.unparsed(&bytes)).flatten() {
             Some(f) => JobDone {
@@ -605,21 +606,41 @@ fn process_one(
 
 /// A file included (`include!`) by several modules is one text for all of them: the step's
 /// outcome stands when the file comes out the same in every including module (its names may
-/// resolve differently in each); otherwise nothing of it changes and it is listed.
-fn same_in_every_module(step: &Step, job: &Job<'_>, text: &str, outcome: Outcome) -> Outcome {
-    let new_text = |o: &Outcome| match o {
+/// resolve differently in each), with the items of every module; otherwise nothing of it
+/// changes and it is listed.
+fn same_in_every_module(step: &Step, job: &Job<'_>, text: &str, mut outcome: Outcome) -> Outcome {
+    let parts = |o: Outcome| match o {
+        Outcome::Rewritten {
+            new_text, items, ..
+        } => Some((new_text, items)),
+        _ => None,
+    };
+    let first = match &outcome {
         Outcome::Rewritten { new_text, .. } => Some(new_text.clone()),
         _ => None,
     };
-    let first = new_text(&outcome);
-    let differs = job.other_modules.iter().find(|m| {
+    let mut differs = None;
+    let mut more = Vec::new();
+    for m in &job.other_modules {
         let meta = FileMeta {
             module_path: Some(m.to_vec()),
             ..job.meta.clone()
         };
-        new_text(&engine::process(step, text, &meta)) != first
-    });
+        let other = parts(engine::process(step, text, &meta));
+        if other.as_ref().map(|(t, _)| t.clone()) != first {
+            differs = Some(m);
+            break;
+        }
+        more.extend(other.map(|(_, items)| items).unwrap_or_default());
+    }
     let Some(other) = differs else {
+        if let Outcome::Rewritten { items, .. } = &mut outcome {
+            for i in more {
+                if !items.contains(&i) {
+                    items.push(i);
+                }
+            }
+        }
         return outcome;
     };
     let here = job.meta.module_path.as_deref().unwrap_or_default().join("::");

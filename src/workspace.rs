@@ -970,6 +970,39 @@ mod tests {
     }
 
     #[test]
+    fn finds_includes_of_source_files_with_their_inline_modules() {
+        let src = r#"
+            mod pb { include!(concat!(env!("OUT_DIR"), "/x.rs")); }
+            include!("top.rs");
+            #[cfg(test)]
+            mod tests {
+                use super::*;
+                mod deep { std::include!("../shared/cases.rs"); }
+                fn f() -> &'static str { include_str!("data.rs") }
+                const X: u8 = include!("value.txt");
+            }
+            fn g() { let v = include!("body.rs"); }
+        "#;
+        let got: Vec<(String, Vec<String>)> = include_decls(src)
+            .into_iter()
+            .map(|d| (d.path, d.inline_parents))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("top.rs".to_string(), vec![]),
+                (
+                    "../shared/cases.rs".to_string(),
+                    vec!["tests".to_string(), "deep".to_string()]
+                ),
+                ("body.rs".to_string(), vec![]),
+            ]
+        );
+        let at = include_decls(src)[0].offset;
+        assert!(src[at..].starts_with("include!(\"top.rs\")"));
+    }
+
+    #[test]
     fn modules_of_a_file_that_does_not_lex_are_found_by_lines() {
         let src = "mod a;\npub(crate) mod b;\n#[path = \"x/c.rs\"]\n#[allow(dead_code)]\nmod c;\n// mod d;\nfn broken( {\n";
         let (v, lexed) = mod_decls_checked(src);

@@ -924,6 +924,8 @@ impl ImportPlan {
                 refs.get(l) == Some(n)
                     && !idx.use_items[leaf.item].is_pub
                     && !opaque.contains(leaf.name.as_str())
+                    // A module that `include!`s a file: that file may use the import too.
+                    && !idx.scopes[idx.module_scope(leaf.scope)].opaque
             })
             .map(|(l, _)| *l)
             .collect();
