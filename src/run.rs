@@ -194,7 +194,8 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
             }
             let mut other_modules: Vec<Vec<String>> = Vec::new();
             for inc in c.included.get(&f.path).into_iter().flatten() {
-                if Some(&inc.module) != f.module_path.as_ref() && !other_modules.contains(&inc.module)
+                if Some(&inc.module) != f.module_path.as_ref()
+                    && !other_modules.contains(&inc.module)
                 {
                     other_modules.push(inc.module.clone());
                 }
@@ -643,7 +644,12 @@ fn same_in_every_module(step: &Step, job: &Job<'_>, text: &str, mut outcome: Out
         }
         return outcome;
     };
-    let here = job.meta.module_path.as_deref().unwrap_or_default().join("::");
+    let here = job
+        .meta
+        .module_path
+        .as_deref()
+        .unwrap_or_default()
+        .join("::");
     Outcome::Rewritten {
         new_text: None,
         edits: 0,

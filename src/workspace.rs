@@ -437,9 +437,10 @@ fn scan_includes(
     for (i, t) in tokens.iter().enumerate() {
         match t {
             TokenTree::Ident(id) if id == "include" => {
-                let bang = matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
-                let after_path = i >= 2
-                    && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == ':');
+                let bang =
+                    matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
+                let after_path =
+                    i >= 2 && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == ':');
                 let qualified_std = !after_path
                     || matches!(tokens.get(i.wrapping_sub(3)), Some(TokenTree::Ident(c)) if c == "std" || c == "core");
                 let Some(TokenTree::Group(g)) = tokens.get(i + 2) else {

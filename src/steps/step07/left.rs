@@ -26,14 +26,21 @@ pub fn list_left_codes(file: &FileCtx<'_>, out: &mut PassOutput) {
         idx: file.index,
         tr: ScopeTracker::new(file.index),
         found: Vec::new(),
+        building: Vec::new(),
     };
     v.visit_file(file.file);
     for (r, variant) in v.found {
-        let covered = out
-            .buffer
-            .edits()
+        // `Status::new(Code::X, ..)` builds a (server) status: step 3's, not an inspection.
+        let building = v
+            .building
             .iter()
-            .any(|e| e.range.start < r.end && r.start < e.range.end.max(e.range.start + 1))
+            .any(|b| b.start <= r.start && r.end <= b.end);
+        let covered = building
+            || out
+                .buffer
+                .edits()
+                .iter()
+                .any(|e| e.range.start < r.end && r.start < e.range.end.max(e.range.start + 1))
             || out
                 .items
                 .iter()
@@ -60,6 +67,8 @@ struct Left<'a> {
     tr: ScopeTracker,
     /// Each path naming tonic's `Code`, with the variant it names.
     found: Vec<(std::ops::Range<usize>, Option<String>)>,
+    /// The arguments of calls to tonic's `Status` constructors.
+    building: Vec<std::ops::Range<usize>>,
 }
 
 impl<'ast> Visit<'ast> for Left<'_> {
@@ -78,6 +87,21 @@ impl<'ast> Visit<'ast> for Left<'_> {
             }
         }
         syn::visit::visit_path(self, p);
+    }
+
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        if let syn::Expr::Path(p) = &*c.func {
+            let full = self
+                .idx
+                .resolve(self.tr.current(), &p.path)
+                .and_then(|r| r.resolved().map(|r| r.full.clone()));
+            if full.is_some_and(|f| f.len() == 3 && f[0] == "tonic" && f[1] == "Status") {
+                for a in &c.args {
+                    self.building.push(range(syn::spanned::Spanned::span(a)));
+                }
+            }
+        }
+        syn::visit::visit_expr_call(self, c);
     }
 
     fn visit_use_tree(&mut self, _: &'ast syn::UseTree) {
@@ -111,7 +135,7 @@ mod tests {
     #[test]
     fn a_code_left_in_server_code_is_listed() {
         // A server file whose tests read the statuses of the (tonic) service directly.
-        let src = "use pb::health_server::Health;\nuse tonic::{Request, Response, Status};\nstruct S;\n#[tonic::async_trait]\nimpl Health for S {\n    async fn check(&self, _r: Request<()>) -> Result<Response<()>, Status> { Err(Status::not_found(\"x\")) }\n}\n#[cfg(test)]\nmod tests {\n    use tonic::{Code, Request};\n    use super::*;\n    async fn t() {\n        let resp = S.check(Request::new(())).await;\n        assert_eq!(resp.unwrap_err().code(), Code::NotFound);\n        let _ = tonic::Code::Internal;\n    }\n}\n";
+        let src = "use pb::health_server::Health;\nuse tonic::{Request, Response, Status};\nstruct S;\n#[tonic::async_trait]\nimpl Health for S {\n    async fn check(&self, _r: Request<()>) -> Result<Response<()>, Status> { Err(Status::not_found(\"x\")) }\n}\n#[cfg(test)]\nmod tests {\n    use tonic::{Code, Request};\n    use super::*;\n    async fn t() {\n        let resp = S.check(Request::new(())).await;\n        assert_eq!(resp.unwrap_err().code(), Code::NotFound);\n        let _ = tonic::Code::Internal;\n        let _built = Status::new(Code::Aborted, \"built here: step 3's\");\n    }\n}\n";
         let (new, items) = run_step_on(7, src);
         assert_eq!(new, None, "nothing changes");
         let left: Vec<_> = items
@@ -119,7 +143,9 @@ mod tests {
             .filter(|i| i.rule == "step07/code-left")
             .collect();
         assert_eq!(left.len(), 2, "{items:?}");
-        assert!(left[0].message.contains("`Code::NotFound` stays tonic::Code::NotFound"));
+        assert!(left[0]
+            .message
+            .contains("`Code::NotFound` stays tonic::Code::NotFound"));
         assert!(left[1].message.contains("`tonic::Code::Internal`"));
     }
 }

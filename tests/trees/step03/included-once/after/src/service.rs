@@ -7,16 +7,13 @@ pub struct GreeterService;
 impl crate::pb::Greeter for GreeterService {
     async fn say_hello(
         &self,
-        ctx: RequestContext,
+        _ctx: RequestContext,
         request: ServiceRequest<'_, HelloRequest>,
     ) -> ServiceResult<HelloReply> {
-        connect_shim::server::connect_errors::unary(ctx, request, |request| async move {
-            if request.get_ref().name.is_empty() {
-                return Err(errors::missing(&ctx, "name"));
-            }
-            Ok(tonic::Response::new(HelloReply::default()))
-        })
-        .await
+        if request.to_owned_message().name.is_empty() {
+            return Err(errors::missing("name"));
+        }
+        Ok(connectrpc::Response::new(HelloReply::default()))
     }
 }
 

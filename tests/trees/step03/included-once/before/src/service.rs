@@ -12,7 +12,7 @@ impl crate::pb::Greeter for GreeterService {
     ) -> ServiceResult<HelloReply> {
         connect_shim::server::unary(ctx, request, |request| async move {
             if request.get_ref().name.is_empty() {
-                return Err(errors::missing(&ctx, "name"));
+                return Err(errors::missing("name"));
             }
             Ok(tonic::Response::new(HelloReply::default()))
         })
