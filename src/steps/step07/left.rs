@@ -12,7 +12,9 @@
 //!     fn t() { assert_eq!(svc.check(req).await.unwrap_err().code(), Code::NotFound); }
 //! }
 //! ```
-//! After: unchanged, with the item `step07/code-left` at `Code::NotFound`.
+//! After: unchanged, with the item `step07/code-left` at `Code::NotFound`. A `Code` that builds
+//! a status (`Status::new(Code::X, ..)`: server code step 3 kept on tonic) is listed too, saying
+//! so.
 
 use syn::visit::Visit;
 
@@ -30,17 +32,11 @@ pub fn list_left_codes(file: &FileCtx<'_>, out: &mut PassOutput) {
     };
     v.visit_file(file.file);
     for (r, variant) in v.found {
-        // `Status::new(Code::X, ..)` builds a (server) status: step 3's, not an inspection.
-        let building = v
-            .building
+        let covered = out
+            .buffer
+            .edits()
             .iter()
-            .any(|b| b.start <= r.start && r.end <= b.end);
-        let covered = building
-            || out
-                .buffer
-                .edits()
-                .iter()
-                .any(|e| e.range.start < r.end && r.start < e.range.end.max(e.range.start + 1))
+            .any(|e| e.range.start < r.end && r.start < e.range.end.max(e.range.start + 1))
             || out
                 .items
                 .iter()
@@ -49,15 +45,32 @@ pub fn list_left_codes(file: &FileCtx<'_>, out: &mut PassOutput) {
             continue;
         }
         let written = &file.text[r.clone()];
+        let code = format!(
+            "tonic::Code{}",
+            variant.map(|v| format!("::{v}")).unwrap_or_default()
+        );
+        // `Status::new(Code::X, ..)` builds a status: server code step 3 kept on tonic.
+        let building = v
+            .building
+            .iter()
+            .any(|b| b.start <= r.start && r.end <= b.end);
+        let (message, note) = if building {
+            (
+                format!("`{written}` stays {code}: it builds a tonic status, in server code still on tonic (step 3 moves it)"),
+                "it moves with the code that returns the status (step 3; see its items for this file), then run step 7 again",
+            )
+        } else {
+            (
+                format!("`{written}` stays {code}: the step took this code for server-side code (step 3 moves that), and it still reads tonic statuses"),
+                "if it reads the statuses of a service still on tonic (its stubs not migrated, or steps 2/3 kept it: see their items), it keeps tonic::Code until that service moves, then run steps 3 and 7 again; if it reads a connect client's error, change it to connectrpc::ErrorCode (`err.code`) by hand",
+            )
+        };
         out.items.push(super::item(
             r.start,
             "code-left",
             ItemKind::Manual,
-            format!(
-                "`{written}` stays tonic::Code{}: the step took this code for server-side code (step 3 moves that), and it still reads tonic statuses",
-                variant.map(|v| format!("::{v}")).unwrap_or_default()
-            ),
-            "if it reads the statuses of a service still on tonic (its stubs not migrated, or steps 2/3 kept it: see their items), it keeps tonic::Code until that service moves, then run steps 3 and 7 again; if it reads a connect client's error, change it to connectrpc::ErrorCode (`err.code`) by hand",
+            message,
+            note,
         ));
     }
 }
@@ -142,10 +155,13 @@ mod tests {
             .iter()
             .filter(|i| i.rule == "step07/code-left")
             .collect();
-        assert_eq!(left.len(), 2, "{items:?}");
+        assert_eq!(left.len(), 3, "{items:?}");
         assert!(left[0]
             .message
             .contains("`Code::NotFound` stays tonic::Code::NotFound"));
         assert!(left[1].message.contains("`tonic::Code::Internal`"));
+        assert!(left[2].message.contains(
+            "`Code::Aborted` stays tonic::Code::Aborted: it builds a tonic status, in server code"
+        ));
     }
 }
