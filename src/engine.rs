@@ -239,7 +239,11 @@ pub fn suppress_lines(text: &str) -> BTreeSet<usize> {
 
 /// Run `step`'s passes over one file's full text (BOM included).
 pub fn process(step: &dyn Passes, full_text: &str, meta: &FileMeta) -> Outcome {
-    if !step.prefilter(full_text.as_bytes(), meta.crate_ctx.is_some()) {
+    // A file reached through `include!` may name nothing of the step itself (its names come
+    // from the including module): always parsed.
+    if !meta.symbols.as_ref().is_some_and(|s| s.included())
+        && !step.prefilter(full_text.as_bytes(), meta.crate_ctx.is_some())
+    {
         return Outcome::NotApplicable;
     }
     let (bom, text) = match full_text.strip_prefix('\u{feff}') {
@@ -363,6 +367,11 @@ fn process_parsed(step: &dyn Passes, text: &str, meta: &FileMeta, bom: &str) -> 
         s.offer(&file, &index);
     }
     let index = index.with_symbols(meta.symbols.as_ref().map(|s| s.index.clone()));
+    // A file reached through `include!` resolves through the including module's names too.
+    let index = match &meta.symbols {
+        Some(s) if s.included() && meta.module_path.is_some() => index.with_outer(),
+        _ => index,
+    };
     let line_ending = LineEnding::detect(text);
     let ctx = FileCtx {
         text,

@@ -296,6 +296,14 @@ pub struct FileSymbols {
 }
 
 impl FileSymbols {
+    /// The file is one of the index's slots but not indexed under a module path of its own:
+    /// a file reached through `include!`, whose items belong to the including module (the run
+    /// leaves its path out so that the including file's view of that module stands).
+    pub fn included(&self) -> bool {
+        self.slot
+            .is_some_and(|s| self.index.own.paths.get(s).is_some_and(Option::is_none))
+    }
+
     /// Give the index this file's parse (`idx` built without a crate index), if it has not read
     /// the file yet.
     pub fn offer(&self, file: &syn::File, idx: &FileIndex) {

@@ -176,6 +176,10 @@ pub struct FileIndex {
     /// The symbol index of the file's crate: names reached through other files (globs of their
     /// modules, `pub use`, type aliases). `None`: the file alone.
     pub symbols: Option<Arc<CrateIndex>>,
+    /// A file reached through `include!("x.rs")`: the names of the module that includes it (its
+    /// items are that module's), as the crate's index knows them from the including file.
+    /// Looked up after the file's own names; what they give is written as a full path.
+    pub outer: Option<crate::index::ModuleSyms>,
 }
 
 impl FileIndex {
@@ -191,6 +195,7 @@ impl FileIndex {
                 scope_at: HashMap::new(),
                 extern_crates: HashMap::new(),
                 symbols: None,
+                outer: None,
             },
             stack: Vec::new(),
         };
@@ -212,6 +217,26 @@ impl FileIndex {
     pub fn with_symbols(mut self, symbols: Option<Arc<CrateIndex>>) -> FileIndex {
         self.symbols = symbols;
         self
+    }
+
+    /// The file is included (`include!`) by the module it sits in: resolve what it does not
+    /// bind itself through that module's names, from the crate's index (call after
+    /// [`FileIndex::with_symbols`]).
+    pub fn with_outer(mut self) -> FileIndex {
+        let root = self.module_path(self.root()).to_vec();
+        self.outer = self.symbols.as_ref().and_then(|s| s.module(&root));
+        self
+    }
+
+    /// What the including module binds `name` to (see [`FileIndex::outer`]).
+    fn outer_name(&self, name: &str) -> Option<Vec<String>> {
+        let outer = self.outer.as_ref()?;
+        match outer.names.get(name)? {
+            crate::index::Sym::Import { target, .. } => Some(target.clone()),
+            crate::index::Sym::Item { .. } => {
+                Some(join(self.module_path(self.root()), &[name.to_string()]))
+            }
+        }
     }
 
     /// The module path of the module enclosing `scope`.
@@ -413,6 +438,12 @@ impl FileIndex {
                 };
             }
             if matches!(sc.kind, ScopeKind::Module(_)) {
+                // An included file's root: the including module's names.
+                if id == self.root() {
+                    if let Some(p) = self.outer_name(first) {
+                        return one(join(&p, &segs[1..]), Via::Absolute);
+                    }
+                }
                 break;
             }
             s = sc.parent;
@@ -447,6 +478,20 @@ impl FileIndex {
                 }
             }
             if matches!(sc.kind, ScopeKind::Module(_)) {
+                // An included file's root: the including module's globs.
+                if let (true, Some(outer)) = (id == self.root(), &self.outer) {
+                    for (g, _) in &outer.globs {
+                        match self.glob_lookup(g, first, &module) {
+                            Lookup::Found(p) => return one(join(&p, &segs[1..]), Via::Absolute),
+                            Lookup::Absent => {}
+                            Lookup::Unknown => candidates.push(Resolved {
+                                full: join(g, segs),
+                                via: Via::Absolute,
+                                written,
+                            }),
+                        }
+                    }
+                }
                 break;
             }
             s = sc.parent;

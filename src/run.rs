@@ -111,6 +111,9 @@ struct Job<'a> {
     /// The file does not lex (its modules were found by a line scan): reported even when the
     /// step has nothing for it.
     unlexed: bool,
+    /// A file reached through `include!` from more than one module: the other modules (the
+    /// file is processed in each; the edits must be the same in all of them).
+    other_modules: Vec<Vec<String>>,
 }
 
 /// Where a source file really is, for files reached through a symbolic link (the file itself
@@ -189,9 +192,18 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
             if seen.len() > 1 {
                 continue;
             }
+            let mut other_modules: Vec<Vec<String>> = Vec::new();
+            for inc in c.included.get(&f.path).into_iter().flatten() {
+                if Some(&inc.module) != f.module_path.as_ref()
+                    && !other_modules.contains(&inc.module)
+                {
+                    other_modules.push(inc.module.clone());
+                }
+            }
             jobs.push(Job {
                 place,
                 real,
+                other_modules,
                 unlexed: c.unlexed.contains(&f.path),
                 path: &f.path,
                 krate: &c.name,
@@ -370,7 +382,15 @@ fn crate_symbols(c: &crate::workspace::Crate) -> Vec<Option<crate::index::FileSy
         CrateIndex::lazy(
             c.files[range]
                 .iter()
-                .map(|f| f.module_path.clone())
+                // A file reached through `include!` shares its module with the including file,
+                // whose view of the module stands (see `FileSymbols::included`).
+                .map(|f| {
+                    if c.included.contains_key(&f.path) {
+                        None
+                    } else {
+                        f.module_path.clone()
+                    }
+                })
                 .collect(),
             Arc::new(move |slot| std::fs::read_to_string(&paths[start + slot]).ok()),
         )
@@ -528,7 +548,8 @@ fn process_one(
             }
         }
     };
-    if !step.prefilter(&bytes, job.meta.crate_ctx.is_some()) {
+    let included = job.meta.symbols.as_ref().is_some_and(|s| s.included());
+    if !included && !step.prefilter(&bytes, job.meta.crate_ctx.is_some()) {
         let named = needs::named_in(&String::from_utf8_lossy(&bytes), watched);
         return match job.unlexed.then(|| t.unparsed(&bytes)).flatten() {
             Some(f) => JobDone {
@@ -566,6 +587,9 @@ fn process_one(
             ..Default::default()
         };
     };
+    if !job.other_modules.is_empty() {
+        outcome = same_in_every_module(step, job, &text, outcome);
+    }
     if let Outcome::Rewritten { without, .. } = &mut outcome {
         if let Some((modules, w)) = without.take() {
             return JobDone {
@@ -579,6 +603,69 @@ fn process_one(
         }
     }
     job_done(t, outcome, text, mode, watched)
+}
+
+/// A file included (`include!`) by several modules is one text for all of them: the step's
+/// outcome stands when the file comes out the same in every including module (its names may
+/// resolve differently in each), with the items of every module; otherwise nothing of it
+/// changes and it is listed.
+fn same_in_every_module(step: &Step, job: &Job<'_>, text: &str, mut outcome: Outcome) -> Outcome {
+    let parts = |o: Outcome| match o {
+        Outcome::Rewritten {
+            new_text, items, ..
+        } => Some((new_text, items)),
+        _ => None,
+    };
+    let first = match &outcome {
+        Outcome::Rewritten { new_text, .. } => Some(new_text.clone()),
+        _ => None,
+    };
+    let mut differs = None;
+    let mut more = Vec::new();
+    for m in &job.other_modules {
+        let meta = FileMeta {
+            module_path: Some(m.to_vec()),
+            ..job.meta.clone()
+        };
+        let other = parts(engine::process(step, text, &meta));
+        if other.as_ref().map(|(t, _)| t.clone()) != first {
+            differs = Some(m);
+            break;
+        }
+        more.extend(other.map(|(_, items)| items).unwrap_or_default());
+    }
+    let Some(other) = differs else {
+        if let Outcome::Rewritten { items, .. } = &mut outcome {
+            for i in more {
+                if !items.contains(&i) {
+                    items.push(i);
+                }
+            }
+        }
+        return outcome;
+    };
+    let here = job
+        .meta
+        .module_path
+        .as_deref()
+        .unwrap_or_default()
+        .join("::");
+    Outcome::Rewritten {
+        new_text: None,
+        edits: 0,
+        items: vec![engine::ManualItem {
+            offset: 0,
+            rule: format!("step{:02}/included-file", step.number),
+            message: format!(
+                "this file is included (`include!`) by `{here}` and by `{}`, whose names make the step's edits differ: not edited",
+                other.join("::")
+            ),
+            note: "migrate the file by hand so that it compiles in every module that includes it (or give the including modules the same imports), then run the step again".into(),
+            kind: engine::ItemKind::Manual,
+        }],
+        needs: Vec::new(),
+        without: None,
+    }
 }
 
 /// A file reached through a symbolic link to a place outside the workspace: not edited, listed

@@ -56,6 +56,21 @@ pub struct Crate {
     /// The real location of the files of the module tree whose path is not it (reached through
     /// a symbolic link, or below a linked directory).
     pub real: std::collections::HashMap<PathBuf, PathBuf>,
+    /// Files of the module tree reached through `include!("x.rs")` (a literal path, relative to
+    /// the including file), with every place that includes them: their items belong to the
+    /// including module, whose names they use.
+    pub included: BTreeMap<PathBuf, Vec<Inclusion>>,
+}
+
+/// One `include!("x.rs")` of a file of the module tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inclusion {
+    /// The including file.
+    pub from: PathBuf,
+    /// Byte offset of the `include!` in it.
+    pub offset: usize,
+    /// The crate-absolute module the included items belong to.
+    pub module: Vec<String>,
 }
 
 impl Crate {
@@ -218,6 +233,7 @@ pub fn discover(sel: &Selection) -> Result<Workspace> {
             only: None,
             unlexed: Vec::new(),
             real: Default::default(),
+            included: Default::default(),
         };
         let mut seen = HashSet::new();
         for t in &p.targets {
@@ -320,6 +336,26 @@ fn walk_modules(
                 stack.push((found, m, decl.path_attr.is_some()));
             }
         }
+        // `include!("x.rs")`: the file's items are the including module's (its path is
+        // relative to the including file's directory).
+        for inc in include_decls(&text) {
+            let found = normalize(&dir.join(&inc.path));
+            if !found.is_file() || found.starts_with(target_dir) {
+                continue;
+            }
+            let mut m = module.clone();
+            m.extend(inc.inline_parents.iter().cloned());
+            let inclusion = Inclusion {
+                from: path.clone(),
+                offset: inc.offset,
+                module: m.clone(),
+            };
+            let all = c.included.entry(found.clone()).or_default();
+            if !all.contains(&inclusion) {
+                all.push(inclusion);
+            }
+            stack.push((found, m, false));
+        }
         c.files.push(SourceFile {
             path,
             module_path: Some(module),
@@ -362,6 +398,96 @@ pub fn mod_decls_checked(text: &str) -> (Vec<ModDecl>, bool) {
     };
     proc_macro2::extra::invalidate_current_thread_spans();
     (out, lexed)
+}
+
+/// An `include!("x.rs")` found by lexing a file: the literal path, the inline modules around
+/// it, and its byte offset (in the text after a BOM).
+#[derive(Debug, PartialEq, Eq)]
+pub struct IncludeDecl {
+    pub path: String,
+    pub inline_parents: Vec<String>,
+    pub offset: usize,
+}
+
+/// The `include!` calls of a file whose argument is a plain string literal naming a `.rs`
+/// file (`include!(concat!(env!("OUT_DIR"), ..))` is generated code, not a source file), in
+/// item or expression position, with the inline modules they sit in.
+pub fn include_decls(text: &str) -> Vec<IncludeDecl> {
+    let mut out = Vec::new();
+    if memchr::memmem::find(text.as_bytes(), b"include!").is_none()
+        && memchr::memmem::find(text.as_bytes(), b"include !").is_none()
+    {
+        return out;
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Ok(ts) = proc_macro2::TokenStream::from_str(text) {
+        scan_includes(ts, &mut Vec::new(), &mut out);
+    }
+    proc_macro2::extra::invalidate_current_thread_spans();
+    out
+}
+
+fn scan_includes(
+    ts: proc_macro2::TokenStream,
+    parents: &mut Vec<String>,
+    out: &mut Vec<IncludeDecl>,
+) {
+    use proc_macro2::TokenTree;
+    let tokens: Vec<TokenTree> = ts.into_iter().collect();
+    for (i, t) in tokens.iter().enumerate() {
+        match t {
+            TokenTree::Ident(id) if id == "include" => {
+                let bang =
+                    matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
+                let after_path =
+                    i >= 2 && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == ':');
+                let qualified_std = !after_path
+                    || matches!(tokens.get(i.wrapping_sub(3)), Some(TokenTree::Ident(c)) if c == "std" || c == "core");
+                let Some(TokenTree::Group(g)) = tokens.get(i + 2) else {
+                    continue;
+                };
+                let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+                let lit = match &inner[..] {
+                    [TokenTree::Literal(l)] => l.to_string(),
+                    _ => continue,
+                };
+                let Some(path) = lit
+                    .strip_prefix('"')
+                    .and_then(|l| l.strip_suffix('"'))
+                    .filter(|p| p.ends_with(".rs") && !p.contains('\\'))
+                else {
+                    continue;
+                };
+                if bang && qualified_std {
+                    out.push(IncludeDecl {
+                        path: path.to_string(),
+                        inline_parents: parents.clone(),
+                        offset: id.span().byte_range().start,
+                    });
+                }
+            }
+            TokenTree::Group(g) => {
+                // `mod name { .. }`: the includes inside belong to that module.
+                let named = match (tokens.get(i.wrapping_sub(2)), tokens.get(i.wrapping_sub(1))) {
+                    (Some(TokenTree::Ident(m)), Some(TokenTree::Ident(n)))
+                        if m == "mod" && g.delimiter() == proc_macro2::Delimiter::Brace =>
+                    {
+                        let n = n.to_string();
+                        Some(n.strip_prefix("r#").unwrap_or(&n).to_string())
+                    }
+                    _ => None,
+                };
+                if let Some(n) = &named {
+                    parents.push(n.clone());
+                }
+                scan_includes(g.stream(), parents, out);
+                if named.is_some() {
+                    parents.pop();
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// `mod name;` declarations of a file that does not lex, one per line (with a `#[path]` on
@@ -556,6 +682,7 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
                 only: None,
                 unlexed: Vec::new(),
                 real: Default::default(),
+                included: Default::default(),
             }
         });
         let Some((generated, ev)) = scan else {
@@ -841,6 +968,39 @@ mod tests {
         assert_eq!(v[2].path_attr.as_deref(), Some("other/c.rs"));
         assert_eq!(v[3].inline_parents, ["inline"]);
         assert_eq!(v[0].path_attr, None);
+    }
+
+    #[test]
+    fn finds_includes_of_source_files_with_their_inline_modules() {
+        let src = r#"
+            mod pb { include!(concat!(env!("OUT_DIR"), "/x.rs")); }
+            include!("top.rs");
+            #[cfg(test)]
+            mod tests {
+                use super::*;
+                mod deep { std::include!("../shared/cases.rs"); }
+                fn f() -> &'static str { include_str!("data.rs") }
+                const X: u8 = include!("value.txt");
+            }
+            fn g() { let v = include!("body.rs"); }
+        "#;
+        let got: Vec<(String, Vec<String>)> = include_decls(src)
+            .into_iter()
+            .map(|d| (d.path, d.inline_parents))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("top.rs".to_string(), vec![]),
+                (
+                    "../shared/cases.rs".to_string(),
+                    vec!["tests".to_string(), "deep".to_string()]
+                ),
+                ("body.rs".to_string(), vec![]),
+            ]
+        );
+        let at = include_decls(src)[0].offset;
+        assert!(src[at..].starts_with("include!(\"top.rs\")"));
     }
 
     #[test]

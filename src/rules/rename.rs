@@ -571,6 +571,13 @@ fn run(
         w.file_evidence
             .add(path_evidence(&idx.leaf_path(leaf), ctx.workspace_libs));
     }
+    // A file reached through `include!`: what the including module imports too.
+    for s in idx.outer.iter().flat_map(|o| o.names.values()) {
+        if let crate::index::Sym::Import { target, .. } = s {
+            w.file_evidence
+                .add(path_evidence(target, ctx.workspace_libs));
+        }
+    }
     let sides = function_sides(&w, ctx);
 
     for &(at, _) in &w.ambiguous {
@@ -924,6 +931,8 @@ impl ImportPlan {
                 refs.get(l) == Some(n)
                     && !idx.use_items[leaf.item].is_pub
                     && !opaque.contains(leaf.name.as_str())
+                    // A module that `include!`s a file: that file may use the import too.
+                    && !idx.scopes[idx.module_scope(leaf.scope)].opaque
             })
             .map(|(l, _)| *l)
             .collect();

@@ -240,6 +240,7 @@ mod tests {
                 only: None,
                 unlexed: Vec::new(),
                 real: Default::default(),
+                included: Default::default(),
             }],
             options: Default::default(),
             member_manifests: vec![dir.join("Cargo.toml")],

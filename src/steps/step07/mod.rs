@@ -22,6 +22,7 @@
 //! tonic's timeouts, which connectrpc reports as `DeadlineExceeded`.
 
 mod definition;
+mod left;
 pub use definition::DEFINITION;
 
 use std::collections::HashSet;
@@ -154,6 +155,7 @@ impl Pass for ClientErrorsPass {
         if w.out.commit(edits).is_ok() {
             w.out.items.extend(items);
         }
+        left::list_left_codes(file, w.out);
     }
 }
 

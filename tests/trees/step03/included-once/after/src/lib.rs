@@ -1,0 +1,4 @@
+pub mod pb {
+    include!(concat!(env!("OUT_DIR"), "/connect/_connectrpc.rs"));
+}
+pub mod service;

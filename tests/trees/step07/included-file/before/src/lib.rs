@@ -1,0 +1,4 @@
+pub mod pb {
+    tonic::include_proto!("health.v1");
+}
+pub mod server;
