@@ -62,6 +62,7 @@ use crate::manifest::{DepKind, NewDep};
 use crate::resolve::{range, FileIndex, Resolution, Resolved, ScopeTracker, Via};
 use crate::schema::Schema;
 use crate::steps::common::items::item_at;
+use crate::steps::common::stubs;
 use crate::steps::common::syntax::strip_parens;
 
 /// Server builder options with no equivalent on `axum::serve`: dropped and reported.
@@ -112,6 +113,9 @@ impl Pass for HostingPass<'_> {
             tr: ScopeTracker::new(file.index),
             out,
             reporters: HashSet::new(),
+            health_converted: false,
+            helpers: Vec::new(),
+            pending: None,
             routers: HashSet::new(),
             intercepted: HashSet::new(),
             intercepted_hosted: HashMap::new(),
@@ -123,6 +127,7 @@ impl Pass for HostingPass<'_> {
             untyped_parses: HashMap::new(),
         };
         w.visit_file(file.file);
+        w.convert_helpers();
         w.remove_unused_imports();
         declare_needs(out);
     }
@@ -163,6 +168,12 @@ struct Walker<'a, 's> {
     out: &'a mut PassOutput,
     /// Names bound to a health reporter (now an `Arc<StaticChecker>`).
     reporters: HashSet<String>,
+    /// A `health_reporter()` of the file was converted (its reporter is a `StaticChecker` now).
+    health_converted: bool,
+    /// Functions of the file taking tonic's `HealthReporter`, converted with the file's reporter.
+    helpers: Vec<ReporterHelper>,
+    /// While in such a function: its edits, held until the file's reporter is converted.
+    pending: Option<Vec<Edit>>,
     /// Names bound to a connect router made by this step (health, reflection, hosted services).
     routers: HashSet<String>,
     /// Names bound to a tonic `InterceptedService`.
@@ -184,6 +195,21 @@ struct Walker<'a, 's> {
     /// the parse its type (`SocketAddr`); `TcpListener::bind(addr)` does not.
     untyped_parses: HashMap<String, usize>,
 }
+
+/// A function taking tonic's `HealthReporter` (`async fn twiddle(reporter: HealthReporter)`,
+/// called with the file's reporter): its parameters' types and the edits of its body.
+struct ReporterHelper {
+    /// The function's name (where it is listed when not converted).
+    at: usize,
+    name: String,
+    /// The reporter parameters' type ranges.
+    types: Vec<Range<usize>>,
+    /// Its `set_serving` / `set_not_serving` statements, rewritten.
+    edits: Vec<Edit>,
+}
+
+/// The type of a reporter parameter: `connectrpc_health::install_static` hands out this.
+const CHECKER_TYPE: &str = "std::sync::Arc<connectrpc_health::StaticChecker>";
 
 /// The end of `parse` in a `..parse()` call without turbofish that `e` is, or whose result `e`
 /// unwraps (`.parse().unwrap()`, `.parse()?`, `.parse().expect(..)`).
@@ -383,8 +409,102 @@ impl<'a, 's> Walker<'a, 's> {
             self.replaced.push(range(c.span()));
             self.reporters.insert(rep);
             self.routers.insert(svc);
+            self.health_converted = true;
         }
         true
+    }
+
+    /// The parameters of `sig` typed tonic's `HealthReporter` (or a reference to it): name and
+    /// the range of the `HealthReporter` path.
+    fn reporter_params(&self, sig: &syn::Signature) -> Vec<(String, Range<usize>)> {
+        let mut out = Vec::new();
+        for input in &sig.inputs {
+            let syn::FnArg::Typed(pt) = input else {
+                continue;
+            };
+            let syn::Pat::Ident(pi) = &*pt.pat else {
+                continue;
+            };
+            let ty = match &*pt.ty {
+                syn::Type::Reference(r) => &*r.elem,
+                t => t,
+            };
+            let syn::Type::Path(tp) = ty else {
+                continue;
+            };
+            if tp.qself.is_some() {
+                continue;
+            }
+            let is_reporter = self.resolve_one(&tp.path).is_some_and(|r| {
+                let full: Vec<&str> = r.full.iter().map(String::as_str).collect();
+                matches!(
+                    full.as_slice(),
+                    ["tonic_health", "server", "HealthReporter"]
+                        | ["tonic_health", "HealthReporter"]
+                )
+            });
+            if is_reporter {
+                out.push((pi.ident.to_string(), range(tp.span())));
+            }
+        }
+        out
+    }
+
+    /// Visits a function taking tonic's `HealthReporter`: its reporter calls are rewritten like
+    /// those on the file's own reporter, held until the end of the file.
+    fn visit_reporter_helper(
+        &mut self,
+        sig: &syn::Signature,
+        params: Vec<(String, Range<usize>)>,
+        body: impl FnOnce(&mut Self),
+    ) {
+        let saved_reporters = self.reporters.clone();
+        let saved_pending = self.pending.replace(Vec::new());
+        self.reporters.extend(params.iter().map(|(n, _)| n.clone()));
+        body(self);
+        let edits = std::mem::replace(&mut self.pending, saved_pending).unwrap_or_default();
+        self.reporters = saved_reporters;
+        self.helpers.push(ReporterHelper {
+            at: range(sig.ident.span()).start,
+            name: sig.ident.to_string(),
+            types: params.into_iter().map(|(_, r)| r).collect(),
+            edits,
+        });
+    }
+
+    /// The functions taking tonic's `HealthReporter`: converted (parameter types and their
+    /// reporter calls) when the file's `health_reporter()` was, else listed: the reporter they
+    /// are given is still tonic's.
+    fn convert_helpers(&mut self) {
+        for h in std::mem::take(&mut self.helpers) {
+            if !self.health_converted {
+                self.report(
+                    h.at,
+                    "health",
+                    ItemKind::Manual,
+                    format!("`{}` takes tonic-health's `HealthReporter` and was not converted: no `health_reporter()` of this file was converted", h.name),
+                    "convert it with the reporter it is given: its parameter becomes `Arc<connectrpc_health::StaticChecker>`, `set_serving::<S>()` becomes `set_status(NAME, connectrpc_health::Status::Serving)`",
+                );
+                continue;
+            }
+            let mut edits = h.edits;
+            edits.extend(
+                h.types
+                    .iter()
+                    .map(|t| Edit::replace(t.clone(), CHECKER_TYPE, "step05/health")),
+            );
+            let ranges: Vec<Range<usize>> = edits.iter().map(|e| e.range.clone()).collect();
+            match self.out.commit(edits) {
+                Ok(()) => self.replaced.extend(ranges),
+                Err(o) => self.report(
+                    h.at,
+                    "health",
+                    ItemKind::Manual,
+                    format!("`{}` takes tonic-health's `HealthReporter` and was not converted: {o}", h.name),
+                    "its parameter becomes `Arc<connectrpc_health::StaticChecker>`, `set_serving::<S>()` becomes `set_status(NAME, connectrpc_health::Status::Serving)`",
+                ),
+            }
+        }
     }
 
     /// `reporter.set_serving::<S>().await;` as a statement.
@@ -439,11 +559,10 @@ impl<'a, 's> Walker<'a, 's> {
         let text = format!(
             "let _ = {recv}.register({name});\n{ind}{recv}.set_status({name}, connectrpc_health::Status::{status}).ok();"
         );
-        if self
-            .out
-            .commit(vec![Edit::replace(at.clone(), text, "step05/health")])
-            .is_ok()
-        {
+        let edit = Edit::replace(at.clone(), text, "step05/health");
+        if let Some(pending) = &mut self.pending {
+            pending.push(edit);
+        } else if self.out.commit(vec![edit]).is_ok() {
             self.replaced.push(at);
         }
         true
@@ -460,7 +579,8 @@ impl<'a, 's> Walker<'a, 's> {
                 }
                 if let Some(r) = self.resolve_one(&p) {
                     let segs: Vec<&str> = r.full.iter().map(String::as_str).collect();
-                    if let Some(svc) = schema.service_by_tonic_server_path(&segs) {
+                    let full = self.idx.canonical(r.full.clone());
+                    if let Ok(Some(svc)) = stubs::server_service(self.file, schema, &full) {
                         if segs.last() == Some(&svc.tonic_server.as_str()) {
                             if let Some(prefix) = self.package_prefix(&p, &r) {
                                 return format!("{prefix}::{}", svc.connect_service_name_const);
@@ -1378,13 +1498,19 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         let saved = self.enter_fn(&f.sig);
-        syn::visit::visit_item_fn(self, f);
+        match self.reporter_params(&f.sig) {
+            p if p.is_empty() || self.pending.is_some() => syn::visit::visit_item_fn(self, f),
+            p => self.visit_reporter_helper(&f.sig, p, |w| syn::visit::visit_item_fn(w, f)),
+        }
         self.impl_future_params = saved;
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
         let saved = self.enter_fn(&f.sig);
-        syn::visit::visit_impl_item_fn(self, f);
+        match self.reporter_params(&f.sig) {
+            p if p.is_empty() || self.pending.is_some() => syn::visit::visit_impl_item_fn(self, f),
+            p => self.visit_reporter_helper(&f.sig, p, |w| syn::visit::visit_impl_item_fn(w, f)),
+        }
         self.impl_future_params = saved;
     }
 
