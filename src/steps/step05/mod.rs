@@ -125,6 +125,7 @@ impl Pass for HostingPass<'_> {
             consumed: HashSet::new(),
             impl_future_params: HashMap::new(),
             untyped_parses: HashMap::new(),
+            deferred_at: None,
         };
         w.visit_file(file.file);
         w.convert_helpers();
@@ -194,6 +195,9 @@ struct Walker<'a, 's> {
     /// without turbofish): name -> the end of the bound identifier. tonic's `serve(addr)` gave
     /// the parse its type (`SocketAddr`); `TcpListener::bind(addr)` does not.
     untyped_parses: HashMap<String, usize>,
+    /// The start of a `let` initialiser that is a server chain not awaited where it is built
+    /// (`let serve = Server::builder()..serve(addr);`, awaited or spawned later).
+    deferred_at: Option<usize>,
 }
 
 /// A function taking tonic's `HealthReporter` (`async fn twiddle(reporter: HealthReporter)`,
@@ -848,12 +852,21 @@ impl<'a, 's> Walker<'a, 's> {
             let end = range(a.span()).end;
             self.text[end..].trim_start().to_string()
         });
+        // A future bound to a local and awaited later becomes an `async move` block serving
+        // the same app: like tonic's `serve`, it binds when first polled; in it, `?` propagates
+        // the bind error as the block's own.
+        let deferred = awaited.is_none() && self.deferred_at == Some(range(end.span()).start);
+        let tail = if deferred {
+            Some("?".to_string())
+        } else {
+            tail
+        };
         let listener = self.listener(serve, tail.as_deref(), &mut b.items)?;
         let signal = serve.args.get(1).map(|s| self.expr_text(s));
         if let Some(sig_expr) = serve.args.get(1) {
             self.shutdown_bound(sig_expr, &mut b.items);
         }
-        if awaited.is_none() {
+        if awaited.is_none() && !deferred {
             return Err("the server future is not awaited where it is built".into());
         }
 
@@ -871,9 +884,19 @@ impl<'a, 's> Walker<'a, 's> {
             }
         }
         let comments = self.chain_comments(start..endr, links);
-        let ind = indent_at(self.text, start).to_string();
+        let outer = indent_at(self.text, start).to_string();
+        let ind = if deferred {
+            format!("{outer}    ")
+        } else {
+            outer.clone()
+        };
         let i1 = format!("{ind}    ");
         let app = connect_app_text(&b, &ind);
+        let comments = if deferred {
+            comments.lines().map(|l| format!("    {l}\n")).collect()
+        } else {
+            comments
+        };
         let mut text = format!(
             "axum::serve(\n{comments}{i1}{listener},\n{i1}{app}\n{i1}.into_make_service_with_connect_info::<std::net::SocketAddr>(),\n{ind})"
         );
@@ -881,6 +904,16 @@ impl<'a, 's> Walker<'a, 's> {
             text.push_str(&format!("\n{ind}.with_graceful_shutdown({s})"));
         }
         text.push_str(&await_sep);
+        if deferred {
+            text = format!("async move {{\n{ind}{text}\n{ind}.await\n{outer}}}");
+            b.items.push(item(
+                start,
+                "server",
+                ItemKind::Manual,
+                "the server future (awaited where it is used, not where it is built) is an `async move` block serving the connect app: its error is `std::io::Error` now, not `tonic::transport::Error`".into(),
+                "code that names the error type of the future changes with it",
+            ));
+        }
         if b.timeout.is_some() && !b.tonic.is_empty() {
             b.items.push(item(
                 start,
@@ -1533,7 +1566,16 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         if self.health_local(l) || self.reflection_local(l) || self.hosted_local(l) {
             return;
         }
+        let saved = self.deferred_at.take();
+        if let Some(init) = l.init.as_ref().filter(|i| i.diverge.is_none()) {
+            if let syn::Expr::MethodCall(mc) = &*init.expr {
+                if SERVE_METHODS.contains(&mc.method.to_string().as_str()) {
+                    self.deferred_at = Some(range(init.expr.span()).start);
+                }
+            }
+        }
         syn::visit::visit_local(self, l);
+        self.deferred_at = saved;
     }
 
     fn visit_stmt(&mut self, s: &'ast syn::Stmt) {
