@@ -1134,6 +1134,23 @@ impl Schema {
         pick_service(hits, path)
     }
 
+    /// The service whose tonic server trait or wrapper is `path` (as in
+    /// [`Self::service_by_tonic_server_path`]) in the proto package `package`: the package the
+    /// module holding the stubs includes decides between services of one name in several
+    /// packages (`pb::echo_server::Echo`, with `pb` holding `grpc.examples.unaryecho`).
+    pub fn service_by_tonic_server_in(&self, path: &[&str], package: &str) -> Option<&Service> {
+        let [.., module, name] = path else {
+            return None;
+        };
+        let mut hits = self.services.iter().filter(|s| {
+            s.package == package
+                && s.tonic_server_mod == *module
+                && (s.tonic_trait == *name || s.tonic_server == *name)
+        });
+        let one = hits.next()?;
+        hits.next().is_none().then_some(one)
+    }
+
     /// The service whose tonic client is named by `path` (`greeter_client::GreeterClient`).
     pub fn service_by_tonic_client_path(&self, path: &[&str]) -> Option<&Service> {
         let [.., module, name] = path else {

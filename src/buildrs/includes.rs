@@ -32,16 +32,20 @@ pub struct ProtoInclude {
 /// Finds `include_proto!`, `include!(concat!(env!("OUT_DIR"), ..))`,
 /// `include_file_descriptor_set!` and `include_bytes!(concat!(env!("OUT_DIR"), ..))` in a file.
 pub fn find_proto_includes(src: &str) -> syn::Result<Vec<ProtoInclude>> {
-    let file = syn::parse_file(src)?;
+    Ok(proto_includes_in(&syn::parse_file(src)?))
+}
+
+/// [`find_proto_includes`] on a file already parsed (its spans index the text it came from).
+pub fn proto_includes_in(file: &syn::File) -> Vec<ProtoInclude> {
     let mut v = IncludeFinder {
         mods: vec![],
         found: vec![],
         tonic_macros: HashMap::new(),
     };
-    v.collect_uses(&file);
-    v.visit_file(&file);
+    v.collect_uses(file);
+    v.visit_file(file);
     v.found.sort_by_key(|f| f.range.start);
-    Ok(v.found)
+    v.found
 }
 
 pub(super) struct IncludeFinder {

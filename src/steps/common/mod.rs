@@ -5,8 +5,10 @@
 //! - [`prepare`]: what a step's `prepare` returns ([`prepare::Prepared`]) and the `connect-shim`
 //!   dependency several steps add ([`prepare::shim_dep`]).
 //! - [`items`]: the items a step lists for what it could not do ([`items::item_at`]).
+//! - [`stubs`]: which proto package a module of tonic stubs holds ([`stubs::stub_module`]).
 
 pub mod items;
 pub mod prepare;
+pub mod stubs;
 pub mod syntax;
 pub mod tokens;

@@ -76,6 +76,7 @@ use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
 use crate::resolve::{range, FileIndex, Resolution, Resolved, ScopeId, ScopeTracker, UTree, Via};
 use crate::schema::{is_wkt, Schema, Service, StreamingKind};
 use crate::steps::common::items::item_at;
+use crate::steps::common::stubs;
 
 /// Names step 2 writes in signatures, imported from `connectrpc` when free.
 const CONNECT_NAMES: [&str; 5] = [
@@ -283,6 +284,31 @@ impl<'a, 's> Walker<'a, 's> {
         }
     }
 
+    /// The schema's service of a resolved tonic server path (`[.., x_server, Trait|XServer]`),
+    /// by the package the stubs' module includes. Stubs of generated code that is not the
+    /// schema's (a service built with `tonic_prost_build::manual`) stay on tonic, listed at `at`.
+    fn stub_service(&mut self, full: &[String], at: usize) -> Option<&'s Service> {
+        let full = self.idx.canonical(full.to_vec());
+        match stubs::server_service(self.file, self.schema, &full) {
+            Ok(svc) => svc,
+            Err(included) => {
+                if !self.suppressed(at) {
+                    self.report(
+                        at,
+                        "not-from-proto",
+                        ItemKind::Manual,
+                        format!(
+                            "`{}` left on tonic: its module includes `{included}`, generated code that is not from a .proto compiled by connectrpc-build (a service built by hand, or another generator), so there is no connect trait for it",
+                            full.join("::")
+                        ),
+                        "keep the service on tonic (it is served and called as before), or describe it in a .proto that connectrpc-build compiles and migrate it then",
+                    );
+                }
+                None
+            }
+        }
+    }
+
     /// How to write `r.full[..k]` (a module prefix of a resolved path) at the path's site.
     fn written_prefix(&self, path: &syn::Path, r: &Resolved, k: usize) -> Option<String> {
         let f = r.full.len();
@@ -353,14 +379,14 @@ impl<'a, 's> Walker<'a, 's> {
             return;
         };
         let segs: Vec<&str> = r.full.iter().map(String::as_str).collect();
-        let Some(svc) = self.schema.service_by_tonic_server_path(&segs) else {
+        let at = range(imp.impl_token.span).start;
+        let Some(svc) = self.stub_service(&r.full, at) else {
             return;
         };
         if segs.last() != Some(&svc.tonic_trait.as_str()) || segs.len() < 2 {
             return;
         }
         let impl_start = range(imp.span()).start;
-        let at = range(imp.impl_token.span).start;
         if self.suppressed(impl_start) || self.suppressed(at) {
             self.report(
                 at,
@@ -958,13 +984,13 @@ impl<'a, 's> Walker<'a, 's> {
         }
         let segs: Vec<&str> = r.full.iter().map(String::as_str).collect();
         let ty = &segs[..segs.len() - 1];
-        let Some(svc) = self.schema.service_by_tonic_server_path(ty) else {
+        let at = range(call.span()).start;
+        let Some(svc) = self.stub_service(&r.full[..r.full.len() - 1], at) else {
             return false;
         };
         if ty.last() != Some(&svc.tonic_server.as_str()) {
             return false;
         }
-        let at = range(call.span()).start;
         if self.suppressed(at) {
             self.report(
                 at,
@@ -1089,10 +1115,8 @@ impl<'a, 's> Walker<'a, 's> {
         if segs.len() < 3 {
             return;
         }
-        let Some(svc) = self
-            .schema
-            .service_by_tonic_server_path(&segs[..segs.len() - 1])
-        else {
+        let full = self.idx.canonical(r.full[..r.full.len() - 1].to_vec());
+        let Ok(Some(svc)) = stubs::server_service(self.file, self.schema, &full) else {
             return;
         };
         let rr = range(mc.receiver.span());

@@ -472,3 +472,117 @@ impl Status for Svc {
     );
     assert_eq!(items.len(), 1);
 }
+
+/// Before: a module of stubs generated from something other than the schema (tonic's
+/// json-codec example: a service built with `tonic_prost_build::manual`, its own types and a
+/// JSON codec) was taken for the schema's service of the same name: the impl moved to a connect
+/// trait the module does not have, the registration to `tonic_hosted!`, and the build broke.
+#[test]
+fn stubs_of_a_module_that_includes_no_schema_package_stay_on_tonic_and_are_listed() {
+    let before = r#"use tonic::{Request, Response, Status, transport::Server};
+
+pub mod common;
+use common::{Ping, Pong};
+
+pub mod hello {
+    include!(concat!(env!("OUT_DIR"), "/json.echo.Echo.rs"));
+}
+use hello::echo_server::{Echo, EchoServer};
+
+pub struct Svc;
+
+#[tonic::async_trait]
+impl Echo for Svc {
+    async fn say(&self, request: Request<Ping>) -> Result<Response<Pong>, Status> {
+        Ok(Response::new(Pong { text: request.into_inner().text }))
+    }
+}
+
+async fn serve() {
+    Server::builder()
+        .add_service(EchoServer::new(Svc).max_decoding_message_size(1))
+        .serve("[::1]:50051".parse().unwrap())
+        .await
+        .unwrap();
+}
+"#;
+    let (after, items) = run(before);
+    assert_eq!(after, before);
+    let listed: Vec<(usize, &str, &ItemKind)> =
+        items.iter().map(|(l, r, k)| (*l, r.as_str(), k)).collect();
+    assert_eq!(
+        listed,
+        [
+            (14, "step02/not-from-proto", &ItemKind::Manual),
+            (22, "step02/not-from-proto", &ItemKind::Manual),
+        ]
+    );
+}
+
+const PROTO_V2: &str = r#"
+syntax = "proto3";
+package echo.v2;
+message Shout { string text = 1; }
+service Echo {
+  rpc Shout(Shout) returns (Shout);
+}
+"#;
+
+/// Before: two packages with a service `Echo` (tonic's examples: `grpc.examples.echo` and
+/// `grpc.examples.unaryecho`, each included as `pb` by its own binaries) made
+/// `impl pb::echo_server::Echo` ambiguous by names, and step 2 skipped it without a word. The
+/// package the module `pb` of the file includes decides.
+#[test]
+fn the_package_a_module_includes_decides_between_services_of_one_name() {
+    let schema = Schema::from_sources(
+        &[
+            ("echo/v1/echo.proto", PROTO),
+            ("echo/v2/echo.proto", PROTO_V2),
+        ],
+        2,
+    )
+    .unwrap();
+    let ctx = Arc::new(CrateCtx {
+        schema: Some(Arc::new(schema)),
+        // Two binaries of one package, each with a `crate::pb` of its own.
+        modules: vec![
+            (vec!["crate".into(), "pb".into()], "echo.v1".into()),
+            (vec!["crate".into(), "pb".into()], "echo.v2".into()),
+        ],
+        ..Default::default()
+    });
+    let meta = FileMeta {
+        module_path: Some(vec!["crate".into()]),
+        crate_ctx: Some(ctx),
+        ..Default::default()
+    };
+    let before = r#"pub mod pb {
+    pub use crate::connect::echo::v2::*;
+    include!(concat!(env!("OUT_DIR"), "/tonic/echo.v2.rs"));
+}
+use pb::Shout;
+use tonic::{Request, Response, Status};
+
+pub struct Svc;
+
+#[tonic::async_trait]
+impl pb::echo_server::Echo for Svc {
+    async fn shout(&self, request: Request<Shout>) -> Result<Response<Shout>, Status> {
+        Ok(Response::new(request.into_inner()))
+    }
+}
+"#;
+    let all = steps::all().unwrap();
+    let Outcome::Rewritten {
+        new_text, items, ..
+    } = process(steps::get(&all, 2), before, &meta)
+    else {
+        panic!("not rewritten");
+    };
+    let after = new_text.unwrap_or_else(|| panic!("the impl is not converted: {items:?}"));
+    assert!(after.contains("impl pb::Echo for Svc {"), "{after}");
+    assert!(
+        after.contains("request: ServiceRequest<'_, Shout>,\n    ) -> ServiceResult<Shout> {"),
+        "{after}"
+    );
+}

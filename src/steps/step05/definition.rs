@@ -13,7 +13,8 @@ pub const DEFINITION: Definition = Definition {
     triggers: Triggers {
         // `tonic` also finds tonic_health, tonic_reflection and tonic_web.
         crates: &["tonic"],
-        idents: &["builder", "health_reporter", "configure"],
+        // `HealthReporter`: a helper given the reporter (converted with it, or listed).
+        idents: &["builder", "health_reporter", "configure", "HealthReporter"],
         ..Triggers::RULES
     },
     prepare: Prepare::AfterStep1(super::prepare),

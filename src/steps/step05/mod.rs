@@ -62,6 +62,7 @@ use crate::manifest::{DepKind, NewDep};
 use crate::resolve::{range, FileIndex, Resolution, Resolved, ScopeTracker, Via};
 use crate::schema::Schema;
 use crate::steps::common::items::item_at;
+use crate::steps::common::stubs;
 use crate::steps::common::syntax::strip_parens;
 
 /// Server builder options with no equivalent on `axum::serve`: dropped and reported.
@@ -112,6 +113,9 @@ impl Pass for HostingPass<'_> {
             tr: ScopeTracker::new(file.index),
             out,
             reporters: HashSet::new(),
+            health_converted: false,
+            helpers: Vec::new(),
+            pending: None,
             routers: HashSet::new(),
             intercepted: HashSet::new(),
             intercepted_hosted: HashMap::new(),
@@ -121,8 +125,10 @@ impl Pass for HostingPass<'_> {
             consumed: HashSet::new(),
             impl_future_params: HashMap::new(),
             untyped_parses: HashMap::new(),
+            deferred_at: None,
         };
         w.visit_file(file.file);
+        w.convert_helpers();
         w.remove_unused_imports();
         declare_needs(out);
     }
@@ -163,6 +169,12 @@ struct Walker<'a, 's> {
     out: &'a mut PassOutput,
     /// Names bound to a health reporter (now an `Arc<StaticChecker>`).
     reporters: HashSet<String>,
+    /// A `health_reporter()` of the file was converted (its reporter is a `StaticChecker` now).
+    health_converted: bool,
+    /// Functions of the file taking tonic's `HealthReporter`, converted with the file's reporter.
+    helpers: Vec<ReporterHelper>,
+    /// While in such a function: its edits, held until the file's reporter is converted.
+    pending: Option<Vec<Edit>>,
     /// Names bound to a connect router made by this step (health, reflection, hosted services).
     routers: HashSet<String>,
     /// Names bound to a tonic `InterceptedService`.
@@ -183,7 +195,25 @@ struct Walker<'a, 's> {
     /// without turbofish): name -> the end of the bound identifier. tonic's `serve(addr)` gave
     /// the parse its type (`SocketAddr`); `TcpListener::bind(addr)` does not.
     untyped_parses: HashMap<String, usize>,
+    /// The start of a `let` initialiser that is a server chain not awaited where it is built
+    /// (`let serve = Server::builder()..serve(addr);`, awaited or spawned later).
+    deferred_at: Option<usize>,
 }
+
+/// A function taking tonic's `HealthReporter` (`async fn twiddle(reporter: HealthReporter)`,
+/// called with the file's reporter): its parameters' types and the edits of its body.
+struct ReporterHelper {
+    /// The function's name (where it is listed when not converted).
+    at: usize,
+    name: String,
+    /// The reporter parameters' type ranges.
+    types: Vec<Range<usize>>,
+    /// Its `set_serving` / `set_not_serving` statements, rewritten.
+    edits: Vec<Edit>,
+}
+
+/// The type of a reporter parameter: `connectrpc_health::install_static` hands out this.
+const CHECKER_TYPE: &str = "std::sync::Arc<connectrpc_health::StaticChecker>";
 
 /// The end of `parse` in a `..parse()` call without turbofish that `e` is, or whose result `e`
 /// unwraps (`.parse().unwrap()`, `.parse()?`, `.parse().expect(..)`).
@@ -383,8 +413,102 @@ impl<'a, 's> Walker<'a, 's> {
             self.replaced.push(range(c.span()));
             self.reporters.insert(rep);
             self.routers.insert(svc);
+            self.health_converted = true;
         }
         true
+    }
+
+    /// The parameters of `sig` typed tonic's `HealthReporter` (or a reference to it): name and
+    /// the range of the `HealthReporter` path.
+    fn reporter_params(&self, sig: &syn::Signature) -> Vec<(String, Range<usize>)> {
+        let mut out = Vec::new();
+        for input in &sig.inputs {
+            let syn::FnArg::Typed(pt) = input else {
+                continue;
+            };
+            let syn::Pat::Ident(pi) = &*pt.pat else {
+                continue;
+            };
+            let ty = match &*pt.ty {
+                syn::Type::Reference(r) => &*r.elem,
+                t => t,
+            };
+            let syn::Type::Path(tp) = ty else {
+                continue;
+            };
+            if tp.qself.is_some() {
+                continue;
+            }
+            let is_reporter = self.resolve_one(&tp.path).is_some_and(|r| {
+                let full: Vec<&str> = r.full.iter().map(String::as_str).collect();
+                matches!(
+                    full.as_slice(),
+                    ["tonic_health", "server", "HealthReporter"]
+                        | ["tonic_health", "HealthReporter"]
+                )
+            });
+            if is_reporter {
+                out.push((pi.ident.to_string(), range(tp.span())));
+            }
+        }
+        out
+    }
+
+    /// Visits a function taking tonic's `HealthReporter`: its reporter calls are rewritten like
+    /// those on the file's own reporter, held until the end of the file.
+    fn visit_reporter_helper(
+        &mut self,
+        sig: &syn::Signature,
+        params: Vec<(String, Range<usize>)>,
+        body: impl FnOnce(&mut Self),
+    ) {
+        let saved_reporters = self.reporters.clone();
+        let saved_pending = self.pending.replace(Vec::new());
+        self.reporters.extend(params.iter().map(|(n, _)| n.clone()));
+        body(self);
+        let edits = std::mem::replace(&mut self.pending, saved_pending).unwrap_or_default();
+        self.reporters = saved_reporters;
+        self.helpers.push(ReporterHelper {
+            at: range(sig.ident.span()).start,
+            name: sig.ident.to_string(),
+            types: params.into_iter().map(|(_, r)| r).collect(),
+            edits,
+        });
+    }
+
+    /// The functions taking tonic's `HealthReporter`: converted (parameter types and their
+    /// reporter calls) when the file's `health_reporter()` was, else listed: the reporter they
+    /// are given is still tonic's.
+    fn convert_helpers(&mut self) {
+        for h in std::mem::take(&mut self.helpers) {
+            if !self.health_converted {
+                self.report(
+                    h.at,
+                    "health",
+                    ItemKind::Manual,
+                    format!("`{}` takes tonic-health's `HealthReporter` and was not converted: no `health_reporter()` of this file was converted", h.name),
+                    "convert it with the reporter it is given: its parameter becomes `Arc<connectrpc_health::StaticChecker>`, `set_serving::<S>()` becomes `set_status(NAME, connectrpc_health::Status::Serving)`",
+                );
+                continue;
+            }
+            let mut edits = h.edits;
+            edits.extend(
+                h.types
+                    .iter()
+                    .map(|t| Edit::replace(t.clone(), CHECKER_TYPE, "step05/health")),
+            );
+            let ranges: Vec<Range<usize>> = edits.iter().map(|e| e.range.clone()).collect();
+            match self.out.commit(edits) {
+                Ok(()) => self.replaced.extend(ranges),
+                Err(o) => self.report(
+                    h.at,
+                    "health",
+                    ItemKind::Manual,
+                    format!("`{}` takes tonic-health's `HealthReporter` and was not converted: {o}", h.name),
+                    "its parameter becomes `Arc<connectrpc_health::StaticChecker>`, `set_serving::<S>()` becomes `set_status(NAME, connectrpc_health::Status::Serving)`",
+                ),
+            }
+        }
     }
 
     /// `reporter.set_serving::<S>().await;` as a statement.
@@ -439,11 +563,10 @@ impl<'a, 's> Walker<'a, 's> {
         let text = format!(
             "let _ = {recv}.register({name});\n{ind}{recv}.set_status({name}, connectrpc_health::Status::{status}).ok();"
         );
-        if self
-            .out
-            .commit(vec![Edit::replace(at.clone(), text, "step05/health")])
-            .is_ok()
-        {
+        let edit = Edit::replace(at.clone(), text, "step05/health");
+        if let Some(pending) = &mut self.pending {
+            pending.push(edit);
+        } else if self.out.commit(vec![edit]).is_ok() {
             self.replaced.push(at);
         }
         true
@@ -460,7 +583,8 @@ impl<'a, 's> Walker<'a, 's> {
                 }
                 if let Some(r) = self.resolve_one(&p) {
                     let segs: Vec<&str> = r.full.iter().map(String::as_str).collect();
-                    if let Some(svc) = schema.service_by_tonic_server_path(&segs) {
+                    let full = self.idx.canonical(r.full.clone());
+                    if let Ok(Some(svc)) = stubs::server_service(self.file, schema, &full) {
                         if segs.last() == Some(&svc.tonic_server.as_str()) {
                             if let Some(prefix) = self.package_prefix(&p, &r) {
                                 return format!("{prefix}::{}", svc.connect_service_name_const);
@@ -728,12 +852,21 @@ impl<'a, 's> Walker<'a, 's> {
             let end = range(a.span()).end;
             self.text[end..].trim_start().to_string()
         });
+        // A future bound to a local and awaited later becomes an `async move` block serving
+        // the same app: like tonic's `serve`, it binds when first polled; in it, `?` propagates
+        // the bind error as the block's own.
+        let deferred = awaited.is_none() && self.deferred_at == Some(range(end.span()).start);
+        let tail = if deferred {
+            Some("?".to_string())
+        } else {
+            tail
+        };
         let listener = self.listener(serve, tail.as_deref(), &mut b.items)?;
         let signal = serve.args.get(1).map(|s| self.expr_text(s));
         if let Some(sig_expr) = serve.args.get(1) {
             self.shutdown_bound(sig_expr, &mut b.items);
         }
-        if awaited.is_none() {
+        if awaited.is_none() && !deferred {
             return Err("the server future is not awaited where it is built".into());
         }
 
@@ -751,9 +884,19 @@ impl<'a, 's> Walker<'a, 's> {
             }
         }
         let comments = self.chain_comments(start..endr, links);
-        let ind = indent_at(self.text, start).to_string();
+        let outer = indent_at(self.text, start).to_string();
+        let ind = if deferred {
+            format!("{outer}    ")
+        } else {
+            outer.clone()
+        };
         let i1 = format!("{ind}    ");
         let app = connect_app_text(&b, &ind);
+        let comments = if deferred {
+            comments.lines().map(|l| format!("    {l}\n")).collect()
+        } else {
+            comments
+        };
         let mut text = format!(
             "axum::serve(\n{comments}{i1}{listener},\n{i1}{app}\n{i1}.into_make_service_with_connect_info::<std::net::SocketAddr>(),\n{ind})"
         );
@@ -761,6 +904,16 @@ impl<'a, 's> Walker<'a, 's> {
             text.push_str(&format!("\n{ind}.with_graceful_shutdown({s})"));
         }
         text.push_str(&await_sep);
+        if deferred {
+            text = format!("async move {{\n{ind}{text}\n{ind}.await\n{outer}}}");
+            b.items.push(item(
+                start,
+                "server",
+                ItemKind::Manual,
+                "the server future (awaited where it is used, not where it is built) is an `async move` block serving the connect app: its error is `std::io::Error` now, not `tonic::transport::Error`".into(),
+                "code that names the error type of the future changes with it",
+            ));
+        }
         if b.timeout.is_some() && !b.tonic.is_empty() {
             b.items.push(item(
                 start,
@@ -1378,13 +1531,19 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         let saved = self.enter_fn(&f.sig);
-        syn::visit::visit_item_fn(self, f);
+        match self.reporter_params(&f.sig) {
+            p if p.is_empty() || self.pending.is_some() => syn::visit::visit_item_fn(self, f),
+            p => self.visit_reporter_helper(&f.sig, p, |w| syn::visit::visit_item_fn(w, f)),
+        }
         self.impl_future_params = saved;
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
         let saved = self.enter_fn(&f.sig);
-        syn::visit::visit_impl_item_fn(self, f);
+        match self.reporter_params(&f.sig) {
+            p if p.is_empty() || self.pending.is_some() => syn::visit::visit_impl_item_fn(self, f),
+            p => self.visit_reporter_helper(&f.sig, p, |w| syn::visit::visit_impl_item_fn(w, f)),
+        }
         self.impl_future_params = saved;
     }
 
@@ -1407,7 +1566,16 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         if self.health_local(l) || self.reflection_local(l) || self.hosted_local(l) {
             return;
         }
+        let saved = self.deferred_at.take();
+        if let Some(init) = l.init.as_ref().filter(|i| i.diverge.is_none()) {
+            if let syn::Expr::MethodCall(mc) = &*init.expr {
+                if SERVE_METHODS.contains(&mc.method.to_string().as_str()) {
+                    self.deferred_at = Some(range(init.expr.span()).start);
+                }
+            }
+        }
         syn::visit::visit_local(self, l);
+        self.deferred_at = saved;
     }
 
     fn visit_stmt(&mut self, s: &'ast syn::Stmt) {

@@ -293,6 +293,14 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, 'ast> {
             syn::Expr::Call(_) => {
                 if let Some((c, svc, ctor)) = self.ctor_call(e) {
                     self.convert_ctor(c, svc, ctor);
+                } else if let Some((client, included)) = self.foreign_client(e) {
+                    self.report(
+                        range(e.span()).start,
+                        "not-from-proto",
+                        ItemKind::Manual,
+                        format!("`{client}` left on tonic: its module includes `{included}`, generated code that is not from a .proto compiled by connectrpc-build (a service built by hand, or another generator), so there is no connect client for it"),
+                        "keep the client on tonic (its server stays on tonic too), or describe the service in a .proto that connectrpc-build compiles and migrate it then",
+                    );
                 }
             }
             syn::Expr::MethodCall(m) => {
@@ -371,10 +379,26 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
 
     /// The service of a resolved tonic client path (crate-absolute).
     pub(super) fn service_of_client(&self, full: &[String]) -> Option<&'s Service> {
-        let segs: Vec<&str> = full.iter().map(String::as_str).collect();
-        self.schema
-            .service_by_tonic_client_path(&segs)
+        // A client of generated code that is not the schema's (a service built with
+        // `tonic_prost_build::manual`) is none of the schema's: see `foreign_client`.
+        crate::steps::common::stubs::client_service(self.file, self.schema, full)
+            .ok()?
             .or_else(|| self.client_in_generated_module(full))
+    }
+
+    /// `XClient::connect|new(..)` of a module of generated code that is not the schema's
+    /// (tonic's json-codec example): what that module includes. Such a client stays on tonic.
+    fn foreign_client(&self, e: &syn::Expr) -> Option<(String, String)> {
+        let syn::Expr::Call(c) = e else { return None };
+        let syn::Expr::Path(fp) = &*c.func else {
+            return None;
+        };
+        let mut ty = fp.path.clone();
+        ty.segments.pop()?;
+        let full = self.resolve_full(&ty)?;
+        let included =
+            crate::steps::common::stubs::client_service(self.file, self.schema, &full).err()?;
+        Some((full.join("::"), included))
     }
 
     /// A client path under a generated module of the crate (`crate::sdk::api::sdk_client::
