@@ -30,7 +30,7 @@ One target directory per entry (WORK/target/ENTRY) is reused across steps and ru
 Per step the scoreboard records: the tool's exit code (0 done, 2 refusal or failure, 3 files not
 processed or, with the compiler loop, restored), whether the crate builds, the edits (sites
 migrated: `edits` of the JSON report), the listed items split into "shim" (items whose rule says
-the site was left on connect-shim: shim-handler, handler-adapter, hosted, hosting, call-shim,
+the site was left on connect-shim: shim-handler, handler-adapter, hosted, hosting, call-shim, channel-transport,
 stream-adapter, keep-tonic, wrapper, compat-accessor) and "listed" (every other manual / unsure /
 skipped item), and the silent-pass check:
 
@@ -124,7 +124,7 @@ EXAMPLES = "tonic-examples"
 # at load 16 (session 9): about 6.5 + 15.5 + 5 minutes (README.md, "Quick set").
 QUICK = ["tonic-health-0.14.9", "agones-1.61.0", "fedimint-tonic-lnd-0.4.0"]
 
-SHIM_RULE = re.compile(r"shim|adapter|hosted|hosting|keep-tonic|kept-tonic|wrapper|compat-accessor")
+SHIM_RULE = re.compile(r"shim|adapter|hosted|hosting|keep-tonic|kept-tonic|wrapper|compat-accessor|channel-transport")
 
 STATUS_CTORS = (r"new|ok|cancelled|unknown|invalid_argument|deadline_exceeded|not_found|already_exists|"
                 r"permission_denied|resource_exhausted|failed_precondition|aborted|out_of_range|"
