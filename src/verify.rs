@@ -834,12 +834,16 @@ fn packages_to_check(
         .filter(|f| f.status == run::FileStatus::Changed)
         .map(|f| crate_of(g, &ws.root.join(&f.path)))
         .collect::<Option<BTreeSet<String>>>()?;
-    Some(
-        with_dependents(g, &affected)
-            .into_iter()
-            .filter(|p| p != crate::shim::PACKAGE)
-            .collect(),
-    )
+    Some(users_of(g, &affected))
+}
+
+/// `crates` and the members depending on them, without the vendored connect-shim (the tool's,
+/// not the user's: never checked on its own, its users' checks compile it).
+fn users_of(g: &Graph, crates: &BTreeSet<String>) -> Vec<String> {
+    with_dependents(g, crates)
+        .into_iter()
+        .filter(|p| p != crate::shim::PACKAGE)
+        .collect()
 }
 
 /// The files the run wrote, with what they held before.
@@ -1186,15 +1190,14 @@ fn restore_files(
             return None;
         }
         // Something of the step must stay in each crate, or this is a crate restoration.
-        let keeps = |krate: &String| {
-            written.iter().any(|w| {
-                w.krate.as_ref() == Some(krate)
-                    && !restored.contains(&w.path)
-                    && !next.iter().any(|x| x.path == w.path)
-                    && std::fs::read_to_string(&w.path).ok().as_deref() != Some(&w.original)
-            })
-        };
-        if !crates.iter().all(keeps) {
+        let kept: BTreeSet<&String> = written
+            .iter()
+            .filter(|w| !restored.contains(&w.path) && !next.iter().any(|x| x.path == w.path))
+            .filter(|w| crates.iter().any(|c| w.krate.as_ref() == Some(c)))
+            .filter(|w| std::fs::read_to_string(&w.path).ok().as_deref() != Some(&w.original))
+            .filter_map(|w| w.krate.as_ref())
+            .collect();
+        if !crates.iter().all(|c| kept.contains(c)) {
             return None;
         }
         if let Some(o) = &outcome {
@@ -1202,10 +1205,7 @@ fn restore_files(
         }
         restore(&next).ok()?;
         restored.extend(next.iter().map(|w| w.path.clone()));
-        let again: Vec<String> = with_dependents(g, &crates)
-            .into_iter()
-            .filter(|c| c != crate::shim::PACKAGE)
-            .collect();
+        let again = users_of(g, &crates);
         let t0 = std::time::Instant::now();
         let mut o = cargo_check(&scope.ws.root, &Some(again), scope.opts).ok()?;
         phase(t0, "check after restoring files");

@@ -110,12 +110,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                             && self.channel_kept.contains(&svc.full_name) =>
                     {
                         // The file builds this client on a kept tonic channel: its types say so.
-                        edits.push(Edit::insert(
-                            tr.start,
-                            "connect_shim::client::ChannelTransport<",
-                            "step06/client-type",
-                        ));
-                        edits.push(Edit::insert(tr.end, ">", "step06/client-type"));
+                        edits.extend(on_channel_transport(tr.clone()));
                         self.report(
                             tr.start,
                             "channel-transport",
@@ -144,12 +139,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                     Some("InterceptedService")
                         if full.first().map(String::as_str) == Some("tonic") =>
                     {
-                        edits.push(Edit::insert(
-                            tr.start,
-                            "connect_shim::client::ChannelTransport<",
-                            "step06/client-type",
-                        ));
-                        edits.push(Edit::insert(tr.end, ">", "step06/client-type"));
+                        edits.extend(on_channel_transport(tr.clone()));
                         self.report(
                             tr.start,
                             "intercepted-type",
@@ -167,4 +157,16 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             self.commit(edits, at, "client-type");
         }
     }
+}
+
+/// `T` -> `connect_shim::client::ChannelTransport<T>`: a client type kept on a tonic channel.
+fn on_channel_transport(tr: std::ops::Range<usize>) -> [Edit; 2] {
+    [
+        Edit::insert(
+            tr.start,
+            "connect_shim::client::ChannelTransport<",
+            "step06/client-type",
+        ),
+        Edit::insert(tr.end, ">", "step06/client-type"),
+    ]
 }
