@@ -311,9 +311,25 @@ def cargo_check(tree, target, mode, all_features, env):
     return code == 0, [e for e in errors if "could not compile" not in e], failed
 
 
-def tool_step(tool, tree, step, shim_path, env):
+def planned_edits(tool, tree, step, shim_path, env):
+    """What the step would write before the compiler loop decides (`--dry-run`: no check): the
+    edits it plans, so that a restored step's share of kept sites can be scored (issue 18's
+    90% target: sites migrated natively or through the shim rather than restored)."""
+    code, report, _, _ = tool_step(tool, tree, step, shim_path, env, ["--dry-run"])
+    if report is None:
+        return None
+    return site_edits(report)
+
+
+def site_edits(report):
+    """Edits in the user's files (the copy of connect-shim that step 1 vendors is not a site)."""
+    return sum(f.get("edits", 0) for f in (report or {}).get("files", [])
+               if "/connect-shim/" not in "/" + f.get("path", "").replace(os.sep, "/"))
+
+
+def tool_step(tool, tree, step, shim_path, env, extra=()):
     cmd = [tool, "connect-migrate", "--step", str(step), "--format", "json", "--no-progress",
-           "--manifest-path", os.path.join(tree, "Cargo.toml")]
+           "--manifest-path", os.path.join(tree, "Cargo.toml")] + list(extra)
     if shim_path:
         cmd += ["--shim-path", shim_path]
     t0 = time.time()
@@ -403,7 +419,7 @@ def score_step(step, code, report, built_before, built, resid, errors=()):
         key = "%s %s" % (i.get("kind"), i.get("rule"))
         rules[key] = rules.get(key, 0) + 1
     return {
-        "step": step, "exit": code, "edits": edits, "files_changed": sum(
+        "step": step, "exit": code, "edits": edits, "kept": site_edits(report), "files_changed": sum(
             1 for f in (report or {}).get("files", []) if f.get("status") == "changed"),
         "files_failed": failed_files, "shim": len(shim), "listed": len(listed), "rules": rules,
         "builds": built, "residue": sum(resid.values()), "unlisted_residue": sum(unlisted.values()),
@@ -494,9 +510,11 @@ def run_entry(entry, args, env, tool):
     for step in args.steps:
         # The tool's compiler loop checks in the entry's target directory too (else each entry
         # builds its dependency graph twice, once into TREE/target).
+        planned = planned_edits(tool, tree, step, args.shim_path, dict(env, CARGO_TARGET_DIR=target))
         code, report, err, secs = tool_step(tool, tree, step, args.shim_path, dict(env, CARGO_TARGET_DIR=target))
         built, errors, failed_targets = cargo_check(tree, target, mode, is_examples, env)
         s = score_step(step, code, report, built_before, built, residue(tree, step), errors)
+        s["planned"] = planned
         s["seconds"] = round(secs, 1)
         if not built:
             s["errors"] = len(errors)
@@ -520,6 +538,27 @@ def run_entry(entry, args, env, tool):
         built_before = built
     result["minutes"] = round((time.time() - t0) / 60, 1)
     return result
+
+
+def fmt_share(s):
+    """`kept/planned (NN%)` of a step's site edits; `-` for a row run before planned edits were
+    measured."""
+    if s.get("planned") is None or s.get("kept") is None:
+        return "-"
+    if s["planned"] == 0:
+        return "0/0"
+    # The compiler loop's repairs add edits of their own: a step that kept everything can write
+    # more than it planned, and counts as 100%.
+    return "%d/%d (%d%%)" % (s["kept"], s["planned"], 100 * min(s["kept"], s["planned"]) // s["planned"])
+
+
+def share_of(steps):
+    """Kept and planned site edits over the steps that measured them (None when none did)."""
+    measured = [s for s in steps if s.get("planned") is not None and s.get("kept") is not None]
+    if not measured:
+        return None
+    return {"step": 0, "kept": sum(min(s["kept"], s["planned"]) for s in measured),
+            "planned": sum(s["planned"] for s in measured)}
 
 
 def fmt_e2e(s, key):
@@ -547,9 +586,9 @@ def render(results, commit, date, steps_note):
     out.append("# Gauntlet scoreboard\n")
     out.append("Figures of record: %s, tool at commit %s. Produced by `benches/gauntlet/gauntlet.py` "
                "(see benches/gauntlet/README.md for what each column means).\n" % (date, commit))
-    out.append("| crate | tool commit | tonic | check | step 0 | steps that build | edits | shim | listed | restored (exit 3) | other exits | silent passes | e2e servers / clients (last step) | minutes |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    tot = dict(crates=0, steps=0, built=0, edits=0, shim=0, listed=0, restored=0, other=0, silent=0)
+    out.append("| crate | tool commit | tonic | check | step 0 | steps that build | edits | kept / planned | shim | listed | restored (exit 3) | other exits | silent passes | e2e servers / clients (last step) | minutes |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    tot = dict(crates=0, steps=0, built=0, edits=0, shim=0, listed=0, restored=0, other=0, silent=0, kept=0, planned=0)
     for eid in sorted(results):
         r = results[eid]
         st = r["steps"]
@@ -561,9 +600,13 @@ def render(results, commit, date, steps_note):
         e2e = ""
         if last.get("e2e_migrated_servers"):
             e2e = "%s / %s" % (fmt_e2e(last, "e2e_migrated_servers"), fmt_e2e(last, "e2e_migrated_clients"))
-        out.append("| %s | %s | %s | %s | %s | %d/%d (%s) | %d | %d | %d | %d | %s | %s | %s | %s |" % (
+        share = share_of(st)
+        if share:
+            tot["kept"] += share["kept"]
+            tot["planned"] += share["planned"]
+        out.append("| %s | %s | %s | %s | %s | %d/%d (%s) | %d | %s | %d | %d | %d | %s | %s | %s | %s |" % (
             eid + (" (partial)" if r.get("partial") else ""), r.get("commit", "?"), r["tonic"], r["mode"], "builds" if r["baseline_builds"] else "broken",
-            len(built), len(st), ",".join(built) or "-", sum(s["edits"] for s in st),
+            len(built), len(st), ",".join(built) or "-", sum(s["edits"] for s in st), fmt_share(share) if share else "-",
             sum(s["shim"] for s in st), sum(s["listed"] for s in st), restored,
             " ".join(other) or "-", ",".join(silent) or "-", e2e or "n/a", r.get("minutes", "")))
         tot["crates"] += 1
@@ -575,8 +618,10 @@ def render(results, commit, date, steps_note):
         tot["restored"] += restored
         tot["other"] += len(other)
         tot["silent"] += len(silent)
-    out.append("| **total (%d crates)** | | | | | %d/%d | %d | %d | %d | %d | %d | %d | | |" % (
-        tot["crates"], tot["built"], tot["steps"], tot["edits"], tot["shim"], tot["listed"],
+    out.append("| **total (%d crates)** | | | | | %d/%d | %d | %s | %d | %d | %d | %d | %d | | |" % (
+        tot["crates"], tot["built"], tot["steps"], tot["edits"],
+        fmt_share({"kept": tot["kept"], "planned": tot["planned"]}) + " (rows that measured it)" if tot["planned"] else "-",
+        tot["shim"], tot["listed"],
         tot["restored"], tot["other"], tot["silent"]))
     out.append("")
     out.append("## Per step\n")
@@ -586,8 +631,8 @@ def render(results, commit, date, steps_note):
         out.append("Tool at %s; check `%s`.\n" % (r.get("commit", "?"), r["mode"]))
         if r.get("e2e_step0"):
             out.append("e2e at step 0 (step-0 servers with step-0 clients): %s.\n" % fmt_e2e(r, "e2e_step0"))
-        out.append("| step | exit | builds | edits | files | shim | listed | residue (unlisted) | e2e servers | e2e clients | first error / silent |")
-        out.append("|---|---|---|---|---|---|---|---|---|---|---|")
+        out.append("| step | exit | builds | edits | kept / planned | files | shim | listed | residue (unlisted) | e2e servers | e2e clients | first error / silent |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for s in r["steps"]:
             note = "; ".join(s["silent"]) if s["silent"] else ""
             if not s["builds"] and s.get("first_errors"):
@@ -596,8 +641,8 @@ def render(results, commit, date, steps_note):
                     s["first_errors"][0][:160].replace("|", "\\|").replace("`", "'"))
             if s.get("tool_error"):
                 note = (note + "; " if note else "") + "tool: " + " ".join(s["tool_error"])[:160].replace("|", "\\|")
-            out.append("| %d | %d | %s | %d | %d | %d | %d | %d (%d) | %s | %s | %s |" % (
-                s["step"], s["exit"], "yes" if s["builds"] else "**no**", s["edits"], s["files_changed"],
+            out.append("| %d | %d | %s | %d | %s | %d | %d | %d | %d (%d) | %s | %s | %s |" % (
+                s["step"], s["exit"], "yes" if s["builds"] else "**no**", s["edits"], fmt_share(s), s["files_changed"],
                 s["shim"], s["listed"], s["residue"], s["unlisted_residue"],
                 fmt_e2e(s, "e2e_migrated_servers") or "-", fmt_e2e(s, "e2e_migrated_clients") or "-", note))
         out.append("")
