@@ -53,13 +53,26 @@ fn status(verb: &str, msg: &str) {
     );
 }
 
+/// What step 5 does about crates that steps 1-2 did not put on connectrpc.
+enum Readiness {
+    Ready,
+    /// Refused (exit code): the user skipped steps 1-2.
+    Refused(u8),
+    /// Crates step 1 cannot migrate (it has nothing to do there and listed them): left out of
+    /// the run, with an item for each file step 5 would have rewritten.
+    Skip(Vec<String>, Vec<crate::report::ItemReport>),
+}
+
 /// Steps that write code needing earlier steps refuse to run before them (exit 2, nothing
 /// written). Step 5 hosts the services on a connectrpc `Router` through connect-shim: a crate
 /// whose server code it would rewrite must depend on connectrpc (steps 1-2) or the result does
-/// not compile. (Steps 2 and 9 skip such crates themselves and list them.)
-fn refuse_out_of_order(step: &Step, ws: &Workspace) -> Option<u8> {
+/// not compile. (Steps 2 and 9 skip such crates themselves and list them.) A crate where step 1
+/// has nothing to do (its stubs are generated in another crate or checked in: step 1 listed it)
+/// never gets connectrpc from the steps, so refusing would tell the user to apply a step that
+/// cannot help: step 5 leaves that crate on tonic and lists each file it would have rewritten.
+fn step5_readiness(steps: &[Step], step: &Step, ws: &Workspace) -> Readiness {
     if step.number != 5 {
-        return None;
+        return Readiness::Ready;
     }
     let unready: Vec<&workspace::Crate> = ws
         .crates
@@ -67,34 +80,95 @@ fn refuse_out_of_order(step: &Step, ws: &Workspace) -> Option<u8> {
         .filter(|c| c.tonic_req.is_some() && !c.has_connectrpc)
         .collect();
     if unready.is_empty() {
-        return None;
+        return Readiness::Ready;
     }
-    let probe = run::run_step(step, ws, Mode::Check, false);
+    let probe = run::run_step(step, ws, Mode::DryRun, false);
+    let changed_in = |report: &RunReport, name: &str| {
+        report
+            .files
+            .iter()
+            .any(|f| f.krate == name && f.status == run::FileStatus::Changed)
+    };
     let blocked: Vec<&str> = unready
         .iter()
-        .filter(|c| {
-            probe
-                .files
-                .iter()
-                .any(|f| f.krate == c.name && f.status == run::FileStatus::Changed)
-        })
+        .filter(|c| changed_in(&probe, &c.name))
         .map(|c| c.name.as_str())
         .collect();
     if blocked.is_empty() {
-        return None;
+        return Readiness::Ready;
     }
-    Some(fail(
-        format!(
-            "step 5 needs steps 1 and 2 first: {} {} not depend on connectrpc yet, so the Connect server step 5 would write cannot compile; nothing was changed",
-            blocked
+    let step1 = run::run_step(steps::get(steps, 1), ws, Mode::Check, false);
+    let skipped: Vec<&str> = blocked
+        .iter()
+        .copied()
+        .filter(|name| !changed_in(&step1, name))
+        .collect();
+    if skipped.len() < blocked.len() {
+        let waiting: Vec<&str> = blocked
+            .iter()
+            .copied()
+            .filter(|name| !skipped.contains(name))
+            .collect();
+        return Readiness::Refused(fail(
+            format!(
+                "step 5 needs steps 1 and 2 first: {} {} not depend on connectrpc yet, so the Connect server step 5 would write cannot compile; nothing was changed",
+                waiting
+                    .iter()
+                    .map(|c| format!("crate `{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if waiting.len() == 1 { "does" } else { "do" },
+            ),
+            Some("apply step 1, then step 2 (`cargo connect-migrate --step 1`), then step 5"),
+        ));
+    }
+    let items = probe
+        .files
+        .iter()
+        .filter(|f| f.status == run::FileStatus::Changed && skipped.contains(&f.krate.as_str()))
+        .map(|f| crate::report::ItemReport {
+            path: f.path.clone(),
+            krate: f.krate.clone(),
+            // Where the step would have rewritten the server (its first item in the file), else
+            // the first line it would have changed.
+            line: probe
+                .items
                 .iter()
-                .map(|c| format!("crate `{c}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            if blocked.len() == 1 { "does" } else { "do" },
-        ),
-        Some("apply step 1, then step 2 (`cargo connect-migrate --step 1`), then step 5"),
-    ))
+                .filter(|i| i.path == f.path)
+                .map(|i| i.line)
+                .min()
+                .unwrap_or_else(|| f.diff.as_deref().map_or(1, first_changed_line)),
+            column: 1,
+            rule: "step05/step1-first".into(),
+            kind: crate::engine::ItemKind::Manual,
+            message: format!(
+                "crate `{}` does not depend on connectrpc and step 1 cannot put it there (its stubs are generated elsewhere or checked in): its server stays on tonic",
+                f.krate
+            ),
+            note: "generate the crate's stubs with connectrpc-build (or depend on a crate that does), then apply steps 1, 2 and 5".into(),
+        })
+        .collect();
+    Readiness::Skip(skipped.iter().map(|s| s.to_string()).collect(), items)
+}
+
+/// The first line of the old text a unified diff changes (context lines skipped), 1 when there
+/// is none.
+fn first_changed_line(diff: &str) -> usize {
+    let mut line = None;
+    for l in diff.lines() {
+        if let Some(rest) = l.strip_prefix("@@ -") {
+            line = rest
+                .split([',', ' '])
+                .next()
+                .and_then(|n| n.parse::<usize>().ok());
+        } else if let Some(n) = line.as_mut() {
+            if l.starts_with('-') || l.starts_with('+') {
+                return (*n).max(1);
+            }
+            *n += 1;
+        }
+    }
+    1
 }
 
 fn selection(s: &SelectArgs, paths: &[PathBuf]) -> Selection {
@@ -177,9 +251,14 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
     for note in &ws.notes {
         warning(note);
     }
-    if let Some(code) = refuse_out_of_order(step, &ws) {
-        return code;
-    }
+    let skipped_items = match step5_readiness(steps, step, &ws) {
+        Readiness::Ready => Vec::new(),
+        Readiness::Refused(code) => return code,
+        Readiness::Skip(crates, items) => {
+            ws.crates.retain(|c| !crates.contains(&c.name));
+            items
+        }
+    };
     // One write run at a time: the lock is taken before the tree is checked and held until this
     // function returns (after the compiler loop restored what it had to).
     let _lock = if mode == Mode::Write {
@@ -239,10 +318,11 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
             Err(e) => return fail(format!("cannot start {j} worker threads: {e}"), None),
         },
     };
-    let report = match report {
+    let mut report = match report {
         Ok(r) => r,
         Err(code) => return code,
     };
+    report.items.extend(skipped_items);
     print_report(&report, a.format, mode)
 }
 

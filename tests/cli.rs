@@ -612,6 +612,40 @@ fn step5_refuses_before_step1() {
     assert!(!out.stdout.is_empty());
 }
 
+/// A crate whose stubs are checked in (step 1 lists it and has nothing to do there) never gets
+/// connectrpc from the steps: step 5 does not refuse the run telling the user to apply step 1
+/// (which cannot help) but leaves that crate on tonic and lists the file it would have rewritten,
+/// at the server, as steps 2 and 9 do for such crates.
+#[test]
+fn step5_lists_a_crate_step1_cannot_migrate_instead_of_refusing() {
+    let repo = repo_with("tests/cli/checked-in-server");
+    let before = snapshot(repo.path());
+    let out = run(repo.path(), &["--step", "1", "--check"]);
+    assert_eq!(out.status.code(), Some(0), "step 1 has nothing to do here");
+    for extra in [&[][..], &["--dry-run"], &["--check"]] {
+        let out = run(
+            repo.path(),
+            &[&["--step", "5", "--format", "json"][..], extra].concat(),
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{extra:?}: {err}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["files"].as_array().unwrap().len(), 0, "{extra:?}");
+        let items: Vec<String> = report["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| format!("{}:{} {}", i["path"], i["line"], i["rule"]))
+            .collect();
+        assert_eq!(
+            items,
+            ["\"src/main.rs\":15 \"step05/step1-first\""], // `.add_service(..)`
+            "{extra:?}"
+        );
+    }
+    assert_eq!(snapshot(repo.path()), before);
+}
+
 /// Issue 15: a write run holds the workspace lock from before its dirty-tree check until its
 /// writes are done. A run started while another holds it waits (saying so), then sees the other
 /// run's uncommitted result and refuses (exit 2) instead of writing over it.
