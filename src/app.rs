@@ -292,6 +292,7 @@ fn migrate(steps: &[Step], a: &MigrateArgs) -> u8 {
         all_features: a.all_features,
         no_default_features: a.no_default_features,
         target: a.target.clone(),
+        targets: a.check_targets(),
         broken_code: a.broken_code,
         progress: !a.no_progress,
     };

@@ -94,6 +94,22 @@ pub struct MigrateArgs {
     /// Check for this target triple.
     #[arg(long, value_name = "TRIPLE", help_heading = "Build check")]
     pub target: Option<String>,
+    /// Check only the library (with the other target flags: these kinds of target only;
+    /// without any, `--all-targets`).
+    #[arg(long, help_heading = "Build check")]
+    pub lib: bool,
+    /// Check only the binaries (see `--lib`).
+    #[arg(long, help_heading = "Build check")]
+    pub bins: bool,
+    /// Check only the integration tests and the unit tests (see `--lib`).
+    #[arg(long, help_heading = "Build check")]
+    pub tests: bool,
+    /// Check only the examples (see `--lib`).
+    #[arg(long, help_heading = "Build check")]
+    pub examples: bool,
+    /// Check only the benchmarks (see `--lib`).
+    #[arg(long, help_heading = "Build check")]
+    pub benches: bool,
     #[command(flatten)]
     pub select: SelectArgs,
     /// Output format of the report.
@@ -173,6 +189,22 @@ pub struct DemoArgs {
 }
 
 /// Parse the process arguments, dropping the `connect-migrate` that cargo inserts.
+impl MigrateArgs {
+    /// cargo's target selection for the build checks (`--lib --bins`, ..); empty: all targets.
+    pub fn check_targets(&self) -> Vec<&'static str> {
+        [
+            (self.lib, "--lib"),
+            (self.bins, "--bins"),
+            (self.tests, "--tests"),
+            (self.examples, "--examples"),
+            (self.benches, "--benches"),
+        ]
+        .into_iter()
+        .filter_map(|(on, flag)| on.then_some(flag))
+        .collect()
+    }
+}
+
 pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
 where
     I: IntoIterator<Item = T>,
@@ -241,5 +273,9 @@ mod tests {
         assert_eq!(c.migrate.paths, [PathBuf::from("plan")]);
         assert_eq!(c.color, ColorWhen::Always);
         assert!(parse_from(["x", "--step", "3", "--check", "--dry-run"]).is_err());
+        let c = parse_from(["x", "--step", "1"]).unwrap();
+        assert!(c.migrate.check_targets().is_empty());
+        let c = parse_from(["x", "--step", "1", "--bins", "--lib"]).unwrap();
+        assert_eq!(c.migrate.check_targets(), ["--lib", "--bins"]);
     }
 }

@@ -35,6 +35,8 @@ pub struct CheckOpts {
     pub all_features: bool,
     pub no_default_features: bool,
     pub target: Option<String>,
+    /// cargo's target selection (`--lib`, `--bins`, ..); empty: `--all-targets`.
+    pub targets: Vec<&'static str>,
     /// Keep going when the baseline fails, and keep a result that does not build.
     pub broken_code: bool,
     /// Draw a spinner naming the crate being checked (only on a terminal).
@@ -120,14 +122,13 @@ fn package_args(packages: &Option<Vec<String>>) -> Vec<String> {
 
 /// The arguments of the check: the packages, the user's feature and target flags.
 fn check_args(root: &Path, packages: &Option<Vec<String>>, opts: &CheckOpts) -> Vec<String> {
-    let mut a: Vec<String> = [
-        "check",
-        "--all-targets",
-        "--message-format=json",
-        "--manifest-path",
-    ]
-    .map(String::from)
-    .into();
+    let mut a: Vec<String> = vec!["check".into()];
+    if opts.targets.is_empty() {
+        a.push("--all-targets".into());
+    } else {
+        a.extend(opts.targets.iter().map(|t| t.to_string()));
+    }
+    a.extend(["--message-format=json", "--manifest-path"].map(String::from));
     a.push(root.join("Cargo.toml").to_string_lossy().into_owned());
     a.extend(package_args(packages));
     if !opts.features.is_empty() {
@@ -1626,6 +1627,20 @@ mod tests {
         assert_eq!(
             a.join(" "),
             "check --all-targets --message-format=json --manifest-path /w/Cargo.toml --workspace --exclude connect-shim --all-features"
+        );
+        // A crate whose examples or tests do not build (a published package without its test
+        // files) is checked on the targets the user names.
+        let a = check_args(
+            Path::new("/w"),
+            &None,
+            &CheckOpts {
+                targets: vec!["--lib", "--bins"],
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            a.join(" "),
+            "check --lib --bins --message-format=json --manifest-path /w/Cargo.toml --workspace --exclude connect-shim"
         );
     }
 

@@ -518,7 +518,10 @@ def run_entry(entry, args, env, tool):
         # The tool's compiler loop checks in the entry's target directory too (else each entry
         # builds its dependency graph twice, once into TREE/target).
         planned = planned_edits(tool, tree, step, args.shim_path, dict(env, CARGO_TARGET_DIR=target))
-        code, report, err, secs = tool_step(tool, tree, step, args.shim_path, dict(env, CARGO_TARGET_DIR=target))
+        # A package whose tests or examples do not build as published is checked on its lib and
+        # bins by the tool's compiler loop too (else its baseline check refuses every step).
+        code, report, err, secs = tool_step(tool, tree, step, args.shim_path, dict(env, CARGO_TARGET_DIR=target),
+                                            ["--lib", "--bins"] if mode == "lib-bins" else [])
         built, errors, failed_targets = cargo_check(tree, target, mode, is_examples, env)
         s = score_step(step, code, report, built_before, built, residue(tree, step), errors)
         s["planned"] = planned
