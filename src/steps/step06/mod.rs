@@ -62,6 +62,7 @@ use crate::steps::common::items::item_at;
 mod calls;
 pub mod channel;
 mod construct;
+mod derives;
 mod fields;
 mod helpers;
 mod paths;

@@ -11,7 +11,7 @@ pub enum Error {
 }
 
 /// Adds the caller's token to every request.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Token(pub String);
 
 impl tonic::service::Interceptor for Token {
@@ -22,16 +22,24 @@ impl tonic::service::Interceptor for Token {
     }
 }
 
-/// The SDK: the generated client behind the caller's token.
+/// The SDK: the generated client behind the caller's token, and where it calls.
 #[derive(Clone)]
 pub struct Sdk {
     pub(crate) client: LedgerClient<connect_shim::client::ChannelTransport<InterceptedService<Channel, Token>>>,
+    pub region: String,
+}
+
+impl std::fmt::Debug for Sdk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sdk").field("region", &self.region).finish_non_exhaustive()
+    }
 }
 
 impl Sdk {
     pub fn new(ch: Channel, token: &str) -> Self {
         Self {
             client: LedgerClient::new(connect_shim::client::ChannelTransport::new(tonic::service::interceptor::InterceptedService::new(ch, Token(token.to_string()))), connect_shim::client::channel_config()),
+            region: "eu".to_string(),
         }
     }
 }

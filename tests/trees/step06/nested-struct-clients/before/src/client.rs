@@ -11,7 +11,7 @@ pub enum Error {
 }
 
 /// Adds the caller's token to every request.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Token(pub String);
 
 impl tonic::service::Interceptor for Token {
@@ -22,16 +22,18 @@ impl tonic::service::Interceptor for Token {
     }
 }
 
-/// The SDK: the generated client behind the caller's token.
-#[derive(Clone)]
+/// The SDK: the generated client behind the caller's token, and where it calls.
+#[derive(Clone, Debug)]
 pub struct Sdk {
     pub(crate) client: LedgerClient<InterceptedService<Channel, Token>>,
+    pub region: String,
 }
 
 impl Sdk {
     pub fn new(ch: Channel, token: &str) -> Self {
         Self {
             client: LedgerClient::with_interceptor(ch, Token(token.to_string())),
+            region: "eu".to_string(),
         }
     }
 }
