@@ -558,7 +558,8 @@ impl CrateIndex {
         Some(rebased(None, f))
     }
 
-    /// Does the crate declare a struct (with named fields) at this path?
+    /// Does the crate declare a struct at this path (its fields by name, a tuple struct's by
+    /// position)?
     pub fn has_struct(&self, strukt: &[String]) -> bool {
         self.part(strukt)
             .is_some_and(|(part, inner, _)| part.get(&inner, |f, p| f.fields.get(p)).is_some())
@@ -685,8 +686,11 @@ impl Walker<'_> {
                 let fields = s
                     .fields
                     .iter()
-                    .filter_map(|f| {
-                        Some((f.ident.as_ref()?.to_string(), self.type_ref(scope, &f.ty)))
+                    .enumerate()
+                    .map(|(i, f)| {
+                        // A tuple struct's fields by position (`self.0`).
+                        let name = f.ident.as_ref().map_or(i.to_string(), ToString::to_string);
+                        (name, self.type_ref(scope, &f.ty))
                     })
                     .collect();
                 self.ix.fields.insert(here(&s.ident), fields);
@@ -868,6 +872,29 @@ mod tests {
             Some(path("crate::proto::pb::greeter_client::GreeterClient"))
         );
         assert!(ix.field(&path("crate::svc::Svc"), "nope").is_none());
+    }
+
+    #[test]
+    fn a_tuple_struct_has_its_fields_by_position() {
+        let ix = index(&[
+            ("crate::proto", PROTO),
+            (
+                "crate::svc",
+                "use crate::proto::pb::greeter_client::GreeterClient;
+pub struct Wrap(pub GreeterClient<tonic::transport::Channel>, u32);
+",
+            ),
+        ]);
+        assert!(ix.has_struct(&path("crate::svc::Wrap")));
+        assert_eq!(
+            ix.field(&path("crate::svc::Wrap"), "0").unwrap().head,
+            Some(path("crate::proto::pb::greeter_client::GreeterClient"))
+        );
+        assert_eq!(
+            ix.field(&path("crate::svc::Wrap"), "1").unwrap().text,
+            "u32"
+        );
+        assert!(ix.field(&path("crate::svc::Wrap"), "2").is_none());
     }
 
     #[test]

@@ -171,8 +171,8 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                     start,
                     "interceptor",
                     ItemKind::Manual,
-                    "tonic client interceptor kept on the tonic channel (connect_shim::client::ChannelTransport)".into(),
-                    "an interceptor that only adds fixed headers becomes `ClientConfig::with_default_header(..)`; per-call values go to `CallOptions` (`_with_options` methods)",
+                    INTERCEPTOR.0.into(),
+                    INTERCEPTOR.1,
                 );
                 plan.transport = format!(
                     "connect_shim::client::ChannelTransport::new(tonic::service::interceptor::InterceptedService::new({}, {}))",

@@ -47,25 +47,40 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             }
             syn::Expr::Field(f) => {
                 let head = self.field_type(f)?.head?;
-                self.symbols()?.has_struct(&head).then_some(head)
+                self.known_struct(head)
             }
             _ => None,
         }
     }
 
-    /// The crate struct a declared type names (`App`, `&mut App`), when the index knows it.
+    /// The crate struct a declared type names (`App`, `&mut App`, `Req<Ready>`), when the
+    /// index knows it.
     pub(super) fn struct_type(&self, ty: &syn::Type) -> Option<Vec<String>> {
         let full = self.resolve_full(type_path(ty)?)?;
-        self.symbols()?.has_struct(&full).then_some(full)
+        self.known_struct(full)
     }
 
-    /// The declared type of the named field `f` of a crate struct.
+    /// `path` (as a field's declared type records it: resolved in the declaring file, perhaps
+    /// through a re-export such as `use crate::Client` for `pub use client::Client`) followed
+    /// to where the struct is declared, when the index knows that struct.
+    fn known_struct(&self, path: Vec<String>) -> Option<Vec<String>> {
+        let symbols = self.symbols()?;
+        if symbols.has_struct(&path) {
+            return Some(path);
+        }
+        let full = self.idx.canonical(path);
+        symbols.has_struct(&full).then_some(full)
+    }
+
+    /// The declared type of the field `f` of a crate struct (named, or a tuple struct's
+    /// `self.0`).
     fn field_type(&self, f: &syn::ExprField) -> Option<TypeRef> {
-        let syn::Member::Named(name) = &f.member else {
-            return None;
+        let name = match &f.member {
+            syn::Member::Named(name) => name.to_string(),
+            syn::Member::Unnamed(i) => i.index.to_string(),
         };
         let s = self.struct_of(&f.base)?;
-        self.symbols()?.field(&s, &name.to_string())
+        self.symbols()?.field(&s, &name)
     }
 
     /// The service of the client a field access is (`self.client` declared
@@ -228,11 +243,22 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 else {
                     return;
                 };
-                let channel = a.args.iter().any(|g| {
-                    matches!(g, syn::GenericArgument::Type(t)
-                        if type_path(t).is_some_and(|tp| tp.segments.last().is_some_and(|s| s.ident == "Channel")))
-                });
-                if channel {
+                let arg_named = |name: &str| {
+                    a.args.iter().any(|g| {
+                        matches!(g, syn::GenericArgument::Type(t)
+                            if type_path(t).is_some_and(|tp| tp.segments.last().is_some_and(|s| s.ident == name)))
+                    })
+                };
+                if arg_named("InterceptedService") {
+                    let (message, note) = INTERCEPTED_TYPE;
+                    self.report(
+                        at,
+                        "intercepted-type",
+                        ItemKind::Manual,
+                        message.into(),
+                        note,
+                    );
+                } else if arg_named("Channel") {
                     self.report(at, "channel-transport", ItemKind::Manual, "client type kept on the tonic channel (connect_shim::client::ChannelTransport)".into(), "once the client is built on `HttpClient`, make this `HttpClient` too");
                 }
             }
@@ -245,7 +271,10 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                     .args
                     .first()
                     .is_some_and(|a| self.src(range(a.span())).contains("InterceptedService"));
-                if !intercepted {
+                if intercepted {
+                    let (message, note) = INTERCEPTOR;
+                    self.report(at, "interceptor", ItemKind::Manual, message.into(), note);
+                } else {
                     self.report(at, "channel-transport", ItemKind::Manual, "client built on a tonic channel, kept as its transport (connect_shim::client::ChannelTransport)".into(), "build the client on `HttpClient` / `Http2Connection` with `ClientConfig::new(uri)` once nothing else needs the channel");
                 }
             }

@@ -62,6 +62,7 @@ use crate::steps::common::items::item_at;
 mod calls;
 pub mod channel;
 mod construct;
+mod derives;
 mod fields;
 mod helpers;
 mod paths;
@@ -101,6 +102,19 @@ const RULE: &str = "step06";
 fn on_channel(channel: &str) -> String {
     format!("connect_shim::client::ChannelTransport::new({channel}), connect_shim::client::channel_config()")
 }
+
+/// The report of a client type kept on a tonic channel with a tonic interceptor (message,
+/// note): the first run's, and a later run's that finds it kept.
+const INTERCEPTED_TYPE: (&str, &str) = (
+    "client on a tonic channel with a tonic interceptor, through connect_shim::client::ChannelTransport",
+    "move static headers to `ClientConfig::with_default_header`, per-call ones to `CallOptions`, then build the client on `HttpClient`",
+);
+
+/// The report of a client built with a tonic interceptor (message, note), kept on the channel.
+const INTERCEPTOR: (&str, &str) = (
+    "tonic client interceptor kept on the tonic channel (connect_shim::client::ChannelTransport)",
+    "an interceptor that only adds fixed headers becomes `ClientConfig::with_default_header(..)`; per-call values go to `CallOptions` (`_with_options` methods)",
+);
 
 fn item(offset: usize, rule: &str, kind: ItemKind, message: String, note: &str) -> ManualItem {
     item_at(offset, format!("{RULE}/{rule}"), kind, message, note)

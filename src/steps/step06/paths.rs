@@ -144,8 +144,8 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                             tr.start,
                             "intercepted-type",
                             ItemKind::Manual,
-                            "client on a tonic channel with a tonic interceptor, through connect_shim::client::ChannelTransport".into(),
-                            "move static headers to `ClientConfig::with_default_header`, per-call ones to `CallOptions`, then build the client on `HttpClient`",
+                            INTERCEPTED_TYPE.0.into(),
+                            INTERCEPTED_TYPE.1,
                         );
                     }
                     _ => {}

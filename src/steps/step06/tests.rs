@@ -418,3 +418,93 @@ impl App {
         ]
     );
 }
+
+const BEFORE_DEBUG: &str = r#"use crate::pb::echo_client::EchoClient;
+use tonic::transport::Channel;
+
+#[derive(Clone, Debug)]
+pub struct App {
+    client: EchoClient<Channel>,
+    name: String,
+}
+
+mod inner {
+    #[derive(Debug)]
+    pub struct Pair(pub Option<crate::pb::echo_client::EchoClient<tonic::transport::Channel>>, pub u32);
+}
+
+#[derive(Debug)]
+pub struct Plain {
+    name: String,
+}
+"#;
+
+#[test]
+fn a_struct_deriving_debug_with_a_client_field_gets_a_debug_impl_without_it() {
+    let items = check_step(
+        BEFORE_DEBUG,
+        r#"use crate::pb::EchoClient;
+
+#[derive(Clone)]
+pub struct App {
+    client: EchoClient<connectrpc::client::HttpClient>,
+    name: String,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+mod inner {
+    pub struct Pair(pub Option<crate::pb::EchoClient<connectrpc::client::HttpClient>>, pub u32);
+
+    impl std::fmt::Debug for Pair {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_tuple("Pair").field(&self.1).finish_non_exhaustive()
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Plain {
+    name: String,
+}
+"#,
+    );
+    let debug: Vec<_> = items
+        .iter()
+        .filter(|(_, r, _)| r == "step06/client-debug")
+        .map(|(l, _, k)| (*l, *k))
+        .collect();
+    assert_eq!(debug, vec![(5, ItemKind::Manual), (12, ItemKind::Manual)]);
+    // A second run finds the impls it wrote and lists the structs again.
+    let (after, _) = run(BEFORE_DEBUG);
+    let (_, again) = run(&after);
+    let relisted: Vec<_> = again
+        .iter()
+        .filter(|(_, r, _)| r == "step06/client-debug")
+        .map(|(l, _, _)| *l)
+        .collect();
+    assert_eq!(relisted, vec![4, 16]);
+}
+
+#[test]
+fn a_generic_struct_deriving_debug_with_a_client_field_is_listed() {
+    let before = r#"use crate::pb::echo_client::EchoClient;
+
+#[derive(Debug)]
+pub struct App<T> {
+    client: EchoClient<T>,
+}
+"#;
+    let (after, items) = run(before);
+    assert!(after.contains("#[derive(Debug)]"), "{after}");
+    assert!(
+        items
+            .iter()
+            .any(|(l, r, k)| *l == 4 && r == "step06/client-debug" && *k == ItemKind::Manual),
+        "{items:?}"
+    );
+}

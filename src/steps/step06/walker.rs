@@ -243,6 +243,11 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, 'ast> {
         self.fn_bodies.pop();
     }
 
+    fn visit_item_struct(&mut self, s: &'ast syn::ItemStruct) {
+        self.debug_without_clients(s);
+        syn::visit::visit_item_struct(self, s);
+    }
+
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
         self.enter_impl(i);
         syn::visit::visit_item_impl(self, i);
