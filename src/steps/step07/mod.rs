@@ -266,9 +266,11 @@ impl Walker<'_, '_> {
         errs
     }
 
-    /// Where values leave the function as its result (its tail expression and `return`s),
-    /// when its return type did not move to `ConnectError`: a tonic stream built there is
-    /// what the function returns, declared with tonic's type (`Result<tonic::Streaming<M>>`).
+    /// The callees of the calls whose value leaves the function as its result (on the spine of
+    /// its tail expression and `return`s: through `Ok(..)`, `?`, `.await`, method calls,
+    /// blocks and branches), when its return type did not move to `ConnectError`: a tonic
+    /// stream built there is what the function returns, declared with tonic's type
+    /// (`Result<tonic::Streaming<M>>`).
     fn outflow(&self, sig: &syn::Signature, block: &syn::Block) -> Vec<Range<usize>> {
         let syn::ReturnType::Type(_, ty) = &sig.output else {
             return Vec::new();
@@ -277,13 +279,13 @@ impl Walker<'_, '_> {
             return Vec::new();
         }
         let mut out = Vec::new();
-        if let Some(syn::Stmt::Expr(e, None)) = block.stmts.last() {
-            out.push(range(syn::spanned::Spanned::span(e)));
-        }
+        block_spine(block, &mut out);
         struct Returns<'r>(&'r mut Vec<Range<usize>>);
         impl<'ast> Visit<'ast> for Returns<'_> {
             fn visit_expr_return(&mut self, r: &'ast syn::ExprReturn) {
-                self.0.push(range(syn::spanned::Spanned::span(r)));
+                if let Some(e) = &r.expr {
+                    spine(e, self.0);
+                }
             }
             // A closure's or nested item's `return` is not the function's.
             fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
@@ -539,6 +541,41 @@ impl Walker<'_, '_> {
                 }
             }
         }
+    }
+}
+
+/// The callees on the spine of a block's tail expression (see [`Walker::outflow`]).
+fn block_spine(b: &syn::Block, out: &mut Vec<Range<usize>>) {
+    if let Some(syn::Stmt::Expr(e, None)) = b.stmts.last() {
+        spine(e, out);
+    }
+}
+
+fn spine(e: &syn::Expr, out: &mut Vec<Range<usize>>) {
+    use syn::Expr as E;
+    match e {
+        E::Call(c) => {
+            out.push(range(syn::spanned::Spanned::span(&*c.func)));
+            let wraps = matches!(&*c.func, E::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Ok" || s.ident == "Some"));
+            if wraps {
+                c.args.iter().for_each(|a| spine(a, out));
+            }
+        }
+        E::Try(t) => spine(&t.expr, out),
+        E::Await(a) => spine(&a.base, out),
+        E::MethodCall(m) => spine(&m.receiver, out),
+        E::Paren(p) => spine(&p.expr, out),
+        E::Group(g) => spine(&g.expr, out),
+        E::Block(b) => block_spine(&b.block, out),
+        E::Unsafe(b) => block_spine(&b.block, out),
+        E::If(i) => {
+            block_spine(&i.then_branch, out);
+            if let Some((_, e)) = &i.else_branch {
+                spine(e, out);
+            }
+        }
+        E::Match(m) => m.arms.iter().for_each(|a| spine(&a.body, out)),
+        _ => {}
     }
 }
 
