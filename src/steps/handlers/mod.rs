@@ -710,10 +710,12 @@ impl<'a> Walker<'a, '_> {
         let at = a.expr.start;
         match self.step {
             3 => {
-                if a.connect_errors {
-                    return;
-                }
-                if let Some(blocker) = self.tonic_errors_left(&a) {
+                // A handler an earlier run moved to the `connect_errors` adapters is listed
+                // again, the same way (a unary body made native since is unwrapped now).
+                if let Some(blocker) = (!a.connect_errors)
+                    .then(|| self.tonic_errors_left(&a))
+                    .flatten()
+                {
                     self.keep_tonic(&a);
                     self.report(
                         at,
@@ -752,8 +754,11 @@ impl<'a> Walker<'a, '_> {
                         "run step 4",
                     );
                 }
-                let twin = Edit::insert(a.module_end, "::connect_errors", "step03/handler-adapter");
-                let _ = self.out.commit(vec![twin]);
+                if !a.connect_errors {
+                    let twin =
+                        Edit::insert(a.module_end, "::connect_errors", "step03/handler-adapter");
+                    let _ = self.out.commit(vec![twin]);
+                }
             }
             4 => {
                 if !a.connect_errors || a.kind == Kind::Unary {
@@ -773,7 +778,10 @@ impl<'a> Walker<'a, '_> {
                 }
                 match self.native_handler_edits(&a) {
                     Ok(edits) => {
-                        let _ = self.out.commit(edits);
+                        if self.out.commit(edits).is_ok() {
+                            let gone = std::mem::take(&mut self.pending_replaced);
+                            self.replaced.extend(gone);
+                        }
                     }
                     Err(why) => self.report(
                         at,
@@ -1476,7 +1484,7 @@ impl<'a> Walker<'a, '_> {
             let ty_end = toks[path_end - 3].range().end;
             b.edits
                 .push(Edit::replace(r.start..ty_end, "http::HeaderValue", rule));
-            self.replaced.push(r.start..ty_end);
+            self.pending_replaced.push(r.start..ty_end);
             return Ok(());
         }
         if segs == ["tonic", "Response", "new"] {
@@ -1488,7 +1496,7 @@ impl<'a> Walker<'a, '_> {
                 b.edits
                     .push(Edit::replace(toks[path_end].range(), "stream", rule));
             }
-            self.replaced.push(r.start..ty_end);
+            self.pending_replaced.push(r.start..ty_end);
             b.answered = true;
             return Ok(());
         }
