@@ -831,13 +831,14 @@ impl<'a> Walker<'a, '_> {
             let name = f.sig.ident.to_string();
             self.converted_fns.remove(&name);
             self.keep_tonic_in(r, f.block.to_token_stream());
-            self.report(
+            // Step 3 only (the keeping runs in its mode).
+            self.out.items.push(item_at(
                 range(f.sig.ident.span()).start,
-                "interceptor",
+                "step03/interceptor".into(),
                 ItemKind::Manual,
                 format!("`{name}` is a tonic interceptor (tonic::Request in, Result<tonic::Request, Status> out): it keeps tonic's Status while tonic hosts the service"),
                 "when the server leaves tonic (step 5), move the check into a connect/tower middleware that answers with ConnectError",
-            );
+            ));
         }
     }
 
