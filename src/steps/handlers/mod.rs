@@ -221,6 +221,7 @@ impl HandlersPass {
         };
         if self.step == 3 {
             w.converted_fns = w.fns_with_converted_signatures();
+            w.keep_interceptors();
         }
         w.visit_file(file.file);
         if self.step == 3 && w.tonic_impl_left {
@@ -589,6 +590,9 @@ struct Adapter<'s> {
     /// The method's `ctx` parameter identifier.
     ctx_param: Option<Range<usize>>,
     req_name: String,
+    /// The method's request parameter identifier.
+    req_param: Option<Range<usize>>,
+    /// The closure's parameter (the tonic request); empty for `_`.
     param: String,
     /// The whole `adapter(..).await` expression.
     expr: Range<usize>,
@@ -675,12 +679,23 @@ impl<'a> Walker<'a, '_> {
             },
             _ => None,
         });
-        let [syn::Pat::Ident(pi)] = cl.inputs.iter().collect::<Vec<_>>().as_slice() else {
-            return None;
+        // `|request|`, or `|_|` (the body never reads the request: `param` is empty).
+        let param = match cl.inputs.iter().collect::<Vec<_>>().as_slice() {
+            [syn::Pat::Ident(pi)]
+                if pi.by_ref.is_none() && pi.subpat.is_none() && pi.mutability.is_none() =>
+            {
+                pi.ident.to_string()
+            }
+            [syn::Pat::Wild(_)] => String::new(),
+            _ => return None,
         };
-        if pi.by_ref.is_some() || pi.subpat.is_some() || pi.mutability.is_some() {
-            return None;
-        }
+        let req_param = sig.inputs.iter().find_map(|a| match a {
+            syn::FnArg::Typed(t) => match &*t.pat {
+                syn::Pat::Ident(pi) if pi.ident == req_name => Some(range(pi.ident.span())),
+                _ => None,
+            },
+            _ => None,
+        });
         let syn::Expr::Async(ab) = &*cl.body else {
             return None;
         };
@@ -696,7 +711,8 @@ impl<'a> Walker<'a, '_> {
             ctx_name,
             ctx_param,
             req_name,
-            param: pi.ident.to_string(),
+            req_param,
+            param,
             expr: range(syn::spanned::Spanned::span(&block.stmts[0])),
             block: &ab.block,
         })
@@ -710,10 +726,12 @@ impl<'a> Walker<'a, '_> {
         let at = a.expr.start;
         match self.step {
             3 => {
-                if a.connect_errors {
-                    return;
-                }
-                if let Some(blocker) = self.tonic_errors_left(&a) {
+                // A handler an earlier run moved to the `connect_errors` adapters is listed
+                // again, the same way (a unary body made native since is unwrapped now).
+                if let Some(blocker) = (!a.connect_errors)
+                    .then(|| self.tonic_errors_left(&a))
+                    .flatten()
+                {
                     self.keep_tonic(&a);
                     self.report(
                         at,
@@ -752,8 +770,11 @@ impl<'a> Walker<'a, '_> {
                         "run step 4",
                     );
                 }
-                let twin = Edit::insert(a.module_end, "::connect_errors", "step03/handler-adapter");
-                let _ = self.out.commit(vec![twin]);
+                if !a.connect_errors {
+                    let twin =
+                        Edit::insert(a.module_end, "::connect_errors", "step03/handler-adapter");
+                    let _ = self.out.commit(vec![twin]);
+                }
             }
             4 => {
                 if !a.connect_errors || a.kind == Kind::Unary {
@@ -773,7 +794,10 @@ impl<'a> Walker<'a, '_> {
                 }
                 match self.native_handler_edits(&a) {
                     Ok(edits) => {
-                        let _ = self.out.commit(edits);
+                        if self.out.commit(edits).is_ok() {
+                            let gone = std::mem::take(&mut self.pending_replaced);
+                            self.replaced.extend(gone);
+                        }
                     }
                     Err(why) => self.report(
                         at,
@@ -786,6 +810,72 @@ impl<'a> Walker<'a, '_> {
             }
             _ => {}
         }
+    }
+
+    /// Functions of the file with tonic's interceptor signature (`fn(tonic::Request<T>) ->
+    /// Result<tonic::Request<T>, Status>`): tonic calls them, so their `Status` stays tonic's
+    /// while tonic hosts the service (listed).
+    fn keep_interceptors(&mut self) {
+        let file = self.file.file;
+        for it in &file.items {
+            let syn::Item::Fn(f) = it else { continue };
+            if !self.interceptor_signature(&f.sig) {
+                continue;
+            }
+            let r = range(syn::spanned::Spanned::span(f));
+            if !self.out.buffer.edits().iter().any(|e| {
+                e.rule.starts_with("step03/") && r.start <= e.range.start && e.range.end <= r.end
+            }) {
+                continue;
+            }
+            let name = f.sig.ident.to_string();
+            self.converted_fns.remove(&name);
+            self.keep_tonic_in(r, f.block.to_token_stream());
+            // Step 3 only (the keeping runs in its mode).
+            self.out.items.push(item_at(
+                range(f.sig.ident.span()).start,
+                "step03/interceptor".into(),
+                ItemKind::Manual,
+                format!("`{name}` is a tonic interceptor (tonic::Request in, Result<tonic::Request, Status> out): it keeps tonic's Status while tonic hosts the service"),
+                "when the server leaves tonic (step 5), move the check into a connect/tower middleware that answers with ConnectError",
+            ));
+        }
+    }
+
+    fn interceptor_signature(&self, sig: &syn::Signature) -> bool {
+        let is_request = |ty: &syn::Type| {
+            let syn::Type::Path(tp) = ty else {
+                return false;
+            };
+            let mut p = tp.path.clone();
+            if let Some(last) = p.segments.last_mut() {
+                last.arguments = syn::PathArguments::None;
+            }
+            self.idx
+                .resolve(self.tr.current(), &p)
+                .and_then(|r| r.resolved().cloned())
+                .is_some_and(|r| r.full == ["tonic", "Request"])
+        };
+        let [syn::FnArg::Typed(input)] = sig.inputs.iter().collect::<Vec<_>>().as_slice() else {
+            return false;
+        };
+        if !is_request(&input.ty) {
+            return false;
+        }
+        let syn::ReturnType::Type(_, out) = &sig.output else {
+            return false;
+        };
+        let syn::Type::Path(tp) = &**out else {
+            return false;
+        };
+        let Some(last) = tp.path.segments.last() else {
+            return false;
+        };
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return false;
+        };
+        last.ident == "Result"
+            && matches!(args.args.first(), Some(syn::GenericArgument::Type(t)) if is_request(t))
     }
 
     /// An impl of a trait generated by tonic for a server (`<svc>_server::<Svc>`).
@@ -1253,13 +1343,22 @@ impl<'a> Walker<'a, '_> {
                 self.native_token(a, &toks, i, &mut b)?;
             }
         }
-        if !b.answered {
+        // A body that never answers `Ok` (`Err(ConnectError::unimplemented(..))`) is a native
+        // body as it is.
+        let only_errors = !toks.iter().any(|t| t.is_ident("Ok"));
+        if !b.answered && !only_errors {
             return Err("the answer is not built with `Response::new`".into());
         }
         let mut edits = b.edits;
         if let (false, Some(r)) = (b.uses_ctx, &a.ctx_param) {
             if !a.ctx_name.starts_with('_') {
                 edits.push(Edit::replace(r.clone(), format!("_{}", a.ctx_name), rule));
+            }
+        }
+        // `|_|`: the request is not read.
+        if let (true, Some(r)) = (a.param.is_empty(), &a.req_param) {
+            if !a.req_name.starts_with('_') {
+                edits.push(Edit::replace(r.clone(), format!("_{}", a.req_name), rule));
             }
         }
         if a.kind.inbound()
@@ -1314,7 +1413,9 @@ impl<'a> Walker<'a, '_> {
             return Ok(());
         };
         let after_dot = i > 0 && toks[i - 1].is_punct('.');
-        let after_path = i > 0 && toks[i - 1].is_punct(':');
+        let after_colon = i > 0 && toks[i - 1].is_punct(':');
+        // `a::name` (a field initialiser `message: name` is not a path).
+        let after_path = after_colon && i > 1 && toks[i - 2].is_punct(':');
         if let Some((h, method_syntax)) = self.helper_call_at(toks, i).map(|(h, m)| (h.clone(), m))
         {
             return self.helper_call_args(a, toks, i, &h, method_syntax, b);
@@ -1334,8 +1435,8 @@ impl<'a> Walker<'a, '_> {
         if b.streams.contains(name) && !after_path {
             return stream_use(toks, i, b);
         }
-        // Paths into tonic.
-        if after_path {
+        // Paths into tonic (not from inside a path, nor in a type after `:`).
+        if after_colon {
             return Ok(());
         }
         self.tonic_path_use(a, toks, i, r, b)
@@ -1476,7 +1577,7 @@ impl<'a> Walker<'a, '_> {
             let ty_end = toks[path_end - 3].range().end;
             b.edits
                 .push(Edit::replace(r.start..ty_end, "http::HeaderValue", rule));
-            self.replaced.push(r.start..ty_end);
+            self.pending_replaced.push(r.start..ty_end);
             return Ok(());
         }
         if segs == ["tonic", "Response", "new"] {
@@ -1488,7 +1589,7 @@ impl<'a> Walker<'a, '_> {
                 b.edits
                     .push(Edit::replace(toks[path_end].range(), "stream", rule));
             }
-            self.replaced.push(r.start..ty_end);
+            self.pending_replaced.push(r.start..ty_end);
             b.answered = true;
             return Ok(());
         }

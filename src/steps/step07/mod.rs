@@ -21,6 +21,7 @@
 //! Behaviour differences are listed where they show: a client matching `Code::Cancelled` saw
 //! tonic's timeouts, which connectrpc reports as `DeadlineExceeded`.
 
+mod conversions;
 mod definition;
 mod left;
 pub use definition::DEFINITION;
@@ -62,6 +63,8 @@ impl Pass for ClientErrorsPass {
             details_ok: crate::steps::details::converts(file),
         };
         crate::steps::details::commit_declaration(file, w.out, "step07/error-details");
+        // The crate's error types that `?` fills from client calls (planned crate-wide).
+        let (conversions, conversion_items) = conversions::edits(file);
         // Calls still on tonic's generated clients (step 6 not applied) return tonic errors
         // (`x_client::XClient`; a workspace crate named `*_client` is not one, and a glob
         // `x_client::*` left beside the package module's glob names no client by itself).
@@ -109,6 +112,9 @@ impl Pass for ClientErrorsPass {
                     .extend(crate::steps::details::blocked_items(file, 7));
             }
             w.out.items.retain(|i| !i.rule.starts_with("step07/"));
+            if w.out.commit(conversions).is_ok() {
+                w.out.items.extend(conversion_items);
+            }
             w.out.items.push(item(
                 at,
                 "kept-tonic",
@@ -151,7 +157,9 @@ impl Pass for ClientErrorsPass {
             w.items
                 .extend(crate::steps::details::blocked_items(file, 7));
         }
-        let items = std::mem::take(&mut w.items);
+        edits.extend(conversions);
+        let mut items = std::mem::take(&mut w.items);
+        items.extend(conversion_items);
         if w.out.commit(edits).is_ok() {
             w.out.items.extend(items);
         }
@@ -227,7 +235,8 @@ impl Walker<'_, '_> {
         let mut toks = Vec::new();
         flatten(block.to_token_stream(), &mut toks);
         let mut errs = self.error_params(sig);
-        let signals = self.remove_signals(&toks);
+        let outflow = self.outflow(sig, block);
+        let signals = self.remove_signals(&toks, &outflow);
         streams_and_error_bindings(&toks, &signals, &mut errs);
         self.rewrite_accessors(&toks, &errs);
         if !signals.is_empty() || !errs.is_empty() {
@@ -257,9 +266,39 @@ impl Walker<'_, '_> {
         errs
     }
 
+    /// The callees of the calls whose value leaves the function as its result (on the spine of
+    /// its tail expression and `return`s: through `Ok(..)`, `?`, `.await`, method calls,
+    /// blocks and branches), when its return type did not move to `ConnectError`: a tonic
+    /// stream built there is what the function returns, declared with tonic's type
+    /// (`Result<tonic::Streaming<M>>`).
+    fn outflow(&self, sig: &syn::Signature, block: &syn::Block) -> Vec<Range<usize>> {
+        let syn::ReturnType::Type(_, ty) = &sig.output else {
+            return Vec::new();
+        };
+        if self.renamed_status_in(&range(syn::spanned::Spanned::span(&**ty))) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        block_spine(block, &mut out);
+        struct Returns<'r>(&'r mut Vec<Range<usize>>);
+        impl<'ast> Visit<'ast> for Returns<'_> {
+            fn visit_expr_return(&mut self, r: &'ast syn::ExprReturn) {
+                if let Some(e) = &r.expr {
+                    spine(e, self.0);
+                }
+            }
+            // A closure's or nested item's `return` is not the function's.
+            fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+            fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+            fn visit_item(&mut self, _: &'ast syn::Item) {}
+        }
+        Returns(&mut out).visit_block(block);
+        out
+    }
+
     /// Signals: removed `map_err(to_status)` and wrappers (switched to their twins). Returns
-    /// their ranges.
-    fn remove_signals(&mut self, toks: &[Tok]) -> Vec<Range<usize>> {
+    /// their ranges. A streaming wrapper in `outflow` keeps its tonic stream (listed).
+    fn remove_signals(&mut self, toks: &[Tok], outflow: &[Range<usize>]) -> Vec<Range<usize>> {
         let mut signals: Vec<Range<usize>> = Vec::new();
         let mut i = 0;
         while i < toks.len() {
@@ -320,7 +359,23 @@ impl Walker<'_, '_> {
                     }
                     let segs: Vec<&str> =
                         (k..=i).step_by(3).filter_map(|j| toks[j].ident()).collect();
+                    let returned = matches!(name.as_str(), "tonic_server_stream" | "tonic_bidi")
+                        && outflow.iter().any(|o| o.start <= r.start && r.end <= o.end);
                     match self.resolve_written(&segs) {
+                        Some(f)
+                            if returned
+                                && f.len() == 3
+                                && f[0] == "connect_shim"
+                                && f[1] == "client" =>
+                        {
+                            self.items.push(item(
+                                r.start,
+                                "returned-stream",
+                                ItemKind::Manual,
+                                format!("the stream of `{name}` is what the function returns, declared as tonic's `Streaming`: it keeps the tonic-shaped call and its tonic error"),
+                                "change the function's return type to the connect stream (`connect_shim::client::connect_errors::tonic_server_stream`/`tonic_bidi` yield one) together with its callers, then run step 7 again",
+                            ));
+                        }
                         Some(f) if f.len() == 3 && f[0] == "connect_shim" && f[1] == "client" => {
                             self.edits.push(Edit::insert(
                                 r.start,
@@ -486,6 +541,41 @@ impl Walker<'_, '_> {
                 }
             }
         }
+    }
+}
+
+/// The callees on the spine of a block's tail expression (see [`Walker::outflow`]).
+fn block_spine(b: &syn::Block, out: &mut Vec<Range<usize>>) {
+    if let Some(syn::Stmt::Expr(e, None)) = b.stmts.last() {
+        spine(e, out);
+    }
+}
+
+fn spine(e: &syn::Expr, out: &mut Vec<Range<usize>>) {
+    use syn::Expr as E;
+    match e {
+        E::Call(c) => {
+            out.push(range(syn::spanned::Spanned::span(&*c.func)));
+            let wraps = matches!(&*c.func, E::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Ok" || s.ident == "Some"));
+            if wraps {
+                c.args.iter().for_each(|a| spine(a, out));
+            }
+        }
+        E::Try(t) => spine(&t.expr, out),
+        E::Await(a) => spine(&a.base, out),
+        E::MethodCall(m) => spine(&m.receiver, out),
+        E::Paren(p) => spine(&p.expr, out),
+        E::Group(g) => spine(&g.expr, out),
+        E::Block(b) => block_spine(&b.block, out),
+        E::Unsafe(b) => block_spine(&b.block, out),
+        E::If(i) => {
+            block_spine(&i.then_branch, out);
+            if let Some((_, e)) = &i.else_branch {
+                spine(e, out);
+            }
+        }
+        E::Match(m) => m.arms.iter().for_each(|a| spine(&a.body, out)),
+        _ => {}
     }
 }
 

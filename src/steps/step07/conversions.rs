@@ -1,0 +1,653 @@
+//! The crate's own error types that `?` fills from client calls.
+//!
+//! Step 6 hands a connect client's error to tonic-shaped code through
+//! `.map_err(connect_shim::status::to_status)`; a function returning the crate's own error
+//! (`Result<T, Error>`, or a `Result<T>` alias of it) then converts the `Status` with `?`
+//! through the crate's `From<tonic::Status>` (an `impl From<tonic::Status> for Error`, or
+//! thiserror's `#[from] tonic::Status` on a variant). Once step 7 removes the `map_err`, `?`
+//! meets a `ConnectError`: the type needs a `From<connectrpc::ConnectError>`. Step 7 writes it
+//! beside the type (or the impl), through the conversion the type already has, and lists it so
+//! that a human can move the type's variant to `ConnectError` when tonic goes.
+//!
+//! [`plan`] decides which types need it, crate-wide (the functions are often in other files
+//! than the type), before the files are processed; the pass writes the planned impls.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use quote::ToTokens;
+use syn::visit::Visit;
+
+use crate::context::CrateCtx;
+use crate::edit::Edit;
+use crate::engine::{FileCtx, ItemKind, ManualItem};
+use crate::resolve::range;
+use crate::steps::common::items::item_at;
+use crate::steps::common::prepare::Prepared;
+use crate::workspace::Workspace;
+
+/// Where `From<ConnectError>` impls go, per file (offset after the item, the type's name), and
+/// the impls of it already there that go through tonic's `Status` (listed again).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ConversionPlan {
+    pub files: HashMap<PathBuf, Vec<Conversion>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversion {
+    /// Byte offset: the end of the item the new impl follows, or the existing impl's start.
+    pub at: usize,
+    /// The error type's name.
+    pub ty: String,
+    /// The impl is there already (a run after the one that wrote it).
+    pub written: bool,
+}
+
+const RULE: &str = "step07/error-conversion";
+
+/// Step 7's prepare: google.rpc details (see [`crate::steps::details::prepare`]) and the
+/// crates' error conversions.
+pub fn prepare(st: &crate::steps::Step, ws: &Workspace) -> Prepared {
+    let mut out = crate::steps::details::prepare(st, ws);
+    for c in &ws.crates {
+        let mut seen = HashSet::new();
+        let texts: Vec<(&crate::workspace::SourceFile, String)> = c
+            .files
+            .iter()
+            .filter(|f| seen.insert(f.path.clone()))
+            .filter_map(|f| {
+                let t = std::fs::read_to_string(&f.path).ok()?;
+                Some((f, t.trim_start_matches('\u{feff}').to_string()))
+            })
+            .collect();
+        let files: Vec<CrateFile<'_>> = texts
+            .iter()
+            .map(|(f, t)| CrateFile {
+                path: &f.path,
+                module: f.module_path.as_deref(),
+                text: t,
+            })
+            .collect();
+        let p = plan(&files);
+        if p.files.is_empty() {
+            continue;
+        }
+        let ctx = match out.ctx.remove(&c.name) {
+            None => CrateCtx::default(),
+            Some(a) => match Arc::try_unwrap(a) {
+                Ok(ctx) => ctx,
+                Err(a) => {
+                    // Shared with other crates: left as it is (the compiler loop is the net).
+                    out.ctx.insert(c.name.clone(), a);
+                    continue;
+                }
+            },
+        };
+        out.ctx.insert(c.name.clone(), Arc::new(ctx.with_plan(p)));
+    }
+    out
+}
+
+/// The impls the file gets, and the items listing them.
+pub fn edits(file: &FileCtx<'_>) -> (Vec<Edit>, Vec<ManualItem>) {
+    let (Some(ctx), Some(path)) = (file.crate_ctx, file.path) else {
+        return Default::default();
+    };
+    let Some(list) = ctx.plan::<ConversionPlan>().and_then(|p| p.files.get(path)) else {
+        return Default::default();
+    };
+    let mut edits = Vec::new();
+    let mut items = Vec::new();
+    for c in list {
+        if !c.written {
+            edits.push(Edit::insert(
+                c.at,
+                file.line_ending.convert(&impl_text(&c.ty)),
+                RULE,
+            ));
+        }
+        items.push(item_at(
+            c.at,
+            RULE.into(),
+            ItemKind::Manual,
+            format!(
+                "`{}` converts from tonic's Status only: `From<connectrpc::ConnectError>` goes through `connect_shim::status::to_status` so that `?` on connect client calls keeps working",
+                c.ty
+            ),
+            "give the type a variant holding connectrpc::ConnectError (thiserror: `#[from] connectrpc::ConnectError`) and drop this impl before tonic and connect-shim go",
+        ));
+    }
+    (edits, items)
+}
+
+fn impl_text(ty: &str) -> String {
+    format!(
+        "\n\nimpl From<connectrpc::ConnectError> for {ty} {{\n    fn from(err: connectrpc::ConnectError) -> Self {{\n        Self::from(connect_shim::status::to_status(err))\n    }}\n}}"
+    )
+}
+
+/// One file of the crate: its path, crate-absolute module path when known, and text.
+pub struct CrateFile<'a> {
+    pub path: &'a Path,
+    pub module: Option<&'a [String]>,
+    pub text: &'a str,
+}
+
+/// The crate's error types that `?` on a step-6 `to_status` conversion fills, which convert
+/// from tonic's `Status` and not from `ConnectError`. Pure: the crate's files and their texts.
+pub fn plan(files: &[CrateFile<'_>]) -> ConversionPlan {
+    let mut scan = Scan::default();
+    for file in files {
+        let Ok(f) = syn::parse_file(file.text) else {
+            continue;
+        };
+        let mut v = FileScan {
+            path: file.path,
+            module: file.module.map(<[String]>::to_vec),
+            tonic_names: tonic_imports(&f),
+            scan: &mut scan,
+        };
+        v.visit_file(&f);
+    }
+    let mut out = ConversionPlan::default();
+    let unique = |name: &str, v: &[(PathBuf, usize)]| v.len() == 1 && !name.is_empty();
+    for (name, at) in &scan.connect_via_status {
+        if let Some(v) = scan.from_status.get(name) {
+            if unique(name, v) {
+                out.files.entry(at.0.clone()).or_default().push(Conversion {
+                    at: at.1,
+                    ty: name.clone(),
+                    written: true,
+                });
+            }
+        }
+    }
+    let mut needed: Vec<String> = scan
+        .fills
+        .iter()
+        .filter_map(|f| match f {
+            Fill::Named(n) => Some(n),
+            Fill::Alias(m) => scan.alias_seen_from(m),
+        })
+        .filter(|n| !scan.from_connect.contains(*n))
+        .cloned()
+        .collect();
+    needed.sort();
+    needed.dedup();
+    for n in needed {
+        let Some(v) = scan.from_status.get(&n) else {
+            continue;
+        };
+        if !unique(&n, v) {
+            continue;
+        }
+        let (path, at) = &v[0];
+        out.files.entry(path.clone()).or_default().push(Conversion {
+            at: *at,
+            ty: n,
+            written: false,
+        });
+    }
+    out
+}
+
+#[derive(Default)]
+struct Scan {
+    /// Error type name -> (file, end of the item that gives it `From<tonic::Status>`).
+    from_status: HashMap<String, Vec<(PathBuf, usize)>>,
+    /// Types with a `From<ConnectError>` already.
+    from_connect: HashSet<String>,
+    /// Those whose `From<ConnectError>` goes through `to_status` (file, impl start).
+    connect_via_status: Vec<(String, (PathBuf, usize))>,
+    /// The error types of `type Result<T> = ..Result<T, E>` aliases, by module.
+    result_aliases: HashMap<Vec<String>, String>,
+    /// `use path::Result;` by the module that has it: the module of the alias it names.
+    result_imports: HashMap<Vec<String>, Vec<String>>,
+    /// The error types functions with a `to_status` conversion under `?` return.
+    fills: Vec<Fill>,
+}
+
+enum Fill {
+    Named(String),
+    /// `Result<T>` in this module: an alias it defines or imports.
+    Alias(Vec<String>),
+}
+
+impl Scan {
+    /// The error type of the `Result` alias module `m` sees.
+    fn alias_seen_from(&self, m: &[String]) -> Option<&String> {
+        self.result_aliases.get(m).or_else(|| {
+            self.result_imports
+                .get(m)
+                .and_then(|target| self.result_aliases.get(target))
+        })
+    }
+}
+
+struct FileScan<'a> {
+    path: &'a Path,
+    /// The current module (crate-absolute), `None` when the file's is unknown.
+    module: Option<Vec<String>>,
+    /// Names the file imports from tonic (`Status` of `use tonic::Status;`).
+    tonic_names: HashSet<String>,
+    scan: &'a mut Scan,
+}
+
+impl FileScan<'_> {
+    fn is_tonic_status(&self, ty: &syn::Type) -> bool {
+        let syn::Type::Path(tp) = ty else {
+            return false;
+        };
+        let segs: Vec<String> = tp
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        match segs.as_slice() {
+            [t, s] => t == "tonic" && s == "Status",
+            [s] => self.tonic_names.contains(s),
+            _ => false,
+        }
+    }
+
+    fn is_connect_error(ty: &syn::Type) -> bool {
+        last_ident(ty).is_some_and(|n| n == "ConnectError")
+    }
+
+    fn fn_body(&mut self, sig: &syn::Signature, block: &syn::Block) {
+        if !fills_from_to_status(block) {
+            return;
+        }
+        let syn::ReturnType::Type(_, ty) = &sig.output else {
+            return;
+        };
+        let syn::Type::Path(tp) = &**ty else {
+            return;
+        };
+        let Some(last) = tp.path.segments.last() else {
+            return;
+        };
+        if last.ident != "Result" {
+            return;
+        }
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            return;
+        };
+        let tys: Vec<&syn::Type> = args
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                syn::GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+            .collect();
+        match tys.as_slice() {
+            [_] if tp.path.segments.len() == 1 => {
+                if let Some(m) = &self.module {
+                    self.scan.fills.push(Fill::Alias(m.clone()));
+                }
+            }
+            [_, e] => {
+                if let Some(n) = plain_name(e) {
+                    self.scan.fills.push(Fill::Named(n));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for FileScan<'_> {
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        let outer = self.module.clone();
+        if let Some(p) = &mut self.module {
+            p.push(m.ident.to_string());
+        }
+        syn::visit::visit_item_mod(self, m);
+        self.module = outer;
+    }
+
+    fn visit_item_use(&mut self, u: &'ast syn::ItemUse) {
+        let Some(m) = &self.module else { return };
+        let mut prefix = Vec::new();
+        if let Some(target) = result_import(&u.tree, &mut prefix) {
+            if let Some(abs) = absolute(m, &target) {
+                self.scan.result_imports.insert(m.clone(), abs);
+            }
+        }
+    }
+
+    fn visit_item_impl(&mut self, imp: &'ast syn::ItemImpl) {
+        if let (Some((None, path, _)), true) = (&imp.trait_, imp.generics.params.is_empty()) {
+            let last = path.segments.last();
+            let arg = last
+                .filter(|s| s.ident == "From")
+                .and_then(|s| match &s.arguments {
+                    syn::PathArguments::AngleBracketed(a) => a.args.first(),
+                    _ => None,
+                });
+            if let (Some(syn::GenericArgument::Type(from)), Some(name)) =
+                (arg, plain_name(&imp.self_ty))
+            {
+                let r = range(syn::spanned::Spanned::span(imp));
+                if self.is_tonic_status(from) {
+                    self.scan
+                        .from_status
+                        .entry(name)
+                        .or_default()
+                        .push((self.path.to_path_buf(), r.end));
+                } else if Self::is_connect_error(from) {
+                    if imp.to_token_stream().to_string().contains("to_status") {
+                        self.scan
+                            .connect_via_status
+                            .push((name.clone(), (self.path.to_path_buf(), r.start)));
+                    }
+                    self.scan.from_connect.insert(name);
+                }
+            }
+        }
+        syn::visit::visit_item_impl(self, imp);
+    }
+
+    fn visit_item_enum(&mut self, e: &'ast syn::ItemEnum) {
+        if e.generics.params.is_empty() {
+            let fields: Vec<&syn::Field> =
+                e.variants.iter().flat_map(|v| v.fields.iter()).collect();
+            self.derived_from(&e.ident, &fields, range(syn::spanned::Spanned::span(e)).end);
+        }
+        syn::visit::visit_item_enum(self, e);
+    }
+
+    fn visit_item_struct(&mut self, s: &'ast syn::ItemStruct) {
+        if s.generics.params.is_empty() {
+            let fields: Vec<&syn::Field> = s.fields.iter().collect();
+            self.derived_from(&s.ident, &fields, range(syn::spanned::Spanned::span(s)).end);
+        }
+        syn::visit::visit_item_struct(self, s);
+    }
+
+    fn visit_item_type(&mut self, t: &'ast syn::ItemType) {
+        if t.ident == "Result" && t.generics.params.len() == 1 {
+            if let syn::Type::Path(tp) = &*t.ty {
+                if let Some(syn::PathArguments::AngleBracketed(a)) =
+                    tp.path.segments.last().map(|s| &s.arguments)
+                {
+                    if let Some(syn::GenericArgument::Type(e)) = a.args.iter().nth(1) {
+                        if let (Some(n), Some(m)) = (plain_name(e), &self.module) {
+                            self.scan.result_aliases.insert(m.clone(), n);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        self.fn_body(&f.sig, &f.block);
+        syn::visit::visit_item_fn(self, f);
+    }
+
+    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        self.fn_body(&f.sig, &f.block);
+        syn::visit::visit_impl_item_fn(self, f);
+    }
+}
+
+impl FileScan<'_> {
+    /// thiserror's `#[from]` on a field of the type.
+    fn derived_from(&mut self, ident: &syn::Ident, fields: &[&syn::Field], end: usize) {
+        for f in fields {
+            if !f.attrs.iter().any(|a| a.path().is_ident("from")) {
+                continue;
+            }
+            if self.is_tonic_status(&f.ty) {
+                self.scan
+                    .from_status
+                    .entry(ident.to_string())
+                    .or_default()
+                    .push((self.path.to_path_buf(), end));
+            } else if Self::is_connect_error(&f.ty) {
+                self.scan.from_connect.insert(ident.to_string());
+            }
+        }
+    }
+}
+
+/// The module path a `use` tree imports `Result` from (`use crate::errors::Result;`).
+fn result_import(t: &syn::UseTree, prefix: &mut Vec<String>) -> Option<Vec<String>> {
+    match t {
+        syn::UseTree::Path(p) => {
+            prefix.push(p.ident.to_string());
+            let r = result_import(&p.tree, prefix);
+            prefix.pop();
+            r
+        }
+        syn::UseTree::Name(n) if n.ident == "Result" => Some(prefix.clone()),
+        syn::UseTree::Group(g) => g.items.iter().find_map(|i| result_import(i, prefix)),
+        _ => None,
+    }
+}
+
+/// A written module path (`crate::a`, `super::b`, `self::c`) made crate-absolute from module
+/// `m`; `None` for a path into another crate.
+fn absolute(m: &[String], path: &[String]) -> Option<Vec<String>> {
+    let mut out: Vec<String> = match path.first().map(String::as_str) {
+        Some("crate") => vec!["crate".into()],
+        Some("self" | "super") => m.to_vec(),
+        _ => return None,
+    };
+    for (i, seg) in path.iter().enumerate() {
+        match seg.as_str() {
+            "crate" | "self" if i == 0 => {}
+            "super" => {
+                if out.len() <= 1 {
+                    return None;
+                }
+                out.pop();
+            }
+            s => out.push(s.to_string()),
+        }
+    }
+    Some(out)
+}
+
+/// A type written as a plain name (`Error`, `crate::errors::Error`): its last segment, when no
+/// segment has generic arguments.
+fn plain_name(ty: &syn::Type) -> Option<String> {
+    let syn::Type::Path(tp) = ty else {
+        return None;
+    };
+    if tp.qself.is_some()
+        || tp
+            .path
+            .segments
+            .iter()
+            .any(|s| !matches!(s.arguments, syn::PathArguments::None))
+    {
+        return None;
+    }
+    tp.path.segments.last().map(|s| s.ident.to_string())
+}
+
+fn last_ident(ty: &syn::Type) -> Option<String> {
+    let syn::Type::Path(tp) = ty else {
+        return None;
+    };
+    tp.path.segments.last().map(|s| s.ident.to_string())
+}
+
+/// Does the body hand a `to_status` conversion (outside closures) to `?`: a
+/// `.map_err(connect_shim::status::to_status)` followed, in its statement, by `?`.
+fn fills_from_to_status(block: &syn::Block) -> bool {
+    let mut toks = Vec::new();
+    crate::steps::common::tokens::flatten(block.to_token_stream(), &mut toks);
+    toks.iter().enumerate().any(|(i, t)| {
+        t.is_ident("to_status")
+            && i >= 3
+            && toks[i - 1].is_punct(':')
+            && toks[i - 3].is_ident("status")
+            && toks[i + 1..]
+                .iter()
+                .take_while(|t| !t.is_punct(';'))
+                .any(|t| t.is_punct('?'))
+    })
+}
+
+/// Names the file imports from tonic (`use tonic::{Request, Status};`).
+fn tonic_imports(f: &syn::File) -> HashSet<String> {
+    fn walk(t: &syn::UseTree, under_tonic: bool, first: bool, out: &mut HashSet<String>) {
+        match t {
+            syn::UseTree::Path(p) => walk(
+                &p.tree,
+                under_tonic || (first && p.ident == "tonic"),
+                false,
+                out,
+            ),
+            syn::UseTree::Name(n) if under_tonic && n.ident == "Status" => {
+                out.insert(n.ident.to_string());
+            }
+            syn::UseTree::Rename(r) if under_tonic && r.ident == "Status" => {
+                out.insert(r.rename.to_string());
+            }
+            syn::UseTree::Group(g) => g
+                .items
+                .iter()
+                .for_each(|i| walk(i, under_tonic, first, out)),
+            _ => {}
+        }
+    }
+    let mut out = HashSet::new();
+    for item in &f.items {
+        if let syn::Item::Use(u) = item {
+            walk(&u.tree, false, true, &mut out);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ERRORS: &str = "pub type Result<T> = std::result::Result<T, Error>;\n\n#[derive(thiserror::Error, Debug)]\npub enum Error {\n    #[error(\"rpc\")]\n    Rpc(#[from] tonic::Status),\n}\n";
+    const CALLS: &str = "use crate::errors::Result;\nimpl Alpha {\n    pub async fn count(&mut self) -> Result<i64> {\n        Ok(self\n            .client\n            .count(Empty::default())\n            .await.map_err(connect_shim::status::to_status)\n            .map(|c| c.into_owned().count)?)\n    }\n}\n";
+
+    fn run(files: &[(&str, &str)]) -> ConversionPlan {
+        let modules: Vec<Vec<String>> = files
+            .iter()
+            .map(|(p, _)| {
+                let stem = p.trim_start_matches("src/").trim_end_matches(".rs");
+                let mut m = vec!["crate".to_string()];
+                if stem != "lib" {
+                    m.push(stem.to_string());
+                }
+                m
+            })
+            .collect();
+        let v: Vec<CrateFile<'_>> = files
+            .iter()
+            .zip(&modules)
+            .map(|((p, t), m)| CrateFile {
+                path: Path::new(*p),
+                module: Some(m),
+                text: t,
+            })
+            .collect();
+        plan(&v)
+    }
+
+    #[test]
+    fn an_alias_of_a_derived_from_status_error_gets_the_impl_beside_the_type() {
+        let p = run(&[("src/errors.rs", ERRORS), ("src/alpha.rs", CALLS)]);
+        let end = ERRORS.rfind('}').unwrap() + 1;
+        assert_eq!(
+            p.files.get(Path::new("src/errors.rs")),
+            Some(&vec![Conversion {
+                at: end,
+                ty: "Error".into(),
+                written: false
+            }])
+        );
+        assert_eq!(p.files.len(), 1);
+    }
+
+    #[test]
+    fn the_alias_is_the_one_the_module_sees() {
+        // Another file's private `Result` alias (over `String`) is not the one `alpha` imports.
+        let other = "mod tests {\n    type Result<T> = std::result::Result<T, String>;\n}\n";
+        let p = run(&[
+            ("src/beta.rs", other),
+            ("src/errors.rs", ERRORS),
+            ("src/alpha.rs", CALLS),
+        ]);
+        assert_eq!(
+            p.files
+                .get(Path::new("src/errors.rs"))
+                .map(|v| v[0].ty.as_str()),
+            Some("Error")
+        );
+        // Without the import, `Result` names no alias of the crate: nothing to write.
+        let unimported = CALLS.replace("use crate::errors::Result;\n", "");
+        assert!(
+            run(&[("src/errors.rs", ERRORS), ("src/alpha.rs", &unimported)])
+                .files
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_written_from_status_impl_gets_the_impl_after_it() {
+        let errors = "use tonic::Status;\npub struct MyError(String);\nimpl From<Status> for MyError {\n    fn from(s: Status) -> Self { MyError(s.to_string()) }\n}\n";
+        let calls = "pub async fn go(c: &mut C) -> Result<(), crate::errors::MyError> {\n    c.call(()).await.map_err(connect_shim::status::to_status)?;\n    Ok(())\n}\n";
+        let p = run(&[("src/errors.rs", errors), ("src/calls.rs", calls)]);
+        let end = errors.rfind('}').unwrap() + 1;
+        assert_eq!(
+            p.files[Path::new("src/errors.rs")],
+            vec![Conversion {
+                at: end,
+                ty: "MyError".into(),
+                written: false
+            }]
+        );
+        // `Status` not from tonic: not the class.
+        let own = errors.replace("use tonic::Status;\n", "pub struct Status;\n");
+        assert!(run(&[("src/errors.rs", &own), ("src/calls.rs", calls)])
+            .files
+            .is_empty());
+        // The conversion not under `?` (matched, returned as it is): nothing to convert.
+        let matched = calls.replace(
+            "c.call(()).await.map_err(connect_shim::status::to_status)?;",
+            "let _ = c.call(()).await.map_err(connect_shim::status::to_status);",
+        );
+        assert!(
+            run(&[("src/errors.rs", errors), ("src/calls.rs", &matched)])
+                .files
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_type_converting_from_connect_error_already_gets_nothing_new() {
+        let written = format!("{ERRORS}{}\n", impl_text("Error").trim_start());
+        let p = run(&[("src/errors.rs", &written), ("src/alpha.rs", CALLS)]);
+        // Listed again (through tonic's Status still), not written twice.
+        let at = written.find("impl From<connectrpc").unwrap();
+        assert_eq!(
+            p.files[Path::new("src/errors.rs")],
+            vec![Conversion {
+                at,
+                ty: "Error".into(),
+                written: true
+            }]
+        );
+        let derived = ERRORS.replace(
+            "Rpc(#[from] tonic::Status),",
+            "Rpc(#[from] tonic::Status),\n    Connect(#[from] connectrpc::ConnectError),",
+        );
+        assert!(run(&[("src/errors.rs", &derived), ("src/alpha.rs", CALLS)])
+            .files
+            .is_empty());
+    }
+}

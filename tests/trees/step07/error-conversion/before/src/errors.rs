@@ -1,0 +1,10 @@
+// The crate's own error: `?` fills it from tonic's Status.
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[derive(thiserror::Error, Debug)]
+pub enum Error {
+    #[error("rpc failure")]
+    Rpc(#[from] tonic::Status),
+    #[error("bad input: {0}")]
+    Input(String),
+}
