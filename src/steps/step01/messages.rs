@@ -1294,7 +1294,29 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         if pattern_is_some(&l.pat) {
             self.option_scrutinee(&l.expr);
         }
+        let ty = self.types.ty_of_expr(&l.expr, self.tr.current());
         syn::visit::visit_expr_let(self, l);
+        self.types.bind_pattern(&l.pat, ty);
+    }
+
+    fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
+        // The bindings of an `if let` hold in its branch only.
+        let saved = self.types.save();
+        for a in &e.attrs {
+            self.visit_attribute(a);
+        }
+        self.visit_expr(&e.cond);
+        self.visit_block(&e.then_branch);
+        self.types.restore(saved);
+        if let Some((_, els)) = &e.else_branch {
+            self.visit_expr(els);
+        }
+    }
+
+    fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
+        let saved = self.types.save();
+        syn::visit::visit_expr_while(self, e);
+        self.types.restore(saved);
     }
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
@@ -1320,19 +1342,23 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         for a in &m.attrs {
             self.visit_attribute(a);
         }
+        let ty = self.types.ty_of_expr(&m.expr, self.tr.current());
         self.visit_expr(&m.expr);
         let by_value = self.types.is_owned_param(strip_parens(&m.expr));
         for arm in &m.arms {
             for a in &arm.attrs {
                 self.visit_attribute(a);
             }
+            let saved = self.types.save();
             self.by_value_arms = by_value;
             self.visit_pat(&arm.pat);
             self.by_value_arms = false;
+            self.types.bind_pattern(&arm.pat, ty.clone());
             if let Some((_, g)) = &arm.guard {
                 self.visit_expr(g);
             }
             self.visit_expr(&arm.body);
+            self.types.restore(saved);
         }
     }
 

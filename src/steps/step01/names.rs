@@ -514,6 +514,50 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         self.types.local(l, ty, self.tr.current());
     }
 
+    fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+        for a in &m.attrs {
+            self.visit_attribute(a);
+        }
+        let ty = self.types.ty_of_expr(&m.expr, self.tr.current());
+        self.visit_expr(&m.expr);
+        for arm in &m.arms {
+            let saved = self.types.save();
+            self.visit_pat(&arm.pat);
+            self.types.bind_pattern(&arm.pat, ty.clone());
+            if let Some((_, g)) = &arm.guard {
+                self.visit_expr(g);
+            }
+            self.visit_expr(&arm.body);
+            self.types.restore(saved);
+        }
+    }
+
+    fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
+        let ty = self.types.ty_of_expr(&l.expr, self.tr.current());
+        syn::visit::visit_expr_let(self, l);
+        self.types.bind_pattern(&l.pat, ty);
+    }
+
+    fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
+        // The bindings of an `if let` hold in its branch only.
+        let saved = self.types.save();
+        for a in &e.attrs {
+            self.visit_attribute(a);
+        }
+        self.visit_expr(&e.cond);
+        self.visit_block(&e.then_branch);
+        self.types.restore(saved);
+        if let Some((_, els)) = &e.else_branch {
+            self.visit_expr(els);
+        }
+    }
+
+    fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
+        let saved = self.types.save();
+        syn::visit::visit_expr_while(self, e);
+        self.types.restore(saved);
+    }
+
     fn visit_expr_field(&mut self, f: &'ast syn::ExprField) {
         self.field_read(f);
         syn::visit::visit_expr_field(self, f);
@@ -577,7 +621,10 @@ mod tests {
           oneof HTTPChoice { string HTTPCode = 5; int64 plain = 6; }
         }
         message Plain { string name = 1; int64 id = 2; }
-        service Kv { rpc HashKV(HashKVRequest) returns (Member); }
+        service Kv {
+          rpc HashKV(HashKVRequest) returns (Member);
+          rpc KeepAlive(stream LeaseGrantRequest) returns (stream LeaseGrantRequest);
+        }
     "#;
 
     fn ctx() -> Arc<CrateCtx> {
@@ -734,6 +781,77 @@ mod tests {
         let (got, items) = run_with(before, false);
         assert_eq!(got, before);
         assert_eq!(items.len(), 3, "{items:#?}");
+    }
+
+    #[test]
+    fn responses_and_stream_items_of_the_generated_clients_calls() {
+        // The RPC's output types what a client call gives, through `.await`, `?`,
+        // `.into_inner()`, a stream's `.message()` / `.next()` and `Some(x)` / `Ok(x)`.
+        check(
+            "use crate::pb::kv_client::KvClient as PbKv;
+             use tonic::Streaming;
+             struct C { inner: PbKv<tonic::transport::Channel> }
+             struct S { stream: Streaming<crate::pb::LeaseGrantRequest> }
+             impl C {
+    async fn f(&mut self, rx: R) -> Result<u64, tonic::Status> {
+        let mut stream = self.inner.keep_alive(rx).await?.into_inner();
+        let id = match stream.message().await? {
+            Some(resp) => resp.id,
+            None => 0,
+        };
+        while let Some(r) = stream.message().await? { let _ = r.ttl; }
+        let m = self.inner.hash_kv(H::default()).await?.into_inner();
+        Ok(id as u64 + m.id)
+    }
+}
+             impl S { async fn g(&mut self) -> i64 { if let Some(Ok(x)) = self.stream.next().await { x.ttl } else { 0 } } }
+             async fn h(url: String) -> u64 { let mut c = PbKv::connect(url).await.unwrap(); let resp = c.hash_kv(H::default()).await.unwrap(); resp.get_ref().id }
+",
+            "use crate::pb::kv_client::KvClient as PbKv;
+             use tonic::Streaming;
+             struct C { inner: PbKv<tonic::transport::Channel> }
+             struct S { stream: Streaming<crate::pb::LeaseGrantRequest> }
+             impl C {
+    async fn f(&mut self, rx: R) -> Result<u64, tonic::Status> {
+        let mut stream = self.inner.keep_alive(rx).await?.into_inner();
+        let id = match stream.message().await? {
+            Some(resp) => resp.ID,
+            None => 0,
+        };
+        while let Some(r) = stream.message().await? { let _ = r.TTL; }
+        let m = self.inner.hash_kv(H::default()).await?.into_inner();
+        Ok(id as u64 + m.ID)
+    }
+}
+             impl S { async fn g(&mut self) -> i64 { if let Some(Ok(x)) = self.stream.next().await { x.TTL } else { 0 } } }
+             async fn h(url: String) -> u64 { let mut c = PbKv::connect(url).await.unwrap(); let resp = c.hash_kv(H::default()).await.unwrap(); resp.get_ref().ID }
+",
+            &[],
+        );
+    }
+
+    #[test]
+    fn a_patterns_bindings_end_with_its_arm_or_branch() {
+        // `r` is the stream's item inside the arm and the `if let` branch only: after them it
+        // is the parameter again, of unknown type (listed).
+        let before = "use tonic::Streaming;
+                      async fn f(mut s: Streaming<crate::pb::Member>, r: R) -> u64 {
+    match s.message().await.unwrap() { Some(r) => r.id, None => 0 };
+    if let Some(r) = s.message().await.unwrap() { r.id; }
+    r.id
+}
+";
+        let (got, items) = run(before);
+        assert_eq!(
+            got,
+            before
+                .replacen("r.id,", "r.ID,", 1)
+                .replacen("r.id;", "r.ID;", 1),
+            "\n--- got ---\n{got}"
+        );
+        let rules: Vec<&str> = items.iter().map(|i| i.rule.as_str()).collect();
+        assert_eq!(rules, ["step01/name-field-unsure"], "{items:#?}");
+        assert_eq!(items[0].offset, before.rfind("r.id").unwrap() + 2);
     }
 
     #[test]

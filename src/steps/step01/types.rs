@@ -6,6 +6,22 @@
 //! declared return type, and bindings of a oneof's message variant in a pattern
 //! (`Kind::Put(r)`: `r` is the variant's message, boxed in buffa).
 //!
+//! Calls through a generated tonic client are typed by the schema: a field or local of type
+//! `x_client::XClient<..>` is the service's client, `client.rpc(..)` its method's
+//! `tonic::Response` of the output message (unary, client streaming) or of a
+//! `tonic::Streaming` of it (server streaming, bidi); `.into_inner()` / `.get_ref()` reach the
+//! inside, a stream's `.message()` / `.next()` / `.try_next()` its item. A future (`.await`), an
+//! `Option` and a `Result` (`?`, `unwrap`, `Some(x)` / `Ok(x)` patterns) are known as what they
+//! hold, as everywhere here: only that can have fields.
+//!
+//! Before:
+//! ```text
+//! let mut s = self.inner.lease_keep_alive(rx).await?.into_inner();
+//! match s.message().await? { Some(resp) => resp.ttl, None => 0 }
+//! ```
+//! After: `resp` is known as `LeaseKeepAliveResponse` (the RPC's output), so its `ttl` is renamed
+//! to buffa's `TTL` rather than listed as unsure.
+//!
 //! Before (a walker keeps one [`Types`] in step with its visit):
 //! ```text
 //! struct Resp(pb::PutResponse);
@@ -19,7 +35,7 @@ use std::collections::HashMap;
 use super::messages::Named;
 use super::CrateCtx;
 use crate::resolve::{range, FileIndex, Resolution, ScopeId};
-use crate::schema::{FieldKind, Label, Message, Schema};
+use crate::schema::{FieldKind, Label, Message, Schema, Service, StreamingKind};
 
 /// A type as far as field reads need it.
 #[derive(Clone, Debug)]
@@ -29,6 +45,12 @@ pub(super) enum Ty<'s> {
     Boxed(&'s Message),
     /// A struct of the crate (its absolute path).
     Struct(Vec<String>),
+    /// A tonic client generated for this service (`x_client::XClient<T>`).
+    Client(&'s Service),
+    /// What a client's call gives: `tonic::Response<T>` (its future and `Result` too).
+    Response(Box<Ty<'s>>),
+    /// `tonic::Streaming<M>`: its items are `M`.
+    Stream(&'s Message),
 }
 
 impl<'s> Ty<'s> {
@@ -36,12 +58,38 @@ impl<'s> Ty<'s> {
     pub(super) fn message(&self) -> Option<&'s Message> {
         match self {
             Ty::Message(m) | Ty::Boxed(m) => Some(m),
-            Ty::Struct(_) => None,
+            _ => None,
         }
     }
 }
 
 type Fields = HashMap<Vec<String>, Vec<(String, syn::Type, ScopeId)>>;
+
+/// Associated functions of a tonic client that make one.
+const CLIENT_CONSTRUCTORS: &[&str] = &["new", "connect", "with_interceptor", "with_origin"];
+
+/// Methods of a tonic client that give the client back (its builders).
+const CLIENT_BUILDERS: &[&str] = &[
+    "send_compressed",
+    "accept_compressed",
+    "max_decoding_message_size",
+    "max_encoding_message_size",
+];
+
+/// tonic's generic wrappers of messages that the types here see through.
+enum Wrapper {
+    Streaming,
+    Response,
+}
+
+fn tonic_wrapper(full: &[String]) -> Option<Wrapper> {
+    let segs: Vec<&str> = full.iter().map(String::as_str).collect();
+    match segs[..] {
+        ["tonic", "Streaming"] | ["tonic", "codec", "Streaming"] => Some(Wrapper::Streaming),
+        ["tonic", "Response"] => Some(Wrapper::Response),
+        _ => None,
+    }
+}
 
 /// The type environment of one walk over a file.
 pub(super) struct Types<'a> {
@@ -224,8 +272,42 @@ impl<'a> Types<'a> {
             syn::Pat::Ident(pi) if pi.subpat.is_none() => {
                 self.bind(pi.ident.to_string(), ty);
             }
+            // `let Some(x) = .. else { .. };`
+            other => self.bind_pattern(other, ty),
+        }
+    }
+
+    /// A pattern matched against a value of type `ty` (a `match` arm, `if let`, `while let`,
+    /// `let .. else`), after it was visited: `x`, `Some(x)`, `Ok(x)`, `&x`, nested, bind `x` to
+    /// `ty` (an `Option` or a `Result` is known as what it holds).
+    pub(super) fn bind_pattern(&mut self, p: &syn::Pat, ty: Option<Ty<'a>>) {
+        let Some(ty) = ty else {
+            return;
+        };
+        match p {
+            syn::Pat::Ident(pi) if pi.subpat.is_none() => self.bind(pi.ident.to_string(), Some(ty)),
+            syn::Pat::Reference(r) => self.bind_pattern(&r.pat, Some(ty)),
+            syn::Pat::Paren(x) => self.bind_pattern(&x.pat, Some(ty)),
+            syn::Pat::TupleStruct(t)
+                if t.qself.is_none()
+                    && t.elems.len() == 1
+                    && (t.path.is_ident("Some") || t.path.is_ident("Ok")) =>
+            {
+                self.bind_pattern(&t.elems[0], Some(ty));
+            }
             _ => {}
         }
+    }
+
+    /// The locals known now, to give back to [`Types::restore`] where a scope ends (a `match`
+    /// arm, the branch of an `if let`, the body of a `while let`): the bindings of its patterns
+    /// end there.
+    pub(super) fn save(&self) -> Option<HashMap<String, Option<Ty<'a>>>> {
+        self.env.last().cloned()
+    }
+
+    pub(super) fn restore(&mut self, saved: Option<HashMap<String, Option<Ty<'a>>>>) {
+        self.leave_closure(saved);
     }
 
     /// A tuple-struct pattern after it was visited: `Kind::Put(r)` of a oneof's message
@@ -290,7 +372,7 @@ impl<'a> Types<'a> {
                 // (`as_mut().unwrap()`) keep the type (see `ty_of_expr`).
                 if matches!(
                     last.ident.to_string().as_str(),
-                    "Box" | "Arc" | "Rc" | "Option"
+                    "Box" | "Arc" | "Rc" | "Option" | "Result"
                 ) {
                     if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
                         if let Some(syn::GenericArgument::Type(inner)) = a.args.first() {
@@ -306,13 +388,61 @@ impl<'a> Types<'a> {
                     Resolution::One(r) => r.full,
                     Resolution::Ambiguous(_) => return None,
                 };
+                // `tonic::Streaming<M>` and `tonic::Response<T>` (re-exported by tonic's root).
+                let inner = || match &last.arguments {
+                    syn::PathArguments::AngleBracketed(a) => match a.args.first() {
+                        Some(syn::GenericArgument::Type(inner)) => self.ty_of_type(inner, scope),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                match tonic_wrapper(&full) {
+                    Some(Wrapper::Streaming) => {
+                        return inner().and_then(|t| t.message()).map(Ty::Stream)
+                    }
+                    Some(Wrapper::Response) => return inner().map(|t| Ty::Response(Box::new(t))),
+                    None => {}
+                }
                 self.ty_of_full(full)
             }
             _ => None,
         }
     }
 
+    /// The service whose generated tonic client `full` is (`<module>::x_client::XClient`).
+    fn client(&self, full: &[String]) -> Option<&'a Service> {
+        let schema = self.schema?;
+        let (name, module) = full.split_last()?;
+        let (client_mod, module) = module.split_last()?;
+        let package = self
+            .ctx
+            .modules
+            .iter()
+            .find(|(m, _)| m[..] == module[..])
+            .map(|(_, p)| p)?;
+        schema.services.iter().find(|s| {
+            &s.package == package && &s.tonic_client_mod == client_mod && &s.tonic_client == name
+        })
+    }
+
+    /// What `client.method(..)` gives: an RPC's response, the client itself for its builder
+    /// methods.
+    fn client_call(svc: &'a Service, method: &str, schema: &'a Schema) -> Option<Ty<'a>> {
+        if let Some(m) = svc.methods.iter().find(|m| m.rust_name == method) {
+            let out = schema.message(&m.output)?;
+            let inner = match m.kind {
+                StreamingKind::Unary | StreamingKind::ClientStream => Ty::Message(out),
+                StreamingKind::ServerStream | StreamingKind::Bidi => Ty::Stream(out),
+            };
+            return Some(Ty::Response(Box::new(inner)));
+        }
+        CLIENT_BUILDERS.contains(&method).then_some(Ty::Client(svc))
+    }
+
     fn ty_of_full(&self, full: Vec<String>) -> Option<Ty<'a>> {
+        if let Some(svc) = self.client(&full) {
+            return Some(Ty::Client(svc));
+        }
         match self.ctx.named(&full) {
             Some(Named::Message(m)) => Some(Ty::Message(m)),
             Some(_) => None,
@@ -366,6 +496,7 @@ impl<'a> Types<'a> {
                 };
                 match self.ty_of_expr(&f.base, scope)? {
                     Ty::Struct(s) => self.struct_field(&s, &name),
+                    Ty::Client(_) | Ty::Response(_) | Ty::Stream(_) => None,
                     Ty::Message(m) | Ty::Boxed(m) => {
                         let field = m.field_by_rust_name(&name)?;
                         match &field.kind {
@@ -398,11 +529,25 @@ impl<'a> Types<'a> {
             {
                 self.ty_of_expr(&m.receiver, scope)
             }
-            // A method of the crate's own type: its declared return type.
-            syn::Expr::MethodCall(m) => match self.ty_of_expr(&m.receiver, scope)? {
-                Ty::Struct(s) => self.returned(&s, &m.method.to_string()),
-                Ty::Message(_) | Ty::Boxed(_) => None,
-            },
+            // A method of the crate's own type: its declared return type; a client's RPC, a
+            // response's inside, a stream's next item.
+            syn::Expr::MethodCall(m) => {
+                let method = m.method.to_string();
+                match self.ty_of_expr(&m.receiver, scope)? {
+                    Ty::Struct(s) => self.returned(&s, &method),
+                    Ty::Message(_) | Ty::Boxed(_) => None,
+                    Ty::Client(svc) => Self::client_call(svc, &method, self.schema?),
+                    Ty::Response(inner) => {
+                        matches!(method.as_str(), "into_inner" | "get_ref" | "get_mut")
+                            .then_some(*inner)
+                    }
+                    Ty::Stream(item) => matches!(method.as_str(), "message" | "next" | "try_next")
+                        .then_some(Ty::Message(item)),
+                }
+            }
+            // A future is known as its output, a `Result` as its `Ok` value.
+            syn::Expr::Await(a) => self.ty_of_expr(&a.base, scope),
+            syn::Expr::Try(t) => self.ty_of_expr(&t.expr, scope),
             // `T::f(..)` of the crate's own type, or a crate function.
             syn::Expr::Call(c) => {
                 let syn::Expr::Path(p) = &*c.func else {
@@ -421,6 +566,7 @@ impl<'a> Types<'a> {
                         Ty::Message(m) | Ty::Boxed(m) => {
                             return (name == "default").then_some(Ty::Message(m))
                         }
+                        _ => return None,
                     }
                 } else {
                     match self.resolve(scope, &owner) {
@@ -431,6 +577,12 @@ impl<'a> Types<'a> {
                         None => self.idx.resolve_full(scope, &owner)?,
                     }
                 };
+                // `XClient::new(channel)`, `XClient::connect(url).await?`.
+                if let Some(svc) = self.client(&owner) {
+                    return CLIENT_CONSTRUCTORS
+                        .contains(&name.as_str())
+                        .then_some(Ty::Client(svc));
+                }
                 self.returned(&owner, &name)
             }
             syn::Expr::Struct(s) if s.qself.is_none() => {
