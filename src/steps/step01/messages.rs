@@ -1212,6 +1212,12 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         self.walk_function(&f.attrs, &f.sig, &f.block);
     }
 
+    fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
+        self.types.enter_trait(t, self.tr.current());
+        syn::visit::visit_item_trait(self, t);
+        self.types.leave_impl();
+    }
+
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
         self.types.enter_impl(i, self.tr.current());
         syn::visit::visit_item_impl(self, i);

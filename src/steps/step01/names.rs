@@ -458,6 +458,12 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         syn::visit::visit_path(self, p);
     }
 
+    fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
+        self.types.enter_trait(t, self.tr.current());
+        syn::visit::visit_item_trait(self, t);
+        self.types.leave_impl();
+    }
+
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
         self.types.enter_impl(i, self.tr.current());
         syn::visit::visit_item_impl(self, i);
@@ -828,6 +834,64 @@ mod tests {
 ",
             &[],
         );
+    }
+
+    #[test]
+    fn methods_of_the_files_traits_and_options_matched() {
+        // A trait's default method reads through the trait's own method; a struct of the file
+        // calls the one trait method of that name; a parameter `Option<M>` matched by
+        // `Some(mut x)` binds `x` to `M`.
+        check(
+            "use crate::pb::{LeaseGrantRequest as Grant, Member};
+             pub trait HasGrant {
+    fn grant(&self) -> &Grant;
+    fn grant_mut(&mut self) -> Option<&mut Grant>;
+    fn ttl(&self) -> i64 { self.grant().ttl }
+}
+             pub struct Lease { g: Grant }
+             impl HasGrant for Lease {
+    fn grant(&self) -> &Grant { &self.g }
+    fn grant_mut(&mut self) -> Option<&mut Grant> { Some(&mut self.g) }
+}
+             fn f(l: &mut Lease, m: Option<Member>) -> u64 {
+    l.grant_mut().unwrap().id = 1;
+    match m {
+        Some(mut m) => { m.id += 1; m.id }
+        None => l.grant().id as u64,
+    }
+}
+",
+            "use crate::pb::{LeaseGrantRequest as Grant, Member};
+             pub trait HasGrant {
+    fn grant(&self) -> &Grant;
+    fn grant_mut(&mut self) -> Option<&mut Grant>;
+    fn ttl(&self) -> i64 { self.grant().TTL }
+}
+             pub struct Lease { g: Grant }
+             impl HasGrant for Lease {
+    fn grant(&self) -> &Grant { &self.g }
+    fn grant_mut(&mut self) -> Option<&mut Grant> { Some(&mut self.g) }
+}
+             fn f(l: &mut Lease, m: Option<Member>) -> u64 {
+    l.grant_mut().unwrap().ID = 1;
+    match m {
+        Some(mut m) => { m.ID += 1; m.ID }
+        None => l.grant().ID as u64,
+    }
+}
+",
+            &[],
+        );
+        // Two traits of the file declaring the method: not guessed, listed.
+        let before = "use crate::pb::{LeaseGrantRequest as Grant, Member};
+                      pub trait A { fn get(&self) -> &Grant; }
+                      pub trait B { fn get(&self) -> &Member; }
+                      pub struct S;
+                      fn f(s: &S) -> i64 { s.get().ttl }
+";
+        let (got, items) = run(before);
+        assert_eq!(got, before);
+        assert_eq!(items.len(), 1, "{items:#?}");
     }
 
     #[test]

@@ -99,6 +99,8 @@ pub(super) struct Types<'a> {
     /// This file's structs: absolute path -> fields (name or tuple index) with their types and
     /// the scope they are written in.
     structs: Fields,
+    /// This file's traits: absolute path -> methods with their declared return types.
+    traits: Fields,
     /// The self type of each enclosing impl (`None`: not a struct or message we know).
     self_ty: Vec<Option<Ty<'a>>>,
     /// Per enclosing function or closure: locals of known type (`None`: shadowed by a binding
@@ -109,10 +111,35 @@ pub(super) struct Types<'a> {
     owned: Vec<std::collections::HashSet<String>>,
 }
 
-/// This file's structs and their fields (named, or `0`, `1`, .. for tuple structs).
-fn collect_structs(idx: &FileIndex, items: &[syn::Item], scope: ScopeId, out: &mut Fields) {
+/// This file's structs and their fields (named, or `0`, `1`, .. for tuple structs), and its
+/// traits with their methods' declared return types (`()` left out).
+fn collect_structs(
+    idx: &FileIndex,
+    items: &[syn::Item],
+    scope: ScopeId,
+    out: &mut Fields,
+    traits: &mut Fields,
+) {
     for it in items {
         match it {
+            syn::Item::Trait(t) => {
+                let mut path = idx.module_path(scope).to_vec();
+                path.push(t.ident.to_string());
+                let methods = t
+                    .items
+                    .iter()
+                    .filter_map(|i| match i {
+                        syn::TraitItem::Fn(f) => match &f.sig.output {
+                            syn::ReturnType::Type(_, ty) => {
+                                Some((f.sig.ident.to_string(), (**ty).clone(), scope))
+                            }
+                            syn::ReturnType::Default => None,
+                        },
+                        _ => None,
+                    })
+                    .collect();
+                traits.insert(path, methods);
+            }
             syn::Item::Struct(s) => {
                 let mut path = idx.module_path(scope).to_vec();
                 path.push(s.ident.to_string());
@@ -133,7 +160,7 @@ fn collect_structs(idx: &FileIndex, items: &[syn::Item], scope: ScopeId, out: &m
             syn::Item::Mod(m) => {
                 if let Some((brace, items)) = &m.content {
                     if let Some(&s) = idx.scope_at.get(&range(brace.span.open()).start) {
-                        collect_structs(idx, items, s, out);
+                        collect_structs(idx, items, s, out, traits);
                     }
                 }
             }
@@ -152,12 +179,14 @@ fn path_without_last(p: &syn::Path, keep: usize) -> syn::Path {
 impl<'a> Types<'a> {
     pub(super) fn new(ctx: &'a CrateCtx, idx: &'a FileIndex, file: &syn::File) -> Types<'a> {
         let mut structs = HashMap::new();
-        collect_structs(idx, &file.items, 0, &mut structs);
+        let mut traits = HashMap::new();
+        collect_structs(idx, &file.items, 0, &mut structs, &mut traits);
         Types {
             ctx,
             schema: ctx.schema.as_deref(),
             idx,
             structs,
+            traits,
             self_ty: Vec::new(),
             env: Vec::new(),
             owned: Vec::new(),
@@ -183,6 +212,31 @@ impl<'a> Types<'a> {
 
     pub(super) fn leave_impl(&mut self) {
         self.self_ty.pop();
+    }
+
+    /// A trait's body: `self` in its default methods is known by the trait's own methods
+    /// (`self.obj().id` reads a field of what `obj` returns). Left with [`Types::leave_impl`].
+    pub(super) fn enter_trait(&mut self, t: &syn::ItemTrait, scope: ScopeId) {
+        let mut path = self.idx.module_path(scope).to_vec();
+        path.push(t.ident.to_string());
+        self.self_ty.push(Some(Ty::Struct(path)));
+    }
+
+    /// The declared return type of method `name` of this file's trait `owner`; with no
+    /// owner, of the one trait of this file that declares a method of that name.
+    fn trait_method(&self, owner: Option<&[String]>, name: &str) -> Option<Ty<'a>> {
+        let mut found = self
+            .traits
+            .iter()
+            .filter(|(t, _)| owner.is_none_or(|o| o == &t[..]));
+        let mut rets = found
+            .by_ref()
+            .filter_map(|(_, ms)| ms.iter().find(|(n, _, _)| n == name));
+        let (_, ty, scope) = rets.next()?;
+        if rets.next().is_some() {
+            return None;
+        }
+        self.ty_of_type(ty, *scope)
     }
 
     /// A function's body begins: its typed parameters are known.
@@ -534,7 +588,16 @@ impl<'a> Types<'a> {
             syn::Expr::MethodCall(m) => {
                 let method = m.method.to_string();
                 match self.ty_of_expr(&m.receiver, scope)? {
-                    Ty::Struct(s) => self.returned(&s, &method),
+                    // An inherent method, a method of the trait whose default method this is,
+                    // or of the one trait of this file with a method of that name.
+                    Ty::Struct(s) => self
+                        .returned(&s, &method)
+                        .or_else(|| self.trait_method(Some(&s), &method))
+                        .or_else(|| {
+                            self.knows_struct(&s)
+                                .then(|| self.trait_method(None, &method))
+                                .flatten()
+                        }),
                     Ty::Message(_) | Ty::Boxed(_) => None,
                     Ty::Client(svc) => Self::client_call(svc, &method, self.schema?),
                     Ty::Response(inner) => {
