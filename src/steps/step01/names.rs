@@ -625,6 +625,7 @@ mod tests {
           LeaseGrantRequest grant = 3;
           Addr addr = 4;
           oneof HTTPChoice { string HTTPCode = 5; int64 plain = 6; }
+          repeated LeaseGrantRequest grants = 7;
         }
         message Plain { string name = 1; int64 id = 2; }
         service Kv {
@@ -916,6 +917,25 @@ mod tests {
         let rules: Vec<&str> = items.iter().map(|i| i.rule.as_str()).collect();
         assert_eq!(rules, ["step01/name-field-unsure"], "{items:#?}");
         assert_eq!(items[0].offset, before.rfind("r.id").unwrap() + 2);
+    }
+
+    #[test]
+    fn held_return_types_trait_impl_methods_and_repeated_elements() {
+        // Through the crate's index: `Option<M>` / `&M` returns, a method of a trait impl
+        // (the trait declared elsewhere), an element of a repeated message field.
+        let before = "use crate::pb::{LeaseGrantRequest as PbGrant, Member};\n\
+                      pub struct Ctx(Vec<Member>);\n\
+                      impl other::Last for Ctx { fn last_grant(&self) -> Option<&PbGrant> { None } }\n\
+                      impl Ctx { pub fn first(&self) -> Option<Member> { None } }\n\
+                      fn f(c: Ctx) -> i64 { c.first().unwrap().id as i64 + c.last_grant().unwrap().ttl + c.first().unwrap().grants[0].ttl }\n";
+        let after = "use crate::pb::{LeaseGrantRequest as PbGrant, Member};\n\
+                     pub struct Ctx(Vec<Member>);\n\
+                     impl other::Last for Ctx { fn last_grant(&self) -> Option<&PbGrant> { None } }\n\
+                     impl Ctx { pub fn first(&self) -> Option<Member> { None } }\n\
+                     fn f(c: Ctx) -> i64 { c.first().unwrap().ID as i64 + c.last_grant().unwrap().TTL + c.first().unwrap().grants[0].TTL }\n";
+        let (got, items) = run_with(before, true);
+        assert_eq!(got, after, "\n--- got ---\n{got}");
+        assert!(items.is_empty(), "{items:#?}");
     }
 
     #[test]

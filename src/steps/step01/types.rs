@@ -513,7 +513,8 @@ impl<'a> Types<'a> {
         if ret.text == "Self" {
             return Some(Ty::Struct(owner.to_vec()));
         }
-        self.ty_of_full(ret.head?)
+        // `&M`, `Option<M>`, `Result<&M, E>`: known as what they hold.
+        self.ty_of_full(ret.held.or(ret.head)?)
     }
 
     /// The declared type of field `name` of the crate's struct `s`.
@@ -523,8 +524,8 @@ impl<'a> Types<'a> {
             return self.ty_of_type(ty, *scope);
         }
         let syms = self.idx.symbols.as_ref()?;
-        let head = syms.field(s, name)?.head.clone()?;
-        self.ty_of_full(head)
+        let f = syms.field(s, name)?;
+        self.ty_of_full(f.held.or(f.head)?)
     }
 
     /// The type of an expression, where it can be known.
@@ -606,6 +607,23 @@ impl<'a> Types<'a> {
                     }
                     Ty::Stream(item) => matches!(method.as_str(), "message" | "next" | "try_next")
                         .then_some(Ty::Message(item)),
+                }
+            }
+            // An element of a repeated message field.
+            syn::Expr::Index(i) if !matches!(&*i.index, syn::Expr::Range(_)) => {
+                let syn::Expr::Field(f) = &*i.expr else {
+                    return None;
+                };
+                let syn::Member::Named(name) = &f.member else {
+                    return None;
+                };
+                let m = self.ty_of_expr(&f.base, scope)?.message()?;
+                let field = m.field_by_rust_name(&name.to_string())?;
+                match &field.kind {
+                    FieldKind::Message(full) if matches!(field.label, Label::Repeated) => {
+                        self.schema?.message(full).map(Ty::Message)
+                    }
+                    _ => None,
                 }
             }
             // A future is known as its output, a `Result` as its `Ok` value.
