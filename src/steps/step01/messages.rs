@@ -1262,6 +1262,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     }
 
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        self.types.call_closures(c, self.tr.current());
         self.oneof_call(c);
         self.decode_call(c);
         syn::visit::visit_expr_call(self, c);

@@ -520,6 +520,11 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         self.types.local(l, ty, self.tr.current());
     }
 
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        self.types.call_closures(c, self.tr.current());
+        syn::visit::visit_expr_call(self, c);
+    }
+
     fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
         for a in &m.attrs {
             self.visit_attribute(a);
@@ -936,6 +941,23 @@ mod tests {
         let (got, items) = run_with(before, true);
         assert_eq!(got, after, "\n--- got ---\n{got}");
         assert!(items.is_empty(), "{items:#?}");
+    }
+
+    #[test]
+    fn closures_passed_to_the_files_impl_fn_parameters() {
+        check(
+            "use crate::pb::{LeaseGrantRequest as Grant, Member};\n\
+             struct Mock;\n\
+             impl Mock {\n    fn with(f1: impl FnOnce(u8) -> u8, f2: impl FnOnce(&Grant, Member)) { let _ = (f1, f2); }\n    fn again() { Self::with(|n| n, |g, m| { g.ttl + m.id as i64; }); }\n}\n\
+             fn each(f: impl Fn(&Grant) -> i64) -> i64 { f(&Grant::default()) }\n\
+             fn t() { Mock::with(|n| n, |g, _| { g.id; }); each(|g| g.ttl); }\n",
+            "use crate::pb::{LeaseGrantRequest as Grant, Member};\n\
+             struct Mock;\n\
+             impl Mock {\n    fn with(f1: impl FnOnce(u8) -> u8, f2: impl FnOnce(&Grant, Member)) { let _ = (f1, f2); }\n    fn again() { Self::with(|n| n, |g, m| { g.TTL + m.ID as i64; }); }\n}\n\
+             fn each(f: impl Fn(&Grant) -> i64) -> i64 { f(&Grant::default()) }\n\
+             fn t() { Mock::with(|n| n, |g, _| { g.ID; }); each(|g| g.TTL); }\n",
+            &[],
+        );
     }
 
     #[test]

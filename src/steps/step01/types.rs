@@ -32,6 +32,8 @@
 
 use std::collections::HashMap;
 
+use syn::spanned::Spanned;
+
 use super::messages::Named;
 use super::CrateCtx;
 use crate::resolve::{range, FileIndex, Resolution, ScopeId};
@@ -64,6 +66,10 @@ impl<'s> Ty<'s> {
 }
 
 type Fields = HashMap<Vec<String>, Vec<(String, syn::Type, ScopeId)>>;
+
+/// This file's functions and inherent methods: absolute path -> the types of their parameters
+/// (the receiver left out) and the scope they are written in.
+type Fns = HashMap<Vec<String>, (Vec<syn::Type>, ScopeId)>;
 
 /// Associated functions of a tonic client that make one.
 const CLIENT_CONSTRUCTORS: &[&str] = &["new", "connect", "with_interceptor", "with_origin"];
@@ -101,6 +107,10 @@ pub(super) struct Types<'a> {
     structs: Fields,
     /// This file's traits: absolute path -> methods with their declared return types.
     traits: Fields,
+    fns: Fns,
+    /// The parameter types of closures passed where a function of this file declares an
+    /// `impl Fn(A, ..)` parameter, by the closure's start ([`Types::call_closures`]).
+    closure_params: HashMap<usize, Vec<Option<Ty<'a>>>>,
     /// The self type of each enclosing impl (`None`: not a struct or message we know).
     self_ty: Vec<Option<Ty<'a>>>,
     /// Per enclosing function or closure: locals of known type (`None`: shadowed by a binding
@@ -119,9 +129,39 @@ fn collect_structs(
     scope: ScopeId,
     out: &mut Fields,
     traits: &mut Fields,
+    fns: &mut Fns,
 ) {
+    let typed = |sig: &syn::Signature| -> Vec<syn::Type> {
+        sig.inputs
+            .iter()
+            .filter_map(|a| match a {
+                syn::FnArg::Typed(t) => Some((*t.ty).clone()),
+                syn::FnArg::Receiver(_) => None,
+            })
+            .collect()
+    };
     for it in items {
         match it {
+            syn::Item::Fn(f) => {
+                let mut path = idx.module_path(scope).to_vec();
+                path.push(f.sig.ident.to_string());
+                fns.insert(path, (typed(&f.sig), scope));
+            }
+            syn::Item::Impl(i) if i.trait_.is_none() => {
+                let syn::Type::Path(tp) = &*i.self_ty else {
+                    continue;
+                };
+                let Some(owner) = idx.resolve_full(scope, &tp.path) else {
+                    continue;
+                };
+                for ii in &i.items {
+                    if let syn::ImplItem::Fn(f) = ii {
+                        let mut path = owner.clone();
+                        path.push(f.sig.ident.to_string());
+                        fns.insert(path, (typed(&f.sig), scope));
+                    }
+                }
+            }
             syn::Item::Trait(t) => {
                 let mut path = idx.module_path(scope).to_vec();
                 path.push(t.ident.to_string());
@@ -160,13 +200,33 @@ fn collect_structs(
             syn::Item::Mod(m) => {
                 if let Some((brace, items)) = &m.content {
                     if let Some(&s) = idx.scope_at.get(&range(brace.span.open()).start) {
-                        collect_structs(idx, items, s, out, traits);
+                        collect_structs(idx, items, s, out, traits, fns);
                     }
                 }
             }
             _ => {}
         }
     }
+}
+
+/// The argument types of `impl Fn(A, ..)` (`FnMut`, `FnOnce`).
+fn fn_bound_inputs(ty: &syn::Type) -> Option<Vec<syn::Type>> {
+    let syn::Type::ImplTrait(it) = ty else {
+        return None;
+    };
+    it.bounds.iter().find_map(|b| {
+        let syn::TypeParamBound::Trait(t) = b else {
+            return None;
+        };
+        let last = t.path.segments.last()?;
+        if !["Fn", "FnMut", "FnOnce"].iter().any(|f| last.ident == f) {
+            return None;
+        }
+        match &last.arguments {
+            syn::PathArguments::Parenthesized(a) => Some(a.inputs.iter().cloned().collect()),
+            _ => None,
+        }
+    })
 }
 
 fn path_without_last(p: &syn::Path, keep: usize) -> syn::Path {
@@ -180,13 +240,16 @@ impl<'a> Types<'a> {
     pub(super) fn new(ctx: &'a CrateCtx, idx: &'a FileIndex, file: &syn::File) -> Types<'a> {
         let mut structs = HashMap::new();
         let mut traits = HashMap::new();
-        collect_structs(idx, &file.items, 0, &mut structs, &mut traits);
+        let mut fns = HashMap::new();
+        collect_structs(idx, &file.items, 0, &mut structs, &mut traits, &mut fns);
         Types {
             ctx,
             schema: ctx.schema.as_deref(),
             idx,
             structs,
             traits,
+            fns,
+            closure_params: HashMap::new(),
             self_ty: Vec::new(),
             env: Vec::new(),
             owned: Vec::new(),
@@ -273,6 +336,53 @@ impl<'a> Types<'a> {
         self.owned.last().is_some_and(|o| o.contains(&id))
     }
 
+    /// A call of a function of this file (`f(..)`, `T::f(..)`, `Self::f(..)`) is about to be
+    /// visited: the closures it passes to a parameter declared `impl Fn(A, ..)` (`FnMut`,
+    /// `FnOnce`) have parameters of types `A, ..`.
+    pub(super) fn call_closures(&mut self, c: &syn::ExprCall, scope: ScopeId) {
+        if !c.args.iter().any(|a| matches!(a, syn::Expr::Closure(_))) {
+            return;
+        }
+        let syn::Expr::Path(p) = &*c.func else {
+            return;
+        };
+        if p.qself.is_some() {
+            return;
+        }
+        let full = match p.path.segments.len() {
+            0 => return,
+            1 => self.idx.resolve_full(scope, &p.path),
+            n => {
+                let owner = path_without_last(&p.path, n - 1);
+                let owner = if owner.is_ident("Self") {
+                    match self.self_ty() {
+                        Some(Ty::Struct(s)) => Some(s),
+                        _ => None,
+                    }
+                } else {
+                    self.idx.resolve_full(scope, &owner)
+                };
+                owner.map(|mut o| {
+                    o.push(p.path.segments[n - 1].ident.to_string());
+                    o
+                })
+            }
+        };
+        let Some((params, fscope)) = full.and_then(|f| self.fns.get(&f)).cloned() else {
+            return;
+        };
+        for (arg, ty) in c.args.iter().zip(&params) {
+            let syn::Expr::Closure(cl) = arg else {
+                continue;
+            };
+            let Some(inputs) = fn_bound_inputs(ty) else {
+                continue;
+            };
+            let tys = inputs.iter().map(|t| self.ty_of_type(t, fscope)).collect();
+            self.closure_params.insert(range(cl.span()).start, tys);
+        }
+    }
+
     /// A closure's parameters shadow: typed ones are known, the others are not. Returns what
     /// to give back to [`Types::leave_closure`].
     pub(super) fn enter_closure(
@@ -290,6 +400,18 @@ impl<'a> Types<'a> {
                 }
                 syn::Pat::Ident(pi) => shadow.push((pi.ident.to_string(), None)),
                 _ => {}
+            }
+        }
+        // Untyped parameters of a closure passed to a parameter `impl Fn(A, ..)`.
+        if let Some(tys) = self.closure_params.remove(&range(c.span()).start) {
+            for (p, ty) in c.inputs.iter().zip(tys) {
+                if let (syn::Pat::Ident(pi), Some(ty)) = (p, ty) {
+                    if pi.subpat.is_none() {
+                        let name = pi.ident.to_string();
+                        shadow.retain(|(n, _)| *n != name);
+                        shadow.push((name, Some(ty)));
+                    }
+                }
             }
         }
         let saved = self.env.last().cloned();
