@@ -1320,6 +1320,19 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         }
     }
 
+    fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
+        let ty = self.types.loop_item(&e.expr, self.tr.current());
+        let saved = self.types.save();
+        for a in &e.attrs {
+            self.visit_attribute(a);
+        }
+        self.visit_expr(&e.expr);
+        self.visit_pat(&e.pat);
+        self.types.bind_pattern(&e.pat, ty);
+        self.visit_block(&e.body);
+        self.types.restore(saved);
+    }
+
     fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
         let saved = self.types.save();
         syn::visit::visit_expr_while(self, e);

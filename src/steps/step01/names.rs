@@ -563,6 +563,19 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         }
     }
 
+    fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
+        let ty = self.types.loop_item(&e.expr, self.tr.current());
+        let saved = self.types.save();
+        for a in &e.attrs {
+            self.visit_attribute(a);
+        }
+        self.visit_expr(&e.expr);
+        self.visit_pat(&e.pat);
+        self.types.bind_pattern(&e.pat, ty);
+        self.visit_block(&e.body);
+        self.types.restore(saved);
+    }
+
     fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
         let saved = self.types.save();
         syn::visit::visit_expr_while(self, e);
@@ -961,15 +974,31 @@ mod tests {
     }
 
     #[test]
+    fn elements_of_sequences_of_messages_and_wrapped_values() {
+        // `for` over a `Vec<M>` or a repeated field, `.iter().next()`, `.last()`, `[i]`; a
+        // struct's derived `default()` in an `Arc`.
+        check(
+            "use std::collections::LinkedList;\nuse std::sync::Arc;\nuse crate::pb::{LeaseGrantRequest as Grant, Member};\n\
+             #[derive(Default)]\nstruct Rep { last: Grant }\n\
+             fn f(ms: Vec<Member>, l: &LinkedList<Member>, s: &[Grant]) -> i64 {\n    let mut n = 0;\n    for m in &ms { n += m.id as i64; for g in m.grants.iter() { n += g.ttl; } }\n    let mut it = l.iter();\n    let first = it.next().unwrap();\n    let rep = Arc::new(Rep::default());\n    n + first.grants.last().unwrap().ttl + ms[0].grants[1].id + s[0].ttl + rep.last.ttl\n}\n",
+            "use std::collections::LinkedList;\nuse std::sync::Arc;\nuse crate::pb::{LeaseGrantRequest as Grant, Member};\n\
+             #[derive(Default)]\nstruct Rep { last: Grant }\n\
+             fn f(ms: Vec<Member>, l: &LinkedList<Member>, s: &[Grant]) -> i64 {\n    let mut n = 0;\n    for m in &ms { n += m.ID as i64; for g in m.grants.iter() { n += g.TTL; } }\n    let mut it = l.iter();\n    let first = it.next().unwrap();\n    let rep = Arc::new(Rep::default());\n    n + first.grants.last().unwrap().TTL + ms[0].grants[1].ID + s[0].TTL + rep.last.TTL\n}\n",
+            &[],
+        );
+    }
+
+    #[test]
     fn unknown_receivers_are_listed_not_renamed() {
         let before = "use crate::pb::Member;\n\
                       struct Mine { id: u64 }\n\
-                      fn f(ms: Vec<Member>, mine: Mine) -> u64 { let mut n = mine.id; for m in ms { n += m.id; } let p = |x| x; n + p(ms2()).ttl }\n\
+                      fn f(ms: impl IntoIterator<Item = Member>, mine: Mine) -> u64 { let mut n = mine.id; for m in ms { n += m.id; } let p = |x| x; n + p(ms2()).ttl }\n\
                       fn ms2() -> Mine { Mine { id: 1 } }\n";
         let (got, items) = run(before);
         assert_eq!(got, before);
         let lines: Vec<(usize, &str)> = items.iter().map(|i| (i.offset, i.rule.as_str())).collect();
-        // `m.id` (a loop binding) and `.ttl` on a call; `mine.id` is the user's struct.
+        // `m.id` (a loop over a collection of unknown type) and `.ttl` on a call; `mine.id` is
+        // the user's struct.
         assert_eq!(lines.len(), 2, "{items:#?}");
         assert!(lines.iter().all(|(_, r)| *r == "step01/name-field-unsure"));
         assert!(items[0].message.contains("`ID`"), "{}", items[0].message);

@@ -53,6 +53,9 @@ pub(super) enum Ty<'s> {
     Response(Box<Ty<'s>>),
     /// `tonic::Streaming<M>`: its items are `M`.
     Stream(&'s Message),
+    /// A sequence of messages: a repeated message field, `Vec<M>`, `VecDeque<M>`,
+    /// `LinkedList<M>`, `[M]`, and iterators over them.
+    List(&'s Message),
 }
 
 impl<'s> Ty<'s> {
@@ -70,6 +73,45 @@ type Fields = HashMap<Vec<String>, Vec<(String, syn::Type, ScopeId)>>;
 /// This file's functions and inherent methods: absolute path -> the types of their parameters
 /// (the receiver left out) and the scope they are written in.
 type Fns = HashMap<Vec<String>, (Vec<syn::Type>, ScopeId)>;
+
+/// Sequence types whose element is their first type argument.
+const LISTS: &[&str] = &["Vec", "VecDeque", "LinkedList"];
+
+/// Methods of a sequence (or of an iterator over one) that give a sequence of the same
+/// elements (an `Option` or `Result` of one is known as it).
+const LIST_KEEPING: &[&str] = &[
+    "iter",
+    "iter_mut",
+    "into_iter",
+    "rev",
+    "skip",
+    "take",
+    "peekable",
+    "clone",
+    "as_slice",
+    "as_mut_slice",
+];
+
+/// Methods of a sequence (or of an iterator over one) that give one element (in an `Option`,
+/// known as the element).
+const LIST_ELEMENT: &[&str] = &[
+    "next",
+    "next_back",
+    "first",
+    "last",
+    "first_mut",
+    "last_mut",
+    "get",
+    "get_mut",
+    "front",
+    "back",
+    "front_mut",
+    "back_mut",
+    "pop",
+    "pop_front",
+    "pop_back",
+    "nth",
+];
 
 /// Associated functions of a tonic client that make one.
 const CLIENT_CONSTRUCTORS: &[&str] = &["new", "connect", "with_interceptor", "with_origin"];
@@ -475,6 +517,15 @@ impl<'a> Types<'a> {
         }
     }
 
+    /// The type of the items a `for` loop over `e` binds: the elements of a sequence of
+    /// messages (`for m in &resp.items`, `for m in list.iter()`).
+    pub(super) fn loop_item(&self, e: &syn::Expr, scope: ScopeId) -> Option<Ty<'a>> {
+        match self.ty_of_expr(e, scope)? {
+            Ty::List(m) => Some(Ty::Message(m)),
+            _ => None,
+        }
+    }
+
     /// The locals known now, to give back to [`Types::restore`] where a scope ends (a `match`
     /// arm, the branch of an `if let`, the body of a `while let`): the bindings of its patterns
     /// end there.
@@ -542,6 +593,7 @@ impl<'a> Types<'a> {
             syn::Type::Reference(r) => self.ty_of_type(&r.elem, scope),
             syn::Type::Paren(p) => self.ty_of_type(&p.elem, scope),
             syn::Type::Group(g) => self.ty_of_type(&g.elem, scope),
+            syn::Type::Slice(sl) => self.ty_of_type(&sl.elem, scope)?.message().map(Ty::List),
             syn::Type::Path(tp) if tp.qself.is_none() => {
                 let last = tp.path.segments.last()?;
                 // `Option<T>` too: only its `T` has fields, and the methods that reach it
@@ -559,6 +611,14 @@ impl<'a> Types<'a> {
                 }
                 if tp.path.is_ident("Self") {
                     return self.self_ty();
+                }
+                if LISTS.iter().any(|l| last.ident == l) {
+                    if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
+                        if let Some(syn::GenericArgument::Type(inner)) = a.args.first() {
+                            return self.ty_of_type(inner, scope)?.message().map(Ty::List);
+                        }
+                    }
+                    return None;
                 }
                 let full = match self.idx.resolve(scope, &tp.path)? {
                     Resolution::One(r) => r.full,
@@ -673,7 +733,7 @@ impl<'a> Types<'a> {
                 };
                 match self.ty_of_expr(&f.base, scope)? {
                     Ty::Struct(s) => self.struct_field(&s, &name),
-                    Ty::Client(_) | Ty::Response(_) | Ty::Stream(_) => None,
+                    Ty::Client(_) | Ty::Response(_) | Ty::Stream(_) | Ty::List(_) => None,
                     Ty::Message(m) | Ty::Boxed(m) => {
                         let field = m.field_by_rust_name(&name)?;
                         match &field.kind {
@@ -682,6 +742,9 @@ impl<'a> Types<'a> {
                                     && !matches!(field.label, Label::Repeated | Label::Map) =>
                             {
                                 self.schema?.message(full).map(Ty::Message)
+                            }
+                            FieldKind::Message(full) if matches!(field.label, Label::Repeated) => {
+                                self.schema?.message(full).map(Ty::List)
                             }
                             _ => None,
                         }
@@ -729,22 +792,18 @@ impl<'a> Types<'a> {
                     }
                     Ty::Stream(item) => matches!(method.as_str(), "message" | "next" | "try_next")
                         .then_some(Ty::Message(item)),
+                    Ty::List(item) if LIST_KEEPING.contains(&method.as_str()) => {
+                        Some(Ty::List(item))
+                    }
+                    Ty::List(item) => LIST_ELEMENT
+                        .contains(&method.as_str())
+                        .then_some(Ty::Message(item)),
                 }
             }
-            // An element of a repeated message field.
+            // An element of a sequence of messages.
             syn::Expr::Index(i) if !matches!(&*i.index, syn::Expr::Range(_)) => {
-                let syn::Expr::Field(f) = &*i.expr else {
-                    return None;
-                };
-                let syn::Member::Named(name) = &f.member else {
-                    return None;
-                };
-                let m = self.ty_of_expr(&f.base, scope)?.message()?;
-                let field = m.field_by_rust_name(&name.to_string())?;
-                match &field.kind {
-                    FieldKind::Message(full) if matches!(field.label, Label::Repeated) => {
-                        self.schema?.message(full).map(Ty::Message)
-                    }
+                match self.ty_of_expr(&i.expr, scope)? {
+                    Ty::List(m) => Some(Ty::Message(m)),
                     _ => None,
                 }
             }
@@ -756,6 +815,22 @@ impl<'a> Types<'a> {
                 let syn::Expr::Path(p) = &*c.func else {
                     return None;
                 };
+                // `Arc::new(x)`, `Box::new(x)`, `Rc::new(x)`, `Some(x)`, `Ok(x)`: known as `x`.
+                let segs: Vec<String> = p
+                    .path
+                    .segments
+                    .iter()
+                    .map(|s| s.ident.to_string())
+                    .collect();
+                let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+                if c.args.len() == 1
+                    && matches!(
+                        segs[segs.len().saturating_sub(2)..],
+                        ["Arc" | "Box" | "Rc", "new"] | ["Some" | "Ok"]
+                    )
+                {
+                    return self.ty_of_expr(&c.args[0], scope);
+                }
                 if p.qself.is_some() || p.path.segments.len() < 2 {
                     let full = self.idx.resolve_full(scope, &p.path)?;
                     let (name, owner) = full.split_last()?;
@@ -786,7 +861,10 @@ impl<'a> Types<'a> {
                         .contains(&name.as_str())
                         .then_some(Ty::Client(svc));
                 }
-                self.returned(&owner, &name)
+                // A derived `Default` of a struct of the crate.
+                self.returned(&owner, &name).or_else(|| {
+                    (name == "default" && self.knows_struct(&owner)).then(|| Ty::Struct(owner))
+                })
             }
             syn::Expr::Struct(s) if s.qself.is_none() => {
                 if s.path.is_ident("Self") {
