@@ -228,7 +228,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                     c.name,
                     c.tonic_req.as_deref().unwrap_or("?")
                 ),
-                "check the 0.14 changes the step does not make (tonic's features were renamed: `tls` -> `tls-ring`, `tls-roots` -> `tls-native-roots`, `prost` dropped; choose `tls-aws-lc` if you want aws-lc): `transport::Server` incoming types, `tower::discover::Change` sent to `Channel::balance_channel` (now `tonic::transport::channel::Change`), and any direct use of `tonic::codec::ProstCodec` (now in tonic-prost)",
+                "check the 0.14 changes the step does not make (tonic's features were renamed: `tls` -> `tls-ring`, `tls-roots` -> `tls-native-roots`, `prost` dropped; choose `tls-aws-lc` if you want aws-lc): `transport::Server` incoming types, `tower::discover::Change` sent to `Channel::balance_channel` (now `tonic::transport::channel::Change`: renamed in files that do not drive tower's own balancer), and any direct use of `tonic::codec::ProstCodec` (now in tonic-prost)",
             ));
         }
         if !new_deps.is_empty() {

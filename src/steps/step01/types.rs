@@ -710,6 +710,89 @@ impl<'a> Types<'a> {
         self.ty_of_full(f.held.or(f.head)?)
     }
 
+    /// The type of `receiver.method(..)`, see [`Types::ty_of_expr`].
+    fn method_call_ty(&self, m: &syn::ExprMethodCall, scope: ScopeId) -> Option<Ty<'a>> {
+        let method = m.method.to_string();
+        match self.ty_of_expr(&m.receiver, scope)? {
+            // An inherent method, a method of the trait whose default method this is,
+            // or of the one trait of this file with a method of that name.
+            Ty::Struct(s) => self
+                .returned(&s, &method)
+                .or_else(|| self.trait_method(Some(&s), &method))
+                .or_else(|| {
+                    self.knows_struct(&s)
+                        .then(|| self.trait_method(None, &method))
+                        .flatten()
+                }),
+            Ty::Message(_) | Ty::Boxed(_) => None,
+            Ty::Client(svc) => Self::client_call(svc, &method, self.schema?),
+            Ty::Response(inner) => {
+                matches!(method.as_str(), "into_inner" | "get_ref" | "get_mut").then_some(*inner)
+            }
+            Ty::Stream(item) => matches!(method.as_str(), "message" | "next" | "try_next")
+                .then_some(Ty::Message(item)),
+            Ty::List(item) if LIST_KEEPING.contains(&method.as_str()) => Some(Ty::List(item)),
+            Ty::List(item) => LIST_ELEMENT
+                .contains(&method.as_str())
+                .then_some(Ty::Message(item)),
+        }
+    }
+
+    /// The type of a call `f(..)` / `T::f(..)`, see [`Types::ty_of_expr`].
+    fn call_ty(&self, c: &syn::ExprCall, scope: ScopeId) -> Option<Ty<'a>> {
+        let syn::Expr::Path(p) = &*c.func else {
+            return None;
+        };
+        // `Arc::new(x)`, `Box::new(x)`, `Rc::new(x)`, `Some(x)`, `Ok(x)`: known as `x`.
+        let segs: Vec<String> = p
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+        if c.args.len() == 1
+            && matches!(
+                segs[segs.len().saturating_sub(2)..],
+                ["Arc" | "Box" | "Rc", "new"] | ["Some" | "Ok"]
+            )
+        {
+            return self.ty_of_expr(&c.args[0], scope);
+        }
+        if p.qself.is_some() || p.path.segments.len() < 2 {
+            let full = self.idx.resolve_full(scope, &p.path)?;
+            let (name, owner) = full.split_last()?;
+            return self.returned(owner, name);
+        }
+        let owner = path_without_last(&p.path, p.path.segments.len() - 1);
+        let name = p.path.segments.last()?.ident.to_string();
+        let owner = if owner.is_ident("Self") {
+            match self.self_ty()? {
+                Ty::Struct(s) => s,
+                Ty::Message(m) | Ty::Boxed(m) => {
+                    return (name == "default").then_some(Ty::Message(m))
+                }
+                _ => return None,
+            }
+        } else {
+            match self.resolve(scope, &owner) {
+                Some(Named::Message(m)) => return (name == "default").then_some(Ty::Message(m)),
+                Some(_) => return None,
+                None => self.idx.resolve_full(scope, &owner)?,
+            }
+        };
+        // `XClient::new(channel)`, `XClient::connect(url).await?`.
+        if let Some(svc) = self.client(&owner) {
+            return CLIENT_CONSTRUCTORS
+                .contains(&name.as_str())
+                .then_some(Ty::Client(svc));
+        }
+        // A derived `Default` of a struct of the crate.
+        self.returned(&owner, &name).or_else(|| {
+            (name == "default" && self.knows_struct(&owner)).then_some(Ty::Struct(owner))
+        })
+    }
+
     /// The type of an expression, where it can be known.
     pub(super) fn ty_of_expr(&self, e: &syn::Expr, scope: ScopeId) -> Option<Ty<'a>> {
         match e {
@@ -771,35 +854,7 @@ impl<'a> Types<'a> {
             }
             // A method of the crate's own type: its declared return type; a client's RPC, a
             // response's inside, a stream's next item.
-            syn::Expr::MethodCall(m) => {
-                let method = m.method.to_string();
-                match self.ty_of_expr(&m.receiver, scope)? {
-                    // An inherent method, a method of the trait whose default method this is,
-                    // or of the one trait of this file with a method of that name.
-                    Ty::Struct(s) => self
-                        .returned(&s, &method)
-                        .or_else(|| self.trait_method(Some(&s), &method))
-                        .or_else(|| {
-                            self.knows_struct(&s)
-                                .then(|| self.trait_method(None, &method))
-                                .flatten()
-                        }),
-                    Ty::Message(_) | Ty::Boxed(_) => None,
-                    Ty::Client(svc) => Self::client_call(svc, &method, self.schema?),
-                    Ty::Response(inner) => {
-                        matches!(method.as_str(), "into_inner" | "get_ref" | "get_mut")
-                            .then_some(*inner)
-                    }
-                    Ty::Stream(item) => matches!(method.as_str(), "message" | "next" | "try_next")
-                        .then_some(Ty::Message(item)),
-                    Ty::List(item) if LIST_KEEPING.contains(&method.as_str()) => {
-                        Some(Ty::List(item))
-                    }
-                    Ty::List(item) => LIST_ELEMENT
-                        .contains(&method.as_str())
-                        .then_some(Ty::Message(item)),
-                }
-            }
+            syn::Expr::MethodCall(m) => self.method_call_ty(m, scope),
             // An element of a sequence of messages.
             syn::Expr::Index(i) if !matches!(&*i.index, syn::Expr::Range(_)) => {
                 match self.ty_of_expr(&i.expr, scope)? {
@@ -811,61 +866,7 @@ impl<'a> Types<'a> {
             syn::Expr::Await(a) => self.ty_of_expr(&a.base, scope),
             syn::Expr::Try(t) => self.ty_of_expr(&t.expr, scope),
             // `T::f(..)` of the crate's own type, or a crate function.
-            syn::Expr::Call(c) => {
-                let syn::Expr::Path(p) = &*c.func else {
-                    return None;
-                };
-                // `Arc::new(x)`, `Box::new(x)`, `Rc::new(x)`, `Some(x)`, `Ok(x)`: known as `x`.
-                let segs: Vec<String> = p
-                    .path
-                    .segments
-                    .iter()
-                    .map(|s| s.ident.to_string())
-                    .collect();
-                let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-                if c.args.len() == 1
-                    && matches!(
-                        segs[segs.len().saturating_sub(2)..],
-                        ["Arc" | "Box" | "Rc", "new"] | ["Some" | "Ok"]
-                    )
-                {
-                    return self.ty_of_expr(&c.args[0], scope);
-                }
-                if p.qself.is_some() || p.path.segments.len() < 2 {
-                    let full = self.idx.resolve_full(scope, &p.path)?;
-                    let (name, owner) = full.split_last()?;
-                    return self.returned(owner, name);
-                }
-                let owner = path_without_last(&p.path, p.path.segments.len() - 1);
-                let name = p.path.segments.last()?.ident.to_string();
-                let owner = if owner.is_ident("Self") {
-                    match self.self_ty()? {
-                        Ty::Struct(s) => s,
-                        Ty::Message(m) | Ty::Boxed(m) => {
-                            return (name == "default").then_some(Ty::Message(m))
-                        }
-                        _ => return None,
-                    }
-                } else {
-                    match self.resolve(scope, &owner) {
-                        Some(Named::Message(m)) => {
-                            return (name == "default").then_some(Ty::Message(m))
-                        }
-                        Some(_) => return None,
-                        None => self.idx.resolve_full(scope, &owner)?,
-                    }
-                };
-                // `XClient::new(channel)`, `XClient::connect(url).await?`.
-                if let Some(svc) = self.client(&owner) {
-                    return CLIENT_CONSTRUCTORS
-                        .contains(&name.as_str())
-                        .then_some(Ty::Client(svc));
-                }
-                // A derived `Default` of a struct of the crate.
-                self.returned(&owner, &name).or_else(|| {
-                    (name == "default" && self.knows_struct(&owner)).then(|| Ty::Struct(owner))
-                })
-            }
+            syn::Expr::Call(c) => self.call_ty(c, scope),
             syn::Expr::Struct(s) if s.qself.is_none() => {
                 if s.path.is_ident("Self") {
                     return self.self_ty();
