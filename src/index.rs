@@ -37,6 +37,9 @@ pub type ItemPath = Vec<String>;
 pub struct TypeRef {
     pub text: String,
     pub head: Option<ItemPath>,
+    /// The head of the one value the type holds, through `&`, `Option`, `Result`, `Box`, `Arc`
+    /// and `Rc` (`Option<&pb::Span>` -> `crate::pb::Span`), when it is a path type.
+    pub held: Option<ItemPath>,
 }
 
 /// A function's signature: parameters (pattern text, type; a receiver is `self`) and the
@@ -257,6 +260,7 @@ fn rebase_ty(lib: Option<&str>, t: &TypeRef) -> TypeRef {
     TypeRef {
         text: t.text.clone(),
         head: t.head.as_ref().map(|h| rebase(lib, h)),
+        held: t.held.as_ref().map(|h| rebase(lib, h)),
     }
 }
 
@@ -598,6 +602,29 @@ impl Walker<'_> {
         TypeRef {
             text: tokens(ty),
             head,
+            held: self.held(scope, ty),
+        }
+    }
+
+    /// See [`TypeRef::held`].
+    fn held(&self, scope: ScopeId, ty: &syn::Type) -> Option<ItemPath> {
+        match ty {
+            syn::Type::Reference(r) => self.held(scope, &r.elem),
+            syn::Type::Paren(p) => self.held(scope, &p.elem),
+            syn::Type::Path(p) if p.qself.is_none() => {
+                let last = p.path.segments.last()?;
+                let wrapper = ["Option", "Result", "Box", "Arc", "Rc"]
+                    .iter()
+                    .any(|w| last.ident == w);
+                match &last.arguments {
+                    syn::PathArguments::AngleBracketed(a) if wrapper => match a.args.first()? {
+                        syn::GenericArgument::Type(inner) => self.held(scope, inner),
+                        _ => None,
+                    },
+                    _ => self.idx.resolve_full(scope, &p.path),
+                }
+            }
+            _ => None,
         }
     }
 
@@ -611,6 +638,7 @@ impl Walker<'_> {
                     TypeRef {
                         text: tokens(&r.ty),
                         head: None,
+                        held: None,
                     },
                 ),
                 syn::FnArg::Typed(t) => (tokens(&t.pat), self.type_ref(scope, &t.ty)),
@@ -695,7 +723,9 @@ impl Walker<'_> {
                     .collect();
                 self.ix.fields.insert(here(&s.ident), fields);
             }
-            syn::Item::Impl(i) if i.trait_.is_none() => {
+            // Inherent methods, and the methods of trait impls (`impl Tr for S`: `s.m()`
+            // calls it where the trait is in scope; an inherent method of the name wins).
+            syn::Item::Impl(i) => {
                 let syn::Type::Path(p) = &*i.self_ty else {
                     return;
                 };
@@ -705,9 +735,12 @@ impl Walker<'_> {
                 for ii in &i.items {
                     if let syn::ImplItem::Fn(f) = ii {
                         let sig = self.sig(scope, &f.sig);
-                        self.ix
-                            .fns
-                            .insert(join(&owner, &[f.sig.ident.to_string()]), sig);
+                        let key = join(&owner, &[f.sig.ident.to_string()]);
+                        if i.trait_.is_none() {
+                            self.ix.fns.insert(key, sig);
+                        } else {
+                            self.ix.fns.entry(key).or_insert(sig);
+                        }
                     }
                 }
             }
@@ -848,13 +881,18 @@ mod tests {
         );
     }
 
+    /// The held head of the return type of the function at `full`.
+    fn m_ret(ix: &CrateIndex, full: &str) -> Option<ItemPath> {
+        ix.function(&path(full))?.ret?.held
+    }
+
     #[test]
     fn functions_and_fields_keep_their_declared_types() {
         let ix = index(&[
             ("crate::proto", PROTO),
             (
                 "crate::svc",
-                "use crate::proto::pb::{HelloRequest, greeter_client::GreeterClient};\npub struct Svc { client: GreeterClient<tonic::transport::Channel>, n: u32 }\npub fn make(req: HelloRequest, _n: u8) -> Option<HelloRequest> { None }\nimpl Svc { fn call(&self, r: &HelloRequest) {} }\n",
+                "use crate::proto::pb::{HelloRequest, greeter_client::GreeterClient};\npub struct Svc { client: GreeterClient<tonic::transport::Channel>, n: u32 }\npub fn make(req: HelloRequest, _n: u8) -> Option<HelloRequest> { None }\nimpl Svc { fn call(&self, r: &HelloRequest) {} }\nimpl Tr for Svc { fn get(&self) -> Result<&HelloRequest, E> { make_it() } fn call(&self) -> HelloRequest { make_it() } }\nimpl Other for Svc { fn describe(&self) -> Box<HelloRequest> { make_it() } }\n",
             ),
         ]);
         let f = ix.function(&path("crate::svc::make")).unwrap();
@@ -864,6 +902,20 @@ mod tests {
             Some(path("crate::proto::pb::HelloRequest"))
         );
         assert_eq!(f.ret.as_ref().unwrap().head, Some(path("Option")));
+        assert_eq!(
+            f.ret.as_ref().unwrap().held,
+            Some(path("crate::proto::pb::HelloRequest"))
+        );
+        assert_eq!(
+            m_ret(&ix, "crate::svc::Svc::get"),
+            Some(path("crate::proto::pb::HelloRequest"))
+        );
+        // A trait impl's method is the type's, unless an inherent one has the name.
+        assert_eq!(
+            m_ret(&ix, "crate::svc::Svc::describe"),
+            Some(path("crate::proto::pb::HelloRequest"))
+        );
+        assert_eq!(m_ret(&ix, "crate::svc::Svc::call"), None);
         let m = ix.function(&path("crate::svc::Svc::call")).unwrap();
         assert_eq!(m.params[0].0, "self");
         assert_eq!(m.params[1].1.text, "& HelloRequest");

@@ -100,6 +100,9 @@ pub enum Guard {
     /// Every use of protobuf descriptor types in the file is understood
     /// ([`Checks::descriptors_migrate`]).
     Descriptors,
+    /// The crate moves from tonic 0.12 and the file's `tower::discover::Change` is the one it
+    /// sends to `Channel::balance_channel` ([`Checks::tonic_upgrade`]).
+    TonicUpgrade,
 }
 
 /// The checks in code that rules depend on, given by the steps that own them (the rules name no
@@ -112,6 +115,9 @@ pub struct Checks {
     /// Does this file move its descriptor types to buffa-descriptor ([`Guard::Descriptors`])?
     /// `Err(reason)` when it keeps them.
     pub descriptors_migrate: fn(&crate::engine::FileCtx<'_>) -> Result<(), String>,
+    /// Does this file take tonic 0.14's place of an item tonic 0.12 took from elsewhere
+    /// ([`Guard::TonicUpgrade`])? `Err(reason)` when it keeps it.
+    pub tonic_upgrade: fn(&crate::engine::FileCtx<'_>) -> Result<(), String>,
 }
 
 impl Rule {
@@ -328,12 +334,13 @@ pub fn load_file(file: &str, text: &str) -> Result<StepRules, RuleError> {
         let guard = match guard.as_deref() {
             None => None,
             Some("descriptors") => Some(Guard::Descriptors),
+            Some("tonic-upgrade") => Some(Guard::TonicUpgrade),
             Some(other) => {
                 return Err(RuleError::BadPath {
                     file: file.into(),
                     id,
                     path: other.to_string(),
-                    why: "unknown guard (known: descriptors)".into(),
+                    why: "unknown guard (known: descriptors, tonic-upgrade)".into(),
                 })
             }
         };

@@ -515,9 +515,10 @@ impl Pass for RenamePass<'_> {
 }
 
 /// What decides whether a rule renames in this file: the checks passed in by the steps, and the
-/// guard's verdict, computed once per file.
+/// guards' verdicts, each computed once per file.
 struct Gate<'c> {
     guard: std::cell::OnceCell<Result<(), String>>,
+    upgrade: std::cell::OnceCell<Result<(), String>>,
     checks: &'c super::Checks,
 }
 
@@ -534,6 +535,11 @@ impl Gate<'_> {
                 .get_or_init(|| (self.checks.descriptors_migrate)(ctx))
                 .clone()
                 .err(),
+            Some(super::Guard::TonicUpgrade) => self
+                .upgrade
+                .get_or_init(|| (self.checks.tonic_upgrade)(ctx))
+                .clone()
+                .err(),
         }
     }
 }
@@ -547,6 +553,7 @@ fn run(
     let idx = ctx.index;
     let gate = Gate {
         guard: std::cell::OnceCell::new(),
+        upgrade: std::cell::OnceCell::new(),
         checks,
     };
     let mut w = Walker {

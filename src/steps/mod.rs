@@ -113,6 +113,7 @@ pub enum Prepare {
 const RULE_CHECKS: crate::rules::Checks = crate::rules::Checks {
     details_converts: details::converts,
     descriptors_migrate: step01::descriptors::migrates,
+    tonic_upgrade: step01::upgrade::change_moves,
 };
 
 /// One migration step, ready to run: its definition and its rules.

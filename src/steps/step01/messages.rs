@@ -1212,6 +1212,12 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         self.walk_function(&f.attrs, &f.sig, &f.block);
     }
 
+    fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
+        self.types.enter_trait(t, self.tr.current());
+        syn::visit::visit_item_trait(self, t);
+        self.types.leave_impl();
+    }
+
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
         self.types.enter_impl(i, self.tr.current());
         syn::visit::visit_item_impl(self, i);
@@ -1256,6 +1262,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     }
 
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        self.types.call_closures(c, self.tr.current());
         self.oneof_call(c);
         self.decode_call(c);
         syn::visit::visit_expr_call(self, c);
@@ -1294,7 +1301,42 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         if pattern_is_some(&l.pat) {
             self.option_scrutinee(&l.expr);
         }
+        let ty = self.types.ty_of_expr(&l.expr, self.tr.current());
         syn::visit::visit_expr_let(self, l);
+        self.types.bind_pattern(&l.pat, ty);
+    }
+
+    fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
+        // The bindings of an `if let` hold in its branch only.
+        let saved = self.types.save();
+        for a in &e.attrs {
+            self.visit_attribute(a);
+        }
+        self.visit_expr(&e.cond);
+        self.visit_block(&e.then_branch);
+        self.types.restore(saved);
+        if let Some((_, els)) = &e.else_branch {
+            self.visit_expr(els);
+        }
+    }
+
+    fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
+        let ty = self.types.loop_item(&e.expr, self.tr.current());
+        let saved = self.types.save();
+        for a in &e.attrs {
+            self.visit_attribute(a);
+        }
+        self.visit_expr(&e.expr);
+        self.visit_pat(&e.pat);
+        self.types.bind_pattern(&e.pat, ty);
+        self.visit_block(&e.body);
+        self.types.restore(saved);
+    }
+
+    fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
+        let saved = self.types.save();
+        syn::visit::visit_expr_while(self, e);
+        self.types.restore(saved);
     }
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
@@ -1320,19 +1362,23 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         for a in &m.attrs {
             self.visit_attribute(a);
         }
+        let ty = self.types.ty_of_expr(&m.expr, self.tr.current());
         self.visit_expr(&m.expr);
         let by_value = self.types.is_owned_param(strip_parens(&m.expr));
         for arm in &m.arms {
             for a in &arm.attrs {
                 self.visit_attribute(a);
             }
+            let saved = self.types.save();
             self.by_value_arms = by_value;
             self.visit_pat(&arm.pat);
             self.by_value_arms = false;
+            self.types.bind_pattern(&arm.pat, ty.clone());
             if let Some((_, g)) = &arm.guard {
                 self.visit_expr(g);
             }
             self.visit_expr(&arm.body);
+            self.types.restore(saved);
         }
     }
 

@@ -48,6 +48,7 @@ pub mod messages;
 pub mod names;
 pub mod stub_globs;
 mod types;
+pub mod upgrade;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -88,6 +89,9 @@ pub struct CodegenPlan {
     /// sites sit in sibling modules' files: `src/a.rs` and `src/b.rs` each with a private
     /// `mod api { tonic::include_proto!(..) }` get `mod connect { .. }` in `src/lib.rs`).
     pub connect_host: Option<PathBuf>,
+    /// The crate moves from tonic 0.12 to 0.14 and calls `Channel::balance_channel`: tower's
+    /// `Change` it sends there becomes tonic's ([`upgrade`]).
+    pub balance_channel_upgrade: bool,
 }
 
 fn item(
@@ -202,6 +206,11 @@ pub fn prepare(ws: &Workspace) -> Prepared {
             && c.tonic_req
                 .as_deref()
                 .is_some_and(|r| r.contains("0.12") || r.contains("0.13"));
+        plan.balance_channel_upgrade = old_tonic
+            && c.tonic_req.as_deref().is_some_and(|r| r.contains("0.12"))
+            && c.files
+                .iter()
+                .any(|f| upgrade::calls_balance_channel(text_of(&f.path)));
         if old_tonic {
             new_deps.push(NewDep::new(
                 "tonic-prost-build",
@@ -219,7 +228,7 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                     c.name,
                     c.tonic_req.as_deref().unwrap_or("?")
                 ),
-                "check the 0.14 changes the step does not make (tonic's features were renamed: `tls` -> `tls-ring`, `tls-roots` -> `tls-native-roots`, `prost` dropped; choose `tls-aws-lc` if you want aws-lc): `transport::Server` incoming types, `tower::discover::Change` sent to `Channel::balance_channel` (now `tonic::transport::channel::Change`), and any direct use of `tonic::codec::ProstCodec` (now in tonic-prost)",
+                "check the 0.14 changes the step does not make (tonic's features were renamed: `tls` -> `tls-ring`, `tls-roots` -> `tls-native-roots`, `prost` dropped; choose `tls-aws-lc` if you want aws-lc): `transport::Server` incoming types, `tower::discover::Change` sent to `Channel::balance_channel` (now `tonic::transport::channel::Change`: renamed in files that do not drive tower's own balancer), and any direct use of `tonic::codec::ProstCodec` (now in tonic-prost)",
             ));
         }
         if !new_deps.is_empty() {

@@ -458,6 +458,12 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         syn::visit::visit_path(self, p);
     }
 
+    fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
+        self.types.enter_trait(t, self.tr.current());
+        syn::visit::visit_item_trait(self, t);
+        self.types.leave_impl();
+    }
+
     fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
         self.types.enter_impl(i, self.tr.current());
         syn::visit::visit_item_impl(self, i);
@@ -512,6 +518,68 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         let ty = self.types.init_ty(l, self.tr.current());
         self.visit_pat(&l.pat);
         self.types.local(l, ty, self.tr.current());
+    }
+
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        self.types.call_closures(c, self.tr.current());
+        syn::visit::visit_expr_call(self, c);
+    }
+
+    fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+        for a in &m.attrs {
+            self.visit_attribute(a);
+        }
+        let ty = self.types.ty_of_expr(&m.expr, self.tr.current());
+        self.visit_expr(&m.expr);
+        for arm in &m.arms {
+            let saved = self.types.save();
+            self.visit_pat(&arm.pat);
+            self.types.bind_pattern(&arm.pat, ty.clone());
+            if let Some((_, g)) = &arm.guard {
+                self.visit_expr(g);
+            }
+            self.visit_expr(&arm.body);
+            self.types.restore(saved);
+        }
+    }
+
+    fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
+        let ty = self.types.ty_of_expr(&l.expr, self.tr.current());
+        syn::visit::visit_expr_let(self, l);
+        self.types.bind_pattern(&l.pat, ty);
+    }
+
+    fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
+        // The bindings of an `if let` hold in its branch only.
+        let saved = self.types.save();
+        for a in &e.attrs {
+            self.visit_attribute(a);
+        }
+        self.visit_expr(&e.cond);
+        self.visit_block(&e.then_branch);
+        self.types.restore(saved);
+        if let Some((_, els)) = &e.else_branch {
+            self.visit_expr(els);
+        }
+    }
+
+    fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
+        let ty = self.types.loop_item(&e.expr, self.tr.current());
+        let saved = self.types.save();
+        for a in &e.attrs {
+            self.visit_attribute(a);
+        }
+        self.visit_expr(&e.expr);
+        self.visit_pat(&e.pat);
+        self.types.bind_pattern(&e.pat, ty);
+        self.visit_block(&e.body);
+        self.types.restore(saved);
+    }
+
+    fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
+        let saved = self.types.save();
+        syn::visit::visit_expr_while(self, e);
+        self.types.restore(saved);
     }
 
     fn visit_expr_field(&mut self, f: &'ast syn::ExprField) {
@@ -575,9 +643,13 @@ mod tests {
           LeaseGrantRequest grant = 3;
           Addr addr = 4;
           oneof HTTPChoice { string HTTPCode = 5; int64 plain = 6; }
+          repeated LeaseGrantRequest grants = 7;
         }
         message Plain { string name = 1; int64 id = 2; }
-        service Kv { rpc HashKV(HashKVRequest) returns (Member); }
+        service Kv {
+          rpc HashKV(HashKVRequest) returns (Member);
+          rpc KeepAlive(stream LeaseGrantRequest) returns (stream LeaseGrantRequest);
+        }
     "#;
 
     fn ctx() -> Arc<CrateCtx> {
@@ -737,15 +809,196 @@ mod tests {
     }
 
     #[test]
+    fn responses_and_stream_items_of_the_generated_clients_calls() {
+        // The RPC's output types what a client call gives, through `.await`, `?`,
+        // `.into_inner()`, a stream's `.message()` / `.next()` and `Some(x)` / `Ok(x)`.
+        check(
+            "use crate::pb::kv_client::KvClient as PbKv;
+             use tonic::Streaming;
+             struct C { inner: PbKv<tonic::transport::Channel> }
+             struct S { stream: Streaming<crate::pb::LeaseGrantRequest> }
+             impl C {
+    async fn f(&mut self, rx: R) -> Result<u64, tonic::Status> {
+        let mut stream = self.inner.keep_alive(rx).await?.into_inner();
+        let id = match stream.message().await? {
+            Some(resp) => resp.id,
+            None => 0,
+        };
+        while let Some(r) = stream.message().await? { let _ = r.ttl; }
+        let m = self.inner.hash_kv(H::default()).await?.into_inner();
+        Ok(id as u64 + m.id)
+    }
+}
+             impl S { async fn g(&mut self) -> i64 { if let Some(Ok(x)) = self.stream.next().await { x.ttl } else { 0 } } }
+             async fn h(url: String) -> u64 { let mut c = PbKv::connect(url).await.unwrap(); let resp = c.hash_kv(H::default()).await.unwrap(); resp.get_ref().id }
+",
+            "use crate::pb::kv_client::KvClient as PbKv;
+             use tonic::Streaming;
+             struct C { inner: PbKv<tonic::transport::Channel> }
+             struct S { stream: Streaming<crate::pb::LeaseGrantRequest> }
+             impl C {
+    async fn f(&mut self, rx: R) -> Result<u64, tonic::Status> {
+        let mut stream = self.inner.keep_alive(rx).await?.into_inner();
+        let id = match stream.message().await? {
+            Some(resp) => resp.ID,
+            None => 0,
+        };
+        while let Some(r) = stream.message().await? { let _ = r.TTL; }
+        let m = self.inner.hash_kv(H::default()).await?.into_inner();
+        Ok(id as u64 + m.ID)
+    }
+}
+             impl S { async fn g(&mut self) -> i64 { if let Some(Ok(x)) = self.stream.next().await { x.TTL } else { 0 } } }
+             async fn h(url: String) -> u64 { let mut c = PbKv::connect(url).await.unwrap(); let resp = c.hash_kv(H::default()).await.unwrap(); resp.get_ref().ID }
+",
+            &[],
+        );
+    }
+
+    #[test]
+    fn methods_of_the_files_traits_and_options_matched() {
+        // A trait's default method reads through the trait's own method; a struct of the file
+        // calls the one trait method of that name; a parameter `Option<M>` matched by
+        // `Some(mut x)` binds `x` to `M`.
+        check(
+            "use crate::pb::{LeaseGrantRequest as Grant, Member};
+             pub trait HasGrant {
+    fn grant(&self) -> &Grant;
+    fn grant_mut(&mut self) -> Option<&mut Grant>;
+    fn ttl(&self) -> i64 { self.grant().ttl }
+}
+             pub struct Lease { g: Grant }
+             impl HasGrant for Lease {
+    fn grant(&self) -> &Grant { &self.g }
+    fn grant_mut(&mut self) -> Option<&mut Grant> { Some(&mut self.g) }
+}
+             fn f(l: &mut Lease, m: Option<Member>) -> u64 {
+    l.grant_mut().unwrap().id = 1;
+    match m {
+        Some(mut m) => { m.id += 1; m.id }
+        None => l.grant().id as u64,
+    }
+}
+",
+            "use crate::pb::{LeaseGrantRequest as Grant, Member};
+             pub trait HasGrant {
+    fn grant(&self) -> &Grant;
+    fn grant_mut(&mut self) -> Option<&mut Grant>;
+    fn ttl(&self) -> i64 { self.grant().TTL }
+}
+             pub struct Lease { g: Grant }
+             impl HasGrant for Lease {
+    fn grant(&self) -> &Grant { &self.g }
+    fn grant_mut(&mut self) -> Option<&mut Grant> { Some(&mut self.g) }
+}
+             fn f(l: &mut Lease, m: Option<Member>) -> u64 {
+    l.grant_mut().unwrap().ID = 1;
+    match m {
+        Some(mut m) => { m.ID += 1; m.ID }
+        None => l.grant().ID as u64,
+    }
+}
+",
+            &[],
+        );
+        // Two traits of the file declaring the method: not guessed, listed.
+        let before = "use crate::pb::{LeaseGrantRequest as Grant, Member};
+                      pub trait A { fn get(&self) -> &Grant; }
+                      pub trait B { fn get(&self) -> &Member; }
+                      pub struct S;
+                      fn f(s: &S) -> i64 { s.get().ttl }
+";
+        let (got, items) = run(before);
+        assert_eq!(got, before);
+        assert_eq!(items.len(), 1, "{items:#?}");
+    }
+
+    #[test]
+    fn a_patterns_bindings_end_with_its_arm_or_branch() {
+        // `r` is the stream's item inside the arm and the `if let` branch only: after them it
+        // is the parameter again, of unknown type (listed).
+        let before = "use tonic::Streaming;
+                      async fn f(mut s: Streaming<crate::pb::Member>, r: R) -> u64 {
+    match s.message().await.unwrap() { Some(r) => r.id, None => 0 };
+    if let Some(r) = s.message().await.unwrap() { r.id; }
+    r.id
+}
+";
+        let (got, items) = run(before);
+        assert_eq!(
+            got,
+            before
+                .replacen("r.id,", "r.ID,", 1)
+                .replacen("r.id;", "r.ID;", 1),
+            "\n--- got ---\n{got}"
+        );
+        let rules: Vec<&str> = items.iter().map(|i| i.rule.as_str()).collect();
+        assert_eq!(rules, ["step01/name-field-unsure"], "{items:#?}");
+        assert_eq!(items[0].offset, before.rfind("r.id").unwrap() + 2);
+    }
+
+    #[test]
+    fn held_return_types_trait_impl_methods_and_repeated_elements() {
+        // Through the crate's index: `Option<M>` / `&M` returns, a method of a trait impl
+        // (the trait declared elsewhere), an element of a repeated message field.
+        let before = "use crate::pb::{LeaseGrantRequest as PbGrant, Member};\n\
+                      pub struct Ctx(Vec<Member>);\n\
+                      impl other::Last for Ctx { fn last_grant(&self) -> Option<&PbGrant> { None } }\n\
+                      impl Ctx { pub fn first(&self) -> Option<Member> { None } }\n\
+                      fn f(c: Ctx) -> i64 { c.first().unwrap().id as i64 + c.last_grant().unwrap().ttl + c.first().unwrap().grants[0].ttl }\n";
+        let after = "use crate::pb::{LeaseGrantRequest as PbGrant, Member};\n\
+                     pub struct Ctx(Vec<Member>);\n\
+                     impl other::Last for Ctx { fn last_grant(&self) -> Option<&PbGrant> { None } }\n\
+                     impl Ctx { pub fn first(&self) -> Option<Member> { None } }\n\
+                     fn f(c: Ctx) -> i64 { c.first().unwrap().ID as i64 + c.last_grant().unwrap().TTL + c.first().unwrap().grants[0].TTL }\n";
+        let (got, items) = run_with(before, true);
+        assert_eq!(got, after, "\n--- got ---\n{got}");
+        assert!(items.is_empty(), "{items:#?}");
+    }
+
+    #[test]
+    fn closures_passed_to_the_files_impl_fn_parameters() {
+        check(
+            "use crate::pb::{LeaseGrantRequest as Grant, Member};\n\
+             struct Mock;\n\
+             impl Mock {\n    fn with(f1: impl FnOnce(u8) -> u8, f2: impl FnOnce(&Grant, Member)) { let _ = (f1, f2); }\n    fn again() { Self::with(|n| n, |g, m| { g.ttl + m.id as i64; }); }\n}\n\
+             fn each(f: impl Fn(&Grant) -> i64) -> i64 { f(&Grant::default()) }\n\
+             fn t() { Mock::with(|n| n, |g, _| { g.id; }); each(|g| g.ttl); }\n",
+            "use crate::pb::{LeaseGrantRequest as Grant, Member};\n\
+             struct Mock;\n\
+             impl Mock {\n    fn with(f1: impl FnOnce(u8) -> u8, f2: impl FnOnce(&Grant, Member)) { let _ = (f1, f2); }\n    fn again() { Self::with(|n| n, |g, m| { g.TTL + m.ID as i64; }); }\n}\n\
+             fn each(f: impl Fn(&Grant) -> i64) -> i64 { f(&Grant::default()) }\n\
+             fn t() { Mock::with(|n| n, |g, _| { g.ID; }); each(|g| g.TTL); }\n",
+            &[],
+        );
+    }
+
+    #[test]
+    fn elements_of_sequences_of_messages_and_wrapped_values() {
+        // `for` over a `Vec<M>` or a repeated field, `.iter().next()`, `.last()`, `[i]`; a
+        // struct's derived `default()` in an `Arc`.
+        check(
+            "use std::collections::LinkedList;\nuse std::sync::Arc;\nuse crate::pb::{LeaseGrantRequest as Grant, Member};\n\
+             #[derive(Default)]\nstruct Rep { last: Grant }\n\
+             fn f(ms: Vec<Member>, l: &LinkedList<Member>, s: &[Grant]) -> i64 {\n    let mut n = 0;\n    for m in &ms { n += m.id as i64; for g in m.grants.iter() { n += g.ttl; } }\n    let mut it = l.iter();\n    let first = it.next().unwrap();\n    let rep = Arc::new(Rep::default());\n    n + first.grants.last().unwrap().ttl + ms[0].grants[1].id + s[0].ttl + rep.last.ttl\n}\n",
+            "use std::collections::LinkedList;\nuse std::sync::Arc;\nuse crate::pb::{LeaseGrantRequest as Grant, Member};\n\
+             #[derive(Default)]\nstruct Rep { last: Grant }\n\
+             fn f(ms: Vec<Member>, l: &LinkedList<Member>, s: &[Grant]) -> i64 {\n    let mut n = 0;\n    for m in &ms { n += m.ID as i64; for g in m.grants.iter() { n += g.TTL; } }\n    let mut it = l.iter();\n    let first = it.next().unwrap();\n    let rep = Arc::new(Rep::default());\n    n + first.grants.last().unwrap().TTL + ms[0].grants[1].ID + s[0].TTL + rep.last.TTL\n}\n",
+            &[],
+        );
+    }
+
+    #[test]
     fn unknown_receivers_are_listed_not_renamed() {
         let before = "use crate::pb::Member;\n\
                       struct Mine { id: u64 }\n\
-                      fn f(ms: Vec<Member>, mine: Mine) -> u64 { let mut n = mine.id; for m in ms { n += m.id; } let p = |x| x; n + p(ms2()).ttl }\n\
+                      fn f(ms: impl IntoIterator<Item = Member>, mine: Mine) -> u64 { let mut n = mine.id; for m in ms { n += m.id; } let p = |x| x; n + p(ms2()).ttl }\n\
                       fn ms2() -> Mine { Mine { id: 1 } }\n";
         let (got, items) = run(before);
         assert_eq!(got, before);
         let lines: Vec<(usize, &str)> = items.iter().map(|i| (i.offset, i.rule.as_str())).collect();
-        // `m.id` (a loop binding) and `.ttl` on a call; `mine.id` is the user's struct.
+        // `m.id` (a loop over a collection of unknown type) and `.ttl` on a call; `mine.id` is
+        // the user's struct.
         assert_eq!(lines.len(), 2, "{items:#?}");
         assert!(lines.iter().all(|(_, r)| *r == "step01/name-field-unsure"));
         assert!(items[0].message.contains("`ID`"), "{}", items[0].message);

@@ -6,6 +6,22 @@
 //! declared return type, and bindings of a oneof's message variant in a pattern
 //! (`Kind::Put(r)`: `r` is the variant's message, boxed in buffa).
 //!
+//! Calls through a generated tonic client are typed by the schema: a field or local of type
+//! `x_client::XClient<..>` is the service's client, `client.rpc(..)` its method's
+//! `tonic::Response` of the output message (unary, client streaming) or of a
+//! `tonic::Streaming` of it (server streaming, bidi); `.into_inner()` / `.get_ref()` reach the
+//! inside, a stream's `.message()` / `.next()` / `.try_next()` its item. A future (`.await`), an
+//! `Option` and a `Result` (`?`, `unwrap`, `Some(x)` / `Ok(x)` patterns) are known as what they
+//! hold, as everywhere here: only that can have fields.
+//!
+//! Before:
+//! ```text
+//! let mut s = self.inner.lease_keep_alive(rx).await?.into_inner();
+//! match s.message().await? { Some(resp) => resp.ttl, None => 0 }
+//! ```
+//! After: `resp` is known as `LeaseKeepAliveResponse` (the RPC's output), so its `ttl` is renamed
+//! to buffa's `TTL` rather than listed as unsure.
+//!
 //! Before (a walker keeps one [`Types`] in step with its visit):
 //! ```text
 //! struct Resp(pb::PutResponse);
@@ -16,10 +32,12 @@
 
 use std::collections::HashMap;
 
+use syn::spanned::Spanned;
+
 use super::messages::Named;
 use super::CrateCtx;
 use crate::resolve::{range, FileIndex, Resolution, ScopeId};
-use crate::schema::{FieldKind, Label, Message, Schema};
+use crate::schema::{FieldKind, Label, Message, Schema, Service, StreamingKind};
 
 /// A type as far as field reads need it.
 #[derive(Clone, Debug)]
@@ -29,6 +47,15 @@ pub(super) enum Ty<'s> {
     Boxed(&'s Message),
     /// A struct of the crate (its absolute path).
     Struct(Vec<String>),
+    /// A tonic client generated for this service (`x_client::XClient<T>`).
+    Client(&'s Service),
+    /// What a client's call gives: `tonic::Response<T>` (its future and `Result` too).
+    Response(Box<Ty<'s>>),
+    /// `tonic::Streaming<M>`: its items are `M`.
+    Stream(&'s Message),
+    /// A sequence of messages: a repeated message field, `Vec<M>`, `VecDeque<M>`,
+    /// `LinkedList<M>`, `[M]`, and iterators over them.
+    List(&'s Message),
 }
 
 impl<'s> Ty<'s> {
@@ -36,12 +63,81 @@ impl<'s> Ty<'s> {
     pub(super) fn message(&self) -> Option<&'s Message> {
         match self {
             Ty::Message(m) | Ty::Boxed(m) => Some(m),
-            Ty::Struct(_) => None,
+            _ => None,
         }
     }
 }
 
 type Fields = HashMap<Vec<String>, Vec<(String, syn::Type, ScopeId)>>;
+
+/// This file's functions and inherent methods: absolute path -> the types of their parameters
+/// (the receiver left out) and the scope they are written in.
+type Fns = HashMap<Vec<String>, (Vec<syn::Type>, ScopeId)>;
+
+/// Sequence types whose element is their first type argument.
+const LISTS: &[&str] = &["Vec", "VecDeque", "LinkedList"];
+
+/// Methods of a sequence (or of an iterator over one) that give a sequence of the same
+/// elements (an `Option` or `Result` of one is known as it).
+const LIST_KEEPING: &[&str] = &[
+    "iter",
+    "iter_mut",
+    "into_iter",
+    "rev",
+    "skip",
+    "take",
+    "peekable",
+    "clone",
+    "as_slice",
+    "as_mut_slice",
+];
+
+/// Methods of a sequence (or of an iterator over one) that give one element (in an `Option`,
+/// known as the element).
+const LIST_ELEMENT: &[&str] = &[
+    "next",
+    "next_back",
+    "first",
+    "last",
+    "first_mut",
+    "last_mut",
+    "get",
+    "get_mut",
+    "front",
+    "back",
+    "front_mut",
+    "back_mut",
+    "pop",
+    "pop_front",
+    "pop_back",
+    "nth",
+];
+
+/// Associated functions of a tonic client that make one.
+const CLIENT_CONSTRUCTORS: &[&str] = &["new", "connect", "with_interceptor", "with_origin"];
+
+/// Methods of a tonic client that give the client back (its builders).
+const CLIENT_BUILDERS: &[&str] = &[
+    "send_compressed",
+    "accept_compressed",
+    "max_decoding_message_size",
+    "max_encoding_message_size",
+];
+
+/// tonic's generic wrappers of messages that the types here see through.
+enum Wrapper {
+    Streaming,
+    Response,
+}
+
+fn tonic_wrapper(full: &[String]) -> Option<Wrapper> {
+    let segs: Vec<&str> = full.iter().map(String::as_str).collect();
+    match segs[..] {
+        ["tonic", "Streaming"] | ["tonic", "codec", "Streaming"] => Some(Wrapper::Streaming),
+        ["tonic", "Response"] => Some(Wrapper::Response),
+        _ => None,
+    }
+}
 
 /// The type environment of one walk over a file.
 pub(super) struct Types<'a> {
@@ -51,6 +147,12 @@ pub(super) struct Types<'a> {
     /// This file's structs: absolute path -> fields (name or tuple index) with their types and
     /// the scope they are written in.
     structs: Fields,
+    /// This file's traits: absolute path -> methods with their declared return types.
+    traits: Fields,
+    fns: Fns,
+    /// The parameter types of closures passed where a function of this file declares an
+    /// `impl Fn(A, ..)` parameter, by the closure's start ([`Types::call_closures`]).
+    closure_params: HashMap<usize, Vec<Option<Ty<'a>>>>,
     /// The self type of each enclosing impl (`None`: not a struct or message we know).
     self_ty: Vec<Option<Ty<'a>>>,
     /// Per enclosing function or closure: locals of known type (`None`: shadowed by a binding
@@ -61,10 +163,65 @@ pub(super) struct Types<'a> {
     owned: Vec<std::collections::HashSet<String>>,
 }
 
-/// This file's structs and their fields (named, or `0`, `1`, .. for tuple structs).
-fn collect_structs(idx: &FileIndex, items: &[syn::Item], scope: ScopeId, out: &mut Fields) {
+/// This file's structs and their fields (named, or `0`, `1`, .. for tuple structs), and its
+/// traits with their methods' declared return types (`()` left out).
+fn collect_structs(
+    idx: &FileIndex,
+    items: &[syn::Item],
+    scope: ScopeId,
+    out: &mut Fields,
+    traits: &mut Fields,
+    fns: &mut Fns,
+) {
+    let typed = |sig: &syn::Signature| -> Vec<syn::Type> {
+        sig.inputs
+            .iter()
+            .filter_map(|a| match a {
+                syn::FnArg::Typed(t) => Some((*t.ty).clone()),
+                syn::FnArg::Receiver(_) => None,
+            })
+            .collect()
+    };
     for it in items {
         match it {
+            syn::Item::Fn(f) => {
+                let mut path = idx.module_path(scope).to_vec();
+                path.push(f.sig.ident.to_string());
+                fns.insert(path, (typed(&f.sig), scope));
+            }
+            syn::Item::Impl(i) if i.trait_.is_none() => {
+                let syn::Type::Path(tp) = &*i.self_ty else {
+                    continue;
+                };
+                let Some(owner) = idx.resolve_full(scope, &tp.path) else {
+                    continue;
+                };
+                for ii in &i.items {
+                    if let syn::ImplItem::Fn(f) = ii {
+                        let mut path = owner.clone();
+                        path.push(f.sig.ident.to_string());
+                        fns.insert(path, (typed(&f.sig), scope));
+                    }
+                }
+            }
+            syn::Item::Trait(t) => {
+                let mut path = idx.module_path(scope).to_vec();
+                path.push(t.ident.to_string());
+                let methods = t
+                    .items
+                    .iter()
+                    .filter_map(|i| match i {
+                        syn::TraitItem::Fn(f) => match &f.sig.output {
+                            syn::ReturnType::Type(_, ty) => {
+                                Some((f.sig.ident.to_string(), (**ty).clone(), scope))
+                            }
+                            syn::ReturnType::Default => None,
+                        },
+                        _ => None,
+                    })
+                    .collect();
+                traits.insert(path, methods);
+            }
             syn::Item::Struct(s) => {
                 let mut path = idx.module_path(scope).to_vec();
                 path.push(s.ident.to_string());
@@ -85,13 +242,33 @@ fn collect_structs(idx: &FileIndex, items: &[syn::Item], scope: ScopeId, out: &m
             syn::Item::Mod(m) => {
                 if let Some((brace, items)) = &m.content {
                     if let Some(&s) = idx.scope_at.get(&range(brace.span.open()).start) {
-                        collect_structs(idx, items, s, out);
+                        collect_structs(idx, items, s, out, traits, fns);
                     }
                 }
             }
             _ => {}
         }
     }
+}
+
+/// The argument types of `impl Fn(A, ..)` (`FnMut`, `FnOnce`).
+fn fn_bound_inputs(ty: &syn::Type) -> Option<Vec<syn::Type>> {
+    let syn::Type::ImplTrait(it) = ty else {
+        return None;
+    };
+    it.bounds.iter().find_map(|b| {
+        let syn::TypeParamBound::Trait(t) = b else {
+            return None;
+        };
+        let last = t.path.segments.last()?;
+        if !["Fn", "FnMut", "FnOnce"].iter().any(|f| last.ident == f) {
+            return None;
+        }
+        match &last.arguments {
+            syn::PathArguments::Parenthesized(a) => Some(a.inputs.iter().cloned().collect()),
+            _ => None,
+        }
+    })
 }
 
 fn path_without_last(p: &syn::Path, keep: usize) -> syn::Path {
@@ -104,12 +281,17 @@ fn path_without_last(p: &syn::Path, keep: usize) -> syn::Path {
 impl<'a> Types<'a> {
     pub(super) fn new(ctx: &'a CrateCtx, idx: &'a FileIndex, file: &syn::File) -> Types<'a> {
         let mut structs = HashMap::new();
-        collect_structs(idx, &file.items, 0, &mut structs);
+        let mut traits = HashMap::new();
+        let mut fns = HashMap::new();
+        collect_structs(idx, &file.items, 0, &mut structs, &mut traits, &mut fns);
         Types {
             ctx,
             schema: ctx.schema.as_deref(),
             idx,
             structs,
+            traits,
+            fns,
+            closure_params: HashMap::new(),
             self_ty: Vec::new(),
             env: Vec::new(),
             owned: Vec::new(),
@@ -135,6 +317,31 @@ impl<'a> Types<'a> {
 
     pub(super) fn leave_impl(&mut self) {
         self.self_ty.pop();
+    }
+
+    /// A trait's body: `self` in its default methods is known by the trait's own methods
+    /// (`self.obj().id` reads a field of what `obj` returns). Left with [`Types::leave_impl`].
+    pub(super) fn enter_trait(&mut self, t: &syn::ItemTrait, scope: ScopeId) {
+        let mut path = self.idx.module_path(scope).to_vec();
+        path.push(t.ident.to_string());
+        self.self_ty.push(Some(Ty::Struct(path)));
+    }
+
+    /// The declared return type of method `name` of this file's trait `owner`; with no
+    /// owner, of the one trait of this file that declares a method of that name.
+    fn trait_method(&self, owner: Option<&[String]>, name: &str) -> Option<Ty<'a>> {
+        let mut found = self
+            .traits
+            .iter()
+            .filter(|(t, _)| owner.is_none_or(|o| o == &t[..]));
+        let mut rets = found
+            .by_ref()
+            .filter_map(|(_, ms)| ms.iter().find(|(n, _, _)| n == name));
+        let (_, ty, scope) = rets.next()?;
+        if rets.next().is_some() {
+            return None;
+        }
+        self.ty_of_type(ty, *scope)
     }
 
     /// A function's body begins: its typed parameters are known.
@@ -171,6 +378,53 @@ impl<'a> Types<'a> {
         self.owned.last().is_some_and(|o| o.contains(&id))
     }
 
+    /// A call of a function of this file (`f(..)`, `T::f(..)`, `Self::f(..)`) is about to be
+    /// visited: the closures it passes to a parameter declared `impl Fn(A, ..)` (`FnMut`,
+    /// `FnOnce`) have parameters of types `A, ..`.
+    pub(super) fn call_closures(&mut self, c: &syn::ExprCall, scope: ScopeId) {
+        if !c.args.iter().any(|a| matches!(a, syn::Expr::Closure(_))) {
+            return;
+        }
+        let syn::Expr::Path(p) = &*c.func else {
+            return;
+        };
+        if p.qself.is_some() {
+            return;
+        }
+        let full = match p.path.segments.len() {
+            0 => return,
+            1 => self.idx.resolve_full(scope, &p.path),
+            n => {
+                let owner = path_without_last(&p.path, n - 1);
+                let owner = if owner.is_ident("Self") {
+                    match self.self_ty() {
+                        Some(Ty::Struct(s)) => Some(s),
+                        _ => None,
+                    }
+                } else {
+                    self.idx.resolve_full(scope, &owner)
+                };
+                owner.map(|mut o| {
+                    o.push(p.path.segments[n - 1].ident.to_string());
+                    o
+                })
+            }
+        };
+        let Some((params, fscope)) = full.and_then(|f| self.fns.get(&f)).cloned() else {
+            return;
+        };
+        for (arg, ty) in c.args.iter().zip(&params) {
+            let syn::Expr::Closure(cl) = arg else {
+                continue;
+            };
+            let Some(inputs) = fn_bound_inputs(ty) else {
+                continue;
+            };
+            let tys = inputs.iter().map(|t| self.ty_of_type(t, fscope)).collect();
+            self.closure_params.insert(range(cl.span()).start, tys);
+        }
+    }
+
     /// A closure's parameters shadow: typed ones are known, the others are not. Returns what
     /// to give back to [`Types::leave_closure`].
     pub(super) fn enter_closure(
@@ -188,6 +442,18 @@ impl<'a> Types<'a> {
                 }
                 syn::Pat::Ident(pi) => shadow.push((pi.ident.to_string(), None)),
                 _ => {}
+            }
+        }
+        // Untyped parameters of a closure passed to a parameter `impl Fn(A, ..)`.
+        if let Some(tys) = self.closure_params.remove(&range(c.span()).start) {
+            for (p, ty) in c.inputs.iter().zip(tys) {
+                if let (syn::Pat::Ident(pi), Some(ty)) = (p, ty) {
+                    if pi.subpat.is_none() {
+                        let name = pi.ident.to_string();
+                        shadow.retain(|(n, _)| *n != name);
+                        shadow.push((name, Some(ty)));
+                    }
+                }
             }
         }
         let saved = self.env.last().cloned();
@@ -224,8 +490,51 @@ impl<'a> Types<'a> {
             syn::Pat::Ident(pi) if pi.subpat.is_none() => {
                 self.bind(pi.ident.to_string(), ty);
             }
+            // `let Some(x) = .. else { .. };`
+            other => self.bind_pattern(other, ty),
+        }
+    }
+
+    /// A pattern matched against a value of type `ty` (a `match` arm, `if let`, `while let`,
+    /// `let .. else`), after it was visited: `x`, `Some(x)`, `Ok(x)`, `&x`, nested, bind `x` to
+    /// `ty` (an `Option` or a `Result` is known as what it holds).
+    pub(super) fn bind_pattern(&mut self, p: &syn::Pat, ty: Option<Ty<'a>>) {
+        let Some(ty) = ty else {
+            return;
+        };
+        match p {
+            syn::Pat::Ident(pi) if pi.subpat.is_none() => self.bind(pi.ident.to_string(), Some(ty)),
+            syn::Pat::Reference(r) => self.bind_pattern(&r.pat, Some(ty)),
+            syn::Pat::Paren(x) => self.bind_pattern(&x.pat, Some(ty)),
+            syn::Pat::TupleStruct(t)
+                if t.qself.is_none()
+                    && t.elems.len() == 1
+                    && (t.path.is_ident("Some") || t.path.is_ident("Ok")) =>
+            {
+                self.bind_pattern(&t.elems[0], Some(ty));
+            }
             _ => {}
         }
+    }
+
+    /// The type of the items a `for` loop over `e` binds: the elements of a sequence of
+    /// messages (`for m in &resp.items`, `for m in list.iter()`).
+    pub(super) fn loop_item(&self, e: &syn::Expr, scope: ScopeId) -> Option<Ty<'a>> {
+        match self.ty_of_expr(e, scope)? {
+            Ty::List(m) => Some(Ty::Message(m)),
+            _ => None,
+        }
+    }
+
+    /// The locals known now, to give back to [`Types::restore`] where a scope ends (a `match`
+    /// arm, the branch of an `if let`, the body of a `while let`): the bindings of its patterns
+    /// end there.
+    pub(super) fn save(&self) -> Option<HashMap<String, Option<Ty<'a>>>> {
+        self.env.last().cloned()
+    }
+
+    pub(super) fn restore(&mut self, saved: Option<HashMap<String, Option<Ty<'a>>>>) {
+        self.leave_closure(saved);
     }
 
     /// A tuple-struct pattern after it was visited: `Kind::Put(r)` of a oneof's message
@@ -284,13 +593,14 @@ impl<'a> Types<'a> {
             syn::Type::Reference(r) => self.ty_of_type(&r.elem, scope),
             syn::Type::Paren(p) => self.ty_of_type(&p.elem, scope),
             syn::Type::Group(g) => self.ty_of_type(&g.elem, scope),
+            syn::Type::Slice(sl) => self.ty_of_type(&sl.elem, scope)?.message().map(Ty::List),
             syn::Type::Path(tp) if tp.qself.is_none() => {
                 let last = tp.path.segments.last()?;
                 // `Option<T>` too: only its `T` has fields, and the methods that reach it
                 // (`as_mut().unwrap()`) keep the type (see `ty_of_expr`).
                 if matches!(
                     last.ident.to_string().as_str(),
-                    "Box" | "Arc" | "Rc" | "Option"
+                    "Box" | "Arc" | "Rc" | "Option" | "Result"
                 ) {
                     if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
                         if let Some(syn::GenericArgument::Type(inner)) = a.args.first() {
@@ -302,17 +612,73 @@ impl<'a> Types<'a> {
                 if tp.path.is_ident("Self") {
                     return self.self_ty();
                 }
+                if LISTS.iter().any(|l| last.ident == l) {
+                    if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
+                        if let Some(syn::GenericArgument::Type(inner)) = a.args.first() {
+                            return self.ty_of_type(inner, scope)?.message().map(Ty::List);
+                        }
+                    }
+                    return None;
+                }
                 let full = match self.idx.resolve(scope, &tp.path)? {
                     Resolution::One(r) => r.full,
                     Resolution::Ambiguous(_) => return None,
                 };
+                // `tonic::Streaming<M>` and `tonic::Response<T>` (re-exported by tonic's root).
+                let inner = || match &last.arguments {
+                    syn::PathArguments::AngleBracketed(a) => match a.args.first() {
+                        Some(syn::GenericArgument::Type(inner)) => self.ty_of_type(inner, scope),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                match tonic_wrapper(&full) {
+                    Some(Wrapper::Streaming) => {
+                        return inner().and_then(|t| t.message()).map(Ty::Stream)
+                    }
+                    Some(Wrapper::Response) => return inner().map(|t| Ty::Response(Box::new(t))),
+                    None => {}
+                }
                 self.ty_of_full(full)
             }
             _ => None,
         }
     }
 
+    /// The service whose generated tonic client `full` is (`<module>::x_client::XClient`).
+    fn client(&self, full: &[String]) -> Option<&'a Service> {
+        let schema = self.schema?;
+        let (name, module) = full.split_last()?;
+        let (client_mod, module) = module.split_last()?;
+        let package = self
+            .ctx
+            .modules
+            .iter()
+            .find(|(m, _)| m[..] == module[..])
+            .map(|(_, p)| p)?;
+        schema.services.iter().find(|s| {
+            &s.package == package && &s.tonic_client_mod == client_mod && &s.tonic_client == name
+        })
+    }
+
+    /// What `client.method(..)` gives: an RPC's response, the client itself for its builder
+    /// methods.
+    fn client_call(svc: &'a Service, method: &str, schema: &'a Schema) -> Option<Ty<'a>> {
+        if let Some(m) = svc.methods.iter().find(|m| m.rust_name == method) {
+            let out = schema.message(&m.output)?;
+            let inner = match m.kind {
+                StreamingKind::Unary | StreamingKind::ClientStream => Ty::Message(out),
+                StreamingKind::ServerStream | StreamingKind::Bidi => Ty::Stream(out),
+            };
+            return Some(Ty::Response(Box::new(inner)));
+        }
+        CLIENT_BUILDERS.contains(&method).then_some(Ty::Client(svc))
+    }
+
     fn ty_of_full(&self, full: Vec<String>) -> Option<Ty<'a>> {
+        if let Some(svc) = self.client(&full) {
+            return Some(Ty::Client(svc));
+        }
         match self.ctx.named(&full) {
             Some(Named::Message(m)) => Some(Ty::Message(m)),
             Some(_) => None,
@@ -329,7 +695,8 @@ impl<'a> Types<'a> {
         if ret.text == "Self" {
             return Some(Ty::Struct(owner.to_vec()));
         }
-        self.ty_of_full(ret.head?)
+        // `&M`, `Option<M>`, `Result<&M, E>`: known as what they hold.
+        self.ty_of_full(ret.held.or(ret.head)?)
     }
 
     /// The declared type of field `name` of the crate's struct `s`.
@@ -339,8 +706,91 @@ impl<'a> Types<'a> {
             return self.ty_of_type(ty, *scope);
         }
         let syms = self.idx.symbols.as_ref()?;
-        let head = syms.field(s, name)?.head.clone()?;
-        self.ty_of_full(head)
+        let f = syms.field(s, name)?;
+        self.ty_of_full(f.held.or(f.head)?)
+    }
+
+    /// The type of `receiver.method(..)`, see [`Types::ty_of_expr`].
+    fn method_call_ty(&self, m: &syn::ExprMethodCall, scope: ScopeId) -> Option<Ty<'a>> {
+        let method = m.method.to_string();
+        match self.ty_of_expr(&m.receiver, scope)? {
+            // An inherent method, a method of the trait whose default method this is,
+            // or of the one trait of this file with a method of that name.
+            Ty::Struct(s) => self
+                .returned(&s, &method)
+                .or_else(|| self.trait_method(Some(&s), &method))
+                .or_else(|| {
+                    self.knows_struct(&s)
+                        .then(|| self.trait_method(None, &method))
+                        .flatten()
+                }),
+            Ty::Message(_) | Ty::Boxed(_) => None,
+            Ty::Client(svc) => Self::client_call(svc, &method, self.schema?),
+            Ty::Response(inner) => {
+                matches!(method.as_str(), "into_inner" | "get_ref" | "get_mut").then_some(*inner)
+            }
+            Ty::Stream(item) => matches!(method.as_str(), "message" | "next" | "try_next")
+                .then_some(Ty::Message(item)),
+            Ty::List(item) if LIST_KEEPING.contains(&method.as_str()) => Some(Ty::List(item)),
+            Ty::List(item) => LIST_ELEMENT
+                .contains(&method.as_str())
+                .then_some(Ty::Message(item)),
+        }
+    }
+
+    /// The type of a call `f(..)` / `T::f(..)`, see [`Types::ty_of_expr`].
+    fn call_ty(&self, c: &syn::ExprCall, scope: ScopeId) -> Option<Ty<'a>> {
+        let syn::Expr::Path(p) = &*c.func else {
+            return None;
+        };
+        // `Arc::new(x)`, `Box::new(x)`, `Rc::new(x)`, `Some(x)`, `Ok(x)`: known as `x`.
+        let segs: Vec<String> = p
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+        if c.args.len() == 1
+            && matches!(
+                segs[segs.len().saturating_sub(2)..],
+                ["Arc" | "Box" | "Rc", "new"] | ["Some" | "Ok"]
+            )
+        {
+            return self.ty_of_expr(&c.args[0], scope);
+        }
+        if p.qself.is_some() || p.path.segments.len() < 2 {
+            let full = self.idx.resolve_full(scope, &p.path)?;
+            let (name, owner) = full.split_last()?;
+            return self.returned(owner, name);
+        }
+        let owner = path_without_last(&p.path, p.path.segments.len() - 1);
+        let name = p.path.segments.last()?.ident.to_string();
+        let owner = if owner.is_ident("Self") {
+            match self.self_ty()? {
+                Ty::Struct(s) => s,
+                Ty::Message(m) | Ty::Boxed(m) => {
+                    return (name == "default").then_some(Ty::Message(m))
+                }
+                _ => return None,
+            }
+        } else {
+            match self.resolve(scope, &owner) {
+                Some(Named::Message(m)) => return (name == "default").then_some(Ty::Message(m)),
+                Some(_) => return None,
+                None => self.idx.resolve_full(scope, &owner)?,
+            }
+        };
+        // `XClient::new(channel)`, `XClient::connect(url).await?`.
+        if let Some(svc) = self.client(&owner) {
+            return CLIENT_CONSTRUCTORS
+                .contains(&name.as_str())
+                .then_some(Ty::Client(svc));
+        }
+        // A derived `Default` of a struct of the crate.
+        self.returned(&owner, &name).or_else(|| {
+            (name == "default" && self.knows_struct(&owner)).then_some(Ty::Struct(owner))
+        })
     }
 
     /// The type of an expression, where it can be known.
@@ -366,6 +816,7 @@ impl<'a> Types<'a> {
                 };
                 match self.ty_of_expr(&f.base, scope)? {
                     Ty::Struct(s) => self.struct_field(&s, &name),
+                    Ty::Client(_) | Ty::Response(_) | Ty::Stream(_) | Ty::List(_) => None,
                     Ty::Message(m) | Ty::Boxed(m) => {
                         let field = m.field_by_rust_name(&name)?;
                         match &field.kind {
@@ -374,6 +825,9 @@ impl<'a> Types<'a> {
                                     && !matches!(field.label, Label::Repeated | Label::Map) =>
                             {
                                 self.schema?.message(full).map(Ty::Message)
+                            }
+                            FieldKind::Message(full) if matches!(field.label, Label::Repeated) => {
+                                self.schema?.message(full).map(Ty::List)
                             }
                             _ => None,
                         }
@@ -398,41 +852,21 @@ impl<'a> Types<'a> {
             {
                 self.ty_of_expr(&m.receiver, scope)
             }
-            // A method of the crate's own type: its declared return type.
-            syn::Expr::MethodCall(m) => match self.ty_of_expr(&m.receiver, scope)? {
-                Ty::Struct(s) => self.returned(&s, &m.method.to_string()),
-                Ty::Message(_) | Ty::Boxed(_) => None,
-            },
-            // `T::f(..)` of the crate's own type, or a crate function.
-            syn::Expr::Call(c) => {
-                let syn::Expr::Path(p) = &*c.func else {
-                    return None;
-                };
-                if p.qself.is_some() || p.path.segments.len() < 2 {
-                    let full = self.idx.resolve_full(scope, &p.path)?;
-                    let (name, owner) = full.split_last()?;
-                    return self.returned(owner, name);
+            // A method of the crate's own type: its declared return type; a client's RPC, a
+            // response's inside, a stream's next item.
+            syn::Expr::MethodCall(m) => self.method_call_ty(m, scope),
+            // An element of a sequence of messages.
+            syn::Expr::Index(i) if !matches!(&*i.index, syn::Expr::Range(_)) => {
+                match self.ty_of_expr(&i.expr, scope)? {
+                    Ty::List(m) => Some(Ty::Message(m)),
+                    _ => None,
                 }
-                let owner = path_without_last(&p.path, p.path.segments.len() - 1);
-                let name = p.path.segments.last()?.ident.to_string();
-                let owner = if owner.is_ident("Self") {
-                    match self.self_ty()? {
-                        Ty::Struct(s) => s,
-                        Ty::Message(m) | Ty::Boxed(m) => {
-                            return (name == "default").then_some(Ty::Message(m))
-                        }
-                    }
-                } else {
-                    match self.resolve(scope, &owner) {
-                        Some(Named::Message(m)) => {
-                            return (name == "default").then_some(Ty::Message(m))
-                        }
-                        Some(_) => return None,
-                        None => self.idx.resolve_full(scope, &owner)?,
-                    }
-                };
-                self.returned(&owner, &name)
             }
+            // A future is known as its output, a `Result` as its `Ok` value.
+            syn::Expr::Await(a) => self.ty_of_expr(&a.base, scope),
+            syn::Expr::Try(t) => self.ty_of_expr(&t.expr, scope),
+            // `T::f(..)` of the crate's own type, or a crate function.
+            syn::Expr::Call(c) => self.call_ty(c, scope),
             syn::Expr::Struct(s) if s.qself.is_none() => {
                 if s.path.is_ident("Self") {
                     return self.self_ty();
