@@ -1203,6 +1203,7 @@ fn pattern_is_some(p: &syn::Pat) -> bool {
 
 impl<'ast> Visit<'ast> for Walker<'_, '_> {
     crate::scoped_visit!();
+    crate::typed_visit!();
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         self.walk_function(&f.attrs, &f.sig, &f.block);
@@ -1212,18 +1213,6 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         self.walk_function(&f.attrs, &f.sig, &f.block);
     }
 
-    fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
-        self.types.enter_trait(t, self.tr.current());
-        syn::visit::visit_item_trait(self, t);
-        self.types.leave_impl();
-    }
-
-    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
-        self.types.enter_impl(i, self.tr.current());
-        syn::visit::visit_item_impl(self, i);
-        self.types.leave_impl();
-    }
-
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
         for p in &c.inputs {
             self.visit_pat(p);
@@ -1231,11 +1220,6 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         let saved = self.types.enter_closure(c, self.tr.current());
         self.visit_expr(&c.body);
         self.types.leave_closure(saved);
-    }
-
-    fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
-        self.types.shadow(p.ident.to_string());
-        syn::visit::visit_pat_ident(self, p);
     }
 
     fn visit_pat_tuple_struct(&mut self, p: &'ast syn::PatTupleStruct) {
@@ -1304,39 +1288,6 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         let ty = self.types.ty_of_expr(&l.expr, self.tr.current());
         syn::visit::visit_expr_let(self, l);
         self.types.bind_pattern(&l.pat, ty);
-    }
-
-    fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
-        // The bindings of an `if let` hold in its branch only.
-        let saved = self.types.save();
-        for a in &e.attrs {
-            self.visit_attribute(a);
-        }
-        self.visit_expr(&e.cond);
-        self.visit_block(&e.then_branch);
-        self.types.restore(saved);
-        if let Some((_, els)) = &e.else_branch {
-            self.visit_expr(els);
-        }
-    }
-
-    fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
-        let ty = self.types.loop_item(&e.expr, self.tr.current());
-        let saved = self.types.save();
-        for a in &e.attrs {
-            self.visit_attribute(a);
-        }
-        self.visit_expr(&e.expr);
-        self.visit_pat(&e.pat);
-        self.types.bind_pattern(&e.pat, ty);
-        self.visit_block(&e.body);
-        self.types.restore(saved);
-    }
-
-    fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
-        let saved = self.types.save();
-        syn::visit::visit_expr_while(self, e);
-        self.types.restore(saved);
     }
 
     fn visit_local(&mut self, l: &'ast syn::Local) {

@@ -448,6 +448,7 @@ fn const_fn(sig: &syn::Signature, body: &syn::Block) -> Option<ConstFn> {
 
 impl<'ast> Visit<'ast> for Walker<'_, '_> {
     crate::scoped_visit!();
+    crate::typed_visit!();
 
     fn visit_item_use(&mut self, u: &'ast syn::ItemUse) {
         self.use_tree(&u.tree, &mut Vec::new(), u.leading_colon.is_some());
@@ -456,18 +457,6 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     fn visit_path(&mut self, p: &'ast syn::Path) {
         self.path(p);
         syn::visit::visit_path(self, p);
-    }
-
-    fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
-        self.types.enter_trait(t, self.tr.current());
-        syn::visit::visit_item_trait(self, t);
-        self.types.leave_impl();
-    }
-
-    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
-        self.types.enter_impl(i, self.tr.current());
-        syn::visit::visit_item_impl(self, i);
-        self.types.leave_impl();
     }
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
@@ -492,12 +481,6 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         let saved = self.types.enter_closure(c, self.tr.current());
         self.visit_expr(&c.body);
         self.types.leave_closure(saved);
-    }
-
-    fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
-        // Any binding this pass did not type shadows what it knew.
-        self.types.shadow(p.ident.to_string());
-        syn::visit::visit_pat_ident(self, p);
     }
 
     fn visit_pat_tuple_struct(&mut self, p: &'ast syn::PatTupleStruct) {
@@ -547,39 +530,6 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         let ty = self.types.ty_of_expr(&l.expr, self.tr.current());
         syn::visit::visit_expr_let(self, l);
         self.types.bind_pattern(&l.pat, ty);
-    }
-
-    fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
-        // The bindings of an `if let` hold in its branch only.
-        let saved = self.types.save();
-        for a in &e.attrs {
-            self.visit_attribute(a);
-        }
-        self.visit_expr(&e.cond);
-        self.visit_block(&e.then_branch);
-        self.types.restore(saved);
-        if let Some((_, els)) = &e.else_branch {
-            self.visit_expr(els);
-        }
-    }
-
-    fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
-        let ty = self.types.loop_item(&e.expr, self.tr.current());
-        let saved = self.types.save();
-        for a in &e.attrs {
-            self.visit_attribute(a);
-        }
-        self.visit_expr(&e.expr);
-        self.visit_pat(&e.pat);
-        self.types.bind_pattern(&e.pat, ty);
-        self.visit_block(&e.body);
-        self.types.restore(saved);
-    }
-
-    fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
-        let saved = self.types.save();
-        syn::visit::visit_expr_while(self, e);
-        self.types.restore(saved);
     }
 
     fn visit_expr_field(&mut self, f: &'ast syn::ExprField) {

@@ -278,6 +278,65 @@ fn path_without_last(p: &syn::Path, keep: usize) -> syn::Path {
     }
 }
 
+/// The `Visit` methods that keep a walker's [`Types`] in step with the code it walks (trait and
+/// impl contexts, bindings scoped to an `if let` branch, a loop body, shadowing), for a walker
+/// with a `types: Types` and a `tr: ScopeTracker` field, beside [`crate::scoped_visit!`].
+#[macro_export]
+macro_rules! typed_visit {
+    () => {
+        fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
+            self.types.enter_trait(t, self.tr.current());
+            syn::visit::visit_item_trait(self, t);
+            self.types.leave_impl();
+        }
+
+        fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
+            self.types.enter_impl(i, self.tr.current());
+            syn::visit::visit_item_impl(self, i);
+            self.types.leave_impl();
+        }
+
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            // Any binding the walker did not type shadows what it knew.
+            self.types.shadow(p.ident.to_string());
+            syn::visit::visit_pat_ident(self, p);
+        }
+
+        fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
+            // The bindings of an `if let` hold in its branch only.
+            let saved = self.types.save();
+            for a in &e.attrs {
+                self.visit_attribute(a);
+            }
+            self.visit_expr(&e.cond);
+            self.visit_block(&e.then_branch);
+            self.types.restore(saved);
+            if let Some((_, els)) = &e.else_branch {
+                self.visit_expr(els);
+            }
+        }
+
+        fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
+            let ty = self.types.loop_item(&e.expr, self.tr.current());
+            let saved = self.types.save();
+            for a in &e.attrs {
+                self.visit_attribute(a);
+            }
+            self.visit_expr(&e.expr);
+            self.visit_pat(&e.pat);
+            self.types.bind_pattern(&e.pat, ty);
+            self.visit_block(&e.body);
+            self.types.restore(saved);
+        }
+
+        fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
+            let saved = self.types.save();
+            syn::visit::visit_expr_while(self, e);
+            self.types.restore(saved);
+        }
+    };
+}
+
 impl<'a> Types<'a> {
     pub(super) fn new(ctx: &'a CrateCtx, idx: &'a FileIndex, file: &syn::File) -> Types<'a> {
         let mut structs = HashMap::new();
