@@ -40,6 +40,11 @@ pub fn macro_exprs(m: &syn::Macro) -> Option<Vec<syn::Expr>> {
         .map(|p| p.into_iter().collect())
 }
 
+/// The identifiers of a path's segments, in order (`a::b::C<T>` -> `["a", "b", "C"]`).
+pub fn segment_names(p: &syn::Path) -> Vec<String> {
+    p.segments.iter().map(|s| s.ident.to_string()).collect()
+}
+
 /// Byte range of a span in the text it was parsed from.
 pub fn range(span: Span) -> Range<usize> {
     span.byte_range()

@@ -803,12 +803,7 @@ impl<'a> Types<'a> {
             return None;
         };
         // `Arc::new(x)`, `Box::new(x)`, `Rc::new(x)`, `Some(x)`, `Ok(x)`: known as `x`.
-        let segs: Vec<String> = p
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
+        let segs = crate::resolve::segment_names(&p.path);
         let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
         if c.args.len() == 1
             && matches!(

@@ -239,12 +239,7 @@ impl FileScan<'_> {
         let syn::Type::Path(tp) = ty else {
             return false;
         };
-        let segs: Vec<String> = tp
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
+        let segs = crate::resolve::segment_names(&tp.path);
         match segs.as_slice() {
             [t, s] => t == "tonic" && s == "Status",
             [s] => self.tonic_names.contains(s),
