@@ -119,6 +119,27 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                             "once the client is built on `HttpClient`, make this `HttpClient` too",
                         );
                     }
+                    // The user's own tower service over a channel (`AuthService<Channel>`, a
+                    // concrete type named through the crate's paths, not a generic parameter):
+                    // the file builds the client on it, wrapped, so its types are wrapped too.
+                    Some(last)
+                        if full.len() >= 2
+                            && full.first().map(String::as_str) != Some("tonic")
+                            && !matches!(
+                                last,
+                                "ChannelTransport" | "HttpClient" | "Http2Connection"
+                            )
+                            && self.channel_kept.contains(&svc.full_name) =>
+                    {
+                        edits.extend(on_channel_transport(tr.clone()));
+                        self.report(
+                            tr.start,
+                            "channel-transport",
+                            ItemKind::Manual,
+                            format!("`{}` type kept on the crate's own channel service `{last}` (connect_shim::client::ChannelTransport), as the file builds it on one", svc.tonic_client),
+                            "port the service's behaviour to a connectrpc interceptor and build the client on `HttpClient`",
+                        );
+                    }
                     Some("Channel") if full.first().map(String::as_str) == Some("tonic") => {
                         edits.push(Edit::replace(
                             tr,

@@ -419,6 +419,53 @@ impl App {
     );
 }
 
+/// A client built on the crate's own tower service over a channel (etcd-client's
+/// `AuthService<Channel>`): the construction is wrapped in `ChannelTransport`, and so is the
+/// service in the client's types; a generic parameter is left alone.
+#[test]
+fn a_client_type_on_the_crates_own_channel_service_is_wrapped_like_its_construction() {
+    let before = r#"use crate::pb::echo_client::EchoClient;
+use crate::auth::AuthService;
+use tonic::transport::Channel;
+
+pub struct App {
+    client: EchoClient<AuthService<Channel>>,
+}
+
+pub struct Any<T> {
+    client: EchoClient<T>,
+}
+
+impl App {
+    pub fn new(ch: Channel) -> Self {
+        Self { client: EchoClient::new(AuthService::new(ch)) }
+    }
+}
+"#;
+    let (got, items) = run_indexed(before);
+    assert!(
+        got.contains(
+            "client: EchoClient<connect_shim::client::ChannelTransport<AuthService<Channel>>>,"
+        ),
+        "{got}"
+    );
+    assert!(got.contains("client: EchoClient<T>,"), "{got}");
+    assert!(
+        got.contains("EchoClient::new(connect_shim::client::ChannelTransport::new(AuthService::new(ch)), connect_shim::client::channel_config())"),
+        "{got}"
+    );
+    let kept: Vec<_> = items.iter().map(|(l, r, _)| (*l, r.as_str())).collect();
+    assert_eq!(
+        kept,
+        vec![
+            (6, "step06/channel-transport"),
+            (15, "step06/channel-transport")
+        ]
+    );
+    let (again, _) = run_indexed(&got);
+    assert_eq!(again, got, "a second run changed the text");
+}
+
 const BEFORE_DEBUG: &str = r#"use crate::pb::echo_client::EchoClient;
 use tonic::transport::Channel;
 
