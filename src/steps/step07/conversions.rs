@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use quote::ToTokens;
+use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 use crate::context::CrateCtx;
@@ -119,6 +120,48 @@ pub fn edits(file: &FileCtx<'_>) -> (Vec<Edit>, Vec<ManualItem>) {
         ));
     }
     (edits, items)
+}
+
+/// The offsets (as in [`Conversion::at`]) of the planned conversions whose type had a field's
+/// `tonic::Status` renamed by this step (`renamed(item range)`): the type gets its
+/// `From<ConnectError>` from thiserror's `#[from]` on the renamed field, no impl is written.
+pub fn renamed_types(
+    file: &FileCtx<'_>,
+    renamed: impl Fn(&std::ops::Range<usize>) -> bool,
+) -> Vec<usize> {
+    let (Some(ctx), Some(path)) = (file.crate_ctx, file.path) else {
+        return Vec::new();
+    };
+    let Some(list) = ctx.plan::<ConversionPlan>().and_then(|p| p.files.get(path)) else {
+        return Vec::new();
+    };
+    let mut items = Vec::new();
+    collect_types(&file.file.items, &mut items);
+    list.iter()
+        .filter(|c| !c.written)
+        .filter(|c| {
+            items
+                .iter()
+                .any(|(name, r)| name == &c.ty && r.end == c.at && renamed(r))
+        })
+        .map(|c| c.at)
+        .collect()
+}
+
+/// The structs and enums of `items` (inline modules too): name and byte range.
+fn collect_types(items: &[syn::Item], out: &mut Vec<(String, std::ops::Range<usize>)>) {
+    for i in items {
+        match i {
+            syn::Item::Struct(s) => out.push((s.ident.to_string(), range(s.span()))),
+            syn::Item::Enum(e) => out.push((e.ident.to_string(), range(e.span()))),
+            syn::Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    collect_types(inner, out);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 fn impl_text(ty: &str) -> String {

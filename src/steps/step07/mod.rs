@@ -157,9 +157,21 @@ impl Pass for ClientErrorsPass {
             w.items
                 .extend(crate::steps::details::blocked_items(file, 7));
         }
-        edits.extend(conversions);
+        // A type whose `#[from] tonic::Status` field this step renamed to `ConnectError`
+        // converts from it natively: the planned impl would conflict (E0119) and go through a
+        // `From<Status>` the type no longer has.
+        let native = conversions::renamed_types(file, |r| w.renamed_status_in(r));
+        edits.extend(
+            conversions
+                .into_iter()
+                .filter(|e| !native.iter().any(|n| n == &e.range.start)),
+        );
         let mut items = std::mem::take(&mut w.items);
-        items.extend(conversion_items);
+        items.extend(
+            conversion_items
+                .into_iter()
+                .filter(|i| !native.contains(&i.offset)),
+        );
         if w.out.commit(edits).is_ok() {
             w.out.items.extend(items);
         }
