@@ -8,7 +8,7 @@ use crate::steps::{Definition, Prepare, Renames, Triggers};
 pub const DEFINITION: Definition = Definition {
     number: 1,
     title: "Generate Connect code (buffa messages, tonic on the shim codec)",
-    limits: "tonic 0.12/0.13 crates are not upgraded to 0.14; message reads whose type is unknown are reported",
+    limits: "tonic 0.12/0.13 crates are upgraded to 0.14 (features, moved items, tonic-prost-build); what the upgrade cannot do mechanically is listed (step01/tonic-upgrade); message reads whose type is unknown are reported",
     renames: Renames::WithCrateCtx,
     triggers: Triggers::RULES,
     prepare: Prepare::Workspace(super::prepare),
