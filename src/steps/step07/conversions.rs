@@ -123,8 +123,9 @@ pub fn edits(file: &FileCtx<'_>) -> (Vec<Edit>, Vec<ManualItem>) {
 }
 
 /// The offsets (as in [`Conversion::at`]) of the planned conversions whose type had a field's
-/// `tonic::Status` renamed by this step (`renamed(item range)`): the type gets its
-/// `From<ConnectError>` from thiserror's `#[from]` on the renamed field, no impl is written.
+/// `tonic::Status` renamed by this step, or whose `impl From<tonic::Status>` it renamed
+/// (`renamed(item range)`): the type converts from `ConnectError` through the renamed field
+/// (thiserror's `#[from]`) or impl, so no impl is written (it would conflict).
 pub fn renamed_types(
     file: &FileCtx<'_>,
     renamed: impl Fn(&std::ops::Range<usize>) -> bool,
@@ -148,12 +149,25 @@ pub fn renamed_types(
         .collect()
 }
 
-/// The structs and enums of `items` (inline modules too): name and byte range.
+/// The structs, enums and `From` impls of `items` (inline modules too): the type's name and
+/// the item's byte range.
 fn collect_types(items: &[syn::Item], out: &mut Vec<(String, std::ops::Range<usize>)>) {
     for i in items {
         match i {
             syn::Item::Struct(s) => out.push((s.ident.to_string(), range(s.span()))),
             syn::Item::Enum(e) => out.push((e.ident.to_string(), range(e.span()))),
+            // `impl From<tonic::Status> for T`: the new impl follows it.
+            syn::Item::Impl(i)
+                if i.trait_.as_ref().is_some_and(|(_, t, _)| {
+                    t.segments.last().is_some_and(|s| s.ident == "From")
+                }) =>
+            {
+                if let syn::Type::Path(tp) = &*i.self_ty {
+                    if let Some(last) = tp.path.segments.last() {
+                        out.push((last.ident.to_string(), range(i.span())));
+                    }
+                }
+            }
             syn::Item::Mod(m) => {
                 if let Some((_, inner)) = &m.content {
                     collect_types(inner, out);
