@@ -122,28 +122,37 @@ fn step5_readiness(steps: &[Step], step: &Step, ws: &Workspace) -> Readiness {
             Some("apply step 1, then step 2 (`cargo connect-migrate --step 1`), then step 5"),
         ));
     }
-    let items = probe
+    // Each file of those crates the step would have rewritten or listed: one item, where the
+    // step would have acted first (its first item in the file, else its first change).
+    // (crate, first line the step lists, first line it changes)
+    let mut files: BTreeMap<&str, (&str, Option<usize>, usize)> = BTreeMap::new();
+    for f in probe
         .files
         .iter()
         .filter(|f| f.status == run::FileStatus::Changed && skipped.contains(&f.krate.as_str()))
-        .map(|f| crate::report::ItemReport {
-            path: f.path.clone(),
-            krate: f.krate.clone(),
-            // Where the step would have rewritten the server (its first item in the file), else
-            // the first line it would have changed.
-            line: probe
-                .items
-                .iter()
-                .filter(|i| i.path == f.path)
-                .map(|i| i.line)
-                .min()
-                .unwrap_or_else(|| f.diff.as_deref().map_or(1, first_changed_line)),
+    {
+        let changed = f.diff.as_deref().map_or(1, first_changed_line);
+        files.insert(&f.path, (&f.krate, None, changed));
+    }
+    for i in probe
+        .items
+        .iter()
+        .filter(|i| skipped.contains(&i.krate.as_str()))
+    {
+        let e = files.entry(&i.path).or_insert((&i.krate, None, i.line));
+        e.1 = Some(e.1.map_or(i.line, |l| l.min(i.line)));
+    }
+    let items = files
+        .into_iter()
+        .map(|(path, (krate, listed, changed))| crate::report::ItemReport {
+            path: path.to_string(),
+            krate: krate.to_string(),
+            line: listed.unwrap_or(changed),
             column: 1,
             rule: "step05/step1-first".into(),
             kind: crate::engine::ItemKind::Manual,
             message: format!(
-                "crate `{}` does not depend on connectrpc and step 1 cannot put it there (its stubs are generated elsewhere or checked in): its server stays on tonic",
-                f.krate
+                "crate `{krate}` does not depend on connectrpc and step 1 cannot put it there (its stubs are generated elsewhere or checked in): its server stays on tonic"
             ),
             note: "generate the crate's stubs with connectrpc-build (or depend on a crate that does), then apply steps 1, 2 and 5".into(),
         })

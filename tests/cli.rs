@@ -639,7 +639,12 @@ fn step5_lists_a_crate_step1_cannot_migrate_instead_of_refusing() {
             .collect();
         assert_eq!(
             items,
-            ["\"src/main.rs\":15 \"step05/step1-first\""], // `.add_service(..)`
+            [
+                // `.add_service(..)` of the server it would have rewritten
+                "\"src/main.rs\":16 \"step05/step1-first\"",
+                // a server it would only have listed (built here, served elsewhere)
+                "\"src/other.rs\":5 \"step05/step1-first\"",
+            ],
             "{extra:?}"
         );
     }

@@ -1,9 +1,10 @@
+mod other;
 mod pb;
 
 use pb::greeter_server::{Greeter, GreeterServer};
 use tonic::transport::Server;
 
-struct MyGreeter;
+pub struct MyGreeter;
 
 impl Greeter for MyGreeter {}
 
