@@ -104,42 +104,45 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 let Some(tp) = type_path(t) else { continue };
                 let full = self.resolve_full(tp).unwrap_or_default();
                 let tr = range(t.span());
-                match full.last().map(String::as_str) {
-                    Some("Channel")
-                        if full.first().map(String::as_str) == Some("tonic")
-                            && self.channel_kept.contains(&svc.full_name) =>
-                    {
-                        // The file builds this client on a kept tonic channel: its types say so.
-                        edits.extend(on_channel_transport(tr.clone()));
-                        self.report(
-                            tr.start,
-                            "channel-transport",
-                            ItemKind::Manual,
-                            format!("`{}` type kept on the tonic channel (connect_shim::client::ChannelTransport), as the file builds it on one", svc.tonic_client),
-                            "once the client is built on `HttpClient`, make this `HttpClient` too",
-                        );
-                    }
-                    // The user's own tower service over a channel (`AuthService<Channel>`, a
-                    // concrete type named through the crate's paths, not a generic parameter):
-                    // the file builds the client on it, wrapped, so its types are wrapped too.
+                let from_tonic = full.first().map(String::as_str) == Some("tonic");
+                // The file builds this client on a kept channel: tonic's, or the crate's own
+                // tower service over one (`AuthService<Channel>`, a concrete type named through
+                // the crate's paths, not a generic parameter). Its types are wrapped as the
+                // construction is.
+                let kept_on = match full.last().map(String::as_str) {
+                    Some("Channel") if from_tonic => Some((
+                        "the tonic channel".to_string(),
+                        "once the client is built on `HttpClient`, make this `HttpClient` too",
+                    )),
                     Some(last)
-                        if full.len() >= 2
-                            && full.first().map(String::as_str) != Some("tonic")
+                        if !from_tonic
+                            && full.len() >= 2
                             && !matches!(
                                 last,
                                 "ChannelTransport" | "HttpClient" | "Http2Connection"
-                            )
-                            && self.channel_kept.contains(&svc.full_name) =>
+                            ) =>
                     {
-                        edits.extend(on_channel_transport(tr.clone()));
-                        self.report(
-                            tr.start,
-                            "channel-transport",
-                            ItemKind::Manual,
-                            format!("`{}` type kept on the crate's own channel service `{last}` (connect_shim::client::ChannelTransport), as the file builds it on one", svc.tonic_client),
+                        Some((
+                            format!("the crate's own channel service `{last}`"),
                             "port the service's behaviour to a connectrpc interceptor and build the client on `HttpClient`",
-                        );
+                        ))
                     }
+                    _ => None,
+                };
+                if let Some((on, note)) =
+                    kept_on.filter(|_| self.channel_kept.contains(&svc.full_name))
+                {
+                    edits.extend(on_channel_transport(tr.clone()));
+                    self.report(
+                        tr.start,
+                        "channel-transport",
+                        ItemKind::Manual,
+                        format!("`{}` type kept on {on} (connect_shim::client::ChannelTransport), as the file builds it on one", svc.tonic_client),
+                        note,
+                    );
+                    continue;
+                }
+                match full.last().map(String::as_str) {
                     Some("Channel") if full.first().map(String::as_str) == Some("tonic") => {
                         edits.push(Edit::replace(
                             tr,
