@@ -392,24 +392,41 @@ where
 /// ```
 ///
 /// **Removed by** steps 6 and 7 (native call, `ConnectError` inspection).
-pub async fn tonic_unary<Req, V, F, Fut>(
+pub fn tonic_unary<'f, Req, V, F, Fut>(
     request: impl IntoRequest<Req>,
     call: F,
-) -> Result<tonic::Response<V::Owned>, Status>
+) -> CallFuture<'f, tonic::Response<V::Owned>, Status>
 where
     V: buffa::view::MessageView<'static>,
     F: FnOnce(Req, CallOptions) -> Fut,
     Fut: std::future::Future<
-        Output = Result<
-            connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>,
-            connectrpc::ConnectError,
-        >,
-    >,
+            Output = Result<
+                connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>,
+                connectrpc::ConnectError,
+            >,
+        > + Send
+        + 'f,
 {
     let (metadata, _extensions, message) = request.into_request().into_parts();
-    let response = call(message, call_options(metadata))
-        .await
-        .map_err(to_status)?;
+    let call = call(message, call_options(metadata));
+    Box::pin(async move { owned_response(call.await.map_err(to_status)?) })
+}
+
+/// The future of a tonic-shaped call helper: boxed and `Send`, so that a call site awaited
+/// inside `tokio::spawn` compiles. (An `async fn` generic over the response view would not:
+/// rustc erases the view's `'static` lifetime when it checks a spawned future for `Send`, and
+/// then cannot prove the view's `MessageView<'static>` bound: "implementation of
+/// `MessageView` is not general enough".)
+pub type CallFuture<'f, T, E> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, E>> + Send + 'f>>;
+
+/// A native unary answer as a `tonic::Response` of the owned message, with its metadata.
+fn owned_response<V, E>(
+    response: connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>,
+) -> Result<tonic::Response<V::Owned>, E>
+where
+    V: buffa::view::MessageView<'static>,
+{
     let (headers, body, trailers) = response.into_owned_parts();
     Ok(tonic::Response::from_parts(
         response_metadata(&headers, &trailers),
@@ -422,31 +439,25 @@ where
 /// [`tonic_unary`]): `request` is a `Stream` of messages or a `tonic::Request` holding one.
 ///
 /// **Removed by** step 8.
-pub async fn tonic_client_stream<R, V, F, Fut>(
+pub fn tonic_client_stream<'f, R, V, F, Fut>(
     request: R,
     call: F,
-) -> Result<tonic::Response<V::Owned>, Status>
+) -> CallFuture<'f, tonic::Response<V::Owned>, Status>
 where
     R: IntoStreamingRequest,
     V: buffa::view::MessageView<'static>,
     F: FnOnce(R::Stream, CallOptions) -> Fut,
     Fut: std::future::Future<
-        Output = Result<
-            connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>,
-            connectrpc::ConnectError,
-        >,
-    >,
+            Output = Result<
+                connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>,
+                connectrpc::ConnectError,
+            >,
+        > + Send
+        + 'f,
 {
     let (metadata, _extensions, stream) = request.into_streaming_request().into_parts();
-    let response = call(stream, call_options(metadata))
-        .await
-        .map_err(to_status)?;
-    let (headers, body, trailers) = response.into_owned_parts();
-    Ok(tonic::Response::from_parts(
-        response_metadata(&headers, &trailers),
-        body,
-        tonic::Extensions::new(),
-    ))
+    let call = call(stream, call_options(metadata));
+    Box::pin(async move { owned_response(call.await.map_err(to_status)?) })
 }
 
 /// A server-streaming call site kept tonic-shaped over a native connect client (see
@@ -799,54 +810,46 @@ pub mod connect_errors {
     use connectrpc::ConnectError;
 
     /// [`super::tonic_unary`] with the connect error.
-    pub async fn tonic_unary<Req, V, F, Fut>(
+    pub fn tonic_unary<'f, Req, V, F, Fut>(
         request: impl IntoRequest<Req>,
         call: F,
-    ) -> Result<tonic::Response<V::Owned>, ConnectError>
+    ) -> CallFuture<'f, tonic::Response<V::Owned>, ConnectError>
     where
         V: buffa::view::MessageView<'static>,
         F: FnOnce(Req, CallOptions) -> Fut,
         Fut: std::future::Future<
-            Output = Result<
-                connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>,
-                ConnectError,
-            >,
-        >,
+                Output = Result<
+                    connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>,
+                    ConnectError,
+                >,
+            > + Send
+            + 'f,
     {
         let (metadata, _extensions, message) = request.into_request().into_parts();
-        let response = call(message, call_options(metadata)).await?;
-        let (headers, body, trailers) = response.into_owned_parts();
-        Ok(tonic::Response::from_parts(
-            response_metadata(&headers, &trailers),
-            body,
-            tonic::Extensions::new(),
-        ))
+        let call = call(message, call_options(metadata));
+        Box::pin(async move { owned_response(call.await?) })
     }
 
     /// [`super::tonic_client_stream`] with the connect error.
-    pub async fn tonic_client_stream<R, V, F, Fut>(
+    pub fn tonic_client_stream<'f, R, V, F, Fut>(
         request: R,
         call: F,
-    ) -> Result<tonic::Response<V::Owned>, ConnectError>
+    ) -> CallFuture<'f, tonic::Response<V::Owned>, ConnectError>
     where
         R: IntoStreamingRequest,
         V: buffa::view::MessageView<'static>,
         F: FnOnce(R::Stream, CallOptions) -> Fut,
         Fut: std::future::Future<
-            Output = Result<
-                connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>,
-                ConnectError,
-            >,
-        >,
+                Output = Result<
+                    connectrpc::client::UnaryResponse<buffa::view::OwnedView<V>>,
+                    ConnectError,
+                >,
+            > + Send
+            + 'f,
     {
         let (metadata, _extensions, stream) = request.into_streaming_request().into_parts();
-        let response = call(stream, call_options(metadata)).await?;
-        let (headers, body, trailers) = response.into_owned_parts();
-        Ok(tonic::Response::from_parts(
-            response_metadata(&headers, &trailers),
-            body,
-            tonic::Extensions::new(),
-        ))
+        let call = call(stream, call_options(metadata));
+        Box::pin(async move { owned_response(call.await?) })
     }
 
     /// [`super::tonic_server_stream`] with the connect error; the stream yields owned messages.
