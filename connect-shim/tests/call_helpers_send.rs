@@ -54,10 +54,9 @@ async fn helpers_are_send_inside_spawned_tasks() {
     // The `connect_errors` twins (after step 7: errors are `ConnectError`).
     let c = client.clone();
     let unary = tokio::spawn(async move {
-        let r = shim::connect_errors::tonic_unary(common::req("v", 1), |m, o| {
-            c.say_with_options(m, o)
-        })
-        .await?;
+        let r =
+            shim::connect_errors::tonic_unary(common::req("v", 1), |m, o| c.say_with_options(m, o))
+                .await?;
         Ok::<_, connectrpc::ConnectError>(r.into_inner().text)
     });
     let c = client.clone();

@@ -123,6 +123,143 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         })
     }
 
+    /// A client option called on a client that already exists (`self.inner =
+    /// self.inner.max_decoding_message_size(n)`, `client.clone().send_compressed(..)`): the
+    /// option moves to the client's `ClientConfig` in a block,
+    /// `{ let mut client = <receiver>; let config = client.config().clone().<option>; *client.config_mut() = config; client }`,
+    /// the receiver's and argument's text kept as they are (edits inside them stay possible);
+    /// an option connectrpc does without is dropped (`accept_compressed`), one it has no
+    /// equivalent for is dropped and listed (`max_encoding_message_size`; listed by the run
+    /// that drops it: nothing of it is left for a later run to list). Options chained on a
+    /// construction are the construction's (`client_options`).
+    pub(super) fn convert_option_on_client(&mut self, m: &'ast syn::ExprMethodCall) {
+        if self.reaches_ctor(&m.receiver) {
+            return;
+        }
+        let Some(option) = self.client_option(m) else {
+            return;
+        };
+        let at = range(m.method.span()).start;
+        let recv = range(m.receiver.span());
+        let call_end = range(m.span()).end;
+        // Dropping the call from `x = x.option(n);` would leave `x = x;`: the statement goes
+        // instead, its argument kept as `let _ = n` where it is a name (no unused variable).
+        let dropped = match self.self_assignment(m) {
+            Some(stmt) => {
+                let arg = m.args.first().filter(|a| matches!(a, syn::Expr::Path(_)));
+                match arg {
+                    Some(a) => Edit::replace(
+                        stmt,
+                        format!("let _ = {}", self.src(range(a.span()))),
+                        "step06/client-option",
+                    ),
+                    None => Edit::replace(
+                        stmt.start..stmt.end + 1,
+                        String::new(),
+                        "step06/client-option",
+                    ),
+                }
+            }
+            None => Edit::replace(recv.end..call_end, String::new(), "step06/client-option"),
+        };
+        let edits = match option {
+            Ok(t) if t.is_empty() => vec![dropped],
+            Ok(t) => {
+                // The argument is evaluated inside the block: its names must not be shadowed.
+                let words: Vec<&str> = self
+                    .src(recv.end..call_end)
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .collect();
+                let fresh = |base: &str| {
+                    let mut name = base.to_string();
+                    while words.contains(&name.as_str()) {
+                        name.insert_str(0, "connect_");
+                    }
+                    name
+                };
+                let (client, config) = (fresh("client"), fresh("config"));
+                let closing = format!("; *{client}.config_mut() = {config}; {client} }}");
+                match m.args.first().map(|a| range(a.span())) {
+                    // `.with_default_max_message_size(<arg>)`: the argument's text stays.
+                    Some(arg) if t.ends_with(&format!("({})", self.src(arg.clone()))) => {
+                        let head = &t[..t.len() - self.src(arg.clone()).len() - 1];
+                        vec![
+                            Edit::insert(
+                                recv.start,
+                                format!("{{ let mut {client} = "),
+                                "step06/client-option",
+                            ),
+                            Edit::replace(
+                                recv.end..arg.start,
+                                format!("; let {config} = {client}.config().clone(){head}"),
+                                "step06/client-option",
+                            ),
+                            Edit::replace(
+                                arg.end..call_end,
+                                format!("){closing}"),
+                                "step06/client-option",
+                            ),
+                        ]
+                    }
+                    _ => vec![
+                        Edit::insert(
+                            recv.start,
+                            format!("{{ let mut {client} = "),
+                            "step06/client-option",
+                        ),
+                        Edit::replace(
+                            recv.end..call_end,
+                            format!("; let {config} = {client}.config().clone(){t}{closing}"),
+                            "step06/client-option",
+                        ),
+                    ],
+                }
+            }
+            Err(why) => {
+                self.report(
+                    at,
+                    "client-option",
+                    ItemKind::Manual,
+                    why,
+                    "set the limit on the server, or drop it",
+                );
+                vec![dropped]
+            }
+        };
+        self.commit(edits, at, "client-option");
+    }
+
+    /// The range of `x = x.option(..)` when `m` (on top of the stack) is its right side and
+    /// the assignment is a statement ending in `;` (the range excludes the `;`).
+    fn self_assignment(&self, m: &'ast syn::ExprMethodCall) -> Option<Range<usize>> {
+        let n = self.stack.len();
+        let (Some(Node::Expr(syn::Expr::Assign(a))), Some(Node::Block(b))) = (
+            self.stack.get(n.checked_sub(2)?),
+            self.stack.get(n.checked_sub(3)?),
+        ) else {
+            return None;
+        };
+        let same = self.src(range(a.left.span())) == self.src(range(m.receiver.span()));
+        let is_right = range(a.right.span()) == range(m.span());
+        let stmt = b.stmts.iter().any(|s| {
+            matches!(s, syn::Stmt::Expr(syn::Expr::Assign(x), Some(_)) if range(x.span()) == range(a.span()))
+        });
+        let r = range(a.span());
+        (same && is_right && stmt && self.src(r.end..r.end + 1) == ";").then_some(r)
+    }
+
+    /// Does the chain of calls, awaits and `?` under `e` start at a client construction?
+    fn reaches_ctor(&self, e: &'ast syn::Expr) -> bool {
+        match e {
+            syn::Expr::MethodCall(m) => self.reaches_ctor(&m.receiver),
+            syn::Expr::Await(a) => self.reaches_ctor(&a.base),
+            syn::Expr::Try(t) => self.reaches_ctor(&t.expr),
+            syn::Expr::Paren(p) => self.reaches_ctor(&p.expr),
+            syn::Expr::Call(_) => self.ctor_call(e).is_some(),
+            _ => false,
+        }
+    }
+
     pub(super) fn convert_ctor(&mut self, c: &'ast syn::ExprCall, svc: &'s Service, ctor: String) {
         let start = range(c.span()).start;
         if !self.done_ctor.insert(start) {

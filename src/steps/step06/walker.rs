@@ -314,7 +314,15 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, 'ast> {
                     .receiver_service(&m.receiver)
                     .or_else(|| self.value_service(&m.receiver))
                 {
-                    self.convert_call(m, svc);
+                    if svc
+                        .methods
+                        .iter()
+                        .any(|x| x.rust_name == m.method.to_string())
+                    {
+                        self.convert_call(m, svc);
+                    } else {
+                        self.convert_option_on_client(m);
+                    }
                 }
             }
             _ => {}
