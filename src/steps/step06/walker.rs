@@ -317,7 +317,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, 'ast> {
                     if svc
                         .methods
                         .iter()
-                        .any(|x| x.rust_name == m.method.to_string())
+                        .any(|x| m.method == x.rust_name)
                     {
                         self.convert_call(m, svc);
                     } else {
