@@ -293,6 +293,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             extra_edits: Vec::new(),
             wrap: (String::new(), String::new()),
         };
+        let items_before = self.out.items.len();
         let planned = match ctor.as_str() {
             _ if native.is_some() => {
                 let a = native.unwrap();
@@ -322,6 +323,29 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             _ => false,
         };
         if !planned {
+            // Its clients stay on tonic in this file (the next walk leaves the service alone):
+            // what was listed for the construction is kept for that walk's report.
+            self.left_found.insert(svc.full_name.clone());
+            {
+                let listed: Vec<ManualItem> = self.out.items[items_before..].to_vec();
+                if listed.is_empty() {
+                    self.report(
+                        start,
+                        "client-left",
+                        ItemKind::Manual,
+                        format!("`{}::{ctor}` in a form the step does not rewrite: the service's clients in this file stay on tonic", svc.tonic_client),
+                        "build the connect client: `XClient::new(transport, ClientConfig::new(uri))`",
+                    );
+                    self.left_items
+                        .push(self.out.items.last().cloned().unwrap());
+                } else {
+                    self.left_items.extend(listed.into_iter().map(|mut i| {
+                        i.message
+                            .push_str(": the service's clients in this file stay on tonic");
+                        i
+                    }));
+                }
+            }
             return;
         }
         if !plan

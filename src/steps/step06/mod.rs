@@ -555,6 +555,8 @@ impl ClientsPass<'_> {
         // Services built on a kept tonic channel in this file (construct.rs): their client types'
         // `Channel` arguments follow (paths.rs), found by one walk and written by the next.
         let mut channel_kept: HashSet<String> = HashSet::new();
+        let mut left: HashSet<String> = HashSet::new();
+        let mut left_items: Vec<ManualItem> = Vec::new();
         loop {
             let mut w = Walker {
                 schema,
@@ -582,6 +584,9 @@ impl ClientsPass<'_> {
                 channel_kept: &channel_kept,
                 kept_found: HashSet::new(),
                 native_found: HashSet::new(),
+                left: &left,
+                left_found: HashSet::new(),
+                left_items: Vec::new(),
             };
             w.visit_file(file.file);
             // A service also built natively in the file keeps its types as they were (mixed).
@@ -593,7 +598,14 @@ impl ClientsPass<'_> {
                 .filter(|&i| done[i] != helpers[i].uses)
                 .collect();
             let retype = !found.is_subset(&channel_kept);
-            if !bad.is_empty() || retype {
+            let leave = !w.left_found.is_subset(&left);
+            let (left_found, mut listed) = (
+                std::mem::take(&mut w.left_found),
+                std::mem::take(&mut w.left_items),
+            );
+            if !bad.is_empty() || retype || leave {
+                left.extend(left_found);
+                left_items.append(&mut listed);
                 channel_kept.extend(found);
                 for i in bad.into_iter().rev() {
                     let h = helpers.remove(i);
@@ -624,6 +636,7 @@ impl ClientsPass<'_> {
             }
             w.rewrite_uses();
             w.add_bin_helpers();
+            out.items.extend(left_items);
             break;
         }
     }
@@ -678,6 +691,13 @@ struct Walker<'a, 's, 'ast> {
     /// The services this walk built on a kept tonic channel, and natively.
     kept_found: HashSet<String>,
     native_found: HashSet<String>,
+    /// Services whose clients stay on tonic in this file: a construction of theirs that the
+    /// step cannot rewrite (a custom `with_origin` service, `connect` not awaited in place):
+    /// none of their types, calls or imports change (the previous walk's findings).
+    left: &'a HashSet<String>,
+    /// The services this walk found such a construction of, and what was listed for it.
+    left_found: HashSet<String>,
+    left_items: Vec<ManualItem>,
 }
 
 /// The workspace's channel plan (channel.rs): helpers, `Channel` parameters and interceptors,

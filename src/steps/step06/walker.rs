@@ -314,11 +314,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, 'ast> {
                     .receiver_service(&m.receiver)
                     .or_else(|| self.value_service(&m.receiver))
                 {
-                    if svc
-                        .methods
-                        .iter()
-                        .any(|x| m.method == x.rust_name)
-                    {
+                    if svc.methods.iter().any(|x| m.method == x.rust_name) {
                         self.convert_call(m, svc);
                     } else {
                         self.convert_option_on_client(m);
@@ -382,6 +378,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             .services
             .iter()
             .find(|s| s.full_name == full_name)
+            .filter(|s| !self.left.contains(&s.full_name))
     }
 
     /// The service of a tonic client type path (`XClient`, `pb::x_client::XClient`).
@@ -397,6 +394,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         crate::steps::common::stubs::client_service(self.file, self.schema, full)
             .ok()?
             .or_else(|| self.client_in_generated_module(full))
+            .filter(|s| !self.left.contains(&s.full_name))
     }
 
     /// `XClient::connect|new(..)` of a module of generated code that is not the schema's
