@@ -533,9 +533,10 @@ impl ClientsPass<'_> {
         let protocol = protocol(self.ctx);
         let chan = channel::run(self.ctx, protocol, file, out).unwrap_or_default();
         helpers::run(file, out, &chan, protocol);
-        let Some(schema) = self.ctx.schema.as_deref() else {
-            return;
-        };
+        // A crate without a schema of its own still has its tonic clients listed (walker.rs:
+        // `unmigrated_client`): they come from another crate's stubs or checked-in code.
+        let no_schema = Schema::default();
+        let schema = self.ctx.schema.as_deref().unwrap_or(&no_schema);
         // A file may call a client held in a struct field without naming a client type
         // (fields.rs): every file of a crate with a schema is walked.
         let crate_name = None;

@@ -306,6 +306,14 @@ impl<'ast> Visit<'ast> for Walker<'_, '_, 'ast> {
                         format!("`{client}` left on tonic: its module includes `{included}`, generated code that is not from a .proto compiled by connectrpc-build (a service built by hand, or another generator), so there is no connect client for it"),
                         "keep the client on tonic (its server stays on tonic too), or describe the service in a .proto that connectrpc-build compiles and migrate it then",
                     );
+                } else if let Some(client) = self.unmigrated_client(e) {
+                    self.report(
+                        range(e.span()).start,
+                        "client-unmigrated",
+                        ItemKind::Manual,
+                        format!("`{client}` left on tonic: a tonic generated client that is not generated from this crate's protos by connectrpc-build (stubs from another crate, or checked in), so the step has no connect client for it"),
+                        "generate the service's stubs with connectrpc-build (or depend on a crate that ships connect stubs), then apply step 6 again",
+                    );
                 }
             }
             syn::Expr::MethodCall(m) => {
@@ -410,6 +418,43 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         let included =
             crate::steps::common::stubs::client_service(self.file, self.schema, &full).err()?;
         Some((full.join("::"), included))
+    }
+
+    /// `x_client::XClient::connect|new|with_interceptor|with_origin(..)` (tonic's generated
+    /// client shape) whose service the step does not know: the client path, as resolved.
+    fn unmigrated_client(&self, e: &syn::Expr) -> Option<String> {
+        let syn::Expr::Call(c) = e else { return None };
+        let syn::Expr::Path(fp) = &*c.func else {
+            return None;
+        };
+        let n = fp.path.segments.len();
+        let ctor = fp.path.segments.last()?.ident.to_string();
+        if n < 2
+            || !matches!(
+                ctor.as_str(),
+                "connect" | "new" | "with_interceptor" | "with_origin"
+            )
+        {
+            return None;
+        }
+        let mut ty = fp.path.clone();
+        ty.segments.pop()?;
+        let written: Vec<String> = ty.segments.iter().map(|s| s.ident.to_string()).collect();
+        let full = self.resolve_full(&ty).unwrap_or(written);
+        let k = full.len();
+        let tonic_shaped = k >= 2
+            && full[k - 1].ends_with("Client")
+            && full[k - 2].ends_with("_client")
+            && crate::schema::naming::tonic_naive_snake(&full[k - 1]) == full[k - 2];
+        // tonic-health's and tonic-reflection's clients are the helpers' (helpers/).
+        let helper = matches!(full[0].as_str(), "tonic_health" | "tonic_reflection");
+        // A service of the schema this file leaves on tonic is listed at its construction.
+        let known = crate::steps::common::stubs::client_service(self.file, self.schema, &full)
+            .ok()
+            .flatten()
+            .or_else(|| self.client_in_generated_module(&full))
+            .is_some();
+        (tonic_shaped && !helper && !known).then(|| full.join("::"))
     }
 
     /// A client path under a generated module of the crate (`crate::sdk::api::sdk_client::
