@@ -586,6 +586,8 @@ struct Adapter<'s> {
     connect_errors: bool,
     /// `connect_shim::server` (the module part of the path as written), for the twin.
     module_end: usize,
+    /// The end of the adapter's name, when it has no generic arguments written.
+    name_end: Option<usize>,
     ctx_name: String,
     /// The method's `ctx` parameter identifier.
     ctx_param: Option<Range<usize>>,
@@ -704,10 +706,16 @@ impl<'a> Walker<'a, '_> {
         } else {
             return None;
         };
+        let last = fp.path.segments.last()?;
+        let name_end = last
+            .arguments
+            .is_none()
+            .then(|| range(last.ident.span()).end);
         Some(Adapter {
             kind,
             connect_errors,
             module_end,
+            name_end,
             ctx_name,
             ctx_param,
             req_name,
@@ -771,9 +779,31 @@ impl<'a> Walker<'a, '_> {
                     );
                 }
                 if !a.connect_errors {
-                    let twin =
-                        Edit::insert(a.module_end, "::connect_errors", "step03/handler-adapter");
-                    let _ = self.out.commit(vec![twin]);
+                    let mut twin = vec![Edit::insert(
+                        a.module_end,
+                        "::connect_errors",
+                        "step03/handler-adapter",
+                    )];
+                    // The twin takes response stream items failing with any error it can
+                    // convert; a body that never names its items' error type (`tx.send(Ok(x))`
+                    // into an inferred channel) leaves it ambiguous: after the renames it is
+                    // `ConnectError`, written out.
+                    if let (Kind::ServerStream | Kind::Bidi, Some(end)) = (a.kind, a.name_end) {
+                        let mut toks = Vec::new();
+                        flatten(a.block.to_token_stream(), &mut toks);
+                        // (`as Alias` pins the stream's type by a name of its own.)
+                        let named = toks.iter().any(|t| {
+                            t.is_ident("ConnectError") || t.is_ident("Status") || t.is_ident("as")
+                        });
+                        if !named {
+                            twin.push(Edit::insert(
+                                end,
+                                "::<_, _, _, connectrpc::ConnectError, _, _>",
+                                "step03/handler-adapter",
+                            ));
+                        }
+                    }
+                    let _ = self.out.commit(twin);
                 }
             }
             4 => {
@@ -1320,6 +1350,11 @@ impl<'a> Walker<'a, '_> {
             return Err("unexpected body".into());
         };
         let (open, close) = (open.clone(), close.clone());
+        if let Some(f) = self.tonic_response_fn(&toks) {
+            return Err(format!(
+                "it answers through `{f}`, which returns tonic's `Response`"
+            ));
+        }
         let responses = self.response_bindings(&toks);
         self.pending_calls.clear();
         self.pending_replaced.clear();
@@ -1372,6 +1407,63 @@ impl<'a> Walker<'a, '_> {
         }
         self.unwrap_adapter_edits(a, &toks, &open, &close, rule, &mut edits)?;
         Ok(edits)
+    }
+
+    /// A crate function called in the body (`name(..)`) whose declared return type holds
+    /// tonic's `Response` (`-> Result<Response<Reply>, Status>`): the body's answer comes
+    /// from it, so the body cannot answer with connectrpc's `Response` by itself.
+    fn tonic_response_fn(&self, toks: &[Tok]) -> Option<String> {
+        for (i, t) in toks.iter().enumerate() {
+            let Tok::Ident(name, _) = t else { continue };
+            let called = matches!(
+                toks.get(i + 1),
+                Some(Tok::Open(proc_macro2::Delimiter::Parenthesis, _))
+            );
+            if !called || (i > 0 && (toks[i - 1].is_punct('.') || toks[i - 1].is_punct(':'))) {
+                continue;
+            }
+            let Some(full) = self.resolve_str(name) else {
+                continue;
+            };
+            if full.first().map(String::as_str) != Some("crate") {
+                continue;
+            }
+            let declared = self
+                .idx
+                .symbols
+                .as_deref()
+                .and_then(|ix| ix.function(&full))
+                .and_then(|f| f.ret)
+                .map(|r| r.text);
+            // A function of this file (the index may not hold a binary's root).
+            let declared = declared.or_else(|| {
+                self.file.file.items.iter().find_map(|it| match it {
+                    syn::Item::Fn(f) if f.sig.ident == name => match &f.sig.output {
+                        syn::ReturnType::Type(_, t) => Some(t.to_token_stream().to_string()),
+                        syn::ReturnType::Default => None,
+                    },
+                    _ => None,
+                })
+            });
+            let Some(text) = declared else { continue };
+            let Ok(ty) = syn::parse_str::<syn::Type>(&text) else {
+                continue;
+            };
+            let mut paths = Vec::new();
+            collect_type_paths(&ty, &mut paths);
+            let tonic_response = paths.iter().any(|p| {
+                p.segments.last().is_some_and(|s| s.ident == "Response")
+                    && self
+                        .idx
+                        .resolve(self.tr.current(), p)
+                        .and_then(|r| r.resolved().map(|r| r.full.clone()))
+                        .is_some_and(|f| f.first().map(String::as_str) == Some("tonic"))
+            });
+            if tonic_response {
+                return Some(name.clone());
+            }
+        }
+        None
     }
 
     /// `let mut r = Response::new(..)` bindings (tonic's `Response`, connectrpc's once native).
@@ -2058,4 +2150,16 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         }
         syn::visit::visit_item_fn(self, f);
     }
+}
+
+/// Every path in a type (`Result<Response<R>, Status>`: `Result`, `Response`, `R`, `Status`).
+fn collect_type_paths(ty: &syn::Type, out: &mut Vec<syn::Path>) {
+    struct V<'o>(&'o mut Vec<syn::Path>);
+    impl<'ast> syn::visit::Visit<'ast> for V<'_> {
+        fn visit_path(&mut self, p: &'ast syn::Path) {
+            self.0.push(p.clone());
+            syn::visit::visit_path(self, p);
+        }
+    }
+    syn::visit::Visit::visit_type(&mut V(out), ty);
 }
