@@ -388,7 +388,7 @@ pub fn mod_decls_checked(text: &str) -> (Vec<ModDecl>, bool) {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lexed = match proc_macro2::TokenStream::from_str(text) {
         Ok(ts) => {
-            scan_mods(ts, &mut Vec::new(), &mut out);
+            scan_mods(ts, &mut Vec::new(), &mut out, false);
             true
         }
         Err(_) => {
@@ -544,7 +544,14 @@ fn mod_decls_by_lines(text: &str) -> Vec<ModDecl> {
     out
 }
 
-fn scan_mods(ts: proc_macro2::TokenStream, parents: &mut Vec<String>, out: &mut Vec<ModDecl>) {
+/// `in_macro`: the stream is the body of an item-level macro call (`cfg_if::cfg_if! { if
+/// #[cfg(..)] { mod server; } }`): its blocks are scanned too.
+fn scan_mods(
+    ts: proc_macro2::TokenStream,
+    parents: &mut Vec<String>,
+    out: &mut Vec<ModDecl>,
+    in_macro: bool,
+) {
     use proc_macro2::{Delimiter, TokenTree};
     let tokens: Vec<TokenTree> = ts.into_iter().collect();
     let mut path_attr: Option<String> = None;
@@ -585,7 +592,7 @@ fn scan_mods(ts: proc_macro2::TokenStream, parents: &mut Vec<String>, out: &mut 
                         }
                         Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace => {
                             parents.push(name);
-                            scan_mods(g.stream(), parents, out);
+                            scan_mods(g.stream(), parents, out, false);
                             parents.pop();
                             path_attr = None;
                             i += 3;
@@ -597,6 +604,25 @@ fn scan_mods(ts: proc_macro2::TokenStream, parents: &mut Vec<String>, out: &mut 
                 i += 1;
             }
             TokenTree::Ident(id) if id == "pub" || id == "unsafe" => i += 1,
+            // An item-level macro call's body (not a `macro_rules!` definition: its `mod`s are
+            // templates).
+            TokenTree::Punct(p)
+                if p.as_char() == '!'
+                    && !matches!(tokens.get(i.wrapping_sub(1)), Some(TokenTree::Ident(m)) if m == "macro_rules") =>
+            {
+                if let Some(TokenTree::Group(g)) = tokens.get(i + 1) {
+                    scan_mods(g.stream(), parents, out, true);
+                    i += 2;
+                    continue;
+                }
+                path_attr = None;
+                i += 1;
+            }
+            TokenTree::Group(g) if in_macro && g.delimiter() == Delimiter::Brace => {
+                scan_mods(g.stream(), parents, out, true);
+                path_attr = None;
+                i += 1;
+            }
             TokenTree::Group(g)
                 if g.delimiter() == Delimiter::Parenthesis
                     && matches!(tokens.get(i.wrapping_sub(1)), Some(TokenTree::Ident(p)) if p == "pub") =>
@@ -948,6 +974,25 @@ pub fn codegen_kind(c: &Crate, all: &BTreeMap<String, &Crate>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_modules_declared_in_item_level_macro_calls() {
+        let src = r#"
+            #![recursion_limit = "1024"]
+            cfg_if::cfg_if! {
+                if #[cfg(feature = "server")] {
+                    mod convert;
+                    pub mod server;
+                } else {
+                    mod stub;
+                }
+            }
+            macro_rules! m { () => { mod templated; } }
+            fn f() { cfg_if::cfg_if! { if #[cfg(x)] { mod in_fn; } } }
+        "#;
+        let names: Vec<String> = mod_decls(src).into_iter().map(|d| d.name).collect();
+        assert_eq!(names, ["convert", "server", "stub"]);
+    }
 
     #[test]
     fn finds_out_of_line_modules_with_path_and_inline_parents() {

@@ -117,6 +117,10 @@ CRATES = [
     ("lnd_grpc_rust", "2.16.0", "3ab830aa9c82cdd6b4d32d9d6b95ed70bf02695a1b22d47cd30a2f2c81056f53", "0.14", "LND clients: macaroon interceptors, bidi HTLC interceptor, tonic-openssl; build.rs, examples"),
 ]
 EXAMPLES = "tonic-examples"
+# Packages whose served code is behind a feature that is not on by default (cln-grpc's `server`):
+# checked with `--all-features`, by the gauntlet and by the tool's compiler loop (else the edits
+# there are neither built by the loop nor scored here).
+ALL_FEATURES = {"cln-grpc"}
 # The default selection: one entry per tonic major, a server and clients of the three streaming
 # kinds: tonic-health 0.14.9 (server, server-streaming watch), agones 1.61.0 (tonic 0.12 client
 # with build.rs codegen: unary, client and server streaming), fedimint-tonic-lnd 0.4.0 (tonic 0.13
@@ -483,13 +487,14 @@ def run_entry(entry, args, env, tool):
     tree = os.path.join(work, "runs", eid, "tree")
     target = os.path.join(work, "target", eid)
     is_examples = entry["name"] == EXAMPLES
+    all_features = is_examples or entry["name"] in ALL_FEATURES
     log("== %s" % eid)
     t0 = time.time()
     fresh_tree(entry["src"], tree)
     result = {"id": eid, "tonic": entry["tonic"], "what": entry["what"], "steps": [], "mode": None}
     mode = None
     for m in (["all-targets"] if is_examples else ["all-targets", "lib-bins"]):
-        ok, errors, _ = cargo_check(tree, target, m, is_examples, env)
+        ok, errors, _ = cargo_check(tree, target, m, all_features, env)
         if ok:
             mode = m
             break
@@ -521,8 +526,9 @@ def run_entry(entry, args, env, tool):
         # A package whose tests or examples do not build as published is checked on its lib and
         # bins by the tool's compiler loop too (else its baseline check refuses every step).
         code, report, err, secs = tool_step(tool, tree, step, args.shim_path, dict(env, CARGO_TARGET_DIR=target),
-                                            ["--lib", "--bins"] if mode == "lib-bins" else [])
-        built, errors, failed_targets = cargo_check(tree, target, mode, is_examples, env)
+                                            (["--lib", "--bins"] if mode == "lib-bins" else [])
+                                            + (["--all-features"] if entry["name"] in ALL_FEATURES else []))
+        built, errors, failed_targets = cargo_check(tree, target, mode, all_features, env)
         s = score_step(step, code, report, built_before, built, residue(tree, step), errors)
         s["planned"] = planned
         s["seconds"] = round(secs, 1)
