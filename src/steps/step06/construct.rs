@@ -216,13 +216,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 }
             }
             Err(why) => {
-                self.report(
-                    at,
-                    "client-option",
-                    ItemKind::Manual,
-                    why,
-                    "set the limit on the server, or drop it",
-                );
+                self.report_dropped_option(at, why);
                 vec![dropped]
             }
         };
@@ -246,6 +240,17 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         });
         let r = range(a.span());
         (same && is_right && stmt && self.src(r.end..r.end + 1) == ";").then_some(r)
+    }
+
+    /// A client option with no connectrpc equivalent, dropped (`why` says which).
+    fn report_dropped_option(&mut self, at: usize, why: String) {
+        self.report(
+            at,
+            "client-option",
+            ItemKind::Manual,
+            why,
+            "set the limit on the server, or drop it",
+        );
     }
 
     /// Does the chain of calls, awaits and `?` under `e` start at a client construction?
@@ -507,16 +512,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         while let Some(syn::Expr::MethodCall(m)) = chain.get(i) {
             match self.client_option(m) {
                 Some(Ok(t)) => config_extra.push_str(&t),
-                Some(Err(why)) => {
-                    let at = range(m.method.span()).start;
-                    self.report(
-                        at,
-                        "client-option",
-                        ItemKind::Manual,
-                        why,
-                        "set the limit on the server, or drop it",
-                    );
-                }
+                Some(Err(why)) => self.report_dropped_option(range(m.method.span()).start, why),
                 None => break,
             }
             plan.end = range(m.span()).end;
