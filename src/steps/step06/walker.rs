@@ -469,6 +469,16 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
     }
 
     pub(super) fn client_type_service(&self, ty: &syn::Type) -> Option<&'s Service> {
+        // The stub module's own include first: the binaries of one package may each generate a
+        // service of one name from a different package (tonic's examples: `grpc.examples.echo`
+        // and `grpc.examples.unaryecho` both have `Echo`); the names alone pick either.
+        if let Some(full) = type_path(ty).and_then(|p| self.resolve_full(p)) {
+            match crate::steps::common::stubs::client_service(self.file, self.schema, &full) {
+                Ok(Some(s)) => return self.service(&s.full_name),
+                Err(_) => return None,
+                Ok(None) => {}
+            }
+        }
         let s = client_of_type(self.schema, self.idx, &self.tr, ty, None, &self.known)?;
         self.service(&s)
     }
