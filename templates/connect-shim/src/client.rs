@@ -417,6 +417,7 @@ where
 /// rustc erases the view's `'static` lifetime when it checks a spawned future for `Send`, and
 /// then cannot prove the view's `MessageView<'static>` bound: "implementation of
 /// `MessageView` is not general enough".)
+#[doc(hidden)]
 pub type CallFuture<'f, T, E> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, E>> + Send + 'f>>;
 
