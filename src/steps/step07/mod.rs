@@ -198,6 +198,46 @@ struct Walker<'a, 'o> {
 }
 
 impl Walker<'_, '_> {
+    /// One `tonic::Request<..>` in, `Result<tonic::Request<..>, _>` out.
+    fn interceptor_shape<'t>(
+        &self,
+        mut inputs: impl Iterator<Item = &'t syn::Type>,
+        output: &syn::ReturnType,
+    ) -> bool {
+        let tonic_request = |t: &syn::Type| {
+            let syn::Type::Path(tp) = t else { return false };
+            tp.path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "Request")
+                && self
+                    .idx
+                    .resolve(self.tr.current(), &tp.path)
+                    .and_then(|r| r.resolved().map(|r| r.full.clone()))
+                    .is_some_and(|f| f.first().map(String::as_str) == Some("tonic"))
+        };
+        let (Some(input), None) = (inputs.next(), inputs.next()) else {
+            return false;
+        };
+        let syn::ReturnType::Type(_, out) = output else {
+            return false;
+        };
+        let syn::Type::Path(op) = &**out else {
+            return false;
+        };
+        let ok_request = match op.path.segments.last() {
+            Some(s) if s.ident == "Result" => match &s.arguments {
+                syn::PathArguments::AngleBracketed(a) => matches!(
+                    a.args.first(),
+                    Some(syn::GenericArgument::Type(t)) if tonic_request(t)
+                ),
+                _ => false,
+            },
+            _ => false,
+        };
+        tonic_request(input) && ok_request
+    }
+
     fn resolve_written(&self, segs: &[&str]) -> Option<Vec<String>> {
         let p: syn::Path = syn::parse_str(&segs.join("::")).ok()?;
         let r = self.idx.resolve(self.tr.current(), &p)?;
@@ -807,6 +847,30 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         self.convert_client_errors(&f.sig, &f.block);
         syn::visit::visit_item_fn(self, f);
+    }
+
+    // A function type with tonic's interceptor shape (`dyn Fn(Request<()>) ->
+    // Result<Request<()>, Status>`, a `fn(..)` pointer) is what tonic's interceptors call: its
+    // `Status` stays tonic's (skywalking's `custom_intercept` handler, called with `?` inside
+    // an `Interceptor` impl).
+    fn visit_trait_bound(&mut self, b: &'ast syn::TraitBound) {
+        if let Some(syn::PathArguments::Parenthesized(args)) =
+            b.path.segments.last().map(|s| &s.arguments)
+        {
+            if self.interceptor_shape(args.inputs.iter(), &args.output) {
+                self.revert_renames(&range(syn::spanned::Spanned::span(b)));
+                return;
+            }
+        }
+        syn::visit::visit_trait_bound(self, b);
+    }
+
+    fn visit_type_bare_fn(&mut self, f: &'ast syn::TypeBareFn) {
+        if self.interceptor_shape(f.inputs.iter().map(|a| &a.ty), &f.output) {
+            self.revert_renames(&range(syn::spanned::Spanned::span(f)));
+            return;
+        }
+        syn::visit::visit_type_bare_fn(self, f);
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
