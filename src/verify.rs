@@ -689,7 +689,8 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
     let t0 = std::time::Instant::now();
     let mut report = run::run_step(step, ws, Mode::Write, progress);
     phase(t0, "write");
-    let written = written_files(&report, &scope.graph);
+    let mut written = written_files(&report, &scope.graph);
+    set_aside_unchecked(ws, opts, &mut written, &mut report, step.number);
     let end = match repair_loop(&scope, written) {
         Ok(end) => end,
         Err(e) => return Applied::Failed(e),
@@ -863,6 +864,148 @@ fn written_files(report: &RunReport, graph: &Option<Graph>) -> Vec<Written> {
             })
         })
         .collect()
+}
+
+/// Files the step wrote that no target the check builds compiles (a binary whose
+/// `required-features` the check does not enable, a test when only `--lib --bins` are checked):
+/// their edits cannot be verified, so they are restored at once and listed, with the flags that
+/// would check them. (tonic's examples: `tower-client` needs the feature `tower`, which the
+/// default features leave out; step 6 kept a client there that did not compile.)
+fn set_aside_unchecked(
+    ws: &Workspace,
+    opts: &CheckOpts,
+    written: &mut Vec<Written>,
+    report: &mut RunReport,
+    n: u8,
+) {
+    let mut set_aside: Vec<PathBuf> = Vec::new();
+    written.retain(|w| {
+        let Some(why) = unchecked_why(ws, opts, w) else {
+            return true;
+        };
+        if restore(&[w]).is_err() {
+            return true;
+        }
+        report.items.push(ItemReport {
+            path: rel(&ws.root, &w.path),
+            krate: w.krate.clone().unwrap_or_default(),
+            line: 1,
+            column: 1,
+            rule: format!("step{n:02}/not-checked"),
+            kind: ItemKind::Manual,
+            message: format!(
+                "not migrated: only {why}, so the build check cannot verify the step's edits here"
+            ),
+            note: "apply the step again with the flags that build it (`--features ..`, `--all-features`, `--all-targets`)".into(),
+        });
+        set_aside.push(w.path.clone());
+        false
+    });
+    report.files.retain(|f| {
+        f.original
+            .as_ref()
+            .is_none_or(|(path, _)| !set_aside.contains(path))
+    });
+}
+
+/// Why no checked target compiles `w` (None: one does, or the file's targets are not known).
+fn unchecked_why(ws: &Workspace, opts: &CheckOpts, w: &Written) -> Option<String> {
+    if w.created || w.path.extension().is_none_or(|e| e != "rs") {
+        return None;
+    }
+    let c = ws
+        .crates
+        .iter()
+        .find(|c| c.files.iter().any(|f| f.path == w.path))?;
+    let i = c.files.iter().position(|f| f.path == w.path)?;
+    let owners: Vec<&crate::workspace::Target> =
+        c.targets.iter().filter(|t| t.files.contains(&i)).collect();
+    if owners.is_empty() {
+        return None;
+    }
+    let active = active_features(c, opts);
+    let mut whys = Vec::new();
+    for t in owners {
+        let kind = t.kinds.first().map(String::as_str).unwrap_or("target");
+        if !kind_checked(&t.kinds, &opts.targets) {
+            whys.push(format!(
+                "{kind} `{}` compiles it, and the check builds {}",
+                t.name,
+                opts.targets.join(" ")
+            ));
+            continue;
+        }
+        let missing: Vec<&String> = match &active {
+            None => Vec::new(),
+            Some(a) => t
+                .required_features
+                .iter()
+                .filter(|f| !a.contains(*f))
+                .collect(),
+        };
+        if missing.is_empty() {
+            return None;
+        }
+        whys.push(format!(
+            "{kind} `{}` compiles it, which needs the feature{} {} that the check does not enable",
+            t.name,
+            if missing.len() == 1 { "" } else { "s" },
+            missing
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Some(whys.join("; "))
+}
+
+/// The features of `c` the check enables, transitively (None: all of them).
+fn active_features(c: &crate::workspace::Crate, opts: &CheckOpts) -> Option<BTreeSet<String>> {
+    if opts.all_features {
+        return None;
+    }
+    let mut todo: Vec<String> = opts
+        .features
+        .iter()
+        .flat_map(|f| f.split([',', ' ']))
+        .map(|f| f.rsplit('/').next().unwrap_or(f).to_string())
+        .filter(|f| !f.is_empty())
+        .collect();
+    if !opts.no_default_features && c.features.contains_key("default") {
+        todo.push("default".into());
+    }
+    let mut on = BTreeSet::new();
+    while let Some(f) = todo.pop() {
+        if !on.insert(f.clone()) {
+            continue;
+        }
+        for sub in c.features.get(&f).into_iter().flatten() {
+            if c.features.contains_key(sub.as_str()) {
+                todo.push(sub.clone());
+            }
+        }
+    }
+    Some(on)
+}
+
+/// Does the check's target selection (`--lib`, `--bins`, ..; empty: `--all-targets`) build a
+/// target of these kinds?
+fn kind_checked(kinds: &[String], selected: &[&str]) -> bool {
+    if selected.is_empty() {
+        return true;
+    }
+    kinds.iter().any(|k| {
+        let flag = match k.as_str() {
+            "bin" => "--bins",
+            "test" => "--tests",
+            "example" => "--examples",
+            "bench" => "--benches",
+            "custom-build" => return true,
+            _ => "--lib",
+        };
+        selected.contains(&flag)
+    })
 }
 
 /// Where the compiler loop ended.

@@ -33,6 +33,8 @@ pub struct SourceFile {
 #[derive(Clone, Debug)]
 pub struct Crate {
     pub name: String,
+    /// The package's `[features]` table (empty for files given as paths).
+    pub features: BTreeMap<String, Vec<String>>,
     pub manifest_path: PathBuf,
     pub dir: PathBuf,
     pub files: Vec<SourceFile>,
@@ -90,6 +92,8 @@ pub struct Target {
     pub root: PathBuf,
     /// The files its module tree reached first, as a range of [`Crate::files`].
     pub files: std::ops::Range<usize>,
+    /// cargo's `required-features`: the target is not built without them.
+    pub required_features: Vec<String>,
 }
 
 impl Target {
@@ -211,6 +215,11 @@ pub fn discover(sel: &Selection) -> Result<Workspace> {
         let dir = manifest_path.parent().unwrap().to_path_buf();
         let mut c = Crate {
             name: p.name.to_string(),
+            features: p
+                .features
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             manifest_path,
             dir,
             files: Vec::new(),
@@ -249,6 +258,7 @@ pub fn discover(sel: &Selection) -> Result<Workspace> {
                 kinds: t.kind.iter().map(|k| k.to_string()).collect(),
                 root,
                 files: start..c.files.len(),
+                required_features: t.required_features.clone(),
             });
         }
         crates.push(c);
@@ -695,6 +705,7 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
                     Some(d) => rel(&root, d),
                     None => "(paths)".into(),
                 },
+                features: BTreeMap::new(),
                 manifest_path: dir.join("Cargo.toml"),
                 dir,
                 files: Vec::new(),

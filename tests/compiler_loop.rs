@@ -72,6 +72,44 @@ fn a_construct_no_repair_knows_restores_every_file_and_lists_the_errors() {
 }
 
 #[test]
+fn a_file_no_checked_target_compiles_is_restored_and_listed() {
+    let repo = repo_with("tests/compiler-loop");
+    let always = repo.path().join("gated/src/bin/always.rs");
+    let gated = repo.path().join("gated/src/bin/gated.rs");
+    let gated_before = std::fs::read(&gated).unwrap();
+    let out = run(repo.path(), "gated", &["--step", "3"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        std::fs::read_to_string(&always)
+            .unwrap()
+            .contains("Err(ConnectError::internal(\"no store\"))"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&gated).unwrap(), gated_before, "{err}");
+    assert!(
+        err.contains("manual[step03/not-checked]: src/bin/gated.rs:1:1: not migrated: only bin `gated` compiles it, which needs the feature `extra` that the check does not enable"),
+        "{err}"
+    );
+    // With the feature on, the check builds it and the step migrates it.
+    git(repo.path(), &["add", "gated"]);
+    git(repo.path(), &["commit", "-qm", "step 3 without extra"]);
+    let out = run(
+        repo.path(),
+        "gated",
+        &["--step", "3", "--features", "extra"],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        std::fs::read_to_string(&gated)
+            .unwrap()
+            .contains("Err(ConnectError::internal(\"no store\"))"),
+        "{err}"
+    );
+}
+
+#[test]
 fn an_independent_crate_that_builds_keeps_the_step() {
     let repo = repo_with("tests/compiler-loop");
     let good = repo.path().join("pair/good/src/lib.rs");

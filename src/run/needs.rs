@@ -227,6 +227,7 @@ mod tests {
             root: dir.to_path_buf(),
             crates: vec![crate::workspace::Crate {
                 name: "app".into(),
+                features: Default::default(),
                 manifest_path: dir.join("Cargo.toml"),
                 dir: dir.to_path_buf(),
                 files: Vec::new(),
