@@ -682,6 +682,8 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
     if preview.changed() == 0 {
         return Applied::Report(run::run_step(step, ws, Mode::Write, progress));
     }
+    let widened = widen_features(ws, opts, &preview);
+    let opts = &widened;
     let scope = match Scope::before_step(ws, opts, &preview) {
         Ok(s) => s,
         Err(applied) => return *applied,
@@ -866,11 +868,69 @@ fn written_files(report: &RunReport, graph: &Option<Graph>) -> Vec<Written> {
         .collect()
 }
 
-/// Files the step wrote that no target the check builds compiles (a binary whose
-/// `required-features` the check does not enable, a test when only `--lib --bins` are checked):
-/// their edits cannot be verified, so they are restored at once and listed, with the flags that
-/// would check them. (tonic's examples: `tower-client` needs the feature `tower`, which the
-/// default features leave out; step 6 kept a client there that did not compile.)
+/// The check's options with the features that the targets of the files the step changes
+/// require (`required-features` of a binary, example, ..), so that the check builds what the
+/// step edits: tonic's examples leave `tower-client` (feature `tower`) out of their default
+/// features, and step 6 kept a client there that did not compile. Unchanged with
+/// `--all-features`.
+fn widen_features(ws: &Workspace, opts: &CheckOpts, preview: &RunReport) -> CheckOpts {
+    let mut out = opts.clone();
+    if opts.all_features {
+        return out;
+    }
+    for f in preview
+        .files
+        .iter()
+        .filter(|f| f.status == run::FileStatus::Changed)
+    {
+        let path = ws.root.join(&f.path);
+        let Some((c, owners)) = owners_of(ws, &path) else {
+            continue;
+        };
+        let active = active_features(c, &out).unwrap_or_default();
+        let checked: Vec<&&crate::workspace::Target> = owners
+            .iter()
+            .filter(|t| kind_checked(&t.kinds, &out.targets))
+            .collect();
+        if checked.is_empty()
+            || checked
+                .iter()
+                .any(|t| t.required_features.iter().all(|r| active.contains(r)))
+        {
+            continue;
+        }
+        // One target is enough: the first whose kind the check builds.
+        for r in &checked[0].required_features {
+            if !active.contains(r) {
+                out.features.push(format!("{}/{r}", c.name));
+            }
+        }
+    }
+    out
+}
+
+/// The crate holding `path` and the targets whose module trees reach it.
+fn owners_of<'w>(
+    ws: &'w Workspace,
+    path: &Path,
+) -> Option<(
+    &'w crate::workspace::Crate,
+    Vec<&'w crate::workspace::Target>,
+)> {
+    let c = ws
+        .crates
+        .iter()
+        .find(|c| c.files.iter().any(|f| f.path == path))?;
+    let i = c.files.iter().position(|f| f.path == path)?;
+    let owners: Vec<&crate::workspace::Target> =
+        c.targets.iter().filter(|t| t.files.contains(&i)).collect();
+    (!owners.is_empty()).then_some((c, owners))
+}
+
+/// Files the step wrote that no target of the check compiles (a test when only `--lib --bins`
+/// are checked): their edits cannot be verified, so they are restored and listed, unless the
+/// step also rewrote the crate's build script or manifest (restored alone, the file would
+/// read what the step changed: it keeps the step, listed as not verified).
 fn set_aside_unchecked(
     ws: &Workspace,
     opts: &CheckOpts,
@@ -878,14 +938,21 @@ fn set_aside_unchecked(
     report: &mut RunReport,
     n: u8,
 ) {
-    let mut set_aside: Vec<PathBuf> = Vec::new();
-    written.retain(|w| {
+    let build_changed = |krate: &Option<String>| {
+        written.iter().any(|w| {
+            w.krate == *krate
+                && w.path
+                    .file_name()
+                    .is_some_and(|f| f == "build.rs" || f == "Cargo.toml")
+        })
+    };
+    let mut aside: Vec<usize> = Vec::new();
+    for (i, w) in written.iter().enumerate() {
         let Some(why) = unchecked_why(ws, opts, w) else {
-            return true;
+            continue;
         };
-        if restore(&[w]).is_err() {
-            return true;
-        }
+        let keep = build_changed(&w.krate);
+        let restored = !keep && restore(&[w]).is_ok();
         report.items.push(ItemReport {
             path: rel(&ws.root, &w.path),
             krate: w.krate.clone().unwrap_or_default(),
@@ -893,18 +960,27 @@ fn set_aside_unchecked(
             column: 1,
             rule: format!("step{n:02}/not-checked"),
             kind: ItemKind::Manual,
-            message: format!(
-                "not migrated: only {why}, so the build check cannot verify the step's edits here"
-            ),
-            note: "apply the step again with the flags that build it (`--features ..`, `--all-features`, `--all-targets`)".into(),
+            message: if restored {
+                format!("not migrated: only {why}, so the build check cannot verify the step's edits here")
+            } else {
+                format!("migrated but not verified: only {why} (the step also changed the crate's build script or manifest, which this file reads)")
+            },
+            note: "apply the step again with the flags that build it (`--all-targets`, `--tests`, ..)".into(),
         });
-        set_aside.push(w.path.clone());
-        false
+        if restored {
+            aside.push(i);
+        }
+    }
+    let paths: Vec<PathBuf> = aside.iter().map(|&i| written[i].path.clone()).collect();
+    let mut i = 0;
+    written.retain(|_| {
+        i += 1;
+        !aside.contains(&(i - 1))
     });
     report.files.retain(|f| {
         f.original
             .as_ref()
-            .is_none_or(|(path, _)| !set_aside.contains(path))
+            .is_none_or(|(path, _)| !paths.contains(path))
     });
 }
 
@@ -913,16 +989,7 @@ fn unchecked_why(ws: &Workspace, opts: &CheckOpts, w: &Written) -> Option<String
     if w.created || w.path.extension().is_none_or(|e| e != "rs") {
         return None;
     }
-    let c = ws
-        .crates
-        .iter()
-        .find(|c| c.files.iter().any(|f| f.path == w.path))?;
-    let i = c.files.iter().position(|f| f.path == w.path)?;
-    let owners: Vec<&crate::workspace::Target> =
-        c.targets.iter().filter(|t| t.files.contains(&i)).collect();
-    if owners.is_empty() {
-        return None;
-    }
+    let (c, owners) = owners_of(ws, &w.path)?;
     let active = active_features(c, opts);
     let mut whys = Vec::new();
     for t in owners {
