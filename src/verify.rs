@@ -682,10 +682,18 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
     if preview.changed() == 0 {
         return Applied::Report(run::run_step(step, ws, Mode::Write, progress));
     }
+    // The check builds the feature-gated targets the step changes; a baseline that does not
+    // build with their features (a gated binary broken as published) falls back to the
+    // flags as given, and those targets' files are set aside below.
     let widened = widen_features(ws, opts, &preview);
-    let opts = &widened;
-    let scope = match Scope::before_step(ws, opts, &preview) {
-        Ok(s) => s,
+    let (opts, scope) = match Scope::before_step(ws, &widened, &preview) {
+        Ok(s) => (&widened, s),
+        Err(_) if widened.features.len() != opts.features.len() => {
+            match Scope::before_step(ws, opts, &preview) {
+                Ok(s) => (opts, s),
+                Err(applied) => return *applied,
+            }
+        }
         Err(applied) => return *applied,
     };
     let t0 = std::time::Instant::now();

@@ -96,6 +96,28 @@ fn the_check_builds_the_feature_gated_targets_the_step_changes() {
 }
 
 #[test]
+fn a_gated_target_broken_as_published_is_set_aside_not_refused() {
+    let repo = repo_with("tests/compiler-loop");
+    let always = repo.path().join("gated-broken/src/bin/always.rs");
+    let gated = repo.path().join("gated-broken/src/bin/gated.rs");
+    let before = std::fs::read(&gated).unwrap();
+    let out = run(repo.path(), "gated-broken", &["--step", "3"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(std::fs::read(&gated).unwrap(), before, "{err}");
+    assert!(
+        err.contains("manual[step03/not-checked]: src/bin/gated.rs:1:1: not migrated: only bin `gated` compiles it, which needs the feature `extra` that the check does not enable"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read_to_string(&always)
+            .unwrap()
+            .contains("Err(ConnectError::internal(\"no store\"))"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_file_no_checked_target_compiles_is_restored_and_listed() {
     let repo = repo_with("tests/compiler-loop");
     let helper = repo.path().join("gated/tests/helper.rs");
