@@ -980,11 +980,7 @@ fn set_aside_unchecked(
         }
     }
     let paths: Vec<PathBuf> = aside.iter().map(|&i| written[i].path.clone()).collect();
-    let mut i = 0;
-    written.retain(|_| {
-        i += 1;
-        !aside.contains(&(i - 1))
-    });
+    written.retain(|w| !paths.contains(&w.path));
     report.files.retain(|f| {
         f.original
             .as_ref()

@@ -48,3 +48,44 @@ pub(crate) fn cfg_test_ranges(file: &syn::File) -> Vec<std::ops::Range<usize>> {
     v.visit_file(file);
     v.0
 }
+
+/// tonic's interceptor shape: one `tonic::Request<..>` in, `Result<tonic::Request<..>, _>` out
+/// (a function, a `dyn Fn(..)` bound, a `fn(..)` pointer). Such code is called by tonic, so its
+/// `Status` stays tonic's while tonic calls it (steps 3 and 7).
+pub(crate) fn interceptor_shape<'t>(
+    idx: &crate::resolve::FileIndex,
+    scope: crate::resolve::ScopeId,
+    mut inputs: impl Iterator<Item = &'t syn::Type>,
+    output: &syn::ReturnType,
+) -> bool {
+    let is_request = |ty: &syn::Type| {
+        let syn::Type::Path(tp) = ty else {
+            return false;
+        };
+        let mut p = tp.path.clone();
+        if let Some(last) = p.segments.last_mut() {
+            last.arguments = syn::PathArguments::None;
+        }
+        idx.resolve(scope, &p)
+            .and_then(|r| r.resolved().cloned())
+            .is_some_and(|r| r.full == ["tonic", "Request"])
+    };
+    let (Some(input), None) = (inputs.next(), inputs.next()) else {
+        return false;
+    };
+    let syn::ReturnType::Type(_, out) = output else {
+        return false;
+    };
+    let syn::Type::Path(tp) = &**out else {
+        return false;
+    };
+    let Some(last) = tp.path.segments.last() else {
+        return false;
+    };
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return false;
+    };
+    is_request(input)
+        && last.ident == "Result"
+        && matches!(args.args.first(), Some(syn::GenericArgument::Type(t)) if is_request(t))
+}

@@ -26,6 +26,9 @@ struct CtorPlan {
     wrap: (String, String),
 }
 
+/// The constructors of tonic's generated clients.
+pub(super) const CTORS: [&str; 4] = ["connect", "new", "with_interceptor", "with_origin"];
+
 impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
     /// Links of a method/await/try chain from `e` down to its root, outermost first.
     pub(super) fn ctor_call(
@@ -42,10 +45,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             return None;
         }
         let ctor = p.segments[n - 1].ident.to_string();
-        if !matches!(
-            ctor.as_str(),
-            "connect" | "new" | "with_interceptor" | "with_origin"
-        ) {
+        if !CTORS.contains(&ctor.as_str()) {
             return None;
         }
         let mut ty = p.clone();

@@ -429,12 +429,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
         };
         let n = fp.path.segments.len();
         let ctor = fp.path.segments.last()?.ident.to_string();
-        if n < 2
-            || !matches!(
-                ctor.as_str(),
-                "connect" | "new" | "with_interceptor" | "with_origin"
-            )
-        {
+        if n < 2 || !super::construct::CTORS.contains(&ctor.as_str()) {
             return None;
         }
         let mut ty = fp.path.clone();

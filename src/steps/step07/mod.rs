@@ -198,44 +198,13 @@ struct Walker<'a, 'o> {
 }
 
 impl Walker<'_, '_> {
-    /// One `tonic::Request<..>` in, `Result<tonic::Request<..>, _>` out.
+    /// tonic's interceptor shape ([`interceptor_shape`](crate::steps::common::syntax::interceptor_shape)).
     fn interceptor_shape<'t>(
         &self,
-        mut inputs: impl Iterator<Item = &'t syn::Type>,
+        inputs: impl Iterator<Item = &'t syn::Type>,
         output: &syn::ReturnType,
     ) -> bool {
-        let tonic_request = |t: &syn::Type| {
-            let syn::Type::Path(tp) = t else { return false };
-            tp.path
-                .segments
-                .last()
-                .is_some_and(|s| s.ident == "Request")
-                && self
-                    .idx
-                    .resolve(self.tr.current(), &tp.path)
-                    .and_then(|r| r.resolved().map(|r| r.full.clone()))
-                    .is_some_and(|f| f.first().map(String::as_str) == Some("tonic"))
-        };
-        let (Some(input), None) = (inputs.next(), inputs.next()) else {
-            return false;
-        };
-        let syn::ReturnType::Type(_, out) = output else {
-            return false;
-        };
-        let syn::Type::Path(op) = &**out else {
-            return false;
-        };
-        let ok_request = match op.path.segments.last() {
-            Some(s) if s.ident == "Result" => match &s.arguments {
-                syn::PathArguments::AngleBracketed(a) => matches!(
-                    a.args.first(),
-                    Some(syn::GenericArgument::Type(t)) if tonic_request(t)
-                ),
-                _ => false,
-            },
-            _ => false,
-        };
-        tonic_request(input) && ok_request
+        crate::steps::common::syntax::interceptor_shape(self.idx, self.tr.current(), inputs, output)
     }
 
     fn resolve_written(&self, segs: &[&str]) -> Option<Vec<String>> {
