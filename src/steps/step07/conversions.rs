@@ -33,6 +33,14 @@ use crate::workspace::Workspace;
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ConversionPlan {
     pub files: HashMap<PathBuf, Vec<Conversion>>,
+    /// The first place the crate holds tonic's `Streaming` in a declared type (a field, a
+    /// parameter, a type alias): file and 1-based line. Streams built by the shim's
+    /// tonic-shaped wrappers flow into it, so those calls keep tonic's stream and its `Status`
+    /// errors until step 8 ([`held_streams`]).
+    pub held_stream: Option<(PathBuf, usize)>,
+    /// The crate names tonic's `Streaming` in some type (a return type too): its streams still
+    /// yield tonic's `Status` after this step, so its error types keep `From<tonic::Status>`.
+    pub names_stream: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,9 +78,12 @@ pub fn prepare(st: &crate::steps::Step, ws: &Workspace) -> Prepared {
                 text: t,
             })
             .collect();
-        let p = plan(&files);
-        if p.files.is_empty() {
+        let mut p = plan(&files);
+        if p.files.is_empty() && p.held_stream.is_none() && !p.names_stream {
             continue;
+        }
+        if let Some((path, _)) = &mut p.held_stream {
+            *path = PathBuf::from(crate::workspace::rel(&ws.root, path));
         }
         let ctx = match out.ctx.remove(&c.name) {
             None => CrateCtx::default(),
@@ -149,6 +160,29 @@ pub fn renamed_types(
         .collect()
 }
 
+/// The items of the file's planned error types (the type, its `From` impls) whose renames are
+/// taken back: the crate still names tonic's `Streaming` ([`ConversionPlan::names_stream`]), so
+/// its streams yield tonic's `Status` after this step and `?` on them needs the type's
+/// `From<tonic::Status>`; the type gets `From<ConnectError>` beside it instead.
+pub fn status_kept(file: &FileCtx<'_>) -> Vec<std::ops::Range<usize>> {
+    let (Some(ctx), Some(path)) = (file.crate_ctx, file.path) else {
+        return Vec::new();
+    };
+    let Some(plan) = ctx.plan::<ConversionPlan>().filter(|p| p.names_stream) else {
+        return Vec::new();
+    };
+    let Some(list) = plan.files.get(path) else {
+        return Vec::new();
+    };
+    let mut items = Vec::new();
+    collect_types(&file.file.items, &mut items);
+    items
+        .into_iter()
+        .filter(|(name, _)| list.iter().any(|c| &c.ty == name))
+        .map(|(_, r)| r)
+        .collect()
+}
+
 /// The structs, enums and `From` impls of `items` (inline modules too): the type's name and
 /// the item's byte range.
 fn collect_types(items: &[syn::Item], out: &mut Vec<(String, std::ops::Range<usize>)>) {
@@ -195,6 +229,12 @@ pub struct CrateFile<'a> {
 /// from tonic's `Status` and not from `ConnectError`. Pure: the crate's files and their texts.
 pub fn plan(files: &[CrateFile<'_>]) -> ConversionPlan {
     let mut scan = Scan::default();
+    // Type aliases of tonic's `Streaming`, crate-wide: a field of one holds a stream.
+    let aliases: HashSet<String> = files
+        .iter()
+        .filter_map(|f| syn::parse_file(f.text).ok())
+        .flat_map(|f| stream_aliases(&f))
+        .collect();
     for file in files {
         let Ok(f) = syn::parse_file(file.text) else {
             continue;
@@ -202,12 +242,22 @@ pub fn plan(files: &[CrateFile<'_>]) -> ConversionPlan {
         let mut v = FileScan {
             path: file.path,
             module: file.module.map(<[String]>::to_vec),
-            tonic_names: tonic_imports(&f),
+            tonic_names: tonic_imports(&f, "Status"),
             scan: &mut scan,
         };
         v.visit_file(&f);
+        let streams = held_streams(&f, &aliases);
+        scan.names_stream |= streams.named;
+        if let (None, Some(at)) = (&scan.held_stream, streams.held) {
+            let line = file.text[..at.min(file.text.len())].matches('\n').count() + 1;
+            scan.held_stream = Some((file.path.to_path_buf(), line));
+        }
     }
-    let mut out = ConversionPlan::default();
+    let mut out = ConversionPlan {
+        held_stream: scan.held_stream.take(),
+        names_stream: scan.names_stream,
+        ..ConversionPlan::default()
+    };
     let unique = |name: &str, v: &[(PathBuf, usize)]| v.len() == 1 && !name.is_empty();
     for (name, at) in &scan.connect_via_status {
         if let Some(v) = scan.from_status.get(name) {
@@ -263,6 +313,10 @@ struct Scan {
     result_imports: HashMap<Vec<String>, Vec<String>>,
     /// The error types functions with a `to_status` conversion under `?` return.
     fills: Vec<Fill>,
+    /// See [`ConversionPlan::held_stream`] (the path as given).
+    held_stream: Option<(PathBuf, usize)>,
+    /// See [`ConversionPlan::names_stream`].
+    names_stream: bool,
 }
 
 enum Fill {
@@ -547,36 +601,144 @@ fn fills_from_to_status(block: &syn::Block) -> bool {
     })
 }
 
-/// Names the file imports from tonic (`use tonic::{Request, Status};`).
-fn tonic_imports(f: &syn::File) -> HashSet<String> {
-    fn walk(t: &syn::UseTree, under_tonic: bool, first: bool, out: &mut HashSet<String>) {
-        match t {
-            syn::UseTree::Path(p) => walk(
-                &p.tree,
-                under_tonic || (first && p.ident == "tonic"),
-                false,
-                out,
-            ),
-            syn::UseTree::Name(n) if under_tonic && n.ident == "Status" => {
-                out.insert(n.ident.to_string());
+/// The names under which the file imports tonic's item `name` (`use tonic::{Request, Status};`,
+/// `use tonic::codec::Streaming as S;`), at any depth of its modules.
+fn tonic_imports(f: &syn::File, name: &str) -> HashSet<String> {
+    struct Uses<'n> {
+        name: &'n str,
+        out: HashSet<String>,
+    }
+    impl Uses<'_> {
+        fn walk(&mut self, t: &syn::UseTree, under_tonic: bool, first: bool) {
+            match t {
+                syn::UseTree::Path(p) => {
+                    self.walk(&p.tree, under_tonic || (first && p.ident == "tonic"), false)
+                }
+                syn::UseTree::Name(n) if under_tonic && n.ident == self.name => {
+                    self.out.insert(n.ident.to_string());
+                }
+                syn::UseTree::Rename(r) if under_tonic && r.ident == self.name => {
+                    self.out.insert(r.rename.to_string());
+                }
+                syn::UseTree::Group(g) => g
+                    .items
+                    .iter()
+                    .for_each(|i| self.walk(i, under_tonic, first)),
+                _ => {}
             }
-            syn::UseTree::Rename(r) if under_tonic && r.ident == "Status" => {
-                out.insert(r.rename.to_string());
-            }
-            syn::UseTree::Group(g) => g
-                .items
-                .iter()
-                .for_each(|i| walk(i, under_tonic, first, out)),
-            _ => {}
         }
     }
-    let mut out = HashSet::new();
-    for item in &f.items {
-        if let syn::Item::Use(u) = item {
-            walk(&u.tree, false, true, &mut out);
+    impl<'ast> Visit<'ast> for Uses<'_> {
+        fn visit_item_use(&mut self, u: &'ast syn::ItemUse) {
+            self.walk(&u.tree, false, true);
         }
     }
-    out
+    let mut v = Uses {
+        name,
+        out: HashSet::new(),
+    };
+    v.visit_file(f);
+    v.out
+}
+
+/// Where a file names tonic's `Streaming` type: `held` is the offset of the first field,
+/// parameter or type alias declared with it (a stream kept beyond the call that made it),
+/// `named` says whether any type names it (a return type, a `let` annotation too).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct StreamUses {
+    pub held: Option<usize>,
+    pub named: bool,
+}
+
+/// See [`StreamUses`]. By syntax: `tonic::Streaming`, `tonic::codec::Streaming`, a name the
+/// file imports from tonic as `Streaming`, or one of `aliases` (the crate's type aliases of it,
+/// [`stream_aliases`]: an alias alone holds nothing, a field of its type does).
+pub fn held_streams(f: &syn::File, aliases: &HashSet<String>) -> StreamUses {
+    let mut names = tonic_imports(f, "Streaming");
+    names.extend(aliases.iter().cloned());
+    let mut s = StreamScan {
+        names,
+        out: StreamUses::default(),
+    };
+    s.visit_file(f);
+    s.out
+}
+
+/// The type aliases of the file that name tonic's `Streaming` (`type Events =
+/// tonic::Streaming<Event>;`).
+pub fn stream_aliases(f: &syn::File) -> Vec<String> {
+    struct Aliases {
+        names: HashSet<String>,
+        out: Vec<String>,
+    }
+    impl<'ast> Visit<'ast> for Aliases {
+        fn visit_item_type(&mut self, t: &'ast syn::ItemType) {
+            if names_streaming(&self.names, &t.ty) {
+                self.out.push(t.ident.to_string());
+            }
+        }
+    }
+    let mut a = Aliases {
+        names: tonic_imports(f, "Streaming"),
+        out: Vec::new(),
+    };
+    a.visit_file(f);
+    a.out
+}
+
+/// Whether `ty` names tonic's `Streaming` (qualified, or one of `names`).
+fn names_streaming(names: &HashSet<String>, ty: &syn::Type) -> bool {
+    struct Names<'n>(&'n HashSet<String>, bool);
+    impl<'ast> Visit<'ast> for Names<'_> {
+        fn visit_type_path(&mut self, tp: &'ast syn::TypePath) {
+            let segs = crate::resolve::segment_names(&tp.path);
+            let hit = match segs.as_slice() {
+                [t, s] => t == "tonic" && s == "Streaming",
+                [t, c, s] => t == "tonic" && c == "codec" && s == "Streaming",
+                [s] => tp.qself.is_none() && self.0.contains(s),
+                _ => false,
+            };
+            self.1 |= hit;
+            syn::visit::visit_type_path(self, tp);
+        }
+    }
+    let mut n = Names(names, false);
+    n.visit_type(ty);
+    n.1
+}
+
+struct StreamScan {
+    names: HashSet<String>,
+    out: StreamUses,
+}
+
+impl StreamScan {
+    fn names(&self, ty: &syn::Type) -> bool {
+        names_streaming(&self.names, ty)
+    }
+    fn hold(&mut self, ty: &syn::Type) {
+        if self.out.held.is_none() && self.names(ty) {
+            self.out.held = Some(range(ty.span()).start);
+        }
+    }
+}
+impl<'ast> Visit<'ast> for StreamScan {
+    fn visit_field(&mut self, f: &'ast syn::Field) {
+        self.hold(&f.ty);
+        syn::visit::visit_field(self, f);
+    }
+    fn visit_fn_arg(&mut self, a: &'ast syn::FnArg) {
+        if let syn::FnArg::Typed(t) = a {
+            self.hold(&t.ty);
+        }
+        syn::visit::visit_fn_arg(self, a);
+    }
+    fn visit_type(&mut self, ty: &'ast syn::Type) {
+        if !self.out.named && self.names(ty) {
+            self.out.named = true;
+        }
+        // Nested types are seen through `names`.
+    }
 }
 
 #[cfg(test)]
@@ -701,5 +863,40 @@ mod tests {
         assert!(run(&[("src/errors.rs", &derived), ("src/alpha.rs", CALLS)])
             .files
             .is_empty());
+    }
+
+    #[test]
+    fn tonic_streams_held_in_declared_types_are_found() {
+        let uses = |src: &str| held_streams(&syn::parse_file(src).unwrap(), &HashSet::new());
+        // A field, a parameter, an alias hold the stream; the names resolve through the
+        // file's imports of tonic (renamed too), or the qualified paths.
+        let field = "use tonic::Streaming;\nstruct W { s: Option<Streaming<M>> }";
+        assert_eq!(uses(field).held, Some(field.find("Option").unwrap()));
+        assert!(uses(field).named);
+        let param = "fn new(s: tonic::codec::Streaming<M>) {}";
+        assert!(uses(param).held.is_some());
+        let renamed = "mod a { use tonic::{Streaming as S}; pub struct W(S<M>); }";
+        assert!(uses(renamed).held.is_some());
+        // An alias holds nothing; a field of its type does.
+        let alias = "pub type Events = tonic::Streaming<M>;\nstruct W { e: Events }";
+        let f = syn::parse_file(alias).unwrap();
+        let aliases: HashSet<String> = stream_aliases(&f).into_iter().collect();
+        assert_eq!(aliases, HashSet::from(["Events".to_string()]));
+        assert_eq!(held_streams(&f, &HashSet::new()).held, None);
+        assert!(held_streams(&f, &HashSet::new()).named);
+        assert_eq!(held_streams(&f, &aliases).held, alias.rfind("Events"));
+        // A return type names it without holding it.
+        let ret = "async fn f() -> Result<tonic::Streaming<M>, E> { todo!() }";
+        assert_eq!(
+            uses(ret),
+            StreamUses {
+                held: None,
+                named: true
+            }
+        );
+        // Another crate's `Streaming`, or the name without tonic's import, is not tonic's.
+        let other =
+            "use futures::Streaming;\nstruct W { s: Streaming<M>, t: grpcio::Streaming<M> }";
+        assert_eq!(uses(other), StreamUses::default());
     }
 }

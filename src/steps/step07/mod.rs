@@ -61,6 +61,11 @@ impl Pass for ClientErrorsPass {
             tonic_only: None,
             items: Vec::new(),
             details_ok: crate::steps::details::converts(file),
+            held_stream: file
+                .crate_ctx
+                .and_then(|c| c.plan::<conversions::ConversionPlan>())
+                .and_then(|p| p.held_stream.as_ref())
+                .map(|(path, line)| format!("{}:{line}", path.display())),
         };
         crate::steps::details::commit_declaration(file, w.out, "step07/error-details");
         // The crate's error types that `?` fills from client calls (planned crate-wide).
@@ -160,6 +165,13 @@ impl Pass for ClientErrorsPass {
         // A type whose `#[from] tonic::Status` field this step renamed to `ConnectError`
         // converts from it natively: the planned impl would conflict (E0119) and go through a
         // `From<Status>` the type no longer has.
+        for r in conversions::status_kept(file) {
+            w.revert_renames(&r);
+            // What the renames could not decide there is decided (the error-conversion item).
+            w.out
+                .items
+                .retain(|i| !(i.rule.starts_with("step07/") && r.contains(&i.offset)));
+        }
         let native = conversions::renamed_types(file, |r| w.renamed_status_in(r));
         edits.extend(
             conversions
@@ -191,6 +203,9 @@ struct Walker<'a, 'o> {
     edits: Vec<Edit>,
     /// Why the file must keep tonic errors (first reason), and where.
     tonic_only: Option<(usize, String)>,
+    /// Where the crate holds tonic's `Streaming` in a declared type (`file:line`): its
+    /// streaming wrappers keep tonic's streams ([`conversions::held_streams`]).
+    held_stream: Option<String>,
     /// The file's tonic-types paths move to the crate's `google_rpc` module, whose `StatusExt`
     /// reads details on `ConnectError` (`get_details_*`, `get_error_details`, ..).
     details_ok: bool,
@@ -380,9 +395,28 @@ impl Walker<'_, '_> {
                     }
                     let segs: Vec<&str> =
                         (k..=i).step_by(3).filter_map(|j| toks[j].ident()).collect();
-                    let returned = matches!(name.as_str(), "tonic_server_stream" | "tonic_bidi")
-                        && outflow.iter().any(|o| o.start <= r.start && r.end <= o.end);
+                    let streaming = matches!(name.as_str(), "tonic_server_stream" | "tonic_bidi");
+                    let returned =
+                        streaming && outflow.iter().any(|o| o.start <= r.start && r.end <= o.end);
+                    let held = self.held_stream.as_ref().filter(|_| streaming && !returned);
                     match self.resolve_written(&segs) {
+                        Some(f)
+                            if held.is_some()
+                                && f.len() == 3
+                                && f[0] == "connect_shim"
+                                && f[1] == "client" =>
+                        {
+                            self.items.push(item(
+                                r.start,
+                                "held-stream",
+                                ItemKind::Manual,
+                                format!(
+                                    "the crate holds tonic's `Streaming` in a declared type ({}): the stream of `{name}` keeps the tonic-shaped call and its tonic error",
+                                    held.map(String::as_str).unwrap_or_default()
+                                ),
+                                "step 8 moves the streaming calls and the types holding their streams; or change the holder to the connect stream (`connect_shim::client::connect_errors::tonic_server_stream`/`tonic_bidi` yield one) together with this call, then run step 7 again",
+                            ));
+                        }
                         Some(f)
                             if returned
                                 && f.len() == 3
