@@ -423,6 +423,31 @@ pub struct BuildRsScan {
     pub calls: Vec<CodegenCall>,
     pub imports: Vec<TonicImport>,
     pub unrecognised: Vec<Unrecognised>,
+    /// Where the script reads `OUT_DIR` besides running its codegen: code outside the item
+    /// holding the first codegen call, or after the last call in it (a post-processing of the
+    /// generated files, say: containerd's fixes the paths in tonic's output). Step 1 then keeps
+    /// tonic's stubs at the root of `OUT_DIR`, where that code reads them
+    /// ([`out_dir_post_processing`]).
+    pub post_processing: Option<usize>,
+}
+
+/// See [`BuildRsScan::post_processing`]. Mentions in line comments do not count; any other
+/// read does (a false positive costs nothing but the stubs' place).
+pub fn out_dir_post_processing(
+    src: &str,
+    file: &syn::File,
+    calls: &[CodegenCall],
+) -> Option<usize> {
+    let (first, last) = (calls.first()?, calls.last()?);
+    let around = file
+        .items
+        .iter()
+        .map(|i| range(i.span()))
+        .find(|r| r.start <= first.stmt_range.start && first.stmt_range.end <= r.end)?;
+    memchr::memmem::find_iter(src.as_bytes(), b"OUT_DIR").find(|&at| {
+        let line = &src[src[..at].rfind('\n').map_or(0, |i| i + 1)..at];
+        !line.contains("//") && (at < around.start || at >= around.end || at >= last.stmt_range.end)
+    })
 }
 
 /// Finds the tonic codegen calls of a `build.rs` (see [`scan_build_rs`]).
@@ -469,6 +494,7 @@ pub fn scan_build_rs(src: &str, crate_dir: &Path) -> syn::Result<BuildRsScan> {
     }
     scanner.scan.calls.sort_by_key(|c| c.stmt_range.start);
     scanner.scan.unrecognised.sort_by_key(|u| u.range.start);
+    scanner.scan.post_processing = out_dir_post_processing(src, &file, &scanner.scan.calls);
     Ok(scanner.scan)
 }
 

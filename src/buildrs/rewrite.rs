@@ -13,8 +13,10 @@ pub struct Step1Config {
     pub codec_path: String,
     /// Sub-directory of `OUT_DIR` for connectrpc-build.
     pub connect_subdir: String,
-    /// Sub-directory of `OUT_DIR` for tonic's stubs, unless the call sets its own `out_dir`.
-    pub tonic_subdir: String,
+    /// Sub-directory of `OUT_DIR` for tonic's stubs, unless the call sets its own `out_dir`;
+    /// `None`: the root of `OUT_DIR`, tonic's own place (the build script reads them there,
+    /// [`super::BuildRsScan::post_processing`]).
+    pub tonic_subdir: Option<String>,
     /// connectrpc-build's include file.
     pub include_file: String,
     /// `Eq` / `Hash` derives the code needs on messages: `(CodeGenConfig list, proto path,
@@ -29,7 +31,7 @@ impl Default for Step1Config {
             connect_module: "crate::connect".into(),
             codec_path: "connect_shim::codec::BuffaCodec".into(),
             connect_subdir: "connect".into(),
-            tonic_subdir: "tonic".into(),
+            tonic_subdir: Some("tonic".into()),
             include_file: "_connectrpc.rs".into(),
             message_derives: Vec::new(),
         }
@@ -309,7 +311,7 @@ impl Planner<'_> {
             connect: vec![],
             tonic: vec![],
             buffa_cfg: vec![],
-            tonic_out_subdir: Some(self.cfg.tonic_subdir.clone()),
+            tonic_out_subdir: self.cfg.tonic_subdir.clone(),
         };
         for o in &self.call.options {
             self.sort_option(&OptionText::new(o), &mut out);

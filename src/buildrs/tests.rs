@@ -1297,3 +1297,28 @@ fn leading_slash_names_the_same_package() {
     assert_eq!(found[0].out_dir_file, "grpc.examples.echo.rs");
     assert_eq!(found[1].out_dir_file, "echo_descriptor.bin");
 }
+
+/// A build script that reads OUT_DIR besides running its codegen (a fix-up of the generated
+/// files in a function of its own, or after the call) is found; reading it before the call (to
+/// pass it to the codegen) or naming it in a comment is not post-processing.
+#[test]
+fn out_dir_read_besides_the_codegen_is_post_processing() {
+    let call = "    tonic_prost_build::compile_protos(\"proto/a.proto\").unwrap();\n";
+    let helper = format!(
+        "fn main() {{\n{call}    fix();\n}}\n\nfn fix() {{\n    let p = std::env::var(\"OUT_DIR\").unwrap();\n    let _ = p;\n}}\n"
+    );
+    assert_eq!(
+        scan(&helper).post_processing,
+        Some(helper.find("OUT_DIR").unwrap())
+    );
+    let after = format!(
+        "fn main() {{\n{call}    let p = std::env::var(\"OUT_DIR\").unwrap();\n    let _ = p;\n}}\n"
+    );
+    assert!(scan(&after).post_processing.is_some());
+    let before = format!(
+        "fn main() {{\n    // Generated into OUT_DIR.\n    let out = std::env::var(\"OUT_DIR\").unwrap();\n    let _ = out;\n{call}}}\n"
+    );
+    assert_eq!(scan(&before).post_processing, None);
+    let comment = format!("fn main() {{\n{call}    // the files land in OUT_DIR\n}}\n");
+    assert_eq!(scan(&comment).post_processing, None);
+}

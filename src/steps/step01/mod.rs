@@ -89,6 +89,9 @@ pub struct CodegenPlan {
     /// sites sit in sibling modules' files: `src/a.rs` and `src/b.rs` each with a private
     /// `mod api { tonic::include_proto!(..) }` get `mod connect { .. }` in `src/lib.rs`).
     pub connect_host: Option<PathBuf>,
+    /// tonic's stubs stay at the root of `OUT_DIR` (the build script reads them there,
+    /// [`buildrs::BuildRsScan::post_processing`]): the package modules include them from there.
+    pub tonic_at_root: bool,
     /// The crate moves from tonic 0.12 to 0.14 and calls `Channel::balance_channel`: tower's
     /// `Change` it sends there becomes tonic's ([`upgrade`]).
     pub balance_channel_upgrade: bool,
@@ -122,6 +125,18 @@ struct Codegen {
     /// See [`CodegenPlan::connect_host`].
     connect_host: Option<PathBuf>,
     uses_wkt: bool,
+    /// See [`CodegenPlan::tonic_at_root`].
+    tonic_at_root: bool,
+}
+
+/// Where a crate's tonic stubs are generated after step 1.
+#[derive(Debug, Clone, Copy)]
+struct TonicPlace {
+    /// At the root of `OUT_DIR` (build.rs reads them there,
+    /// [`buildrs::BuildRsScan::post_processing`]), not in `OUT_DIR/tonic`.
+    at_root: bool,
+    /// Every codegen call of the build script is step 1's already.
+    migrated: bool,
 }
 
 /// The source files step 1 looks at, read once.
@@ -395,6 +410,7 @@ fn crate_plan(
         plan.accessors = accessors.get(&c.name).cloned().unwrap_or_default();
         plan.includes = cg.includes.clone();
         plan.connect_host = cg.connect_host.clone();
+        plan.tonic_at_root = cg.tonic_at_root;
         ctx.modules.extend(cg.modules.iter().cloned());
         // Binaries, tests and examples of the package reach the library by its name.
         let lib = c.name.replace('-', "_");
@@ -551,12 +567,12 @@ fn analyse_codegen(
     sources: &Sources,
     items: &mut Vec<ItemReport>,
 ) -> Option<Codegen> {
-    let schema = load_schema(ws, c, items)?;
+    let (schema, place) = load_schema(ws, c, items)?;
     let IncludeSites {
         sites,
         mut modules,
         connect_module,
-    } = include_sites(c, sources, &schema);
+    } = include_sites(c, sources, &schema, place);
     // The connect module goes in the innermost module around every include site.
     let connect_module = connect_module.unwrap_or_else(|| innermost_module(c, &sites));
     let connect_host = connect_host(c, &sites, &connect_module);
@@ -569,12 +585,17 @@ fn analyse_codegen(
         includes: sites,
         connect_host,
         uses_wkt,
+        tonic_at_root: place.at_root,
     })
 }
 
 /// The schema of the tonic codegen calls in the build.rs of `c`. None: no such call, or an item
 /// says why the schema cannot be loaded.
-fn load_schema(ws: &Workspace, c: &Crate, items: &mut Vec<ItemReport>) -> Option<Arc<Schema>> {
+fn load_schema(
+    ws: &Workspace,
+    c: &Crate,
+    items: &mut Vec<ItemReport>,
+) -> Option<(Arc<Schema>, TonicPlace)> {
     let build_rs = c.build_rs.as_ref()?;
     let src = std::fs::read_to_string(build_rs).ok()?;
     if !src.contains("tonic_build") && !src.contains("tonic_prost_build") {
@@ -626,8 +647,12 @@ fn load_schema(ws: &Workspace, c: &Crate, items: &mut Vec<ItemReport>) -> Option
             }
         })
         .collect();
+    let place = TonicPlace {
+        at_root: scan.post_processing.is_some(),
+        migrated: scan.calls.iter().all(step1_call),
+    };
     match Schema::load(&files, &includes) {
-        Ok(s) => Some(Arc::new(s)),
+        Ok(s) => Some((Arc::new(s), place)),
         Err(e) => {
             items.push(item(
                 ws,
@@ -652,7 +677,7 @@ struct IncludeSites {
     connect_module: Option<Vec<String>>,
 }
 
-fn include_sites(c: &Crate, sources: &Sources, schema: &Schema) -> IncludeSites {
+fn include_sites(c: &Crate, sources: &Sources, schema: &Schema, place: TonicPlace) -> IncludeSites {
     let mut sites: HashMap<PathBuf, Vec<ProtoInclude>> = HashMap::new();
     let mut modules = Vec::new();
     let mut connect_module: Option<Vec<String>> = None;
@@ -684,10 +709,16 @@ fn include_sites(c: &Crate, sources: &Sources, schema: &Schema) -> IncludeSites 
                 continue;
             }
             modules.push((m.clone(), pkg));
+            // tonic's stubs as step 1 includes them: in OUT_DIR/tonic, or at the root (where
+            // the build script reads them) once its codegen is step 1's.
+            let tonic_stubs = inc.out_dir_file.starts_with("tonic/")
+                || (place.migrated
+                    && inc.kind == IncludeKind::IncludeOutDir
+                    && !inc.out_dir_file.contains('/'));
             if matches!(
                 inc.kind,
                 IncludeKind::IncludeProto | IncludeKind::IncludeOutDir
-            ) && !inc.out_dir_file.starts_with("tonic/")
+            ) && !tonic_stubs
             {
                 sites.entry(f.path.clone()).or_default().push(inc);
             }
@@ -797,6 +828,14 @@ fn add_root_reexports(c: &Crate, sources: &Sources, modules: &mut Vec<(Vec<Strin
 }
 
 /// `crate::a::b` for a crate-absolute module path.
+/// A codegen call step 1 wrote already: tonic runs on the buffa codec.
+fn step1_call(call: &buildrs::CodegenCall) -> bool {
+    call.already_step1
+        || call
+            .option("codec_path")
+            .is_some_and(|o| o.args.iter().any(|a| a.source.contains("BuffaCodec")))
+}
+
 fn rust_path(p: &[String]) -> String {
     p.join("::")
 }
@@ -820,6 +859,10 @@ impl Pass for BuildRsPass<'_> {
         };
         let cfg = Step1Config {
             connect_module: rust_path(&self.ctx.connect_module),
+            tonic_subdir: match scan.post_processing {
+                Some(_) => None,
+                None => Some("tonic".into()),
+            },
             message_derives: self
                 .ctx
                 .plan::<CodegenPlan>()
@@ -827,26 +870,16 @@ impl Pass for BuildRsPass<'_> {
                 .unwrap_or_default(),
             ..Step1Config::default()
         };
-        // Code outside the function that runs the codegen and reads OUT_DIR (post-processing
-        // the generated files, say) now finds tonic's files in OUT_DIR/tonic.
-        if let Some(first) = scan.calls.first() {
-            let around = file.file.items.iter().find_map(|i| {
-                let r = range(i.span());
-                (r.start <= first.stmt_range.start && first.stmt_range.end <= r.end).then_some(r)
+        // Code besides the codegen reads OUT_DIR (post-processing the generated files, say):
+        // tonic's stubs stay where it reads them; the messages it may have fixed are buffa's now.
+        if let Some(at) = scan.post_processing {
+            out.items.push(ManualItem {
+                offset: at,
+                rule: "step01/build-rs-out-dir".into(),
+                message: "build.rs reads OUT_DIR besides running the codegen: tonic's stubs stay at the root of OUT_DIR where it reads them; the messages are buffa's now, generated by connectrpc-build into OUT_DIR/connect".into(),
+                note: "check that what it does to the generated files still applies: tonic's files hold only the service stubs now".into(),
+                kind: ItemKind::Manual,
             });
-            if let Some(around) = around {
-                let outside = memchr::memmem::find_iter(file.text.as_bytes(), b"OUT_DIR")
-                    .find(|&at| at < around.start || at >= around.end);
-                if let Some(at) = outside {
-                    out.items.push(ManualItem {
-                        offset: at,
-                        rule: "step01/build-rs-out-dir".into(),
-                        message: "build.rs uses OUT_DIR outside the codegen: tonic's generated files now live in OUT_DIR/tonic, connectrpc-build's in OUT_DIR/connect".into(),
-                        note: "update code that reads or post-processes the generated files".into(),
-                        kind: ItemKind::Manual,
-                    });
-                }
-            }
         }
         // Several codegen calls: connectrpc-build must run once for all their files (each run
         // writes the same include file, and two trees would both define the package modules).
@@ -854,11 +887,7 @@ impl Pass for BuildRsPass<'_> {
             .calls
             .iter()
             .enumerate()
-            .filter(|(_, c)| {
-                !(c.already_step1
-                    || c.option("codec_path")
-                        .is_some_and(|o| o.args.iter().any(|a| a.source.contains("BuffaCodec"))))
-            })
+            .filter(|(_, c)| !step1_call(c))
             .map(|(i, _)| i)
             .collect();
         let first = pending.first().copied();
@@ -885,12 +914,7 @@ impl Pass for BuildRsPass<'_> {
             None => String::new(),
         };
         for (index, call) in scan.calls.iter().enumerate() {
-            // Already migrated: tonic runs on the buffa codec.
-            if call.already_step1
-                || call
-                    .option("codec_path")
-                    .is_some_and(|o| o.args.iter().any(|a| a.source.contains("BuffaCodec")))
-            {
+            if step1_call(call) {
                 continue;
             }
             let plan = buildrs::plan_step1_build_rs(call, schema, &cfg);
@@ -1210,6 +1234,7 @@ impl Pass for ModulePass<'_> {
         let services: std::collections::HashSet<&str> =
             schema.services.iter().map(|s| s.package.as_str()).collect();
         let mut connect_added = false;
+        let tonic_dir = if plan.tonic_at_root { "" } else { "tonic/" };
         let ours = |f: &&ProtoInclude| {
             sites
                 .iter()
@@ -1227,7 +1252,7 @@ impl Pass for ModulePass<'_> {
             let mut text = format!("pub use {connect}::{}::*;", package.buffa_module.join("::"));
             if services.contains(pkg) {
                 text.push_str(&format!(
-                    "\n{indent}include!(concat!(env!(\"OUT_DIR\"), \"/tonic/{pkg}.rs\"))"
+                    "\n{indent}include!(concat!(env!(\"OUT_DIR\"), \"/{tonic_dir}{pkg}.rs\"))"
                 ));
             } else {
                 // No services: tonic has nothing to generate for this package.

@@ -352,6 +352,9 @@ struct Codegen {
     unrecognised: Vec<buildrs::Unrecognised>,
     facts: BuildFacts,
     schema: Result<Arc<Schema>, String>,
+    /// See [`buildrs::BuildRsScan::post_processing`]: step 1 left tonic's stubs at the root of
+    /// `OUT_DIR`, where the build script reads them; the codegen stays.
+    post_processing: Option<usize>,
 }
 
 fn load_schema(c: &Crate, calls: &[buildrs::CodegenCall]) -> Result<Arc<Schema>, String> {
@@ -405,6 +408,7 @@ fn analyse_build(c: &Crate) -> Option<(Codegen, String)> {
             unrecognised: scan.unrecognised,
             facts,
             schema,
+            post_processing: scan.post_processing,
         },
         body,
     ))
@@ -874,6 +878,18 @@ impl Planning {
         let files = &input.files;
         let cg = input.codegen.get(&c.name);
         let own_files: Vec<&PathBuf> = c.files.iter().map(|f| &f.path).collect();
+        // Stubs step 1 left at the root of OUT_DIR (the build script read them there): a
+        // package's file there once the codegen is step 1's.
+        let at_root = |file: &str| {
+            cg.is_some_and(|g| {
+                !g.calls.is_empty()
+                    && g.calls.iter().all(|k| k.already_step1)
+                    && g.schema.as_ref().is_ok_and(|s| {
+                        file.strip_suffix(".rs")
+                            .is_some_and(|p| s.package(p).is_some())
+                    })
+            })
+        };
         let tonic_includes: Vec<(PathBuf, ProtoInclude)> = own_files
             .iter()
             .filter_map(|p| files.get(*p).map(|(_, d)| (*p, d)))
@@ -881,7 +897,9 @@ impl Planning {
                 d.includes
                     .iter()
                     .filter(|i| {
-                        i.kind == IncludeKind::IncludeOutDir && i.out_dir_file.starts_with("tonic/")
+                        i.kind == IncludeKind::IncludeOutDir
+                            && (i.out_dir_file.starts_with("tonic/")
+                                || (!i.out_dir_file.contains('/') && at_root(&i.out_dir_file)))
                     })
                     .map(move |i| (p.clone(), i.clone()))
             })
@@ -1429,6 +1447,12 @@ fn codegen_needed(input: &Input<'_>, c: &Crate, cg: &Codegen, build_text: &str) 
     let ws = input.ws;
     let build_rs = cg.build_rs.clone().unwrap();
     let mut reasons: Vec<String> = Vec::new();
+    if let Some(at) = cg.post_processing {
+        reasons.push(format!(
+            "build.rs reads OUT_DIR besides running the codegen ({}): it may post-process tonic's generated files (step 1 left them at the root of OUT_DIR for it); remove that code, then run step 9 again",
+            input.loc(&build_rs, build_text, at)
+        ));
+    }
     for u in &cg.unrecognised {
         reasons.push(format!(
             "build.rs runs tonic codegen in a form step 9 does not remove ({}: `{}`)",
