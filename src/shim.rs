@@ -61,6 +61,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../templates/connect-shim/src/lib.rs"),
     ),
     (
+        "src/prost_compat.rs",
+        include_str!("../templates/connect-shim/src/prost_compat.rs"),
+    ),
+    (
         "src/server.rs",
         include_str!("../templates/connect-shim/src/server.rs"),
     ),

@@ -322,6 +322,10 @@ fn every_exported_shim_item_is_documented() {
 /// user code calls it and which step removes the need for it (it names a step).
 const USER_FACING: &[(&str, &str)] = &[
     (
+        "prost_compat::AnyError",
+        "the error of `any.to_msg()` that user code matches or displays (step 1 keeps the call)",
+    ),
+    (
         "tonic_client!",
         "a per-service tonic-shaped client for call sites rewritten by hand",
     ),

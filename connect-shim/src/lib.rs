@@ -9,6 +9,7 @@
 //!   [`tonic_bridge!`] for whole tonic impls (steps 2 and 4).
 //! - [`hosting`]: connect services in a tonic server, tonic services on an axum app, and the
 //!   gRPC error-header fix (steps 2 and 5).
+//! - [`prost_compat`]: prost's `Name` and `Any::from_msg` / `to_msg` over buffa messages (step 1).
 //! - [`client`]: tonic-shaped calls over a connect client (steps 6 and 8), and
 //!   [`tonic_client!`] for per-service compat clients at call sites rewritten by hand.
 #![warn(missing_docs)]
@@ -16,6 +17,7 @@
 pub mod client;
 pub mod codec;
 pub mod hosting;
+pub mod prost_compat;
 pub mod server;
 pub mod status;
 

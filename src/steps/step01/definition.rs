@@ -26,5 +26,6 @@ fn passes(ctx: Option<&CrateCtx>) -> Vec<Box<dyn Pass + '_>> {
         v.push(Box::new(super::stub_globs::StubGlobsPass { ctx }));
     }
     v.push(Box::new(super::descriptors::DescriptorsPass));
+    v.push(Box::new(super::any_compat::AnyCompatPass));
     v
 }

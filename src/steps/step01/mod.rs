@@ -42,6 +42,7 @@
 mod definition;
 pub use definition::DEFINITION;
 
+mod any_compat;
 pub mod derives;
 pub mod descriptors;
 pub mod messages;
@@ -480,6 +481,12 @@ fn message_deps(
         }
         if mentions(b"prost_types") {
             new_deps.push(NewDep::new("buffa-types", "0.9", &[], DepKind::Normal));
+        }
+        // prost's `Name` and `Any::from_msg` / `to_msg` keep working through the shim's
+        // `prost_compat` ([`any_compat`]).
+        let names = [&b"from_msg"[..], b"to_msg", b"full_name()", b"type_url()"];
+        if mentions(b"prost") && names.iter().any(|n| mentions(n)) {
+            new_deps.push(shim_dep(ws));
         }
     }
     new_deps
