@@ -129,6 +129,20 @@ pub struct MessagesPass<'c> {
     pub ctx: &'c CrateCtx,
 }
 
+/// Methods that read a `Result`: on prost's `encode(..)`, they need buffa's `try_encode`.
+const RESULT_METHODS: [&str; 10] = [
+    "unwrap",
+    "expect",
+    "map_err",
+    "is_ok",
+    "is_err",
+    "ok",
+    "err",
+    "unwrap_or_else",
+    "unwrap_or_default",
+    "context",
+];
+
 impl Pass for MessagesPass<'_> {
     fn run(&self, file: &FileCtx<'_>, out: &mut PassOutput) {
         let mut w = Walker {
@@ -701,6 +715,41 @@ impl<'a> Walker<'a, '_> {
         self.commit(r.start, RULE_ONEOF, edits);
     }
 
+    /// `x.encode(&mut buf)` whose result is used as prost's `Result` (`?`, `.unwrap()`, ..) in a
+    /// file written against prost's `Message` trait (now buffa's, whose `encode` returns
+    /// nothing) -> `x.try_encode(&mut buf)`, buffa's fallible twin. The receiver's type need not
+    /// be known: a generic `M: Message` is one too.
+    fn encode_result(&mut self, e: &syn::Expr) {
+        let syn::Expr::MethodCall(c) = strip_parens(e) else {
+            return;
+        };
+        let to = match c.method.to_string().as_str() {
+            "encode" => "try_encode",
+            "encode_length_delimited" => "try_encode_length_delimited",
+            _ => return,
+        };
+        if c.args.len() != 1 || !self.prost_message_file() {
+            return;
+        }
+        let r = range(c.method.span());
+        self.commit(
+            r.start,
+            "step01/encode",
+            vec![Edit::replace(r, to, "step01/encode")],
+        );
+    }
+
+    /// The file names prost's `Message` trait (`use prost::Message;`, `prost::Message` in a
+    /// bound): its `encode` calls are prost's.
+    fn prost_message_file(&self) -> bool {
+        let path: syn::Path = syn::parse_quote!(Message);
+        self.text.contains("prost::Message")
+            || matches!(
+                self.idx.resolve(self.tr.current(), &path),
+                Some(Resolution::One(r)) if r.full == ["prost", "Message"]
+            )
+    }
+
     /// `M::decode(buf)` (prost: `impl Buf` by value) -> `M::decode_from_slice(&buf)` for buffa
     /// messages; a prost type that stays prost (`prost_types::FileDescriptorSet`) is called
     /// through its trait, since the file's `Message` import is now buffa's.
@@ -925,6 +974,9 @@ impl<'a> Walker<'a, '_> {
     fn method_call(&mut self, m: &syn::ExprMethodCall) {
         self.boxed_clone(m);
         let method = m.method.to_string();
+        if RESULT_METHODS.contains(&method.as_str()) {
+            self.encode_result(&m.receiver);
+        }
         // Setters of enum fields: `m.set_kind(E::X)` -> `m.kind = E::X.into()`.
         if let Some(fname) = method.strip_prefix("set_") {
             if m.args.len() == 1 {
@@ -1252,6 +1304,11 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         syn::visit::visit_expr_call(self, c);
     }
 
+    fn visit_expr_try(&mut self, t: &'ast syn::ExprTry) {
+        self.encode_result(&t.expr);
+        syn::visit::visit_expr_try(self, t);
+    }
+
     fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
         self.comparison(b);
         syn::visit::visit_expr_binary(self, b);
@@ -1537,6 +1594,19 @@ mod tests {
             "use crate::pb::{Item, Price};\nfn f(p: Option<Price>, l: std::collections::HashMap<String, String>) -> (Item, Item) {\n    (Item { price: p, labels: l, ..Default::default() }, Item { price: p, ..Default::default() })\n}\n",
             "use crate::pb::{Item, Price};\nfn f(p: Option<Price>, l: std::collections::HashMap<String, String>) -> (Item, Item) {\n    (Item { price: p.clone().into(), labels: l.into_iter().collect(), ..Default::default() }, Item { price: p.clone().into(), ..Default::default() })\n}\n",
         );
+    }
+
+    #[test]
+    fn encode_used_as_a_result_is_try_encode() {
+        // A generic message (its type unknown to the step) and a concrete one; `?` and
+        // `.unwrap()` read prost's `Result`.
+        check(
+            "use crate::pb::Item;\nuse prost::Message;\nfn f<M: Message>(m: &M, i: &Item) -> Result<Vec<u8>, prost::EncodeError> {\n    let mut buf = Vec::new();\n    m.encode(&mut buf).unwrap();\n    i.encode(&mut buf)?;\n    (i).encode_length_delimited(&mut buf).expect(\"room\");\n    Ok(buf)\n}\n",
+            "use crate::pb::Item;\nuse buffa::Message;\nfn f<M: Message>(m: &M, i: &Item) -> Result<Vec<u8>, prost::EncodeError> {\n    let mut buf = Vec::new();\n    m.try_encode(&mut buf).unwrap();\n    i.try_encode(&mut buf)?;\n    (i).try_encode_length_delimited(&mut buf).expect(\"room\");\n    Ok(buf)\n}\n",
+        );
+        // Without prost's trait in the file, another crate's `encode` is left alone.
+        let other = "fn f(e: &mut Encoder, buf: &mut Vec<u8>) {\n    e.encode(buf).unwrap();\n}\n";
+        check(other, other);
     }
 
     #[test]
