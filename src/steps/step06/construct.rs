@@ -401,6 +401,18 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 return false;
             }
         };
+        // A destination connectrpc's HttpClient cannot reach (tonic's `unix:` sockets): the
+        // service's clients stay on tonic in this file.
+        if let Some(uri) = c.args.first().and_then(|a| self.literal_value(a)) {
+            let scheme = match uri.split_once("://") {
+                Some((s, _)) => Some(s),
+                None => uri.starts_with("unix:").then_some("unix"),
+            };
+            if let Some(scheme) = scheme.filter(|s| *s != "http" && *s != "https") {
+                self.report(start, "connect", ItemKind::Manual, format!("`{}::connect(\"{uri}\")`: connectrpc's HttpClient has no `{scheme}:` transport, so this construction is not rewritten", svc.tonic_client), "give the connect client a transport of your own over the socket (a `connectrpc::client::ClientTransport`), or keep the tonic channel under `connect_shim::client::ChannelTransport`");
+                return false;
+            }
+        }
         plan.options_at = 2;
         let dst = args.first().cloned().unwrap_or_default();
         plan.transport = format!("connectrpc::client::HttpClient::{transport_fn}()");
@@ -408,6 +420,29 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             "connectrpc::client::ClientConfig::new({dst}.parse(){suffix}).with_protocol(connectrpc::Protocol::{proto})"
         );
         true
+    }
+
+    /// The string `e` is: a literal, or a local of the enclosing function bound once to one.
+    fn literal_value(&self, e: &syn::Expr) -> Option<String> {
+        let lit = |e: &syn::Expr| match e {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.value()),
+            _ => None,
+        };
+        if let Some(v) = lit(e) {
+            return Some(v);
+        }
+        let syn::Expr::Path(p) = e else {
+            return None;
+        };
+        let name = p.path.get_ident()?.to_string();
+        let body = *self.fn_bodies.last()?;
+        match super::walker::lets_named(&name, body)[..] {
+            [(l, _)] => l.init.as_ref().and_then(|i| lit(&i.expr)),
+            _ => None,
+        }
     }
 
     /// `XClient::new(channel)`: built natively when the channel is a local chain used only
