@@ -310,21 +310,43 @@ where
 /// Pair it with [`channel_config`]: the channel sets the scheme and authority of every
 /// request itself, so the base URI of that config is a placeholder.
 ///
+/// The service need not be `Clone` (connect transports are, tower services need not be: a
+/// service of the user's own around the channel): the transport's clones share it, and each
+/// call takes it for its `poll_ready` and `call` only (the response is awaited without it).
+///
 /// **Removed by** step 6 once the channel is built natively (`HttpClient`, `Http2Connection`).
-#[derive(Clone, Debug)]
 pub struct ChannelTransport<S> {
-    inner: S,
+    inner: std::sync::Arc<tokio::sync::Mutex<S>>,
+}
+
+impl<S> Clone for ChannelTransport<S> {
+    fn clone(&self) -> Self {
+        ChannelTransport {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<S> std::fmt::Debug for ChannelTransport<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChannelTransport")
+    }
 }
 
 impl<S> ChannelTransport<S> {
     /// The connect transport over `channel`.
     pub fn new(channel: S) -> Self {
-        ChannelTransport { inner: channel }
+        ChannelTransport {
+            inner: std::sync::Arc::new(tokio::sync::Mutex::new(channel)),
+        }
     }
 
-    /// The wrapped channel.
-    pub fn into_inner(self) -> S {
-        self.inner
+    /// The wrapped channel, when no other clone of this transport is left (else the transport
+    /// back).
+    pub fn into_inner(self) -> Result<S, Self> {
+        std::sync::Arc::try_unwrap(self.inner)
+            .map(tokio::sync::Mutex::into_inner)
+            .map_err(|inner| ChannelTransport { inner })
     }
 }
 
@@ -396,9 +418,7 @@ impl std::error::Error for ChannelError {
 impl<S, B> ClientTransport for ChannelTransport<S>
 where
     S: tower::Service<http::Request<tonic::body::Body>, Response = http::Response<B>>
-        + Clone
         + Send
-        + Sync
         + 'static,
     S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     S::Future: Send + 'static,
@@ -411,14 +431,17 @@ where
         &self,
         request: http::Request<connectrpc::client::ClientBody>,
     ) -> futures_util::future::BoxFuture<'static, Result<http::Response<B>, ChannelError>> {
-        use tower::ServiceExt;
         let service = self.inner.clone();
         let request = request.map(tonic::body::Body::new);
         Box::pin(async move {
-            service
-                .oneshot(request)
-                .await
-                .map_err(|e| ChannelError(e.into()))
+            let call = {
+                let mut s = service.lock().await;
+                std::future::poll_fn(|cx| s.poll_ready(cx))
+                    .await
+                    .map_err(|e| ChannelError(e.into()))?;
+                s.call(request)
+            };
+            call.await.map_err(|e| ChannelError(e.into()))
         })
     }
 }
