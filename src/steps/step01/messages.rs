@@ -129,6 +129,46 @@ pub struct MessagesPass<'c> {
     pub ctx: &'c CrateCtx,
 }
 
+/// `x` -> `x.into()` (`(a + b).into()` where precedence needs it; `value` -> `value: value.into()`
+/// for a shorthand field); nothing when it is an `.into()` already (a second run).
+fn into_edits(e: &syn::Expr, shorthand: bool, rule: &str) -> Vec<Edit> {
+    let r = range(e.span());
+    if let syn::Expr::MethodCall(m) = e {
+        if m.method == "into" && m.args.is_empty() {
+            return Vec::new();
+        }
+    }
+    if shorthand {
+        let name = match e {
+            syn::Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+            _ => None,
+        };
+        return match name {
+            Some(n) => vec![Edit::insert(r.end, format!(": {n}.into()"), rule)],
+            None => Vec::new(),
+        };
+    }
+    let postfix = matches!(
+        e,
+        syn::Expr::Path(_)
+            | syn::Expr::MethodCall(_)
+            | syn::Expr::Call(_)
+            | syn::Expr::Field(_)
+            | syn::Expr::Macro(_)
+            | syn::Expr::Paren(_)
+            | syn::Expr::Index(_)
+            | syn::Expr::Lit(_)
+    );
+    if postfix {
+        vec![Edit::insert(r.end, ".into()", rule)]
+    } else {
+        vec![
+            Edit::insert(r.start, "(", rule),
+            Edit::insert(r.end, ").into()", rule),
+        ]
+    }
+}
+
 /// Methods that read a `Result`: on prost's `encode(..)`, they need buffa's `try_encode`.
 const RESULT_METHODS: [&str; 10] = [
     "unwrap",
@@ -584,6 +624,14 @@ impl<'a> Walker<'a, '_> {
         };
         let at = range(e.span()).start;
         let mut edits = Vec::new();
+        // buffa's `Any` holds its value as `Bytes` (prost's: `Vec<u8>`).
+        if let Named::Wkt("Any") = named {
+            for fv in &e.fields {
+                if matches!(&fv.member, syn::Member::Named(i) if i == "value") {
+                    edits.extend(into_edits(&fv.expr, fv.colon_token.is_none(), RULE_LITERAL));
+                }
+            }
+        }
         if let Some(m) = message {
             for fv in &e.fields {
                 let syn::Member::Named(ident) = &fv.member else {
@@ -736,6 +784,65 @@ impl<'a> Walker<'a, '_> {
             r.start,
             "step01/encode",
             vec![Edit::replace(r, to, "step01/encode")],
+        );
+    }
+
+    /// `client.version(())` (tonic's stubs spell `google.protobuf.Empty` as `()`; after step 1
+    /// they take buffa's `Empty`): a call of a method every service of the schema with that name
+    /// takes `Empty` in, with `()` or `Request::new(())` as its argument, gets
+    /// `buffa_types::google::protobuf::Empty::default()` instead. The receiver's type need not be
+    /// known: the method's name and the unit argument decide.
+    fn empty_request(&mut self, m: &syn::ExprMethodCall) {
+        if m.args.len() != 1 {
+            return;
+        }
+        let Some(schema) = self.ctx.schema.as_ref() else {
+            return;
+        };
+        let name = m.method.to_string();
+        let mut methods = schema
+            .services
+            .iter()
+            .flat_map(|s| &s.methods)
+            .filter(|x| x.rust_name == name)
+            .peekable();
+        let takes_empty = methods.peek().is_some()
+            && methods.all(|x| {
+                x.input == "google.protobuf.Empty"
+                    && matches!(
+                        x.kind,
+                        crate::schema::StreamingKind::Unary
+                            | crate::schema::StreamingKind::ServerStream
+                    )
+            });
+        if !takes_empty {
+            return;
+        }
+        let is_unit =
+            |e: &syn::Expr| matches!(strip_parens(e), syn::Expr::Tuple(t) if t.elems.is_empty());
+        let unit = match strip_parens(&m.args[0]) {
+            e if is_unit(e) => e,
+            // `Request::new(())`, `tonic::Request::new(())`.
+            syn::Expr::Call(c)
+                if c.args.len() == 1
+                    && is_unit(&c.args[0])
+                    && matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.len() >= 2
+                        && p.path.segments[p.path.segments.len() - 2].ident == "Request"
+                        && p.path.segments[p.path.segments.len() - 1].ident == "new") =>
+            {
+                &c.args[0]
+            }
+            _ => return,
+        };
+        let r = range(unit.span());
+        self.commit(
+            r.start,
+            "step01/empty",
+            vec![Edit::replace(
+                r,
+                "buffa_types::google::protobuf::Empty::default()",
+                "step01/empty",
+            )],
         );
     }
 
@@ -977,6 +1084,7 @@ impl<'a> Walker<'a, '_> {
         if RESULT_METHODS.contains(&method.as_str()) {
             self.encode_result(&m.receiver);
         }
+        self.empty_request(m);
         // Setters of enum fields: `m.set_kind(E::X)` -> `m.kind = E::X.into()`.
         if let Some(fname) = method.strip_prefix("set_") {
             if m.args.len() == 1 {
@@ -1514,6 +1622,7 @@ mod tests {
         package shop.v1;
         import "google/protobuf/timestamp.proto";
         import "google/protobuf/wrappers.proto";
+        import "google/protobuf/empty.proto";
         enum Kind { KIND_UNSPECIFIED = 0; KIND_BOOK = 1; KIND_TOOL = 2; }
         message Price { int64 cents = 1; }
         message Item {
@@ -1528,7 +1637,7 @@ mod tests {
         }
         message Stock { google.protobuf.Int64Value count = 1; google.protobuf.StringValue label = 2; }
         message Flag { bool price = 1; }
-        service Shop { rpc Get(Item) returns (Item); }
+        service Shop { rpc Get(Item) returns (Item); rpc Version(google.protobuf.Empty) returns (Item); }
     "#;
 
     fn ctx() -> Arc<CrateCtx> {
@@ -1593,6 +1702,16 @@ mod tests {
         check(
             "use crate::pb::{Item, Price};\nfn f(p: Option<Price>, l: std::collections::HashMap<String, String>) -> (Item, Item) {\n    (Item { price: p, labels: l, ..Default::default() }, Item { price: p, ..Default::default() })\n}\n",
             "use crate::pb::{Item, Price};\nfn f(p: Option<Price>, l: std::collections::HashMap<String, String>) -> (Item, Item) {\n    (Item { price: p.clone().into(), labels: l.into_iter().collect(), ..Default::default() }, Item { price: p.clone().into(), ..Default::default() })\n}\n",
+        );
+    }
+
+    #[test]
+    fn unit_requests_of_empty_methods_and_any_values() {
+        // tonic's `()` for google.protobuf.Empty, whatever the client's type; a method taking
+        // another message keeps its argument. buffa's `Any` holds `Bytes`.
+        check(
+            "use prost_types::Any;\nasync fn f(c: &mut Conn, v: Vec<u8>) {\n    let _ = c.version(()).await;\n    let _ = c.version(tonic::Request::new(())).await;\n    let _ = c.get(());\n    let a = Any { type_url: \"t\".into(), value: v };\n    let value = vec![1u8];\n    let b = Any { type_url: \"t\".into(), value };\n}\n",
+            "use buffa_types::google::protobuf::Any;\nasync fn f(c: &mut Conn, v: Vec<u8>) {\n    let _ = c.version(buffa_types::google::protobuf::Empty::default()).await;\n    let _ = c.version(tonic::Request::new(buffa_types::google::protobuf::Empty::default())).await;\n    let _ = c.get(());\n    let a = Any { type_url: \"t\".into(), value: v.into(), ..Default::default() };\n    let value = vec![1u8];\n    let b = Any { type_url: \"t\".into(), value: value.into(), ..Default::default() };\n}\n",
         );
     }
 
