@@ -71,14 +71,18 @@ impl CrateCtx {
                 .map(|w| Named::Wkt(w));
         }
         let schema = self.schema.as_ref()?;
-        // The longest generated module that is a prefix of the path.
-        let (module, package) = self
-            .modules
-            .iter()
-            .filter(|(m, _)| m.len() < full.len() && full[..m.len()] == m[..])
-            .max_by_key(|(m, _)| m.len())?;
-        let rel = &full[module.len()..];
-        lookup_rel(schema, package, rel)
+        // The longest generated module that is a prefix of the path; a module may include
+        // several packages (`pub mod v1 { include_proto!("a.v1"); include_proto!("b.v1"); }`):
+        // the first that has the name.
+        let prefixes = || {
+            self.modules
+                .iter()
+                .filter(|(m, _)| m.len() < full.len() && full[..m.len()] == m[..])
+        };
+        let longest = prefixes().map(|(m, _)| m.len()).max()?;
+        prefixes()
+            .filter(|(m, _)| m.len() == longest)
+            .find_map(|(_, package)| lookup_rel(schema, package, &full[longest..]))
     }
 }
 
@@ -109,9 +113,19 @@ fn lookup_rel<'s>(schema: &'s Schema, package: &str, rel: &[String]) -> Option<N
 
 /// The kind every message of the schema gives a field of this Rust name, when they all agree.
 pub(super) fn field_kind_by_name<'s>(schema: &'s Schema, name: &str) -> Option<&'s Field> {
+    field_kind_by_name_where(schema, name, |_| true)
+}
+
+/// [`field_kind_by_name`] among the fields `keep` accepts (what the syntax around the read says
+/// the field can be).
+fn field_kind_by_name_where<'s>(
+    schema: &'s Schema,
+    name: &str,
+    keep: impl Fn(&Field) -> bool,
+) -> Option<&'s Field> {
     let mut found: Option<&Field> = None;
     for m in &schema.messages {
-        if let Some(f) = m.fields.iter().find(|f| f.prost_name == name) {
+        if let Some(f) = m.fields.iter().find(|f| f.prost_name == name && keep(f)) {
             match found {
                 None => found = Some(f),
                 Some(g)
@@ -1245,7 +1259,23 @@ impl<'a> Walker<'a, '_> {
         let syn::Member::Named(name) = &f.member else {
             return;
         };
-        let Some(field) = self.field_of(f, name) else {
+        // Matched against `Some(..)`, the field is one prost holds in an `Option` (a message
+        // field, an `optional` scalar): where the receiver's type is unknown, fields of that name
+        // in other shapes (a `string event` beside an `Any event`) are not candidates.
+        let known = match self.types.ty_of_expr(&f.base, self.tr.current()) {
+            Some(Ty::Message(_) | Ty::Boxed(_)) => true,
+            Some(Ty::Struct(s)) => self.types.knows_struct(&s),
+            _ => false,
+        };
+        let field = match known {
+            true => self.field_of(f, name),
+            false => self.schema().and_then(|s| {
+                field_kind_by_name_where(s, &name.to_string(), |x| {
+                    x.is_message_field() || (x.label == Label::Optional && x.oneof.is_none())
+                })
+            }),
+        };
+        let Some(field) = field else {
             return;
         };
         if !field.is_message_field() {
@@ -1713,6 +1743,37 @@ mod tests {
             "use prost_types::Any;\nasync fn f(c: &mut Conn, v: Vec<u8>) {\n    let _ = c.version(()).await;\n    let _ = c.version(tonic::Request::new(())).await;\n    let _ = c.get(());\n    let a = Any { type_url: \"t\".into(), value: v };\n    let value = vec![1u8];\n    let b = Any { type_url: \"t\".into(), value };\n}\n",
             "use buffa_types::google::protobuf::Any;\nasync fn f(c: &mut Conn, v: Vec<u8>) {\n    let _ = c.version(buffa_types::google::protobuf::Empty::default()).await;\n    let _ = c.version(tonic::Request::new(buffa_types::google::protobuf::Empty::default())).await;\n    let _ = c.get(());\n    let a = Any { type_url: \"t\".into(), value: v.into(), ..Default::default() };\n    let value = vec![1u8];\n    let b = Any { type_url: \"t\".into(), value: value.into(), ..Default::default() };\n}\n",
         );
+    }
+
+    #[test]
+    fn some_patterns_narrow_a_field_name_to_its_option_shapes() {
+        // `price` is a message field of `Item` and a `bool` of `Flag`: matched against `Some`,
+        // a read of it on a value of unknown type can only be the message field.
+        check(
+            "fn f(x: Unknown) -> i64 {\n    if let Some(p) = x.price { p.cents } else { 0 }\n}\n",
+            "fn f(x: Unknown) -> i64 {\n    if let Some(p) = x.price.into_option() { p.cents } else { 0 }\n}\n",
+        );
+    }
+
+    #[test]
+    fn a_module_of_several_packages_names_each_packages_messages() {
+        // `pub mod v1 { include_proto!("a.v1"); include_proto!("b.v1"); }`
+        let a = "syntax = \"proto3\";\npackage a.v1;\nmessage Alpha { string x = 1; }\n";
+        let b = "syntax = \"proto3\";\npackage b.v1;\nmessage Beta { string y = 1; }\n";
+        let schema = Schema::from_sources(&[("a/v1/a.proto", a), ("b/v1/b.proto", b)], 2).unwrap();
+        let module = vec!["crate".to_string(), "v1".to_string()];
+        let ctx = CrateCtx {
+            schema: Some(Arc::new(schema)),
+            modules: vec![(module.clone(), "a.v1".into()), (module, "b.v1".into())],
+            ..Default::default()
+        };
+        let path = |n: &str| vec!["crate".to_string(), "v1".to_string(), n.to_string()];
+        for (name, package) in [("Alpha", "a.v1"), ("Beta", "b.v1")] {
+            match ctx.named(&path(name)) {
+                Some(super::Named::Message(m)) => assert_eq!(m.package, package),
+                _ => panic!("{name} is a message of {package}"),
+            }
+        }
     }
 
     #[test]
