@@ -31,12 +31,16 @@ impl Pass for AnyCompatPass {
                 && file.text[e.range.clone()].contains("Any")
                 && file.text[..e.range.end].contains("prost_types")
         });
+        // A file of a crate whose messages step 1 moves: an `Any` read from a message field
+        // (`event.event`) is buffa's now even when the file never names prost's.
+        let migrating = file.crate_ctx.is_some_and(|c| c.schema.is_some());
         let mut calls = Vec::new();
-        if renamed_any || file.text.contains("prost_compat::AnyExt") {
+        if renamed_any || migrating || file.text.contains("prost_compat::AnyExt") {
             struct Calls<'v>(&'v mut Vec<usize>, Vec<usize>);
             impl<'ast> syn::visit::Visit<'ast> for Calls<'_> {
                 fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-                    if m.method == "to_msg" {
+                    // prost's `Any::to_msg::<M>(&self)` takes no argument.
+                    if m.method == "to_msg" && m.args.is_empty() {
                         self.0.push(range(m.method.span()).start);
                     }
                     syn::visit::visit_expr_method_call(self, m);

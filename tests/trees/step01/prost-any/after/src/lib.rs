@@ -15,7 +15,11 @@ pub mod fx {
     }
 }
 
+pub mod alias;
 pub mod wrap;
+
+/// The crate's name for a packed message.
+pub type Packed = buffa_types::google::protobuf::Any;
 
 use connect_shim::prost_compat::AnyExt as _;
 use buffa::Message;

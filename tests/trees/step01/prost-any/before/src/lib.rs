@@ -9,7 +9,11 @@ pub mod fx {
     }
 }
 
+pub mod alias;
 pub mod wrap;
+
+/// The crate's name for a packed message.
+pub type Packed = prost_types::Any;
 
 use prost::{Message, Name};
 use prost_types::Any;

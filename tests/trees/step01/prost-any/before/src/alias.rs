@@ -1,0 +1,7 @@
+//! An `Any` reached through the crate's own alias: this file never names prost's.
+use crate::fx::types::Blob;
+use crate::Packed;
+
+pub fn blob(any: &Packed) -> Blob {
+    any.to_msg().unwrap()
+}
