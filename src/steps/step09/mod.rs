@@ -1447,6 +1447,12 @@ fn codegen_needed(input: &Input<'_>, c: &Crate, cg: &Codegen, build_text: &str) 
     let ws = input.ws;
     let build_rs = cg.build_rs.clone().unwrap();
     let mut reasons: Vec<String> = Vec::new();
+    if let Some((name, at)) = import_used_elsewhere(cg, build_text) {
+        reasons.push(format!(
+            "build.rs uses `{name}` of tonic's codegen crate outside the calls step 9 removes ({}): a config set up where the step does not follow it",
+            input.loc(&build_rs, build_text, at)
+        ));
+    }
     if let Some(at) = cg.post_processing {
         reasons.push(format!(
             "build.rs reads OUT_DIR besides running the codegen ({}): it may post-process tonic's generated files (step 1 left them at the root of OUT_DIR for it); remove that code, then run step 9 again",
@@ -1509,6 +1515,52 @@ fn codegen_needed(input: &Input<'_>, c: &Crate, cg: &Codegen, build_text: &str) 
         }
     }
     reasons
+}
+
+/// A name a tonic codegen import binds (`use tonic_prost_build::Config;`) that build.rs still
+/// reads outside what step 9 removes with the codegen (the calls, their folded set-up, the
+/// directory statements, the imports): `let mut config = Config::new();` whose set-up the scan
+/// could not fold (a `#[cfg]` block). Removing the import and the dependency would leave it
+/// unresolved.
+fn import_used_elsewhere(cg: &Codegen, build_text: &str) -> Option<(String, usize)> {
+    let mut names: Vec<String> = Vec::new();
+    for r in &cg.imports {
+        let Ok(u) = syn::parse_str::<syn::ItemUse>(build_text.get(r.clone())?) else {
+            continue;
+        };
+        fn leaves(t: &syn::UseTree, out: &mut Vec<String>) {
+            match t {
+                syn::UseTree::Path(p) => leaves(&p.tree, out),
+                syn::UseTree::Name(n) if n.ident != "self" => out.push(n.ident.to_string()),
+                syn::UseTree::Rename(r) if r.rename != "_" => out.push(r.rename.to_string()),
+                syn::UseTree::Group(g) => g.items.iter().for_each(|i| leaves(i, out)),
+                _ => {}
+            }
+        }
+        leaves(&u.tree, &mut names);
+    }
+    if names.is_empty() {
+        return None;
+    }
+    let mut removed: Vec<Range<usize>> = Vec::new();
+    for call in &cg.calls {
+        removed.push(call.stmt_range.clone());
+        removed.extend(call.setup_removals(build_text));
+    }
+    removed.extend(cg.facts.dir_stmts.iter().cloned());
+    removed.extend(cg.imports.iter().cloned());
+    let file = syn::parse_file(build_text).ok()?;
+    let mut toks = Vec::new();
+    crate::steps::common::tokens::flatten(quote::ToTokens::to_token_stream(&file), &mut toks);
+    toks.iter().enumerate().find_map(|(i, t)| {
+        let n = t.ident()?;
+        let r = t.range();
+        let qualified = i > 0 && toks[i - 1].is_punct(':');
+        (!qualified
+            && names.iter().any(|x| x == n)
+            && !removed.iter().any(|x| x.start <= r.start && r.end <= x.end))
+        .then(|| (n.to_string(), r.start))
+    })
 }
 
 /// Each tonic call's output and descriptor set: the descriptor sets connectrpc-build emits
