@@ -22,8 +22,9 @@ use crate::schema::{Schema, Service};
 /// What a module of tonic stubs holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StubModule {
-    /// The generated code of this package of the schema.
-    Package(String),
+    /// The generated code of these packages of the schema (one module may include several:
+    /// containerd's `services::v1`).
+    Packages(Vec<String>),
     /// Generated code that is no package of the schema: the file it includes (relative to
     /// `OUT_DIR`).
     Foreign(String),
@@ -41,20 +42,28 @@ pub fn stub_module(file: &FileCtx<'_>, schema: &Schema, module: &[String]) -> St
             .module_path
             .map(<[String]>::to_vec)
             .unwrap_or_else(|| vec!["crate".into()]);
-        let hit = proto_includes_in(file.file).into_iter().find(|inc| {
-            matches!(
-                inc.kind,
-                IncludeKind::IncludeProto | IncludeKind::IncludeOutDir
-            ) && !inc.out_dir_file.ends_with("_connectrpc.rs")
-                && base.len() + inc.module_path.len() == module.len()
-                && module.starts_with(&base)
-                && module[base.len()..] == inc.module_path[..]
-        });
-        if let Some(inc) = hit {
-            return match inc.package.filter(|p| schema.package(p).is_some()) {
-                Some(p) => StubModule::Package(p),
-                None => StubModule::Foreign(inc.out_dir_file),
-            };
+        let hits: Vec<_> = proto_includes_in(file.file)
+            .into_iter()
+            .filter(|inc| {
+                matches!(
+                    inc.kind,
+                    IncludeKind::IncludeProto | IncludeKind::IncludeOutDir
+                ) && !inc.out_dir_file.ends_with("_connectrpc.rs")
+                    && base.len() + inc.module_path.len() == module.len()
+                    && module.starts_with(&base)
+                    && module[base.len()..] == inc.module_path[..]
+            })
+            .collect();
+        if !hits.is_empty() {
+            let mut packages = Vec::new();
+            for inc in hits {
+                match inc.package.filter(|p| schema.package(p).is_some()) {
+                    Some(p) => packages.push(p),
+                    None if packages.is_empty() => return StubModule::Foreign(inc.out_dir_file),
+                    None => {}
+                }
+            }
+            return StubModule::Packages(packages);
         }
     }
     let pkgs: BTreeSet<&String> = file
@@ -65,7 +74,7 @@ pub fn stub_module(file: &FileCtx<'_>, schema: &Schema, module: &[String]) -> St
         .map(|(_, p)| p)
         .collect();
     match pkgs.into_iter().collect::<Vec<_>>().as_slice() {
-        [one] => StubModule::Package((*one).clone()),
+        [one] => StubModule::Packages(vec![(*one).clone()]),
         _ => StubModule::Unknown,
     }
 }
@@ -124,7 +133,7 @@ fn service_in<'s>(
         return Ok(by_path(schema, &segs));
     }
     match stub_module(file, schema, &path[..path.len() - 2]) {
-        StubModule::Package(p) => Ok(in_package(schema, &segs, &p)),
+        StubModule::Packages(ps) => Ok(ps.iter().find_map(|p| in_package(schema, &segs, p))),
         StubModule::Foreign(f) => Err(f),
         StubModule::Unknown => Ok(by_path(schema, &segs)),
     }
