@@ -496,6 +496,12 @@ fn unused_transport_imports(file: &FileCtx<'_>, out: &mut PassOutput) {
     if out.buffer.edits().is_empty() || !file.text.contains("tonic") {
         return;
     }
+    // A macro of the user's (or a dependency's) invoked here expands against this file's
+    // imports (`macro_rules!` paths resolve at the call site: containerd's `with_namespace!`
+    // writes `Request::new($req)`): they stay.
+    if invokes_foreign_macro(file.file) {
+        return;
+    }
     // `call` named outside the rewritten text may be a remaining use of the `Interceptor` trait.
     let calls = file.text.contains("call") && {
         let mut toks = Vec::new();
@@ -526,6 +532,83 @@ fn unused_transport_imports(file: &FileCtx<'_>, out: &mut PassOutput) {
     if !edits.is_empty() {
         let _ = out.commit(edits);
     }
+}
+
+/// Whether `f` invokes a bang macro that is not one of the standard library's or of the
+/// macros whose input is plain Rust (logging, `tokio::select!`): one that may name the file's
+/// imports in its expansion.
+fn invokes_foreign_macro(f: &syn::File) -> bool {
+    const KNOWN: &[&str] = &[
+        "println",
+        "print",
+        "eprintln",
+        "eprint",
+        "format",
+        "format_args",
+        "write",
+        "writeln",
+        "vec",
+        "assert",
+        "assert_eq",
+        "assert_ne",
+        "debug_assert",
+        "debug_assert_eq",
+        "debug_assert_ne",
+        "panic",
+        "todo",
+        "unimplemented",
+        "unreachable",
+        "matches",
+        "include",
+        "include_str",
+        "include_bytes",
+        "concat",
+        "env",
+        "option_env",
+        "stringify",
+        "dbg",
+        "select",
+        "join",
+        "try_join",
+        "pin",
+        "ready",
+        "cfg_if",
+        "info",
+        "debug",
+        "warn",
+        "error",
+        "trace",
+        "event",
+        "span",
+        "info_span",
+        "debug_span",
+        "trace_span",
+        "json",
+        "anyhow",
+        "bail",
+        "ensure",
+        "include_proto",
+        "include_file_descriptor_set",
+        "thread_local",
+        "line",
+        "file",
+        "column",
+        "module_path",
+        "compile_error",
+        "macro_rules",
+    ];
+    struct Find(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Find {
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            let name = m.path.segments.last().map(|s| s.ident.to_string());
+            if name.is_some_and(|n| !KNOWN.contains(&n.as_str())) {
+                self.0 = true;
+            }
+        }
+    }
+    let mut v = Find(false);
+    syn::visit::Visit::visit_file(&mut v, f);
+    v.0
 }
 
 impl ClientsPass<'_> {
