@@ -848,6 +848,9 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     }
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        if self.interceptor_fn(&f.sig, range(syn::spanned::Spanned::span(f))) {
+            return;
+        }
         self.convert_client_errors(&f.sig, &f.block);
         syn::visit::visit_item_fn(self, f);
     }
@@ -877,7 +880,27 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        if self.interceptor_fn(&f.sig, range(syn::spanned::Spanned::span(f))) {
+            return;
+        }
         self.convert_client_errors(&f.sig, &f.block);
         syn::visit::visit_impl_item_fn(self, f);
+    }
+}
+
+impl Walker<'_, '_> {
+    /// A function with tonic's interceptor shape (`fn intercept(req: Request<()>) ->
+    /// Result<Request<()>, Status>`, handed to `with_interceptor` / `SharedInterceptor`): tonic
+    /// calls it, so its `Status` stays tonic's (the renames inside `item` are taken back).
+    fn interceptor_fn(&mut self, sig: &syn::Signature, item: Range<usize>) -> bool {
+        let inputs = sig.inputs.iter().filter_map(|a| match a {
+            syn::FnArg::Typed(t) => Some(&*t.ty),
+            syn::FnArg::Receiver(_) => None,
+        });
+        if sig.inputs.len() != 1 || !self.interceptor_shape(inputs, &sig.output) {
+            return false;
+        }
+        self.revert_renames(&item);
+        true
     }
 }
