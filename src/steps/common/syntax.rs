@@ -89,3 +89,19 @@ pub(crate) fn interceptor_shape<'t>(
         && last.ident == "Result"
         && matches!(args.args.first(), Some(syn::GenericArgument::Type(t)) if is_request(t))
 }
+
+/// The type arguments of a path's last segment (`InterceptedService<Channel, F>`: `Channel`,
+/// `F`); none when it has no angle-bracketed arguments.
+pub(crate) fn type_args(p: &syn::Path) -> Vec<&syn::Type> {
+    let Some(syn::PathArguments::AngleBracketed(a)) = p.segments.last().map(|s| &s.arguments)
+    else {
+        return Vec::new();
+    };
+    a.args
+        .iter()
+        .filter_map(|g| match g {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        })
+        .collect()
+}

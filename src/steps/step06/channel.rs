@@ -1378,18 +1378,10 @@ impl<'a> Scanner<'a> {
             };
             let f = self.resolve(&tp.path).unwrap_or_default();
             if is_tonic(&f, "InterceptedService") {
-                let last = tp.path.segments.last().unwrap();
-                let syn::PathArguments::AngleBracketed(ia) = &last.arguments else {
+                let tys = crate::steps::common::syntax::type_args(&tp.path);
+                if tys.is_empty() {
                     continue;
-                };
-                let tys: Vec<&syn::Type> = ia
-                    .args
-                    .iter()
-                    .filter_map(|g| match g {
-                        syn::GenericArgument::Type(t) => Some(t),
-                        _ => None,
-                    })
-                    .collect();
+                }
                 let at = range(tp.span()).start;
                 let ok = tys.len() == 2
                     && self.type_is_channel(tys[0])

@@ -188,18 +188,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
 /// the transport must be `Clone`, the interceptor need not be (the construction wraps it the
 /// same way).
 fn shared_interceptor(tp: &syn::Path) -> Vec<Edit> {
-    let Some(syn::PathArguments::AngleBracketed(a)) = tp.segments.last().map(|s| &s.arguments)
-    else {
-        return Vec::new();
-    };
-    let tys: Vec<&syn::Type> = a
-        .args
-        .iter()
-        .filter_map(|g| match g {
-            syn::GenericArgument::Type(t) => Some(t),
-            _ => None,
-        })
-        .collect();
+    let tys = crate::steps::common::syntax::type_args(tp);
     let [_, interceptor] = tys[..] else {
         return Vec::new();
     };

@@ -244,17 +244,7 @@ fn is_interceptor(idx: &FileIndex, f: &syn::ItemFn) -> bool {
     let Some(last) = p.path.segments.last() else {
         return false;
     };
-    let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
-        return false;
-    };
-    let tys: Vec<&syn::Type> = a
-        .args
-        .iter()
-        .filter_map(|g| match g {
-            syn::GenericArgument::Type(t) => Some(t),
-            _ => None,
-        })
-        .collect();
+    let tys = crate::steps::common::syntax::type_args(&p.path);
     last.ident == "Result"
         && tys.len() == 2
         && is(tys[0], &["tonic", "Request"], true)
