@@ -162,18 +162,7 @@ fn into_edits(e: &syn::Expr, shorthand: bool, rule: &str) -> Vec<Edit> {
             None => Vec::new(),
         };
     }
-    let postfix = matches!(
-        e,
-        syn::Expr::Path(_)
-            | syn::Expr::MethodCall(_)
-            | syn::Expr::Call(_)
-            | syn::Expr::Field(_)
-            | syn::Expr::Macro(_)
-            | syn::Expr::Paren(_)
-            | syn::Expr::Index(_)
-            | syn::Expr::Lit(_)
-    );
-    if postfix {
+    if is_postfix_safe(e) {
         vec![Edit::insert(r.end, ".into()", rule)]
     } else {
         vec![

@@ -229,24 +229,21 @@ pub struct CrateFile<'a> {
 /// from tonic's `Status` and not from `ConnectError`. Pure: the crate's files and their texts.
 pub fn plan(files: &[CrateFile<'_>]) -> ConversionPlan {
     let mut scan = Scan::default();
-    // Type aliases of tonic's `Streaming`, crate-wide: a field of one holds a stream.
-    let aliases: HashSet<String> = files
+    let parsed: Vec<(&CrateFile<'_>, syn::File)> = files
         .iter()
-        .filter_map(|f| syn::parse_file(f.text).ok())
-        .flat_map(|f| stream_aliases(&f))
+        .filter_map(|f| Some((f, syn::parse_file(f.text).ok()?)))
         .collect();
-    for file in files {
-        let Ok(f) = syn::parse_file(file.text) else {
-            continue;
-        };
+    // Type aliases of tonic's `Streaming`, crate-wide: a field of one holds a stream.
+    let aliases: HashSet<String> = parsed.iter().flat_map(|(_, f)| stream_aliases(f)).collect();
+    for (file, f) in &parsed {
         let mut v = FileScan {
             path: file.path,
             module: file.module.map(<[String]>::to_vec),
-            tonic_names: tonic_imports(&f, "Status"),
+            tonic_names: tonic_imports(f, "Status"),
             scan: &mut scan,
         };
-        v.visit_file(&f);
-        let streams = held_streams(&f, &aliases);
+        v.visit_file(f);
+        let streams = held_streams(f, &aliases);
         scan.names_stream |= streams.named;
         if let (None, Some(at)) = (&scan.held_stream, streams.held) {
             let line = file.text[..at.min(file.text.len())].matches('\n').count() + 1;
@@ -886,7 +883,7 @@ mod tests {
         assert!(held_streams(&f, &HashSet::new()).named);
         assert_eq!(held_streams(&f, &aliases).held, alias.rfind("Events"));
         // A return type names it without holding it.
-        let ret = "async fn f() -> Result<tonic::Streaming<M>, E> { todo!() }";
+        let ret = "async fn f() -> Result<tonic::Streaming<M>, E> { loop {} }";
         assert_eq!(
             uses(ret),
             StreamUses {

@@ -355,6 +355,8 @@ struct Codegen {
     /// See [`buildrs::BuildRsScan::post_processing`]: step 1 left tonic's stubs at the root of
     /// `OUT_DIR`, where the build script reads them; the codegen stays.
     post_processing: Option<usize>,
+    /// See [`import_used_elsewhere`]: the codegen stays.
+    import_used: Option<(String, usize)>,
 }
 
 fn load_schema(c: &Crate, calls: &[buildrs::CodegenCall]) -> Result<Arc<Schema>, String> {
@@ -394,6 +396,9 @@ fn analyse_build(c: &Crate) -> Option<(Codegen, String)> {
     let scan = buildrs::scan_build_rs(&body, &c.dir).ok()?;
     let file = syn::parse_file(&body).ok()?;
     let facts = build_facts(&file, &body);
+    let imports: Vec<Range<usize>> = scan.imports.iter().map(|i| i.range.clone()).collect();
+    // Before the spans go.
+    let import_used = import_used_elsewhere(&scan.calls, &imports, &facts.dir_stmts, &body, &file);
     proc_macro2::extra::invalidate_current_thread_spans();
     let schema = if scan.calls.is_empty() {
         Err("no tonic codegen call".into())
@@ -404,11 +409,12 @@ fn analyse_build(c: &Crate) -> Option<(Codegen, String)> {
         Codegen {
             build_rs: Some(path.clone()),
             calls: scan.calls,
-            imports: scan.imports.iter().map(|i| i.range.clone()).collect(),
+            imports,
             unrecognised: scan.unrecognised,
             facts,
             schema,
             post_processing: scan.post_processing,
+            import_used,
         },
         body,
     ))
@@ -1447,10 +1453,10 @@ fn codegen_needed(input: &Input<'_>, c: &Crate, cg: &Codegen, build_text: &str) 
     let ws = input.ws;
     let build_rs = cg.build_rs.clone().unwrap();
     let mut reasons: Vec<String> = Vec::new();
-    if let Some((name, at)) = import_used_elsewhere(cg, build_text) {
+    if let Some((name, at)) = &cg.import_used {
         reasons.push(format!(
             "build.rs uses `{name}` of tonic's codegen crate outside the calls step 9 removes ({}): a config set up where the step does not follow it",
-            input.loc(&build_rs, build_text, at)
+            input.loc(&build_rs, build_text, *at)
         ));
     }
     if let Some(at) = cg.post_processing {
@@ -1522,9 +1528,15 @@ fn codegen_needed(input: &Input<'_>, c: &Crate, cg: &Codegen, build_text: &str) 
 /// directory statements, the imports): `let mut config = Config::new();` whose set-up the scan
 /// could not fold (a `#[cfg]` block). Removing the import and the dependency would leave it
 /// unresolved.
-fn import_used_elsewhere(cg: &Codegen, build_text: &str) -> Option<(String, usize)> {
+fn import_used_elsewhere(
+    calls: &[buildrs::CodegenCall],
+    imports: &[Range<usize>],
+    dir_stmts: &[Range<usize>],
+    build_text: &str,
+    file: &syn::File,
+) -> Option<(String, usize)> {
     let mut names: Vec<String> = Vec::new();
-    for r in &cg.imports {
+    for r in imports {
         let Ok(u) = syn::parse_str::<syn::ItemUse>(build_text.get(r.clone())?) else {
             continue;
         };
@@ -1543,15 +1555,14 @@ fn import_used_elsewhere(cg: &Codegen, build_text: &str) -> Option<(String, usiz
         return None;
     }
     let mut removed: Vec<Range<usize>> = Vec::new();
-    for call in &cg.calls {
+    for call in calls {
         removed.push(call.stmt_range.clone());
         removed.extend(call.setup_removals(build_text));
     }
-    removed.extend(cg.facts.dir_stmts.iter().cloned());
-    removed.extend(cg.imports.iter().cloned());
-    let file = syn::parse_file(build_text).ok()?;
+    removed.extend(dir_stmts.iter().cloned());
+    removed.extend(imports.iter().cloned());
     let mut toks = Vec::new();
-    crate::steps::common::tokens::flatten(quote::ToTokens::to_token_stream(&file), &mut toks);
+    crate::steps::common::tokens::flatten(quote::ToTokens::to_token_stream(file), &mut toks);
     toks.iter().enumerate().find_map(|(i, t)| {
         let n = t.ident()?;
         let r = t.range();
