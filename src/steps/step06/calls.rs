@@ -129,7 +129,8 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                 ) {
                     self.value_service(&m.receiver)
                 } else {
-                    None
+                    // A method of the crate's own returning a client (`client.version()`).
+                    super::method_service(&self.known, &name).and_then(|s| self.service(s))
                 }
             }
             syn::Expr::Call(c) => {

@@ -144,7 +144,27 @@ fn type_path(ty: &syn::Type) -> Option<&syn::Path> {
 // ---------------------------------------------------------------------------------------------
 // Workspace-wide: aliases of client types and functions returning clients.
 
-/// Type aliases of tonic clients and functions returning one, in one parsed file.
+/// The segment before a method's name in a [`client_items_of_file`] entry for a method of an
+/// inherent impl (`impl Client { fn version(&self) -> VersionClient<Channel> }`): `impl Client`.
+/// A method call is matched by its name alone (the receiver's type is not known), and only when
+/// every such method of that name in the workspace returns the same service.
+pub(crate) const METHOD_MARK: &str = "impl ";
+
+/// The service of a method call `recv.name(..)` by the methods of the workspace's inherent impls
+/// returning a client ([`METHOD_MARK`]): one service for every method of that name, else none.
+pub(crate) fn method_service<'k>(
+    known: &'k [(Vec<String>, String)],
+    name: &str,
+) -> Option<&'k str> {
+    let mut found = known.iter().filter(|(k, _)| {
+        k.len() >= 2 && k[k.len() - 1] == name && k[k.len() - 2].starts_with(METHOD_MARK)
+    });
+    let (_, first) = found.next()?;
+    found.all(|(_, s)| s == first).then_some(first.as_str())
+}
+
+/// Type aliases of tonic clients, functions returning one, and methods of inherent impls
+/// returning one, in one parsed file.
 pub fn client_items_of_file(
     schema: &Schema,
     file: &syn::File,
@@ -172,6 +192,10 @@ pub fn client_items_of_file(
                         _ => None,
                     },
                 ),
+                syn::Item::Impl(i) => {
+                    impl_methods(i, cx, tr);
+                    continue;
+                }
                 syn::Item::Mod(m) => {
                     if let Some((b, inner)) = &m.content {
                         let p = tr.enter(cx.1, range(b.span.open()).start);
@@ -193,6 +217,32 @@ pub fn client_items_of_file(
                 full.push(cx.2.unwrap_or("crate").to_string());
             }
             full.push(name);
+            cx.4.push((full, svc));
+        }
+    }
+    /// Methods (with a `self` receiver) of an inherent impl returning a client: recorded under
+    /// the impl's module, `impl T` and the method's name (see [`METHOD_MARK`]).
+    fn impl_methods(i: &syn::ItemImpl, cx: &mut Cx<'_>, tr: &ScopeTracker) {
+        let Some(self_ty) = type_path(&i.self_ty).and_then(|p| p.segments.last()) else {
+            return;
+        };
+        if i.trait_.is_some() {
+            return;
+        }
+        for it in &i.items {
+            let syn::ImplItem::Fn(f) = it else { continue };
+            let (Some(_), syn::ReturnType::Type(_, ty)) = (f.sig.receiver(), &f.sig.output) else {
+                continue;
+            };
+            let Some(svc) = client_of_type(cx.0, cx.1, tr, ty, cx.2, cx.3) else {
+                continue;
+            };
+            let mut full = absolute(cx.1.module_path(tr.current()), cx.2);
+            if full.is_empty() {
+                full.push(cx.2.unwrap_or("crate").to_string());
+            }
+            full.push(format!("{METHOD_MARK}{}", self_ty.ident));
+            full.push(f.sig.ident.to_string());
             cx.4.push((full, svc));
         }
     }

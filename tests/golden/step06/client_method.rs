@@ -1,0 +1,28 @@
+use crate::pb::echo_client::EchoClient;
+use crate::pb::Ping;
+use tonic::transport::Channel;
+
+/// The crate's own handle, handing out clients.
+pub struct Handle {
+    channel: Channel,
+}
+
+impl Handle {
+    pub fn echo(&self) -> EchoClient<Channel> {
+        EchoClient::new(self.channel.clone())
+    }
+
+    // Not a client: a method of the same kind whose name no RPC has.
+    pub fn name(&self) -> &'static str {
+        "handle"
+    }
+}
+
+async fn calls(handle: &Handle) -> Result<(), Box<dyn std::error::Error>> {
+    // The receiver's type is not written: `echo()` is known by the crate's impl.
+    let text = handle.echo().say(Ping::default()).await?.into_inner().text;
+    let mut client = handle.echo();
+    let again = client.say(Ping { text, ..Default::default() }).await?;
+    println!("{} {}", handle.name(), again.into_inner().text);
+    Ok(())
+}
