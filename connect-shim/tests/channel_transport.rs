@@ -1,13 +1,13 @@
 //! What is not `Clone` under a connect client on a tonic channel (connect transports must be
-//! `Clone`): a tonic interceptor (shared by `SharedInterceptor`) and a tower service of the
-//! user's own around the channel (shared by the transport itself). Every call of every clone of
+//! `Clone`): a tonic interceptor in tonic's `InterceptedService` and a tower service of the
+//! user's own around the channel (both shared by the transport itself). Every call of every clone of
 //! the client goes through them.
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use connect_shim::client::{channel_config, ChannelTransport, SharedInterceptor};
+use connect_shim::client::{channel_config, ChannelTransport};
 use connectrpc::client::CallOptions;
 use tonic::service::interceptor::InterceptedService;
 
@@ -33,10 +33,7 @@ async fn a_non_clone_interceptor_serves_every_clone_of_the_client() {
         .await
         .unwrap();
     let calls = Arc::new(AtomicUsize::new(0));
-    let transport = ChannelTransport::new(InterceptedService::new(
-        channel,
-        SharedInterceptor::new(Counter(calls.clone())),
-    ));
+    let transport = ChannelTransport::new(InterceptedService::new(channel, Counter(calls.clone())));
     let client = testsvc::connect::EchoClient::new(transport, channel_config());
     let other = client.clone();
     let first = client

@@ -318,7 +318,7 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                     INTERCEPTOR.1,
                 );
                 plan.transport = format!(
-                    "connect_shim::client::ChannelTransport::new(tonic::service::interceptor::InterceptedService::new({}, connect_shim::client::SharedInterceptor::new({})))",
+                    "connect_shim::client::ChannelTransport::new(tonic::service::interceptor::InterceptedService::new({}, {}))",
                     args[0], args[1]
                 );
                 plan.config = "connect_shim::client::channel_config()".to_string();

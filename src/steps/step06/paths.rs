@@ -164,7 +164,6 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
                         if full.first().map(String::as_str) == Some("tonic") =>
                     {
                         edits.extend(on_channel_transport(tr.clone()));
-                        edits.extend(shared_interceptor(tp));
                         self.report(
                             tr.start,
                             "intercepted-type",
@@ -182,31 +181,6 @@ impl<'a, 's, 'ast> Walker<'a, 's, 'ast> {
             self.commit(edits, at, "client-type");
         }
     }
-}
-
-/// `InterceptedService<C, I>` -> `InterceptedService<C, connect_shim::client::SharedInterceptor<I>>`:
-/// the transport must be `Clone`, the interceptor need not be (the construction wraps it the
-/// same way).
-fn shared_interceptor(tp: &syn::Path) -> Vec<Edit> {
-    let tys = crate::steps::common::syntax::type_args(tp);
-    let [_, interceptor] = tys[..] else {
-        return Vec::new();
-    };
-    let shared = type_path(interceptor)
-        .and_then(|p| p.segments.last())
-        .is_some_and(|s| s.ident == "SharedInterceptor");
-    if shared {
-        return Vec::new();
-    }
-    let r = range(interceptor.span());
-    vec![
-        Edit::insert(
-            r.start,
-            "connect_shim::client::SharedInterceptor<",
-            "step06/client-type",
-        ),
-        Edit::insert(r.end, ">", "step06/client-type"),
-    ]
 }
 
 /// `T` -> `connect_shim::client::ChannelTransport<T>`: a client type kept on a tonic channel.

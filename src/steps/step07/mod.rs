@@ -890,7 +890,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
 
 impl Walker<'_, '_> {
     /// A function with tonic's interceptor shape (`fn intercept(req: Request<()>) ->
-    /// Result<Request<()>, Status>`, handed to `with_interceptor` / `SharedInterceptor`): tonic
+    /// Result<Request<()>, Status>`, handed to `with_interceptor` / `InterceptedService`): tonic
     /// calls it, so its `Status` stays tonic's (the renames inside `item` are taken back).
     fn interceptor_fn(&mut self, sig: &syn::Signature, item: Range<usize>) -> bool {
         let inputs = sig.inputs.iter().filter_map(|a| match a {

@@ -306,7 +306,8 @@ where
 ///
 /// Step 6 uses it where a `Channel` is built or shared somewhere the tool cannot rewrite (other
 /// tonic clients still use it, it is passed in from elsewhere): every `Endpoint` option of the
-/// channel, and a tonic interceptor wrapped around it, keep applying to the connect client.
+/// channel, and a tonic interceptor wrapped around it (`InterceptedService`, whose interceptor
+/// need not be `Clone` here), keep applying to the connect client.
 /// Pair it with [`channel_config`]: the channel sets the scheme and authority of every
 /// request itself, so the base URI of that config is a placeholder.
 ///
@@ -347,47 +348,6 @@ impl<S> ChannelTransport<S> {
         std::sync::Arc::try_unwrap(self.inner)
             .map(tokio::sync::Mutex::into_inner)
             .map_err(|inner| ChannelTransport { inner })
-    }
-}
-
-/// A tonic client interceptor shared by the clones of a [`ChannelTransport`]: connect
-/// transports are `Clone`, tonic interceptors need not be (a struct implementing
-/// `tonic::service::Interceptor` without `Clone`). Every clone calls the one interceptor under
-/// a lock, so an interceptor with state sees every call of every clone (tonic gave each clone
-/// of a client its own copy; an interceptor without state behaves the same).
-///
-/// ```text
-/// ChannelTransport::new(InterceptedService::new(channel, SharedInterceptor::new(MyInterceptor {})))
-/// ```
-///
-/// **Removed by** hand, with the interceptor: fixed headers become
-/// `ClientConfig::with_default_header`, per-call ones `CallOptions`.
-pub struct SharedInterceptor<I>(std::sync::Arc<std::sync::Mutex<I>>);
-
-impl<I> SharedInterceptor<I> {
-    /// Shares `interceptor`.
-    pub fn new(interceptor: I) -> Self {
-        SharedInterceptor(std::sync::Arc::new(std::sync::Mutex::new(interceptor)))
-    }
-}
-
-impl<I> Clone for SharedInterceptor<I> {
-    fn clone(&self) -> Self {
-        SharedInterceptor(self.0.clone())
-    }
-}
-
-impl<I> std::fmt::Debug for SharedInterceptor<I> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SharedInterceptor")
-    }
-}
-
-impl<I: tonic::service::Interceptor> tonic::service::Interceptor for SharedInterceptor<I> {
-    fn call(&mut self, request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
-        // A panic in another clone's call leaves the interceptor as it was: keep using it.
-        let mut i = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        i.call(request)
     }
 }
 

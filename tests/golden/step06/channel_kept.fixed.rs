@@ -17,5 +17,5 @@ async fn conn() -> Conn {
 
 /// A closure interceptor on a helper's channel.
 fn stamped(channel: Channel) {
-    let _ = EchoClient::new(connect_shim::client::ChannelTransport::new(tonic::service::interceptor::InterceptedService::new(channel, connect_shim::client::SharedInterceptor::new(|r: tonic::Request<()>| Ok(r)))), connect_shim::client::channel_config());
+    let _ = EchoClient::new(connect_shim::client::ChannelTransport::new(tonic::service::interceptor::InterceptedService::new(channel, |r: tonic::Request<()>| Ok(r))), connect_shim::client::channel_config());
 }

@@ -11,7 +11,7 @@ pub async fn balance(client: &mut Client, account: &str) -> Result<i64, ConnectE
     Ok(reply.into_owned().amount)
 }
 
-/// Handed to a client built on the tonic channel (`SharedInterceptor::new(intercept)`): tonic
+/// Handed to a client built on the tonic channel (`InterceptedService::new(channel, intercept)`): tonic
 /// calls it, so its `Status` stays tonic's.
 fn intercept(req: Request<()>) -> Result<Request<()>, tonic::Status> {
     if req.metadata().get("token").is_none() {

@@ -10,7 +10,7 @@ pub async fn balance(client: &mut Client, account: &str) -> Result<i64, Status> 
     Ok(reply.into_owned().amount)
 }
 
-/// Handed to a client built on the tonic channel (`SharedInterceptor::new(intercept)`): tonic
+/// Handed to a client built on the tonic channel (`InterceptedService::new(channel, intercept)`): tonic
 /// calls it, so its `Status` stays tonic's.
 fn intercept(req: Request<()>) -> Result<Request<()>, Status> {
     if req.metadata().get("token").is_none() {

@@ -25,7 +25,7 @@ impl tonic::service::Interceptor for Token {
 /// The SDK: the generated client behind the caller's token, and where it calls.
 #[derive(Clone)]
 pub struct Sdk {
-    pub(crate) client: LedgerClient<connect_shim::client::ChannelTransport<InterceptedService<Channel, connect_shim::client::SharedInterceptor<Token>>>>,
+    pub(crate) client: LedgerClient<connect_shim::client::ChannelTransport<InterceptedService<Channel, Token>>>,
     pub region: String,
 }
 
@@ -38,7 +38,7 @@ impl std::fmt::Debug for Sdk {
 impl Sdk {
     pub fn new(ch: Channel, token: &str) -> Self {
         Self {
-            client: LedgerClient::new(connect_shim::client::ChannelTransport::new(tonic::service::interceptor::InterceptedService::new(ch, connect_shim::client::SharedInterceptor::new(Token(token.to_string())))), connect_shim::client::channel_config()),
+            client: LedgerClient::new(connect_shim::client::ChannelTransport::new(tonic::service::interceptor::InterceptedService::new(ch, Token(token.to_string()))), connect_shim::client::channel_config()),
             region: "eu".to_string(),
         }
     }
