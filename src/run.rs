@@ -274,7 +274,15 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
             files.push(manifest_change(ws, path, old, &new, mode));
         }
     }
-    for (path, text) in prepared.new_files.iter().chain(&collected.new_files()) {
+    // Two targets of one directory may each need the same new module (two binaries of
+    // `src/bin/` hosting their servers): the same text at the same path is one file.
+    let mut created: Vec<(&PathBuf, &String)> = Vec::new();
+    let collected_new = collected.new_files();
+    for (path, text) in prepared.new_files.iter().chain(&collected_new) {
+        if created.iter().any(|(p, t)| *p == path && *t == text) {
+            continue;
+        }
+        created.push((path, text));
         files.push(new_file(ws, path, text, mode));
     }
     let (shim_files, shim_items) = shim_changes(step, ws, &manifests);
