@@ -242,3 +242,43 @@ async fn step5_app_serves_tonic_and_connect_clients() {
     let resp = c.say(common::req("p", 1)).await.unwrap();
     assert_eq!(resp.metadata().get("x-peer").unwrap(), "yes");
 }
+
+/// Step 5's shape over a Unix socket (tonic's `serve_with_incoming(UnixListenerStream)`):
+/// `incoming_listener` takes whatever IO tonic took there. A tonic client over the socket is
+/// served, with the same `into_make_service_with_connect_info::<SocketAddr>()` step 5 writes for
+/// TCP; the connection has no TCP peer, so handlers see none (as tonic's `remote_addr()`).
+#[cfg(unix)]
+#[tokio::test]
+async fn step5_app_serves_over_a_unix_socket() {
+    let dir = std::env::temp_dir().join(format!("connect-shim-uds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("echo.sock");
+    let _ = std::fs::remove_file(&path);
+    let uds = tokio::net::UnixListener::bind(&path).unwrap();
+    let app = hosting::connect_app(connect::EchoExt::register(
+        std::sync::Arc::new(testsvc::impls::Bridged(std::sync::Arc::new(TonicEcho))),
+        connectrpc::Router::new(),
+    ));
+    tokio::spawn(async move {
+        axum::serve(
+            hosting::incoming_listener(tokio_stream::wrappers::UnixListenerStream::new(uds)),
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    let channel = tonic::transport::Endpoint::from_static("http://[::]:50051")
+        .connect_with_connector(tower::service_fn(move |_: tonic::transport::Uri| {
+            let path = path.clone();
+            async move {
+                let io = tokio::net::UnixStream::connect(path).await?;
+                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(io))
+            }
+        }))
+        .await
+        .unwrap();
+    let mut c = pb::echo_client::EchoClient::new(channel);
+    let resp = c.say(common::req("p", 1)).await.unwrap();
+    assert_eq!(resp.metadata().get("x-peer").unwrap(), "no");
+    assert_eq!(resp.into_inner().text, "hello p");
+}

@@ -119,6 +119,7 @@ impl Pass for HostingPass<'_> {
             routers: HashSet::new(),
             intercepted: HashSet::new(),
             intercepted_hosted: HashMap::new(),
+            hosted: HashMap::new(),
             chain_extra: Vec::new(),
             replaced: Vec::new(),
             kept: Vec::new(),
@@ -182,6 +183,9 @@ struct Walker<'a, 's> {
     /// `let x = InterceptedService::new(tonic_hosted!(NAME, router), f);`: x -> the initialiser's
     /// range, NAME, the router and `f` (written out again when the chain hosts x natively).
     intercepted_hosted: HashMap<String, (Range<usize>, String, String, String)>,
+    /// `let x = connect_shim::tonic_hosted!(NAME, router);`: x -> the initialiser's range and the
+    /// router's text (`let x = router;` is written when a converted chain hosts x, with it).
+    hosted: HashMap<String, (Range<usize>, String)>,
     /// Edits that go with the server chain's (made only if it is rewritten).
     chain_extra: Vec<Edit>,
     /// Source ranges the step replaced, and the parts of them it wrote out again verbatim.
@@ -1121,6 +1125,10 @@ impl<'a, 's> Walker<'a, 's> {
         let at = range(a.span()).start;
         if let Some(name) = local_name(a) {
             if self.routers.contains(&name) {
+                if let Some((init, router)) = self.hosted.remove(&name) {
+                    self.chain_extra
+                        .push(Edit::replace(init, router, "step05/hosted"));
+                }
                 parts.push(Part::Merge(name));
                 return;
             }
@@ -1255,8 +1263,9 @@ impl<'a, 's> Walker<'a, 's> {
         ]))
     }
 
-    /// `let x = connect_shim::tonic_hosted!(NAME, router);` -> `let x = router;` (a connect
-    /// router for the server chain); `let x = InterceptedService::new(..);` is remembered.
+    /// `let x = connect_shim::tonic_hosted!(NAME, router);`: remembered, to be written
+    /// `let x = router;` with a server chain that hosts x; `let x = InterceptedService::new(..);`
+    /// is remembered too.
     fn hosted_local(&mut self, l: &syn::Local) -> bool {
         let (syn::Pat::Ident(pi), Some(init)) = (&l.pat, &l.init) else {
             return false;
@@ -1297,15 +1306,11 @@ impl<'a, 's> Walker<'a, 's> {
         if self.suppressed(at.start) {
             return true;
         }
+        // Written with the chain that hosts it (`classify`): a local handed to something else
+        // (tonic's `RoutesBuilder`, a server the step leaves) stays tonic-hosted.
         let text = self.expr_text(router);
-        if self
-            .out
-            .commit(vec![Edit::replace(at.clone(), text, "step05/hosted")])
-            .is_ok()
-        {
-            self.replaced.push(at);
-            self.routers.insert(pi.ident.to_string());
-        }
+        self.hosted.insert(pi.ident.to_string(), (at, text));
+        self.routers.insert(pi.ident.to_string());
         true
     }
 

@@ -266,6 +266,7 @@ pub fn peer_addr(extensions: &http::Extensions) -> Option<SocketAddr> {
             extensions
                 .get::<axum::extract::ConnectInfo<SocketAddr>>()
                 .map(|c| c.0)
+                .filter(|a| *a != NO_PEER)
         })
 }
 
@@ -395,15 +396,27 @@ where
     }
 }
 
-/// An `axum::serve` listener over a stream of accepted TCP connections (tonic's `TcpIncoming`,
-/// tokio-stream's `TcpListenerStream`, ...), for code that handed such a stream to
-/// `serve_with_incoming`. Accept errors are skipped (after a pause for resource exhaustion);
-/// when the stream ends, no further connection is accepted. The peer address is each
-/// connection's, so `into_make_service_with_connect_info::<SocketAddr>()` works.
+/// An `axum::serve` listener over a stream of accepted connections, for code that handed such a
+/// stream to tonic's `serve_with_incoming`: what tonic accepted there (any
+/// `tonic::transport::server::Connected` IO: TCP from `TcpIncoming` or `TcpListenerStream`, Unix
+/// sockets from `UnixListenerStream`, in-memory `DuplexStream`s, TLS streams, ...). Accept
+/// errors are skipped (after a pause for resource exhaustion); when the stream ends, no further
+/// connection is accepted. The address is the TCP peer's, so
+/// `into_make_service_with_connect_info::<SocketAddr>()` works for every IO; a connection
+/// without one (a Unix socket, a pipe) is given [`NO_PEER`], which [`peer_addr`] reads as none
+/// (as tonic's `remote_addr()` is none there).
 #[doc(hidden)]
 pub struct IncomingListener<S> {
     incoming: Pin<Box<S>>,
 }
+
+/// The address [`IncomingListener`] gives a connection without a TCP peer (`0.0.0.0:0`, which
+/// no TCP peer has): [`peer_addr`] reads it as none.
+#[doc(hidden)]
+pub const NO_PEER: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
+    std::net::Ipv4Addr::UNSPECIFIED,
+    0,
+));
 
 impl<S> std::fmt::Debug for IncomingListener<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -413,37 +426,57 @@ impl<S> std::fmt::Debug for IncomingListener<S> {
 
 /// `incoming` as an `axum::serve` listener (see [`IncomingListener`]), tapped so that axum's
 /// `ConnectInfo<SocketAddr>` is available.
-pub fn incoming_listener<S, E>(
+pub fn incoming_listener<S, IO, E>(
     incoming: S,
-) -> axum::serve::TapIo<IncomingListener<S>, fn(&mut tokio::net::TcpStream)>
+) -> axum::serve::TapIo<IncomingListener<S>, fn(&mut IO)>
 where
-    S: futures_util::Stream<Item = Result<tokio::net::TcpStream, E>> + Send + 'static,
+    S: futures_util::Stream<Item = Result<IO, E>> + Send + 'static,
+    IO: tonic::transport::server::Connected
+        + tokio::io::AsyncRead
+        + tokio::io::AsyncWrite
+        + Unpin
+        + Send
+        + 'static,
     E: std::fmt::Display + Send + 'static,
 {
     use axum::serve::ListenerExt as _;
-    fn nothing(_: &mut tokio::net::TcpStream) {}
+    fn nothing<IO>(_: &mut IO) {}
     IncomingListener {
         incoming: Box::pin(incoming),
     }
-    .tap_io(nothing as fn(&mut tokio::net::TcpStream))
+    .tap_io(nothing::<IO> as fn(&mut IO))
 }
 
-impl<S, E> axum::serve::Listener for IncomingListener<S>
+/// The TCP peer of a connection tonic would have served, when it has one.
+fn tcp_peer<IO: tonic::transport::server::Connected>(io: &IO) -> Option<SocketAddr> {
+    let info = io.connect_info();
+    let any: &dyn std::any::Any = &info;
+    any.downcast_ref::<tonic::transport::server::TcpConnectInfo>()
+        .and_then(|i| i.remote_addr())
+}
+
+impl<S, IO, E> axum::serve::Listener for IncomingListener<S>
 where
-    S: futures_util::Stream<Item = Result<tokio::net::TcpStream, E>> + Send + 'static,
+    S: futures_util::Stream<Item = Result<IO, E>> + Send + 'static,
+    IO: tonic::transport::server::Connected
+        + tokio::io::AsyncRead
+        + tokio::io::AsyncWrite
+        + Unpin
+        + Send
+        + 'static,
     E: std::fmt::Display + Send + 'static,
 {
-    type Io = tokio::net::TcpStream;
+    type Io = IO;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         use futures_util::StreamExt as _;
         loop {
             match self.incoming.next().await {
-                Some(Ok(io)) => match io.peer_addr() {
-                    Ok(addr) => return (io, addr),
-                    Err(_) => continue,
-                },
+                Some(Ok(io)) => {
+                    let addr = tcp_peer(&io).unwrap_or(NO_PEER);
+                    return (io, addr);
+                }
                 Some(Err(_)) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
                 None => std::future::pending::<()>().await,
             }
