@@ -82,7 +82,8 @@ fn embedded(path: &str) -> &'static str {
         .expect("embedded shim file")
 }
 
-/// The embedded shim's version (`0.1.0`).
+/// The embedded shim's version (`0.2.0`; raised with every change of its API or behaviour, so that
+/// a copy an earlier run vendored is updated).
 pub fn version() -> String {
     package_version(embedded("Cargo.toml"))
         .map(|(_, v)| v)
