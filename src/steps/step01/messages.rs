@@ -849,6 +849,68 @@ impl<'a> Walker<'a, '_> {
         );
     }
 
+    /// A tonic handler of a method taking or returning `google.protobuf.Empty` (tonic's stubs
+    /// spell it `()`; after step 1 they use buffa's `Empty`): in an impl of a trait named as a
+    /// service's tonic trait, the method named as one of its RPCs. `Request<()>` in its
+    /// parameters (input `Empty`), `Response<()>` in its return type and `Response::new(())` in
+    /// its body (output `Empty`) take buffa's `Empty`.
+    fn empty_handler(&mut self, sig: &syn::Signature, body: &syn::Block) {
+        use crate::schema::StreamingKind as K;
+        let (Some(schema), Some(tr)) = (self.schema(), self.types.impl_trait()) else {
+            return;
+        };
+        let name = sig.ident.to_string();
+        let Some(m) = schema
+            .services
+            .iter()
+            .filter(|s| s.tonic_trait == tr)
+            .flat_map(|s| &s.methods)
+            .find(|m| m.rust_name == name)
+        else {
+            return;
+        };
+        const EMPTY: &str = "google.protobuf.Empty";
+        const BUFFA: &str = "buffa_types::google::protobuf::Empty";
+        let empty_in = m.input == EMPTY && matches!(m.kind, K::Unary | K::ServerStream);
+        let empty_out = m.output == EMPTY && matches!(m.kind, K::Unary | K::ClientStream);
+        let mut edits = Vec::new();
+        let unit_ranges = |ty: &syn::Type, wrapper: &str| -> Vec<std::ops::Range<usize>> {
+            let mut v = UnitArgs {
+                wrapper,
+                found: Vec::new(),
+            };
+            v.visit_type(ty);
+            v.found
+        };
+        if empty_in {
+            for a in &sig.inputs {
+                if let syn::FnArg::Typed(t) = a {
+                    for r in unit_ranges(&t.ty, "Request") {
+                        edits.push(Edit::replace(r, BUFFA, "step01/empty"));
+                    }
+                }
+            }
+        }
+        if empty_out {
+            if let syn::ReturnType::Type(_, t) = &sig.output {
+                for r in unit_ranges(t, "Response") {
+                    edits.push(Edit::replace(r, BUFFA, "step01/empty"));
+                }
+            }
+            let mut v = UnitResponses(Vec::new());
+            v.visit_block(body);
+            for r in v.0 {
+                edits.push(Edit::replace(
+                    r,
+                    format!("{BUFFA}::default()"),
+                    "step01/empty",
+                ));
+            }
+        }
+        let at = range(sig.ident.span()).start;
+        self.commit(at, "step01/empty", edits);
+    }
+
     /// The file names prost's `Message` trait (`use prost::Message;`, `prost::Message` in a
     /// bound): its `encode` calls are prost's.
     fn prost_message_file(&self) -> bool {
@@ -1380,6 +1442,47 @@ fn pattern_is_some(p: &syn::Pat) -> bool {
     }
 }
 
+/// The `()` argument of `<wrapper><()>` types (`Request<()>`, `tonic::Response<()>`).
+struct UnitArgs<'w> {
+    wrapper: &'w str,
+    found: Vec<std::ops::Range<usize>>,
+}
+
+impl<'ast> Visit<'ast> for UnitArgs<'_> {
+    fn visit_path_segment(&mut self, s: &'ast syn::PathSegment) {
+        if s.ident == self.wrapper {
+            if let syn::PathArguments::AngleBracketed(a) = &s.arguments {
+                if let [syn::GenericArgument::Type(syn::Type::Tuple(t))] =
+                    a.args.iter().collect::<Vec<_>>()[..]
+                {
+                    if t.elems.is_empty() {
+                        self.found.push(range(t.span()));
+                    }
+                }
+            }
+        }
+        syn::visit::visit_path_segment(self, s);
+    }
+}
+
+/// The `()` of `Response::new(())` calls (any path ending `Response::new`).
+struct UnitResponses(Vec<std::ops::Range<usize>>);
+
+impl<'ast> Visit<'ast> for UnitResponses {
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        if let (syn::Expr::Path(p), [arg]) = (&*c.func, &c.args.iter().collect::<Vec<_>>()[..]) {
+            let n = p.path.segments.len();
+            let is_new = n >= 2
+                && p.path.segments[n - 2].ident == "Response"
+                && p.path.segments[n - 1].ident == "new";
+            if is_new && matches!(strip_parens(arg), syn::Expr::Tuple(t) if t.elems.is_empty()) {
+                self.0.push(range(strip_parens(arg).span()));
+            }
+        }
+        syn::visit::visit_expr_call(self, c);
+    }
+}
+
 impl<'ast> Visit<'ast> for Walker<'_, '_> {
     crate::scoped_visit!();
     crate::typed_visit!();
@@ -1389,6 +1492,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     }
 
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+        self.empty_handler(&f.sig, &f.block);
         self.walk_function(&f.attrs, &f.sig, &f.block);
     }
 
@@ -1656,7 +1760,7 @@ mod tests {
         }
         message Stock { google.protobuf.Int64Value count = 1; google.protobuf.StringValue label = 2; }
         message Flag { bool price = 1; }
-        service Shop { rpc Get(Item) returns (Item); rpc Version(google.protobuf.Empty) returns (Item); }
+        service Shop { rpc Get(Item) returns (Item); rpc Version(google.protobuf.Empty) returns (Item); rpc Clear(Item) returns (google.protobuf.Empty); }
     "#;
 
     fn ctx() -> Arc<CrateCtx> {
@@ -1722,6 +1826,13 @@ mod tests {
             "use crate::pb::{Item, Price};\nfn f(p: Option<Price>, l: std::collections::HashMap<String, String>) -> (Item, Item) {\n    (Item { price: p, labels: l, ..Default::default() }, Item { price: p, ..Default::default() })\n}\n",
             "use crate::pb::{Item, Price};\nfn f(p: Option<Price>, l: std::collections::HashMap<String, String>) -> (Item, Item) {\n    (Item { price: p.clone().into(), labels: l.into_iter().collect(), ..Default::default() }, Item { price: p.clone().into(), ..Default::default() })\n}\n",
         );
+    }
+
+    #[test]
+    fn handlers_of_empty_methods_take_buffas_empty() {
+        let before = "use tonic::{Request, Response, Status};\nstruct S;\n#[tonic::async_trait]\nimpl crate::pb::shop_server::Shop for S {\n    async fn version(&self, _r: Request<()>) -> Result<Response<crate::pb::Item>, Status> {\n        Err(Status::internal(\"x\"))\n    }\n    async fn clear(&self, _r: Request<crate::pb::Item>) -> Result<tonic::Response<()>, Status> {\n        Ok(Response::new(()))\n    }\n}\n// Another trait: left.\nimpl Other for S {\n    fn clear(&self, _r: Request<()>) -> Response<()> {\n        Response::new(())\n    }\n}\n";
+        let after = "use tonic::{Request, Response, Status};\nstruct S;\n#[tonic::async_trait]\nimpl crate::pb::shop_server::Shop for S {\n    async fn version(&self, _r: Request<buffa_types::google::protobuf::Empty>) -> Result<Response<crate::pb::Item>, Status> {\n        Err(Status::internal(\"x\"))\n    }\n    async fn clear(&self, _r: Request<crate::pb::Item>) -> Result<tonic::Response<buffa_types::google::protobuf::Empty>, Status> {\n        Ok(Response::new(buffa_types::google::protobuf::Empty::default()))\n    }\n}\n// Another trait: left.\nimpl Other for S {\n    fn clear(&self, _r: Request<()>) -> Response<()> {\n        Response::new(())\n    }\n}\n";
+        check(before, after);
     }
 
     #[test]

@@ -155,6 +155,8 @@ pub(super) struct Types<'a> {
     closure_params: HashMap<usize, Vec<Option<Ty<'a>>>>,
     /// The self type of each enclosing impl (`None`: not a struct or message we know).
     self_ty: Vec<Option<Ty<'a>>>,
+    /// The last segment of each enclosing impl's trait (`None`: an inherent impl, a trait).
+    impl_trait: Vec<Option<String>>,
     /// Per enclosing function or closure: locals of known type (`None`: shadowed by a binding
     /// of unknown type).
     env: Vec<HashMap<String, Option<Ty<'a>>>>,
@@ -352,6 +354,7 @@ impl<'a> Types<'a> {
             fns,
             closure_params: HashMap::new(),
             self_ty: Vec::new(),
+            impl_trait: Vec::new(),
             env: Vec::new(),
             owned: Vec::new(),
         }
@@ -372,10 +375,17 @@ impl<'a> Types<'a> {
     pub(super) fn enter_impl(&mut self, i: &syn::ItemImpl, scope: ScopeId) {
         let ty = self.ty_of_type(&i.self_ty, scope);
         self.self_ty.push(ty);
+        self.impl_trait.push(
+            i.trait_
+                .as_ref()
+                .and_then(|(_, p, _)| p.segments.last())
+                .map(|s| s.ident.to_string()),
+        );
     }
 
     pub(super) fn leave_impl(&mut self) {
         self.self_ty.pop();
+        self.impl_trait.pop();
     }
 
     /// A trait's body: `self` in its default methods is known by the trait's own methods
@@ -384,6 +394,12 @@ impl<'a> Types<'a> {
         let mut path = self.idx.module_path(scope).to_vec();
         path.push(t.ident.to_string());
         self.self_ty.push(Some(Ty::Struct(path)));
+        self.impl_trait.push(None);
+    }
+
+    /// The last segment of the innermost impl's trait (`Greeter` in `impl pb::Greeter for S`).
+    pub(super) fn impl_trait(&self) -> Option<&str> {
+        self.impl_trait.last().and_then(|t| t.as_deref())
     }
 
     /// The declared return type of method `name` of this file's trait `owner`; with no
