@@ -431,12 +431,7 @@ pub fn incoming_listener<S, IO, E>(
 ) -> axum::serve::TapIo<IncomingListener<S>, fn(&mut IO)>
 where
     S: futures_util::Stream<Item = Result<IO, E>> + Send + 'static,
-    IO: tonic::transport::server::Connected
-        + tokio::io::AsyncRead
-        + tokio::io::AsyncWrite
-        + Unpin
-        + Send
-        + 'static,
+    IO: IncomingIo,
     E: std::fmt::Display + Send + 'static,
 {
     use axum::serve::ListenerExt as _;
@@ -445,6 +440,28 @@ where
         incoming: Box::pin(incoming),
     }
     .tap_io(nothing::<IO> as fn(&mut IO))
+}
+
+/// A connection tonic's `serve_with_incoming` accepted, and so [`IncomingListener`] does.
+#[doc(hidden)]
+pub trait IncomingIo:
+    tonic::transport::server::Connected
+    + tokio::io::AsyncRead
+    + tokio::io::AsyncWrite
+    + Unpin
+    + Send
+    + 'static
+{
+}
+
+impl<T> IncomingIo for T where
+    T: tonic::transport::server::Connected
+        + tokio::io::AsyncRead
+        + tokio::io::AsyncWrite
+        + Unpin
+        + Send
+        + 'static
+{
 }
 
 /// The TCP peer of a connection tonic would have served, when it has one.
@@ -458,12 +475,7 @@ fn tcp_peer<IO: tonic::transport::server::Connected>(io: &IO) -> Option<SocketAd
 impl<S, IO, E> axum::serve::Listener for IncomingListener<S>
 where
     S: futures_util::Stream<Item = Result<IO, E>> + Send + 'static,
-    IO: tonic::transport::server::Connected
-        + tokio::io::AsyncRead
-        + tokio::io::AsyncWrite
-        + Unpin
-        + Send
-        + 'static,
+    IO: IncomingIo,
     E: std::fmt::Display + Send + 'static,
 {
     type Io = IO;
