@@ -212,13 +212,18 @@ pub fn client_items_of_file(
             let Some(svc) = client_of_type(cx.0, cx.1, tr, ty, cx.2, cx.3) else {
                 continue;
             };
-            let mut full = absolute(cx.1.module_path(tr.current()), cx.2);
-            if full.is_empty() {
-                full.push(cx.2.unwrap_or("crate").to_string());
-            }
+            let mut full = module_base(cx, tr);
             full.push(name);
             cx.4.push((full, svc));
         }
+    }
+    /// The crate-absolute path of the module `tr` is in (the crate's name at the root).
+    fn module_base(cx: &Cx<'_>, tr: &ScopeTracker) -> Vec<String> {
+        let mut full = absolute(cx.1.module_path(tr.current()), cx.2);
+        if full.is_empty() {
+            full.push(cx.2.unwrap_or("crate").to_string());
+        }
+        full
     }
     /// Methods (with a `self` receiver) of an inherent impl returning a client: recorded under
     /// the impl's module, `impl T` and the method's name (see [`METHOD_MARK`]).
@@ -237,10 +242,7 @@ pub fn client_items_of_file(
             let Some(svc) = client_of_type(cx.0, cx.1, tr, ty, cx.2, cx.3) else {
                 continue;
             };
-            let mut full = absolute(cx.1.module_path(tr.current()), cx.2);
-            if full.is_empty() {
-                full.push(cx.2.unwrap_or("crate").to_string());
-            }
+            let mut full = module_base(cx, tr);
             full.push(format!("{METHOD_MARK}{}", self_ty.ident));
             full.push(f.sig.ident.to_string());
             cx.4.push((full, svc));
