@@ -26,11 +26,15 @@ impl Pass for AnyCompatPass {
             .filter(|i| matches!(i.rule.as_str(), "step01/any-from-msg" | "step01/any-to-msg"))
             .map(|i| i.offset)
             .collect();
-        let renamed_any = out.buffer.edits().iter().any(|e| {
-            e.rule.starts_with("step01/")
-                && file.text[e.range.clone()].contains("Any")
-                && file.text[..e.range.end].contains("prost_types")
-        });
+        // The file names prost's `Any`, by resolution: a path the rename rule moved, or an
+        // import binding it (the import rewrite moves those).
+        let renamed_any = out
+            .buffer
+            .edits()
+            .iter()
+            .any(|e| e.rule == "step01/wkt-any")
+            || (0..file.index.leaves.len())
+                .any(|l| file.index.leaf_path(l) == ["prost_types", "Any"]);
         // A file of a crate whose messages step 1 moves: an `Any` read from a message field
         // (`event.event`) is buffa's now even when the file never names prost's.
         let migrating = file.crate_ctx.is_some_and(|c| c.schema.is_some());
@@ -128,4 +132,35 @@ fn anchor(text: &str, items: &[syn::Item], at: usize) -> Option<usize> {
         .find(|i| matches!(i, syn::Item::Use(_)))
         .or_else(|| items.first())?;
     Some(range(first.span()).start)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{process, FileMeta, Outcome};
+    use crate::steps;
+
+    /// A crate of no schema of its own (no step-1 codegen): a file naming prost's `Any` through
+    /// a renaming import gets the shim's `AnyExt` for its `.to_msg()` (the rename moves the type
+    /// to buffa's); a file whose `Any` is not prost's is left alone.
+    #[test]
+    fn prost_any_by_resolution_not_by_text() {
+        let all = steps::all().unwrap();
+        let step = steps::get(&all, 1);
+        let meta = FileMeta {
+            module_path: Some(vec!["crate".into()]),
+            crate_ctx: Some(std::sync::Arc::new(crate::steps::CrateCtx::default())),
+            ..Default::default()
+        };
+        let run = |before: &str| match process(step, before, &meta) {
+            Outcome::Rewritten { new_text, .. } => new_text.unwrap_or_else(|| before.to_string()),
+            o => panic!("{o:?}"),
+        };
+        let prost = "use prost_types::Any as Packed;\nfn f(a: Packed) -> Option<M> {\n    a.to_msg().ok()\n}\n";
+        let after = run(prost);
+        assert!(after.contains("use connect_shim::prost_compat::AnyExt as _;\nuse buffa_types::google::protobuf::Any as Packed;"), "{after}");
+        // Not prost's `Any` (the same import rewritten names prost_types): untouched.
+        let other = "use {mylib::Any, prost_types::Timestamp};\nfn f(a: Any, _t: Timestamp) -> Option<M> {\n    a.to_msg().ok()\n}\n";
+        let after = run(other);
+        assert!(!after.contains("AnyExt"), "{after}");
+    }
 }
