@@ -274,26 +274,15 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
             files.push(manifest_change(ws, path, old, &new, mode));
         }
     }
-    // Two targets of one directory may each need the same new module (two binaries of
-    // `src/bin/` hosting their servers): the same text at the same path is one file.
-    let mut created: Vec<(&PathBuf, &String)> = Vec::new();
-    let collected_new = collected.new_files();
-    for (path, text) in prepared.new_files.iter().chain(&collected_new) {
-        if created.iter().any(|(p, t)| *p == path && *t == text) {
-            continue;
-        }
-        created.push((path, text));
-        files.push(new_file(ws, path, text, mode));
-    }
+    let new_files = [prepared.new_files, collected.new_files()].concat();
+    files.extend(created_files(ws, &new_files, mode));
     let (shim_files, shim_items) = shim_changes(step, ws, &manifests);
     items.extend(shim_items);
-    for (path, change) in shim_files {
-        files.push(match change {
-            shim::Change::Create(_, text) => new_file(ws, &path, &text, mode),
-            shim::Change::Update(_, old, new) => text_change(ws, &path, &old, &new, mode),
-            shim::Change::Delete(_, old) => deleted_file(ws, &path, &old, mode),
-        });
-    }
+    files.extend(shim_files.into_iter().map(|(path, change)| match change {
+        shim::Change::Create(_, text) => new_file(ws, &path, &text, mode),
+        shim::Change::Update(_, old, new) => text_change(ws, &path, &old, &new, mode),
+        shim::Change::Delete(_, old) => deleted_file(ws, &path, &old, mode),
+    }));
     if step.number == 9 && mode == Mode::Write {
         remove_emptied_dirs(ws);
     }
@@ -311,6 +300,21 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
         files_parsed: parsed,
         verdict: None,
     }
+}
+
+/// The step's new files. Two targets of one directory may each need the same new module (two
+/// binaries of `src/bin/` hosting their servers): the same text at the same path is one file.
+fn created_files(ws: &Workspace, new_files: &[(PathBuf, String)], mode: Mode) -> Vec<FileReport> {
+    let mut created: Vec<&(PathBuf, String)> = Vec::new();
+    let mut files = Vec::new();
+    for file in new_files {
+        if created.contains(&file) {
+            continue;
+        }
+        created.push(file);
+        files.push(new_file(ws, &file.0, &file.1, mode));
+    }
+    files
 }
 
 /// The generated files of crate `c` that hold constructs of the step: never edited, listed.
