@@ -47,6 +47,9 @@ pub struct Crate {
     /// Workspace members this crate depends on.
     pub local_deps: Vec<String>,
     pub build_rs: Option<PathBuf>,
+    /// cargo's target directory for the package (where it records what build scripts printed);
+    /// `None` for files given outside a package.
+    pub target_dir: Option<PathBuf>,
     /// The cargo targets (empty for files given as paths).
     pub targets: Vec<Target>,
     /// Paths given on the command line inside this cargo package: the files of `files` (and
@@ -238,6 +241,7 @@ pub fn discover(sel: &Selection) -> Result<Workspace> {
                 .map(|d| d.name.clone())
                 .collect(),
             build_rs: None,
+            target_dir: Some(target_dir.clone()),
             targets: Vec::new(),
             only: None,
             unlexed: Vec::new(),
@@ -715,6 +719,7 @@ fn discover_paths(paths: &[PathBuf]) -> Result<Workspace> {
                 has_connectrpc: true,
                 local_deps: Vec::new(),
                 build_rs: None,
+                target_dir: None,
                 targets: Vec::new(),
                 only: None,
                 unlexed: Vec::new(),

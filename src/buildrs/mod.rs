@@ -518,6 +518,7 @@ fn free_ident(src: &str, candidates: &[&str]) -> String {
 mod includes;
 mod names;
 mod options;
+mod recorded;
 mod rewrite;
 mod scan;
 #[cfg(test)]
@@ -526,5 +527,6 @@ mod tests;
 pub use includes::*;
 use names::*;
 pub use options::*;
+pub use recorded::{codegen_inputs, recorded_schema_inputs};
 pub use rewrite::*;
 use scan::*;

@@ -237,6 +237,7 @@ mod tests {
                 has_connectrpc: false,
                 local_deps: Vec::new(),
                 build_rs: None,
+                target_dir: None,
                 targets: Vec::new(),
                 only: None,
                 unlexed: Vec::new(),

@@ -574,7 +574,15 @@ fn analyse_codegen(
     sources: &Sources,
     items: &mut Vec<ItemReport>,
 ) -> Option<Codegen> {
-    let (schema, place) = load_schema(ws, c, items)?;
+    let listed = items.len();
+    let Some((schema, place)) = load_schema(ws, c, items) else {
+        if items.len() > listed {
+            // build.rs has tonic codegen step 1 cannot read: the code including its output is
+            // not migrated either, and says so where it is.
+            items.extend(unmigrated_includes(ws, c, sources));
+        }
+        return None;
+    };
     let IncludeSites {
         sites,
         mut modules,
@@ -594,6 +602,49 @@ fn analyse_codegen(
         uses_wkt,
         tonic_at_root: place.at_root,
     })
+}
+
+/// The sites of `c` that include tonic's generated messages and stubs, listed when the codegen
+/// of its build.rs cannot be migrated (the item on build.rs says why).
+fn unmigrated_includes(ws: &Workspace, c: &Crate, sources: &Sources) -> Vec<ItemReport> {
+    let mut out = Vec::new();
+    for f in &c.files {
+        let text = sources.text(&f.path);
+        if !text.contains("include_proto") && !text.contains("OUT_DIR") {
+            continue;
+        }
+        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let Ok(found) = buildrs::find_proto_includes(body) else {
+            continue;
+        };
+        proc_macro2::extra::invalidate_current_thread_spans();
+        let bom = text.len() - body.len();
+        for inc in found {
+            if !matches!(
+                inc.kind,
+                IncludeKind::IncludeProto | IncludeKind::IncludeOutDir
+            ) || inc.out_dir_file.ends_with("_connectrpc.rs")
+            {
+                continue;
+            }
+            let (line, column) = crate::edit::line_col(text, bom + inc.range.start);
+            let mut it = item(
+                ws,
+                c,
+                &f.path,
+                "codegen-not-migrated",
+                format!(
+                    "`{}` includes tonic's generated code, which stays on prost: step 1 could \
+                     not migrate the codegen of build.rs (listed there)",
+                    inc.out_dir_file
+                ),
+                "make build.rs's .proto paths readable (literals or constants) and run the step again",
+            );
+            (it.line, it.column) = (line, column);
+            out.push(it);
+        }
+    }
+    out
 }
 
 /// The schema of the tonic codegen calls in the build.rs of `c`. None: no such call, or an item
@@ -627,20 +678,18 @@ fn load_schema(
     if scan.calls.is_empty() {
         return None;
     }
-    let mut files = Vec::new();
-    let mut includes = Vec::new();
-    for call in &scan.calls {
-        match call.schema_inputs() {
-            Ok((f, i)) => {
-                files.extend(f);
-                includes.extend(i);
-            }
-            Err(why) => {
-                items.push(item(ws, c, build_rs, "protos-unknown", format!("the .proto files of a tonic codegen call are not literal paths ({why}): step 1 cannot load the schema"), "write the paths as literals (or constants) and run the step again"));
-                return None;
-            }
+    let (files, includes) = match buildrs::codegen_inputs(
+        &scan.calls,
+        c.target_dir.as_deref(),
+        &c.name,
+        &c.dir,
+    ) {
+        Ok(inputs) => inputs,
+        Err(why) => {
+            items.push(item(ws, c, build_rs, "protos-unknown", format!("the .proto files of a tonic codegen call are not literal paths ({why}) and no build of the crate recorded them: step 1 cannot load the schema"), "write the paths as literals (or constants), or build the crate once (`cargo check`: cargo then records the files its build script compiled), and run the step again"));
+            return None;
         }
-    }
+    };
     // Relative paths are relative to the crate directory (cargo runs build scripts there).
     let abs = |p: PathBuf| if p.is_absolute() { p } else { c.dir.join(p) };
     let includes: Vec<PathBuf> = includes.into_iter().map(abs).collect();

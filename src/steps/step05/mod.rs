@@ -347,6 +347,42 @@ impl<'a, 's> Walker<'a, 's> {
             )
     }
 
+    /// A `Server::builder()` whose path a glob import in scope may provide instead of the
+    /// crate it names (`use tracing_subscriber::prelude::*;` then
+    /// `tonic::transport::Server::builder()`: the glob could hold a `tonic`): resolution does
+    /// not decide it, so it is not converted, and it is listed.
+    fn maybe_server_builder(&self, e: &syn::Expr) -> bool {
+        let syn::Expr::Call(c) = strip_parens(e) else {
+            return false;
+        };
+        let syn::Expr::Path(p) = strip_parens(&c.func) else {
+            return false;
+        };
+        if !c.args.is_empty() || p.qself.is_some() {
+            return false;
+        }
+        let candidates = match self.idx.resolve(self.tr.current(), &p.path) {
+            Some(Resolution::One(r)) => vec![r],
+            Some(Resolution::Ambiguous(v)) => v,
+            None => return false,
+        };
+        let ends_with = |full: &[String], tail: &[&str]| {
+            full.len() >= tail.len()
+                && full[full.len() - tail.len()..]
+                    .iter()
+                    .zip(tail)
+                    .all(|(a, b)| a == b)
+        };
+        candidates.iter().any(|r| {
+            matches!(r.via, Via::Glob(_))
+                && (ends_with(&r.full, &["tonic", "transport", "Server", "builder"])
+                    || ends_with(
+                        &r.full,
+                        &["tonic", "transport", "server", "Server", "builder"],
+                    ))
+        })
+    }
+
     // -----------------------------------------------------------------------------------------
     // health and reflection
 
@@ -1616,6 +1652,16 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
                 ItemKind::Manual,
                 "tonic `Server::builder()` not converted: the chain does not end in `serve*(..).await` in one expression".into(),
                 "build one connectrpc Router with every service and serve it with axum::serve (see connect_shim::hosting::connect_app / mixed_app)",
+            );
+        }
+        if self.maybe_server_builder(&e) && !self.consumed.contains(&at) {
+            self.consumed.insert(at);
+            self.report(
+                at,
+                "server",
+                ItemKind::Unsure,
+                "this may be tonic's `Server::builder()`, but a glob import in scope could also provide its first name: not converted".into(),
+                "name the import (or write `::tonic::transport::Server::builder()`) and run the step again, or build one connectrpc Router with every service and serve it with axum::serve by hand",
             );
         }
         syn::visit::visit_expr_call(self, c);

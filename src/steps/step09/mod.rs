@@ -360,13 +360,8 @@ struct Codegen {
 }
 
 fn load_schema(c: &Crate, calls: &[buildrs::CodegenCall]) -> Result<Arc<Schema>, String> {
-    let mut files = Vec::new();
-    let mut includes = Vec::new();
-    for call in calls {
-        let (f, i) = call.schema_inputs()?;
-        files.extend(f);
-        includes.extend(i);
-    }
+    let (files, includes) =
+        buildrs::codegen_inputs(calls, c.target_dir.as_deref(), &c.name, &c.dir)?;
     let includes: Vec<PathBuf> = includes
         .into_iter()
         .map(|p| if p.is_absolute() { p } else { c.dir.join(p) })
