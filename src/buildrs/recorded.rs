@@ -5,7 +5,9 @@
 //! tonic-build print `cargo:rerun-if-changed=` for every file and include directory they are
 //! given, and cargo keeps what a build script printed in
 //! `<target>/[<triple>/]<profile>/build/<package>-<hash>/output`. That record, the newest one of
-//! the package, names the schema the script compiled.
+//! the package, names the schema the script compiled. tonic-prost-build 0.14 prints no such
+//! directive; its generated files, named after their packages, then name the packages, and the
+//! package's `.proto` files declaring them are the schema.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -55,9 +57,131 @@ pub fn recorded_schema_inputs(
         .filter_map(|out| Some((std::fs::metadata(&out).ok()?.modified().ok()?, out)))
         .collect();
     records.sort_by_key(|r| std::cmp::Reverse(r.0));
-    records
+    records.iter().find_map(|(_, out)| {
+        schema_inputs_of(&std::fs::read_to_string(out).ok()?, dir)
+            .or_else(|| generated_packages_inputs(&out.with_file_name("out"), dir))
+    })
+}
+
+/// What a record's `out` directory shows when the script printed no rerun directive
+/// (tonic-prost-build 0.14 prints none): prost names each generated file after its package
+/// (`lnrpc.rs`), so the packages compiled are known; the `.proto` files of the package directory
+/// `dir` that declare them are the files, and their include directories are where their imports
+/// are found (`import "lightning.proto"` found as `vendor/lightning.proto`: `vendor`).
+fn generated_packages_inputs(out: &Path, dir: &Path) -> Option<(Vec<PathBuf>, Vec<PathBuf>)> {
+    let mut packages = std::collections::HashSet::new();
+    let mut stack = vec![out.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                packages.extend(p.file_stem().map(|s| s.to_string_lossy().into_owned()));
+            }
+        }
+    }
+    let protos = proto_files(dir);
+    let chosen: Vec<&ProtoFile> = protos
         .iter()
-        .find_map(|(_, out)| schema_inputs_of(&std::fs::read_to_string(out).ok()?, dir))
+        .filter(|p| p.package.as_ref().is_some_and(|k| packages.contains(k)))
+        .collect();
+    if chosen.is_empty() {
+        return None;
+    }
+    // Each import found at the end of a file's path names an include directory.
+    let mut roots: Vec<(PathBuf, usize)> = Vec::new();
+    for import in protos.iter().flat_map(|p| &p.imports) {
+        for p in &protos {
+            let Some(root) = strip_tail(&p.path, import) else {
+                continue;
+            };
+            match roots.iter_mut().find(|(r, _)| *r == root) {
+                Some((_, n)) => *n += 1,
+                None => roots.push((root, 1)),
+            }
+        }
+    }
+    roots.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    let mut includes: Vec<PathBuf> = roots.into_iter().map(|(r, _)| r).collect();
+    // A file under no such directory is named from its own.
+    for p in &chosen {
+        if !includes.iter().any(|r| p.path.starts_with(r)) {
+            includes.extend(p.path.parent().map(Path::to_path_buf));
+        }
+    }
+    let files = chosen.iter().map(|p| p.path.clone()).collect();
+    Some((files, includes))
+}
+
+/// A `.proto` file of the package directory: its package and imports.
+struct ProtoFile {
+    path: PathBuf,
+    package: Option<String>,
+    imports: Vec<String>,
+}
+
+/// The `.proto` files below `dir` (build output, hidden and dependency directories left out).
+fn proto_files(dir: &Path) -> Vec<ProtoFile> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if p.is_dir() {
+                if !name.starts_with('.') && name != "target" && name != "node_modules" {
+                    stack.push(p);
+                }
+            } else if name.ends_with(".proto") && out.len() < 10_000 {
+                let Ok(text) = std::fs::read_to_string(&p) else {
+                    continue;
+                };
+                let (package, imports) = package_and_imports(&text);
+                out.push(ProtoFile {
+                    path: p,
+                    package,
+                    imports,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// The `package` and `import` statements of a `.proto` file's text (comments left out).
+fn package_and_imports(text: &str) -> (Option<String>, Vec<String>) {
+    let mut package = None;
+    let mut imports = Vec::new();
+    for line in text.lines() {
+        let line = line.split("//").next().unwrap_or("").trim();
+        if let Some(rest) = line.strip_prefix("package ") {
+            package = Some(rest.trim_end_matches(';').trim().to_string());
+        } else if let Some(rest) = line.strip_prefix("import ") {
+            let rest = rest
+                .trim_start_matches("public ")
+                .trim_start_matches("weak ")
+                .trim();
+            if let Some(name) = rest.trim_end_matches(';').trim().strip_prefix('"') {
+                imports.push(name.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    (package, imports)
+}
+
+/// `path` without its last components `tail` (`vendor/routerrpc/router.proto` without
+/// `routerrpc/router.proto`: `vendor`).
+fn strip_tail(path: &Path, tail: &str) -> Option<PathBuf> {
+    let mut p = path.to_path_buf();
+    for part in Path::new(tail).components().rev() {
+        if p.file_name() != Some(part.as_os_str()) {
+            return None;
+        }
+        p.pop();
+    }
+    Some(p)
 }
 
 /// `<target>/<profile>/build` and `<target>/<triple>/<profile>/build`.
@@ -149,6 +273,49 @@ mod tests {
         assert_eq!(files, vec![pkg.join("proto/inv/stock.proto")]);
         assert_eq!(includes, vec![pkg.join("proto")]);
         assert!(codegen_inputs(&calls, None, "inventory", &pkg).is_err());
+    }
+
+    /// A record with no rerun directive (tonic-prost-build 0.14): the packages of the files in
+    /// its `out` directory give the `.proto` files declaring them, and their imports the include
+    /// directory; a package nothing generated is not taken.
+    #[test]
+    fn with_no_directive_the_generated_packages_give_the_files() {
+        let t = tempfile::tempdir().unwrap();
+        let pkg = t.path().join("lnd");
+        std::fs::create_dir_all(pkg.join("vendor/routerrpc")).unwrap();
+        std::fs::create_dir_all(pkg.join("tests")).unwrap();
+        std::fs::write(
+            pkg.join("vendor/lightning.proto"),
+            "syntax = \"proto3\";\npackage lnrpc; // main\n",
+        )
+        .unwrap();
+        std::fs::write(
+            pkg.join("vendor/routerrpc/router.proto"),
+            "syntax = \"proto3\";\n\nimport \"lightning.proto\";\n// import \"gone.proto\";\npackage routerrpc;\n",
+        )
+        .unwrap();
+        std::fs::write(
+            pkg.join("tests/extra.proto"),
+            "syntax = \"proto3\";\npackage testing;\n",
+        )
+        .unwrap();
+        let record = t.path().join("target/debug/build/lnd-9a8b");
+        std::fs::create_dir_all(record.join("out/sub")).unwrap();
+        std::fs::write(record.join("output"), "").unwrap();
+        std::fs::write(record.join("out/lnrpc.rs"), "").unwrap();
+        std::fs::write(record.join("out/sub/routerrpc.rs"), "").unwrap();
+        let (files, includes) =
+            recorded_schema_inputs(&t.path().join("target"), "lnd", &pkg).unwrap();
+        assert_eq!(
+            files,
+            vec![
+                pkg.join("vendor/lightning.proto"),
+                pkg.join("vendor/routerrpc/router.proto")
+            ]
+        );
+        assert_eq!(includes, vec![pkg.join("vendor")]);
+        let schema = crate::schema::Schema::load(&files, &includes).unwrap();
+        assert!(schema.package("routerrpc").is_some());
     }
 
     #[test]
