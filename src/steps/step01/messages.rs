@@ -286,6 +286,7 @@ const RULE_LITERAL: &str = "step01/message-literal";
 const RULE_PATTERN: &str = "step01/message-pattern";
 const RULE_FIELD: &str = "step01/message-field";
 const RULE_ENUM: &str = "step01/enum-field";
+const RULE_ENUM_FN: &str = "step01/enum-fn";
 const RULE_ONEOF: &str = "step01/oneof-box";
 const RULE_MAP: &str = "step01/map-field";
 const RULE_READ: &str = "step01/field-read";
@@ -980,6 +981,52 @@ impl<'a> Walker<'a, '_> {
         }
     }
 
+    /// prost's associated functions of a schema enum, on buffa's `Enumeration` trait:
+    /// `E::from_i32(n)` -> `<E as ::buffa::Enumeration>::from_i32(n)` (the same `Option`),
+    /// `E::try_from(n)` -> `..::from_i32(n).ok_or(())` (a `Result` whose error is `()`, where
+    /// prost's was `UnknownEnumValue`), `E::is_valid(n)` -> `..::from_i32(n).is_some()`,
+    /// `E::from_str_name(s)` -> `..::from_proto_name(s)`. Only the function's path and the
+    /// call's end are written: edits inside the arguments stay theirs.
+    fn enum_assoc_call(&mut self, c: &syn::ExprCall) {
+        let syn::Expr::Path(fp) = &*c.func else {
+            return;
+        };
+        if fp.qself.is_some() || fp.path.segments.len() < 2 || c.args.len() != 1 {
+            return;
+        }
+        let method = fp.path.segments.last().unwrap().ident.to_string();
+        let (name, suffix) = match method.as_str() {
+            "from_i32" => ("from_i32", ""),
+            "try_from" => ("from_i32", ".ok_or(())"),
+            "is_valid" => ("from_i32", ".is_some()"),
+            "from_str_name" => ("from_proto_name", ""),
+            _ => return,
+        };
+        let mut ty = fp.path.clone();
+        ty.segments.pop();
+        let ty = syn::Path {
+            leading_colon: ty.leading_colon,
+            segments: ty.segments.into_iter().collect(),
+        };
+        let Some(Resolution::One(r)) = self.idx.resolve(self.tr.current(), &ty) else {
+            return;
+        };
+        if !matches!(self.ctx.named(&r.full), Some(Named::Enum(_))) {
+            return;
+        }
+        let fr = range(fp.span());
+        let ty_text = self.src(fr.start..range(ty.segments.last().unwrap().span()).end);
+        let mut edits = vec![Edit::replace(
+            fr.clone(),
+            format!("<{ty_text} as ::buffa::Enumeration>::{name}"),
+            RULE_ENUM_FN,
+        )];
+        if !suffix.is_empty() {
+            edits.push(Edit::insert(range(c.span()).end, suffix, RULE_ENUM_FN));
+        }
+        self.commit(fr.start, RULE_ENUM_FN, edits);
+    }
+
     /// `a.kind == E::X as i32` (an enum field compared to a cast variant) -> `a.kind == E::X`.
     fn comparison(&mut self, b: &syn::ExprBinary) {
         if !matches!(b.op, syn::BinOp::Eq(_) | syn::BinOp::Ne(_)) {
@@ -1532,6 +1579,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         self.types.call_closures(c, self.tr.current());
         self.oneof_call(c);
         self.decode_call(c);
+        self.enum_assoc_call(c);
         syn::visit::visit_expr_call(self, c);
     }
 
@@ -1887,6 +1935,17 @@ mod tests {
         // Without prost's trait in the file, another crate's `encode` is left alone.
         let other = "fn f(e: &mut Encoder, buf: &mut Vec<u8>) {\n    e.encode(buf).unwrap();\n}\n";
         check(other, other);
+    }
+
+    /// Before: `Kind::from_i32(n)` (lnd_grpc_rust's examples), `try_from`, `is_valid` and
+    /// `from_str_name` on a schema enum did not compile on buffa's enum (E0599). After: called on
+    /// buffa's `Enumeration` trait; another type's `try_from` is left alone.
+    #[test]
+    fn enum_associated_functions_go_to_buffas_enumeration() {
+        check(
+            "use crate::pb::Kind;\nfn f(n: i32, s: &str) {\n    let a = crate::pb::Kind::from_i32(n);\n    let b = Kind::try_from(n).unwrap_or(Kind::Book);\n    let c = Kind::is_valid(n);\n    let d = Kind::from_str_name(s);\n    let e = u8::try_from(n);\n}\n",
+            "use crate::pb::Kind;\nfn f(n: i32, s: &str) {\n    let a = <crate::pb::Kind as ::buffa::Enumeration>::from_i32(n);\n    let b = <Kind as ::buffa::Enumeration>::from_i32(n).ok_or(()).unwrap_or(Kind::Book);\n    let c = <Kind as ::buffa::Enumeration>::from_i32(n).is_some();\n    let d = <Kind as ::buffa::Enumeration>::from_proto_name(s);\n    let e = u8::try_from(n);\n}\n",
+        );
     }
 
     #[test]
