@@ -111,6 +111,14 @@ fn lookup_rel<'s>(schema: &'s Schema, package: &str, rel: &[String]) -> Option<N
         .map(Named::Enum)
 }
 
+/// A call of one of std's macros that never return (`todo!()`, `unimplemented!()`,
+/// `panic!(..)`, `unreachable!(..)`): an expression of type `!`.
+fn diverges(e: &syn::Expr) -> bool {
+    matches!(e, syn::Expr::Macro(m) if m.mac.path.segments.last().is_some_and(|s| {
+        matches!(s.ident.to_string().as_str(), "todo" | "unimplemented" | "panic" | "unreachable")
+    }))
+}
+
 /// The kind every message of the schema gives a field of this Rust name, when they all agree.
 pub(super) fn field_kind_by_name<'s>(schema: &'s Schema, name: &str) -> Option<&'s Field> {
     field_kind_by_name_where(schema, name, |_| true)
@@ -419,6 +427,10 @@ impl<'a> Walker<'a, '_> {
     ) -> Vec<Edit> {
         let r = range(value.span());
         let v = strip_parens(value);
+        // `todo!()` and its kin never yield a value: they fit any field as written.
+        if shorthand.is_none() && diverges(v) {
+            return Vec::new();
+        }
         let wrap_into = |this: &Self, rule: &str| -> Vec<Edit> {
             if let Some(m) = shorthand {
                 let name = this.src(range(m.span()));
@@ -1945,6 +1957,17 @@ mod tests {
         check(
             "use crate::pb::Kind;\nfn f(n: i32, s: &str) {\n    let a = crate::pb::Kind::from_i32(n);\n    let b = Kind::try_from(n).unwrap_or(Kind::Book);\n    let c = Kind::is_valid(n);\n    let d = Kind::from_str_name(s);\n    let e = u8::try_from(n);\n}\n",
             "use crate::pb::Kind;\nfn f(n: i32, s: &str) {\n    let a = <crate::pb::Kind as ::buffa::Enumeration>::from_i32(n);\n    let b = <Kind as ::buffa::Enumeration>::from_i32(n).ok_or(()).unwrap_or(Kind::Book);\n    let c = <Kind as ::buffa::Enumeration>::from_i32(n).is_some();\n    let d = <Kind as ::buffa::Enumeration>::from_proto_name(s);\n    let e = u8::try_from(n);\n}\n",
+        );
+    }
+
+    /// Before: a map field given `todo!()` (lnd_grpc_rust's examples) became
+    /// `todo!().into_iter().collect()` (E0599, `!` is not an iterator), a message field
+    /// `todo!().into()`. After: a diverging macro fits any field as written.
+    #[test]
+    fn diverging_macros_are_left_as_field_values() {
+        check(
+            "use crate::pb::Item;\nfn f() -> Item {\n    Item { labels: todo!(), price: unimplemented!(\"later\"), name: String::new() }\n}\n",
+            "use crate::pb::Item;\nfn f() -> Item {\n    Item { labels: todo!(), price: unimplemented!(\"later\"), name: String::new(), ..Default::default() }\n}\n",
         );
     }
 
