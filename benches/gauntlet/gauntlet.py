@@ -738,6 +738,9 @@ def main():
                                                      os.path.join(tempfile.gettempdir(), "connect-migrate-gauntlet")))
     ap.add_argument("--shim-path", help="passed to every step (absolute path to connect-shim)")
     ap.add_argument("--tool", help="the cargo-connect-migrate binary (default: cargo build --release of this checkout)")
+    ap.add_argument("--tool-commit", default="",
+                    help="the commit --tool was built from, recorded in each row (default: this "
+                         "checkout's HEAD, +dirty with uncommitted changes)")
     ap.add_argument("--no-e2e", action="store_true", help="skip e2e.sh for tonic-examples")
     ap.add_argument("--no-record", action="store_true", help="do not update results.json / SCOREBOARD.md")
     ap.add_argument("--prune", action=argparse.BooleanOptionalAction, default=None,
@@ -805,7 +808,7 @@ def main():
     _, commit, _ = run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO)
     _, dirty, _ = run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO)
     commit = commit.strip() + ("+dirty" if dirty.strip() else "")
-    args.commit = commit
+    args.commit = args.tool_commit or commit
 
     results_path = os.path.join(HERE, "results.json")
     results = {}
