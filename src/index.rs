@@ -24,7 +24,7 @@
 //!
 //! A core module: it reads syntax only (no IO) and names nothing above [`crate::resolve`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use crate::resolve::{Binding, FileIndex, ScopeId, ScopeKind};
@@ -107,7 +107,8 @@ fn camel(snake: &str) -> String {
 /// Can a generated package module (prost/tonic, or buffa/connectrpc through step 1's re-export)
 /// hold a name like this? Types and consts (`HelloRequest`, `GREETER_SERVICE_NAME`) and tonic's
 /// `x_client` / `x_server` modules; not a lower-case name such as `connect_shim` or `tokio`, which
-/// is a crate (a message's nested module is not followed through a glob).
+/// is a crate (a message's nested module is followed through a glob when the schema names it:
+/// [`CrateIndex::with_nested_modules`]).
 pub fn generated_may_hold(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_uppercase())
         || name.ends_with("_client")
@@ -289,6 +290,10 @@ pub struct CrateIndex {
     own: Arc<Part>,
     /// Libraries of the same package, by crate name (the last one grafted first).
     grafts: Vec<(String, Arc<Part>)>,
+    /// The nested modules the schema gives generated package modules (prost's `amount_or_all`
+    /// for a message `AmountOrAll` with a oneof or nested types): names a glob of generated
+    /// code may bring beside [`generated_may_hold`]'s.
+    nested: Arc<HashSet<String>>,
 }
 
 /// A file's handle on its crate's index: the index, and the file's slot in it when the file is
@@ -339,6 +344,7 @@ impl CrateIndex {
         CrateIndex {
             own: Arc::new(part),
             grafts: Vec::new(),
+            nested: Default::default(),
         }
     }
 
@@ -348,7 +354,14 @@ impl CrateIndex {
         CrateIndex {
             own: Arc::new(Part::new(paths, Some(load))),
             grafts: Vec::new(),
+            nested: Default::default(),
         }
+    }
+
+    /// The nested module names the schema gives generated package modules (see `nested`).
+    pub fn with_nested_modules(mut self, names: Arc<HashSet<String>>) -> CrateIndex {
+        self.nested = names;
+        self
     }
 
     /// Add the modules of a library of the same package (`greeter` for a bin's
@@ -428,7 +441,7 @@ impl CrateIndex {
             _ => {}
         }
         if m.m.generated {
-            return if generated_may_hold(name) {
+            return if generated_may_hold(name) || self.nested.contains(name) {
                 Lookup::Unknown
             } else {
                 Lookup::Absent

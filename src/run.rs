@@ -171,7 +171,12 @@ pub fn run_step(step: &Step, ws: &Workspace, mode: Mode, progress: bool) -> RunR
     let mut collected = needs::Collected::default();
     for c in &ws.crates {
         let crate_ctx = prepared.ctx.get(&c.name).cloned();
-        let symbols = crate_symbols(c);
+        let nested = crate_ctx
+            .as_ref()
+            .and_then(|x| x.schema.as_ref())
+            .map(|s| std::sync::Arc::new(s.nested_module_names()))
+            .unwrap_or_default();
+        let symbols = crate_symbols(c, nested);
         for (i, f) in c.files.iter().enumerate() {
             if !c.selected(&f.path) {
                 // Not processed: its text stays as it is.
@@ -383,8 +388,12 @@ fn progress_bar(step: &Step, n: usize) -> indicatif::ProgressBar {
 /// position in [`Crate::files`]. A file outside every target gets `None`. Nothing is read here:
 /// the index reads a file when a lookup first reaches it (from the workers, in parallel), and a
 /// file the step processes gives the index the engine's parse of it, so a crate none of whose
-/// files the step processes is never read for its index.
-fn crate_symbols(c: &crate::workspace::Crate) -> Vec<Option<crate::index::FileSymbols>> {
+/// files the step processes is never read for its index. `nested`: the nested modules the schema
+/// gives its generated package modules ([`crate::index::CrateIndex::with_nested_modules`]).
+fn crate_symbols(
+    c: &crate::workspace::Crate,
+    nested: std::sync::Arc<std::collections::HashSet<String>>,
+) -> Vec<Option<crate::index::FileSymbols>> {
     use crate::index::{CrateIndex, FileSymbols};
     use std::sync::Arc;
     let paths: Arc<[PathBuf]> = c.files.iter().map(|f| f.path.clone()).collect();
@@ -406,6 +415,7 @@ fn crate_symbols(c: &crate::workspace::Crate) -> Vec<Option<crate::index::FileSy
                 .collect(),
             Arc::new(move |slot| std::fs::read_to_string(&paths[start + slot]).ok()),
         )
+        .with_nested_modules(nested.clone())
     };
     let mut out = vec![None; c.files.len()];
     let mut give = |range: std::ops::Range<usize>, ix: &Arc<CrateIndex>, own: bool| {

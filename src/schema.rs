@@ -503,6 +503,31 @@ pub struct Schema {
 }
 
 impl Schema {
+    /// The nested modules the generated code of a package holds, prost's and buffa's spelling
+    /// (`amount_or_all` for a message `AmountOrAll` with a oneof or nested types): the first
+    /// segment of every message, oneof and enum path that has more than one.
+    pub fn nested_module_names(&self) -> std::collections::HashSet<String> {
+        let paths = self
+            .messages
+            .iter()
+            .flat_map(|m| {
+                [&m.prost_path, &m.buffa_path].into_iter().chain(
+                    m.oneofs
+                        .iter()
+                        .flat_map(|o| [&o.prost_enum_path, &o.buffa_enum_path]),
+                )
+            })
+            .chain(
+                self.enums
+                    .iter()
+                    .flat_map(|e| [&e.prost_path, &e.buffa_path]),
+            );
+        paths
+            .filter(|p| p.len() > 1)
+            .map(|p| p[0].clone())
+            .collect()
+    }
+
     /// Compiles `files` with `includes` as import paths (plus protox's bundled
     /// `google/protobuf/*.proto`).
     ///

@@ -1,0 +1,2 @@
+pub mod pb;
+pub mod other;
