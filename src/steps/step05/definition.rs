@@ -13,8 +13,11 @@ pub const DEFINITION: Definition = Definition {
     triggers: Triggers {
         // `tonic` also finds tonic_health, tonic_reflection and tonic_web.
         crates: &["tonic"],
-        // `HealthReporter`: a helper given the reporter (converted with it, or listed).
-        idents: &["builder", "health_reporter", "configure", "HealthReporter"],
+        // `HealthReporter`: a helper given the reporter (converted with it, or listed);
+        // `incoming_listener`: what the step wrote for a connection stream (listed again on a
+        // later run, in a file that may no longer name tonic: hence `connect_shim`).
+        idents: &["builder", "health_reporter", "configure", "HealthReporter", "incoming_listener"],
+        connect_shim: true,
         ..Triggers::RULES
     },
     prepare: Prepare::AfterStep1(super::prepare),

@@ -1065,7 +1065,7 @@ impl<'a, 's> Walker<'a, 's> {
                 self.bind_listener(addr_expr, tail)
             }
             ("serve_with_incoming", [inc]) | ("serve_with_incoming_shutdown", [inc, _]) => {
-                Ok(self.listener_text(inc, items))
+                self.listener_text(inc, items)
             }
             (m, _) => Err(format!("`.{m}(..)` has unexpected arguments")),
         }
@@ -1360,7 +1360,11 @@ impl<'a, 's> Walker<'a, 's> {
 
     /// The listener for `serve_with_incoming(x)`: the tokio listener inside tonic's or
     /// tokio-stream's wrapper, else the stream adapted by the shim.
-    fn listener_text(&mut self, inc: &syn::Expr, items: &mut Vec<ManualItem>) -> String {
+    fn listener_text(
+        &mut self,
+        inc: &syn::Expr,
+        items: &mut Vec<ManualItem>,
+    ) -> Result<String, String> {
         if let syn::Expr::Call(c) = strip_parens(inc) {
             if c.args.len() == 1
                 && self.path_is(
@@ -1371,19 +1375,31 @@ impl<'a, 's> Walker<'a, 's> {
                     ],
                 )
             {
-                return self.expr_text(&c.args[0]);
+                return Ok(self.expr_text(&c.args[0]));
             }
         }
+        if self
+            .file
+            .crate_ctx
+            .and_then(|c| c.plan::<ConnectInfoReads>())
+            .is_some_and(|r| r.0)
+        {
+            return Err("the connection stream is not TCP and the crate reads what tonic's server records of such connections (`UdsConnectInfo`, `TlsConnectInfo`, `peer_certs()`), which requests served through axum do not carry".into());
+        }
         let t = self.expr_text(inc);
-        items.push(item(
-            range(inc.span()).start,
+        items.push(self.incoming_item(range(inc.span()).start));
+        Ok(format!("connect_shim::hosting::incoming_listener({t})"))
+    }
+
+    fn incoming_item(&self, at: usize) -> ManualItem {
+        item(
+            at,
             "incoming",
             ItemKind::Manual,
             "the connection stream is served through connect_shim::hosting::incoming_listener"
                 .into(),
-            "bind a tokio::net::TcpListener and pass it to axum::serve directly",
-        ));
-        format!("connect_shim::hosting::incoming_listener({t})")
+            "bind a tokio::net::TcpListener and pass it to axum::serve directly (a stream of another kind of connection stays on the shim's listener until step 9 lists it)",
+        )
     }
 
     /// axum's graceful shutdown needs a `Send + 'static` signal: a parameter of the enclosing
@@ -1654,6 +1670,16 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
                 "build one connectrpc Router with every service and serve it with axum::serve (see connect_shim::hosting::connect_app / mixed_app)",
             );
         }
+        // What the step wrote for a connection stream, on a later run: listed as it was then.
+        if c.args.len() == 1
+            && self.path_is(
+                &c.func,
+                &[&["connect_shim", "hosting", "incoming_listener"]],
+            )
+        {
+            let item = self.incoming_item(range(c.args[0].span()).start);
+            self.out.items.push(item);
+        }
         if self.maybe_server_builder(&e) && !self.consumed.contains(&at) {
             self.consumed.insert(at);
             self.report(
@@ -1690,10 +1716,41 @@ pub fn prepare(
             (c.name.clone(), gone)
         })
         .collect();
+    let mut ctx = base.ctx;
+    for c in ws.crates.iter().filter(|c| reads_connect_info(c)) {
+        let plan = std::sync::Arc::new(ConnectInfoReads(true));
+        match ctx.get_mut(&c.name) {
+            Some(x) => {
+                if let Some(x) = std::sync::Arc::get_mut(x) {
+                    x.set_plan(plan);
+                }
+            }
+            None => {
+                let mut x = crate::context::CrateCtx::default();
+                x.set_plan(plan);
+                ctx.insert(c.name.clone(), std::sync::Arc::new(x));
+            }
+        }
+    }
     crate::steps::common::prepare::Prepared {
-        ctx: base.ctx,
+        ctx,
         drop_unless_named,
         manifest_rule: Some("step05/manifest"),
         ..Default::default()
     }
+}
+
+/// Whether code of the crate reads what tonic's server records of a connection other than a
+/// TCP peer: `UdsConnectInfo` (a Unix socket's peer credentials and address), `TlsConnectInfo`,
+/// `peer_certs()`. tonic puts them in each request's extensions from its `Connected` IO; served
+/// through `axum::serve`, the requests have only the TCP peer (the shim's `TcpConnectInfo`), so a
+/// server over such a connection stays on tonic while its handlers read them.
+struct ConnectInfoReads(bool);
+
+fn reads_connect_info(c: &crate::workspace::Crate) -> bool {
+    c.files.iter().any(|f| {
+        std::fs::read_to_string(&f.path).is_ok_and(|t| {
+            t.contains("UdsConnectInfo") || t.contains("TlsConnectInfo") || t.contains("peer_certs")
+        })
+    })
 }
