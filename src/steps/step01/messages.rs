@@ -2035,6 +2035,17 @@ mod tests {
         );
     }
 
+    /// Before: the same match on the oneof field of a message parameter taken by value
+    /// (cln-grpc: `match a.value { Some(Value::Amount(a)) => Amount(a.into()), .. }`) converted
+    /// the `Box` (E0277). After: the message out of its box, as for a match on the oneof itself.
+    #[test]
+    fn boxed_oneof_bindings_from_an_owned_messages_field_convert_the_message() {
+        check(
+            "use crate::pb::{item::Delivery, Item, Price};\nstruct Mine(i64);\nimpl From<Price> for Mine { fn from(p: Price) -> Self { Mine(p.cents) } }\nfn f(i: Item) -> Option<Mine> {\n    match i.delivery {\n        Some(Delivery::Shipping(p)) => Some(p.into()),\n        _ => None,\n    }\n}\n",
+            "use crate::pb::{item::Delivery, Item, Price};\nstruct Mine(i64);\nimpl From<Price> for Mine { fn from(p: Price) -> Self { Mine(p.cents) } }\nfn f(i: Item) -> Option<Mine> {\n    match i.delivery {\n        Some(Delivery::Shipping(p)) => Some((*p).into()),\n        _ => None,\n    }\n}\n",
+        );
+    }
+
     /// Before: an enum field read where prost's `i32` was (a function declared `-> i32`, a
     /// `match` on integer patterns) stayed an `EnumValue` (E0308; the compiler loop's repair
     /// then wrote a call in a pattern, E0164, or in a `const fn`, E0015). After: its number,

@@ -444,6 +444,11 @@ impl<'a> Types<'a> {
 
     /// Is `e` a parameter taken by value (and not shadowed since)?
     pub(super) fn is_owned_param(&self, e: &syn::Expr) -> bool {
+        // A field of an owned parameter (`match a.value { .. }`) is matched by value too: the
+        // arms move out of it.
+        if let syn::Expr::Field(f) = e {
+            return self.is_owned_param(crate::steps::common::syntax::strip_parens(&f.base));
+        }
         let syn::Expr::Path(p) = e else {
             return false;
         };
