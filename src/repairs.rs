@@ -262,6 +262,9 @@ pub fn repairs_for(d: &Diag, site: &Site) -> Vec<Repair> {
     if let Some(r) = compare_repair(d, text) {
         return vec![r];
     }
+    if let Some(r) = enum_value_through_i32(d, text) {
+        return vec![r];
+    }
     if let Some(r) = move_repair(d, site) {
         return vec![r];
     }
@@ -413,6 +416,56 @@ fn compare_repair(d: &Diag, text: &str) -> Option<Repair> {
         text: fill(rule.template, expr),
         rule: rule.rule,
     })
+}
+
+/// `x.into()` where an `EnumValue<E>` is wanted and `x` is not `E` (E0277 "the trait bound
+/// `EnumValue<E>: From<F>` is not satisfied"): prost's field was an `i32`, which `x` converted
+/// into (another crate's enum with `From<F> for i32`; cln-grpc's `c.names.into_iter().map(|i|
+/// i.into())` on a repeated enum field). The number, then buffa's value:
+/// `::buffa::EnumValue::from(i32::from(x))`.
+fn enum_value_through_i32(d: &Diag, text: &str) -> Option<Repair> {
+    if d.code.as_deref() != Some("E0277") {
+        return None;
+    }
+    let rest = d.message.strip_prefix("the trait bound `")?;
+    let (wanted, _) = rest.split_once("` is not satisfied")?;
+    let (target, _) = wanted.split_once(": From<")?;
+    if !short_type(target).starts_with("EnumValue<") {
+        return None;
+    }
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let bom = text.len() - body.len();
+    let file = syn::parse_file(body).ok()?;
+    let mut finder = IntoCallAt {
+        at: d.range.start.checked_sub(bom)?,
+        found: None,
+    };
+    syn::visit::Visit::visit_file(&mut finder, &file);
+    let (call, receiver) = finder.found?;
+    let recv = body.get(receiver)?;
+    Some(Repair {
+        range: call.start + bom..call.end + bom,
+        text: format!("::buffa::EnumValue::from(i32::from({recv}))"),
+        rule: "enum-value-through-i32",
+    })
+}
+
+/// The innermost `x.into()` (no arguments) whose span holds `at`: the call's and the receiver's
+/// ranges.
+struct IntoCallAt {
+    at: usize,
+    found: Option<(Range<usize>, Range<usize>)>,
+}
+
+impl<'ast> syn::visit::Visit<'ast> for IntoCallAt {
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        use syn::spanned::Spanned;
+        let r = m.span().byte_range();
+        if m.method == "into" && m.args.is_empty() && r.start <= self.at && self.at < r.end {
+            self.found = Some((r, m.receiver.span().byte_range()));
+        }
+        syn::visit::visit_expr_method_call(self, m);
+    }
 }
 
 /// Whether the bytes at `at` may take an expression with a call: not inside a pattern (`0 =>`
@@ -1109,6 +1162,31 @@ mod tests {
             repaired(&d, text),
             "fn f(r: R) -> bool { r.kind == 2 && take(r.kind.to_i32()) }"
         );
+    }
+
+    /// cln-grpc: a repeated enum field filled from another crate's enum through `i32`.
+    #[test]
+    fn an_enum_value_from_another_enum_goes_through_i32() {
+        let text =
+            "fn f(c: C) -> M { M { names: c.names.into_iter().map(|i| i.into()).collect() } }";
+        let at = text.find("i.into()").unwrap();
+        let d = Diag {
+            code: Some("E0277".into()),
+            message: "the trait bound `EnumValue<cln::ChannelTypeName>: From<cln_rpc::primitives::ChannelTypeName>` is not satisfied".into(),
+            label: None,
+            range: at + 2..at + 6,
+            raw: String::new(),
+        };
+        assert_eq!(
+            repaired(&d, text),
+            "fn f(c: C) -> M { M { names: c.names.into_iter().map(|i| ::buffa::EnumValue::from(i32::from(i))).collect() } }"
+        );
+        // Another trait bound is not this repair's.
+        let d = Diag {
+            message: "the trait bound `Box<cln::Amount>: From<Amount>` is not satisfied".into(),
+            ..d
+        };
+        assert_eq!(repaired(&d, text), text);
     }
 
     #[test]

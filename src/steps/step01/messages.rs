@@ -474,6 +474,16 @@ impl<'a> Walker<'a, '_> {
                 return self.mapped_casts(v);
             }
         }
+        // An optional enum field given `x.map(|v| v as i32)` (prost's `Option<i32>`): the cast's
+        // number to buffa's `EnumValue` the same way.
+        if let (FieldKind::Enum(_), Label::Optional, None) = (&field.kind, field.label, shorthand) {
+            if ends_with_call(v, &["map"]) {
+                let edits = self.mapped_casts(v);
+                if !edits.is_empty() {
+                    return edits;
+                }
+            }
+        }
         if shorthand.is_none()
             && (ends_with_call(v, &["into", "into_iter", "collect"]) || is_default_call(v))
         {
@@ -1817,6 +1827,7 @@ mod tests {
           repeated Kind tags = 6;
           google.protobuf.Timestamp created_at = 7;
           oneof delivery { Price shipping = 8; string url = 9; }
+          optional Kind level = 10;
         }
         message Stock { google.protobuf.Int64Value count = 1; google.protobuf.StringValue label = 2; }
         message Flag { bool price = 1; }
@@ -1957,6 +1968,17 @@ mod tests {
         check(
             "use crate::pb::Kind;\nfn f(n: i32, s: &str) {\n    let a = crate::pb::Kind::from_i32(n);\n    let b = Kind::try_from(n).unwrap_or(Kind::Book);\n    let c = Kind::is_valid(n);\n    let d = Kind::from_str_name(s);\n    let e = u8::try_from(n);\n}\n",
             "use crate::pb::Kind;\nfn f(n: i32, s: &str) {\n    let a = <crate::pb::Kind as ::buffa::Enumeration>::from_i32(n);\n    let b = <Kind as ::buffa::Enumeration>::from_i32(n).ok_or(()).unwrap_or(Kind::Book);\n    let c = <Kind as ::buffa::Enumeration>::from_i32(n).is_some();\n    let d = <Kind as ::buffa::Enumeration>::from_proto_name(s);\n    let e = u8::try_from(n);\n}\n",
+        );
+    }
+
+    /// Before: an optional enum field given `x.map(|v| v as i32)` (cln-grpc: prost's
+    /// `Option<i32>`) stayed a number (E0308 against `Option<EnumValue<_>>`). After: the cast's
+    /// number into buffa's `EnumValue`, as for a repeated field.
+    #[test]
+    fn optional_enum_fields_from_mapped_casts() {
+        check(
+            "use crate::pb::Item;\nfn f(l: Option<Mine>) -> Item {\n    Item { level: l.map(|v| v as i32), ..Default::default() }\n}\n",
+            "use crate::pb::Item;\nfn f(l: Option<Mine>) -> Item {\n    Item { level: l.map(|v| (v as i32).into()), ..Default::default() }\n}\n",
         );
     }
 
