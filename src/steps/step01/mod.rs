@@ -604,9 +604,17 @@ fn analyse_codegen(
     })
 }
 
-/// The sites of `c` that include tonic's generated messages and stubs, listed when the codegen
-/// of its build.rs cannot be migrated (the item on build.rs says why).
-fn unmigrated_includes(ws: &Workspace, c: &Crate, sources: &Sources) -> Vec<ItemReport> {
+/// The files of `c` that include generated code (`include_proto!`, `include!` from `OUT_DIR`):
+/// each with its text, the length of its byte-order mark, and what it includes.
+fn crate_proto_includes<'c, 's>(
+    c: &'c Crate,
+    sources: &'s Sources,
+) -> Vec<(
+    &'c crate::workspace::SourceFile,
+    &'s str,
+    usize,
+    Vec<ProtoInclude>,
+)> {
     let mut out = Vec::new();
     for f in &c.files {
         let text = sources.text(&f.path);
@@ -618,7 +626,16 @@ fn unmigrated_includes(ws: &Workspace, c: &Crate, sources: &Sources) -> Vec<Item
             continue;
         };
         proc_macro2::extra::invalidate_current_thread_spans();
-        let bom = text.len() - body.len();
+        out.push((f, text, text.len() - body.len(), found));
+    }
+    out
+}
+
+/// The sites of `c` that include tonic's generated messages and stubs, listed when the codegen
+/// of its build.rs cannot be migrated (the item on build.rs says why).
+fn unmigrated_includes(ws: &Workspace, c: &Crate, sources: &Sources) -> Vec<ItemReport> {
+    let mut out = Vec::new();
+    for (f, text, bom, found) in crate_proto_includes(c, sources) {
         for inc in found {
             if !matches!(
                 inc.kind,
@@ -737,16 +754,7 @@ fn include_sites(c: &Crate, sources: &Sources, schema: &Schema, place: TonicPlac
     let mut sites: HashMap<PathBuf, Vec<ProtoInclude>> = HashMap::new();
     let mut modules = Vec::new();
     let mut connect_module: Option<Vec<String>> = None;
-    for f in &c.files {
-        let text = sources.text(&f.path);
-        if !text.contains("include_proto") && !text.contains("OUT_DIR") {
-            continue;
-        }
-        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let Ok(found) = buildrs::find_proto_includes(body) else {
-            continue;
-        };
-        proc_macro2::extra::invalidate_current_thread_spans();
+    for (f, _, _, found) in crate_proto_includes(c, sources) {
         let file_mod = f
             .module_path
             .clone()
