@@ -82,17 +82,25 @@ fn generated_packages_inputs(out: &Path, dir: &Path) -> Option<(Vec<PathBuf>, Ve
         }
     }
     let protos = proto_files(dir);
-    let chosen: Vec<&ProtoFile> = protos
+    let files: Vec<PathBuf> = protos
         .iter()
         .filter(|p| p.package.as_ref().is_some_and(|k| packages.contains(k)))
+        .map(|p| p.path.clone())
         .collect();
-    if chosen.is_empty() {
+    if files.is_empty() {
         return None;
     }
-    // Each import found at the end of a file's path names an include directory.
+    let includes = include_roots(&files, &protos);
+    Some((files, includes))
+}
+
+/// The include directories of `files`: where the imports of the package directory's `.proto`
+/// files are found (each import found at the end of a file's path names one), most used first;
+/// a file under none of them is named from its own directory.
+fn include_roots(files: &[PathBuf], protos: &[ProtoFile]) -> Vec<PathBuf> {
     let mut roots: Vec<(PathBuf, usize)> = Vec::new();
     for import in protos.iter().flat_map(|p| &p.imports) {
-        for p in &protos {
+        for p in protos {
             let Some(root) = strip_tail(&p.path, import) else {
                 continue;
             };
@@ -104,14 +112,12 @@ fn generated_packages_inputs(out: &Path, dir: &Path) -> Option<(Vec<PathBuf>, Ve
     }
     roots.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
     let mut includes: Vec<PathBuf> = roots.into_iter().map(|(r, _)| r).collect();
-    // A file under no such directory is named from its own.
-    for p in &chosen {
-        if !includes.iter().any(|r| p.path.starts_with(r)) {
-            includes.extend(p.path.parent().map(Path::to_path_buf));
+    for f in files {
+        if !includes.iter().any(|r| f.starts_with(r)) {
+            includes.extend(f.parent().map(Path::to_path_buf));
         }
     }
-    let files = chosen.iter().map(|p| p.path.clone()).collect();
-    Some((files, includes))
+    includes
 }
 
 /// A `.proto` file of the package directory: its package and imports.
@@ -238,7 +244,14 @@ fn schema_inputs_of(output: &str, dir: &Path) -> Option<(Vec<PathBuf>, Vec<PathB
             includes.push(path);
         }
     }
-    (!files.is_empty()).then_some((files, includes))
+    if files.is_empty() {
+        return None;
+    }
+    // connectrpc-build names its files but not its include directories.
+    if includes.is_empty() {
+        includes = include_roots(&files, &proto_files(dir));
+    }
+    Some((files, includes))
 }
 
 #[cfg(test)]
@@ -316,6 +329,37 @@ mod tests {
         assert_eq!(includes, vec![pkg.join("vendor")]);
         let schema = crate::schema::Schema::load(&files, &includes).unwrap();
         assert!(schema.package("routerrpc").is_some());
+    }
+
+    /// connectrpc-build's directives name its files (relative to the package) and no include
+    /// directory (lnd_grpc_rust after step 1: step 6 found no schema): the imports give it.
+    #[test]
+    fn files_recorded_without_their_include_directory() {
+        let t = tempfile::tempdir().unwrap();
+        let pkg = t.path().join("lnd");
+        std::fs::create_dir_all(pkg.join("vendor/routerrpc")).unwrap();
+        std::fs::write(
+            pkg.join("vendor/lightning.proto"),
+            "syntax = \"proto3\";\npackage lnrpc;\n",
+        )
+        .unwrap();
+        std::fs::write(
+            pkg.join("vendor/routerrpc/router.proto"),
+            "syntax = \"proto3\";\nimport \"lightning.proto\";\npackage routerrpc;\n",
+        )
+        .unwrap();
+        let record = t.path().join("target/debug/build/lnd-77aa");
+        std::fs::create_dir_all(&record).unwrap();
+        std::fs::write(
+            record.join("output"),
+            "cargo:rerun-if-env-changed=LND_REPO_DIR\ncargo:rerun-if-changed=vendor/lightning.proto\ncargo:rerun-if-changed=vendor/routerrpc/router.proto\n",
+        )
+        .unwrap();
+        let (files, includes) =
+            recorded_schema_inputs(&t.path().join("target"), "lnd", &pkg).unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!(includes, vec![pkg.join("vendor")]);
+        assert!(crate::schema::Schema::load(&files, &includes).is_ok());
     }
 
     #[test]
