@@ -640,7 +640,16 @@ impl<'a> Walker<'a, '_> {
         if e.qself.is_some() {
             return;
         }
-        let Some(named) = self.resolve(&e.path) else {
+        // `Self { .. }` in an impl for a message (`impl From<X> for pb::M`).
+        let self_message = e
+            .path
+            .is_ident("Self")
+            .then(|| self.types.self_ty().and_then(|t| t.message()))
+            .flatten();
+        let Some(named) = self_message
+            .map(Named::Message)
+            .or_else(|| self.resolve(&e.path))
+        else {
             return;
         };
         let message = match named {
@@ -1968,6 +1977,17 @@ mod tests {
         check(
             "use crate::pb::Kind;\nfn f(n: i32, s: &str) {\n    let a = crate::pb::Kind::from_i32(n);\n    let b = Kind::try_from(n).unwrap_or(Kind::Book);\n    let c = Kind::is_valid(n);\n    let d = Kind::from_str_name(s);\n    let e = u8::try_from(n);\n}\n",
             "use crate::pb::Kind;\nfn f(n: i32, s: &str) {\n    let a = <crate::pb::Kind as ::buffa::Enumeration>::from_i32(n);\n    let b = <Kind as ::buffa::Enumeration>::from_i32(n).ok_or(()).unwrap_or(Kind::Book);\n    let c = <Kind as ::buffa::Enumeration>::from_i32(n).is_some();\n    let d = <Kind as ::buffa::Enumeration>::from_proto_name(s);\n    let e = u8::try_from(n);\n}\n",
+        );
+    }
+
+    /// Before: a `Self { .. }` literal in an impl for a message (cln-grpc's thousands of
+    /// `impl From<responses::X> for pb::X`) was not migrated (E0063; an optional enum field,
+    /// E0308). After: as the message's literal.
+    #[test]
+    fn self_literals_in_impls_for_messages() {
+        check(
+            "use crate::pb::{Item, Price};\nimpl From<i64> for Price {\n    fn from(c: i64) -> Self {\n        Self { cents: c }\n    }\n}\nimpl From<Option<Mine>> for crate::pb::Item {\n    fn from(l: Option<Mine>) -> Self {\n        Self { level: l.map(|v| v as i32), name: String::new() }\n    }\n}\nstruct Local { a: i64 }\nimpl Local {\n    fn new() -> Self {\n        Self { a: 1 }\n    }\n}\n",
+            "use crate::pb::{Item, Price};\nimpl From<i64> for Price {\n    fn from(c: i64) -> Self {\n        Self { cents: c, ..Default::default() }\n    }\n}\nimpl From<Option<Mine>> for crate::pb::Item {\n    fn from(l: Option<Mine>) -> Self {\n        Self { level: l.map(|v| (v as i32).into()), name: String::new(), ..Default::default() }\n    }\n}\nstruct Local { a: i64 }\nimpl Local {\n    fn new() -> Self {\n        Self { a: 1 }\n    }\n}\n",
         );
     }
 
