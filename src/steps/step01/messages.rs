@@ -1223,6 +1223,7 @@ impl<'a> Walker<'a, '_> {
     /// `m.inner.is_some()` and friends on a singular message field.
     fn method_call(&mut self, m: &syn::ExprMethodCall) {
         self.boxed_clone(m);
+        self.optional_enum_read(m);
         let method = m.method.to_string();
         if RESULT_METHODS.contains(&method.as_str()) {
             self.encode_result(&m.receiver);
@@ -1335,6 +1336,65 @@ impl<'a> Walker<'a, '_> {
 
     fn file_uses_messages(&self) -> bool {
         !self.ctx.modules.is_empty()
+    }
+
+    /// An optional enum field `m.level` consumed by an `Option` method (`m.level.map(|v|
+    /// v.try_into().unwrap())`, cln-grpc): prost's `Option<i32>`, from buffa's
+    /// `Option<EnumValue<E>>`: `m.level.map(|v| v.to_i32())` first, so the rest reads the numbers
+    /// it read. Methods that borrow or mutate the field in place are left alone.
+    fn optional_enum_read(&mut self, m: &syn::ExprMethodCall) {
+        const CONSUMING: &[&str] = &[
+            "map",
+            "map_or",
+            "map_or_else",
+            "and_then",
+            "filter",
+            "unwrap",
+            "unwrap_or",
+            "unwrap_or_default",
+            "unwrap_or_else",
+            "expect",
+            "ok_or",
+            "ok_or_else",
+        ];
+        if !CONSUMING.contains(&m.method.to_string().as_str()) {
+            return;
+        }
+        // Already the numbers (`.map(|v| v.to_i32())`, this step's own, on a later run).
+        let to_numbers = m.method == "map"
+            && matches!(m.args.first(), Some(syn::Expr::Closure(c))
+                if matches!(strip_parens(&c.body), syn::Expr::MethodCall(b) if b.method == "to_i32"));
+        if to_numbers {
+            return;
+        }
+        let syn::Expr::Field(f) = strip_parens(&m.receiver) else {
+            return;
+        };
+        let syn::Member::Named(name) = &f.member else {
+            return;
+        };
+        let Some(field) = self.field_of(f, name) else {
+            return;
+        };
+        let FieldKind::Enum(full) = &field.kind else {
+            return;
+        };
+        // A closed (proto2) enum is stored as itself, not as an `EnumValue`.
+        let open = self
+            .ctx
+            .schema
+            .as_ref()
+            .and_then(|s| s.enum_(full))
+            .is_some_and(|e| !e.closed);
+        if field.label != Label::Optional || field.oneof.is_some() || !open {
+            return;
+        }
+        let r = range(m.receiver.span());
+        self.commit(
+            r.start,
+            RULE_ENUM,
+            vec![Edit::insert(r.end, ".map(|v| v.to_i32())", RULE_ENUM)],
+        );
     }
 
     /// The enum field `m.kind` read as the `i32` prost gave: its number (`.to_i32()`).
@@ -1977,6 +2037,17 @@ mod tests {
         check(
             "use crate::pb::Kind;\nfn f(n: i32, s: &str) {\n    let a = crate::pb::Kind::from_i32(n);\n    let b = Kind::try_from(n).unwrap_or(Kind::Book);\n    let c = Kind::is_valid(n);\n    let d = Kind::from_str_name(s);\n    let e = u8::try_from(n);\n}\n",
             "use crate::pb::Kind;\nfn f(n: i32, s: &str) {\n    let a = <crate::pb::Kind as ::buffa::Enumeration>::from_i32(n);\n    let b = <Kind as ::buffa::Enumeration>::from_i32(n).ok_or(()).unwrap_or(Kind::Book);\n    let c = <Kind as ::buffa::Enumeration>::from_i32(n).is_some();\n    let d = <Kind as ::buffa::Enumeration>::from_proto_name(s);\n    let e = u8::try_from(n);\n}\n",
+        );
+    }
+
+    /// Before: an optional enum field of a known message consumed as prost's `Option<i32>`
+    /// (cln-grpc: `c.level.map(|v| v.try_into().unwrap())`) met buffa's
+    /// `Option<EnumValue<_>>` (E0277). After: the numbers first; a borrow stays.
+    #[test]
+    fn optional_enum_fields_read_as_numbers() {
+        check(
+            "use crate::pb::Item;\nfn f(c: Item) -> (Option<u8>, i32, bool) {\n    let b = c.level.as_ref().is_some();\n    (c.level.map(|v| v.try_into().unwrap()), c.level.unwrap_or_default(), b)\n}\n",
+            "use crate::pb::Item;\nfn f(c: Item) -> (Option<u8>, i32, bool) {\n    let b = c.level.as_ref().is_some();\n    (c.level.map(|v| v.to_i32()).map(|v| v.try_into().unwrap()), c.level.map(|v| v.to_i32()).unwrap_or_default(), b)\n}\n",
         );
     }
 
