@@ -584,6 +584,12 @@ impl<'a> Walker<'a, '_> {
             return vec![Edit::insert(r.end, format!(": {name}.into()"), RULE_ENUM)];
         }
         match strip_parens(value) {
+            // `x as i32` of anything but a schema enum's variant (another crate's enum, a
+            // number): the cast's number into buffa's value, `(x as i32).into()`.
+            syn::Expr::Cast(_) if !self.is_schema_enum_variant(value) => vec![
+                Edit::insert(r.start, "(", RULE_ENUM),
+                Edit::insert(r.end, ").into()", RULE_ENUM),
+            ],
             syn::Expr::Cast(c) => {
                 let inner = range(c.expr.span());
                 if is_postfix_safe(&c.expr) {
@@ -603,6 +609,27 @@ impl<'a> Walker<'a, '_> {
                 Edit::insert(r.end, ").into()", RULE_ENUM),
             ],
         }
+    }
+
+    /// Is `cast` (`E::X as i32`) the cast of a variant of one of the schema's enums (whose
+    /// buffa value converts into `EnumValue<E>` itself)?
+    fn is_schema_enum_variant(&self, cast: &syn::Expr) -> bool {
+        let syn::Expr::Cast(c) = strip_parens(cast) else {
+            return false;
+        };
+        let syn::Expr::Path(p) = strip_parens(&c.expr) else {
+            return false;
+        };
+        if p.qself.is_some() || p.path.segments.len() < 2 {
+            return false;
+        }
+        let mut parent = p.path.clone();
+        parent.segments.pop();
+        let parent = syn::Path {
+            leading_colon: parent.leading_colon,
+            segments: parent.segments.into_iter().collect(),
+        };
+        matches!(self.resolve(&parent), Some(Named::Enum(_)))
     }
 
     /// `xs.into_iter().map(|x| x as i32).collect()` for a repeated enum field: the casts in
@@ -1373,7 +1400,15 @@ impl<'a> Walker<'a, '_> {
         let syn::Member::Named(name) = &f.member else {
             return;
         };
-        let Some(field) = self.field_of(f, name) else {
+        // The receiver must be known to be a message: a name shared with another crate's
+        // struct (cln-grpc's `responses::X` beside `pb::X`) is not enough here.
+        let field = match self.types.ty_of_expr(&f.base, self.tr.current()) {
+            Some(ty @ (Ty::Message(_) | Ty::Boxed(_))) => ty
+                .message()
+                .and_then(|m| m.field_by_rust_name(&name.to_string())),
+            _ => None,
+        };
+        let Some(field) = field else {
             return;
         };
         let FieldKind::Enum(full) = &field.kind else {
@@ -2048,6 +2083,20 @@ mod tests {
         check(
             "use crate::pb::Item;\nfn f(c: Item) -> (Option<u8>, i32, bool) {\n    let b = c.level.as_ref().is_some();\n    (c.level.map(|v| v.try_into().unwrap()), c.level.unwrap_or_default(), b)\n}\n",
             "use crate::pb::Item;\nfn f(c: Item) -> (Option<u8>, i32, bool) {\n    let b = c.level.as_ref().is_some();\n    (c.level.map(|v| v.to_i32()).map(|v| v.try_into().unwrap()), c.level.map(|v| v.to_i32()).unwrap_or_default(), b)\n}\n",
+        );
+        // Another crate's struct with a field of that name: left alone.
+        let other = "fn g(c: responses::Item) -> Option<i32> {\n    c.level.map(|v| v as i32)\n}\n";
+        check(other, other);
+    }
+
+    /// Before: `x as i32` for an enum field became `x.into()` whatever `x` was (cln-grpc's
+    /// `item_type: c.item_type as i32`, another crate's enum: E0277). After: only a schema
+    /// enum's variant loses its cast; anything else gives its number, `(x as i32).into()`.
+    #[test]
+    fn casts_into_enum_fields_keep_their_number_unless_a_schema_variant() {
+        check(
+            "use crate::pb::{Item, Kind};\nfn f(c: Other) -> Item {\n    Item { kind: c.kind as i32, ..Default::default() }\n}\nfn g() -> Item {\n    Item { kind: Kind::Book as i32, ..Default::default() }\n}\n",
+            "use crate::pb::{Item, Kind};\nfn f(c: Other) -> Item {\n    Item { kind: (c.kind as i32).into(), ..Default::default() }\n}\nfn g() -> Item {\n    Item { kind: Kind::Book.into(), ..Default::default() }\n}\n",
         );
     }
 
