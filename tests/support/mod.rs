@@ -189,15 +189,30 @@ fn read_all(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<String> 
     })
 }
 
+/// `cmd.spawn()`, again after a pause while the executable is busy (ETXTBSY): a binary this
+/// process has just copied can still be open for writing in a child another test thread forked
+/// meanwhile (it inherited the descriptor until its own exec), and exec refuses such a file.
+pub fn spawn_when_free(cmd: &mut Command) -> std::io::Result<std::process::Child> {
+    const ETXTBSY: i32 = 26;
+    let mut tries = 0;
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.raw_os_error() == Some(ETXTBSY) && tries < 50 => {
+                tries += 1;
+                thread::sleep(Duration::from_millis(100));
+            }
+            r => return r,
+        }
+    }
+}
+
 /// Runs `cmd` to completion with piped output, killing it after `timeout`.
 pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> RunOutput {
     let start = Instant::now();
-    let mut child = cmd
-        .stdin(Stdio::null())
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot spawn {cmd:?}: {e}"));
+        .stderr(Stdio::piped());
+    let mut child = spawn_when_free(cmd).unwrap_or_else(|e| panic!("cannot spawn {cmd:?}: {e}"));
     let stdout = read_all(child.stdout.take().expect("piped stdout"));
     let stderr = read_all(child.stderr.take().expect("piped stderr"));
 
@@ -617,9 +632,8 @@ pub fn spawn_server(bin: &Path, extra_env: &[(&str, &str)]) -> ServerProcess {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+    let mut child =
+        spawn_when_free(&mut cmd).unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
 
     let stderr = Arc::new(Mutex::new(String::new()));
     {
