@@ -1370,6 +1370,29 @@ impl<'a> Walker<'a, '_> {
     /// `Option<EnumValue<E>>`: `m.level.map(|v| v.to_i32())` first, so the rest reads the numbers
     /// it read. Methods that borrow or mutate the field in place are left alone.
     fn optional_enum_read(&mut self, m: &syn::ExprMethodCall) {
+        // An enum field converted by `try_into()` (cln-grpc:
+        // `subsystem: c.subsystem.try_into().unwrap()` into another crate's `TryFrom<i32>` enum)
+        // converts the number prost gave.
+        if m.method == "try_into" && m.args.is_empty() {
+            if let syn::Expr::Field(f) = strip_parens(&m.receiver) {
+                if let syn::Member::Named(name) = &f.member {
+                    let field = match self.types.ty_of_expr(&f.base, self.tr.current()) {
+                        Some(ty @ (Ty::Message(_) | Ty::Boxed(_))) => ty
+                            .message()
+                            .and_then(|m| m.field_by_rust_name(&name.to_string())),
+                        _ => None,
+                    };
+                    if field.is_some_and(|fd| {
+                        matches!(fd.kind, FieldKind::Enum(_))
+                            && fd.label == Label::Implicit
+                            && fd.oneof.is_none()
+                    }) {
+                        self.enum_read_as_i32(&m.receiver);
+                    }
+                }
+            }
+            return;
+        }
         const CONSUMING: &[&str] = &[
             "map",
             "map_or",
@@ -2083,6 +2106,11 @@ mod tests {
         check(
             "use crate::pb::Item;\nfn f(c: Item) -> (Option<u8>, i32, bool) {\n    let b = c.level.as_ref().is_some();\n    (c.level.map(|v| v.try_into().unwrap()), c.level.unwrap_or_default(), b)\n}\n",
             "use crate::pb::Item;\nfn f(c: Item) -> (Option<u8>, i32, bool) {\n    let b = c.level.as_ref().is_some();\n    (c.level.map(|v| v.to_i32()).map(|v| v.try_into().unwrap()), c.level.map(|v| v.to_i32()).unwrap_or_default(), b)\n}\n",
+        );
+        // An implicit enum field converted by `try_into()`: its number.
+        check(
+            "use crate::pb::Item;\nfn h(c: Item) -> Other {\n    c.kind.try_into().unwrap()\n}\n",
+            "use crate::pb::Item;\nfn h(c: Item) -> Other {\n    c.kind.to_i32().try_into().unwrap()\n}\n",
         );
         // Another crate's struct with a field of that name: left alone.
         let other = "fn g(c: responses::Item) -> Option<i32> {\n    c.level.map(|v| v as i32)\n}\n";
