@@ -57,18 +57,24 @@ pub fn recorded_schema_inputs(
         .filter_map(|out| Some((std::fs::metadata(&out).ok()?.modified().ok()?, out)))
         .collect();
     records.sort_by_key(|r| std::cmp::Reverse(r.0));
+    // The package directory's `.proto` files, read once whatever the number of records.
+    let protos = std::cell::OnceCell::new();
+    let protos = || protos.get_or_init(|| proto_files(dir)).as_slice();
     records.iter().find_map(|(_, out)| {
-        schema_inputs_of(&std::fs::read_to_string(out).ok()?, dir)
-            .or_else(|| generated_packages_inputs(&out.with_file_name("out"), dir))
+        schema_inputs_of(&std::fs::read_to_string(out).ok()?, dir, protos)
+            .or_else(|| generated_packages_inputs(&out.with_file_name("out"), protos()))
     })
 }
 
 /// What a record's `out` directory shows when the script printed no rerun directive
 /// (tonic-prost-build 0.14 prints none): prost names each generated file after its package
 /// (`lnrpc.rs`), so the packages compiled are known; the `.proto` files of the package directory
-/// `dir` that declare them are the files, and their include directories are where their imports
+/// (`protos`) that declare them are the files, and their include directories are where their imports
 /// are found (`import "lightning.proto"` found as `vendor/lightning.proto`: `vendor`).
-fn generated_packages_inputs(out: &Path, dir: &Path) -> Option<(Vec<PathBuf>, Vec<PathBuf>)> {
+fn generated_packages_inputs(
+    out: &Path,
+    protos: &[ProtoFile],
+) -> Option<(Vec<PathBuf>, Vec<PathBuf>)> {
     let mut packages = std::collections::HashSet::new();
     let mut stack = vec![out.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -81,7 +87,6 @@ fn generated_packages_inputs(out: &Path, dir: &Path) -> Option<(Vec<PathBuf>, Ve
             }
         }
     }
-    let protos = proto_files(dir);
     let files: Vec<PathBuf> = protos
         .iter()
         .filter(|p| p.package.as_ref().is_some_and(|k| packages.contains(k)))
@@ -90,7 +95,7 @@ fn generated_packages_inputs(out: &Path, dir: &Path) -> Option<(Vec<PathBuf>, Ve
     if files.is_empty() {
         return None;
     }
-    let includes = include_roots(&files, &protos);
+    let includes = include_roots(&files, protos);
     Some((files, includes))
 }
 
@@ -221,7 +226,11 @@ fn is_package_dir(name: &str, package: &str) -> bool {
 }
 
 /// The `.proto` files and directories a build script's output names in its rerun directives.
-fn schema_inputs_of(output: &str, dir: &Path) -> Option<(Vec<PathBuf>, Vec<PathBuf>)> {
+fn schema_inputs_of<'p>(
+    output: &str,
+    dir: &Path,
+    protos: impl FnOnce() -> &'p [ProtoFile],
+) -> Option<(Vec<PathBuf>, Vec<PathBuf>)> {
     let mut files = Vec::new();
     let mut includes = Vec::new();
     for line in output.lines() {
@@ -249,7 +258,7 @@ fn schema_inputs_of(output: &str, dir: &Path) -> Option<(Vec<PathBuf>, Vec<PathB
     }
     // connectrpc-build names its files but not its include directories.
     if includes.is_empty() {
-        includes = include_roots(&files, &proto_files(dir));
+        includes = include_roots(&files, protos());
     }
     Some((files, includes))
 }

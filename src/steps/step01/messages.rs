@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
-use super::types::{Ty, Types};
+use super::types::{path_without_last, Ty, Types};
 use super::CrateCtx;
 use crate::edit::{indent_at, line_start, Edit};
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
@@ -620,16 +620,14 @@ impl<'a> Walker<'a, '_> {
         let syn::Expr::Path(p) = strip_parens(&c.expr) else {
             return false;
         };
-        if p.qself.is_some() || p.path.segments.len() < 2 {
+        let n = p.path.segments.len();
+        if p.qself.is_some() || n < 2 {
             return false;
         }
-        let mut parent = p.path.clone();
-        parent.segments.pop();
-        let parent = syn::Path {
-            leading_colon: parent.leading_colon,
-            segments: parent.segments.into_iter().collect(),
-        };
-        matches!(self.resolve(&parent), Some(Named::Enum(_)))
+        matches!(
+            self.resolve(&path_without_last(&p.path, n - 1)),
+            Some(Named::Enum(_))
+        )
     }
 
     /// `xs.into_iter().map(|x| x as i32).collect()` for a repeated enum field: the casts in
@@ -995,12 +993,7 @@ impl<'a> Walker<'a, '_> {
         if !matches!(method.as_str(), "decode" | "decode_length_delimited") {
             return;
         }
-        let mut ty = fp.path.clone();
-        ty.segments.pop();
-        let ty = syn::Path {
-            leading_colon: ty.leading_colon,
-            segments: ty.segments.into_iter().collect(),
-        };
+        let ty = path_without_last(&fp.path, fp.path.segments.len() - 1);
         let Some(Resolution::One(r)) = self.idx.resolve(self.tr.current(), &ty) else {
             return;
         };
@@ -1060,12 +1053,7 @@ impl<'a> Walker<'a, '_> {
             "from_str_name" => ("from_proto_name", ""),
             _ => return,
         };
-        let mut ty = fp.path.clone();
-        ty.segments.pop();
-        let ty = syn::Path {
-            leading_colon: ty.leading_colon,
-            segments: ty.segments.into_iter().collect(),
-        };
+        let ty = path_without_last(&fp.path, fp.path.segments.len() - 1);
         let Some(Resolution::One(r)) = self.idx.resolve(self.tr.current(), &ty) else {
             return;
         };
@@ -1094,22 +1082,9 @@ impl<'a> Walker<'a, '_> {
             let syn::Expr::Cast(c) = strip_parens(cast_side) else {
                 continue;
             };
-            if !matches!(&*c.ty, syn::Type::Path(t) if t.path.is_ident("i32")) {
-                continue;
-            }
-            let syn::Expr::Path(vp) = strip_parens(&c.expr) else {
-                continue;
-            };
-            let mut parent = vp.path.clone();
-            if parent.segments.len() < 2 {
-                continue;
-            }
-            parent.segments.pop();
-            let parent = syn::Path {
-                leading_colon: parent.leading_colon,
-                segments: parent.segments.into_iter().collect(),
-            };
-            if !matches!(self.resolve(&parent), Some(Named::Enum(_))) {
+            if !matches!(&*c.ty, syn::Type::Path(t) if t.path.is_ident("i32"))
+                || !self.is_schema_enum_variant(cast_side)
+            {
                 continue;
             }
             let syn::Expr::Field(f) = strip_parens(field_side) else {
@@ -1145,6 +1120,16 @@ impl<'a> Walker<'a, '_> {
             }
             Some(Ty::Struct(s)) if self.types.knows_struct(&s) => None,
             _ => self.field_by_name(&name.to_string()),
+        }
+    }
+
+    /// The field `x.name` reads when `x` is known to be a message (no guess by the name).
+    fn message_field(&self, f: &syn::ExprField, name: &syn::Ident) -> Option<&'a Field> {
+        match self.types.ty_of_expr(&f.base, self.tr.current()) {
+            Some(ty @ (Ty::Message(_) | Ty::Boxed(_))) => {
+                ty.message()?.field_by_rust_name(&name.to_string())
+            }
+            _ => None,
         }
     }
 
@@ -1376,13 +1361,7 @@ impl<'a> Walker<'a, '_> {
         if m.method == "try_into" && m.args.is_empty() {
             if let syn::Expr::Field(f) = strip_parens(&m.receiver) {
                 if let syn::Member::Named(name) = &f.member {
-                    let field = match self.types.ty_of_expr(&f.base, self.tr.current()) {
-                        Some(ty @ (Ty::Message(_) | Ty::Boxed(_))) => ty
-                            .message()
-                            .and_then(|m| m.field_by_rust_name(&name.to_string())),
-                        _ => None,
-                    };
-                    if field.is_some_and(|fd| {
+                    if self.message_field(f, name).is_some_and(|fd| {
                         matches!(fd.kind, FieldKind::Enum(_))
                             && fd.label == Label::Implicit
                             && fd.oneof.is_none()
@@ -1425,13 +1404,7 @@ impl<'a> Walker<'a, '_> {
         };
         // The receiver must be known to be a message: a name shared with another crate's
         // struct (cln-grpc's `responses::X` beside `pb::X`) is not enough here.
-        let field = match self.types.ty_of_expr(&f.base, self.tr.current()) {
-            Some(ty @ (Ty::Message(_) | Ty::Boxed(_))) => ty
-                .message()
-                .and_then(|m| m.field_by_rust_name(&name.to_string())),
-            _ => None,
-        };
-        let Some(field) = field else {
+        let Some(field) = self.message_field(f, name) else {
             return;
         };
         let FieldKind::Enum(full) = &field.kind else {

@@ -39,7 +39,7 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 use super::messages::Named;
-use super::types::{Ty, Types};
+use super::types::{path_without_last, Ty, Types};
 use super::CrateCtx;
 use crate::edit::Edit;
 use crate::engine::{FileCtx, ItemKind, ManualItem, Pass, PassOutput};
@@ -158,13 +158,6 @@ fn member_rename(m: &Message, name: &str) -> Option<String> {
         .iter()
         .find(|o| unraw(&o.prost_field) == name && o.prost_field != o.buffa_field)
         .map(|o| o.buffa_field.clone())
-}
-
-fn path_without_last(p: &syn::Path, keep: usize) -> syn::Path {
-    syn::Path {
-        leading_colon: p.leading_colon,
-        segments: p.segments.iter().take(keep).cloned().collect(),
-    }
 }
 
 impl<'a> Walker<'a, '_> {

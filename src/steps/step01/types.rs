@@ -273,7 +273,8 @@ fn fn_bound_inputs(ty: &syn::Type) -> Option<Vec<syn::Type>> {
     })
 }
 
-fn path_without_last(p: &syn::Path, keep: usize) -> syn::Path {
+/// The first `keep` segments of `p`.
+pub(super) fn path_without_last(p: &syn::Path, keep: usize) -> syn::Path {
     syn::Path {
         leading_colon: p.leading_colon,
         segments: p.segments.iter().take(keep).cloned().collect(),

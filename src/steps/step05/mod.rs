@@ -91,6 +91,12 @@ const DROPPED_OPTIONS: [&str; 22] = [
     "http2_keepalive_while_idle",
 ];
 
+/// tonic's `Server::builder`, by its two paths.
+const SERVER_BUILDER: &[&[&str]] = &[
+    &["tonic", "transport", "Server", "builder"],
+    &["tonic", "transport", "server", "Server", "builder"],
+];
+
 const SERVE_METHODS: [&str; 4] = [
     "serve",
     "serve_with_shutdown",
@@ -337,14 +343,7 @@ impl<'a, 's> Walker<'a, 's> {
         let syn::Expr::Call(c) = strip_parens(e) else {
             return false;
         };
-        c.args.is_empty()
-            && self.path_is(
-                &c.func,
-                &[
-                    &["tonic", "transport", "Server", "builder"],
-                    &["tonic", "transport", "server", "Server", "builder"],
-                ],
-            )
+        c.args.is_empty() && self.path_is(&c.func, SERVER_BUILDER)
     }
 
     /// A `Server::builder()` whose path a glob import in scope may provide instead of the
@@ -374,12 +373,7 @@ impl<'a, 's> Walker<'a, 's> {
                     .all(|(a, b)| a == b)
         };
         candidates.iter().any(|r| {
-            matches!(r.via, Via::Glob(_))
-                && (ends_with(&r.full, &["tonic", "transport", "Server", "builder"])
-                    || ends_with(
-                        &r.full,
-                        &["tonic", "transport", "server", "Server", "builder"],
-                    ))
+            matches!(r.via, Via::Glob(_)) && SERVER_BUILDER.iter().any(|b| ends_with(&r.full, b))
         })
     }
 
@@ -1717,7 +1711,12 @@ pub fn prepare(
         })
         .collect();
     let mut ctx = base.ctx;
-    for c in ws.crates.iter().filter(|c| reads_connect_info(c)) {
+    // Only a crate on tonic has a tonic server to keep.
+    for c in ws
+        .crates
+        .iter()
+        .filter(|c| c.tonic_req.is_some() && reads_connect_info(c))
+    {
         let plan = std::sync::Arc::new(ConnectInfoReads(true));
         match ctx.get_mut(&c.name) {
             Some(x) => {
