@@ -113,6 +113,18 @@ pub const TYPE_REPAIRS: &[TypeRepair] = &[
         template: "{}.to_i32()",
         rule: "enum-value-to-i32",
     },
+    // A map field is `buffa::Map` (`HashMap<K, V, foldhash::fast::RandomState>`) where prost's
+    // was std's `HashMap<K, V>`: between the two hashers, or into the user's own map type, the
+    // entries are collected again (cln-grpc's `params: Some(c.params)` into another crate's
+    // `Option<HashMap<String, String>>`). Keys or values of other types still fail after it, and
+    // the loop restores.
+    TypeRepair {
+        code: "E0308",
+        expected: "HashMap<",
+        found: "HashMap<",
+        template: "{}.into_iter().collect()",
+        rule: "map-between-hashers",
+    },
 ];
 
 /// A comparison the compiler refuses (E0277 `can't compare `L` with `R``): the right operand is
@@ -1070,6 +1082,48 @@ mod tests {
 
     fn repaired(d: &Diag, text: &str) -> String {
         apply(text, repairs_for(d, &site(text, &[]))).0
+    }
+
+    #[test]
+    fn maps_between_hashers_are_collected_again() {
+        // buffa's map field into another crate's std map, and a std map into a buffa map field.
+        let text = "fn f(c: M) -> R { R { params: Some(c.params), n: 1 } }";
+        let d = diag(
+            "E0308",
+            "mismatched types",
+            "expected `HashMap<String, String>`, found `HashMap<String, String, RandomState>`",
+            text,
+            "c.params",
+        );
+        assert_eq!(
+            repaired(&d, text),
+            "fn f(c: M) -> R { R { params: Some(c.params.into_iter().collect()), n: 1 } }"
+        );
+        let text = "fn f(m: std::collections::HashMap<String, i64>) -> M { M { counts: m } }";
+        let d = diag(
+            "E0308",
+            "mismatched types",
+            "expected `HashMap<String, i64, RandomState>`, found `std::collections::HashMap<String, i64>`",
+            text,
+            "m }",
+        );
+        let d = Diag {
+            range: d.range.start..d.range.start + 1,
+            ..d
+        };
+        assert_eq!(
+            repaired(&d, text),
+            "fn f(m: std::collections::HashMap<String, i64>) -> M { M { counts: m.into_iter().collect() } }"
+        );
+        // Another mismatch of a map is not this repair's.
+        let d = diag(
+            "E0308",
+            "mismatched types",
+            "expected `Vec<String>`, found `HashMap<String, String, RandomState>`",
+            text,
+            "m",
+        );
+        assert!(repairs_for(&d, &site(text, &[])).is_empty());
     }
 
     #[test]
