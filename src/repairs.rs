@@ -280,6 +280,9 @@ pub fn repairs_for(d: &Diag, site: &Site) -> Vec<Repair> {
     if let Some(r) = move_repair(d, site) {
         return vec![r];
     }
+    if let Some(r) = copy_out_of_borrow(d, text) {
+        return vec![r];
+    }
     if let Some(r) = glob_ambiguity(d, site) {
         return vec![r];
     }
@@ -606,6 +609,38 @@ pub const MOVE_REPAIRS: &[MoveRepair] = &[MoveRepair {
     insert: ".clone()",
     rule: "message-field-clone-before-move",
 }];
+
+/// A message field read by value through a reference (E0507 "cannot move out of `r.time` which
+/// is behind a shared reference"): prost's `Option<M>` of a message whose fields are all scalars
+/// is `Copy`, so `gw_time: rx_info.time` copied it; buffa's `MessageField<M>` is not `Copy`, and
+/// the read is cloned (chirpstack_api's `v4_migrate`). Only a field whose type is buffa's, at an
+/// expression the compiler points at; anywhere in the file, as prost's copy was written by the
+/// user, not the step.
+fn copy_out_of_borrow(d: &Diag, text: &str) -> Option<Repair> {
+    if d.code.as_deref() != Some("E0507") || !d.message.starts_with("cannot move out of `") {
+        return None;
+    }
+    if !d.message.contains("behind a shared reference")
+        && !d.message.contains("behind a mutable reference")
+    {
+        return None;
+    }
+    let ty = d.label.as_deref().and_then(moved_type)?;
+    if !ty.starts_with("MessageField<") {
+        return None;
+    }
+    let expr = text.get(d.range.clone())?;
+    // A field read (`a.b`, `self.a.b`): what prost copied.
+    let is_field = matches!(syn::parse_str::<syn::Expr>(expr), Ok(syn::Expr::Field(_)));
+    if !is_field || !expression_site(text, d.range.start) {
+        return None;
+    }
+    Some(Repair {
+        range: d.range.end..d.range.end,
+        text: ".clone()".into(),
+        rule: "message-field-clone-out-of-borrow",
+    })
+}
 
 /// The spans of a diagnostic's JSON, children's included: (file, bytes, primary, label, the
 /// message of the diagnostic holding the span).
@@ -1082,6 +1117,41 @@ mod tests {
 
     fn repaired(d: &Diag, text: &str) -> String {
         apply(text, repairs_for(d, &site(text, &[]))).0
+    }
+
+    #[test]
+    fn message_fields_read_through_a_reference_are_cloned() {
+        let text = "fn f(rx: &Legacy) -> Info { Info { gw_time: rx.time, n: rx.n } }";
+        let d = diag(
+            "E0507",
+            "cannot move out of `rx.time` which is behind a shared reference",
+            "move occurs because `rx.time` has type `MessageField<buffa_types::Timestamp, Inline<buffa_types::Timestamp>>`, which does not implement the `Copy` trait",
+            text,
+            "rx.time",
+        );
+        assert_eq!(
+            repaired(&d, text),
+            "fn f(rx: &Legacy) -> Info { Info { gw_time: rx.time.clone(), n: rx.n } }"
+        );
+        // Another type moved out of a borrow is the user's to decide (`String`, a `Vec`).
+        let d = diag(
+            "E0507",
+            "cannot move out of `rx.time` which is behind a shared reference",
+            "move occurs because `rx.time` has type `String`, which does not implement the `Copy` trait",
+            text,
+            "rx.time",
+        );
+        assert_eq!(repaired(&d, text), text);
+        // Not a field read: `*r` of a reference to a message is not prost's copy of a field.
+        let text = "fn f(r: &MessageField<T>) -> MessageField<T> { *r }";
+        let d = diag(
+            "E0507",
+            "cannot move out of `*r` which is behind a shared reference",
+            "move occurs because `*r` has type `MessageField<T>`, which does not implement the `Copy` trait",
+            text,
+            "*r",
+        );
+        assert_eq!(repaired(&d, text), text);
     }
 
     #[test]

@@ -482,6 +482,21 @@ impl FileIndex {
                     }),
                 }
             }
+            if let (ScopeKind::Module(here), true) = (&sc.kind, sc.opaque) {
+                // The module holds generated code itself (`include_proto!` beside the user's
+                // `impl Message { .. }`): a name not written here may be one of its items,
+                // which shadow the globs'.
+                if self.glob_lookup(here, first, &module) == Lookup::Unknown {
+                    candidates.insert(
+                        0,
+                        Resolved {
+                            full: join(here, segs),
+                            via: Via::Absolute,
+                            written,
+                        },
+                    );
+                }
+            }
             if matches!(sc.kind, ScopeKind::Module(_)) {
                 // An included file's root: the including module's globs.
                 if let (true, Some(outer)) = (id == self.root(), &self.outer) {
@@ -1057,6 +1072,34 @@ mod tests {
     }
 
     const PB: &str = "pub mod pb { tonic::include_proto!(\"greet.v1\"); }\n";
+
+    #[test]
+    fn names_beside_the_generated_code_of_their_own_module() {
+        // `impl` blocks in the module that includes the generated code (chirpstack_api's
+        // `gw.rs`): the generated items are this module's, not written in the text.
+        let src = "pub mod gw {\n    include!(concat!(env!(\"OUT_DIR\"), \"/gw/gw.rs\"));\n    use std::str::FromStr;\n    impl UplinkFrame { fn f(&self) { let t = UplinkTxInfo::default(); let m = modulation::Parameters::Lora(x); let s = String::new(); let c = FromStr::from_str(\"\"); } }\n}\n";
+        assert_eq!(
+            full(resolve_at(src, "UplinkTxInfo::default")),
+            "crate::gw::UplinkTxInfo::default"
+        );
+        // A lower-case name is no generated item (a crate, a local module) unless the schema
+        // nests it: left as written.
+        assert_eq!(
+            full(resolve_at(src, "modulation::Parameters")),
+            "modulation::Parameters::Lora"
+        );
+        // Explicit imports come first.
+        assert_eq!(
+            full(resolve_at(src, "FromStr::from_str")),
+            "std::str::FromStr::from_str"
+        );
+        // Without the include, nothing is generated here.
+        let src = "pub mod gw {\n    impl UplinkFrame { fn f(&self) { let t = UplinkTxInfo::default(); } }\n}\n";
+        assert_eq!(
+            full(resolve_at(src, "UplinkTxInfo::default")),
+            "UplinkTxInfo::default"
+        );
+    }
 
     #[test]
     fn glob_of_an_in_file_generated_module() {

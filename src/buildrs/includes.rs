@@ -148,8 +148,16 @@ impl<'ast> Visit<'ast> for IncludeFinder {
                 if let Ok(pkg) = mac.parse_body::<syn::LitStr>() {
                     // tonic writes `concat!(env!("OUT_DIR"), "/", $pkg, ".rs")`: leading slashes
                     // of the argument name the same file (`"/a.b"` reads `OUT_DIR//a.b.rs`).
+                    // A directory before the package (`"api/api"`: a call with its own
+                    // `out_dir`, chirpstack_api) is not part of it.
                     let p = pkg.value().trim_start_matches('/').to_string();
-                    push(self, IncludeKind::IncludeProto, format!("{p}.rs"), Some(p));
+                    let package = p.rsplit('/').next().unwrap_or(&p).to_string();
+                    push(
+                        self,
+                        IncludeKind::IncludeProto,
+                        format!("{p}.rs"),
+                        Some(package),
+                    );
                 }
                 return;
             }

@@ -85,6 +85,14 @@ pub fn classify_option(name: &str, args: &[OptionArg]) -> (OptionClass, Option<S
                     )),
                     None,
                 )
+            } else if ["crate::", "self::", "super::"]
+                .iter()
+                .any(|p| second.trim_matches('"').starts_with(p))
+            {
+                // A module of this crate (chirpstack_api's `.extern_path(".common",
+                // "crate::common")` between its own packages): connectrpc-build compiles the
+                // packages together, and the module re-exports buffa's types after step 1.
+                (KeepOnTonic, None)
             } else {
                 (
                     KeepOnTonic,

@@ -627,6 +627,12 @@ fn classify_each_option() {
     );
     let (_, note) = classify_option("extern_path", &[arg("\".other\""), arg("\"::other\"")]);
     assert!(note.unwrap().contains("migrated first"));
+    // A module of this crate is no other crate: the mapping stays on tonic, nothing to say.
+    let (cls, note) = classify_option(
+        "extern_path",
+        &[arg("\".common\""), arg("\"crate::common\"")],
+    );
+    assert_eq!((cls, note), (KeepOnTonic, None));
     let (cls, note) = classify_option("frobnicate", &[]);
     assert_eq!(cls, KeepOnTonic);
     assert!(note.unwrap().contains("not a known"));
@@ -1279,6 +1285,16 @@ mod c { other::include_proto!("c.v1"); }
     assert_eq!(found[1].package.as_deref(), Some("b.v1"));
     assert_eq!(found[2].kind, IncludeKind::FileDescriptorSet);
     assert_eq!(found[2].out_dir_file, "d.bin");
+}
+
+/// Before: `include_proto!("api/api")` (a call with its own `out_dir`, chirpstack_api) was taken
+/// for the package `api/api`: the module was not rewritten and lost its messages to buffa's
+/// private tree without a word. After: the package is the last part; the file is the one read.
+#[test]
+fn a_directory_before_the_package_is_not_part_of_it() {
+    let found = find_proto_includes("tonic::include_proto!(\"api/api\");\n").unwrap();
+    assert_eq!(found[0].package.as_deref(), Some("api"));
+    assert_eq!(found[0].out_dir_file, "api/api.rs");
 }
 
 /// Before: `include_proto!("/grpc.examples.echo")` was taken for the package

@@ -812,6 +812,29 @@ impl<'a> Walker<'a, '_> {
                 {
                     return;
                 }
+                // Another oneof's boxed variant, bound by this match (chirpstack's
+                // `Parameters::Fsk(*info)` in an arm of `ModulationInfo::FskModulationInfo(info)`):
+                // the box is what the variant takes. Bound by reference, prost's `*info` copied
+                // the message out: buffa's is cloned, box and all; bound by value, it is moved;
+                // cloned already, it is a box.
+                match self.boxed_local_use(arg) {
+                    Some(BoxedUse::DerefOfBorrowed(name)) => {
+                        let edits = vec![Edit::replace(
+                            r.clone(),
+                            format!("{name}.clone()"),
+                            RULE_ONEOF,
+                        )];
+                        self.commit(r.start, RULE_ONEOF, edits);
+                        return;
+                    }
+                    Some(BoxedUse::Cloned) => {
+                        // Not the message out of its box (`boxed_clone`): the box is wanted.
+                        self.receivers.insert(range(strip_parens(arg).span()).start);
+                        return;
+                    }
+                    Some(BoxedUse::Owned) => return,
+                    None => {}
+                }
                 vec![
                     Edit::insert(r.start, "Box::new(", RULE_ONEOF),
                     Edit::insert(r.end, ")", RULE_ONEOF),
@@ -821,6 +844,33 @@ impl<'a> Walker<'a, '_> {
             _ => return,
         };
         self.commit(r.start, RULE_ONEOF, edits);
+    }
+
+    /// How `e` uses a local bound to a oneof's boxed message variant, if it is one: `*r` of a
+    /// binding by reference (`&Box<M>`: the deref is the box, not the message), `r` bound by
+    /// value (the box), `r.clone()` (a box).
+    fn boxed_local_use(&self, e: &syn::Expr) -> Option<BoxedUse> {
+        let local = |e: &syn::Expr| match strip_parens(e) {
+            syn::Expr::Path(p) => p
+                .path
+                .get_ident()
+                .map(|i| i.to_string())
+                .filter(|n| self.types.is_boxed_local(n)),
+            _ => None,
+        };
+        match strip_parens(e) {
+            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
+                let name = local(&u.expr)?;
+                (!self.owned_boxed.contains(&name)).then_some(BoxedUse::DerefOfBorrowed(name))
+            }
+            syn::Expr::MethodCall(c) if c.method == "clone" && c.args.is_empty() => {
+                local(&c.receiver).map(|_| BoxedUse::Cloned)
+            }
+            other => {
+                let name = local(other)?;
+                self.owned_boxed.contains(&name).then_some(BoxedUse::Owned)
+            }
+        }
     }
 
     /// `x.encode(&mut buf)` whose result is used as prost's `Result` (`?`, `.unwrap()`, ..) in a
@@ -1901,6 +1951,13 @@ fn wrapper_edits(
     }
 }
 
+/// See [`Walker::boxed_local_use`].
+enum BoxedUse {
+    DerefOfBorrowed(String),
+    Owned,
+    Cloned,
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -2206,6 +2263,32 @@ mod tests {
         check(
             "use crate::pb::{item::Delivery, Item, Price};\nstruct Mine(i64);\nimpl From<Price> for Mine { fn from(p: Price) -> Self { Mine(p.cents) } }\nfn f(i: Item) -> Option<Mine> {\n    match i.delivery {\n        Some(Delivery::Shipping(p)) => Some(p.into()),\n        _ => None,\n    }\n}\n",
             "use crate::pb::{item::Delivery, Item, Price};\nstruct Mine(i64);\nimpl From<Price> for Mine { fn from(p: Price) -> Self { Mine(p.cents) } }\nfn f(i: Item) -> Option<Mine> {\n    match i.delivery {\n        Some(Delivery::Shipping(p)) => Some((*p).into()),\n        _ => None,\n    }\n}\n",
+        );
+    }
+
+    /// Before: a oneof's message variant built from another variant's binding (chirpstack's
+    /// `Parameters::Fsk(*info)` in an arm of `ModulationInfo::FskModulationInfo(info)`) got
+    /// `Box::new(*info)`: a box of the box (E0308). After: the box itself, cloned out of the
+    /// borrow; a binding by value or a clone is a box already and stays as written.
+    #[test]
+    fn oneof_variants_from_boxed_bindings_take_the_box() {
+        check(
+            "use crate::pb::item::Delivery;
+fn f(d: &Delivery, e: Delivery) -> Vec<Delivery> {
+    let mut v = Vec::new();
+    if let Delivery::Shipping(p) = d { v.push(Delivery::Shipping(*p)); v.push(Delivery::Shipping(p.clone())); }
+    match e { Delivery::Shipping(q) => v.push(Delivery::Shipping(q)), _ => {} }
+    v
+}
+",
+            "use crate::pb::item::Delivery;
+fn f(d: &Delivery, e: Delivery) -> Vec<Delivery> {
+    let mut v = Vec::new();
+    if let Delivery::Shipping(p) = d { v.push(Delivery::Shipping(p.clone())); v.push(Delivery::Shipping(p.clone())); }
+    match e { Delivery::Shipping(q) => v.push(Delivery::Shipping(q)), _ => {} }
+    v
+}
+",
         );
     }
 

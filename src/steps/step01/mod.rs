@@ -40,6 +40,7 @@
 //! options without a buffa equivalent, prost idioms whose receiver's type is unknown.
 
 mod definition;
+mod pbjson;
 pub use definition::DEFINITION;
 
 mod any_compat;
@@ -186,7 +187,10 @@ pub fn prepare(ws: &Workspace) -> Prepared {
                 .flat_map(|u| u.files.iter())
                 .map(|f| text_of(&f.path).as_bytes())
                 .collect();
-            (name.clone(), used_accessors(&cg.schema, &users))
+            (
+                name.clone(),
+                used_accessors(&cg.schema, &rust_path(&cg.connect_module), &users),
+            )
         })
         .collect();
     let derive_needs = derive_needs(ws, &codegen, &accessors, &sources);
@@ -775,10 +779,9 @@ fn include_sites(c: &Crate, sources: &Sources, schema: &Schema, place: TonicPlac
             modules.push((m.clone(), pkg));
             // tonic's stubs as step 1 includes them: in OUT_DIR/tonic, or at the root (where
             // the build script reads them) once its codegen is step 1's.
+            // A call that keeps its own `out_dir` keeps its stubs there (`api/api.rs`).
             let tonic_stubs = inc.out_dir_file.starts_with("tonic/")
-                || (place.migrated
-                    && inc.kind == IncludeKind::IncludeOutDir
-                    && !inc.out_dir_file.contains('/'));
+                || (place.migrated && inc.kind == IncludeKind::IncludeOutDir);
             if matches!(
                 inc.kind,
                 IncludeKind::IncludeProto | IncludeKind::IncludeOutDir
@@ -1305,6 +1308,7 @@ impl Pass for ModulePass<'_> {
                 .any(|s| s.out_dir_file == f.out_dir_file && s.module_path == f.module_path)
         };
         let last_site = found.iter().filter(ours).map(|f| f.range.start).max();
+        let mut replaced: Vec<&ProtoInclude> = Vec::new();
         for inc in found.iter().filter(ours) {
             let Some(pkg) = inc.package.as_deref() else {
                 continue;
@@ -1315,8 +1319,15 @@ impl Pass for ModulePass<'_> {
             let indent = indent_at(file.text, inc.range.start).to_string();
             let mut text = format!("pub use {connect}::{}::*;", package.buffa_module.join("::"));
             if services.contains(pkg) {
+                // tonic's stubs: where step 1's build.rs writes them, or, for a call that keeps
+                // its own `out_dir` (`OUT_DIR/api`, read as `include_proto!("api/api")`), where
+                // they always were.
+                let stubs = match inc.out_dir_file.split_once('/') {
+                    Some((dir, _)) if dir != "tonic" => inc.out_dir_file.clone(),
+                    _ => format!("{tonic_dir}{pkg}.rs"),
+                };
                 text.push_str(&format!(
-                    "\n{indent}include!(concat!(env!(\"OUT_DIR\"), \"/{tonic_dir}{pkg}.rs\"))"
+                    "\n{indent}include!(concat!(env!(\"OUT_DIR\"), \"/{stubs}\"))"
                 ));
             } else {
                 // No services: tonic has nothing to generate for this package.
@@ -1370,12 +1381,31 @@ impl Pass for ModulePass<'_> {
                     connect_added = true;
                 }
             }
-            if let Err(o) = out.commit(edits) {
-                out.items.push(ManualItem {
+            match out.commit(edits) {
+                Ok(()) => replaced.push(inc),
+                Err(o) => out.items.push(ManualItem {
                     offset: inc.range.start,
                     rule: "step01/module".into(),
                     message: format!("the module was not rewritten: {o}"),
                     note: "rewrite it by hand".into(),
+                    kind: ItemKind::Manual,
+                }),
+            }
+        }
+        for (inc, cut) in pbjson::companions(file.file, file.text, &found, &replaced) {
+            if out.commit(vec![Edit::delete(cut, "step01/pbjson")]).is_ok() {
+                out.items.push(ManualItem {
+                    offset: inc.range.start,
+                    rule: "step01/pbjson".into(),
+                    message: format!(
+                        "pbjson's serde impls (`{}`) are no longer included: the messages are \
+                         buffa's, which derive proto3-JSON serde themselves (`generate_json`)",
+                        inc.out_dir_file
+                    ),
+                    note: "pbjson options (`ignore_unknown_fields`, `emit_fields`, ..) are not \
+                           carried over: check the JSON your callers rely on; remove the \
+                           `pbjson_build` calls from build.rs and `pbjson` from Cargo.toml"
+                        .into(),
                     kind: ItemKind::Manual,
                 });
             }
@@ -1476,7 +1506,8 @@ pub struct Accessor {
 }
 
 /// The accessors prost generates for `m` that buffa does not, as buffa-backed methods.
-pub fn accessors_for(schema: &Schema, m: &crate::schema::Message) -> Vec<Accessor> {
+/// `connect` is the path of the module holding buffa's code (`crate::connect`).
+pub fn accessors_for(schema: &Schema, m: &crate::schema::Message, connect: &str) -> Vec<Accessor> {
     use crate::schema::{FieldKind, Label, ScalarType};
     let mut out = Vec::new();
     for f in m.fields.iter().filter(|f| f.oneof.is_none()) {
@@ -1494,7 +1525,7 @@ pub fn accessors_for(schema: &Schema, m: &crate::schema::Message) -> Vec<Accesso
                 let Some(en) = schema.enum_(e) else {
                     continue;
                 };
-                let ty = relative_type(m, &en.package, &en.buffa_path);
+                let ty = relative_type(schema, m, &en.package, &en.buffa_path, connect);
                 let (get, set, native) = match (f.label, en.closed) {
                     (Label::Optional, false) => (
                         format!("self.{field}.and_then(|v| v.as_known()).unwrap_or_default()"),
@@ -1557,22 +1588,37 @@ pub fn accessors_for(schema: &Schema, m: &crate::schema::Message) -> Vec<Accesso
 }
 
 /// The path of a type (in `package`, at `path` relative to its package module) as written from
-/// the module holding `m`'s package (where the package's items are re-exported).
-fn relative_type(m: &crate::schema::Message, package: &str, path: &[String]) -> String {
+/// the module holding `m`'s package (where the package's items are re-exported). Another
+/// package's type is named in buffa's tree under `connect` (chirpstack_api's `api.DeviceProfile`
+/// reads `common.MacVersion`: `crate::connect::common::MacVersion`; the user's module for
+/// `common` may be anywhere, or nowhere).
+fn relative_type(
+    schema: &Schema,
+    m: &crate::schema::Message,
+    package: &str,
+    path: &[String],
+    connect: &str,
+) -> String {
     if package == m.package {
-        path.join("::")
-    } else {
-        // Another package of the same connect tree: go through the crate-level module.
-        format!("super::{}", path.join("::"))
+        return path.join("::");
+    }
+    match schema.package(package) {
+        Some(p) => {
+            let mut full = vec![connect.to_string()];
+            full.extend(p.buffa_module.iter().cloned());
+            full.extend(path.iter().cloned());
+            full.join("::")
+        }
+        None => format!("super::{}", path.join("::")),
     }
 }
 
 /// The accessors some file of the crates using this schema calls (by a byte scan for
 /// `.name(` ), so only those are generated.
-fn used_accessors(schema: &Schema, files: &[&[u8]]) -> Vec<Accessor> {
+fn used_accessors(schema: &Schema, connect: &str, files: &[&[u8]]) -> Vec<Accessor> {
     let mut out = Vec::new();
     for m in schema.messages.iter().filter(|m| !m.is_map_entry) {
-        for a in accessors_for(schema, m) {
+        for a in accessors_for(schema, m, connect) {
             let needle = if a.name.starts_with("set_") {
                 format!(".{}(", a.name)
             } else {
@@ -1627,6 +1673,35 @@ mod tests {
     }
 
     use super::*;
+
+    /// Before: the accessor of an enum field whose enum is another package's returned
+    /// `super::MacVersion` (chirpstack_api's `api.DeviceProfile.mac_version` of
+    /// `common.MacVersion`), a path that names nothing (E0412 once the feature is built).
+    /// After: the enum in buffa's tree; one of the message's own package stays relative.
+    #[test]
+    fn accessors_name_another_packages_enum_in_buffas_tree() {
+        let common = "syntax = \"proto3\";\npackage common;\nenum MacVersion { LORAWAN_1_0_0 = 0; LORAWAN_1_1_0 = 1; }\n";
+        let api = "syntax = \"proto3\";\npackage api;\nimport \"common.proto\";\nenum Kind { KIND_A = 0; }\nmessage DeviceProfile { common.MacVersion mac_version = 1; Kind kind = 2; }\n";
+        let schema =
+            Schema::from_sources(&[("common.proto", common), ("api.proto", api)], 2).unwrap();
+        let m = schema
+            .messages
+            .iter()
+            .find(|m| m.buffa_path == ["DeviceProfile"])
+            .unwrap();
+        let code: Vec<String> = accessors_for(&schema, m, "crate::connect")
+            .into_iter()
+            .filter(|a| !a.name.starts_with("set_"))
+            .map(|a| a.code)
+            .collect();
+        assert_eq!(
+            code,
+            [
+                "pub fn mac_version(&self) -> crate::connect::common::MacVersion { self.mac_version.as_known().unwrap_or_default() }",
+                "pub fn kind(&self) -> Kind { self.kind.as_known().unwrap_or_default() }",
+            ]
+        );
+    }
 
     fn calls(src: &str) -> Vec<buildrs::CodegenCall> {
         buildrs::scan_build_rs(src, Path::new("/c")).unwrap().calls
