@@ -1282,8 +1282,63 @@ impl<'a> Walker<'a, '_> {
         self.receivers.insert(range(m.receiver.span()).start);
     }
 
+    /// `x.as_str_name()` of a prost enum (its proto name) -> buffa's
+    /// `::buffa::Enumeration::proto_name(&x)`, where `x` is known to be a schema enum: a variant
+    /// path (`Kind::Book`), or prost's getter of an enum field on a known message
+    /// (`item.kind()`, kept as a compat accessor). Another receiver is listed: buffa's enums
+    /// have no inherent `as_str_name`, and a prost enum of another crate keeps its own.
+    fn as_str_name(&mut self, m: &syn::ExprMethodCall) {
+        if m.method != "as_str_name" || !m.args.is_empty() {
+            return;
+        }
+        let recv = strip_parens(&m.receiver);
+        let known = match recv {
+            syn::Expr::Path(p) if p.qself.is_none() && p.path.segments.len() >= 2 => {
+                let n = p.path.segments.len();
+                matches!(
+                    self.resolve(&path_without_last(&p.path, n - 1)),
+                    Some(Named::Enum(_))
+                )
+            }
+            syn::Expr::MethodCall(g) if g.args.is_empty() => {
+                match self.types.ty_of_expr(&g.receiver, self.tr.current()) {
+                    Some(ty @ (Ty::Message(_) | Ty::Boxed(_))) => ty.message().is_some_and(|msg| {
+                        msg.field_by_rust_name(&g.method.to_string())
+                            .is_some_and(|f| matches!(f.kind, FieldKind::Enum(_)))
+                    }),
+                    _ => false,
+                }
+            }
+            _ => false,
+        };
+        let r = range(m.span());
+        if !known {
+            self.report(
+                r.start,
+                RULE_ENUM_FN,
+                format!(
+                    "`{}.as_str_name()`: the receiver is not known to be a generated enum here",
+                    self.src(range(m.receiver.span()))
+                ),
+                "if it is one of this schema's enums, write `::buffa::Enumeration::proto_name(&x)` \
+                 (buffa's enums have no `as_str_name`)",
+            );
+            return;
+        }
+        let text = format!(
+            "::buffa::Enumeration::proto_name(&{})",
+            self.src(range(m.receiver.span()))
+        );
+        self.commit(
+            r.start,
+            RULE_ENUM_FN,
+            vec![Edit::replace(r, text, RULE_ENUM_FN)],
+        );
+    }
+
     /// `m.inner.is_some()` and friends on a singular message field.
     fn method_call(&mut self, m: &syn::ExprMethodCall) {
+        self.as_str_name(m);
         self.boxed_clone(m);
         self.optional_enum_read(m);
         let method = m.method.to_string();
@@ -2025,6 +2080,22 @@ mod tests {
         );
     }
 
+    fn run_items(before: &str) -> (String, Vec<crate::engine::ManualItem>) {
+        let all = steps::all().unwrap();
+        let step = steps::get(&all, 1);
+        let meta = FileMeta {
+            module_path: Some(vec!["crate".into()]),
+            crate_ctx: Some(ctx()),
+            ..Default::default()
+        };
+        match process(step, before, &meta) {
+            Outcome::Rewritten {
+                new_text, items, ..
+            } => (new_text.unwrap_or_else(|| before.to_string()), items),
+            o => panic!("{o:?}"),
+        }
+    }
+
     #[track_caller]
     fn check(before: &str, after: &str) {
         let got = run(before);
@@ -2263,6 +2334,23 @@ mod tests {
         check(
             "use crate::pb::{item::Delivery, Item, Price};\nstruct Mine(i64);\nimpl From<Price> for Mine { fn from(p: Price) -> Self { Mine(p.cents) } }\nfn f(i: Item) -> Option<Mine> {\n    match i.delivery {\n        Some(Delivery::Shipping(p)) => Some(p.into()),\n        _ => None,\n    }\n}\n",
             "use crate::pb::{item::Delivery, Item, Price};\nstruct Mine(i64);\nimpl From<Price> for Mine { fn from(p: Price) -> Self { Mine(p.cents) } }\nfn f(i: Item) -> Option<Mine> {\n    match i.delivery {\n        Some(Delivery::Shipping(p)) => Some((*p).into()),\n        _ => None,\n    }\n}\n",
+        );
+    }
+
+    /// Before: prost's `as_str_name()` on an enum stayed (E0599: buffa's enums have none).
+    /// After: buffa's `Enumeration::proto_name` where the receiver is known to be a schema enum
+    /// (a variant, the getter of an enum field of a known message); another receiver is listed.
+    #[test]
+    fn enum_names_through_buffas_enumeration() {
+        let before = "use crate::pb::{Item, Kind};\nfn f(i: &Item, k: Other) -> Vec<&'static str> {\n    vec![Kind::Book.as_str_name(), i.kind().as_str_name(), k.as_str_name()]\n}\n";
+        let after = "use crate::pb::{Item, Kind};\nfn f(i: &Item, k: Other) -> Vec<&'static str> {\n    vec![::buffa::Enumeration::proto_name(&Kind::Book), ::buffa::Enumeration::proto_name(&i.kind()), k.as_str_name()]\n}\n";
+        check(before, after);
+        let (_, items) = run_items(before);
+        assert!(
+            items
+                .iter()
+                .any(|i| i.rule == "step01/enum-fn" && i.message.contains("`k.as_str_name()`")),
+            "{items:?}"
         );
     }
 
