@@ -1283,6 +1283,24 @@ impl Pass for ModulePass<'_> {
         let Some(plan) = self.ctx.plan::<CodegenPlan>() else {
             return;
         };
+        if self.ctx.build_rs.as_deref() == Some(path) {
+            for at in pbjson::builder_calls(file.file) {
+                out.items.push(ManualItem {
+                    offset: at,
+                    rule: "step01/pbjson".into(),
+                    message: "pbjson's serde impls are no longer included beside the messages: \
+                              they are buffa's, which derive proto3-JSON serde themselves \
+                              (`generate_json`)"
+                        .into(),
+                    note:
+                        "remove this `pbjson_build` call and the `pbjson` dependencies; pbjson's \
+                           options (`ignore_unknown_fields`, `emit_fields`, ..) are not carried \
+                           over: check the JSON your callers rely on"
+                            .into(),
+                    kind: ItemKind::Manual,
+                });
+            }
+        }
         if plan.connect_host.as_deref() == Some(path) {
             declare_connect_module(file, &self.ctx.connect_module, out);
         }
@@ -1392,23 +1410,9 @@ impl Pass for ModulePass<'_> {
                 }),
             }
         }
-        for (inc, cut) in pbjson::companions(file.file, file.text, &found, &replaced) {
-            if out.commit(vec![Edit::delete(cut, "step01/pbjson")]).is_ok() {
-                out.items.push(ManualItem {
-                    offset: inc.range.start,
-                    rule: "step01/pbjson".into(),
-                    message: format!(
-                        "pbjson's serde impls (`{}`) are no longer included: the messages are \
-                         buffa's, which derive proto3-JSON serde themselves (`generate_json`)",
-                        inc.out_dir_file
-                    ),
-                    note: "pbjson options (`ignore_unknown_fields`, `emit_fields`, ..) are not \
-                           carried over: check the JSON your callers rely on; remove the \
-                           `pbjson_build` calls from build.rs and `pbjson` from Cargo.toml"
-                        .into(),
-                    kind: ItemKind::Manual,
-                });
-            }
+        // The edit says it in the diff; the build script's `pbjson_build` calls are listed.
+        for (_, cut) in pbjson::companions(file.file, file.text, &found, &replaced) {
+            let _ = out.commit(vec![Edit::delete(cut, "step01/pbjson")]);
         }
     }
 }

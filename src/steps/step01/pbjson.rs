@@ -12,8 +12,9 @@
 //! Once step 1 re-exports buffa's messages there (`pub use crate::connect::common::*;`), the
 //! impls name buffa's types, which derive proto3-JSON serde themselves (`generate_json`, on by
 //! default in connectrpc-build): every impl conflicts (E0119) and reads prost's field shapes. The
-//! companion include goes with the messages it served, attributes and all, and is listed (the
-//! JSON is buffa's now: pbjson options such as `ignore_unknown_fields` are not carried over):
+//! companion include goes with the messages it served, attributes and all; the build script's
+//! `pbjson_build` calls are listed (the JSON is buffa's now: pbjson options such as
+//! `ignore_unknown_fields` are not carried over):
 //!
 //! ```text
 //! pub use crate::connect::common::*;
@@ -55,6 +56,26 @@ pub(super) fn companions<'a>(
         }
     }
     out
+}
+
+/// Where the build script calls pbjson-build: the start of each outermost expression path
+/// whose first segment is `pbjson_build` (`pbjson_build::Builder::new()`), once per statement.
+pub(super) fn builder_calls(file: &syn::File) -> Vec<usize> {
+    struct Calls(Vec<usize>);
+    impl<'ast> syn::visit::Visit<'ast> for Calls {
+        fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+            if p.qself.is_none()
+                && p.path.segments.len() > 1
+                && p.path.segments[0].ident == "pbjson_build"
+            {
+                self.0.push(range(p.span()).start);
+            }
+            syn::visit::visit_expr_path(self, p);
+        }
+    }
+    let mut v = Calls(Vec::new());
+    syn::visit::Visit::visit_file(&mut v, file);
+    v.0
 }
 
 /// The range of the macro item (`include!(..);` with its attributes) that holds `at`, in these
@@ -114,6 +135,20 @@ mod tests {
         assert_eq!(
             deleted(text, &["gw/gw.rs"]),
             "pub mod gw {\n    include!(concat!(env!(\"OUT_DIR\"), \"/gw/gw.rs\"));\n}\n"
+        );
+    }
+
+    #[test]
+    fn pbjson_builders_are_found_in_the_build_script() {
+        let text = "fn main() {\n    tonic_prost_build::compile_protos(\"a.proto\").unwrap();\n    pbjson_build::Builder::new().build(&[\".a\"]).unwrap();\n    let b = pbjson_build::Builder::new();\n}\n";
+        let file = syn::parse_file(text).unwrap();
+        let at: Vec<&str> = builder_calls(&file)
+            .into_iter()
+            .map(|a| &text[a..a + 25])
+            .collect();
+        assert_eq!(
+            at,
+            ["pbjson_build::Builder::ne", "pbjson_build::Builder::ne"]
         );
     }
 
