@@ -2056,17 +2056,7 @@ mod tests {
     }
 
     fn run(before: &str) -> String {
-        let all = steps::all().unwrap();
-        let step = steps::get(&all, 1);
-        let meta = FileMeta {
-            module_path: Some(vec!["crate".into()]),
-            crate_ctx: Some(ctx()),
-            ..Default::default()
-        };
-        match process(step, before, &meta) {
-            Outcome::Rewritten { new_text, .. } => new_text.unwrap_or_else(|| before.to_string()),
-            o => panic!("{o:?}"),
-        }
+        run_items(before).0
     }
 
     /// prost spells a `google.protobuf` wrapper field as the `Option` of its primitive; buffa
