@@ -1304,6 +1304,13 @@ impl Pass for ModulePass<'_> {
         if plan.connect_host.as_deref() == Some(path) {
             declare_connect_module(file, &self.ctx.connect_module, out);
         }
+        relist_accessors(
+            file.text,
+            schema,
+            &plan.accessors,
+            &self.ctx.connect_module,
+            out,
+        );
         let Some(sites) = plan.includes.get(path) else {
             return;
         };
@@ -1369,17 +1376,7 @@ impl Pass for ModulePass<'_> {
                     "step01/module",
                 ));
                 for a in &accs {
-                    out.items.push(ManualItem {
-                        offset: inc.range.start,
-                        rule: "step01/compat-accessor".into(),
-                        message: format!(
-                            "`{}::{}` is kept as a generated prost-style accessor so its call sites compile",
-                            a.message.join("::"),
-                            a.name
-                        ),
-                        note: format!("replace calls with `{}` and delete the accessor", a.native),
-                        kind: ItemKind::Manual,
-                    });
+                    out.items.push(accessor_item(inc.range.start, a));
                 }
             }
             let mut edits = vec![Edit::replace(inc.range.clone(), text, "step01/module")];
@@ -1413,6 +1410,51 @@ impl Pass for ModulePass<'_> {
         // The edit says it in the diff; the build script's `pbjson_build` calls are listed.
         for (_, cut) in pbjson::companions(file.file, file.text, &found, &replaced) {
             let _ = out.commit(vec![Edit::delete(cut, "step01/pbjson")]);
+        }
+    }
+}
+
+/// The item that lists an accessor step 1 keeps in the package module (at `offset`, the
+/// package's re-export).
+fn accessor_item(offset: usize, a: &Accessor) -> ManualItem {
+    ManualItem {
+        offset,
+        rule: "step01/compat-accessor".into(),
+        message: format!(
+            "`{}::{}` is kept as a generated prost-style accessor so its call sites compile",
+            a.message.join("::"),
+            a.name
+        ),
+        note: format!("replace calls with `{}` and delete the accessor", a.native),
+        kind: ItemKind::Manual,
+    }
+}
+
+/// A later run lists the accessors an earlier one kept (the items of a step do not depend on
+/// how often it ran): in a module that re-exports a package (`pub use crate::connect::pkg::*;`)
+/// and still holds step 1's compat block, each accessor of that package still defined there.
+fn relist_accessors(
+    text: &str,
+    schema: &Schema,
+    accessors: &[Accessor],
+    connect_module: &[String],
+    out: &mut PassOutput,
+) {
+    if !text.contains(COMPAT_MARKER) {
+        return;
+    }
+    let connect = rust_path(connect_module);
+    for p in &schema.packages {
+        let glob = format!("pub use {connect}::{}::*", p.buffa_module.join("::"));
+        let Some(at) = text.find(&glob) else {
+            continue;
+        };
+        for a in accessors.iter().filter(|a| a.package == p.name) {
+            let defined = text.contains(&format!("impl {} {{", a.message.join("::")))
+                && text.contains(&format!("pub fn {}(", a.name));
+            if defined {
+                out.items.push(accessor_item(at, a));
+            }
         }
     }
 }
@@ -1639,6 +1681,9 @@ fn used_accessors(schema: &Schema, connect: &str, files: &[&[u8]]) -> Vec<Access
     out
 }
 
+/// How step 1's compat block starts (found again by [`relist_accessors`]).
+const COMPAT_MARKER: &str = "// Prost-style accessors kept by connect-migrate (step 1)";
+
 /// The compat block for one package module: one `impl` per message.
 pub fn compat_block(accessors: &[&Accessor]) -> String {
     let mut by_msg: std::collections::BTreeMap<String, Vec<&Accessor>> = Default::default();
@@ -1648,6 +1693,7 @@ pub fn compat_block(accessors: &[&Accessor]) -> String {
     let mut s = String::from(
         "\n\n// Prost-style accessors kept by connect-migrate (step 1) so that existing call sites\n// compile on buffa messages. Inline them where they are called, then delete them.",
     );
+    debug_assert!(s.contains(COMPAT_MARKER));
     for (msg, accs) in by_msg {
         s.push_str(&format!("\nimpl {msg} {{"));
         for a in accs {

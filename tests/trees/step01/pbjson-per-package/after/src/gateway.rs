@@ -1,6 +1,12 @@
 pub use crate::connect::gateway::*;
 include!(concat!(env!("OUT_DIR"), "/gateway/gateway.rs"));
 
+// Prost-style accessors kept by connect-migrate (step 1) so that existing call sites
+// compile on buffa messages. Inline them where they are called, then delete them.
+impl TxInfo {
+    pub fn band(&self) -> crate::connect::common::Band { self.band.as_known().unwrap_or_default() }
+}
+
 use crate::common::{Band, Modulation};
 
 impl Frame {
@@ -26,4 +32,9 @@ impl Frame {
             self.legacy = Default::default();
         }
     }
+}
+
+/// The band of a frame's transmission, through prost's getter.
+pub fn band_of(frame: &Frame) -> Band {
+    frame.tx.as_option().map(|t| t.band()).unwrap_or_default()
 }

@@ -26,3 +26,8 @@ impl Frame {
         }
     }
 }
+
+/// The band of a frame's transmission, through prost's getter.
+pub fn band_of(frame: &Frame) -> Band {
+    frame.tx.as_ref().map(|t| t.band()).unwrap_or_default()
+}
