@@ -11,6 +11,8 @@
 //! depend on them (`cargo check --all-targets --message-format=json -p ..`), with the user's
 //! feature and target flags.
 
+mod guard;
+
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
@@ -696,16 +698,88 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
         }
         Err(applied) => return *applied,
     };
+    // What the checks may write besides the step (a build script generating into `src/`).
+    let tree = guard::TreeGuard::take(&ws.root);
     let t0 = std::time::Instant::now();
     let mut report = run::run_step(step, ws, Mode::Write, progress);
     phase(t0, "write");
     let mut written = written_files(&report, &scope.graph);
+    let mut ours: HashSet<PathBuf> = written.iter().map(|w| w.path.clone()).collect();
+    ours.insert(scope.lock_path.clone());
     set_aside_unchecked(ws, opts, &mut written, &mut report, step.number);
     let end = match repair_loop(&scope, written) {
         Ok(end) => end,
         Err(e) => return Applied::Failed(e),
     };
     let n = step.number;
+    let applied = verdict(&scope, report, &end, n);
+    let Applied::Report(mut report) = applied else {
+        return applied;
+    };
+    let restored = !matches!(
+        report.verdict.as_ref().map(|v| &v.state),
+        Some(VerdictState::Checked | VerdictState::Broken)
+    );
+    guard_sources(ws, &tree, &ours, restored, n, &mut report);
+    Applied::Report(report)
+}
+
+/// Files a build script changed in the source tree while the step was checked: put back when
+/// the step was restored, listed either way (the step's diff does not show them).
+fn guard_sources(
+    ws: &Workspace,
+    tree: &guard::TreeGuard,
+    ours: &HashSet<PathBuf>,
+    restored: bool,
+    n: u8,
+    report: &mut RunReport,
+) {
+    let changes = tree.changes(&ws.root, ours);
+    let failed = if restored {
+        tree.restore(&changes)
+    } else {
+        Vec::new()
+    };
+    for c in &changes {
+        let what = match c {
+            guard::Change::Modified(_) => "changed",
+            guard::Change::Created(_) => "created",
+            guard::Change::Deleted(_) => "deleted",
+        };
+        let (message, note) = if !restored {
+            (
+                format!("{what} by a build script while the step was checked, not by the step's edits (its code generation writes into the source tree)"),
+                "review it with the step's diff: the migrated build script writes it at every build",
+            )
+        } else if failed.iter().any(|f| f == c.path()) {
+            (
+                format!("{what} by a build script while the step was checked, and could not be put back"),
+                "restore it from git (`git checkout -- <file>`)",
+            )
+        } else {
+            (
+                format!("{what} by a build script while the step was checked (its code generation writes into the source tree); put back as it was, with the step's files"),
+                "nothing to do: the step was restored; migrate the build script's output directory by hand (`OUT_DIR`) first",
+            )
+        };
+        report.items.push(ItemReport {
+            path: rel(&ws.root, c.path()),
+            krate: String::new(),
+            line: 1,
+            column: 1,
+            rule: format!("step{n:02}/build-writes-sources"),
+            kind: ItemKind::Manual,
+            message,
+            note: note.into(),
+        });
+    }
+}
+
+/// The verdict of a step whose compiler loop ended: checked, kept broken (`--broken-code`), or
+/// restored.
+fn verdict(scope: &Scope, mut report: RunReport, end: &LoopEnd, n: u8) -> Applied {
+    let opts = scope.opts;
+    let ws = scope.ws;
     let failed_cargo = scope.cargo_failed(&end.outcome);
     count_repairs(&mut report, ws, &scope.graph, &end.per_file);
     if end.outcome.errors.is_empty() && !failed_cargo {
@@ -747,9 +821,9 @@ pub fn apply_step(step: &Step, ws: &Workspace, opts: &CheckOpts, progress: bool)
         return Applied::Report(report);
     }
     Applied::Report(restore_after_errors(
-        &scope,
+        scope,
         report,
-        &end,
+        end,
         failed_cargo,
         n,
         errors_left,

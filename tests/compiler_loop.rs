@@ -78,6 +78,41 @@ fn a_construct_no_repair_knows_restores_every_file_and_lists_the_errors() {
     assert!(snapshot(repo.path()) == before);
 }
 
+/// A build script that writes into the source tree (checked-in generated code regenerated at
+/// every build) ran again in the step's check. Before: restoring the step's files left what it
+/// wrote there, a change to the user's tree nobody listed. After: put back as the step's check
+/// found it (the baseline's own build is the user's), and listed.
+#[test]
+fn what_a_build_script_writes_into_the_sources_during_the_check_is_put_back() {
+    let repo = repo_with("tests/compiler-loop");
+    let single = repo.path().join("single");
+    std::fs::write(
+        single.join("build.rs"),
+        "fn main() {\n    let p = std::path::Path::new(\"src/stamp.txt\");\n    let n: u32 = std::fs::read_to_string(p).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);\n    std::fs::write(p, format!(\"{}\\n\", n + 1)).unwrap();\n}\n",
+    )
+    .unwrap();
+    std::fs::write(single.join("src/stamp.txt"), "0\n").unwrap();
+    git(repo.path(), &["add", "-A"]);
+    git(
+        repo.path(),
+        &["commit", "-qm", "a build script writing into src"],
+    );
+    let out = run(repo.path(), "single", &["--step", "3"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    // The baseline check wrote 1; the step's check 2, put back.
+    assert_eq!(
+        std::fs::read_to_string(single.join("src/stamp.txt")).unwrap(),
+        "1\n",
+        "{err}"
+    );
+    assert!(
+        err.contains("manual[step03/build-writes-sources]: single/src/stamp.txt:1:1: changed by a build script while the step was checked")
+            || err.contains("manual[step03/build-writes-sources]: src/stamp.txt:1:1: changed by a build script while the step was checked"),
+        "{err}"
+    );
+}
+
 #[test]
 fn the_check_builds_the_feature_gated_targets_the_step_changes() {
     let repo = repo_with("tests/compiler-loop");

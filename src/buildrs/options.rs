@@ -75,35 +75,7 @@ pub fn classify_option(name: &str, args: &[OptionArg]) -> (OptionClass, Option<S
                     .into(),
             ),
         ),
-        "extern_path" => {
-            let proto = first_string_literal(first).unwrap_or_default();
-            if proto == ".google.protobuf" || proto.starts_with(".google.protobuf.") {
-                (
-                    Reported(format!(
-                        "the well-known types are mapped to `{BUFFA_TYPES_WKT_PATH}` by step 1; \
-                         the mapping `{first}` → `{second}` is dropped"
-                    )),
-                    None,
-                )
-            } else if ["crate::", "self::", "super::"]
-                .iter()
-                .any(|p| second.trim_matches('"').starts_with(p))
-            {
-                // A module of this crate (chirpstack_api's `.extern_path(".common",
-                // "crate::common")` between its own packages): connectrpc-build compiles the
-                // packages together, and the module re-exports buffa's types after step 1.
-                (KeepOnTonic, None)
-            } else {
-                (
-                    KeepOnTonic,
-                    Some(format!(
-                        "`{first}` comes from another crate (`{second}`): that crate must be \
-                         migrated first so its messages are buffa types, and buffa needs the \
-                         same mapping (`CodeGenConfig::extern_paths`)"
-                    )),
-                )
-            }
-        }
+        "extern_path" => extern_path_class(first, second),
         "compile_well_known_types" => (
             Replaced(
                 "step 1 sets `compile_well_known_types(true)` when the schema uses WKTs".into(),
@@ -187,5 +159,38 @@ pub fn classify_option(name: &str, args: &[OptionArg]) -> (OptionClass, Option<S
                 "`{name}` is not a known tonic builder option; kept unchanged"
             )),
         ),
+    }
+}
+
+/// `extern_path(proto, rust)`: the well-known types are step 1's to map; a module of this crate
+/// needs nothing; another crate's types must be buffa's first.
+fn extern_path_class(first: &str, second: &str) -> (OptionClass, Option<String>) {
+    use OptionClass::*;
+    let proto = first_string_literal(first).unwrap_or_default();
+    if proto == ".google.protobuf" || proto.starts_with(".google.protobuf.") {
+        (
+            Reported(format!(
+                "the well-known types are mapped to `{BUFFA_TYPES_WKT_PATH}` by step 1; \
+                 the mapping `{first}` → `{second}` is dropped"
+            )),
+            None,
+        )
+    } else if ["crate::", "self::", "super::"]
+        .iter()
+        .any(|p| second.trim_matches('"').starts_with(p))
+    {
+        // A module of this crate (chirpstack_api's `.extern_path(".common",
+        // "crate::common")` between its own packages): connectrpc-build compiles the
+        // packages together, and the module re-exports buffa's types after step 1.
+        (KeepOnTonic, None)
+    } else {
+        (
+            KeepOnTonic,
+            Some(format!(
+                "`{first}` comes from another crate (`{second}`): that crate must be \
+                 migrated first so its messages are buffa types, and buffa needs the \
+                 same mapping (`CodeGenConfig::extern_paths`)"
+            )),
+        )
     }
 }
