@@ -617,6 +617,52 @@ fn tonic_feature_error(cargo_errors: &[String]) -> bool {
     })
 }
 
+/// A dependency from the registry whose code panicked in a build script (`panicked at
+/// /…/registry/src/<index>/prettyplease-0.2.22/src/generics.rs:113:18`): its name and locked
+/// version.
+fn panicking_registry_crate(cargo_errors: &[String]) -> Option<(String, String)> {
+    cargo_errors.iter().flat_map(|e| e.lines()).find_map(|l| {
+        let (_, at) = l.split_once("panicked at ")?;
+        let (_, rest) = at.split_once("/registry/src/")?;
+        let dir = rest.split('/').nth(1)?;
+        let (name, version) = dir.rsplit_once('-')?;
+        version
+            .starts_with(|c: char| c.is_ascii_digit())
+            .then(|| (name.to_string(), version.to_string()))
+    })
+}
+
+/// A build script failed inside a dependency's code after the step changed the manifests: the
+/// lock kept a version older than the new code generators need (dragonfly-api: prettyplease
+/// 0.2.22, locked for tonic-build 0.12, panics on what prost-build 0.14 asks it to print). The
+/// dependency is updated within its semver range, as a fresh resolution would have it, once
+/// per dependency; the lock goes back as it was if the step is restored.
+fn repair_lock(
+    scope: &Scope,
+    cargo_errors: &[String],
+    tried: &mut BTreeSet<String>,
+    round: &mut Round,
+) {
+    let Some((name, version)) = panicking_registry_crate(cargo_errors) else {
+        return;
+    };
+    let spec = format!("{name}@{version}");
+    if !tried.insert(spec.clone()) {
+        return;
+    }
+    let ok = Command::new("cargo")
+        .current_dir(&scope.ws.root)
+        .args(["update", "--quiet", "-p", &spec])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        round.applied += 1;
+        round.crates.insert(None);
+    }
+}
+
 /// Put the lock file back as it was before the run (removed when there was none).
 fn restore_lock(path: &Path, lock: &Option<String>) {
     match lock {
@@ -1172,6 +1218,7 @@ fn repair_loop(scope: &Scope, mut written: Vec<Written>) -> Result<LoopEnd, Stri
     let mut per_file: BTreeMap<PathBuf, usize> = BTreeMap::new();
     let mut to_check = scope.packages.clone();
     let mut carried: Vec<CompileError> = Vec::new();
+    let mut lock_updates: BTreeSet<String> = BTreeSet::new();
     let mut round = 0;
     loop {
         let t0 = std::time::Instant::now();
@@ -1199,6 +1246,9 @@ fn repair_loop(scope: &Scope, mut written: Vec<Written>) -> Result<LoopEnd, Stri
             // cargo's own errors: a tonic feature 0.14 renamed, in a manifest the step wrote.
             if tonic_feature_error(&outcome.cargo_errors) {
                 repair_manifests(&written, &mut this, &mut per_file);
+            }
+            if failed_cargo {
+                repair_lock(scope, &outcome.cargo_errors, &mut lock_updates, &mut this);
             }
             repair_sources(scope, &outcome, &mut written, &mut this, &mut per_file);
         }
@@ -1821,6 +1871,21 @@ fn error_items(
         });
     }
     items
+}
+
+#[cfg(test)]
+mod lock_tests {
+    #[test]
+    fn a_dependency_that_panicked_in_a_build_script_is_named_with_its_version() {
+        let errors = vec!["error: failed to run custom build command for `dragonfly-api v2.1.70`\n\nCaused by:\n  --- stderr\n\n  thread 'main' (18375) panicked at /root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/prettyplease-0.2.22/src/generics.rs:113:18:\n  not implemented: unknown TypeParamBound".to_string()];
+        assert_eq!(
+            super::panicking_registry_crate(&errors),
+            Some(("prettyplease".into(), "0.2.22".into()))
+        );
+        // The crate's own build script panicking is not a dependency's.
+        let errors = vec!["  thread 'main' panicked at build.rs:115:31: Failed".to_string()];
+        assert_eq!(super::panicking_registry_crate(&errors), None);
+    }
 }
 
 #[cfg(test)]
