@@ -849,7 +849,7 @@ def main():
         except Exception as ex:  # one entry's failure does not stop the others
             log("   %s failed: %s" % (eid, ex))
             continue
-        r["commit"] = commit
+        r["commit"] = args.commit
         fresh[eid] = r
         results[eid] = r
         save_work_result(args, eid, r)
