@@ -466,14 +466,10 @@ fn hash_dir(
         .ok()?;
     entries.sort();
     for p in entries {
-        let name = p.file_name().unwrap_or_default();
-        if name == ".git" || name == "target" {
+        if guard::not_the_users(&p) {
             continue;
         }
         let meta = std::fs::symlink_metadata(&p).ok()?;
-        if meta.is_dir() && p.join("CACHEDIR.TAG").exists() {
-            continue;
-        }
         p.strip_prefix(base).unwrap_or(&p).hash(h);
         if meta.is_dir() {
             hash_dir(base, &p, h, budget)?;
@@ -632,11 +628,12 @@ fn panicking_registry_crate(cargo_errors: &[String]) -> Option<(String, String)>
     })
 }
 
-/// A build script failed inside a dependency's code after the step changed the manifests: the
-/// lock kept a version older than the new code generators need (dragonfly-api: prettyplease
-/// 0.2.22, locked for tonic-build 0.12, panics on what prost-build 0.14 asks it to print). The
-/// dependency is updated within its semver range, as a fresh resolution would have it, once
-/// per dependency; the lock goes back as it was if the step is restored.
+/// A build script fails inside a dependency's code after the step (not as on the baseline):
+/// the step's manifest changes left the lock with a version older than the new code generators
+/// need (dragonfly-api: prettyplease 0.2.22, locked for tonic-build 0.12, panics on what
+/// prost-build 0.14 asks it to print). The dependency is updated within its semver range, as a
+/// fresh resolution would have it, once per dependency; the lock goes back as it was if the step
+/// is restored.
 fn repair_lock(
     scope: &Scope,
     cargo_errors: &[String],

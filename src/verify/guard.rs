@@ -126,6 +126,14 @@ impl TreeGuard {
     }
 }
 
+/// A directory of the workspace that holds no source of the user's: `.git`, `target`, or one
+/// marked as a cache (a target directory elsewhere has `CACHEDIR.TAG`). The tree key of the
+/// check cache and [`TreeGuard`] skip the same ones.
+pub(super) fn not_the_users(dir: &Path) -> bool {
+    let name = dir.file_name().unwrap_or_default();
+    name == ".git" || name == "target" || dir.join("CACHEDIR.TAG").exists()
+}
+
 /// The files under `root`, in no particular order: not in `.git`, `target` or a directory
 /// marked as a cache (a target directory elsewhere has `CACHEDIR.TAG`); symbolic links are not
 /// followed.
@@ -138,12 +146,11 @@ fn walk(root: &Path) -> Vec<PathBuf> {
         };
         for e in entries.flatten() {
             let p = e.path();
-            let name = e.file_name();
             let Ok(ft) = e.file_type() else {
                 continue;
             };
             if ft.is_dir() {
-                if name == ".git" || name == "target" || p.join("CACHEDIR.TAG").exists() {
+                if not_the_users(&p) {
                     continue;
                 }
                 dirs.push(p);

@@ -1342,7 +1342,7 @@ impl Pass for ModulePass<'_> {
                 continue;
             };
             let indent = indent_at(file.text, inc.range.start).to_string();
-            let mut text = format!("pub use {connect}::{}::*;", package.buffa_module.join("::"));
+            let mut text = format!("{};", reexport(&connect, package));
             if services.contains(pkg) {
                 // tonic's stubs: where step 1's build.rs writes them, or, for a call that keeps
                 // its own `out_dir` (`OUT_DIR/api`, read as `include_proto!("api/api")`), where
@@ -1414,6 +1414,12 @@ impl Pass for ModulePass<'_> {
     }
 }
 
+/// The re-export of a package's buffa module that step 1 writes in place of its include
+/// (`pub use crate::connect::greet::v1::*`, without the `;`).
+fn reexport(connect: &str, package: &crate::schema::Package) -> String {
+    format!("pub use {connect}::{}::*", package.buffa_module.join("::"))
+}
+
 /// The item that lists an accessor step 1 keeps in the package module (at `offset`, the
 /// package's re-export).
 fn accessor_item(offset: usize, a: &Accessor) -> ManualItem {
@@ -1445,8 +1451,7 @@ fn relist_accessors(
     }
     let connect = rust_path(connect_module);
     for p in &schema.packages {
-        let glob = format!("pub use {connect}::{}::*", p.buffa_module.join("::"));
-        let Some(at) = text.find(&glob) else {
+        let Some(at) = text.find(&reexport(&connect, p)) else {
             continue;
         };
         for a in accessors.iter().filter(|a| a.package == p.name) {
